@@ -1,4 +1,77 @@
 // Package cli is the fluvio command tree (pflag), its printers
 // (-O table|yaml|json) and profiles. It may import fluvio and bus; it never
 // imports sc, spu or wal.
+//
+// # Entry point
+//
+// cli/cmd/fluvio's main calls Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+// and exits with the code it returns.
+//
+// # Command tree
+//
+// Each file registers its command or command group from init():
+//
+//	register(name, summary string, run RunFunc)          // a top-level leaf: "version", "produce"
+//	registerGroup(name, summary string, sub ...*command) // a group: "topic", "spu", "cluster"
+//	leaf(name, summary, run, aliases...)                  // a subcommand of a group
+//
+// A command has the signature (RunFunc)
+//
+//	func runProduce(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int
+//
+// args are the words after the command path; the command parses them with
+// its own pflag.FlagSet (ContinueOnError), made and parsed like this:
+//
+//	fs := g.newFlagSet(help{Usage: "fluvio produce TOPIC [flags]", Short: "...", Examples: "..."}, true)
+//	n := fs.IntP("partition", "p", 0, "...")       // the command's own flags
+//	out := addOutputFlag(fs.FlagSet)                // -O table|yaml|json, if it prints objects
+//	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+//		return code // --help was printed (0) or a usage error (2)
+//	}
+//	t, err := g.resolveTarget()   // the SC address: t.Addr (HOST:PORT or a NATS URL)
+//	nc, t, err := g.connect(ctx)  // or a *nats.Conn to the SC, with a clear error
+//	if err != nil {
+//		return g.fail(stderr, err) // prints "error: ..." and "next: ..." and returns the exit code
+//	}
+//
+// With target=true the flag set has -c/--sc and -P/--profile bound to g.
+// Errors are printed by g.fail: "error: <what went wrong>" then
+// "next: <what to do>"; wrap an error with withHint(err, exitCode, hint) to
+// give it a next step. *bus.Error replies keep their Message and Hint.
+//
+// # Target SC
+//
+// The SC address comes from, in order: -c/--sc or -P/--profile (given
+// together they are a usage error), $FLUVIO_SC, the current profile,
+// DefaultSC (127.0.0.1:9003).
+//
+// # Profiles file
+//
+// ~/.fluvio/config ($FLUVIO_CONFIG overrides the path) is YAML:
+//
+//	current: local
+//	profiles:
+//	  local:
+//	    sc: 127.0.0.1:9003
+//
+// 'fluvio profile add|switch|rename|delete' edit it (written atomically:
+// temp file, fsync, rename); 'fluvio cluster start' adds and switches to
+// "local".
+//
+// # Output
+//
+// Every list and describe command takes -O table|yaml|json. JSON and YAML
+// print objects shaped like Fluvio's metadata, {"name", "spec", "status"},
+// with camelCase keys; lists are arrays (an empty list is []). A table
+// with no rows prints its header, and a hint on stderr.
+//
+// # Exit codes
+//
+//	0 success
+//	1 other failure
+//	2 usage: bad flags or arguments, invalid names
+//	3 not found (topic, SPU, profile)
+//	4 conflict (already exists, not enough SPUs, cluster already running)
+//	5 unavailable (SC, NATS or SPU unreachable)
+//	6 permission denied by NATS
 package cli

@@ -4,41 +4,70 @@ import (
 	"context"
 	"fmt"
 	"io"
-
-	"github.com/fluvio-go/fluvio/internal/version"
+	"strings"
 )
 
-const usage = `fluvio: the command line for a fluvio-go streaming cluster
-
-Usage:
-  fluvio <command> [flags]
-
-Commands:
-  version     print the CLI version
-
-Global flags:
-  -h, --help      show help
-      --version   print the version
-
-Run 'fluvio <command> --help' for a command's flags and examples.
-`
-
 // Run runs the fluvio command line with args (without the program name),
-// writing to stdout and stderr, and returns the process exit code.
+// writing to stdout and stderr, and returns the process exit code (0 on
+// success, 2 on a usage error; the other codes are listed in doc.go).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	_ = ctx
+	return newGlobal().run(ctx, args, stdout, stderr)
+}
+
+func (g *Global) run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+		fmt.Fprint(stderr, rootUsage())
+		return exitUsage
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	case "--version", "version":
-		fmt.Fprintln(stdout, "fluvio CLI", version.String())
-		return 0
+		if len(args) > 1 && args[0] == "help" {
+			// "fluvio help topic create" is "fluvio topic create --help".
+			return g.run(ctx, append(args[1:], "--help"), stdout, stderr)
+		}
+		fmt.Fprint(stdout, rootUsage())
+		return exitOK
+	case "--version":
+		args = []string{"version"}
 	}
-	fmt.Fprintf(stderr, "fluvio: unknown command %q\nRun 'fluvio --help' for the list of commands.\n", args[0])
-	return 2
+	c := lookupTop(args[0])
+	if c == nil {
+		fmt.Fprintf(stderr, "error: unknown command %q\nnext: run 'fluvio --help' for the list of commands\n", args[0])
+		return exitUsage
+	}
+	return dispatch(ctx, g, "fluvio "+c.Name, c, args[1:], stdout, stderr)
+}
+
+// rootUsage is the top-level help, listing the registered commands.
+func rootUsage() string {
+	var b strings.Builder
+	b.WriteString("fluvio: the command line for a fluvio-go streaming cluster\n\n")
+	b.WriteString("Usage:\n  fluvio <command> [flags]\n\nCommands:\n")
+	cmds := topLevel()
+	w := 0
+	for _, c := range cmds {
+		w = max(w, len(c.Name))
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "  %-*s  %s\n", w, c.Name, c.Summary)
+	}
+	b.WriteString(`
+Flags most commands take:
+  -c, --sc HOST:PORT      address of the Streaming Controller
+  -P, --profile NAME      use a profile's SC address (see 'fluvio profile list')
+  -O, --output FORMAT     table, yaml or json (list and describe commands)
+  -h, --help              show a command's help and examples
+
+The SC address comes from --sc or --profile, else $FLUVIO_SC, else the
+current profile in ~/.fluvio/config ($FLUVIO_CONFIG), else 127.0.0.1:9003.
+
+Get started:
+  fluvio cluster start          # a local cluster: SC with embedded NATS and one SPU
+  fluvio topic create hello
+  fluvio produce hello
+  fluvio consume hello -B
+
+Run 'fluvio <command> --help' for a command's flags and examples.
+`)
+	return b.String()
 }

@@ -1,0 +1,235 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/pflag"
+)
+
+// DefaultSC is the SC address used when neither a flag, FLUVIO_SC nor a
+// profile names one.
+const DefaultSC = "127.0.0.1:9003"
+
+// Environment variables the CLI reads.
+const (
+	// EnvSC overrides the current profile's SC address (but not --sc or --profile).
+	EnvSC = "FLUVIO_SC"
+	// EnvConfig is the path of the profiles file (default ~/.fluvio/config).
+	EnvConfig = "FLUVIO_CONFIG"
+)
+
+// Global holds the settings shared by every command: where the SC is, and
+// how to reach the environment. One Global is made per Run.
+type Global struct {
+	// SC is the value of -c/--sc, "" when not given.
+	SC string
+	// Profile is the value of -P/--profile, "" when not given.
+	Profile string
+
+	// path is the command path being run, e.g. "fluvio topic create".
+	path string
+	// getenv reads the environment (os.Getenv unless a test sets it).
+	getenv func(string) string
+	// stdin is where commands that ask questions read answers.
+	stdin io.Reader
+	// connectTimeout bounds dialing the SC.
+	connectTimeout time.Duration
+}
+
+func newGlobal() *Global {
+	return &Global{getenv: os.Getenv, stdin: os.Stdin, connectTimeout: 3 * time.Second}
+}
+
+// help is the --help text of one leaf command.
+type help struct {
+	// Usage is the synopsis after "Usage:", e.g. "fluvio topic create NAME [flags]".
+	Usage string
+	// Short is the paragraph that says what the command does.
+	Short string
+	// Examples are example command lines, one per line, with optional
+	// "# comment" lines.
+	Examples string
+}
+
+// render formats the help with the flag set's usages.
+func (h help) render(fs *pflag.FlagSet) string {
+	var b strings.Builder
+	if h.Short != "" {
+		b.WriteString(strings.TrimSpace(h.Short))
+		b.WriteString("\n\n")
+	}
+	fmt.Fprintf(&b, "Usage:\n  %s\n", h.Usage)
+	if h.Examples != "" {
+		b.WriteString("\nExamples:\n")
+		for _, line := range strings.Split(strings.TrimSpace(h.Examples), "\n") {
+			b.WriteString("  " + strings.TrimSpace(line) + "\n")
+		}
+	}
+	if u := fs.FlagUsages(); u != "" {
+		b.WriteString("\nFlags:\n")
+		b.WriteString(u)
+	}
+	return b.String()
+}
+
+// flagSet is a pflag.FlagSet that knows its help text.
+type flagSet struct {
+	*pflag.FlagSet
+	help help
+	// target reports whether the target flags (--sc, --profile) are bound.
+	target bool
+}
+
+// newFlagSet returns a ContinueOnError flag set for the command being run,
+// with --sc and --profile bound to g when target is true.
+func (g *Global) newFlagSet(h help, target bool) *flagSet {
+	fs := pflag.NewFlagSet(g.path, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SortFlags = false
+	fs.BoolP("help", "h", false, "show this help")
+	if target {
+		g.addTargetFlags(fs)
+	}
+	return &flagSet{FlagSet: fs, help: h, target: target}
+}
+
+// addTargetFlags binds -c/--sc and -P/--profile.
+func (g *Global) addTargetFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&g.SC, "sc", "c", "", "address of the Streaming Controller, HOST:PORT (default: the current profile's, else "+DefaultSC+")")
+	fs.StringVarP(&g.Profile, "profile", "P", "", "use this profile's SC address (see 'fluvio profile list')")
+}
+
+// parse parses args into fs. It returns ok=false with the exit code to
+// return when the command should stop: after --help (printed to stdout,
+// code 0) or on a usage error (printed to stderr with the next step).
+func (g *Global) parse(fs *flagSet, args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	err := fs.Parse(args)
+	if h, _ := fs.GetBool("help"); h || errors.Is(err, pflag.ErrHelp) {
+		fmt.Fprint(stdout, fs.help.render(fs.FlagSet))
+		return exitOK, false
+	}
+	if err != nil {
+		return g.usageError(stderr, err.Error()), false
+	}
+	if fs.target && g.SC != "" && g.Profile != "" {
+		return g.usageError(stderr, "--sc and --profile cannot be used together: pass one of them"), false
+	}
+	return exitOK, true
+}
+
+// usageError prints a usage error and returns exitUsage.
+func (g *Global) usageError(stderr io.Writer, msg string) int {
+	fmt.Fprintf(stderr, "error: %s\nnext: run '%s --help' for usage and examples\n", msg, g.path)
+	return exitUsage
+}
+
+// target is a resolved SC address and where it came from.
+type target struct {
+	Addr string `json:"sc" yaml:"sc"`
+	// Profile is the profile the address came from, if any.
+	Profile string `json:"profile,omitempty" yaml:"profile,omitempty"`
+	// Source says which setting won: "--sc", "--profile", "FLUVIO_SC",
+	// "current profile" or "default".
+	Source string `json:"source" yaml:"source"`
+}
+
+// describe says where the address came from, for error messages.
+func (t target) describe() string {
+	if t.Profile != "" {
+		return fmt.Sprintf("%s (from profile %q)", t.Addr, t.Profile)
+	}
+	if t.Source == "default" {
+		return t.Addr + " (the default)"
+	}
+	return fmt.Sprintf("%s (from %s)", t.Addr, t.Source)
+}
+
+// resolveTarget picks the SC address: --sc, else --profile, else
+// FLUVIO_SC, else the current profile, else DefaultSC.
+func (g *Global) resolveTarget() (target, error) {
+	if g.SC != "" {
+		return target{Addr: g.SC, Source: "--sc"}, nil
+	}
+	if g.Profile != "" {
+		cfg, path, err := g.loadProfiles()
+		if err != nil {
+			return target{}, err
+		}
+		p, ok := cfg.Profiles[g.Profile]
+		if !ok {
+			return target{}, &cliError{
+				Err:  fmt.Errorf("profile %q not found in %s", g.Profile, path),
+				Hint: "run 'fluvio profile list' to see the profiles, or 'fluvio profile add " + g.Profile + " --sc HOST:PORT' to create it",
+				Code: exitNotFound,
+			}
+		}
+		return target{Addr: p.SC, Profile: g.Profile, Source: "--profile"}, nil
+	}
+	if v := g.getenv(EnvSC); v != "" {
+		return target{Addr: v, Source: EnvSC}, nil
+	}
+	cfg, _, err := g.loadProfiles()
+	if err != nil {
+		return target{}, err
+	}
+	if p, ok := cfg.Profiles[cfg.Current]; ok && cfg.Current != "" {
+		return target{Addr: p.SC, Profile: cfg.Current, Source: "current profile"}, nil
+	}
+	return target{Addr: DefaultSC, Source: "default"}, nil
+}
+
+// natsURL turns an SC address into a NATS URL; a value with a scheme
+// (nats://, tls://) is used as is.
+func natsURL(addr string) string {
+	if strings.Contains(addr, "://") {
+		return addr
+	}
+	return "nats://" + addr
+}
+
+// connect resolves the target and connects to the SC's NATS. The caller
+// closes the connection. Errors say which address was tried and what to do.
+func (g *Global) connect(ctx context.Context) (*nats.Conn, target, error) {
+	t, err := g.resolveTarget()
+	if err != nil {
+		return nil, t, err
+	}
+	nc, err := dialSC(ctx, t, g.connectTimeout)
+	return nc, t, err
+}
+
+// dialSC connects to the NATS of the SC at t.
+func dialSC(ctx context.Context, t target, timeout time.Duration) (*nats.Conn, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	if timeout <= 0 {
+		return nil, unreachable(t, context.DeadlineExceeded)
+	}
+	nc, err := nats.Connect(natsURL(t.Addr),
+		nats.Name("fluvio-cli"),
+		nats.Timeout(timeout),
+		nats.NoReconnect(),
+	)
+	if err != nil {
+		return nil, unreachable(t, err)
+	}
+	return nc, nil
+}
+
+// unreachable is the error for an SC that cannot be dialed.
+func unreachable(t target, err error) error {
+	return &cliError{
+		Err:  fmt.Errorf("cannot reach the SC at %s: %w", t.describe(), err),
+		Hint: "start a local cluster with 'fluvio cluster start', or point at a running one with --sc HOST:PORT or --profile NAME",
+		Code: exitUnavailable,
+	}
+}
