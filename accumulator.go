@@ -1,0 +1,238 @@
+package fluvio
+
+import (
+	"sync"
+	"time"
+
+	"github.com/fluvio-go/fluvio/wal/batch"
+)
+
+// maxRequestBytes bounds the batches one produce request carries when
+// several have accumulated while the previous request was in flight.
+const maxRequestBytes = 4 << 20
+
+// recordOverhead approximates a record's framing in a batch, to close a
+// batch before it outgrows the batch size.
+const recordOverhead = 24
+
+// pendingBatch is one batch being filled or waiting to be sent.
+type pendingBatch struct {
+	b       batch.Builder
+	bytes   int       // budget bytes of its records
+	created time.Time // when its first record was added
+	waiters []waiter  // SendSync callers
+}
+
+type waiter struct {
+	index int // offset delta of the record in the batch
+	done  chan<- sendResult
+}
+
+// partitionQueue accumulates one partition's records into batches; its run
+// loop (one goroutine, owned by the Producer) sends them one request at a
+// time.
+type partitionQueue struct {
+	p    *Producer
+	id   int32
+	wake chan struct{} // capacity 1: a notification that work may be ready
+
+	mu       sync.Mutex
+	cur      *pendingBatch   // guarded by mu: the batch being filled
+	ready    []*pendingBatch // guarded by mu: full batches, oldest first
+	free     []*pendingBatch // guarded by mu: reusable batches
+	urgent   bool            // guarded by mu: send without lingering (Flush, SendSync)
+	scratch  []byte          // owned by run: concatenation buffer
+	doneList []*pendingBatch // owned by run
+}
+
+func (q *partitionQueue) notify() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// add appends a record to the current batch, closing it first if the
+// record would take it past the batch size.
+func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done chan<- sendResult, nowMs int64) {
+	size := n + recordOverhead + len(headers)*8
+	q.mu.Lock()
+	wake := false
+	if q.cur != nil && q.cur.b.Len() > 0 && q.cur.b.Size()+size > q.p.cfg.batchSize {
+		q.ready = append(q.ready, q.cur)
+		q.cur = nil
+		wake = true
+	}
+	if q.cur == nil {
+		q.cur = q.newBatch(nowMs)
+		wake = true // arm the linger timer
+	}
+	cur := q.cur
+	if done != nil {
+		cur.waiters = append(cur.waiters, waiter{index: cur.b.Len(), done: done})
+		q.urgent = true
+		wake = true
+	}
+	cur.b.Add(key, value, toBatchHeaders(headers), nowMs)
+	cur.bytes += n
+	if cur.b.Size() >= q.p.cfg.batchSize {
+		q.ready = append(q.ready, cur)
+		q.cur = nil
+		wake = true
+	}
+	q.mu.Unlock()
+	if wake {
+		q.notify()
+	}
+}
+
+func toBatchHeaders(hs []Header) []batch.Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]batch.Header, len(hs))
+	for i, h := range hs {
+		out[i] = batch.Header(h)
+	}
+	return out
+}
+
+// newBatch returns an empty batch, reusing a sent one. Caller holds mu.
+func (q *partitionQueue) newBatch(nowMs int64) *pendingBatch {
+	var pb *pendingBatch
+	if n := len(q.free); n > 0 {
+		pb = q.free[n-1]
+		q.free = q.free[:n-1]
+	} else {
+		pb = &pendingBatch{}
+	}
+	pb.b.Reset(nowMs)
+	pb.bytes = 0
+	pb.waiters = pb.waiters[:0]
+	pb.created = q.p.cfg.now()
+	return pb
+}
+
+func (q *partitionQueue) requestFlush() {
+	q.mu.Lock()
+	q.urgent = true
+	q.mu.Unlock()
+	q.notify()
+}
+
+// run is the partition's send loop: it waits until a batch is full, has
+// lingered long enough, or is flushed, sends the ready batches, and exits
+// once the producer is closing and the queue is empty.
+func (q *partitionQueue) run() {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		batches, wait, exit := q.take()
+		if exit {
+			return
+		}
+		if len(batches) == 0 {
+			if wait > 0 {
+				timer.Reset(wait)
+			}
+			select {
+			case <-q.wake:
+			case <-timer.C:
+			case <-q.p.closing:
+			}
+			timer.Stop()
+			continue
+		}
+		q.sendAll(batches)
+	}
+}
+
+// take returns the batches to send now; or, if none, how long the current
+// batch may still linger (0: nothing to wait for) and whether the loop
+// should exit.
+func (q *partitionQueue) take() (batches []*pendingBatch, wait time.Duration, exit bool) {
+	closing := false
+	select {
+	case <-q.p.closing:
+		closing = true
+	default:
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.cur != nil && q.cur.b.Len() > 0 {
+		age := q.p.cfg.now().Sub(q.cur.created)
+		if q.urgent || closing || age >= q.p.cfg.linger {
+			q.ready = append(q.ready, q.cur)
+			q.cur = nil
+		} else {
+			wait = q.p.cfg.linger - age
+		}
+	}
+	if len(q.ready) == 0 {
+		if q.cur == nil {
+			q.urgent = false
+		}
+		return nil, wait, closing && q.cur == nil
+	}
+	// Take the oldest batches up to maxRequestBytes (at least one).
+	size, n := 0, 0
+	for n < len(q.ready) {
+		s := q.ready[n].b.Size()
+		if n > 0 && size+s > maxRequestBytes {
+			break
+		}
+		size += s
+		n++
+	}
+	batches = append(q.doneList[:0], q.ready[:n]...)
+	q.ready = append(q.ready[:0], q.ready[n:]...)
+	return batches, 0, false
+}
+
+// sendAll sends batches in one request (zero-copy for a single batch) and
+// completes their records.
+func (q *partitionQueue) sendAll(batches []*pendingBatch) {
+	var records []byte
+	if len(batches) == 1 {
+		records = batches[0].b.Bytes()
+	} else {
+		q.scratch = q.scratch[:0]
+		for _, pb := range batches {
+			q.scratch = append(q.scratch, pb.b.Bytes()...)
+		}
+		records = q.scratch
+	}
+	base, err := q.p.sendRequest(q.id, records)
+	q.complete(batches, base, err)
+	q.doneList = batches[:0]
+}
+
+// complete reports each record's outcome, returns its budget and recycles
+// the batches.
+func (q *partitionQueue) complete(batches []*pendingBatch, base int64, err error) {
+	next := base
+	for _, pb := range batches {
+		n := pb.b.Len()
+		for _, w := range pb.waiters {
+			r := sendResult{offset: -1, err: err}
+			if err == nil && base >= 0 {
+				r.offset = next + int64(w.index)
+			}
+			w.done <- r // buffered, capacity 1
+		}
+		if err != nil && len(pb.waiters) < n {
+			q.p.recordErr(err)
+		}
+		if base >= 0 {
+			next += int64(n)
+		}
+		q.p.budget.release(n, pb.bytes)
+	}
+	q.mu.Lock()
+	for _, pb := range batches {
+		pb.waiters = pb.waiters[:0]
+		q.free = append(q.free, pb)
+	}
+	q.mu.Unlock()
+}

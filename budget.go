@@ -1,0 +1,82 @@
+package fluvio
+
+import (
+	"context"
+	"sync"
+)
+
+// budget bounds the records and bytes a producer holds unacknowledged.
+// acquire blocks while the budget is spent; release wakes the waiters by
+// closing a channel (STYLE S17).
+type budget struct {
+	maxRecords, maxBytes int
+
+	mu      sync.Mutex
+	records int           // guarded by mu
+	bytes   int           // guarded by mu
+	changed chan struct{} // guarded by mu; closed and replaced on release
+}
+
+func newBudget(maxRecords, maxBytes int) *budget {
+	return &budget{maxRecords: maxRecords, maxBytes: maxBytes, changed: make(chan struct{})}
+}
+
+// acquire takes one record of n bytes, blocking until there is room or ctx
+// is done. A record larger than the whole byte budget is admitted when
+// nothing else is outstanding, so it cannot wait forever.
+func (b *budget) acquire(ctx context.Context, n int, closed <-chan struct{}) error {
+	for {
+		b.mu.Lock()
+		if b.records == 0 || (b.records+1 <= b.maxRecords && b.bytes+n <= b.maxBytes) {
+			b.records++
+			b.bytes += n
+			b.mu.Unlock()
+			return nil
+		}
+		ch := b.changed
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-closed:
+			return ErrClosed
+		}
+	}
+}
+
+// release returns records and bytes to the budget and wakes the waiters.
+func (b *budget) release(records, n int) {
+	b.mu.Lock()
+	b.records -= records
+	b.bytes -= n
+	ch := b.changed
+	b.changed = make(chan struct{})
+	b.mu.Unlock()
+	close(ch)
+}
+
+// waitEmpty blocks until nothing is outstanding or ctx is done.
+func (b *budget) waitEmpty(ctx context.Context) error {
+	for {
+		b.mu.Lock()
+		if b.records == 0 {
+			b.mu.Unlock()
+			return nil
+		}
+		ch := b.changed
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// outstanding returns the records and bytes held.
+func (b *budget) outstanding() (records, bytes int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.records, b.bytes
+}

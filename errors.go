@@ -1,0 +1,56 @@
+package fluvio
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors of the client. Match them with errors.Is.
+var (
+	// ErrClosed is returned by calls on a Client, Producer or Consumer
+	// after its Close.
+	ErrClosed = errors.New("fluvio: closed")
+	// ErrBadOption is returned for an invalid option or argument value.
+	ErrBadOption = errors.New("fluvio: bad option")
+	// ErrNoLeader is returned when a partition has no leader the client can
+	// reach, after the retries: its SPUs may be offline.
+	ErrNoLeader = errors.New("fluvio: partition has no reachable leader")
+	// ErrRecordTooLarge is returned by Send for a record larger than the
+	// producer's buffer (WithMaxBuffered) or refused by the SPU.
+	ErrRecordTooLarge = errors.New("fluvio: record too large")
+)
+
+// Error is a client error with a next step for the user. Err is the cause
+// (match it with errors.Is); Hint, when set, says what to do next.
+type Error struct {
+	Op   string
+	Err  error
+	Hint string
+}
+
+func (e *Error) Error() string {
+	s := e.Op + ": " + e.Err.Error()
+	if e.Op == "" {
+		s = e.Err.Error()
+	}
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Hint returns the next step for the user carried by err (from a client or
+// SC error), or "".
+func Hint(err error) string {
+	if e, ok := errors.AsType[*Error](err); ok && e.Hint != "" {
+		return e.Hint
+	}
+	return busHint(err)
+}
+
+func errorf(op string, err error, hint string, args ...any) error {
+	return &Error{Op: op, Err: err, Hint: fmt.Sprintf(hint, args...)}
+}
+func busHint(err error) string { return "" }

@@ -1,0 +1,343 @@
+package fluvio
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Option configures a Client (Connect). Producer and consumer options have
+// their own types, ProducerOption and ConsumerOption, so an option cannot be
+// passed to the wrong constructor.
+type Option func(*clientConfig)
+
+// ProducerOption configures a Producer (Client.Producer).
+type ProducerOption func(*producerConfig)
+
+// ConsumerOption configures a Consumer (Client.Consumer).
+type ConsumerOption func(*consumerConfig)
+
+// Client defaults.
+const (
+	// DefaultRequestTimeout bounds one admin or metadata request to the SC.
+	DefaultRequestTimeout = 10 * time.Second
+	// DefaultDialTimeout bounds one TCP dial to an SPU.
+	DefaultDialTimeout = 5 * time.Second
+)
+
+type clientConfig struct {
+	logger         *slog.Logger
+	name           string
+	requestTimeout time.Duration
+	dialTimeout    time.Duration
+}
+
+func defaultClientConfig() clientConfig {
+	return clientConfig{
+		logger:         slog.New(slog.DiscardHandler),
+		name:           "fluvio-go",
+		requestTimeout: DefaultRequestTimeout,
+		dialTimeout:    DefaultDialTimeout,
+	}
+}
+
+// WithLogger sets the client's logger; nil (the default) discards logs.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *clientConfig) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// WithName sets the NATS connection name the SC sees (default "fluvio-go").
+func WithName(name string) Option {
+	return func(c *clientConfig) {
+		if name != "" {
+			c.name = name
+		}
+	}
+}
+
+// WithRequestTimeout bounds each request to the SC (default
+// DefaultRequestTimeout) when the caller's context has no earlier deadline.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *clientConfig) {
+		if d > 0 {
+			c.requestTimeout = d
+		}
+	}
+}
+
+// WithDialTimeout bounds each TCP dial to an SPU (default DefaultDialTimeout).
+func WithDialTimeout(d time.Duration) Option {
+	return func(c *clientConfig) {
+		if d > 0 {
+			c.dialTimeout = d
+		}
+	}
+}
+
+// Acks says when the partition leader answers a produce request.
+type Acks int8
+
+const (
+	// AcksAll: after every in-sync replica has the batch in its WAL (and the
+	// ISR has at least the topic's min-insync-replicas). The default.
+	AcksAll Acks = iota
+	// AcksLeader: after the leader has the batch in its WAL.
+	AcksLeader
+	// AcksNone: the leader does not answer; Send and Flush report only
+	// errors seen before the request was written.
+	AcksNone
+)
+
+// String returns "all", "leader" or "none".
+func (a Acks) String() string {
+	switch a {
+	case AcksAll:
+		return "all"
+	case AcksLeader:
+		return "leader"
+	case AcksNone:
+		return "none"
+	}
+	return "unknown"
+}
+
+// ParseAcks parses "all" (or "-1"), "leader" (or "1") and "none" (or "0").
+func ParseAcks(s string) (Acks, error) {
+	switch s {
+	case "all", "-1":
+		return AcksAll, nil
+	case "leader", "1":
+		return AcksLeader, nil
+	case "none", "0":
+		return AcksNone, nil
+	}
+	return 0, &Error{Op: "parse acks", Err: ErrBadOption, Hint: fmt.Sprintf("acks %q: use all, leader or none", s)}
+}
+
+// Producer defaults, chosen by BenchmarkProduce (see producer_bench_test.go).
+const (
+	// DefaultLinger is how long a partition's batch waits for more records
+	// before it is sent.
+	DefaultLinger = 5 * time.Millisecond
+	// DefaultBatchSize is the size at which a batch is sent without waiting
+	// for the linger time.
+	DefaultBatchSize = 64 << 10
+	// DefaultMaxBufferedRecords bounds the records sent but not yet
+	// acknowledged; Send blocks when it is reached.
+	DefaultMaxBufferedRecords = 1000
+	// DefaultMaxBufferedBytes bounds the bytes (keys plus values) sent but
+	// not yet acknowledged; Send blocks when it is reached.
+	DefaultMaxBufferedBytes = 1 << 20
+	// DefaultMaxRetries is how many times a batch is retried on a
+	// retriable error before Send's error is reported.
+	DefaultMaxRetries = 10
+	// DefaultRetryBackoff is the first retry's wait; it doubles up to
+	// DefaultMaxRetryBackoff.
+	DefaultRetryBackoff = 50 * time.Millisecond
+	// DefaultMaxRetryBackoff caps the wait between retries.
+	DefaultMaxRetryBackoff = time.Second
+	// DefaultProduceTimeout is the time the leader may take to satisfy
+	// acks before it answers "request timed out".
+	DefaultProduceTimeout = 10 * time.Second
+)
+
+type producerConfig struct {
+	acks            Acks
+	linger          time.Duration
+	batchSize       int
+	maxRecords      int
+	maxBytes        int
+	maxRetries      int
+	retryBackoff    time.Duration
+	maxRetryBackoff time.Duration
+	produceTimeout  time.Duration
+	partitioner     Partitioner
+	now             func() time.Time
+}
+
+func defaultProducerConfig() producerConfig {
+	return producerConfig{
+		acks:            AcksAll,
+		linger:          DefaultLinger,
+		batchSize:       DefaultBatchSize,
+		maxRecords:      DefaultMaxBufferedRecords,
+		maxBytes:        DefaultMaxBufferedBytes,
+		maxRetries:      DefaultMaxRetries,
+		retryBackoff:    DefaultRetryBackoff,
+		maxRetryBackoff: DefaultMaxRetryBackoff,
+		produceTimeout:  DefaultProduceTimeout,
+		now:             time.Now,
+	}
+}
+
+// WithAcks sets when the leader acknowledges (default AcksAll).
+func WithAcks(a Acks) ProducerOption { return func(c *producerConfig) { c.acks = a } }
+
+// WithLinger sets how long a batch waits for more records (default
+// DefaultLinger); 0 sends as soon as the previous request of the partition
+// has been answered.
+func WithLinger(d time.Duration) ProducerOption {
+	return func(c *producerConfig) {
+		if d >= 0 {
+			c.linger = d
+		}
+	}
+}
+
+// WithBatchSize sets the batch size in bytes at which a batch is sent
+// without lingering (default DefaultBatchSize). A single record larger than
+// this is sent in a batch of its own.
+func WithBatchSize(n int) ProducerOption {
+	return func(c *producerConfig) {
+		if n > 0 {
+			c.batchSize = n
+		}
+	}
+}
+
+// WithMaxBuffered bounds the records and bytes accepted by Send but not yet
+// acknowledged (defaults DefaultMaxBufferedRecords and
+// DefaultMaxBufferedBytes). Send blocks while the producer is full.
+func WithMaxBuffered(records, bytes int) ProducerOption {
+	return func(c *producerConfig) {
+		if records > 0 {
+			c.maxRecords = records
+		}
+		if bytes > 0 {
+			c.maxBytes = bytes
+		}
+	}
+}
+
+// WithRetries sets how many times a batch is retried on a retriable error
+// (not leader, not enough replicas, timeout, lost connection) and the first
+// backoff, which doubles up to one second. Defaults DefaultMaxRetries and
+// DefaultRetryBackoff; 0 retries disables retrying.
+func WithRetries(n int, backoff time.Duration) ProducerOption {
+	return func(c *producerConfig) {
+		if n >= 0 {
+			c.maxRetries = n
+		}
+		if backoff > 0 {
+			c.retryBackoff = backoff
+			c.maxRetryBackoff = max(c.maxRetryBackoff, backoff)
+		}
+	}
+}
+
+// WithProduceTimeout sets the time the leader may take to satisfy acks
+// (default DefaultProduceTimeout).
+func WithProduceTimeout(d time.Duration) ProducerOption {
+	return func(c *producerConfig) {
+		if d > 0 {
+			c.produceTimeout = d
+		}
+	}
+}
+
+// WithPartitioner replaces the default partitioner (murmur2 of the key,
+// round-robin without a key).
+func WithPartitioner(p Partitioner) ProducerOption {
+	return func(c *producerConfig) {
+		if p != nil {
+			c.partitioner = p
+		}
+	}
+}
+
+// Consumer defaults.
+const (
+	// DefaultFetchMaxBytes bounds one fetch response per partition.
+	DefaultFetchMaxBytes = 4 << 20
+	// DefaultFetchMaxWait is how long a fetch at the end of the log waits
+	// for new records before returning empty (and being issued again).
+	DefaultFetchMaxWait = 500 * time.Millisecond
+)
+
+type startKind int
+
+const (
+	startEnd startKind = iota
+	startBeginning
+	startOffset
+	startTail
+	startTimestamp
+)
+
+type consumerConfig struct {
+	partition  int32 // -1: all partitions
+	start      startKind
+	startValue int64
+	end        int64 // inclusive; -1: none
+	continuous bool
+	maxBytes   int32
+	maxWait    time.Duration
+}
+
+func defaultConsumerConfig() consumerConfig {
+	return consumerConfig{
+		partition:  -1,
+		start:      startEnd,
+		end:        -1,
+		continuous: true,
+		maxBytes:   DefaultFetchMaxBytes,
+		maxWait:    DefaultFetchMaxWait,
+	}
+}
+
+// WithPartition reads only partition n (default: every partition).
+func WithPartition(n int32) ConsumerOption { return func(c *consumerConfig) { c.partition = n } }
+
+// FromBeginning starts at the first offset still in the log.
+func FromBeginning() ConsumerOption { return func(c *consumerConfig) { c.start = startBeginning } }
+
+// FromEnd starts after the last record: only new records are read. The
+// default.
+func FromEnd() ConsumerOption { return func(c *consumerConfig) { c.start = startEnd } }
+
+// FromOffset starts at offset n in every partition read (clamped to the
+// log's start; an offset beyond the end waits for it).
+func FromOffset(n int64) ConsumerOption {
+	return func(c *consumerConfig) { c.start, c.startValue = startOffset, n }
+}
+
+// FromTail starts n records before the end of each partition read.
+func FromTail(n int64) ConsumerOption {
+	return func(c *consumerConfig) { c.start, c.startValue = startTail, max(n, 0) }
+}
+
+// FromTime starts at the first record whose timestamp is at or after t.
+func FromTime(t time.Time) ConsumerOption {
+	return func(c *consumerConfig) { c.start, c.startValue = startTimestamp, t.UnixMilli() }
+}
+
+// WithEnd stops each partition after the record at offset end (inclusive).
+func WithEnd(end int64) ConsumerOption { return func(c *consumerConfig) { c.end = end } }
+
+// DisableContinuous stops each partition at the end of its log as it is
+// when the partition's reading starts, instead of following it.
+func DisableContinuous() ConsumerOption { return func(c *consumerConfig) { c.continuous = false } }
+
+// WithFetchMaxBytes bounds one fetch response per partition (default
+// DefaultFetchMaxBytes). A batch larger than this is still returned whole.
+func WithFetchMaxBytes(n int32) ConsumerOption {
+	return func(c *consumerConfig) {
+		if n > 0 {
+			c.maxBytes = n
+		}
+	}
+}
+
+// WithFetchMaxWait sets how long a fetch at the end of the log waits for new
+// records (default DefaultFetchMaxWait).
+func WithFetchMaxWait(d time.Duration) ConsumerOption {
+	return func(c *consumerConfig) {
+		if d > 0 {
+			c.maxWait = d
+		}
+	}
+}

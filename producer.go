@@ -1,0 +1,275 @@
+package fluvio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// producerTransport is what a Producer needs from the Client: the partition
+// count of its topic and one produce request to a partition's leader. The
+// Client implements it over metadata from the SC and wire connections to
+// SPUs; tests fake it.
+type producerTransport interface {
+	// partitions returns the topic's partition count.
+	partitions(ctx context.Context, topic string) (int32, error)
+	// produce sends records (one or more encoded batches) to the leader
+	// of the partition and returns the offset assigned to the first
+	// record (-1 with AcksNone). Errors worth retrying after a metadata
+	// refresh are marked so that retriable(err) is true.
+	produce(ctx context.Context, req produceCall) (int64, error)
+}
+
+// produceCall is one produce request.
+type produceCall struct {
+	topic     string
+	partition int32
+	acks      Acks
+	timeout   time.Duration
+	records   []byte
+}
+
+// Producer sends records to one topic. Records are batched per partition
+// (WithBatchSize, WithLinger), and each partition has one produce request
+// in flight at a time while the next batches accumulate, so records of a
+// partition are stored in the order Send accepted them, retries included.
+// Across partitions requests run in parallel.
+//
+// A Producer is safe for concurrent use. Delivery is at least once: a
+// request retried after a lost answer may store its records twice.
+type Producer struct {
+	topic  string
+	cfg    producerConfig
+	t      producerTransport
+	log    *slog.Logger
+	budget *budget
+	parts  []*partitionQueue
+
+	// ctx bounds the requests of the partition loops; cancelled by Close
+	// once they have exited.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	closing chan struct{} // closed by Close: loops drain and exit
+	wg      sync.WaitGroup
+
+	state struct {
+		sync.RWMutex
+		closed bool // guarded by state
+	}
+	errs struct {
+		sync.Mutex
+		first error // guarded by errs: first failed Send since Flush
+	}
+	closeOnce sync.Once
+}
+
+// sendResult is the outcome of one record for SendSync.
+type sendResult struct {
+	offset Offset
+	err    error
+}
+
+func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, topic string, opts []ProducerOption) (*Producer, error) {
+	cfg := defaultProducerConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.partitioner == nil {
+		cfg.partitioner = DefaultPartitioner()
+	}
+	n, err := t.partitions(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	if n <= 0 {
+		return nil, errorf("producer", ErrBadOption, "topic %q has no partitions: recreate it with fluvio topic create %s --partitions N", topic, topic)
+	}
+	pctx, cancel := context.WithCancel(context.Background())
+	p := &Producer{
+		topic:   topic,
+		cfg:     cfg,
+		t:       t,
+		log:     log.With("topic", topic),
+		budget:  newBudget(cfg.maxRecords, cfg.maxBytes),
+		ctx:     pctx,
+		cancel:  cancel,
+		closing: make(chan struct{}),
+	}
+	p.parts = make([]*partitionQueue, n)
+	for i := range p.parts {
+		q := &partitionQueue{p: p, id: int32(i), wake: make(chan struct{}, 1)}
+		p.parts[i] = q
+		p.wg.Go(q.run)
+	}
+	return p, nil
+}
+
+// Topic returns the producer's topic.
+func (p *Producer) Topic() string { return p.topic }
+
+// Send queues a record for the partition its key chooses (see
+// DefaultPartitioner) and returns once it is queued. It blocks while the
+// producer holds its maximum of unacknowledged records or bytes
+// (WithMaxBuffered), until ctx is done. A nil key means no key.
+//
+// Send does not report delivery: a record that fails after its retries is
+// reported by the next Flush (or SendSync waits for its own record). The
+// key and value are copied before Send returns. Errors: ErrClosed after
+// Close; ctx.Err() if ctx ended while blocked.
+func (p *Producer) Send(ctx context.Context, key, value []byte) error {
+	return p.send(ctx, key, value, nil, nil)
+}
+
+// SendWithHeaders is Send with record headers.
+func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, headers []Header) error {
+	return p.send(ctx, key, value, headers, nil)
+}
+
+// SendSync sends one record without lingering and blocks until it is
+// acknowledged (per WithAcks) or failed, returning its offset. With
+// AcksNone the offset is -1. If ctx ends first, SendSync returns ctx.Err()
+// and the record may still be stored.
+func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, error) {
+	done := make(chan sendResult, 1)
+	if err := p.send(ctx, key, value, nil, done); err != nil {
+		return -1, err
+	}
+	select {
+	case r := <-done:
+		return r.offset, r.err
+	case <-ctx.Done():
+		return -1, ctx.Err()
+	}
+}
+
+func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header, done chan<- sendResult) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n := len(key) + len(value)
+	for _, h := range headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	if err := p.budget.acquire(ctx, n, p.closing); err != nil {
+		return err
+	}
+	p.state.RLock()
+	if p.state.closed {
+		p.state.RUnlock()
+		p.budget.release(1, n)
+		return fmt.Errorf("producer of topic %q: %w", p.topic, ErrClosed)
+	}
+	part := p.cfg.partitioner.Partition(key, int32(len(p.parts)))
+	if part < 0 || int(part) >= len(p.parts) {
+		p.state.RUnlock()
+		p.budget.release(1, n)
+		return errorf("send", ErrBadOption, "partitioner chose partition %d of topic %q, which has %d: fix the Partitioner", part, p.topic, len(p.parts))
+	}
+	p.parts[part].add(key, value, headers, n, done, p.cfg.now().UnixMilli())
+	p.state.RUnlock()
+	return nil
+}
+
+// Flush sends every queued record without lingering and blocks until all
+// records accepted by Send before and during the call are acknowledged or
+// failed. It returns the first error of a record that failed since the
+// previous Flush (and forgets it), or ctx.Err() if ctx ends first.
+func (p *Producer) Flush(ctx context.Context) error {
+	for _, q := range p.parts {
+		q.requestFlush()
+	}
+	if err := p.budget.waitEmpty(ctx); err != nil {
+		return err
+	}
+	p.errs.Lock()
+	err := p.errs.first
+	p.errs.first = nil
+	p.errs.Unlock()
+	return err
+}
+
+// Close sends the queued records, waits for their acknowledgements (each
+// batch is bounded by its retries) and stops the producer. It returns the
+// first error of a record that failed since the last Flush. Close is safe
+// to call more than once; later calls return nil.
+func (p *Producer) Close() error {
+	var err error
+	p.closeOnce.Do(func() {
+		p.state.Lock()
+		p.state.closed = true
+		p.state.Unlock()
+		close(p.closing)
+		p.wg.Wait()
+		p.cancel()
+		p.errs.Lock()
+		err = p.errs.first
+		p.errs.first = nil
+		p.errs.Unlock()
+	})
+	return err
+}
+
+func (p *Producer) recordErr(err error) {
+	p.errs.Lock()
+	if p.errs.first == nil {
+		p.errs.first = err
+	}
+	p.errs.Unlock()
+}
+
+// sendRequest sends one request with bounded retries and returns the base
+// offset. Records of a partition go through here one request at a time.
+func (p *Producer) sendRequest(part int32, records []byte) (int64, error) {
+	backoff := p.cfg.retryBackoff
+	for attempt := 0; ; attempt++ {
+		// The request deadline leaves the leader its produce timeout
+		// plus a margin for the network.
+		ctx, cancel := context.WithTimeout(p.ctx, p.cfg.produceTimeout+5*time.Second)
+		base, err := p.t.produce(ctx, produceCall{
+			topic: p.topic, partition: part, acks: p.cfg.acks,
+			timeout: p.cfg.produceTimeout, records: records,
+		})
+		cancel()
+		if err == nil {
+			return base, nil
+		}
+		if !retriable(err) || attempt >= p.cfg.maxRetries || p.ctx.Err() != nil {
+			if retriable(err) && attempt > 0 {
+				err = fmt.Errorf("after %d retries: %w", attempt, err)
+			}
+			return -1, fmt.Errorf("produce to %s partition %d: %w", p.topic, part, err)
+		}
+		p.log.Debug("produce retry", "partition", part, "attempt", attempt+1, "backoff", backoff, "err", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-p.ctx.Done():
+			t.Stop()
+			return -1, fmt.Errorf("produce to %s partition %d: %w", p.topic, part, ErrClosed)
+		}
+		backoff = min(2*backoff, p.cfg.maxRetryBackoff)
+	}
+}
+
+// errRetriable marks an error worth retrying after a metadata refresh.
+type errRetriable struct{ err error }
+
+func (e *errRetriable) Error() string { return e.err.Error() }
+func (e *errRetriable) Unwrap() error { return e.err }
+
+// markRetriable wraps err so that retriable(err) is true.
+func markRetriable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &errRetriable{err: err}
+}
+
+// retriable reports whether err was marked by markRetriable.
+func retriable(err error) bool {
+	var r *errRetriable
+	return errors.As(err, &r)
+}

@@ -1,0 +1,360 @@
+package fluvio
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/fluvio-go/fluvio/wal/batch"
+)
+
+// fakeLog is a fake transport: it stores each partition's batches as a
+// leader would, assigning offsets, and can fail or hold requests.
+type fakeLog struct {
+	n int32
+
+	mu       sync.Mutex
+	batches  map[int32][][]byte
+	next     map[int32]int64
+	calls    int
+	inflight map[int32]int
+	maxIn    int
+	// fail, if set, is asked before each request; a non-nil error fails it.
+	fail func(call int, c produceCall) error
+	// gate, if set, holds each request until it can receive.
+	gate chan struct{}
+}
+
+func newFakeLog(n int32) *fakeLog {
+	return &fakeLog{n: n, batches: map[int32][][]byte{}, next: map[int32]int64{}, inflight: map[int32]int{}}
+}
+
+func (f *fakeLog) partitions(ctx context.Context, topic string) (int32, error) { return f.n, nil }
+
+func (f *fakeLog) produce(ctx context.Context, c produceCall) (int64, error) {
+	f.mu.Lock()
+	f.calls++
+	call := f.calls
+	f.inflight[c.partition]++
+	f.maxIn = max(f.maxIn, f.inflight[c.partition])
+	fail, gate := f.fail, f.gate
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.inflight[c.partition]--
+		f.mu.Unlock()
+	}()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return -1, ctx.Err()
+		}
+	}
+	if fail != nil {
+		if err := fail(call, c); err != nil {
+			return -1, err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	base := f.next[c.partition]
+	for b, err := range batch.All(c.records) {
+		if err != nil {
+			return -1, err
+		}
+		f.batches[c.partition] = append(f.batches[c.partition], bytes.Clone(b))
+		f.next[c.partition] += int64(batch.LastOffsetDelta(b)) + 1
+	}
+	return base, nil
+}
+
+// records decodes partition p's stored records.
+func (f *fakeLog) records(t testing.TB, p int32) []batch.Record {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []batch.Record
+	for _, b := range f.batches[p] {
+		d, _, err := batch.Decode(b)
+		requireNoErr(t, err)
+		out = append(out, d.Records...)
+	}
+	return out
+}
+
+func newTestProducer(t testing.TB, f *fakeLog, opts ...ProducerOption) *Producer {
+	t.Helper()
+	p, err := newProducer(context.Background(), f, slog.New(slog.DiscardHandler), "t", opts)
+	requireNoErr(t, err)
+	return p
+}
+
+func TestProducerOrderPerPartition(t *testing.T) {
+	f := newFakeLog(3)
+	p := newTestProducer(t, f, WithBatchSize(1024))
+	ctx := context.Background()
+	const n = 20000
+	want := map[int32][]string{}
+	part := DefaultPartitioner()
+	for i := range n {
+		key := fmt.Appendf(nil, "k%d", i%97)
+		val := fmt.Appendf(nil, "v%d", i)
+		requireNoErr(t, p.Send(ctx, key, val))
+		pp := part.Partition(key, 3)
+		want[pp] = append(want[pp], string(val))
+	}
+	requireNoErr(t, p.Flush(ctx))
+	requireNoErr(t, p.Close())
+	total := 0
+	for pp := range int32(3) {
+		got := f.records(t, pp)
+		if len(got) != len(want[pp]) {
+			t.Fatalf("partition %d: %d records, want %d", pp, len(got), len(want[pp]))
+		}
+		for i, r := range got {
+			if string(r.Value) != want[pp][i] {
+				t.Fatalf("partition %d record %d = %q, want %q", pp, i, r.Value, want[pp][i])
+			}
+		}
+		total += len(got)
+	}
+	requireEqual(t, total, n)
+	if f.maxIn > 1 {
+		t.Errorf("%d requests of one partition in flight at once; want 1 (ordering)", f.maxIn)
+	}
+	if recs, b := p.budget.outstanding(); recs != 0 || b != 0 {
+		t.Errorf("budget after flush: %d records, %d bytes outstanding", recs, b)
+	}
+}
+
+func TestProducerSendSyncOffsets(t *testing.T) {
+	f := newFakeLog(1)
+	p := newTestProducer(t, f, WithLinger(time.Hour)) // SendSync must not linger
+	defer p.Close()
+	for i := range 5 {
+		off, err := p.SendSync(context.Background(), nil, []byte("x"))
+		requireNoErr(t, err)
+		requireEqual(t, off, Offset(i))
+	}
+	// Offsets within a multi-record batch: queue three, sync the fourth.
+	ctx := context.Background()
+	for range 3 {
+		requireNoErr(t, p.Send(ctx, nil, []byte("y")))
+	}
+	off, err := p.SendSync(ctx, nil, []byte("z"))
+	requireNoErr(t, err)
+	requireEqual(t, off, Offset(8))
+}
+
+func TestProducerRetriesRetriable(t *testing.T) {
+	f := newFakeLog(1)
+	f.fail = func(call int, c produceCall) error {
+		if call <= 2 {
+			return markRetriable(errors.New("not leader"))
+		}
+		return nil
+	}
+	p := newTestProducer(t, f, WithRetries(3, time.Millisecond))
+	defer p.Close()
+	off, err := p.SendSync(context.Background(), []byte("k"), []byte("v"))
+	requireNoErr(t, err)
+	requireEqual(t, off, Offset(0))
+	requireEqual(t, len(f.records(t, 0)), 1)
+	requireEqual(t, f.calls, 3)
+}
+
+func TestProducerRetriesExhausted(t *testing.T) {
+	f := newFakeLog(1)
+	cause := errors.New("not enough replicas")
+	f.fail = func(int, produceCall) error { return markRetriable(cause) }
+	p := newTestProducer(t, f, WithRetries(2, time.Millisecond))
+	defer p.Close()
+	ctx := context.Background()
+	requireNoErr(t, p.Send(ctx, nil, []byte("a")))
+	err := p.Flush(ctx)
+	if !errors.Is(err, cause) {
+		t.Fatalf("Flush = %v, want %v", err, cause)
+	}
+	requireEqual(t, f.calls, 3) // first try + 2 retries
+	// The error is reported once.
+	requireNoErr(t, p.Flush(ctx))
+}
+
+func TestProducerNoRetryOnPermanentError(t *testing.T) {
+	f := newFakeLog(1)
+	cause := errors.New("record too large")
+	f.fail = func(call int, c produceCall) error {
+		if call == 1 {
+			return cause
+		}
+		return nil
+	}
+	p := newTestProducer(t, f, WithRetries(5, time.Millisecond))
+	defer p.Close()
+	_, err := p.SendSync(context.Background(), nil, []byte("a"))
+	if !errors.Is(err, cause) {
+		t.Fatalf("SendSync = %v, want %v", err, cause)
+	}
+	requireEqual(t, f.calls, 1)
+	// SendSync's own error is not reported again by Flush.
+	requireNoErr(t, p.Flush(context.Background()))
+	off, err := p.SendSync(context.Background(), nil, []byte("b"))
+	requireNoErr(t, err)
+	requireEqual(t, off, Offset(0))
+}
+
+func TestProducerSendBlocksWhenFull(t *testing.T) {
+	f := newFakeLog(1)
+	f.gate = make(chan struct{})
+	p := newTestProducer(t, f, WithMaxBuffered(10, 1<<20), WithLinger(0))
+	defer p.Close()
+	ctx := context.Background()
+	for range 10 {
+		requireNoErr(t, p.Send(ctx, nil, []byte("r")))
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := p.Send(short, nil, []byte("over")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send on a full producer = %v, want DeadlineExceeded", err)
+	}
+	close(f.gate) // the SPU answers: room again
+	requireNoErr(t, p.Send(ctx, nil, []byte("fits")))
+	requireNoErr(t, p.Flush(ctx))
+	requireEqual(t, len(f.records(t, 0)), 11)
+}
+
+func TestProducerByteBudget(t *testing.T) {
+	f := newFakeLog(1)
+	f.gate = make(chan struct{})
+	p := newTestProducer(t, f, WithMaxBuffered(1000, 100), WithLinger(0))
+	defer p.Close()
+	ctx := context.Background()
+	// A record larger than the budget is admitted when nothing is held.
+	requireNoErr(t, p.Send(ctx, nil, make([]byte, 500)))
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := p.Send(short, nil, []byte("x")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send past the byte budget = %v, want DeadlineExceeded", err)
+	}
+	close(f.gate)
+	requireNoErr(t, p.Flush(ctx))
+}
+
+func TestProducerLinger(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeLog(1)
+		p := newTestProducer(t, f, WithLinger(50*time.Millisecond))
+		ctx := context.Background()
+		requireNoErr(t, p.Send(ctx, nil, []byte("a")))
+		requireNoErr(t, p.Send(ctx, nil, []byte("b")))
+		time.Sleep(49 * time.Millisecond)
+		synctest.Wait()
+		requireEqual(t, len(f.records(t, 0)), 0)
+		time.Sleep(2 * time.Millisecond)
+		synctest.Wait()
+		got := f.records(t, 0)
+		requireEqual(t, len(got), 2)
+		requireEqual(t, f.calls, 1) // both records in one batch
+		requireNoErr(t, p.Close())
+	})
+}
+
+func TestProducerBatchSizeSendsWithoutLinger(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeLog(1)
+		p := newTestProducer(t, f, WithLinger(time.Hour), WithBatchSize(1000))
+		ctx := context.Background()
+		for range 20 {
+			requireNoErr(t, p.Send(ctx, nil, make([]byte, 100)))
+		}
+		synctest.Wait()
+		// About 9 records fill a 1000-byte batch; the rest linger.
+		got := len(f.records(t, 0))
+		if got == 0 || got >= 20 {
+			t.Fatalf("%d of 20 records sent before the linger time; want full batches only", got)
+		}
+		f.mu.Lock()
+		for _, b := range f.batches[0] {
+			if len(b) > 1000 {
+				t.Errorf("batch of %d bytes exceeds the batch size 1000", len(b))
+			}
+		}
+		f.mu.Unlock()
+		requireNoErr(t, p.Close()) // Close sends the lingering rest
+		requireEqual(t, len(f.records(t, 0)), 20)
+	})
+}
+
+func TestProducerCloseSendsAndRefuses(t *testing.T) {
+	f := newFakeLog(2)
+	p := newTestProducer(t, f, WithLinger(time.Hour))
+	ctx := context.Background()
+	for i := range 100 {
+		requireNoErr(t, p.Send(ctx, fmt.Appendf(nil, "%d", i), []byte("v")))
+	}
+	requireNoErr(t, p.Close())
+	requireEqual(t, len(f.records(t, 0))+len(f.records(t, 1)), 100)
+	if err := p.Send(ctx, nil, []byte("late")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Send after Close = %v, want ErrClosed", err)
+	}
+	requireNoErr(t, p.Close())
+}
+
+func TestProducerHeadersAndNilKey(t *testing.T) {
+	f := newFakeLog(1)
+	p := newTestProducer(t, f)
+	ctx := context.Background()
+	requireNoErr(t, p.SendWithHeaders(ctx, nil, []byte("v"), []Header{{Key: "h", Value: []byte("1")}}))
+	requireNoErr(t, p.Send(ctx, []byte{}, nil))
+	requireNoErr(t, p.Close())
+	got := f.records(t, 0)
+	requireEqual(t, len(got), 2)
+	if got[0].Key != nil || string(got[0].Value) != "v" || len(got[0].Headers) != 1 || got[0].Headers[0].Key != "h" {
+		t.Errorf("record 0 = %+v", got[0])
+	}
+	if got[1].Key == nil || len(got[1].Key) != 0 || got[1].Value != nil {
+		t.Errorf("record 1 = %+v: want empty key, nil value", got[1])
+	}
+}
+
+func TestProducerConcurrentSenders(t *testing.T) {
+	f := newFakeLog(4)
+	p := newTestProducer(t, f, WithMaxBuffered(100, 1<<16), WithBatchSize(512))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 1000 {
+				if err := p.Send(ctx, fmt.Appendf(nil, "g%d", g), fmt.Appendf(nil, "%d", i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	requireNoErr(t, p.Close())
+	// Each sender's key maps to one partition: its values must be in order.
+	seen := map[string]int{}
+	total := 0
+	for pp := range int32(4) {
+		for _, r := range f.records(t, pp) {
+			k := string(r.Key)
+			var v int
+			fmt.Sscan(string(r.Value), &v)
+			if v != seen[k] {
+				t.Fatalf("key %s: value %d after %d", k, v, seen[k]-1)
+			}
+			seen[k]++
+			total++
+		}
+	}
+	requireEqual(t, total, 8000)
+}
