@@ -1,0 +1,77 @@
+// Command bench-worker runs one side of one benchmark run (produce,
+// consume or latency) against one system, as its own process, and prints
+// the bench.Figures it measured as one JSON line on stdout.
+//
+//	bench-worker --system jetstream --op produce --spec '{"addr":...}'
+//
+// An operation the system cannot run yet prints {"unavailable": "..."}
+// and exits 0; any other failure exits 1 with the error on stderr.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bench"
+	"github.com/fluvio-go/fluvio/bench/jetstream"
+	"github.com/fluvio-go/fluvio/bench/ours"
+)
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	system := flag.String("system", jetstream.Name, "system to drive: jetstream or ours")
+	op := flag.String("op", "", "operation: produce, consume or latency")
+	specJSON := flag.String("spec", "", "the run's bench.Spec as JSON")
+	flag.Parse()
+	spec, err := bench.UnmarshalSpec(*specJSON)
+	if err != nil {
+		return err
+	}
+	var d bench.Driver
+	switch *system {
+	case jetstream.Name:
+		d = jetstream.Driver{}
+	case ours.Name:
+		d = ours.Driver{}
+	default:
+		return fmt.Errorf("unknown --system %q", *system)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// Every run is bounded by spec.Duration; this bounds a stuck one.
+	ctx, cancel := context.WithTimeout(ctx, 2*spec.Duration+30*time.Second)
+	defer cancel()
+	var f bench.Figures
+	switch *op {
+	case "produce":
+		f, err = d.Produce(ctx, spec)
+	case "consume":
+		f, err = d.Consume(ctx, spec)
+	case "latency":
+		f, err = d.Latency(ctx, spec)
+	default:
+		return fmt.Errorf("unknown --op %q", *op)
+	}
+	if errors.Is(err, bench.ErrNotAvailable) {
+		f, err = bench.Figures{Unavailable: err.Error()}, nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", *system, *op, err)
+	}
+	return json.NewEncoder(os.Stdout).Encode(f)
+}

@@ -1,0 +1,138 @@
+// Command fluvio-bench runs the side-by-side benchmarks of issue 9: the
+// machine's limits, NATS JetStream (a separate nats-server process) and our
+// cluster (sc-server and spu-server processes), interleaved, median of
+// Reps runs, producers and consumers in separate bench-worker processes.
+// It prints the table and writes it under --out as CSV and Markdown.
+//
+//	fluvio-bench --mode quick --out bench/results --only limits,jetstream,ours
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/fluvio-go/fluvio/bench"
+	"github.com/fluvio-go/fluvio/bench/jetstream"
+	"github.com/fluvio-go/fluvio/bench/ours"
+	"github.com/fluvio-go/fluvio/bench/report"
+	"github.com/fluvio-go/fluvio/bench/runner"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "fluvio-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	modeName := flag.String("mode", "quick", "quick (under 2 minutes), full (make bench) or tiny (smoke)")
+	out := flag.String("out", "bench/results", "directory for the CSV and Markdown results")
+	only := flag.String("only", "limits,jetstream,ours", "comma-separated subset of limits, jetstream, ours")
+	binDir := flag.String("bin", "bin", "directory holding bench-worker, bench-nats-server, sc-server, spu-server, fluvio")
+	work := flag.String("work", "", "directory for servers' data and logs (default: a new temporary directory, removed after)")
+	reps := flag.Int("reps", 0, "repetitions per workload (default: the mode's, 3)")
+	verbose := flag.Bool("v", false, "log debug details")
+	flag.Parse()
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+
+	mode, err := runner.ModeByName(*modeName)
+	if err != nil {
+		return err
+	}
+	if *reps > 0 {
+		mode.Reps = *reps
+	}
+	want := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		s = strings.TrimSpace(s)
+		if !slices.Contains([]string{report.Limits, report.Peer, report.Ours}, s) {
+			return fmt.Errorf("--only: unknown %q (limits, jetstream, ours)", s)
+		}
+		want[s] = true
+	}
+	bin, err := filepath.Abs(*binDir)
+	if err != nil {
+		return fmt.Errorf("--bin: %w", err)
+	}
+	workDir := *work
+	if workDir == "" {
+		if workDir, err = os.MkdirTemp("", "fluvio-bench-"); err != nil {
+			return fmt.Errorf("work dir: %w", err)
+		}
+		defer os.RemoveAll(workDir)
+	} else if err := os.MkdirAll(workDir, 0o755); err != nil {
+		return fmt.Errorf("work dir: %w", err)
+	}
+
+	var systems []bench.System
+	if want[report.Peer] {
+		systems = append(systems, &jetstream.System{ServerBin: filepath.Join(bin, "bench-nats-server")})
+	}
+	if want[report.Ours] {
+		systems = append(systems, &ours.System{BinDir: bin})
+	}
+	r := &runner.Runner{Mode: mode, Systems: systems, WorkerBin: filepath.Join(bin, "bench-worker"),
+		WorkDir: workDir, Limits: want[report.Limits], Log: log}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info("benchmarks starting", "mode", mode.Name, "reps", mode.Reps, "systems", *only)
+	samples, err := r.Run(ctx)
+	if err != nil {
+		return err
+	}
+	machine := report.Describe(".", mode.Name)
+	medians := report.Medians(samples)
+	lims := runner.LimitRows()
+	for i := range lims {
+		lims[i].Value = medians[report.Ref{System: report.Limits, Figure: lims[i].Figure}]
+	}
+	lines := report.Lines(mode.Rows(), medians)
+	if err := report.WriteText(os.Stdout, machine, lims, lines); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	base := filepath.Join(*out, fmt.Sprintf("%s-%s-%s", machine.Date.Format("20060102-150405"), machine.Commit, mode.Name))
+	if err := writeFile(base+".csv", func(f *os.File) error { return report.WriteCSV(f, machine, lims, lines) }); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(*out, "latest-"+mode.Name+".md"), func(f *os.File) error {
+		return report.WriteMarkdown(f, machine, lims, lines)
+	}); err != nil {
+		return err
+	}
+	fmt.Printf("\nwrote %s.csv and %s\n", base, filepath.Join(*out, "latest-"+mode.Name+".md"))
+	return nil
+}
+
+func writeFile(path string, write func(*os.File) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,400 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bench"
+	"github.com/fluvio-go/fluvio/bench/internal/proc"
+	"github.com/fluvio-go/fluvio/bench/limits"
+	"github.com/fluvio-go/fluvio/bench/report"
+)
+
+// Runner runs the workloads of a Mode against Systems.
+type Runner struct {
+	Mode Mode
+	// Systems in the order each workload runs them (peer first).
+	Systems []bench.System
+	// WorkerBin is the bench-worker binary.
+	WorkerBin string
+	// WorkDir holds the servers' data and logs (a directory per run,
+	// removed after a run that succeeded).
+	WorkDir string
+	// Limits says whether to probe the machine's limits.
+	Limits bool
+	Log    *slog.Logger
+}
+
+// Headline record sizes: produce and consume are measured at these.
+var headlineSizes = []int{100, 1024}
+
+// Figure ids. A figure id is the same for every system.
+func produceFig(size int, acks bench.Acks, unit string) string {
+	return fmt.Sprintf("produce.%d.%s.%s", size, acks, unit)
+}
+func consumeFig(size int, unit string) string { return fmt.Sprintf("consume.%d.%s", size, unit) }
+func partitionsFig(k int, unit string) string {
+	return fmt.Sprintf("produce.1024.partitions.%d.%s", k, unit)
+}
+func latencyFig(name string) string { return "latency.1024." + name }
+func memFig(k int, name string) string {
+	return fmt.Sprintf("memory.%d.%s", k, name)
+}
+func createFig(k int) string { return fmt.Sprintf("create.%d.seconds", k) }
+
+// Memory figure names.
+const (
+	memEmpty   = "empty_kib_per_partition"
+	memWritten = "written_kib_per_partition"
+	memBase    = "baseline_mib"
+)
+
+// scenario is one workload: it starts a system's servers, runs workers
+// and returns the figures it measured.
+type scenario struct {
+	name    string
+	figures []string
+	run     func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error)
+	cfg     bench.ServerConfig
+}
+
+// scenarios lists the workloads of the mode, in the order they run.
+func (r *Runner) scenarios() []scenario {
+	m := r.Mode
+	var out []scenario
+	sizes := slices.Clone(m.SizeCurve)
+	for _, s := range headlineSizes {
+		if !slices.Contains(sizes, s) {
+			sizes = append(sizes, s)
+		}
+	}
+	slices.Sort(sizes)
+	for _, size := range sizes {
+		headline := slices.Contains(headlineSizes, size)
+		figs := []string{produceFig(size, bench.AcksLeader, "rec_s"), produceFig(size, bench.AcksLeader, "mb_s")}
+		if headline {
+			figs = append(figs, consumeFig(size, "rec_s"), consumeFig(size, "mb_s"))
+		}
+		out = append(out, scenario{name: "w1-" + strconv.Itoa(size), figures: figs,
+			run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
+				return r.produceConsume(ctx, sys, in, dir, size, headline)
+			}})
+	}
+	out = append(out, scenario{name: "durable-1024", cfg: bench.ServerConfig{SyncAlways: true},
+		figures: []string{produceFig(1024, bench.AcksAll, "rec_s"), produceFig(1024, bench.AcksAll, "mb_s")},
+		run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
+			return r.durable(ctx, sys, in, dir)
+		}})
+	out = append(out, scenario{name: "latency-1024",
+		figures: []string{latencyFig(bench.AckP50us), latencyFig(bench.AckP99us), latencyFig(bench.E2EP50us), latencyFig(bench.E2EP99us)},
+		run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
+			return r.latency(ctx, sys, in, dir)
+		}})
+	ks := slices.Clone(m.PartitionCurve)
+	if !slices.Contains(ks, m.Partitions) {
+		ks = append(ks, m.Partitions)
+	}
+	slices.Sort(ks)
+	for _, k := range ks {
+		if k == 1 {
+			continue // the 1-partition point is produce.1024.leader
+		}
+		figs := []string{partitionsFig(k, "rec_s"), partitionsFig(k, "mb_s")}
+		if k == m.Partitions {
+			figs = append(figs, memFig(k, memBase), memFig(k, memEmpty), memFig(k, memWritten), createFig(k))
+		}
+		out = append(out, scenario{name: "partitions-" + strconv.Itoa(k), figures: figs,
+			run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
+				return r.partitions(ctx, sys, in, dir, k, k == r.Mode.Partitions)
+			}})
+	}
+	return out
+}
+
+// Run runs every repetition and returns all samples. It stops early only
+// when ctx ends; a failed run is logged and recorded as n/a.
+func (r *Runner) Run(ctx context.Context) ([]report.Sample, error) {
+	log := r.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var samples []report.Sample
+	avail := map[string]error{}
+	for _, sys := range r.Systems {
+		avail[sys.Name()] = sys.Available(ctx)
+		if err := avail[sys.Name()]; err != nil {
+			log.Warn("system not available; its figures will be n/a", "system", sys.Name(), "reason", err)
+		}
+	}
+	scenarios := r.scenarios()
+	for rep := 1; rep <= r.Mode.Reps; rep++ {
+		if r.Limits {
+			s, err := r.limits(ctx, rep)
+			if err != nil {
+				return samples, err
+			}
+			samples = append(samples, s...)
+		}
+		for _, sc := range scenarios {
+			for _, sys := range r.Systems {
+				if err := ctx.Err(); err != nil {
+					return samples, fmt.Errorf("runner: %w", err)
+				}
+				start := time.Now()
+				vals, err := r.runOne(ctx, sc, sys, rep, avail[sys.Name()])
+				na := ""
+				switch {
+				case errors.Is(err, bench.ErrNotAvailable):
+					na = err.Error()
+				case err != nil:
+					na = "failed: " + err.Error()
+					log.Error("run failed", "scenario", sc.name, "system", sys.Name(), "rep", rep, "err", err)
+				default:
+					log.Info("run", "scenario", sc.name, "system", sys.Name(), "rep", rep, "took", time.Since(start).Round(time.Millisecond), "figures", vals)
+				}
+				for _, fig := range sc.figures {
+					v, ok := vals[fig]
+					s := report.Sample{Figure: fig, System: sys.Name(), Rep: rep, Value: v}
+					if !ok {
+						s.NA = na
+						if s.NA == "" {
+							s.NA = "not measured"
+						}
+					}
+					samples = append(samples, s)
+				}
+			}
+		}
+	}
+	return samples, nil
+}
+
+func (r *Runner) limits(ctx context.Context, rep int) ([]report.Sample, error) {
+	dir, err := os.MkdirTemp(r.WorkDir, "limits-")
+	if err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	f, err := limits.Probe(ctx, r.Mode.Limits(dir))
+	if err != nil {
+		return nil, fmt.Errorf("runner: limits: %w", err)
+	}
+	if r.Log != nil {
+		r.Log.Info("limits", "rep", rep, "figures", f.Values)
+	}
+	var out []report.Sample
+	for name, v := range f.Values {
+		out = append(out, report.Sample{Figure: name, System: report.Limits, Rep: rep, Value: v})
+	}
+	return out, nil
+}
+
+// runOne starts sys fresh in its own directory, runs sc and stops sys.
+func (r *Runner) runOne(ctx context.Context, sc scenario, sys bench.System, rep int, avail error) (vals map[string]float64, err error) {
+	if avail != nil {
+		return nil, avail
+	}
+	dir, err := os.MkdirTemp(r.WorkDir, fmt.Sprintf("%s-%s-%d-", sc.name, sys.Name(), rep))
+	if err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	in, err := sys.Start(ctx, dir, sc.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("runner: start %s: %w (logs in %s)", sys.Name(), err, dir)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+		defer cancel()
+		if serr := in.Stop(stopCtx); serr != nil {
+			err = errors.Join(err, fmt.Errorf("runner: stop %s: %w", sys.Name(), serr))
+		}
+		if err == nil {
+			err = os.RemoveAll(dir)
+		} else {
+			err = fmt.Errorf("%w (logs in %s)", err, dir)
+		}
+	}()
+	return sc.run(ctx, r, sys, in, dir)
+}
+
+// worker runs one bench-worker process and decodes its figures.
+func (r *Runner) worker(ctx context.Context, sys bench.System, op string, spec bench.Spec, dir string) (bench.Figures, error) {
+	var f bench.Figures
+	text, err := bench.MarshalSpec(spec)
+	if err != nil {
+		return f, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*spec.Duration+60*time.Second)
+	defer cancel()
+	out, err := proc.Output(ctx, r.WorkerBin, []string{"--system", sys.Name(), "--op", op, "--spec", text},
+		filepath.Join(dir, "worker-"+op+".log"))
+	if err != nil {
+		return f, fmt.Errorf("runner: worker %s: %w", op, err)
+	}
+	if err := json.Unmarshal(out, &f); err != nil {
+		return f, fmt.Errorf("runner: worker %s output %q: %w", op, out, err)
+	}
+	if f.Unavailable != "" {
+		return f, bench.NotAvailable(f.Unavailable)
+	}
+	return f, nil
+}
+
+func (r *Runner) spec(in bench.Instance, l bench.Layout, size, records int, acks bench.Acks) bench.Spec {
+	return bench.Spec{Addr: in.Addr(), Layout: l, RecordSize: size, Records: records,
+		Duration: r.Mode.Duration, MaxInFlight: r.Mode.MaxInFlight, MaxInFlightBytes: r.Mode.MaxInFlightBytes, Acks: acks}
+}
+
+func (r *Runner) produceConsume(ctx context.Context, sys bench.System, in bench.Instance, dir string, size int, consume bool) (map[string]float64, error) {
+	l := bench.Layout{Topic: "w1", Partitions: 1}
+	if err := in.Create(ctx, l); err != nil {
+		return nil, err
+	}
+	spec := r.spec(in, l, size, r.Mode.records(r.Mode.Records, size), bench.AcksLeader)
+	p, err := r.worker(ctx, sys, "produce", spec, dir)
+	if err != nil {
+		return nil, err
+	}
+	vals := map[string]float64{
+		produceFig(size, bench.AcksLeader, "rec_s"): p.Values["rec_s"],
+		produceFig(size, bench.AcksLeader, "mb_s"):  p.Values["mb_s"],
+	}
+	if !consume {
+		return vals, nil
+	}
+	spec.Records = int(p.Records)
+	c, err := r.worker(ctx, sys, "consume", spec, dir)
+	if err != nil {
+		return vals, err
+	}
+	if c.Records < p.Records {
+		return vals, fmt.Errorf("runner: consumed %d of %d records within %s", c.Records, p.Records, spec.Duration)
+	}
+	vals[consumeFig(size, "rec_s")] = c.Values["rec_s"]
+	vals[consumeFig(size, "mb_s")] = c.Values["mb_s"]
+	return vals, nil
+}
+
+func (r *Runner) durable(ctx context.Context, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
+	l := bench.Layout{Topic: "durable", Partitions: 1}
+	if err := in.Create(ctx, l); err != nil {
+		return nil, err
+	}
+	p, err := r.worker(ctx, sys, "produce", r.spec(in, l, 1024, r.Mode.DurableRecords, bench.AcksAll), dir)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]float64{
+		produceFig(1024, bench.AcksAll, "rec_s"): p.Values["rec_s"],
+		produceFig(1024, bench.AcksAll, "mb_s"):  p.Values["mb_s"],
+	}, nil
+}
+
+func (r *Runner) latency(ctx context.Context, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
+	l := bench.Layout{Topic: "latency", Partitions: 1}
+	if err := in.Create(ctx, l); err != nil {
+		return nil, err
+	}
+	spec := r.spec(in, l, 1024, r.Mode.LatencySamples, bench.AcksLeader)
+	spec.Duration = r.Mode.LatencyDuration
+	f, err := r.worker(ctx, sys, "latency", spec, dir)
+	if err != nil {
+		return nil, err
+	}
+	vals := map[string]float64{}
+	for _, name := range []string{bench.AckP50us, bench.AckP99us, bench.E2EP50us, bench.E2EP99us} {
+		v, ok := f.Values[name]
+		if !ok {
+			return nil, fmt.Errorf("runner: latency: worker returned no %s", name)
+		}
+		vals[latencyFig(name)] = v
+	}
+	return vals, nil
+}
+
+// rss sums the resident memory of the instance's data-plane processes.
+func rss(in bench.Instance) (int64, error) {
+	var total int64
+	for _, pid := range in.DataPIDs() {
+		n, err := proc.RSS(pid)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// settle is how long a server idles before its memory is read.
+const settle = 300 * time.Millisecond
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("runner: %w", ctx.Err())
+	}
+}
+
+// partitions produces 1 KiB records round-robin over k partitions (k
+// streams); with memory it also reads the data plane's RSS before the
+// partitions exist, after they are created, and after the traffic and
+// Mode.IdleWait of idling.
+func (r *Runner) partitions(ctx context.Context, sys bench.System, in bench.Instance, dir string, k int, memory bool) (map[string]float64, error) {
+	vals := map[string]float64{}
+	var base int64
+	if memory {
+		if err := sleep(ctx, settle); err != nil {
+			return nil, err
+		}
+		var err error
+		if base, err = rss(in); err != nil {
+			return nil, err
+		}
+		vals[memFig(k, memBase)] = float64(base) / (1 << 20)
+	}
+	l := bench.Layout{Topic: "many", Partitions: k}
+	start := time.Now()
+	if err := in.Create(ctx, l); err != nil {
+		return nil, err
+	}
+	if memory {
+		vals[createFig(k)] = time.Since(start).Seconds()
+		if err := sleep(ctx, settle); err != nil {
+			return nil, err
+		}
+		n, err := rss(in)
+		if err != nil {
+			return nil, err
+		}
+		vals[memFig(k, memEmpty)] = float64(n-base) / 1024 / float64(k)
+	}
+	p, err := r.worker(ctx, sys, "produce", r.spec(in, l, 1024, r.Mode.records(r.Mode.Records, 1024), bench.AcksLeader), dir)
+	if err != nil {
+		return nil, err
+	}
+	vals[partitionsFig(k, "rec_s")] = p.Values["rec_s"]
+	vals[partitionsFig(k, "mb_s")] = p.Values["mb_s"]
+	if memory {
+		if err := sleep(ctx, max(settle, r.Mode.IdleWait)); err != nil {
+			return nil, err
+		}
+		n, err := rss(in)
+		if err != nil {
+			return nil, err
+		}
+		vals[memFig(k, memWritten)] = float64(n-base) / 1024 / float64(k)
+	}
+	return vals, nil
+}
