@@ -1,0 +1,107 @@
+package wire
+
+import "fmt"
+
+// APIKey names a request type. Numbers follow Kafka's where the API is
+// the same idea.
+type APIKey int16
+
+// The APIs.
+const (
+	KeyProduce        APIKey = 0
+	KeyFetch          APIKey = 1
+	KeyListOffsets    APIKey = 2
+	KeyAPIVersions    APIKey = 18
+	KeyEpochEndOffset APIKey = 23
+)
+
+func (k APIKey) String() string {
+	switch k {
+	case KeyProduce:
+		return "produce"
+	case KeyFetch:
+		return "fetch"
+	case KeyListOffsets:
+		return "list-offsets"
+	case KeyAPIVersions:
+		return "api-versions"
+	case KeyEpochEndOffset:
+		return "epoch-end-offset"
+	}
+	return fmt.Sprintf("api-%d", int16(k))
+}
+
+// Request is a decoded request of one API. The concrete types are
+// *ProduceRequest, *FetchRequest, *ListOffsetsRequest,
+// *APIVersionsRequest and *EpochEndOffsetRequest.
+type Request interface {
+	APIKey() APIKey
+	encode(e *encoder)
+	decode(d *decoder)
+}
+
+// Response is the response of one API, matching its Request.
+type Response interface {
+	APIKey() APIKey
+	encode(e *encoder)
+	decode(d *decoder)
+}
+
+// api describes one API for both sides.
+type api struct {
+	key        APIKey
+	minVersion int16
+	maxVersion int16
+	newReq     func() Request
+	newResp    func() Response
+}
+
+// apis is the table of every API this package speaks.
+var apis = map[APIKey]api{
+	KeyProduce:        {KeyProduce, 0, 0, func() Request { return new(ProduceRequest) }, func() Response { return new(ProduceResponse) }},
+	KeyFetch:          {KeyFetch, 0, 0, func() Request { return new(FetchRequest) }, func() Response { return new(FetchResponse) }},
+	KeyListOffsets:    {KeyListOffsets, 0, 0, func() Request { return new(ListOffsetsRequest) }, func() Response { return new(ListOffsetsResponse) }},
+	KeyAPIVersions:    {KeyAPIVersions, 0, 0, func() Request { return new(APIVersionsRequest) }, func() Response { return new(APIVersionsResponse) }},
+	KeyEpochEndOffset: {KeyEpochEndOffset, 0, 0, func() Request { return new(EpochEndOffsetRequest) }, func() Response { return new(EpochEndOffsetResponse) }},
+}
+
+// DecodeRequest decodes the payload of a request frame. It returns an
+// *Error with UnknownAPIKey, UnsupportedVersion or InvalidRequest when it
+// cannot. Byte fields of the request alias payload.
+func DecodeRequest(key APIKey, version int16, payload []byte) (Request, error) {
+	a, ok := apis[key]
+	if !ok {
+		return nil, UnknownAPIKey.ErrMsg(fmt.Sprintf("API key %d is not served; this SPU serves %v", int16(key), knownKeys()))
+	}
+	if version < a.minVersion || version > a.maxVersion {
+		return nil, UnsupportedVersion.ErrMsg(fmt.Sprintf("%s version %d; this SPU serves versions %d..%d",
+			key, version, a.minVersion, a.maxVersion))
+	}
+	req := a.newReq()
+	d := decoder{p: payload}
+	req.decode(&d)
+	if err := d.done(); err != nil {
+		return nil, InvalidRequest.ErrMsg(fmt.Sprintf("%s request: %v", key, err))
+	}
+	return req, nil
+}
+
+// DecodeResponse decodes a response payload for the API key. Byte fields
+// alias payload.
+func DecodeResponse(key APIKey, payload []byte) (Response, error) {
+	a, ok := apis[key]
+	if !ok {
+		return nil, fmt.Errorf("wire: no API with key %d", int16(key))
+	}
+	resp := a.newResp()
+	d := decoder{p: payload}
+	resp.decode(&d)
+	if err := d.done(); err != nil {
+		return nil, fmt.Errorf("%s response: %w", key, err)
+	}
+	return resp, nil
+}
+
+func knownKeys() []APIKey {
+	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyAPIVersions, KeyEpochEndOffset}
+}

@@ -1,0 +1,275 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// DefaultClientMaxFrameSize bounds the response frames a Conn accepts
+// unless the Dialer says otherwise (256 MiB: fetch responses are large).
+const DefaultClientMaxFrameSize = 256 << 20
+
+// Dialer opens Conns. The zero value is ready to use.
+type Dialer struct {
+	// MaxFrameSize bounds a response frame; 0 means
+	// DefaultClientMaxFrameSize. A larger frame fails the connection.
+	MaxFrameSize int
+	// KeepAlive is the TCP keep-alive period; 0 means the net default.
+	KeepAlive time.Duration
+}
+
+// Dial connects to an SPU at addr (host:port) with the zero Dialer.
+func Dial(ctx context.Context, addr string) (*Conn, error) {
+	return Dialer{}.Dial(ctx, addr)
+}
+
+// Dial connects to an SPU at addr; ctx bounds the connect only.
+func (d Dialer) Dial(ctx context.Context, addr string) (*Conn, error) {
+	nd := net.Dialer{KeepAlive: d.KeepAlive}
+	nc, err := nd.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("wire: connect to SPU at %s: %w (is the spu-server running? check 'fluvio cluster spu list')", addr, err)
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	return NewConn(nc, d.MaxFrameSize), nil
+}
+
+// Conn is a client connection to an SPU. It is safe for concurrent use:
+// requests are pipelined (sent without waiting for earlier answers) and
+// answered in order. A connection-level failure (network error, bad
+// frame) fails every pending and later call with an error wrapping
+// ErrConnClosed; dial a new Conn then.
+type Conn struct {
+	nc       net.Conn
+	addr     string
+	maxFrame int
+	wg       sync.WaitGroup // the reader goroutine
+
+	// w serializes writers; correlation ids are assigned under it so that
+	// the pending queue and the byte stream have the same order.
+	w struct {
+		sync.Mutex
+		bw   *bufio.Writer
+		corr int32
+	}
+	// p is the queue of calls awaiting their response, oldest first.
+	p struct {
+		sync.Mutex
+		queue []*call
+		err   error // set once the connection has failed
+		done  chan struct{}
+	}
+}
+
+type call struct {
+	corr int32
+	key  APIKey
+	resp Response
+	done chan error // buffered 1
+}
+
+// NewConn wraps an established connection (maxFrame 0 means
+// DefaultClientMaxFrameSize) and starts its reader goroutine; Close stops
+// it.
+func NewConn(nc net.Conn, maxFrame int) *Conn {
+	if maxFrame <= 0 {
+		maxFrame = DefaultClientMaxFrameSize
+	}
+	c := &Conn{nc: nc, addr: nc.RemoteAddr().String(), maxFrame: maxFrame}
+	c.w.bw = bufio.NewWriterSize(nc, 64<<10)
+	c.p.done = make(chan struct{})
+	c.wg.Go(c.readLoop)
+	return c
+}
+
+// Addr returns the remote address.
+func (c *Conn) Addr() string { return c.addr }
+
+// Done is closed once the connection has failed or been closed.
+func (c *Conn) Done() <-chan struct{} { return c.p.done }
+
+// Err returns why the connection failed, or nil while it works.
+func (c *Conn) Err() error {
+	c.p.Lock()
+	defer c.p.Unlock()
+	return c.p.err
+}
+
+// Close closes the connection and waits for its reader goroutine. Pending
+// calls fail with ErrConnClosed.
+func (c *Conn) Close() error {
+	c.fail(nil)
+	c.wg.Wait()
+	return nil
+}
+
+// fail marks the connection failed (cause nil: closed by the user), fails
+// every pending call and closes the socket. Only the first call counts.
+func (c *Conn) fail(cause error) {
+	c.p.Lock()
+	if c.p.err != nil {
+		c.p.Unlock()
+		return
+	}
+	if cause == nil {
+		c.p.err = fmt.Errorf("%w: %s", ErrConnClosed, c.addr)
+	} else {
+		c.p.err = fmt.Errorf("%w: %s: %w", ErrConnClosed, c.addr, cause)
+	}
+	queue := c.p.queue
+	c.p.queue = nil
+	close(c.p.done)
+	err := c.p.err
+	c.p.Unlock()
+	for _, cl := range queue {
+		cl.done <- err
+	}
+	_ = c.nc.Close()
+}
+
+func (c *Conn) readLoop() {
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	for {
+		f, err := readResponse(br, c.maxFrame)
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		c.p.Lock()
+		if len(c.p.queue) == 0 {
+			c.p.Unlock()
+			c.fail(fmt.Errorf("unsolicited response with correlation id %d", f.corr))
+			return
+		}
+		cl := c.p.queue[0]
+		c.p.queue[0] = nil
+		c.p.queue = c.p.queue[1:]
+		c.p.Unlock()
+		if f.corr != cl.corr {
+			err := fmt.Errorf("response correlation id %d, expected %d", f.corr, cl.corr)
+			cl.done <- fmt.Errorf("%w: %s: %w", ErrConnClosed, c.addr, err)
+			c.fail(err)
+			return
+		}
+		if f.code != None {
+			cl.done <- f.code.ErrMsg(decodeErrorPayload(f.payload))
+			continue
+		}
+		d := decoder{p: f.payload}
+		cl.resp.decode(&d)
+		if err := d.done(); err != nil {
+			cl.done <- fmt.Errorf("wire: %s response from %s: %w", cl.key, c.addr, err)
+			continue
+		}
+		cl.done <- nil
+	}
+}
+
+// roundTrip sends req and waits for resp to be filled in. ctx's deadline
+// also bounds the write; cancelling ctx abandons the wait (the response is
+// still read and dropped, the connection stays usable).
+func (c *Conn) roundTrip(ctx context.Context, req Request, resp Response) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e := encoder{buf: make([]byte, SizeLen+RequestHeaderLen, 256)}
+	req.encode(&e)
+	parts, _ := e.finish()
+	if len(parts) != 1 {
+		return errors.New("wire: a request cannot carry a record source")
+	}
+	frame := parts[0].b
+	cl := &call{key: req.APIKey(), resp: resp, done: make(chan error, 1)}
+
+	c.w.Lock()
+	c.p.Lock()
+	if err := c.p.err; err != nil {
+		c.p.Unlock()
+		c.w.Unlock()
+		return err
+	}
+	cl.corr = c.w.corr
+	c.w.corr++
+	c.p.queue = append(c.p.queue, cl)
+	c.p.Unlock()
+	binary.BigEndian.PutUint32(frame[0:], uint32(len(frame)-SizeLen))
+	binary.BigEndian.PutUint16(frame[4:], uint16(cl.key))
+	binary.BigEndian.PutUint16(frame[6:], 0)
+	binary.BigEndian.PutUint32(frame[8:], uint32(cl.corr))
+	dl, _ := ctx.Deadline()
+	_ = c.nc.SetWriteDeadline(dl)
+	_, err := c.w.bw.Write(frame)
+	if err == nil {
+		err = c.w.bw.Flush()
+	}
+	c.w.Unlock()
+	if err != nil {
+		c.fail(fmt.Errorf("write %s request: %w", cl.key, err))
+	}
+
+	select {
+	case err := <-cl.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("wire: %s request to %s: %w", cl.key, c.addr, ctx.Err())
+	}
+}
+
+// Produce sends a ProduceRequest. It returns the response and, when its
+// ErrorCode is set, that error as an *Error (check IsRetriable).
+func (c *Conn) Produce(ctx context.Context, req *ProduceRequest) (*ProduceResponse, error) {
+	resp := new(ProduceResponse)
+	if err := c.roundTrip(ctx, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, resp.Err()
+}
+
+// Fetch sends a FetchRequest; it blocks up to req.MaxWaitMs (plus network
+// time) unless data arrives. Errors of single partitions are in the
+// response (FetchPartitionResponse.Err); the error is for the request.
+// Records in the response alias a buffer owned by the caller from then on.
+func (c *Conn) Fetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
+	resp := new(FetchResponse)
+	if err := c.roundTrip(ctx, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// ListOffsets sends a ListOffsetsRequest. It returns the response and,
+// when its ErrorCode is set, that error as an *Error.
+func (c *Conn) ListOffsets(ctx context.Context, req *ListOffsetsRequest) (*ListOffsetsResponse, error) {
+	resp := new(ListOffsetsResponse)
+	if err := c.roundTrip(ctx, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, resp.Err()
+}
+
+// EpochEndOffset sends a follower's KIP-101 query. Errors of single
+// partitions are in the response.
+func (c *Conn) EpochEndOffset(ctx context.Context, req *EpochEndOffsetRequest) (*EpochEndOffsetResponse, error) {
+	resp := new(EpochEndOffsetResponse)
+	if err := c.roundTrip(ctx, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// APIVersions asks which APIs and versions the SPU serves.
+func (c *Conn) APIVersions(ctx context.Context) (*APIVersionsResponse, error) {
+	resp := new(APIVersionsResponse)
+	if err := c.roundTrip(ctx, &APIVersionsRequest{}, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}

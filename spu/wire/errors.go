@@ -1,0 +1,165 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrorCode is a stable numeric error in a response. Zero is success.
+// Codes shared with Kafka keep Kafka's numbers.
+type ErrorCode int16
+
+// The error code table. PROTOCOL.md lists when each is returned.
+const (
+	None                    ErrorCode = 0
+	Unknown                 ErrorCode = -1
+	OffsetOutOfRange        ErrorCode = 1
+	CorruptBatch            ErrorCode = 2
+	UnknownTopicOrPartition ErrorCode = 3
+	LeaderNotAvailable      ErrorCode = 5
+	NotLeader               ErrorCode = 6
+	RequestTimedOut         ErrorCode = 7
+	RecordTooLarge          ErrorCode = 10
+	NotEnoughReplicas       ErrorCode = 19
+	NotEnoughReplicasAfter  ErrorCode = 20
+	UnsupportedVersion      ErrorCode = 35
+	InvalidRequest          ErrorCode = 42
+	StorageError            ErrorCode = 56
+	StaleEpoch              ErrorCode = 74
+	UnknownLeaderEpoch      ErrorCode = 75
+	UnknownAPIKey           ErrorCode = 100
+	FrameTooLarge           ErrorCode = 101
+	ShuttingDown            ErrorCode = 102
+)
+
+// Error is a failed request or partition: a code, a message and whether
+// the same request may succeed if retried (after a metadata refresh for
+// NotLeader). errors.Is compares codes, so
+// errors.Is(err, wire.ErrNotLeader) holds for any NotLeader error.
+type Error struct {
+	Code      ErrorCode
+	Message   string
+	Retriable bool
+}
+
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("wire: %s (code %d)", e.Code, int16(e.Code))
+	}
+	return fmt.Sprintf("wire: %s: %s", e.Code, e.Message)
+}
+
+// Is reports whether target is an *Error with the same code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+type codeInfo struct {
+	name      string
+	retriable bool
+	hint      string
+}
+
+var codes = map[ErrorCode]codeInfo{
+	Unknown:                 {"unknown server error", false, "see the SPU's log"},
+	OffsetOutOfRange:        {"offset out of range", false, "fetch from an offset inside the range (fluvio consume --beginning or --tail)"},
+	CorruptBatch:            {"corrupt record batch", false, "the batch failed its CRC or length check; nothing was appended"},
+	UnknownTopicOrPartition: {"unknown topic or partition", false, "check the name with 'fluvio topic list' and 'fluvio partition list'"},
+	LeaderNotAvailable:      {"leader not available", true, "the partition is being elected; retry shortly"},
+	NotLeader:               {"not the leader for this partition", true, "refresh metadata and send to the current leader"},
+	RequestTimedOut:         {"request timed out", true, "retry; if it persists check the replicas with 'fluvio partition list'"},
+	RecordTooLarge:          {"record too large", false, "send smaller records or raise the topic's max record size"},
+	NotEnoughReplicas:       {"not enough in-sync replicas", true, "wait for followers to catch up, or produce with acks=leader"},
+	NotEnoughReplicasAfter:  {"not enough in-sync replicas after append", true, "the record was written on the leader but not acknowledged by enough replicas; it may be duplicated on retry"},
+	UnsupportedVersion:      {"unsupported API version", false, "upgrade the client or the SPU so their versions overlap"},
+	InvalidRequest:          {"invalid request", false, "the request could not be decoded; this is a client bug"},
+	StorageError:            {"storage error", true, "the SPU could not read or write its log; see the SPU's log"},
+	StaleEpoch:              {"stale leader epoch", false, "the sender's leader epoch is older than the replica's; refresh metadata"},
+	UnknownLeaderEpoch:      {"unknown leader epoch", true, "the replica has not seen this epoch yet; retry shortly"},
+	UnknownAPIKey:           {"unknown API key", false, "the SPU does not serve this API; upgrade the SPU"},
+	FrameTooLarge:           {"frame too large", false, "send smaller requests (fewer or smaller batches per request)"},
+	ShuttingDown:            {"SPU shutting down", true, "retry against the new leader after a metadata refresh"},
+}
+
+// String returns the code's name.
+func (c ErrorCode) String() string {
+	if c == None {
+		return "none"
+	}
+	if i, ok := codes[c]; ok {
+		return i.name
+	}
+	return fmt.Sprintf("error code %d", int16(c))
+}
+
+// Retriable reports whether a request that failed with c may succeed if
+// sent again.
+func (c ErrorCode) Retriable() bool { return codes[c].retriable }
+
+// Hint says what to do about c.
+func (c ErrorCode) Hint() string { return codes[c].hint }
+
+// Err returns nil for None, else an *Error with the code's standard
+// message.
+func (c ErrorCode) Err() error { return c.ErrMsg("") }
+
+// ErrMsg is Err with a specific message (for example the valid offset
+// range); an empty msg uses the code's hint.
+func (c ErrorCode) ErrMsg(msg string) error {
+	if c == None {
+		return nil
+	}
+	if msg == "" {
+		msg = c.Hint()
+	}
+	return &Error{Code: c, Message: msg, Retriable: c.Retriable()}
+}
+
+// Sentinels for errors.Is. They compare by code only.
+var (
+	ErrUnknown                 = &Error{Code: Unknown}
+	ErrOffsetOutOfRange        = &Error{Code: OffsetOutOfRange}
+	ErrCorruptBatch            = &Error{Code: CorruptBatch}
+	ErrUnknownTopicOrPartition = &Error{Code: UnknownTopicOrPartition}
+	ErrLeaderNotAvailable      = &Error{Code: LeaderNotAvailable, Retriable: true}
+	ErrNotLeader               = &Error{Code: NotLeader, Retriable: true}
+	ErrRequestTimedOut         = &Error{Code: RequestTimedOut, Retriable: true}
+	ErrRecordTooLarge          = &Error{Code: RecordTooLarge}
+	ErrNotEnoughReplicas       = &Error{Code: NotEnoughReplicas, Retriable: true}
+	ErrNotEnoughReplicasAfter  = &Error{Code: NotEnoughReplicasAfter, Retriable: true}
+	ErrUnsupportedVersion      = &Error{Code: UnsupportedVersion}
+	ErrInvalidRequest          = &Error{Code: InvalidRequest}
+	ErrStorage                 = &Error{Code: StorageError, Retriable: true}
+	ErrStaleEpoch              = &Error{Code: StaleEpoch}
+	ErrUnknownLeaderEpoch      = &Error{Code: UnknownLeaderEpoch, Retriable: true}
+	ErrUnknownAPIKey           = &Error{Code: UnknownAPIKey}
+	ErrFrameTooLarge           = &Error{Code: FrameTooLarge}
+	ErrShuttingDown            = &Error{Code: ShuttingDown, Retriable: true}
+)
+
+// ErrConnClosed is returned by a Conn's calls after the connection has
+// been closed or has failed; dial again.
+var ErrConnClosed = errors.New("wire: connection closed")
+
+// IsRetriable reports whether err is a wire *Error with the retriable
+// bit, or a connection failure (which a new connection may not have).
+func IsRetriable(err error) bool {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Retriable
+	}
+	return errors.Is(err, ErrConnClosed)
+}
+
+// CodeOf returns the code of a wire *Error in err's chain, Unknown for
+// any other error, and None for nil. Servers use it to turn an error into
+// a response code.
+func CodeOf(err error) ErrorCode {
+	if err == nil {
+		return None
+	}
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code
+	}
+	return Unknown
+}
