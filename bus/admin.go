@@ -1,0 +1,258 @@
+package bus
+
+// The admin API: request and response types of the subjects
+// fluvio.admin.v1.<resource>.<verb> served by the SC's micro service
+// "fluvio-sc". Call them with Request, for example
+//
+//	resp, err := bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
+//
+// List items are shaped like Fluvio's metadata: {"name", "spec", "status"}
+// with camelCase keys.
+
+// SPU types (SPUSpec.Type).
+const (
+	SPUTypeCustom  = "Custom"
+	SPUTypeManaged = "Managed"
+)
+
+// SPU resolutions (SPUStatus.Resolution).
+const (
+	SPUOnline  = "Online"
+	SPUOffline = "Offline"
+)
+
+// SPU is one registered SPU as the admin API lists it.
+type SPU struct {
+	Name   string    `json:"name"`
+	Spec   SPUSpec   `json:"spec"`
+	Status SPUStatus `json:"status"`
+}
+
+// SPUSpec is what was registered for an SPU.
+type SPUSpec struct {
+	ID SPUID `json:"spuId"`
+	// Type is SPUTypeCustom or SPUTypeManaged.
+	Type string `json:"spuType"`
+	// Rack is the rack label, nil when none was given.
+	Rack *string `json:"rack"`
+	// PublicEndpoint is the HOST:PORT clients connect to.
+	PublicEndpoint string `json:"publicEndpoint"`
+	// PrivateEndpoint is the HOST:PORT followers replicate from.
+	PrivateEndpoint string `json:"privateEndpoint"`
+}
+
+// SPUStatus is the SC's view of an SPU's liveness (kept in SC memory).
+type SPUStatus struct {
+	// Resolution is SPUOnline or SPUOffline.
+	Resolution string `json:"resolution"`
+	// LastHeartbeatMs is when the SC last heard from the SPU, in Unix
+	// milliseconds; 0 if never since the SC started.
+	LastHeartbeatMs int64 `json:"lastHeartbeatMs,omitempty"`
+	// Incarnation identifies the running spu-server process.
+	Incarnation string `json:"incarnation,omitempty"`
+	// Version is the spu-server's version.
+	Version string `json:"version,omitempty"`
+}
+
+// Online reports whether the SPU is online.
+func (s SPU) Online() bool { return s.Status.Resolution == SPUOnline }
+
+// RackName returns the rack label or "".
+func (s SPUSpec) RackName() string {
+	if s.Rack == nil {
+		return ""
+	}
+	return *s.Rack
+}
+
+// SPURegisterRequest registers an SPU (`fluvio custom-spu register`, and
+// `fluvio cluster start` with Type managed). ID is int64 so that an id out
+// of range is refused with a clear error rather than wrapped.
+type SPURegisterRequest struct {
+	Type string `json:"type,omitempty"`
+	ID   int64  `json:"id"`
+	// Name defaults to "custom-spu-<id>" (or "spu-<id>" when managed).
+	Name string `json:"name,omitempty"`
+	Rack string `json:"rack,omitempty"`
+	// PublicEndpoint and PrivateEndpoint are HOST:PORT; both required.
+	PublicEndpoint  string `json:"publicEndpoint"`
+	PrivateEndpoint string `json:"privateEndpoint"`
+	// SPUType is SPUTypeCustom (default) or SPUTypeManaged (any case).
+	SPUType string `json:"spuType,omitempty"`
+}
+
+// SPURegisterResponse answers SPURegisterRequest with the stored SPU.
+type SPURegisterResponse struct {
+	Type string `json:"type"`
+	SPU  SPU    `json:"spu"`
+}
+
+// SPUUnregisterRequest removes an SPU by ID or by Name (exactly one). A
+// connected spu-server is told to stop and refused from then on.
+type SPUUnregisterRequest struct {
+	Type string `json:"type,omitempty"`
+	ID   *int64 `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// SPUUnregisterResponse answers SPUUnregisterRequest with what was removed.
+type SPUUnregisterResponse struct {
+	Type string `json:"type"`
+	SPU  SPU    `json:"spu"`
+}
+
+// SPUListRequest lists SPUs. CustomOnly keeps custom SPUs only
+// (`fluvio custom-spu list`); Names keeps those names (empty: all).
+type SPUListRequest struct {
+	Type       string   `json:"type,omitempty"`
+	CustomOnly bool     `json:"customOnly,omitempty"`
+	Names      []string `json:"names,omitempty"`
+}
+
+// SPUListResponse lists SPUs ordered by id.
+type SPUListResponse struct {
+	Type  string `json:"type"`
+	Items []SPU  `json:"items"`
+}
+
+// Topic resolutions (TopicStatus.Resolution).
+const (
+	TopicProvisioned = "Provisioned"
+	TopicPending     = "Pending"
+)
+
+// Topic is one topic as the admin API lists it.
+type Topic struct {
+	Name   string      `json:"name"`
+	Spec   TopicSpec   `json:"spec"`
+	Status TopicStatus `json:"status"`
+}
+
+// TopicStatus summarises a topic's partitions.
+type TopicStatus struct {
+	// Resolution is TopicProvisioned when every partition's leader is
+	// online, else TopicPending.
+	Resolution string `json:"resolution"`
+	// ReplicaMap maps partition number to its replicas, leader first.
+	ReplicaMap map[int32][]SPUID `json:"replicaMap"`
+	// Reason explains a Pending resolution.
+	Reason string `json:"reason,omitempty"`
+	// CreatedMs is the creation time in Unix milliseconds.
+	CreatedMs int64 `json:"createdMs,omitempty"`
+}
+
+// TopicCreateRequest creates a topic. Name: lowercase letters, digits and
+// '-', at most 63 characters. Spec.Partitions and Spec.ReplicationFactor
+// default to 1 when 0. DryRun validates and places without storing.
+type TopicCreateRequest struct {
+	Type   string    `json:"type,omitempty"`
+	Name   string    `json:"name"`
+	Spec   TopicSpec `json:"spec"`
+	DryRun bool      `json:"dryRun,omitempty"`
+}
+
+// TopicCreateResponse answers TopicCreateRequest with the created topic.
+type TopicCreateResponse struct {
+	Type  string `json:"type"`
+	Topic Topic  `json:"topic"`
+}
+
+// TopicDeleteRequest deletes a topic; its SPUs delete their logs.
+type TopicDeleteRequest struct {
+	Type string `json:"type,omitempty"`
+	Name string `json:"name"`
+}
+
+// TopicDeleteResponse answers TopicDeleteRequest.
+type TopicDeleteResponse struct {
+	Type string `json:"type"`
+	Name string `json:"name"`
+}
+
+// TopicListRequest lists topics; Names filters (describe = list with one
+// name). A name in Names that does not exist is ErrTopicNotFound.
+type TopicListRequest struct {
+	Type  string   `json:"type,omitempty"`
+	Names []string `json:"names,omitempty"`
+}
+
+// TopicListResponse lists topics ordered by name.
+type TopicListResponse struct {
+	Type  string  `json:"type"`
+	Items []Topic `json:"items"`
+}
+
+// Partition resolutions (PartitionStatus.Resolution).
+const (
+	PartitionOnline        = "Online"
+	PartitionLeaderOffline = "LeaderOffline"
+)
+
+// Partition is one partition as the admin API lists it; its name is
+// "<topic>-<partition>".
+type Partition struct {
+	Name   string          `json:"name"`
+	Spec   PartitionSpec   `json:"spec"`
+	Status PartitionStatus `json:"status"`
+}
+
+// PartitionSpec is the SC's assignment of a partition.
+type PartitionSpec struct {
+	Topic       string  `json:"topic"`
+	Partition   int32   `json:"partition"`
+	Leader      SPUID   `json:"leader"`
+	Replicas    []SPUID `json:"replicas"`
+	LeaderEpoch int32   `json:"leaderEpoch"`
+}
+
+// PartitionStatus is the partition's state as the SPUs last reported it.
+type PartitionStatus struct {
+	// Resolution is PartitionOnline when the leader's SPU is online.
+	Resolution string  `json:"resolution"`
+	ISR        []SPUID `json:"isr"`
+	// HW, LEO and Size are the leader's; -1 when it has not reported.
+	HW   int64 `json:"hw"`
+	LEO  int64 `json:"leo"`
+	Size int64 `json:"size"`
+	// Replicas holds each replica's report (leader included).
+	Replicas []ReplicaReport `json:"replicas"`
+}
+
+// ReplicaReport is one SPU's report of one partition replica.
+type ReplicaReport struct {
+	SPU    SPUID  `json:"spu"`
+	Online bool   `json:"online"`
+	Role   string `json:"role,omitempty"`
+	LEO    int64  `json:"leo"`
+	HW     int64  `json:"hw"`
+	Size   int64  `json:"size"`
+	Error  string `json:"error,omitempty"`
+}
+
+// PartitionListRequest lists partitions of Topics (empty: all topics).
+type PartitionListRequest struct {
+	Type   string   `json:"type,omitempty"`
+	Topics []string `json:"topics,omitempty"`
+}
+
+// PartitionListResponse lists partitions ordered by topic and number.
+type PartitionListResponse struct {
+	Type  string      `json:"type"`
+	Items []Partition `json:"items"`
+}
+
+// VersionRequest asks the SC for its version.
+type VersionRequest struct {
+	Type string `json:"type,omitempty"`
+}
+
+// VersionResponse is the SC's version and build.
+type VersionResponse struct {
+	Type      string `json:"type"`
+	Version   string `json:"version"`
+	Commit    string `json:"commit"`
+	GoVersion string `json:"goVersion"`
+	Platform  string `json:"platform"`
+	// NATS is the version of the NATS server the SC uses.
+	NATS string `json:"nats"`
+}

@@ -1,0 +1,164 @@
+package bus_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/bus/bustest"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+)
+
+// startEcho serves topic.list as a micro service: it returns the names it
+// was asked for, or ErrTopicNotFound for "missing".
+func startEcho(t *testing.T, nc *nats.Conn) {
+	t.Helper()
+	svc, err := micro.AddService(nc, micro.Config{Name: bus.ServiceName, Version: "0.0.1"})
+	requireNoErr(t, err)
+	t.Cleanup(func() { _ = svc.Stop() })
+	h := bus.Micro(context.Background(), func(_ context.Context, _ string, req bus.TopicListRequest) (bus.TopicListResponse, error) {
+		var resp bus.TopicListResponse
+		for _, n := range req.Names {
+			if n == "missing" {
+				return resp, bus.ErrTopicNotFound.Withf("topic %q not found", n)
+			}
+			if n == "panic" {
+				panic("boom")
+			}
+			resp.Items = append(resp.Items, bus.Topic{Name: n, Spec: bus.TopicSpec{Partitions: 1}})
+		}
+		return resp, nil
+	})
+	requireNoErr(t, svc.AddEndpoint("topic-list", h, micro.WithEndpointSubject(bus.SubjectAdminTopicList)))
+}
+
+func TestRequestRoundTrip(t *testing.T) {
+	ns := bustest.Start(t)
+	nc := ns.Connect(t)
+	startEcho(t, nc)
+	ctx := context.Background()
+
+	resp, err := bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"a", "b"}})
+	requireNoErr(t, err)
+	requireEqual(t, resp.Type, bus.TopicListResponseType)
+	requireEqual(t, len(resp.Items), 2)
+	requireEqual(t, resp.Items[1].Name, "b")
+
+	_, err = bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"missing"}})
+	requireIs(t, err, bus.ErrTopicNotFound)
+	if !strings.Contains(err.Error(), `topic "missing" not found`) || !strings.Contains(err.Error(), "fluvio topic list") {
+		t.Fatalf("error lacks message or hint: %v", err)
+	}
+
+	_, err = bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"panic"}})
+	requireIs(t, err, bus.ErrInternal)
+}
+
+func TestRequestNoResponders(t *testing.T) {
+	ns := bustest.Start(t)
+	nc := ns.Connect(t)
+	_, err := bus.Request[bus.TopicListResponse](context.Background(), nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
+	requireIs(t, err, bus.ErrUnavailable)
+	if !errors.Is(err, nats.ErrNoResponders) {
+		t.Fatalf("want it to unwrap to nats.ErrNoResponders: %v", err)
+	}
+	if !strings.Contains(err.Error(), "fluvio cluster start") {
+		t.Fatalf("no hint in %q", err)
+	}
+}
+
+func TestRequestTimeout(t *testing.T) {
+	ns := bustest.Start(t)
+	nc := ns.Connect(t)
+	block := make(chan struct{})
+	sub, err := nc.Subscribe(bus.SubjectAdminTopicList, func(*nats.Msg) { <-block })
+	requireNoErr(t, err)
+	defer func() { close(block); _ = sub.Unsubscribe() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
+	requireIs(t, err, bus.ErrTimeout)
+}
+
+// TestJSONAccept checks the nats CLI path: a JSON body or the Accept
+// header gets JSON back, errors included.
+func TestJSONAccept(t *testing.T) {
+	ns := bustest.Start(t)
+	nc := ns.Connect(t)
+	startEcho(t, nc)
+
+	for _, tc := range []struct {
+		name   string
+		body   string
+		header bool
+	}{
+		{"json body", `{"names":["x"]}`, false},
+		{"accept header empty body", ``, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := nats.NewMsg(bus.SubjectAdminTopicList)
+			m.Data = []byte(tc.body)
+			if tc.header {
+				m.Header.Set(bus.HeaderAccept, bus.MIMEJSON)
+			}
+			reply, err := nc.RequestMsg(m, 2*time.Second)
+			requireNoErr(t, err)
+			var out map[string]any
+			requireNoErr(t, json.Unmarshal(reply.Data, &out))
+			requireEqual(t, out["type"], any(bus.TopicListResponseType))
+			requireEqual(t, reply.Header.Get(bus.HeaderContentType), bus.MIMEJSON)
+		})
+	}
+
+	m := nats.NewMsg(bus.SubjectAdminTopicList)
+	m.Data = []byte(`{"names":["missing"]}`)
+	reply, err := nc.RequestMsg(m, 2*time.Second)
+	requireNoErr(t, err)
+	requireEqual(t, reply.Header.Get(bus.HeaderServiceErrorCode), "21")
+	var e map[string]any
+	requireNoErr(t, json.Unmarshal(reply.Data, &e))
+	requireEqual(t, e["message"], any(`topic "missing" not found`))
+}
+
+// TestMalformed sends garbage: the handler answers ErrBadRequest and keeps
+// serving.
+func TestMalformed(t *testing.T) {
+	ns := bustest.Start(t)
+	nc := ns.Connect(t)
+	startEcho(t, nc)
+	for _, body := range []string{"{", "\xc1\xc1", `{"names": 5}`, "\x93\x01\x02", `{"type":"fluvio.bus.v9.other"}`} {
+		reply, err := nc.Request(bus.SubjectAdminTopicList, []byte(body), 2*time.Second)
+		requireNoErr(t, err)
+		err = bus.ReplyError(reply)
+		if !errors.Is(err, bus.ErrBadRequest) && !errors.Is(err, bus.ErrUnsupported) {
+			t.Fatalf("body %q: got %v, want a bad request", body, err)
+		}
+	}
+	_, err := bus.Request[bus.TopicListResponse](context.Background(), nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"still-ok"}})
+	requireNoErr(t, err)
+}
+
+func TestMsgHandler(t *testing.T) {
+	ns := bustest.Start(t)
+	nc := ns.Connect(t)
+	sub, err := nc.Subscribe(bus.SubjectSPUHeartbeatAll, bus.Msg(context.Background(),
+		func(_ context.Context, subject string, hb bus.Heartbeat) (bus.HeartbeatResponse, error) {
+			id, _, _ := bus.ParseSPUSubject(subject)
+			if id != hb.ID {
+				return bus.HeartbeatResponse{}, bus.ErrSPUIDMismatch.Withf("subject id %d, message id %d", id, hb.ID)
+			}
+			return bus.HeartbeatResponse{HeartbeatIntervalMs: 1000}, nil
+		}))
+	requireNoErr(t, err)
+	defer sub.Unsubscribe()
+	resp, err := bus.Request[bus.HeartbeatResponse](context.Background(), nc, bus.SubjectSPUHeartbeat(7), bus.Heartbeat{ID: 7})
+	requireNoErr(t, err)
+	requireEqual(t, resp.HeartbeatIntervalMs, int64(1000))
+	_, err = bus.Request[bus.HeartbeatResponse](context.Background(), nc, bus.SubjectSPUHeartbeat(7), bus.Heartbeat{ID: 8})
+	requireIs(t, err, bus.ErrSPUIDMismatch)
+}
