@@ -3,6 +3,8 @@ package fluvio
 import (
 	"errors"
 	"fmt"
+
+	"github.com/fluvio-go/fluvio/bus"
 )
 
 // Sentinel errors of the client. Match them with errors.Is.
@@ -18,6 +20,17 @@ var (
 	// ErrRecordTooLarge is returned by Send for a record larger than the
 	// producer's buffer (WithMaxBuffered) or refused by the SPU.
 	ErrRecordTooLarge = errors.New("fluvio: record too large")
+
+	// ErrTopicNotFound matches (errors.Is) the SC's and the client's "topic
+	// not found" errors; their hint is 'fluvio topic create NAME'.
+	ErrTopicNotFound error = bus.ErrTopicNotFound
+	// ErrTopicExists matches CreateTopic's error for an existing topic.
+	ErrTopicExists error = bus.ErrTopicExists
+	// ErrNotEnoughSPUs matches CreateTopic's error when the replication
+	// factor exceeds the registered SPUs.
+	ErrNotEnoughSPUs error = bus.ErrNotEnoughSPUs
+	// ErrUnavailable matches errors from an SC that does not answer.
+	ErrUnavailable error = bus.ErrUnavailable
 )
 
 // Error is a client error with a next step for the user. Err is the cause
@@ -53,4 +66,10 @@ func Hint(err error) string {
 func errorf(op string, err error, hint string, args ...any) error {
 	return &Error{Op: op, Err: err, Hint: fmt.Sprintf(hint, args...)}
 }
-func busHint(err error) string { return "" }
+// busHint returns the hint of a *bus.Error in err's chain.
+func busHint(err error) string {
+	if e, ok := errors.AsType[*bus.Error](err); ok {
+		return e.Hint
+	}
+	return ""
+}

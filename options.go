@@ -30,6 +30,9 @@ type clientConfig struct {
 	name           string
 	requestTimeout time.Duration
 	dialTimeout    time.Duration
+	now            func() time.Time
+	// dial opens a connection to an SPU (wire.Dial; tests replace it).
+	dial dialFunc
 }
 
 func defaultClientConfig() clientConfig {
@@ -38,6 +41,8 @@ func defaultClientConfig() clientConfig {
 		name:           "fluvio-go",
 		requestTimeout: DefaultRequestTimeout,
 		dialTimeout:    DefaultDialTimeout,
+		now:            time.Now,
+		dial:           dialWire,
 	}
 }
 

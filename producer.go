@@ -64,6 +64,7 @@ type Producer struct {
 		first error // guarded by errs: first failed Send since Flush
 	}
 	closeOnce sync.Once
+	onClose   func() // set by the Client: forget the producer
 }
 
 // sendResult is the outcome of one record for SendSync.
@@ -204,6 +205,9 @@ func (p *Producer) Close() error {
 		close(p.closing)
 		p.wg.Wait()
 		p.cancel()
+		if p.onClose != nil {
+			p.onClose()
+		}
 		p.errs.Lock()
 		err = p.errs.first
 		p.errs.first = nil

@@ -1,0 +1,131 @@
+package fluvio
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+// TopicConfig is what CreateTopic asks for. Zero fields take the SC's
+// defaults.
+type TopicConfig struct {
+	// Partitions is the number of partitions (default 1).
+	Partitions int32
+	// Replicas is the replication factor (default 1).
+	Replicas int32
+	// IgnoreRackAssignment places replicas without spreading racks.
+	IgnoreRackAssignment bool
+	// Retention keeps records for this long; 0 keeps them forever.
+	Retention time.Duration
+	// SegmentBytes is the WAL segment size; 0 means the SPU's default.
+	SegmentBytes int64
+	// MaxRecordBytes bounds one record; 0 means the default (1 MiB).
+	MaxRecordBytes int32
+	// MinInSyncReplicas is the ISR size acks=all needs; 0 means the
+	// default (2 when Replicas >= 3, else 1).
+	MinInSyncReplicas int32
+}
+
+func (t TopicConfig) spec() bus.TopicSpec {
+	return bus.TopicSpec{
+		Partitions: t.Partitions, ReplicationFactor: t.Replicas,
+		IgnoreRackAssignment: t.IgnoreRackAssignment, RetentionMs: t.Retention.Milliseconds(),
+		SegmentBytes: t.SegmentBytes, MaxRecordBytes: t.MaxRecordBytes, MinInSyncReplicas: t.MinInSyncReplicas,
+	}
+}
+
+// TopicInfo describes a topic as the SC lists it.
+type TopicInfo struct {
+	Name       string
+	Partitions int32
+	Replicas   int32
+	// Status is "Provisioned" when every partition's leader is online,
+	// else "Pending" (Reason says why).
+	Status string
+	Reason string
+	// ReplicaMap maps each partition to its replicas, leader first.
+	ReplicaMap map[int32][]int32
+}
+
+// PartitionInfo describes one partition as the SC lists it.
+type PartitionInfo struct {
+	Topic       string
+	Partition   int32
+	Leader      int32
+	Replicas    []int32
+	ISR         []int32
+	LeaderEpoch int32
+	// Status is "Online" when the leader's SPU is online.
+	Status string
+	// HighWatermark, EndOffset and Size are the leader's last report; -1
+	// when it has not reported.
+	HighWatermark int64
+	EndOffset     int64
+	Size          int64
+}
+
+// CreateTopic creates a topic and returns once the SC has stored it and
+// assigned its replicas. The partitions' SPUs open their logs shortly
+// after; producers and consumers retry until they have. Errors match
+// ErrTopicExists, ErrNotEnoughSPUs or bus errors for invalid names and
+// settings, each with a hint.
+func (c *Client) CreateTopic(ctx context.Context, name string, cfg TopicConfig) error {
+	_, err := request[bus.TopicCreateResponse](ctx, c, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{Name: name, Spec: cfg.spec()})
+	if err != nil {
+		return fmt.Errorf("create topic %q: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteTopic deletes a topic and, on its SPUs, its logs. An unknown topic
+// is an error matching ErrTopicNotFound.
+func (c *Client) DeleteTopic(ctx context.Context, name string) error {
+	_, err := request[bus.TopicDeleteResponse](ctx, c, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: name})
+	c.meta.invalidate(name)
+	if err != nil {
+		return fmt.Errorf("delete topic %q: %w", name, err)
+	}
+	return nil
+}
+
+// ListTopics lists the topics ordered by name.
+func (c *Client) ListTopics(ctx context.Context) ([]TopicInfo, error) {
+	resp, err := request[bus.TopicListResponse](ctx, c, bus.SubjectAdminTopicList, bus.TopicListRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	out := make([]TopicInfo, 0, len(resp.Items))
+	for _, t := range resp.Items {
+		out = append(out, TopicInfo{
+			Name: t.Name, Partitions: t.Spec.Partitions, Replicas: t.Spec.ReplicationFactor,
+			Status: t.Status.Resolution, Reason: t.Status.Reason, ReplicaMap: t.Status.ReplicaMap,
+		})
+	}
+	return out, nil
+}
+
+// Partitions lists the partitions of topic ordered by number. An unknown
+// topic is an error matching ErrTopicNotFound.
+func (c *Client) Partitions(ctx context.Context, topic string) ([]PartitionInfo, error) {
+	resp, err := request[bus.PartitionListResponse](ctx, c, bus.SubjectAdminPartitionList, bus.PartitionListRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, fmt.Errorf("list partitions of %q: %w", topic, err)
+	}
+	out := make([]PartitionInfo, 0, len(resp.Items))
+	for _, p := range resp.Items {
+		if p.Spec.Topic != topic {
+			continue
+		}
+		out = append(out, PartitionInfo{
+			Topic: p.Spec.Topic, Partition: p.Spec.Partition, Leader: p.Spec.Leader,
+			Replicas: p.Spec.Replicas, ISR: p.Status.ISR, LeaderEpoch: p.Spec.LeaderEpoch,
+			Status: p.Status.Resolution, HighWatermark: p.Status.HW, EndOffset: p.Status.LEO, Size: p.Status.Size,
+		})
+	}
+	if len(out) == 0 {
+		return nil, topicNotFound(topic)
+	}
+	return out, nil
+}

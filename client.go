@@ -1,0 +1,184 @@
+package fluvio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/nats-io/nats.go"
+)
+
+// Client is a connection to a cluster: NATS request/reply to the SC for
+// admin calls and metadata, and one TCP connection per SPU (dialed when
+// first needed, shared by every producer and consumer of the Client) for
+// data. A Client is safe for concurrent use; Close it when done.
+type Client struct {
+	cfg  clientConfig
+	nc   *nats.Conn
+	meta *metadataCache
+	pool *connPool
+
+	// ctx is cancelled by Close: it bounds dials and ends consumers.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu struct {
+		sync.Mutex
+		closed    bool
+		producers map[*Producer]struct{} // guarded by mu
+	}
+}
+
+// Connect connects to the cluster whose SC (its NATS server) listens at
+// addr: HOST:PORT, or a NATS URL such as nats://HOST:PORT (several
+// comma-separated URLs are tried in turn). It blocks until the NATS
+// connection is up or ctx ends. It does not contact any SPU yet.
+//
+// Errors name the address and say what to do: usually start the cluster
+// ('fluvio cluster start') or pass the right address.
+func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) {
+	cfg := defaultClientConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	url := natsURL(addr)
+	if url == "" {
+		return nil, errorf("connect", ErrBadOption, "give the SC address as HOST:PORT, for example 127.0.0.1:9003")
+	}
+	nopts := []nats.Option{nats.Name(cfg.name)}
+	if d, ok := ctx.Deadline(); ok {
+		nopts = append(nopts, nats.Timeout(max(d.Sub(cfg.now()), 1)))
+	} else {
+		nopts = append(nopts, nats.Timeout(cfg.dialTimeout))
+	}
+	type result struct {
+		nc  *nats.Conn
+		err error
+	}
+	done := make(chan result, 1)
+	// nats.Connect is not context-aware; run it aside so Connect returns
+	// when ctx ends (the connection, if it arrives later, is closed).
+	go func() {
+		nc, err := nats.Connect(url, nopts...)
+		done <- result{nc, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.nc != nil {
+				r.nc.Close()
+			}
+		}()
+		return nil, fmt.Errorf("connect to the SC at %s: %w", addr, ctx.Err())
+	}
+	if r.err != nil {
+		return nil, &Error{Op: "connect to the SC at " + addr, Err: r.err,
+			Hint: "is the cluster running? start one with 'fluvio cluster start', or pass the SC's address (--sc HOST:PORT)"}
+	}
+	return newClient(r.nc, cfg), nil
+}
+
+func newClient(nc *nats.Conn, cfg clientConfig) *Client {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Client{cfg: cfg, nc: nc, ctx: ctx, cancel: cancel}
+	c.meta = newMetadataCache(c)
+	c.pool = newConnPool(ctx, cfg.dial, cfg.dialTimeout)
+	c.mu.producers = map[*Producer]struct{}{}
+	return c
+}
+
+// natsURL turns HOST:PORT into nats://HOST:PORT and keeps URLs as given.
+func natsURL(addr string) string {
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return ""
+	}
+	parts := strings.Split(addr, ",")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if !strings.Contains(p, "://") {
+			p = "nats://" + p
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, ",")
+}
+
+// Close closes the producers opened by this Client (sending what they
+// hold), every SPU connection and the NATS connection. Consumers still
+// iterating end with ErrClosed. Close is safe to call more than once.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.mu.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.mu.closed = true
+	producers := make([]*Producer, 0, len(c.mu.producers))
+	for p := range c.mu.producers {
+		producers = append(producers, p)
+	}
+	c.mu.Unlock()
+	var errs []error
+	for _, p := range producers {
+		if err := p.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.cancel()
+	c.pool.closeAll()
+	c.nc.Close()
+	return errors.Join(errs...)
+}
+
+func (c *Client) checkOpen() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.closed {
+		return fmt.Errorf("client: %w", ErrClosed)
+	}
+	return nil
+}
+
+// Producer returns a producer for topic. It asks the SC for the topic's
+// partitions and fails with an error matching ErrTopicNotFound if there is
+// no such topic. Close the producer when done (Client.Close also does).
+func (c *Client) Producer(topic string, opts ...ProducerOption) (*Producer, error) {
+	if err := c.checkOpen(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.requestTimeout)
+	defer cancel()
+	p, err := newProducer(ctx, clientTransport{c}, c.cfg.logger, topic, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.mu.producers[p] = struct{}{}
+	c.mu.Unlock()
+	p.onClose = func() {
+		c.mu.Lock()
+		delete(c.mu.producers, p)
+		c.mu.Unlock()
+	}
+	return p, nil
+}
+
+// request sends an admin request to the SC with the client's timeout.
+func request[Resp any](ctx context.Context, c *Client, subject string, req any) (Resp, error) {
+	if err := c.checkOpen(); err != nil {
+		var zero Resp
+		return zero, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.requestTimeout)
+		defer cancel()
+	}
+	return bus.Request[Resp](ctx, c.nc, subject, req)
+}

@@ -1,0 +1,149 @@
+package fluvio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fluvio-go/fluvio/spu/wire"
+)
+
+// clientTransport is the Client as a producerTransport.
+type clientTransport struct{ c *Client }
+
+func (t clientTransport) partitions(ctx context.Context, topic string) (int32, error) {
+	return t.c.meta.partitions(ctx, topic)
+}
+
+func (t clientTransport) produce(ctx context.Context, call produceCall) (int64, error) {
+	return t.c.produce(ctx, call)
+}
+
+func wireAcks(a Acks) wire.Acks {
+	switch a {
+	case AcksNone:
+		return wire.AcksNone
+	case AcksLeader:
+		return wire.AcksLeader
+	}
+	return wire.AcksAll
+}
+
+// produce sends one produce request to the partition's leader.
+func (c *Client) produce(ctx context.Context, call produceCall) (int64, error) {
+	l, conn, err := c.leaderConn(ctx, call.topic, call.partition)
+	if err != nil {
+		return -1, err
+	}
+	resp, err := conn.Produce(ctx, &wire.ProduceRequest{
+		Acks: wireAcks(call.acks), TimeoutMs: int32(call.timeout.Milliseconds()),
+		Topic: call.topic, Partition: call.partition, Records: call.records,
+	})
+	if err == nil {
+		err = resp.Err()
+	}
+	if err != nil {
+		return -1, c.classify(ctx, call.topic, call.partition, l, conn, err)
+	}
+	if call.acks == AcksNone {
+		return -1, nil
+	}
+	return resp.BaseOffset, nil
+}
+
+// fetch reads one partition from its leader, long-polling up to maxWait.
+func (c *Client) fetch(ctx context.Context, topic string, partition int32, offset int64, cfg *consumerConfig, wait bool) (*wire.FetchPartitionResponse, error) {
+	l, conn, err := c.leaderConn(ctx, topic, partition)
+	if err != nil {
+		return nil, err
+	}
+	req := &wire.FetchRequest{
+		ReplicaID: -1, MinBytes: 1, MaxBytes: cfg.maxBytes,
+		Partitions: []wire.FetchPartition{{Topic: topic, Partition: partition, Offset: offset, MaxBytes: cfg.maxBytes, CurrentLeaderEpoch: -1}},
+	}
+	if wait {
+		req.MaxWaitMs = int32(cfg.maxWait.Milliseconds())
+	}
+	resp, err := conn.Fetch(ctx, req)
+	if err == nil && len(resp.Partitions) != 1 {
+		err = fmt.Errorf("fetch answered %d partitions, want 1: %w", len(resp.Partitions), wire.ErrInvalidRequest)
+	}
+	if err != nil {
+		return nil, c.classify(ctx, topic, partition, l, conn, err)
+	}
+	p := &resp.Partitions[0]
+	if err := p.Err(); err != nil {
+		return p, c.classify(ctx, topic, partition, l, conn, err)
+	}
+	return p, nil
+}
+
+// listOffset returns the partition's offset for a timestamp (or
+// wire.LatestTimestamp / wire.EarliestTimestamp).
+func (c *Client) listOffset(ctx context.Context, topic string, partition int32, ts int64) (int64, error) {
+	l, conn, err := c.leaderConn(ctx, topic, partition)
+	if err != nil {
+		return -1, err
+	}
+	resp, err := conn.ListOffsets(ctx, &wire.ListOffsetsRequest{Topic: topic, Partition: partition, Timestamp: ts})
+	if err == nil {
+		err = resp.Err()
+	}
+	if err != nil {
+		return -1, c.classify(ctx, topic, partition, l, conn, err)
+	}
+	return resp.Offset, nil
+}
+
+// leaderConn returns the partition's leader and a connection to it.
+func (c *Client) leaderConn(ctx context.Context, topic string, partition int32) (leader, spuConn, error) {
+	if err := c.checkOpen(); err != nil {
+		return leader{}, nil, err
+	}
+	l, err := c.meta.leader(ctx, topic, partition)
+	if err != nil {
+		return leader{}, nil, err
+	}
+	conn, err := c.pool.get(ctx, l.id, l.addr)
+	if err != nil {
+		c.meta.invalidate(topic)
+		return leader{}, nil, err
+	}
+	return l, conn, nil
+}
+
+// classify turns a failed data-plane call into the error its caller sees,
+// marking what is worth retrying and dropping what is stale: the
+// connection after a transport failure, the topic's metadata after an
+// answer that says the leader moved.
+func (c *Client) classify(ctx context.Context, topic string, partition int32, l leader, conn spuConn, err error) error {
+	where := fmt.Sprintf("%s partition %d at SPU %d (%s)", topic, partition, l.id, l.addr)
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return err
+	}
+	we, ok := errors.AsType[*wire.Error](err)
+	if !ok {
+		// The connection failed: dial again, maybe elsewhere.
+		c.pool.drop(l.id, conn)
+		c.meta.invalidate(topic)
+		if c.ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", where, ErrClosed)
+		}
+		return markRetriable(fmt.Errorf("%s: %w", where, err))
+	}
+	switch we.Code {
+	case wire.NotLeader, wire.LeaderNotAvailable, wire.ShuttingDown, wire.StaleEpoch, wire.UnknownLeaderEpoch,
+		wire.UnknownTopicOrPartition:
+		// The leader moved, or the SPU has not applied the SC's replica
+		// set yet (a new topic): ask the SC again.
+		c.meta.invalidate(topic)
+		return markRetriable(fmt.Errorf("%s: %w", where, err))
+	case wire.RecordTooLarge:
+		return &Error{Op: where, Err: errors.Join(ErrRecordTooLarge, err),
+			Hint: "send smaller records, or create the topic with a larger max record size"}
+	}
+	if we.Retriable {
+		return markRetriable(fmt.Errorf("%s: %w", where, err))
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
