@@ -77,9 +77,3 @@ func isPermission(err error) bool {
 
 // errDeadline marks a context deadline in a request.
 var errDeadline = errors.New("deadline exceeded")
-
-// spuNotConnected is the error for "no responders" on an SPU subject.
-func spuNotConnected(id int32) error {
-	return withHint(fmt.Errorf("SPU %d not connected", id), exitUnavailable,
-		fmt.Sprintf("start it with 'spu-server --id %d --sc-controller HOST:PORT', then check with 'fluvio spu list'", id))
-}

@@ -84,19 +84,39 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-// writeYAML prints v as YAML.
+// writeYAML prints v as YAML with the same keys, in the same order, as
+// writeJSON: v is encoded to JSON (its json tags apply), read back as a
+// YAML node tree (JSON is YAML), and printed in block style.
 func writeYAML(w io.Writer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode YAML: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("encode YAML: %w", err)
+	}
+	blockStyle(&doc)
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(&doc); err != nil {
 		return fmt.Errorf("encode YAML: %w", err)
 	}
 	if err := enc.Close(); err != nil {
 		return fmt.Errorf("encode YAML: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// blockStyle clears the flow and quoting styles the JSON input gave the
+// nodes; the encoder quotes strings that need it.
+func blockStyle(n *yaml.Node) {
+	n.Style = 0
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
 }
 
 // printList prints items (a slice, never nil) in format f: the table t for

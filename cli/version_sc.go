@@ -3,9 +3,12 @@ package cli
 import (
 	"context"
 	"errors"
+
+	"github.com/fluvio-go/fluvio/bus"
 )
 
-// fillServerVersions asks the SC for its and its NATS server's versions.
+// fillServerVersions asks the SC for its version and its NATS server's. On
+// failure it sets v.SCError and leaves the CLI's fields as they are.
 func (g *Global) fillServerVersions(ctx context.Context, v *versionView) {
 	t, err := g.resolveTarget()
 	if err != nil {
@@ -24,5 +27,16 @@ func (g *Global) fillServerVersions(ctx context.Context, v *versionView) {
 	}
 	defer nc.Close()
 	v.NATS = nc.ConnectedServerVersion()
-	v.SC = "unknown (the SC does not answer version.get yet)"
+	resp, err := adminCall[bus.VersionResponse](ctx, &adminConn{nc: nc, t: t}, bus.SubjectAdminVersionGet, bus.VersionRequest{})
+	if err != nil {
+		v.SCError = err.Error()
+		return
+	}
+	v.SC = resp.Version
+	if resp.Commit != "" {
+		v.SC += " (" + resp.Commit + ")"
+	}
+	if resp.NATS != "" {
+		v.NATS = resp.NATS
+	}
 }

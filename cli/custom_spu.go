@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+func init() {
+	registerGroup("custom-spu", "register, unregister and list custom SPUs (SPUs run out-of-band)",
+		leaf("register", "authorize an SPU id to join the cluster", runCustomSPURegister),
+		leaf("unregister", "remove a custom SPU (a connected spu-server is dropped)", runCustomSPUUnregister, "delete"),
+		leaf("list", "list the custom SPUs", runCustomSPUList, "ls"),
+	)
+}
+
+func runCustomSPURegister(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	return registerSPU(ctx, g, args, stdout, stderr, bus.SPUTypeCustom)
+}
+
+// registerSPU is custom-spu register and cluster spu register.
+func registerSPU(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer, spuType string) int {
+	fs := g.newFlagSet(help{
+		Usage: g.path + " --id ID --public-server HOST:PORT --private-server HOST:PORT [--name NAME] [--rack RACK] [-c HOST:PORT | -P PROFILE]",
+		Short: `Tell the SC that an SPU with this id is authorized to join the cluster. It is
+used in replica assignment at once and shows offline until 'spu-server --id ID'
+connects. spu-server processes with an id nobody registered are refused.
+The public server is the address clients reach; the private server the one
+other SPUs replicate from: both must be reachable addresses, not 0.0.0.0.`,
+		Examples: g.path + ` --id 200 --public-server 127.0.0.1:9005 --private-server 127.0.0.1:9006 --sc 127.0.0.1:9003
+			` + g.path + ` -i 201 -n edge-1 -r rack-a -p 10.0.0.7:9005 -v 10.0.0.7:9006
+			# then, on the SPU's host:
+			spu-server --id 200 --sc-controller 127.0.0.1:9003`,
+	}, true)
+	id := fs.Int64P("id", "i", -1, "SPU id, 0 to 2147483647 (required, unique)")
+	name := fs.StringP("name", "n", "", "SPU name (default custom-spu-<id>)")
+	rack := fs.StringP("rack", "r", "", "rack label, used to spread replicas across racks")
+	pub := fs.StringP("public-server", "p", "", "public HOST:PORT clients connect to (required)")
+	priv := fs.StringP("private-server", "v", "", "private HOST:PORT other SPUs replicate from (required)")
+	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	switch {
+	case fs.NArg() != 0:
+		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q: pass the id with --id", fs.Arg(0)))
+	case !fs.Changed("id"):
+		return g.usageError(stderr, "missing --id: the SPU id to authorize")
+	case *id < 0 || *id > bus.MaxSPUID:
+		return g.usageError(stderr, fmt.Sprintf("--id %d is out of range: pick an id between 0 and %d", *id, int64(bus.MaxSPUID)))
+	case *pub == "":
+		return g.usageError(stderr, "missing --public-server HOST:PORT: the address clients reach the SPU at")
+	case *priv == "":
+		return g.usageError(stderr, "missing --private-server HOST:PORT: the address other SPUs replicate from")
+	}
+	for _, f := range [][2]string{{"--public-server", *pub}, {"--private-server", *priv}} {
+		if err := validateAddr(f[1]); err != nil {
+			return g.usageError(stderr, f[0]+": "+err.Error())
+		}
+	}
+	if *name != "" {
+		if err := validateName(*name); err != nil {
+			return g.usageError(stderr, "--name: "+err.Error())
+		}
+	}
+	a, err := g.admin(ctx)
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	defer a.Close()
+	resp, err := adminCall[bus.SPURegisterResponse](ctx, a, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
+		ID: *id, Name: *name, Rack: *rack, PublicEndpoint: *pub, PrivateEndpoint: *priv, SPUType: spuType,
+	})
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	n := resp.SPU.Name
+	if n == "" {
+		n = *name
+	}
+	fmt.Fprintf(stdout, "custom-spu '%s' registered successfully\n", n)
+	return exitOK
+}
+
+func runCustomSPUUnregister(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	fs := g.newFlagSet(help{
+		Usage: g.path + " (--id ID | --name NAME) [-c HOST:PORT | -P PROFILE]",
+		Short: `Remove a custom SPU's authorization. A connected spu-server with that id is
+told to stop, and refused from then on.`,
+		Examples: g.path + ` --id 200 --sc 127.0.0.1:9003
+			` + g.path + ` --name custom-spu-200`,
+	}, true)
+	id := fs.Int64P("id", "i", -1, "SPU id")
+	name := fs.StringP("name", "n", "", "SPU name")
+	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	byID, byName := fs.Changed("id"), fs.Changed("name")
+	switch {
+	case fs.NArg() != 0:
+		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q: pass --id ID or --name NAME", fs.Arg(0)))
+	case byID == byName:
+		return g.usageError(stderr, "pass exactly one of --id and --name")
+	case byID && (*id < 0 || *id > bus.MaxSPUID):
+		return g.usageError(stderr, fmt.Sprintf("--id %d is out of range: pick an id between 0 and %d", *id, int64(bus.MaxSPUID)))
+	case byName && *name == "":
+		return g.usageError(stderr, "--name is empty")
+	}
+	req := bus.SPUUnregisterRequest{Name: *name}
+	what := *name
+	if byID {
+		req.ID = id
+		what = fmt.Sprint(*id)
+	}
+	a, err := g.admin(ctx)
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	defer a.Close()
+	if _, err := adminCall[bus.SPUUnregisterResponse](ctx, a, bus.SubjectAdminSPUUnregister, req); err != nil {
+		return g.fail(stderr, err)
+	}
+	fmt.Fprintf(stdout, "custom-spu '%s' unregistered successfully\n", what)
+	return exitOK
+}
+
+func runCustomSPUList(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	return listSPUs(ctx, g, args, stdout, stderr, help{
+		Usage: g.path + " [-c HOST:PORT | -P PROFILE] [-O table|yaml|json]",
+		Short: "List the custom SPUs: those registered with 'fluvio custom-spu register'.",
+		Examples: g.path + ` --sc 127.0.0.1:9003
+			` + g.path + ` -O yaml`,
+	}, true)
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+func init() {
+	registerGroup("partition", "list partitions: leaders, replicas, ISR and offsets",
+		leaf("list", "list the partitions of every topic (or of --topic)", runPartitionList, "ls"),
+	)
+}
+
+func runPartitionList(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	fs := g.newFlagSet(help{
+		Usage: "fluvio partition list [--topic NAME]... [-O table|yaml|json]",
+		Short: `List partitions with their leader SPU, replicas (leader first), in-sync
+replicas, and the leader's last reported log size, log end offset (LEO: the
+next offset to be written) and high watermark (HW: offsets below it are
+committed and readable). A value the leader has not reported yet shows as -.`,
+		Examples: `fluvio partition list
+			fluvio partition list --topic orders -O json`,
+	}, true)
+	out := addOutputFlag(fs.FlagSet)
+	topics := fs.StringSliceP("topic", "t", nil, "only this topic's partitions (repeatable)")
+	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q: to filter by topic pass --topic NAME", fs.Arg(0)))
+	}
+	a, err := g.admin(ctx)
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	defer a.Close()
+	resp, err := adminCall[bus.PartitionListResponse](ctx, a, bus.SubjectAdminPartitionList, bus.PartitionListRequest{Topics: *topics})
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	items := resp.Items
+	if items == nil {
+		items = []bus.Partition{}
+	}
+	t := newTable("TOPIC", "PARTITION", "LEADER", "REPLICAS", "ISR", "SIZE", "LEO", "HW")
+	for _, p := range items {
+		leader := strconv.Itoa(int(p.Spec.Leader))
+		if p.Spec.Leader < 0 {
+			leader = "none"
+		}
+		size := "-"
+		if p.Status.Size >= 0 {
+			size = formatSize(p.Status.Size)
+		}
+		t.add(p.Spec.Topic, strconv.Itoa(int(p.Spec.Partition)), leader, formatIDs(p.Spec.Replicas), formatIDs(p.Status.ISR),
+			size, offset(p.Status.LEO), offset(p.Status.HW))
+	}
+	if err := printList(stdout, stderr, *out, items, t, "no partitions: create a topic with 'fluvio topic create NAME'"); err != nil {
+		return g.fail(stderr, err)
+	}
+	return exitOK
+}
+
+// offset prints an offset, or - when unknown (negative).
+func offset(n int64) string {
+	if n < 0 {
+		return "-"
+	}
+	return strconv.FormatInt(n, 10)
+}

@@ -1,0 +1,297 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+func init() {
+	registerGroup("topic", "create, list, describe and delete topics",
+		leaf("create", "create a topic", runTopicCreate),
+		leaf("list", "list the topics", runTopicList, "ls"),
+		leaf("describe", "show a topic's settings and replica assignment", runTopicDescribe),
+		leaf("delete", "delete a topic and its data", runTopicDelete, "rm"),
+	)
+}
+
+func runTopicCreate(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	fs := g.newFlagSet(help{
+		Usage: "fluvio topic create NAME [-p PARTITIONS] [-r REPLICAS] [flags]",
+		Short: `Create a topic. The SC assigns each partition's replicas to SPUs (least loaded
+first, spread across racks unless --ignore-rack-assignment) and the SPUs create
+the logs. NAME: lowercase letters, digits and '-', at most 63 characters.
+Durations take s, m, h, d and w (30s, 12h, 7d); sizes take B, KB, MB, GB and
+KiB, MiB, GiB (512MiB, 1GB).`,
+		Examples: `fluvio topic create greetings
+			fluvio topic create orders -p 6 -r 3
+			fluvio topic create logs --retention-time 7d --segment-size 512MiB --max-record-size 2MiB
+			fluvio topic create events -r 2 --dry-run`,
+	}, true)
+	partitions := fs.Int32P("partitions", "p", 1, "number of partitions")
+	replicas := fs.Int32P("replication", "r", 1, "replicas of each partition (at most the number of SPUs)")
+	ignoreRack := fs.BoolP("ignore-rack-assignment", "i", false, "place replicas without spreading them across racks")
+	retention := fs.String("retention-time", "", "delete data older than this (e.g. 12h, 7d); default: keep forever")
+	segment := fs.String("segment-size", "", "size of one log segment (e.g. 512MiB, 1GB); default: the SPU's")
+	maxRecord := fs.String("max-record-size", "", "largest record accepted (e.g. 1MiB); default 1MiB")
+	minISR := fs.Int32("min-insync-replicas", 0, "in-sync replicas an acks=all write needs (default: 2 when replication >= 3, else 1)")
+	sync := fs.String("sync", "", "WAL sync policy: always (default), interval or never")
+	dryRun := fs.Bool("dry-run", false, "validate and place the topic without creating it")
+	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return g.usageError(stderr, "topic create takes one argument: the topic name")
+	}
+	name := fs.Arg(0)
+	if err := validateName(name); err != nil {
+		return g.fail(stderr, withHint(fmt.Errorf("invalid topic name: %w", err), exitUsage,
+			"use lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit, e.g. 'fluvio topic create my-topic'"))
+	}
+	spec := bus.TopicSpec{
+		Partitions:           *partitions,
+		ReplicationFactor:    *replicas,
+		IgnoreRackAssignment: *ignoreRack,
+		MinInSyncReplicas:    *minISR,
+		Sync:                 *sync,
+	}
+	switch {
+	case *partitions < 1:
+		return g.usageError(stderr, fmt.Sprintf("--partitions %d: a topic needs at least 1 partition", *partitions))
+	case *replicas < 1:
+		return g.usageError(stderr, fmt.Sprintf("--replication %d: a topic needs at least 1 replica", *replicas))
+	case *minISR < 0 || *minISR > *replicas:
+		return g.usageError(stderr, fmt.Sprintf("--min-insync-replicas %d must be between 1 and --replication (%d)", *minISR, *replicas))
+	}
+	switch *sync {
+	case "", "always", "interval", "never":
+	default:
+		return g.usageError(stderr, fmt.Sprintf("--sync %q: use always, interval or never", *sync))
+	}
+	if *retention != "" {
+		d, err := parseDuration(*retention)
+		if err != nil {
+			return g.usageError(stderr, "--retention-time: "+err.Error())
+		}
+		spec.RetentionMs = d.Milliseconds()
+	}
+	if *segment != "" {
+		n, err := parseSize(*segment)
+		if err != nil {
+			return g.usageError(stderr, "--segment-size: "+err.Error())
+		}
+		if n < 1024 {
+			return g.usageError(stderr, fmt.Sprintf("--segment-size %s is too small: use at least 1KiB", *segment))
+		}
+		spec.SegmentBytes = n
+	}
+	if *maxRecord != "" {
+		n, err := parseSize(*maxRecord)
+		if err != nil {
+			return g.usageError(stderr, "--max-record-size: "+err.Error())
+		}
+		if n < 1 || n > math.MaxInt32 {
+			return g.usageError(stderr, fmt.Sprintf("--max-record-size %s is out of range (1B to 2GiB)", *maxRecord))
+		}
+		spec.MaxRecordBytes = int32(n)
+	}
+	a, err := g.admin(ctx)
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	defer a.Close()
+	if _, err := adminCall[bus.TopicCreateResponse](ctx, a, bus.SubjectAdminTopicCreate,
+		bus.TopicCreateRequest{Name: name, Spec: spec, DryRun: *dryRun}); err != nil {
+		return g.fail(stderr, err)
+	}
+	if *dryRun {
+		fmt.Fprintf(stdout, "topic %q is valid and can be placed (dry run: not created)\n", name)
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "topic %q created\n", name)
+	return exitOK
+}
+
+func runTopicList(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	fs := g.newFlagSet(help{
+		Usage: "fluvio topic list [-O table|yaml|json]",
+		Short: `List the topics with their partitions, replication, retention and status
+(provisioned when every partition's leader is online, else pending, with the reason).`,
+		Examples: `fluvio topic list
+			fluvio topic list -O json`,
+	}, true)
+	out := addOutputFlag(fs.FlagSet)
+	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q: to see one topic run 'fluvio topic describe NAME'", fs.Arg(0)))
+	}
+	items, code := listTopics(ctx, g, stderr, nil)
+	if items == nil {
+		return code
+	}
+	t := newTable("NAME", "TYPE", "PARTITIONS", "REPLICAS", "RETENTION TIME", "STATUS", "REASON")
+	for _, tp := range items {
+		t.add(tp.Name, "computed", strconv.Itoa(int(tp.Spec.Partitions)), strconv.Itoa(int(tp.Spec.ReplicationFactor)),
+			formatDuration(time.Duration(tp.Spec.RetentionMs)*time.Millisecond), strings.ToLower(tp.Status.Resolution), tp.Status.Reason)
+	}
+	if err := printList(stdout, stderr, *out, items, t, "no topics: create one with 'fluvio topic create NAME'"); err != nil {
+		return g.fail(stderr, err)
+	}
+	return exitOK
+}
+
+// listTopics asks the SC for topics (names empty: all). It returns nil and
+// the exit code after printing the error on failure; a non-nil slice on
+// success.
+func listTopics(ctx context.Context, g *Global, stderr io.Writer, names []string) ([]bus.Topic, int) {
+	a, err := g.admin(ctx)
+	if err != nil {
+		return nil, g.fail(stderr, err)
+	}
+	defer a.Close()
+	resp, err := adminCall[bus.TopicListResponse](ctx, a, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: names})
+	if err != nil {
+		return nil, g.fail(stderr, err)
+	}
+	if resp.Items == nil {
+		return []bus.Topic{}, exitOK
+	}
+	return resp.Items, exitOK
+}
+
+func runTopicDescribe(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	fs := g.newFlagSet(help{
+		Usage: "fluvio topic describe NAME... [-O table|yaml|json]",
+		Short: "Show each named topic's settings, status and replica assignment (partition: replicas, leader first).",
+		Examples: `fluvio topic describe orders
+			fluvio topic describe orders logs -O yaml`,
+	}, true)
+	out := addOutputFlag(fs.FlagSet)
+	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		return g.usageError(stderr, "topic describe takes the topic name(s) to show")
+	}
+	items, code := listTopics(ctx, g, stderr, fs.Args())
+	if items == nil {
+		return code
+	}
+	if *out != outputTable {
+		if err := printObject(stdout, *out, items, nil); err != nil {
+			return g.fail(stderr, err)
+		}
+		return exitOK
+	}
+	for i, tp := range items {
+		if i > 0 {
+			fmt.Fprintln(stdout, "-----------------")
+		}
+		if err := printObject(stdout, outputTable, tp, topicDetails(tp)); err != nil {
+			return g.fail(stderr, err)
+		}
+	}
+	return exitOK
+}
+
+// topicDetails is the key/value view of topic describe.
+func topicDetails(tp bus.Topic) [][2]string {
+	orDefault := func(n int64, format func(int64) string) string {
+		if n <= 0 {
+			return "default"
+		}
+		return format(n)
+	}
+	sync := tp.Spec.Sync
+	if sync == "" {
+		sync = "always"
+	}
+	kv := [][2]string{
+		{"Name", tp.Name},
+		{"Type", "computed"},
+		{"Partition Count", strconv.Itoa(int(tp.Spec.Partitions))},
+		{"Replication Factor", strconv.Itoa(int(tp.Spec.ReplicationFactor))},
+		{"Ignore Rack Assignment", strconv.FormatBool(tp.Spec.IgnoreRackAssignment)},
+		{"Retention Time", orDefault(tp.Spec.RetentionMs, func(n int64) string { return formatDuration(time.Duration(n) * time.Millisecond) })},
+		{"Segment Size", orDefault(tp.Spec.SegmentBytes, formatSize)},
+		{"Max Record Size", orDefault(int64(tp.Spec.MaxRecordBytes), formatSize)},
+		{"Min In-Sync Replicas", orDefault(int64(tp.Spec.MinInSyncReplicas), func(n int64) string { return strconv.FormatInt(n, 10) })},
+		{"Sync", sync},
+		{"Status", strings.ToLower(tp.Status.Resolution)},
+		{"Reason", dash(tp.Status.Reason)},
+	}
+	if tp.Status.CreatedMs > 0 {
+		kv = append(kv, [2]string{"Created", time.UnixMilli(tp.Status.CreatedMs).UTC().Format(time.RFC3339)})
+	}
+	parts := make([]int32, 0, len(tp.Status.ReplicaMap))
+	for p := range tp.Status.ReplicaMap {
+		parts = append(parts, p)
+	}
+	slices.Sort(parts)
+	kv = append(kv, [2]string{"Replica Map", ""})
+	for _, p := range parts {
+		kv = append(kv, [2]string{fmt.Sprintf("  partition %d", p), formatIDs(tp.Status.ReplicaMap[p])})
+	}
+	if len(parts) == 0 {
+		kv[len(kv)-1][1] = "-"
+	}
+	return kv
+}
+
+// formatIDs prints SPU ids as [1, 2, 3].
+func formatIDs(ids []bus.SPUID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(int(id))
+	}
+	return "[" + strings.Join(s, ", ") + "]"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runTopicDelete(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	fs := g.newFlagSet(help{
+		Usage: "fluvio topic delete NAME... [flags]",
+		Short: "Delete topics. The SPUs delete their logs: the data is gone.",
+		Examples: `fluvio topic delete orders
+			fluvio topic delete a b c --continue-on-error`,
+	}, true)
+	cont := fs.Bool("continue-on-error", false, "with several names, keep deleting after a failure")
+	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		return g.usageError(stderr, "topic delete takes the topic name(s) to delete")
+	}
+	a, err := g.admin(ctx)
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	defer a.Close()
+	code := exitOK
+	for _, name := range fs.Args() {
+		if _, err := adminCall[bus.TopicDeleteResponse](ctx, a, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: name}); err != nil {
+			code = g.fail(stderr, err)
+			if !*cont {
+				return code
+			}
+			continue
+		}
+		fmt.Fprintf(stdout, "topic %q deleted\n", name)
+	}
+	return code
+}
