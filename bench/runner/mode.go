@@ -40,7 +40,7 @@ type Mode struct {
 // Quick finishes in well under two minutes on the 2-core machine.
 func Quick() Mode {
 	return Mode{Name: "quick", Reps: 3,
-		Records: 50_000, Duration: 2 * time.Second, BytesBudget: 64 << 20,
+		Records: 200_000, Duration: 2 * time.Second, BytesBudget: 256 << 20,
 		DurableRecords: 2_000, LatencySamples: 1_000, LatencyDuration: time.Second,
 		Partitions: 100, IdleWait: 0,
 		SizeCurve:      []int{16, 100, 1024, 10 << 10, 100 << 10, 1 << 20},

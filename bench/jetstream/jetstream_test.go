@@ -1,0 +1,138 @@
+package jetstream
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bench"
+	"github.com/fluvio-go/fluvio/bench/internal/benchtest"
+	"github.com/fluvio-go/fluvio/bench/internal/proc"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		defer benchtest.Cleanup()
+		return m.Run()
+	}()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func TestConfig(t *testing.T) {
+	c := Config("/tmp/x y", true)
+	for _, want := range []string{`listen: "127.0.0.1:-1"`, `store_dir: "/tmp/x y"`, "sync_interval: always"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("config lacks %q:\n%s", want, c)
+		}
+	}
+	if strings.Contains(Config("/s", false), "sync_interval") {
+		t.Error("default sync config sets sync_interval")
+	}
+}
+
+func start(t *testing.T, cfg bench.ServerConfig) bench.Instance {
+	t.Helper()
+	bin, err := benchtest.Binaries(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := &System{ServerBin: bin + "/bench-nats-server"}
+	if err := sys.Available(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	in, err := sys.Start(ctx, t.TempDir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		pid := in.DataPIDs()[0]
+		if err := in.Stop(context.Background()); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		if proc.Alive(pid) {
+			t.Errorf("nats-server pid %d alive after Stop", pid)
+		}
+	})
+	return in
+}
+
+// TestSmoke runs a tiny produce, consume and latency run against a real
+// nats-server process: figures must be positive and counts exact.
+func TestSmoke(t *testing.T) {
+	for _, always := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sync_always=%v", always), func(t *testing.T) {
+			in := start(t, bench.ServerConfig{SyncAlways: always})
+			if !strings.HasPrefix(in.Addr(), "nats://127.0.0.1:") {
+				t.Errorf("addr %q is not on 127.0.0.1", in.Addr())
+			}
+			l := bench.Layout{Topic: "smoke", Partitions: 2}
+			if err := in.Create(t.Context(), l); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := proc.RSS(in.DataPIDs()[0]); err != nil || n <= 0 {
+				t.Errorf("server RSS = %d, %v", n, err)
+			}
+			spec := bench.Spec{Addr: in.Addr(), Layout: l, RecordSize: 100, Records: 300, Duration: 10 * time.Second,
+				MaxInFlight: 50, MaxInFlightBytes: 1 << 10, Acks: bench.AcksLeader}
+			var d Driver
+			p, err := d.Produce(t.Context(), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Records != 300 || p.Bytes != 30000 || !(p.Values["rec_s"] > 0) || !(p.Values["mb_s"] > 0) {
+				t.Errorf("produce figures %+v", p)
+			}
+			c, err := d.Consume(t.Context(), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Records != 300 || c.Bytes != 30000 || !(c.Values["rec_s"] > 0) {
+				t.Errorf("consume figures %+v", c)
+			}
+			spec.Records = 20
+			lat, err := d.Latency(t.Context(), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{bench.AckP50us, bench.AckP99us, bench.E2EP50us, bench.E2EP99us} {
+				if !(lat.Values[name] > 0) {
+					t.Errorf("%s = %v, want > 0", name, lat.Values[name])
+				}
+			}
+		})
+	}
+}
+
+// TestProduceBoundedByTime stops at the duration, not the count.
+func TestProduceBoundedByTime(t *testing.T) {
+	in := start(t, bench.ServerConfig{})
+	l := bench.Layout{Topic: "timed", Partitions: 1}
+	if err := in.Create(t.Context(), l); err != nil {
+		t.Fatal(err)
+	}
+	spec := bench.Spec{Addr: in.Addr(), Layout: l, RecordSize: 10, Records: 1 << 30, Duration: 200 * time.Millisecond,
+		MaxInFlight: 100, MaxInFlightBytes: 1 << 20}
+	start := time.Now()
+	p, err := Driver{}.Produce(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Records <= 0 || p.Records >= 1<<30 {
+		t.Errorf("records = %d", p.Records)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %v for a 200 ms run", took)
+	}
+}

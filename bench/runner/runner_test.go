@@ -1,0 +1,117 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bench"
+	"github.com/fluvio-go/fluvio/bench/internal/benchtest"
+	"github.com/fluvio-go/fluvio/bench/jetstream"
+	"github.com/fluvio-go/fluvio/bench/ours"
+	"github.com/fluvio-go/fluvio/bench/report"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		defer benchtest.Cleanup()
+		return m.Run()
+	}()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// TestTinyRun runs the whole pipeline in tiny mode: limits, JetStream in
+// separate server and worker processes, ours (n/a until the data plane
+// lands). It checks the samples are well-formed, not how fast anything is.
+func TestTinyRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin, err := benchtest.Binaries(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode := Tiny()
+	r := &Runner{Mode: mode, WorkerBin: filepath.Join(bin, "bench-worker"), WorkDir: t.TempDir(), Limits: true,
+		Systems: []bench.System{&jetstream.System{ServerBin: filepath.Join(bin, "bench-nats-server")}, &ours.System{BinDir: t.TempDir()}}}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	samples, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[report.Ref]report.Sample{}
+	for _, s := range samples {
+		got[report.Ref{System: s.System, Figure: s.Figure}] = s
+		switch s.System {
+		case report.Peer:
+			if s.NA != "" {
+				t.Errorf("jetstream %s: n/a: %s", s.Figure, s.NA)
+			} else if !strings.HasPrefix(s.Figure, "memory.") && !(s.Value > 0) {
+				t.Errorf("jetstream %s = %v, want > 0", s.Figure, s.Value)
+			}
+		case report.Ours:
+			if !strings.Contains(s.NA, "has not landed") && !strings.Contains(s.NA, "not available") {
+				t.Errorf("ours %s: value %v, NA %q; want n/a until the data plane lands", s.Figure, s.Value, s.NA)
+			}
+		case report.Limits:
+			if !(s.Value > 0) {
+				t.Errorf("limit %s = %v", s.Figure, s.Value)
+			}
+		}
+	}
+	for _, row := range mode.Rows() {
+		if _, ok := got[report.Ref{System: report.Peer, Figure: row.Figure}]; !ok {
+			t.Errorf("row %q (%s) has no jetstream sample", row.Label, row.Figure)
+		}
+	}
+	for _, l := range LimitRows() {
+		if _, ok := got[report.Ref{System: report.Limits, Figure: l.Figure}]; !ok {
+			t.Errorf("limit %s not measured", l.Figure)
+		}
+	}
+	entries, err := os.ReadDir(r.WorkDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("work dir not cleaned after successful runs: %v", entries)
+	}
+}
+
+func TestOursNotAvailable(t *testing.T) {
+	err := (&ours.System{BinDir: t.TempDir()}).Available(t.Context())
+	if !errors.Is(err, bench.ErrNotAvailable) {
+		t.Errorf("Available = %v, want ErrNotAvailable", err)
+	}
+}
+
+func TestModes(t *testing.T) {
+	for _, name := range []string{"quick", "full", "tiny"} {
+		m, err := ModeByName(name)
+		if err != nil || m.Name != name || m.Reps < 1 {
+			t.Errorf("ModeByName(%q) = %+v, %v", name, m.Name, err)
+		}
+	}
+	if _, err := ModeByName("huge"); err == nil {
+		t.Error("unknown mode: no error")
+	}
+	if m := Full(); m.Records != 1_000_000 || m.Duration != 20*time.Second || m.Partitions != 1000 || m.MaxInFlight != 1000 || m.MaxInFlightBytes != 1<<20 {
+		t.Errorf("full mode does not match issue 9: %+v", m)
+	}
+	if got := Full().records(1_000_000, 1<<20); got != 4096 {
+		t.Errorf("records capped by bytes budget = %d, want 4096", got)
+	}
+}
