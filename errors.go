@@ -66,6 +66,7 @@ func Hint(err error) string {
 func errorf(op string, err error, hint string, args ...any) error {
 	return &Error{Op: op, Err: err, Hint: fmt.Sprintf(hint, args...)}
 }
+
 // busHint returns the hint of a *bus.Error in err's chain.
 func busHint(err error) string {
 	if e, ok := errors.AsType[*bus.Error](err); ok {

@@ -74,7 +74,7 @@ func (m *metadataCache) leader(ctx context.Context, topic string, partition int3
 	if !ep.Online {
 		m.invalidate(topic)
 		return leader{}, markRetriable(&Error{Op: fmt.Sprintf("%s partition %d", topic, partition),
-			Err: fmt.Errorf("%w: leader SPU %d is offline", ErrNoLeader, p.Leader),
+			Err:  fmt.Errorf("%w: leader SPU %d is offline", ErrNoLeader, p.Leader),
 			Hint: fmt.Sprintf("start it (spu-server --id %d ...) or check 'fluvio spu list'", p.Leader)})
 	}
 	return leader{id: p.Leader, addr: ep.Public, epoch: p.LeaderEpoch}, nil

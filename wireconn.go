@@ -2,10 +2,15 @@ package fluvio
 
 import (
 	"context"
-	"errors"
+
+	"github.com/fluvio-go/fluvio/spu/wire"
 )
 
 // dialWire dials an SPU's public server with the wire protocol.
 func dialWire(ctx context.Context, addr string) (spuConn, error) {
-	return nil, errors.New("wire client not available yet")
+	c, err := wire.Dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -1,0 +1,318 @@
+package fluvio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sync"
+	"time"
+
+	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wal/batch"
+)
+
+// Consumer reads one topic: one partition (WithPartition) or all of them,
+// from a start position (FromBeginning, FromEnd (the default), FromOffset,
+// FromTail, FromTime), following each partition's log as it grows unless
+// DisableContinuous or WithEnd says where to stop. Consumers keep no state
+// on the server: each call to Records starts reading afresh.
+type Consumer struct {
+	c          *Client
+	topic      string
+	cfg        consumerConfig
+	partitions []int32
+}
+
+// Consumer returns a consumer of topic. It asks the SC for the topic's
+// partitions: an unknown topic is an error matching ErrTopicNotFound (hint:
+// 'fluvio topic create NAME'), a partition out of range ErrBadOption.
+func (c *Client) Consumer(topic string, opts ...ConsumerOption) (*Consumer, error) {
+	cfg := defaultConsumerConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.requestTimeout)
+	defer cancel()
+	if err := c.checkOpen(); err != nil {
+		return nil, err
+	}
+	n, err := c.meta.partitions(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	var parts []int32
+	switch {
+	case cfg.partition >= n:
+		return nil, errorf("consumer", ErrBadOption, "topic %q has partitions 0..%d, not %d: see 'fluvio partition list'", topic, n-1, cfg.partition)
+	case cfg.partition >= 0:
+		parts = []int32{cfg.partition}
+	default:
+		for i := range n {
+			parts = append(parts, i)
+		}
+	}
+	return &Consumer{c: c, topic: topic, cfg: cfg, partitions: parts}, nil
+}
+
+// Topic returns the consumer's topic.
+func (c *Consumer) Topic() string { return c.topic }
+
+// Partitions returns the partitions the consumer reads.
+func (c *Consumer) Partitions() []int32 { return append([]int32(nil), c.partitions...) }
+
+// Records returns the records in offset order per partition; records of
+// different partitions interleave in arrival order. Iterating blocks while
+// the log has nothing new (a long-poll fetch) and ends when every
+// partition has reached its end (WithEnd, DisableContinuous), when the
+// loop breaks, or after an error is yielded: retriable errors (leader
+// moved, SPU restarting) are retried with backoff first and yielded only
+// after about 25 seconds of failures. When ctx ends the last pair yielded
+// is (Record{}, ctx's error); after Client.Close, ErrClosed.
+//
+// Each call starts a new read; a sequence may be iterated by one
+// goroutine at a time. Reading several partitions uses one goroutine per
+// partition, all stopped before the iteration returns.
+func (c *Consumer) Records(ctx context.Context) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := context.AfterFunc(c.c.ctx, func() { cancel(fmt.Errorf("client: %w", ErrClosed)) })
+		defer stop()
+		if len(c.partitions) == 1 {
+			c.readOne(ctx, c.partitions[0], yield)
+			return
+		}
+		c.readMany(ctx, cancel, yield)
+	}
+}
+
+func (c *Consumer) readOne(ctx context.Context, part int32, yield func(Record, error) bool) {
+	r := c.newReader(part)
+	for {
+		recs, done, err := r.next(ctx)
+		for _, rec := range recs {
+			if !yield(rec, nil) {
+				return
+			}
+		}
+		if err != nil {
+			yield(Record{}, err)
+			return
+		}
+		if done {
+			return
+		}
+	}
+}
+
+// chunk is what a partition goroutine hands to the iterator.
+type chunk struct {
+	recs []Record
+	err  error
+	done bool
+}
+
+func (c *Consumer) readMany(ctx context.Context, cancel context.CancelCauseFunc, yield func(Record, error) bool) {
+	ch := make(chan chunk)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel(nil)
+		wg.Wait()
+	}()
+	for _, part := range c.partitions {
+		r := c.newReader(part)
+		wg.Go(func() {
+			for {
+				recs, done, err := r.next(ctx)
+				if len(recs) == 0 && err == nil && !done {
+					continue
+				}
+				select {
+				case ch <- chunk{recs: recs, err: err, done: done || err != nil}:
+				case <-ctx.Done():
+					return
+				}
+				if done || err != nil {
+					return
+				}
+			}
+		})
+	}
+	running := len(c.partitions)
+	for running > 0 {
+		var ck chunk
+		select {
+		case ck = <-ch:
+		case <-ctx.Done():
+			yield(Record{}, context.Cause(ctx))
+			return
+		}
+		for _, rec := range ck.recs {
+			if !yield(rec, nil) {
+				return
+			}
+		}
+		if ck.err != nil {
+			yield(Record{}, ck.err)
+			return
+		}
+		if ck.done {
+			running--
+		}
+	}
+}
+
+// partitionReader reads one partition: it resolves the start position on
+// its first call, then fetches from the leader.
+type partitionReader struct {
+	c       *Consumer
+	part    int32
+	started bool
+	offset  int64 // next offset to return
+	stopAt  int64 // first offset not to return; -1: follow forever
+}
+
+func (c *Consumer) newReader(part int32) *partitionReader {
+	return &partitionReader{c: c, part: part, stopAt: -1}
+}
+
+func (r *partitionReader) retry(ctx context.Context, f func() error) error {
+	err := retry(ctx, consumerMaxRetries, consumerRetryBackoff, consumerMaxBackoff, f)
+	if err != nil && ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return err
+}
+
+// start resolves the first offset and, without continuous reading, where
+// to stop.
+func (r *partitionReader) start(ctx context.Context) error {
+	cl, topic, cfg := r.c.c, r.c.topic, &r.c.cfg
+	list := func(ts int64) (int64, error) {
+		var off int64
+		err := r.retry(ctx, func() error {
+			var err error
+			off, err = cl.listOffset(ctx, topic, r.part, ts)
+			return err
+		})
+		return off, err
+	}
+	var err error
+	switch cfg.start {
+	case startBeginning:
+		r.offset, err = list(wire.EarliestTimestamp)
+	case startEnd:
+		r.offset, err = list(wire.LatestTimestamp)
+	case startOffset:
+		r.offset = cfg.startValue
+	case startTimestamp:
+		r.offset, err = list(cfg.startValue)
+	case startTail:
+		var first, end int64
+		if end, err = list(wire.LatestTimestamp); err == nil {
+			first, err = list(wire.EarliestTimestamp)
+		}
+		r.offset = max(end-cfg.startValue, first)
+	}
+	if err != nil {
+		return err
+	}
+	if cfg.end >= 0 {
+		r.stopAt = cfg.end + 1
+	}
+	if !cfg.continuous {
+		end, err := list(wire.LatestTimestamp)
+		if err != nil {
+			return err
+		}
+		if r.stopAt < 0 || end < r.stopAt {
+			r.stopAt = end
+		}
+	}
+	return nil
+}
+
+// next returns the next records of the partition (possibly none, after a
+// long poll that timed out), whether the partition is done, or an error.
+func (r *partitionReader) next(ctx context.Context) ([]Record, bool, error) {
+	if !r.started {
+		if err := r.start(ctx); err != nil {
+			return nil, false, err
+		}
+		r.started = true
+	}
+	if r.stopAt >= 0 && r.offset >= r.stopAt {
+		return nil, true, nil
+	}
+	var resp *wire.FetchPartitionResponse
+	err := r.retry(ctx, func() error {
+		var err error
+		resp, err = r.c.c.fetch(ctx, r.c.topic, r.part, r.offset, &r.c.cfg, true)
+		if errors.Is(err, wire.ErrOffsetOutOfRange) && resp != nil && r.offset < resp.LogStartOffset {
+			// Retention removed what we wanted: continue at the start.
+			r.offset = resp.LogStartOffset
+			return markRetriable(err)
+		}
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, wire.ErrOffsetOutOfRange) {
+			return nil, false, &Error{Op: fmt.Sprintf("read %s partition %d at offset %d", r.c.topic, r.part, r.offset), Err: err,
+				Hint: "start inside the log: --beginning, --tail N or a lower --start"}
+		}
+		return nil, false, err
+	}
+	recs, err := r.decode(resp.Records)
+	if err != nil {
+		return nil, false, err
+	}
+	done := r.stopAt >= 0 && r.offset >= r.stopAt
+	return recs, done, nil
+}
+
+// decode turns raw batches into records at or after r.offset and before
+// r.stopAt, and advances r.offset past the batches.
+func (r *partitionReader) decode(buf []byte) ([]Record, error) {
+	var out []Record
+	for parsed := 0; len(buf) > 0; parsed++ {
+		b, n, err := batch.Decode(buf)
+		if err != nil {
+			if errors.Is(err, batch.ErrTooShort) && parsed > 0 {
+				break // a partial batch at the end of a size-limited fetch
+			}
+			return out, fmt.Errorf("read %s partition %d at offset %d: %w", r.c.topic, r.part, r.offset, err)
+		}
+		buf = buf[n:]
+		for _, rec := range b.Records {
+			off := b.BaseOffset + int64(rec.OffsetDelta)
+			if off < r.offset || (r.stopAt >= 0 && off >= r.stopAt) {
+				continue
+			}
+			out = append(out, Record{
+				Topic: r.c.topic, Partition: r.part, Offset: off,
+				Key: rec.Key, Value: rec.Value,
+				Timestamp: time.UnixMilli(b.FirstTimestamp + rec.TimestampDelta),
+				Headers:   fromBatchHeaders(rec.Headers),
+			})
+		}
+		if next := b.BaseOffset + int64(b.LastOffsetDelta) + 1; next > r.offset {
+			r.offset = next
+		}
+	}
+	if r.stopAt >= 0 && r.offset > r.stopAt {
+		r.offset = r.stopAt
+	}
+	return out, nil
+}
+
+func fromBatchHeaders(hs []batch.Header) []Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]Header, len(hs))
+	for i, h := range hs {
+		out[i] = Header(h)
+	}
+	return out
+}
