@@ -23,7 +23,6 @@ type part struct {
 	src RecordSource
 }
 
-func (e *encoder) int8(v int8)   { e.buf = append(e.buf, byte(v)) }
 func (e *encoder) int16(v int16) { e.buf = binary.BigEndian.AppendUint16(e.buf, uint16(v)) }
 func (e *encoder) int32(v int32) { e.buf = binary.BigEndian.AppendUint32(e.buf, uint32(v)) }
 func (e *encoder) int64(v int64) { e.buf = binary.BigEndian.AppendUint64(e.buf, uint64(v)) }
@@ -126,15 +125,6 @@ func (d *decoder) need(n int, what string) bool {
 		return false
 	}
 	return true
-}
-
-func (d *decoder) int8() int8 {
-	if !d.need(1, "int8") {
-		return 0
-	}
-	v := int8(d.p[0])
-	d.p = d.p[1:]
-	return v
 }
 
 func (d *decoder) int16() int16 {

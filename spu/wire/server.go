@@ -1,0 +1,326 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// ServerConfig configures Serve and ServeConn. Zero fields take their
+// defaults.
+type ServerConfig struct {
+	// MaxFrameSize bounds a request frame's size field; a larger frame is
+	// answered with FrameTooLarge and the connection closed. Default
+	// DefaultMaxFrameSize (64 MiB).
+	MaxFrameSize int
+	// ReadTimeout is how long the rest of a frame may take once its first
+	// byte has arrived. Default 10 s.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a connection that sends no request for this
+	// long. Default 10 min.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds writing one response. Default 30 s.
+	WriteTimeout time.Duration
+	// QueueDepth bounds the requests in flight per connection (read but
+	// not yet answered); the connection is not read further while it is
+	// full. Default 128.
+	QueueDepth int
+	// Logger receives connection-level events. Nil discards them.
+	Logger *slog.Logger
+}
+
+func (c ServerConfig) withDefaults() ServerConfig {
+	if c.MaxFrameSize <= 0 {
+		c.MaxFrameSize = DefaultMaxFrameSize
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = 10 * time.Second
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 10 * time.Minute
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 30 * time.Second
+	}
+	if c.QueueDepth <= 0 {
+		c.QueueDepth = 128
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Reply is a handler's answer to one request: a response ready now, or a
+// function that waits for it (a long-poll fetch, an acks=all produce).
+type Reply struct {
+	resp Response
+	err  error
+	wait func(ctx context.Context) (Response, error)
+}
+
+// Respond returns a Reply that is ready now.
+func Respond(resp Response) Reply { return Reply{resp: resp} }
+
+// RespondErr returns a Reply that fails the whole request with err's code
+// (CodeOf) and message; the connection stays open. Use per-partition
+// error codes in the response instead wherever the API has them.
+func RespondErr(err error) Reply { return Reply{err: err} }
+
+// Defer returns a Reply computed by wait on the connection's writer
+// goroutine, in request order. wait must return promptly once ctx is done
+// (the connection closed or the server is stopping).
+func Defer(wait func(ctx context.Context) (Response, error)) Reply { return Reply{wait: wait} }
+
+// Handler serves decoded requests. Handle is called on the connection's
+// reader goroutine, one request at a time in the order they arrived: it
+// should do the ordered part of the work (for a produce: validate and
+// append) and return anything that must wait as a Defer. ctx is done when
+// the connection closes. APIVersions requests are answered by this package
+// and never reach the Handler.
+type Handler interface {
+	Handle(ctx context.Context, req Request) Reply
+}
+
+// HandlerFunc adapts a function to a Handler.
+type HandlerFunc func(ctx context.Context, req Request) Reply
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, req Request) Reply { return f(ctx, req) }
+
+// Serve accepts connections on ln and serves each with ServeConn until ctx
+// is done; then it closes ln and every connection and returns nil after
+// all their goroutines have exited. An accept error other than ln being
+// closed is returned (after the same cleanup).
+func Serve(ctx context.Context, ln net.Listener, cfg ServerConfig, h Handler) error {
+	cfg = cfg.withDefaults()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = map[net.Conn]struct{}{}
+	)
+	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
+	defer stop()
+	var err error
+	for {
+		nc, aerr := ln.Accept()
+		if aerr != nil {
+			if ctx.Err() == nil && !errors.Is(aerr, net.ErrClosed) {
+				err = fmt.Errorf("wire: accept on %s: %w", ln.Addr(), aerr)
+			}
+			break
+		}
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+		}
+		mu.Lock()
+		conns[nc] = struct{}{}
+		mu.Unlock()
+		wg.Go(func() {
+			_ = ServeConn(ctx, nc, cfg, h)
+			mu.Lock()
+			delete(conns, nc)
+			mu.Unlock()
+		})
+	}
+	_ = ln.Close()
+	mu.Lock()
+	for nc := range conns {
+		_ = nc.Close()
+	}
+	mu.Unlock()
+	wg.Wait()
+	return err
+}
+
+// queued is one request awaiting its response on a connection.
+type queued struct {
+	corr       int32
+	reply      Reply
+	closeAfter bool // close the connection once this is written
+}
+
+// ServeConn serves requests on nc until the peer closes it, a framing
+// error, a timeout, or ctx is done; it closes nc and returns after its
+// writer goroutine has exited. The returned error says why it stopped
+// (nil for a clean close by the peer or ctx).
+func ServeConn(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler) error {
+	cfg = cfg.withDefaults()
+	log := cfg.Logger.With("remote", nc.RemoteAddr().String())
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(cctx, func() { _ = nc.Close() })
+	defer stop()
+
+	queue := make(chan queued, cfg.QueueDepth)
+	var wg sync.WaitGroup
+	wg.Go(func() { writeLoop(cctx, cancel, nc, cfg, queue, log) })
+
+	err := readLoop(cctx, nc, cfg, h, queue)
+	close(queue)
+	wg.Wait()
+	_ = nc.Close()
+	if err != nil {
+		log.Debug("wire: connection closed", "err", err)
+	}
+	return err
+}
+
+// readLoop reads and dispatches requests until it must stop.
+func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, queue chan<- queued) error {
+	br := bufio.NewReaderSize(nc, 64<<10)
+	send := func(q queued) bool {
+		select {
+		case queue <- q:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		_ = nc.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
+		if _, err := br.Peek(1); err != nil {
+			if errors.Is(err, io.EOF) || ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return fmt.Errorf("wire: idle for %s", cfg.IdleTimeout)
+			}
+			return err
+		}
+		_ = nc.SetReadDeadline(time.Now().Add(cfg.ReadTimeout))
+		hdr, payload, err := readRequest(br, cfg.MaxFrameSize)
+		if fe, ok := errors.AsType[*frameError](err); ok {
+			corr := int32(-1)
+			if fe.hasHeader {
+				corr = fe.hdr.CorrelationID
+			}
+			send(queued{corr: corr, reply: RespondErr(fe.code.ErrMsg(fe.msg + "; closing the connection")), closeAfter: true})
+			return fe
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return fmt.Errorf("wire: frame not complete within %s", cfg.ReadTimeout)
+			}
+			return fmt.Errorf("wire: reading a request: %w", err)
+		}
+		req, err := DecodeRequest(hdr.Key, hdr.Version, payload)
+		if err != nil {
+			send(queued{corr: hdr.CorrelationID, reply: RespondErr(err), closeAfter: true})
+			return err
+		}
+		var reply Reply
+		if _, ok := req.(*APIVersionsRequest); ok {
+			reply = Respond(SupportedAPIs())
+		} else {
+			reply = h.Handle(ctx, req)
+		}
+		if !send(queued{corr: hdr.CorrelationID, reply: reply}) {
+			return nil
+		}
+	}
+}
+
+// writeLoop answers queued requests in order. After a write error it
+// cancels the connection and drains the queue without answering.
+func writeLoop(ctx context.Context, cancel context.CancelFunc, nc net.Conn, cfg ServerConfig, queue <-chan queued, log *slog.Logger) {
+	bw := bufio.NewWriterSize(nc, 64<<10)
+	failed := false
+	for q := range queue {
+		if failed {
+			continue
+		}
+		if q.reply.wait != nil && bw.Buffered() > 0 {
+			// Do not hold finished responses back while this one waits.
+			if err := flush(nc, bw, cfg); err != nil {
+				failed = fail(cancel, nc, log, err)
+				continue
+			}
+		}
+		resp, err := q.reply.resp, q.reply.err
+		if q.reply.wait != nil {
+			resp, err = q.reply.wait(ctx)
+		}
+		if resp == nil && err == nil {
+			err = errors.New("handler returned no response")
+		}
+		if err := writeResponse(nc, bw, cfg, q.corr, resp, err); err != nil {
+			failed = fail(cancel, nc, log, err)
+			continue
+		}
+		if q.closeAfter || len(queue) == 0 {
+			if err := flush(nc, bw, cfg); err != nil {
+				failed = fail(cancel, nc, log, err)
+				continue
+			}
+		}
+		if q.closeAfter {
+			failed = fail(cancel, nc, log, nil)
+		}
+	}
+}
+
+func fail(cancel context.CancelFunc, nc net.Conn, log *slog.Logger, err error) bool {
+	if err != nil {
+		log.Debug("wire: write failed", "err", err)
+	}
+	cancel()
+	_ = nc.Close()
+	return true
+}
+
+func flush(nc net.Conn, bw *bufio.Writer, cfg ServerConfig) error {
+	_ = nc.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+	return bw.Flush()
+}
+
+// writeResponse writes one response frame: resp, or a request-level error
+// frame for herr.
+func writeResponse(nc net.Conn, bw *bufio.Writer, cfg ServerConfig, corr int32, resp Response, herr error) error {
+	_ = nc.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+	if herr != nil {
+		code, msg := CodeOf(herr), herr.Error()
+		if e, ok := errors.AsType[*Error](herr); ok {
+			msg = e.Message
+		}
+		p := errorPayload(msg)
+		if _, err := bw.Write(appendResponseHeader(nil, corr, code, len(p))); err != nil {
+			return err
+		}
+		_, err := bw.Write(p)
+		return err
+	}
+	e := encoder{buf: make([]byte, SizeLen+ResponseHeaderLen, 256)}
+	resp.encode(&e)
+	parts, n := e.finish()
+	appendResponseHeader(parts[0].b[:0], corr, None, n-SizeLen-ResponseHeaderLen)
+	for _, p := range parts {
+		if p.src == nil {
+			if _, err := bw.Write(p.b); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		// bufio passes an empty buffer's ReadFrom through to the socket,
+		// so a file-backed source can use sendfile.
+		if w, err := p.src.WriteTo(bw); err != nil {
+			return fmt.Errorf("writing records: %w", err)
+		} else if w != int64(p.src.Len()) {
+			return fmt.Errorf("writing records: wrote %d of %d bytes", w, p.src.Len())
+		}
+	}
+	return nil
+}
