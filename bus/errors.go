@@ -151,14 +151,15 @@ func ErrorForCode(code int) *Error {
 	return nil
 }
 
-// AsError converts err to an *Error: an *Error in err's chain is returned
-// as is; anything else becomes ErrInternal carrying err's text.
+// AsError converts err to an *Error: a copy of the *Error in err's chain,
+// or else ErrInternal carrying err's text.
 func AsError(err error) *Error {
 	if err == nil {
 		return nil
 	}
 	if e, ok := errors.AsType[*Error](err); ok {
-		return e
+		c := *e
+		return &c
 	}
 	return ErrInternal.With(err.Error(), "")
 }

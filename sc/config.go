@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -13,32 +16,84 @@ import (
 // Config configures an SC. The zero value of each field means its default.
 type Config struct {
 	// Addr is the NATS listen address of the embedded server, and the
-	// address SPUs and clients reach the SC at. Default "127.0.0.1:9003".
+	// address SPUs and clients reach the SC at. Default "127.0.0.1:9003";
+	// port 0 picks a free port (see Server.URL).
 	Addr string
-	// NATSURL, when set, connects to an existing NATS instead of embedding one.
+	// NATSURL, when set, connects to an existing NATS (with JetStream)
+	// instead of embedding one; Addr and DataDir are then unused.
 	NATSURL string
 	// DataDir holds the embedded NATS JetStream store. Default ~/.fluvio/sc.
 	DataDir string
+	// HTTPAddr is reserved for a metrics endpoint; empty disables it.
+	HTTPAddr string
+	// Bucket is the JetStream KV bucket holding the metadata. Default "fluvio".
+	Bucket string
+	// KVReplicas is the bucket's replica count on a clustered NATS. Default 1.
+	KVReplicas int
+	// HeartbeatInterval is how often SPUs heartbeat. Default 1s.
+	HeartbeatInterval time.Duration
+	// HeartbeatTimeout marks an SPU offline when no heartbeat arrived for
+	// this long. Default 3s (three missed beats).
+	HeartbeatTimeout time.Duration
+	// ResyncInterval is how often the SC reloads the metadata from KV and
+	// sends every online SPU its full replica set. Default 30s.
+	ResyncInterval time.Duration
+	// StoreTimeout bounds each KV operation. Default 5s.
+	StoreTimeout time.Duration
 	// Logger receives the SC's logs. Nil discards them.
 	Logger *slog.Logger
 }
 
+// Defaults.
+const (
+	DefaultAddr              = "127.0.0.1:9003"
+	DefaultBucket            = "fluvio"
+	DefaultHeartbeatInterval = time.Second
+	DefaultHeartbeatTimeout  = 3 * time.Second
+	DefaultResyncInterval    = 30 * time.Second
+	DefaultStoreTimeout      = 5 * time.Second
+)
+
 // AddFlags binds the config's fields to fs.
 func (c *Config) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.Addr, "sc", "127.0.0.1:9003", "NATS listen address of the embedded server (the SC address SPUs and clients use)")
-	fs.StringVar(&c.NATSURL, "nats-url", "", "use an existing NATS at this URL instead of the embedded server")
+	fs.StringVar(&c.Addr, "sc", DefaultAddr, "NATS listen address of the embedded server (the SC address SPUs and clients use)")
+	fs.StringVar(&c.NATSURL, "nats-url", "", "use an existing NATS (with JetStream) at this URL instead of the embedded server")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the embedded JetStream store (default ~/.fluvio/sc)")
+	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address for health and metrics (reserved; empty disables)")
+	fs.StringVar(&c.Bucket, "kv-bucket", DefaultBucket, "JetStream KV bucket holding the cluster metadata")
+	fs.IntVar(&c.KVReplicas, "kv-replicas", 1, "replicas of the KV bucket on a clustered NATS")
+	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", DefaultHeartbeatInterval, "how often SPUs heartbeat")
+	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", DefaultHeartbeatTimeout, "mark an SPU offline after no heartbeat for this long")
+	fs.DurationVar(&c.ResyncInterval, "resync-interval", DefaultResyncInterval, "how often to resend every SPU its full replica set")
 }
 
 // withDefaults returns c with zero fields set to their defaults.
 func (c Config) withDefaults() Config {
 	if c.Addr == "" {
-		c.Addr = "127.0.0.1:9003"
+		c.Addr = DefaultAddr
 	}
 	if c.DataDir == "" {
 		if home, err := os.UserHomeDir(); err == nil {
 			c.DataDir = filepath.Join(home, ".fluvio", "sc")
 		}
+	}
+	if c.Bucket == "" {
+		c.Bucket = DefaultBucket
+	}
+	if c.KVReplicas == 0 {
+		c.KVReplicas = 1
+	}
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if c.HeartbeatTimeout == 0 {
+		c.HeartbeatTimeout = DefaultHeartbeatTimeout
+	}
+	if c.ResyncInterval == 0 {
+		c.ResyncInterval = DefaultResyncInterval
+	}
+	if c.StoreTimeout == 0 {
+		c.StoreTimeout = DefaultStoreTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -49,11 +104,35 @@ func (c Config) withDefaults() Config {
 // Validate reports the first problem with the config, if any.
 func (c Config) Validate() error {
 	c = c.withDefaults()
-	if c.NATSURL == "" && c.DataDir == "" {
-		return errors.New("sc: no data dir: pass --data-dir DIR")
+	if c.NATSURL == "" {
+		if c.DataDir == "" {
+			return errors.New("sc: no data dir: pass --data-dir DIR")
+		}
+		if _, _, err := splitHostPort(c.Addr); err != nil {
+			return err
+		}
 	}
-	if c.NATSURL == "" && c.Addr == "" {
-		return fmt.Errorf("sc: no listen address: pass --sc HOST:PORT")
+	if c.HeartbeatInterval < 0 || c.HeartbeatTimeout < 0 || c.ResyncInterval < 0 || c.StoreTimeout < 0 {
+		return errors.New("sc: durations must be positive: check --heartbeat-interval, --heartbeat-timeout and --resync-interval")
+	}
+	if c.HeartbeatTimeout <= c.HeartbeatInterval {
+		return fmt.Errorf("sc: --heartbeat-timeout %v must be longer than --heartbeat-interval %v (3x is usual)", c.HeartbeatTimeout, c.HeartbeatInterval)
+	}
+	if c.KVReplicas < 1 || c.KVReplicas > 5 {
+		return fmt.Errorf("sc: --kv-replicas %d out of range: pick 1, 3 or 5", c.KVReplicas)
 	}
 	return nil
+}
+
+// splitHostPort parses the --sc address.
+func splitHostPort(addr string) (string, int, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("sc: bad --sc address %q: %w (want HOST:PORT, e.g. 127.0.0.1:9003)", addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("sc: bad port in --sc %q: want a number 0-65535", addr)
+	}
+	return host, port, nil
 }

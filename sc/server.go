@@ -2,44 +2,212 @@ package sc
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/fluvio-go/fluvio/bus"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
 )
 
+// Server is a running SC. Start returns it ready; Close stops it.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	ns    *server.Server // embedded NATS; nil with Config.NATSURL
+	nc    *nats.Conn
+	store *store
+	svc   micro.Service
+	url   string
+
+	// writeMu serialises metadata writes (admin handlers, ISR updates,
+	// resync). Lock order: writeMu, then st.mu. KV calls happen under
+	// writeMu, never under st.mu.
+	writeMu sync.Mutex
+	st      *state
+
+	ctx       context.Context // cancelled by Close; handlers' base context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // the liveness and resync loops
+	closeOnce sync.Once
+	closeErr  error
+}
+
 // Run starts the SC and blocks until ctx is cancelled; it returns after all
-// its goroutines have exited.
+// its goroutines have exited and the embedded NATS has shut down.
 func Run(ctx context.Context, cfg Config) error {
-	if err := cfg.Validate(); err != nil {
+	s, err := Start(ctx, cfg)
+	if err != nil {
 		return err
 	}
-	cfg = cfg.withDefaults()
-	host, portStr, err := net.SplitHostPort(cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("sc: bad --sc address %q: %w (want HOST:PORT)", cfg.Addr, err)
+	<-ctx.Done()
+	s.log.Info("sc stopping")
+	return s.Close()
+}
+
+// Start starts the embedded NATS (or connects to Config.NATSURL), opens
+// the KV bucket, loads the metadata, serves the admin API and the SPU
+// subjects, and returns once all of that is ready. ctx bounds the start
+// only; stop the server with Close.
+func Start(ctx context.Context, cfg Config) (s *Server, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	port, err := strconv.Atoi(portStr)
+	cfg = cfg.withDefaults()
+	s = &Server{cfg: cfg, log: cfg.Logger, st: newState()}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			_ = s.Close()
+		}
+	}()
+	if err := s.connect(); err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(s.nc)
 	if err != nil {
-		return fmt.Errorf("sc: bad port in --sc %q: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("sc: JetStream: %w", err)
+	}
+	octx, cancel := context.WithTimeout(ctx, 2*cfg.StoreTimeout)
+	defer cancel()
+	if s.store, err = openStore(octx, js, cfg.Bucket, cfg.KVReplicas); err != nil {
+		return nil, err
+	}
+	gen, err := s.store.bumpGeneration(octx)
+	if err != nil {
+		return nil, fmt.Errorf("sc: bump generation in KV: %w", err)
+	}
+	snap, err := s.store.load(octx, s.badKey)
+	if err != nil {
+		return nil, err
+	}
+	s.st.mu.Lock()
+	s.st.gen = gen
+	s.st.replace(snap)
+	s.st.mu.Unlock()
+	if err := s.serve(); err != nil {
+		return nil, err
+	}
+	s.wg.Go(s.livenessLoop)
+	s.wg.Go(s.resyncLoop)
+	s.log.Info("sc started", "nats", s.url, "bucket", cfg.Bucket, "generation", gen,
+		"spus", len(snap.spus), "topics", len(snap.topics))
+	return s, nil
+}
+
+// connect starts the embedded NATS or connects to an external one.
+func (s *Server) connect() error {
+	cfg := s.cfg
+	opts := []nats.Option{nats.Name("fluvio-sc"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	if cfg.NATSURL != "" {
+		nc, err := nats.Connect(cfg.NATSURL, opts...)
+		if err != nil {
+			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; start it (nats-server -js) or drop --nats-url to run the embedded one", cfg.NATSURL, err)
+		}
+		s.nc, s.url = nc, cfg.NATSURL
+		return nil
+	}
+	host, port, err := splitHostPort(cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if port != 0 {
+		// nats-server only logs a busy port; find out first, clearly.
+		l, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("sc: cannot listen on %s: %w; is another sc-server running? stop it, or pick another address with --sc HOST:PORT", cfg.Addr, err)
+		}
+		_ = l.Close()
+	} else {
+		port = server.RANDOM_PORT
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("sc: create data dir: %w; pick another with --data-dir DIR", err)
 	}
 	ns, err := server.NewServer(&server.Options{
-		Host: host, Port: port, JetStream: true, StoreDir: cfg.DataDir,
-		NoSigs: true, NoLog: true, ServerName: "fluvio-sc",
+		ServerName: "fluvio-sc", Host: host, Port: port,
+		JetStream: true, StoreDir: cfg.DataDir,
+		NoSigs: true, NoLog: true,
 	})
 	if err != nil {
 		return fmt.Errorf("sc: embedded NATS: %w", err)
 	}
+	s.ns = ns
 	ns.Start()
-	defer ns.WaitForShutdown()
-	defer ns.Shutdown()
 	if !ns.ReadyForConnections(10 * time.Second) {
 		return fmt.Errorf("sc: embedded NATS did not start on %s: is the port in use? pick another with --sc HOST:PORT", cfg.Addr)
 	}
-	cfg.Logger.Info("sc started", "nats", ns.ClientURL(), "data_dir", cfg.DataDir)
-	<-ctx.Done()
-	cfg.Logger.Info("sc stopping")
+	s.url = ns.ClientURL()
+	nc, err := nats.Connect(s.url, append(opts, nats.InProcessServer(ns))...)
+	if err != nil {
+		return fmt.Errorf("sc: connect to the embedded NATS: %w", err)
+	}
+	s.nc = nc
 	return nil
+}
+
+// URL is the NATS URL SPUs and clients use, nats://HOST:PORT.
+func (s *Server) URL() string { return s.url }
+
+// Addr is the NATS HOST:PORT (the --sc / --sc-controller value); with
+// Config.NATSURL it is that URL.
+func (s *Server) Addr() string {
+	if s.ns != nil {
+		if a, ok := s.ns.Addr().(*net.TCPAddr); ok {
+			return net.JoinHostPort(a.IP.String(), strconv.Itoa(a.Port))
+		}
+	}
+	return s.url
+}
+
+// Close stops serving, waits for the SC's goroutines, closes the NATS
+// connection and shuts the embedded NATS down. It is safe to call more
+// than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		s.wg.Wait()
+		if s.svc != nil {
+			if err := s.svc.Stop(); err != nil {
+				s.closeErr = errors.Join(s.closeErr, fmt.Errorf("sc: stop micro service: %w", err))
+			}
+		}
+		if s.nc != nil {
+			s.nc.Close()
+		}
+		if s.ns != nil {
+			s.ns.Shutdown()
+			s.ns.WaitForShutdown()
+		}
+	})
+	return s.closeErr
+}
+
+// badKey logs a KV value the SC cannot decode.
+func (s *Server) badKey(key string, err error) {
+	s.log.Error("skipping undecodable KV key: fix or delete it with 'nats kv del "+s.cfg.Bucket+" "+key+"'", "key", key, "err", err)
+}
+
+// storeCtx bounds one KV operation.
+func (s *Server) storeCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(s.ctx, s.cfg.StoreTimeout)
+}
+
+// publish sends a message to an SPU (fire and forget). Caller may hold st.mu.
+func (s *Server) publish(subject string, v any) {
+	data, err := bus.Marshal(v, false)
+	if err == nil {
+		err = s.nc.Publish(subject, data)
+	}
+	if err != nil {
+		s.log.Warn("publish failed", "subject", subject, "err", err)
+	}
 }

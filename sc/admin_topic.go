@@ -1,0 +1,225 @@
+package sc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/sc/placement"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Topic limits.
+const (
+	MaxPartitions = 10000
+	MaxReplicas   = 32
+)
+
+// validateSpec fills defaults (1 partition, 1 replica) and checks ranges.
+func validateSpec(spec *bus.TopicSpec) *bus.Error {
+	if spec.Partitions == 0 {
+		spec.Partitions = 1
+	}
+	if spec.ReplicationFactor == 0 {
+		spec.ReplicationFactor = 1
+	}
+	switch {
+	case spec.Partitions < 1 || spec.Partitions > MaxPartitions:
+		return bus.ErrInvalidConfig.With(fmt.Sprintf("partitions must be between 1 and %d, got %d", MaxPartitions, spec.Partitions), "")
+	case spec.ReplicationFactor < 1 || spec.ReplicationFactor > MaxReplicas:
+		return bus.ErrInvalidConfig.With(fmt.Sprintf("replication factor must be between 1 and %d, got %d", MaxReplicas, spec.ReplicationFactor), "")
+	case spec.RetentionMs < 0 || spec.SegmentBytes < 0 || spec.MaxRecordBytes < 0:
+		return bus.ErrInvalidConfig.With("retention, segment size and max record size may not be negative", "")
+	case spec.MinInSyncReplicas < 0 || spec.MinInSyncReplicas > spec.ReplicationFactor:
+		return bus.ErrInvalidConfig.With(fmt.Sprintf("min in-sync replicas %d must be between 1 and the replication factor %d",
+			spec.MinInSyncReplicas, spec.ReplicationFactor), "")
+	}
+	switch spec.Sync {
+	case "", "always", "interval", "never":
+	default:
+		return bus.ErrInvalidConfig.With(fmt.Sprintf("unknown sync policy %q", spec.Sync), "use always, interval or never")
+	}
+	return nil
+}
+
+// handleTopicCreate validates, places the replicas with sc/placement and
+// stores topic.<name> (create only: an existing topic is refused), then
+// tells each SPU holding a replica.
+func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCreateRequest) (bus.TopicCreateResponse, error) {
+	var resp bus.TopicCreateResponse
+	if err := validateName("topic", req.Name); err != nil {
+		return resp, err
+	}
+	spec := req.Spec
+	if err := validateSpec(&spec); err != nil {
+		return resp, err
+	}
+
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.st.mu.Lock()
+	if _, ok := s.st.topics[req.Name]; ok {
+		s.st.mu.Unlock()
+		return resp, bus.ErrTopicExists
+	}
+	spus := make([]placement.SPU, 0, len(s.st.spus))
+	for _, id := range s.st.sortedSPUs() {
+		e := s.st.spus[id]
+		spus = append(spus, placement.SPU{ID: id, Rack: e.rec.Spec.RackName(), Online: e.online})
+	}
+	load := s.st.load()
+	s.st.mu.Unlock()
+
+	assign, err := placement.Assign(spus, load, int(spec.Partitions), int(spec.ReplicationFactor), spec.IgnoreRackAssignment)
+	if errors.Is(err, placement.ErrNotEnoughSPUs) {
+		return resp, bus.ErrNotEnoughSPUs.With(fmt.Sprintf("replication factor %d needs %d SPUs, but %d registered: need %d more SPU(s)",
+			spec.ReplicationFactor, spec.ReplicationFactor, len(spus), int(spec.ReplicationFactor)-len(spus)), "")
+	}
+	if err != nil {
+		return resp, bus.ErrInternal.With("replica placement: "+err.Error(), "")
+	}
+	rec := topicRecord{Name: req.Name, Spec: spec, CreatedMs: time.Now().UnixMilli()}
+	for _, replicas := range assign {
+		rec.Partitions = append(rec.Partitions, partitionRecord{
+			Replicas: replicas, Leader: replicas[0], ISR: slices.Clone(replicas),
+		})
+	}
+	if req.DryRun {
+		s.st.mu.Lock()
+		resp.Topic = s.st.topicView(&topicEntry{rec: rec})
+		s.st.mu.Unlock()
+		return resp, nil
+	}
+
+	ctx, cancel := s.storeCtx()
+	defer cancel()
+	rev, err := s.store.create(ctx, topicKey(req.Name), rec)
+	if isConflict(err) {
+		return resp, bus.ErrTopicExists
+	}
+	if err != nil {
+		return resp, storeError("create topic", err)
+	}
+	s.st.mu.Lock()
+	t := &topicEntry{rec: rec, rev: rev}
+	s.st.topics[req.Name] = t
+	s.pushTopicChange(&rec, nil)
+	resp.Topic = s.st.topicView(t)
+	s.st.mu.Unlock()
+	s.log.Info("topic created", "topic", req.Name, "partitions", spec.Partitions, "replicas", spec.ReplicationFactor)
+	return resp, nil
+}
+
+// pushTopicChange sends each SPU holding a replica of added (or of
+// removed) a change set. Caller holds st.mu.
+func (s *Server) pushTopicChange(added, removed *topicRecord) {
+	now := time.Now()
+	type change struct {
+		add []bus.ReplicaSpec
+		rm  []bus.PartitionID
+	}
+	changes := map[bus.SPUID]*change{}
+	get := func(id bus.SPUID) *change {
+		c := changes[id]
+		if c == nil {
+			c = &change{}
+			changes[id] = c
+		}
+		return c
+	}
+	if added != nil {
+		for n, p := range added.Partitions {
+			for _, id := range p.Replicas {
+				get(id).add = append(get(id).add, replicaSpec(added, n))
+			}
+		}
+	}
+	if removed != nil {
+		for n, p := range removed.Partitions {
+			for _, id := range p.Replicas {
+				get(id).rm = append(get(id).rm, bus.PartitionID{Topic: removed.Name, Partition: int32(n)})
+			}
+		}
+	}
+	for id, c := range changes {
+		e := s.st.spus[id]
+		if e == nil {
+			continue
+		}
+		set := s.st.changeSet(e, now, c.add, c.rm)
+		s.publish(bus.SubjectSPUReplicas(id), set)
+	}
+}
+
+// handleTopicDelete removes topic.<name> from KV and tells its SPUs to
+// delete their replicas. It never waits for SPUs: one that is offline
+// gets a full set without the topic when it comes back.
+func (s *Server) handleTopicDelete(_ context.Context, _ string, req bus.TopicDeleteRequest) (bus.TopicDeleteResponse, error) {
+	resp := bus.TopicDeleteResponse{Name: req.Name}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.st.mu.Lock()
+	t, ok := s.st.topics[req.Name]
+	s.st.mu.Unlock()
+	if !ok {
+		return resp, topicNotFound(req.Name)
+	}
+	ctx, cancel := s.storeCtx()
+	defer cancel()
+	if err := s.store.delete(ctx, topicKey(req.Name), t.rev); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return resp, storeError("delete topic", err)
+	}
+	s.st.mu.Lock()
+	delete(s.st.topics, req.Name)
+	s.pushTopicChange(nil, &t.rec)
+	s.st.mu.Unlock()
+	s.log.Info("topic deleted", "topic", req.Name)
+	return resp, nil
+}
+
+func topicNotFound(name string) *bus.Error {
+	return bus.ErrTopicNotFound.Withf("topic %q not found", name)
+}
+
+// handleTopicList lists topics by name (all, or those in req.Names).
+func (s *Server) handleTopicList(_ context.Context, _ string, req bus.TopicListRequest) (bus.TopicListResponse, error) {
+	resp := bus.TopicListResponse{Items: []bus.Topic{}}
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	names := req.Names
+	if len(names) == 0 {
+		names = s.st.sortedTopics()
+	}
+	for _, n := range names {
+		t, ok := s.st.topics[n]
+		if !ok {
+			return resp, topicNotFound(n)
+		}
+		resp.Items = append(resp.Items, s.st.topicView(t))
+	}
+	return resp, nil
+}
+
+// handlePartitionList lists the partitions of req.Topics (or of all).
+func (s *Server) handlePartitionList(_ context.Context, _ string, req bus.PartitionListRequest) (bus.PartitionListResponse, error) {
+	resp := bus.PartitionListResponse{Items: []bus.Partition{}}
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	names := req.Topics
+	if len(names) == 0 {
+		names = s.st.sortedTopics()
+	}
+	for _, n := range names {
+		t, ok := s.st.topics[n]
+		if !ok {
+			return resp, topicNotFound(n)
+		}
+		for i := range t.rec.Partitions {
+			resp.Items = append(resp.Items, s.st.partitionView(&t.rec, i))
+		}
+	}
+	return resp, nil
+}

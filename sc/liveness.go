@@ -1,0 +1,78 @@
+package sc
+
+import (
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+// livenessLoop marks SPUs offline when no heartbeat arrived for
+// HeartbeatTimeout. Liveness lives in memory only; nothing is written to
+// KV per beat. Owned by Server; stopped by Close.
+func (s *Server) livenessLoop() {
+	tick := min(s.cfg.HeartbeatTimeout/4, 250*time.Millisecond)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			s.expire(now)
+		}
+	}
+}
+
+// expire marks offline every online SPU silent for longer than the timeout.
+func (s *Server) expire(now time.Time) {
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	for id, e := range s.st.spus {
+		if e.online && now.Sub(e.lastBeat) > s.cfg.HeartbeatTimeout {
+			e.online = false
+			e.fullSent = false
+			s.log.Warn("SPU offline: no heartbeat", "id", id, "name", e.rec.Name,
+				"silent_for", now.Sub(e.lastBeat).Round(time.Millisecond), "timeout", s.cfg.HeartbeatTimeout)
+		}
+	}
+}
+
+// resyncLoop periodically reloads the metadata from KV (picking up edits
+// made behind the SC's back) and sends every online SPU its full replica
+// set, repairing anything a lost publish missed. Owned by Server.
+func (s *Server) resyncLoop() {
+	t := time.NewTicker(s.cfg.ResyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			s.resync()
+		}
+	}
+}
+
+// resync is one pass of resyncLoop.
+func (s *Server) resync() {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	ctx, cancel := s.storeCtx()
+	defer cancel()
+	snap, err := s.store.load(ctx, s.badKey)
+	if err != nil {
+		s.log.Warn("resync: cannot reload metadata from KV; keeping the copy in memory", "err", err)
+	} else {
+		s.st.mu.Lock()
+		s.st.replace(snap)
+		s.st.mu.Unlock()
+	}
+	now := time.Now()
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	for id, e := range s.st.spus {
+		if e.online {
+			s.publish(bus.SubjectSPUReplicas(id), s.st.fullSet(e, now))
+		}
+	}
+}

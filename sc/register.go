@@ -1,0 +1,91 @@
+package sc
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+// checkSender enforces that a message on fluvio.spu.<id>.* carries that
+// same id: SPU N may only speak for itself.
+func (s *Server) checkSender(subject string, id bus.SPUID) error {
+	sid, _, ok := bus.ParseSPUSubject(subject)
+	if !ok {
+		return bus.ErrBadRequest.With(fmt.Sprintf("bad SPU subject %q", subject), "")
+	}
+	if sid != id {
+		s.log.Warn("dropping message whose SPU id does not match its subject", "subject", subject, "id", id)
+		return bus.ErrSPUIDMismatch.With(fmt.Sprintf("message for SPU %d on the subject of SPU %d", id, sid), "")
+	}
+	return nil
+}
+
+func notRegistered(id bus.SPUID) *bus.Error {
+	return bus.ErrSPUNotRegistered.With(fmt.Sprintf("SPU %d is not registered", id),
+		fmt.Sprintf("register it first: fluvio custom-spu register --id %d --public-server HOST:PORT --private-server HOST:PORT", id))
+}
+
+// handleHello answers an spu-server starting up: it must be registered;
+// it becomes online and gets its full replica set in the reply.
+func (s *Server) handleHello(_ context.Context, subject string, req bus.SPUHello) (bus.SPUHelloResponse, error) {
+	var resp bus.SPUHelloResponse
+	if err := s.checkSender(subject, req.ID); err != nil {
+		return resp, err
+	}
+	id, now := req.ID, time.Now()
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	e := s.st.spus[id]
+	if e == nil {
+		s.log.Warn("refusing unregistered SPU", "id", id, "incarnation", req.Incarnation)
+		return resp, notRegistered(id)
+	}
+	if !e.online || e.incarnation != req.Incarnation {
+		s.log.Info("SPU online", "id", id, "name", e.rec.Name, "incarnation", req.Incarnation, "version", req.Version)
+	}
+	e.online, e.lastBeat, e.incarnation, e.version = true, now, req.Incarnation, req.Version
+	e.reports = nil
+	resp.Spec, resp.Name = e.rec.Spec, e.rec.Name
+	resp.HeartbeatIntervalMs = s.cfg.HeartbeatInterval.Milliseconds()
+	resp.Replicas = s.st.fullSet(e, now)
+	e.applied = 0
+	return resp, nil
+}
+
+// handleHeartbeat records a heartbeat: liveness, the replica reports and
+// the applied epoch. An SPU seen for the first time in this SC's life (it
+// restarted) or one that lags or asks for it gets a full replica set.
+func (s *Server) handleHeartbeat(_ context.Context, subject string, hb bus.Heartbeat) (bus.HeartbeatResponse, error) {
+	resp := bus.HeartbeatResponse{HeartbeatIntervalMs: s.cfg.HeartbeatInterval.Milliseconds()}
+	if err := s.checkSender(subject, hb.ID); err != nil {
+		return resp, err
+	}
+	id, now := hb.ID, time.Now()
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	e := s.st.spus[id]
+	if e == nil {
+		return resp, notRegistered(id)
+	}
+	full := hb.NeedFullSync || !e.fullSent
+	if !e.online || e.incarnation != hb.Incarnation {
+		s.log.Info("SPU online", "id", id, "name", e.rec.Name, "incarnation", hb.Incarnation)
+		full = full || e.incarnation != hb.Incarnation
+	}
+	e.online, e.lastBeat, e.incarnation = true, now, hb.Incarnation
+	e.applied = hb.AppliedEpoch
+	e.reports = make(map[bus.PartitionID]bus.ReplicaStatus, len(hb.Replicas))
+	for _, r := range hb.Replicas {
+		e.reports[r.PartitionID] = r
+	}
+	// A set published but not applied within two beats was lost.
+	if e.applied < e.sent && now.Sub(e.sentAt) > 2*s.cfg.HeartbeatInterval {
+		full = true
+	}
+	if full {
+		s.publish(bus.SubjectSPUReplicas(id), s.st.fullSet(e, now))
+	}
+	return resp, nil
+}

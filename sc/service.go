@@ -1,0 +1,79 @@
+package sc
+
+import (
+	"fmt"
+	"regexp"
+	"runtime"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/version"
+	"github.com/nats-io/nats.go/micro"
+)
+
+// semver matches what micro accepts as a service version.
+var semver = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+func serviceVersion() string {
+	if semver.MatchString(version.Version) {
+		if version.Version[0] == 'v' {
+			return version.Version[1:]
+		}
+		return version.Version
+	}
+	return "0.0.0-dev"
+}
+
+// serve registers the micro service "fluvio-sc" with the admin endpoints
+// (fluvio.admin.v1.<resource>.<verb>) and the SPU-facing endpoints
+// (fluvio.spu.*.register|heartbeat|isr).
+func (s *Server) serve() error {
+	svc, err := micro.AddService(s.nc, micro.Config{
+		Name:        bus.ServiceName,
+		Version:     serviceVersion(),
+		Description: "fluvio Streaming Controller: admin API and SPU control",
+		Metadata: map[string]string{
+			"version": version.String(),
+			"go":      runtime.Version(),
+			"bucket":  s.cfg.Bucket,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("sc: add micro service %s: %w", bus.ServiceName, err)
+	}
+	s.svc = svc
+	admin := svc.AddGroup(bus.SubjectAdminPrefix)
+	ctx := s.ctx
+	endpoints := []struct {
+		name, subject string
+		h             micro.Handler
+	}{
+		{"spu-list", "spu.list", bus.Micro(ctx, s.handleSPUList)},
+		{"spu-register", "spu.register", bus.Micro(ctx, s.handleSPURegister)},
+		{"spu-unregister", "spu.unregister", bus.Micro(ctx, s.handleSPUUnregister)},
+		{"topic-create", "topic.create", bus.Micro(ctx, s.handleTopicCreate)},
+		{"topic-delete", "topic.delete", bus.Micro(ctx, s.handleTopicDelete)},
+		{"topic-list", "topic.list", bus.Micro(ctx, s.handleTopicList)},
+		{"partition-list", "partition.list", bus.Micro(ctx, s.handlePartitionList)},
+		{"metadata-get", "metadata.get", bus.Micro(ctx, s.handleMetadata)},
+		{"version-get", "version.get", bus.Micro(ctx, s.handleVersion)},
+	}
+	for _, ep := range endpoints {
+		if err := admin.AddEndpoint(ep.name, ep.h, micro.WithEndpointSubject(ep.subject)); err != nil {
+			return fmt.Errorf("sc: add endpoint %s: %w", ep.name, err)
+		}
+	}
+	spu := []struct {
+		name, subject string
+		h             micro.Handler
+	}{
+		{"spu-hello", bus.SubjectSPURegisterAll, bus.Micro(ctx, s.handleHello)},
+		{"spu-heartbeat", bus.SubjectSPUHeartbeatAll, bus.Micro(ctx, s.handleHeartbeat)},
+		{"spu-isr", bus.SubjectSPUISRAll, bus.Micro(ctx, s.handleISR)},
+	}
+	for _, ep := range spu {
+		if err := svc.AddEndpoint(ep.name, ep.h, micro.WithEndpointSubject(ep.subject)); err != nil {
+			return fmt.Errorf("sc: add endpoint %s: %w", ep.name, err)
+		}
+	}
+	return nil
+}
