@@ -49,6 +49,9 @@ func startFakeSC(t *testing.T) *fakeSC {
 	add("topic-list", bus.SubjectAdminTopicList, bus.Micro(ctx, f.topicList))
 	add("partition-list", bus.SubjectAdminPartitionList, bus.Micro(ctx, f.partitionList))
 	add("version-get", bus.SubjectAdminVersionGet, bus.Micro(ctx, f.version))
+	if err := nc.Flush(); err != nil { // the server knows every endpoint before the test sends
+		t.Fatal(err)
+	}
 	return f
 }
 

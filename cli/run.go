@@ -28,7 +28,7 @@ func (g *Global) run(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprint(stdout, rootUsage())
 		return exitOK
 	case "--version":
-		args = []string{"version"}
+		args = append([]string{"version"}, args[1:]...)
 	}
 	c := lookupTop(args[0])
 	if c == nil {

@@ -170,27 +170,25 @@ func formatSize(n int64) string {
 	return s + " " + string("KMGTP"[exp]) + "iB"
 }
 
-// formatDuration prints d compactly with days: 7d, 1d12h, 90m -> 1h30m.
+// formatDuration prints d compactly with days, dropping zero units:
+// 7d, 1d12h, 1h30m, 30s; under a second it uses Go's format.
 func formatDuration(d time.Duration) string {
 	if d <= 0 {
 		return "-"
 	}
-	days := d / (24 * time.Hour)
-	rest := d % (24 * time.Hour)
-	var b strings.Builder
-	if days > 0 {
-		fmt.Fprintf(&b, "%dd", days)
+	if d < time.Second {
+		return d.String()
 	}
-	if rest > 0 {
-		s := rest.String()
-		s = strings.TrimSuffix(s, "0s")
-		if strings.HasSuffix(s, "h0m") {
-			s = strings.TrimSuffix(s, "0m")
+	units := []struct {
+		d      time.Duration
+		suffix string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}}
+	var b strings.Builder
+	for _, u := range units {
+		if n := d / u.d; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.suffix)
+			d -= n * u.d
 		}
-		if s == "" {
-			s = rest.String()
-		}
-		b.WriteString(s)
 	}
 	return b.String()
 }

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+func TestTopicWorkflow(t *testing.T) {
+	sc := startFakeSC(t)
+	e := newCLIEnv(t)
+	for _, id := range []string{"1", "2"} {
+		e.ok("custom-spu", "register", "--id", id, "-p", "127.0.0.1:1"+id, "-v", "127.0.0.1:2"+id, "--sc", sc.addr)
+	}
+	requireEqual(t, e.ok("topic", "create", "orders", "-p", "3", "-r", "2", "--sc", sc.addr), "topic \"orders\" created\n")
+	errs := e.fails(exitConflict, "topic", "create", "orders", "--sc", sc.addr)
+	requireContains(t, errs, "error: Topic already exists\n")
+
+	errs = e.fails(exitConflict, "topic", "create", "wide", "-r", "3", "--sc", sc.addr)
+	requireContains(t, errs, "needs 1 more SPU")
+
+	out := e.ok("topic", "list", "--sc", sc.addr)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	requireEqual(t, len(lines), 2)
+	requireContains(t, lines[0], "NAME")
+	requireEqual(t, strings.Join(strings.Fields(lines[1]), " "), "orders computed 3 2 - provisioned -")
+
+	out = e.ok("topic", "describe", "orders", "--sc", sc.addr)
+	requireContains(t, out, "Partition Count        : 3")
+	requireContains(t, out, "Replication Factor     : 2")
+	requireContains(t, out, "  partition 0          : [1, 2]")
+	requireContains(t, out, "  partition 1          : [2, 1]")
+
+	out = e.ok("topic", "describe", "orders", "--sc", sc.addr, "-O", "json")
+	var items []bus.Topic
+	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 1 || items[0].Spec.Partitions != 3 {
+		t.Fatalf("describe json: %v\n%s", err, out)
+	}
+	requireContains(t, out, `"replicationFactor": 2`)
+
+	errs = e.fails(exitNotFound, "topic", "describe", "nope", "--sc", sc.addr)
+	requireContains(t, errs, `error: topic "nope" not found`)
+
+	out = e.ok("partition", "list", "--sc", sc.addr)
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	requireEqual(t, len(lines), 4)
+	requireEqual(t, strings.Join(strings.Fields(lines[0]), " "), "TOPIC PARTITION LEADER REPLICAS ISR SIZE LEO HW")
+	requireEqual(t, strings.Join(strings.Fields(lines[1]), " "), "orders 0 1 [1, 2] [1, 2] 2 KiB 5 3")
+	out = e.ok("partition", "list", "--sc", sc.addr, "-O", "json", "--topic", "orders")
+	var parts []bus.Partition
+	if err := json.Unmarshal([]byte(out), &parts); err != nil || len(parts) != 3 || parts[2].Name != "orders-2" {
+		t.Fatalf("partition json: %v\n%s", err, out)
+	}
+
+	requireEqual(t, e.ok("topic", "delete", "orders", "--sc", sc.addr), "topic \"orders\" deleted\n")
+	errs = e.fails(exitNotFound, "topic", "delete", "orders", "--sc", sc.addr)
+	requireContains(t, errs, `error: topic "orders" not found`)
+	requireEqual(t, strings.TrimSpace(e.ok("topic", "list", "--sc", sc.addr, "-O", "yaml")), "[]")
+}
+
+func TestTopicCreateFlags(t *testing.T) {
+	sc := startFakeSC(t)
+	e := newCLIEnv(t)
+	e.ok("custom-spu", "register", "--id", "1", "-p", "127.0.0.1:1", "-v", "127.0.0.1:2", "--sc", sc.addr)
+	e.ok("topic", "create", "logs", "--retention-time", "7d", "--segment-size", "512MiB", "--max-record-size", "2MB",
+		"--ignore-rack-assignment", "--min-insync-replicas", "1", "--sync", "never", "--sc", sc.addr)
+	got := sc.lastTopicCreate
+	want := bus.TopicSpec{Partitions: 1, ReplicationFactor: 1, IgnoreRackAssignment: true,
+		RetentionMs: (7 * 24 * time.Hour).Milliseconds(), SegmentBytes: 512 << 20, MaxRecordBytes: 2_000_000,
+		MinInSyncReplicas: 1, Sync: "never"}
+	if got.Name != "logs" || got.Spec != want {
+		t.Fatalf("request: %+v\nwant spec %+v", got, want)
+	}
+	out := e.ok("topic", "describe", "logs", "--sc", sc.addr)
+	requireContains(t, out, "Retention Time         : 7d")
+	requireContains(t, out, "Segment Size           : 512 MiB")
+	out = e.ok("topic", "create", "trial", "--dry-run", "--sc", sc.addr)
+	requireContains(t, out, "dry run")
+	if !sc.lastTopicCreate.DryRun {
+		t.Fatal("--dry-run not sent")
+	}
+	e.fails(exitNotFound, "topic", "describe", "trial", "--sc", sc.addr)
+}
+
+func TestTopicUsageErrors(t *testing.T) {
+	e := newCLIEnv(t)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"topic", "create"}, "takes one argument"},
+		{[]string{"topic", "create", "Bad_Name"}, `invalid topic name: "Bad_Name" has the character 'B'`},
+		{[]string{"topic", "create", "-x-"}, "unknown shorthand flag"},
+		{[]string{"topic", "create", "a-", "-p", "1"}, "must start and end"},
+		{[]string{"topic", "create", strings.Repeat("a", 64)}, "the limit is 63"},
+		{[]string{"topic", "create", "t", "-p", "0"}, "at least 1 partition"},
+		{[]string{"topic", "create", "t", "-r", "0"}, "at least 1 replica"},
+		{[]string{"topic", "create", "t", "--retention-time", "soon"}, "--retention-time"},
+		{[]string{"topic", "create", "t", "--segment-size", "12 parsecs"}, "unknown unit"},
+		{[]string{"topic", "create", "t", "--segment-size", "10"}, "too small"},
+		{[]string{"topic", "create", "t", "--sync", "sometimes"}, "use always, interval or never"},
+		{[]string{"topic", "describe"}, "topic name"},
+		{[]string{"topic", "delete"}, "topic name"},
+		{[]string{"topic", "list", "-O", "xml"}, `unknown output format "xml"`},
+		{[]string{"partition", "list", "orders"}, "--topic NAME"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			requireContains(t, e.fails(exitUsage, c.args...), c.want)
+		})
+	}
+}
+
+func TestHelpHasExamples(t *testing.T) {
+	e := newCLIEnv(t)
+	var walk func(path []string, c *command)
+	n := 0
+	walk = func(path []string, c *command) {
+		path = append(path, c.Name)
+		if c.Run == nil {
+			out := e.ok(append(path, "--help")...)
+			requireContains(t, out, "Commands:")
+			for _, s := range c.Sub {
+				walk(path, s)
+			}
+			return
+		}
+		out := e.ok(append(path, "--help")...)
+		for _, s := range []string{"Usage:\n  fluvio " + strings.Join(path, " "), "Examples:\n  ", "Flags:\n"} {
+			if !strings.Contains(out, s) {
+				t.Errorf("fluvio %s --help lacks %q:\n%s", strings.Join(path, " "), s, out)
+			}
+		}
+		n++
+	}
+	for _, c := range topLevel() {
+		walk(nil, c)
+	}
+	if n < 15 {
+		t.Fatalf("only %d commands checked", n)
+	}
+	requireContains(t, e.ok("--help"), "topic")
+	requireContains(t, e.ok("help", "topic", "create"), "Examples:")
+	requireContains(t, e.fails(exitUsage, "nosuch"), `unknown command "nosuch"`)
+}
