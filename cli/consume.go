@@ -265,4 +265,3 @@ func (f *recordFormat) append(dst []byte, r fluvio.Record) []byte {
 	}
 	return append(dst, '\n')
 }
-
