@@ -63,6 +63,15 @@ type ReplicaSet struct {
 	Full     bool          `msgpack:"full" json:"full"`
 	Replicas []ReplicaSpec `msgpack:"replicas" json:"replicas"`
 	Removed  []PartitionID `msgpack:"removed,omitempty" json:"removed,omitempty"`
+	// Peers gives the private (replication) address of every SPU named
+	// in Replicas, so followers know where their leader listens.
+	Peers []PeerEndpoint `msgpack:"peers,omitempty" json:"peers,omitempty"`
+}
+
+// PeerEndpoint is an SPU's private address, as followers use it.
+type PeerEndpoint struct {
+	ID      SPUID  `msgpack:"id" json:"id"`
+	Private string `msgpack:"private" json:"private"`
 }
 
 // ReplicaSetType is the Type of a ReplicaSet.

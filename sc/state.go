@@ -163,6 +163,7 @@ func (st *state) fullSet(e *spuEntry, now time.Time) bus.ReplicaSet {
 		Full:     true,
 		Replicas: st.replicasOf(e.rec.Spec.ID),
 	}
+	set.Peers = st.peers(set.Replicas)
 	e.sent, e.sentAt, e.fullSent = set.Epoch, now, true
 	return set
 }
@@ -179,11 +180,30 @@ func (st *state) changeSet(e *spuEntry, now time.Time, add []bus.ReplicaSpec, re
 	if set.Replicas == nil {
 		set.Replicas = []bus.ReplicaSpec{}
 	}
+	set.Peers = st.peers(set.Replicas)
 	e.sent, e.sentAt = set.Epoch, now
 	return set
 }
 
-// spuView renders an SPU for the admin API. Caller holds mu.
+// peers lists the private addresses of the SPUs named in specs. Caller
+// holds mu.
+func (st *state) peers(specs []bus.ReplicaSpec) []bus.PeerEndpoint {
+	var ids []bus.SPUID
+	for _, r := range specs {
+		ids = append(ids, r.Replicas...)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := make([]bus.PeerEndpoint, 0, len(ids))
+	for _, id := range ids {
+		if e := st.spus[id]; e != nil {
+			out = append(out, bus.PeerEndpoint{ID: id, Private: e.rec.Spec.PrivateEndpoint})
+		}
+	}
+	return out
+}
+
+// view renders an SPU for the admin API. Caller holds mu.
 func (e *spuEntry) view() bus.SPU {
 	s := bus.SPU{Name: e.rec.Name, Spec: e.rec.Spec, Status: bus.SPUStatus{Resolution: bus.SPUOffline}}
 	if e.online {

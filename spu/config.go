@@ -2,7 +2,13 @@ package spu
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -11,7 +17,8 @@ import (
 type Config struct {
 	// ID is the SPU id; it must be registered with the SC. Required.
 	ID int32
-	// SCAddr is the SC's NATS address. Default "127.0.0.1:9003".
+	// SCAddr is the SC's NATS address, HOST:PORT or a nats:// URL.
+	// Default "127.0.0.1:9003".
 	SCAddr string
 	// PublicAddr, when set, is the bind address of the public server,
 	// overriding the registered one (clients still get the registered address).
@@ -20,23 +27,83 @@ type Config struct {
 	PrivateAddr string
 	// LogBaseDir holds the replicas' logs. Default ~/.fluvio/data.
 	LogBaseDir string
+	// HeartbeatInterval is used until the SC says otherwise. Default 1s.
+	HeartbeatInterval time.Duration
+	// RegisterTimeout bounds how long the SPU retries its hello while the
+	// SC does not answer (NATS up, SC not yet serving). Default 10s.
+	RegisterTimeout time.Duration
+	// Stdout receives the startup line ("starting custom-spu services
+	// (id:N)"). Default os.Stdout.
+	Stdout io.Writer
+	// PublicListener and PrivateListener, when set, are used instead of
+	// binding addresses (tests and in-process clusters). The SPU closes
+	// them when it stops.
+	PublicListener  net.Listener
+	PrivateListener net.Listener
 	// Logger receives the SPU's logs. Nil discards them.
 	Logger *slog.Logger
 }
 
+// Defaults.
+const (
+	DefaultSCAddr            = "127.0.0.1:9003"
+	DefaultHeartbeatInterval = time.Second
+	DefaultRegisterTimeout   = 10 * time.Second
+)
+
 // AddFlags binds the config's fields to fs.
 func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Int32Var(&c.ID, "id", -1, "SPU id (must be registered: fluvio custom-spu register --id N ...)")
-	fs.StringVar(&c.SCAddr, "sc-controller", "127.0.0.1:9003", "address of the SC (its NATS)")
+	fs.StringVar(&c.SCAddr, "sc-controller", DefaultSCAddr, "address of the SC (its NATS)")
 	fs.StringVar(&c.PublicAddr, "public-server", "", "bind address of the public server (default: the registered one)")
 	fs.StringVar(&c.PrivateAddr, "private-server", "", "bind address of the private server (default: the registered one)")
 	fs.StringVar(&c.LogBaseDir, "log-base-dir", "", "directory for replica logs (default ~/.fluvio/data)")
+}
+
+// withDefaults returns c with zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.SCAddr == "" {
+		c.SCAddr = DefaultSCAddr
+	}
+	if c.LogBaseDir == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			c.LogBaseDir = filepath.Join(home, ".fluvio", "data")
+		}
+	}
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if c.RegisterTimeout == 0 {
+		c.RegisterTimeout = DefaultRegisterTimeout
+	}
+	if c.Stdout == nil {
+		c.Stdout = os.Stdout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
 }
 
 // Validate reports the first problem with the config, if any.
 func (c Config) Validate() error {
 	if c.ID < 0 {
 		return errors.New("spu: missing --id: pass the id you registered with 'fluvio custom-spu register --id N'")
+	}
+	c = c.withDefaults()
+	if c.LogBaseDir == "" {
+		return errors.New("spu: no log directory: pass --log-base-dir DIR")
+	}
+	if c.HeartbeatInterval < 0 || c.RegisterTimeout < 0 {
+		return errors.New("spu: durations must be positive")
+	}
+	for flag, a := range map[string]string{"--public-server": c.PublicAddr, "--private-server": c.PrivateAddr} {
+		if a == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return fmt.Errorf("spu: bad %s %q: %w (want HOST:PORT)", flag, a, err)
+		}
 	}
 	return nil
 }

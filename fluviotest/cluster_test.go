@@ -1,0 +1,102 @@
+package fluviotest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/fluviotest"
+)
+
+func waitFor(t testing.TB, timeout time.Duration, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v: %v", timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestClusterStart checks the cluster a client test gets: SPUs online,
+// metadata listing their public addresses, topics placed on them.
+func TestClusterStart(t *testing.T) {
+	c := fluviotest.Start(t, fluviotest.Options{SPUs: 3})
+	ctx := context.Background()
+	spus, err := bus.Request[bus.SPUListResponse](ctx, c.Conn(), bus.SubjectAdminSPUList, bus.SPUListRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spus.Items) != 3 {
+		t.Fatalf("got %d SPUs, want 3", len(spus.Items))
+	}
+	for i, s := range spus.Items {
+		if s.Spec.ID != 5001+int32(i) || !s.Online() || s.Spec.Type != bus.SPUTypeManaged {
+			t.Fatalf("SPU %d: %+v", i, s)
+		}
+		if s.Spec.PublicEndpoint != c.SPUPublicAddr(s.Spec.ID) {
+			t.Fatalf("SPU %d public %s, want %s", s.Spec.ID, s.Spec.PublicEndpoint, c.SPUPublicAddr(s.Spec.ID))
+		}
+	}
+	_, err = bus.Request[bus.TopicCreateResponse](ctx, c.Conn(), bus.SubjectAdminTopicCreate,
+		bus.TopicCreateRequest{Name: "orders", Spec: bus.TopicSpec{Partitions: 3, ReplicationFactor: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := bus.Request[bus.MetadataResponse](ctx, c.Conn(), bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"orders"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Partitions) != 3 || len(md.SPUs) != 3 {
+		t.Fatalf("metadata: %+v", md)
+	}
+	leaders := map[int32]bool{}
+	for _, p := range md.Partitions {
+		leaders[p.Leader] = true
+		if len(p.Replicas) != 2 || p.Replicas[0] != p.Leader {
+			t.Fatalf("partition %+v", p)
+		}
+	}
+	if len(leaders) != 3 {
+		t.Fatalf("leaders not spread: %v", leaders)
+	}
+}
+
+// TestClusterStopStartSPU checks liveness through the SC as seen by a
+// client: a stopped SPU goes offline, a restarted one online again.
+func TestClusterStopStartSPU(t *testing.T) {
+	c := fluviotest.Start(t, fluviotest.Options{SPUs: 2, Custom: true})
+	c.StopSPU(5002)
+	md, err := bus.Request[bus.MetadataResponse](context.Background(), c.Conn(), bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.SPUs[0].Online != true || md.SPUs[1].Online != false {
+		t.Fatalf("online flags: %+v", md.SPUs)
+	}
+	c.StartSPU(5002)
+	c.RestartSC()
+	waitFor(t, 5*time.Second, func() error {
+		md, err := bus.Request[bus.MetadataResponse](context.Background(), c.Conn(), bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
+		if err != nil {
+			return err
+		}
+		for _, s := range md.SPUs {
+			if !s.Online {
+				return fmt.Errorf("SPU %d offline after SC restart", s.ID)
+			}
+		}
+		if len(md.SPUs) != 2 {
+			return errors.New("SPUs lost across SC restart")
+		}
+		return nil
+	})
+}
