@@ -1,0 +1,102 @@
+package wal
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wal/vfs"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(killChildEnv) != "" {
+		killChildMain()
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+func requireNoErr(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+}
+
+func requireErrIs(t testing.TB, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error = %v, want %v", err, target)
+	}
+}
+
+func requireEqual[T comparable](t testing.TB, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// waitFor polls f until it returns nil or the timeout passes, then fails
+// with f's last error.
+func waitFor(t testing.TB, timeout time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met after %v: %v", timeout, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// value is the deterministic payload of record i of batch id.
+func value(id, i int) []byte { return fmt.Appendf(nil, "batch-%d-record-%d", id, i) }
+
+// makeBatch builds a batch of n records with payloads value(id, i),
+// leader epoch epoch and timestamps ts.
+func makeBatch(id, n int, epoch int32, ts int64) []byte {
+	var b batch.Builder
+	b.Reset(ts)
+	for i := range n {
+		b.Add(nil, value(id, i), nil, ts)
+	}
+	out := bytes.Clone(b.Bytes())
+	batch.SetLeaderEpoch(out, epoch)
+	return out
+}
+
+// readAll reads every batch from offset from to the end.
+func readAll(t testing.TB, l *Log, from int64) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for off := from; off < l.EndOffset(); {
+		c, err := l.Read(off, 64<<10)
+		requireNoErr(t, err)
+		p, _ := c.Bytes()
+		if len(p) == 0 {
+			t.Fatalf("empty read at %d, end %d", off, l.EndOffset())
+		}
+		for b, err := range batch.All(p) {
+			requireNoErr(t, err)
+			out = append(out, bytes.Clone(b))
+		}
+		off = c.NextOffset()
+		requireNoErr(t, c.Close())
+	}
+	return out
+}
+
+func memOpts(fs vfs.FS) Options {
+	return Options{FS: fs, SegmentBytes: 4 << 10, IndexIntervalBytes: 256}
+}

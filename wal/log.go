@@ -1,0 +1,529 @@
+package wal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wal/vfs"
+)
+
+// Log is the segmented write-ahead log of one partition replica. All its
+// methods are safe for concurrent use. Lock order: syncMu, then st, then
+// notify; no lock is held while waiting for data or for an fsync done by
+// another goroutine.
+type Log struct {
+	dir    string
+	opts   Options
+	fs     vfs.FS
+	logger *slog.Logger
+
+	// syncMu is held by the goroutine doing an fsync of the active
+	// segment (group commit: the others queue on it and usually find
+	// their data synced) and by operations that close or remove segment
+	// files, so that no fsync runs on a closed file.
+	syncMu sync.Mutex
+
+	st struct {
+		sync.RWMutex
+		segs   []*segment // sorted by base offset; the last is active
+		epochs epochCache
+		failed error // first write or fsync error: fail-stop
+		closed bool
+	}
+
+	notify struct {
+		sync.Mutex
+		ch     chan struct{} // closed on the next change if used
+		used   bool          // someone holds ch
+		closed bool
+	}
+
+	leo      atomic.Int64 // next offset to assign; written under st
+	durable  atomic.Int64 // offsets below it are fsynced
+	start    atomic.Int64 // first offset held; written under st
+	size     atomic.Int64 // bytes of all .log files; written under st
+	latestEp atomic.Int32 // written under st
+
+	stop chan struct{} // closed by Close to stop the interval syncer
+	wg   sync.WaitGroup
+}
+
+// Dir returns the log's directory.
+func (l *Log) Dir() string { return l.dir }
+
+// EndOffset returns the log end offset (LEO): the offset the next
+// appended record gets. Records below it are readable; they are durable
+// only below DurableOffset. It does not block.
+func (l *Log) EndOffset() int64 { return l.leo.Load() }
+
+// DurableOffset returns the end of the fsynced prefix of the log: every
+// record below it survives a power loss. It never exceeds EndOffset and
+// never advances after the log has failed. It does not block.
+func (l *Log) DurableOffset() int64 { return l.durable.Load() }
+
+// StartOffset returns the first offset the log holds (raised by
+// retention). It does not block.
+func (l *Log) StartOffset() int64 { return l.start.Load() }
+
+// Size returns the bytes in the log's segment files (indexes excluded).
+func (l *Log) Size() int64 { return l.size.Load() }
+
+// LatestEpoch returns the highest leader epoch of any batch in the log,
+// or UndefinedEpoch (-1) if none.
+func (l *Log) LatestEpoch() int32 { return l.latestEp.Load() }
+
+// EndOffsetForEpoch answers a follower's KIP-101 query: the largest epoch
+// <= epoch that this log holds batches of, and the offset where the next
+// higher epoch starts (EndOffset for the latest epoch). If the log knows
+// no such epoch it returns (UndefinedEpoch, UndefinedOffset); if epoch is
+// below every known epoch it returns (epoch, start of the first epoch).
+func (l *Log) EndOffsetForEpoch(epoch int32) (epochOut int32, endOffset int64) {
+	l.st.RLock()
+	defer l.st.RUnlock()
+	return l.st.epochs.endOffsetFor(epoch, l.leo.Load())
+}
+
+// Epochs returns a copy of the leader-epoch table as (epoch, start
+// offset) pairs, for diagnostics.
+func (l *Log) Epochs() [][2]int64 {
+	l.st.RLock()
+	defer l.st.RUnlock()
+	out := make([][2]int64, len(l.st.epochs.entries))
+	for i, e := range l.st.epochs.entries {
+		out[i] = [2]int64{int64(e.epoch), e.start}
+	}
+	return out
+}
+
+// writableLocked returns why the log cannot be written, if it cannot;
+// st held.
+func (l *Log) writableLocked() error {
+	if l.st.closed {
+		return ErrClosed
+	}
+	if l.st.failed != nil {
+		return fmt.Errorf("%w: %w", ErrFailed, l.st.failed)
+	}
+	return nil
+}
+
+// failLocked fail-stops the log after a write or fsync error; st held
+// for writing. It returns the error to give the caller.
+func (l *Log) failLocked(err error) error {
+	if l.st.failed == nil {
+		l.st.failed = err
+		l.logger.Error("wal: write failed; refusing further writes", "dir", l.dir, "err", err)
+	}
+	return fmt.Errorf("%w: %w", ErrFailed, err)
+}
+
+// checkBatches validates the concatenated batches in b (size limit,
+// length, magic, CRC, epochs not decreasing within b) and returns how many
+// there are. It reads b only.
+func (l *Log) checkBatches(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, fmt.Errorf("%w: no batch", ErrInvalidBatch)
+	}
+	count, epoch := 0, int32(math.MinInt32)
+	for p := b; len(p) > 0; count++ {
+		n, err := batch.ValidateMax(p, l.opts.MaxBatchBytes)
+		if errors.Is(err, batch.ErrTooLarge) {
+			return 0, fmt.Errorf("%w: batch %d: %w", ErrTooLarge, count, err)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%w: batch %d: %w", ErrInvalidBatch, count, err)
+		}
+		if e := batch.LeaderEpoch(p); e < epoch {
+			return 0, fmt.Errorf("%w: batch %d: leader epoch %d after %d", ErrEpochRegression, count, e, epoch)
+		} else {
+			epoch = e
+		}
+		p = p[n:]
+	}
+	return count, nil
+}
+
+// Append appends b, which holds one or more concatenated encoded batches,
+// as the partition leader: it first validates every batch (nothing is
+// appended if one is invalid: ErrInvalidBatch, ErrTooLarge,
+// ErrEpochRegression), then assigns base offsets in place starting at
+// EndOffset (b is modified; the CRC does not cover base offsets), writes
+// the batches and returns the first one's base offset.
+//
+// The leader epoch stored is the one each batch carries (the caller
+// stamps it with batch.SetLeaderEpoch); it must not be below LatestEpoch.
+// A higher epoch is recorded in the leader-epoch file before the data is
+// written.
+//
+// Append blocks while it writes. Under SyncAlways it returns only after an
+// fsync covering the batches (shared with concurrent Appends: group
+// commit), so the records are durable on return; under SyncInterval and
+// SyncNever they are readable on return and durable after the next
+// (background or explicit) Sync. After a write or fsync error it returns
+// ErrFailed, as does every later write. Safe for concurrent use; the
+// batches of one call are contiguous.
+func (l *Log) Append(b []byte) (base int64, err error) {
+	if _, err := l.checkBatches(b); err != nil {
+		return -1, err
+	}
+	l.st.Lock()
+	if err := l.writableLocked(); err != nil {
+		l.st.Unlock()
+		return -1, err
+	}
+	base = l.leo.Load()
+	off := base
+	for p := b; len(p) > 0; {
+		batch.SetBaseOffset(p, off)
+		off = batch.NextOffset(p)
+		p = p[batch.Length(p)+batch.LogOverhead:]
+	}
+	end, err := l.appendLocked(b)
+	l.st.Unlock()
+	if err != nil {
+		return -1, err
+	}
+	l.changed()
+	if l.opts.Sync == SyncAlways {
+		if err := l.syncTo(end); err != nil {
+			return -1, err
+		}
+	}
+	return base, nil
+}
+
+// AppendReplica appends b (one or more concatenated batches) as a
+// follower: base offsets are kept, and the first must equal EndOffset
+// (else ErrOffsetMismatch) and each batch must start where the previous
+// ends (else ErrInvalidBatch). Validation, epochs, blocking and
+// durability are as for Append. Safe for concurrent use.
+func (l *Log) AppendReplica(b []byte) error {
+	if _, err := l.checkBatches(b); err != nil {
+		return err
+	}
+	next := batch.BaseOffset(b)
+	for p := b; len(p) > 0; {
+		if got := batch.BaseOffset(p); got != next {
+			return fmt.Errorf("%w: batch at offset %d where %d was expected", ErrInvalidBatch, got, next)
+		}
+		next = batch.NextOffset(p)
+		p = p[batch.Length(p)+batch.LogOverhead:]
+	}
+	l.st.Lock()
+	if err := l.writableLocked(); err != nil {
+		l.st.Unlock()
+		return err
+	}
+	if first, leo := batch.BaseOffset(b), l.leo.Load(); first != leo {
+		l.st.Unlock()
+		return fmt.Errorf("%w: first batch at offset %d, log ends at %d", ErrOffsetMismatch, first, leo)
+	}
+	end, err := l.appendLocked(b)
+	l.st.Unlock()
+	if err != nil {
+		return err
+	}
+	l.changed()
+	if l.opts.Sync == SyncAlways {
+		return l.syncTo(end)
+	}
+	return nil
+}
+
+// appendLocked writes validated batches whose first base offset is
+// EndOffset; st held for writing. It returns the new end offset.
+func (l *Log) appendLocked(b []byte) (int64, error) {
+	if e := batch.LeaderEpoch(b); e < l.st.epochs.latest() {
+		return 0, fmt.Errorf("%w: batch epoch %d, log at epoch %d", ErrEpochRegression, e, l.st.epochs.latest())
+	}
+	active := l.st.segs[len(l.st.segs)-1]
+	last := b
+	for p := b; len(p) > 0; p = p[batch.Length(p)+batch.LogOverhead:] {
+		last = p
+	}
+	end := batch.NextOffset(last)
+	if active.size > 0 && (active.size+int64(len(b)) > l.opts.SegmentBytes ||
+		l.opts.Now().Sub(active.created) >= l.opts.SegmentAge ||
+		end-active.base > math.MaxUint32) {
+		if err := l.rollLocked(); err != nil {
+			return 0, err
+		}
+		active = l.st.segs[len(l.st.segs)-1]
+	}
+	// Record new epochs durably before the data that carries them.
+	changed := false
+	for p := b; len(p) > 0; p = p[batch.Length(p)+batch.LogOverhead:] {
+		changed = l.st.epochs.assign(batch.LeaderEpoch(p), batch.BaseOffset(p)) || changed
+	}
+	if changed {
+		if err := l.writeEpochsLocked(); err != nil {
+			return 0, l.failLocked(err)
+		}
+	}
+	before := active.size
+	if err := active.append(b); err != nil {
+		return 0, l.failLocked(err)
+	}
+	l.size.Add(active.size - before)
+	l.leo.Store(end)
+	if invariants {
+		l.checkInvariantsLocked()
+	}
+	return end, nil
+}
+
+func (l *Log) writeEpochsLocked() error {
+	l.latestEp.Store(l.st.epochs.latest())
+	if err := vfs.WriteFileAtomic(l.fs, l.path(epochFileName), formatEpochFile(l.st.epochs.entries)); err != nil {
+		return fmt.Errorf("wal: write %s: %w", epochFileName, err)
+	}
+	return nil
+}
+
+// Roll closes the active segment (fsyncing it) and starts a new one at
+// EndOffset; a no-op when the active segment is empty. It blocks for the
+// fsyncs. Safe for concurrent use.
+func (l *Log) Roll() error {
+	l.st.Lock()
+	defer l.st.Unlock()
+	if err := l.writableLocked(); err != nil {
+		return err
+	}
+	return l.rollLocked()
+}
+
+// rollLocked: fsync the active segment and its indexes, create the next
+// segment (fsync its files), fsync the directory; st held for writing.
+func (l *Log) rollLocked() error {
+	active := l.st.segs[len(l.st.segs)-1]
+	if active.size == 0 {
+		return nil
+	}
+	if err := active.syncAll(); err != nil {
+		return l.failLocked(err)
+	}
+	l.advanceDurable(active.next)
+	s, err := createSegment(l.fs, l.dir, active.next, int64(l.opts.IndexIntervalBytes), l.opts.Now())
+	if err != nil {
+		return l.failLocked(err)
+	}
+	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+		s.close()
+		return l.failLocked(fmt.Errorf("wal: sync dir: %w", err))
+	}
+	l.st.segs = append(l.st.segs, s)
+	l.logger.Debug("wal: rolled segment", "dir", l.dir, "base", s.base)
+	return nil
+}
+
+// Truncate removes every record at or after offset, for a follower whose
+// log diverged (KIP-101): the new EndOffset is offset, or the base of the
+// batch containing offset if offset falls inside a batch. Segments after
+// it are removed, the segment holding it is cut and fsynced, indexes and
+// the leader-epoch file are updated. Truncating at or beyond EndOffset is
+// a no-op; at or below StartOffset it empties the log, which then starts
+// at offset. It blocks for the file operations and fsyncs; waiters in
+// Wait are woken. Safe for concurrent use, but a leader should not
+// truncate while appending.
+func (l *Log) Truncate(offset int64) error {
+	if offset < 0 {
+		return fmt.Errorf("%w: negative offset %d", ErrOutOfRange, offset)
+	}
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	l.st.Lock()
+	err := l.truncateLocked(offset)
+	l.st.Unlock()
+	l.changed()
+	return err
+}
+
+func (l *Log) truncateLocked(offset int64) error {
+	if err := l.writableLocked(); err != nil {
+		return err
+	}
+	if offset >= l.leo.Load() {
+		return nil
+	}
+	segs := l.st.segs
+	i := sort.Search(len(segs), func(i int) bool { return segs[i].base > offset }) - 1
+	if offset <= l.start.Load() {
+		i = -1
+	}
+	// Remove the segments wholly after offset, newest first, making each
+	// removal durable so a crash cannot leave a hole.
+	for j := len(segs) - 1; j > i; j-- {
+		if err := segs[j].remove(l.fs); err != nil {
+			return l.failLocked(err)
+		}
+		if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+			return l.failLocked(err)
+		}
+		l.st.segs = segs[:j]
+	}
+	if i < 0 {
+		s, err := createSegment(l.fs, l.dir, offset, int64(l.opts.IndexIntervalBytes), l.opts.Now())
+		if err != nil {
+			return l.failLocked(err)
+		}
+		if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+			s.close()
+			return l.failLocked(err)
+		}
+		l.st.segs = []*segment{s}
+		l.start.Store(offset)
+	} else {
+		s := segs[i]
+		pos, _, err := l.findBatchLocked(s, offset)
+		if err != nil {
+			return err
+		}
+		if err := s.truncateAt(pos); err != nil {
+			return l.failLocked(err)
+		}
+	}
+	active := l.st.segs[len(l.st.segs)-1]
+	l.leo.Store(active.next)
+	l.durable.Store(min(l.durable.Load(), active.next))
+	l.recountSizeLocked()
+	if l.st.epochs.truncateFromEnd(active.next) {
+		if err := l.writeEpochsLocked(); err != nil {
+			return l.failLocked(err)
+		}
+	}
+	l.logger.Info("wal: truncated", "dir", l.dir, "offset", offset, "end", active.next)
+	return nil
+}
+
+func (l *Log) recountSizeLocked() {
+	var n int64
+	for _, s := range l.st.segs {
+		n += s.size
+	}
+	l.size.Store(n)
+}
+
+// advanceDurable raises the durable offset to end (never lowers it).
+func (l *Log) advanceDurable(end int64) {
+	for {
+		cur := l.durable.Load()
+		if end <= cur || l.durable.CompareAndSwap(cur, end) {
+			return
+		}
+	}
+}
+
+// Changed returns a channel closed at the next change of the log (append,
+// truncate, close). Call it, then check the state, then wait on the
+// channel, to never miss a change. Safe for concurrent use.
+func (l *Log) Changed() <-chan struct{} {
+	l.notify.Lock()
+	defer l.notify.Unlock()
+	l.notify.used = true
+	return l.notify.ch
+}
+
+// changed wakes the holders of the Changed channel; the channel is closed
+// outside the lock and replaced only if someone took it.
+func (l *Log) changed() {
+	l.notify.Lock()
+	if !l.notify.used || l.notify.closed {
+		l.notify.Unlock()
+		return
+	}
+	old := l.notify.ch
+	l.notify.ch = make(chan struct{})
+	l.notify.used = false
+	l.notify.Unlock()
+	close(old)
+}
+
+// Wait blocks until EndOffset() > offset, ctx is done (ctx.Err()) or the
+// log is closed (ErrClosed). It holds no lock while waiting. Safe for
+// concurrent use.
+func (l *Log) Wait(ctx context.Context, offset int64) error {
+	for {
+		l.notify.Lock()
+		l.notify.used = true
+		ch, closed := l.notify.ch, l.notify.closed
+		l.notify.Unlock()
+		if l.leo.Load() > offset {
+			return nil
+		}
+		if closed {
+			return ErrClosed
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// Close stops the background syncer, fsyncs the active segment (unless
+// the log has failed) and closes the files. Later calls return ErrClosed,
+// as do all other methods. Blocked Waits return ErrClosed. It blocks for
+// the fsync.
+func (l *Log) Close() error {
+	l.st.Lock()
+	if l.st.closed {
+		l.st.Unlock()
+		return ErrClosed
+	}
+	l.st.closed = true
+	l.st.Unlock()
+
+	l.notify.Lock()
+	l.notify.closed = true
+	ch := l.notify.ch
+	l.notify.Unlock()
+	close(ch)
+
+	close(l.stop)
+	l.wg.Wait()
+
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	l.st.Lock()
+	defer l.st.Unlock()
+	var err error
+	if l.st.failed == nil && len(l.st.segs) > 0 {
+		active := l.st.segs[len(l.st.segs)-1]
+		if err = active.syncAll(); err == nil {
+			l.advanceDurable(active.next)
+		}
+	}
+	for _, s := range l.st.segs {
+		s.close()
+	}
+	return err
+}
+
+// Remove closes the log (if open) and deletes its directory.
+func (l *Log) Remove() error {
+	if err := l.Close(); err != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrFailed) {
+		l.logger.Warn("wal: close before remove", "dir", l.dir, "err", err)
+	}
+	return Delete(l.dir, l.opts)
+}
+
+// Delete removes the log directory dir on opts.FS (default the OS) without
+// opening it, e.g. to drop a corrupt replica before re-replicating it.
+func Delete(dir string, opts Options) error {
+	fs := opts.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
+	if err := fs.RemoveAll(dir); err != nil {
+		return fmt.Errorf("wal: remove %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,411 @@
+package wal
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wal/vfs"
+)
+
+// Open opens the log in dir, creating dir and an empty log if needed, and
+// recovers it:
+//
+//   - leftover temporary files are removed;
+//   - every segment but the last is checked through its indexes (which are
+//     rebuilt from the .log when missing or invalid) and the batches after
+//     its last index entry; it must end where the next segment starts;
+//   - the last (active) segment is scanned in full, checking each batch's
+//     length, magic, CRC and offset continuity. A bad batch with nothing
+//     valid after it is a torn write: the tail is copied to
+//     <segment>.log.broken, cut off and logged. A bad batch followed by a
+//     valid one is corruption;
+//   - the leader-epoch file is trimmed to the recovered log, or rebuilt.
+//
+// Corruption is reported as an error matching IsCorrupt, naming the file
+// and position; Open never panics on disk content. Under SyncInterval it
+// starts one background goroutine, stopped by Close.
+func Open(dir string, opts Options) (*Log, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	l := &Log{
+		dir:    dir,
+		opts:   opts,
+		fs:     opts.FS,
+		logger: opts.Logger.With("wal", dir),
+		stop:   make(chan struct{}),
+	}
+	l.notify.ch = make(chan struct{})
+	if err := l.recover(); err != nil {
+		for _, s := range l.st.segs {
+			s.close()
+		}
+		return nil, err
+	}
+	if opts.Sync == SyncInterval {
+		l.startSyncer()
+	}
+	return l, nil
+}
+
+func (l *Log) path(name string) string { return filepath.Join(l.dir, name) }
+
+func (l *Log) recover() error {
+	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
+		return fmt.Errorf("wal: create %s: %w", l.dir, err)
+	}
+	names, err := l.fs.ReadDir(l.dir)
+	if err != nil {
+		return fmt.Errorf("wal: list %s: %w", l.dir, err)
+	}
+	var bases []int64
+	logs := map[string]bool{}
+	for _, name := range names {
+		if base, ok := parseSegmentName(name); ok {
+			bases = append(bases, base)
+			logs[strings.TrimSuffix(name, logSuffix)] = true
+		}
+	}
+	for _, name := range names {
+		stem := strings.TrimSuffix(strings.TrimSuffix(name, indexSuffix), timeIndexSuffix)
+		orphan := stem != name && !logs[stem]
+		if strings.HasSuffix(name, tmpSuffix) || orphan {
+			if err := l.fs.Remove(l.path(name)); err != nil {
+				return fmt.Errorf("wal: remove leftover %s: %w", name, err)
+			}
+		}
+	}
+	slices.Sort(bases)
+	now := l.opts.Now()
+	interval := int64(l.opts.IndexIntervalBytes)
+	if len(bases) == 0 {
+		s, err := createSegment(l.fs, l.dir, 0, interval, now)
+		if err != nil {
+			return err
+		}
+		l.st.segs = []*segment{s}
+		if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+			return fmt.Errorf("wal: sync dir: %w", err)
+		}
+	}
+	for i, base := range bases {
+		s, err := l.openSegment(base, interval)
+		if err != nil {
+			return err
+		}
+		l.st.segs = append(l.st.segs, s)
+		if i < len(bases)-1 {
+			err = l.loadSealed(s, bases[i+1])
+		} else {
+			err = l.recoverActive(s)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	active := l.st.segs[len(l.st.segs)-1]
+	l.start.Store(l.st.segs[0].base)
+	l.leo.Store(active.next)
+	l.recountSizeLocked()
+	// Everything recovered is on disk; make sure it is durable too.
+	if err := active.log.Sync(); err != nil {
+		return fmt.Errorf("wal: sync %s: %w", active.path(logSuffix), err)
+	}
+	l.durable.Store(active.next)
+	return l.recoverEpochs()
+}
+
+// openSegment opens an existing segment's files, creating missing indexes.
+func (l *Log) openSegment(base, interval int64) (*segment, error) {
+	s := &segment{dir: l.dir, base: base, next: base, maxTS: -1, created: l.opts.Now(), interval: interval}
+	var err error
+	if s.log, err = l.fs.OpenAppend(s.path(logSuffix)); err != nil {
+		return nil, fmt.Errorf("wal: open segment: %w", err)
+	}
+	st, err := s.log.Stat()
+	if err != nil {
+		s.close()
+		return nil, fmt.Errorf("wal: stat segment: %w", err)
+	}
+	s.size = st.Size()
+	for _, f := range []struct {
+		suffix string
+		dst    *vfs.File
+	}{{indexSuffix, &s.idxFile}, {timeIndexSuffix, &s.timeFile}} {
+		*f.dst, err = l.fs.OpenAppend(s.path(f.suffix))
+		if errors.Is(err, iofs.ErrNotExist) {
+			*f.dst, err = l.fs.Create(s.path(f.suffix))
+		}
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("wal: open index: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// loadSealed loads a segment that is not the last one, whose next
+// segment starts at nextBase.
+func (l *Log) loadSealed(s *segment, nextBase int64) error {
+	name := s.path(logSuffix)
+	if s.size > MaxSegmentBytes {
+		return corruptf(name, 0, "segment of %d bytes exceeds the 32-bit index range", s.size)
+	}
+	fileSize := s.size
+	if err := l.loadIndexes(s, nextBase); err != nil {
+		l.logger.Warn("wal: rebuilding index", "segment", name, "reason", err)
+		s.index, s.times = nil, nil
+	}
+	from := int64(0)
+	if n := len(s.index); n > 0 {
+		from = int64(s.index[n-1].pos)
+	}
+	pos, err := s.replay(from, fileSize)
+	if err != nil {
+		if errors.Is(err, errIO) {
+			return fmt.Errorf("wal: read %s: %w", name, err)
+		}
+		return fmt.Errorf("%w: %s at position %d (not the last segment): %w", ErrCorrupt, name, pos, err)
+	}
+	if s.next != nextBase {
+		return corruptf(name, s.size, "segment ends at offset %d but the next segment starts at %d", s.next, nextBase)
+	}
+	if from == 0 {
+		// Rebuilt (or had no entries): write what we found.
+		if err := s.writeIndexes(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadIndexes reads and checks a sealed segment's index files.
+func (l *Log) loadIndexes(s *segment, nextBase int64) error {
+	buf, err := vfs.ReadFile(l.fs, s.path(indexSuffix), s.size)
+	if err != nil {
+		return err
+	}
+	idx, err := decodeIndex(buf, s.size)
+	if err != nil {
+		return err
+	}
+	if n := len(idx); n > 0 {
+		var hdr [batch.HeaderSize]byte
+		e := idx[n-1]
+		if err := readHeader(s.log, int64(e.pos), &hdr); err != nil {
+			return fmt.Errorf("last index entry: %w", err)
+		}
+		if hdr[batch.MagicOffset] != batch.Magic || batch.BaseOffset(hdr[:]) != s.base+int64(e.rel) {
+			return fmt.Errorf("last index entry (%d, %d) does not point at its batch", e.rel, e.pos)
+		}
+	}
+	buf, err = vfs.ReadFile(l.fs, s.path(timeIndexSuffix), s.size)
+	if err != nil {
+		return err
+	}
+	times, err := decodeTimeIndex(buf, nextBase-s.base)
+	if err != nil {
+		return err
+	}
+	if len(idx) == 0 && len(times) > 0 {
+		return fmt.Errorf("time index without offset index")
+	}
+	if len(idx) > 0 && len(times) > 0 && times[len(times)-1].rel > idx[len(idx)-1].rel {
+		return fmt.Errorf("time index beyond the offset index")
+	}
+	s.index, s.times = idx, times
+	return nil
+}
+
+// recoverActive scans the last segment in full, truncating a torn tail.
+func (l *Log) recoverActive(s *segment) error {
+	name := s.path(logSuffix)
+	fileSize := s.size
+	s.index, s.times = nil, nil
+	pos, err := s.replay(0, fileSize)
+	if err != nil {
+		if errors.Is(err, errIO) {
+			return fmt.Errorf("wal: read %s: %w", name, err)
+		}
+		q, found, serr := l.findValidAfter(s, pos, fileSize)
+		if serr != nil {
+			return fmt.Errorf("wal: read %s: %w", name, serr)
+		}
+		if found {
+			return fmt.Errorf("%w: %s at position %d: %w (a valid batch follows at %d)", ErrCorrupt, name, pos, err, q)
+		}
+		if err := l.cutTornTail(s, pos, fileSize, err); err != nil {
+			return err
+		}
+	}
+	if s.size > MaxSegmentBytes {
+		return corruptf(name, 0, "segment of %d bytes exceeds the 32-bit index range", s.size)
+	}
+	return s.writeIndexes()
+}
+
+// findValidAfter looks for a valid batch starting after position bad.
+func (l *Log) findValidAfter(s *segment, bad, fileSize int64) (int64, bool, error) {
+	const window = 1 << 20
+	buf := make([]byte, 0, window+batch.HeaderSize)
+	for w := bad + 1; w+batch.HeaderSize <= fileSize; w += window {
+		n := min(int64(window+batch.HeaderSize), fileSize-w)
+		buf = buf[:n]
+		if m, err := s.log.ReadAt(buf, w); int64(m) < n {
+			return 0, false, errors.Join(err, io.ErrUnexpectedEOF)
+		}
+		for i := 0; i < window && int64(i)+batch.HeaderSize <= n; i++ {
+			if buf[i+batch.MagicOffset] != batch.Magic {
+				continue
+			}
+			size, err := batch.Size(buf[i:])
+			if err != nil || w+int64(i)+int64(size) > fileSize {
+				continue
+			}
+			cand := buf[i:]
+			if len(cand) < size {
+				cand = make([]byte, size)
+				if m, err := s.log.ReadAt(cand, w+int64(i)); m < size {
+					return 0, false, errors.Join(err, io.ErrUnexpectedEOF)
+				}
+			}
+			if _, err := batch.Validate(cand); err == nil {
+				return w + int64(i), true, nil
+			}
+		}
+	}
+	return 0, false, nil
+}
+
+// cutTornTail keeps a copy of the bytes from pos in <segment>.log.broken,
+// truncates the segment there and fsyncs it.
+func (l *Log) cutTornTail(s *segment, pos, fileSize int64, cause error) error {
+	name := s.path(logSuffix)
+	tail := fileSize - pos
+	zeroed, err := allZero(s.log, pos, fileSize)
+	if err != nil {
+		return fmt.Errorf("wal: read %s: %w", name, err)
+	}
+	broken := name + brokenSuffix
+	if err := copyRange(l.fs, s.log, broken, pos, fileSize); err != nil {
+		return fmt.Errorf("wal: save torn tail of %s: %w", name, err)
+	}
+	if err := s.log.Truncate(pos); err != nil {
+		return fmt.Errorf("wal: truncate %s: %w", name, err)
+	}
+	if err := s.log.Sync(); err != nil {
+		return fmt.Errorf("wal: sync %s: %w", name, err)
+	}
+	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+		return fmt.Errorf("wal: sync dir: %w", err)
+	}
+	l.logger.Warn("wal: truncated torn tail", "segment", name, "position", pos,
+		"bytes", tail, "zeroed", zeroed, "offset", s.next, "copy", broken, "cause", cause)
+	return nil
+}
+
+func allZero(f vfs.File, from, to int64) (bool, error) {
+	buf := make([]byte, min(to-from, 1<<20))
+	for p := from; p < to; {
+		n := min(int64(len(buf)), to-p)
+		if m, err := f.ReadAt(buf[:n], p); int64(m) < n {
+			return false, errors.Join(err, io.ErrUnexpectedEOF)
+		}
+		if !bytes.Equal(buf[:n], make([]byte, n)) {
+			return false, nil
+		}
+		p += n
+	}
+	return true, nil
+}
+
+func copyRange(fs vfs.FS, src vfs.File, dst string, from, to int64) error {
+	f, err := fs.Create(dst)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, min(to-from, 1<<20))
+	for p := from; p < to; {
+		n := min(int64(len(buf)), to-p)
+		if m, err := src.ReadAt(buf[:n], p); int64(m) < n {
+			_ = f.Close()
+			return errors.Join(err, io.ErrUnexpectedEOF)
+		}
+		if _, err := f.Write(buf[:n]); err != nil {
+			_ = f.Close()
+			return err
+		}
+		p += n
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// recoverEpochs loads the leader-epoch file, trims it to the log and adds
+// epochs seen in the active segment; a missing or invalid file is rebuilt
+// from every segment's batch headers.
+func (l *Log) recoverEpochs() error {
+	buf, err := vfs.ReadFile(l.fs, l.path(epochFileName), epochFileMax)
+	var entries []epochEntry
+	if err == nil {
+		entries, err = parseEpochFile(buf)
+	}
+	rewrite := false
+	if err != nil {
+		if !errors.Is(err, iofs.ErrNotExist) {
+			l.logger.Warn("wal: rebuilding leader-epoch file", "reason", err)
+		}
+		rewrite = true
+		entries = nil
+		if entries, err = l.scanEpochs(l.st.segs); err != nil {
+			return err
+		}
+	}
+	l.st.epochs.entries = entries
+	end := l.leo.Load()
+	if l.st.epochs.truncateFromEnd(end) {
+		rewrite = true
+	}
+	if l.st.epochs.truncateFromStart(l.start.Load()) {
+		rewrite = true
+	}
+	// Batches of the active segment whose epoch the file lacks.
+	for _, e := range l.st.segs[len(l.st.segs)-1].seen.entries {
+		if l.st.epochs.assign(e.epoch, e.start) {
+			rewrite = true
+		}
+	}
+	l.latestEp.Store(l.st.epochs.latest())
+	if rewrite && len(l.st.epochs.entries) > 0 {
+		return l.writeEpochsLocked()
+	}
+	return nil
+}
+
+// scanEpochs reads the batch headers of segs and returns where each new
+// epoch starts.
+func (l *Log) scanEpochs(segs []*segment) ([]epochEntry, error) {
+	var c epochCache
+	var hdr [batch.HeaderSize]byte
+	for _, s := range segs {
+		for pos := int64(0); pos < s.size; {
+			if err := readHeader(s.log, pos, &hdr); err != nil {
+				return nil, fmt.Errorf("wal: read %s: %w", s.path(logSuffix), err)
+			}
+			c.assign(batch.LeaderEpoch(hdr[:]), batch.BaseOffset(hdr[:]))
+			pos += int64(batch.Length(hdr[:])) + batch.LogOverhead
+		}
+	}
+	return c.entries, nil
+}

@@ -1,0 +1,83 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sync makes every record appended so far durable: it returns after an
+// fsync covering EndOffset (possibly one done by a concurrent caller).
+// It blocks for the fsync. After a failed fsync the log is fail-stopped
+// and Sync returns ErrFailed, now and later. Safe for concurrent use.
+func (l *Log) Sync() error {
+	l.st.RLock()
+	err := l.writableLocked()
+	l.st.RUnlock()
+	if err != nil {
+		return err
+	}
+	return l.syncTo(l.leo.Load())
+}
+
+// syncTo returns once DurableOffset >= target (group commit): callers
+// queue on syncMu; the one holding it fsyncs everything written so far,
+// so those behind it usually find their data already durable.
+func (l *Log) syncTo(target int64) error {
+	for l.durable.Load() < target {
+		l.syncMu.Lock()
+		err := l.syncOnce(target)
+		l.syncMu.Unlock()
+		if err != nil {
+			return err
+		}
+		if l.durable.Load() < target && l.leo.Load() < target {
+			return fmt.Errorf("wal: offsets up to %d were truncated before they were synced", target)
+		}
+	}
+	return nil
+}
+
+// syncOnce fsyncs the active segment if target is not yet durable;
+// syncMu held.
+func (l *Log) syncOnce(target int64) error {
+	if l.durable.Load() >= target {
+		return nil
+	}
+	l.st.RLock()
+	if err := l.writableLocked(); err != nil {
+		l.st.RUnlock()
+		return err
+	}
+	f := l.st.segs[len(l.st.segs)-1].log
+	end := l.leo.Load()
+	l.st.RUnlock()
+	if err := f.Sync(); err != nil {
+		l.st.Lock()
+		err = l.failLocked(fmt.Errorf("wal: fsync: %w", err))
+		l.st.Unlock()
+		return err
+	}
+	// Offsets below end were all written to f or to older segments,
+	// which were fsynced when rolled.
+	l.advanceDurable(end)
+	return nil
+}
+
+// startSyncer runs the SyncInterval background fsync loop until Close.
+func (l *Log) startSyncer() {
+	l.wg.Go(func() {
+		t := time.NewTicker(l.opts.SyncEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-l.stop:
+				return
+			case <-t.C:
+				if err := l.Sync(); err != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrFailed) {
+					l.logger.Error("wal: background sync", "dir", l.dir, "err", err)
+				}
+			}
+		}
+	})
+}
