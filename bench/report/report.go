@@ -12,8 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // System names the report knows: the peer, ours, and the machine probe.
@@ -293,20 +293,52 @@ type LimitLine struct {
 	Value               Median
 }
 
-// WriteText prints the limits and the table aligned for a terminal.
+// WriteText prints the limits and the table aligned for a terminal:
+// labels left, numbers right.
 func WriteText(w io.Writer, m Machine, limits []LimitLine, lines []Line) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "machine: %s\n\n", m)
-	fmt.Fprintf(tw, "machine limit\tunit\tmedian\t\n")
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "machine: %s\n\n", m)
+	lim := [][]string{{"machine limit", "unit", "median"}}
 	for _, l := range limits {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", l.Label, l.Unit, cell(l.Value))
+		lim = append(lim, []string{l.Label, l.Unit, cell(l.Value)})
 	}
-	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	writeAligned(bw, lim, map[int]bool{0: true})
+	bw.WriteString("\n")
+	tab := [][]string{header}
 	for _, l := range lines {
-		fmt.Fprintln(tw, strings.Join(cells(l), "\t")+"\t")
+		tab = append(tab, cells(l))
 	}
-	return tw.Flush()
+	writeAligned(bw, tab, map[int]bool{0: true, 5: true, 8: true, 9: true})
+	return bw.Flush()
+}
+
+// writeAligned pads every column to its widest cell, left-aligned for the
+// columns in left, right-aligned otherwise.
+func writeAligned(w *bufio.Writer, rows [][]string, left map[int]bool) {
+	var width []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		for i, c := range r {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if left[i] {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString(pad + c)
+			}
+		}
+		w.WriteString(strings.TrimRight(b.String(), " ") + "\n")
+	}
 }
 
 // WriteMarkdown writes the limits and the table as Markdown tables.

@@ -61,6 +61,7 @@ func (m Mode) Rows() []report.Row {
 		{Figure: latencyFig(bench.E2EP99us), Label: "G4b idle end-to-end 1 KiB p99", Unit: "µs", Goals: []report.Goal{peer("<=", 1)}},
 		{Figure: memFig(k, memEmpty), Label: fmt.Sprintf("G5 RSS per partition (JS: per stream), %d created, empty", k), Unit: "KiB", Goals: []report.Goal{peer("<=", 0.5)}},
 		{Figure: memFig(k, memWritten), Label: fmt.Sprintf("G5 RSS per partition, %d written, idle %s", k, max(settle, m.IdleWait)), Unit: "KiB", Goals: []report.Goal{peer("<=", 0.5)}},
+		{Figure: memFig(k, memPeak), Label: fmt.Sprintf("G5 RSS increase during produce over %d partitions (peak - before)", k), Unit: "MiB", Goals: []report.Goal{peer("<=", 0.5)}},
 		{Figure: memFig(k, memBase), Label: "data plane RSS before any partition (JS: nats-server; ours: SPU)", Unit: "MiB"},
 		{Figure: partitionsFig(k, "rec_s"), Label: fmt.Sprintf("G6 produce 1 KiB round-robin over %d partitions (JS: streams)", k), Unit: "rec/s",
 			Ref: &report.Ref{System: report.Ours, Figure: produceFig(1024, bench.AcksLeader, "rec_s")}, Goals: []report.Goal{peer(">=", 2), ref(">=", 0.5)}},

@@ -55,6 +55,7 @@ const (
 	memEmpty   = "empty_kib_per_partition"
 	memWritten = "written_kib_per_partition"
 	memBase    = "baseline_mib"
+	memPeak    = "peak_increase_mib_during_produce"
 )
 
 // scenario is one workload: it starts a system's servers, runs workers
@@ -109,7 +110,7 @@ func (r *Runner) scenarios() []scenario {
 		}
 		figs := []string{partitionsFig(k, "rec_s"), partitionsFig(k, "mb_s")}
 		if k == m.Partitions {
-			figs = append(figs, memFig(k, memBase), memFig(k, memEmpty), memFig(k, memWritten), createFig(k))
+			figs = append(figs, memFig(k, memBase), memFig(k, memEmpty), memFig(k, memWritten), memFig(k, memPeak), createFig(k))
 		}
 		out = append(out, scenario{name: "partitions-" + strconv.Itoa(k), figures: figs,
 			run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
@@ -380,13 +381,20 @@ func (r *Runner) partitions(ctx context.Context, sys bench.System, in bench.Inst
 		}
 		vals[memFig(k, memEmpty)] = float64(n-base) / 1024 / float64(k)
 	}
+	var peak int64
+	stopPoll := func() {}
+	if memory {
+		stopPoll = pollPeakRSS(in, &peak)
+	}
 	p, err := r.worker(ctx, sys, "produce", r.spec(in, l, 1024, r.Mode.records(r.Mode.Records, 1024), bench.AcksLeader), dir)
+	stopPoll()
 	if err != nil {
 		return nil, err
 	}
 	vals[partitionsFig(k, "rec_s")] = p.Values["rec_s"]
 	vals[partitionsFig(k, "mb_s")] = p.Values["mb_s"]
 	if memory {
+		vals[memFig(k, memPeak)] = float64(peak-base) / (1 << 20)
 		if err := sleep(ctx, max(settle, r.Mode.IdleWait)); err != nil {
 			return nil, err
 		}
@@ -397,4 +405,30 @@ func (r *Runner) partitions(ctx context.Context, sys bench.System, in bench.Inst
 		vals[memFig(k, memWritten)] = float64(n-base) / 1024 / float64(k)
 	}
 	return vals, nil
+}
+
+// pollPeakRSS samples the data plane's RSS every 20 ms into *peak until
+// the returned stop is called; stop waits for the sampler to end.
+func pollPeakRSS(in bench.Instance, peak *int64) (stop func()) {
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if n, err := rss(in); err == nil && n > *peak {
+				*peak = n
+			}
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
 }
