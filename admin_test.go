@@ -67,4 +67,3 @@ func createTopic(t testing.TB, c *Client, name string, cfg TopicConfig) {
 	defer cancel()
 	requireNoErr(t, c.CreateTopic(ctx, name, cfg))
 }
-
