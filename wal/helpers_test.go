@@ -11,7 +11,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fluvio-go/fluvio/wal/batch"
-	"github.com/fluvio-go/fluvio/wal/vfs"
 )
 
 func TestMain(m *testing.M) {
@@ -22,21 +21,27 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func requireNoErr(t testing.TB, err error) {
+// tester is what the helpers need of *testing.T, *testing.B and *rapid.T.
+type tester interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+func requireNoErr(t tester, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("unexpected error: %v", err)
 	}
 }
 
-func requireErrIs(t testing.TB, err, target error) {
+func requireErrIs(t tester, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
 		t.Fatalf("error = %v, want %v", err, target)
 	}
 }
 
-func requireEqual[T comparable](t testing.TB, got, want T) {
+func requireEqual[T comparable](t tester, got, want T) {
 	t.Helper()
 	if got != want {
 		t.Fatalf("got %v, want %v", got, want)
@@ -45,7 +50,7 @@ func requireEqual[T comparable](t testing.TB, got, want T) {
 
 // waitFor polls f until it returns nil or the timeout passes, then fails
 // with f's last error.
-func waitFor(t testing.TB, timeout time.Duration, f func() error) {
+func waitFor(t tester, timeout time.Duration, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -77,7 +82,7 @@ func makeBatch(id, n int, epoch int32, ts int64) []byte {
 }
 
 // readAll reads every batch from offset from to the end.
-func readAll(t testing.TB, l *Log, from int64) [][]byte {
+func readAll(t tester, l *Log, from int64) [][]byte {
 	t.Helper()
 	var out [][]byte
 	for off := from; off < l.EndOffset(); {
@@ -95,8 +100,4 @@ func readAll(t testing.TB, l *Log, from int64) [][]byte {
 		requireNoErr(t, c.Close())
 	}
 	return out
-}
-
-func memOpts(fs vfs.FS) Options {
-	return Options{FS: fs, SegmentBytes: 4 << 10, IndexIntervalBytes: 256}
 }

@@ -1,0 +1,194 @@
+package wal
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wal/vfs"
+)
+
+// crashWorkload is a scripted workload for TestCrashAtEveryOp: appends
+// (with epoch changes), rolls, a truncation and a retention pass, under
+// SyncAlways. It stops at the first error. It returns the batches the log
+// should hold if everything succeeded so far, including those of the
+// operation in flight (which may or may not have landed), and how many of
+// them were acknowledged durable.
+func crashWorkload(fs vfs.FS) (want [][]byte, durable int, err error) {
+	opts := Options{FS: fs, SegmentBytes: 700, IndexIntervalBytes: 100, RetentionBytes: 1 << 20}
+	l, err := Open(walDir, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer l.Close()
+	appendBatches := func(id, n int, epoch int32) error {
+		var buf []byte
+		for k := range n {
+			buf = append(buf, makeBatch(id*10+k, 1+k, epoch, int64(id))...)
+		}
+		base, err := l.Append(buf)
+		if err != nil {
+			// The batches may be on disk, with the offsets they would get.
+			off := int64(0)
+			if len(want) > 0 {
+				off = batch.NextOffset(want[len(want)-1])
+			}
+			for p := buf; len(p) > 0; p = p[batch.Length(p)+batch.LogOverhead:] {
+				batch.SetBaseOffset(p, off)
+				off = batch.NextOffset(p)
+				want = append(want, bytes.Clone(p[:batch.Length(p)+batch.LogOverhead]))
+			}
+			return err
+		}
+		_ = base
+		for p := buf; len(p) > 0; p = p[batch.Length(p)+batch.LogOverhead:] {
+			want = append(want, bytes.Clone(p[:batch.Length(p)+batch.LogOverhead]))
+		}
+		durable = len(want)
+		return nil
+	}
+	for id := range 6 {
+		if err := appendBatches(id, 1+id%3, int32(id/2)); err != nil {
+			return want, durable, err
+		}
+	}
+	if err := l.Roll(); err != nil {
+		return want, durable, err
+	}
+	// Truncate into the middle: durable only once Truncate returns.
+	cut := len(want) / 2
+	if err := l.Truncate(batch.BaseOffset(want[cut])); err != nil {
+		return want, min(durable, cut), err
+	}
+	want, durable = want[:cut], min(durable, cut)
+	for id := 6; id < 10; id++ {
+		if err := appendBatches(id, 2, 5); err != nil {
+			return want, durable, err
+		}
+	}
+	if err := l.Sync(); err != nil {
+		return want, durable, err
+	}
+	return want, durable, l.Close()
+}
+
+// TestCrashAtEveryOp crashes the workload at its k-th mutating filesystem
+// operation (write, fsync, dir fsync, create, rename, truncate, remove)
+// for every k, then takes several power-loss states of the filesystem and
+// checks each recovers to a prefix holding every acknowledged batch.
+func TestCrashAtEveryOp(t *testing.T) {
+	inj := vfs.NewInjector()
+	if _, _, err := crashWorkload(vfs.WithErrors(vfs.NewCrashableMem(), inj)); err != nil {
+		t.Fatalf("workload without faults: %v", err)
+	}
+	total := 0
+	for _, op := range []vfs.Op{vfs.OpWrite, vfs.OpSync, vfs.OpDirSync, vfs.OpCreate, vfs.OpRename, vfs.OpTruncate, vfs.OpRemove} {
+		total += inj.Count(op)
+	}
+	if total < 50 {
+		t.Fatalf("workload does only %d operations", total)
+	}
+	states := 0
+	for k := 1; k <= total; k++ {
+		mem := vfs.NewCrashableMem()
+		inj := vfs.NewInjector()
+		inj.FailAt(vfs.OpAll, k, true)
+		want, durable, err := crashWorkload(vfs.WithErrors(mem, inj))
+		if err == nil || !inj.Tripped() {
+			t.Fatalf("k=%d: workload did not fail (%v)", k, err)
+		}
+		for seed := range uint64(4) {
+			pct := []int{0, 50, 100, 25}[seed]
+			crashed := mem.CrashClone(rand.New(rand.NewPCG(uint64(k), seed)), pct)
+			l, _ := checkRecovered(t, crashed, Options{SegmentBytes: 700, IndexIntervalBytes: 100}, want, durable)
+			requireNoErr(t, l.Close())
+			states++
+		}
+	}
+	t.Logf("figures: crash points %d, recovered states checked %d", total, states)
+}
+
+// TestCrashFsyncFailureIsFailStop: after a failed fsync nothing more is
+// acknowledged or reported durable, and all writes are refused.
+func TestCrashFsyncFailureIsFailStop(t *testing.T) {
+	for _, policy := range []SyncPolicy{SyncAlways, SyncNever} {
+		t.Run(policy.String(), func(t *testing.T) {
+			mem := vfs.NewCrashableMem()
+			inj := vfs.NewInjector()
+			l, err := Open(walDir, Options{FS: vfs.WithErrors(mem, inj), Sync: policy})
+			requireNoErr(t, err)
+			defer l.Close()
+			_, err = l.Append(makeBatch(1, 3, 0, 0))
+			requireNoErr(t, err)
+			requireNoErr(t, l.Sync())
+			requireEqual(t, l.DurableOffset(), 3)
+			inj.FailAt(vfs.OpSync, 1, false)
+			_, err = l.Append(makeBatch(2, 3, 0, 0))
+			if policy == SyncAlways {
+				requireErrIs(t, err, ErrFailed)
+			} else {
+				requireNoErr(t, err)
+				requireErrIs(t, l.Sync(), ErrFailed)
+			}
+			requireEqual(t, l.DurableOffset(), 3)
+			// The fsync would succeed now; the log must not trust it.
+			_, err = l.Append(makeBatch(3, 1, 0, 0))
+			requireErrIs(t, err, ErrFailed)
+			requireErrIs(t, l.Sync(), ErrFailed)
+			requireErrIs(t, l.Roll(), ErrFailed)
+			requireErrIs(t, l.Truncate(0), ErrFailed)
+			requireEqual(t, l.DurableOffset(), 3)
+			// Reads of what was written still work.
+			c, err := l.Read(0, 1<<20)
+			requireNoErr(t, err)
+			c.Close()
+		})
+	}
+}
+
+func TestCrashWriteFailureIsFailStop(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	inj := vfs.NewInjector()
+	l, err := Open(walDir, Options{FS: vfs.WithErrors(mem, inj)})
+	requireNoErr(t, err)
+	_, err = l.Append(makeBatch(1, 3, 0, 0))
+	requireNoErr(t, err)
+	inj.FailAt(vfs.OpWrite, 1, false)
+	_, err = l.Append(makeBatch(2, 3, 0, 0))
+	requireErrIs(t, err, ErrFailed)
+	requireErrIs(t, err, vfs.ErrInjected)
+	_, err = l.Append(makeBatch(3, 3, 0, 0))
+	requireErrIs(t, err, ErrFailed)
+	requireEqual(t, l.EndOffset(), 3)
+	requireEqual(t, l.DurableOffset(), 3)
+	// Readers never see the half-written batch.
+	got := readAll(t, l, 0)
+	requireEqual(t, len(got), 1)
+	if err := l.Close(); err != nil && !errors.Is(err, ErrFailed) {
+		t.Fatal(err)
+	}
+	// Reopening truncates the torn half batch and keeps a .broken copy.
+	l, n := checkRecovered(t, mem, Options{}, got, 1)
+	requireEqual(t, n, 1)
+	requireNoErr(t, l.Close())
+	if _, err := mem.Stat(walDir + "/00000000000000000000.log.broken"); err != nil {
+		t.Fatalf("no .broken copy: %v", err)
+	}
+}
+
+func TestCrashDirSyncFailureIsFailStop(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	inj := vfs.NewInjector()
+	l, err := Open(walDir, Options{FS: vfs.WithErrors(mem, inj)})
+	requireNoErr(t, err)
+	defer l.Close()
+	_, err = l.Append(makeBatch(1, 3, 0, 0))
+	requireNoErr(t, err)
+	inj.FailAt(vfs.OpDirSync, 1, false)
+	requireErrIs(t, l.Roll(), ErrFailed)
+	_, err = l.Append(makeBatch(2, 1, 0, 0))
+	requireErrIs(t, err, ErrFailed)
+	inj.FailAt(vfs.OpRename, 1, false)
+}
