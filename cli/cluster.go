@@ -8,7 +8,12 @@ import (
 )
 
 func init() {
-	registerGroup("cluster", "run a local cluster, and manage the cluster's SPUs",
+	registerGroup("cluster", "run a local cluster, check a cluster, and manage its SPUs",
+		leaf("start", "start (or resume) a local cluster: SC with embedded NATS and N SPUs", runClusterStart, "resume"),
+		leaf("stop", "stop the local cluster, keeping its data", runClusterStop, "shutdown"),
+		leaf("status", "show the local cluster's processes, addresses and logs", runClusterStatus),
+		leaf("check", "check that a cluster can run or is healthy", runClusterCheck),
+		leaf("delete", "stop the local cluster and remove its data", runClusterDelete),
 		group("spu", "register, unregister and list SPUs",
 			leaf("register", "register an SPU", runClusterSPURegister),
 			leaf("unregister", "unregister an SPU", runCustomSPUUnregister, "delete"),

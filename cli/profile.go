@@ -31,6 +31,9 @@ type profileConfig struct {
 type profile struct {
 	// SC is the address of the cluster's SC (its NATS), HOST:PORT or a NATS URL.
 	SC string `yaml:"sc" json:"sc"`
+	// LocalDir is the data directory of the local cluster this profile
+	// points at ('fluvio cluster start' sets it); cluster commands use it.
+	LocalDir string `yaml:"localDir,omitempty" json:"localDir,omitempty"`
 }
 
 // profilesPath returns the profiles file path: $FLUVIO_CONFIG, else
@@ -133,12 +136,12 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 }
 
 // setProfile adds or replaces profile name and optionally makes it current.
-func (g *Global) setProfile(name, sc string, makeCurrent bool) error {
+func (g *Global) setProfile(name string, p profile, makeCurrent bool) error {
 	cfg, path, err := g.loadProfiles()
 	if err != nil {
 		return err
 	}
-	cfg.Profiles[name] = profile{SC: sc}
+	cfg.Profiles[name] = p
 	if makeCurrent || cfg.Current == "" {
 		cfg.Current = name
 	}
@@ -307,7 +310,7 @@ The first profile added becomes the current one; --switch makes this one current
 	if err := validateProfileName(name); err != nil {
 		return g.usageError(stderr, "profile name: "+err.Error())
 	}
-	if err := g.setProfile(name, *sc, *sw); err != nil {
+	if err := g.setProfile(name, profile{SC: *sc}, *sw); err != nil {
 		return g.fail(stderr, err)
 	}
 	fmt.Fprintf(stdout, "profile %q set to %s\n", name, *sc)

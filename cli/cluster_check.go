@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/nats-io/jsm.go/monitor"
+)
+
+// checkResult is one line of 'fluvio cluster check'.
+type checkResult struct {
+	Check string `json:"check"`
+	// Status is "ok", "warn" or "fail".
+	Status string `json:"status"`
+	Detail string `json:"detail"`
+	Next   string `json:"next,omitempty"`
+}
+
+// checks accumulates check results.
+type checks []checkResult
+
+func (c *checks) ok(name, format string, args ...any) {
+	*c = append(*c, checkResult{Check: name, Status: "ok", Detail: fmt.Sprintf(format, args...)})
+}
+
+func (c *checks) fail(name, next, format string, args ...any) {
+	*c = append(*c, checkResult{Check: name, Status: "fail", Detail: fmt.Sprintf(format, args...), Next: next})
+}
+
+func (c *checks) warn(name, next, format string, args ...any) {
+	*c = append(*c, checkResult{Check: name, Status: "warn", Detail: fmt.Sprintf(format, args...), Next: next})
+}
+
+func runClusterCheck(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	fs := g.newFlagSet(help{
+		Usage: "fluvio cluster check [--data-dir DIR] [-c HOST:PORT | -P PROFILE] [-O table|yaml|json]",
+		Short: `Check that a cluster can run or is healthy, one line per check: the sc-server
+and spu-server binaries are found, the SC port is free (no local cluster yet)
+or the local SC runs, NATS answers, the JetStream KV bucket with the metadata
+is healthy, the SC answers its admin API, and every SPU is online with a public
+address reachable from here. Exits 0 when no check fails, 5 otherwise.
+The SC checked is the local cluster's when one exists in --data-dir, else the
+one --sc, --profile, $FLUVIO_SC or the current profile names.`,
+		Examples: `fluvio cluster check
+			fluvio cluster check -O json
+			fluvio cluster check --sc 10.0.0.5:9003`,
+	}, true)
+	cf := addClusterFlags(fs)
+	binDir := fs.String("bin-dir", "", "directory holding sc-server and spu-server (default: next to fluvio, else PATH)")
+	bucket := fs.String("kv-bucket", "fluvio", "the SC's JetStream KV bucket")
+	out := addOutputFlag(fs.FlagSet)
+	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	var res checks
+	for _, b := range []string{"sc-server", "spu-server"} {
+		if p, err := findBinary(b, *binDir); err != nil {
+			_, hint, _ := explain(err)
+			res.fail(b+" binary", hint, "%v", err)
+		} else {
+			res.ok(b+" binary", "%s", p)
+		}
+	}
+
+	t, err := g.resolveTarget()
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	var st *clusterState
+	if g.SC == "" && g.Profile == "" {
+		dir, err := g.localDir(*cf.dataDir)
+		if err != nil {
+			return g.fail(stderr, err)
+		}
+		s, ok, err := loadState(dir)
+		if err != nil {
+			return g.fail(stderr, err)
+		}
+		if ok {
+			st = s
+			t = target{Addr: st.SCAddr, Source: "the local cluster in " + dir}
+		}
+	}
+	if st != nil {
+		if st.SC.alive() {
+			res.ok("local sc-server", "running (pid %d), data in %s", st.SC.PID, st.DataDir)
+		} else {
+			res.fail("local sc-server", "start it with 'fluvio cluster start'", "not running (data in %s)", st.DataDir)
+		}
+	} else if t.Source == "default" || t.Profile == localProfile {
+		if err := portFree(t.Addr); err == nil {
+			res.ok("SC port", "%s is free for 'fluvio cluster start'", t.Addr)
+		} else {
+			res.warn("SC port", "if this is not a fluvio SC, pick another address with 'fluvio cluster start --sc-addr HOST:PORT'", "%s is in use", t.Addr)
+		}
+	}
+	checkSC(ctx, &res, t, *bucket)
+
+	failed := false
+	for _, r := range res {
+		failed = failed || r.Status == "fail"
+	}
+	switch *out {
+	case outputJSON, outputYAML:
+		if err := printObject(stdout, *out, res, nil); err != nil {
+			return g.fail(stderr, err)
+		}
+	default:
+		for _, r := range res {
+			mark := map[string]string{"ok": "✓", "warn": "!", "fail": "✗"}[r.Status]
+			fmt.Fprintf(stdout, "%s %s: %s\n", mark, r.Check, r.Detail)
+			if r.Next != "" {
+				fmt.Fprintf(stdout, "  next: %s\n", r.Next)
+			}
+		}
+	}
+	if failed {
+		return exitUnavailable
+	}
+	return exitOK
+}
+
+// checkSC runs the checks that need the SC's NATS: reachability, the KV
+// bucket (jsm.go monitor), the admin API, and the SPUs.
+func checkSC(ctx context.Context, res *checks, t target, bucket string) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	nc, err := dialSC(ctx, t, 3*time.Second)
+	if err != nil {
+		_, hint, _ := explain(err)
+		res.fail("NATS reachable", hint, "%v", err)
+		return
+	}
+	defer nc.Close()
+	res.ok("NATS reachable", "%s (nats-server %s)", t.describe(), nc.ConnectedServerVersion())
+
+	kv := &monitor.Result{Name: "kv", Check: "kv"}
+	if err := monitor.CheckKVBucketAndKeyWithConnection(nc, kv, monitor.CheckKVBucketAndKeyOptions{Bucket: bucket, ValuesWarning: -1, ValuesCritical: -1}); err != nil {
+		kv.Criticals = append(kv.Criticals, err.Error())
+	}
+	if len(kv.Criticals) > 0 {
+		res.fail("JetStream KV", "the SC creates the bucket when it starts: check the sc-server log, and that JetStream is enabled on this NATS",
+			"bucket %q: %s", bucket, strings.Join(kv.Criticals, "; "))
+	} else {
+		values := ""
+		for _, pd := range kv.PerfData {
+			if pd.Name == "values" {
+				values = fmt.Sprintf(", %d values", int64(pd.Value))
+			}
+		}
+		res.ok("JetStream KV", "bucket %q healthy%s", bucket, values)
+	}
+
+	a := &adminConn{nc: nc, t: t}
+	v, err := adminCall[bus.VersionResponse](ctx, a, bus.SubjectAdminVersionGet, bus.VersionRequest{})
+	if err != nil {
+		_, hint, _ := explain(err)
+		res.fail("SC admin API", hint, "%v", err)
+		return
+	}
+	res.ok("SC admin API", "%s answers (version %s)", bus.ServiceName, v.Version)
+
+	spus, err := adminCall[bus.SPUListResponse](ctx, a, bus.SubjectAdminSPUList, bus.SPUListRequest{})
+	if err != nil {
+		_, hint, _ := explain(err)
+		res.fail("SPUs", hint, "%v", err)
+		return
+	}
+	if len(spus.Items) == 0 {
+		res.fail("SPUs", "start a local cluster with 'fluvio cluster start', or register SPUs with 'fluvio custom-spu register'", "no SPU registered")
+		return
+	}
+	for _, s := range spus.Items {
+		name := fmt.Sprintf("SPU %d", s.Spec.ID)
+		if !s.Online() {
+			res.fail(name, fmt.Sprintf("start it: 'spu-server --id %d --sc-controller %s' (local cluster: 'fluvio cluster start')", s.Spec.ID, t.Addr),
+				"%s is %s", s.Name, strings.ToLower(s.Status.Resolution))
+			continue
+		}
+		d := net.Dialer{Timeout: 2 * time.Second}
+		conn, err := d.DialContext(ctx, "tcp", s.Spec.PublicEndpoint)
+		if err != nil {
+			res.fail(name, "clients connect to the advertised public address: re-register the SPU with an address reachable from here",
+				"%s is online but its public address %s is not reachable: %v", s.Name, s.Spec.PublicEndpoint, err)
+			continue
+		}
+		conn.Close()
+		res.ok(name, "%s online, public %s reachable", s.Name, s.Spec.PublicEndpoint)
+	}
+}

@@ -1,0 +1,411 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+// localProfile is the profile 'fluvio cluster start' writes and switches to.
+const localProfile = "local"
+
+// localDir picks the local cluster's data directory: flagValue, else the
+// current profile's localDir, else ~/.fluvio/local. The result is absolute.
+func (g *Global) localDir(flagValue string) (string, error) {
+	dir := flagValue
+	if dir == "" {
+		if cfg, _, err := g.loadProfiles(); err == nil {
+			if p, ok := cfg.Profiles[cfg.Current]; ok && p.LocalDir != "" {
+				dir = p.LocalDir
+			}
+		}
+	}
+	if dir == "" {
+		home, err := g.homeDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(home, ".fluvio", "local")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("data dir %q: %w", dir, err)
+	}
+	return abs, nil
+}
+
+// clusterFlags are the flags every cluster lifecycle command takes.
+type clusterFlags struct {
+	dataDir *string
+}
+
+func addClusterFlags(fs *flagSet) clusterFlags {
+	return clusterFlags{
+		dataDir: fs.String("data-dir", "", "the local cluster's directory (default: the 'local' profile's, else ~/.fluvio/local)"),
+	}
+}
+
+// step prints one line of a command's progress checklist.
+func step(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "✓ "+format+"\n", args...)
+}
+
+func runClusterStart(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	fs := g.newFlagSet(help{
+		Usage: "fluvio cluster start [--spu N] [--data-dir DIR] [--sc-addr HOST:PORT]",
+		Short: `Start a local cluster in the background: sc-server with its embedded NATS
+(JetStream keeps the metadata) and N spu-server processes, registered as
+managed SPUs on free loopback ports. It waits until every SPU is online, then
+adds the profile "local" and makes it current. Logs go to DIR/logs.
+sc-server and spu-server are looked for next to this fluvio binary, then on PATH.
+
+Running it again is safe: a running cluster is left alone, a stopped one (see
+'fluvio cluster stop') resumes with its data, stopped SPUs are restarted, and a
+larger --spu adds SPUs.`,
+		Examples: `fluvio cluster start
+			fluvio cluster start --spu 3
+			fluvio cluster start --data-dir /tmp/fluvio-dev --sc-addr 127.0.0.1:9103`,
+	}, false)
+	cf := addClusterFlags(fs)
+	nSPU := fs.Int("spu", 1, "number of SPUs")
+	scAddr := fs.String("sc-addr", DefaultSC, "address of the SC (its embedded NATS), for a new cluster")
+	binDir := fs.String("bin-dir", "", "directory holding sc-server and spu-server (default: next to fluvio, else PATH)")
+	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for the SC and the SPUs to come up")
+	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	switch {
+	case fs.NArg() != 0:
+		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	case *nSPU < 1 || *nSPU > 100:
+		return g.usageError(stderr, fmt.Sprintf("--spu %d: pick between 1 and 100 SPUs", *nSPU))
+	}
+	if err := validateAddr(*scAddr); err != nil || strings.Contains(*scAddr, "://") {
+		return g.usageError(stderr, fmt.Sprintf("--sc-addr %q: want HOST:PORT, e.g. 127.0.0.1:9003", *scAddr))
+	}
+	dir, err := g.localDir(*cf.dataDir)
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	l := &localCluster{g: g, dir: dir, stdout: stdout, binDir: *binDir}
+	if err := l.start(ctx, *nSPU, fs.Changed("spu"), *scAddr, fs.Changed("sc-addr")); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			err = withHint(fmt.Errorf("the cluster did not come up within --timeout %v: %w", *timeout, err), exitUnavailable,
+				"see 'fluvio cluster status --data-dir "+dir+"' and the logs in "+filepath.Join(dir, "logs"))
+		}
+		return g.fail(stderr, err)
+	}
+	return exitOK
+}
+
+// localCluster runs the lifecycle steps of one local cluster directory.
+type localCluster struct {
+	g      *Global
+	dir    string
+	stdout io.Writer
+	binDir string
+	st     *clusterState
+	// oldIncarnation maps the SPUs this start (re)starts to the
+	// incarnation the SC listed before, which does not count as online.
+	oldIncarnation map[int32]string
+}
+
+// incarnations returns the SC's current incarnation of each SPU of the
+// state whose process is not running (those startSPUs will start).
+func (l *localCluster) incarnations(ctx context.Context, a *adminConn) map[int32]string {
+	out := map[int32]string{}
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	resp, err := adminCall[bus.SPUListResponse](rctx, a, bus.SubjectAdminSPUList, bus.SPUListRequest{})
+	if err != nil {
+		return out
+	}
+	for _, s := range l.st.SPUs {
+		if s.Proc.alive() {
+			continue
+		}
+		for _, item := range resp.Items {
+			if item.Spec.ID == s.ID && item.Online() && item.Status.Incarnation != "" {
+				out[s.ID] = item.Status.Incarnation
+			}
+		}
+	}
+	return out
+}
+
+func (l *localCluster) logPath(name string) string { return filepath.Join(l.dir, "logs", name+".log") }
+
+// start creates or resumes the cluster; see runClusterStart.
+func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr string, addrSet bool) error {
+	unlock, err := lockDir(l.dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, exists, err := loadState(l.dir)
+	if err != nil {
+		return err
+	}
+	if exists {
+		if addrSet && scAddr != st.SCAddr {
+			return withHint(fmt.Errorf("the cluster in %s uses SC address %s, not %s", l.dir, st.SCAddr, scAddr), exitConflict,
+				"run 'fluvio cluster start' without --sc-addr, or start another cluster with --data-dir DIR, or remove this one with 'fluvio cluster delete'")
+		}
+		if nSet && nSPU < len(st.SPUs) {
+			return withHint(fmt.Errorf("the cluster in %s has %d SPUs; removing SPUs is not supported (--spu %d)", l.dir, len(st.SPUs), nSPU), exitConflict,
+				"run 'fluvio cluster start' without --spu to resume it, or 'fluvio cluster delete' to start over")
+		}
+		if !nSet {
+			nSPU = len(st.SPUs)
+		}
+	} else {
+		st = &clusterState{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC()}
+	}
+	l.st = st
+
+	if exists && st.SC.alive() && len(st.SPUs) >= nSPU && l.allSPUsAlive() {
+		fmt.Fprintf(l.stdout, "fluvio cluster already running in %s: SC at %s (pid %d), %d SPU(s)\n", l.dir, st.SCAddr, st.SC.PID, len(st.SPUs))
+		if err := l.g.setProfile(localProfile, profile{SC: st.SCAddr, LocalDir: l.dir}, true); err != nil {
+			return err
+		}
+		fmt.Fprintln(l.stdout, "next: 'fluvio cluster status' shows it; 'fluvio cluster stop' stops it; 'fluvio cluster delete' removes it")
+		return nil
+	}
+
+	scBin, err := findBinary("sc-server", l.binDir)
+	if err != nil {
+		return err
+	}
+	spuBin, err := findBinary("spu-server", l.binDir)
+	if err != nil {
+		return err
+	}
+	if err := l.startSC(ctx, scBin, !exists); err != nil {
+		return err
+	}
+	nc, err := dialSC(ctx, target{Addr: st.SCAddr, Source: "the local cluster"}, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	a := &adminConn{nc: nc, t: target{Addr: st.SCAddr, Source: "the local cluster"}}
+
+	for len(st.SPUs) < nSPU {
+		pub, err := freeLoopbackAddr()
+		if err != nil {
+			return err
+		}
+		priv, err := freeLoopbackAddr()
+		if err != nil {
+			return err
+		}
+		st.SPUs = append(st.SPUs, spuProc{ID: int32(firstLocalSPU + len(st.SPUs)), Public: pub, Private: priv})
+	}
+	if err := st.save(); err != nil {
+		return err
+	}
+	if err := l.registerSPUs(ctx, a); err != nil {
+		return err
+	}
+	// An SPU restarted now must come back as a new incarnation: the SC may
+	// still list the killed process online for a few heartbeats.
+	l.oldIncarnation = l.incarnations(ctx, a)
+	if err := l.startSPUs(spuBin); err != nil {
+		return err
+	}
+	if err := l.waitOnline(ctx, a); err != nil {
+		return err
+	}
+	if err := l.g.setProfile(localProfile, profile{SC: st.SCAddr, LocalDir: l.dir}, true); err != nil {
+		return err
+	}
+	step(l.stdout, "profile %q is current: commands without --sc now use %s", localProfile, st.SCAddr)
+	fmt.Fprintf(l.stdout, `
+fluvio cluster is running in %s (logs in %s).
+next:
+  fluvio topic create hello
+  echo 'hello world' | fluvio produce hello
+  fluvio consume hello -B -d
+  fluvio cluster status          # processes, addresses, logs
+  fluvio cluster stop            # stop, keep the data ('fluvio cluster start' resumes)
+  fluvio cluster delete          # stop and remove everything
+`, l.dir, filepath.Join(l.dir, "logs"))
+	return nil
+}
+
+func (l *localCluster) allSPUsAlive() bool {
+	for _, s := range l.st.SPUs {
+		if !s.Proc.alive() {
+			return false
+		}
+	}
+	return true
+}
+
+// startSC starts sc-server unless it runs, and waits until it answers.
+func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) error {
+	st := l.st
+	if st.SC.alive() {
+		step(l.stdout, "sc-server already running (pid %d) on %s", st.SC.PID, st.SCAddr)
+		return nil
+	}
+	if err := portFree(st.SCAddr); err != nil {
+		flag := ""
+		if fresh {
+			_, port, _ := strings.Cut(st.SCAddr, ":")
+			p, _ := strconv.Atoi(port)
+			flag = fmt.Sprintf("fluvio cluster start --sc-addr 127.0.0.1:%d", p+100)
+		}
+		return portInUse("SC", st.SCAddr, flag, err)
+	}
+	argv := []string{bin, "--sc", st.SCAddr, "--data-dir", filepath.Join(l.dir, "sc")}
+	rec, err := startProcess(argv, l.logPath("sc"))
+	if err != nil {
+		return err
+	}
+	st.SC = rec
+	if err := st.save(); err != nil {
+		return err
+	}
+	t := target{Addr: st.SCAddr, Source: "the local cluster"}
+	for {
+		if !rec.alive() {
+			return withHint(fmt.Errorf("sc-server exited while starting; the end of its log %s:\n%s", rec.Log, logTail(rec.Log, 10)), exitError,
+				"fix the problem the log shows, then run 'fluvio cluster start' again")
+		}
+		if err := pingSC(ctx, t); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return withHint(fmt.Errorf("sc-server (pid %d) did not answer on %s: %w", rec.PID, st.SCAddr, ctx.Err()), exitUnavailable,
+				"see its log "+rec.Log)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	step(l.stdout, "sc-server started (pid %d) on %s, log %s", rec.PID, st.SCAddr, rec.Log)
+	return nil
+}
+
+// pingSC succeeds when the SC at t answers version.get.
+func pingSC(ctx context.Context, t target) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	nc, err := dialSC(ctx, t, time.Second)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	_, err = adminCall[bus.VersionResponse](ctx, &adminConn{nc: nc, t: t}, bus.SubjectAdminVersionGet, bus.VersionRequest{})
+	return err
+}
+
+// registerSPUs registers every SPU of the state as managed; one that is
+// registered already (a resumed cluster) is fine.
+func (l *localCluster) registerSPUs(ctx context.Context, a *adminConn) error {
+	n := 0
+	for _, s := range l.st.SPUs {
+		_, err := adminCall[bus.SPURegisterResponse](ctx, a, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
+			ID: int64(s.ID), Name: "spu-" + strconv.Itoa(int(s.ID)), PublicEndpoint: s.Public, PrivateEndpoint: s.Private, SPUType: bus.SPUTypeManaged,
+		})
+		if errors.Is(err, bus.ErrSPUExists) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("register SPU %d: %w", s.ID, err)
+		}
+		n++
+	}
+	if n > 0 {
+		step(l.stdout, "%d SPU(s) registered as managed", n)
+	}
+	return nil
+}
+
+// startSPUs starts every SPU whose process is not running.
+func (l *localCluster) startSPUs(bin string) error {
+	for i := range l.st.SPUs {
+		s := &l.st.SPUs[i]
+		if s.Proc.alive() {
+			step(l.stdout, "spu-server %d already running (pid %d)", s.ID, s.Proc.PID)
+			continue
+		}
+		for _, addr := range []string{s.Public, s.Private} {
+			if err := portFree(addr); err != nil {
+				return withHint(fmt.Errorf("port of SPU %d (%s) is in use: %w", s.ID, addr, err), exitConflict,
+					"stop the program using it, or remove this cluster with 'fluvio cluster delete' and start a new one (new ports are picked)")
+			}
+		}
+		argv := []string{bin, "--id", strconv.Itoa(int(s.ID)), "--sc-controller", l.st.SCAddr,
+			"--log-base-dir", filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID)))}
+		rec, err := startProcess(argv, l.logPath("spu-"+strconv.Itoa(int(s.ID))))
+		if err != nil {
+			return err
+		}
+		s.Proc = rec
+		if err := l.st.save(); err != nil {
+			return err
+		}
+		step(l.stdout, "spu-server %d started (pid %d), public %s, private %s", s.ID, rec.PID, s.Public, s.Private)
+	}
+	return nil
+}
+
+// waitOnline waits until the SC lists every SPU of the state online. A
+// process that exits meanwhile fails at once with the end of its log.
+func (l *localCluster) waitOnline(ctx context.Context, a *adminConn) error {
+	want := make([]int32, 0, len(l.st.SPUs))
+	for _, s := range l.st.SPUs {
+		want = append(want, s.ID)
+	}
+	for {
+		for _, s := range l.st.SPUs {
+			if !s.Proc.alive() {
+				return withHint(fmt.Errorf("spu-server %d exited while starting; the end of its log %s:\n%s", s.ID, s.Proc.Log, logTail(s.Proc.Log, 10)), exitError,
+					"fix the problem the log shows, then run 'fluvio cluster start' again")
+			}
+		}
+		offline, err := l.offlineSPUs(ctx, a, want)
+		if err == nil && len(offline) == 0 {
+			step(l.stdout, "all %d SPU(s) online", len(want))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = fmt.Errorf("SPU(s) %v still offline", offline)
+			}
+			return withHint(fmt.Errorf("waiting for the SPUs: %w: %w", err, ctx.Err()), exitUnavailable,
+				"see the SPU logs in "+filepath.Join(l.dir, "logs")+" and 'fluvio cluster status'")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// offlineSPUs returns the ids of want that the SC does not list online.
+func (l *localCluster) offlineSPUs(ctx context.Context, a *adminConn, want []int32) ([]int32, error) {
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	resp, err := adminCall[bus.SPUListResponse](rctx, a, bus.SubjectAdminSPUList, bus.SPUListRequest{})
+	if err != nil {
+		return nil, err
+	}
+	var offline []int32
+	for _, id := range want {
+		i := slices.IndexFunc(resp.Items, func(s bus.SPU) bool { return s.Spec.ID == id })
+		if i < 0 || !resp.Items[i].Online() || (l.oldIncarnation[id] != "" && resp.Items[i].Status.Incarnation == l.oldIncarnation[id]) {
+			offline = append(offline, id)
+		}
+	}
+	return offline, nil
+}

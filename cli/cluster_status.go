@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+// componentStatus is one row of 'fluvio cluster status'.
+type componentStatus struct {
+	Name    string `json:"name"`
+	Up      bool   `json:"up"`
+	Status  string `json:"status"`
+	Address string `json:"address,omitempty"`
+	PID     int    `json:"pid,omitempty"`
+	Version string `json:"version,omitempty"`
+	Log     string `json:"log,omitempty"`
+}
+
+func runClusterStatus(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	fs := g.newFlagSet(help{
+		Usage: "fluvio cluster status [--data-dir DIR] [-O table|yaml|json]",
+		Short: `Show the local cluster's components: the SC, its NATS server and each SPU,
+whether each is up (for SPUs: the process, and whether the SC sees it online),
+its address, PID, version and log file. Exits 0 when everything is up, 5 when
+something is down.`,
+		Examples: `fluvio cluster status
+			fluvio cluster status -O json`,
+	}, false)
+	cf := addClusterFlags(fs)
+	out := addOutputFlag(fs.FlagSet)
+	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	dir, err := g.localDir(*cf.dataDir)
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	st, ok, err := loadState(dir)
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	if !ok {
+		return g.fail(stderr, noCluster(dir))
+	}
+	rows := clusterStatus(ctx, st)
+	t := newTable("COMPONENT", "STATUS", "ADDRESS", "PID", "VERSION", "LOG")
+	allUp := true
+	for _, r := range rows {
+		allUp = allUp && r.Up
+		t.add(r.Name, r.Status, r.Address, pidString(r.PID), r.Version, r.Log)
+	}
+	if err := printList(stdout, stderr, *out, rows, t, ""); err != nil {
+		return g.fail(stderr, err)
+	}
+	if !allUp {
+		fmt.Fprintln(stderr, "next: 'fluvio cluster start' starts what is down; the logs say why something stopped")
+		return exitUnavailable
+	}
+	return exitOK
+}
+
+// clusterStatus inspects the processes of st and asks the SC (if it
+// answers) for versions and SPU liveness.
+func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
+	sc := componentStatus{Name: "sc", Address: st.SCAddr, Log: st.SC.Log, Status: "down"}
+	nats := componentStatus{Name: "nats", Address: st.SCAddr, Status: "down"}
+	if st.SC.alive() {
+		sc.Up, sc.Status, sc.PID = true, "up", st.SC.PID
+	}
+	var spus map[int32]bus.SPU
+	t := target{Addr: st.SCAddr, Source: "the local cluster"}
+	if sc.Up {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if nc, err := dialSC(ctx, t, 2*time.Second); err == nil {
+			defer nc.Close()
+			nats.Up, nats.Status, nats.Version = true, "up", nc.ConnectedServerVersion()
+			nats.Address = nc.ConnectedUrlRedacted()
+			a := &adminConn{nc: nc, t: t}
+			if v, err := adminCall[bus.VersionResponse](ctx, a, bus.SubjectAdminVersionGet, bus.VersionRequest{}); err == nil {
+				sc.Version = v.Version
+			} else {
+				sc.Up, sc.Status = false, "not answering"
+			}
+			if resp, err := adminCall[bus.SPUListResponse](ctx, a, bus.SubjectAdminSPUList, bus.SPUListRequest{}); err == nil {
+				spus = make(map[int32]bus.SPU, len(resp.Items))
+				for _, s := range resp.Items {
+					spus[s.Spec.ID] = s
+				}
+			}
+		}
+	}
+	rows := []componentStatus{sc, nats}
+	for _, s := range st.SPUs {
+		r := componentStatus{Name: "spu " + strconv.Itoa(int(s.ID)), Address: s.Public, Log: s.Proc.Log, Status: "down"}
+		if s.Proc.alive() {
+			r.PID = s.Proc.PID
+			r.Status = "up"
+			r.Up = true
+		}
+		if info, ok := spus[s.ID]; ok {
+			r.Status += ", " + strings.ToLower(info.Status.Resolution)
+			r.Version = info.Status.Version
+			r.Up = r.Up && info.Online()
+		} else if sc.Up && spus != nil {
+			r.Status += ", not registered"
+			r.Up = false
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
