@@ -1,0 +1,248 @@
+package wal
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wal/vfs"
+)
+
+// diskLog writes nBatches batches of 3 records through a log on a MemFS
+// and closes it, returning the FS and the batches.
+func diskLog(t *testing.T, opts Options, nBatches int) (*vfs.MemFS, [][]byte) {
+	t.Helper()
+	mem := vfs.NewCrashableMem()
+	opts.FS = mem
+	l, err := Open(walDir, opts)
+	requireNoErr(t, err)
+	var want [][]byte
+	for id := range nBatches {
+		b := makeBatch(id, 3, 1, int64(id))
+		_, err := l.Append(b)
+		requireNoErr(t, err)
+		want = append(want, b)
+	}
+	requireNoErr(t, l.Close())
+	return mem, want
+}
+
+// rewrite replaces file name on fs with f(content).
+func rewrite(t *testing.T, fs vfs.FS, name string, f func([]byte) []byte) {
+	t.Helper()
+	b, err := vfs.ReadFile(fs, name, 1<<30)
+	requireNoErr(t, err)
+	out := f(bytes.Clone(b))
+	w, err := fs.Create(name)
+	requireNoErr(t, err)
+	_, err = w.Write(out)
+	requireNoErr(t, err)
+	requireNoErr(t, w.Sync())
+	requireNoErr(t, w.Close())
+}
+
+func segPath(base int64, suffix string) string {
+	return filepath.Join(walDir, segmentName(base, suffix))
+}
+
+func TestWALBadSegmentTail(t *testing.T) {
+	opts := Options{IndexIntervalBytes: 100}
+	size := len(makeBatch(0, 3, 1, 0))
+	cases := []struct {
+		name string
+		f    func([]byte) []byte
+		keep int // batches expected after recovery
+	}{
+		{"truncated mid-batch", func(b []byte) []byte { return b[:len(b)-7] }, 9},
+		{"truncated in length", func(b []byte) []byte { return b[:9*size+5] }, 9},
+		{"zeroed tail", func(b []byte) []byte { clear(b[8*size+20:]); return b }, 8},
+		{"zeros appended", func(b []byte) []byte { return append(b, make([]byte, 4096)...) }, 10},
+		{"bit flip in last batch", func(b []byte) []byte { b[len(b)-3] ^= 0x04; return b }, 9},
+		{"garbage appended", func(b []byte) []byte { return append(b, "garbage that is not a batch"...) }, 10},
+		{"unknown magic in last batch", func(b []byte) []byte { b[9*size+batch.MagicOffset] = 7; return b }, 9},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mem, want := diskLog(t, opts, 10)
+			rewrite(t, mem, segPath(0, logSuffix), tc.f)
+			l, n := checkRecovered(t, mem, opts, want, tc.keep)
+			requireEqual(t, n, tc.keep)
+			// The log is writable after recovery.
+			_, err := l.Append(makeBatch(99, 1, 1, 0))
+			requireNoErr(t, err)
+			requireNoErr(t, l.Close())
+			if _, err := mem.Stat(segPath(0, logSuffix+brokenSuffix)); tc.keep < 10 && err != nil {
+				t.Fatalf("no .broken copy: %v", err)
+			}
+		})
+	}
+}
+
+func TestWALCorruptionIsReported(t *testing.T) {
+	opts := Options{IndexIntervalBytes: 100, SegmentBytes: 600}
+	size := len(makeBatch(0, 3, 1, 0))
+	cases := []struct {
+		name string
+		file string
+		f    func([]byte) []byte
+	}{
+		{"bit flip mid active segment", "active", func(b []byte) []byte { b[size+30] ^= 1; return b }},
+		{"unknown magic mid active segment", "active", func(b []byte) []byte { b[batch.MagicOffset] = 9; return b }},
+		{"length flip mid active segment", "active", func(b []byte) []byte {
+			binary.BigEndian.PutUint32(b[batch.LengthOffset:], 1<<20)
+			return b
+		}},
+		{"bit flip in sealed segment tail", "first", func(b []byte) []byte { b[len(b)-2] ^= 1; return b }},
+		{"sealed segment cut short", "first", func(b []byte) []byte { return b[:len(b)-size] }},
+		{"sealed segment zeroed", "first", func(b []byte) []byte { clear(b); return b }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mem, _ := diskLog(t, opts, 12)
+			names, err := mem.ReadDir(walDir)
+			requireNoErr(t, err)
+			var logs []string
+			for _, n := range names {
+				if filepath.Ext(n) == logSuffix {
+					logs = append(logs, n)
+				}
+			}
+			if len(logs) < 3 {
+				t.Fatalf("want several segments: %v", logs)
+			}
+			target := logs[len(logs)-1]
+			if tc.file == "first" {
+				target = logs[0]
+			}
+			rewrite(t, mem, filepath.Join(walDir, target), tc.f)
+			if tc.file == "first" {
+				// Make the index not cover the damage so Open sees it.
+				requireNoErr(t, mem.Remove(filepath.Join(walDir, target[:20]+indexSuffix)))
+			}
+			_, err = Open(walDir, Options{FS: mem, IndexIntervalBytes: 100, SegmentBytes: 600})
+			if !IsCorrupt(err) {
+				t.Fatalf("Open = %v, want a corruption error", err)
+			}
+			if !bytes.Contains([]byte(err.Error()), []byte(target)) {
+				t.Fatalf("error does not name the file %s: %v", target, err)
+			}
+			requireNoErr(t, Delete(walDir, Options{FS: mem}))
+		})
+	}
+}
+
+func TestWALCorruptionFoundOnRead(t *testing.T) {
+	opts := Options{IndexIntervalBytes: 100, SegmentBytes: 600}
+	mem, _ := diskLog(t, opts, 12)
+	// A flip in the middle of a sealed segment that its index skips over
+	// is found when the batch is read.
+	rewrite(t, mem, segPath(0, logSuffix), func(b []byte) []byte { b[30] ^= 1; return b })
+	opts.FS = mem
+	l, err := Open(walDir, opts)
+	requireNoErr(t, err)
+	defer l.Close()
+	_, err = l.Read(0, 100)
+	if !IsCorrupt(err) {
+		t.Fatalf("Read = %v, want corruption", err)
+	}
+}
+
+func TestWALBadIndexesAreRebuilt(t *testing.T) {
+	opts := Options{IndexIntervalBytes: 64, SegmentBytes: 700}
+	for _, tc := range []struct {
+		name string
+		f    func(fs vfs.FS, base int64)
+	}{
+		{"missing", func(fs vfs.FS, base int64) {
+			requireNoErr(t, fs.Remove(segPath(base, indexSuffix)))
+			requireNoErr(t, fs.Remove(segPath(base, timeIndexSuffix)))
+		}},
+		{"garbage", func(fs vfs.FS, base int64) {
+			rewrite(t, fs, segPath(base, indexSuffix), func([]byte) []byte { return []byte("garbage!garbage!") })
+			rewrite(t, fs, segPath(base, timeIndexSuffix), func([]byte) []byte { return []byte("x") })
+		}},
+		{"odd size", func(fs vfs.FS, base int64) {
+			rewrite(t, fs, segPath(base, indexSuffix), func(b []byte) []byte { return b[:len(b)-3] })
+		}},
+		{"pointing past the end", func(fs vfs.FS, base int64) {
+			rewrite(t, fs, segPath(base, indexSuffix), func(b []byte) []byte {
+				return appendIndexEntry(b, indexEntry{rel: 1 << 20, pos: 1 << 30})
+			})
+		}},
+		{"pointing inside a batch", func(fs vfs.FS, base int64) {
+			rewrite(t, fs, segPath(base, indexSuffix), func(b []byte) []byte {
+				n := len(b) / indexEntrySize
+				binary.BigEndian.PutUint32(b[(n-1)*indexEntrySize+4:], binary.BigEndian.Uint32(b[(n-1)*indexEntrySize+4:])+1)
+				return b
+			})
+		}},
+		{"empty", func(fs vfs.FS, base int64) {
+			rewrite(t, fs, segPath(base, indexSuffix), func([]byte) []byte { return nil })
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem, want := diskLog(t, opts, 20)
+			names, err := mem.ReadDir(walDir)
+			requireNoErr(t, err)
+			segs := 0
+			for _, n := range names {
+				if base, ok := parseSegmentName(n); ok {
+					tc.f(mem, base)
+					segs++
+				}
+			}
+			if segs < 3 {
+				t.Fatalf("want several segments, have %d", segs)
+			}
+			l, n := checkRecovered(t, mem, opts, want, len(want))
+			requireEqual(t, n, len(want))
+			// Every offset can be found through the rebuilt indexes.
+			for _, b := range want {
+				for off := batch.BaseOffset(b); off < batch.NextOffset(b); off++ {
+					c, err := l.Read(off, 1)
+					requireNoErr(t, err)
+					p, _ := c.Bytes()
+					if !bytes.Equal(p, b) {
+						t.Fatalf("read %d: wrong batch", off)
+					}
+					c.Close()
+				}
+			}
+			requireNoErr(t, l.Close())
+			idx, err := vfs.ReadFile(mem, segPath(0, indexSuffix), 1<<20)
+			requireNoErr(t, err)
+			if _, err := decodeIndex(idx, 1<<20); err != nil || len(idx) == 0 {
+				t.Fatalf("index not rebuilt: %d bytes, %v", len(idx), err)
+			}
+		})
+	}
+}
+
+func TestWALBadEpochFile(t *testing.T) {
+	for _, content := range []string{"", "garbage", "0\n2\n1 0\n", "0\n1\n-1 0\n", "0\n2\n3 10\n2 20\n", "1\n0\n"} {
+		t.Run(fmt.Sprintf("%q", content), func(t *testing.T) {
+			mem, want := diskLog(t, Options{}, 5)
+			rewrite(t, mem, filepath.Join(walDir, epochFileName), func([]byte) []byte { return []byte(content) })
+			l, _ := checkRecovered(t, mem, Options{}, want, len(want))
+			requireEqual(t, l.LatestEpoch(), 1)
+			requireNoErr(t, l.Close())
+		})
+	}
+}
+
+func TestWALOptionsValidate(t *testing.T) {
+	for _, o := range []Options{
+		{SegmentBytes: -1}, {SegmentBytes: 1 << 40}, {MaxBatchBytes: 10}, {Sync: 7},
+		{IndexIntervalBytes: -1}, {RetentionBytes: -5}, {SegmentAge: -1}, {SyncEvery: -1},
+	} {
+		if err := o.Validate(); err == nil {
+			t.Errorf("%+v: no error", o)
+		}
+		if _, err := Open(t.TempDir(), o); err == nil {
+			t.Errorf("%+v: Open accepted it", o)
+		}
+	}
+}
