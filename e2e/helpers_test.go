@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// env is an isolated user environment: its own HOME and profiles file.
+type env struct {
+	t    *testing.T
+	home string
+	vars []string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	home := t.TempDir()
+	return &env{t: t, home: home, vars: []string{
+		"HOME=" + home,
+		"FLUVIO_CONFIG=" + filepath.Join(home, ".fluvio", "config"),
+		"PATH=" + os.Getenv("PATH"),
+	}}
+}
+
+// fluvio runs the fluvio binary and returns stdout, stderr and the exit code.
+func (e *env) fluvio(args ...string) (stdout, stderr string, code int) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin("fluvio"), args...)
+	cmd.Env = e.vars
+	cmd.Stdin = strings.NewReader("")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code = 0
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("run fluvio %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// ok runs fluvio, wants exit 0, and returns stdout.
+func (e *env) ok(args ...string) string {
+	e.t.Helper()
+	out, errs, code := e.fluvio(args...)
+	if code != 0 {
+		e.t.Fatalf("fluvio %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+// fails runs fluvio, wants a non-zero exit, and returns stderr.
+func (e *env) fails(args ...string) string {
+	e.t.Helper()
+	out, errs, code := e.fluvio(args...)
+	if code == 0 {
+		e.t.Fatalf("fluvio %s: exit 0, want an error\nstdout:\n%s", strings.Join(args, " "), out)
+	}
+	return errs
+}
+
+// proc is a server process a test started; t.Cleanup kills it by PID.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	err  error // set before done closes
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs a binary in the background with stdout and stderr captured.
+func (e *env) start(name string, args ...string) *proc {
+	e.t.Helper()
+	p := &proc{name: name, out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin(name), args...)
+	p.cmd.Env = e.vars
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		e.t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	e.t.Cleanup(func() { p.kill(syscall.SIGKILL) })
+	return p
+}
+
+// kill sends sig to the process by PID and waits for it to exit.
+func (p *proc) kill(sig syscall.Signal) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(p.cmd.Process.Pid, sig)
+	<-p.done
+}
+
+// exited reports whether the process has exited, and its exit code.
+func (p *proc) exited() (bool, int) {
+	select {
+	case <-p.done:
+		return true, p.cmd.ProcessState.ExitCode()
+	default:
+		return false, 0
+	}
+}
+
+// waitFor calls f until it returns nil or timeout passes, then fails the
+// test with f's last error.
+func waitFor(t *testing.T, timeout time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not true after %v: %v", timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// freeAddr returns a loopback address nothing listened on a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// fields joins the whitespace-separated fields of the row of table out
+// whose first field is key, or "" when there is none.
+func row(out, key string) string {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && f[0] == key {
+			return strings.Join(f, " ")
+		}
+	}
+	return ""
+}
+
+func requireContains(t *testing.T, s, sub string) {
+	t.Helper()
+	if !strings.Contains(s, sub) {
+		t.Fatalf("missing %q in:\n%s", sub, s)
+	}
+}

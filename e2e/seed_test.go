@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestE2ESeedWorkflow runs the custom-SPU workflow of the seed documents
+// with real processes: sc-server, custom-spu register, spu-server, spu
+// list online, kill -9 then offline, an unknown id refused, unregister,
+// and an SC restart that keeps the metadata.
+func TestE2ESeedWorkflow(t *testing.T) {
+	e := newEnv(t)
+	sc := freeAddr(t)
+	pub, priv := freeAddr(t), freeAddr(t)
+	scDir := filepath.Join(t.TempDir(), "sc")
+	scProc := e.start("sc-server", "--sc", sc, "--data-dir", scDir)
+	waitFor(t, 20*time.Second, func() error {
+		if out, errs, code := e.fluvio("spu", "list", "--sc", sc); code != 0 {
+			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
+		}
+		return nil
+	})
+
+	out := e.ok("custom-spu", "register", "--id", "200", "--public-server", pub, "--private-server", priv, "--sc", sc)
+	if out != "custom-spu 'custom-spu-200' registered successfully\n" {
+		t.Fatalf("register printed %q", out)
+	}
+	requireContains(t, e.fails("custom-spu", "register", "--id", "200", "--public-server", pub, "--private-server", priv, "--sc", sc), "SPU 200 is already registered")
+	if r := row(e.ok("spu", "list", "--sc", sc), "200"); r != "200 custom-spu-200 offline custom - "+pub+" "+priv {
+		t.Fatalf("spu list row before spu-server: %q", r)
+	}
+
+	spuDir := filepath.Join(t.TempDir(), "spu")
+	spu := e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir)
+	waitFor(t, 10*time.Second, func() error {
+		if !strings.Contains(spu.out.String(), "starting custom-spu services (id:200)\n") {
+			return fmt.Errorf("spu-server output so far: %q", spu.out.String())
+		}
+		return nil
+	})
+	started := time.Now()
+	waitFor(t, 2*time.Second, func() error {
+		if r := row(e.ok("spu", "list", "--sc", sc), "200"); r != "200 custom-spu-200 online custom - "+pub+" "+priv {
+			return fmt.Errorf("row %q", r)
+		}
+		return nil
+	})
+	t.Logf("SPU 200 online %v after spu-server printed its start line", time.Since(started).Round(time.Millisecond))
+	requireContains(t, e.ok("cluster", "spu", "list", "--sc", sc), "custom-spu-200  online")
+	requireContains(t, e.ok("custom-spu", "list", "--sc", sc, "-O", "json"), `"resolution": "Online"`)
+
+	// kill -9: the SC notices the missing heartbeats.
+	spu.kill(syscall.SIGKILL)
+	killed := time.Now()
+	waitFor(t, 15*time.Second, func() error {
+		if r := row(e.ok("spu", "list", "--sc", sc), "200"); !strings.Contains(r, " offline ") {
+			return fmt.Errorf("row %q", r)
+		}
+		return nil
+	})
+	t.Logf("SPU 200 offline %v after kill -9", time.Since(killed).Round(time.Millisecond))
+
+	// An id nobody registered is refused: spu-server exits non-zero and says why.
+	stranger := e.start("spu-server", "--id", "999", "--sc-controller", sc, "--log-base-dir", filepath.Join(t.TempDir(), "x"))
+	waitFor(t, 15*time.Second, func() error {
+		if done, _ := stranger.exited(); !done {
+			return fmt.Errorf("spu-server --id 999 still running; output %q", stranger.out.String())
+		}
+		return nil
+	})
+	if _, code := stranger.exited(); code == 0 {
+		t.Fatalf("spu-server --id 999 exited 0; output %q", stranger.out.String())
+	}
+	requireContains(t, stranger.out.String(), "999")
+	requireContains(t, strings.ToLower(stranger.out.String()), "regist")
+	if r := row(e.ok("spu", "list", "--sc", sc), "999"); r != "" {
+		t.Fatalf("unknown SPU listed: %q", r)
+	}
+
+	// Back online, then unregistered: the connected spu-server is dropped.
+	spu = e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir)
+	waitFor(t, 10*time.Second, func() error {
+		if r := row(e.ok("spu", "list", "--sc", sc), "200"); !strings.Contains(r, " online ") {
+			return fmt.Errorf("row %q", r)
+		}
+		return nil
+	})
+	out = e.ok("custom-spu", "unregister", "--id", "200", "--sc", sc)
+	if out != "custom-spu '200' unregistered successfully\n" {
+		t.Fatalf("unregister printed %q", out)
+	}
+	if r := row(e.ok("spu", "list", "--sc", sc), "200"); r != "" {
+		t.Fatalf("unregistered SPU listed: %q", r)
+	}
+	waitFor(t, 10*time.Second, func() error {
+		if done, _ := spu.exited(); !done {
+			return fmt.Errorf("spu-server 200 still running after unregister")
+		}
+		return nil
+	})
+	requireContains(t, e.fails("custom-spu", "unregister", "--id", "200", "--sc", sc), "not found")
+
+	// SC restart: the metadata lives in JetStream KV and survives.
+	e.ok("custom-spu", "register", "--id", "201", "-n", "edge", "-r", "rack-a", "-p", freeAddr(t), "-v", freeAddr(t), "--sc", sc)
+	e.ok("topic", "create", "seed", "--sc", sc)
+	scProc.kill(syscall.SIGTERM)
+	if _, code := scProc.exited(); code != 0 {
+		t.Logf("sc-server exit code %d after SIGTERM; output:\n%s", code, scProc.out.String())
+	}
+	e.start("sc-server", "--sc", sc, "--data-dir", scDir)
+	waitFor(t, 20*time.Second, func() error {
+		out, errs, code := e.fluvio("spu", "list", "--sc", sc)
+		if code != 0 {
+			return fmt.Errorf("spu list: exit %d: %s", code, errs)
+		}
+		if r := row(out, "201"); !strings.HasPrefix(r, "201 edge ") || !strings.Contains(r, " rack-a ") {
+			return fmt.Errorf("row %q", r)
+		}
+		return nil
+	})
+	if r := row(e.ok("topic", "list", "--sc", sc), "seed"); r == "" {
+		t.Fatal("topic seed lost across the SC restart")
+	}
+}
+
+// TestE2ESCUnreachable checks the message when no SC runs at the address.
+func TestE2ESCUnreachable(t *testing.T) {
+	e := newEnv(t)
+	addr := freeAddr(t)
+	_, errs, code := e.fluvio("spu", "list", "--sc", addr)
+	if code != 5 {
+		t.Fatalf("exit %d, want 5; stderr %s", code, errs)
+	}
+	requireContains(t, errs, "cannot reach the SC at "+addr)
+	requireContains(t, errs, "next: start a local cluster with 'fluvio cluster start'")
+	out := e.ok("version", "--sc", addr)
+	requireContains(t, out, "Fluvio CLI")
+}
