@@ -64,9 +64,10 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	cfg = cfg.withDefaults()
 	s = &Server{cfg: cfg, log: cfg.Logger, st: newState()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	started := s
 	defer func() {
 		if err != nil {
-			_ = s.Close()
+			_ = started.Close()
 		}
 	}()
 	if err := s.connect(); err != nil {

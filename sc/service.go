@@ -75,5 +75,10 @@ func (s *Server) serve() error {
 			return fmt.Errorf("sc: add endpoint %s: %w", ep.name, err)
 		}
 	}
+	// The subscriptions exist on the server once the flush returns, so a
+	// request sent after Start returns finds a responder.
+	if err := s.nc.FlushTimeout(s.cfg.StoreTimeout); err != nil {
+		return fmt.Errorf("sc: flush subscriptions: %w", err)
+	}
 	return nil
 }

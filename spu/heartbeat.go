@@ -47,8 +47,8 @@ func (s *Server) controlLoop(st *syncState, interval time.Duration) {
 				continue
 			}
 			if c.Command == bus.ControlStop && c.SPU == s.id {
-				s.fail(fmt.Errorf("%w: SPU %d (%s); to bring it back, register it again with 'fluvio custom-spu register --id %d --public-server HOST:PORT --private-server HOST:PORT'",
-					ErrUnregistered, s.id, c.Reason, s.id))
+				s.fail(fmt.Errorf("%w: SPU %d was unregistered; to bring it back, register it again with 'fluvio custom-spu register --id %d --public-server HOST:PORT --private-server HOST:PORT'",
+					ErrUnregistered, s.id, s.id))
 				return
 			}
 		case <-t.C:

@@ -84,9 +84,10 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		replicasCh: make(chan *nats.Msg, 1024), controlCh: make(chan *nats.Msg, 16),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	started := s
 	defer func() {
 		if err != nil {
-			_ = s.Close()
+			_ = started.Close()
 		}
 	}()
 	if err := s.connect(); err != nil {
@@ -101,6 +102,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if s.dp, err = newDataPlane(cfg, s.id); err != nil {
 		return nil, fmt.Errorf("spu: start the data plane: %w", err)
 	}
+	s.dp.setISRProposer(s.proposeISR)
 	pub, priv := s.pub, s.priv
 	s.wg.Go(func() {
 		if err := s.dp.Serve(s.ctx, pub, priv); err != nil && s.ctx.Err() == nil {

@@ -1,0 +1,132 @@
+package sc_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/sc"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// TestISRUpdate: the leader shrinks and grows the ISR; others, stale
+// epochs and bad sets are refused; the change reaches KV (restart) and
+// the replicas.
+func TestISRUpdate(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(1, "")
+	e.register(2, "")
+	topic, err := e.createTopic("isr", 1, 2)
+	requireNoErr(t, err)
+	replicas := topic.Status.ReplicaMap[0]
+	leader, follower := replicas[0], replicas[1]
+	ff := newFakeSPU(t, e, follower)
+	_, err = ff.hello()
+	requireNoErr(t, err)
+	pid := bus.PartitionID{Topic: "isr", Partition: 0}
+	isr := func(from bus.SPUID, epoch int32, set ...bus.SPUID) error {
+		_, err := req[bus.ISRUpdateResponse](t, e.nc, bus.SubjectSPUISR(from),
+			bus.ISRUpdate{ID: from, PartitionID: pid, LeaderEpoch: epoch, ISR: set})
+		return err
+	}
+	requireErr(t, isr(follower, 0, follower), bus.ErrNotLeader, fmt.Sprintf("SPU %d is not the leader", follower))
+	requireErr(t, isr(leader, 3, leader), bus.ErrStaleEpoch, "epoch 3", "current epoch is 0")
+	requireErr(t, isr(leader, 0, follower), bus.ErrBadRequest, "lacks its leader")
+	requireErr(t, isr(leader, 0, leader, 99), bus.ErrBadRequest, "99 ")
+	_, err = req[bus.ISRUpdateResponse](t, e.nc, bus.SubjectSPUISR(leader),
+		bus.ISRUpdate{ID: leader, PartitionID: bus.PartitionID{Topic: "isr", Partition: 5}, ISR: []bus.SPUID{leader}})
+	requireErr(t, err, bus.ErrTopicNotFound, "no partition 5")
+
+	requireNoErr(t, isr(leader, 0, leader))
+	waitFor(t, 2*time.Second, func() error {
+		set, ok := ff.lastSet()
+		if !ok || set.Full || len(set.Replicas) != 1 || len(set.Replicas[0].ISR) != 1 {
+			return fmt.Errorf("follower's last set %+v, want the shrunk ISR", set)
+		}
+		return nil
+	})
+	e.restart()
+	parts, err := req[bus.PartitionListResponse](t, e.nc, bus.SubjectAdminPartitionList, bus.PartitionListRequest{})
+	requireNoErr(t, err)
+	requireEqual(t, len(parts.Items[0].Status.ISR), 1)
+	requireEqual(t, parts.Items[0].Status.ISR[0], leader)
+	requireNoErr(t, isr(leader, 0, follower, leader))
+	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
+	requireNoErr(t, err)
+	requireEqual(t, len(md.Partitions[0].ISR), 2)
+}
+
+// TestResync: every online SPU gets a full set each ResyncInterval, and a
+// KV edit made behind the SC's back is picked up.
+func TestResync(t *testing.T) {
+	e := newEnv(t, func(c *sc.Config) { c.ResyncInterval = 200 * time.Millisecond })
+	e.register(1, "")
+	f := newFakeSPU(t, e, 1)
+	hello, err := f.hello()
+	requireNoErr(t, err)
+	stop := f.beatEvery(100 * time.Millisecond)
+	defer stop()
+	waitFor(t, 3*time.Second, func() error {
+		fulls := 0
+		for _, s := range f.received() {
+			if s.Full && s.Epoch > hello.Replicas.Epoch {
+				fulls++
+			}
+		}
+		if fulls < 2 {
+			return fmt.Errorf("%d periodic full sets, want 2", fulls)
+		}
+		return nil
+	})
+	// A topic written to KV behind the SC's back (nats kv put) is
+	// picked up at the next resync and sent to SPU 1.
+	js, err := jetstream.New(e.nc)
+	requireNoErr(t, err)
+	kv, err := js.KeyValue(context.Background(), sc.DefaultBucket)
+	requireNoErr(t, err)
+	_, err = kv.Put(context.Background(), "topic.behind", []byte(`{"name":"behind","spec":{"partitions":1,"replicationFactor":1},`+
+		`"partitions":[{"replicas":[1],"leader":1,"leaderEpoch":0,"isr":[1]}]}`))
+	requireNoErr(t, err)
+	_, err = kv.Put(context.Background(), "topic.junk", []byte(`not json`))
+	requireNoErr(t, err)
+	waitFor(t, 3*time.Second, func() error {
+		set, ok := f.lastSet()
+		if !ok || len(set.Replicas) != 1 || set.Replicas[0].Topic != "behind" {
+			return fmt.Errorf("last set %+v", set)
+		}
+		return nil
+	})
+}
+
+// TestLostSetRecovered: an SPU that reports an applied epoch below the
+// last one sent gets a full set; so does one asking for it.
+func TestLostSetRecovered(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(1, "")
+	f := newFakeSPU(t, e, 1)
+	_, err := f.hello()
+	requireNoErr(t, err)
+	requireNoErr(t, f.beat())
+	_, err = e.createTopic("lost", 1, 1) // a change set the fake never "applies"
+	requireNoErr(t, err)
+	waitFor(t, 3*time.Second, func() error {
+		requireNoErr(t, f.beat()) // applied stays 0
+		set, ok := f.lastSet()
+		if !ok || !set.Full || len(set.Replicas) != 1 {
+			return fmt.Errorf("last set %+v, want a full resend", set)
+		}
+		return nil
+	})
+	n := len(f.received())
+	_, err = req[bus.HeartbeatResponse](t, f.nc, bus.SubjectSPUHeartbeat(1),
+		bus.Heartbeat{ID: 1, Incarnation: f.incarnation, AppliedEpoch: 1 << 62, NeedFullSync: true})
+	requireNoErr(t, err)
+	waitFor(t, 2*time.Second, func() error {
+		if got := f.received(); len(got) <= n || !got[len(got)-1].Full {
+			return fmt.Errorf("no full set after NeedFullSync")
+		}
+		return nil
+	})
+}

@@ -1,0 +1,90 @@
+package sc_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/sc"
+	"github.com/nats-io/nats.go"
+)
+
+func online(e *env, id bus.SPUID) error {
+	if s := e.spus()[id]; s.Status.Resolution != bus.SPUOnline {
+		return fmt.Errorf("SPU %d is %q, want online", id, s.Status.Resolution)
+	}
+	return nil
+}
+
+func offline(e *env, id bus.SPUID) error {
+	if s := e.spus()[id]; s.Status.Resolution != bus.SPUOffline {
+		return fmt.Errorf("SPU %d is %q, want offline", id, s.Status.Resolution)
+	}
+	return nil
+}
+
+// TestLiveness: offline until hello, online with heartbeats, offline after
+// the timeout without them (and not much sooner), online again when
+// heartbeats resume (as after SIGSTOP/SIGCONT).
+func TestLiveness(t *testing.T) {
+	e := newEnv(t, func(c *sc.Config) { c.HeartbeatTimeout = 800 * time.Millisecond })
+	e.register(200, "")
+	requireNoErr(t, offline(e, 200))
+	f := newFakeSPU(t, e, 200)
+	hello, err := f.hello()
+	requireNoErr(t, err)
+	requireEqual(t, hello.HeartbeatIntervalMs, int64(100))
+	requireEqual(t, hello.Spec.PublicEndpoint, "127.0.0.1:9005")
+	requireEqual(t, hello.Replicas.Full, true)
+	requireNoErr(t, online(e, 200))
+
+	stop := f.beatEvery(100 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond) // longer than the timeout: beats keep it online
+	requireNoErr(t, online(e, 200))
+	stop()
+	stopped := time.Now()
+	waitFor(t, 3*time.Second, func() error { return offline(e, 200) })
+	if took := time.Since(stopped); took < 500*time.Millisecond {
+		t.Fatalf("offline after %v, before the 800ms timeout", took)
+	}
+	requireNoErr(t, f.beat())
+	requireNoErr(t, online(e, 200))
+}
+
+// TestHeartbeatWrongID: a heartbeat carrying another SPU's id is refused
+// and changes nothing.
+func TestHeartbeatWrongID(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(200, "")
+	e.register(201, "")
+	_, err := req[bus.HeartbeatResponse](t, e.nc, bus.SubjectSPUHeartbeat(200), bus.Heartbeat{ID: 201, Incarnation: "x"})
+	requireErr(t, err, bus.ErrSPUIDMismatch, "SPU 201", "SPU 200")
+	_, err = req[bus.SPUHelloResponse](t, e.nc, bus.SubjectSPURegister(200), bus.SPUHello{ID: 201, Incarnation: "x"})
+	requireErr(t, err, bus.ErrSPUIDMismatch)
+	requireNoErr(t, offline(e, 200))
+	requireNoErr(t, offline(e, 201))
+}
+
+// TestHelloUnregistered: an spu-server with an unknown id gets the command
+// to register it, and the SC sends it nothing.
+func TestHelloUnregistered(t *testing.T) {
+	e := newEnv(t, nil)
+	got := make(chan *nats.Msg, 4)
+	sub, err := e.nc.ChanSubscribe("fluvio.spu.300.>", got)
+	requireNoErr(t, err)
+	defer sub.Unsubscribe()
+	_, err = req[bus.SPUHelloResponse](t, e.nc, bus.SubjectSPURegister(300), bus.SPUHello{ID: 300, Incarnation: "x"})
+	requireErr(t, err, bus.ErrSPUNotRegistered, "SPU 300 is not registered",
+		"fluvio custom-spu register --id 300 --public-server HOST:PORT --private-server HOST:PORT")
+	_, err = req[bus.HeartbeatResponse](t, e.nc, bus.SubjectSPUHeartbeat(300), bus.Heartbeat{ID: 300})
+	requireErr(t, err, bus.ErrSPUNotRegistered)
+	requireNoErr(t, e.nc.Flush())
+	for len(got) > 0 {
+		m := <-got
+		if m.Subject != bus.SubjectSPURegister(300) && m.Subject != bus.SubjectSPUHeartbeat(300) {
+			t.Fatalf("SC sent %s to an unregistered SPU", m.Subject)
+		}
+	}
+	requireEqual(t, len(e.spus()), 0)
+}
