@@ -2,42 +2,250 @@ package spu
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/spu/fetcher"
+	"github.com/fluvio-go/fluvio/spu/replica"
+	"github.com/fluvio-go/fluvio/spu/wire"
 )
 
-// dataPlane is the SPU's data side: the replicas (a wal.Log each) and the
-// public and private TCP servers. The control side (registration,
-// heartbeats, replica sets from the SC) drives it through these methods.
-//
-// This is the contract between the control side (server.go) and the data
-// side; the data side replaces this placeholder.
+// Data-plane tunables (no flags yet).
+const (
+	// maxFetchWait caps a fetch's long poll.
+	maxFetchWait = 30 * time.Second
+	// defaultFetchPartitionBytes is a partition's share when a fetch asks
+	// for 0 bytes.
+	defaultFetchPartitionBytes = 1 << 20
+	// maxFetchBytes caps a whole fetch response's records.
+	maxFetchBytes = 32 << 20
+	// isrCheckInterval is how often leaders look for lagging followers.
+	isrCheckInterval = 500 * time.Millisecond
+	// retentionInterval is how often retention runs over every replica.
+	retentionInterval = time.Minute
+	// followerFetchWait is the followers' long poll on their leaders.
+	followerFetchWait = 500 * time.Millisecond
+)
+
+// ISRProposer sends an ISR change to the SC (fluvio.spu.<id>.isr) and
+// returns once the SC has stored it (nil) or refused it.
+type ISRProposer func(ctx context.Context, u bus.ISRUpdate) error
+
+// dataPlane is the SPU's data side: the replicas (a wal.Log each), the
+// public and private TCP servers, the followers' fetchers and the leaders'
+// ISR checks. The control side (server.go) drives it through newDataPlane,
+// Serve, Apply, Status and Close. See spu/DESIGN.md.
 type dataPlane struct {
 	cfg  Config
 	self bus.SPUID
+	log  *slog.Logger
+
+	ctx    context.Context // cancelled by Close: stops fetchers and loops
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the ISR/retention loop
+
+	fetchers *fetcher.Manager
+	isrKick  chan struct{} // buffered 1: check ISRs now
+	lagMax   time.Duration // replica-lag-time-max; 0: replica.DefaultLagMax
+
+	// mu guards replicas, peers and propose; never held while calling
+	// into a Replica method that blocks on I/O.
+	mu       sync.RWMutex
+	replicas map[bus.PartitionID]*partition
+	peers    map[bus.SPUID]string
+	propose  ISRProposer
+	closed   bool
 }
 
-// newDataPlane opens nothing yet; replicas arrive through Apply.
+// partition is one replica and the spec it was last given.
+type partition struct {
+	r    *replica.Replica
+	spec bus.ReplicaSpec
+}
+
+// newDataPlane starts the data side with no replicas; they arrive through
+// Apply. It starts the ISR/retention loop (stopped by Close).
 func newDataPlane(cfg Config, self bus.SPUID) (*dataPlane, error) {
-	return &dataPlane{cfg: cfg, self: self}, nil
+	if cfg.LogBaseDir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("spu: no log directory (%w): pass --log-base-dir DIR", err)
+		}
+		cfg.LogBaseDir = filepath.Join(home, ".fluvio", "data")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	d := &dataPlane{
+		cfg: cfg, self: self, log: cfg.Logger.With("spu", self),
+		replicas: make(map[bus.PartitionID]*partition),
+		peers:    make(map[bus.SPUID]string),
+		isrKick:  make(chan struct{}, 1),
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.fetchers = fetcher.New(fetcher.Config{Self: self, MaxWait: followerFetchWait, Logger: d.log})
+	d.wg.Go(d.loop)
+	return d, nil
 }
 
-// Serve accepts connections on the public (clients) and private (followers)
-// listeners until ctx is cancelled, then closes them and waits for every
-// connection goroutine to exit.
+// setISRProposer sets how leaders send ISR changes to the SC. Without one
+// (tests of the data side alone) ISR changes are committed locally.
+func (d *dataPlane) setISRProposer(p ISRProposer) {
+	d.mu.Lock()
+	d.propose = p
+	d.mu.Unlock()
+}
+
+// Serve accepts connections on the public (clients) and private
+// (followers) listeners until ctx is cancelled, then closes them and waits
+// for every connection goroutine to exit.
 func (d *dataPlane) Serve(ctx context.Context, public, private net.Listener) error {
-	<-ctx.Done()
-	public.Close()
-	private.Close()
+	wcfg := wire.ServerConfig{Logger: d.log}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Go(func() { errs[0] = wire.Serve(ctx, public, wcfg, &handler{d: d}) })
+	wg.Go(func() { errs[1] = wire.Serve(ctx, private, wcfg, &handler{d: d, private: true}) })
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("spu %d: %w", d.self, err)
+	}
 	return nil
 }
 
-// Apply brings the replicas to the SC's desired set (see bus.ReplicaSet).
-func (d *dataPlane) Apply(set bus.ReplicaSet) error { return nil }
+// lookup returns the replica of topic/partition, or nil.
+func (d *dataPlane) lookup(topic string, p int32) *replica.Replica {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if pt, ok := d.replicas[bus.PartitionID{Topic: topic, Partition: p}]; ok {
+		return pt.r
+	}
+	return nil
+}
 
 // Status reports every replica, for heartbeats.
-func (d *dataPlane) Status() []bus.ReplicaStatus { return nil }
+func (d *dataPlane) Status() []bus.ReplicaStatus {
+	d.mu.RLock()
+	parts := make([]*partition, 0, len(d.replicas))
+	for _, pt := range d.replicas {
+		parts = append(parts, pt)
+	}
+	d.mu.RUnlock()
+	out := make([]bus.ReplicaStatus, 0, len(parts))
+	for _, pt := range parts {
+		s := pt.r.Status()
+		rs := bus.ReplicaStatus{PartitionID: pt.spec.PartitionID, Role: s.Role.String(), LEO: s.LEO, HW: s.HW,
+			Size: s.Size, LeaderEpoch: s.Epoch}
+		if s.Err != nil {
+			rs.Error = s.Err.Error()
+		}
+		out = append(out, rs)
+	}
+	return out
+}
 
-// Close closes every replica's log.
-func (d *dataPlane) Close() error { return nil }
+// Close stops the fetchers and loops and closes every replica's log.
+func (d *dataPlane) Close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	d.mu.Unlock()
+	d.cancel()
+	d.fetchers.Close()
+	d.wg.Wait()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var errs []error
+	for id, pt := range d.replicas {
+		if err := pt.r.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		delete(d.replicas, id)
+	}
+	return errors.Join(errs...)
+}
+
+// kickISR asks the loop to check ISRs now.
+func (d *dataPlane) kickISR() {
+	select {
+	case d.isrKick <- struct{}{}:
+	default:
+	}
+}
+
+// loop checks leaders' ISRs every isrCheckInterval (and when kicked) and
+// applies retention every retentionInterval, until Close.
+func (d *dataPlane) loop() {
+	isrT := time.NewTicker(isrCheckInterval)
+	defer isrT.Stop()
+	retT := time.NewTicker(retentionInterval)
+	defer retT.Stop()
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case <-isrT.C:
+			d.checkISRs()
+		case <-d.isrKick:
+			d.checkISRs()
+		case <-retT.C:
+			d.applyRetention()
+		}
+	}
+}
+
+func (d *dataPlane) snapshot() []*partition {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]*partition, 0, len(d.replicas))
+	for _, pt := range d.replicas {
+		out = append(out, pt)
+	}
+	return out
+}
+
+// checkISRs proposes every leader's wanted ISR change to the SC.
+func (d *dataPlane) checkISRs() {
+	d.mu.RLock()
+	propose := d.propose
+	d.mu.RUnlock()
+	for _, pt := range d.snapshot() {
+		isr, epoch, ok := pt.r.NextISR()
+		if !ok {
+			continue
+		}
+		if propose == nil {
+			pt.r.ISRCommitted(epoch, isr)
+			continue
+		}
+		ctx, cancel := context.WithTimeout(d.ctx, 5*time.Second)
+		err := propose(ctx, bus.ISRUpdate{ID: d.self, PartitionID: pt.spec.PartitionID, LeaderEpoch: epoch, ISR: isr})
+		cancel()
+		if err != nil {
+			d.log.Warn("ISR change not stored by the SC; will retry", "topic", pt.spec.Topic,
+				"partition", pt.spec.Partition, "isr", isr, "err", err)
+			pt.r.ISRRejected()
+			continue
+		}
+		d.log.Info("ISR changed", "topic", pt.spec.Topic, "partition", pt.spec.Partition, "isr", isr, "epoch", epoch)
+		pt.r.ISRCommitted(epoch, isr)
+	}
+}
+
+func (d *dataPlane) applyRetention() {
+	now := time.Now()
+	for _, pt := range d.snapshot() {
+		if err := pt.r.Log().ApplyRetention(now); err != nil && d.ctx.Err() == nil {
+			d.log.Warn("retention failed", "topic", pt.spec.Topic, "partition", pt.spec.Partition, "err", err)
+		}
+	}
+}

@@ -72,7 +72,9 @@ func (r *FetchRequest) decode(d *decoder) {
 
 // RecordSource is a server-side run of raw batches that the connection
 // writes straight from where they are (for example a segment file) instead
-// of copying them into the response buffer. Len must not change.
+// of copying them into the response buffer. Len must not change. If it
+// also implements io.Closer, the server closes it once the response has
+// been written (or the connection failed).
 type RecordSource interface {
 	Len() int
 	// WriteTo writes exactly Len bytes to w.

@@ -254,7 +254,9 @@ func writeLoop(ctx context.Context, cancel context.CancelFunc, nc net.Conn, cfg 
 		if resp == nil && err == nil {
 			err = errors.New("handler returned no response")
 		}
-		if err := writeResponse(nc, bw, cfg, q.corr, resp, err); err != nil {
+		werr := writeResponse(nc, bw, cfg, q.corr, resp, err)
+		closeSources(resp)
+		if err := werr; err != nil {
 			failed = fail(cancel, nc, log, err)
 			continue
 		}
@@ -323,4 +325,18 @@ func writeResponse(nc net.Conn, bw *bufio.Writer, cfg ServerConfig, corr int32, 
 		}
 	}
 	return nil
+}
+
+// closeSources closes the record sources of a fetch response that
+// implement io.Closer (pooled buffers), once written or abandoned.
+func closeSources(resp Response) {
+	fr, ok := resp.(*FetchResponse)
+	if !ok {
+		return
+	}
+	for i := range fr.Partitions {
+		if c, ok := fr.Partitions[i].Source.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
 }

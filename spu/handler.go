@@ -1,0 +1,54 @@
+package spu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fluvio-go/fluvio/spu/wire"
+)
+
+// handler serves the wire APIs for one of the SPU's two servers. The
+// public server takes produce, consumer fetches and list offsets; the
+// private server takes followers' fetches and epoch queries.
+type handler struct {
+	d       *dataPlane
+	private bool
+}
+
+// Handle implements wire.Handler: it runs on the connection's reader
+// goroutine, in request order.
+func (h *handler) Handle(ctx context.Context, req wire.Request) wire.Reply {
+	switch r := req.(type) {
+	case *wire.ProduceRequest:
+		return h.d.produce(r)
+	case *wire.FetchRequest:
+		if r.ReplicaID >= 0 && !h.private {
+			return wire.RespondErr(wire.InvalidRequest.ErrMsg(fmt.Sprintf(
+				"replica %d fetched on the public server; followers fetch from the private server", r.ReplicaID)))
+		}
+		return h.d.fetch(r)
+	case *wire.ListOffsetsRequest:
+		return h.d.listOffsets(r)
+	case *wire.EpochEndOffsetRequest:
+		return h.d.epochEndOffset(r)
+	}
+	return wire.RespondErr(wire.UnknownAPIKey.ErrMsg(fmt.Sprintf("%s is not served here", req.APIKey())))
+}
+
+// unknownPartition is the error for a partition this SPU holds no replica of.
+func (d *dataPlane) unknownPartition(topic string, p int32) error {
+	return wire.UnknownTopicOrPartition.ErrMsg(fmt.Sprintf(
+		"SPU %d holds no replica of %s-%d; check 'fluvio partition list' and refresh metadata", d.self, topic, p))
+}
+
+// errFields splits an error into a response's code and message.
+func errFields(err error) (wire.ErrorCode, string) {
+	if err == nil {
+		return wire.None, ""
+	}
+	if we, ok := errors.AsType[*wire.Error](err); ok {
+		return we.Code, we.Message
+	}
+	return wire.CodeOf(err), err.Error()
+}

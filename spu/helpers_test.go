@@ -1,0 +1,177 @@
+package spu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wal/batch"
+)
+
+func requireNoErr(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+}
+
+func requireErrIs(t testing.TB, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error = %v, want %v", err, target)
+	}
+}
+
+func requireEqual[T comparable](t testing.TB, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// waitFor polls f until it returns nil or timeout passes, then fails with
+// f's last error.
+func waitFor(t testing.TB, timeout time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %v", timeout, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// testSPU is a data plane serving on 127.0.0.1:0, stopped at cleanup.
+type testSPU struct {
+	id       bus.SPUID
+	dp       *dataPlane
+	dir      string
+	public   string
+	private  string
+	stop     func()
+	setEpoch int64
+}
+
+func startSPU(t *testing.T, id bus.SPUID, lagMax time.Duration) *testSPU {
+	t.Helper()
+	return startSPUIn(t, id, t.TempDir(), lagMax)
+}
+
+func startSPUIn(t *testing.T, id bus.SPUID, dir string, lagMax time.Duration) *testSPU {
+	t.Helper()
+	dp, err := newDataPlane(Config{ID: id, LogBaseDir: dir}, id)
+	requireNoErr(t, err)
+	dp.lagMax = lagMax
+	pub, err := net.Listen("tcp", "127.0.0.1:0")
+	requireNoErr(t, err)
+	priv, err := net.Listen("tcp", "127.0.0.1:0")
+	requireNoErr(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- dp.Serve(ctx, pub, priv) }()
+	s := &testSPU{id: id, dp: dp, dir: dir, public: pub.Addr().String(), private: priv.Addr().String()}
+	stopped := false
+	s.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		if err := dp.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+// apply sends one replica set (the next epoch) to the SPU.
+func (s *testSPU) apply(t *testing.T, full bool, peers []bus.PeerEndpoint, specs ...bus.ReplicaSpec) {
+	t.Helper()
+	s.setEpoch++
+	requireNoErr(t, s.dp.Apply(bus.ReplicaSet{Type: bus.ReplicaSetType, SPU: s.id, Epoch: s.setEpoch, Full: full,
+		Replicas: specs, Peers: peers}))
+}
+
+func spec(topic string, p int32, leader bus.SPUID, epoch int32, replicas ...bus.SPUID) bus.ReplicaSpec {
+	if len(replicas) == 0 {
+		replicas = []bus.SPUID{leader}
+	}
+	return bus.ReplicaSpec{PartitionID: bus.PartitionID{Topic: topic, Partition: p}, Leader: leader,
+		Replicas: replicas, ISR: replicas, LeaderEpoch: epoch,
+		Config: bus.TopicSpec{Partitions: 1, ReplicationFactor: int32(len(replicas))}}
+}
+
+func dial(t *testing.T, addr string) *wire.Conn {
+	t.Helper()
+	c, err := wire.Dial(context.Background(), addr)
+	requireNoErr(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// records builds one batch of the given values.
+func records(values ...string) []byte {
+	var b batch.Builder
+	b.Reset(time.Now().UnixMilli())
+	for _, v := range values {
+		b.Add(nil, []byte(v), nil, time.Now().UnixMilli())
+	}
+	return append([]byte(nil), b.Bytes()...)
+}
+
+// values decodes every record value from raw batches, skipping offsets
+// below from.
+func values(t testing.TB, raw []byte, from int64) []string {
+	t.Helper()
+	var out []string
+	for len(raw) > 0 {
+		b, n, err := batch.Decode(raw)
+		requireNoErr(t, err)
+		for _, r := range b.Records {
+			if b.BaseOffset+int64(r.OffsetDelta) >= from {
+				out = append(out, string(r.Value))
+			}
+		}
+		raw = raw[n:]
+	}
+	return out
+}
+
+// consume fetches everything committed from offset on, without waiting.
+func consume(t testing.TB, c *wire.Conn, topic string, p int32, from int64) ([]string, *wire.FetchPartitionResponse) {
+	t.Helper()
+	resp, err := c.Fetch(context.Background(), &wire.FetchRequest{ReplicaID: -1, MaxBytes: 1 << 20,
+		Partitions: []wire.FetchPartition{{Topic: topic, Partition: p, Offset: from, MaxBytes: 1 << 20, CurrentLeaderEpoch: -1}}})
+	requireNoErr(t, err)
+	pr := &resp.Partitions[0]
+	return values(t, pr.Records, from), pr
+}
+
+func produce(ctx context.Context, c *wire.Conn, topic string, p int32, acks wire.Acks, vals ...string) (int64, error) {
+	r, err := c.Produce(ctx, &wire.ProduceRequest{Acks: acks, TimeoutMs: 10000, Topic: topic, Partition: p, Records: records(vals...)})
+	if err != nil {
+		return -1, err
+	}
+	return r.BaseOffset, nil
+}
+
+func eq(a, b []string) error {
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		return fmt.Errorf("got %q, want %q", a, b)
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wal"
+	"github.com/fluvio-go/fluvio/wal/batch"
+)
+
+// Append is the ordered half of a produce on the leader: it checks the
+// role (NotLeader), for acks=all the ISR size (NotEnoughReplicas),
+// validates every batch (CorruptBatch, RecordTooLarge: nothing is appended
+// if one is bad), stamps the leader epoch into each batch (records is
+// modified) and appends. It returns the first base offset and the offset
+// after the last record. It does not wait for fsync when SyncAppends is
+// set; Commit does.
+func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err error) {
+	r.role.RLock()
+	defer r.role.RUnlock()
+	r.mu.Lock()
+	st := r.mu.st
+	if r.mu.closed {
+		r.mu.Unlock()
+		return -1, -1, wire.NotLeader.ErrMsg(fmt.Sprintf("replica %s-%d is closed; refresh metadata", r.cfg.Topic, r.cfg.Partition))
+	}
+	if st.Role() != Leader {
+		err := r.notLeaderLocked()
+		r.mu.Unlock()
+		return -1, -1, err
+	}
+	if acks == wire.AcksAll {
+		if err := st.CanAckAll(); err != nil {
+			r.mu.Unlock()
+			return -1, -1, wire.NotEnoughReplicas.ErrMsg(err.Error())
+		}
+	}
+	epoch := st.Epoch()
+	r.mu.Unlock()
+
+	if len(records) == 0 {
+		return -1, -1, wire.CorruptBatch.ErrMsg("the request holds no record batch")
+	}
+	var records64 int64
+	for b, err := range batch.All(records) {
+		if err != nil {
+			return -1, -1, batchErr(err)
+		}
+		records64 += int64(batch.LastOffsetDelta(b)) + 1
+		batch.SetLeaderEpoch(b, epoch)
+	}
+	base, err = r.log.Append(records)
+	if err != nil {
+		switch {
+		case errors.Is(err, wal.ErrTooLarge):
+			return -1, -1, wire.RecordTooLarge.ErrMsg(err.Error() + "; send smaller batches or raise the topic's max record size")
+		case errors.Is(err, wal.ErrInvalidBatch):
+			return -1, -1, wire.CorruptBatch.ErrMsg(err.Error())
+		}
+		return -1, -1, r.storageErr("append", err)
+	}
+	return base, base + records64, nil
+}
+
+func batchErr(err error) error {
+	if errors.Is(err, batch.ErrTooLarge) {
+		return wire.RecordTooLarge.ErrMsg(err.Error())
+	}
+	return wire.CorruptBatch.ErrMsg(err.Error() + "; nothing was appended")
+}
+
+// Commit is the waiting half of a produce: with SyncAppends it fsyncs
+// (group commit with concurrent producers), then updates the HW, and for
+// acks=all waits until the HW reaches next, ctx is done, or timeout
+// passes (RequestTimedOut). It holds no lock while waiting.
+func (r *Replica) Commit(ctx context.Context, next int64, acks wire.Acks, timeout time.Duration) error {
+	if r.cfg.SyncAppends {
+		if err := r.log.Sync(); err != nil {
+			return r.storageErr("fsync", err)
+		}
+	}
+	r.LocalProgress()
+	if acks != wire.AcksAll {
+		return nil
+	}
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		r.mu.Lock()
+		st, ch, closed := r.mu.st, r.mu.hwCh, r.mu.closed
+		hw, role, isr := st.HW(), st.Role(), st.ISR()
+		err := st.CanAckAll()
+		r.mu.Unlock()
+		if hw >= next {
+			return nil
+		}
+		if closed || role != Leader {
+			return wire.NotLeader.ErrMsg(fmt.Sprintf("SPU %d stopped leading %s-%d before offset %d was committed; the record may or may not be kept: refresh metadata and retry",
+				r.cfg.Self, r.cfg.Topic, r.cfg.Partition, next-1))
+		}
+		if err != nil {
+			return wire.NotEnoughReplicasAfter.ErrMsg(err.Error())
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			return wire.RequestTimedOut.ErrMsg(fmt.Sprintf("offset %d not replicated to the ISR %v within %s (high watermark %d)", next-1, isr, timeout, hw))
+		case <-ctx.Done():
+			return wire.ShuttingDown.ErrMsg(fmt.Sprintf("connection closing before offset %d was committed", next-1))
+		}
+	}
+}
+
+// LocalProgress feeds the log's end and durable offsets to the State
+// (after an append or a sync) and wakes HW waiters if HW moved.
+func (r *Replica) LocalProgress() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mu.st.LocalAppended(r.log.EndOffset(), r.durable()) {
+		r.notifyLocked()
+	}
+}

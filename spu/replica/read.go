@@ -1,0 +1,159 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wal"
+)
+
+// Offsets are a partition's offsets at one moment.
+type Offsets struct {
+	Start int64 // first offset held
+	HW    int64 // high watermark
+	LEO   int64 // log end
+}
+
+// Offsets returns the current offsets.
+func (r *Replica) Offsets() Offsets {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Offsets{Start: r.log.StartOffset(), HW: r.mu.st.HW(), LEO: r.log.EndOffset()}
+}
+
+// ReadCommitted reads whole batches for a consumer from offset, up to
+// maxBytes (at least one batch), below the high watermark only. Only the
+// leader serves consumers. An empty chunk means nothing is committed at
+// offset yet (wait on HWChanged). The caller closes the chunk.
+func (r *Replica) ReadCommitted(offset int64, maxBytes int, epoch int32) (*wal.Chunk, Offsets, error) {
+	r.mu.Lock()
+	st := r.mu.st
+	if st.Role() != Leader || r.mu.closed {
+		err := r.notLeaderLocked()
+		r.mu.Unlock()
+		return nil, Offsets{}, err
+	}
+	if err := st.CheckEpoch(epoch); err != nil {
+		r.mu.Unlock()
+		return nil, Offsets{}, epochErr(err)
+	}
+	off := Offsets{Start: r.log.StartOffset(), HW: st.HW(), LEO: r.log.EndOffset()}
+	r.mu.Unlock()
+	if offset < off.Start || offset > off.LEO {
+		return nil, off, outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
+	}
+	c, err := r.log.ReadUpTo(offset, maxBytes, off.HW)
+	if err != nil {
+		return nil, off, r.readErr(offset, off, err)
+	}
+	return &c, off, nil
+}
+
+// ReadForFollower records that follower id has everything below offset
+// (its fetch offset) and reads batches from offset up to the log end for
+// it. It checks the follower's view of the leader epoch (StaleEpoch,
+// UnknownLeaderEpoch) and that this replica leads. The caller closes the
+// chunk.
+func (r *Replica) ReadForFollower(id ID, offset int64, maxBytes int, epoch int32) (*wal.Chunk, Offsets, error) {
+	r.mu.Lock()
+	st := r.mu.st
+	if st.Role() != Leader || r.mu.closed {
+		err := r.notLeaderLocked()
+		r.mu.Unlock()
+		return nil, Offsets{}, err
+	}
+	if err := st.CheckEpoch(epoch); err != nil {
+		r.mu.Unlock()
+		return nil, Offsets{}, epochErr(err)
+	}
+	moved, err := st.FollowerFetched(id, offset, r.now())
+	if moved {
+		r.notifyLocked()
+	}
+	off := Offsets{Start: r.log.StartOffset(), HW: st.HW(), LEO: r.log.EndOffset()}
+	r.mu.Unlock()
+	if err != nil {
+		if errors.Is(err, ErrOutOfRange) {
+			return nil, off, outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
+		}
+		return nil, off, wire.InvalidRequest.ErrMsg(err.Error())
+	}
+	if offset < off.Start {
+		return nil, off, outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
+	}
+	c, err := r.log.Read(offset, maxBytes)
+	if err != nil {
+		return nil, off, r.readErr(offset, off, err)
+	}
+	return &c, off, nil
+}
+
+func (r *Replica) readErr(offset int64, off Offsets, err error) error {
+	if errors.Is(err, wal.ErrOutOfRange) {
+		return outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
+	}
+	return r.storageErr("read", err)
+}
+
+func outOfRange(topic string, partition int32, offset int64, off Offsets) error {
+	return wire.OffsetOutOfRange.ErrMsg(fmt.Sprintf("offset %d of %s-%d is outside the log [%d, %d]: consume from an offset in that range (--beginning or --offset N)",
+		offset, topic, partition, off.Start, off.LEO))
+}
+
+func epochErr(err error) error {
+	if errors.Is(err, ErrStaleEpoch) {
+		return wire.StaleEpoch.ErrMsg(err.Error() + "; refresh metadata")
+	}
+	return wire.UnknownLeaderEpoch.ErrMsg(err.Error() + "; retry shortly")
+}
+
+// ListOffset answers ListOffsets on the leader: wire.LatestTimestamp gives
+// the HW, wire.EarliestTimestamp the log start, a time the first offset of
+// the first batch with a max timestamp at or after it (capped at the HW).
+func (r *Replica) ListOffset(ts int64) (int64, error) {
+	r.mu.Lock()
+	st := r.mu.st
+	if st.Role() != Leader || r.mu.closed {
+		err := r.notLeaderLocked()
+		r.mu.Unlock()
+		return -1, err
+	}
+	hw := st.HW()
+	r.mu.Unlock()
+	switch ts {
+	case wire.LatestTimestamp:
+		return hw, nil
+	case wire.EarliestTimestamp:
+		return r.log.StartOffset(), nil
+	}
+	if ts < 0 {
+		return -1, wire.InvalidRequest.ErrMsg(fmt.Sprintf("timestamp %d: use -1 (latest), -2 (earliest) or a time in ms since the epoch", ts))
+	}
+	off, err := r.log.OffsetForTimestamp(ts)
+	if err != nil {
+		if errors.Is(err, wal.ErrOutOfRange) {
+			return hw, nil
+		}
+		return -1, r.storageErr("time lookup", err)
+	}
+	return min(off, hw), nil
+}
+
+// EndOffsetForEpoch answers a follower's KIP-101 query on the leader.
+func (r *Replica) EndOffsetForEpoch(epoch, current int32) (int32, int64, error) {
+	r.mu.Lock()
+	st := r.mu.st
+	if st.Role() != Leader || r.mu.closed {
+		err := r.notLeaderLocked()
+		r.mu.Unlock()
+		return -1, -1, err
+	}
+	if err := st.CheckEpoch(current); err != nil {
+		r.mu.Unlock()
+		return -1, -1, epochErr(err)
+	}
+	r.mu.Unlock()
+	e, end := r.log.EndOffsetForEpoch(epoch)
+	return e, end, nil
+}

@@ -1,0 +1,242 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wal"
+)
+
+// Config configures a Replica.
+type Config struct {
+	// Topic and Partition name the partition.
+	Topic     string
+	Partition int32
+	// Self is this SPU's id.
+	Self ID
+	// Log is the replica's log; the Replica owns it from New on (Close
+	// closes it, Remove deletes it).
+	Log *wal.Log
+	// SyncAppends makes the Replica fsync (wal.Log.Sync, shared between
+	// concurrent producers) before it acknowledges an append, and only
+	// count synced data as durable: the topic's "always" sync policy with a
+	// log opened with wal.SyncNever, so that one fsync serves many
+	// pipelined requests. Without it, data counts as durable once written.
+	SyncAppends bool
+	// MinISR is the ISR size acks=all and HW advance need; < 1 means 1.
+	MinISR int
+	// LagMax is replica-lag-time-max; 0 means DefaultLagMax.
+	LagMax time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives role changes; nil discards.
+	Logger *slog.Logger
+}
+
+// Assignment is what the SC wants of this replica: who leads under which
+// epoch, the replicas and the ISR it stored.
+type Assignment struct {
+	Leader   ID
+	Epoch    int32
+	Replicas []ID
+	ISR      []ID
+	MinISR   int
+}
+
+// Replica is one partition replica: a wal.Log and its replication State.
+// It is safe for concurrent use.
+//
+// Lock order: role (RW; held shared by appends and reads that must not
+// straddle a role change, exclusive by role changes and truncation), then
+// mu (the State and the HW channel), then the wal.Log's own locks. No lock
+// is held while waiting (fsync by another caller, HW, long poll).
+type Replica struct {
+	cfg  Config
+	log  *wal.Log
+	now  func() time.Time
+	logg *slog.Logger
+
+	role sync.RWMutex
+
+	mu struct {
+		sync.Mutex
+		st      *State
+		hwCh    chan struct{} // closed when HW or the role changes
+		closed  bool
+		lastErr error // a storage failure that took the replica down
+	}
+}
+
+// New returns a follower Replica with no leader yet; Become gives it its
+// role.
+func New(cfg Config) *Replica {
+	r := &Replica{cfg: cfg, log: cfg.Log, now: cfg.Now, logg: cfg.Logger}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.logg == nil {
+		r.logg = slog.New(slog.DiscardHandler)
+	}
+	r.logg = r.logg.With("topic", cfg.Topic, "partition", cfg.Partition)
+	r.mu.st = NewState(cfg.Self, cfg.MinISR, cfg.LagMax)
+	leo := r.log.EndOffset()
+	r.mu.st.leo, r.mu.st.durable = leo, r.durable()
+	r.mu.hwCh = make(chan struct{})
+	return r
+}
+
+// Topic returns the topic name.
+func (r *Replica) Topic() string { return r.cfg.Topic }
+
+// Partition returns the partition number.
+func (r *Replica) Partition() int32 { return r.cfg.Partition }
+
+// Log returns the replica's log (for reads that need no state).
+func (r *Replica) Log() *wal.Log { return r.log }
+
+func (r *Replica) durable() int64 {
+	if r.cfg.SyncAppends {
+		return r.log.DurableOffset()
+	}
+	return r.log.EndOffset()
+}
+
+// notifyLocked wakes everything waiting on the HW channel; mu held.
+func (r *Replica) notifyLocked() {
+	close(r.mu.hwCh)
+	r.mu.hwCh = make(chan struct{})
+}
+
+// HWChanged returns a channel closed at the next HW or role change. Get
+// it, then check, then wait, to never miss a change.
+func (r *Replica) HWChanged() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.hwCh
+}
+
+// Become applies the SC's assignment. It returns whether the replica is
+// (now) a follower that must reconcile its log with the leader (KIP-101)
+// before fetching: true on every change of leader or epoch. A stale epoch
+// is ignored (returns false, nil): the SC has since moved on.
+func (r *Replica) Become(a Assignment) (follow bool, err error) {
+	r.role.Lock()
+	defer r.role.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.mu.st
+	if a.Epoch < st.Epoch() {
+		r.logg.Debug("ignoring a stale assignment", "epoch", a.Epoch, "current", st.Epoch())
+		return false, nil
+	}
+	st.SetMinISR(a.MinISR)
+	sameTerm := a.Epoch == st.Epoch() && a.Leader == st.Leader()
+	leo, durable := r.log.EndOffset(), r.durable()
+	if a.Leader == r.cfg.Self {
+		if sameTerm && st.Role() == Leader {
+			st.replicas = slices.Clone(a.Replicas)
+			if st.ISRCommitted(a.ISR) {
+				r.notifyLocked()
+			}
+			return false, nil
+		}
+		if err := st.BecomeLeader(a.Epoch, a.Replicas, a.ISR, leo, durable, st.HW(), r.now()); err != nil {
+			return false, err
+		}
+		r.logg.Info("replica leads", "epoch", a.Epoch, "replicas", a.Replicas, "isr", a.ISR, "leo", leo)
+		r.notifyLocked()
+		return false, nil
+	}
+	if sameTerm && st.Role() == Follower {
+		st.replicas, st.isr = slices.Clone(a.Replicas), slices.Clone(a.ISR)
+		return false, nil
+	}
+	if err := st.BecomeFollower(a.Epoch, a.Leader, a.Replicas, a.ISR, leo, st.HW()); err != nil {
+		return false, err
+	}
+	r.logg.Info("replica follows", "leader", a.Leader, "epoch", a.Epoch, "leo", leo)
+	r.notifyLocked()
+	return true, nil
+}
+
+// Status is a replica's state for heartbeats.
+type Status struct {
+	Role   Role
+	Leader ID
+	Epoch  int32
+	LEO    int64
+	HW     int64
+	Start  int64
+	Size   int64
+	ISR    []ID
+	Err    error
+}
+
+// Status reports the replica's state.
+func (r *Replica) Status() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.mu.st
+	return Status{Role: st.Role(), Leader: st.Leader(), Epoch: st.Epoch(), LEO: r.log.EndOffset(),
+		HW: st.HW(), Start: r.log.StartOffset(), Size: r.log.Size(), ISR: st.ISR(), Err: r.mu.lastErr}
+}
+
+// Close closes the log. Waiters on HWChanged are woken.
+func (r *Replica) Close() error {
+	r.role.Lock()
+	defer r.role.Unlock()
+	r.mu.Lock()
+	if r.mu.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.mu.closed = true
+	r.notifyLocked()
+	r.mu.Unlock()
+	if err := r.log.Close(); err != nil && !errors.Is(err, wal.ErrClosed) {
+		return fmt.Errorf("replica %s-%d: %w", r.cfg.Topic, r.cfg.Partition, err)
+	}
+	return nil
+}
+
+// Remove closes the replica and deletes its log directory.
+func (r *Replica) Remove() error {
+	_ = r.Close()
+	return r.log.Remove()
+}
+
+// Closed reports whether Close has been called.
+func (r *Replica) Closed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.closed
+}
+
+// storageErr marks a log failure and maps it to a wire error.
+func (r *Replica) storageErr(op string, err error) error {
+	if errors.Is(err, wal.ErrClosed) {
+		return wire.NotLeader.ErrMsg(fmt.Sprintf("replica %s-%d is closed (removed or moving); refresh metadata", r.cfg.Topic, r.cfg.Partition))
+	}
+	r.mu.Lock()
+	if r.mu.lastErr == nil && (errors.Is(err, wal.ErrFailed) || wal.IsCorrupt(err)) {
+		r.mu.lastErr = err
+		r.logg.Error("replica log failed", "op", op, "err", err)
+	}
+	r.mu.Unlock()
+	return wire.StorageError.ErrMsg(fmt.Sprintf("%s on %s-%d: %v", op, r.cfg.Topic, r.cfg.Partition, err))
+}
+
+// notLeaderLocked is the error for leader-only calls on a follower; mu held.
+func (r *Replica) notLeaderLocked() error {
+	st := r.mu.st
+	if st.Leader() < 0 {
+		return wire.LeaderNotAvailable.ErrMsg(fmt.Sprintf("%s-%d has no leader yet; retry after a metadata refresh", r.cfg.Topic, r.cfg.Partition))
+	}
+	return wire.NotLeader.ErrMsg(fmt.Sprintf("SPU %d is not the leader of %s-%d (the leader is SPU %d); refresh metadata",
+		r.cfg.Self, r.cfg.Topic, r.cfg.Partition, st.Leader()))
+}

@@ -1,0 +1,157 @@
+package spu
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/spu/replica"
+	"github.com/fluvio-go/fluvio/wal"
+	"github.com/fluvio-go/fluvio/wal/batch"
+)
+
+// replicaDir is where a replica's log lives: <LogBaseDir>/<topic>-<partition>.
+func (d *dataPlane) replicaDir(id bus.PartitionID) string {
+	return filepath.Join(d.cfg.LogBaseDir, fmt.Sprintf("%s-%d", id.Topic, id.Partition))
+}
+
+// walOptions maps a topic's config to log options. The "always" policy
+// opens the log with SyncNever and lets the Replica fsync before it
+// acknowledges (one fsync for many pipelined requests).
+func walOptions(c bus.TopicSpec) (wal.Options, bool, error) {
+	o := wal.Options{SegmentBytes: c.SegmentBytes}
+	switch {
+	case c.RetentionMs > 0:
+		o.RetentionTime = time.Duration(c.RetentionMs) * time.Millisecond
+	default:
+		o.RetentionTime = -1 // keep forever
+	}
+	if c.MaxRecordBytes > 0 {
+		o.MaxBatchBytes = int(c.MaxRecordBytes) + batch.HeaderSize
+	}
+	syncAppends := false
+	switch c.Sync {
+	case "", "always":
+		o.Sync, syncAppends = wal.SyncNever, true
+	case "interval":
+		o.Sync = wal.SyncInterval
+	case "never":
+		o.Sync = wal.SyncNever
+	default:
+		return o, false, fmt.Errorf("unknown sync policy %q: use always, interval or never", c.Sync)
+	}
+	return o, syncAppends, o.Validate()
+}
+
+// minISR is the topic's min-insync-replicas with its default.
+func minISR(c bus.TopicSpec) int {
+	switch {
+	case c.MinInSyncReplicas > 0:
+		return int(c.MinInSyncReplicas)
+	case c.ReplicationFactor >= 3:
+		return 2
+	}
+	return 1
+}
+
+// Apply brings the replicas to the SC's desired set (see bus.ReplicaSet):
+// it opens a log for each new replica, removes (closes and deletes) the
+// replicas no longer wanted, and gives each replica its role; followers
+// are handed to the fetchers. Set-level staleness is the caller's check
+// (ReplicaSet.Epoch); a replica spec with an older leader epoch than the
+// replica's is ignored. Errors of single replicas are joined; the others
+// are applied anyway.
+func (d *dataPlane) Apply(set bus.ReplicaSet) error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return errors.New("spu: data plane closed")
+	}
+	for _, p := range set.Peers {
+		d.peers[p.ID] = p.Private
+	}
+	var drop []*partition
+	if set.Full {
+		want := make(map[bus.PartitionID]bool, len(set.Replicas))
+		for _, s := range set.Replicas {
+			want[s.PartitionID] = true
+		}
+		for id, pt := range d.replicas {
+			if !want[id] {
+				drop = append(drop, pt)
+				delete(d.replicas, id)
+			}
+		}
+	}
+	for _, id := range set.Removed {
+		if pt, ok := d.replicas[id]; ok {
+			drop = append(drop, pt)
+			delete(d.replicas, id)
+		}
+	}
+	d.mu.Unlock()
+
+	var errs []error
+	for _, pt := range drop {
+		d.fetchers.Remove(pt.spec.Topic, pt.spec.Partition)
+		if err := pt.r.Remove(); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s-%d: %w", pt.spec.Topic, pt.spec.Partition, err))
+		} else {
+			d.log.Info("replica removed", "topic", pt.spec.Topic, "partition", pt.spec.Partition)
+		}
+	}
+	for _, spec := range set.Replicas {
+		if err := d.applyOne(spec); err != nil {
+			errs = append(errs, fmt.Errorf("%s-%d: %w", spec.Topic, spec.Partition, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// applyOne opens the replica if needed and gives it its assignment.
+func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
+	d.mu.Lock()
+	pt, ok := d.replicas[spec.PartitionID]
+	if !ok {
+		opts, syncAppends, err := walOptions(spec.Config)
+		if err != nil {
+			d.mu.Unlock()
+			return err
+		}
+		opts.Logger = d.log.With("topic", spec.Topic, "partition", spec.Partition)
+		l, err := wal.Open(d.replicaDir(spec.PartitionID), opts)
+		if err != nil {
+			d.mu.Unlock()
+			return fmt.Errorf("open log: %w", err)
+		}
+		pt = &partition{r: replica.New(replica.Config{
+			Topic: spec.Topic, Partition: spec.Partition, Self: d.self, Log: l,
+			SyncAppends: syncAppends, MinISR: minISR(spec.Config), LagMax: d.lagMax, Logger: d.log,
+		})}
+		d.replicas[spec.PartitionID] = pt
+		d.log.Info("replica opened", "topic", spec.Topic, "partition", spec.Partition, "dir", l.Dir(),
+			"leo", l.EndOffset())
+	}
+	pt.spec = spec
+	leaderAddr := d.peers[spec.Leader]
+	d.mu.Unlock()
+
+	follow, err := pt.r.Become(replica.Assignment{Leader: spec.Leader, Epoch: spec.LeaderEpoch,
+		Replicas: spec.Replicas, ISR: spec.ISR, MinISR: minISR(spec.Config)})
+	if err != nil {
+		return err
+	}
+	switch {
+	case spec.Leader == d.self:
+		d.fetchers.Remove(spec.Topic, spec.Partition)
+	case follow:
+		if leaderAddr == "" {
+			d.log.Warn("no private address for the leader; the follower waits for one", "topic", spec.Topic,
+				"partition", spec.Partition, "leader", spec.Leader)
+		}
+		d.fetchers.Follow(d.ctx, spec.PartitionID.Topic, spec.Partition, pt.r, spec.Leader, leaderAddr)
+	}
+	return nil
+}
