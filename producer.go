@@ -240,6 +240,11 @@ func (p *Producer) sendRequest(part int32, records []byte) (int64, error) {
 		if err == nil {
 			return base, nil
 		}
+		if errors.Is(err, context.DeadlineExceeded) && p.ctx.Err() == nil {
+			// The leader did not answer within its produce timeout plus
+			// a margin: try again (after a metadata refresh).
+			err = markRetriable(fmt.Errorf("no answer in %v: %w", p.cfg.produceTimeout+5*time.Second, err))
+		}
 		if !retriable(err) || attempt >= p.cfg.maxRetries || p.ctx.Err() != nil {
 			if retriable(err) && attempt > 0 {
 				err = fmt.Errorf("after %d retries: %w", attempt, err)

@@ -1,0 +1,134 @@
+package fluvio
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/fluviotest"
+)
+
+// discardTransport acknowledges every request at once: it measures the
+// client's own cost (partitioning, batching, budget) without a network.
+type discardTransport struct{ n int32 }
+
+func (d discardTransport) partitions(context.Context, string) (int32, error) { return d.n, nil }
+func (d discardTransport) produce(context.Context, produceCall) (int64, error) {
+	return 0, nil
+}
+
+// BenchmarkProducerClientSide is Send with an instant transport.
+func BenchmarkProducerClientSide(b *testing.B) {
+	for _, size := range []int{100, 1024} {
+		b.Run(fmt.Sprintf("size=%dB", size), func(b *testing.B) {
+			p, err := newProducer(context.Background(), discardTransport{n: 3}, slog.New(slog.DiscardHandler), "bench", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			value := make([]byte, size)
+			key := []byte("key-0001")
+			ctx := context.Background()
+			b.SetBytes(int64(size + len(key)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := p.Send(ctx, key, value); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := p.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// BenchmarkProduce sends records through the library to an in-process
+// cluster (one SPU, real TCP and WAL with the default fsync policy) and
+// reports throughput, allocations and the SendSync latency percentiles.
+func BenchmarkProduce(b *testing.B) {
+	cl := fluviotest.Start(b, fluviotest.Options{SPUs: 1})
+	c := connectCluster(b, cl)
+	ctx := context.Background()
+	cases := []struct {
+		size      int
+		acks      Acks
+		batchSize int
+		linger    time.Duration
+	}{
+		{100, AcksAll, DefaultBatchSize, DefaultLinger},
+		{1024, AcksAll, DefaultBatchSize, DefaultLinger},
+		{1024, AcksLeader, DefaultBatchSize, DefaultLinger},
+		{1024, AcksAll, 16 << 10, DefaultLinger},
+		{1024, AcksAll, 256 << 10, DefaultLinger},
+		{1024, AcksAll, DefaultBatchSize, 0},
+	}
+	for i, tc := range cases {
+		name := fmt.Sprintf("size=%dB/acks=%s/batch=%dKiB/linger=%v", tc.size, tc.acks, tc.batchSize>>10, tc.linger)
+		b.Run(name, func(b *testing.B) {
+			topic := fmt.Sprintf("bench-%d", i)
+			createTopic(b, c, topic, TopicConfig{Partitions: 1})
+			p, err := c.Producer(topic, WithAcks(tc.acks), WithBatchSize(tc.batchSize), WithLinger(tc.linger))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			warmUp(b, p)
+			value := make([]byte, tc.size)
+			b.SetBytes(int64(tc.size))
+			b.ReportAllocs()
+			start := time.Now()
+			n := 0
+			for b.Loop() {
+				if err := p.Send(ctx, nil, value); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			if err := p.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "records/s")
+		})
+	}
+	b.Run("sendsync/size=100B", func(b *testing.B) {
+		createTopic(b, c, "bench-sync", TopicConfig{Partitions: 1})
+		p, err := c.Producer("bench-sync")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer p.Close()
+		warmUp(b, p)
+		value := make([]byte, 100)
+		var lat []time.Duration
+		b.ReportAllocs()
+		for b.Loop() {
+			t0 := time.Now()
+			if _, err := p.SendSync(ctx, nil, value); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-us")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-us")
+	})
+}
+
+// warmUp waits until the SPU serves the new topic.
+func warmUp(b *testing.B, p *Producer) {
+	b.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := p.SendSync(context.Background(), nil, []byte("warm-up"))
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("topic not served: %v", err)
+		}
+	}
+}
