@@ -4,4 +4,71 @@
 //
 // It may import bus, spu/wire and wal/batch; it never imports the server
 // packages sc or spu, nor cli.
+//
+// # Connecting
+//
+//	client, err := fluvio.Connect(ctx, "127.0.0.1:9003") // the SC's NATS address
+//	defer client.Close()
+//
+// Admin calls (CreateTopic, DeleteTopic, ListTopics, Partitions) and
+// metadata requests go to the SC over NATS request/reply
+// (fluvio.admin.v1.<resource>.<verb>). Data goes straight to the SPUs: the
+// client asks the SC where each partition's leader is (metadata.get: the
+// leader's id and its public address), caches the answer, and keeps one
+// pipelined TCP connection per SPU, dialed on first use and shared by every
+// producer and consumer of the Client. A "not leader" answer, an unknown
+// partition (an SPU that has not yet opened a new topic) or a broken
+// connection drops the cached metadata (and the connection), and the
+// request is retried after asking the SC again.
+//
+// # Producing
+//
+//	p, err := client.Producer("orders", fluvio.WithAcks(fluvio.AcksAll))
+//	err = p.Send(ctx, key, value)         // queued; blocks only when the producer is full
+//	err = p.Flush(ctx)                    // waits for every ack; first failure since the last Flush
+//	off, err := p.SendSync(ctx, key, value)
+//	err = p.Close()                       // flushes, then stops
+//
+// A record with a key goes to partition murmur2(key) % partitions (Kafka's
+// partitioner: the same key lands on the same partition as with Kafka
+// clients); without a key (nil) records go round-robin. Each partition
+// fills a record batch (wal/batch, the format the SPU stores and consumers
+// receive, so the bytes are never re-encoded) until it reaches the batch
+// size (WithBatchSize, 64 KiB) or has waited the linger time (WithLinger,
+// 5 ms). Each partition has one produce request in flight at a time; the
+// batches that fill meanwhile go together in the next request, so records
+// of a partition are stored in Send order even across retries, and
+// partitions proceed in parallel. At most 1,000 records or 1 MiB
+// (WithMaxBuffered) are held unacknowledged; Send blocks beyond that.
+// Retriable errors (not leader, not enough replicas, timeouts, lost
+// connections) are retried up to 10 times with doubling backoff
+// (WithRetries). Delivery is at least once: a retried request whose first
+// answer was lost may be stored twice.
+//
+// # Consuming
+//
+//	c, err := client.Consumer("orders", fluvio.FromBeginning())
+//	for rec, err := range c.Records(ctx) { ... }
+//
+// A Consumer reads one partition (WithPartition) or all; it starts at the
+// end (default), the beginning, an offset, N records before the end
+// (FromTail) or a time (FromTime), and follows the log with long-poll
+// fetches until ctx ends, unless WithEnd or DisableContinuous say where to
+// stop. Records of one partition arrive in offset order.
+//
+// # Errors
+//
+// Errors say what went wrong; Hint(err) says what to do next (for example
+// "create it with 'fluvio topic create orders'"). Match them with
+// errors.Is: ErrTopicNotFound, ErrTopicExists, ErrNotEnoughSPUs,
+// ErrUnavailable (the SC does not answer), ErrNoLeader, ErrRecordTooLarge,
+// ErrBadOption, ErrClosed; data-plane errors also match the spu/wire
+// sentinels (wire.ErrNotLeader, ...).
+//
+// # Concurrency
+//
+// Client, Producer and Consumer are safe for concurrent use. The Client
+// starts no goroutine of its own; a Producer runs one per partition until
+// Close; Consumer.Records reading several partitions runs one per partition
+// while the iteration lasts.
 package fluvio
