@@ -1,11 +1,13 @@
 package fluvio
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/nats-io/nats.go"
@@ -35,7 +37,8 @@ type Client struct {
 // Connect connects to the cluster whose SC (its NATS server) listens at
 // addr: HOST:PORT, or a NATS URL such as nats://HOST:PORT (several
 // comma-separated URLs are tried in turn). It blocks until the NATS
-// connection is up or ctx ends. It does not contact any SPU yet.
+// connection is up, for at most ctx's deadline or the dial timeout
+// (WithDialTimeout). It does not contact any SPU yet.
 //
 // Errors name the address and say what to do: usually start the cluster
 // ('fluvio cluster start') or pass the right address.
@@ -48,39 +51,25 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 	if url == "" {
 		return nil, errorf("connect", ErrBadOption, "give the SC address as HOST:PORT, for example 127.0.0.1:9003")
 	}
-	nopts := []nats.Option{nats.Name(cfg.name)}
+	// nats.Connect is not context-aware: bound it by ctx's deadline (or
+	// the dial timeout) and check ctx before and after.
+	timeout := cfg.dialTimeout
 	if d, ok := ctx.Deadline(); ok {
-		nopts = append(nopts, nats.Timeout(max(d.Sub(cfg.now()), 1)))
-	} else {
-		nopts = append(nopts, nats.Timeout(cfg.dialTimeout))
+		timeout = min(timeout, time.Until(d))
 	}
-	type result struct {
-		nc  *nats.Conn
-		err error
+	if err := ctx.Err(); err != nil || timeout <= 0 {
+		return nil, fmt.Errorf("connect to the SC at %s: %w", addr, cmp.Or(err, context.DeadlineExceeded))
 	}
-	done := make(chan result, 1)
-	// nats.Connect is not context-aware; run it aside so Connect returns
-	// when ctx ends (the connection, if it arrives later, is closed).
-	go func() {
-		nc, err := nats.Connect(url, nopts...)
-		done <- result{nc, err}
-	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-ctx.Done():
-		go func() {
-			if r := <-done; r.nc != nil {
-				r.nc.Close()
-			}
-		}()
-		return nil, fmt.Errorf("connect to the SC at %s: %w", addr, ctx.Err())
-	}
-	if r.err != nil {
-		return nil, &Error{Op: "connect to the SC at " + addr, Err: r.err,
+	nc, err := nats.Connect(url, nats.Name(cfg.name), nats.Timeout(timeout))
+	if err != nil {
+		return nil, &Error{Op: "connect to the SC at " + addr, Err: err,
 			Hint: "is the cluster running? start one with 'fluvio cluster start', or pass the SC's address (--sc HOST:PORT)"}
 	}
-	return newClient(r.nc, cfg), nil
+	if err := ctx.Err(); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("connect to the SC at %s: %w", addr, err)
+	}
+	return newClient(nc, cfg), nil
 }
 
 func newClient(nc *nats.Conn, cfg clientConfig) *Client {
