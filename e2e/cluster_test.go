@@ -1,0 +1,239 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// clusterFile is the part of the local cluster's cluster.json the test reads.
+type clusterFile struct {
+	SCAddr string `json:"scAddr"`
+	SC     struct {
+		PID  int      `json:"pid"`
+		Argv []string `json:"argv"`
+	} `json:"sc"`
+	SPUs []struct {
+		ID   int32 `json:"id"`
+		Proc struct {
+			PID  int      `json:"pid"`
+			Argv []string `json:"argv"`
+		} `json:"proc"`
+	} `json:"spus"`
+}
+
+func readCluster(t *testing.T, dir string) clusterFile {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "cluster.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c clusterFile
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// running reports whether pid runs argv (not a zombie).
+func running(pid int, argv []string) bool {
+	if pid <= 0 {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+		return false
+	}
+	cmd, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return err == nil && strings.TrimRight(string(cmd), "\x00") == strings.Join(argv, "\x00")
+}
+
+// pids returns the recorded processes of the cluster in dir.
+func pids(c clusterFile) map[int][]string {
+	m := map[int][]string{}
+	if c.SC.PID > 0 {
+		m[c.SC.PID] = c.SC.Argv
+	}
+	for _, s := range c.SPUs {
+		if s.Proc.PID > 0 {
+			m[s.Proc.PID] = s.Proc.Argv
+		}
+	}
+	return m
+}
+
+// TestE2ELocalCluster runs 'fluvio cluster start|status|check|stop|delete'
+// in a fresh HOME: the cluster starts as background processes, a second
+// start is a no-op, stop keeps the data and start resumes it, delete
+// removes everything.
+func TestE2ELocalCluster(t *testing.T) {
+	e := newEnv(t)
+	dir := filepath.Join(e.home, ".fluvio", "local")
+	scAddr := freeAddr(t)
+	t.Cleanup(func() {
+		// fluvio cluster delete stops what runs; then, as a last resort,
+		// kill by the recorded PIDs whatever still runs our command lines.
+		var last clusterFile
+		if data, err := os.ReadFile(filepath.Join(dir, "cluster.json")); err == nil {
+			_ = json.Unmarshal(data, &last)
+		}
+		cmd := exec.Command(bin("fluvio"), "cluster", "delete", "--force")
+		cmd.Env = e.vars
+		_ = cmd.Run()
+		for pid, argv := range pids(last) {
+			if running(pid, argv) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+
+	out := e.ok("cluster", "start", "--spu", "2", "--sc-addr", scAddr, "--timeout", "60s")
+	requireContains(t, out, "all 2 SPU(s) online")
+	requireContains(t, out, "next:")
+	c := readCluster(t, dir)
+	if c.SCAddr != scAddr || len(c.SPUs) != 2 {
+		t.Fatalf("cluster.json: %+v", c)
+	}
+	for pid, argv := range pids(c) {
+		if !running(pid, argv) {
+			t.Fatalf("pid %d (%v) not running after start", pid, argv)
+		}
+	}
+	// The local profile is current: no --sc needed from here on.
+	if got := strings.TrimSpace(e.ok("profile", "current")); got != "local" {
+		t.Fatalf("current profile %q", got)
+	}
+	spus := e.ok("spu", "list")
+	for _, id := range []string{"5001", "5002"} {
+		if r := row(spus, id); !strings.Contains(r, " online managed ") {
+			t.Fatalf("spu list row %s: %q\n%s", id, r, spus)
+		}
+	}
+
+	// A second start is a no-op.
+	out = e.ok("cluster", "start")
+	requireContains(t, out, "already running")
+	if c2 := readCluster(t, dir); c2.SC.PID != c.SC.PID {
+		t.Fatalf("second start replaced the SC: pid %d -> %d", c.SC.PID, c2.SC.PID)
+	}
+
+	status := e.ok("cluster", "status")
+	requireContains(t, row(status, "sc"), "up "+scAddr+" "+strconv.Itoa(c.SC.PID))
+	for _, s := range c.SPUs {
+		if r := row(status, "spu"); !strings.Contains(status, fmt.Sprintf("spu %d   up, online", s.ID)) {
+			t.Fatalf("status lacks SPU %d up, online (%q):\n%s", s.ID, r, status)
+		}
+	}
+	check := e.ok("cluster", "check")
+	for _, s := range []string{"✓ sc-server binary", "✓ NATS reachable", "✓ JetStream KV", "✓ SC admin API", "✓ SPU 5001", "✓ SPU 5002"} {
+		requireContains(t, check, s)
+	}
+	var checks []struct{ Check, Status string }
+	if err := json.Unmarshal([]byte(e.ok("cluster", "check", "-O", "json")), &checks); err != nil || len(checks) < 7 {
+		t.Fatalf("check -O json: %v %v", err, checks)
+	}
+
+	e.ok("topic", "create", "kept", "-p", "2", "-r", "2")
+	produce := exec.Command(bin("fluvio"), "produce", "kept")
+	produce.Env = e.vars
+	produce.Stdin = strings.NewReader("one\ntwo\nthree\n")
+	if b, err := produce.CombinedOutput(); err != nil {
+		t.Fatalf("produce: %v\n%s", err, b)
+	}
+	consume := func() []string {
+		out := e.ok("consume", "kept", "-B", "-d")
+		lines := strings.Fields(out)
+		sort.Strings(lines)
+		return lines
+	}
+	if got := strings.Join(consume(), ","); got != "one,three,two" {
+		t.Fatalf("consumed %q", got)
+	}
+
+	// stop keeps the data; the recorded processes are gone.
+	out = e.ok("cluster", "stop")
+	requireContains(t, out, "stopped sc-server")
+	for pid, argv := range pids(c) {
+		if running(pid, argv) {
+			t.Fatalf("pid %d still running after stop", pid)
+		}
+	}
+	_, errs, code := e.fluvio("cluster", "status")
+	if code != 5 {
+		t.Fatalf("status of a stopped cluster: exit %d, want 5\n%s", code, errs)
+	}
+	requireContains(t, e.fails("topic", "list"), "cannot reach the SC at "+scAddr)
+
+	// start again resumes with the data.
+	out = e.ok("cluster", "start")
+	requireContains(t, out, "all 2 SPU(s) online")
+	if r := row(e.ok("topic", "list"), "kept"); r == "" {
+		t.Fatal("topic lost across stop/start")
+	}
+	var got []string
+	waitFor(t, 15*time.Second, func() error {
+		got = consume()
+		if strings.Join(got, ",") != "one,three,two" {
+			return fmt.Errorf("consumed %q after restart", got)
+		}
+		return nil
+	})
+
+	// delete without --force asks, and stdin says no.
+	_, _, code = e.fluvio("cluster", "delete")
+	if code == 0 {
+		t.Fatal("delete without --force and without a yes went ahead")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("data dir gone after a refused delete: %v", err)
+	}
+	c = readCluster(t, dir)
+	out = e.ok("cluster", "delete", "--force")
+	requireContains(t, out, "removed "+dir)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("data dir still there: %v", err)
+	}
+	for pid, argv := range pids(c) {
+		if running(pid, argv) {
+			t.Fatalf("pid %d still running after delete", pid)
+		}
+	}
+	requireContains(t, e.fails("cluster", "status"), "no local cluster")
+}
+
+// TestE2EClusterStartErrors checks the messages for a taken SC port and
+// missing binaries.
+func TestE2EClusterStartErrors(t *testing.T) {
+	e := newEnv(t)
+	l := listen(t)
+	errs := e.fails("cluster", "start", "--sc-addr", l)
+	requireContains(t, errs, "port "+l[strings.LastIndexByte(l, ':')+1:]+" for the SC")
+	requireContains(t, errs, "--sc-addr")
+	// No binaries next to fluvio in --bin-dir: say which and how to build them.
+	errs = e.fails("cluster", "start", "--sc-addr", freeAddr(t), "--bin-dir", t.TempDir())
+	requireContains(t, errs, "sc-server not found")
+	requireContains(t, errs, "make build")
+}
+
+// listen holds a loopback port open until the test ends and returns it.
+func listen(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l.Addr().String()
+}
