@@ -89,6 +89,7 @@ func (c *Consumer) Records(ctx context.Context) iter.Seq2[Record, error] {
 
 func (c *Consumer) readOne(ctx context.Context, part int32, yield func(Record, error) bool) {
 	r := c.newReader(part)
+	defer r.conn.close()
 	for {
 		recs, done, err := r.next(ctx)
 		for _, rec := range recs {
@@ -123,6 +124,7 @@ func (c *Consumer) readMany(ctx context.Context, cancel context.CancelCauseFunc,
 	for _, part := range c.partitions {
 		r := c.newReader(part)
 		wg.Go(func() {
+			defer r.conn.close()
 			for {
 				recs, done, err := r.next(ctx)
 				if len(recs) == 0 && err == nil && !done {
@@ -171,6 +173,7 @@ type partitionReader struct {
 	started bool
 	offset  int64 // next offset to return
 	stopAt  int64 // first offset not to return; -1: follow forever
+	conn    readerConn
 }
 
 func (c *Consumer) newReader(part int32) *partitionReader {
@@ -193,7 +196,7 @@ func (r *partitionReader) start(ctx context.Context) error {
 		var off int64
 		err := r.retry(ctx, func() error {
 			var err error
-			off, err = cl.listOffset(ctx, topic, r.part, ts)
+			off, err = cl.listOffset(ctx, &r.conn, topic, r.part, ts)
 			return err
 		})
 		return off, err
@@ -248,7 +251,7 @@ func (r *partitionReader) next(ctx context.Context) ([]Record, bool, error) {
 	var resp *wire.FetchPartitionResponse
 	err := r.retry(ctx, func() error {
 		var err error
-		resp, err = r.c.c.fetch(ctx, r.c.topic, r.part, r.offset, &r.c.cfg, true)
+		resp, err = r.c.c.fetch(ctx, &r.conn, r.c.topic, r.part, r.offset, &r.c.cfg, true)
 		if errors.Is(err, wire.ErrOffsetOutOfRange) && resp != nil && r.offset < resp.LogStartOffset {
 			// Retention removed what we wanted: continue at the start.
 			r.offset = resp.LogStartOffset

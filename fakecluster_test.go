@@ -49,6 +49,7 @@ func startFakeCluster(t *testing.T, topic string, leaders ...int32) *fakeCluster
 			return f.metadata(req)
 		}))
 	requireNoErr(t, err)
+	requireNoErr(t, nc.Flush()) // the server knows the subscription before any request
 	t.Cleanup(func() { sub.Unsubscribe() })
 	return f
 }

@@ -1,0 +1,213 @@
+package fluvio
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/fluviotest"
+)
+
+// These tests run the client against an in-process cluster: embedded
+// NATS, the real SC and SPUs, real TCP and WAL files.
+
+func clusterValue(i int) []byte {
+	// Values of varied length and content, checked byte for byte.
+	return fmt.Appendf(nil, "value-%d-%s", i, bytes.Repeat([]byte{byte('a' + i%26)}, i%50))
+}
+
+// TestCluster100kKeyedRecords produces 100,000 keyed records into 3
+// partitions and reads them all back: each exactly once, in send order per
+// key (and so per partition), byte for byte.
+func TestCluster100kKeyedRecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100k records: skipped with -short")
+	}
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
+	c := connectCluster(t, cl)
+	createTopic(t, c, "keyed", TopicConfig{Partitions: 3, Replicas: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	p, err := c.Producer("keyed")
+	requireNoErr(t, err)
+	const n = 100_000
+	const keys = 1000
+	for i := range n {
+		requireNoErr(t, p.Send(ctx, fmt.Appendf(nil, "key-%d", i%keys), clusterValue(i)))
+	}
+	requireNoErr(t, p.Flush(ctx))
+	requireNoErr(t, p.Close())
+
+	cons, err := c.Consumer("keyed", FromBeginning(), DisableContinuous())
+	requireNoErr(t, err)
+	seen := make([]bool, n)
+	lastByKey := make([]int, keys)
+	for i := range lastByKey {
+		lastByKey[i] = -1
+	}
+	nextOffset := map[int32]int64{}
+	partOfKey := map[int]int32{}
+	got := 0
+	for rec, err := range cons.Records(ctx) {
+		requireNoErr(t, err)
+		var i, k int
+		if _, err := fmt.Sscanf(string(rec.Value), "value-%d-", &i); err != nil || i < 0 || i >= n {
+			t.Fatalf("partition %d offset %d: unexpected value %q", rec.Partition, rec.Offset, rec.Value)
+		}
+		if !bytes.Equal(rec.Value, clusterValue(i)) {
+			t.Fatalf("record %d: value %q, want %q", i, rec.Value, clusterValue(i))
+		}
+		if _, err := fmt.Sscanf(string(rec.Key), "key-%d", &k); err != nil || k != i%keys {
+			t.Fatalf("record %d: key %q, want key-%d", i, rec.Key, i%keys)
+		}
+		if seen[i] {
+			t.Fatalf("record %d read twice", i)
+		}
+		seen[i] = true
+		if i <= lastByKey[k] {
+			t.Fatalf("key %d: record %d after %d", k, i, lastByKey[k])
+		}
+		lastByKey[k] = i
+		if p, ok := partOfKey[k]; ok && p != rec.Partition {
+			t.Fatalf("key %d in partitions %d and %d", k, p, rec.Partition)
+		}
+		partOfKey[k] = rec.Partition
+		if rec.Offset != nextOffset[rec.Partition] {
+			t.Fatalf("partition %d: offset %d, want %d", rec.Partition, rec.Offset, nextOffset[rec.Partition])
+		}
+		nextOffset[rec.Partition]++
+		got++
+	}
+	requireEqual(t, got, n)
+	if len(nextOffset) != 3 {
+		t.Errorf("records in %d partitions, want 3", len(nextOffset))
+	}
+}
+
+// TestClusterConsumerWakesOnNewRecord: a consumer parked in a long poll at
+// the end of the log receives a new record promptly.
+func TestClusterConsumerWakesOnNewRecord(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
+	c := connectCluster(t, cl)
+	createTopic(t, c, "live", TopicConfig{Partitions: 2, Replicas: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := c.Producer("live", WithLinger(0))
+	requireNoErr(t, err)
+	defer p.Close()
+	// Wait until the SPU serves the new topic.
+	waitFor(t, 10*time.Second, func() error {
+		_, err := p.SendSync(ctx, []byte("k"), []byte("warm-up"))
+		return err
+	})
+
+	cons, err := c.Consumer("live", WithFetchMaxWait(time.Minute)) // from the end, following
+	requireNoErr(t, err)
+	got := make(chan Record, 100)
+	errc := make(chan error, 1)
+	rctx, rcancel := context.WithCancel(ctx)
+	go func() {
+		for rec, err := range cons.Records(rctx) {
+			if err != nil {
+				errc <- err
+				return
+			}
+			got <- rec
+		}
+		errc <- nil
+	}()
+	// The consumer resolves "the end" when it starts: keep sending until a
+	// record arrives, then time one more.
+	waitFor(t, 10*time.Second, func() error {
+		if _, err := p.SendSync(ctx, []byte("k"), []byte("probe")); err != nil {
+			return err
+		}
+		select {
+		case <-got:
+			return nil
+		case <-time.After(100 * time.Millisecond):
+			return errors.New("no record yet")
+		}
+	})
+	for len(got) > 0 {
+		<-got
+	}
+	start := time.Now()
+	off, err := p.SendSync(ctx, []byte("k"), []byte("news"))
+	requireNoErr(t, err)
+	for {
+		select {
+		case rec := <-got:
+			if string(rec.Value) != "news" {
+				continue // a late probe
+			}
+			requireEqual(t, rec.Offset, off)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("the new record took %v to arrive", d)
+			}
+			rcancel()
+			if err := <-errc; !errors.Is(err, context.Canceled) {
+				t.Errorf("iteration ended with %v, want context.Canceled", err)
+			}
+			return
+		case err := <-errc:
+			t.Fatalf("consumer ended: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("the new record did not arrive")
+		}
+	}
+}
+
+// TestClusterRedirectFromNonLeader sends to a follower (the client's
+// cached metadata is made stale on purpose): the SPU answers NotLeader, the
+// client asks the SC again and the record lands on the leader.
+func TestClusterRedirectFromNonLeader(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 2})
+	c := connectCluster(t, cl)
+	createTopic(t, c, "redirect", TopicConfig{Partitions: 1, Replicas: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := c.Producer("redirect", WithLinger(0))
+	requireNoErr(t, err)
+	defer p.Close()
+	waitFor(t, 10*time.Second, func() error {
+		_, err := p.SendSync(ctx, nil, []byte("first"))
+		return err
+	})
+
+	// Point the cache at the follower.
+	_, err = c.meta.refresh(ctx, "redirect")
+	requireNoErr(t, err)
+	c.meta.mu.Lock()
+	part := &c.meta.topics["redirect"][0]
+	leaderID := part.Leader
+	follower := part.Replicas[0]
+	if follower == leaderID {
+		follower = part.Replicas[1]
+	}
+	part.Leader = follower
+	c.meta.mu.Unlock()
+
+	off, err := p.SendSync(ctx, nil, []byte("redirected"))
+	requireNoErr(t, err)
+	requireEqual(t, off, Offset(1))
+	c.meta.mu.Lock()
+	now := c.meta.topics["redirect"][0].Leader
+	c.meta.mu.Unlock()
+	requireEqual(t, now, leaderID)
+
+	cons, err := c.Consumer("redirect", FromBeginning(), DisableContinuous())
+	requireNoErr(t, err)
+	var vals []string
+	for rec, err := range cons.Records(ctx) {
+		requireNoErr(t, err)
+		vals = append(vals, string(rec.Value))
+	}
+	if fmt.Sprint(vals) != "[first redirected]" {
+		t.Fatalf("read %v, want [first redirected]", vals)
+	}
+}
