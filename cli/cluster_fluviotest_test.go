@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/fluviotest"
+)
+
+// TestClusterCommands runs the admin commands against the real SC and
+// SPUs of fluviotest (in-process, on loopback).
+func TestClusterCommands(t *testing.T) {
+	c := fluviotest.Start(t, fluviotest.Options{SPUs: 2})
+	e := newCLIEnv(t)
+	e.env[EnvSC] = c.SCAddr()
+
+	out := e.ok("spu", "list")
+	for _, id := range []string{"5001", "5002"} {
+		if r := fieldsOf(out, id); !strings.Contains(r, " online managed ") {
+			t.Fatalf("spu list row %s: %q\n%s", id, r, out)
+		}
+	}
+	pub, priv := freeAddr(t), freeAddr(t)
+	requireEqual(t, e.ok("custom-spu", "register", "--id", "300", "-p", pub, "-v", priv),
+		"custom-spu 'custom-spu-300' registered successfully\n")
+	e.fails(exitConflict, "custom-spu", "register", "--id", "300", "-p", pub, "-v", priv)
+	out = e.ok("custom-spu", "list")
+	requireEqual(t, fieldsOf(out, "300"), "300 custom-spu-300 offline custom - "+pub+" "+priv)
+	if fieldsOf(out, "5001") != "" {
+		t.Fatalf("custom-spu list shows a managed SPU:\n%s", out)
+	}
+	var spus []bus.SPU
+	if err := json.Unmarshal([]byte(e.ok("spu", "list", "-O", "json")), &spus); err != nil || len(spus) != 3 {
+		t.Fatalf("spu list -O json: %v %v", err, spus)
+	}
+	requireEqual(t, e.ok("custom-spu", "unregister", "--name", "custom-spu-300"), "custom-spu 'custom-spu-300' unregistered successfully\n")
+
+	requireEqual(t, e.ok("topic", "create", "orders", "-p", "2", "-r", "2", "--retention-time", "1d"), "topic \"orders\" created\n")
+	requireContains(t, e.fails(exitConflict, "topic", "create", "orders"), "error: Topic already exists")
+	errs := e.fails(exitConflict, "topic", "create", "wide", "-r", "3")
+	requireContains(t, errs, "SPU")
+	requireContains(t, errs, "next: ")
+	requireContains(t, e.fails(exitNotFound, "topic", "describe", "nope"), `topic "nope" not found`)
+	requireContains(t, e.fails(exitNotFound, "topic", "delete", "nope"), `topic "nope" not found`)
+
+	out = e.ok("topic", "describe", "orders")
+	requireContains(t, out, "Partition Count        : 2")
+	requireContains(t, out, "Retention Time         : 1d")
+	waitFor(t, 5*time.Second, func() error {
+		out = e.ok("partition", "list")
+		for _, p := range []string{"0", "1"} {
+			r := fieldsOf(out, "orders", p)
+			if r == "" || strings.Contains(r, " none ") {
+				return fmt.Errorf("partition %s: %q\n%s", p, r, out)
+			}
+		}
+		return nil
+	})
+	var parts []bus.Partition
+	if err := json.Unmarshal([]byte(e.ok("partition", "list", "-O", "json", "-t", "orders")), &parts); err != nil || len(parts) != 2 {
+		t.Fatalf("partition list -O json: %v %v", err, parts)
+	}
+
+	// An SPU that stops shows offline.
+	c.StopSPU(5002)
+	requireContains(t, fieldsOf(e.ok("spu", "list"), "5002"), " offline ")
+
+	// The SC rebuilds its state from KV.
+	c.RestartSC()
+	waitFor(t, 10*time.Second, func() error {
+		out, errs, code := e.run("topic", "list")
+		if code != 0 || fieldsOf(out, "orders") == "" {
+			return fmt.Errorf("topic list: exit %d %s%s", code, out, errs)
+		}
+		return nil
+	})
+	requireContains(t, e.ok("version"), "SC                : ")
+	requireEqual(t, e.ok("topic", "delete", "orders"), "topic \"orders\" deleted\n")
+}
+
+// fieldsOf returns the row of table out whose first fields are keys,
+// with its fields joined by single spaces, or "".
+func fieldsOf(out string, keys ...string) string {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= len(keys) && strings.Join(f[:len(keys)], " ") == strings.Join(keys, " ") {
+			return strings.Join(f, " ")
+		}
+	}
+	return ""
+}
