@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestClusterStateRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	if _, ok, err := loadState(dir); ok || err != nil {
+		t.Fatalf("empty dir: ok=%v err=%v", ok, err)
+	}
+	st := &clusterState{Version: 1, DataDir: dir, SCAddr: "127.0.0.1:1", SPUs: []spuProc{{ID: 5001, Public: "127.0.0.1:2", Private: "127.0.0.1:3",
+		Proc: procRecord{PID: 42, Argv: []string{"/bin/x", "--id", "5001"}, Log: "/l"}}}}
+	if err := st.save(); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := loadState(dir)
+	if !ok || err != nil {
+		t.Fatalf("load: ok=%v err=%v", ok, err)
+	}
+	requireEqual(t, got.SPUs[0].Proc.Argv[2], "5001")
+	requireEqual(t, got.SCAddr, "127.0.0.1:1")
+
+	if err := os.WriteFile(statePath(dir), []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = loadState(dir)
+	if err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("damaged state: %v", err)
+	}
+	_, hint, _ := explain(err)
+	requireContains(t, hint, "fluvio cluster delete --force")
+}
+
+func TestProcessVerification(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary")
+	}
+	log := filepath.Join(t.TempDir(), "logs", "sleep.log")
+	rec, err := startProcess([]string{sleep, "30"}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = stopProcess(context.Background(), rec, time.Second) })
+	if !rec.alive() {
+		t.Fatal("started process not alive")
+	}
+	// Same PID, other command line: not ours (a reused PID), never signalled.
+	other := rec
+	other.Argv = []string{sleep, "31"}
+	if other.alive() {
+		t.Fatal("a PID running another command line counted as ours")
+	}
+	if stopped, err := stopProcess(context.Background(), other, time.Second); stopped || err != nil {
+		t.Fatalf("stopProcess of a foreign command line: %v %v", stopped, err)
+	}
+	if !rec.alive() {
+		t.Fatal("stopProcess signalled a process that was not its own")
+	}
+	stopped, err := stopProcess(context.Background(), rec, 5*time.Second)
+	if !stopped || err != nil {
+		t.Fatalf("stopProcess: %v %v", stopped, err)
+	}
+	if rec.alive() {
+		t.Fatal("still alive after stop")
+	}
+	data, _ := os.ReadFile(log)
+	requireContains(t, string(data), "fluvio cluster: starting "+sleep+" 30")
+	requireEqual(t, procRecord{PID: 0}.alive(), false)
+	requireEqual(t, procRecord{PID: 1 << 30}.alive(), false)
+}
+
+func TestProcState(t *testing.T) {
+	requireEqual(t, procState([]byte("123 (sc-server) S 1 2 3")), byte('S'))
+	requireEqual(t, procState([]byte("123 (a) (b) Z 1")), byte('Z'))
+	requireEqual(t, procState([]byte("garbage")), byte(0))
+	requireEqual(t, strings.Join(splitCmdline([]byte("a\x00b c\x00")), "|"), "a|b c")
+}
+
+func TestFindBinary(t *testing.T) {
+	dir := t.TempDir()
+	_, err := findBinary("sc-server", dir)
+	if err == nil {
+		t.Fatal("found a missing binary")
+	}
+	msg, hint, _ := explain(err)
+	requireContains(t, msg, "sc-server not found in --bin-dir "+dir)
+	requireContains(t, hint, "make build")
+	p := filepath.Join(dir, "sc-server")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got, err := findBinary("sc-server", dir)
+	if err != nil || got != p {
+		t.Fatalf("findBinary: %q %v", got, err)
+	}
+	// Without --bin-dir, PATH is searched.
+	t.Setenv("PATH", dir)
+	if got, err := findBinary("sc-server", ""); err != nil || got != p {
+		t.Fatalf("findBinary on PATH: %q %v", got, err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	_, err = findBinary("spu-server", "")
+	if err == nil || !strings.Contains(err.Error(), "PATH") {
+		t.Fatalf("missing on PATH: %v", err)
+	}
+}
+
+func TestLockDir(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockDir(dir); err == nil || !strings.Contains(err.Error(), "another 'fluvio cluster' command") {
+		t.Fatalf("second lock: %v", err)
+	}
+	unlock()
+	unlock2, err := lockDir(dir)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+}
+
+func TestClusterCommandsWithoutCluster(t *testing.T) {
+	e := newCLIEnv(t)
+	dir := filepath.Join(t.TempDir(), "none")
+	requireContains(t, e.fails(exitNotFound, "cluster", "status", "--data-dir", dir), "no local cluster in "+dir)
+	requireContains(t, e.fails(exitNotFound, "cluster", "stop", "--data-dir", dir), "fluvio cluster start")
+
+	// delete refuses a directory that is not a cluster's, and keeps it.
+	other := t.TempDir()
+	keep := filepath.Join(other, "precious.txt")
+	if err := os.WriteFile(keep, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	requireContains(t, e.fails(exitNotFound, "cluster", "delete", "--force", "--data-dir", other), "holds no fluvio cluster")
+	if _, err := os.Stat(keep); err != nil {
+		t.Fatalf("delete removed a foreign file: %v", err)
+	}
+
+	// delete asks; anything but y/yes keeps the data.
+	st := &clusterState{Version: 1, DataDir: dir, SCAddr: "127.0.0.1:1"}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.save(); err != nil {
+		t.Fatal(err)
+	}
+	e.stdin = "no\n"
+	out, _, code := e.run("cluster", "delete", "--data-dir", dir)
+	requireEqual(t, code, exitError)
+	requireContains(t, out, "[y/N]")
+	requireContains(t, out, "not deleted")
+	if _, ok, _ := loadState(dir); !ok {
+		t.Fatal("state gone after a refused delete")
+	}
+	e.stdin = "y\n"
+	out = e.ok("cluster", "delete", "--data-dir", dir)
+	requireContains(t, out, "removed "+dir)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("dir still there: %v", err)
+	}
+}
+
+func TestClusterStartErrors(t *testing.T) {
+	e := newCLIEnv(t)
+	requireContains(t, e.fails(exitUsage, "cluster", "start", "--spu", "0"), "pick between 1 and 100")
+	requireContains(t, e.fails(exitUsage, "cluster", "start", "--sc-addr", "nope"), "want HOST:PORT")
+	requireContains(t, e.fails(exitUsage, "cluster", "start", "extra"), "unexpected argument")
+	dir := filepath.Join(t.TempDir(), "c")
+	errs := e.fails(exitError, "cluster", "start", "--data-dir", dir, "--sc-addr", freeAddr(t), "--bin-dir", t.TempDir())
+	requireContains(t, errs, "sc-server not found")
+	requireContains(t, errs, "next: build the binaries with 'make build'")
+}
+
+func TestLocalDirPrecedence(t *testing.T) {
+	e := newCLIEnv(t)
+	g := newGlobal()
+	g.getenv = func(k string) string { return e.env[k] }
+	d, err := g.localDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireEqual(t, d, filepath.Join(e.env["HOME"], ".fluvio", "local"))
+	if err := g.setProfile(localProfile, profile{SC: "127.0.0.1:1", LocalDir: "/srv/fluvio"}, true); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = g.localDir("")
+	requireEqual(t, d, "/srv/fluvio")
+	d, _ = g.localDir("/flag/dir")
+	requireEqual(t, d, "/flag/dir")
+	// delete drops the profile that points at the cluster.
+	if err := g.dropLocalProfile("/srv/fluvio"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, _ := g.loadProfiles()
+	if _, ok := cfg.Profiles[localProfile]; ok || cfg.Current != "" {
+		t.Fatalf("profile kept: %+v", cfg)
+	}
+}
