@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -69,7 +71,7 @@ func startSPU(t *testing.T, id bus.SPUID, lagMax time.Duration) *testSPU {
 
 func startSPUIn(t *testing.T, id bus.SPUID, dir string, lagMax time.Duration) *testSPU {
 	t.Helper()
-	dp, err := newDataPlane(Config{ID: id, LogBaseDir: dir}, id)
+	dp, err := newDataPlane(Config{ID: id, LogBaseDir: dir, Logger: testLogger()}, id)
 	requireNoErr(t, err)
 	dp.lagMax = lagMax
 	pub, err := net.Listen("tcp", "127.0.0.1:0")
@@ -124,11 +126,14 @@ func dial(t *testing.T, addr string) *wire.Conn {
 }
 
 // records builds one batch of the given values.
-func records(values ...string) []byte {
+func records(values ...string) []byte { return recordsAt(time.Now().UnixMilli(), values...) }
+
+// recordsAt builds one batch of the given values at time ts (ms).
+func recordsAt(ts int64, values ...string) []byte {
 	var b batch.Builder
-	b.Reset(time.Now().UnixMilli())
+	b.Reset(ts)
 	for _, v := range values {
-		b.Add(nil, []byte(v), nil, time.Now().UnixMilli())
+		b.Add(nil, []byte(v), nil, ts)
 	}
 	return append([]byte(nil), b.Bytes()...)
 }
@@ -174,4 +179,12 @@ func eq(a, b []string) error {
 		return fmt.Errorf("got %q, want %q", a, b)
 	}
 	return nil
+}
+
+// testLogger logs to stderr when FLUVIO_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("FLUVIO_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -93,15 +93,18 @@ func (m *Manager) Follow(ctx context.Context, topic string, partition int32, r *
 	}
 	src := source{leader, addr}
 	w, ok := m.workers[src]
-	if !ok || !w.alive() {
-		w = newWorker(m, src)
-		m.workers[src] = w
-		wctx, cancel := context.WithCancel(ctx)
-		w.cancel = cancel
-		m.wg.Go(func() { w.run(wctx) })
+	if ok && w.alive() {
+		w.add(k, r)
+		m.parts[k] = w
+		return
 	}
-	w.add(k, r)
+	w = newWorker(m, src)
+	w.add(k, r) // before it runs: a worker without partitions exits
+	m.workers[src] = w
 	m.parts[k] = w
+	wctx, cancel := context.WithCancel(ctx)
+	w.cancel = cancel
+	m.wg.Go(func() { w.run(wctx) })
 }
 
 // Remove stops fetching the partition.
@@ -396,7 +399,7 @@ func (w *worker) fetch(ctx context.Context, conn *wire.Conn, parts map[Key]*fetc
 		case wire.None:
 		case wire.OffsetOutOfRange:
 			log.Info("fetch offset out of range; reconciling again", "partition", wt.k, "offset", wt.leo, "err", pr.Err())
-			w.setEpoch(wt.k, wt.p, needsReconcile, 0)
+			w.setEpoch(wt.k, wt.p, needsReconcile, 100*time.Millisecond)
 			continue
 		default:
 			log.Debug("leader refused the fetch", "partition", wt.k, "err", pr.Err())

@@ -67,7 +67,10 @@ func (r *Replica) ReadForFollower(id ID, offset int64, maxBytes int, epoch int32
 		r.mu.Unlock()
 		return nil, Offsets{}, epochErr(err)
 	}
-	moved, err := st.FollowerFetched(id, offset, r.now())
+	// The log may be ahead of the State between an Append and its Commit.
+	moved := st.LocalAppended(r.log.EndOffset(), r.durable())
+	moved2, err := st.FollowerFetched(id, offset, r.now())
+	moved = moved || moved2
 	if moved {
 		r.notifyLocked()
 	}

@@ -269,6 +269,9 @@ func (s *State) NextISR(now time.Time) ([]ID, bool) {
 				want = append(want, id)
 			}
 		} else if f.leo >= 0 && f.leo >= s.hw && f.leo >= s.epochStart {
+			// It joins with a fresh lag allowance, so that it is not
+			// dropped at once for the time it spent out.
+			f.lastCaughtUp = now
 			want = append(want, id)
 		}
 	}

@@ -220,6 +220,23 @@ func TestState(t *testing.T) {
 			hw 40
 			commit isr=1,2
 			err none`},
+		{"a rejoining follower is not dropped for its old lag", `
+			init min=1 lag=10s
+			leader epoch=1 replicas=1,2 isr=1,2 leo=0
+			tick 11s
+			propose -> 1
+			commit isr=1
+			append leo=20 durable=15
+			hw 15
+			tick 20s
+			fetch id=2 offset=15
+			propose -> 1,2
+			commit isr=1,2
+			tick 5s
+			propose -> none
+			tick 6s
+			propose -> 1
+			err none`},
 		{"follower must reach the current epoch's start to join", `
 			init min=1 lag=10s
 			leader epoch=3 replicas=1,2 isr=1 leo=50 hw=10

@@ -1,0 +1,254 @@
+package spu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wal"
+	"github.com/fluvio-go/fluvio/wal/batch"
+)
+
+func peersOf(spus ...*testSPU) []bus.PeerEndpoint {
+	var out []bus.PeerEndpoint
+	for _, s := range spus {
+		out = append(out, bus.PeerEndpoint{ID: s.id, Private: s.private})
+	}
+	return out
+}
+
+// logBytes reads a replica's whole log.
+func logBytes(t testing.TB, s *testSPU, topic string) []byte {
+	t.Helper()
+	r := s.dp.lookup(topic, 0)
+	if r == nil {
+		t.Fatalf("SPU %d has no replica of %s", s.id, topic)
+	}
+	var out []byte
+	for off := r.Log().StartOffset(); off < r.Log().EndOffset(); {
+		c, err := r.Log().Read(off, 1<<20)
+		requireNoErr(t, err)
+		b, _ := c.Bytes()
+		out = append(out, b...)
+		off = c.NextOffset()
+		c.Close()
+	}
+	return out
+}
+
+// sameLogs waits until every SPU's log of topic has the leader's bytes.
+func sameLogs(t *testing.T, topic string, leader *testSPU, followers ...*testSPU) {
+	t.Helper()
+	waitFor(t, 10*time.Second, func() error {
+		want := logBytes(t, leader, topic)
+		for _, f := range followers {
+			if got := logBytes(t, f, topic); !bytes.Equal(got, want) {
+				return fmt.Errorf("SPU %d has %d bytes, leader %d", f.id, len(got), len(want))
+			}
+		}
+		return nil
+	})
+}
+
+func status(s *testSPU, topic string) bus.ReplicaStatus {
+	for _, st := range s.dp.Status() {
+		if st.Topic == topic {
+			return st
+		}
+	}
+	return bus.ReplicaStatus{}
+}
+
+func isrOf(s *testSPU, topic string) []int32 {
+	return s.dp.lookup(topic, 0).Status().ISR
+}
+
+func TestReplicationAcksAll(t *testing.T) {
+	s1, s2, s3 := startSPU(t, 1, 0), startSPU(t, 2, 0), startSPU(t, 3, 0)
+	peers := peersOf(s1, s2, s3)
+	sp := spec("r", 0, 1, 0, 1, 2, 3)
+	for _, s := range []*testSPU{s1, s2, s3} {
+		s.apply(t, true, peers, sp)
+	}
+	c := dial(t, s1.public)
+	ctx := context.Background()
+	for i := range 20 {
+		base, err := produce(ctx, c, "r", 0, wire.AcksAll, fmt.Sprint(i), fmt.Sprint(i))
+		requireNoErr(t, err)
+		requireEqual(t, base, int64(2*i))
+		// acks=all: every ISR member has it when the ack arrives.
+		for _, f := range []*testSPU{s2, s3} {
+			if leo := f.dp.lookup("r", 0).Log().EndOffset(); leo < base+2 {
+				t.Fatalf("acked offset %d but SPU %d ends at %d", base+1, f.id, leo)
+			}
+		}
+	}
+	sameLogs(t, "r", s1, s2, s3)
+	requireEqual(t, status(s1, "r").HW, 40)
+	waitFor(t, 5*time.Second, func() error {
+		for _, f := range []*testSPU{s2, s3} {
+			if st := status(f, "r"); st.HW != 40 || st.Role != "follower" {
+				return fmt.Errorf("SPU %d: %+v", f.id, st)
+			}
+		}
+		return nil
+	})
+	// Followers do not take produce.
+	_, err := produce(ctx, dial(t, s2.public), "r", 0, wire.AcksAll, "x")
+	requireErrIs(t, err, wire.ErrNotLeader)
+}
+
+func TestReplicationFollowerDown(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		minISR int32
+	}{{"min isr 1 shrinks and continues", 1}, {"min isr 2 refuses acks all", 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			lag := 1500 * time.Millisecond // above the followers' 500 ms long poll
+			dir2 := t.TempDir()
+			s1, s2 := startSPU(t, 1, lag), startSPUIn(t, 2, dir2, lag)
+			peers := peersOf(s1, s2)
+			sp := spec("r", 0, 1, 0, 1, 2)
+			sp.Config.MinInSyncReplicas = tc.minISR
+			s1.apply(t, true, peers, sp)
+			s2.apply(t, true, peers, sp)
+			c := dial(t, s1.public)
+			ctx := context.Background()
+			_, err := produce(ctx, c, "r", 0, wire.AcksAll, "before")
+			requireNoErr(t, err)
+
+			s2.stop()
+			// The follower leaves the ISR once it lags for longer than lag.
+			waitFor(t, 5*time.Second, func() error {
+				if isr := isrOf(s1, "r"); !slices.Equal(isr, []int32{1}) {
+					return fmt.Errorf("isr %v", isr)
+				}
+				return nil
+			})
+			_, err = produce(ctx, c, "r", 0, wire.AcksAll, "alone")
+			if tc.minISR == 1 {
+				requireNoErr(t, err)
+			} else {
+				requireErrIs(t, err, wire.ErrNotEnoughReplicas)
+				if !wire.IsRetriable(err) {
+					t.Fatal("NotEnoughReplicas should be retriable")
+				}
+				// acks=leader still works; the HW stays where it was.
+				_, err = produce(ctx, c, "r", 0, wire.AcksLeader, "alone")
+				requireNoErr(t, err)
+				requireEqual(t, status(s1, "r").HW, 1)
+			}
+
+			// The follower comes back, catches up and rejoins.
+			s2b := startSPUIn(t, 2, dir2, lag)
+			s1.apply(t, false, peersOf(s1, s2b))
+			s2b.apply(t, true, peersOf(s1, s2b), sp)
+			waitFor(t, 10*time.Second, func() error {
+				if isr := isrOf(s1, "r"); len(isr) != 2 {
+					return fmt.Errorf("isr %v", isr)
+				}
+				return nil
+			})
+			sameLogs(t, "r", s1, s2b)
+			_, err = produce(ctx, c, "r", 0, wire.AcksAll, "together")
+			requireNoErr(t, err)
+			requireEqual(t, status(s1, "r").HW, 3)
+		})
+	}
+}
+
+// writeLog appends batches, each with its leader epoch, to a replica's
+// directory before an SPU opens it.
+func writeLog(t *testing.T, dir, topic string, batches ...[2]any) {
+	t.Helper()
+	l, err := wal.Open(filepath.Join(dir, topic+"-0"), wal.Options{})
+	requireNoErr(t, err)
+	for _, b := range batches {
+		r := recordsAt(1000, b[1].(string))
+		batch.SetLeaderEpoch(r, int32(b[0].(int)))
+		_, err := l.Append(r)
+		requireNoErr(t, err)
+	}
+	requireNoErr(t, l.Close())
+}
+
+// KIP-101 scenario 2 with real logs: A and B both have m0 (epoch 0); B
+// also has m1 (epoch 0) that never reached A. A came back first and led
+// epoch 1, writing m2 at offset 1. B returns as follower: it must drop m1
+// (truncate by epoch to 1) and copy m2, not keep m1 because of its HW.
+func TestReplicationKIP101Truncation(t *testing.T) {
+	dirA, dirB := t.TempDir(), t.TempDir()
+	writeLog(t, dirA, "k", [2]any{0, "m0"}, [2]any{1, "m2"})
+	writeLog(t, dirB, "k", [2]any{0, "m0"}, [2]any{0, "m1"})
+	a, b := startSPUIn(t, 1, dirA, 0), startSPUIn(t, 2, dirB, 0)
+	peers := peersOf(a, b)
+	sp := spec("k", 0, 1, 1, 1, 2)
+	a.apply(t, true, peers, sp)
+	b.apply(t, true, peers, sp)
+	sameLogs(t, "k", a, b)
+	ca := dial(t, a.public)
+	waitFor(t, 5*time.Second, func() error {
+		got, _ := consume(t, ca, "k", 0, 0)
+		return eq(got, []string{"m0", "m2"})
+	})
+	requireNoErr(t, eq(values(t, logBytes(t, b, "k"), 0), []string{"m0", "m2"}))
+	requireEqual(t, b.dp.lookup("k", 0).Log().LatestEpoch(), 1)
+}
+
+// A follower whose epochs the leader never saw truncates to the last
+// common epoch (KIP-279), and one with nothing in common empties its log.
+func TestReplicationDivergedEpochs(t *testing.T) {
+	dirA, dirB, dirC := t.TempDir(), t.TempDir(), t.TempDir()
+	writeLog(t, dirA, "d", [2]any{0, "x0"}, [2]any{0, "x1"}, [2]any{3, "a3"})
+	writeLog(t, dirB, "d", [2]any{0, "x0"}, [2]any{0, "x1"}, [2]any{2, "b2"}, [2]any{2, "b2'"})
+	writeLog(t, dirC, "d", [2]any{5, "c5"})
+	a, b, c := startSPUIn(t, 1, dirA, 0), startSPUIn(t, 2, dirB, 0), startSPUIn(t, 3, dirC, 0)
+	peers := peersOf(a, b, c)
+	sp := spec("d", 0, 1, 6, 1, 2, 3)
+	for _, s := range []*testSPU{a, b, c} {
+		s.apply(t, true, peers, sp)
+	}
+	sameLogs(t, "d", a, b, c)
+	requireNoErr(t, eq(values(t, logBytes(t, c, "d"), 0), []string{"x0", "x1", "a3"}))
+}
+
+// Leadership moves from 1 to 2 (epoch 1) and back (epoch 2); the old
+// leader follows, fenced by epoch, and no acknowledged record is lost.
+func TestReplicationLeaderChange(t *testing.T) {
+	s1, s2 := startSPU(t, 1, 0), startSPU(t, 2, 0)
+	peers := peersOf(s1, s2)
+	ctx := context.Background()
+	var acked []string
+	for epoch, leader := range []*testSPU{s1, s2, s1} {
+		sp := spec("m", 0, leader.id, int32(epoch), 1, 2)
+		s1.apply(t, true, peers, sp)
+		s2.apply(t, true, peers, sp)
+		c := dial(t, leader.public)
+		for i := range 5 {
+			v := fmt.Sprintf("e%d-%d", epoch, i)
+			_, err := produce(ctx, c, "m", 0, wire.AcksAll, v)
+			if errors.Is(err, wire.ErrNotEnoughReplicas) || errors.Is(err, wire.ErrRequestTimedOut) {
+				t.Fatalf("epoch %d: %v", epoch, err)
+			}
+			requireNoErr(t, err)
+			acked = append(acked, v)
+		}
+		other := s1
+		if leader == s1 {
+			other = s2
+		}
+		_, err := produce(ctx, dial(t, other.public), "m", 0, wire.AcksAll, "x")
+		requireErrIs(t, err, wire.ErrNotLeader)
+	}
+	sameLogs(t, "m", s1, s2)
+	got, _ := consume(t, dial(t, s1.public), "m", 0, 0)
+	requireNoErr(t, eq(got, acked))
+	requireEqual(t, s2.dp.lookup("m", 0).Log().LatestEpoch(), 2)
+}
