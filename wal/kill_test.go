@@ -86,7 +86,7 @@ func TestKill9(t *testing.T) {
 		requireNoErr(t, cmd.Start())
 		// Kill after a random number of acknowledged appends (0 = as soon
 		// as it started), bounded in time.
-		want := rng.IntN(300)
+		want := rng.IntN(150)
 		sc := bufio.NewScanner(out)
 		lines := 0
 		var reported []string

@@ -222,6 +222,7 @@ func (l *Log) loadIndexes(s *segment, nextBase int64) error {
 		return fmt.Errorf("time index beyond the offset index")
 	}
 	s.index, s.times = idx, times
+	s.flushedIdx, s.flushedTimes = len(idx), len(times)
 	return nil
 }
 

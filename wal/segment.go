@@ -53,8 +53,9 @@ type segment struct {
 	times                  []timeEntry
 	sinceIndex             int64  // bytes appended since the last index entry
 	interval               int64  // Options.IndexIntervalBytes
-	scratch                []byte // encoded index entries of one append
-	scratchT               []byte
+	scratch                []byte // encoded index entries
+	flushedIdx             int    // index[:flushedIdx] is in the .index file
+	flushedTimes           int    // times[:flushedTimes] is in the .timeindex file
 	seen                   epochCache // epochs of the batches observed (used by recovery)
 }
 
@@ -108,45 +109,58 @@ func (s *segment) remove(fs vfs.FS) error {
 }
 
 // append writes p (validated batches whose first base offset is s.next)
-// to the .log, then adds index entries. On a .log write error the
-// in-memory state is unchanged but the file may hold part of p; the Log
-// fail-stops on any error.
+// to the .log and adds index entries in memory; they reach the index
+// files at flushIndexes (roll, close). The active segment's indexes are
+// rebuilt at open anyway. On error the in-memory state is unchanged but
+// the file may hold part of p; the Log fail-stops.
 func (s *segment) append(p []byte) error {
 	if _, err := s.log.Write(p); err != nil {
 		return fmt.Errorf("wal: write %s: %w", s.path(logSuffix), err)
 	}
-	s.scratch, s.scratchT = s.scratch[:0], s.scratchT[:0]
 	for len(p) > 0 {
 		n := int64(batch.Length(p)) + batch.LogOverhead
 		s.observe(p[:n])
 		p = p[n:]
+	}
+	return nil
+}
+
+// flushIndexes appends the index entries not yet written to the files.
+func (s *segment) flushIndexes() error {
+	s.flushedIdx, s.flushedTimes = min(s.flushedIdx, len(s.index)), min(s.flushedTimes, len(s.times))
+	s.scratch = s.scratch[:0]
+	for _, e := range s.index[s.flushedIdx:] {
+		s.scratch = appendIndexEntry(s.scratch, e)
 	}
 	if len(s.scratch) > 0 {
 		if _, err := s.idxFile.Write(s.scratch); err != nil {
 			return fmt.Errorf("wal: write %s: %w", s.path(indexSuffix), err)
 		}
 	}
-	if len(s.scratchT) > 0 {
-		if _, err := s.timeFile.Write(s.scratchT); err != nil {
+	s.flushedIdx = len(s.index)
+	s.scratch = s.scratch[:0]
+	for _, e := range s.times[s.flushedTimes:] {
+		s.scratch = appendTimeEntry(s.scratch, e)
+	}
+	if len(s.scratch) > 0 {
+		if _, err := s.timeFile.Write(s.scratch); err != nil {
 			return fmt.Errorf("wal: write %s: %w", s.path(timeIndexSuffix), err)
 		}
 	}
+	s.flushedTimes = len(s.times)
 	return nil
 }
 
 // observe accounts for batch b appended at position s.size: index
-// entries (also encoded into the scratch buffers), maxTS, next and size.
+// entries, maxTS, next and size.
 func (s *segment) observe(b []byte) {
 	n := int64(len(b))
 	s.maxTS = max(s.maxTS, batch.MaxTimestamp(b))
 	if s.sinceIndex >= s.interval {
 		e := indexEntry{rel: uint32(batch.BaseOffset(b) - s.base), pos: uint32(s.size)}
 		s.index = append(s.index, e)
-		s.scratch = appendIndexEntry(s.scratch, e)
 		if len(s.times) == 0 || s.maxTS > s.times[len(s.times)-1].ts {
-			t := timeEntry{ts: s.maxTS, rel: e.rel}
-			s.times = append(s.times, t)
-			s.scratchT = appendTimeEntry(s.scratchT, t)
+			s.times = append(s.times, timeEntry{ts: s.maxTS, rel: e.rel})
 		}
 		s.sinceIndex = 0
 	}
@@ -156,8 +170,12 @@ func (s *segment) observe(b []byte) {
 	s.seen.assign(batch.LeaderEpoch(b), batch.BaseOffset(b))
 }
 
-// syncAll fsyncs the .log and both indexes.
+// syncAll writes pending index entries and fsyncs the .log and both
+// indexes.
 func (s *segment) syncAll() error {
+	if err := s.flushIndexes(); err != nil {
+		return err
+	}
 	for _, f := range []vfs.File{s.log, s.idxFile, s.timeFile} {
 		if err := f.Sync(); err != nil {
 			return fmt.Errorf("wal: sync segment %d: %w", s.base, err)
@@ -179,6 +197,7 @@ func (s *segment) writeIndexes() error {
 			return fmt.Errorf("wal: rewrite index of segment %d: %w", s.base, err)
 		}
 	}
+	s.flushedIdx, s.flushedTimes = len(s.index), len(s.times)
 	return nil
 }
 

@@ -1,0 +1,226 @@
+package wal
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/wal/batch"
+)
+
+// benchBatch returns an encoded batch of n records with values of size
+// bytes.
+func benchBatch(n, size int) []byte {
+	var b batch.Builder
+	b.Reset(time.Now().UnixMilli())
+	v := make([]byte, size)
+	for i := range n {
+		v[0] = byte(i)
+		b.Add(nil, v, nil, time.Now().UnixMilli())
+	}
+	return slices.Clone(b.Bytes())
+}
+
+func sizeName(n int) string {
+	if n >= 1024 {
+		return fmt.Sprintf("%dKiB", n/1024)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+// benchOpts: default segments (256 MiB), kept until the benchmark ends.
+func benchOpts(sync SyncPolicy) Options {
+	return Options{Sync: sync, MaxBatchBytes: 8 << 20}
+}
+
+func p99(lat []time.Duration) float64 {
+	if len(lat) == 0 {
+		return 0
+	}
+	slices.Sort(lat)
+	return float64(lat[len(lat)*99/100].Microseconds())
+}
+
+// BenchmarkAppend: one Append of one batch per op. Compare with
+// BenchmarkPlainFile (same bytes through os.File.Write, plus one fsync per
+// write for sync=always) in the same run.
+func BenchmarkAppend(b *testing.B) {
+	for _, size := range []int{100, 1024} {
+		for _, n := range []int{1, 1000} {
+			for _, policy := range []SyncPolicy{SyncAlways, SyncNever} {
+				name := fmt.Sprintf("size=%s/batch=%d/sync=%s", sizeName(size), n, policy)
+				b.Run(name, func(b *testing.B) {
+					l, err := Open(b.TempDir(), benchOpts(policy))
+					requireNoErr(b, err)
+					defer l.Close()
+					p := benchBatch(n, size)
+					b.SetBytes(int64(len(p)))
+					b.ReportAllocs()
+					lat := make([]time.Duration, 0, 1024)
+					for b.Loop() {
+						t0 := time.Now()
+						if _, err := l.Append(p); err != nil {
+							b.Fatal(err)
+						}
+						if len(lat) < cap(lat) {
+							lat = append(lat, time.Since(t0))
+						}
+					}
+					b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+					b.ReportMetric(p99(lat), "p99-us")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkPlainFile is the machine baseline: sequential os.File writes of
+// the same sizes into fresh 256 MiB files, kept until the benchmark ends
+// as the log's segments are (sync=always: fsync after every write; never:
+// no fsync at all, not even when a file is full).
+func BenchmarkPlainFile(b *testing.B) {
+	for _, size := range []int{100, 1024} {
+		for _, n := range []int{1, 1000} {
+			for _, policy := range []SyncPolicy{SyncAlways, SyncNever} {
+				name := fmt.Sprintf("size=%s/batch=%d/sync=%s", sizeName(size), n, policy)
+				b.Run(name, func(b *testing.B) {
+					dir := b.TempDir()
+					p := benchBatch(n, size)
+					b.SetBytes(int64(len(p)))
+					var files []string
+					var f *os.File
+					written := 0
+					next := func() {
+						if f != nil {
+							requireNoErr(b, f.Close())
+						}
+						name := filepath.Join(dir, fmt.Sprintf("plain-%d", len(files)))
+						var err error
+						f, err = os.Create(name)
+						requireNoErr(b, err)
+						files = append(files, name)
+						written = 0
+					}
+					next()
+					defer func() { f.Close() }()
+					for b.Loop() {
+						if _, err := f.Write(p); err != nil {
+							b.Fatal(err)
+						}
+						if policy == SyncAlways {
+							requireNoErr(b, f.Sync())
+						}
+						if written += len(p); written >= 256<<20 {
+							next()
+						}
+					}
+					b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkGroupCommit: 16 goroutines appending 1 KiB single-record
+// batches with SyncAlways (group commit), against one fsync per append
+// (a single writer doing write+fsync on a plain file).
+func BenchmarkGroupCommit(b *testing.B) {
+	p := benchBatch(1, 1024)
+	b.Run("wal/appenders=16/sync=always", func(b *testing.B) {
+		l, err := Open(b.TempDir(), benchOpts(SyncAlways))
+		requireNoErr(b, err)
+		defer l.Close()
+		b.SetBytes(int64(len(p)))
+		b.ReportAllocs()
+		b.SetParallelism(8) // 8 x GOMAXPROCS(2) = 16 appenders
+		b.RunParallel(func(pb *testing.PB) {
+			mine := slices.Clone(p)
+			for pb.Next() {
+				if _, err := l.Append(mine); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+	})
+	b.Run("plain/fsync-per-append", func(b *testing.B) {
+		f, err := os.Create(filepath.Join(b.TempDir(), "plain"))
+		requireNoErr(b, err)
+		defer f.Close()
+		b.SetBytes(int64(len(p)))
+		for b.Loop() {
+			if _, err := f.Write(p); err != nil {
+				b.Fatal(err)
+			}
+			requireNoErr(b, f.Sync())
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+	})
+}
+
+// BenchmarkRead reads 1 MiB ranges sequentially from a 64 MiB log of
+// 16-record batches of 1 KiB records (page cache).
+func BenchmarkRead(b *testing.B) {
+	l, err := Open(b.TempDir(), benchOpts(SyncNever))
+	requireNoErr(b, err)
+	defer l.Close()
+	p := benchBatch(16, 1024)
+	for l.Size() < 64<<20 {
+		_, err := l.Append(p)
+		requireNoErr(b, err)
+	}
+	requireNoErr(b, l.Sync())
+	b.Run("max=1MiB", func(b *testing.B) {
+		b.ReportAllocs()
+		off := int64(0)
+		var total int64
+		for b.Loop() {
+			c, err := l.Read(off, 1<<20)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total += int64(c.Len())
+			off = c.NextOffset()
+			if off >= l.EndOffset() {
+				off = 0
+			}
+			c.Close()
+		}
+		b.SetBytes(total / int64(b.N))
+	})
+}
+
+// BenchmarkRecovery reopens a log of WAL_BENCH_RECOVERY_MB MiB (default
+// 64) spread over 16 MiB segments; the active segment is scanned in full.
+func BenchmarkRecovery(b *testing.B) {
+	mb := 64
+	if s := os.Getenv("WAL_BENCH_RECOVERY_MB"); s != "" {
+		mb, _ = strconv.Atoi(s)
+	}
+	dir := b.TempDir()
+	opts := Options{Sync: SyncNever, SegmentBytes: 16 << 20}
+	l, err := Open(dir, opts)
+	requireNoErr(b, err)
+	p := benchBatch(16, 1024)
+	for l.Size() < int64(mb)<<20 {
+		_, err := l.Append(p)
+		requireNoErr(b, err)
+	}
+	requireNoErr(b, l.Close())
+	b.SetBytes(int64(mb) << 20)
+	var once sync.Once
+	for b.Loop() {
+		l, err := Open(dir, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		once.Do(func() { b.ReportMetric(float64(l.EndOffset()), "records") })
+		requireNoErr(b, l.Close())
+	}
+}
