@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -178,9 +179,9 @@ type Machine struct {
 // Describe returns the machine for this process: now, the commit of the
 // working tree in dir (git rev-parse --short HEAD, "unknown" without git),
 // runtime.NumCPU and MemTotal of /proc/meminfo.
-func Describe(dir, mode string) Machine {
+func Describe(ctx context.Context, dir, mode string) Machine {
 	m := Machine{Date: time.Now().UTC(), Commit: "unknown", Cores: runtime.NumCPU(), Mode: mode}
-	cmd := exec.Command("git", "rev-parse", "--short", "HEAD")
+	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD")
 	cmd.Dir = dir
 	if out, err := cmd.Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))

@@ -148,3 +148,10 @@ func TestWriteCSV(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribe(t *testing.T) {
+	m := Describe(t.Context(), ".", "quick")
+	if m.Cores < 1 || m.MemBytes <= 0 || m.Commit == "" || m.Mode != "quick" || m.Date.IsZero() {
+		t.Errorf("Describe = %+v", m)
+	}
+}

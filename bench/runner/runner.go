@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bench"
@@ -184,6 +185,7 @@ func (r *Runner) limits(ctx context.Context, rep int) ([]report.Sample, error) {
 		return nil, fmt.Errorf("runner: %w", err)
 	}
 	defer os.RemoveAll(dir)
+	syscall.Sync()
 	f, err := limits.Probe(ctx, r.Mode.Limits(dir))
 	if err != nil {
 		return nil, fmt.Errorf("runner: limits: %w", err)
@@ -203,6 +205,9 @@ func (r *Runner) runOne(ctx context.Context, sc scenario, sys bench.System, rep 
 	if avail != nil {
 		return nil, avail
 	}
+	// Flush what earlier runs left dirty in the page cache, so that their
+	// write-back does not land on this run's fsyncs.
+	syscall.Sync()
 	dir, err := os.MkdirTemp(r.WorkDir, fmt.Sprintf("%s-%s-%d-", sc.name, sys.Name(), rep))
 	if err != nil {
 		return nil, fmt.Errorf("runner: %w", err)

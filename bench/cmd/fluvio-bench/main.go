@@ -96,7 +96,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	machine := report.Describe(".", mode.Name)
+	machine := report.Describe(ctx, ".", mode.Name)
 	medians := report.Medians(samples)
 	lims := runner.LimitRows()
 	for i := range lims {
