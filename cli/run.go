@@ -29,6 +29,8 @@ func (g *Global) run(ctx context.Context, args []string, stdout, stderr io.Write
 		return exitOK
 	case "--version":
 		args = append([]string{"version"}, args[1:]...)
+	case completeCommand:
+		return g.complete(ctx, args[1:], stdout)
 	}
 	c := lookupTop(args[0])
 	if c == nil {
