@@ -49,7 +49,7 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 	}
 	url := natsURL(addr)
 	if url == "" {
-		return nil, errorf("connect", ErrBadOption, "give the SC address as HOST:PORT, for example 127.0.0.1:9003")
+		return nil, badOption("connect", "give the SC address as HOST:PORT, for example 127.0.0.1:9003", "empty SC address")
 	}
 	// nats.Connect is not context-aware: bound it by ctx's deadline (or
 	// the dial timeout) and check ctx before and after.

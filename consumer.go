@@ -44,7 +44,8 @@ func (c *Client) Consumer(topic string, opts ...ConsumerOption) (*Consumer, erro
 	var parts []int32
 	switch {
 	case cfg.partition >= n:
-		return nil, errorf("consumer", ErrBadOption, "topic %q has partitions 0..%d, not %d: see 'fluvio partition list'", topic, n-1, cfg.partition)
+		return nil, badOption("consumer", fmt.Sprintf("pick a partition from 'fluvio partition list %s'", topic),
+			"topic %q has partitions 0..%d, not %d", topic, n-1, cfg.partition)
 	case cfg.partition >= 0:
 		parts = []int32{cfg.partition}
 	default:

@@ -34,22 +34,34 @@ var (
 )
 
 // Error is a client error with a next step for the user. Err is the cause
-// (match it with errors.Is); Hint, when set, says what to do next.
+// (match it with errors.Is); Msg, when set, replaces Err's text in the
+// message; Hint, when set, says what to do next. Error() returns
+// "Op: Msg (Hint)".
 type Error struct {
 	Op   string
+	Msg  string
 	Err  error
 	Hint string
 }
 
 func (e *Error) Error() string {
-	s := e.Op + ": " + e.Err.Error()
-	if e.Op == "" {
-		s = e.Err.Error()
-	}
+	s := e.Message()
 	if e.Hint != "" {
 		s += " (" + e.Hint + ")"
 	}
 	return s
+}
+
+// Message is Error without the hint.
+func (e *Error) Message() string {
+	msg := e.Msg
+	if msg == "" {
+		msg = e.Err.Error()
+	}
+	if e.Op == "" {
+		return msg
+	}
+	return e.Op + ": " + msg
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -63,8 +75,9 @@ func Hint(err error) string {
 	return busHint(err)
 }
 
-func errorf(op string, err error, hint string, args ...any) error {
-	return &Error{Op: op, Err: err, Hint: fmt.Sprintf(hint, args...)}
+// badOption is an ErrBadOption with a message and a hint.
+func badOption(op, hint, format string, args ...any) error {
+	return &Error{Op: op, Err: ErrBadOption, Msg: fmt.Sprintf(format, args...), Hint: hint}
 }
 
 // busHint returns the hint of a *bus.Error in err's chain.

@@ -60,8 +60,8 @@ func (m *metadataCache) leader(ctx context.Context, topic string, partition int3
 		}
 	}
 	if partition < 0 || int(partition) >= len(parts) {
-		return leader{}, errorf("partition", ErrBadOption, "topic %q has partitions 0..%d, not %d: see 'fluvio partition list'",
-			topic, len(parts)-1, partition)
+		return leader{}, badOption("partition", fmt.Sprintf("pick a partition from 'fluvio partition list %s'", topic),
+			"topic %q has partitions 0..%d, not %d", topic, len(parts)-1, partition)
 	}
 	p := parts[partition]
 	m.mu.Lock()

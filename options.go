@@ -1,7 +1,6 @@
 package fluvio
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
 )
@@ -120,7 +119,7 @@ func ParseAcks(s string) (Acks, error) {
 	case "none", "0":
 		return AcksNone, nil
 	}
-	return 0, &Error{Op: "parse acks", Err: ErrBadOption, Hint: fmt.Sprintf("acks %q: use all, leader or none", s)}
+	return 0, badOption("parse acks", "use all, leader or none", "unknown acks %q", s)
 }
 
 // Producer defaults, chosen by BenchmarkProduce (see producer_bench_test.go).

@@ -86,7 +86,7 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 		return nil, err
 	}
 	if n <= 0 {
-		return nil, errorf("producer", ErrBadOption, "topic %q has no partitions: recreate it with fluvio topic create %s --partitions N", topic, topic)
+		return nil, badOption("producer", fmt.Sprintf("recreate it with 'fluvio topic create %s --partitions N'", topic), "topic %q has no partitions", topic)
 	}
 	pctx, cancel := context.WithCancel(context.Background())
 	p := &Producer{
@@ -167,7 +167,7 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 	if part < 0 || int(part) >= len(p.parts) {
 		p.state.RUnlock()
 		p.budget.release(1, n)
-		return errorf("send", ErrBadOption, "partitioner chose partition %d of topic %q, which has %d: fix the Partitioner", part, p.topic, len(p.parts))
+		return badOption("send", "fix the Partitioner: it must return 0..n-1", "partitioner chose partition %d of topic %q, which has %d", part, p.topic, len(p.parts))
 	}
 	p.parts[part].add(key, value, headers, n, done, p.cfg.now().UnixMilli())
 	p.state.RUnlock()

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/fluvio-go/fluvio"
 )
@@ -39,5 +40,21 @@ func clientError(err error) error {
 	case errors.Is(err, fluvio.ErrNoLeader):
 		code = exitUnavailable
 	}
-	return withHint(err, code, fluvio.Hint(err))
+	hint := fluvio.Hint(err)
+	if fe, ok := errors.AsType[*fluvio.Error](err); ok && hint != "" && fe.Hint == hint {
+		// Print the message without the hint; the hint goes on "next:".
+		if msg, ok := strings.CutSuffix(err.Error(), " ("+hint+")"); ok {
+			err = &messageError{msg: msg, err: err}
+		}
+	}
+	return withHint(err, code, hint)
 }
+
+// messageError replaces an error's text, keeping its chain.
+type messageError struct {
+	msg string
+	err error
+}
+
+func (e *messageError) Error() string { return e.msg }
+func (e *messageError) Unwrap() error { return e.err }

@@ -18,9 +18,6 @@ func init() {
 	register("consume", "read records from a topic", runConsume)
 }
 
-// defaultTail is the number of records -T/--tail reads without a value.
-const defaultTail = 10
-
 func runConsume(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
 	fs := g.newFlagSet(help{
 		Usage: "fluvio consume TOPIC [flags]",
@@ -37,8 +34,7 @@ interrupted. Records of one partition are printed in offset order.
 	}, true)
 	partition := fs.Int32P("partition", "p", -1, "read only this partition (default: all)")
 	beginning := fs.BoolP("beginning", "B", false, "start at the beginning of each partition")
-	tail := fs.Int64P("tail", "T", defaultTail, "start this many records before the end of each partition")
-	fs.Lookup("tail").NoOptDefVal = strconv.Itoa(defaultTail)
+	tail := fs.Int64P("tail", "T", 0, "start this many records before the end of each partition")
 	start := fs.Int64("start", -1, "start at this offset")
 	end := fs.Int64("end", -1, "stop after this offset (inclusive)")
 	disable := fs.BoolP("disable-continuous", "d", false, "stop at the end of the log instead of waiting for new records")
