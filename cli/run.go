@@ -15,6 +15,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func (g *Global) run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	args = moveLeadingTargetFlags(args)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, rootUsage())
 		return exitUsage
@@ -72,4 +73,29 @@ Get started:
 Run 'fluvio <command> --help' for a command's flags and examples.
 `)
 	return b.String()
+}
+
+// moveLeadingTargetFlags lets the target flags come before the command
+// ("fluvio --sc HOST:PORT topic list"): they move to the end, where the
+// command's flag set parses them.
+func moveLeadingTargetFlags(args []string) []string {
+	var lead []string
+	for len(args) > 0 {
+		a := args[0]
+		switch {
+		case a == "--sc" || a == "-c" || a == "--profile" || a == "-P":
+			if len(args) < 2 {
+				return append(lead, args...) // the command parser reports it
+			}
+			lead, args = append(lead, a, args[1]), args[2:]
+		case strings.HasPrefix(a, "--sc=") || strings.HasPrefix(a, "--profile="):
+			lead, args = append(lead, a), args[1:]
+		default:
+			if len(lead) == 0 || len(args) == 0 {
+				return append(lead, args...)
+			}
+			return append(args[:len(args):len(args)], lead...)
+		}
+	}
+	return lead
 }

@@ -133,3 +133,14 @@ func TestSCUnreachable(t *testing.T) {
 	errs = e.fails(exitUnavailable, "topic", "list")
 	requireContains(t, errs, addr+" (from FLUVIO_SC)")
 }
+
+func TestTargetFlagsBeforeCommand(t *testing.T) {
+	sc := startFakeSC(t)
+	e := newCLIEnv(t)
+	e.ok("--sc", sc.addr, "custom-spu", "register", "--id", "9", "-p", "127.0.0.1:1", "-v", "127.0.0.1:2")
+	requireContains(t, e.ok("--sc="+sc.addr, "spu", "list"), "custom-spu-9")
+	requireContains(t, e.ok("-c", sc.addr, "spu", "list", "-O", "json"), `"spuId": 9`)
+	requireContains(t, e.fails(exitUsage, "--sc"), `unknown command "--sc"`)
+	requireEqual(t, strings.Join(moveLeadingTargetFlags([]string{"-P", "p", "topic", "list"}), " "), "topic list -P p")
+	requireEqual(t, strings.Join(moveLeadingTargetFlags([]string{"topic", "list"}), " "), "topic list")
+}
