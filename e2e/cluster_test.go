@@ -191,6 +191,15 @@ func TestE2ELocalCluster(t *testing.T) {
 		return nil
 	})
 
+	// A larger --spu adds SPUs; a smaller one is refused with the way out.
+	out = e.ok("cluster", "start", "--spu", "3")
+	requireContains(t, out, "spu-server 5003 started")
+	requireContains(t, out, "all 3 SPU(s) online")
+	if r := row(e.ok("spu", "list"), "5003"); !strings.Contains(r, " online managed ") {
+		t.Fatalf("SPU 5003: %q", r)
+	}
+	requireContains(t, e.fails("cluster", "start", "--spu", "1"), "removing SPUs is not supported")
+
 	// delete without --force asks, and stdin says no.
 	_, _, code = e.fluvio("cluster", "delete")
 	if code == 0 {
