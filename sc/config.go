@@ -40,6 +40,10 @@ type Config struct {
 	ResyncInterval time.Duration
 	// StoreTimeout bounds each KV operation. Default 5s.
 	StoreTimeout time.Duration
+	// UncleanLeaderElection lets a replica outside the ISR become leader
+	// when no ISR member is online (it may lose committed records).
+	// Default false.
+	UncleanLeaderElection bool
 	// Logger receives the SC's logs. Nil discards them.
 	Logger *slog.Logger
 }
@@ -65,6 +69,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", DefaultHeartbeatInterval, "how often SPUs heartbeat")
 	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", DefaultHeartbeatTimeout, "mark an SPU offline after no heartbeat for this long")
 	fs.DurationVar(&c.ResyncInterval, "resync-interval", DefaultResyncInterval, "how often to resend every SPU its full replica set")
+	fs.BoolVar(&c.UncleanLeaderElection, "unclean-leader-election", false, "allow a replica outside the ISR to become leader (may lose committed records)")
 }
 
 // withDefaults returns c with zero fields set to their defaults.

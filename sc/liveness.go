@@ -33,6 +33,7 @@ func (s *Server) expire(now time.Time) {
 			e.fullSent = false
 			s.log.Warn("SPU offline: no heartbeat", "id", id, "name", e.rec.Name,
 				"silent_for", now.Sub(e.lastBeat).Round(time.Millisecond), "timeout", s.cfg.HeartbeatTimeout)
+			s.kickElection()
 		}
 	}
 }
@@ -75,4 +76,5 @@ func (s *Server) resync() {
 			s.publish(bus.SubjectSPUReplicas(id), s.st.fullSet(e, now))
 		}
 	}
+	s.kickElection()
 }

@@ -44,6 +44,7 @@ func (s *Server) handleHello(_ context.Context, subject string, req bus.SPUHello
 	}
 	if !e.online || e.incarnation != req.Incarnation {
 		s.log.Info("SPU online", "id", id, "name", e.rec.Name, "incarnation", req.Incarnation, "version", req.Version)
+		s.kickElection()
 	}
 	e.online, e.lastBeat, e.incarnation, e.version = true, now, req.Incarnation, req.Version
 	e.reports = nil
@@ -73,6 +74,7 @@ func (s *Server) handleHeartbeat(_ context.Context, subject string, hb bus.Heart
 	if !e.online || e.incarnation != hb.Incarnation {
 		s.log.Info("SPU online", "id", id, "name", e.rec.Name, "incarnation", hb.Incarnation)
 		full = full || e.incarnation != hb.Incarnation
+		s.kickElection()
 	}
 	e.online, e.lastBeat, e.incarnation = true, now, hb.Incarnation
 	e.applied = hb.AppliedEpoch

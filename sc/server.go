@@ -34,6 +34,8 @@ type Server struct {
 	writeMu sync.Mutex
 	st      *state
 
+	electKick chan struct{} // buffered 1: run an election pass
+
 	ctx       context.Context // cancelled by Close; handlers' base context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup // the liveness and resync loops
@@ -62,7 +64,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s = &Server{cfg: cfg, log: cfg.Logger, st: newState()}
+	s = &Server{cfg: cfg, log: cfg.Logger, st: newState(), electKick: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	started := s
 	defer func() {
@@ -99,6 +101,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	}
 	s.wg.Go(s.livenessLoop)
 	s.wg.Go(s.resyncLoop)
+	s.wg.Go(s.electionLoop)
 	s.log.Info("sc started", "nats", s.url, "bucket", cfg.Bucket, "generation", gen,
 		"spus", len(snap.spus), "topics", len(snap.topics))
 	return s, nil

@@ -1,0 +1,106 @@
+package sc
+
+import (
+	"slices"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/sc/placement"
+)
+
+// kickElection asks electionLoop for a pass; it never blocks.
+func (s *Server) kickElection() {
+	select {
+	case s.electKick <- struct{}{}:
+	default:
+	}
+}
+
+// electionLoop runs an election pass whenever an SPU goes offline or
+// online (and at every resync). Owned by Server; stopped by Close.
+func (s *Server) electionLoop() {
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.electKick:
+			s.elect()
+		}
+	}
+}
+
+// elect moves the leadership of every partition whose leader is offline
+// to the first online member of its ISR (placement.ChooseLeader; outside
+// the ISR only with Config.UncleanLeaderElection), bumps the leader epoch,
+// drops the old leader from the ISR, stores the topic with CAS and tells
+// the replicas. A partition with no eligible replica keeps its leader and
+// shows LeaderOffline until one comes back.
+func (s *Server) elect() {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	type change struct {
+		rec   topicRecord
+		rev   uint64
+		parts []int
+	}
+	var changes []change
+	s.st.mu.Lock()
+	for _, name := range s.st.sortedTopics() {
+		t := s.st.topics[name]
+		var c *change
+		for n, p := range t.rec.Partitions {
+			if s.st.online(p.Leader) {
+				continue
+			}
+			leader, ok := placement.ChooseLeader(p.Replicas, p.ISR, s.st.online, s.cfg.UncleanLeaderElection)
+			if !ok || leader == p.Leader {
+				continue
+			}
+			if c == nil {
+				changes = append(changes, change{rec: cloneTopic(t.rec), rev: t.rev})
+				c = &changes[len(changes)-1]
+			}
+			np := &c.rec.Partitions[n]
+			old := np.Leader
+			np.Leader = leader
+			np.LeaderEpoch++
+			if slices.Contains(np.ISR, leader) {
+				np.ISR = slices.DeleteFunc(np.ISR, func(id bus.SPUID) bool { return id == old })
+			} else {
+				np.ISR = []bus.SPUID{leader} // unclean: the new leader's log is the truth
+			}
+			c.parts = append(c.parts, n)
+		}
+	}
+	s.st.mu.Unlock()
+
+	for _, c := range changes {
+		ctx, cancel := s.storeCtx()
+		rev, err := s.store.update(ctx, topicKey(c.rec.Name), c.rec, c.rev)
+		cancel()
+		if err != nil {
+			// A concurrent write (or a KV failure): reload and try again
+			// at the next kick; resync kicks periodically.
+			s.log.Warn("leader election: cannot store topic; will retry", "topic", c.rec.Name, "err", err)
+			s.reloadTopic(c.rec.Name)
+			continue
+		}
+		now := time.Now()
+		s.st.mu.Lock()
+		if cur, ok := s.st.topics[c.rec.Name]; ok {
+			cur.rec, cur.rev = c.rec, rev
+		}
+		for _, n := range c.parts {
+			p := c.rec.Partitions[n]
+			s.log.Info("leader elected", "partition", partitionName(c.rec.Name, n), "leader", p.Leader,
+				"epoch", p.LeaderEpoch, "isr", joinIDs(p.ISR))
+			spec := replicaSpec(&c.rec, n)
+			for _, id := range p.Replicas {
+				if e := s.st.spus[id]; e != nil {
+					s.publish(bus.SubjectSPUReplicas(id), s.st.changeSet(e, now, []bus.ReplicaSpec{spec}, nil))
+				}
+			}
+		}
+		s.st.mu.Unlock()
+	}
+}

@@ -1,0 +1,81 @@
+package sc_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+// TestLeaderElection: when a leader's SPU goes offline, the SC elects the
+// first online ISR member, bumps the epoch, drops the old leader from the
+// ISR, stores it (survives a restart) and tells the replicas. A partition
+// without an eligible replica keeps its leader.
+func TestLeaderElection(t *testing.T) {
+	e := newEnv(t, nil)
+	fakes := map[bus.SPUID]*fakeSPU{}
+	stops := map[bus.SPUID]func(){}
+	for id := bus.SPUID(1); id <= 3; id++ {
+		e.register(int64(id), "")
+	}
+	topic, err := e.createTopic("ha", 1, 3)
+	requireNoErr(t, err)
+	_, err = e.createTopic("solo", 1, 1)
+	requireNoErr(t, err)
+	for id := bus.SPUID(1); id <= 3; id++ {
+		fakes[id] = newFakeSPU(t, e, id)
+		_, err := fakes[id].hello()
+		requireNoErr(t, err)
+		stops[id] = fakes[id].beatEvery(100 * time.Millisecond)
+	}
+	replicas := topic.Status.ReplicaMap[0]
+	old := replicas[0]
+	stops[old]()
+	waitFor(t, 5*time.Second, func() error { return offline(e, old) })
+
+	var want bus.SPUID
+	waitFor(t, 5*time.Second, func() error {
+		md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"ha"}})
+		if err != nil {
+			return err
+		}
+		p := md.Partitions[0]
+		if p.Leader == old || p.LeaderEpoch != 1 || slices.Contains(p.ISR, old) || len(p.ISR) != 2 {
+			return fmt.Errorf("partition %+v: want a new leader at epoch 1 without %d in the ISR", p, old)
+		}
+		want = p.Leader
+		return nil
+	})
+	requireEqual(t, want, replicas[1]) // the preferred order
+	for _, id := range replicas[1:] {
+		f := fakes[id]
+		waitFor(t, 2*time.Second, func() error {
+			for _, set := range f.received() {
+				for _, r := range set.Replicas {
+					if r.Topic == "ha" && r.Leader == want && r.LeaderEpoch == 1 {
+						return nil
+					}
+				}
+			}
+			return fmt.Errorf("SPU %d was not told about the new leader", id)
+		})
+	}
+	// The solo partition led by an offline SPU stays put.
+	parts, err := req[bus.PartitionListResponse](t, e.nc, bus.SubjectAdminPartitionList, bus.PartitionListRequest{Topics: []string{"solo"}})
+	requireNoErr(t, err)
+	if leader := parts.Items[0].Spec.Leader; leader == old {
+		requireEqual(t, parts.Items[0].Status.Resolution, bus.PartitionLeaderOffline)
+		requireEqual(t, parts.Items[0].Spec.LeaderEpoch, int32(0))
+	}
+
+	for _, id := range replicas[1:] {
+		stops[id]()
+	}
+	e.restart()
+	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"ha"}})
+	requireNoErr(t, err)
+	requireEqual(t, md.Partitions[0].Leader, want)
+	requireEqual(t, md.Partitions[0].LeaderEpoch, int32(1))
+}
