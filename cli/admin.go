@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/nats-io/nats.go"
@@ -38,15 +39,34 @@ func busExitCode(code int) int {
 type adminConn struct {
 	nc *nats.Conn
 	t  target
+	// denied is cancelled, with the error as cause, when NATS reports a
+	// permissions violation on this connection (asynchronously).
+	denied context.Context
 }
 
 // admin connects to the SC the command targets. The caller closes it.
 func (g *Global) admin(ctx context.Context) (*adminConn, error) {
-	nc, t, err := g.connect(ctx)
+	t, err := g.resolveTarget()
 	if err != nil {
 		return nil, err
 	}
-	return &adminConn{nc: nc, t: t}, nil
+	return dialAdmin(ctx, t, g.connectTimeout)
+}
+
+// dialAdmin connects to the SC at t. A permissions violation NATS reports
+// later fails the request in flight at once (see adminCall).
+func dialAdmin(ctx context.Context, t target, timeout time.Duration) (*adminConn, error) {
+	denied, deny := context.WithCancelCause(context.Background())
+	nc, err := dialSC(ctx, t, timeout, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		if errors.Is(err, nats.ErrPermissionViolation) || isPermission(err) {
+			deny(err)
+		}
+	}))
+	if err != nil {
+		deny(nil)
+		return nil, err
+	}
+	return &adminConn{nc: nc, t: t, denied: denied}, nil
 }
 
 // Close closes the NATS connection.
@@ -55,7 +75,21 @@ func (a *adminConn) Close() { a.nc.Close() }
 // adminCall sends req on an admin subject and decodes the reply. Errors
 // are *bus.Error (see bus.Request); "no responders" names the SC address.
 func adminCall[Resp any](ctx context.Context, a *adminConn, subject string, req any) (Resp, error) {
+	// NATS reports a publish permission violation asynchronously and the
+	// request would only time out: stop waiting when it arrives.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if a.denied != nil {
+		stop := context.AfterFunc(a.denied, cancel)
+		defer stop()
+	}
 	resp, err := bus.Request[Resp](ctx, a.nc, subject, req)
+	if err != nil && a.denied != nil {
+		if cause := context.Cause(a.denied); cause != nil && cause != context.Canceled {
+			return resp, withHint(fmt.Errorf("NATS refused the request on %s: %w", subject, cause), exitPermission,
+				"the NATS user of this connection may not publish there: check its permissions, or use another profile")
+		}
+	}
 	if err != nil && errors.Is(err, nats.ErrNoResponders) {
 		return resp, withHint(fmt.Errorf("no SC answers at %s: the NATS server is up but no fluvio SC serves %s", a.t.describe(), subject),
 			exitUnavailable, "start the SC ('sc-server', or 'fluvio cluster start'), or check the address with 'fluvio profile current -O yaml'")

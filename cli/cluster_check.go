@@ -133,13 +133,14 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 func checkSC(ctx context.Context, res *checks, t target, bucket string) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	nc, err := dialSC(ctx, t, 3*time.Second)
+	a, err := dialAdmin(ctx, t, 3*time.Second)
 	if err != nil {
 		_, hint, _ := explain(err)
 		res.fail("NATS reachable", hint, "%v", err)
 		return
 	}
-	defer nc.Close()
+	defer a.Close()
+	nc := a.nc
 	res.ok("NATS reachable", "%s (nats-server %s)", t.describe(), nc.ConnectedServerVersion())
 
 	kv := &monitor.Result{Name: "kv", Check: "kv"}
@@ -159,7 +160,6 @@ func checkSC(ctx context.Context, res *checks, t target, bucket string) {
 		res.ok("JetStream KV", "bucket %q healthy%s", bucket, values)
 	}
 
-	a := &adminConn{nc: nc, t: t}
 	v, err := adminCall[bus.VersionResponse](ctx, a, bus.SubjectAdminVersionGet, bus.VersionRequest{})
 	if err != nil {
 		_, hint, _ := explain(err)

@@ -54,6 +54,7 @@ func startProcess(argv []string, logPath string) (procRecord, error) {
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return procRecord{}, fmt.Errorf("create log dir: %w", err)
 	}
+	rotateLog(logPath)
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return procRecord{}, fmt.Errorf("open log %s: %w", logPath, err)
@@ -70,6 +71,17 @@ func startProcess(argv []string, logPath string) (procRecord, error) {
 	rec := procRecord{PID: cmd.Process.Pid, Argv: argv, Log: logPath, Started: time.Now().UTC()}
 	_ = cmd.Process.Release()
 	return rec, nil
+}
+
+// maxLogBytes is the size above which a log is rotated when its process starts.
+const maxLogBytes = 16 << 20
+
+// rotateLog renames a log larger than maxLogBytes to <log>.1 (replacing
+// the previous one), so restarts do not grow it without bound.
+func rotateLog(path string) {
+	if st, err := os.Stat(path); err == nil && st.Size() > maxLogBytes {
+		_ = os.Rename(path, path+".1")
+	}
 }
 
 // stopProcess stops r's process if it is still ours: SIGTERM, then SIGKILL

@@ -193,12 +193,11 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	if err := l.startSC(ctx, scBin, !exists); err != nil {
 		return err
 	}
-	nc, err := dialSC(ctx, target{Addr: st.SCAddr, Source: "the local cluster"}, 5*time.Second)
+	a, err := dialAdmin(ctx, target{Addr: st.SCAddr, Source: "the local cluster"}, 5*time.Second)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	a := &adminConn{nc: nc, t: target{Addr: st.SCAddr, Source: "the local cluster"}}
+	defer a.Close()
 
 	for len(st.SPUs) < nSPU {
 		pub, err := freeLoopbackAddr()
@@ -301,12 +300,12 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 func pingSC(ctx context.Context, t target) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	nc, err := dialSC(ctx, t, time.Second)
+	a, err := dialAdmin(ctx, t, time.Second)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	_, err = adminCall[bus.VersionResponse](ctx, &adminConn{nc: nc, t: t}, bus.SubjectAdminVersionGet, bus.VersionRequest{})
+	defer a.Close()
+	_, err = adminCall[bus.VersionResponse](ctx, a, bus.SubjectAdminVersionGet, bus.VersionRequest{})
 	return err
 }
 

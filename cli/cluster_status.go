@@ -81,11 +81,11 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 	if sc.Up {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
-		if nc, err := dialSC(ctx, t, 2*time.Second); err == nil {
-			defer nc.Close()
+		if a, err := dialAdmin(ctx, t, 2*time.Second); err == nil {
+			defer a.Close()
+			nc := a.nc
 			nats.Up, nats.Status, nats.Version = true, "up", nc.ConnectedServerVersion()
 			nats.Address = nc.ConnectedUrlRedacted()
-			a := &adminConn{nc: nc, t: t}
 			if v, err := adminCall[bus.VersionResponse](ctx, a, bus.SubjectAdminVersionGet, bus.VersionRequest{}); err == nil {
 				sc.Version = v.Version
 			} else {

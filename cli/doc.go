@@ -29,7 +29,8 @@
 //		return code // --help was printed (0) or a usage error (2)
 //	}
 //	t, err := g.resolveTarget()   // the SC address: t.Addr (HOST:PORT or a NATS URL)
-//	nc, t, err := g.connect(ctx)  // or a *nats.Conn to the SC, with a clear error
+//	a, err := g.admin(ctx)        // or a connection to the SC's admin API, with a clear error;
+//	                              // then adminCall[bus.XResponse](ctx, a, bus.SubjectAdminX, req)
 //	if err != nil {
 //		return g.fail(stderr, err) // prints "error: ..." and "next: ..." and returns the exit code
 //	}

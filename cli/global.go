@@ -195,30 +195,16 @@ func natsURL(addr string) string {
 	return "nats://" + addr
 }
 
-// connect resolves the target and connects to the SC's NATS. The caller
-// closes the connection. Errors say which address was tried and what to do.
-func (g *Global) connect(ctx context.Context) (*nats.Conn, target, error) {
-	t, err := g.resolveTarget()
-	if err != nil {
-		return nil, t, err
-	}
-	nc, err := dialSC(ctx, t, g.connectTimeout)
-	return nc, t, err
-}
-
 // dialSC connects to the NATS of the SC at t.
-func dialSC(ctx context.Context, t target, timeout time.Duration) (*nats.Conn, error) {
+func dialSC(ctx context.Context, t target, timeout time.Duration, opts ...nats.Option) (*nats.Conn, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(dl))
 	}
 	if timeout <= 0 {
 		return nil, unreachable(t, context.DeadlineExceeded)
 	}
-	nc, err := nats.Connect(natsURL(t.Addr),
-		nats.Name("fluvio-cli"),
-		nats.Timeout(timeout),
-		nats.NoReconnect(),
-	)
+	opts = append([]nats.Option{nats.Name("fluvio-cli"), nats.Timeout(timeout), nats.NoReconnect()}, opts...)
+	nc, err := nats.Connect(natsURL(t.Addr), opts...)
 	if err != nil {
 		return nil, unreachable(t, err)
 	}

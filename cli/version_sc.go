@@ -16,7 +16,7 @@ func (g *Global) fillServerVersions(ctx context.Context, v *versionView) {
 		return
 	}
 	v.SCAddr = t.Addr
-	nc, err := dialSC(ctx, t, g.connectTimeout)
+	a, err := dialAdmin(ctx, t, g.connectTimeout)
 	if err != nil {
 		// The cause only: the address is printed beside it.
 		for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(u) {
@@ -25,9 +25,9 @@ func (g *Global) fillServerVersions(ctx context.Context, v *versionView) {
 		v.SCError = err.Error()
 		return
 	}
-	defer nc.Close()
-	v.NATS = nc.ConnectedServerVersion()
-	resp, err := adminCall[bus.VersionResponse](ctx, &adminConn{nc: nc, t: t}, bus.SubjectAdminVersionGet, bus.VersionRequest{})
+	defer a.Close()
+	v.NATS = a.nc.ConnectedServerVersion()
+	resp, err := adminCall[bus.VersionResponse](ctx, a, bus.SubjectAdminVersionGet, bus.VersionRequest{})
 	if err != nil {
 		v.SCError = err.Error()
 		return
