@@ -148,6 +148,7 @@ func BenchmarkGroupCommit(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+		b.ReportMetric(float64(b.N)/float64(max(l.fsyncs.Load(), 1)), "appends/fsync")
 	})
 	b.Run("plain/fsync-per-append", func(b *testing.B) {
 		f, err := os.Create(filepath.Join(b.TempDir(), "plain"))

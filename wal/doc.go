@@ -2,4 +2,96 @@
 // replica. It knows nothing of NATS, the SC or SPU roles.
 //
 // It imports nothing of ours but wal/batch and wal/vfs.
+//
+// # Lifecycle
+//
+//	l, err := wal.Open(dir, wal.Options{})       // create or recover
+//	base, err := l.Append(batches)               // leader: assigns offsets
+//	err = l.AppendReplica(batches)               // follower: keeps offsets
+//	c, err := l.ReadUpTo(off, 1<<20, hw)         // whole batches below hw
+//	_, err = c.WriteTo(conn); c.Close()
+//	err = l.Wait(ctx, off)                       // long poll: EndOffset() > off
+//	err = l.Truncate(off)                        // follower, by leader epoch
+//	err = l.ApplyRetention(time.Now())           // drop old segments
+//	err = l.Close()                              // or l.Remove()
+//
+// Every method is safe for concurrent use. Append, AppendReplica, Sync,
+// Roll, Truncate and ApplyRetention block for their file operations; Read
+// blocks only for the read itself; Wait blocks until data arrives.
+//
+// # Files
+//
+// A log is a directory of segments, each named by the offset of its first
+// batch (20 digits) with three files:
+//
+//	00000000000000000000.log        the batches, exactly as produced (see below)
+//	00000000000000000000.index      sparse offset index: (relOffset uint32, position uint32)
+//	00000000000000000000.timeindex  sparse time index: (maxTimestamp int64, relOffset uint32)
+//	00000000000000001342.log        the next segment starts at offset 1342
+//	...
+//	leader-epoch-checkpoint         epoch -> first offset (KIP-101), text
+//	00000000000000001342.log.broken a torn tail cut off at recovery, kept for inspection
+//
+// The last segment is the active one; it rolls when it would exceed
+// Options.SegmentBytes or is older than Options.SegmentAge. A new segment's
+// files are created and fsynced, then the directory is fsynced, before
+// anything is appended to it; the old segment and its indexes are fsynced
+// first. Indexes are derived data: the active segment's entries live in
+// memory until it rolls or the log closes, and every index is checked at
+// open and rebuilt from the .log when missing or invalid. The
+// leader-epoch file is replaced by temp file, fsync, rename, directory
+// fsync, before any batch of a new epoch is written.
+//
+// # Durability: what Sync promises
+//
+// DurableOffset is the end of the prefix that has been fsynced; it is what
+// the replica layer may acknowledge (acks=all, high watermark).
+//
+//   - SyncAlways (default): Append returns after an fsync covering its
+//     batches. Concurrent Appends share one fsync (group commit), so many
+//     appenders cost about one fsync per round, not one each.
+//   - SyncInterval: Append returns once the batches are written (page
+//     cache); a background goroutine fsyncs every Options.SyncEvery.
+//   - SyncNever: only Sync, Roll (the sealed segment) and Close fsync.
+//
+// Under every policy, Sync returns after an fsync covering everything
+// appended before it. A failed write or fsync fail-stops the log: every
+// later write returns ErrFailed and DurableOffset never moves again, since
+// after a failed fsync the kernel may have dropped the dirty pages and a
+// retried fsync can succeed without writing them (fsyncgate). Reopen the
+// log to recover from what is on disk.
+//
+// # Recovery
+//
+// Open scans the active segment batch by batch (length, magic, CRC,
+// offset continuity). A bad batch with nothing valid after it is a torn
+// write (never acknowledged under SyncAlways): the tail is copied to a
+// .broken file, cut off, and logged. A bad batch followed by a valid one,
+// a bad batch in a sealed segment, or segments that do not join up, is
+// corruption: an error matching IsCorrupt names the file and position, and
+// the replica should be re-replicated (Delete, then fetch from the
+// leader). Sealed segments are checked from their last index entry to
+// their end at open, and every batch's CRC is checked again when it is
+// read.
+//
+// # Batch header
+//
+// Records are stored in Kafka v2 record batches (package wal/batch),
+// big-endian; the CRC-32C covers attributes to the end, so the leader sets
+// baseOffset and partitionLeaderEpoch without re-hashing:
+//
+//	 0               8          12            16    17      21     23               27
+//	+---------------+----------+-------------+-----+-------+------+----------------+
+//	| baseOffset    | batchLen | leaderEpoch |magic| crc32c| attrs| lastOffsetDelta|
+//	| int64         | int32    | int32       | =2  | uint32| int16| int32          |
+//	+---------------+----------+-------------+-----+-------+------+----------------+
+//	 27               35               43           51      53          57          61
+//	+----------------+----------------+------------+-------+-----------+-----------+---------
+//	| firstTimestamp | maxTimestamp   | producerId | prodEp| baseSeq   | recordCnt | records
+//	| int64 (ms)     | int64 (ms)     | int64      | int16 | int32     | int32     | varints
+//	+----------------+----------------+------------+-------+-----------+-----------+---------
+//	                 |<------------------- covered by crc32c (from offset 21) ------------->|
+//
+// batchLen counts the bytes after it (total size - 12). A batch covers
+// offsets [baseOffset, baseOffset+lastOffsetDelta].
 package wal

@@ -15,9 +15,9 @@ import (
 )
 
 // Log is the segmented write-ahead log of one partition replica. All its
-// methods are safe for concurrent use. Lock order: syncMu, then st, then
-// notify; no lock is held while waiting for data or for an fsync done by
-// another goroutine.
+// methods are safe for concurrent use. Lock order: gc, syncMu, st, notify
+// (gc is never held while taking another); no lock is held while waiting
+// for data or for an fsync done by another goroutine.
 type Log struct {
 	dir    string
 	opts   Options
@@ -25,10 +25,17 @@ type Log struct {
 	logger *slog.Logger
 
 	// syncMu is held by the goroutine doing an fsync of the active
-	// segment (group commit: the others queue on it and usually find
-	// their data synced) and by operations that close or remove segment
-	// files, so that no fsync runs on a closed file.
+	// segment and by operations that close or remove segment files, so
+	// that no fsync runs on a closed file.
 	syncMu sync.Mutex
+
+	// gc is the group-commit state: at most one fsync round runs; the
+	// appenders waiting for it wait on done, not on a lock.
+	gc struct {
+		sync.Mutex
+		running bool
+		done    chan struct{} // closed when the running round ends
+	}
 
 	st struct {
 		sync.RWMutex
@@ -50,6 +57,7 @@ type Log struct {
 	start    atomic.Int64 // first offset held; written under st
 	size     atomic.Int64 // bytes of all .log files; written under st
 	latestEp atomic.Int32 // written under st
+	fsyncs   atomic.Int64 // fsync rounds of the group commit, for benchmarks
 
 	stop chan struct{} // closed by Close to stop the interval syncer
 	wg   sync.WaitGroup

@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -20,14 +21,41 @@ func (l *Log) Sync() error {
 	return l.syncTo(l.leo.Load())
 }
 
-// syncTo returns once DurableOffset >= target (group commit): callers
-// queue on syncMu; the one holding it fsyncs everything written so far,
-// so those behind it usually find their data already durable.
+// syncTo returns once DurableOffset >= target. Group commit: one caller
+// at a time runs an fsync round covering everything written so far; the
+// others wait for the round to end (without queueing on a lock), and
+// return if it covered their data, or one of them starts the next round.
 func (l *Log) syncTo(target int64) error {
-	for l.durable.Load() < target {
+	for {
+		if l.durable.Load() >= target {
+			return nil
+		}
+		l.gc.Lock()
+		if l.durable.Load() >= target {
+			l.gc.Unlock()
+			return nil
+		}
+		if l.gc.running {
+			done := l.gc.done
+			l.gc.Unlock()
+			<-done
+			continue
+		}
+		l.gc.running = true
+		l.gc.done = make(chan struct{})
+		l.gc.Unlock()
+		// Let appenders just released by the previous round write their
+		// next batches so this round covers them too.
+		runtime.Gosched()
+
 		l.syncMu.Lock()
 		err := l.syncOnce(target)
 		l.syncMu.Unlock()
+
+		l.gc.Lock()
+		l.gc.running = false
+		close(l.gc.done)
+		l.gc.Unlock()
 		if err != nil {
 			return err
 		}
@@ -35,7 +63,6 @@ func (l *Log) syncTo(target int64) error {
 			return fmt.Errorf("wal: offsets up to %d were truncated before they were synced", target)
 		}
 	}
-	return nil
 }
 
 // syncOnce fsyncs the active segment if target is not yet durable;
@@ -52,6 +79,7 @@ func (l *Log) syncOnce(target int64) error {
 	f := l.st.segs[len(l.st.segs)-1].log
 	end := l.leo.Load()
 	l.st.RUnlock()
+	l.fsyncs.Add(1)
 	if err := f.Sync(); err != nil {
 		l.st.Lock()
 		err = l.failLocked(fmt.Errorf("wal: fsync: %w", err))
