@@ -51,11 +51,11 @@ type segment struct {
 	log, idxFile, timeFile vfs.File
 	index                  []indexEntry
 	times                  []timeEntry
-	sinceIndex             int64  // bytes appended since the last index entry
-	interval               int64  // Options.IndexIntervalBytes
-	scratch                []byte // encoded index entries
-	flushedIdx             int    // index[:flushedIdx] is in the .index file
-	flushedTimes           int    // times[:flushedTimes] is in the .timeindex file
+	sinceIndex             int64      // bytes appended since the last index entry
+	interval               int64      // Options.IndexIntervalBytes
+	scratch                []byte     // encoded index entries
+	flushedIdx             int        // index[:flushedIdx] is in the .index file
+	flushedTimes           int        // times[:flushedTimes] is in the .timeindex file
 	seen                   epochCache // epochs of the batches observed (used by recovery)
 }
 
