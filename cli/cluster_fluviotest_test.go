@@ -78,7 +78,9 @@ func TestClusterCommands(t *testing.T) {
 		}
 		return nil
 	})
-	requireContains(t, e.ok("version"), "SC                : ")
+	out = e.ok("version")
+	requireContains(t, out, "SC                : ")
+	requireContains(t, out, "SPU 5001          : ")
 	requireEqual(t, e.ok("topic", "delete", "orders"), "topic \"orders\" deleted\n")
 }
 

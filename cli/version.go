@@ -24,6 +24,15 @@ type versionView struct {
 	SCAddr    string `json:"scAddress" yaml:"scAddress"`
 	// SCError says why the SC's version is missing.
 	SCError string `json:"scError,omitempty" yaml:"scError,omitempty"`
+	// SPUs are the versions the SPUs reported in their heartbeats.
+	SPUs []spuVersion `json:"spus,omitempty" yaml:"spus,omitempty"`
+}
+
+// spuVersion is one SPU's version as the SC knows it.
+type spuVersion struct {
+	ID      int32  `json:"id"`
+	Version string `json:"version"`
+	Online  bool   `json:"online"`
 }
 
 func runVersion(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
@@ -64,6 +73,13 @@ can be reached (if not, the CLI's version is still printed, and the exit code is
 		kv = append(kv, [2]string{"SC", "unreachable at " + v.SCAddr + ": " + v.SCError})
 	} else {
 		kv = append(kv, [2]string{"SC", v.SC + " at " + v.SCAddr}, [2]string{"NATS", v.NATS})
+	}
+	for _, s := range v.SPUs {
+		state := "offline"
+		if s.Online {
+			state = "online"
+		}
+		kv = append(kv, [2]string{fmt.Sprintf("SPU %d", s.ID), dash(s.Version) + " (" + state + ")"})
 	}
 	if err := printObject(stdout, *out, v, kv); err != nil {
 		return g.fail(stderr, err)

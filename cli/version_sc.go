@@ -39,4 +39,9 @@ func (g *Global) fillServerVersions(ctx context.Context, v *versionView) {
 	if resp.NATS != "" {
 		v.NATS = resp.NATS
 	}
+	if spus, err := adminCall[bus.SPUListResponse](ctx, a, bus.SubjectAdminSPUList, bus.SPUListRequest{}); err == nil {
+		for _, s := range spus.Items {
+			v.SPUs = append(v.SPUs, spuVersion{ID: s.Spec.ID, Version: s.Status.Version, Online: s.Online()})
+		}
+	}
 }
