@@ -80,6 +80,7 @@ const (
 	CodeSPUNotRegistered = 13 // an spu-server connected with an id nobody registered
 	CodeSPUIDMismatch    = 14 // the id in the message is not the subject's id
 	CodeInvalidAddress   = 15 // a public or private address is not HOST:PORT
+	CodeSPUConflict      = 16 // another spu-server with the same id is connected
 	CodeTopicExists      = 20 // a topic with that name exists
 	CodeTopicNotFound    = 21 // no topic with that name
 	CodeInvalidName      = 22 // a topic or SPU name breaks the naming rules
@@ -114,6 +115,8 @@ var (
 		Hint: "register it first: fluvio custom-spu register --id N --public-server HOST:PORT --private-server HOST:PORT"}
 	ErrSPUIDMismatch = &Error{Code: CodeSPUIDMismatch, Message: "SPU id in the message does not match the subject",
 		Hint: "an SPU may only publish on its own subjects fluvio.spu.<id>.>"}
+	ErrSPUConflict = &Error{Code: CodeSPUConflict, Message: "another spu-server with this id is connected",
+		Hint: "stop the other spu-server, or start this one with another registered --id"}
 	ErrInvalidAddress = &Error{Code: CodeInvalidAddress, Message: "invalid address",
 		Hint: "give addresses as HOST:PORT, for example 127.0.0.1:9005"}
 	ErrTopicExists = &Error{Code: CodeTopicExists, Message: "Topic already exists",
@@ -137,7 +140,7 @@ var (
 var table = []*Error{
 	ErrInternal, ErrBadRequest, ErrUnsupported, ErrUnavailable, ErrTimeout, ErrStore,
 	ErrSPUExists, ErrSPUNotFound, ErrSPUInvalidID, ErrSPUNotRegistered, ErrSPUIDMismatch,
-	ErrInvalidAddress, ErrTopicExists, ErrTopicNotFound, ErrInvalidName, ErrInvalidConfig,
+	ErrSPUConflict, ErrInvalidAddress, ErrTopicExists, ErrTopicNotFound, ErrInvalidName, ErrInvalidConfig,
 	ErrNotEnoughSPUs, ErrStaleEpoch, ErrNotLeader,
 }
 

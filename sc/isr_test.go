@@ -22,9 +22,14 @@ func TestISRUpdate(t *testing.T) {
 	requireNoErr(t, err)
 	replicas := topic.Status.ReplicaMap[0]
 	leader, follower := replicas[0], replicas[1]
+	lf := newFakeSPU(t, e, leader) // online first, so no election moves the leadership
+	_, err = lf.hello()
+	requireNoErr(t, err)
+	lf.beatEvery(100 * time.Millisecond)
 	ff := newFakeSPU(t, e, follower)
 	_, err = ff.hello()
 	requireNoErr(t, err)
+	ff.beatEvery(100 * time.Millisecond)
 	pid := bus.PartitionID{Topic: "isr", Partition: 0}
 	isr := func(from bus.SPUID, epoch int32, set ...bus.SPUID) error {
 		_, err := req[bus.ISRUpdateResponse](t, e.nc, bus.SubjectSPUISR(from),
@@ -48,6 +53,8 @@ func TestISRUpdate(t *testing.T) {
 		return nil
 	})
 	e.restart()
+	requireNoErr(t, lf.beat())
+	requireNoErr(t, ff.beat())
 	parts, err := req[bus.PartitionListResponse](t, e.nc, bus.SubjectAdminPartitionList, bus.PartitionListRequest{})
 	requireNoErr(t, err)
 	requireEqual(t, len(parts.Items[0].Status.ISR), 1)

@@ -88,3 +88,25 @@ func TestHelloUnregistered(t *testing.T) {
 	}
 	requireEqual(t, len(e.spus()), 0)
 }
+
+// TestDuplicateSPU: a second spu-server with a connected id is refused
+// until the first stops beating (a crash), then accepted.
+func TestDuplicateSPU(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(200, "")
+	first := newFakeSPU(t, e, 200)
+	_, err := first.hello()
+	requireNoErr(t, err)
+	stop := first.beatEvery(100 * time.Millisecond)
+	second := newFakeSPU(t, e, 200)
+	second.incarnation = "inc-2"
+	_, err = second.hello()
+	requireErr(t, err, bus.ErrSPUConflict, "another spu-server with id 200 is connected", "inc-1")
+	requireErr(t, second.beat(), bus.ErrSPUConflict)
+	stop() // the first "crashes"
+	waitFor(t, 3*time.Second, func() error {
+		_, err := second.hello()
+		return err
+	})
+	requireErr(t, first.beat(), bus.ErrSPUConflict)
+}

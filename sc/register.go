@@ -22,6 +22,20 @@ func (s *Server) checkSender(subject string, id bus.SPUID) error {
 	return nil
 }
 
+// checkIncarnation refuses a second spu-server with the same id: while
+// the known incarnation is online, another one is a conflict. Once the
+// first goes silent for the heartbeat timeout (it crashed), the new one
+// is accepted. Caller holds st.mu.
+func (s *Server) checkIncarnation(e *spuEntry, incarnation string, now time.Time) error {
+	if !e.online || e.incarnation == "" || e.incarnation == incarnation || now.Sub(e.lastBeat) > s.cfg.HeartbeatTimeout {
+		return nil
+	}
+	s.log.Warn("refusing a second spu-server with the same id", "id", e.rec.Spec.ID,
+		"connected", e.incarnation, "refused", incarnation)
+	return bus.ErrSPUConflict.With(fmt.Sprintf("another spu-server with id %d is connected (incarnation %s, last heartbeat %v ago)",
+		e.rec.Spec.ID, e.incarnation, now.Sub(e.lastBeat).Round(time.Millisecond)), "")
+}
+
 func notRegistered(id bus.SPUID) *bus.Error {
 	return bus.ErrSPUNotRegistered.With(fmt.Sprintf("SPU %d is not registered", id),
 		fmt.Sprintf("register it first: fluvio custom-spu register --id %d --public-server HOST:PORT --private-server HOST:PORT", id))
@@ -41,6 +55,9 @@ func (s *Server) handleHello(_ context.Context, subject string, req bus.SPUHello
 	if e == nil {
 		s.log.Warn("refusing unregistered SPU", "id", id, "incarnation", req.Incarnation)
 		return resp, notRegistered(id)
+	}
+	if err := s.checkIncarnation(e, req.Incarnation, now); err != nil {
+		return resp, err
 	}
 	if !e.online || e.incarnation != req.Incarnation {
 		s.log.Info("SPU online", "id", id, "name", e.rec.Name, "incarnation", req.Incarnation, "version", req.Version)
@@ -69,6 +86,9 @@ func (s *Server) handleHeartbeat(_ context.Context, subject string, hb bus.Heart
 	e := s.st.spus[id]
 	if e == nil {
 		return resp, notRegistered(id)
+	}
+	if err := s.checkIncarnation(e, hb.Incarnation, now); err != nil {
+		return resp, err
 	}
 	full := hb.NeedFullSync || !e.fullSent
 	if !e.online || e.incarnation != hb.Incarnation {

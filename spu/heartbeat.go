@@ -101,6 +101,8 @@ func (s *Server) heartbeat(st *syncState, interval time.Duration) time.Duration 
 	case errors.Is(err, bus.ErrSPUNotRegistered):
 		s.fail(fmt.Errorf("%w: the SC at %s no longer knows SPU %d; register it again with 'fluvio custom-spu register --id %d --public-server HOST:PORT --private-server HOST:PORT'",
 			ErrUnregistered, s.cfg.SCAddr, s.id, s.id))
+	case errors.Is(err, bus.ErrSPUConflict):
+		s.fail(fmt.Errorf("spu: %w", err))
 	case s.ctx.Err() != nil, errors.Is(err, nats.ErrConnectionClosed):
 	default:
 		if st.scOK {

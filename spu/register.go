@@ -31,13 +31,23 @@ func (s *Server) register(ctx context.Context) error {
 			return fmt.Errorf("spu: SPU %d is not registered with the SC at %s; register it first: fluvio custom-spu register --id %d --public-server HOST:PORT --private-server HOST:PORT",
 				s.id, s.cfg.SCAddr, s.id)
 		}
-		retriable := errors.Is(err, bus.ErrUnavailable) || errors.Is(err, bus.ErrTimeout)
+		// A conflict clears once a crashed predecessor with our id misses
+		// its heartbeats, so a quick restart waits for it.
+		retriable := errors.Is(err, bus.ErrUnavailable) || errors.Is(err, bus.ErrTimeout) || errors.Is(err, bus.ErrSPUConflict)
 		if !retriable || ctx.Err() != nil {
 			return fmt.Errorf("spu: register with the SC at %s: %w", s.cfg.SCAddr, err)
 		}
-		s.log.Warn("the SC does not answer yet; retrying", "err", err, "in", backoff)
+		conflict := errors.Is(err, bus.ErrSPUConflict)
+		if conflict {
+			s.log.Warn("another spu-server with this id is connected; waiting for it to go away", "err", err)
+		} else {
+			s.log.Warn("the SC does not answer yet; retrying", "err", err, "in", backoff)
+		}
 		select {
 		case <-ctx.Done():
+			if conflict {
+				return fmt.Errorf("spu: %w", err)
+			}
 			return fmt.Errorf("spu: register with the SC at %s: %w; is sc-server running? start a local cluster with 'fluvio cluster start'", s.cfg.SCAddr, err)
 		case <-time.After(backoff):
 		}
