@@ -50,6 +50,9 @@ type dataPlane struct {
 	ctx    context.Context // cancelled by Close: stops fetchers and loops
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the ISR/retention loop
+	// commits are the produce commit goroutines (fsync, acks wait), one
+	// per produce in flight; each ends with its connection's context.
+	commits sync.WaitGroup
 
 	fetchers *fetcher.Manager
 	isrKick  chan struct{} // buffered 1: check ISRs now
@@ -162,6 +165,7 @@ func (d *dataPlane) Close() error {
 	d.cancel()
 	d.fetchers.Close()
 	d.wg.Wait()
+	d.commits.Wait()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var errs []error

@@ -21,7 +21,7 @@ type handler struct {
 func (h *handler) Handle(ctx context.Context, req wire.Request) wire.Reply {
 	switch r := req.(type) {
 	case *wire.ProduceRequest:
-		return h.d.produce(r)
+		return h.d.produce(ctx, r)
 	case *wire.FetchRequest:
 		if r.ReplicaID >= 0 && !h.private {
 			return wire.RespondErr(wire.InvalidRequest.ErrMsg(fmt.Sprintf(

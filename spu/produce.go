@@ -8,9 +8,10 @@ import (
 )
 
 // produce appends on the reader goroutine (so the batches of one
-// connection keep their order) and defers the fsync and acks wait to the
-// writer goroutine, so one fsync covers many pipelined requests.
-func (d *dataPlane) produce(req *wire.ProduceRequest) wire.Reply {
+// connection keep their order), runs the fsync and acks wait in a commit
+// goroutine (bounded by the connection's queue depth, ended by ctx: the
+// connection) and answers in order on the writer goroutine.
+func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.Reply {
 	fail := func(err error) wire.Reply { return wire.Respond(produceErr(err)) }
 	switch req.Acks {
 	case wire.AcksNone, wire.AcksLeader, wire.AcksAll:
@@ -27,8 +28,19 @@ func (d *dataPlane) produce(req *wire.ProduceRequest) wire.Reply {
 	}
 	appended := time.Now().UnixMilli()
 	timeout := time.Duration(req.TimeoutMs) * time.Millisecond
+	// The commit (fsync, acks wait) runs beside the connection's writer, so
+	// that the requests pipelined on one connection share fsyncs (group
+	// commit) instead of syncing one after the other.
+	done := make(chan error, 1)
+	d.commits.Go(func() { done <- r.Commit(ctx, next, req.Acks, timeout) })
 	return wire.Defer(func(ctx context.Context) (wire.Response, error) {
-		if err := r.Commit(ctx, next, req.Acks, timeout); err != nil {
+		var err error
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			err = wire.ShuttingDown.ErrMsg("the connection is closing")
+		}
+		if err != nil {
 			return produceErr(err), nil
 		}
 		return &wire.ProduceResponse{BaseOffset: base, LogAppendTimeMs: appended, LogStartOffset: r.Log().StartOffset()}, nil

@@ -250,6 +250,13 @@ func writeLoop(ctx context.Context, cancel context.CancelFunc, nc net.Conn, cfg 
 		resp, err := q.reply.resp, q.reply.err
 		if q.reply.wait != nil {
 			resp, err = q.reply.wait(ctx)
+			if ctx.Err() != nil {
+				// The connection is closing: nothing more is answered;
+				// the client fails its pending calls with ErrConnClosed.
+				closeSources(resp)
+				failed = fail(cancel, nc, log, nil)
+				continue
+			}
 		}
 		if resp == nil && err == nil {
 			err = errors.New("handler returned no response")

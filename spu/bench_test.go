@@ -1,0 +1,128 @@
+package spu
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wal/batch"
+)
+
+// BenchmarkProduce measures produce throughput over one pipelined
+// connection: 1 KiB records, 64 records per batch, 8 requests in flight.
+func BenchmarkProduce(b *testing.B) {
+	for _, sync := range []string{"always", "never"} {
+		for _, acks := range []wire.Acks{wire.AcksLeader, wire.AcksAll} {
+			b.Run(fmt.Sprintf("sync=%s/acks=%s", sync, acks), func(b *testing.B) {
+				benchProduce(b, sync, acks)
+			})
+		}
+	}
+}
+
+func benchProduce(b *testing.B, syncPolicy string, acks wire.Acks) {
+	s := startSPU(&testing.T{}, 1, 0)
+	defer s.stop()
+	sp := spec("bench", 0, 1, 0)
+	sp.Config.Sync = syncPolicy
+	s.apply(&testing.T{}, true, nil, sp)
+	c, err := wire.Dial(context.Background(), s.public)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var bl batch.Builder
+	bl.Reset(1)
+	val := make([]byte, 1024)
+	for range 64 {
+		bl.Add(nil, val, nil, 1)
+	}
+	payload := append([]byte(nil), bl.Bytes()...)
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	var wg sync.WaitGroup
+	work := make(chan struct{}, 8)
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			buf := make([]byte, len(payload))
+			for range work {
+				copy(buf, payload)
+				if _, err := c.Produce(context.Background(), &wire.ProduceRequest{Acks: acks, Topic: "bench", Records: buf}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	for b.Loop() {
+		work <- struct{}{}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+}
+
+// BenchmarkFetch measures consumer fetch throughput: 1 MiB fetches over a
+// 64 MiB log that is in the page cache.
+func BenchmarkFetch(b *testing.B) {
+	t := &testing.T{}
+	s := startSPU(t, 1, 0)
+	defer s.stop()
+	sp := spec("bench", 0, 1, 0)
+	sp.Config.Sync = "never"
+	s.apply(t, true, nil, sp)
+	c, err := wire.Dial(context.Background(), s.public)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var bl batch.Builder
+	val := make([]byte, 1024)
+	var end int64
+	for range 1024 {
+		bl.Reset(1)
+		for range 64 {
+			bl.Add(nil, val, nil, 1)
+		}
+		r, err := c.Produce(context.Background(), &wire.ProduceRequest{Acks: wire.AcksLeader, Topic: "bench",
+			Records: append([]byte(nil), bl.Bytes()...)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		end = r.BaseOffset + 64
+	}
+	var off int64
+	var total int64
+	b.ReportAllocs()
+	for b.Loop() {
+		if off >= end {
+			off = 0
+		}
+		resp, err := c.Fetch(context.Background(), &wire.FetchRequest{ReplicaID: -1, MaxBytes: 1 << 20,
+			Partitions: []wire.FetchPartition{{Topic: "bench", Offset: off, MaxBytes: 1 << 20, CurrentLeaderEpoch: -1}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs := resp.Partitions[0].Records
+		total += int64(len(recs))
+		var last []byte
+		for bb, err := range batch.All(recs) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			last = bb
+		}
+		off = batch.NextOffset(last)
+	}
+	b.SetBytes(total / int64(max(b.N, 1)))
+}
+
+var _ = bus.PartitionID{}

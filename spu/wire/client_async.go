@@ -1,0 +1,95 @@
+package wire
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// This file (added for the client library's producer pipeline) splits a
+// round trip in two: StartProduce writes the request and returns; Wait
+// reads its answer. Requests started one after another from one goroutine
+// are written, and so appended by the SPU, in that order, which concurrent
+// Produce calls do not promise.
+
+// PendingProduce is a produce request written to the connection whose
+// answer has not been read yet.
+type PendingProduce struct {
+	c    *Conn
+	cl   *call
+	resp *ProduceResponse
+	err  error // the write failed: Wait returns it
+}
+
+// StartProduce writes req and returns without waiting for the answer.
+// ctx's deadline bounds the write; Wait bounds the wait. The request's
+// Records are copied into the frame before StartProduce returns.
+func (c *Conn) StartProduce(ctx context.Context, req *ProduceRequest) *PendingProduce {
+	p := &PendingProduce{c: c, resp: new(ProduceResponse)}
+	p.cl, p.err = c.start(ctx, req, p.resp)
+	return p
+}
+
+// Wait blocks until the answer arrives or ctx ends, and returns it as
+// Produce does: the response and, when its ErrorCode is set, that error.
+// Cancelling ctx abandons the wait; the answer is still read and dropped.
+func (p *PendingProduce) Wait(ctx context.Context) (*ProduceResponse, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	select {
+	case err := <-p.cl.done:
+		if err != nil {
+			return nil, err
+		}
+		return p.resp, p.resp.Err()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wire: %s request to %s: %w", p.cl.key, p.c.addr, ctx.Err())
+	}
+}
+
+// start is the sending half of roundTrip: it queues the call and writes
+// the frame.
+func (c *Conn) start(ctx context.Context, req Request, resp Response) (*call, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	e := encoder{buf: make([]byte, SizeLen+RequestHeaderLen, 256)}
+	req.encode(&e)
+	parts, _ := e.finish()
+	if len(parts) != 1 {
+		return nil, errors.New("wire: a request cannot carry a record source")
+	}
+	frame := parts[0].b
+	cl := &call{key: req.APIKey(), resp: resp, done: make(chan error, 1)}
+
+	c.w.Lock()
+	c.p.Lock()
+	if err := c.p.err; err != nil {
+		c.p.Unlock()
+		c.w.Unlock()
+		return nil, err
+	}
+	cl.corr = c.w.corr
+	c.w.corr++
+	c.p.queue = append(c.p.queue, cl)
+	c.p.Unlock()
+	binary.BigEndian.PutUint32(frame[0:], uint32(len(frame)-SizeLen))
+	binary.BigEndian.PutUint16(frame[4:], uint16(cl.key))
+	binary.BigEndian.PutUint16(frame[6:], 0)
+	binary.BigEndian.PutUint32(frame[8:], uint32(cl.corr))
+	dl, _ := ctx.Deadline()
+	_ = c.nc.SetWriteDeadline(dl)
+	_, err := c.w.bw.Write(frame)
+	if err == nil {
+		err = c.w.bw.Flush()
+	}
+	c.w.Unlock()
+	if err != nil {
+		c.fail(fmt.Errorf("write %s request: %w", cl.key, err))
+	}
+	// On a write failure fail() has answered the call with ErrConnClosed;
+	// Wait returns that.
+	return cl, nil
+}
