@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/spu/wire"
 	"github.com/fluvio-go/fluvio/wal/batch"
 )
@@ -124,5 +123,3 @@ func BenchmarkFetch(b *testing.B) {
 	}
 	b.SetBytes(total / int64(max(b.N, 1)))
 }
-
-var _ = bus.PartitionID{}
