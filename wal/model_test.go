@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -22,12 +23,22 @@ const walDir = "/data/p0"
 // returns the open log and the length of that prefix.
 func checkRecovered(t tester, fs vfs.FS, opts Options, want [][]byte, minBatches int) (*Log, int) {
 	t.Helper()
+	return checkRecoveredFrom(t, fs, opts, 0, want, minBatches)
+}
+
+// checkRecoveredFrom is checkRecovered for a log that starts at start.
+func checkRecoveredFrom(t tester, fs vfs.FS, opts Options, start int64, want [][]byte, minBatches int) (*Log, int) {
+	t.Helper()
 	opts.FS = fs
 	l, err := Open(walDir, opts)
 	if err != nil {
 		t.Fatalf("reopen after crash: %v", err)
 	}
-	got := readAll(t, l, 0)
+	if l.StartOffset() != start {
+		l.Close()
+		t.Fatalf("recovered log starts at %d, want %d", l.StartOffset(), start)
+	}
+	got := readAll(t, l, start)
 	if len(got) > len(want) {
 		l.Close()
 		t.Fatalf("recovered %d batches, only %d were ever written", len(got), len(want))
@@ -42,7 +53,7 @@ func checkRecovered(t tester, fs vfs.FS, opts Options, want [][]byte, minBatches
 		l.Close()
 		t.Fatalf("lost acknowledged data: recovered %d batches, %d were durable", len(got), minBatches)
 	}
-	wantEnd := int64(0)
+	wantEnd := start
 	if len(got) > 0 {
 		wantEnd = batch.NextOffset(got[len(got)-1])
 	}
@@ -90,15 +101,17 @@ type walModel struct {
 	opts    Options
 	l       *Log
 	batches [][]byte // what the log holds, in order
+	start   int64    // StartOffset
 	durable int      // batches[:durable] must survive any crash
 	epoch   int32
 	nextID  int
 	crashes int
+	expired int // batches removed by retention
 }
 
 func (m *walModel) end() int64 {
 	if len(m.batches) == 0 {
-		return 0
+		return m.start
 	}
 	return batch.NextOffset(m.batches[len(m.batches)-1])
 }
@@ -111,7 +124,7 @@ func (m *walModel) append(t *rapid.T) {
 			m.epoch++
 		}
 		n := rapid.IntRange(1, 5).Draw(t, "records")
-		b := makeBatch(m.nextID, n, m.epoch, int64(m.nextID))
+		b := makeBatch(m.nextID, n, m.epoch, int64(m.nextID)+1)
 		m.nextID++
 		buf = append(buf, b...)
 	}
@@ -144,6 +157,9 @@ func (m *walModel) check(t *rapid.T) {
 	}
 	if m.l.DurableOffset() > m.l.EndOffset() {
 		t.Fatalf("durable %d > end %d", m.l.DurableOffset(), m.l.EndOffset())
+	}
+	if m.l.StartOffset() != m.start {
+		t.Fatalf("start %d, model %d", m.l.StartOffset(), m.start)
 	}
 }
 
@@ -207,15 +223,40 @@ func (m *walModel) actions() map[string]func(*rapid.T) {
 			crashed := m.fs.CrashClone(rand.New(rand.NewPCG(seed, seed)), pct)
 			_ = m.l.Close()
 			m.fs = crashed
-			l, n := checkRecovered(t, m.fs, m.opts, m.batches, m.durable)
+			l, n := checkRecoveredFrom(t, m.fs, m.opts, m.start, m.batches, m.durable)
 			m.l, m.batches, m.durable = l, m.batches[:n], n
 			m.crashes++
+		},
+		"retention": func(t *rapid.T) {
+			// Batch i has timestamp id+1; expire those below cutoff.
+			cutoff := rapid.Int64Range(0, int64(m.nextID)+2).Draw(t, "cutoff")
+			now := time.UnixMilli(cutoff).Add(m.opts.RetentionTime)
+			if err := m.l.ApplyRetention(now); err != nil {
+				t.Fatalf("retention: %v", err)
+			}
+			start := m.l.StartOffset()
+			i := 0
+			for i < len(m.batches) && batch.BaseOffset(m.batches[i]) < start {
+				if batch.MaxTimestamp(m.batches[i]) >= cutoff && m.opts.RetentionBytes == 0 {
+					t.Fatalf("retention removed batch %d with timestamp %d >= cutoff %d", i, batch.MaxTimestamp(m.batches[i]), cutoff)
+				}
+				i++
+			}
+			if i < len(m.batches) && batch.BaseOffset(m.batches[i]) != start || i == len(m.batches) && start != m.end() && start > m.start {
+				t.Fatalf("retention moved start to %d, not a batch boundary", start)
+			}
+			if start > m.start {
+				m.start = start
+			}
+			m.batches = m.batches[i:]
+			m.durable = max(m.durable-i, 0)
+			m.expired += i
 		},
 		"reopen": func(t *rapid.T) {
 			if err := m.l.Close(); err != nil {
 				t.Fatalf("close: %v", err)
 			}
-			l, n := checkRecovered(t, m.fs, m.opts, m.batches, len(m.batches))
+			l, n := checkRecoveredFrom(t, m.fs, m.opts, m.start, m.batches, len(m.batches))
 			m.l, m.batches, m.durable = l, m.batches[:n], n
 		},
 		"": m.check,
@@ -229,15 +270,19 @@ func (m *walModel) actions() map[string]func(*rapid.T) {
 // (WAL_RAPID_CHECKS or -rapid.checks to change).
 func TestCrashRapidModel(t *testing.T) {
 	defer rapidChecks(t, 1000)()
-	sequences, crashes := 0, 0
+	sequences, crashes, expired := 0, 0, 0
 	rapid.Check(t, func(t *rapid.T) {
 		fs := vfs.NewCrashableMem()
 		opts := Options{
+			RetentionTime:      time.Millisecond,
+			RetentionBytes:     rapid.SampledFrom([]int64{0, 1500}).Draw(t, "retention-bytes"),
 			SegmentBytes:       int64(rapid.IntRange(200, 2000).Draw(t, "segment")),
 			IndexIntervalBytes: rapid.IntRange(1, 500).Draw(t, "interval"),
 			Sync:               rapid.SampledFrom([]SyncPolicy{SyncAlways, SyncNever}).Draw(t, "sync"),
 		}
-		l, err := Open(walDir, Options{FS: fs, SegmentBytes: opts.SegmentBytes, IndexIntervalBytes: opts.IndexIntervalBytes, Sync: opts.Sync})
+		o := opts
+		o.FS = fs
+		l, err := Open(walDir, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,8 +291,9 @@ func TestCrashRapidModel(t *testing.T) {
 		t.Repeat(m.actions())
 		sequences++
 		crashes += m.crashes
+		expired += m.expired
 	})
-	t.Logf("figures: rapid sequences %d, crashes recovered %d", sequences, crashes)
+	t.Logf("figures: rapid sequences %d, crashes recovered %d, batches expired by retention %d", sequences, crashes, expired)
 }
 
 func ExampleOpen() {
