@@ -13,13 +13,13 @@ import (
 
 // componentStatus is one row of 'fluvio cluster status'.
 type componentStatus struct {
-	Name    string `json:"name"`
-	Up      bool   `json:"up"`
-	Status  string `json:"status"`
-	Address string `json:"address,omitempty"`
-	PID     int    `json:"pid,omitempty"`
-	Version string `json:"version,omitempty"`
-	Log     string `json:"log,omitempty"`
+	Name    string
+	Up      bool
+	Status  string
+	Address string
+	PID     int
+	Version string
+	Log     string
 }
 
 func runClusterStatus(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
@@ -58,7 +58,7 @@ something is down.`,
 		allUp = allUp && r.Up
 		t.add(r.Name, r.Status, r.Address, pidString(r.PID), r.Version, r.Log)
 	}
-	if err := printList(stdout, stderr, *out, rows, t, ""); err != nil {
+	if err := printList(stdout, stderr, *out, statusViews(rows), t, ""); err != nil {
 		return g.fail(stderr, err)
 	}
 	if !allUp {
@@ -66,6 +66,33 @@ something is down.`,
 		return exitUnavailable
 	}
 	return exitOK
+}
+
+// componentView is a row of cluster status as -O json|yaml prints it, in
+// the {name, spec, status} shape of every list.
+type componentView struct {
+	Name string `json:"name"`
+	Spec struct {
+		Address string `json:"address,omitempty"`
+		Log     string `json:"log,omitempty"`
+	} `json:"spec"`
+	Status struct {
+		Up         bool   `json:"up"`
+		Resolution string `json:"resolution"`
+		PID        int    `json:"pid,omitempty"`
+		Version    string `json:"version,omitempty"`
+	} `json:"status"`
+}
+
+func statusViews(rows []componentStatus) []componentView {
+	out := make([]componentView, len(rows))
+	for i, r := range rows {
+		v := &out[i]
+		v.Name = r.Name
+		v.Spec.Address, v.Spec.Log = r.Address, r.Log
+		v.Status.Up, v.Status.Resolution, v.Status.PID, v.Status.Version = r.Up, r.Status, r.PID, r.Version
+	}
+	return out
 }
 
 // clusterStatus inspects the processes of st and asks the SC (if it

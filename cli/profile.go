@@ -159,11 +159,16 @@ func init() {
 	)
 }
 
-// profileView is one profile as -O json|yaml prints it.
+// profileView is one profile as -O json|yaml prints it, in the
+// {name, spec, status} shape of every list.
 type profileView struct {
-	Name    string `json:"name" yaml:"name"`
-	SC      string `json:"sc" yaml:"sc"`
-	Current bool   `json:"current" yaml:"current"`
+	Name   string        `json:"name"`
+	Spec   profile       `json:"spec"`
+	Status profileStatus `json:"status"`
+}
+
+type profileStatus struct {
+	Current bool `json:"current"`
 }
 
 func runProfileList(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
@@ -193,7 +198,7 @@ func runProfileList(ctx context.Context, g *Global, args []string, stdout, stder
 	t := newTable("CURRENT", "PROFILE", "SC")
 	for _, n := range names {
 		cur := n == cfg.Current
-		views = append(views, profileView{Name: n, SC: cfg.Profiles[n].SC, Current: cur})
+		views = append(views, profileView{Name: n, Spec: cfg.Profiles[n], Status: profileStatus{Current: cur}})
 		mark := " "
 		if cur {
 			mark = "*"

@@ -59,7 +59,7 @@ func TestProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireEqual(t, len(list), 1)
-	requireEqual(t, list[0], profileView{Name: "fake", SC: sc.addr})
+	requireEqual(t, list[0], profileView{Name: "fake", Spec: profile{SC: sc.addr}})
 
 	// The file is YAML and private to the user.
 	data, err := os.ReadFile(e.env[EnvConfig])

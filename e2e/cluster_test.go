@@ -136,6 +136,18 @@ func TestE2ELocalCluster(t *testing.T) {
 			t.Fatalf("status lacks SPU %d up, online (%q):\n%s", s.ID, r, status)
 		}
 	}
+	var comps []struct {
+		Name   string
+		Status struct{ Up bool }
+	}
+	if err := json.Unmarshal([]byte(e.ok("cluster", "status", "-O", "json")), &comps); err != nil || len(comps) != 4 {
+		t.Fatalf("status -O json: %v %+v", err, comps)
+	}
+	for _, c := range comps {
+		if !c.Status.Up {
+			t.Fatalf("status -O json: %s not up", c.Name)
+		}
+	}
 	check := e.ok("cluster", "check")
 	for _, s := range []string{"✓ sc-server binary", "✓ NATS reachable", "✓ JetStream KV", "✓ SC admin API", "✓ SPU 5001", "✓ SPU 5002"} {
 		requireContains(t, check, s)
