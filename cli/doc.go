@@ -66,6 +66,36 @@
 // with camelCase keys; lists are arrays (an empty list is []). A table
 // with no rows prints its header, and a hint on stderr.
 //
+// # Local cluster
+//
+// 'fluvio cluster start' (cluster_start.go) runs sc-server and N
+// spu-server processes in the background, each in its own session so a
+// terminal's Ctrl-C does not reach them, with their output appended to log
+// files. Everything lives in one data directory (--data-dir, else the
+// current profile's localDir, else ~/.fluvio/local):
+//
+//	cluster.json     addresses, SPU ids and ports, and each process's PID and argv
+//	.lock            flock(2)ed while a cluster command changes the cluster
+//	sc/              the SC's JetStream store (all metadata)
+//	spu-<id>/        each SPU's replica logs
+//	logs/*.log       process output (rotated at 16 MiB on start)
+//
+// A recorded PID is trusted only while /proc/PID/cmdline equals the
+// recorded argv, so stop never signals a process that reused the PID.
+// start is idempotent: it starts what is not running, registers SPUs as
+// managed (ids 5001...), waits until the SC lists them online (a restarted
+// SPU must show a new incarnation), and writes the "local" profile. stop
+// sends SIGTERM (SIGKILL after --grace) to the SPUs, then the SC, and keeps
+// the data. delete stops and removes the directory, only if it holds a
+// cluster.json. check uses jsm.go's monitor for the KV bucket.
+//
+// # Completion
+//
+// 'fluvio completion bash|zsh|fish' prints a script that calls the hidden
+// 'fluvio __complete WORDS... CURRENT' (completion.go). It walks the
+// command tree, reads a leaf's flags from its --help, and asks the SC for
+// topic names (one-second budget) and the profiles file for profile names.
+//
 // # Exit codes
 //
 //	0 success
