@@ -6,9 +6,8 @@ import "fmt"
 type Acks int16
 
 const (
-	// AcksNone: the leader sends no useful answer; the response carries
-	// only errors detected before the append and BaseOffset -1.
-	// Clients still read the response (frames stay in order).
+	// AcksNone: the leader still answers (frames stay in order), after
+	// the same fsync as AcksLeader; a client need not wait for it.
 	AcksNone Acks = 0
 	// AcksLeader: answered once the batch is in the leader's log, durable
 	// under the topic's sync policy (fsynced with the default "always").
