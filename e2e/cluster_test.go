@@ -258,3 +258,37 @@ func listen(t *testing.T) string {
 	t.Cleanup(func() { l.Close() })
 	return l.Addr().String()
 }
+
+// TestE2EClusterStartFailingProcess: a server that exits while the
+// cluster starts is named, with the end of its log.
+func TestE2EClusterStartFailingProcess(t *testing.T) {
+	e := newEnv(t)
+	fake := t.TempDir()
+	if err := os.Symlink(bin("sc-server"), filepath.Join(fake, "sc-server")); err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\necho 'boom: the disk is on fire' >&2\nexit 3\n"
+	if err := os.WriteFile(filepath.Join(fake, "spu-server"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "c")
+	t.Cleanup(func() {
+		cmd := exec.Command(bin("fluvio"), "cluster", "delete", "--force", "--data-dir", dir)
+		cmd.Env = e.vars
+		_ = cmd.Run()
+	})
+	errs := e.fails("cluster", "start", "--data-dir", dir, "--bin-dir", fake, "--sc-addr", freeAddr(t))
+	requireContains(t, errs, "spu-server 5001 exited while starting")
+	requireContains(t, errs, "boom: the disk is on fire")
+	requireContains(t, errs, filepath.Join(dir, "logs", "spu-5001.log"))
+	// The SC it started is recorded, so status shows it and delete stops it.
+	out, _, code := e.fluvio("cluster", "status", "--data-dir", dir)
+	if code != 5 || !strings.Contains(row(out, "sc"), "sc up ") {
+		t.Fatalf("status after a failed start: exit %d\n%s", code, out)
+	}
+	c := readCluster(t, dir)
+	e.ok("cluster", "delete", "--force", "--data-dir", dir)
+	if running(c.SC.PID, c.SC.Argv) {
+		t.Fatalf("sc-server pid %d still running after delete", c.SC.PID)
+	}
+}

@@ -76,8 +76,8 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	if _, code := stranger.exited(); code == 0 {
 		t.Fatalf("spu-server --id 999 exited 0; output %q", stranger.out.String())
 	}
-	requireContains(t, stranger.out.String(), "999")
-	requireContains(t, strings.ToLower(stranger.out.String()), "regist")
+	requireContains(t, stranger.out.String(), "SPU 999 is not registered")
+	requireContains(t, stranger.out.String(), "fluvio custom-spu register --id 999")
 	if r := row(e.ok("spu", "list", "--sc", sc), "999"); r != "" {
 		t.Fatalf("unknown SPU listed: %q", r)
 	}
