@@ -268,7 +268,7 @@ func (l *Log) findValidAfter(s *segment, bad, fileSize int64) (int64, bool, erro
 				continue
 			}
 			size, err := batch.Size(buf[i:])
-			if err != nil || w+int64(i)+int64(size) > fileSize {
+			if err != nil || w+int64(i)+int64(size) > fileSize || size > max(l.opts.MaxBatchBytes, DefaultMaxBatchBytes) {
 				continue
 			}
 			cand := buf[i:]
