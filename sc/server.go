@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -27,6 +28,9 @@ type Server struct {
 	store *store
 	svc   micro.Service
 	url   string
+
+	http     *http.Server // nil without Config.HTTPAddr
+	httpAddr string
 
 	// writeMu serialises metadata writes (admin handlers, ISR updates,
 	// resync). Lock order: writeMu, then st.mu. KV calls happen under
@@ -96,6 +100,9 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.st.gen = gen
 	s.st.replace(snap)
 	s.st.mu.Unlock()
+	if err := s.startHTTP(); err != nil {
+		return nil, err
+	}
 	if err := s.serve(); err != nil {
 		return nil, err
 	}
@@ -103,7 +110,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.wg.Go(s.resyncLoop)
 	s.wg.Go(s.electionLoop)
 	s.log.Info("sc started", "nats", s.url, "bucket", cfg.Bucket, "generation", gen,
-		"spus", len(snap.spus), "topics", len(snap.topics))
+		"spus", len(snap.spus), "topics", len(snap.topics), "http", s.httpAddr)
 	return s, nil
 }
 
@@ -178,6 +185,7 @@ func (s *Server) Addr() string {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
+		s.stopHTTP()
 		s.wg.Wait()
 		if s.svc != nil {
 			if err := s.svc.Stop(); err != nil {

@@ -3,12 +3,15 @@ package sc_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/bus/bustest"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats.go"
 )
@@ -164,5 +167,62 @@ func TestMicroService(t *testing.T) {
 		if !subjects[s] {
 			t.Errorf("endpoint %s missing from %v", s, subjects)
 		}
+	}
+}
+
+// TestNATSOutage: the external NATS restarts; the SC reconnects and serves
+// the same metadata, and admin writes work again.
+func TestNATSOutage(t *testing.T) {
+	dir := t.TempDir()
+	ns := bustest.StartDir(t, dir)
+	cfg := fastConfig(ns.URL())
+	s, err := sc.Start(context.Background(), cfg)
+	requireNoErr(t, err)
+	defer s.Close()
+	nc, err := nats.Connect(ns.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	requireNoErr(t, err)
+	defer nc.Close()
+	_, err = req[bus.SPURegisterResponse](t, nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
+		ID: 1, PublicEndpoint: "h:1", PrivateEndpoint: "h:2"})
+	requireNoErr(t, err)
+
+	ns.Restart()
+	waitFor(t, 10*time.Second, func() error {
+		_, err := req[bus.TopicCreateResponse](t, nc, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{Name: "after"})
+		return err
+	})
+	list, err := req[bus.SPUListResponse](t, nc, bus.SubjectAdminSPUList, bus.SPUListRequest{})
+	requireNoErr(t, err)
+	requireEqual(t, len(list.Items), 1)
+}
+
+func TestHTTPHealthMetrics(t *testing.T) {
+	e := newEnv(t, func(c *sc.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	e.register(1, "")
+	_, err := e.createTopic("m", 2, 1)
+	requireNoErr(t, err)
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + e.sc.HTTPAddr() + path)
+		requireNoErr(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		requireNoErr(t, err)
+		return resp.StatusCode, string(b)
+	}
+	code, body := get("/healthz")
+	requireEqual(t, code, 200)
+	requireEqual(t, body, "ok\n")
+	code, body = get("/metrics")
+	requireEqual(t, code, 200)
+	for _, want := range []string{`fluvio_sc_spus{state="offline"} 1`, "fluvio_sc_topics 1", "fluvio_sc_partitions 2",
+		"fluvio_sc_partitions_leader_offline 2", "fluvio_sc_nats_connected 1"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	// A busy --http address is a clear error.
+	_, err = sc.Start(context.Background(), sc.Config{NATSURL: e.ns.URL(), HTTPAddr: e.sc.HTTPAddr()})
+	if err == nil || !strings.Contains(err.Error(), "--http") {
+		t.Fatalf("got %v, want an error naming --http", err)
 	}
 }
