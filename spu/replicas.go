@@ -140,13 +140,21 @@ func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
 
 	follow, err := pt.r.Become(replica.Assignment{Leader: spec.Leader, Epoch: spec.LeaderEpoch,
 		Replicas: spec.Replicas, ISR: spec.ISR, MinISR: minISR(spec.Config)})
+	if errors.Is(err, replica.ErrStaleEpoch) {
+		d.log.Debug("ignoring a stale replica spec", "topic", spec.Topic, "partition", spec.Partition, "err", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	switch {
-	case spec.Leader == d.self:
+	if spec.Leader == d.self {
 		d.fetchers.Remove(spec.Topic, spec.Partition)
-	case follow:
+		return nil
+	}
+	// Follow again on a new term, or when the leader's address arrived or
+	// changed since (a full resync carries the peers again).
+	l, a, ok := d.fetchers.Following(spec.Topic, spec.Partition)
+	if follow || !ok || l != spec.Leader || a != leaderAddr {
 		if leaderAddr == "" {
 			d.log.Warn("no private address for the leader; the follower waits for one", "topic", spec.Topic,
 				"partition", spec.Partition, "leader", spec.Leader)

@@ -252,3 +252,19 @@ func TestReplicationLeaderChange(t *testing.T) {
 	requireNoErr(t, eq(got, acked))
 	requireEqual(t, s2.dp.lookup("m", 0).Log().LatestEpoch(), 2)
 }
+
+// A follower assigned before its leader's private address is known starts
+// fetching once a later set (same term) carries the address.
+func TestReplicationPeersArriveLater(t *testing.T) {
+	s1, s2 := startSPU(t, 1, 0), startSPU(t, 2, 0)
+	sp := spec("p", 0, 1, 0, 1, 2)
+	s1.apply(t, true, peersOf(s1, s2), sp)
+	s2.apply(t, true, nil, sp)
+	_, err := produce(context.Background(), dial(t, s1.public), "p", 0, wire.AcksLeader, "x")
+	requireNoErr(t, err)
+	if leo := s2.dp.lookup("p", 0).Log().EndOffset(); leo != 0 {
+		t.Fatalf("follower without the leader's address has %d records", leo)
+	}
+	s2.apply(t, true, peersOf(s1, s2), sp)
+	sameLogs(t, "p", s1, s2)
+}

@@ -122,8 +122,9 @@ func (r *Replica) HWChanged() <-chan struct{} {
 
 // Become applies the SC's assignment. It returns whether the replica is
 // (now) a follower that must reconcile its log with the leader (KIP-101)
-// before fetching: true on every change of leader or epoch. A stale epoch
-// is ignored (returns false, nil): the SC has since moved on.
+// before fetching: true on every change of leader or epoch. An assignment
+// with an older epoch than the replica's changes nothing and returns an
+// error wrapping ErrStaleEpoch: the SC has since moved on.
 func (r *Replica) Become(a Assignment) (follow bool, err error) {
 	r.role.Lock()
 	defer r.role.Unlock()
@@ -131,8 +132,7 @@ func (r *Replica) Become(a Assignment) (follow bool, err error) {
 	defer r.mu.Unlock()
 	st := r.mu.st
 	if a.Epoch < st.Epoch() {
-		r.logg.Debug("ignoring a stale assignment", "epoch", a.Epoch, "current", st.Epoch())
-		return false, nil
+		return false, fmt.Errorf("%w: assignment epoch %d, replica at %d", ErrStaleEpoch, a.Epoch, st.Epoch())
 	}
 	st.SetMinISR(a.MinISR)
 	sameTerm := a.Epoch == st.Epoch() && a.Leader == st.Leader()

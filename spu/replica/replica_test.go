@@ -1,0 +1,178 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wal"
+	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wal/vfs"
+)
+
+func newReplica(t *testing.T, opts wal.Options, a Assignment) *Replica {
+	t.Helper()
+	l, err := wal.Open(t.TempDir(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(Config{Topic: "t", Partition: 0, Self: 1, Log: l, SyncAppends: true, MinISR: a.MinISR})
+	t.Cleanup(func() { r.Close() })
+	if _, err := r.Become(a); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func oneBatch(values ...string) []byte {
+	var b batch.Builder
+	b.Reset(1000)
+	for _, v := range values {
+		b.Add(nil, []byte(v), nil, 1000)
+	}
+	return append([]byte(nil), b.Bytes()...)
+}
+
+func TestReplicaAppendStampsEpochAndCommits(t *testing.T) {
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 7, Replicas: []ID{1}, ISR: []ID{1}})
+	base, next, err := r.Append(oneBatch("a", "b"), wire.AcksAll)
+	if err != nil || base != 0 || next != 2 {
+		t.Fatalf("Append = %d, %d, %v", base, next, err)
+	}
+	if hw := r.Offsets().HW; hw != 0 {
+		t.Fatalf("HW %d before the commit", hw)
+	}
+	if err := r.Commit(context.Background(), next, wire.AcksAll, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if o := r.Offsets(); o.HW != 2 || o.LEO != 2 {
+		t.Fatalf("offsets %+v", o)
+	}
+	if e := r.Log().LatestEpoch(); e != 7 {
+		t.Fatalf("stored epoch %d", e)
+	}
+	c, _, err := r.ReadCommitted(0, 1<<20, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b, _ := c.Bytes()
+	if batch.LeaderEpoch(b) != 7 || batch.BaseOffset(b) != 0 {
+		t.Fatalf("batch epoch %d base %d", batch.LeaderEpoch(b), batch.BaseOffset(b))
+	}
+	if _, err := batch.Validate(b); err != nil {
+		t.Fatalf("stored batch: %v", err)
+	}
+}
+
+func TestReplicaAcksAllWaitsForFollower(t *testing.T) {
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 0, Replicas: []ID{1, 2}, ISR: []ID{1, 2}})
+	_, next, err := r.Append(oneBatch("a"), wire.AcksAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.Commit(context.Background(), next, wire.AcksAll, 50*time.Millisecond)
+	if !errors.Is(err, wire.ErrRequestTimedOut) || !strings.Contains(err.Error(), "ISR [1 2]") {
+		t.Fatalf("err = %v", err)
+	}
+	// A waiting commit is woken by the follower's progress, not polled.
+	done := make(chan error, 1)
+	go func() { done <- r.Commit(context.Background(), next, wire.AcksAll, 10*time.Second) }()
+	c, _, err := r.ReadForFollower(2, 0, 1<<20, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	select {
+	case err := <-done:
+		t.Fatalf("committed before the follower had the record: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	start := time.Now()
+	c, _, err = r.ReadForFollower(2, next, 1<<20, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("commit woke %s after the follower caught up", d)
+	}
+}
+
+func TestReplicaISRShrinksBelowMinWhileWaiting(t *testing.T) {
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 0, Replicas: []ID{1, 2}, ISR: []ID{1, 2}, MinISR: 2})
+	_, next, err := r.Append(oneBatch("a"), wire.AcksAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Commit(context.Background(), next, wire.AcksAll, 10*time.Second) }()
+	r.ISRCommitted(0, []ID{1})
+	if err := <-done; !errors.Is(err, wire.ErrNotEnoughReplicasAfter) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, _, err := r.Append(oneBatch("b"), wire.AcksAll); !errors.Is(err, wire.ErrNotEnoughReplicas) {
+		t.Fatalf("append err = %v", err)
+	}
+	if _, _, err := r.Append(oneBatch("b"), wire.AcksLeader); err != nil {
+		t.Fatalf("acks=leader: %v", err)
+	}
+}
+
+func TestReplicaRoles(t *testing.T) {
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 2, Epoch: 3, Replicas: []ID{1, 2}, ISR: []ID{1, 2}})
+	_, _, err := r.Append(oneBatch("a"), wire.AcksLeader)
+	if !errors.Is(err, wire.ErrNotLeader) || !strings.Contains(err.Error(), "the leader is SPU 2") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := r.Become(Assignment{Leader: 1, Epoch: 2, Replicas: []ID{1, 2}}); !errors.Is(err, ErrStaleEpoch) {
+		t.Fatalf("stale assignment: %v", err)
+	}
+	if v, ok := r.View(); !ok || v.Leader != 2 || v.Epoch != 3 {
+		t.Fatalf("view %+v %v", v, ok)
+	}
+	// A follower operation for an old epoch does nothing.
+	if err := r.AppendFromLeader(2, oneBatch("x"), 0); !errors.Is(err, ErrRoleChanged) {
+		t.Fatalf("err = %v", err)
+	}
+	follow, err := r.Become(Assignment{Leader: 1, Epoch: 4, Replicas: []ID{1, 2}, ISR: []ID{1, 2}})
+	if err != nil || follow {
+		t.Fatalf("become leader: %v %v", follow, err)
+	}
+	if _, ok := r.View(); ok {
+		t.Fatal("a leader has a follower view")
+	}
+	if _, _, err := r.Append(oneBatch("a"), wire.AcksLeader); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReplicaStorageFailure(t *testing.T) {
+	inj := vfs.NewInjector()
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever, FS: vfs.WithErrors(vfs.Default, inj)},
+		Assignment{Leader: 1, Epoch: 0, Replicas: []ID{1}, ISR: []ID{1}})
+	_, next, err := r.Append(oneBatch("a"), wire.AcksLeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inj.FailAt(vfs.OpSync, 1, true)
+	err = r.Commit(context.Background(), next, wire.AcksLeader, time.Second)
+	if !errors.Is(err, wire.ErrStorage) || !wire.IsRetriable(err) {
+		t.Fatalf("err = %v", err)
+	}
+	if st := r.Status(); st.Err == nil {
+		t.Fatal("a failed fsync is not in the status")
+	}
+	if o := r.Offsets(); o.HW != 0 {
+		t.Fatalf("HW %d counts data whose fsync failed", o.HW)
+	}
+	if _, _, err := r.Append(oneBatch("b"), wire.AcksLeader); !errors.Is(err, wire.ErrStorage) {
+		t.Fatalf("append after failure: %v", err)
+	}
+}
