@@ -51,8 +51,8 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 			fluvio cluster check --sc 10.0.0.5:9003`,
 	}, true)
 	cf := addClusterFlags(fs)
-	binDir := fs.String("bin-dir", "", "directory holding sc-server and spu-server (default: next to fluvio, else PATH)")
-	bucket := fs.String("kv-bucket", "fluvio", "the SC's JetStream KV bucket")
+	binDir := fs.String("bin-dir", "", "`DIR` holding sc-server and spu-server (default: next to fluvio, else PATH)")
+	bucket := fs.String("kv-bucket", "fluvio", "the SC's JetStream KV `BUCKET`")
 	out := addOutputFlag(fs.FlagSet)
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code

@@ -49,7 +49,7 @@ type clusterFlags struct {
 
 func addClusterFlags(fs *flagSet) clusterFlags {
 	return clusterFlags{
-		dataDir: fs.String("data-dir", "", "the local cluster's directory (default: the 'local' profile's, else ~/.fluvio/local)"),
+		dataDir: fs.String("data-dir", "", "the local cluster's `DIR` (default: the 'local' profile's, else ~/.fluvio/local)"),
 	}
 }
 
@@ -75,9 +75,9 @@ larger --spu adds SPUs.`,
 			fluvio cluster start --data-dir /tmp/fluvio-dev --sc-addr 127.0.0.1:9103`,
 	}, false)
 	cf := addClusterFlags(fs)
-	nSPU := fs.Int("spu", 1, "number of SPUs")
-	scAddr := fs.String("sc-addr", DefaultSC, "address of the SC (its embedded NATS), for a new cluster")
-	binDir := fs.String("bin-dir", "", "directory holding sc-server and spu-server (default: next to fluvio, else PATH)")
+	nSPU := fs.Int("spu", 1, "number of SPUs, `N`")
+	scAddr := fs.String("sc-addr", DefaultSC, "`HOST:PORT` of the SC (its embedded NATS), for a new cluster")
+	binDir := fs.String("bin-dir", "", "`DIR` holding sc-server and spu-server (default: next to fluvio, else PATH)")
 	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for the SC and the SPUs to come up")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code

@@ -149,9 +149,9 @@ type flagInfo struct {
 	takesValue bool
 }
 
-// flagLine matches a pflag usage line: "  -O, --output table|yaml|json   ..."
-// or "      --force[=true|false]   ...".
-var flagLine = regexp.MustCompile(`^\s+(?:-([A-Za-z]), )?--([a-z0-9-]+)(\[=[^\]]*\])?( \S+)?\s`)
+// flagLine matches a line of flagUsages: "  -O, --output FORMAT   ..."
+// (a flag with a value) or "      --force   ..." (without).
+var flagLine = regexp.MustCompile(`^\s+(?:-([A-Za-z]), )?--([a-z0-9-]+)( \S+)?\s{2,}`)
 
 // leafFlags returns the flags of leaf c (by "--long" and "-s"), read from
 // its --help output.
@@ -174,7 +174,7 @@ func leafFlags(ctx context.Context, g *Global, path string, c *command) map[stri
 		if m == nil {
 			continue
 		}
-		f := flagInfo{long: m[2], takesValue: m[3] == "" && m[4] != ""}
+		f := flagInfo{long: m[2], takesValue: m[3] != ""}
 		flags["--"+m[2]] = f
 		if m[1] != "" {
 			flags["-"+m[1]] = f

@@ -34,11 +34,11 @@ other SPUs replicate from: both must be reachable addresses, not 0.0.0.0.`,
 			# then, on the SPU's host:
 			spu-server --id 200 --sc-controller 127.0.0.1:9003`,
 	}, true)
-	id := fs.Int64P("id", "i", -1, "SPU id, 0 to 2147483647 (required, unique)")
-	name := fs.StringP("name", "n", "", "SPU name (default custom-spu-<id>)")
-	rack := fs.StringP("rack", "r", "", "rack label, used to spread replicas across racks")
-	pub := fs.StringP("public-server", "p", "", "public HOST:PORT clients connect to (required)")
-	priv := fs.StringP("private-server", "v", "", "private HOST:PORT other SPUs replicate from (required)")
+	id := fs.Int64P("id", "i", -1, "SPU `ID`, 0 to 2147483647 (required, unique)")
+	name := fs.StringP("name", "n", "", "SPU `NAME` (default custom-spu-<id>)")
+	rack := fs.StringP("rack", "r", "", "`RACK` label, used to spread replicas across racks")
+	pub := fs.StringP("public-server", "p", "", "public `HOST:PORT` clients connect to (required)")
+	priv := fs.StringP("private-server", "v", "", "private `HOST:PORT` other SPUs replicate from (required)")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -91,8 +91,8 @@ told to stop, and refused from then on.`,
 		Examples: g.path + ` --id 200 --sc 127.0.0.1:9003
 			` + g.path + ` --name custom-spu-200`,
 	}, true)
-	id := fs.Int64P("id", "i", -1, "SPU id")
-	name := fs.StringP("name", "n", "", "SPU name")
+	id := fs.Int64P("id", "i", -1, "SPU `ID`")
+	name := fs.StringP("name", "n", "", "SPU `NAME`")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}

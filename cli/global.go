@@ -72,9 +72,44 @@ func (h help) render(fs *pflag.FlagSet) string {
 			b.WriteString("  " + strings.TrimSpace(line) + "\n")
 		}
 	}
-	if u := fs.FlagUsages(); u != "" {
+	if u := flagUsages(fs); u != "" {
 		b.WriteString("\nFlags:\n")
 		b.WriteString(u)
+	}
+	return b.String()
+}
+
+// flagUsages lists fs's flags, one per line, aligned: "  -O, --output FORMAT   what it does (default x)".
+// A flag without a value (a bool) shows no value name.
+func flagUsages(fs *pflag.FlagSet) string {
+	type line struct{ left, right string }
+	var lines []line
+	w := 0
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		name, usage := pflag.UnquoteUsage(f)
+		left := "      --" + f.Name
+		if f.Shorthand != "" {
+			left = "  -" + f.Shorthand + ", --" + f.Name
+		}
+		if name != "" {
+			left += " " + name
+		}
+		switch f.DefValue {
+		case "", "0", "false", "[]", "-1", "0s":
+		default:
+			if name != "" && !strings.Contains(usage, "(default") {
+				usage += " (default " + f.DefValue + ")"
+			}
+		}
+		lines = append(lines, line{left, usage})
+		w = max(w, len(left))
+	})
+	var b strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&b, "%-*s   %s\n", w, l.left, l.right)
 	}
 	return b.String()
 }
@@ -103,8 +138,8 @@ func (g *Global) newFlagSet(h help, target bool) *flagSet {
 
 // addTargetFlags binds -c/--sc and -P/--profile.
 func (g *Global) addTargetFlags(fs *pflag.FlagSet) {
-	fs.StringVarP(&g.SC, "sc", "c", "", "address of the Streaming Controller, HOST:PORT (default: the current profile's, else "+DefaultSC+")")
-	fs.StringVarP(&g.Profile, "profile", "P", "", "use this profile's SC address (see 'fluvio profile list')")
+	fs.StringVarP(&g.SC, "sc", "c", "", "address of the Streaming Controller, `HOST:PORT` (default: the current profile's, else "+DefaultSC+")")
+	fs.StringVarP(&g.Profile, "profile", "P", "", "use the SC address of profile `NAME` (see 'fluvio profile list')")
 }
 
 // parse parses args into fs. It returns ok=false with the exit code to

@@ -39,7 +39,7 @@ func (o *outputFormat) Type() string { return "table|yaml|json" }
 // addOutputFlag binds -O/--output (default table) to fs.
 func addOutputFlag(fs *pflag.FlagSet) *outputFormat {
 	o := outputTable
-	fs.VarP(&o, "output", "O", "output format: table, yaml or json")
+	fs.VarP(&o, "output", "O", "output `FORMAT`: table, yaml or json")
 	return &o
 }
 

@@ -26,7 +26,7 @@ committed and readable). A value the leader has not reported yet shows as -.`,
 			fluvio partition list --topic orders -O json`,
 	}, true)
 	out := addOutputFlag(fs.FlagSet)
-	topics := fs.StringSliceP("topic", "t", nil, "only this topic's partitions (repeatable)")
+	topics := fs.StringSliceP("topic", "t", nil, "only the partitions of topic `NAME` (repeatable)")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}

@@ -297,7 +297,7 @@ The first profile added becomes the current one; --switch makes this one current
 		Examples: `fluvio profile add prod --sc sc.example.com:9003
 			fluvio profile add local --sc 127.0.0.1:9003 --switch`,
 	}, false)
-	sc := fs.StringP("sc", "c", "", "address of the profile's SC, HOST:PORT (required)")
+	sc := fs.StringP("sc", "c", "", "the profile's SC address, `HOST:PORT` (required)")
 	sw := fs.Bool("switch", false, "make it the current profile")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code

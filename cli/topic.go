@@ -35,14 +35,14 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 			fluvio topic create logs --retention-time 7d --segment-size 512MiB --max-record-size 2MiB
 			fluvio topic create events -r 2 --dry-run`,
 	}, true)
-	partitions := fs.Int32P("partitions", "p", 1, "number of partitions")
-	replicas := fs.Int32P("replication", "r", 1, "replicas of each partition (at most the number of SPUs)")
+	partitions := fs.Int32P("partitions", "p", 1, "number of partitions, `N`")
+	replicas := fs.Int32P("replication", "r", 1, "`N` replicas of each partition (at most the number of SPUs)")
 	ignoreRack := fs.BoolP("ignore-rack-assignment", "i", false, "place replicas without spreading them across racks")
-	retention := fs.String("retention-time", "", "delete data older than this (e.g. 12h, 7d); default: keep forever")
-	segment := fs.String("segment-size", "", "size of one log segment (e.g. 512MiB, 1GB); default: the SPU's")
-	maxRecord := fs.String("max-record-size", "", "largest record accepted (e.g. 1MiB); default 1MiB")
-	minISR := fs.Int32("min-insync-replicas", 0, "in-sync replicas an acks=all write needs (default: 2 when replication >= 3, else 1)")
-	sync := fs.String("sync", "", "WAL sync policy: always (default), interval or never")
+	retention := fs.String("retention-time", "", "delete data older than `DURATION` (e.g. 12h, 7d); default: keep forever")
+	segment := fs.String("segment-size", "", "`SIZE` of one log segment (e.g. 512MiB, 1GB); default: the SPU's")
+	maxRecord := fs.String("max-record-size", "", "largest record accepted, a `SIZE` (e.g. 2MiB); default 1MiB")
+	minISR := fs.Int32("min-insync-replicas", 0, "`N` in-sync replicas an acks=all write needs (default: 2 when replication >= 3, else 1)")
+	sync := fs.String("sync", "", "WAL sync `POLICY`: always (default), interval or never")
 	dryRun := fs.Bool("dry-run", false, "validate and place the topic without creating it")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
