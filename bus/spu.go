@@ -41,6 +41,10 @@ type Heartbeat struct {
 	// in the epochs of change sets).
 	NeedFullSync bool            `json:"needFullSync,omitempty"`
 	Replicas     []ReplicaStatus `json:"replicas"`
+	// Stopping is set on the last heartbeat of an spu-server shutting down
+	// cleanly: the SC marks it offline at once (and moves leaderships)
+	// instead of waiting for the heartbeat timeout.
+	Stopping bool `json:"stopping,omitempty"`
 }
 
 // HeartbeatResponse acknowledges a Heartbeat.

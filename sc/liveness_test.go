@@ -110,3 +110,26 @@ func TestDuplicateSPU(t *testing.T) {
 	})
 	requireErr(t, first.beat(), bus.ErrSPUConflict)
 }
+
+// TestStoppingHeartbeat: a clean shutdown marks the SPU offline at once.
+func TestStoppingHeartbeat(t *testing.T) {
+	e := newEnv(t, func(c *sc.Config) { c.HeartbeatTimeout = time.Minute })
+	e.register(200, "")
+	f := newFakeSPU(t, e, 200)
+	_, err := f.hello()
+	requireNoErr(t, err)
+	requireNoErr(t, online(e, 200))
+	_, err = req[bus.HeartbeatResponse](t, f.nc, bus.SubjectSPUHeartbeat(200),
+		bus.Heartbeat{ID: 200, Incarnation: "someone-else", Stopping: true})
+	requireErr(t, err, bus.ErrSPUConflict) // only the connected incarnation may say goodbye
+	requireNoErr(t, online(e, 200))
+	_, err = req[bus.HeartbeatResponse](t, f.nc, bus.SubjectSPUHeartbeat(200),
+		bus.Heartbeat{ID: 200, Incarnation: f.incarnation, Stopping: true})
+	requireNoErr(t, err)
+	requireNoErr(t, offline(e, 200))
+	// A new spu-server with the id is accepted right away.
+	second := newFakeSPU(t, e, 200)
+	second.incarnation = "inc-2"
+	_, err = second.hello()
+	requireNoErr(t, err)
+}

@@ -90,6 +90,14 @@ func (s *Server) handleHeartbeat(_ context.Context, subject string, hb bus.Heart
 	if err := s.checkIncarnation(e, hb.Incarnation, now); err != nil {
 		return resp, err
 	}
+	if hb.Stopping {
+		if e.online {
+			s.log.Info("SPU offline: shutting down", "id", id, "name", e.rec.Name, "incarnation", hb.Incarnation)
+			e.online, e.fullSent = false, false
+			s.kickElection()
+		}
+		return resp, nil
+	}
 	full := hb.NeedFullSync || !e.fullSent
 	if !e.online || e.incarnation != hb.Incarnation {
 		s.log.Info("SPU online", "id", id, "name", e.rec.Name, "incarnation", hb.Incarnation)

@@ -112,3 +112,17 @@ func (s *Server) heartbeat(st *syncState, interval time.Duration) time.Duration 
 	}
 	return 0
 }
+
+// goodbye sends a last heartbeat with Stopping set, so the SC marks this
+// SPU offline at once. Skipped when the SC stopped us or never knew us.
+func (s *Server) goodbye() {
+	if s.nc == nil || s.dp == nil || s.Err() != nil || !s.nc.IsConnected() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, Stopping: true, Replicas: []bus.ReplicaStatus{}}
+	if _, err := bus.Request[bus.HeartbeatResponse](ctx, s.nc, bus.SubjectSPUHeartbeat(s.id), hb); err != nil {
+		s.log.Debug("goodbye heartbeat failed", "err", err)
+	}
+}

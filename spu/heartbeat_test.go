@@ -126,3 +126,17 @@ func TestSurvivesSCOutage(t *testing.T) {
 		t.Fatalf("SPU stopped during the outage: %v", s.Err())
 	}
 }
+
+// TestCloseSaysGoodbye: a clean stop sends a last heartbeat with Stopping.
+func TestCloseSaysGoodbye(t *testing.T) {
+	f := newFakeSC(t, loopbackSpec(12))
+	f.serve()
+	var out bytes.Buffer
+	s, err := spu.Start(context.Background(), testConfig(t, f, 12, &out))
+	requireNoErrT(t, err)
+	requireNoErrT(t, s.Close())
+	hb, ok := f.lastBeat()
+	if !ok || !hb.Stopping || hb.ID != 12 {
+		t.Fatalf("last heartbeat %+v, want Stopping", hb)
+	}
+}

@@ -200,6 +200,7 @@ func (s *Server) Close() error {
 			}
 		}
 		s.wg.Wait()
+		s.goodbye()
 		for _, sub := range s.subs {
 			_ = sub.Unsubscribe()
 		}
