@@ -262,8 +262,9 @@ func (c *Cluster) SPUPublicAddr(id int32) string {
 	return ""
 }
 
-// StopSPU stops SPU id (as a crash would, without unregistering it) and
-// waits until the SC marks it offline.
+// StopSPU stops SPU id cleanly, without unregistering it (it tells the SC
+// it is going, so the SC marks it offline and moves its leaderships at
+// once), and waits until the SC reports it offline.
 func (c *Cluster) StopSPU(id int32) {
 	c.t.Helper()
 	c.mu.Lock()
