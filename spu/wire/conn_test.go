@@ -362,3 +362,20 @@ func TestReadRequestHugeClaimAllocatesNothing(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A handler bug answers Unknown instead of crashing the server.
+func TestServerHandlerPanic(t *testing.T) {
+	addr := testServer(t, ServerConfig{}, HandlerFunc(func(ctx context.Context, req Request) Reply {
+		if _, ok := req.(*ProduceRequest); ok {
+			panic("boom")
+		}
+		return Defer(func(context.Context) (Response, error) { panic("deferred boom") })
+	}))
+	c := dial(t, addr)
+	_, err := c.Produce(context.Background(), &ProduceRequest{Topic: "t"})
+	requireErrIs(t, err, ErrUnknown)
+	_, err = c.ListOffsets(context.Background(), &ListOffsetsRequest{Topic: "t"})
+	requireErrIs(t, err, ErrUnknown)
+	_, err = c.APIVersions(context.Background())
+	requireNoErr(t, err)
+}

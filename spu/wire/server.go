@@ -79,6 +79,16 @@ func RespondErr(err error) Reply { return Reply{err: err} }
 // (the connection closed or the server is stopping).
 func Defer(wait func(ctx context.Context) (Response, error)) Reply { return Reply{wait: wait} }
 
+// Resolve returns the reply's response, running its wait function (if
+// any) on the calling goroutine. For tests and in-process callers; the
+// server resolves replies on the connection's writer.
+func (r Reply) Resolve(ctx context.Context) (Response, error) {
+	if r.wait != nil {
+		return safeWait(ctx, r.wait)
+	}
+	return r.resp, r.err
+}
+
 // Handler serves decoded requests. Handle is called on the connection's
 // reader goroutine, one request at a time in the order they arrived: it
 // should do the ordered part of the work (for a produce: validate and
@@ -223,7 +233,7 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, que
 		if _, ok := req.(*APIVersionsRequest); ok {
 			reply = Respond(SupportedAPIs())
 		} else {
-			reply = h.Handle(ctx, req)
+			reply = safeHandle(ctx, h, req)
 		}
 		if !send(queued{corr: hdr.CorrelationID, reply: reply}) {
 			return nil
@@ -249,7 +259,7 @@ func writeLoop(ctx context.Context, cancel context.CancelFunc, nc net.Conn, cfg 
 		}
 		resp, err := q.reply.resp, q.reply.err
 		if q.reply.wait != nil {
-			resp, err = q.reply.wait(ctx)
+			resp, err = safeWait(ctx, q.reply.wait)
 			if ctx.Err() != nil {
 				// The connection is closing: nothing more is answered;
 				// the client fails its pending calls with ErrConnClosed.
@@ -346,4 +356,25 @@ func closeSources(resp Response) {
 			_ = c.Close()
 		}
 	}
+}
+
+// safeHandle calls h, turning a panic (a bug, never expected from input)
+// into an Unknown error answer instead of a crashed server.
+func safeHandle(ctx context.Context, h Handler, req Request) (r Reply) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = RespondErr(Unknown.ErrMsg(fmt.Sprintf("internal error serving %s: %v; see the SPU's log", req.APIKey(), p)))
+		}
+	}()
+	return h.Handle(ctx, req)
+}
+
+// safeWait is safeHandle for deferred replies.
+func safeWait(ctx context.Context, wait func(context.Context) (Response, error)) (resp Response, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			resp, err = nil, Unknown.ErrMsg(fmt.Sprintf("internal error: %v; see the SPU's log", p))
+		}
+	}()
+	return wait(ctx)
 }
