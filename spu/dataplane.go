@@ -67,10 +67,10 @@ type dataPlane struct {
 	closed   bool
 }
 
-// partition is one replica and the spec it was last given.
+// partition is one replica under its (immutable) id.
 type partition struct {
-	r    *replica.Replica
-	spec bus.ReplicaSpec
+	id bus.PartitionID
+	r  *replica.Replica
 }
 
 // newDataPlane starts the data side with no replicas; they arrive through
@@ -143,7 +143,7 @@ func (d *dataPlane) Status() []bus.ReplicaStatus {
 	out := make([]bus.ReplicaStatus, 0, len(parts))
 	for _, pt := range parts {
 		s := pt.r.Status()
-		rs := bus.ReplicaStatus{PartitionID: pt.spec.PartitionID, Role: s.Role.String(), LEO: s.LEO, HW: s.HW,
+		rs := bus.ReplicaStatus{PartitionID: pt.id, Role: s.Role.String(), LEO: s.LEO, HW: s.HW,
 			Size: s.Size, LeaderEpoch: s.Epoch}
 		if s.Err != nil {
 			rs.Error = s.Err.Error()
@@ -232,15 +232,15 @@ func (d *dataPlane) checkISRs() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(d.ctx, 5*time.Second)
-		err := propose(ctx, bus.ISRUpdate{ID: d.self, PartitionID: pt.spec.PartitionID, LeaderEpoch: epoch, ISR: isr})
+		err := propose(ctx, bus.ISRUpdate{ID: d.self, PartitionID: pt.id, LeaderEpoch: epoch, ISR: isr})
 		cancel()
 		if err != nil {
-			d.log.Warn("ISR change not stored by the SC; will retry", "topic", pt.spec.Topic,
-				"partition", pt.spec.Partition, "isr", isr, "err", err)
+			d.log.Warn("ISR change not stored by the SC; will retry", "topic", pt.id.Topic,
+				"partition", pt.id.Partition, "isr", isr, "err", err)
 			pt.r.ISRRejected()
 			continue
 		}
-		d.log.Info("ISR changed", "topic", pt.spec.Topic, "partition", pt.spec.Partition, "isr", isr, "epoch", epoch)
+		d.log.Info("ISR changed", "topic", pt.id.Topic, "partition", pt.id.Partition, "isr", isr, "epoch", epoch)
 		pt.r.ISRCommitted(epoch, isr)
 	}
 }
@@ -249,7 +249,7 @@ func (d *dataPlane) applyRetention() {
 	now := time.Now()
 	for _, pt := range d.snapshot() {
 		if err := pt.r.Log().ApplyRetention(now); err != nil && d.ctx.Err() == nil {
-			d.log.Warn("retention failed", "topic", pt.spec.Topic, "partition", pt.spec.Partition, "err", err)
+			d.log.Warn("retention failed", "topic", pt.id.Topic, "partition", pt.id.Partition, "err", err)
 		}
 	}
 }

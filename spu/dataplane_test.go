@@ -324,3 +324,45 @@ func TestManyPipelinedProducers(t *testing.T) {
 		next[key]++
 	}
 }
+
+// Heartbeats (Status), replica sets (Apply) and traffic run concurrently
+// in a real SPU; the race detector checks them together.
+func TestConcurrentApplyStatusTraffic(t *testing.T) {
+	s := startSPU(t, 1, 0)
+	s.apply(t, true, nil, spec("t", 0, 1, 0))
+	c := dial(t, s.public)
+	stop := make(chan struct{})
+	done := make(chan error, 2)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+				_ = s.dp.Status()
+			}
+		}
+	}()
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			if _, err := produce(context.Background(), c, "t", 0, wire.AcksLeader, "x"); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	for i := range 20 {
+		s.apply(t, true, nil, spec("t", 0, 1, 0), spec(fmt.Sprintf("extra%d", i), 0, 1, 0))
+	}
+	close(stop)
+	requireNoErr(t, <-done)
+	requireNoErr(t, <-done)
+	requireEqual(t, len(s.dp.Status()), 2)
+}

@@ -95,11 +95,11 @@ func (d *dataPlane) Apply(set bus.ReplicaSet) error {
 
 	var errs []error
 	for _, pt := range drop {
-		d.fetchers.Remove(pt.spec.Topic, pt.spec.Partition)
+		d.fetchers.Remove(pt.id.Topic, pt.id.Partition)
 		if err := pt.r.Remove(); err != nil {
-			errs = append(errs, fmt.Errorf("remove %s-%d: %w", pt.spec.Topic, pt.spec.Partition, err))
+			errs = append(errs, fmt.Errorf("remove %s-%d: %w", pt.id.Topic, pt.id.Partition, err))
 		} else {
-			d.log.Info("replica removed", "topic", pt.spec.Topic, "partition", pt.spec.Partition)
+			d.log.Info("replica removed", "topic", pt.id.Topic, "partition", pt.id.Partition)
 		}
 	}
 	for _, spec := range set.Replicas {
@@ -110,33 +110,47 @@ func (d *dataPlane) Apply(set bus.ReplicaSet) error {
 	return errors.Join(errs...)
 }
 
-// applyOne opens the replica if needed and gives it its assignment.
+// applyOne opens the replica if needed and gives it its assignment. The
+// log is opened (recovered) without holding d.mu, so that produce and
+// fetch on other replicas go on meanwhile.
 func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
-	d.mu.Lock()
+	d.mu.RLock()
 	pt, ok := d.replicas[spec.PartitionID]
+	d.mu.RUnlock()
 	if !ok {
 		opts, syncAppends, err := walOptions(spec.Config)
 		if err != nil {
-			d.mu.Unlock()
 			return err
 		}
 		opts.Logger = d.log.With("topic", spec.Topic, "partition", spec.Partition)
 		l, err := wal.Open(d.replicaDir(spec.PartitionID), opts)
 		if err != nil {
-			d.mu.Unlock()
 			return fmt.Errorf("open log: %w", err)
 		}
-		pt = &partition{r: replica.New(replica.Config{
+		fresh := &partition{id: spec.PartitionID, r: replica.New(replica.Config{
 			Topic: spec.Topic, Partition: spec.Partition, Self: d.self, Log: l,
 			SyncAppends: syncAppends, MinISR: minISR(spec.Config), LagMax: d.lagMax, Logger: d.log,
 		})}
-		d.replicas[spec.PartitionID] = pt
-		d.log.Info("replica opened", "topic", spec.Topic, "partition", spec.Partition, "dir", l.Dir(),
-			"leo", l.EndOffset())
+		d.mu.Lock()
+		if d.closed {
+			d.mu.Unlock()
+			_ = fresh.r.Close()
+			return errors.New("spu: data plane closed")
+		}
+		if pt, ok = d.replicas[spec.PartitionID]; ok {
+			d.mu.Unlock()
+			_ = fresh.r.Close()
+		} else {
+			pt = fresh
+			d.replicas[spec.PartitionID] = pt
+			d.mu.Unlock()
+			d.log.Info("replica opened", "topic", spec.Topic, "partition", spec.Partition, "dir", l.Dir(),
+				"leo", l.EndOffset())
+		}
 	}
-	pt.spec = spec
+	d.mu.RLock()
 	leaderAddr := d.peers[spec.Leader]
-	d.mu.Unlock()
+	d.mu.RUnlock()
 
 	follow, err := pt.r.Become(replica.Assignment{Leader: spec.Leader, Epoch: spec.LeaderEpoch,
 		Replicas: spec.Replicas, ISR: spec.ISR, MinISR: minISR(spec.Config)})

@@ -157,6 +157,15 @@ func (r *Replica) EndOffsetForEpoch(epoch, current int32) (int32, int64, error) 
 		return -1, -1, epochErr(err)
 	}
 	r.mu.Unlock()
+	// The log records an epoch with its first batch, so a leader that has
+	// not written in its epoch yet knows only older ones. An asked epoch
+	// above all of them (the follower led an epoch this leader never saw)
+	// ended, as far as this log goes, at its end: answer the latest epoch
+	// and the log end, as Kafka's cache (which records the epoch at
+	// election) would.
+	if latest := r.log.LatestEpoch(); latest != wal.UndefinedEpoch && epoch > latest {
+		return latest, r.log.EndOffset(), nil
+	}
 	e, end := r.log.EndOffsetForEpoch(epoch)
 	return e, end, nil
 }

@@ -176,3 +176,27 @@ func TestReplicaStorageFailure(t *testing.T) {
 		t.Fatalf("append after failure: %v", err)
 	}
 }
+
+func TestReplicaEndOffsetForEpoch(t *testing.T) {
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 0, Replicas: []ID{1, 2}, ISR: []ID{1}})
+	if _, _, err := r.Append(oneBatch("a", "b"), wire.AcksLeader); err != nil {
+		t.Fatal(err)
+	}
+	// Leader again under epoch 5 without writing: the log knows epoch 0.
+	if _, err := r.Become(Assignment{Leader: 1, Epoch: 5, Replicas: []ID{1, 2}, ISR: []ID{1}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		asked     int32
+		wantEpoch int32
+		wantEnd   int64
+	}{{0, 0, 2}, {3, 0, 2}, {-1, -1, -1}} {
+		e, end, err := r.EndOffsetForEpoch(tc.asked, 5)
+		if err != nil || e != tc.wantEpoch || end != tc.wantEnd {
+			t.Errorf("asked %d: (%d, %d, %v), want (%d, %d)", tc.asked, e, end, err, tc.wantEpoch, tc.wantEnd)
+		}
+	}
+	if _, _, err := r.EndOffsetForEpoch(0, 4); !errors.Is(err, wire.ErrStaleEpoch) {
+		t.Fatalf("fencing: %v", err)
+	}
+}
