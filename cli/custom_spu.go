@@ -55,7 +55,7 @@ other SPUs replicate from: both must be reachable addresses, not 0.0.0.0.`,
 		return g.usageError(stderr, "missing --private-server HOST:PORT: the address other SPUs replicate from")
 	}
 	for _, f := range [][2]string{{"--public-server", *pub}, {"--private-server", *priv}} {
-		if err := validateAddr(f[1]); err != nil {
+		if err := validateAdvertised(f[1]); err != nil {
 			return g.usageError(stderr, f[0]+": "+err.Error())
 		}
 	}

@@ -106,6 +106,8 @@ func TestCustomSPUUsageErrors(t *testing.T) {
 		{[]string{"custom-spu", "register", "--id", "-3", "-p", "h:1", "-v", "h:2"}, "out of range"},
 		{[]string{"custom-spu", "register", "--id", "1", "-p", "nohost", "-v", "h:2"}, `--public-server: "nohost" is not HOST:PORT`},
 		{[]string{"custom-spu", "register", "--id", "1", "-p", "h:1", "-v", "h:99999"}, "no valid port"},
+		{[]string{"custom-spu", "register", "--id", "1", "-p", "0.0.0.0:9005", "-v", "h:2"}, `"0.0.0.0:9005" is a wildcard`},
+		{[]string{"custom-spu", "register", "--id", "1", "-p", "h:1", "-v", "[::]:9006"}, "e.g. 127.0.0.1:9006"},
 		{[]string{"custom-spu", "register", "--id", "x"}, `invalid argument "x"`},
 		{[]string{"custom-spu", "register", "--id", "1", "-p", "h:1", "-v", "h:2", "--sc", "a:1", "--profile", "p"}, "cannot be used together"},
 		{[]string{"custom-spu", "unregister"}, "exactly one of --id and --name"},

@@ -237,7 +237,7 @@ func topicDetails(tp bus.Topic) [][2]string {
 		parts = append(parts, p)
 	}
 	slices.Sort(parts)
-	kv = append(kv, [2]string{"Replica Map", ""})
+	kv = append(kv, [2]string{"Replica Map", "partition: replicas, leader first"})
 	for _, p := range parts {
 		kv = append(kv, [2]string{fmt.Sprintf("  partition %d", p), formatIDs(tp.Status.ReplicaMap[p])})
 	}

@@ -69,6 +69,22 @@ func validateAddr(addr string) error {
 	return nil
 }
 
+// validateAdvertised checks an address other hosts connect to: HOST:PORT
+// with a real host, not a wildcard such as 0.0.0.0 or [::].
+func validateAdvertised(addr string) error {
+	if err := validateAddr(addr); err != nil {
+		return err
+	}
+	if strings.Contains(addr, "://") {
+		return fmt.Errorf("%q: want HOST:PORT, not a URL", addr)
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("%q is a wildcard, not an address others can connect to: advertise this host's IP or name, e.g. 127.0.0.1:%s (spu-server can still bind %s with its own --public-server/--private-server)", addr, port, addr)
+	}
+	return nil
+}
+
 // parseDuration parses a duration: Go syntax (90s, 1h30m) plus days and
 // weeks (7d, 2w, 1d12h). A bare number is seconds.
 func parseDuration(s string) (time.Duration, error) {
