@@ -277,6 +277,7 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 		return err
 	}
 	t := target{Addr: st.SCAddr, Source: "the local cluster"}
+	fmt.Fprintf(l.stdout, "… waiting for sc-server (pid %d) to answer on %s\n", rec.PID, st.SCAddr)
 	for {
 		if !rec.alive() {
 			return withHint(fmt.Errorf("sc-server exited while starting; the end of its log %s:\n%s", rec.Log, logTail(rec.Log, 10)), exitError,
@@ -367,6 +368,7 @@ func (l *localCluster) waitOnline(ctx context.Context, a *adminConn) error {
 	for _, s := range l.st.SPUs {
 		want = append(want, s.ID)
 	}
+	fmt.Fprintf(l.stdout, "… waiting for %d SPU(s) to come online\n", len(want))
 	for {
 		for _, s := range l.st.SPUs {
 			if !s.Proc.alive() {
