@@ -3,8 +3,6 @@ package wire
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -177,44 +175,10 @@ func (c *Conn) readLoop() {
 // also bounds the write; cancelling ctx abandons the wait (the response is
 // still read and dropped, the connection stays usable).
 func (c *Conn) roundTrip(ctx context.Context, req Request, resp Response) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	e := encoder{buf: make([]byte, SizeLen+RequestHeaderLen, 256)}
-	req.encode(&e)
-	parts, _ := e.finish()
-	if len(parts) != 1 {
-		return errors.New("wire: a request cannot carry a record source")
-	}
-	frame := parts[0].b
-	cl := &call{key: req.APIKey(), resp: resp, done: make(chan error, 1)}
-
-	c.w.Lock()
-	c.p.Lock()
-	if err := c.p.err; err != nil {
-		c.p.Unlock()
-		c.w.Unlock()
-		return err
-	}
-	cl.corr = c.w.corr
-	c.w.corr++
-	c.p.queue = append(c.p.queue, cl)
-	c.p.Unlock()
-	binary.BigEndian.PutUint32(frame[0:], uint32(len(frame)-SizeLen))
-	binary.BigEndian.PutUint16(frame[4:], uint16(cl.key))
-	binary.BigEndian.PutUint16(frame[6:], 0)
-	binary.BigEndian.PutUint32(frame[8:], uint32(cl.corr))
-	dl, _ := ctx.Deadline()
-	_ = c.nc.SetWriteDeadline(dl)
-	_, err := c.w.bw.Write(frame)
-	if err == nil {
-		err = c.w.bw.Flush()
-	}
-	c.w.Unlock()
+	cl, err := c.start(ctx, req, resp)
 	if err != nil {
-		c.fail(fmt.Errorf("write %s request: %w", cl.key, err))
+		return err
 	}
-
 	select {
 	case err := <-cl.done:
 		return err
