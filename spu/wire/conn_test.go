@@ -379,3 +379,20 @@ func TestServerHandlerPanic(t *testing.T) {
 	_, err = c.APIVersions(context.Background())
 	requireNoErr(t, err)
 }
+
+// StartProduce writes in call order; each Wait gets its own answer.
+func TestStartProduceOrder(t *testing.T) {
+	c := dial(t, testServer(t, ServerConfig{}, &echo{}))
+	var pending []*PendingProduce
+	for i := range 100 {
+		pending = append(pending, c.StartProduce(context.Background(), &ProduceRequest{Records: make([]byte, i)}))
+	}
+	for i, p := range pending {
+		r, err := p.Wait(context.Background())
+		requireNoErr(t, err)
+		requireEqual(t, r.BaseOffset, int64(i))
+	}
+	c.Close()
+	_, err := c.StartProduce(context.Background(), &ProduceRequest{}).Wait(context.Background())
+	requireErrIs(t, err, ErrConnClosed)
+}
