@@ -165,6 +165,58 @@ func BenchmarkGroupCommit(b *testing.B) {
 	})
 }
 
+// BenchmarkGroupCommitRatio alternates 100 ms slices of the two sides of
+// BenchmarkGroupCommit so that both see the same disk and the same noisy
+// neighbours, and reports their rates and the ratio.
+func BenchmarkGroupCommitRatio(b *testing.B) {
+	p := benchBatch(1, 1024)
+	l, err := Open(b.TempDir(), benchOpts(SyncAlways))
+	requireNoErr(b, err)
+	defer l.Close()
+	f, err := os.Create(filepath.Join(b.TempDir(), "plain"))
+	requireNoErr(b, err)
+	defer f.Close()
+	var walN, plainN int64
+	var walT, plainT time.Duration
+	const slice = 100 * time.Millisecond
+	for b.Loop() {
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		var n [16]int64
+		for g := range 16 {
+			wg.Go(func() {
+				mine := slices.Clone(p)
+				for time.Since(t0) < slice {
+					if _, err := l.Append(mine); err != nil {
+						b.Error(err)
+						return
+					}
+					n[g]++
+				}
+			})
+		}
+		wg.Wait()
+		walT += time.Since(t0)
+		for _, k := range n {
+			walN += k
+		}
+		t0 = time.Now()
+		for time.Since(t0) < slice {
+			if _, err := f.Write(p); err != nil {
+				b.Fatal(err)
+			}
+			requireNoErr(b, f.Sync())
+			plainN++
+		}
+		plainT += time.Since(t0)
+	}
+	walRate, plainRate := float64(walN)/walT.Seconds(), float64(plainN)/plainT.Seconds()
+	b.ReportMetric(walRate, "wal-appends/s")
+	b.ReportMetric(plainRate, "plain-appends/s")
+	b.ReportMetric(walRate/plainRate, "ratio")
+	b.ReportMetric(float64(walN)/float64(max(l.fsyncs.Load(), 1)), "appends/fsync")
+}
+
 // BenchmarkRead reads 1 MiB ranges sequentially from a 64 MiB log of
 // 16-record batches of 1 KiB records (page cache).
 func BenchmarkRead(b *testing.B) {

@@ -30,11 +30,15 @@ type Log struct {
 	syncMu sync.Mutex
 
 	// gc is the group-commit state: at most one fsync round runs; the
-	// appenders waiting for it wait on done, not on a lock.
+	// appenders waiting for it wait on cond (which releases the mutex),
+	// not in a queue on a lock.
 	gc struct {
 		sync.Mutex
-		running bool
-		done    chan struct{} // closed when the running round ends
+		cond       sync.Cond // signalled when a round ends; L is &gc.Mutex
+		running    bool
+		round      uint64
+		waiters    int         // callers that waited for the running round
+		concurrent atomic.Bool // the last round had waiters
 	}
 
 	st struct {
@@ -58,6 +62,7 @@ type Log struct {
 	size     atomic.Int64 // bytes of all .log files; written under st
 	latestEp atomic.Int32 // written under st
 	fsyncs   atomic.Int64 // fsync rounds of the group commit, for benchmarks
+	writers  atomic.Int64 // Appends between their start and their write
 
 	stop chan struct{} // closed by Close to stop the interval syncer
 	wg   sync.WaitGroup
@@ -178,12 +183,15 @@ func (l *Log) checkBatches(b []byte) (int, error) {
 // ErrFailed, as does every later write. Safe for concurrent use; the
 // batches of one call are contiguous.
 func (l *Log) Append(b []byte) (base int64, err error) {
+	l.writers.Add(1)
 	if _, err := l.checkBatches(b); err != nil {
+		l.writers.Add(-1)
 		return -1, err
 	}
 	l.st.Lock()
 	if err := l.writableLocked(); err != nil {
 		l.st.Unlock()
+		l.writers.Add(-1)
 		return -1, err
 	}
 	base = l.leo.Load()
@@ -195,6 +203,7 @@ func (l *Log) Append(b []byte) (base int64, err error) {
 	}
 	end, err := l.appendLocked(b)
 	l.st.Unlock()
+	l.writers.Add(-1)
 	if err != nil {
 		return -1, err
 	}

@@ -44,6 +44,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		stop:   make(chan struct{}),
 	}
 	l.notify.ch = make(chan struct{})
+	l.gc.cond.L = &l.gc.Mutex
 	if err := l.recover(); err != nil {
 		for _, s := range l.st.segs {
 			s.close()

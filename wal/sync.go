@@ -31,22 +31,34 @@ func (l *Log) syncTo(target int64) error {
 			return nil
 		}
 		l.gc.Lock()
+		if l.gc.running {
+			// Wait for the round in progress to end, then look again.
+			round := l.gc.round
+			l.gc.waiters++
+			for l.gc.running && l.gc.round == round {
+				l.gc.cond.Wait()
+			}
+			l.gc.Unlock()
+			continue
+		}
 		if l.durable.Load() >= target {
 			l.gc.Unlock()
 			return nil
 		}
-		if l.gc.running {
-			done := l.gc.done
-			l.gc.Unlock()
-			<-done
-			continue
-		}
 		l.gc.running = true
-		l.gc.done = make(chan struct{})
+		l.gc.round++
 		l.gc.Unlock()
-		// Let appenders just released by the previous round write their
-		// next batches so this round covers them too.
+		// Let appenders that are writing (often those just released by
+		// the previous round) finish, so this round covers them too.
 		runtime.Gosched()
+		if l.gc.concurrent.Load() {
+			for t0 := time.Now(); time.Since(t0) < groupCommitWait; {
+				runtime.Gosched()
+			}
+		}
+		for i := 0; i < 8 && l.writers.Load() > 0; i++ {
+			runtime.Gosched()
+		}
 
 		l.syncMu.Lock()
 		err := l.syncOnce(target)
@@ -54,8 +66,10 @@ func (l *Log) syncTo(target int64) error {
 
 		l.gc.Lock()
 		l.gc.running = false
-		close(l.gc.done)
+		l.gc.concurrent.Store(l.gc.waiters > 0)
+		l.gc.waiters = 0
 		l.gc.Unlock()
+		l.gc.cond.Broadcast()
 		if err != nil {
 			return err
 		}
@@ -91,6 +105,10 @@ func (l *Log) syncOnce(target int64) error {
 	l.advanceDurable(end)
 	return nil
 }
+
+// groupCommitWait is how long a group-commit round waits for more
+// appenders before its fsync, when the previous round had company.
+const groupCommitWait = 30 * time.Microsecond
 
 // startSyncer runs the SyncInterval background fsync loop until Close.
 func (l *Log) startSyncer() {
