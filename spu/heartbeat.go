@@ -4,27 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/nats-io/nats.go"
 )
 
-// syncState is what the control loop knows about replica sets. Owned by
-// the control loop goroutine (and by Start before the loop runs).
+// syncState is what the control side knows about replica sets. The
+// control loop writes it (and Start before the loops run); the heartbeat
+// loop reads it.
 type syncState struct {
-	applied  int64 // epoch of the last set applied
-	needFull bool  // a change set arrived out of order: ask for a full one
-	scOK     bool  // the last heartbeat got an answer (for logging transitions)
+	applied  atomic.Int64 // epoch of the last set applied
+	needFull atomic.Bool  // a change set arrived out of order: ask for a full one
 }
 
-func newSyncState(applied int64) *syncState { return &syncState{applied: applied, scOK: true} }
+func newSyncState(applied int64) *syncState {
+	st := &syncState{}
+	st.applied.Store(applied)
+	return st
+}
 
-// controlLoop applies replica sets, obeys control messages and heartbeats
-// every interval until the SPU stops. Owned by Server.
-func (s *Server) controlLoop(st *syncState, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+// controlLoop applies replica sets and obeys control messages until the
+// SPU stops. Owned by Server. Heartbeats run in their own loop so that a
+// slow Apply (opening many logs) never delays them.
+func (s *Server) controlLoop(st *syncState) {
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -51,8 +55,24 @@ func (s *Server) controlLoop(st *syncState, interval time.Duration) {
 					ErrUnregistered, s.id, s.id))
 				return
 			}
+		}
+	}
+}
+
+// heartbeatLoop heartbeats every interval (as the SC asks) until the SPU
+// stops. Owned by Server.
+func (s *Server) heartbeatLoop(st *syncState, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	scOK := true // the last heartbeat got an answer (to log transitions only)
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
 		case <-t.C:
-			if next := s.heartbeat(st, interval); next > 0 && next != interval {
+			next, ok := s.heartbeat(st, interval, scOK)
+			scOK = ok
+			if next > 0 && next != interval {
 				interval = next
 				t.Reset(interval)
 			}
@@ -64,40 +84,43 @@ func (s *Server) controlLoop(st *syncState, interval time.Duration) {
 // change set must follow the last applied epoch directly; after a gap it
 // is applied anyway (changes are idempotent) and a full set is requested.
 func (s *Server) applySet(st *syncState, set bus.ReplicaSet) {
-	if set.Epoch <= st.applied {
-		s.log.Debug("ignoring stale replica set", "epoch", set.Epoch, "applied", st.applied)
+	applied := st.applied.Load()
+	if set.Epoch <= applied {
+		s.log.Debug("ignoring stale replica set", "epoch", set.Epoch, "applied", applied)
 		return
 	}
 	if set.Full {
-		st.needFull = false
-	} else if set.Epoch != st.applied+1 {
-		st.needFull = true
+		st.needFull.Store(false)
+	} else if set.Epoch != applied+1 {
+		st.needFull.Store(true)
 	}
+	// Stored before Apply: heartbeats report what arrived (the SC resends
+	// only lost sets), even while a slow Apply is still opening logs.
+	st.applied.Store(set.Epoch)
 	if err := s.dp.Apply(set); err != nil {
 		s.log.Error("applying the replica set failed", "epoch", set.Epoch, "full", set.Full, "err", err)
 	}
-	st.applied = set.Epoch
 	s.log.Debug("replica set applied", "epoch", set.Epoch, "full", set.Full, "replicas", len(set.Replicas), "removed", len(set.Removed))
 }
 
 // heartbeat sends one heartbeat and returns the interval the SC asks for
-// (0 if unknown). An SC that says the id is not registered stops the SPU.
-func (s *Server) heartbeat(st *syncState, interval time.Duration) time.Duration {
+// (0 if unknown) and whether the SC answered. An SC that says the id is
+// not registered (or taken by another spu-server) stops the SPU.
+func (s *Server) heartbeat(st *syncState, interval time.Duration, scOK bool) (time.Duration, bool) {
 	ctx, cancel := context.WithTimeout(s.ctx, interval)
 	defer cancel()
-	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, AppliedEpoch: st.applied,
-		NeedFullSync: st.needFull, Replicas: s.dp.Status()}
+	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, AppliedEpoch: st.applied.Load(),
+		NeedFullSync: st.needFull.Load(), Replicas: s.dp.Status()}
 	if hb.Replicas == nil {
 		hb.Replicas = []bus.ReplicaStatus{}
 	}
 	resp, err := bus.Request[bus.HeartbeatResponse](ctx, s.nc, bus.SubjectSPUHeartbeat(s.id), hb)
 	switch {
 	case err == nil:
-		if !st.scOK {
+		if !scOK {
 			s.log.Info("the SC answers heartbeats again")
 		}
-		st.scOK = true
-		return time.Duration(resp.HeartbeatIntervalMs) * time.Millisecond
+		return time.Duration(resp.HeartbeatIntervalMs) * time.Millisecond, true
 	case errors.Is(err, bus.ErrSPUNotRegistered):
 		s.fail(fmt.Errorf("%w: the SC at %s no longer knows SPU %d; register it again with 'fluvio custom-spu register --id %d --public-server HOST:PORT --private-server HOST:PORT'",
 			ErrUnregistered, s.cfg.SCAddr, s.id, s.id))
@@ -105,12 +128,12 @@ func (s *Server) heartbeat(st *syncState, interval time.Duration) time.Duration 
 		s.fail(fmt.Errorf("spu: %w", err))
 	case s.ctx.Err() != nil, errors.Is(err, nats.ErrConnectionClosed):
 	default:
-		if st.scOK {
+		if scOK {
 			s.log.Warn("heartbeat failed; will keep trying", "err", err)
 		}
-		st.scOK = false
+		return 0, false
 	}
-	return 0
+	return 0, scOK
 }
 
 // goodbye sends a last heartbeat with Stopping set, so the SC marks this

@@ -115,7 +115,8 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if interval <= 0 {
 		interval = cfg.HeartbeatInterval
 	}
-	s.wg.Go(func() { s.controlLoop(st, interval) })
+	s.wg.Go(func() { s.controlLoop(st) })
+	s.wg.Go(func() { s.heartbeatLoop(st, interval) })
 	s.log.Info("spu started", "name", s.name, "public", s.pub.Addr().String(), "private", s.priv.Addr().String(),
 		"advertised_public", s.spec.PublicEndpoint, "advertised_private", s.spec.PrivateEndpoint, "sc", s.nc.ConnectedUrlRedacted())
 	return s, nil
