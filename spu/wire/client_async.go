@@ -24,7 +24,7 @@ type PendingProduce struct {
 
 // StartProduce writes req and returns without waiting for the answer.
 // ctx's deadline bounds the write; Wait bounds the wait. The request's
-// Records are copied into the frame before StartProduce returns.
+// Records have been written (and may be reused) when StartProduce returns.
 func (c *Conn) StartProduce(ctx context.Context, req *ProduceRequest) *PendingProduce {
 	p := &PendingProduce{c: c, resp: new(ProduceResponse)}
 	p.cl, p.err = c.start(ctx, req, p.resp)
@@ -57,11 +57,13 @@ func (c *Conn) start(ctx context.Context, req Request, resp Response) (*call, er
 	}
 	e := encoder{buf: make([]byte, SizeLen+RequestHeaderLen, 256)}
 	req.encode(&e)
-	parts, _ := e.finish()
-	if len(parts) != 1 {
-		return nil, errors.New("wire: a request cannot carry a record source")
+	parts, size := e.finish()
+	for _, p := range parts {
+		if p.src != nil {
+			return nil, errors.New("wire: a request cannot carry a record source")
+		}
 	}
-	frame := parts[0].b
+	frame := parts[0].b // starts with the header, filled in below
 	cl := &call{key: req.APIKey(), resp: resp, done: make(chan error, 1)}
 
 	c.w.Lock()
@@ -75,13 +77,18 @@ func (c *Conn) start(ctx context.Context, req Request, resp Response) (*call, er
 	c.w.corr++
 	c.p.queue = append(c.p.queue, cl)
 	c.p.Unlock()
-	binary.BigEndian.PutUint32(frame[0:], uint32(len(frame)-SizeLen))
+	binary.BigEndian.PutUint32(frame[0:], uint32(size-SizeLen))
 	binary.BigEndian.PutUint16(frame[4:], uint16(cl.key))
 	binary.BigEndian.PutUint16(frame[6:], 0)
 	binary.BigEndian.PutUint32(frame[8:], uint32(cl.corr))
 	dl, _ := ctx.Deadline()
 	_ = c.nc.SetWriteDeadline(dl)
-	_, err := c.w.bw.Write(frame)
+	var err error
+	for _, p := range parts {
+		if _, err = c.w.bw.Write(p.b); err != nil {
+			break
+		}
+	}
 	if err == nil {
 		err = c.w.bw.Flush()
 	}

@@ -37,13 +37,24 @@ func (e *encoder) string(s string) {
 	e.buf = append(e.buf, s...)
 }
 
-// bytes writes an int32 length (-1 for nil) and the bytes.
+// refThreshold is the size from which bytes fields are referenced by the
+// encoding instead of copied into it (records).
+const refThreshold = 4 << 10
+
+// bytes writes an int32 length (-1 for nil) and the bytes. Large fields
+// become parts of their own, referenced rather than copied: the caller
+// must not change them until the message has been written.
 func (e *encoder) bytes(b []byte) {
 	if b == nil {
 		e.int32(-1)
 		return
 	}
 	e.int32(int32(len(b)))
+	if len(b) >= refThreshold {
+		e.parts = append(e.parts, part{b: e.buf}, part{b: b})
+		e.buf = nil
+		return
+	}
 	e.buf = append(e.buf, b...)
 }
 
