@@ -25,7 +25,8 @@ type Config struct {
 	PublicAddr string
 	// PrivateAddr, when set, is the bind address of the private server.
 	PrivateAddr string
-	// LogBaseDir holds the replicas' logs. Default ~/.fluvio/data.
+	// LogBaseDir holds the replicas' logs. Default
+	// ~/.fluvio/data/spu-logs-<id>, so SPUs on one host never share it.
 	LogBaseDir string
 	// HeartbeatInterval is used until the SC says otherwise. Default 1s.
 	HeartbeatInterval time.Duration
@@ -57,7 +58,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.SCAddr, "sc-controller", DefaultSCAddr, "address of the SC (its NATS)")
 	fs.StringVar(&c.PublicAddr, "public-server", "", "bind address of the public server (default: the registered one)")
 	fs.StringVar(&c.PrivateAddr, "private-server", "", "bind address of the private server (default: the registered one)")
-	fs.StringVar(&c.LogBaseDir, "log-base-dir", "", "directory for replica logs (default ~/.fluvio/data)")
+	fs.StringVar(&c.LogBaseDir, "log-base-dir", "", "directory for replica logs (default ~/.fluvio/data/spu-logs-<id>)")
 }
 
 // withDefaults returns c with zero fields set to their defaults.
@@ -67,7 +68,7 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LogBaseDir == "" {
 		if home, err := os.UserHomeDir(); err == nil {
-			c.LogBaseDir = filepath.Join(home, ".fluvio", "data")
+			c.LogBaseDir = filepath.Join(home, ".fluvio", "data", fmt.Sprintf("spu-logs-%d", c.ID))
 		}
 	}
 	if c.HeartbeatInterval == 0 {
