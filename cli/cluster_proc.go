@@ -70,7 +70,20 @@ func startProcess(argv []string, logPath string) (procRecord, error) {
 	}
 	rec := procRecord{PID: cmd.Process.Pid, Argv: argv, Log: logPath, Started: time.Now().UTC()}
 	_ = cmd.Process.Release()
+	// Start returns once execve has closed the child's close-on-exec
+	// files, a moment before the kernel publishes the new command line in
+	// /proc/PID/cmdline (empty until then). Wait for it, so alive() is
+	// true from here on while the process runs.
+	for deadline := time.Now().Add(2 * time.Second); !rec.ours() && !gone(rec.PID) && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	return rec, nil
+}
+
+// gone reports whether pid has exited (no /proc entry, or a zombie).
+func gone(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return err != nil || procState(stat) == 'Z'
 }
 
 // maxLogBytes is the size above which a log is rotated when its process starts.
