@@ -50,6 +50,12 @@ func (e *frameError) Error() string { return fmt.Sprintf("wire: %s: %s", e.code,
 // peer closed cleanly between frames; a *frameError means a bad frame;
 // other errors come from r (io.ErrUnexpectedEOF for a truncated frame).
 func readRequest(r io.Reader, maxSize int) (RequestHeader, []byte, error) {
+	return readRequestInto(r, maxSize, nil)
+}
+
+// readRequestInto is readRequest reading the payload into buf when it is
+// large enough (the returned payload then aliases buf).
+func readRequestInto(r io.Reader, maxSize int, buf []byte) (RequestHeader, []byte, error) {
 	var head [SizeLen + RequestHeaderLen]byte
 	if _, err := io.ReadFull(r, head[:SizeLen]); err != nil {
 		return RequestHeader{}, nil, err
@@ -71,7 +77,12 @@ func readRequest(r io.Reader, maxSize int) (RequestHeader, []byte, error) {
 		return h, nil, &frameError{code: FrameTooLarge, hdr: h, hasHeader: true,
 			msg: fmt.Sprintf("frame of %d bytes exceeds the limit of %d", size, maxSize)}
 	}
-	payload := make([]byte, size-RequestHeaderLen)
+	n := int(size - RequestHeaderLen)
+	payload := buf[:0]
+	if cap(payload) < n {
+		payload = make([]byte, n)
+	}
+	payload = payload[:n]
 	if _, err := io.ReadFull(r, payload); err != nil {
 		return h, nil, unexpected(err)
 	}

@@ -89,12 +89,20 @@ func (r Reply) Resolve(ctx context.Context) (Response, error) {
 	return r.resp, r.err
 }
 
+// maxKeptBuffer is the largest request buffer a connection keeps for the
+// next request.
+const maxKeptBuffer = 1 << 20
+
 // Handler serves decoded requests. Handle is called on the connection's
 // reader goroutine, one request at a time in the order they arrived: it
 // should do the ordered part of the work (for a produce: validate and
 // append) and return anything that must wait as a Defer. ctx is done when
 // the connection closes. APIVersions requests are answered by this package
 // and never reach the Handler.
+//
+// The byte fields of req (ProduceRequest.Records) alias the connection's
+// read buffer, which the next request reuses: they are valid only until
+// Handle returns. Copy what a Defer needs.
 type Handler interface {
 	Handle(ctx context.Context, req Request) Reply
 }
@@ -194,6 +202,9 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, que
 			return false
 		}
 	}
+	// buf is reused for every request's payload: requests may alias it
+	// only until Handle returns (see Handler).
+	var buf []byte
 	for {
 		_ = nc.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
 		if _, err := br.Peek(1); err != nil {
@@ -206,7 +217,10 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, que
 			return err
 		}
 		_ = nc.SetReadDeadline(time.Now().Add(cfg.ReadTimeout))
-		hdr, payload, err := readRequest(br, cfg.MaxFrameSize)
+		hdr, payload, err := readRequestInto(br, cfg.MaxFrameSize, buf)
+		if cap(payload) <= maxKeptBuffer {
+			buf = payload
+		}
 		if fe, ok := errors.AsType[*frameError](err); ok {
 			corr := int32(-1)
 			if fe.hasHeader {
