@@ -126,6 +126,46 @@ func BenchmarkPlainFile(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendRatio alternates slices of batched appends (1000
+// records per batch, sync=never) with the same writes to a plain file, so
+// both see the same page cache and neighbours, and reports the ratio of
+// their bandwidths.
+func BenchmarkAppendRatio(b *testing.B) {
+	for _, size := range []int{100, 1024} {
+		b.Run("size="+sizeName(size), func(b *testing.B) {
+			l, err := Open(b.TempDir(), benchOpts(SyncNever))
+			requireNoErr(b, err)
+			defer l.Close()
+			f, err := os.Create(filepath.Join(b.TempDir(), "plain"))
+			requireNoErr(b, err)
+			defer f.Close()
+			p := benchBatch(1000, size)
+			const k = 40
+			var walT, plainT time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				for range k {
+					if _, err := l.Append(p); err != nil {
+						b.Fatal(err)
+					}
+				}
+				walT += time.Since(t0)
+				t0 = time.Now()
+				for range k {
+					if _, err := f.Write(p); err != nil {
+						b.Fatal(err)
+					}
+				}
+				plainT += time.Since(t0)
+			}
+			bytes := float64(b.N * k * len(p))
+			b.ReportMetric(bytes/walT.Seconds()/1e6, "wal-MB/s")
+			b.ReportMetric(bytes/plainT.Seconds()/1e6, "plain-MB/s")
+			b.ReportMetric(plainT.Seconds()/walT.Seconds(), "ratio")
+		})
+	}
+}
+
 // BenchmarkGroupCommit: 16 goroutines appending 1 KiB single-record
 // batches with SyncAlways (group commit), against one fsync per append
 // (a single writer doing write+fsync on a plain file).
