@@ -11,6 +11,7 @@
 #   FLUVIO_RUN_DIR   where to keep the cluster (default .run)
 #   FLUVIO_RUN_SC    the SC address (default 127.0.0.1:9003)
 #   FLUVIO_RUN_SPUS  number of SPUs (default 3)
+#   FLUVIO_BIN       directory of fluvio, sc-server and spu-server (default bin)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -20,7 +21,8 @@ spus="${FLUVIO_RUN_SPUS:-3}"
 mkdir -p "$run"
 run="$(cd "$run" && pwd)"
 export FLUVIO_CONFIG="$run/config"
-fluvio="$root/bin/fluvio"
+bindir="${FLUVIO_BIN:-$root/bin}"
+fluvio="$bindir/fluvio"
 if [[ ! -x $fluvio ]]; then
   echo "error: $fluvio not found" >&2
   echo "next: run 'make build' (or 'make run', which builds first)" >&2
@@ -66,7 +68,7 @@ cat <<EOF
 
 The cluster keeps running in the background. To use it from this shell:
   export FLUVIO_CONFIG=$run/config     # the profile 'local' points at $sc
-  export PATH=$root/bin:\$PATH
+  export PATH=$bindir:\$PATH
   fluvio topic list
   fluvio produce demo                  # type records, one per line; Ctrl-D ends
   fluvio consume demo -B               # follows the log; Ctrl-C stops
@@ -74,6 +76,6 @@ The cluster keeps running in the background. To use it from this shell:
   fluvio cluster check
 Without FLUVIO_CONFIG, pass --sc $sc to any command.
 
-To stop it (data kept; 'make run' resumes):  FLUVIO_CONFIG=$run/config bin/fluvio cluster stop
-To remove it and its data:                  FLUVIO_CONFIG=$run/config bin/fluvio cluster delete --force
+To stop it (data kept; 'make run' resumes):  FLUVIO_CONFIG=$run/config $fluvio cluster stop
+To remove it and its data:                  FLUVIO_CONFIG=$run/config $fluvio cluster delete --force
 EOF
