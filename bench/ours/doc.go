@@ -1,11 +1,10 @@
 // Package ours plugs our own cluster into the benchmarks: System starts real
-// sc-server and spu-server processes (bin/), Driver is the worker side built
-// on the client library (package fluvio).
+// sc-server and spu-server processes (bin/), registers the SPU and creates
+// topics through the fluvio CLI; Driver is the worker side, built on the
+// client library (package fluvio): a producer with acks=leader or all and a
+// bounded window, a consumer from offset 0, one-in-flight latency.
 //
-// Until the data plane (package fluvio) lands, Driver returns an error
-// wrapping bench.ErrNotAvailable and System.Available says so, and the
-// report prints n/a for every figure of ours; nothing is estimated. To plug
-// it in: implement the three Driver methods with fluvio.Connect, producers
-// and consumers, make ready return nil, and fill Instance.Create (see the
-// TODOs in this package).
+// Should the data plane become unusable in a build, make ready return an
+// error wrapping bench.ErrNotAvailable: the report then prints n/a for
+// every figure of ours instead of a number.
 package ours

@@ -2,6 +2,7 @@ package ours
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -88,17 +89,13 @@ func (s *System) Start(ctx context.Context, dir string, cfg bench.ServerConfig) 
 	if err != nil {
 		return nil, fmt.Errorf("ours: %w", err)
 	}
-	in := &Instance{bin: s.BinDir, dir: dir, scAddr: scAddr, sc: sc}
+	in := &Instance{bin: s.BinDir, dir: dir, scAddr: scAddr, sc: sc, cfg: cfg}
 	if _, err := proc.Output(ctx, filepath.Join(s.BinDir, "fluvio"),
 		[]string{"custom-spu", "register", "--sc", scAddr, "--id", strconv.Itoa(SPUID),
 			"--public-server", pub, "--private-server", priv},
 		filepath.Join(dir, "fluvio-cli.log")); err != nil {
 		return nil, errors.Join(fmt.Errorf("ours: register spu: %w", err), in.Stop(ctx))
 	}
-	// TODO(data plane): pass the WAL sync policy when the SPU grows a flag
-	// for it; cfg.SyncAlways is the durable run (acks=all), and the WAL
-	// default is sync always with group commit (DESIGN.md).
-	_ = cfg
 	spu, err := proc.Start(ctx, filepath.Join(s.BinDir, "spu-server"),
 		[]string{"--id", strconv.Itoa(SPUID), "--sc-controller", scAddr,
 			"--public-server", pub, "--private-server", priv,
@@ -115,6 +112,7 @@ func (s *System) Start(ctx context.Context, dir string, cfg bench.ServerConfig) 
 type Instance struct {
 	bin, dir, scAddr string
 	sc, spu          *proc.Process
+	cfg              bench.ServerConfig
 }
 
 // Addr implements bench.Instance: the SC address clients connect to.
@@ -129,17 +127,64 @@ func (in *Instance) DataPIDs() []int {
 }
 
 // Create implements bench.Instance: one topic with l.Partitions partitions,
-// replication 1, through the fluvio CLI. TODO(data plane): wait until the
-// SPU reports every partition ready (fluvio partition list, or the admin
-// API of package fluvio) before returning.
+// replication 1, through the fluvio CLI, with WAL sync "always" for the
+// durable run (ServerConfig.SyncAlways) and "interval" otherwise (the
+// durability of JetStream's default sync); it returns once every partition
+// has a leader and an in-sync replica set.
 func (in *Instance) Create(ctx context.Context, l bench.Layout) error {
+	sync := "interval"
+	if in.cfg.SyncAlways {
+		sync = "always"
+	}
 	if _, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
 		[]string{"topic", "create", l.Topic, "--sc", in.scAddr,
-			"--partitions", strconv.Itoa(l.Partitions), "--replication", "1"},
+			"--partitions", strconv.Itoa(l.Partitions), "--replication", "1", "--sync", sync},
 		filepath.Join(in.dir, "fluvio-cli.log")); err != nil {
 		return fmt.Errorf("ours: create topic: %w", err)
 	}
-	return nil
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		n, err := in.readyPartitions(ctx, l.Topic)
+		if err == nil && n >= l.Partitions {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("ours: topic %s: %d of %d partitions ready: %w", l.Topic, n, l.Partitions, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// readyPartitions counts the topic's partitions that are Online with a
+// leader and a non-empty ISR, from fluvio partition list -O json.
+func (in *Instance) readyPartitions(ctx context.Context, topic string) (int, error) {
+	out, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
+		[]string{"partition", "list", "--sc", in.scAddr, "--topic", topic, "-O", "json"},
+		filepath.Join(in.dir, "fluvio-cli.log"))
+	if err != nil {
+		return 0, err
+	}
+	var parts []struct {
+		Spec struct {
+			Topic  string `json:"topic"`
+			Leader int32  `json:"leader"`
+		} `json:"spec"`
+		Status struct {
+			Resolution string  `json:"resolution"`
+			ISR        []int32 `json:"isr"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal(out, &parts); err != nil {
+		return 0, fmt.Errorf("ours: partition list: %w", err)
+	}
+	n := 0
+	for _, p := range parts {
+		if p.Spec.Topic == topic && p.Spec.Leader >= 0 && p.Status.Resolution == "Online" && len(p.Status.ISR) > 0 {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Stop implements bench.Instance: the SPU first, then the SC.

@@ -251,6 +251,9 @@ func ratioCell(r float64, ok bool) string {
 	if !ok {
 		return "n/a"
 	}
+	if math.Abs(r) < 0.1 {
+		return strconv.FormatFloat(r, 'f', 3, 64) + "×"
+	}
 	return strconv.FormatFloat(r, 'f', 2, 64) + "×"
 }
 

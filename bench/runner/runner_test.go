@@ -32,9 +32,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// TestTinyRun runs the whole pipeline in tiny mode: limits, JetStream in
-// separate server and worker processes, ours (n/a until the data plane
-// lands). It checks the samples are well-formed, not how fast anything is.
+// TestTinyRun runs the whole pipeline in tiny mode: limits, JetStream and
+// ours in separate server and worker processes. It checks the samples are
+// well-formed, not how fast anything is.
 func TestTinyRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
@@ -45,7 +45,7 @@ func TestTinyRun(t *testing.T) {
 	}
 	mode := Tiny()
 	r := &Runner{Mode: mode, WorkerBin: filepath.Join(bin, "bench-worker"), WorkDir: t.TempDir(), Limits: true,
-		Systems: []bench.System{&jetstream.System{ServerBin: filepath.Join(bin, "bench-nats-server")}, &ours.System{BinDir: t.TempDir()}}}
+		Systems: []bench.System{&jetstream.System{ServerBin: filepath.Join(bin, "bench-nats-server")}, &ours.System{BinDir: bin}}}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	samples, err := r.Run(ctx)
@@ -56,15 +56,11 @@ func TestTinyRun(t *testing.T) {
 	for _, s := range samples {
 		got[report.Ref{System: s.System, Figure: s.Figure}] = s
 		switch s.System {
-		case report.Peer:
+		case report.Peer, report.Ours:
 			if s.NA != "" {
-				t.Errorf("jetstream %s: n/a: %s", s.Figure, s.NA)
+				t.Errorf("%s %s: n/a: %s", s.System, s.Figure, s.NA)
 			} else if !strings.HasPrefix(s.Figure, "memory.") && !(s.Value > 0) {
-				t.Errorf("jetstream %s = %v, want > 0", s.Figure, s.Value)
-			}
-		case report.Ours:
-			if !strings.Contains(s.NA, "has not landed") && !strings.Contains(s.NA, "not available") {
-				t.Errorf("ours %s: value %v, NA %q; want n/a until the data plane lands", s.Figure, s.Value, s.NA)
+				t.Errorf("%s %s = %v, want > 0", s.System, s.Figure, s.Value)
 			}
 		case report.Limits:
 			if !(s.Value > 0) {
@@ -73,8 +69,10 @@ func TestTinyRun(t *testing.T) {
 		}
 	}
 	for _, row := range mode.Rows() {
-		if _, ok := got[report.Ref{System: report.Peer, Figure: row.Figure}]; !ok {
-			t.Errorf("row %q (%s) has no jetstream sample", row.Label, row.Figure)
+		for _, sys := range []string{report.Peer, report.Ours} {
+			if _, ok := got[report.Ref{System: sys, Figure: row.Figure}]; !ok {
+				t.Errorf("row %q (%s) has no %s sample", row.Label, row.Figure, sys)
+			}
 		}
 	}
 	for _, l := range LimitRows() {
@@ -91,10 +89,10 @@ func TestTinyRun(t *testing.T) {
 	}
 }
 
-func TestOursNotAvailable(t *testing.T) {
+func TestOursAvailable(t *testing.T) {
 	err := (&ours.System{BinDir: t.TempDir()}).Available(t.Context())
-	if !errors.Is(err, bench.ErrNotAvailable) {
-		t.Errorf("Available = %v, want ErrNotAvailable", err)
+	if !errors.Is(err, bench.ErrNotAvailable) || !strings.Contains(err.Error(), "sc-server") {
+		t.Errorf("Available without binaries = %v, want ErrNotAvailable naming sc-server", err)
 	}
 }
 

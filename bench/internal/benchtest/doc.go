@@ -1,4 +1,4 @@
 // Package benchtest helps the benchmark packages' tests: it builds the
-// helper binaries (bench-nats-server, bench-worker) once per test binary
-// into a temporary directory.
+// binaries a run needs (bench-nats-server, bench-worker, sc-server,
+// spu-server, fluvio) once per test binary into a temporary directory.
 package benchtest
