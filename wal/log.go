@@ -396,6 +396,7 @@ func (l *Log) truncateLocked(offset int64) error {
 		}
 		l.st.segs = []*segment{s}
 		l.start.Store(offset)
+		l.durable.Store(offset) // an empty, synced log
 	} else {
 		s := segs[i]
 		pos, _, err := l.findBatchLocked(s, offset)
@@ -408,7 +409,9 @@ func (l *Log) truncateLocked(offset int64) error {
 	}
 	active := l.st.segs[len(l.st.segs)-1]
 	l.leo.Store(active.next)
-	l.durable.Store(min(l.durable.Load(), active.next))
+	if i >= 0 {
+		l.durable.Store(min(l.durable.Load(), active.next))
+	}
 	l.recountSizeLocked()
 	if l.st.epochs.truncateFromEnd(active.next) {
 		if err := l.writeEpochsLocked(); err != nil {

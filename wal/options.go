@@ -66,8 +66,9 @@ type Options struct {
 	// batch (maxTimestamp) is older than this; default 7 days; negative
 	// keeps data forever.
 	RetentionTime time.Duration
-	// RetentionBytes lets ApplyRetention delete the oldest segments while
-	// the log is larger than this; default 0: no size limit.
+	// RetentionBytes lets ApplyRetention delete the oldest segment while
+	// the rest still holds at least this many bytes; default 0: no size
+	// limit.
 	RetentionBytes int64
 	// MaxBatchBytes is the largest batch Append accepts (ErrTooLarge
 	// beyond it); default 1 MiB + the 61-byte header.

@@ -8,7 +8,8 @@ import (
 )
 
 // ApplyRetention deletes whole segments from the start of the log: while
-// the log is larger than Options.RetentionBytes (if set), and while the
+// the log would still hold at least Options.RetentionBytes (if set)
+// without the oldest segment (as Kafka's retention.bytes), and while the
 // oldest segment's newest batch (maxTimestamp) is older than now -
 // Options.RetentionTime (unless negative). The active segment is never
 // deleted, so a log whose data sits in one segment keeps it (Roll first,
@@ -32,7 +33,7 @@ func (l *Log) ApplyRetention(now time.Time) error {
 	removed := 0
 	for len(l.st.segs) > 1 {
 		s := l.st.segs[0]
-		bySize := l.opts.RetentionBytes > 0 && l.size.Load() > l.opts.RetentionBytes
+		bySize := l.opts.RetentionBytes > 0 && l.size.Load()-s.size >= l.opts.RetentionBytes
 		byTime := s.maxTS < cutoff
 		if !bySize && !byTime {
 			break
