@@ -63,7 +63,13 @@ else
 fi
 
 echo
-"$fluvio" partition list
+# The SPUs report offsets in their next heartbeat (about a second): wait for it.
+for _ in $(seq 1 20); do
+  parts="$("$fluvio" partition list)"
+  grep -qE ' - +- +-$' <<<"$parts" || break
+  sleep 0.25
+done
+echo "$parts"
 cat <<EOF
 
 The cluster keeps running in the background. To use it from this shell:
