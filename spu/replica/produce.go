@@ -44,13 +44,20 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 	if len(records) == 0 {
 		return -1, -1, wire.CorruptBatch.ErrMsg("the request holds no record batch")
 	}
+	// Walk the batch boundaries to stamp the epoch and count offsets; the
+	// log validates each batch (length, magic, CRC) before writing any.
 	var records64 int64
-	for b, err := range batch.All(records) {
+	for p := records; len(p) > 0; {
+		n, err := batch.Size(p)
+		if err == nil && (n < batch.HeaderSize || n > len(p)) {
+			err = fmt.Errorf("%w: a %d-byte batch with %d bytes left", batch.ErrTooShort, n, len(p))
+		}
 		if err != nil {
 			return -1, -1, batchErr(err)
 		}
-		records64 += int64(batch.LastOffsetDelta(b)) + 1
-		batch.SetLeaderEpoch(b, epoch)
+		records64 += int64(batch.LastOffsetDelta(p)) + 1
+		batch.SetLeaderEpoch(p, epoch)
+		p = p[n:]
 	}
 	base, err = r.log.Append(records)
 	if err != nil {
@@ -58,7 +65,7 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		case errors.Is(err, wal.ErrTooLarge):
 			return -1, -1, wire.RecordTooLarge.ErrMsg(err.Error() + "; send smaller batches or raise the topic's max record size")
 		case errors.Is(err, wal.ErrInvalidBatch):
-			return -1, -1, wire.CorruptBatch.ErrMsg(err.Error())
+			return -1, -1, wire.CorruptBatch.ErrMsg(err.Error() + "; nothing was appended")
 		}
 		return -1, -1, r.storageErr("append", err)
 	}
