@@ -114,9 +114,9 @@ type HandlerFunc func(ctx context.Context, req Request) Reply
 func (f HandlerFunc) Handle(ctx context.Context, req Request) Reply { return f(ctx, req) }
 
 // Serve accepts connections on ln and serves each with ServeConn until ctx
-// is done; then it closes ln and every connection and returns nil after
-// all their goroutines have exited. An accept error other than ln being
-// closed is returned (after the same cleanup).
+// is done or ln is closed; then it closes ln and every connection and
+// returns nil after all their goroutines have exited. Other accept errors
+// (out of file descriptors) are logged and retried with a backoff.
 func Serve(ctx context.Context, ln net.Listener, cfg ServerConfig, h Handler) error {
 	cfg = cfg.withDefaults()
 	var (
@@ -126,15 +126,26 @@ func Serve(ctx context.Context, ln net.Listener, cfg ServerConfig, h Handler) er
 	)
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
-	var err error
+	backoff := 5 * time.Millisecond
 	for {
 		nc, aerr := ln.Accept()
 		if aerr != nil {
-			if ctx.Err() == nil && !errors.Is(aerr, net.ErrClosed) {
-				err = fmt.Errorf("wire: accept on %s: %w", ln.Addr(), aerr)
+			if ctx.Err() != nil || errors.Is(aerr, net.ErrClosed) {
+				break
 			}
-			break
+			// Out of file descriptors, an aborted handshake...: keep
+			// serving the connections we have and try again.
+			cfg.Logger.Warn("wire: accept failed; retrying", "addr", ln.Addr().String(), "err", aerr, "in", backoff)
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			backoff = min(2*backoff, time.Second)
+			continue
 		}
+		backoff = 5 * time.Millisecond
 		if tc, ok := nc.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 		}
@@ -155,7 +166,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg ServerConfig, h Handler) er
 	}
 	mu.Unlock()
 	wg.Wait()
-	return err
+	return nil
 }
 
 // queued is one request awaiting its response on a connection.
