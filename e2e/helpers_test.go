@@ -77,6 +77,7 @@ type proc struct {
 	name string
 	cmd  *exec.Cmd
 	out  *syncBuffer
+	wg   sync.WaitGroup // the goroutine that waits for the process
 	done chan struct{}
 	err  error // set before done closes
 }
@@ -109,11 +110,14 @@ func (e *env) start(name string, args ...string) *proc {
 	if err := p.cmd.Start(); err != nil {
 		e.t.Fatalf("start %s: %v", name, err)
 	}
-	go func() {
+	p.wg.Go(func() {
 		p.err = p.cmd.Wait()
 		close(p.done)
-	}()
-	e.t.Cleanup(func() { p.kill(syscall.SIGKILL) })
+	})
+	e.t.Cleanup(func() {
+		p.kill(syscall.SIGKILL)
+		p.wg.Wait()
+	})
 	return p
 }
 
