@@ -130,15 +130,20 @@ func waitGone(ctx context.Context, r procRecord, d time.Duration) bool {
 	return true
 }
 
-// freeLoopbackAddr returns 127.0.0.1:PORT with a port that was free a
-// moment ago.
-func freeLoopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("pick a free port: %w", err)
+// freeLoopbackAddrs returns n distinct 127.0.0.1:PORT addresses with
+// ports that were free a moment ago (all held open until all are picked,
+// so none repeats).
+func freeLoopbackAddrs(n int) ([]string, error) {
+	var addrs []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("pick a free port: %w", err)
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return addrs, nil
 }
 
 // portFree reports whether addr can be listened on now.

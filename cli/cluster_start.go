@@ -166,7 +166,9 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 				"run 'fluvio cluster start' without --spu to resume it, or 'fluvio cluster delete' to start over")
 		}
 		if !nSet {
-			nSPU = len(st.SPUs)
+			// Resume with the SPUs it has (at least the default one, in
+			// case an earlier start failed before adding any).
+			nSPU = max(len(st.SPUs), nSPU)
 		}
 	} else {
 		st = &clusterState{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC()}
@@ -199,16 +201,14 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	}
 	defer a.Close()
 
-	for len(st.SPUs) < nSPU {
-		pub, err := freeLoopbackAddr()
+	if n := nSPU - len(st.SPUs); n > 0 {
+		addrs, err := freeLoopbackAddrs(2 * n)
 		if err != nil {
 			return err
 		}
-		priv, err := freeLoopbackAddr()
-		if err != nil {
-			return err
+		for i := range n {
+			st.SPUs = append(st.SPUs, spuProc{ID: int32(firstLocalSPU + len(st.SPUs)), Public: addrs[2*i], Private: addrs[2*i+1]})
 		}
-		st.SPUs = append(st.SPUs, spuProc{ID: int32(firstLocalSPU + len(st.SPUs)), Public: pub, Private: priv})
 	}
 	if err := st.save(); err != nil {
 		return err
