@@ -29,20 +29,30 @@ type waiter struct {
 }
 
 // partitionQueue accumulates one partition's records into batches; its run
-// loop (one goroutine, owned by the Producer) sends them one request at a
-// time.
+// loop (one goroutine, owned by the Producer) starts requests and its
+// completer (another) reads their answers in order (pipeline.go).
 type partitionQueue struct {
 	p    *Producer
 	id   int32
 	wake chan struct{} // capacity 1: a notification that work may be ready
 
-	mu       sync.Mutex
-	cur      *pendingBatch   // guarded by mu: the batch being filled
-	ready    []*pendingBatch // guarded by mu: full batches, oldest first
-	free     []*pendingBatch // guarded by mu: reusable batches
-	urgent   bool            // guarded by mu: send without lingering (Flush, SendSync)
-	scratch  []byte          // owned by run: concatenation buffer
-	doneList []*pendingBatch // owned by run
+	mu     sync.Mutex
+	cur    *pendingBatch   // guarded by mu: the batch being filled
+	ready  []*pendingBatch // guarded by mu: full batches, oldest first
+	free   []*pendingBatch // guarded by mu: reusable batches
+	urgent bool            // guarded by mu: send without lingering (Flush, SendSync)
+
+	// The pipeline (pipeline.go). slots holds a token per request in
+	// flight (capacity: the producer's max in flight); inflight carries
+	// the started requests, in order, from run to complete.
+	slots    chan struct{}
+	inflight chan *inflightReq
+	// sendMu (a channel of capacity 1, so that waiting on it is a
+	// durable block under testing/synctest) is held to start a request;
+	// the completer holds it while it retries, so that no later request
+	// overtakes a retried one.
+	sendMu  chan struct{}
+	scratch []byte // guarded by sendMu: concatenation buffer
 }
 
 func (q *partitionQueue) notify() {
@@ -121,18 +131,26 @@ func (q *partitionQueue) requestFlush() {
 }
 
 // run is the partition's send loop: it waits until a batch is full, has
-// lingered long enough, or is flushed, sends the ready batches, and exits
-// once the producer is closing and the queue is empty.
+// lingered long enough, or is flushed, and sends the ready batches as one
+// request once a pipeline slot is free (see pipeline.go). It exits once
+// the producer is closing and the queue is empty, closing the in-flight
+// queue so that the completer exits after the last answer.
 func (q *partitionQueue) run() {
+	defer close(q.inflight)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 	for {
+		// Take a slot first, so that everything that accumulated while
+		// the pipeline was full goes into this request.
+		q.slots <- struct{}{}
 		batches, wait, exit := q.take()
 		if exit {
+			<-q.slots
 			return
 		}
 		if len(batches) == 0 {
+			<-q.slots
 			if wait > 0 {
 				timer.Reset(wait)
 			}
@@ -144,7 +162,7 @@ func (q *partitionQueue) run() {
 			timer.Stop()
 			continue
 		}
-		q.sendAll(batches)
+		q.start(batches)
 	}
 }
 
@@ -185,27 +203,23 @@ func (q *partitionQueue) take() (batches []*pendingBatch, wait time.Duration, ex
 		size += s
 		n++
 	}
-	batches = append(q.doneList[:0], q.ready[:n]...)
+	batches = append([]*pendingBatch(nil), q.ready[:n]...)
 	q.ready = append(q.ready[:0], q.ready[n:]...)
 	return batches, 0, false
 }
 
-// sendAll sends batches in one request (zero-copy for a single batch) and
-// completes their records.
-func (q *partitionQueue) sendAll(batches []*pendingBatch) {
-	var records []byte
+// requestBytes returns the request's records: the batch's own bytes for a
+// single batch (no copy), else the batches concatenated into q.scratch.
+// Caller holds sendMu.
+func (q *partitionQueue) requestBytes(batches []*pendingBatch) []byte {
 	if len(batches) == 1 {
-		records = batches[0].b.Bytes()
-	} else {
-		q.scratch = q.scratch[:0]
-		for _, pb := range batches {
-			q.scratch = append(q.scratch, pb.b.Bytes()...)
-		}
-		records = q.scratch
+		return batches[0].b.Bytes()
 	}
-	base, err := q.p.sendRequest(q.id, records)
-	q.complete(batches, base, err)
-	q.doneList = batches[:0]
+	q.scratch = q.scratch[:0]
+	for _, pb := range batches {
+		q.scratch = append(q.scratch, pb.b.Bytes()...)
+	}
+	return q.scratch
 }
 
 // complete reports each record's outcome, returns its budget and recycles

@@ -147,6 +147,9 @@ const (
 	// DefaultProduceTimeout is the time the leader may take to satisfy
 	// acks before it answers "request timed out".
 	DefaultProduceTimeout = 10 * time.Second
+	// DefaultMaxInFlight is how many produce requests of one partition may
+	// await their answer at once.
+	DefaultMaxInFlight = 4
 )
 
 type producerConfig struct {
@@ -159,6 +162,7 @@ type producerConfig struct {
 	retryBackoff    time.Duration
 	maxRetryBackoff time.Duration
 	produceTimeout  time.Duration
+	maxInFlight     int
 	partitioner     Partitioner
 	now             func() time.Time
 }
@@ -174,6 +178,7 @@ func defaultProducerConfig() producerConfig {
 		retryBackoff:    DefaultRetryBackoff,
 		maxRetryBackoff: DefaultMaxRetryBackoff,
 		produceTimeout:  DefaultProduceTimeout,
+		maxInFlight:     DefaultMaxInFlight,
 		now:             time.Now,
 	}
 }
@@ -239,6 +244,21 @@ func WithProduceTimeout(d time.Duration) ProducerOption {
 	return func(c *producerConfig) {
 		if d > 0 {
 			c.produceTimeout = d
+		}
+	}
+}
+
+// WithMaxInFlight sets how many produce requests of one partition may
+// await their answer at once (default DefaultMaxInFlight). Requests are
+// appended in the order they were written, and a retried request is sent
+// again before any newer one; but when a request fails with a retriable
+// error while a later one, already written, succeeds (an ISR that grew
+// back in between, for example), the retried records land after the later
+// ones. WithMaxInFlight(1) rules that out at some cost in throughput.
+func WithMaxInFlight(n int) ProducerOption {
+	return func(c *producerConfig) {
+		if n > 0 {
+			c.maxInFlight = n
 		}
 	}
 }

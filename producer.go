@@ -16,11 +16,13 @@ import (
 type producerTransport interface {
 	// partitions returns the topic's partition count.
 	partitions(ctx context.Context, topic string) (int32, error)
-	// produce sends records (one or more encoded batches) to the leader
-	// of the partition and returns the offset assigned to the first
-	// record (-1 with AcksNone). Errors worth retrying after a metadata
-	// refresh are marked so that retriable(err) is true.
-	produce(ctx context.Context, req produceCall) (int64, error)
+	// startProduce writes a request of records (one or more encoded
+	// batches) to the leader of the partition and returns at once; wait
+	// returns the offset assigned to the first record (-1 with AcksNone).
+	// Requests started one after another for a partition are written in
+	// that order. Errors worth retrying after a metadata refresh are
+	// marked so that retriable(err) is true.
+	startProduce(ctx context.Context, req produceCall) (wait func(context.Context) (int64, error))
 }
 
 // produceCall is one produce request.
@@ -33,10 +35,12 @@ type produceCall struct {
 }
 
 // Producer sends records to one topic. Records are batched per partition
-// (WithBatchSize, WithLinger), and each partition has one produce request
-// in flight at a time while the next batches accumulate, so records of a
-// partition are stored in the order Send accepted them, retries included.
-// Across partitions requests run in parallel.
+// (WithBatchSize, WithLinger); each partition pipelines up to
+// WithMaxInFlight produce requests on its leader's connection, which the
+// SPU appends in the order they were written, so records of a partition
+// are stored in the order Send accepted them (see WithMaxInFlight for
+// retries). Batches that fill while the pipeline is full travel together
+// in the next request. Partitions proceed in parallel.
 //
 // A Producer is safe for concurrent use. Delivery is at least once: a
 // request retried after a lost answer may store its records twice.
@@ -101,9 +105,12 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 	}
 	p.parts = make([]*partitionQueue, n)
 	for i := range p.parts {
-		q := &partitionQueue{p: p, id: int32(i), wake: make(chan struct{}, 1)}
+		q := &partitionQueue{p: p, id: int32(i), wake: make(chan struct{}, 1),
+			slots: make(chan struct{}, cfg.maxInFlight), inflight: make(chan *inflightReq, cfg.maxInFlight),
+			sendMu: make(chan struct{}, 1)}
 		p.parts[i] = q
 		p.wg.Go(q.run)
+		p.wg.Go(q.completer)
 	}
 	return p, nil
 }
@@ -222,45 +229,6 @@ func (p *Producer) recordErr(err error) {
 		p.errs.first = err
 	}
 	p.errs.Unlock()
-}
-
-// sendRequest sends one request with bounded retries and returns the base
-// offset. Records of a partition go through here one request at a time.
-func (p *Producer) sendRequest(part int32, records []byte) (int64, error) {
-	backoff := p.cfg.retryBackoff
-	for attempt := 0; ; attempt++ {
-		// The request deadline leaves the leader its produce timeout
-		// plus a margin for the network.
-		ctx, cancel := context.WithTimeout(p.ctx, p.cfg.produceTimeout+5*time.Second)
-		base, err := p.t.produce(ctx, produceCall{
-			topic: p.topic, partition: part, acks: p.cfg.acks,
-			timeout: p.cfg.produceTimeout, records: records,
-		})
-		cancel()
-		if err == nil {
-			return base, nil
-		}
-		if errors.Is(err, context.DeadlineExceeded) && p.ctx.Err() == nil {
-			// The leader did not answer within its produce timeout plus
-			// a margin: try again (after a metadata refresh).
-			err = markRetriable(fmt.Errorf("no answer in %v: %w", p.cfg.produceTimeout+5*time.Second, err))
-		}
-		if !retriable(err) || attempt >= p.cfg.maxRetries || p.ctx.Err() != nil {
-			if retriable(err) && attempt > 0 {
-				err = fmt.Errorf("after %d retries: %w", attempt, err)
-			}
-			return -1, fmt.Errorf("produce to %s partition %d: %w", p.topic, part, err)
-		}
-		p.log.Debug("produce retry", "partition", part, "attempt", attempt+1, "backoff", backoff, "err", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-p.ctx.Done():
-			t.Stop()
-			return -1, fmt.Errorf("produce to %s partition %d: %w", p.topic, part, ErrClosed)
-		}
-		backoff = min(2*backoff, p.cfg.maxRetryBackoff)
-	}
 }
 
 // errRetriable marks an error worth retrying after a metadata refresh.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,8 +17,8 @@ import (
 type discardTransport struct{ n int32 }
 
 func (d discardTransport) partitions(context.Context, string) (int32, error) { return d.n, nil }
-func (d discardTransport) produce(context.Context, produceCall) (int64, error) {
-	return 0, nil
+func (d discardTransport) startProduce(context.Context, produceCall) func(context.Context) (int64, error) {
+	return func(context.Context) (int64, error) { return 0, nil }
 }
 
 // BenchmarkProducerClientSide is Send with an instant transport.
@@ -58,20 +59,23 @@ func BenchmarkProduce(b *testing.B) {
 		acks      Acks
 		batchSize int
 		linger    time.Duration
+		inFlight  int
 	}{
-		{100, AcksAll, DefaultBatchSize, DefaultLinger},
-		{1024, AcksAll, DefaultBatchSize, DefaultLinger},
-		{1024, AcksLeader, DefaultBatchSize, DefaultLinger},
-		{1024, AcksAll, 16 << 10, DefaultLinger},
-		{1024, AcksAll, 256 << 10, DefaultLinger},
-		{1024, AcksAll, DefaultBatchSize, 0},
+		{100, AcksAll, DefaultBatchSize, DefaultLinger, DefaultMaxInFlight},
+		{1024, AcksAll, DefaultBatchSize, DefaultLinger, DefaultMaxInFlight},
+		{1024, AcksLeader, DefaultBatchSize, DefaultLinger, DefaultMaxInFlight},
+		{1024, AcksAll, 16 << 10, DefaultLinger, DefaultMaxInFlight},
+		{1024, AcksAll, 256 << 10, DefaultLinger, DefaultMaxInFlight},
+		{1024, AcksAll, DefaultBatchSize, 0, DefaultMaxInFlight},
+		{1024, AcksAll, DefaultBatchSize, DefaultLinger, 1},
+		{1024, AcksAll, 16 << 10, DefaultLinger, 1},
 	}
 	for i, tc := range cases {
-		name := fmt.Sprintf("size=%dB/acks=%s/batch=%dKiB/linger=%v", tc.size, tc.acks, tc.batchSize>>10, tc.linger)
+		name := fmt.Sprintf("size=%dB/acks=%s/batch=%dKiB/linger=%v/inflight=%d", tc.size, tc.acks, tc.batchSize>>10, tc.linger, tc.inFlight)
 		b.Run(name, func(b *testing.B) {
-			topic := fmt.Sprintf("bench-%d", i)
+			topic := fmt.Sprintf("bench-%d-%d", i, benchTopics.Add(1))
 			createTopic(b, c, topic, TopicConfig{Partitions: 1})
-			p, err := c.Producer(topic, WithAcks(tc.acks), WithBatchSize(tc.batchSize), WithLinger(tc.linger))
+			p, err := c.Producer(topic, WithAcks(tc.acks), WithBatchSize(tc.batchSize), WithLinger(tc.linger), WithMaxInFlight(tc.inFlight))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -95,8 +99,9 @@ func BenchmarkProduce(b *testing.B) {
 		})
 	}
 	b.Run("sendsync/size=100B", func(b *testing.B) {
-		createTopic(b, c, "bench-sync", TopicConfig{Partitions: 1})
-		p, err := c.Producer("bench-sync")
+		topic := fmt.Sprintf("bench-sync-%d", benchTopics.Add(1))
+		createTopic(b, c, topic, TopicConfig{Partitions: 1})
+		p, err := c.Producer(topic)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -117,6 +122,9 @@ func BenchmarkProduce(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-us")
 	})
 }
+
+// benchTopics numbers the benchmarks' topics: each run (-count) needs new ones.
+var benchTopics atomic.Int64
 
 // warmUp waits until the SPU serves the new topic.
 func warmUp(b *testing.B, p *Producer) {

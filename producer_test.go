@@ -37,7 +37,7 @@ func newFakeLog(n int32) *fakeLog {
 
 func (f *fakeLog) partitions(ctx context.Context, topic string) (int32, error) { return f.n, nil }
 
-func (f *fakeLog) produce(ctx context.Context, c produceCall) (int64, error) {
+func (f *fakeLog) startProduce(ctx context.Context, c produceCall) func(context.Context) (int64, error) {
 	f.mu.Lock()
 	f.calls++
 	call := f.calls
@@ -45,23 +45,33 @@ func (f *fakeLog) produce(ctx context.Context, c produceCall) (int64, error) {
 	f.maxIn = max(f.maxIn, f.inflight[c.partition])
 	fail, gate := f.fail, f.gate
 	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		f.inflight[c.partition]--
-		f.mu.Unlock()
-	}()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return -1, ctx.Err()
-		}
-	}
+	// The "leader" appends at once, in the order requests are started;
+	// the answer waits for the gate.
+	base, err := int64(-1), error(nil)
 	if fail != nil {
-		if err := fail(call, c); err != nil {
-			return -1, err
-		}
+		err = fail(call, c)
 	}
+	if err == nil {
+		base, err = f.append(c)
+	}
+	return func(ctx context.Context) (int64, error) {
+		defer func() {
+			f.mu.Lock()
+			f.inflight[c.partition]--
+			f.mu.Unlock()
+		}()
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return -1, ctx.Err()
+			}
+		}
+		return base, err
+	}
+}
+
+func (f *fakeLog) append(c produceCall) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	base := f.next[c.partition]
@@ -126,8 +136,8 @@ func TestProducerOrderPerPartition(t *testing.T) {
 		total += len(got)
 	}
 	requireEqual(t, total, n)
-	if f.maxIn > 1 {
-		t.Errorf("%d requests of one partition in flight at once; want 1 (ordering)", f.maxIn)
+	if f.maxIn > DefaultMaxInFlight {
+		t.Errorf("%d requests of one partition in flight at once; want at most %d", f.maxIn, DefaultMaxInFlight)
 	}
 	if recs, b := p.budget.outstanding(); recs != 0 || b != 0 {
 		t.Errorf("budget after flush: %d records, %d bytes outstanding", recs, b)
@@ -357,4 +367,73 @@ func TestProducerConcurrentSenders(t *testing.T) {
 		}
 	}
 	requireEqual(t, total, 8000)
+}
+
+func TestProducerPipelinesRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeLog(1)
+		f.gate = make(chan struct{})
+		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(64), WithMaxInFlight(3))
+		ctx := context.Background()
+		for i := range 20 {
+			requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%02d-with-padding-to-fill-a-batch", i)))
+			synctest.Wait() // let run start what it can
+		}
+		f.mu.Lock()
+		calls, in := f.calls, f.inflight[0]
+		f.mu.Unlock()
+		if calls != 3 || in != 3 {
+			t.Fatalf("%d requests started, %d awaiting answers; want 3 and 3 (the pipeline depth)", calls, in)
+		}
+		close(f.gate) // answers flow; the rest goes in few requests
+		requireNoErr(t, p.Flush(ctx))
+		requireNoErr(t, p.Close())
+		got := f.records(t, 0)
+		requireEqual(t, len(got), 20)
+		for i, r := range got {
+			if want := fmt.Sprintf("record-%02d-with-padding-to-fill-a-batch", i); string(r.Value) != want {
+				t.Fatalf("record %d = %q, want %q", i, r.Value, want)
+			}
+		}
+		if f.calls >= 20 {
+			t.Errorf("%d requests for 20 records: batches that filled meanwhile should travel together", f.calls)
+		}
+	})
+}
+
+// TestProducerRetryKeepsOrderInPipeline: the leader refuses a run of
+// requests (as after a leader change every request in flight fails); they
+// are sent again oldest first, so the log keeps Send order.
+func TestProducerRetryKeepsOrderInPipeline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeLog(1)
+		f.gate = make(chan struct{}) // answers wait: requests pile up in the pipeline
+		f.fail = func(call int, c produceCall) error {
+			if call >= 2 && call <= 7 {
+				return markRetriable(errors.New("not leader"))
+			}
+			return nil
+		}
+		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(64), WithMaxInFlight(4), WithRetries(10, time.Millisecond))
+		ctx := context.Background()
+		for i := range 50 {
+			requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%02d-with-padding-to-fill-a-batch", i)))
+			synctest.Wait()
+			if i == 10 {
+				close(f.gate)
+			}
+		}
+		requireNoErr(t, p.Flush(ctx))
+		requireNoErr(t, p.Close())
+		got := f.records(t, 0)
+		requireEqual(t, len(got), 50)
+		for i, r := range got {
+			if want := fmt.Sprintf("record-%02d-with-padding-to-fill-a-batch", i); string(r.Value) != want {
+				t.Fatalf("record %d = %q, want %q", i, r.Value, want)
+			}
+		}
+		if f.calls <= 7 {
+			t.Fatalf("only %d requests: the failures were not exercised", f.calls)
+		}
+	})
 }

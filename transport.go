@@ -15,8 +15,8 @@ func (t clientTransport) partitions(ctx context.Context, topic string) (int32, e
 	return t.c.meta.partitions(ctx, topic)
 }
 
-func (t clientTransport) produce(ctx context.Context, call produceCall) (int64, error) {
-	return t.c.produce(ctx, call)
+func (t clientTransport) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
+	return t.c.startProduce(ctx, call)
 }
 
 func wireAcks(a Acks) wire.Acks {
@@ -29,26 +29,42 @@ func wireAcks(a Acks) wire.Acks {
 	return wire.AcksAll
 }
 
-// produce sends one produce request to the partition's leader.
-func (c *Client) produce(ctx context.Context, call produceCall) (int64, error) {
+// asyncProducer is a connection that can write a produce request without
+// waiting for its answer (*wire.Conn).
+type asyncProducer interface {
+	StartProduce(ctx context.Context, req *wire.ProduceRequest) *wire.PendingProduce
+}
+
+// startProduce writes one produce request to the partition's leader and
+// returns the wait for its answer. A connection that cannot split the
+// round trip (a test fake) is called synchronously.
+func (c *Client) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
 	l, conn, err := c.leaderConn(ctx, call.topic, call.partition)
 	if err != nil {
-		return -1, err
+		return func(context.Context) (int64, error) { return -1, err }
 	}
-	resp, err := conn.Produce(ctx, &wire.ProduceRequest{
+	req := &wire.ProduceRequest{
 		Acks: wireAcks(call.acks), TimeoutMs: int32(call.timeout.Milliseconds()),
 		Topic: call.topic, Partition: call.partition, Records: call.records,
-	})
-	if err == nil {
-		err = resp.Err()
 	}
-	if err != nil {
-		return -1, c.classify(ctx, call.topic, call.partition, l, conn, err)
+	answer := func(resp *wire.ProduceResponse, err error) (int64, error) {
+		if err == nil {
+			err = resp.Err()
+		}
+		if err != nil {
+			return -1, c.classify(ctx, call.topic, call.partition, l, conn, err)
+		}
+		if call.acks == AcksNone {
+			return -1, nil
+		}
+		return resp.BaseOffset, nil
 	}
-	if call.acks == AcksNone {
-		return -1, nil
+	if ap, ok := conn.(asyncProducer); ok {
+		pending := ap.StartProduce(ctx, req)
+		return func(wctx context.Context) (int64, error) { return answer(pending.Wait(wctx)) }
 	}
-	return resp.BaseOffset, nil
+	base, err := answer(conn.Produce(ctx, req))
+	return func(context.Context) (int64, error) { return base, err }
 }
 
 // readerConn is a partition reader's own connection to the partition's
