@@ -35,15 +35,20 @@
 // fills a record batch (wal/batch, the format the SPU stores and consumers
 // receive, so the bytes are never re-encoded) until it reaches the batch
 // size (WithBatchSize, 64 KiB) or has waited the linger time (WithLinger,
-// 5 ms). Each partition has one produce request in flight at a time; the
-// batches that fill meanwhile go together in the next request, so records
-// of a partition are stored in Send order even across retries, and
-// partitions proceed in parallel. At most 1,000 records or 1 MiB
+// 5 ms). Each partition pipelines up to 4 produce requests on its leader's
+// connection (WithMaxInFlight); the SPU appends them in the order they
+// were written, so records of a partition are stored in Send order, and
+// batches that fill while the pipeline is full travel together in the next
+// request. Partitions proceed in parallel. At most 1,000 records or 1 MiB
 // (WithMaxBuffered) are held unacknowledged; Send blocks beyond that.
 // Retriable errors (not leader, not enough replicas, timeouts, lost
 // connections) are retried up to 10 times with doubling backoff
-// (WithRetries). Delivery is at least once: a retried request whose first
-// answer was lost may be stored twice.
+// (WithRetries); a failed request is sent again before any newer one.
+// Delivery is at least once: a retried request whose first answer was lost
+// may be stored twice; and with more than one request in flight, a retried
+// batch can land after a newer one that had already succeeded (rare: the
+// leader refused one request and accepted the next); WithMaxInFlight(1)
+// rules that out.
 //
 // # Consuming
 //
@@ -67,8 +72,11 @@
 //
 // # Concurrency
 //
-// Client, Producer and Consumer are safe for concurrent use. The Client
-// starts no goroutine of its own; a Producer runs one per partition until
-// Close; Consumer.Records reading several partitions runs one per partition
-// while the iteration lasts.
+// Client, Producer and Consumer are safe for concurrent use. Besides the
+// NATS connection's goroutines and one reader per SPU connection, a
+// Producer runs two goroutines per partition (the sender and the
+// completer) until Close, and Consumer.Records reading several partitions
+// runs one per partition while the iteration lasts; each iteration's
+// partition readers own their SPU connections (a long poll would hold back
+// other answers on a shared one).
 package fluvio
