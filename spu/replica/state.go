@@ -42,6 +42,11 @@ type follower struct {
 	// lastCaughtUp is the last time the follower had everything the
 	// leader had.
 	lastCaughtUp time.Time
+	// fetched is set by a fetch and cleared by NextISR: only a follower
+	// that fetched since the last ISR check may join (Kafka checks in the
+	// fetch path), so a dead follower is never added back from its last
+	// known offset.
+	fetched bool
 }
 
 // State is the replication state of one partition replica: role, epoch,
@@ -247,6 +252,7 @@ func (s *State) FollowerFetched(id ID, offset int64, now time.Time) (bool, error
 	}
 	f.leo = offset
 	f.lastFetch, f.lastFetchLeaderLEO = now, s.leo
+	f.fetched = true
 	return s.recomputeHW(), nil
 }
 
@@ -268,12 +274,15 @@ func (s *State) NextISR(now time.Time) ([]ID, bool) {
 			if now.Sub(f.lastCaughtUp) <= s.lagMax {
 				want = append(want, id)
 			}
-		} else if f.leo >= 0 && f.leo >= s.hw && f.leo >= s.epochStart {
+		} else if f.fetched && f.leo >= 0 && f.leo >= s.hw && f.leo >= s.epochStart {
 			// It joins with a fresh lag allowance, so that it is not
 			// dropped at once for the time it spent out.
 			f.lastCaughtUp = now
 			want = append(want, id)
 		}
+	}
+	for _, f := range s.followers {
+		f.fetched = false
 	}
 	if sameSet(want, cur) {
 		return nil, false

@@ -237,6 +237,20 @@ func TestState(t *testing.T) {
 			tick 6s
 			propose -> 1
 			err none`},
+		{"a dead follower is not added back from its last offset", `
+			init min=1 lag=10s
+			leader epoch=1 replicas=1,2 isr=1,2 leo=10 hw=10
+			fetch id=2 offset=10
+			tick 11s
+			propose -> 1
+			commit isr=1
+			# no fetch since: its old offset 10 equals the HW but it stays out
+			propose -> none
+			tick 1s
+			propose -> none
+			fetch id=2 offset=10
+			propose -> 1,2
+			err none`},
 		{"follower must reach the current epoch's start to join", `
 			init min=1 lag=10s
 			leader epoch=3 replicas=1,2 isr=1 leo=50 hw=10
