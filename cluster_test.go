@@ -275,3 +275,50 @@ func TestClusterLeaderFailover(t *testing.T) {
 		t.Fatalf("after failover the log holds\n%v\nwant the acknowledged\n%v", got, acked)
 	}
 }
+
+// TestClusterConsumerFromTime starts reading at the first record produced
+// at or after a time.
+func TestClusterConsumerFromTime(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
+	c := connectCluster(t, cl)
+	createTopic(t, c, "times", TopicConfig{Partitions: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := c.Producer("times", WithLinger(0))
+	requireNoErr(t, err)
+	defer p.Close()
+	waitFor(t, 10*time.Second, func() error {
+		_, err := p.SendSync(ctx, nil, []byte("old-0"))
+		return err
+	})
+	for i := 1; i < 5; i++ {
+		_, err := p.SendSync(ctx, nil, fmt.Appendf(nil, "old-%d", i))
+		requireNoErr(t, err)
+	}
+	// Record timestamps have millisecond precision: let the clock move on.
+	before := time.Now().UnixMilli()
+	waitFor(t, time.Second, func() error {
+		if time.Now().UnixMilli() <= before+1 {
+			return errors.New("same millisecond")
+		}
+		return nil
+	})
+	mark := time.Now()
+	for i := range 3 {
+		_, err := p.SendSync(ctx, nil, fmt.Appendf(nil, "new-%d", i))
+		requireNoErr(t, err)
+	}
+	cons, err := c.Consumer("times", FromTime(mark), DisableContinuous())
+	requireNoErr(t, err)
+	var got []string
+	for rec, err := range cons.Records(ctx) {
+		requireNoErr(t, err)
+		got = append(got, string(rec.Value))
+		if rec.Timestamp.Before(mark.Truncate(time.Millisecond)) {
+			t.Errorf("record %q at %v is before %v", rec.Value, rec.Timestamp, mark)
+		}
+	}
+	if fmt.Sprint(got) != "[new-0 new-1 new-2]" {
+		t.Fatalf("FromTime read %v, want [new-0 new-1 new-2]", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/spu/wire"
 )
 
 // Sentinel errors of the client. Match them with errors.Is.
@@ -66,8 +67,8 @@ func (e *Error) Message() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Hint returns the next step for the user carried by err (from a client or
-// SC error), or "".
+// Hint returns the next step for the user carried by err (from a client,
+// SC or SPU error), or "".
 func Hint(err error) string {
 	if e, ok := errors.AsType[*Error](err); ok && e.Hint != "" {
 		return e.Hint
@@ -80,10 +81,14 @@ func badOption(op, hint, format string, args ...any) error {
 	return &Error{Op: op, Err: ErrBadOption, Msg: fmt.Sprintf(format, args...), Hint: hint}
 }
 
-// busHint returns the hint of a *bus.Error in err's chain.
+// busHint returns the hint of a *bus.Error in err's chain, else the hint
+// of a *wire.Error's code.
 func busHint(err error) string {
 	if e, ok := errors.AsType[*bus.Error](err); ok {
 		return e.Hint
+	}
+	if e, ok := errors.AsType[*wire.Error](err); ok {
+		return e.Code.Hint()
 	}
 	return ""
 }

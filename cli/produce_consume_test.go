@@ -146,3 +146,21 @@ func requireNoErr(t *testing.T, err error) {
 		t.Fatal(fmt.Errorf("unexpected: %w", err))
 	}
 }
+
+func TestRateMeter(t *testing.T) {
+	var nilMeter *rateMeter
+	nilMeter.add(1) // a nil meter (stderr not a terminal) does nothing
+	nilMeter.stop()
+	var b lockedBuffer
+	r := startRate(&b)
+	r.add(41)
+	r.add(1)
+	r.stop()
+	out := b.String()
+	if !strings.HasPrefix(out, "\r") || !strings.Contains(out, "42 records, ") || !strings.HasSuffix(out, "records/s\n") {
+		t.Fatalf("rate meter printed %q", out)
+	}
+	if isTerminal(&b) {
+		t.Fatal("a buffer is not a terminal")
+	}
+}
