@@ -270,6 +270,11 @@ func TestChooseLeader(t *testing.T) {
 		{"unclean allowed", []int32{1, 2, 3}, []int32{1}, up(3), true, 3, true},
 		{"unclean prefers isr", []int32{1, 2, 3}, []int32{3}, up(2, 3), true, 3, true},
 		{"nothing online", []int32{1, 2}, []int32{1, 2}, up(), true, -1, false},
+		// The ISR shrank to the leader alone, which then died: the lagging
+		// follower lacks committed records and must not lead (it would
+		// lose them), unless unclean election is asked for.
+		{"last replica standing is not replaced by a lagging one", []int32{1, 2, 3}, []int32{1}, up(2, 3), false, -1, false},
+		{"last replica standing returns", []int32{2, 1, 3}, []int32{1}, up(1, 2, 3), false, 1, true},
 		{"isr member not a replica", []int32{1, 2}, []int32{9}, up(9), false, -1, false},
 	}
 	for _, tc := range cases {
