@@ -90,6 +90,10 @@ func (s *System) Start(ctx context.Context, dir string, cfg bench.ServerConfig) 
 		return nil, fmt.Errorf("ours: %w", err)
 	}
 	in := &Instance{bin: s.BinDir, dir: dir, scAddr: scAddr, sc: sc, cfg: cfg}
+	// The SC's NATS port opens before its admin service answers.
+	if err := in.waitAdmin(ctx); err != nil {
+		return nil, errors.Join(err, in.Stop(ctx))
+	}
 	if _, err := proc.Output(ctx, filepath.Join(s.BinDir, "fluvio"),
 		[]string{"custom-spu", "register", "--sc", scAddr, "--id", strconv.Itoa(SPUID),
 			"--public-server", pub, "--private-server", priv},
@@ -126,8 +130,30 @@ func (in *Instance) DataPIDs() []int {
 	return []int{in.spu.PID()}
 }
 
+// maxRecordSize lets the size curve's 1 MiB records (JetStream's default
+// max payload) in: the topic default, 1 MiB, counts the record's framing.
+const maxRecordSize = "2MiB"
+
+// waitAdmin polls a read-only admin command until the SC answers it.
+func (in *Instance) waitAdmin(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		_, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
+			[]string{"custom-spu", "list", "--sc", in.scAddr}, filepath.Join(in.dir, "fluvio-cli.log"))
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("ours: SC admin not answering: %w", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Create implements bench.Instance: one topic with l.Partitions partitions,
-// replication 1, through the fluvio CLI, with WAL sync "always" for the
+// replication 1, max record size 2 MiB, through the fluvio CLI, with WAL
+// sync "always" for the
 // durable run (ServerConfig.SyncAlways) and "interval" otherwise (the
 // durability of JetStream's default sync); it returns once every partition
 // has a leader and an in-sync replica set.
@@ -138,7 +164,8 @@ func (in *Instance) Create(ctx context.Context, l bench.Layout) error {
 	}
 	if _, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
 		[]string{"topic", "create", l.Topic, "--sc", in.scAddr,
-			"--partitions", strconv.Itoa(l.Partitions), "--replication", "1", "--sync", sync},
+			"--partitions", strconv.Itoa(l.Partitions), "--replication", "1", "--sync", sync,
+			"--max-record-size", maxRecordSize},
 		filepath.Join(in.dir, "fluvio-cli.log")); err != nil {
 		return fmt.Errorf("ours: create topic: %w", err)
 	}

@@ -40,10 +40,10 @@ type Mode struct {
 // Quick finishes in well under two minutes on the 2-core machine.
 func Quick() Mode {
 	return Mode{Name: "quick", Reps: 3,
-		Records: 200_000, Duration: 2 * time.Second, BytesBudget: 256 << 20,
-		DurableRecords: 2_000, LatencySamples: 1_000, LatencyDuration: time.Second,
+		Records: 100_000, Duration: time.Second, BytesBudget: 128 << 20,
+		DurableRecords: 500, LatencySamples: 1_000, LatencyDuration: time.Second,
 		Partitions: 100, IdleWait: 0,
-		SizeCurve:      []int{16, 100, 1024, 10 << 10, 100 << 10, 1 << 20},
+		SizeCurve:      []int{16, 100, 1024, 100 << 10},
 		PartitionCurve: []int{1, 16, 100},
 		MaxInFlight:    1000, MaxInFlightBytes: 1 << 20,
 		Limits: limits.Quick}
