@@ -268,3 +268,46 @@ func TestReplicationPeersArriveLater(t *testing.T) {
 	s2.apply(t, true, peersOf(s1, s2), sp)
 	sameLogs(t, "p", s1, s2)
 }
+
+// KIP-101 through real failovers: A leads and B follows (m0 on both); B
+// stops; A takes m1 with acks=leader and stops; B comes back leading
+// epoch 1 and takes m2 at offset 1; A comes back following: it must drop
+// m1 (by epoch, not by its HW) and copy m2.
+func TestReplicationDoubleFailover(t *testing.T) {
+	dirA, dirB := t.TempDir(), t.TempDir()
+	ctx := context.Background()
+	a, b := startSPUIn(t, 1, dirA, 0), startSPUIn(t, 2, dirB, 0)
+	sp0 := spec("f", 0, 1, 0, 1, 2)
+	a.apply(t, true, peersOf(a, b), sp0)
+	b.apply(t, true, peersOf(a, b), sp0)
+	_, err := produce(ctx, dial(t, a.public), "f", 0, wire.AcksAll, "m0")
+	requireNoErr(t, err)
+	sameLogs(t, "f", a, b)
+	b.stop()
+	_, err = produce(ctx, dial(t, a.public), "f", 0, wire.AcksLeader, "m1")
+	requireNoErr(t, err)
+	a.stop()
+
+	b2 := startSPUIn(t, 2, dirB, 0)
+	sp1 := spec("f", 0, 2, 1, 2, 1)
+	sp1.ISR = []bus.SPUID{2}
+	b2.apply(t, true, nil, sp1)
+	_, err = produce(ctx, dial(t, b2.public), "f", 0, wire.AcksAll, "m2")
+	requireNoErr(t, err)
+
+	a2 := startSPUIn(t, 1, dirA, 0)
+	a2.apply(t, true, peersOf(a2, b2), sp1)
+	b2.apply(t, false, peersOf(a2, b2))
+	sameLogs(t, "f", b2, a2)
+	requireNoErr(t, eq(values(t, logBytes(t, a2, "f"), 0), []string{"m0", "m2"}))
+	// A rejoins the ISR and acks=all works again with both.
+	waitFor(t, 10*time.Second, func() error {
+		if isr := isrOf(b2, "f"); len(isr) != 2 {
+			return fmt.Errorf("isr %v", isr)
+		}
+		return nil
+	})
+	_, err = produce(ctx, dial(t, b2.public), "f", 0, wire.AcksAll, "m3")
+	requireNoErr(t, err)
+	sameLogs(t, "f", b2, a2)
+}
