@@ -366,3 +366,23 @@ func TestConcurrentApplyStatusTraffic(t *testing.T) {
 	requireNoErr(t, <-done)
 	requireEqual(t, len(s.dp.Status()), 2)
 }
+
+func TestApplyRefusesBadIDs(t *testing.T) {
+	dir := t.TempDir()
+	s := startSPUIn(t, 1, filepath.Join(dir, "spu"), 0)
+	for _, topic := range []string{"../escape", "a/b", "", ".."} {
+		s.setEpoch++
+		err := s.dp.Apply(bus.ReplicaSet{SPU: 1, Epoch: s.setEpoch, Replicas: []bus.ReplicaSpec{spec(topic, 0, 1, 0)}})
+		if err == nil || !strings.Contains(err.Error(), "not a valid topic name") {
+			t.Fatalf("topic %q: %v", topic, err)
+		}
+	}
+	s.setEpoch++
+	if err := s.dp.Apply(bus.ReplicaSet{SPU: 1, Epoch: s.setEpoch, Replicas: []bus.ReplicaSpec{spec("ok", -1, 1, 0)}}); err == nil {
+		t.Fatal("negative partition accepted")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "escape-0")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a log was created outside the base dir: %v", err)
+	}
+	requireEqual(t, len(s.dp.Status()), 0)
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
@@ -114,6 +115,9 @@ func (d *dataPlane) Apply(set bus.ReplicaSet) error {
 // log is opened (recovered) without holding d.mu, so that produce and
 // fetch on other replicas go on meanwhile.
 func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
+	if err := checkPartitionID(spec.PartitionID); err != nil {
+		return err
+	}
 	d.mu.RLock()
 	pt, ok := d.replicas[spec.PartitionID]
 	d.mu.RUnlock()
@@ -174,6 +178,20 @@ func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
 				"partition", spec.Partition, "leader", spec.Leader)
 		}
 		d.fetchers.Follow(d.ctx, spec.PartitionID.Topic, spec.Partition, pt.r, spec.Leader, leaderAddr)
+	}
+	return nil
+}
+
+// checkPartitionID refuses ids that would put a log outside LogBaseDir or
+// cannot be a partition (the SC validates names; this is defence in depth
+// against a bad replica set).
+func checkPartitionID(id bus.PartitionID) error {
+	t := id.Topic
+	if t == "" || t == "." || t == ".." || strings.ContainsAny(t, "/\\\x00") || len(t) > 255 {
+		return fmt.Errorf("refusing replica of topic %q: not a valid topic name", t)
+	}
+	if id.Partition < 0 {
+		return fmt.Errorf("refusing replica %s-%d: negative partition", t, id.Partition)
 	}
 	return nil
 }
