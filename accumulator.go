@@ -193,15 +193,21 @@ func (q *partitionQueue) take() (batches []*pendingBatch, wait time.Duration, ex
 		}
 		return nil, wait, closing && q.cur == nil
 	}
-	// Take the oldest batches up to maxRequestBytes (at least one).
+	// Take the oldest batches up to maxRequestBytes (at least one). A
+	// batch larger than the batch size (one big record) goes alone: if
+	// the SPU refuses it (record too large), it fails no other batch.
 	size, n := 0, 0
 	for n < len(q.ready) {
 		s := q.ready[n].b.Size()
-		if n > 0 && size+s > maxRequestBytes {
+		big := s > q.p.cfg.batchSize && q.ready[n].b.Len() == 1
+		if n > 0 && (size+s > maxRequestBytes || big) {
 			break
 		}
 		size += s
 		n++
+		if big {
+			break
+		}
 	}
 	batches = append([]*pendingBatch(nil), q.ready[:n]...)
 	q.ready = append(q.ready[:0], q.ready[n:]...)

@@ -373,7 +373,7 @@ func TestProducerPipelinesRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeLog(1)
 		f.gate = make(chan struct{})
-		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(64), WithMaxInFlight(3))
+		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(150), WithMaxInFlight(3))
 		ctx := context.Background()
 		for i := range 20 {
 			requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%02d-with-padding-to-fill-a-batch", i)))
@@ -434,6 +434,41 @@ func TestProducerRetryKeepsOrderInPipeline(t *testing.T) {
 		}
 		if f.calls <= 7 {
 			t.Fatalf("only %d requests: the failures were not exercised", f.calls)
+		}
+	})
+}
+
+// TestProducerBigRecordAlone: a record larger than the batch size travels
+// in a request of its own, so the SPU refusing it fails nothing else.
+func TestProducerBigRecordAlone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeLog(1)
+		f.gate = make(chan struct{})
+		tooLarge := errors.New("record too large")
+		f.fail = func(call int, c produceCall) error {
+			if len(c.records) > 1000 {
+				return tooLarge
+			}
+			return nil
+		}
+		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(200), WithMaxInFlight(1))
+		ctx := context.Background()
+		requireNoErr(t, p.Send(ctx, nil, []byte("a")))
+		synctest.Wait() // "a" is in flight; the rest queues behind it
+		for _, v := range [][]byte{[]byte("b"), []byte("c"), make([]byte, 2000), []byte("d")} {
+			requireNoErr(t, p.Send(ctx, nil, v))
+		}
+		close(f.gate)
+		if err := p.Flush(ctx); !errors.Is(err, tooLarge) {
+			t.Fatalf("Flush = %v, want the big record's error", err)
+		}
+		requireNoErr(t, p.Close())
+		var got []string
+		for _, r := range f.records(t, 0) {
+			got = append(got, string(r.Value))
+		}
+		if fmt.Sprint(got) != "[a b c d]" {
+			t.Fatalf("stored %v, want [a b c d]: only the big record fails", got)
 		}
 	})
 }
