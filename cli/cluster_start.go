@@ -265,6 +265,14 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 			p, _ := strconv.Atoi(port)
 			flag = fmt.Sprintf("fluvio cluster start --sc-addr 127.0.0.1:%d", p+100)
 		}
+		if pingSC(ctx, target{Addr: st.SCAddr, Source: "the port"}) == nil {
+			// Another fluvio cluster (another data dir) runs there.
+			hint := "use that cluster ('fluvio profile add NAME --sc " + st.SCAddr + "'), or stop it with 'fluvio cluster stop --data-dir ITS_DIR'"
+			if flag != "" {
+				hint += ", or start this one elsewhere with '" + flag + "'"
+			}
+			return withHint(fmt.Errorf("a fluvio SC already answers at %s, and it is not the cluster in %s", st.SCAddr, l.dir), exitConflict, hint)
+		}
 		return portInUse("SC", st.SCAddr, flag, err)
 	}
 	argv := []string{bin, "--sc", st.SCAddr, "--data-dir", filepath.Join(l.dir, "sc")}

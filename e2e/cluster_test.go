@@ -122,6 +122,11 @@ func TestE2ELocalCluster(t *testing.T) {
 		}
 	}
 
+	// Another cluster directory on the same address: the running SC is named.
+	errs := e.fails("cluster", "start", "--data-dir", filepath.Join(e.home, "other"), "--sc-addr", scAddr)
+	requireContains(t, errs, "a fluvio SC already answers at "+scAddr)
+	requireContains(t, errs, "--sc-addr 127.0.0.1:")
+
 	// A second start is a no-op.
 	out = e.ok("cluster", "start")
 	requireContains(t, out, "already running")
