@@ -123,3 +123,61 @@ func BenchmarkFetch(b *testing.B) {
 	}
 	b.SetBytes(total / int64(max(b.N, 1)))
 }
+
+// BenchmarkProduceReplicated is BenchmarkProduce with acks=all on three
+// SPUs in one process (one leader, two followers fetching over loopback).
+func BenchmarkProduceReplicated(b *testing.B) {
+	for _, syncPolicy := range []string{"always", "never"} {
+		b.Run("sync="+syncPolicy, func(b *testing.B) {
+			t := &testing.T{}
+			s1, s2, s3 := startSPU(t, 1, 0), startSPU(t, 2, 0), startSPU(t, 3, 0)
+			defer s3.stop()
+			defer s2.stop()
+			defer s1.stop()
+			sp := spec("bench", 0, 1, 0, 1, 2, 3)
+			sp.Config.Sync = syncPolicy
+			for _, s := range []*testSPU{s1, s2, s3} {
+				s.apply(t, true, peersOf(s1, s2, s3), sp)
+			}
+			c, err := wire.Dial(context.Background(), s1.public)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			var bl batch.Builder
+			bl.Reset(1)
+			val := make([]byte, 1024)
+			for range 64 {
+				bl.Add(nil, val, nil, 1)
+			}
+			payload := append([]byte(nil), bl.Bytes()...)
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			var wg sync.WaitGroup
+			work := make(chan struct{}, 8)
+			errs := make(chan error, 8)
+			for range 8 {
+				wg.Go(func() {
+					buf := make([]byte, len(payload))
+					for range work {
+						copy(buf, payload)
+						if _, err := c.Produce(context.Background(), &wire.ProduceRequest{Acks: wire.AcksAll, Topic: "bench", Records: buf}); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			for b.Loop() {
+				work <- struct{}{}
+			}
+			close(work)
+			wg.Wait()
+			select {
+			case err := <-errs:
+				b.Fatal(err)
+			default:
+			}
+		})
+	}
+}
