@@ -199,6 +199,7 @@ func (d *dataPlane) loop() {
 			return
 		case <-isrT.C:
 			d.checkISRs()
+			d.checkpointHWs()
 		case <-d.isrKick:
 			d.checkISRs()
 		case <-retT.C:
@@ -250,6 +251,15 @@ func (d *dataPlane) applyRetention() {
 	for _, pt := range d.snapshot() {
 		if err := pt.r.Log().ApplyRetention(now); err != nil && d.ctx.Err() == nil {
 			d.log.Warn("retention failed", "topic", pt.id.Topic, "partition", pt.id.Partition, "err", err)
+		}
+	}
+}
+
+// checkpointHWs saves every replica's HW that moved since the last time.
+func (d *dataPlane) checkpointHWs() {
+	for _, pt := range d.snapshot() {
+		if err := pt.r.CheckpointHW(); err != nil && d.ctx.Err() == nil {
+			d.log.Warn("HW checkpoint failed", "topic", pt.id.Topic, "partition", pt.id.Partition, "err", err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -310,4 +311,31 @@ func TestReplicationDoubleFailover(t *testing.T) {
 	_, err = produce(ctx, dial(t, b2.public), "f", 0, wire.AcksAll, "m3")
 	requireNoErr(t, err)
 	sameLogs(t, "f", b2, a2)
+}
+
+// The HW is checkpointed: a leader restarted while its follower is down
+// serves what was committed before at once (without the checkpoint its HW
+// would wait for the follower).
+func TestReplicationHWCheckpoint(t *testing.T) {
+	dirA, dirB := t.TempDir(), t.TempDir()
+	ctx := context.Background()
+	a, b := startSPUIn(t, 1, dirA, 0), startSPUIn(t, 2, dirB, 0)
+	sp := spec("h", 0, 1, 0, 1, 2)
+	a.apply(t, true, peersOf(a, b), sp)
+	b.apply(t, true, peersOf(a, b), sp)
+	c := dial(t, a.public)
+	for i := range 5 {
+		_, err := produce(ctx, c, "h", 0, wire.AcksAll, fmt.Sprint(i))
+		requireNoErr(t, err)
+	}
+	b.stop()
+	a.stop()
+	if _, err := os.Stat(filepath.Join(dirA, "h-0", "replication-offset-checkpoint")); err != nil {
+		t.Fatalf("no checkpoint: %v", err)
+	}
+	a2 := startSPUIn(t, 1, dirA, 0)
+	a2.apply(t, true, nil, sp)
+	got, pr := consume(t, dial(t, a2.public), "h", 0, 0)
+	requireEqual(t, pr.HighWatermark, 5)
+	requireNoErr(t, eq(got, []string{"0", "1", "2", "3", "4"}))
 }

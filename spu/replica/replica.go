@@ -10,6 +10,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/spu/wire"
 	"github.com/fluvio-go/fluvio/wal"
+	"github.com/fluvio-go/fluvio/wal/vfs"
 )
 
 // Config configures a Replica.
@@ -32,6 +33,9 @@ type Config struct {
 	MinISR int
 	// LagMax is replica-lag-time-max; 0 means DefaultLagMax.
 	LagMax time.Duration
+	// FS holds the HW checkpoint (beside the log); nil means vfs.Default.
+	// Use the log's filesystem.
+	FS vfs.FS
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives role changes; nil discards.
@@ -58,6 +62,7 @@ type Assignment struct {
 type Replica struct {
 	cfg  Config
 	log  *wal.Log
+	fs   vfs.FS
 	now  func() time.Time
 	logg *slog.Logger
 
@@ -69,6 +74,7 @@ type Replica struct {
 		hwCh    chan struct{} // closed when HW or the role changes
 		closed  bool
 		lastErr error // a storage failure that took the replica down
+		savedHW int64 // the HW last checkpointed
 	}
 }
 
@@ -83,9 +89,19 @@ func New(cfg Config) *Replica {
 		r.logg = slog.New(slog.DiscardHandler)
 	}
 	r.logg = r.logg.With("topic", cfg.Topic, "partition", cfg.Partition)
+	r.fs = cfg.FS
+	if r.fs == nil {
+		r.fs = vfs.Default
+	}
 	r.mu.st = NewState(cfg.Self, cfg.MinISR, cfg.LagMax)
 	leo := r.log.EndOffset()
 	r.mu.st.leo, r.mu.st.durable = leo, r.durable()
+	hw, err := readHW(r.fs, r.log.Dir())
+	if err != nil {
+		r.logg.Warn("ignoring the HW checkpoint; the HW is rebuilt from the followers", "err", err)
+	}
+	r.mu.st.hw = min(hw, r.mu.st.durable)
+	r.mu.savedHW = hw
 	r.mu.hwCh = make(chan struct{})
 	return r
 }
@@ -186,8 +202,10 @@ func (r *Replica) Status() Status {
 		HW: st.HW(), Start: r.log.StartOffset(), Size: r.log.Size(), ISR: st.ISR(), Err: r.mu.lastErr}
 }
 
-// Close closes the log. Waiters on HWChanged are woken.
+// Close checkpoints the HW and closes the log. Waiters on HWChanged are
+// woken.
 func (r *Replica) Close() error {
+	cerr := r.CheckpointHW()
 	r.role.Lock()
 	defer r.role.Unlock()
 	r.mu.Lock()
@@ -199,13 +217,17 @@ func (r *Replica) Close() error {
 	r.notifyLocked()
 	r.mu.Unlock()
 	if err := r.log.Close(); err != nil && !errors.Is(err, wal.ErrClosed) {
-		return fmt.Errorf("replica %s-%d: %w", r.cfg.Topic, r.cfg.Partition, err)
+		return errors.Join(cerr, fmt.Errorf("replica %s-%d: %w", r.cfg.Topic, r.cfg.Partition, err))
 	}
-	return nil
+	return cerr
 }
 
-// Remove closes the replica and deletes its log directory.
+// Remove closes the replica and deletes its log directory (checkpoint
+// included).
 func (r *Replica) Remove() error {
+	r.mu.Lock()
+	r.mu.savedHW = r.mu.st.HW() // no checkpoint for a log about to go
+	r.mu.Unlock()
 	_ = r.Close()
 	return r.log.Remove()
 }
