@@ -43,6 +43,14 @@ func withHint(err error, code int, hint string) error {
 //	next: <what to do>
 func (g *Global) fail(stderr io.Writer, err error) int {
 	msg, hint, code := explain(err)
+	if hint == "" {
+		// Every error gets a next step, even one nobody anticipated.
+		if strings.HasPrefix(g.path, "fluvio cluster") {
+			hint = "see 'fluvio cluster status' and the log files it lists"
+		} else {
+			hint = "run 'fluvio cluster check' to see what is wrong, or '" + g.path + " --help' for usage"
+		}
+	}
 	fmt.Fprintf(stderr, "error: %s\n", msg)
 	if hint != "" {
 		fmt.Fprintf(stderr, "next: %s\n", hint)

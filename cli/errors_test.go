@@ -37,3 +37,16 @@ func TestExplain(t *testing.T) {
 		}
 	}
 }
+
+func TestFailAlwaysHasNextStep(t *testing.T) {
+	for path, want := range map[string]string{
+		"fluvio topic list":   "next: run 'fluvio cluster check' to see what is wrong, or 'fluvio topic list --help' for usage\n",
+		"fluvio cluster stop": "next: see 'fluvio cluster status' and the log files it lists\n",
+	} {
+		g := newGlobal()
+		g.path = path
+		var b strings.Builder
+		requireEqual(t, g.fail(&b, errors.New("disk full")), exitError)
+		requireEqual(t, b.String(), "error: disk full\n"+want)
+	}
+}
