@@ -2,8 +2,17 @@
 // wal.Log: role, leader epoch, high watermark, follower end offsets and ISR.
 //
 // [State] is the pure state machine (no I/O, no clock): the leader's HW
-// and ISR rules and epoch fencing, driven by table tests. [TruncationOffset]
-// is the follower's KIP-101/KIP-279 truncation rule.
+// and ISR rules and epoch fencing, driven by script tests and a rapid
+// property test. [TruncationOffset] is the follower's KIP-101/KIP-279
+// truncation rule.
+//
+// [Replica] puts a State and a wal.Log behind locks (role, then state,
+// then the log's own) and gives the SPU its operations: Append and Commit
+// for produce (acks none, leader, all), ReadCommitted for consumers (below
+// the HW), ReadForFollower and EndOffsetForEpoch on a leader,
+// Reconcile and AppendFromLeader on a follower, NextISR / ISRCommitted for
+// ISR proposals, and an HW checkpoint beside the log. Errors meant for
+// clients are *wire.Error values with the right code.
 //
 // It may import wal and spu/wire.
 package replica
