@@ -24,6 +24,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	needBinaries(t)
 	home := t.TempDir()
 	return &env{t: t, home: home, vars: []string{
 		"HOME=" + home,

@@ -6,13 +6,28 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
 )
 
-// binDir holds the binaries built once for the package's tests.
-var binDir string
+// binDir holds the binaries, built once by the first test that needs them
+// (so 'go test -run TestOther ./...' does not pay for the build).
+var (
+	binDir    string
+	buildOnce sync.Once
+	buildErr  error
+)
+
+// needBinaries builds fluvio, sc-server and spu-server, once, or fails t.
+func needBinaries(t *testing.T) {
+	t.Helper()
+	buildOnce.Do(func() { buildErr = build(binDir) })
+	if buildErr != nil {
+		t.Fatalf("build the binaries: %v", buildErr)
+	}
+}
 
 func TestMain(m *testing.M) {
 	code := func() int {
@@ -22,10 +37,6 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		if err := build(dir); err != nil {
-			fmt.Fprintln(os.Stderr, "e2e: build:", err)
-			return 1
-		}
 		binDir = dir
 		return m.Run()
 	}()
