@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/fluvio-go/fluvio/internal/flagenv"
 	"github.com/fluvio-go/fluvio/internal/version"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/spf13/pflag"
@@ -21,12 +22,16 @@ func main() {
 	cfg.AddFlags(fs)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "sc-server: the fluvio Streaming Controller\n\nUsage:\n  sc-server [flags]\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(os.Stderr, "sc-server: the fluvio Streaming Controller\n\nUsage:\n  sc-server [flags]\n\nFlags:\n%s\nA flag not given is read from the environment as FLUVIO_<FLAG> (for example FLUVIO_DATA_DIR).\n", fs.FlagUsages())
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return
 		}
+		fmt.Fprintln(os.Stderr, "sc-server:", err)
+		os.Exit(2)
+	}
+	if err := flagenv.Bind(fs, "FLUVIO", nil); err != nil {
 		fmt.Fprintln(os.Stderr, "sc-server:", err)
 		os.Exit(2)
 	}

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/fluvio-go/fluvio/internal/flagenv"
 	"github.com/fluvio-go/fluvio/internal/version"
 	"github.com/fluvio-go/fluvio/spu"
 	"github.com/spf13/pflag"
@@ -21,12 +22,16 @@ func main() {
 	cfg.AddFlags(fs)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "spu-server: a fluvio Streaming Processing Unit\n\nUsage:\n  spu-server --id N --sc-controller HOST:PORT [flags]\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(os.Stderr, "spu-server: a fluvio Streaming Processing Unit\n\nUsage:\n  spu-server --id N --sc-controller HOST:PORT [flags]\n\nFlags:\n%s\nA flag not given is read from the environment as FLUVIO_SPU_<FLAG> (for example FLUVIO_SPU_SC_CONTROLLER).\n", fs.FlagUsages())
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return
 		}
+		fmt.Fprintln(os.Stderr, "spu-server:", err)
+		os.Exit(2)
+	}
+	if err := flagenv.Bind(fs, "FLUVIO_SPU", nil); err != nil {
 		fmt.Fprintln(os.Stderr, "spu-server:", err)
 		os.Exit(2)
 	}
