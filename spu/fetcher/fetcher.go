@@ -398,6 +398,15 @@ func (w *worker) fetch(ctx context.Context, conn *wire.Conn, parts map[Key]*fetc
 		switch pr.ErrorCode {
 		case wire.None:
 		case wire.OffsetOutOfRange:
+			if pr.LogStartOffset > wt.leo {
+				// Retention on the leader passed this follower's end: the
+				// log cannot continue from here (restarting it at the
+				// leader's start is not supported yet).
+				log.Warn("follower is behind the leader's retained log and cannot catch up; remove the replica's directory and restart the SPU to copy the log afresh",
+					"partition", wt.k, "follower_end", wt.leo, "leader_start", pr.LogStartOffset)
+				w.setEpoch(wt.k, wt.p, needsReconcile, 10*time.Second)
+				continue
+			}
 			log.Info("fetch offset out of range; reconciling again", "partition", wt.k, "offset", wt.leo, "err", pr.Err())
 			w.setEpoch(wt.k, wt.p, needsReconcile, 100*time.Millisecond)
 			continue
