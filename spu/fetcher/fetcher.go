@@ -400,9 +400,10 @@ func (w *worker) fetch(ctx context.Context, conn *wire.Conn, parts map[Key]*fetc
 		case wire.OffsetOutOfRange:
 			if pr.LogStartOffset > wt.leo {
 				// Retention on the leader passed this follower's end: the
-				// log cannot continue from here (restarting it at the
-				// leader's start is not supported yet).
-				log.Warn("follower is behind the leader's retained log and cannot catch up; remove the replica's directory and restart the SPU to copy the log afresh",
+				// log cannot continue from here, and wal cannot restart a
+				// log at a later offset yet (Kafka's truncate-fully-and-
+				// start-at). The replica stays out of the ISR.
+				log.Warn("follower cannot catch up: the leader's retention removed the records it needs; this replica stays out of the ISR (keep retention longer than follower downtime)",
 					"partition", wt.k, "follower_end", wt.leo, "leader_start", pr.LogStartOffset)
 				w.setEpoch(wt.k, wt.p, needsReconcile, 10*time.Second)
 				continue
