@@ -322,3 +322,79 @@ func TestClusterConsumerFromTime(t *testing.T) {
 		t.Fatalf("FromTime read %v, want [new-0 new-1 new-2]", got)
 	}
 }
+
+// TestClusterConsumerFollowsFailover: a following consumer keeps reading
+// through a leader change: it finds the new leader through the SC and
+// reads every acknowledged record once, in order.
+func TestClusterConsumerFollowsFailover(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 2})
+	c := connectCluster(t, cl)
+	createTopic(t, c, "follow", TopicConfig{Partitions: 1, Replicas: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := c.Producer("follow", WithLinger(0), WithRetries(30, 50*time.Millisecond))
+	requireNoErr(t, err)
+	defer p.Close()
+	waitFor(t, 10*time.Second, func() error {
+		_, err := p.SendSync(ctx, nil, []byte("v-0"))
+		return err
+	})
+	waitFor(t, 10*time.Second, func() error {
+		parts, err := c.Partitions(ctx, "follow")
+		if err != nil {
+			return err
+		}
+		if len(parts[0].ISR) != 2 {
+			return fmt.Errorf("ISR %v", parts[0].ISR)
+		}
+		return nil
+	})
+	cons, err := c.Consumer("follow", FromBeginning(), WithFetchMaxWait(200*time.Millisecond))
+	requireNoErr(t, err)
+	got := make(chan string, 100)
+	errc := make(chan error, 1)
+	rctx, rcancel := context.WithCancel(ctx)
+	defer rcancel()
+	go func() {
+		for rec, err := range cons.Records(rctx) {
+			if err != nil {
+				errc <- err
+				return
+			}
+			got <- string(rec.Value)
+		}
+		errc <- nil
+	}()
+	want := []string{"v-0"}
+	for i := 1; i < 5; i++ {
+		v := fmt.Sprintf("v-%d", i)
+		_, err := p.SendSync(ctx, nil, []byte(v))
+		requireNoErr(t, err)
+		want = append(want, v)
+	}
+	parts, err := c.Partitions(ctx, "follow")
+	requireNoErr(t, err)
+	cl.StopSPU(parts[0].Leader)
+	for i := 5; i < 10; i++ {
+		v := fmt.Sprintf("v-%d", i)
+		_, err := p.SendSync(ctx, nil, []byte(v))
+		requireNoErr(t, err)
+		want = append(want, v)
+	}
+	var read []string
+	for len(read) < len(want) {
+		select {
+		case v := <-got:
+			read = append(read, v)
+		case err := <-errc:
+			t.Fatalf("consumer ended after %v: %v", read, err)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("consumer read %v, want %v", read, want)
+		}
+	}
+	if fmt.Sprint(read) != fmt.Sprint(want) {
+		t.Fatalf("consumer read %v, want %v", read, want)
+	}
+	rcancel()
+	<-errc
+}
