@@ -90,6 +90,7 @@ func (c *Consumer) Records(ctx context.Context) iter.Seq2[Record, error] {
 
 func (c *Consumer) readOne(ctx context.Context, part int32, yield func(Record, error) bool) {
 	r := c.newReader(part)
+	r.reuse = true
 	defer r.conn.close()
 	for {
 		recs, done, err := r.next(ctx)
@@ -175,6 +176,11 @@ type partitionReader struct {
 	offset  int64 // next offset to return
 	stopAt  int64 // first offset not to return; -1: follow forever
 	conn    readerConn
+	// reuse lets decode reuse recs: set when the records are yielded
+	// before the next fetch (one partition), not when they are handed to
+	// another goroutine.
+	reuse bool
+	recs  []Record
 }
 
 func (c *Consumer) newReader(part int32) *partitionReader {
@@ -279,6 +285,10 @@ func (r *partitionReader) next(ctx context.Context) ([]Record, bool, error) {
 // r.stopAt, and advances r.offset past the batches.
 func (r *partitionReader) decode(buf []byte) ([]Record, error) {
 	var out []Record
+	if r.reuse {
+		out = r.recs[:0]
+		defer func() { r.recs = out[:0] }()
+	}
 	for parsed := 0; len(buf) > 0; parsed++ {
 		b, n, err := batch.Decode(buf)
 		if err != nil {
