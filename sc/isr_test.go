@@ -96,8 +96,17 @@ func TestResync(t *testing.T) {
 	_, err = kv.Put(context.Background(), "topic.behind", []byte(`{"name":"behind","spec":{"partitions":1,"replicationFactor":1},`+
 		`"partitions":[{"replicas":[1],"leader":1,"leaderEpoch":0,"isr":[1]}]}`))
 	requireNoErr(t, err)
-	_, err = kv.Put(context.Background(), "topic.junk", []byte(`not json`))
-	requireNoErr(t, err)
+	// Junk and inconsistent records are skipped (and logged), not fatal.
+	for key, val := range map[string]string{
+		"topic.junk":     `not json`,
+		"topic.wrongkey": `{"name":"other","partitions":[{"replicas":[1],"leader":1}]}`,
+		"topic.noleader": `{"name":"noleader","partitions":[{"replicas":[1],"leader":7}]}`,
+		"topic.empty":    `{"name":"empty","partitions":[]}`,
+		"spu.9":          `{"name":"x","spec":{"spuId":8}}`,
+	} {
+		_, err = kv.Put(context.Background(), key, []byte(val))
+		requireNoErr(t, err)
+	}
 	waitFor(t, 3*time.Second, func() error {
 		set, ok := f.lastSet()
 		if !ok || len(set.Replicas) != 1 || set.Replicas[0].Topic != "behind" {
@@ -105,6 +114,10 @@ func TestResync(t *testing.T) {
 		}
 		return nil
 	})
+	list, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
+	requireNoErr(t, err)
+	requireEqual(t, len(list.Items), 1)
+	requireEqual(t, len(e.spus()), 1)
 }
 
 // TestLostSetRecovered: an SPU that reports an applied epoch below the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -102,6 +103,9 @@ func (s *store) load(ctx context.Context, bad func(key string, err error)) (snap
 			if errors.Is(err, jetstream.ErrKeyNotFound) {
 				continue
 			}
+			if err == nil && key != spuKey(r.Spec.ID) {
+				err = fmt.Errorf("record of SPU %d under key %s", r.Spec.ID, key)
+			}
 			if err != nil {
 				bad(key, err)
 				continue
@@ -112,6 +116,12 @@ func (s *store) load(ctx context.Context, bad func(key string, err error)) (snap
 			rev, err := s.get(ctx, key, &r)
 			if errors.Is(err, jetstream.ErrKeyNotFound) {
 				continue
+			}
+			if err == nil && key != topicKey(r.Name) {
+				err = fmt.Errorf("record of topic %q under key %s", r.Name, key)
+			}
+			if err == nil {
+				err = checkTopic(&r)
 			}
 			if err != nil {
 				bad(key, err)
@@ -196,4 +206,24 @@ func isConflict(err error) bool {
 // storeError turns a KV failure into a bus error for the requester.
 func storeError(op string, err error) *bus.Error {
 	return bus.ErrStore.With(fmt.Sprintf("%s: %v", op, err), "")
+}
+
+// checkTopic rejects a topic record the SC could not serve (edited by hand
+// into something inconsistent): every partition needs replicas, a leader
+// among them and an ISR within them.
+func checkTopic(r *topicRecord) error {
+	if len(r.Partitions) == 0 {
+		return fmt.Errorf("topic %q has no partitions", r.Name)
+	}
+	for n, p := range r.Partitions {
+		if len(p.Replicas) == 0 || !slices.Contains(p.Replicas, p.Leader) {
+			return fmt.Errorf("partition %d of topic %q: leader %d is not among replicas %v", n, r.Name, p.Leader, p.Replicas)
+		}
+		for _, id := range p.ISR {
+			if !slices.Contains(p.Replicas, id) {
+				return fmt.Errorf("partition %d of topic %q: ISR member %d is not a replica", n, r.Name, id)
+			}
+		}
+	}
+	return nil
 }
