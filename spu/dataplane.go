@@ -58,6 +58,9 @@ type dataPlane struct {
 	isrKick  chan struct{} // buffered 1: check ISRs now
 	lagMax   time.Duration // replica-lag-time-max; 0: replica.DefaultLagMax
 
+	// applyMu serializes Apply calls (two opens of one log must not race).
+	applyMu sync.Mutex
+
 	// mu guards replicas, peers and propose; never held while calling
 	// into a Replica method that blocks on I/O.
 	mu       sync.RWMutex

@@ -63,8 +63,10 @@ func minISR(c bus.TopicSpec) int {
 // are handed to the fetchers. Set-level staleness is the caller's check
 // (ReplicaSet.Epoch); a replica spec with an older leader epoch than the
 // replica's is ignored. Errors of single replicas are joined; the others
-// are applied anyway.
+// are applied anyway. Safe for concurrent use (calls are serialized).
 func (d *dataPlane) Apply(set bus.ReplicaSet) error {
+	d.applyMu.Lock()
+	defer d.applyMu.Unlock()
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
