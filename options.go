@@ -122,7 +122,10 @@ func ParseAcks(s string) (Acks, error) {
 	return 0, badOption("parse acks", "use all, leader or none", "unknown acks %q", s)
 }
 
-// Producer defaults, chosen by BenchmarkProduce (see producer_bench_test.go).
+// Producer defaults, checked with BenchmarkProduce (producer_bench_test.go):
+// on a shared 2-core machine batch sizes from 16 to 256 KiB measured within
+// the noise (roughly 80-200 MB/s of 1 KiB records with acks=all), and 4
+// requests in flight beat 1 by about a third.
 const (
 	// DefaultLinger is how long a partition's batch waits for more records
 	// before it is sent.
