@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/nats-io/nats.go"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// proc is a server process started by a test and stopped by its PID.
+type proc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
+	err  bytes.Buffer
+	done chan struct{}
+	code int
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func start(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	p.cmd.Stdout = lockedWriter{&p.mu, &p.out}
+	p.cmd.Stderr = lockedWriter{&p.mu, &p.err}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGCONT)
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+func (p *proc) stdout() string { p.mu.Lock(); defer p.mu.Unlock(); return p.out.String() }
+func (p *proc) stderr() string { p.mu.Lock(); defer p.mu.Unlock(); return p.err.String() }
+
+// wait waits for the process to exit and returns its exit code.
+func (p *proc) wait(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(d):
+		t.Fatalf("process %d still running after %v; stderr:\n%s", p.cmd.Process.Pid, d, p.stderr())
+		return -1
+	}
+}
+
+func waitFor(t *testing.T, timeout time.Duration, fn func() error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		err := fn()
+		if err == nil {
+			return time.Since(start)
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("waited %v: %v", timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func build(t *testing.T, dir, pkg, name string) string {
+	t.Helper()
+	out := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+func spuStatus(nc *nats.Conn, id bus.SPUID) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	resp, err := bus.Request[bus.SPUListResponse](ctx, nc, bus.SubjectAdminSPUList, bus.SPUListRequest{})
+	if err != nil {
+		return "", err
+	}
+	for _, s := range resp.Items {
+		if s.Spec.ID == id {
+			return s.Status.Resolution, nil
+		}
+	}
+	return "", fmt.Errorf("SPU %d not listed", id)
+}
+
+func want(nc *nats.Conn, id bus.SPUID, resolution string) func() error {
+	return func() error {
+		got, err := spuStatus(nc, id)
+		if err != nil {
+			return err
+		}
+		if got != resolution {
+			return fmt.Errorf("SPU %d is %s, want %s", id, got, resolution)
+		}
+		return nil
+	}
+}
+
+// TestE2ESCServerProcess runs sc-server and spu-server as real processes:
+// a busy port is a clear error, an SPU is online at once, offline on
+// SIGSTOP after the heartbeat timeout and online again on SIGCONT,
+// SIGINT stops sc-server cleanly, a restart keeps the metadata, and an
+// unregistered spu-server exits non-zero.
+func TestE2ESCServerProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs processes")
+	}
+	dir := t.TempDir()
+	scBin := build(t, dir, "github.com/fluvio-go/fluvio/sc/cmd/sc-server", "sc-server")
+	spuBin := build(t, dir, "github.com/fluvio-go/fluvio/spu/cmd/spu-server", "spu-server")
+	addr := freeAddr(t)
+	data := filepath.Join(dir, "sc")
+	scArgs := []string{"--sc", addr, "--data-dir", data, "--heartbeat-interval", "200ms", "--heartbeat-timeout", "1s"}
+	sc := start(t, scBin, scArgs...)
+
+	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
+		nats.RetryOnFailedConnect(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	waitFor(t, 10*time.Second, func() error {
+		_, err := spuStatus(nc, 0)
+		if err != nil && strings.Contains(err.Error(), "not listed") {
+			return nil
+		}
+		return err
+	})
+
+	busy := start(t, scBin, "--sc", addr, "--data-dir", filepath.Join(dir, "other"))
+	if code := busy.wait(t, 10*time.Second); code != 1 || !strings.Contains(busy.stderr(), addr) || !strings.Contains(busy.stderr(), "--sc HOST:PORT") {
+		t.Fatalf("second sc-server on %s: exit %d, stderr %q", addr, code, busy.stderr())
+	}
+
+	ctx := context.Background()
+	_, err = bus.Request[bus.SPURegisterResponse](ctx, nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
+		ID: 200, PublicEndpoint: freeAddr(t), PrivateEndpoint: freeAddr(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spuArgs := []string{"--id", "200", "--sc-controller", addr, "--log-base-dir", filepath.Join(dir, "spu")}
+	spu := start(t, spuBin, spuArgs...)
+	took := waitFor(t, 2*time.Second, want(nc, 200, bus.SPUOnline))
+	t.Logf("spu-server start -> online: %v", took)
+	if got := spu.stdout(); got != "starting custom-spu services (id:200)\n" {
+		t.Fatalf("spu-server stdout %q", got)
+	}
+
+	if err := spu.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	took = waitFor(t, 5*time.Second, want(nc, 200, bus.SPUOffline))
+	t.Logf("SIGSTOP -> offline: %v (timeout 1s)", took)
+	if took < 500*time.Millisecond {
+		t.Fatalf("offline after %v, well before the 1s timeout", took)
+	}
+	if err := spu.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Second, want(nc, 200, bus.SPUOnline))
+
+	if err := sc.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := sc.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("sc-server exit %d after SIGINT; stderr:\n%s", code, sc.stderr())
+	}
+	sc = start(t, scBin, scArgs...)
+	took = waitFor(t, 10*time.Second, want(nc, 200, bus.SPUOnline)) // metadata back, SPU reconnected
+	t.Logf("sc-server restart -> SPU online again: %v", took)
+
+	id := int64(200)
+	if _, err := bus.Request[bus.SPUUnregisterResponse](ctx, nc, bus.SubjectAdminSPUUnregister, bus.SPUUnregisterRequest{ID: &id}); err != nil {
+		t.Fatal(err)
+	}
+	if code := spu.wait(t, 5*time.Second); code == 0 || !strings.Contains(spu.stderr(), "unregistered") {
+		t.Fatalf("spu-server exit %d after unregister; stderr:\n%s", code, spu.stderr())
+	}
+	again := start(t, spuBin, spuArgs...)
+	if code := again.wait(t, 10*time.Second); code == 0 ||
+		!strings.Contains(again.stderr(), "fluvio custom-spu register --id 200 --public-server HOST:PORT --private-server HOST:PORT") {
+		t.Fatalf("unregistered spu-server: exit %d, stderr:\n%s", code, again.stderr())
+	}
+	if err := sc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := sc.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("sc-server exit %d after SIGTERM", code)
+	}
+}
