@@ -13,6 +13,7 @@ import (
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/bus/bustest"
 	"github.com/fluvio-go/fluvio/sc"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
 
@@ -224,5 +225,20 @@ func TestHTTPHealthMetrics(t *testing.T) {
 	_, err = sc.Start(context.Background(), sc.Config{NATSURL: e.ns.URL(), HTTPAddr: e.sc.HTTPAddr()})
 	if err == nil || !strings.Contains(err.Error(), "--http") {
 		t.Fatalf("got %v, want an error naming --http", err)
+	}
+}
+
+// TestNoJetStream: an external NATS without JetStream is a clear error.
+func TestNoJetStream(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true})
+	requireNoErr(t, err)
+	ns.Start()
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	if !ns.ReadyForConnections(5 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	_, err = sc.Start(context.Background(), sc.Config{NATSURL: ns.ClientURL(), StoreTimeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "JetStream") || !strings.Contains(err.Error(), "-js") {
+		t.Fatalf("got %v, want an error about JetStream", err)
 	}
 }
