@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -61,10 +63,21 @@ func TestProduceConsumeCluster(t *testing.T) {
 		t.Fatalf("consume -O json printed %q", out)
 	}
 
+	// --acks none: nothing to wait for, the records still arrive.
+	e.stdin = "fire\nforget\n"
+	e.ok("produce", "one", "--acks", "none", "--sc", sc)
+	waitFor(t, 10*time.Second, func() error {
+		out := e.ok("consume", "one", "--start", "4", "-d", "--sc", sc)
+		if out != "fire\nforget\n" {
+			return errString("consume after --acks none printed " + out)
+		}
+		return nil
+	})
+
 	// --raw: the whole input is one record; --key sets it.
 	e.stdin = "line 1\nline 2\n"
 	e.ok("produce", "one", "--raw", "--key", "blob", "--sc", sc)
-	out = e.ok("consume", "one", "--start", "4", "-d", "-F", "{{key}}={{value}}", "--sc", sc)
+	out = e.ok("consume", "one", "--start", "6", "-d", "-F", "{{key}}={{value}}", "--sc", sc)
 	if want := "blob=line 1\nline 2\n\n"; out != want {
 		t.Fatalf("raw record printed %q, want %q", out, want)
 	}
@@ -76,9 +89,13 @@ func TestProduceConsumeCluster(t *testing.T) {
 		b.WriteString(strings.Repeat("x", i%7))
 		b.WriteString("\n")
 	}
-	e.stdin = b.String()
+	file := filepath.Join(t.TempDir(), "records.txt")
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.stdin = "not read: --file wins\n"
 	waitFor(t, 10*time.Second, func() error {
-		_, errs, code := e.run("produce", "words", "--acks", "leader", "--sc", sc)
+		_, errs, code := e.run("produce", "words", "-f", file, "--acks", "leader", "--sc", sc)
 		if code != 0 {
 			return &cliError{Err: errString(errs)}
 		}
@@ -93,7 +110,14 @@ func TestProduceConsumeCluster(t *testing.T) {
 	if strings.Count(p0, "\n")+strings.Count(p1, "\n") != 1000 || p0 == "" || p1 == "" {
 		t.Fatalf("partitions hold %d and %d lines: want 1000 spread over both", strings.Count(p0, "\n"), strings.Count(p1, "\n"))
 	}
-	errs := e.fails(exitUsage, "consume", "words", "-p", "5", "--sc", sc)
+	if strings.Contains(p0+p1, "not read") {
+		t.Fatal("produce -f also read stdin")
+	}
+	errs := e.fails(exitUsage, "produce", "words", "-f", filepath.Join(t.TempDir(), "missing.txt"), "--sc", sc)
+	if !strings.Contains(errs, "missing.txt") || !strings.Contains(errs, "next: ") {
+		t.Errorf("produce -f of a missing file: %q", errs)
+	}
+	errs = e.fails(exitUsage, "consume", "words", "-p", "5", "--sc", sc)
 	if !strings.Contains(errs, "partitions 0..1") || !strings.Contains(errs, "next: pick a partition from 'fluvio partition list words'") {
 		t.Errorf("consume -p 5 of 2 partitions: %q", errs)
 	}

@@ -164,3 +164,24 @@ func TestRateMeter(t *testing.T) {
 		t.Fatal("a buffer is not a terminal")
 	}
 }
+
+// FuzzRecordFormat: any --format either parses or is refused; a parsed
+// one prints every literal byte and never panics.
+func FuzzRecordFormat(f *testing.F) {
+	for _, s := range []string{"", "{{offset}} {{value}}", "{{", "}}", "{{key", "a{{time}}b{{ topic }}c", "{{{{value}}}}", strings.Repeat("{{partition}}", 100)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rf, err := parseRecordFormat(s)
+		if err != nil {
+			return
+		}
+		out := string(rf.append(nil, testRecord()))
+		if !strings.HasSuffix(out, "\n") {
+			t.Fatalf("%q printed %q without a newline", s, out)
+		}
+		if !strings.Contains(s, "{{") && out != s+"\n" {
+			t.Fatalf("literal %q printed %q", s, out)
+		}
+	})
+}
