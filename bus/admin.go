@@ -139,6 +139,9 @@ type TopicStatus struct {
 	Reason string `json:"reason,omitempty"`
 	// CreatedMs is the creation time in Unix milliseconds.
 	CreatedMs int64 `json:"createdMs,omitempty"`
+	// Partitions is each partition's leader, replicas, ISR and the SPUs'
+	// reports (size, LEO, HW), as partition.list gives them.
+	Partitions []Partition `json:"partitions,omitempty"`
 }
 
 // TopicCreateRequest creates a topic. Name: lowercase letters, digits and

@@ -231,6 +231,13 @@ func TestPartitionListStatus(t *testing.T) {
 	requireEqual(t, len(p.Status.ISR), 2)
 	requireEqual(t, len(p.Status.Replicas), 2)
 
+	// Describe (topic.list with one name) carries the same status.
+	desc, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"logs"}})
+	requireNoErr(t, err)
+	requireEqual(t, len(desc.Items[0].Status.Partitions), 1)
+	requireEqual(t, desc.Items[0].Status.Partitions[0].Status.LEO, int64(42))
+	requireEqual(t, desc.Items[0].Status.Partitions[0].Spec.Leader, leader)
+
 	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"logs"}})
 	requireNoErr(t, err)
 	requireEqual(t, md.Type, bus.MetadataResponseType)

@@ -227,6 +227,7 @@ func (st *state) topicView(t *topicEntry) bus.Topic {
 	var offline []bus.SPUID
 	for n, p := range t.rec.Partitions {
 		v.Status.ReplicaMap[int32(n)] = slices.Clone(p.Replicas)
+		v.Status.Partitions = append(v.Status.Partitions, st.partitionView(&t.rec, n))
 		if !st.online(p.Leader) && !slices.Contains(offline, p.Leader) {
 			offline = append(offline, p.Leader)
 		}
