@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,8 +56,9 @@ type Conn struct {
 	// the pending queue and the byte stream have the same order.
 	w struct {
 		sync.Mutex
-		bw   *bufio.Writer
-		corr int32
+		bw      *bufio.Writer
+		corr    int32
+		waiting atomic.Int32 // writers waiting for or holding the lock
 	}
 	// p is the queue of calls awaiting their response, oldest first.
 	p struct {

@@ -66,7 +66,9 @@ func (c *Conn) start(ctx context.Context, req Request, resp Response) (*call, er
 	frame := parts[0].b // starts with the header, filled in below
 	cl := &call{key: req.APIKey(), resp: resp, done: make(chan error, 1)}
 
+	c.w.waiting.Add(1)
 	c.w.Lock()
+	last := c.w.waiting.Add(-1) == 0
 	c.p.Lock()
 	if err := c.p.err; err != nil {
 		c.p.Unlock()
@@ -89,7 +91,9 @@ func (c *Conn) start(ctx context.Context, req Request, resp Response) (*call, er
 			break
 		}
 	}
-	if err == nil {
+	// Flush unless another writer is queued behind us: it will flush both
+	// frames with one write (batching without a delay).
+	if err == nil && last {
 		err = c.w.bw.Flush()
 	}
 	c.w.Unlock()
