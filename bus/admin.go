@@ -71,7 +71,7 @@ func (s SPUSpec) RackName() string {
 type SPURegisterRequest struct {
 	Type string `json:"type,omitempty"`
 	ID   int64  `json:"id"`
-	// Name defaults to "custom-spu-<id>" (or "spu-<id>" when managed).
+	// Name defaults to "custom-spu-<id>" (for managed SPUs too).
 	Name string `json:"name,omitempty"`
 	Rack string `json:"rack,omitempty"`
 	// PublicEndpoint and PrivateEndpoint are HOST:PORT; both required.
