@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -284,4 +285,37 @@ func TestClientCloseEndsConsumer(t *testing.T) {
 	if _, err := c.Producer("cl"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Producer after Close = %v, want ErrClosed", err)
 	}
+}
+
+// TestMetadataRefreshShared: partitions that all lose their leader at once
+// ask the SC once, not once each.
+func TestMetadataRefreshShared(t *testing.T) {
+	f := startFakeCluster(t, "many", 1, 1, 1, 1, 1, 1, 1, 1)
+	c := f.connect(t)
+	ctx := context.Background()
+	gate := make(chan struct{})
+	f.mu.Lock()
+	f.metaGate = gate // hold the SC's answer until every lookup waits for it
+	f.mu.Unlock()
+	var wg sync.WaitGroup
+	for part := range int32(8) {
+		wg.Go(func() {
+			if _, err := c.meta.leader(ctx, "many", part); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	waitFor(t, 5*time.Second, func() error {
+		c.meta.mu.Lock()
+		defer c.meta.mu.Unlock()
+		if fl := c.meta.flights["many"]; fl == nil || fl.waiters != 8 {
+			return errors.New("not every lookup waits for the refresh yet")
+		}
+		return nil
+	})
+	close(gate)
+	wg.Wait()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	requireEqual(t, f.metaCalls, 1)
 }

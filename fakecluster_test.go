@@ -31,6 +31,7 @@ type fakeCluster struct {
 	metaCalls int                      // guarded by mu
 	dials     map[string]int           // guarded by mu
 	failOnce  map[int32]wire.ErrorCode // guarded by mu: next produce to partition fails
+	metaGate  chan struct{}            // guarded by mu: if set, metadata answers wait for it
 }
 
 func startFakeCluster(t *testing.T, topic string, leaders ...int32) *fakeCluster {
@@ -58,8 +59,14 @@ func spuAddr(id int32) string { return fmt.Sprintf("spu-%d:9005", id) }
 
 func (f *fakeCluster) metadata(req bus.MetadataRequest) (bus.MetadataResponse, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.metaCalls++
+	gate := f.metaGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var resp bus.MetadataResponse
 	if len(req.Topics) == 1 && req.Topics[0] != f.topic {
 		return resp, bus.ErrTopicNotFound.With(fmt.Sprintf("topic %q not found", req.Topics[0]), "")

@@ -15,13 +15,24 @@ import (
 type metadataCache struct {
 	c *Client
 
-	mu     sync.Mutex
-	topics map[string][]bus.PartitionMetadata // guarded by mu; index = partition
-	spus   map[bus.SPUID]bus.SPUEndpoint      // guarded by mu
+	mu      sync.Mutex
+	topics  map[string][]bus.PartitionMetadata // guarded by mu; index = partition
+	spus    map[bus.SPUID]bus.SPUEndpoint      // guarded by mu
+	flights map[string]*flight                 // guarded by mu: refreshes under way
+}
+
+// flight is one metadata request that concurrent refreshes of the same
+// topic share (after a leader change every partition asks at once).
+type flight struct {
+	done    chan struct{} // closed when parts and err are set
+	parts   []bus.PartitionMetadata
+	err     error
+	waiters int // guarded by metadataCache.mu: callers sharing it
 }
 
 func newMetadataCache(c *Client) *metadataCache {
-	return &metadataCache{c: c, topics: map[string][]bus.PartitionMetadata{}, spus: map[bus.SPUID]bus.SPUEndpoint{}}
+	return &metadataCache{c: c, topics: map[string][]bus.PartitionMetadata{}, spus: map[bus.SPUID]bus.SPUEndpoint{},
+		flights: map[string]*flight{}}
 }
 
 // leader is where to send a partition's requests.
@@ -80,8 +91,40 @@ func (m *metadataCache) leader(ctx context.Context, topic string, partition int3
 	return leader{id: p.Leader, addr: ep.Public, epoch: p.LeaderEpoch}, nil
 }
 
-// refresh asks the SC for the topic's metadata and caches it.
+// refresh asks the SC for the topic's metadata and caches it. Concurrent
+// callers for one topic share one request, bounded by the request timeout;
+// a caller that joins one whose ctx ends stops waiting.
 func (m *metadataCache) refresh(ctx context.Context, topic string) ([]bus.PartitionMetadata, error) {
+	m.mu.Lock()
+	f, ok := m.flights[topic]
+	if !ok {
+		f = &flight{done: make(chan struct{})}
+		m.flights[topic] = f
+	}
+	f.waiters++
+	m.mu.Unlock()
+	if ok {
+		select {
+		case <-f.done:
+			return f.parts, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	// The request serves every waiter: bound it by the Client's life and
+	// its request timeout, not by this caller's ctx.
+	rctx, cancel := context.WithTimeout(m.c.ctx, m.c.cfg.requestTimeout)
+	f.parts, f.err = m.fetch(rctx, topic)
+	cancel()
+	m.mu.Lock()
+	delete(m.flights, topic)
+	m.mu.Unlock()
+	close(f.done)
+	return f.parts, f.err
+}
+
+// fetch asks the SC for the topic's metadata and caches it.
+func (m *metadataCache) fetch(ctx context.Context, topic string) ([]bus.PartitionMetadata, error) {
 	resp, err := request[bus.MetadataResponse](ctx, m.c, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		if errors.Is(err, bus.ErrTopicNotFound) {
