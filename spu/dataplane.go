@@ -241,7 +241,11 @@ func (d *dataPlane) checkISRs() {
 		if err != nil {
 			d.log.Warn("ISR change not stored by the SC; will retry", "topic", pt.id.Topic,
 				"partition", pt.id.Partition, "isr", isr, "err", err)
-			pt.r.ISRRejected()
+			if refused(err) {
+				pt.r.ISRRejected()
+			} else {
+				pt.r.ISRUnknown() // maybe stored: keep counting its members
+			}
 			continue
 		}
 		d.log.Info("ISR changed", "topic", pt.id.Topic, "partition", pt.id.Partition, "isr", isr, "epoch", epoch)
@@ -265,4 +269,11 @@ func (d *dataPlane) checkpointHWs() {
 			d.log.Warn("HW checkpoint failed", "topic", pt.id.Topic, "partition", pt.id.Partition, "err", err)
 		}
 	}
+}
+
+// refused reports whether an ISR proposal's error is the SC's definite
+// refusal (nothing stored), as opposed to no answer.
+func refused(err error) bool {
+	return errors.Is(err, bus.ErrStaleEpoch) || errors.Is(err, bus.ErrNotLeader) ||
+		errors.Is(err, bus.ErrBadRequest) || errors.Is(err, bus.ErrTopicNotFound)
 }

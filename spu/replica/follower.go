@@ -121,9 +121,17 @@ func (r *Replica) ISRCommitted(epoch int32, isr []ID) {
 	}
 }
 
-// ISRRejected drops a failed proposal so it can be retried.
+// ISRRejected drops a proposal the SC refused, so it can be retried.
 func (r *Replica) ISRRejected() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.mu.st.ISRRejected()
+}
+
+// ISRUnknown drops a proposal that got no answer; its members keep
+// holding HW back (see State.ISRUnknown).
+func (r *Replica) ISRUnknown() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mu.st.ISRUnknown()
 }

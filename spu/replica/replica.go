@@ -155,10 +155,12 @@ func (r *Replica) Become(a Assignment) (follow bool, err error) {
 	leo, durable := r.log.EndOffset(), r.durable()
 	if a.Leader == r.cfg.Self {
 		if sameTerm && st.Role() == Leader {
+			// Within its term the leader owns the ISR: the SC changes it
+			// only on the leader's proposals, whose answers the leader
+			// already applied (or counts as maybe-stored). A pushed ISR
+			// may be older than those answers, and re-adding a removed
+			// follower would count a replica that lacks records below HW.
 			st.replicas = slices.Clone(a.Replicas)
-			if st.ISRCommitted(a.ISR) {
-				r.notifyLocked()
-			}
 			return false, nil
 		}
 		if err := st.BecomeLeader(a.Epoch, a.Replicas, a.ISR, leo, durable, st.HW(), r.now()); err != nil {

@@ -200,3 +200,21 @@ func TestReplicaEndOffsetForEpoch(t *testing.T) {
 		t.Fatalf("fencing: %v", err)
 	}
 }
+
+// Within its term the leader owns the ISR: a pushed replica set (possibly
+// older than the answers to its proposals) does not change it.
+func TestReplicaLeaderIgnoresPushedISR(t *testing.T) {
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 2, Replicas: []ID{1, 2, 3}, ISR: []ID{1, 2, 3}})
+	r.ISRCommitted(2, []ID{1, 2})
+	if _, err := r.Become(Assignment{Leader: 1, Epoch: 2, Replicas: []ID{1, 2, 3}, ISR: []ID{1, 2, 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if isr := r.Status().ISR; len(isr) != 2 {
+		t.Fatalf("isr %v after a stale push", isr)
+	}
+	// An answer for another epoch is ignored too.
+	r.ISRCommitted(1, []ID{1})
+	if isr := r.Status().ISR; len(isr) != 2 {
+		t.Fatalf("isr %v after a stale answer", isr)
+	}
+}

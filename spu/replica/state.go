@@ -71,12 +71,16 @@ type State struct {
 	minISR int
 	lagMax time.Duration
 
-	role       Role
-	epoch      int32
-	leader     ID
-	replicas   []ID
-	isr        []ID // committed (stored by the SC)
-	proposed   []ID // in-flight ISR proposal; nil when none
+	role     Role
+	epoch    int32
+	leader   ID
+	replicas []ID
+	isr      []ID // committed (stored by the SC)
+	proposed []ID // in-flight ISR proposal; nil when none
+	// maybe holds members of proposals whose outcome is unknown (no
+	// answer): the SC may have stored them, so HW waits for them too
+	// until a later proposal is answered.
+	maybe      []ID
 	epochStart int64
 	followers  map[ID]*follower
 
@@ -123,12 +127,15 @@ func (s *State) SetMinISR(n int) {
 	s.minISR = max(n, 1)
 }
 
-// maximalISR is the committed ISR plus proposed additions.
+// maximalISR is the committed ISR plus proposed additions and members of
+// proposals with an unknown outcome: every replica the SC may count.
 func (s *State) maximalISR() []ID {
 	out := slices.Clone(s.isr)
-	for _, id := range s.proposed {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
+	for _, set := range [][]ID{s.proposed, s.maybe} {
+		for _, id := range set {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
 		}
 	}
 	return out
@@ -170,7 +177,7 @@ func (s *State) BecomeLeader(epoch int32, replicas, isr []ID, leo, durable, hw i
 	if !slices.Contains(s.isr, s.self) {
 		s.isr = append(s.isr, s.self)
 	}
-	s.proposed = nil
+	s.proposed, s.maybe = nil, nil
 	s.leo, s.durable = leo, durable
 	s.hw = min(hw, durable)
 	s.epochStart = leo
@@ -193,7 +200,7 @@ func (s *State) BecomeFollower(epoch int32, leader ID, replicas, isr []ID, leo, 
 	s.role, s.epoch, s.leader = Follower, epoch, leader
 	s.replicas = slices.Clone(replicas)
 	s.isr = slices.Clone(isr)
-	s.proposed = nil
+	s.proposed, s.maybe = nil, nil
 	s.followers = nil
 	s.leo, s.durable = leo, leo
 	s.hw = min(hw, leo)
@@ -284,25 +291,40 @@ func (s *State) NextISR(now time.Time) ([]ID, bool) {
 	for _, f := range s.followers {
 		f.fetched = false
 	}
-	if sameSet(want, cur) {
+	// With unknown outcomes pending, propose even an unchanged ISR: its
+	// answer tells what the SC holds.
+	if sameSet(want, cur) && len(s.maybe) == 0 {
 		return nil, false
 	}
 	s.proposed = slices.Clone(want)
 	return want, true
 }
 
-// ISRCommitted records the ISR the SC stored (the answer to a proposal, or
-// a replica set carrying a new ISR) and clears any proposal. It reports
-// whether HW moved.
+// ISRCommitted records the SC's acceptance of this leader's proposal: the
+// SC's ISR is now exactly isr (the SC changes a partition's ISR within a
+// leader epoch only on the leader's proposals). It clears the proposal and
+// the unknown outcomes. It reports whether HW moved.
 func (s *State) ISRCommitted(isr []ID) bool {
 	s.setCommitted(isr)
-	s.proposed = nil
+	s.proposed, s.maybe = nil, nil
 	return s.recomputeHW()
 }
 
-// ISRRejected clears an in-flight proposal that the SC refused or that
-// failed; the next NextISR may propose again.
+// ISRRejected clears an in-flight proposal that the SC refused; the next
+// NextISR may propose again.
 func (s *State) ISRRejected() { s.proposed = nil }
+
+// ISRUnknown clears an in-flight proposal that got no answer (timeout, SC
+// unreachable): the SC may or may not have stored it, so its members keep
+// counting for HW until a later proposal is answered.
+func (s *State) ISRUnknown() {
+	for _, id := range s.proposed {
+		if !slices.Contains(s.maybe, id) {
+			s.maybe = append(s.maybe, id)
+		}
+	}
+	s.proposed = nil
+}
 
 func (s *State) setCommitted(isr []ID) {
 	s.isr = slices.Clone(isr)

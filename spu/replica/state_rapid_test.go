@@ -9,11 +9,11 @@ import (
 )
 
 // TestStateInvariants drives a leader State with random appends, syncs,
-// follower fetches, clock ticks and ISR proposals answered (or refused) by
-// a model SC, and checks after every step:
+// follower fetches, clock ticks and ISR proposals that a model SC stores
+// or refuses, with answers delivered or lost, and checks after every step:
+//   - HW never exceeds the log end of a member of the SC's stored ISR
+//     (the replicas it could elect);
 //   - HW never goes back, and never exceeds the leader's durable end;
-//   - HW never exceeds the log end of any member of the maximal ISR
-//     (committed plus proposed), i.e. of any replica the SC could elect;
 //   - HW does not move while the committed ISR is below MinISR;
 //   - the leader is always in the committed ISR.
 func TestStateInvariants(t *testing.T) {
@@ -32,10 +32,14 @@ func TestStateInvariants(t *testing.T) {
 		leo, durable := int64(0), int64(0)
 		follower := map[ID]int64{}
 		var proposal []ID
+		// The model SC: its stored ISR and whether the answer to the
+		// current proposal is on its way (or lost).
+		scISR := slices.Clone(replicas)
+		answered := false
 		for step := range rapid.IntRange(1, 200).Draw(t, "steps") {
 			prevHW := s.HW()
 			belowMin := len(s.ISR()) < minISR
-			switch rapid.IntRange(0, 5).Draw(t, "op") {
+			switch rapid.IntRange(0, 6).Draw(t, "op") {
 			case 0: // append
 				leo += int64(rapid.IntRange(1, 5).Draw(t, "records"))
 				s.LocalAppended(leo, durable)
@@ -55,20 +59,34 @@ func TestStateInvariants(t *testing.T) {
 			case 3: // time passes
 				now = now.Add(time.Duration(rapid.IntRange(1, 15).Draw(t, "seconds")) * time.Second)
 			case 4: // the leader proposes an ISR change
+				if proposal != nil {
+					continue
+				}
 				if isr, ok := s.NextISR(now); ok {
 					if !slices.Contains(isr, 1) {
 						t.Fatalf("step %d: proposal %v without the leader", step, isr)
 					}
-					proposal = isr
+					proposal, answered = isr, false
 				}
-			case 5: // the SC answers the proposal
-				if proposal == nil {
+			case 5: // the SC handles the proposal: stores it or refuses
+				if proposal == nil || answered {
 					continue
 				}
-				if rapid.Bool().Draw(t, "accept") {
-					s.ISRCommitted(proposal)
+				if rapid.Bool().Draw(t, "store") {
+					scISR = slices.Clone(proposal)
+					answered = true
 				} else {
 					s.ISRRejected()
+					proposal = nil
+				}
+			case 6: // the answer arrives, or is lost
+				if proposal == nil || !answered {
+					continue
+				}
+				if rapid.Bool().Draw(t, "delivered") {
+					s.ISRCommitted(proposal)
+				} else {
+					s.ISRUnknown()
 				}
 				proposal = nil
 			}
@@ -82,10 +100,11 @@ func TestStateInvariants(t *testing.T) {
 			if belowMin && len(s.ISR()) < minISR && hw != prevHW {
 				t.Fatalf("step %d: HW moved with ISR %v below min %d", step, s.ISR(), minISR)
 			}
-			for _, id := range s.maximalISR() {
+			// Safety: no replica the SC could elect lacks a record below HW.
+			for _, id := range scISR {
 				if id != 1 && hw > follower[id] {
-					t.Fatalf("step %d: HW %d above ISR member %d's end %d (isr %v, proposed %v)",
-						step, hw, id, follower[id], s.ISR(), s.Proposed())
+					t.Fatalf("step %d: HW %d above SC ISR member %d's end %d (SC isr %v, leader isr %v, proposed %v)",
+						step, hw, id, follower[id], scISR, s.ISR(), s.Proposed())
 				}
 			}
 			if !slices.Contains(s.ISR(), 1) {

@@ -76,6 +76,8 @@ func run(t *testing.T, script string) {
 			s.ISRCommitted(ids(args["isr"]))
 		case "reject":
 			s.ISRRejected()
+		case "unknown":
+			s.ISRUnknown()
 		case "hw":
 			if got := s.HW(); got != int64(atoi(fields[1])) {
 				fail("hw = %d", got)
@@ -250,6 +252,21 @@ func TestState(t *testing.T) {
 			propose -> none
 			fetch id=2 offset=10
 			propose -> 1,2
+			err none`},
+		{"an unanswered addition keeps holding hw back", `
+			init min=1 lag=10s
+			leader epoch=1 replicas=1,2 isr=1 leo=10 hw=10
+			fetch id=2 offset=10
+			propose -> 1,2
+			unknown
+			isr 1
+			append leo=20
+			hw 10
+			fetch id=2 offset=20
+			hw 20
+			# answered later: it is cleared
+			propose -> 1,2
+			commit isr=1,2
 			err none`},
 		{"follower must reach the current epoch's start to join", `
 			init min=1 lag=10s
