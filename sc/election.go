@@ -18,7 +18,18 @@ func (s *Server) kickElection() {
 
 // electionLoop runs an election pass whenever an SPU goes offline or
 // online (and at every resync). Owned by Server; stopped by Close.
+//
+// It first waits one heartbeat timeout: a freshly started SC sees every
+// SPU as offline until its first heartbeat, and electing then would move
+// leaderships away from SPUs that are alive. Kicks meanwhile are kept
+// (the channel holds one) and a pass runs once the grace period is over.
 func (s *Server) electionLoop() {
+	select {
+	case <-s.ctx.Done():
+		return
+	case <-time.After(s.cfg.HeartbeatTimeout):
+	}
+	s.elect()
 	for {
 		select {
 		case <-s.ctx.Done():

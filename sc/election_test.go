@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/sc"
 )
 
 // TestLeaderElection: when a leader's SPU goes offline, the SC elects the
@@ -78,4 +79,34 @@ func TestLeaderElection(t *testing.T) {
 	requireNoErr(t, err)
 	requireEqual(t, md.Partitions[0].Leader, want)
 	requireEqual(t, md.Partitions[0].LeaderEpoch, int32(1))
+}
+
+// TestNoElectionAfterSCRestart: right after an SC restart every SPU looks
+// offline until it beats; leaderships must not move in that window.
+func TestNoElectionAfterSCRestart(t *testing.T) {
+	e := newEnv(t, func(c *sc.Config) { c.HeartbeatTimeout = time.Second })
+	e.register(1, "")
+	e.register(2, "")
+	topic, err := e.createTopic("stay", 1, 2)
+	requireNoErr(t, err)
+	leader := topic.Status.ReplicaMap[0][0]
+	other := topic.Status.ReplicaMap[0][1]
+	fl, fo := newFakeSPU(t, e, leader), newFakeSPU(t, e, other)
+	_, err = fl.hello()
+	requireNoErr(t, err)
+	_, err = fo.hello()
+	requireNoErr(t, err)
+
+	e.restart()
+	requireNoErr(t, fo.beat()) // the follower reaches the new SC first: a kick
+	time.Sleep(300 * time.Millisecond)
+	requireNoErr(t, fl.beat()) // the leader, within the grace period
+	stopL, stopO := fl.beatEvery(100*time.Millisecond), fo.beatEvery(100*time.Millisecond)
+	defer stopL()
+	defer stopO()
+	time.Sleep(1500 * time.Millisecond) // past the grace period: a pass ran
+	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"stay"}})
+	requireNoErr(t, err)
+	requireEqual(t, md.Partitions[0].Leader, leader)
+	requireEqual(t, md.Partitions[0].LeaderEpoch, int32(0))
 }
