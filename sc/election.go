@@ -19,25 +19,31 @@ func (s *Server) kickElection() {
 // electionLoop runs an election pass whenever an SPU goes offline or
 // online (and at every resync). Owned by Server; stopped by Close.
 //
-// It first waits one heartbeat timeout: a freshly started SC sees every
-// SPU as offline until its first heartbeat, and electing then would move
-// leaderships away from SPUs that are alive. Kicks meanwhile are kept
-// (the channel holds one) and a pass runs once the grace period is over.
+// No pass runs before electAfter: a freshly started SC (or one that just
+// got its NATS connection back) sees live SPUs as offline until their
+// next heartbeat, and electing then would move leaderships away from
+// them. A kick meanwhile waits (the channel holds one) until that time.
 func (s *Server) electionLoop() {
-	select {
-	case <-s.ctx.Done():
-		return
-	case <-time.After(s.cfg.HeartbeatTimeout):
-	}
-	s.elect()
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-s.electKick:
-			s.elect()
 		}
+		if wait := time.Until(time.Unix(0, s.electAfter.Load())); wait > 0 {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		s.elect()
 	}
+}
+
+// holdElections defers elections for one heartbeat timeout from now.
+func (s *Server) holdElections() {
+	s.electAfter.Store(time.Now().Add(s.cfg.HeartbeatTimeout).UnixNano())
 }
 
 // elect moves the leadership of every partition whose leader is offline

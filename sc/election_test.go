@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/bus/bustest"
 	"github.com/fluvio-go/fluvio/sc"
+	"github.com/nats-io/nats.go"
 )
 
 // TestLeaderElection: when a leader's SPU goes offline, the SC elects the
@@ -109,4 +111,43 @@ func TestNoElectionAfterSCRestart(t *testing.T) {
 	requireNoErr(t, err)
 	requireEqual(t, md.Partitions[0].Leader, leader)
 	requireEqual(t, md.Partitions[0].LeaderEpoch, int32(0))
+}
+
+// TestNATSOutageNoChurn: while the SC's NATS is down nobody can beat, so
+// nobody goes offline and no leadership moves when it comes back.
+func TestNATSOutageNoChurn(t *testing.T) {
+	ns := bustest.StartDir(t, t.TempDir())
+	cfg := fastConfig(ns.URL())
+	cfg.HeartbeatTimeout = 500 * time.Millisecond
+	e := &env{t: t, ns: ns, nc: ns.Connect(t, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond)), cfg: cfg}
+	e.start()
+	e.register(1, "")
+	e.register(2, "")
+	topic, err := e.createTopic("steady", 2, 2)
+	requireNoErr(t, err)
+	var stops []func()
+	for id := bus.SPUID(1); id <= 2; id++ {
+		f := newFakeSPU(t, e, id)
+		_, err := f.hello()
+		requireNoErr(t, err)
+		stops = append(stops, f.beatEvery(100*time.Millisecond))
+	}
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	time.Sleep(700 * time.Millisecond) // past the start-up grace period
+
+	ns.RestartAfter(1200 * time.Millisecond) // an outage longer than the timeout
+	time.Sleep(1500 * time.Millisecond)
+	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"steady"}})
+	requireNoErr(t, err)
+	for _, p := range md.Partitions {
+		if want := topic.Status.ReplicaMap[p.Partition][0]; p.Leader != want || p.LeaderEpoch != 0 {
+			t.Fatalf("partition %d: leader %d epoch %d after the outage, want %d epoch 0", p.Partition, p.Leader, p.LeaderEpoch, want)
+		}
+	}
+	requireNoErr(t, online(e, 1))
+	requireNoErr(t, online(e, 2))
 }

@@ -156,7 +156,8 @@ type fakeSPU struct {
 
 func newFakeSPU(t testing.TB, e *env, id bus.SPUID) *fakeSPU {
 	t.Helper()
-	f := &fakeSPU{t: t, nc: e.ns.Connect(t), id: id, incarnation: "inc-1"}
+	f := &fakeSPU{t: t, id: id, incarnation: "inc-1",
+		nc: e.ns.Connect(t, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))}
 	_, err := f.nc.Subscribe(bus.SubjectSPUReplicas(id), func(m *nats.Msg) {
 		var set bus.ReplicaSet
 		if err := bus.Unmarshal(m.Data, &set); err != nil {

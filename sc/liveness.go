@@ -23,8 +23,13 @@ func (s *Server) livenessLoop() {
 	}
 }
 
-// expire marks offline every online SPU silent for longer than the timeout.
+// expire marks offline every online SPU silent for longer than the
+// timeout. While the SC itself has no NATS connection nobody can beat, so
+// nobody expires (reconnected then restarts every SPU's timeout).
 func (s *Server) expire(now time.Time) {
+	if s.nc != nil && !s.nc.IsConnected() {
+		return
+	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	for id, e := range s.st.spus {

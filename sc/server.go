@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
@@ -38,7 +39,8 @@ type Server struct {
 	writeMu sync.Mutex
 	st      *state
 
-	electKick chan struct{} // buffered 1: run an election pass
+	electKick  chan struct{} // buffered 1: run an election pass
+	electAfter atomic.Int64  // unix nanos before which no election runs
 
 	ctx       context.Context // cancelled by Close; handlers' base context
 	cancel    context.CancelFunc
@@ -108,6 +110,8 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	}
 	s.wg.Go(s.livenessLoop)
 	s.wg.Go(s.resyncLoop)
+	s.holdElections()
+	s.kickElection() // one pass once the grace period is over
 	s.wg.Go(s.electionLoop)
 	s.log.Info("sc started", "nats", s.url, "bucket", cfg.Bucket, "generation", gen,
 		"spus", len(snap.spus), "topics", len(snap.topics), "http", s.httpAddr)
@@ -117,7 +121,15 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 // connect starts the embedded NATS or connects to an external one.
 func (s *Server) connect() error {
 	cfg := s.cfg
-	opts := []nats.Option{nats.Name("fluvio-sc"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	opts := []nats.Option{
+		nats.Name("fluvio-sc"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil && s.ctx.Err() == nil {
+				s.log.Warn("lost the NATS connection; reconnecting (SPU liveness is paused)", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { s.reconnected(nc) }),
+	}
 	if cfg.NATSURL != "" {
 		nc, err := nats.Connect(cfg.NATSURL, opts...)
 		if err != nil {
@@ -163,6 +175,22 @@ func (s *Server) connect() error {
 	}
 	s.nc = nc
 	return nil
+}
+
+// reconnected runs when the SC's NATS connection comes back: heartbeats
+// could not arrive meanwhile, so every online SPU gets a fresh timeout and
+// elections wait one timeout for the SPUs to beat again.
+func (s *Server) reconnected(nc *nats.Conn) {
+	s.log.Info("NATS connection back", "url", nc.ConnectedUrlRedacted())
+	s.holdElections()
+	now := time.Now()
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	for _, e := range s.st.spus {
+		if e.online {
+			e.lastBeat = now
+		}
+	}
 }
 
 // URL is the NATS URL SPUs and clients use, nats://HOST:PORT.

@@ -72,7 +72,14 @@ func (s *Server) Stop() {
 // directory, returning it; clients with reconnect enabled come back.
 func (s *Server) Restart() *Server {
 	s.t.Helper()
+	return s.RestartAfter(0)
+}
+
+// RestartAfter is Restart with an outage of d between stop and start.
+func (s *Server) RestartAfter(d time.Duration) *Server {
+	s.t.Helper()
 	s.Stop()
+	time.Sleep(d)
 	o := *s.opts
 	return startOpts(s.t, &o)
 }
