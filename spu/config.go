@@ -43,6 +43,16 @@ type Config struct {
 	PrivateListener net.Listener
 	// Logger receives the SPU's logs. Nil discards them.
 	Logger *slog.Logger
+	// HTTPAddr, when set, serves /metrics (Prometheus text format),
+	// /livez and /readyz over HTTP (http.go); empty (the default)
+	// disables it. "127.0.0.1:0" picks a free port (Server.HTTPAddr).
+	HTTPAddr string
+	// HTTPListener, when set, is used instead of binding HTTPAddr (tests);
+	// it enables HTTP like HTTPAddr does. The SPU closes it when it stops.
+	HTTPListener net.Listener
+
+	// metrics is set by Start when HTTPAddr is; nil records nothing.
+	metrics *metrics
 }
 
 // Defaults.
@@ -59,6 +69,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.PublicAddr, "public-server", "", "bind address of the public server (default: the registered one)")
 	fs.StringVar(&c.PrivateAddr, "private-server", "", "bind address of the private server (default: the registered one)")
 	fs.StringVar(&c.LogBaseDir, "log-base-dir", "", "directory for replica logs (default ~/.fluvio/data/spu-logs-<id>)")
+	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /metrics, /livez and /readyz (empty disables)")
 }
 
 // withDefaults returns c with zero fields set to their defaults.
@@ -98,7 +109,7 @@ func (c Config) Validate() error {
 	if c.HeartbeatInterval < 0 || c.RegisterTimeout < 0 {
 		return errors.New("spu: durations must be positive")
 	}
-	for flag, a := range map[string]string{"--public-server": c.PublicAddr, "--private-server": c.PrivateAddr} {
+	for flag, a := range map[string]string{"--public-server": c.PublicAddr, "--private-server": c.PrivateAddr, "--http": c.HTTPAddr} {
 		if a == "" {
 			continue
 		}

@@ -16,9 +16,9 @@ type handler struct {
 	private bool
 }
 
-// Handle implements wire.Handler: it runs on the connection's reader
-// goroutine, in request order.
-func (h *handler) Handle(ctx context.Context, req wire.Request) wire.Reply {
+// serve answers one request (Handle, metrics_handler.go, calls it): it runs
+// on the connection's reader goroutine, in request order.
+func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
 	switch r := req.(type) {
 	case *wire.ProduceRequest:
 		return h.d.produce(ctx, r)

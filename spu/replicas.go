@@ -129,6 +129,7 @@ func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
 			return err
 		}
 		opts.Logger = d.log.With("topic", spec.Topic, "partition", spec.Partition)
+		opts.FS = d.cfg.metrics.timeSyncs(opts.FS)
 		l, err := wal.Open(d.replicaDir(spec.PartitionID), opts)
 		if err != nil {
 			return fmt.Errorf("open log: %w", err)

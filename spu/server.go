@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
@@ -46,6 +48,12 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// HTTP endpoints (http.go): nil without Config.HTTPAddr.
+	http     *http.Server
+	httpAddr string
+	httpWG   sync.WaitGroup
+	serving  atomic.Bool // registered and serving: /readyz
 }
 
 // Run starts the SPU and blocks until ctx is cancelled or the SC stops it
@@ -77,6 +85,9 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if cfg.HTTPAddr != "" || cfg.HTTPListener != nil {
+		cfg.metrics = newMetrics(cfg.ID)
+	}
 	fmt.Fprintf(cfg.Stdout, "starting custom-spu services (id:%d)\n", cfg.ID)
 	s = &Server{
 		cfg: cfg, log: cfg.Logger.With("spu", cfg.ID), id: cfg.ID,
@@ -90,6 +101,9 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 			_ = started.Close()
 		}
 	}()
+	if err := s.startHTTP(); err != nil {
+		return nil, err
+	}
 	if err := s.connect(); err != nil {
 		return nil, err
 	}
@@ -103,6 +117,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		return nil, fmt.Errorf("spu: start the data plane: %w", err)
 	}
 	s.dp.setISRProposer(s.proposeISR)
+	cfg.metrics.attach(s.dp)
 	pub, priv := s.pub, s.priv
 	s.wg.Go(func() {
 		if err := s.dp.Serve(s.ctx, pub, priv); err != nil && s.ctx.Err() == nil {
@@ -118,7 +133,9 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.wg.Go(func() { s.controlLoop(st) })
 	s.wg.Go(func() { s.heartbeatLoop(st, interval) })
 	s.log.Info("spu started", "name", s.name, "public", s.pub.Addr().String(), "private", s.priv.Addr().String(),
-		"advertised_public", s.spec.PublicEndpoint, "advertised_private", s.spec.PrivateEndpoint, "sc", s.nc.ConnectedUrlRedacted())
+		"advertised_public", s.spec.PublicEndpoint, "advertised_private", s.spec.PrivateEndpoint, "sc", s.nc.ConnectedUrlRedacted(),
+		"http", s.httpAddr)
+	s.serving.Store(true)
 	return s, nil
 }
 
@@ -192,6 +209,7 @@ func (s *Server) fail(err error) {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
+		s.stopHTTP()
 		if s.dp == nil {
 			// Serve never ran: close what bind opened.
 			for _, l := range []net.Listener{s.pub, s.priv, s.cfg.PublicListener, s.cfg.PrivateListener} {
