@@ -24,8 +24,8 @@ type Config struct {
 	NATSURL string
 	// DataDir holds the embedded NATS JetStream store. Default ~/.fluvio/sc.
 	DataDir string
-	// HTTPAddr, when set, serves /healthz and /metrics (Prometheus text)
-	// over HTTP; empty disables it.
+	// HTTPAddr, when set, serves /metrics (Prometheus text), /livez,
+	// /readyz and /healthz over HTTP (http.go); empty disables it.
 	HTTPAddr string
 	// Bucket is the JetStream KV bucket holding the metadata. Default "fluvio".
 	Bucket string
@@ -64,7 +64,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "sc", DefaultAddr, "NATS listen address of the embedded server (the SC address SPUs and clients use)")
 	fs.StringVar(&c.NATSURL, "nats-url", "", "use an existing NATS (with JetStream) at this URL instead of the embedded server")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the embedded JetStream store (default ~/.fluvio/sc)")
-	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /healthz and /metrics (empty disables)")
+	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /metrics, /livez and /readyz (empty disables)")
 	fs.StringVar(&c.Bucket, "kv-bucket", DefaultBucket, "JetStream KV bucket holding the cluster metadata")
 	fs.IntVar(&c.KVReplicas, "kv-replicas", 1, "replicas of the KV bucket on a clustered NATS")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", DefaultHeartbeatInterval, "how often SPUs heartbeat")

@@ -190,7 +190,9 @@ func (f *fakeSPU) beat() error {
 	f.mu.Lock()
 	hb := bus.Heartbeat{ID: f.id, Incarnation: f.incarnation, AppliedEpoch: f.applied, Replicas: f.status}
 	f.mu.Unlock()
-	_, err := req[bus.HeartbeatResponse](f.t, f.nc, bus.SubjectSPUHeartbeat(f.id), hb)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := bus.Request[bus.HeartbeatResponse](ctx, f.nc, bus.SubjectSPUHeartbeat(f.id), hb)
 	return err
 }
 

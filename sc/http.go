@@ -6,13 +6,21 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// startHTTP serves /healthz and /metrics (Prometheus text format) on
-// Config.HTTPAddr. The server goroutine is owned by Server and stopped by
-// Close.
+// startHTTP serves the SC's operational endpoints on Config.HTTPAddr:
+//
+//	/metrics  Prometheus text format, the SC's own registry (metrics.go)
+//	/livez    200 while the process serves HTTP at all
+//	/readyz   200 once started, connected to NATS, the micro service up and
+//	          the KV bucket answering; 503 with the reason otherwise
+//	/healthz  200 while connected to NATS (kept for older scripts)
+//
+// The server goroutine is owned by Server and stopped by Close.
 func (s *Server) startHTTP() error {
 	if s.cfg.HTTPAddr == "" {
 		return nil
@@ -23,7 +31,10 @@ func (s *Server) startHTTP() error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealth)
-	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	s.metrics = newMetrics(s)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", s.handleReady)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	s.httpAddr = l.Addr().String()
 	s.wg.Go(func() {
@@ -55,41 +66,31 @@ func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-func (s *Server) handleMetrics(w http.ResponseWriter, _ *http.Request) {
-	s.st.mu.Lock()
-	online, offline, partitions, leaderless := 0, 0, 0, 0
-	for _, e := range s.st.spus {
-		if e.online {
-			online++
-		} else {
-			offline++
-		}
+// readyErr says why the SC is not ready, nil when it is: started, connected
+// to NATS, its micro service serving, and its KV bucket answering.
+func (s *Server) readyErr(ctx context.Context) error {
+	switch {
+	case s.ctx.Err() != nil:
+		return errors.New("stopping")
+	case !s.serving.Load():
+		return errors.New("starting: the admin service is not up yet")
+	case !s.nc.IsConnected():
+		return fmt.Errorf("not connected to NATS at %s; the SC reconnects on its own: check that NATS runs", s.url)
+	case s.svc.Stopped():
+		return fmt.Errorf("the %s micro service stopped: restart sc-server", bus.ServiceName)
 	}
-	for _, t := range s.st.topics {
-		for _, p := range t.rec.Partitions {
-			partitions++
-			if !s.st.online(p.Leader) {
-				leaderless++
-			}
-		}
+	ctx, cancel := context.WithTimeout(ctx, min(s.cfg.StoreTimeout, 2*time.Second))
+	defer cancel()
+	if _, err := s.store.kv.Status(ctx); err != nil {
+		return fmt.Errorf("KV bucket %s unreachable: %w; check JetStream with 'nats kv info %s'", s.cfg.Bucket, err, s.cfg.Bucket)
 	}
-	topics, gen := len(s.st.topics), s.st.gen
-	s.st.mu.Unlock()
-	connected := 0
-	if s.nc.IsConnected() {
-		connected = 1
+	return nil
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if err := s.readyErr(r.Context()); err != nil {
+		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		return
 	}
-	var b strings.Builder
-	metric := func(name, help, labels string, v any) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s%s %v\n", name, help, name, name, labels, v)
-	}
-	fmt.Fprintf(&b, "# HELP fluvio_sc_spus Registered SPUs by liveness.\n# TYPE fluvio_sc_spus gauge\n")
-	fmt.Fprintf(&b, "fluvio_sc_spus{state=\"online\"} %d\nfluvio_sc_spus{state=\"offline\"} %d\n", online, offline)
-	metric("fluvio_sc_topics", "Topics.", "", topics)
-	metric("fluvio_sc_partitions", "Partitions.", "", partitions)
-	metric("fluvio_sc_partitions_leader_offline", "Partitions whose leader SPU is offline.", "", leaderless)
-	metric("fluvio_sc_generation", "SC generation (bumped at each start).", "", gen)
-	metric("fluvio_sc_nats_connected", "1 when the SC is connected to NATS.", "", connected)
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	_, _ = w.Write([]byte(b.String()))
+	fmt.Fprintln(w, "ok")
 }

@@ -32,6 +32,8 @@ type Server struct {
 
 	http     *http.Server // nil without Config.HTTPAddr
 	httpAddr string
+	metrics  *metrics    // nil without Config.HTTPAddr (metrics.go)
+	serving  atomic.Bool // Start finished: /readyz (http.go)
 
 	// writeMu serialises metadata writes (admin handlers, ISR updates,
 	// resync). Lock order: writeMu, then st.mu. KV calls happen under
@@ -115,6 +117,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.wg.Go(s.electionLoop)
 	s.log.Info("sc started", "nats", s.url, "bucket", cfg.Bucket, "generation", gen,
 		"spus", len(snap.spus), "topics", len(snap.topics), "http", s.httpAddr)
+	s.serving.Store(true)
 	return s, nil
 }
 

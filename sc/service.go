@@ -58,7 +58,7 @@ func (s *Server) serve() error {
 		{"version-get", "version.get", bus.Micro(ctx, s.handleVersion)},
 	}
 	for _, ep := range endpoints {
-		if err := admin.AddEndpoint(ep.name, ep.h, micro.WithEndpointSubject(ep.subject)); err != nil {
+		if err := admin.AddEndpoint(ep.name, s.metrics.count(ep.name, ep.h), micro.WithEndpointSubject(ep.subject)); err != nil {
 			return fmt.Errorf("sc: add endpoint %s: %w", ep.name, err)
 		}
 	}
@@ -71,7 +71,7 @@ func (s *Server) serve() error {
 		{"spu-isr", bus.SubjectSPUISRAll, bus.Micro(ctx, s.handleISR)},
 	}
 	for _, ep := range spu {
-		if err := svc.AddEndpoint(ep.name, ep.h, micro.WithEndpointSubject(ep.subject)); err != nil {
+		if err := svc.AddEndpoint(ep.name, s.metrics.count(ep.name, ep.h), micro.WithEndpointSubject(ep.subject)); err != nil {
 			return fmt.Errorf("sc: add endpoint %s: %w", ep.name, err)
 		}
 	}
