@@ -1,0 +1,94 @@
+package sc_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/sc"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// TestNATSConfPermissions runs the repository's nats.conf (on a random
+// port and a temporary store): the SC works with its user, each SPU only
+// as itself, and clients only on the admin API.
+func TestNATSConfPermissions(t *testing.T) {
+	opts, err := server.ProcessConfigFile("../nats.conf")
+	requireNoErr(t, err)
+	opts.Port = server.RANDOM_PORT
+	opts.StoreDir = t.TempDir()
+	opts.NoLog, opts.NoSigs = true, true
+	ns, err := server.NewServer(opts)
+	requireNoErr(t, err)
+	ns.Start()
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	if !ns.ReadyForConnections(5 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	addr := ns.Addr().String()
+	url := func(user string) string { return fmt.Sprintf("nats://%s:%s-secret@%s", user, user, addr) }
+	connect := func(user string) *nats.Conn {
+		nc, err := nats.Connect(url(user), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+		requireNoErr(t, err)
+		t.Cleanup(nc.Close)
+		return nc
+	}
+
+	cfg := fastConfig(url("sc"))
+	s, err := sc.Start(context.Background(), cfg)
+	requireNoErr(t, err)
+	defer s.Close()
+
+	client := connect("client")
+	for _, id := range []int64{5001, 5002} {
+		_, err := req[bus.SPURegisterResponse](t, client, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
+			ID: id, PublicEndpoint: "h:1", PrivateEndpoint: "h:2"})
+		requireNoErr(t, err)
+	}
+	_, err = req[bus.TopicCreateResponse](t, client, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{
+		Name: "perm", Spec: bus.TopicSpec{Partitions: 2, ReplicationFactor: 2}})
+	requireNoErr(t, err)
+
+	spu1 := connect("spu5001")
+	hello, err := req[bus.SPUHelloResponse](t, spu1, bus.SubjectSPURegister(5001), bus.SPUHello{ID: 5001, Incarnation: "a"})
+	requireNoErr(t, err)
+	requireEqual(t, len(hello.Replicas.Replicas), 2)
+	_, err = req[bus.HeartbeatResponse](t, spu1, bus.SubjectSPUHeartbeat(5001), bus.Heartbeat{ID: 5001, Incarnation: "a"})
+	requireNoErr(t, err)
+
+	// SPU 5001 speaking as 5002 never reaches the SC.
+	short := func(nc *nats.Conn, subject string, v any) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		_, err := bus.Request[bus.HeartbeatResponse](ctx, nc, subject, v)
+		return err
+	}
+	if err := short(spu1, bus.SubjectSPUHeartbeat(5002), bus.Heartbeat{ID: 5002, Incarnation: "forged"}); err == nil {
+		t.Fatal("SPU 5001 heartbeated as 5002")
+	}
+	if err := short(spu1, bus.SubjectSPURegister(5002), bus.SPUHello{ID: 5002, Incarnation: "forged"}); err == nil {
+		t.Fatal("SPU 5001 said hello as 5002")
+	}
+	requireNoErr(t, offline(&env{t: t, nc: client}, 5002))
+	// Nor may it read 5002's replica sets, or use the admin API.
+	if _, err := spu1.SubscribeSync(bus.SubjectSPUReplicas(5002)); err == nil {
+		requireNoErr(t, spu1.Flush())
+		if !errors.Is(spu1.LastError(), nats.ErrPermissionViolation) {
+			t.Fatalf("SPU 5001 subscribed to 5002's replica sets (last error %v)", spu1.LastError())
+		}
+	}
+	if err := short(spu1, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: "perm"}); err == nil {
+		t.Fatal("SPU 5001 deleted a topic")
+	}
+	// A client cannot forge replica sets or heartbeats.
+	if err := short(client, bus.SubjectSPUHeartbeat(5001), bus.Heartbeat{ID: 5001, Incarnation: "forged"}); err == nil {
+		t.Fatal("a client heartbeated as SPU 5001")
+	}
+	list, err := req[bus.TopicListResponse](t, client, bus.SubjectAdminTopicList, bus.TopicListRequest{})
+	requireNoErr(t, err)
+	requireEqual(t, len(list.Items), 1)
+}
