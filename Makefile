@@ -14,11 +14,13 @@ FUZZTIME ?= 30s
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## build fluvio, sc-server and spu-server into bin/
+build: ## build fluvio, sc-server, spu-server and the example programs into bin/
 	@mkdir -p $(BIN)
 	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/fluvio ./cli/cmd/fluvio
 	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/sc-server ./sc/cmd/sc-server
 	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/spu-server ./spu/cmd/spu-server
+	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/example-producer ./examples/producer
+	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/example-consumer ./examples/consumer
 
 run: build ## start a local cluster (embedded NATS, SC, SPUs) and show what to do next
 	@./scripts/run.sh

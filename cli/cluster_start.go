@@ -235,7 +235,7 @@ next:
   fluvio topic create hello
   echo 'hello world' | fluvio produce hello
   fluvio consume hello -B -d
-  fluvio cluster status          # processes, addresses, logs
+  fluvio cluster status          # processes, addresses, logs, /metrics /livez /readyz URLs
   fluvio cluster stop            # stop, keep the data ('fluvio cluster start' resumes)
   fluvio cluster delete          # stop and remove everything
 `, l.dir, filepath.Join(l.dir, "logs"))
@@ -275,7 +275,12 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 		}
 		return portInUse("SC", st.SCAddr, flag, err)
 	}
-	argv := []string{bin, "--sc", st.SCAddr, "--data-dir", filepath.Join(l.dir, "sc")}
+	httpAddr, err := freeLoopbackAddrs(1)
+	if err != nil {
+		return err
+	}
+	st.SCHTTP = httpAddr[0]
+	argv := []string{bin, "--sc", st.SCAddr, "--data-dir", filepath.Join(l.dir, "sc"), "--http", st.SCHTTP}
 	rec, err := startProcess(argv, l.logPath("sc"))
 	if err != nil {
 		return err
@@ -301,7 +306,7 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	step(l.stdout, "sc-server started (pid %d) on %s, log %s", rec.PID, st.SCAddr, rec.Log)
+	step(l.stdout, "sc-server started (pid %d) on %s, log %s, metrics http://%s/metrics", rec.PID, st.SCAddr, rec.Log, st.SCHTTP)
 	return nil
 }
 
@@ -354,8 +359,13 @@ func (l *localCluster) startSPUs(bin string) error {
 					"stop the program using it, or remove this cluster with 'fluvio cluster delete' and start a new one (new ports are picked)")
 			}
 		}
+		httpAddr, err := freeLoopbackAddrs(1)
+		if err != nil {
+			return err
+		}
+		s.HTTP = httpAddr[0]
 		argv := []string{bin, "--id", strconv.Itoa(int(s.ID)), "--sc-controller", l.st.SCAddr,
-			"--log-base-dir", filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID)))}
+			"--log-base-dir", filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID))), "--http", s.HTTP}
 		rec, err := startProcess(argv, l.logPath("spu-"+strconv.Itoa(int(s.ID))))
 		if err != nil {
 			return err
@@ -364,7 +374,7 @@ func (l *localCluster) startSPUs(bin string) error {
 		if err := l.st.save(); err != nil {
 			return err
 		}
-		step(l.stdout, "spu-server %d started (pid %d), public %s, private %s", s.ID, rec.PID, s.Public, s.Private)
+		step(l.stdout, "spu-server %d started (pid %d), public %s, private %s, metrics http://%s/metrics", s.ID, rec.PID, s.Public, s.Private, s.HTTP)
 	}
 	return nil
 }

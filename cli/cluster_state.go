@@ -32,7 +32,10 @@ type clusterState struct {
 	Version int    `json:"version"`
 	DataDir string `json:"dataDir"`
 	// SCAddr is the SC's (embedded NATS) address, HOST:PORT.
-	SCAddr  string     `json:"scAddr"`
+	SCAddr string `json:"scAddr"`
+	// SCHTTP is the sc-server's --http address (/metrics, /livez,
+	// /readyz); picked free at each start of the process.
+	SCHTTP  string     `json:"scHTTP,omitempty"`
 	SC      procRecord `json:"sc"`
 	SPUs    []spuProc  `json:"spus"`
 	Created time.Time  `json:"created"`
@@ -40,10 +43,13 @@ type clusterState struct {
 
 // spuProc is one managed SPU of the local cluster.
 type spuProc struct {
-	ID      int32      `json:"id"`
-	Public  string     `json:"public"`
-	Private string     `json:"private"`
-	Proc    procRecord `json:"proc"`
+	ID      int32  `json:"id"`
+	Public  string `json:"public"`
+	Private string `json:"private"`
+	// HTTP is the spu-server's --http address (/metrics, /livez,
+	// /readyz); picked free at each start of the process.
+	HTTP string     `json:"http,omitempty"`
+	Proc procRecord `json:"proc"`
 }
 
 // procRecord is a process the CLI started: enough to find it again and to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,10 @@ type componentStatus struct {
 	PID     int
 	Version string
 	Log     string
+	// HTTP is the process's --http address ("" for NATS, or a cluster
+	// started by an older fluvio); Ready is its /readyz answer.
+	HTTP  string
+	Ready string
 }
 
 func runClusterStatus(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
@@ -27,10 +32,12 @@ func runClusterStatus(ctx context.Context, g *Global, args []string, stdout, std
 		Usage: "fluvio cluster status [--data-dir DIR] [-O table|yaml|json]",
 		Short: `Show the local cluster's components: the SC, its NATS server and each SPU,
 whether each is up (for SPUs: the process, and whether the SC sees it online),
-its address, PID, version and log file. Exits 0 when everything is up, 5 when
-something is down.`,
+its address, PID, version and log file, and where its /metrics (Prometheus),
+/livez and /readyz are served; READY is what /readyz answers. Exits 0 when
+everything is up, 5 when something is down.`,
 		Examples: `fluvio cluster status
-			fluvio cluster status -O json`,
+			fluvio cluster status -O json
+			curl -s $(fluvio cluster status -O json | jq -r '.[] | select(.name=="spu 5001") | .spec.metrics')`,
 	}, false)
 	cf := addClusterFlags(fs)
 	out := addOutputFlag(fs.FlagSet)
@@ -52,14 +59,17 @@ something is down.`,
 		return g.fail(stderr, noCluster(dir))
 	}
 	rows := clusterStatus(ctx, st)
-	t := newTable("COMPONENT", "STATUS", "ADDRESS", "PID", "VERSION", "LOG")
+	t := newTable("COMPONENT", "STATUS", "ADDRESS", "PID", "READY", "VERSION", "METRICS", "LOG")
 	allUp := true
 	for _, r := range rows {
 		allUp = allUp && r.Up
-		t.add(r.Name, r.Status, r.Address, pidString(r.PID), r.Version, r.Log)
+		t.add(r.Name, r.Status, r.Address, pidString(r.PID), r.Ready, r.Version, httpURL(r.HTTP, "/metrics"), r.Log)
 	}
 	if err := printList(stdout, stderr, *out, statusViews(rows), t, ""); err != nil {
 		return g.fail(stderr, err)
+	}
+	if *out == outputTable {
+		fmt.Fprintln(stderr, "each METRICS address also serves /livez and /readyz")
 	}
 	if !allUp {
 		fmt.Fprintln(stderr, "next: 'fluvio cluster start' starts what is down; the logs say why something stopped")
@@ -75,12 +85,16 @@ type componentView struct {
 	Spec struct {
 		Address string `json:"address,omitempty"`
 		Log     string `json:"log,omitempty"`
+		Metrics string `json:"metrics,omitempty"`
+		Livez   string `json:"livez,omitempty"`
+		Readyz  string `json:"readyz,omitempty"`
 	} `json:"spec"`
 	Status struct {
 		Up         bool   `json:"up"`
 		Resolution string `json:"resolution"`
 		PID        int    `json:"pid,omitempty"`
 		Version    string `json:"version,omitempty"`
+		Ready      string `json:"ready,omitempty"`
 	} `json:"status"`
 }
 
@@ -90,6 +104,8 @@ func statusViews(rows []componentStatus) []componentView {
 		v := &out[i]
 		v.Name = r.Name
 		v.Spec.Address, v.Spec.Log = r.Address, r.Log
+		v.Spec.Metrics, v.Spec.Livez, v.Spec.Readyz = httpURL(r.HTTP, "/metrics"), httpURL(r.HTTP, "/livez"), httpURL(r.HTTP, "/readyz")
+		v.Status.Ready = r.Ready
 		v.Status.Up, v.Status.Resolution, v.Status.PID, v.Status.Version = r.Up, r.Status, r.PID, r.Version
 	}
 	return out
@@ -98,7 +114,7 @@ func statusViews(rows []componentStatus) []componentView {
 // clusterStatus inspects the processes of st and asks the SC (if it
 // answers) for versions and SPU liveness.
 func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
-	sc := componentStatus{Name: "sc", Address: st.SCAddr, Log: st.SC.Log, Status: "down"}
+	sc := componentStatus{Name: "sc", Address: st.SCAddr, Log: st.SC.Log, Status: "down", HTTP: st.SCHTTP}
 	nats := componentStatus{Name: "nats", Address: st.SCAddr, Status: "down"}
 	if st.SC.alive() {
 		sc.Up, sc.Status, sc.PID = true, "up", st.SC.PID
@@ -128,7 +144,7 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 	}
 	rows := []componentStatus{sc, nats}
 	for _, s := range st.SPUs {
-		r := componentStatus{Name: "spu " + strconv.Itoa(int(s.ID)), Address: s.Public, Log: s.Proc.Log, Status: "down"}
+		r := componentStatus{Name: "spu " + strconv.Itoa(int(s.ID)), Address: s.Public, Log: s.Proc.Log, Status: "down", HTTP: s.HTTP}
 		if s.Proc.alive() {
 			r.PID = s.Proc.PID
 			r.Status = "up"
@@ -144,5 +160,42 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 		}
 		rows = append(rows, r)
 	}
+	for i := range rows {
+		if rows[i].PID != 0 {
+			rows[i].Ready = probeReady(ctx, rows[i].HTTP)
+		}
+	}
 	return rows
+}
+
+// httpURL is the URL of path on a process's HTTP address, "" without one.
+func httpURL(addr, path string) string {
+	if addr == "" {
+		return ""
+	}
+	return "http://" + addr + path
+}
+
+// probeReady asks a process's /readyz: "yes", "no: REASON", or "" when it
+// has no HTTP address.
+func probeReady(ctx context.Context, addr string) string {
+	if addr == "" {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, httpURL(addr, "/readyz"), nil)
+	if err != nil {
+		return "no: " + err.Error()
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "no: /readyz does not answer"
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode == http.StatusOK {
+		return "yes"
+	}
+	return "no: " + strings.TrimPrefix(strings.TrimSpace(string(body)), "not ready: ")
 }

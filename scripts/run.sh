@@ -11,7 +11,8 @@
 #   FLUVIO_RUN_DIR   where to keep the cluster (default .run)
 #   FLUVIO_RUN_SC    the SC address (default 127.0.0.1:9003)
 #   FLUVIO_RUN_SPUS  number of SPUs (default 3)
-#   FLUVIO_BIN       directory of fluvio, sc-server and spu-server (default bin)
+#   FLUVIO_BIN       directory of fluvio, sc-server, spu-server and the
+#                    example-producer/example-consumer programs (default bin)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -62,6 +63,26 @@ else
   echo "(skipped: this build has no 'fluvio produce' yet)"
 fi
 
+# The example programs (examples/producer, examples/consumer) use package
+# fluvio directly: 'make build' puts them in bin/; without them, go run.
+example() {
+  local name=$1
+  shift
+  if [[ -x $bindir/example-$name ]]; then
+    "$bindir/example-$name" "$@"
+  elif command -v go >/dev/null 2>&1; then
+    go run "$root/examples/$name" "$@"
+  else
+    echo "(skipped: no $bindir/example-$name and no go toolchain)"
+  fi
+}
+echo
+echo "== examples/producer --topic demo --count 4  (package fluvio: Send, Flush, SendSync)"
+example producer --sc "$sc" --topic demo --count 4
+echo
+echo "== examples/consumer --topic demo --tail 2 --once  (the last 2 records of each partition)"
+example consumer --sc "$sc" --topic demo --tail 2 --once
+
 echo
 # The SPUs report offsets in their next heartbeat (about a second): wait for it.
 for _ in $(seq 1 20); do
@@ -78,7 +99,9 @@ The cluster keeps running in the background. To use it from this shell:
   fluvio topic list
   fluvio produce demo                  # type records, one per line; Ctrl-D ends
   fluvio consume demo -B               # follows the log; Ctrl-C stops
-  fluvio cluster status                # processes, addresses, log files
+  fluvio cluster status                # processes, addresses, logs, /metrics /livez /readyz URLs
+  $bindir/example-producer --sc $sc --topic demo --count 10
+  $bindir/example-consumer --sc $sc --topic demo --beginning
   fluvio cluster check
 Without FLUVIO_CONFIG, pass --sc $sc to any command.
 
