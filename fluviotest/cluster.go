@@ -285,6 +285,29 @@ func (c *Cluster) StopSPU(id int32) {
 	c.WaitSPUOnline(id, false)
 }
 
+// KillSPU stops SPU id as a crash would look to the SC (no goodbye): the
+// SC notices after the heartbeat timeout, then moves its leaderships.
+// It waits until the SC reports it offline.
+func (c *Cluster) KillSPU(id int32) {
+	c.t.Helper()
+	c.mu.Lock()
+	p := c.spus[id]
+	var srv *spu.Server
+	if p != nil {
+		srv, p.srv = p.srv, nil
+	}
+	c.mu.Unlock()
+	if p == nil {
+		c.t.Fatalf("fluviotest: no SPU %d", id)
+	}
+	if srv != nil {
+		if err := srv.Kill(); err != nil {
+			c.t.Errorf("fluviotest: kill SPU %d: %v", id, err)
+		}
+	}
+	c.WaitSPUOnline(id, false)
+}
+
 // StartSPU starts a stopped SPU id again on the same addresses and data
 // directory, and waits until the SC marks it online.
 func (c *Cluster) StartSPU(id int32) {

@@ -35,6 +35,11 @@ func readAll(ctx context.Context, t *testing.T, client *fluvio.Client, topic str
 // the SC elects a new leader from the ISR, the client follows it, and every
 // acknowledged record is still there, in order, once.
 func TestClusterFailover(t *testing.T) {
+	t.Run("stop", func(t *testing.T) { testFailover(t, (*fluviotest.Cluster).StopSPU) })
+	t.Run("kill", func(t *testing.T) { testFailover(t, (*fluviotest.Cluster).KillSPU) })
+}
+
+func testFailover(t *testing.T, stop func(*fluviotest.Cluster, int32)) {
 	c := fluviotest.Start(t, fluviotest.Options{SPUs: 3})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -64,7 +69,7 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := md.Partitions[0].Leader
-	c.StopSPU(old)
+	stop(c, old)
 	waitFor(t, 10*time.Second, func() error {
 		md, err := bus.Request[bus.MetadataResponse](ctx, c.Conn(), bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"ha"}})
 		if err != nil {

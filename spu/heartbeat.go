@@ -139,7 +139,7 @@ func (s *Server) heartbeat(st *syncState, interval time.Duration, scOK bool) (ti
 // goodbye sends a last heartbeat with Stopping set, so the SC marks this
 // SPU offline at once. Skipped when the SC stopped us or never knew us.
 func (s *Server) goodbye() {
-	if s.nc == nil || s.dp == nil || s.Err() != nil || !s.nc.IsConnected() {
+	if s.nc == nil || s.dp == nil || s.Err() != nil || s.killed.Load() || !s.nc.IsConnected() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)

@@ -139,4 +139,17 @@ func TestCloseSaysGoodbye(t *testing.T) {
 	if !ok || !hb.Stopping || hb.ID != 12 {
 		t.Fatalf("last heartbeat %+v, want Stopping", hb)
 	}
+	// Kill looks like a crash: no goodbye.
+	s, err = spu.Start(context.Background(), testConfig(t, f, 12, &out))
+	requireNoErrT(t, err)
+	pollUntil(t, 3*time.Second, func() error {
+		if hb, ok := f.lastBeat(); !ok || hb.Stopping {
+			return errors.New("no heartbeat from the second SPU yet")
+		}
+		return nil
+	})
+	requireNoErrT(t, s.Kill())
+	if hb, _ := f.lastBeat(); hb.Stopping {
+		t.Fatal("Kill said goodbye")
+	}
 }

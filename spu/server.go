@@ -48,6 +48,7 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	killed    atomic.Bool // Kill: no goodbye heartbeat
 
 	// HTTP endpoints (http.go): nil without Config.HTTPAddr.
 	http     *http.Server
@@ -233,6 +234,14 @@ func (s *Server) Close() error {
 		}
 	})
 	return s.closeErr
+}
+
+// Kill stops the SPU as a crash would look to the SC: like Close, but
+// without the goodbye heartbeat, so the SC notices only after its
+// heartbeat timeout (for tests of failure detection and failover).
+func (s *Server) Kill() error {
+	s.killed.Store(true)
+	return s.Close()
 }
 
 func newIncarnation() string {
