@@ -4,7 +4,8 @@
 //
 //	c := fluviotest.Start(t, fluviotest.Options{SPUs: 3})
 //	client, err := fluvio.Connect(ctx, c.SCAddr())
-//	c.StopSPU(5002)  // as a crash: the SC marks it offline
+//	c.StopSPU(5002)  // clean stop: the SC marks it offline at once
+//	c.KillSPU(5002)  // as a crash: offline after the heartbeat timeout
 //	c.StartSPU(5002) // same addresses and data directory
 //	c.RestartSC()    // the SC rebuilds everything from KV
 //
