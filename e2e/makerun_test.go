@@ -36,11 +36,13 @@ func TestE2EMakeRun(t *testing.T) {
 		return string(b)
 	}
 	first := run()
-	for _, s := range []string{"all 3 SPU(s) online", `topic "demo" created`, "produced 3 records", "hello from make run at", "To stop it"} {
+	for _, s := range []string{"all 3 SPU(s) online", `topic "demo" created`, "produced 3 records", "hello from make run at", "To stop it",
+		// the example programs, through package fluvio
+		`sent 5 records to "demo"; the last one is at offset`, `key="last" value="goodbye"`} {
 		requireContains(t, first, s)
 	}
 	second := run()
-	for _, s := range []string{"already running", `topic "demo" exists already`, "produced 3 records"} {
+	for _, s := range []string{"already running", `topic "demo" exists already`, "produced 3 records", `sent 5 records to "demo"`} {
 		requireContains(t, second, s)
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "config")); err != nil {
