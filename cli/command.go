@@ -128,6 +128,9 @@ func groupUsage(path string, c *command) string {
 	for _, s := range c.Sub {
 		fmt.Fprintf(&b, "  %-*s  %s\n", w, s.Name, s.Summary)
 	}
+	if ex := groupExamples[path]; ex != "" {
+		fmt.Fprintf(&b, "\nExamples:\n  %s\n", ex)
+	}
 	fmt.Fprintf(&b, "\nRun '%s <command> --help' for a command's flags and examples.\n", path)
 	return b.String()
 }
