@@ -58,11 +58,14 @@ func (s *Server) handleSPURegister(_ context.Context, _ string, req bus.SPURegis
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.st.mu.Lock()
-	if e := s.st.spus[id]; e != nil {
-		s.st.mu.Unlock()
-		return resp, bus.ErrSPUExists.With(fmt.Sprintf("SPU %d is already registered (as %q)", id, e.rec.Name), "")
+	existing, err := s.syncSPU(id)
+	if err != nil {
+		return resp, storeError("register SPU", err)
 	}
+	if existing != nil {
+		return resp, bus.ErrSPUExists.With(fmt.Sprintf("SPU %d is already registered (as %q)", id, existing.rec.Name), "")
+	}
+	s.st.mu.Lock()
 	if e := s.st.spuByName(name); e != nil {
 		s.st.mu.Unlock()
 		return resp, bus.ErrSPUExists.With(fmt.Sprintf("SPU name %q is already used by SPU %d", name, e.rec.Spec.ID),
@@ -74,6 +77,7 @@ func (s *Server) handleSPURegister(_ context.Context, _ string, req bus.SPURegis
 	defer cancel()
 	rev, err := s.store.create(ctx, spuKey(id), rec)
 	if isConflict(err) {
+		_, _ = s.syncSPU(id)
 		return resp, bus.ErrSPUExists.With(fmt.Sprintf("SPU %d is already registered", id), "")
 	}
 	if err != nil {
@@ -110,12 +114,25 @@ func (s *Server) handleSPUUnregister(_ context.Context, _ string, req bus.SPUUnr
 		what = fmt.Sprintf("SPU %q", req.Name)
 		e = s.st.spuByName(req.Name)
 	}
-	if e == nil {
+	var id bus.SPUID
+	switch {
+	case e != nil:
+		id = e.rec.Spec.ID
+	case req.ID != nil && *req.ID >= 0 && *req.ID <= bus.MaxSPUID:
+		id = bus.SPUID(*req.ID) // maybe in KV but not yet in memory
+	default:
 		s.st.mu.Unlock()
 		return resp, bus.ErrSPUNotFound.With(what+" not found", "")
 	}
-	id, rev := e.rec.Spec.ID, e.rev
 	s.st.mu.Unlock()
+	e, err := s.syncSPU(id)
+	if err != nil {
+		return resp, storeError("unregister SPU", err)
+	}
+	if e == nil {
+		return resp, bus.ErrSPUNotFound.With(what+" not found", "")
+	}
+	rev := e.rev
 
 	ctx, cancel := s.storeCtx()
 	defer cancel()

@@ -60,10 +60,16 @@ func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCre
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.st.mu.Lock()
-	if _, ok := s.st.topics[req.Name]; ok {
-		s.st.mu.Unlock()
+	cur, stale, err := s.syncTopic(req.Name)
+	if err != nil {
+		return resp, storeError("create topic", err)
+	}
+	if cur != nil {
 		return resp, bus.ErrTopicExists
+	}
+	s.st.mu.Lock()
+	if stale != nil {
+		s.pushTopicChange(nil, stale)
 	}
 	spus := make([]placement.SPU, 0, len(s.st.spus))
 	for _, id := range s.st.sortedSPUs() {
@@ -98,6 +104,7 @@ func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCre
 	defer cancel()
 	rev, err := s.store.create(ctx, topicKey(req.Name), rec)
 	if isConflict(err) {
+		_, _, _ = s.syncTopic(req.Name)
 		return resp, bus.ErrTopicExists
 	}
 	if err != nil {
@@ -161,15 +168,22 @@ func (s *Server) handleTopicDelete(_ context.Context, _ string, req bus.TopicDel
 	resp := bus.TopicDeleteResponse{Name: req.Name}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.st.mu.Lock()
-	t, ok := s.st.topics[req.Name]
-	s.st.mu.Unlock()
-	if !ok {
+	t, stale, err := s.syncTopic(req.Name)
+	if err != nil {
+		return resp, storeError("delete topic", err)
+	}
+	if t == nil {
+		if stale != nil { // KV lost it already: make sure its SPUs drop it
+			s.st.mu.Lock()
+			s.pushTopicChange(nil, stale)
+			s.st.mu.Unlock()
+		}
 		return resp, topicNotFound(req.Name)
 	}
 	ctx, cancel := s.storeCtx()
 	defer cancel()
 	if err := s.store.delete(ctx, topicKey(req.Name), t.rev); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		_, _, _ = s.syncTopic(req.Name)
 		return resp, storeError("delete topic", err)
 	}
 	s.st.mu.Lock()

@@ -99,7 +99,7 @@ func (s *Server) elect() {
 			// A concurrent write (or a KV failure): reload and try again
 			// at the next kick; resync kicks periodically.
 			s.log.Warn("leader election: cannot store topic; will retry", "topic", c.rec.Name, "err", err)
-			s.reloadTopic(c.rec.Name)
+			_, _, _ = s.syncTopic(c.rec.Name)
 			continue
 		}
 		now := time.Now()

@@ -63,7 +63,7 @@ func (s *Server) handleISR(_ context.Context, subject string, req bus.ISRUpdate)
 		newRev, err := s.store.update(ctx, topicKey(req.Topic), rec, rev)
 		cancel()
 		if isConflict(err) && attempt < 3 {
-			s.reloadTopic(req.Topic)
+			_, _, _ = s.syncTopic(req.Topic)
 			continue
 		}
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -86,23 +86,6 @@ func (s *Server) handleISR(_ context.Context, subject string, req bus.ISRUpdate)
 		s.st.mu.Unlock()
 		s.log.Info("ISR changed", "partition", partitionName(req.Topic, n), "isr", fmt.Sprint(isr), "leader", p.Leader)
 		return resp, nil
-	}
-}
-
-// reloadTopic refreshes one topic from KV after a CAS conflict. Caller
-// holds writeMu.
-func (s *Server) reloadTopic(name string) {
-	ctx, cancel := s.storeCtx()
-	defer cancel()
-	var rec topicRecord
-	rev, err := s.store.get(ctx, topicKey(name), &rec)
-	s.st.mu.Lock()
-	defer s.st.mu.Unlock()
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		delete(s.st.topics, name)
-	case err == nil:
-		s.st.topics[name] = &topicEntry{rec: rec, rev: rev}
 	}
 }
 

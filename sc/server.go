@@ -44,6 +44,11 @@ type Server struct {
 	electKick  chan struct{} // buffered 1: run an election pass
 	electAfter atomic.Int64  // unix nanos before which no election runs
 
+	// stopMu guards stopping; inflight counts handler calls (see guard).
+	stopMu   sync.Mutex
+	stopping bool
+	inflight sync.WaitGroup
+
 	ctx       context.Context // cancelled by Close; handlers' base context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup // the liveness and resync loops
@@ -210,19 +215,22 @@ func (s *Server) Addr() string {
 	return s.url
 }
 
-// Close stops serving, waits for the SC's goroutines, closes the NATS
-// connection and shuts the embedded NATS down. It is safe to call more
-// than once.
+// Close refuses new requests, waits for those in flight, stops serving,
+// waits for the SC's goroutines, closes the NATS connection and shuts the
+// embedded NATS down. It is safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		s.cancel()
-		s.stopHTTP()
-		s.wg.Wait()
+		// Finish the requests in flight (their KV writes) with a live
+		// context, so a new SC started after Close sees all of them.
+		s.quiesce()
 		if s.svc != nil {
 			if err := s.svc.Stop(); err != nil {
 				s.closeErr = errors.Join(s.closeErr, fmt.Errorf("sc: stop micro service: %w", err))
 			}
 		}
+		s.cancel()
+		s.stopHTTP()
+		s.wg.Wait()
 		if s.nc != nil {
 			s.nc.Close()
 		}

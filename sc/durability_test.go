@@ -1,0 +1,102 @@
+package sc_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+// TestAdminDurableAcrossRestarts: admins create and delete topics while
+// the SC restarts under them. Every acknowledged operation survives: at
+// the end each topic exists exactly when its last acknowledged operation
+// was a create (names whose last operation got no answer are skipped).
+func TestAdminDurableAcrossRestarts(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(1, "")
+	const workers, names = 4, 5
+	type state struct {
+		exists  bool
+		unknown bool
+	}
+	final := make([]map[string]*state, workers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var internal sync.Map
+	for w := range workers {
+		final[w] = map[string]*state{}
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				name := fmt.Sprintf("w%d-t%d", w, r.IntN(names))
+				st := final[w][name]
+				if st == nil {
+					st = &state{}
+					final[w][name] = st
+				}
+				var err error
+				create := r.IntN(2) == 0
+				if create {
+					_, err = e.createTopic(name, 1, 1)
+				} else {
+					_, err = req[bus.TopicDeleteResponse](t, e.nc, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: name})
+				}
+				switch {
+				case err == nil:
+					st.exists, st.unknown = create, false
+				case errors.Is(err, bus.ErrTopicExists):
+					st.exists, st.unknown = true, false
+				case errors.Is(err, bus.ErrTopicNotFound):
+					st.exists, st.unknown = false, false
+				case errors.Is(err, bus.ErrInternal):
+					internal.Store(name, err)
+				default: // no answer (SC restarting): outcome unknown
+					st.unknown = true
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+		})
+	}
+	for range 3 {
+		time.Sleep(300 * time.Millisecond)
+		e.restart()
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	internal.Range(func(k, v any) bool {
+		t.Errorf("%s: internal error %v", k, v)
+		return true
+	})
+	list, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
+	requireNoErr(t, err)
+	have := map[string]bool{}
+	for _, tp := range list.Items {
+		have[tp.Name] = true
+	}
+	checked := 0
+	for w := range workers {
+		for name, st := range final[w] {
+			if st.unknown {
+				continue
+			}
+			checked++
+			if have[name] != st.exists {
+				t.Errorf("%s: exists=%v after the restarts, but the last acknowledged operation left exists=%v", name, have[name], st.exists)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no operation was acknowledged")
+	}
+	t.Logf("checked %d names", checked)
+}
