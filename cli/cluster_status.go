@@ -63,7 +63,11 @@ everything is up, 5 when something is down.`,
 	allUp := true
 	for _, r := range rows {
 		allUp = allUp && r.Up
-		t.add(r.Name, r.Status, r.Address, pidString(r.PID), r.Ready, r.Version, httpURL(r.HTTP, "/metrics"), r.Log)
+		metrics := ""
+		if r.PID != 0 {
+			metrics = httpURL(r.HTTP, "/metrics") // none for a process that is down
+		}
+		t.add(r.Name, r.Status, r.Address, pidString(r.PID), r.Ready, r.Version, metrics, r.Log)
 	}
 	if err := printList(stdout, stderr, *out, statusViews(rows), t, ""); err != nil {
 		return g.fail(stderr, err)
