@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -117,10 +118,38 @@ func TestE2ENATSConf(t *testing.T) {
 		t.Fatal(err)
 	}
 	natsProc := e.start("nats-server", "-c", confPath)
+	waitFor(t, 10*time.Second, func() error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return fmt.Errorf("nats-server not listening on %s: %w; output %q", addr, err, natsProc.out.String())
+		}
+		return c.Close()
+	})
 	// The users nats.conf defines (see its authorization block).
 	url := func(user string) string { return fmt.Sprintf("nats://%s:%s-secret@%s", user, user, addr) }
 	if !strings.Contains(rewritten, "authorization") {
 		url = func(string) string { return "nats://" + addr }
+	}
+
+	if strings.Contains(rewritten, "authorization") {
+		// Wrong credentials: a clear error that does not echo the password.
+		bad := fmt.Sprintf("nats://sc:wrong-secret@%s", addr)
+		for _, p := range []*proc{
+			e.start("sc-server", "--nats-url", bad),
+			e.start("spu-server", "--id", "5001", "--sc-controller", bad, "--log-base-dir", filepath.Join(t.TempDir(), "bad")),
+		} {
+			waitFor(t, 20*time.Second, func() error {
+				if done, code := p.exited(); !done || code == 0 {
+					return fmt.Errorf("%s with wrong credentials: exited %v, code %d; output %q", p.name, done, code, p.out.String())
+				}
+				return nil
+			})
+			out := p.out.String()
+			requireContains(t, out, "USER:PASSWORD@HOST:PORT")
+			if strings.Contains(out, "wrong-secret") {
+				t.Fatalf("%s printed the password:\n%s", p.name, out)
+			}
+		}
 	}
 
 	scHTTP := freeAddr(t)

@@ -75,7 +75,7 @@ func (s *Server) readyErr(ctx context.Context) error {
 	case !s.serving.Load():
 		return errors.New("starting: the admin service is not up yet")
 	case !s.nc.IsConnected():
-		return fmt.Errorf("not connected to NATS at %s; the SC reconnects on its own: check that NATS runs", s.url)
+		return fmt.Errorf("not connected to NATS at %s; the SC reconnects on its own: check that NATS runs", redactURL(s.url))
 	case s.svc.Stopped():
 		return fmt.Errorf("the %s micro service stopped: restart sc-server", bus.ServiceName)
 	}

@@ -120,7 +120,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.holdElections()
 	s.kickElection() // one pass once the grace period is over
 	s.wg.Go(s.electionLoop)
-	s.log.Info("sc started", "nats", s.url, "bucket", cfg.Bucket, "generation", gen,
+	s.log.Info("sc started", "nats", redactURL(s.url), "bucket", cfg.Bucket, "generation", gen,
 		"spus", len(snap.spus), "topics", len(snap.topics), "http", s.httpAddr)
 	s.serving.Store(true)
 	return s, nil
@@ -141,7 +141,7 @@ func (s *Server) connect() error {
 	if cfg.NATSURL != "" {
 		nc, err := nats.Connect(cfg.NATSURL, opts...)
 		if err != nil {
-			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; start it (nats-server -js) or drop --nats-url to run the embedded one", cfg.NATSURL, err)
+			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", redactURL(cfg.NATSURL), err, connectHint(err))
 		}
 		s.nc, s.url = nc, cfg.NATSURL
 		return nil

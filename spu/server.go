@@ -159,7 +159,7 @@ func (s *Server) connect() error {
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("reconnected to the SC", "url", nc.ConnectedUrlRedacted()) }),
 	)
 	if err != nil {
-		return fmt.Errorf("spu: cannot reach the SC at %s: %w; is it running? start a local cluster with 'fluvio cluster start', or pass --sc-controller HOST:PORT", s.cfg.SCAddr, err)
+		return fmt.Errorf("spu: cannot reach the SC at %s: %w; %s", redactURL(s.cfg.SCAddr), err, connectHint(err))
 	}
 	s.nc = nc
 	for subject, ch := range map[string]chan *nats.Msg{
