@@ -24,6 +24,9 @@ const (
 	NotEnoughReplicasAfter  ErrorCode = 20
 	UnsupportedVersion      ErrorCode = 35
 	InvalidRequest          ErrorCode = 42
+	OutOfOrderSequence      ErrorCode = 45
+	DuplicateSequence       ErrorCode = 46
+	InvalidProducerEpoch    ErrorCode = 47
 	StorageError            ErrorCode = 56
 	StaleEpoch              ErrorCode = 74
 	UnknownLeaderEpoch      ErrorCode = 75
@@ -74,6 +77,9 @@ var codes = map[ErrorCode]codeInfo{
 	NotEnoughReplicasAfter:  {"not enough in-sync replicas after append", true, "the record was written on the leader but not acknowledged by enough replicas; it may be duplicated on retry"},
 	UnsupportedVersion:      {"unsupported API version", false, "upgrade the client or the SPU so their versions overlap"},
 	InvalidRequest:          {"invalid request", false, "the request could not be decoded; this is a client bug"},
+	OutOfOrderSequence:      {"out of order sequence", true, "an earlier batch of this producer has not been stored yet; resend the earlier batches first, in order"},
+	DuplicateSequence:       {"duplicate sequence", false, "the batch's records were stored earlier (too long ago to name their offsets); do not resend them"},
+	InvalidProducerEpoch:    {"invalid producer epoch", false, "a newer epoch of this producer id has written to the partition; this producer is fenced: close it and create a new one"},
 	StorageError:            {"storage error", true, "the SPU could not read or write its log; see the SPU's log"},
 	StaleEpoch:              {"stale leader epoch", false, "the sender's leader epoch is older than the replica's; refresh metadata"},
 	UnknownLeaderEpoch:      {"unknown leader epoch", true, "the replica has not seen this epoch yet; retry shortly"},
@@ -130,6 +136,9 @@ var (
 	ErrNotEnoughReplicasAfter  = &Error{Code: NotEnoughReplicasAfter, Retriable: true}
 	ErrUnsupportedVersion      = &Error{Code: UnsupportedVersion}
 	ErrInvalidRequest          = &Error{Code: InvalidRequest}
+	ErrOutOfOrderSequence      = &Error{Code: OutOfOrderSequence, Retriable: true}
+	ErrDuplicateSequence       = &Error{Code: DuplicateSequence}
+	ErrInvalidProducerEpoch    = &Error{Code: InvalidProducerEpoch}
 	ErrStorage                 = &Error{Code: StorageError, Retriable: true}
 	ErrStaleEpoch              = &Error{Code: StaleEpoch}
 	ErrUnknownLeaderEpoch      = &Error{Code: UnknownLeaderEpoch, Retriable: true}
