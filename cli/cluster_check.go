@@ -42,8 +42,10 @@ func runClusterCheck(ctx context.Context, g *Global, args []string, stdout, stde
 		Short: `Check that a cluster can run or is healthy, one line per check: the sc-server
 and spu-server binaries are found, the SC port is free (no local cluster yet)
 or the local SC runs, NATS answers, the JetStream KV bucket with the metadata
-is healthy, the SC answers its admin API, and every SPU is online with a public
-address reachable from here. Exits 0 when no check fails, 5 otherwise.
+is healthy, the SC answers its admin API, every SPU is online with a public
+address reachable from here, and no partition is leaderless or under-replicated
+(ISR smaller than its replicas: a warning). For a local cluster, each process's
+/readyz must answer 200. Exits 0 when no check fails, 5 otherwise.
 The SC checked is the local cluster's when one exists in --data-dir, else the
 one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 		Examples: `fluvio cluster check
@@ -103,6 +105,9 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 		}
 	}
 	checkSC(ctx, &res, t, *bucket)
+	if st != nil {
+		checkReady(ctx, &res, st)
+	}
 
 	failed := false
 	for _, r := range res {
@@ -194,5 +199,59 @@ func checkSC(ctx context.Context, res *checks, t target, bucket string) {
 		}
 		conn.Close()
 		res.ok(name, "%s online, public %s reachable", s.Name, s.Spec.PublicEndpoint)
+	}
+	checkPartitions(ctx, res, a)
+}
+
+// checkPartitions fails on partitions whose leader is offline and warns
+// about under-replicated ones (ISR smaller than the replica set).
+func checkPartitions(ctx context.Context, res *checks, a *adminConn) {
+	parts, err := adminCall[bus.PartitionListResponse](ctx, a, bus.SubjectAdminPartitionList, bus.PartitionListRequest{})
+	if err != nil {
+		_, hint, _ := explain(err)
+		res.fail("partitions", hint, "%v", err)
+		return
+	}
+	var leaderless, under []string
+	for _, p := range parts.Items {
+		switch {
+		case p.Status.Resolution != bus.PartitionOnline:
+			leaderless = append(leaderless, p.Name)
+		case len(p.Status.ISR) < len(p.Spec.Replicas):
+			under = append(under, fmt.Sprintf("%s (ISR %v of %v)", p.Name, p.Status.ISR, p.Spec.Replicas))
+		}
+	}
+	switch {
+	case len(leaderless) > 0:
+		res.fail("partitions", "start the SPUs that are down ('fluvio cluster start' for a local cluster); 'fluvio partition list' shows leaders and ISR",
+			"%d of %d without an online leader: %s", len(leaderless), len(parts.Items), strings.Join(leaderless, ", "))
+	case len(under) > 0:
+		res.warn("partitions", "followers catch up on their own; if one stays out, check its SPU log and 'fluvio partition list'",
+			"%d of %d under-replicated: %s", len(under), len(parts.Items), strings.Join(under, ", "))
+	default:
+		res.ok("partitions", "%d, every one led by an online SPU with its full ISR", len(parts.Items))
+	}
+}
+
+// checkReady asks each process of a local cluster for /readyz.
+func checkReady(ctx context.Context, res *checks, st *clusterState) {
+	type proc struct {
+		name, http, log string
+		alive           bool
+	}
+	procs := []proc{{"sc-server ready", st.SCHTTP, st.SC.Log, st.SC.alive()}}
+	for _, s := range st.SPUs {
+		procs = append(procs, proc{fmt.Sprintf("spu-server %d ready", s.ID), s.HTTP, s.Proc.Log, s.Proc.alive()})
+	}
+	for _, p := range procs {
+		if p.http == "" || !p.alive {
+			continue // no --http (older cluster), or down: reported above
+		}
+		switch r := probeReady(ctx, p.http); {
+		case r == "yes":
+			res.ok(p.name, "%s answers 200", httpURL(p.http, "/readyz"))
+		default:
+			res.fail(p.name, "see its log "+p.log, "%s: %s", httpURL(p.http, "/readyz"), strings.TrimPrefix(r, "no: "))
+		}
 	}
 }

@@ -61,6 +61,10 @@ func TestE2EClusterBadInput(t *testing.T) {
 	if urls != 3 {
 		t.Fatalf("status listed %d /readyz URLs, want 3 (sc and 2 SPUs): %+v", urls, comps)
 	}
+	check := e.ok("cluster", "check", "--data-dir", dir)
+	for _, s := range []string{"✓ sc-server ready: http://", "✓ spu-server 5001 ready: http://", "✓ spu-server 5002 ready: http://", "✓ partitions: 0"} {
+		requireContains(t, check, s)
+	}
 
 	// kill -9 one SPU: status says it is down and where its log is.
 	victim := c.SPUs[1]
