@@ -9,7 +9,7 @@ GOFLAGS_BUILD := -buildvcs=false -trimpath -ldflags "$(LDFLAGS)"
 TEST_TIMEOUT ?= 25m
 FUZZTIME ?= 30s
 
-.PHONY: help build run test race lint bench bench-quick e2e crash fuzz clean tidy-check
+.PHONY: help build run nats-up test race lint bench bench-quick e2e crash fuzz clean tidy-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ build: ## build fluvio, sc-server, spu-server and the example programs into bin/
 
 run: build ## start a local cluster (embedded NATS, SC, SPUs) and show what to do next
 	@./scripts/run.sh
+
+nats-up: ## run a standalone NATS for the control plane with nats.conf (127.0.0.1:4222; see its header)
+	$(GO) run github.com/nats-io/nats-server/v2 -c nats.conf
 
 test: ## run every test with the race detector (what CI runs)
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
