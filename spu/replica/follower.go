@@ -52,6 +52,7 @@ func (r *Replica) Reconcile(epoch, asked, leaderEpoch int32, leaderEnd int64) (i
 	if to < leo {
 		r.logg.Info("truncating diverged log (KIP-101)", "from", leo, "to", to, "asked_epoch", asked,
 			"leader_epoch", leaderEpoch, "leader_end", leaderEnd)
+		r.invalidateProducers()
 		if err := r.log.Truncate(to); err != nil {
 			return 0, r.storageErr("truncate", err)
 		}
@@ -82,6 +83,7 @@ func (r *Replica) AppendFromLeader(epoch int32, records []byte, leaderHW int64) 
 			}
 			return r.storageErr("replica append", err)
 		}
+		r.recordFromLeader(records)
 		if r.cfg.SyncAppends {
 			if err := r.log.Sync(); err != nil {
 				return r.storageErr("fsync", err)

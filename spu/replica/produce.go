@@ -15,7 +15,11 @@ import (
 // role (NotLeader), for acks=all the ISR size (NotEnoughReplicas),
 // validates every batch (CorruptBatch, RecordTooLarge: nothing is appended
 // if one is bad), stamps the leader epoch into each batch (records is
-// modified) and appends. It returns the first base offset and the offset
+// modified) and appends. Batches of an idempotent producer (producer id
+// >= 0) are first checked against the producer-state table: a retry of
+// stored batches appends nothing and returns their original offsets, a
+// gap is OutOfOrderSequence, an old sequence DuplicateSequence (see
+// Producers.Check). It returns the first base offset and the offset
 // after the last record. It does not wait for fsync when SyncAppends is
 // set; Commit does.
 func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err error) {
@@ -47,6 +51,8 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 	// Walk the batch boundaries to stamp the epoch and count offsets; the
 	// log validates each batch (length, magic, CRC) before writing any.
 	var records64 int64
+	var seqArr [8]SeqBatch
+	seqs, idempotent := seqArr[:0], false
 	for p := records; len(p) > 0; {
 		n, err := batch.Size(p)
 		if err == nil && (n < batch.HeaderSize || n > len(p)) {
@@ -55,9 +61,33 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		if err != nil {
 			return -1, -1, batchErr(err)
 		}
-		records64 += int64(batch.LastOffsetDelta(p)) + 1
+		span := int64(batch.LastOffsetDelta(p)) + 1
+		sb := SeqBatchOf(p)
+		if sb.PID >= 0 {
+			if int64(sb.Count) != span {
+				return -1, -1, wire.CorruptBatch.ErrMsg(fmt.Sprintf("an idempotent batch of producer %d holds %d records over %d offsets; nothing was appended", sb.PID, sb.Count, span))
+			}
+			idempotent = true
+		}
+		seqs = append(seqs, sb)
+		records64 += span
 		batch.SetLeaderEpoch(p, epoch)
 		p = p[n:]
+	}
+	if idempotent {
+		// Check, append and record under the producers' lock, so that
+		// concurrent requests of one producer are judged in log order.
+		r.prod.Lock()
+		defer r.prod.Unlock()
+		dupBase, dup, err := r.checkProducersLocked(seqs)
+		if err != nil {
+			return -1, -1, err
+		}
+		if dup {
+			// A retry of stored batches: answer with where they are
+			// (Commit then waits for them as for a new append).
+			return dupBase, dupBase + records64, nil
+		}
 	}
 	base, err = r.log.Append(records)
 	if err != nil {
@@ -68,6 +98,9 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 			return -1, -1, wire.CorruptBatch.ErrMsg(err.Error() + "; nothing was appended")
 		}
 		return -1, -1, r.storageErr("append", err)
+	}
+	if idempotent {
+		r.prod.t.RecordBatches(records) // Append set their base offsets
 	}
 	return base, base + records64, nil
 }

@@ -40,6 +40,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives role changes; nil discards.
 	Logger *slog.Logger
+	// MaxProducers bounds the idempotent producers remembered for this
+	// partition (see Producers); < 1 means DefaultMaxProducers.
+	MaxProducers int
 }
 
 // Assignment is what the SC wants of this replica: who leads under which
@@ -76,6 +79,15 @@ type Replica struct {
 		lastErr error // a storage failure that took the replica down
 		savedHW int64 // the HW last checkpointed
 	}
+
+	// prod is the idempotent producers' state (producers.go). Its lock
+	// serializes the check-append-record of idempotent appends; it comes
+	// after role and before the wal.Log's locks, and is not taken with mu.
+	prod struct {
+		sync.Mutex
+		t     *Producers
+		valid bool // t covers the whole log (false after a truncation, until rebuilt)
+	}
 }
 
 // New returns a follower Replica with no leader yet; Become gives it its
@@ -103,6 +115,7 @@ func New(cfg Config) *Replica {
 	r.mu.st.hw = min(hw, r.mu.st.durable)
 	r.mu.savedHW = hw
 	r.mu.hwCh = make(chan struct{})
+	r.prod.t, r.prod.valid = r.scanProducers(), true
 	return r
 }
 
@@ -141,9 +154,26 @@ func (r *Replica) HWChanged() <-chan struct{} {
 // before fetching: true on every change of leader or epoch. An assignment
 // with an older epoch than the replica's changes nothing and returns an
 // error wrapping ErrStaleEpoch: the SC has since moved on.
+//
+// A replica that starts leading has its producer-state table rebuilt from
+// the log, if a truncation made it stale, before Become returns: no
+// produce is accepted (Append needs the role lock) until then.
 func (r *Replica) Become(a Assignment) (follow bool, err error) {
 	r.role.Lock()
 	defer r.role.Unlock()
+	follow, err = r.becomeLocked(a)
+	if err == nil && a.Leader == r.cfg.Self {
+		r.prod.Lock()
+		if !r.prod.valid {
+			r.prod.t, r.prod.valid = r.scanProducers(), true
+		}
+		r.prod.Unlock()
+	}
+	return follow, err
+}
+
+// becomeLocked is Become with role held.
+func (r *Replica) becomeLocked(a Assignment) (follow bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.mu.st

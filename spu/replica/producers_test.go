@@ -1,0 +1,315 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wal"
+	"github.com/fluvio-go/fluvio/wal/batch"
+)
+
+// appendTo checks, "appends" at *leo and records, as the leader does.
+func appendTo(t *testing.T, tab *Producers, leo *int64, bs ...SeqBatch) (base int64, dup bool, err error) {
+	t.Helper()
+	base, dup, err = tab.Check(bs)
+	if err != nil || dup {
+		return base, dup, err
+	}
+	base = *leo
+	for _, b := range bs {
+		tab.Record(b, *leo)
+		*leo += int64(b.Count)
+	}
+	return base, false, nil
+}
+
+func TestProducersNewAndInOrder(t *testing.T) {
+	tab := NewProducers(0)
+	var leo int64
+	// A new producer may start at any sequence (its state may have been
+	// evicted or dropped by retention).
+	if _, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 7, Seq: 100, Count: 3}); err != nil || dup {
+		t.Fatalf("new producer: dup %v err %v", dup, err)
+	}
+	if _, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 7, Seq: 103, Count: 2}); err != nil || dup {
+		t.Fatalf("in order: dup %v err %v", dup, err)
+	}
+	// Two batches in one request, in sequence.
+	if base, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 7, Seq: 105, Count: 1}, SeqBatch{PID: 7, Seq: 106, Count: 4}); err != nil || dup || base != 5 {
+		t.Fatalf("two batches: base %d dup %v err %v", base, dup, err)
+	}
+	// Two batches in one request with a gap between them.
+	if _, _, err := tab.Check([]SeqBatch{{PID: 7, Seq: 110, Count: 1}, {PID: 7, Seq: 112, Count: 1}}); !errors.Is(err, wire.ErrOutOfOrderSequence) {
+		t.Fatalf("gap inside a request: %v", err)
+	}
+	// Non-idempotent batches are never checked.
+	if _, dup, err := tab.Check([]SeqBatch{{PID: -1, Seq: -1, Count: 1}, {PID: -1, Seq: -1, Count: 1}}); err != nil || dup {
+		t.Fatalf("pid -1: dup %v err %v", dup, err)
+	}
+	if tab.Len() != 1 {
+		t.Fatalf("Len = %d", tab.Len())
+	}
+}
+
+func TestProducersExactDuplicateGetsOriginalOffset(t *testing.T) {
+	tab := NewProducers(0)
+	leo := int64(40) // other data before
+	first := SeqBatch{PID: 1, Seq: 0, Count: 5}
+	base, _, err := appendTo(t, tab, &leo, first)
+	if err != nil || base != 40 {
+		t.Fatalf("first: %d %v", base, err)
+	}
+	leo += 10 // another producer's records
+	got, dup, err := tab.Check([]SeqBatch{first})
+	if err != nil || !dup || got != 40 {
+		t.Fatalf("retry: base %d dup %v err %v, want 40 true nil", got, dup, err)
+	}
+}
+
+func TestProducersOldDuplicateWithinFiveRuns(t *testing.T) {
+	tab := NewProducers(0)
+	var leo int64
+	var bases []int64
+	for i := range 7 {
+		b := SeqBatch{PID: 3, Seq: int32(i * 2), Count: 2}
+		base, _, err := appendTo(t, tab, &leo, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bases = append(bases, base)
+		leo++ // another producer in between: every batch is a run of its own
+	}
+	// The last five runs (batches 2..6) answer with their offsets.
+	for i := 2; i < 7; i++ {
+		got, dup, err := tab.Check([]SeqBatch{{PID: 3, Seq: int32(i * 2), Count: 2}})
+		if err != nil || !dup || got != bases[i] {
+			t.Fatalf("batch %d: base %d dup %v err %v, want %d", i, got, dup, err, bases[i])
+		}
+	}
+	// Older ones are a DuplicateSequence error (not retriable).
+	_, _, err := tab.Check([]SeqBatch{{PID: 3, Seq: 2, Count: 2}})
+	if !errors.Is(err, wire.ErrDuplicateSequence) || wire.IsRetriable(err) {
+		t.Fatalf("old batch: %v", err)
+	}
+	// A retried two-batch request that was stored contiguously.
+	tab2 := NewProducers(0)
+	leo = 0
+	req := []SeqBatch{{PID: 9, Seq: 0, Count: 2}, {PID: 9, Seq: 2, Count: 3}}
+	if _, _, err := appendTo(t, tab2, &leo, req...); err != nil {
+		t.Fatal(err)
+	}
+	if got, dup, err := tab2.Check(req); err != nil || !dup || got != 0 {
+		t.Fatalf("two-batch retry: %d %v %v", got, dup, err)
+	}
+	// Mixed stored and new batches are refused.
+	if _, _, err := tab2.Check([]SeqBatch{{PID: 9, Seq: 2, Count: 3}, {PID: 9, Seq: 5, Count: 1}}); !errors.Is(err, wire.ErrDuplicateSequence) {
+		t.Fatalf("mixed: %v", err)
+	}
+}
+
+func TestProducersGapIsOutOfOrder(t *testing.T) {
+	tab := NewProducers(0)
+	var leo int64
+	if _, _, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Seq: 0, Count: 2}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := tab.Check([]SeqBatch{{PID: 5, Seq: 3, Count: 1}})
+	if !errors.Is(err, wire.ErrOutOfOrderSequence) || !wire.IsRetriable(err) {
+		t.Fatalf("gap: %v", err)
+	}
+	// The missing batch, then the one that was early.
+	if _, _, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Seq: 2, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if base, _, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Seq: 3, Count: 1}); err != nil || base != 3 {
+		t.Fatalf("after the gap closed: %d %v", base, err)
+	}
+}
+
+func TestProducersEpochs(t *testing.T) {
+	tab := NewProducers(0)
+	var leo int64
+	if _, _, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Epoch: 1, Seq: 10, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tab.Check([]SeqBatch{{PID: 5, Epoch: 0, Seq: 11, Count: 1}}); !errors.Is(err, wire.ErrInvalidProducerEpoch) {
+		t.Fatalf("older epoch: %v", err)
+	}
+	// A newer epoch restarts its sequences anywhere.
+	if _, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Epoch: 2, Seq: 0, Count: 1}); err != nil || dup {
+		t.Fatalf("newer epoch: %v %v", dup, err)
+	}
+	if _, _, err := tab.Check([]SeqBatch{{PID: 5, Epoch: 2, Seq: 2, Count: 1}}); !errors.Is(err, wire.ErrOutOfOrderSequence) {
+		t.Fatalf("gap in the new epoch: %v", err)
+	}
+}
+
+func TestProducersEvictsLeastRecent(t *testing.T) {
+	tab := NewProducers(3)
+	var leo int64
+	for pid := int64(1); pid <= 3; pid++ {
+		if _, _, err := appendTo(t, tab, &leo, SeqBatch{PID: pid, Seq: 0, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Producer 1 appends again: 2 is now the least recent.
+	if _, _, err := appendTo(t, tab, &leo, SeqBatch{PID: 1, Seq: 1, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := appendTo(t, tab, &leo, SeqBatch{PID: 4, Seq: 0, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() != 3 {
+		t.Fatalf("Len = %d, want 3", tab.Len())
+	}
+	// 2 was evicted: a retry of its batch counts as new (no duplicate
+	// detection), while 3's is still recognized.
+	if _, dup, _ := tab.Check([]SeqBatch{{PID: 2, Seq: 0, Count: 1}}); dup {
+		t.Fatal("evicted producer 2 still known")
+	}
+	if _, dup, _ := tab.Check([]SeqBatch{{PID: 3, Seq: 0, Count: 1}}); !dup {
+		t.Fatal("producer 3 forgotten")
+	}
+}
+
+func TestProducersBadSequences(t *testing.T) {
+	tab := NewProducers(0)
+	for _, b := range []SeqBatch{{PID: 1, Seq: -5, Count: 1}, {PID: 1, Seq: 0, Count: 0}, {PID: 1, Seq: 1<<31 - 1, Count: 2}} {
+		if _, _, err := tab.Check([]SeqBatch{b}); !errors.Is(err, wire.ErrCorruptBatch) {
+			t.Fatalf("%+v: %v", b, err)
+		}
+	}
+}
+
+// idemBatch is an encoded batch of producer pid at base sequence seq.
+func idemBatch(pid int64, seq int32, values ...string) []byte {
+	var b batch.Builder
+	b.Reset(1000)
+	b.SetProducer(pid, 0, seq)
+	for _, v := range values {
+		b.Add(nil, []byte(v), nil, 1000)
+	}
+	return append([]byte(nil), b.Bytes()...)
+}
+
+func TestReplicaDeduplicatesAndSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	open := func() *Replica {
+		l, err := wal.Open(dir, wal.Options{Sync: wal.SyncNever})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := New(Config{Topic: "t", Partition: 0, Self: 1, Log: l, SyncAppends: true})
+		if _, err := r.Become(Assignment{Leader: 1, Epoch: 1, Replicas: []ID{1}, ISR: []ID{1}}); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := open()
+	ctx := context.Background()
+	mustAppend := func(r *Replica, rec []byte) (int64, int64) {
+		t.Helper()
+		base, next, err := r.Append(rec, wire.AcksAll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Commit(ctx, next, wire.AcksAll, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		return base, next
+	}
+	mustAppend(r, oneBatch("plain"))
+	b1 := idemBatch(42, 0, "a", "b")
+	if base, next := mustAppend(r, append([]byte(nil), b1...)); base != 1 || next != 3 {
+		t.Fatalf("first append %d..%d", base, next)
+	}
+	if base, next := mustAppend(r, append([]byte(nil), b1...)); base != 1 || next != 3 {
+		t.Fatalf("retry answered %d..%d, want 1..3", base, next)
+	}
+	if leo := r.Log().EndOffset(); leo != 3 {
+		t.Fatalf("log end %d after a duplicate, want 3", leo)
+	}
+	if _, _, err := r.Append(idemBatch(42, 5, "x"), wire.AcksAll); !errors.Is(err, wire.ErrOutOfOrderSequence) {
+		t.Fatalf("gap: %v", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopened: the table is rebuilt from the log.
+	r = open()
+	defer r.Close()
+	if n := r.ProducerCount(); n != 1 {
+		t.Fatalf("%d producers after reopen, want 1", n)
+	}
+	if base, _ := mustAppend(r, append([]byte(nil), b1...)); base != 1 {
+		t.Fatalf("retry after reopen answered %d, want 1", base)
+	}
+	if base, _ := mustAppend(r, idemBatch(42, 2, "c")); base != 3 {
+		t.Fatalf("next batch at %d, want 3", base)
+	}
+	if leo := r.Log().EndOffset(); leo != 4 {
+		t.Fatalf("log end %d, want 4", leo)
+	}
+}
+
+func TestReplicaFollowerTableAndTruncation(t *testing.T) {
+	// A leader stores two batches of producer 8; a follower copies the
+	// first, then the second, then truncates it away (KIP-101) and
+	// becomes leader: the table must forget the truncated batch.
+	leader := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 1, Replicas: []ID{1}, ISR: []ID{1}})
+	for i, rec := range [][]byte{idemBatch(8, 0, "a"), idemBatch(8, 1, "b")} {
+		if _, _, err := leader.Append(rec, wire.AcksLeader); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+	}
+	c, err := leader.Log().Read(0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := c.Bytes()
+	data = append([]byte(nil), data...)
+	c.Close()
+
+	l, err := wal.Open(t.TempDir(), wal.Options{Sync: wal.SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := New(Config{Topic: "t", Partition: 0, Self: 2, Log: l})
+	defer f.Close()
+	if _, err := f.Become(Assignment{Leader: 1, Epoch: 1, Replicas: []ID{1, 2}, ISR: []ID{1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.AppendFromLeader(1, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.ProducerCount(); n != 1 {
+		t.Fatalf("follower knows %d producers", n)
+	}
+	// Epoch 2: leader 3, which ended epoch 1 at offset 1.
+	if _, err := f.Become(Assignment{Leader: 3, Epoch: 2, Replicas: []ID{1, 2, 3}, ISR: []ID{3}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Reconcile(2, 1, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if leo := f.Log().EndOffset(); leo != 1 {
+		t.Fatalf("truncated to %d, want 1", leo)
+	}
+	if _, err := f.Become(Assignment{Leader: 2, Epoch: 3, Replicas: []ID{1, 2, 3}, ISR: []ID{2}}); err != nil {
+		t.Fatal(err)
+	}
+	// Sequence 1 was truncated: it is the next one to store, not a dup.
+	base, _, err := f.Append(idemBatch(8, 1, "b"), wire.AcksLeader)
+	if err != nil || base != 1 {
+		t.Fatalf("resend of the truncated batch: base %d err %v, want 1 nil", base, err)
+	}
+	if leo := f.Log().EndOffset(); leo != 2 {
+		t.Fatalf("log end %d after the resend, want 2 (it was appended, not taken for a duplicate)", leo)
+	}
+	if base, _, err := f.Append(idemBatch(8, 0, "a"), wire.AcksLeader); err != nil || base != 0 {
+		t.Fatalf("retry of the kept batch: %d %v", base, err)
+	}
+}
