@@ -39,6 +39,9 @@ type Options struct {
 	// Logger receives the SC's and SPUs' logs. Default: discarded, unless
 	// the environment variable FLUVIOTEST_LOG is set (then stderr).
 	Logger *slog.Logger
+	// HTTP serves /metrics, /livez and /readyz from the SC and every SPU
+	// on free loopback ports: Cluster.SCHTTPAddr, SPU(id).HTTPAddr().
+	HTTP bool
 }
 
 // Cluster is an in-process cluster: an embedded NATS with JetStream, the SC
@@ -125,6 +128,7 @@ func (c *Cluster) startSC() {
 		HeartbeatInterval: c.opts.HeartbeatInterval,
 		HeartbeatTimeout:  c.opts.HeartbeatTimeout,
 		Logger:            c.log.With("component", "sc"),
+		HTTPAddr:          c.httpAddr(),
 	})
 	if err != nil {
 		c.t.Fatalf("fluviotest: start SC: %v", err)
@@ -132,6 +136,23 @@ func (c *Cluster) startSC() {
 	c.mu.Lock()
 	c.sc = s
 	c.mu.Unlock()
+}
+
+// httpAddr is the HTTP address servers get: a free loopback port with
+// Options.HTTP, else none.
+func (c *Cluster) httpAddr() string {
+	if c.opts.HTTP {
+		return "127.0.0.1:0"
+	}
+	return ""
+}
+
+// SCHTTPAddr is the SC's HTTP address (/metrics, /livez, /readyz) with
+// Options.HTTP, else "". It changes when RestartSC picks a new port.
+func (c *Cluster) SCHTTPAddr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sc.HTTPAddr()
 }
 
 // SCAddr is the SC's address as HOST:PORT: what --sc, --sc-controller
@@ -218,6 +239,7 @@ func (c *Cluster) startSPU(p *spuProc) {
 		PublicListener:  p.publicLn,
 		PrivateListener: p.privateLn,
 		Logger:          c.log.With("component", "spu", "id", p.id),
+		HTTPAddr:        c.httpAddr(),
 	})
 	p.publicLn, p.privateLn = nil, nil // the SPU owns them now
 	if err != nil {
