@@ -89,6 +89,14 @@
 // the data. delete stops and removes the directory, only if it holds a
 // cluster.json. check uses jsm.go's monitor for the KV bucket.
 //
+// Every process gets --http on a free loopback port, picked at each start
+// of the process and kept in cluster.json (scHTTP, spus[].http): it serves
+// /metrics (Prometheus), /livez and /readyz. status shows the /readyz
+// answer (READY) and the /metrics URL of each process (-O json: all three
+// URLs); check requires /readyz 200 from each process of a local cluster
+// and reports partitions without an online leader (fail) or with an ISR
+// smaller than their replicas (warn).
+//
 // # Completion
 //
 // 'fluvio completion bash|zsh|fish' prints a script that calls the hidden
