@@ -21,6 +21,12 @@ type pendingBatch struct {
 	bytes   int       // budget bytes of its records
 	created time.Time // when its first record was added
 	waiters []waiter  // SendSync callers
+	// Idempotence (idempotence.go), set by stamp under seqMu: the
+	// producer id, epoch and base sequence the batch was sent with.
+	stamped bool
+	pid     int64
+	epoch   int16
+	seq     int32
 }
 
 type waiter struct {
@@ -53,6 +59,10 @@ type partitionQueue struct {
 	// overtakes a retried one.
 	sendMu  chan struct{}
 	scratch []byte // guarded by sendMu: concatenation buffer
+
+	// seqMu guards seq and the batches' stamps (idempotence.go).
+	seqMu sync.Mutex
+	seq   seqState
 }
 
 func (q *partitionQueue) notify() {
@@ -120,6 +130,7 @@ func (q *partitionQueue) newBatch(nowMs int64) *pendingBatch {
 	pb.bytes = 0
 	pb.waiters = pb.waiters[:0]
 	pb.created = q.p.cfg.now()
+	pb.stamped = false
 	return pb
 }
 

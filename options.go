@@ -167,6 +167,7 @@ type producerConfig struct {
 	produceTimeout  time.Duration
 	maxInFlight     int
 	partitioner     Partitioner
+	idempotent      bool
 	now             func() time.Time
 }
 
@@ -182,6 +183,7 @@ func defaultProducerConfig() producerConfig {
 		maxRetryBackoff: DefaultMaxRetryBackoff,
 		produceTimeout:  DefaultProduceTimeout,
 		maxInFlight:     DefaultMaxInFlight,
+		idempotent:      true,
 		now:             time.Now,
 	}
 }
@@ -254,16 +256,30 @@ func WithProduceTimeout(d time.Duration) ProducerOption {
 // WithMaxInFlight sets how many produce requests of one partition may
 // await their answer at once (default DefaultMaxInFlight). Requests are
 // appended in the order they were written, and a retried request is sent
-// again before any newer one; but when a request fails with a retriable
-// error while a later one, already written, succeeds (an ISR that grew
-// back in between, for example), the retried records land after the later
-// ones. WithMaxInFlight(1) rules that out at some cost in throughput.
+// again before any newer one. With idempotence (the default) the leader
+// refuses a request that skips ahead of one it refused, so the order
+// holds through retries too. Without it (WithIdempotence(false)), when a
+// request fails with a retriable error while a later one, already
+// written, succeeds (an ISR that grew back in between, for example), the
+// retried records land after the later ones; WithMaxInFlight(1) rules
+// that out at some cost in throughput.
 func WithMaxInFlight(n int) ProducerOption {
 	return func(c *producerConfig) {
 		if n > 0 {
 			c.maxInFlight = n
 		}
 	}
+}
+
+// WithIdempotence turns the idempotent producer on (the default) or off.
+// On, every batch carries a producer id and per-partition sequence
+// numbers: the leader stores a retried batch once and keeps the order of
+// the requests in flight (it refuses a batch that skips ahead, which the
+// producer then resends after the earlier ones). Off, a retry after a
+// lost answer may store records twice, and a retried request may land
+// after a later one (see WithMaxInFlight).
+func WithIdempotence(on bool) ProducerOption {
+	return func(c *producerConfig) { c.idempotent = on }
 }
 
 // WithPartitioner replaces the default partitioner (murmur2 of the key,

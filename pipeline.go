@@ -31,6 +31,7 @@ type inflightReq struct {
 // start writes one request for batches. Caller (run) holds a slot.
 func (q *partitionQueue) start(batches []*pendingBatch) {
 	q.sendMu <- struct{}{}
+	q.stamp(batches)
 	records := q.requestBytes(batches)
 	wait := q.p.startRequest(q.id, records)
 	q.inflight <- &inflightReq{batches: batches, wait: wait} // never blocks: slots bound it
@@ -81,6 +82,7 @@ func (q *partitionQueue) finish(req *inflightReq, base int64, err error) {
 			err = fmt.Errorf("after %d retries: %w", req.attempt, err)
 		}
 		err = fmt.Errorf("produce to %s partition %d: %w", q.p.topic, q.id, err)
+		q.failed(req.batches)
 	}
 	q.complete(req.batches, base, err)
 	<-q.slots
@@ -118,6 +120,7 @@ func (q *partitionQueue) retryFrom(first *inflightReq, err error) {
 			}
 			backoff = min(2*backoff, q.p.cfg.maxRetryBackoff)
 			req.attempt++
+			q.stamp(req.batches)
 			base, err = q.p.startRequest(q.id, q.requestBytes(req.batches))()
 		}
 		q.finish(req, base, err)

@@ -42,8 +42,14 @@ type produceCall struct {
 // retries). Batches that fill while the pipeline is full travel together
 // in the next request. Partitions proceed in parallel.
 //
-// A Producer is safe for concurrent use. Delivery is at least once: a
-// request retried after a lost answer may store its records twice.
+// A Producer is safe for concurrent use. It is idempotent by default
+// (WithIdempotence): every batch carries the producer's id and per
+// partition sequence numbers, so a request retried after a lost answer
+// is stored once (the leader answers the retry with the original offset),
+// and a batch the leader refused is resent before any later one is
+// stored. Delivery is exactly once per Producer for its own retries;
+// records sent again by the application (a new Producer, or Send called
+// twice) are new records.
 type Producer struct {
 	topic  string
 	cfg    producerConfig
@@ -51,6 +57,7 @@ type Producer struct {
 	log    *slog.Logger
 	budget *budget
 	parts  []*partitionQueue
+	pid    int64 // producer id; noProducerID without idempotence
 
 	// ctx bounds the requests of the partition loops; cancelled by Close
 	// once they have exited.
@@ -102,12 +109,16 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 		ctx:     pctx,
 		cancel:  cancel,
 		closing: make(chan struct{}),
+		pid:     noProducerID,
+	}
+	if cfg.idempotent {
+		p.pid = newProducerID()
 	}
 	p.parts = make([]*partitionQueue, n)
 	for i := range p.parts {
 		q := &partitionQueue{p: p, id: int32(i), wake: make(chan struct{}, 1),
 			slots: make(chan struct{}, cfg.maxInFlight), inflight: make(chan *inflightReq, cfg.maxInFlight),
-			sendMu: make(chan struct{}, 1)}
+			sendMu: make(chan struct{}, 1), seq: seqState{pid: p.pid}}
 		p.parts[i] = q
 		p.wg.Go(q.run)
 		p.wg.Go(q.completer)
@@ -117,6 +128,11 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 
 // Topic returns the producer's topic.
 func (p *Producer) Topic() string { return p.topic }
+
+// ProducerID returns the idempotent producer id the batches carry (a
+// partition whose epochs ran out moves to a new one), or -1 with
+// WithIdempotence(false).
+func (p *Producer) ProducerID() int64 { return p.pid }
 
 // Send queues a record for the partition its key chooses (see
 // DefaultPartitioner) and returns once it is queued. It blocks while the
