@@ -17,9 +17,14 @@ import (
 // Retries keep the order: when an answer is a retriable error, the
 // completer takes sendMu (so run starts nothing new), waits for the
 // requests already written after the failed one, and sends every failed
-// request again, oldest first, before releasing sendMu. A later request
-// that had already succeeded stays where it is: with more than one request
-// in flight, a retried batch can land after it (see WithMaxInFlight).
+// request again, oldest first, before releasing sendMu. With idempotence
+// (idempotence.go) a retry keeps its sequences, so the leader answers a
+// retry of stored batches with their offsets instead of storing them
+// again, and refuses the requests written after a refused one (out of
+// order sequence) until it is resent: they fail too and are resent after
+// it. Without idempotence a later request that had already succeeded
+// stays where it is, and a retried batch can land after it (see
+// WithMaxInFlight).
 
 // inflightReq is one started request.
 type inflightReq struct {

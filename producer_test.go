@@ -11,6 +11,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/fluvio-go/fluvio/spu/replica"
+	"github.com/fluvio-go/fluvio/spu/wire"
 	"github.com/fluvio-go/fluvio/wal/batch"
 )
 
@@ -29,6 +31,13 @@ type fakeLog struct {
 	fail func(call int, c produceCall) error
 	// gate, if set, holds each request until it can receive.
 	gate chan struct{}
+	// dedup, if set, checks idempotent batches as a leader does.
+	dedup *replica.Producers
+	// lose, if set, is asked after a successful append: true loses the
+	// answer (the client sees a retriable connection error).
+	lose func(call int, c produceCall) bool
+	// refusals are dedup's errors, in order.
+	refusals []error
 }
 
 func newFakeLog(n int32) *fakeLog {
@@ -53,6 +62,9 @@ func (f *fakeLog) startProduce(ctx context.Context, c produceCall) func(context.
 	}
 	if err == nil {
 		base, err = f.append(c)
+		if err == nil && f.lose != nil && f.lose(call, c) {
+			base, err = -1, markRetriable(fmt.Errorf("produce: %w", wire.ErrConnClosed))
+		}
 	}
 	return func(ctx context.Context) (int64, error) {
 		defer func() {
@@ -74,12 +86,35 @@ func (f *fakeLog) startProduce(ctx context.Context, c produceCall) func(context.
 func (f *fakeLog) append(c produceCall) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.dedup != nil {
+		var seqs []replica.SeqBatch
+		for b, err := range batch.All(c.records) {
+			if err != nil {
+				return -1, err
+			}
+			seqs = append(seqs, replica.SeqBatchOf(b))
+		}
+		base, dup, err := f.dedup.Check(seqs)
+		if err != nil {
+			f.refusals = append(f.refusals, err)
+			if wire.IsRetriable(err) {
+				err = markRetriable(err)
+			}
+			return -1, err
+		}
+		if dup {
+			return base, nil
+		}
+	}
 	base := f.next[c.partition]
 	for b, err := range batch.All(c.records) {
 		if err != nil {
 			return -1, err
 		}
 		f.batches[c.partition] = append(f.batches[c.partition], bytes.Clone(b))
+		if f.dedup != nil {
+			f.dedup.Record(replica.SeqBatchOf(b), f.next[c.partition])
+		}
 		f.next[c.partition] += int64(batch.LastOffsetDelta(b)) + 1
 	}
 	return base, nil
