@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// build compiles the three binaries into dir.
+// build compiles the three binaries and the example programs into dir.
 func build(dir string) error {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
@@ -60,6 +60,14 @@ func build(dir string) error {
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%w\n%s", err, b)
+	}
+	// The example programs, as 'make build' names them (scripts/run.sh runs them).
+	for _, name := range []string{"producer", "consumer"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "example-"+name), "./examples/"+name)
+		cmd.Dir = root
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%w\n%s", err, b)
+		}
 	}
 	return nil
 }
