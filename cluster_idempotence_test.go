@@ -1,0 +1,145 @@
+package fluvio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/fluviotest"
+)
+
+// lossyTransport passes requests to a Client but can lose the answer of a
+// request the leader stored: the producer sees a retriable failure. Before
+// it returns the failure it reports the loss on lost and waits for
+// proceed, so that the test can kill the leader in between.
+type lossyTransport struct {
+	clientTransport
+	lost    chan<- struct{}
+	proceed <-chan struct{}
+
+	mu   sync.Mutex
+	lose func(value []byte) bool // guarded by mu; asked for each successful request
+}
+
+func (l *lossyTransport) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
+	wait := l.clientTransport.startProduce(ctx, call)
+	return func(wctx context.Context) (int64, error) {
+		base, err := wait(wctx)
+		l.mu.Lock()
+		lose := err == nil && l.lose != nil && l.lose(call.records)
+		if lose {
+			l.lose = nil // once
+		}
+		l.mu.Unlock()
+		if !lose {
+			return base, err
+		}
+		l.lost <- struct{}{}
+		<-l.proceed
+		return -1, markRetriable(errors.New("test: the answer to a stored request was lost"))
+	}
+}
+
+// TestClusterIdempotentRetryAfterFailover: on 3 SPUs with 3 replicas and
+// acks=all, the leader stores and commits a batch but its answer is lost;
+// the leader crashes; the producer retries to the new leader, which knows
+// the batch (its replica copied the producer's sequences) and answers
+// with the original offset. Every record is in the log exactly once, in
+// order.
+func TestClusterIdempotentRetryAfterFailover(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 3})
+	c := connectCluster(t, cl)
+	createTopic(t, c, "exactly-once", TopicConfig{Partitions: 1, Replicas: 3})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	lost, proceed := make(chan struct{}), make(chan struct{})
+	lt := &lossyTransport{clientTransport: clientTransport{c}, lost: lost, proceed: proceed}
+	p, err := newProducer(ctx, lt, slog.New(slog.DiscardHandler), "exactly-once",
+		[]ProducerOption{WithLinger(0), WithAcks(AcksAll), WithRetries(40, 50*time.Millisecond)})
+	requireNoErr(t, err)
+	defer p.Close()
+
+	var acked []string
+	var offsets []Offset
+	waitFor(t, 10*time.Second, func() error {
+		off, err := p.SendSync(ctx, nil, []byte("warm-up"))
+		if err == nil {
+			acked, offsets = append(acked, "warm-up"), append(offsets, off)
+		}
+		return err
+	})
+	waitFor(t, 10*time.Second, func() error {
+		parts, err := c.Partitions(ctx, "exactly-once")
+		if err != nil {
+			return err
+		}
+		if len(parts[0].ISR) != 3 {
+			return fmt.Errorf("ISR %v", parts[0].ISR)
+		}
+		return nil
+	})
+	for i := range 5 {
+		off, err := p.SendSync(ctx, nil, fmt.Appendf(nil, "before-%d", i))
+		requireNoErr(t, err)
+		acked, offsets = append(acked, fmt.Sprint("before-", i)), append(offsets, off)
+	}
+	parts, err := c.Partitions(ctx, "exactly-once")
+	requireNoErr(t, err)
+	old := parts[0].Leader
+
+	lt.mu.Lock()
+	lt.lose = func([]byte) bool { return true }
+	lt.mu.Unlock()
+	type result struct {
+		off Offset
+		err error
+	}
+	done := make(chan result, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		off, err := p.SendSync(ctx, nil, []byte("answer-lost"))
+		done <- result{off, err}
+	})
+	select {
+	case <-lost:
+	case <-ctx.Done():
+		t.Fatal("the request whose answer is to be lost never completed")
+	}
+	cl.KillSPU(old) // the leader that stored it crashes
+	close(proceed)
+	r := <-done
+	wg.Wait()
+	requireNoErr(t, r.err)
+	requireEqual(t, r.off, Offset(len(acked))) // the offset of the first (stored) try
+	acked, offsets = append(acked, "answer-lost"), append(offsets, r.off)
+	for i := range 5 {
+		off, err := p.SendSync(ctx, nil, fmt.Appendf(nil, "after-%d", i))
+		requireNoErr(t, err)
+		acked, offsets = append(acked, fmt.Sprint("after-", i)), append(offsets, off)
+	}
+	parts, err = c.Partitions(ctx, "exactly-once")
+	requireNoErr(t, err)
+	if parts[0].Leader == old {
+		t.Fatalf("leader is still the killed SPU %d", old)
+	}
+
+	cons, err := c.Consumer("exactly-once", FromBeginning(), DisableContinuous())
+	requireNoErr(t, err)
+	var got []string
+	var gotOffsets []Offset
+	for rec, err := range cons.Records(ctx) {
+		requireNoErr(t, err)
+		got, gotOffsets = append(got, string(rec.Value)), append(gotOffsets, rec.Offset)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(acked) {
+		t.Fatalf("the log holds\n%v\nwant each acknowledged record once\n%v", got, acked)
+	}
+	if fmt.Sprint(gotOffsets) != fmt.Sprint(offsets) {
+		t.Fatalf("offsets read %v, acknowledged %v", gotOffsets, offsets)
+	}
+}
