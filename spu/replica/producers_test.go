@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -311,5 +312,38 @@ func TestReplicaFollowerTableAndTruncation(t *testing.T) {
 	}
 	if base, _, err := f.Append(idemBatch(8, 0, "a"), wire.AcksLeader); err != nil || base != 0 {
 		t.Fatalf("retry of the kept batch: %d %v", base, err)
+	}
+}
+
+// BenchmarkProducerScan measures the producer-state rebuild (a read of the
+// whole log) on a 64 MiB log of 16 KiB batches from 100 producers.
+func BenchmarkProducerScan(b *testing.B) {
+	l, err := wal.Open(b.TempDir(), wal.Options{Sync: wal.SyncNever})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	val := make([]byte, 1000)
+	seqs := make([]int32, 100)
+	for i := range 4096 {
+		var bb batch.Builder
+		bb.Reset(1)
+		pid := int64(i % 100)
+		bb.SetProducer(pid, 0, seqs[pid])
+		for range 16 {
+			bb.Add(nil, val, nil, 1)
+		}
+		seqs[pid] += 16
+		if _, err := l.Append(append([]byte(nil), bb.Bytes()...)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r := &Replica{cfg: Config{}, log: l, logg: slog.New(slog.DiscardHandler)}
+	b.SetBytes(l.Size())
+	b.ResetTimer()
+	for range b.N {
+		if n := r.scanProducers().Len(); n != 100 {
+			b.Fatalf("%d producers", n)
+		}
 	}
 }
