@@ -44,11 +44,33 @@
 // Retriable errors (not leader, not enough replicas, timeouts, lost
 // connections) are retried up to 10 times with doubling backoff
 // (WithRetries); a failed request is sent again before any newer one.
-// Delivery is at least once: a retried request whose first answer was lost
-// may be stored twice; and with more than one request in flight, a retried
-// batch can land after a newer one that had already succeeded (rare: the
-// leader refused one request and accepted the next); WithMaxInFlight(1)
-// rules that out.
+//
+// # Idempotence: exactly once per producer session
+//
+// A Producer is idempotent by default (WithIdempotence). It draws a random
+// producer id; per partition, every record gets a sequence number (0, 1,
+// 2, ...) under a producer epoch (0 at first), and each batch carries the
+// id, the epoch and its first record's sequence in its header (covered by
+// the CRC). A retry resends the same batch with the same sequence. The
+// partition leader keeps, per producer, the last runs of sequences it
+// stored with their offsets (rebuilt from the log when a replica opens,
+// and kept by followers as they copy the log, so it survives restarts and
+// failovers): a retry of stored records is answered with their original
+// offset and stored nothing, and a batch that skips ahead of the stored
+// sequences is refused as out of order (retriable), so the producer
+// resends the earlier batches first and the records keep Send order with
+// several requests in flight. Delivery is therefore exactly once per
+// Producer for its own retries: a record Send accepted is stored at most
+// once, in order, and at least once if it was acknowledged. Records sent
+// again by the application (after an error, or by a new Producer, which
+// has a new id) are new records. A batch that fails for good (not
+// retriable, or out of retries) moves its partition to the next producer
+// epoch from sequence 0, so that later batches are not refused for the
+// gap it leaves. WithIdempotence(false) sends batches without a producer
+// id: delivery is then at least once (a retry after a lost answer may
+// store the records twice) and, with more than one request in flight, a
+// retried batch can land after a newer one that had already succeeded;
+// WithMaxInFlight(1) rules the latter out.
 //
 // # Consuming
 //

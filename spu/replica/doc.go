@@ -14,5 +14,13 @@
 // ISR proposals, and an HW checkpoint beside the log. Errors meant for
 // clients are *wire.Error values with the right code.
 //
+// [Producers] is the idempotent producers' state of a partition (producer
+// id → epoch and the last 5 runs of stored sequences with their offsets,
+// bounded): Append checks idempotent batches against it (a retry of
+// stored batches is answered with their original offsets and appends
+// nothing; a gap is OutOfOrderSequence), followers keep it as they copy
+// the log, and it is rebuilt from the log when the replica opens and after
+// a truncation, before the replica accepts a produce as leader.
+//
 // It may import wal and spu/wire.
 package replica

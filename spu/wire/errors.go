@@ -74,7 +74,7 @@ var codes = map[ErrorCode]codeInfo{
 	RequestTimedOut:         {"request timed out", true, "retry; if it persists check the replicas with 'fluvio partition list'"},
 	RecordTooLarge:          {"record too large", false, "send smaller records or raise the topic's max record size"},
 	NotEnoughReplicas:       {"not enough in-sync replicas", true, "wait for followers to catch up, or produce with acks=leader"},
-	NotEnoughReplicasAfter:  {"not enough in-sync replicas after append", true, "the record was written on the leader but not acknowledged by enough replicas; it may be duplicated on retry"},
+	NotEnoughReplicasAfter:  {"not enough in-sync replicas after append", true, "the record was written on the leader but not acknowledged by enough replicas; an idempotent producer's retry is recognized, another retry may duplicate it"},
 	UnsupportedVersion:      {"unsupported API version", false, "upgrade the client or the SPU so their versions overlap"},
 	InvalidRequest:          {"invalid request", false, "the request could not be decoded; this is a client bug"},
 	OutOfOrderSequence:      {"out of order sequence", true, "an earlier batch of this producer has not been stored yet; resend the earlier batches first, in order"},
