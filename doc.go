@@ -61,7 +61,8 @@
 // resends the earlier batches first and the records keep Send order with
 // several requests in flight. Delivery is therefore exactly once per
 // Producer for its own retries: a record Send accepted is stored at most
-// once, in order, and at least once if it was acknowledged. Records sent
+// once and in Send order within its partition, and an acknowledged one is
+// stored exactly once (under the acks guarantee). Records sent
 // again by the application (after an error, or by a new Producer, which
 // has a new id) are new records. A batch that fails for good (not
 // retriable, or out of retries) moves its partition to the next producer

@@ -26,7 +26,11 @@ import (
 // again at sequence 0: batches sent after the failure (already in flight,
 // then refused as out of order) are re-stamped under the new epoch when
 // retried. Re-stamping loses the duplicate check for such a batch only if
-// its earlier try was stored and its answer lost as well.
+// its earlier try was stored and its answer lost as well. The same happens
+// when a resend is refused as out of order although every earlier request
+// is settled: the leader lacks sequences that will never come (records it
+// acknowledged with acks=leader and lost in a failover), and waiting for
+// them would only exhaust the retries.
 
 // noProducerID marks a batch without idempotence (WithIdempotence(false)).
 const noProducerID = -1

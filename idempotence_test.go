@@ -239,3 +239,39 @@ func TestProducerRestampAfterFailureInPipeline(t *testing.T) {
 		}
 	})
 }
+
+// TestProducerLeaderLostAckedRecords: the leader lost a record it had
+// acknowledged (acks=leader across a failover), so the producer's next
+// sequence is out of order for good; once the producer has nothing
+// earlier outstanding it moves to the next epoch and the record is stored
+// instead of failing after every retry.
+func TestProducerLeaderLostAckedRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeLog(1)
+		f.dedup = replica.NewProducers(0)
+		p := newTestProducer(t, f, WithLinger(0), WithAcks(AcksLeader), WithRetries(3, time.Millisecond))
+		ctx := context.Background()
+		for _, v := range []string{"a", "b"} {
+			_, err := p.SendSync(ctx, nil, []byte(v))
+			requireNoErr(t, err)
+		}
+		// The new leader has only "a".
+		f.mu.Lock()
+		f.batches[0] = f.batches[0][:1]
+		f.next[0] = 1
+		f.dedup = replica.NewProducers(0)
+		f.dedup.Record(replica.SeqBatchOf(f.batches[0][0]), 0)
+		f.mu.Unlock()
+		off, err := p.SendSync(ctx, nil, []byte("c"))
+		requireNoErr(t, err)
+		requireEqual(t, off, Offset(1))
+		requireNoErr(t, p.Close())
+		st := f.stamps(0)
+		if len(st) != 2 || st[1].Epoch != 1 || st[1].Seq != 0 {
+			t.Fatalf("stamps %+v: want c under epoch 1 from sequence 0", st)
+		}
+		if len(f.refusals) != 2 || !errors.Is(f.refusals[0], wire.ErrOutOfOrderSequence) {
+			t.Fatalf("refusals %v: want two out of order (the first try and one resend)", f.refusals)
+		}
+	})
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/fluvio-go/fluvio/spu/wire"
 )
 
 // The produce pipeline of one partition. run (accumulator.go) takes a
@@ -117,7 +119,15 @@ func (q *partitionQueue) retryFrom(first *inflightReq, err error) {
 	for i, req := range failed {
 		err := errs[i]
 		var base int64
+		resent := false
 		for err != nil && q.shouldRetry(req, err) {
+			if resent && errors.Is(err, wire.ErrOutOfOrderSequence) {
+				// Refused as out of order although every earlier request
+				// is settled: the leader lacks sequences it will never
+				// get (records it acknowledged with acks=leader and lost
+				// in a failover). Move on to the next producer epoch.
+				q.failed(req.batches)
+			}
 			q.p.log.Debug("produce retry", "partition", q.id, "attempt", req.attempt+1, "backoff", backoff, "err", err)
 			if serr := sleepCtx(q.p.ctx, backoff); serr != nil {
 				err = fmt.Errorf("%w (while retrying: %w)", ErrClosed, err)
@@ -127,6 +137,7 @@ func (q *partitionQueue) retryFrom(first *inflightReq, err error) {
 			req.attempt++
 			q.stamp(req.batches)
 			base, err = q.p.startRequest(q.id, q.requestBytes(req.batches))()
+			resent = true
 		}
 		q.finish(req, base, err)
 	}
