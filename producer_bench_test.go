@@ -60,22 +60,29 @@ func BenchmarkProduce(b *testing.B) {
 		batchSize int
 		linger    time.Duration
 		inFlight  int
+		noIdem    bool // WithIdempotence(false)
 	}{
-		{100, AcksAll, DefaultBatchSize, DefaultLinger, DefaultMaxInFlight},
-		{1024, AcksAll, DefaultBatchSize, DefaultLinger, DefaultMaxInFlight},
-		{1024, AcksLeader, DefaultBatchSize, DefaultLinger, DefaultMaxInFlight},
-		{1024, AcksAll, 16 << 10, DefaultLinger, DefaultMaxInFlight},
-		{1024, AcksAll, 256 << 10, DefaultLinger, DefaultMaxInFlight},
-		{1024, AcksAll, DefaultBatchSize, 0, DefaultMaxInFlight},
-		{1024, AcksAll, DefaultBatchSize, DefaultLinger, 1},
-		{1024, AcksAll, 16 << 10, DefaultLinger, 1},
+		{100, AcksAll, DefaultBatchSize, DefaultLinger, DefaultMaxInFlight, false},
+		{1024, AcksAll, DefaultBatchSize, DefaultLinger, DefaultMaxInFlight, false},
+		{1024, AcksLeader, DefaultBatchSize, DefaultLinger, DefaultMaxInFlight, false},
+		{1024, AcksAll, 16 << 10, DefaultLinger, DefaultMaxInFlight, false},
+		{1024, AcksAll, 256 << 10, DefaultLinger, DefaultMaxInFlight, false},
+		{1024, AcksAll, DefaultBatchSize, 0, DefaultMaxInFlight, false},
+		{1024, AcksAll, DefaultBatchSize, DefaultLinger, 1, false},
+		{1024, AcksAll, 16 << 10, DefaultLinger, 1, false},
+		{100, AcksAll, DefaultBatchSize, DefaultLinger, DefaultMaxInFlight, true},
+		{1024, AcksAll, DefaultBatchSize, DefaultLinger, DefaultMaxInFlight, true},
 	}
 	for i, tc := range cases {
 		name := fmt.Sprintf("size=%dB/acks=%s/batch=%dKiB/linger=%v/inflight=%d", tc.size, tc.acks, tc.batchSize>>10, tc.linger, tc.inFlight)
+		if tc.noIdem {
+			name += "/idempotence=off"
+		}
 		b.Run(name, func(b *testing.B) {
 			topic := fmt.Sprintf("bench-%d-%d", i, benchTopics.Add(1))
 			createTopic(b, c, topic, TopicConfig{Partitions: 1})
-			p, err := c.Producer(topic, WithAcks(tc.acks), WithBatchSize(tc.batchSize), WithLinger(tc.linger), WithMaxInFlight(tc.inFlight))
+			p, err := c.Producer(topic, WithAcks(tc.acks), WithBatchSize(tc.batchSize), WithLinger(tc.linger), WithMaxInFlight(tc.inFlight),
+				WithIdempotence(!tc.noIdem))
 			if err != nil {
 				b.Fatal(err)
 			}
