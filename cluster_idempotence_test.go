@@ -143,3 +143,61 @@ func TestClusterIdempotentRetryAfterFailover(t *testing.T) {
 		t.Fatalf("offsets read %v, acknowledged %v", gotOffsets, offsets)
 	}
 }
+
+// TestClusterIdempotentRetryAfterCrash: a single SPU stores a batch, the
+// answer is lost and the SPU crashes (no clean close); it restarts and
+// rebuilds its producer state from the recovered log, so the producer's
+// retry gets the original offset and the record is stored once.
+func TestClusterIdempotentRetryAfterCrash(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
+	c := connectCluster(t, cl)
+	createTopic(t, c, "crash-once", TopicConfig{Partitions: 1, Replicas: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	lost, proceed := make(chan struct{}), make(chan struct{})
+	lt := &lossyTransport{clientTransport: clientTransport{c}, lost: lost, proceed: proceed}
+	p, err := newProducer(ctx, lt, slog.New(slog.DiscardHandler), "crash-once",
+		[]ProducerOption{WithLinger(0), WithRetries(60, 50*time.Millisecond)})
+	requireNoErr(t, err)
+	defer p.Close()
+	waitFor(t, 10*time.Second, func() error {
+		_, err := p.SendSync(ctx, nil, []byte("first"))
+		return err
+	})
+	lt.mu.Lock()
+	lt.lose = func([]byte) bool { return true }
+	lt.mu.Unlock()
+	done := make(chan error, 1)
+	var off Offset
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var err error
+		off, err = p.SendSync(ctx, nil, []byte("answer-lost"))
+		done <- err
+	})
+	select {
+	case <-lost:
+	case <-ctx.Done():
+		t.Fatal("the request whose answer is to be lost never completed")
+	}
+	id := cl.SPUIDs()[0]
+	cl.KillSPU(id)
+	cl.StartSPU(id)
+	close(proceed)
+	requireNoErr(t, <-done)
+	wg.Wait()
+	requireEqual(t, off, Offset(1))
+	off2, err := p.SendSync(ctx, nil, []byte("next"))
+	requireNoErr(t, err)
+	requireEqual(t, off2, Offset(2))
+	cons, err := c.Consumer("crash-once", FromBeginning(), DisableContinuous())
+	requireNoErr(t, err)
+	var got []string
+	for rec, err := range cons.Records(ctx) {
+		requireNoErr(t, err)
+		got = append(got, string(rec.Value))
+	}
+	if fmt.Sprint(got) != "[first answer-lost next]" {
+		t.Fatalf("the log holds %v, want [first answer-lost next]", got)
+	}
+}
