@@ -3,6 +3,7 @@ package spu
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +131,33 @@ func TestIdempotentFailoverRetry(t *testing.T) {
 	sameLogs(t, "fo", s2, s3)
 	got, _ := consume(t, c2, "fo", 0, 0)
 	requireNoErr(t, eq(got, []string{"m0", "m1", "m2", "lost-ack", "after"}))
+}
+
+// TestIdempotentConcurrentRetries: the same batch sent at once on 8
+// connections (a retry racing its first try) is stored once; every
+// answer names that offset.
+func TestIdempotentConcurrentRetries(t *testing.T) {
+	s := startSPU(t, 1, 0)
+	s.apply(t, true, nil, spec("race", 0, 1, 0))
+	for round := range 20 {
+		b := idemRecords(99, int32(round), fmt.Sprint("r", round))
+		offs := make(chan int64, 8)
+		errs := make(chan error, 8)
+		var wg sync.WaitGroup
+		for range 8 {
+			c := dial(t, s.public)
+			wg.Go(func() {
+				off, err := produceRaw(c, "race", wire.AcksAll, b)
+				offs <- off
+				errs <- err
+			})
+		}
+		wg.Wait()
+		for range 8 {
+			requireNoErr(t, <-errs)
+			requireEqual(t, <-offs, int64(round))
+		}
+	}
+	got, _ := consume(t, dial(t, s.public), "race", 0, 0)
+	requireEqual(t, len(got), 20)
 }
