@@ -131,7 +131,8 @@ type Topic struct {
 // TopicStatus summarises a topic's partitions.
 type TopicStatus struct {
 	// Resolution is TopicProvisioned when every partition's leader is
-	// online, else TopicPending.
+	// online and has reported its replica (PartitionOnline), else
+	// TopicPending with the reason.
 	Resolution string `json:"resolution"`
 	// ReplicaMap maps partition number to its replicas, leader first.
 	ReplicaMap map[int32][]SPUID `json:"replicaMap"`
@@ -189,6 +190,10 @@ type TopicListResponse struct {
 const (
 	PartitionOnline        = "Online"
 	PartitionLeaderOffline = "LeaderOffline"
+	// PartitionProvisioning: the leader's SPU is online but has not yet
+	// reported (in a heartbeat) that it holds the replica as leader at the
+	// current leader epoch, so it cannot take requests yet.
+	PartitionProvisioning = "Provisioning"
 )
 
 // Partition is one partition as the admin API lists it; its name is
@@ -210,7 +215,10 @@ type PartitionSpec struct {
 
 // PartitionStatus is the partition's state as the SPUs last reported it.
 type PartitionStatus struct {
-	// Resolution is PartitionOnline when the leader's SPU is online.
+	// Resolution is PartitionOnline when the leader's SPU is online and
+	// has reported the replica as leader at the current epoch,
+	// PartitionProvisioning when it is online but has not yet, else
+	// PartitionLeaderOffline.
 	Resolution string  `json:"resolution"`
 	ISR        []SPUID `json:"isr"`
 	// HW, LEO and Size are the leader's; -1 when it has not reported.

@@ -224,19 +224,44 @@ func (st *state) topicView(t *topicEntry) bus.Topic {
 		ReplicaMap: map[int32][]bus.SPUID{},
 		CreatedMs:  t.rec.CreatedMs,
 	}}
-	var offline []bus.SPUID
+	var offline, provisioning []bus.SPUID
 	for n, p := range t.rec.Partitions {
 		v.Status.ReplicaMap[int32(n)] = slices.Clone(p.Replicas)
 		v.Status.Partitions = append(v.Status.Partitions, st.partitionView(&t.rec, n))
-		if !st.online(p.Leader) && !slices.Contains(offline, p.Leader) {
-			offline = append(offline, p.Leader)
+		switch {
+		case !st.online(p.Leader):
+			if !slices.Contains(offline, p.Leader) {
+				offline = append(offline, p.Leader)
+			}
+		case !st.leaderReady(t.rec.Name, n, p):
+			if !slices.Contains(provisioning, p.Leader) {
+				provisioning = append(provisioning, p.Leader)
+			}
 		}
 	}
-	if len(offline) > 0 {
+	switch {
+	case len(offline) > 0:
 		v.Status.Resolution = bus.TopicPending
 		v.Status.Reason = "leader SPU offline: " + joinIDs(offline)
+	case len(provisioning) > 0:
+		v.Status.Resolution = bus.TopicPending
+		v.Status.Reason = "leader SPU has not yet reported its replicas: " + joinIDs(provisioning)
 	}
 	return v
+}
+
+// leaderReady reports whether partition n's leader SPU has reported, in
+// a heartbeat, that it holds the replica as leader at the partition's
+// current leader epoch without error: only then can it take produce and
+// fetch requests. Before that the partition is PartitionProvisioning,
+// however online the SPU is. Caller holds mu.
+func (st *state) leaderReady(topic string, n int, p partitionRecord) bool {
+	e := st.spus[p.Leader]
+	if e == nil || !e.online {
+		return false
+	}
+	r, ok := e.reports[bus.PartitionID{Topic: topic, Partition: int32(n)}]
+	return ok && r.Role == "leader" && r.LeaderEpoch >= p.LeaderEpoch && r.Error == ""
 }
 
 // partitionView renders one partition for the admin API. Caller holds mu.
@@ -250,8 +275,11 @@ func (st *state) partitionView(t *topicRecord, n int) bus.Partition {
 		Status: bus.PartitionStatus{Resolution: bus.PartitionLeaderOffline, ISR: slices.Clone(p.ISR),
 			HW: -1, LEO: -1, Size: -1, Replicas: []bus.ReplicaReport{}},
 	}
-	if st.online(p.Leader) {
+	switch {
+	case st.leaderReady(t.Name, n, p):
 		v.Status.Resolution = bus.PartitionOnline
+	case st.online(p.Leader):
+		v.Status.Resolution = bus.PartitionProvisioning
 	}
 	for _, r := range p.Replicas {
 		rep := bus.ReplicaReport{SPU: r, LEO: -1, HW: -1, Size: -1}

@@ -17,10 +17,14 @@ import (
 type syncState struct {
 	applied  atomic.Int64 // epoch of the last set applied
 	needFull atomic.Bool  // a change set arrived out of order: ask for a full one
+	// beatNow asks the heartbeat loop for a beat before its next tick:
+	// sent after a replica set is applied, so the SC learns at once that
+	// the new replicas exist (a partition is Online only from then on).
+	beatNow chan struct{}
 }
 
 func newSyncState(applied int64) *syncState {
-	st := &syncState{}
+	st := &syncState{beatNow: make(chan struct{}, 1)}
 	st.applied.Store(applied)
 	return st
 }
@@ -69,6 +73,8 @@ func (s *Server) heartbeatLoop(st *syncState, interval time.Duration) {
 		select {
 		case <-s.ctx.Done():
 			return
+		case <-st.beatNow:
+			_, scOK = s.heartbeat(st, interval, scOK)
 		case <-t.C:
 			next, ok := s.heartbeat(st, interval, scOK)
 			scOK = ok
@@ -101,6 +107,10 @@ func (s *Server) applySet(st *syncState, set bus.ReplicaSet) {
 		s.log.Error("applying the replica set failed", "epoch", set.Epoch, "full", set.Full, "err", err)
 	}
 	s.log.Debug("replica set applied", "epoch", set.Epoch, "full", set.Full, "replicas", len(set.Replicas), "removed", len(set.Removed))
+	select {
+	case st.beatNow <- struct{}{}:
+	default: // a beat is already due
+	}
 }
 
 // heartbeat sends one heartbeat and returns the interval the SC asks for
