@@ -20,17 +20,21 @@ import (
 // order, and the records keep their order even with several requests in
 // flight.
 //
-// When a batch fails for good (an error that is not retriable, or out of
-// retries) its sequences leave a gap that the leader would refuse
+// When the leader refuses a batch (an error that is not retriable: it
+// stored nothing) its sequences leave a gap that the leader would refuse
 // forever, so the partition moves to the next producer epoch and starts
-// again at sequence 0: batches sent after the failure (already in flight,
-// then refused as out of order) are re-stamped under the new epoch when
-// retried. Re-stamping loses the duplicate check for such a batch only if
-// its earlier try was stored and its answer lost as well. The same happens
-// when a resend is refused as out of order although every earlier request
-// is settled: the leader lacks sequences that will never come (records it
-// acknowledged with acks=leader and lost in a failover), and waiting for
-// them would only exhaust the retries.
+// again at sequence 0: batches sent after it (already in flight, then
+// refused as out of order) are re-stamped under the new epoch when
+// retried. A batch that ran out of retries may have been stored (its
+// answers lost): the partition keeps its epoch, so that a stored batch
+// keeps counting and the next ones follow it. If it was not stored, the
+// next batch is refused as out of order; a resend refused as out of order
+// although every earlier request is settled moves to the next epoch too
+// (this also covers a leader that lost records it had acknowledged with
+// acks=leader in a failover: the sequences it lacks will never come). A
+// re-stamped batch loses the duplicate check only if an earlier try of it
+// was stored while its predecessor was not, which the leader's in-order
+// rule rules out except across such a loss.
 
 // noProducerID marks a batch without idempotence (WithIdempotence(false)).
 const noProducerID = -1
@@ -79,9 +83,10 @@ func (q *partitionQueue) stamp(batches []*pendingBatch) {
 	}
 }
 
-// failed notes that batches failed for good: if they were stamped under
-// the current epoch, the partition moves to the next one (their sequences
-// will never be stored).
+// failed notes that batches will never be stored (refused by the leader,
+// or refused as out of order with nothing earlier outstanding): if they
+// were stamped under the current epoch, the partition moves to the next
+// one.
 func (q *partitionQueue) failed(batches []*pendingBatch) {
 	if !q.p.cfg.idempotent {
 		return

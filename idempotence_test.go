@@ -275,3 +275,38 @@ func TestProducerLeaderLostAckedRecords(t *testing.T) {
 		}
 	})
 }
+
+// TestProducerOutOfRetriesButStored: every answer to a stored batch is
+// lost until its retries run out; the batch is reported failed (its fate
+// is unknown to the producer) but the partition keeps its epoch, so the
+// next batch follows it and a stored batch is never stored again.
+func TestProducerOutOfRetriesButStored(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeLog(1)
+		f.dedup = replica.NewProducers(0)
+		f.lose = func(call int, c produceCall) bool { return call >= 2 && call <= 4 } // b's try and 2 retries
+		p := newTestProducer(t, f, WithLinger(0), WithRetries(2, time.Millisecond))
+		ctx := context.Background()
+		_, err := p.SendSync(ctx, nil, []byte("a"))
+		requireNoErr(t, err)
+		if _, err := p.SendSync(ctx, nil, []byte("b")); err == nil {
+			t.Fatal("b: no error after every answer was lost")
+		}
+		off, err := p.SendSync(ctx, nil, []byte("c"))
+		requireNoErr(t, err)
+		requireEqual(t, off, Offset(2))
+		requireNoErr(t, p.Close())
+		var got []string
+		for _, r := range f.records(t, 0) {
+			got = append(got, string(r.Value))
+		}
+		if fmt.Sprint(got) != "[a b c]" {
+			t.Fatalf("stored %v, want [a b c]", got)
+		}
+		for _, s := range f.stamps(0) {
+			if s.Epoch != 0 {
+				t.Fatalf("stamps %+v: the epoch moved", f.stamps(0))
+			}
+		}
+	})
+}

@@ -85,11 +85,14 @@ func (q *partitionQueue) shouldRetry(req *inflightReq, err error) bool {
 // finish completes a request's records and frees its slot.
 func (q *partitionQueue) finish(req *inflightReq, base int64, err error) {
 	if err != nil {
+		if !retriable(err) {
+			// Refused: not stored, its sequences never will be.
+			q.failed(req.batches)
+		}
 		if retriable(err) && req.attempt > 0 {
 			err = fmt.Errorf("after %d retries: %w", req.attempt, err)
 		}
 		err = fmt.Errorf("produce to %s partition %d: %w", q.p.topic, q.id, err)
-		q.failed(req.batches)
 	}
 	q.complete(req.batches, base, err)
 	<-q.slots
