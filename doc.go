@@ -64,10 +64,12 @@
 // once and in Send order within its partition, and an acknowledged one is
 // stored exactly once (under the acks guarantee). Records sent
 // again by the application (after an error, or by a new Producer, which
-// has a new id) are new records. A batch that fails for good (not
-// retriable, or out of retries) moves its partition to the next producer
-// epoch from sequence 0, so that later batches are not refused for the
-// gap it leaves. WithIdempotence(false) sends batches without a producer
+// has a new id) are new records. A batch the leader refuses (an error
+// that is not retriable) moves its partition to the next producer epoch
+// from sequence 0, so that later batches are not refused for the gap it
+// leaves; a batch out of retries may have been stored, so the epoch stays
+// and the leader's answer to the next batch tells which (see
+// idempotence.go). WithIdempotence(false) sends batches without a producer
 // id: delivery is then at least once (a retry after a lost answer may
 // store the records twice) and, with more than one request in flight, a
 // retried batch can land after a newer one that had already succeeded;
