@@ -1,0 +1,255 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/bus"
+)
+
+// firstSPU is the id of the first SPU; the others follow.
+const firstSPU int32 = 5001
+
+// cluster is the SC and the SPUs as child processes of this one.
+type cluster struct {
+	cfg    Config
+	log    *slog.Logger
+	scAddr string
+	sc     *process
+	spus   map[int32]*process
+	ids    []int32
+	dirs   map[int32]string // SPU id -> its --log-base-dir
+	nc     *nats.Conn
+	client *fluvio.Client
+	wg     sync.WaitGroup // the processes' waiters
+}
+
+// freePort returns a loopback address nobody listened on a moment ago.
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("chaos: find a free loopback port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// startCluster starts the SC, registers and starts the SPUs and creates
+// the topic; it returns once every partition has a leader and a full ISR.
+// On error, the processes started so far are stopped.
+func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
+	c = &cluster{cfg: cfg, log: cfg.Logger, spus: map[int32]*process{}, dirs: map[int32]string{}}
+	defer func() {
+		if err != nil {
+			c.close(context.WithoutCancel(ctx))
+		}
+	}()
+	logs := filepath.Join(cfg.Dir, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return c, fmt.Errorf("chaos: %w", err)
+	}
+	if c.scAddr, err = freePort(); err != nil {
+		return c, err
+	}
+	hb := cfg.HeartbeatTimeout
+	c.sc = &process{
+		name: "sc-server", path: filepath.Join(cfg.BinDir, "sc-server"), logPath: filepath.Join(logs, "sc.log"), wg: &c.wg,
+		args: []string{"--sc", c.scAddr, "--data-dir", filepath.Join(cfg.Dir, "sc"),
+			"--heartbeat-interval", (hb / 4).String(), "--heartbeat-timeout", hb.String(), "--resync-interval", "5s"},
+	}
+	if err := c.sc.start(); err != nil {
+		return c, err
+	}
+	c.log.Info("sc-server started", "addr", c.scAddr, "pid", c.sc.pid())
+	if err := waitFor(ctx, 30*time.Second, func() error {
+		if !c.sc.running() {
+			return errStop(fmt.Errorf("chaos: sc-server exited at start: see %s", c.sc.logPath))
+		}
+		nc, err := nats.Connect("nats://"+c.scAddr, nats.Name("fluvio-chaos"), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+		if err != nil {
+			return err
+		}
+		if _, err := bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{}); err != nil {
+			nc.Close()
+			return err
+		}
+		c.nc = nc
+		return nil
+	}); err != nil {
+		return c, fmt.Errorf("chaos: the SC at %s did not answer (see %s): %w", c.scAddr, c.sc.logPath, err)
+	}
+	if c.client, err = fluvio.Connect(ctx, c.scAddr, fluvio.WithName("fluvio-chaos")); err != nil {
+		return c, fmt.Errorf("chaos: %w", err)
+	}
+	for i := range int32(spus) {
+		id := firstSPU + i
+		pub, err1 := freePort()
+		priv, err2 := freePort()
+		if err := errors.Join(err1, err2); err != nil {
+			return c, err
+		}
+		if _, err := bus.Request[bus.SPURegisterResponse](ctx, c.nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
+			ID: int64(id), PublicEndpoint: pub, PrivateEndpoint: priv,
+		}); err != nil {
+			return c, fmt.Errorf("chaos: register SPU %d: %w", id, err)
+		}
+		dir := filepath.Join(cfg.Dir, "spu-"+strconv.Itoa(int(id)))
+		c.dirs[id] = dir
+		c.spus[id] = &process{
+			name: fmt.Sprintf("spu-server %d", id), path: filepath.Join(cfg.BinDir, "spu-server"), wg: &c.wg,
+			logPath: filepath.Join(logs, fmt.Sprintf("spu-%d.log", id)),
+			args:    []string{"--id", strconv.Itoa(int(id)), "--sc-controller", c.scAddr, "--log-base-dir", dir},
+		}
+		c.ids = append(c.ids, id)
+		if err := c.spus[id].start(); err != nil {
+			return c, err
+		}
+		c.log.Info("spu-server started", "id", id, "public", pub, "private", priv, "pid", c.spus[id].pid())
+	}
+	spec := bus.TopicSpec{Partitions: partitions, ReplicationFactor: spus, MinInSyncReplicas: 2}
+	if cfg.Negative {
+		spec.Sync = "never"
+	}
+	if err := waitFor(ctx, 30*time.Second, func() error {
+		_, err := bus.Request[bus.TopicCreateResponse](ctx, c.nc, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{Name: topicName, Spec: spec})
+		if errors.Is(err, bus.ErrTopicExists) {
+			return nil
+		}
+		return err
+	}); err != nil {
+		return c, fmt.Errorf("chaos: create topic %q: %w", topicName, err)
+	}
+	if err := c.waitHealthy(ctx, 30*time.Second, false); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// partitions returns the SC's view of the topic's partitions.
+func (c *cluster) partitions(ctx context.Context) ([]fluvio.PartitionInfo, error) {
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return c.client.Partitions(rctx, topicName)
+}
+
+// leaderOf returns the SPU leading partition p.
+func (c *cluster) leaderOf(ctx context.Context, p int32) (int32, error) {
+	ps, err := c.partitions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, pi := range ps {
+		if pi.Partition == p {
+			return pi.Leader, nil
+		}
+	}
+	return 0, fmt.Errorf("chaos: partition %d of %q not listed", p, topicName)
+}
+
+// led returns the partitions spu leads.
+func led(ps []fluvio.PartitionInfo, spu int32) []int32 {
+	var out []int32
+	for _, p := range ps {
+		if p.Leader == spu {
+			out = append(out, p.Partition)
+		}
+	}
+	return out
+}
+
+// waitHealthy polls until every partition is online with a full ISR (and,
+// with committed, its high watermark at its end offset).
+func (c *cluster) waitHealthy(ctx context.Context, timeout time.Duration, committed bool) error {
+	err := waitFor(ctx, timeout, func() error {
+		ps, err := c.partitions(ctx)
+		if err != nil {
+			return err
+		}
+		if len(ps) != partitions {
+			return fmt.Errorf("%d partitions listed, want %d", len(ps), partitions)
+		}
+		for _, p := range ps {
+			switch {
+			case p.Status != "Online":
+				return fmt.Errorf("partition %d is %s (leader %d)", p.Partition, p.Status, p.Leader)
+			case len(p.ISR) != spus:
+				return fmt.Errorf("partition %d has ISR %v", p.Partition, p.ISR)
+			case committed && p.HighWatermark != p.EndOffset:
+				return fmt.Errorf("partition %d has HW %d below its end %d", p.Partition, p.HighWatermark, p.EndOffset)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("chaos: the cluster did not heal within %s (logs in %s): %w", timeout, filepath.Join(c.cfg.Dir, "logs"), err)
+	}
+	return nil
+}
+
+// epochs returns the sum of the partitions' leader epochs.
+func (c *cluster) epochs(ctx context.Context) (int, error) {
+	ps, err := c.partitions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range ps {
+		n += int(p.LeaderEpoch)
+	}
+	return n, nil
+}
+
+// ensureRunning resumes paused SPUs and starts stopped ones.
+func (c *cluster) ensureRunning() error {
+	var errs []error
+	for _, id := range c.ids {
+		p := c.spus[id]
+		p.mu.Lock()
+		paused := p.paused && p.runningLocked()
+		p.mu.Unlock()
+		if paused {
+			errs = append(errs, p.signal(syscall.SIGCONT))
+		}
+		errs = append(errs, p.start())
+	}
+	return errors.Join(errs...)
+}
+
+// stopSPUs stops every SPU with SIGTERM (their HW checkpoints are written
+// at close).
+func (c *cluster) stopSPUs(ctx context.Context) error {
+	var errs []error
+	for _, id := range slices.Backward(c.ids) {
+		errs = append(errs, c.spus[id].stop(ctx, 15*time.Second))
+	}
+	return errors.Join(errs...)
+}
+
+// close stops every process, closes the connections and waits for the
+// process waiters.
+func (c *cluster) close(ctx context.Context) {
+	if c.client != nil {
+		_ = c.client.Close()
+	}
+	if c.nc != nil {
+		c.nc.Close()
+	}
+	_ = c.stopSPUs(ctx)
+	if c.sc != nil {
+		_ = c.sc.stop(ctx, 15*time.Second)
+	}
+	c.wg.Wait()
+}

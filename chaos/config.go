@@ -1,0 +1,89 @@
+package chaos
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Config configures Run. Zero fields take the defaults named in their
+// comments.
+type Config struct {
+	// BinDir holds sc-server and spu-server (see BuildBinaries). Required.
+	BinDir string
+	// Dir is the run's working directory: the SC's and SPUs' data and
+	// logs/ with each process's output. Required; it should be empty.
+	Dir string
+	// Seed seeds the nemesis; the same seed makes the same choices.
+	Seed int64
+	// Duration is how long producers and faults run; default 30s.
+	Duration time.Duration
+	// Rate is the total records per second over all producers; default 300.
+	Rate int
+	// ProducersPerPartition is the number of producers writing to each
+	// partition (each one record at a time); default 2.
+	ProducersPerPartition int
+	// FaultEvery is the mean pause between faults; default 3s.
+	FaultEvery time.Duration
+	// HeartbeatTimeout is the SC's --heartbeat-timeout (the SPU heartbeat
+	// interval is a quarter of it); default 1s.
+	HeartbeatTimeout time.Duration
+	// HealTimeout bounds the wait, after the faults, for every partition
+	// to have its full ISR and its high watermark at its end; default 30s.
+	HealTimeout time.Duration
+	// Negative runs the negative control: acks=leader, sync never and
+	// only stall-kill faults. Check must then report a loss.
+	Negative bool
+	// Logger receives progress and every fault; nil discards.
+	Logger *slog.Logger
+	// Out, if set, receives the summary line.
+	Out io.Writer
+}
+
+const (
+	spus       = 3
+	partitions = 3
+	topicName  = "chaos"
+)
+
+func (c Config) withDefaults() Config {
+	if c.Duration == 0 {
+		c.Duration = 30 * time.Second
+	}
+	if c.Rate == 0 {
+		c.Rate = 300
+	}
+	if c.ProducersPerPartition == 0 {
+		c.ProducersPerPartition = 2
+	}
+	if c.FaultEvery == 0 {
+		c.FaultEvery = 3 * time.Second
+	}
+	if c.HeartbeatTimeout == 0 {
+		c.HeartbeatTimeout = time.Second
+	}
+	if c.HealTimeout == 0 {
+		c.HealTimeout = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	switch {
+	case c.BinDir == "":
+		return errors.New("chaos: no binary directory: build them with 'make build' and pass --bin-dir bin (or let fluvio-chaos build them)")
+	case c.Dir == "":
+		return errors.New("chaos: no working directory: pass --dir DIR (an empty directory)")
+	case c.Duration < 0 || c.FaultEvery < 0 || c.HeartbeatTimeout < 0 || c.HealTimeout < 0:
+		return errors.New("chaos: durations must not be negative: check --duration, --fault-every and --heartbeat-timeout")
+	case c.Rate < 0 || c.ProducersPerPartition < 0:
+		return fmt.Errorf("chaos: --rate %d and producers per partition %d must not be negative", c.Rate, c.ProducersPerPartition)
+	}
+	return nil
+}

@@ -1,0 +1,34 @@
+// Package chaos is the failure test suite of issue 7: real processes on
+// loopback (one sc-server with its embedded NATS, three spu-server
+// processes), a topic with 3 partitions and 3 replicas written by producers
+// at a steady rate, and a seeded nemesis that kill -9s partition leaders,
+// SIGSTOPs them for longer than the heartbeat timeout, stalls followers and
+// restarts SPUs. Afterwards every replica of every partition is read from
+// offset 0, straight from the SPUs' log directories (wal.Open, after the
+// SPUs stopped), and Check compares what was acknowledged with what is
+// stored.
+//
+// The pieces, one per file:
+//
+//	config.go    Config: binaries, directory, seed, duration, rate, mode
+//	build.go     BuildBinaries: go build sc-server and spu-server
+//	process.go   one child process: start with fixed args, signal, wait
+//	cluster.go   the SC and the SPUs: ports, registration, topic, leaders
+//	workload.go  producers: unique values "p<producer>-<seq>", acks and failures
+//	nemesis.go   the seeded faults and their log
+//	replicas.go  reading every replica log from disk
+//	check.go     Check: a pure function from History and replicas to Result
+//	summary.go   Result.Summary: the one summary line
+//	run.go       Run: the whole suite
+//
+// Negative control: Config.Negative writes with acks=leader to a topic with
+// sync never, and the nemesis only stalls a partition's followers (SIGSTOP)
+// while the leader keeps acknowledging, then kill -9s the leader. The
+// followers come back, one is elected, and the returning leader truncates
+// what it acknowledged alone: Check must report lost records. The same
+// fault with acks=all (the normal run) loses nothing, because the leader
+// cannot acknowledge while its followers are stopped.
+//
+// The package may import the client library, bus and wal (it is test
+// tooling), never sc or spu: it drives the servers only as processes.
+package chaos

@@ -1,0 +1,89 @@
+package chaos
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Ack is a record the cluster acknowledged: the producer's send with
+// sequence Seq of Value went to Partition at Offset, answered at At.
+type Ack struct {
+	Producer  int
+	Seq       int64
+	Partition int32
+	Offset    int64
+	Value     string
+	At        time.Time
+}
+
+// Unknown is a send that failed or timed out: the record may or may not be
+// stored. It is never counted as lost; if it is stored it must still be
+// stored once and in order.
+type Unknown struct {
+	Producer  int
+	Seq       int64
+	Partition int32
+	Value     string
+	Err       string
+}
+
+// FaultKind names what the nemesis did.
+type FaultKind string
+
+// The faults of the nemesis.
+const (
+	// FaultKill: kill -9 a partition's leader, start it again after a delay.
+	FaultKill FaultKind = "kill"
+	// FaultPause: SIGSTOP a partition's leader for longer than the
+	// heartbeat timeout, then SIGCONT.
+	FaultPause FaultKind = "pause"
+	// FaultRestart: SIGTERM an SPU, wait for it to exit, start it again.
+	FaultRestart FaultKind = "restart"
+	// FaultStallKill: SIGSTOP a partition's followers, kill -9 its leader
+	// while they are stopped, SIGCONT them, start the leader again. With
+	// acks=leader the leader acknowledges records no follower has.
+	FaultStallKill FaultKind = "stall-kill"
+)
+
+// Fault is one nemesis action: Kind against SPU at At, when SPU led the
+// partitions Led.
+type Fault struct {
+	Kind FaultKind
+	SPU  int32
+	Led  []int32
+	At   time.Time
+}
+
+// History is what the harness saw while the faults ran.
+type History struct {
+	Acks    []Ack
+	Unknown []Unknown
+	Faults  []Fault
+	// Elections is the number of leader changes the SC made (the sum over
+	// partitions of the rise of the leader epoch).
+	Elections int
+}
+
+// Value is the record value for sequence seq of producer p: "p<p>-<seq>".
+// Values are unique within a run.
+func Value(p int, seq int64) string { return fmt.Sprintf("p%d-%d", p, seq) }
+
+// parseValue is the inverse of Value.
+func parseValue(v string) (p int, seq int64, ok bool) {
+	rest, found := strings.CutPrefix(v, "p")
+	if !found {
+		return 0, 0, false
+	}
+	ps, ss, found := strings.Cut(rest, "-")
+	if !found {
+		return 0, 0, false
+	}
+	pi, err1 := strconv.Atoi(ps)
+	si, err2 := strconv.ParseInt(ss, 10, 64)
+	if err1 != nil || err2 != nil || pi < 0 || si < 0 {
+		return 0, 0, false
+	}
+	return pi, si, true
+}

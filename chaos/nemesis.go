@@ -1,0 +1,157 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// nemesis injects one fault at a time, chosen by a seeded random source,
+// every FaultEvery on average, and undoes each before the next (a killed
+// SPU is started again, a stopped one continued), then waits for the ISR
+// to fill again (bounded). It only signals the processes of its cluster.
+type nemesis struct {
+	c   *cluster
+	rng *rand.Rand
+	log *slog.Logger
+
+	mu     sync.Mutex
+	faults []Fault
+}
+
+func newNemesis(c *cluster, seed int64) *nemesis {
+	return &nemesis{c: c, rng: rand.New(rand.NewPCG(uint64(seed), 0x6368616f73)), log: c.log}
+}
+
+// run injects faults until ctx ends. A fault in progress is always undone,
+// even after ctx ended.
+func (n *nemesis) run(ctx context.Context) error {
+	hb := n.c.cfg.HeartbeatTimeout
+	for {
+		wait := n.c.cfg.FaultEvery/2 + time.Duration(n.rng.Int64N(int64(n.c.cfg.FaultEvery)+1))
+		if !sleep(ctx, wait) {
+			return nil
+		}
+		kind := FaultStallKill
+		if !n.c.cfg.Negative {
+			kind = []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill}[n.rng.IntN(4)]
+		}
+		part := int32(n.rng.IntN(partitions))
+		if err := n.inject(ctx, kind, part, hb); err != nil {
+			return err
+		}
+		// Let the restarted replica rejoin before the next fault, so that
+		// faults stay one at a time; a cluster that does not heal is
+		// reported at the end.
+		if err := n.c.waitHealthy(ctx, 15*time.Second, false); err != nil && ctx.Err() == nil {
+			n.log.Warn("nemesis: cluster not healed before the next fault", "err", err)
+		}
+	}
+}
+
+// inject runs one fault against partition part's leader (or, for a
+// restart, a random SPU) and undoes it.
+func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb time.Duration) error {
+	ps, err := n.c.partitions(ctx)
+	if err != nil {
+		n.log.Warn("nemesis: no partition list, fault skipped", "err", err)
+		return nil
+	}
+	var leader int32 = -1
+	for _, p := range ps {
+		if p.Partition == part {
+			leader = p.Leader
+		}
+	}
+	target := leader
+	if kind == FaultRestart {
+		target = n.c.ids[n.rng.IntN(len(n.c.ids))]
+	}
+	proc, ok := n.c.spus[target]
+	if !ok {
+		n.log.Warn("nemesis: partition has no known leader, fault skipped", "partition", part, "leader", leader)
+		return nil
+	}
+	// Undo with a context that outlives ctx: the cluster must be whole
+	// again before the run checks it. Every wait below is bounded.
+	undo := context.WithoutCancel(ctx)
+	f := Fault{Kind: kind, SPU: target, Led: led(ps, target)}
+	switch kind {
+	case FaultKill:
+		f.At = time.Now()
+		if err := proc.kill(undo); err != nil {
+			return err
+		}
+		down := hb/2 + time.Duration(n.rng.Int64N(int64(2*hb)))
+		n.record(f, "down", down)
+		sleep(undo, down)
+	case FaultPause:
+		f.At = time.Now()
+		if err := proc.signal(syscall.SIGSTOP); err != nil {
+			return err
+		}
+		paused := hb + hb/2 + time.Duration(n.rng.Int64N(int64(hb)))
+		n.record(f, "paused", paused)
+		sleep(undo, paused)
+		if err := proc.signal(syscall.SIGCONT); err != nil {
+			return err
+		}
+	case FaultRestart:
+		f.At = time.Now()
+		n.record(f, "pid", proc.pid())
+		if err := proc.stop(undo, 15*time.Second); err != nil {
+			return err
+		}
+	case FaultStallKill:
+		var followers []*process
+		for _, id := range n.c.ids {
+			if id != target {
+				followers = append(followers, n.c.spus[id])
+			}
+		}
+		for _, fp := range followers {
+			if err := fp.signal(syscall.SIGSTOP); err != nil {
+				return err
+			}
+		}
+		// Shorter than the heartbeat timeout: the followers stay online
+		// and in the ISR, so one of them is elected.
+		stall := hb/4 + time.Duration(n.rng.Int64N(int64(hb/4)+1))
+		sleep(undo, stall)
+		f.At = time.Now()
+		killErr := proc.kill(undo)
+		for _, fp := range followers {
+			if err := fp.signal(syscall.SIGCONT); err != nil {
+				return err
+			}
+		}
+		if killErr != nil {
+			return killErr
+		}
+		down := hb + time.Duration(n.rng.Int64N(int64(hb)))
+		n.record(f, "stalled", stall, "down", down)
+		sleep(undo, down)
+	default:
+		return fmt.Errorf("chaos: unknown fault %q", kind)
+	}
+	return proc.start()
+}
+
+func (n *nemesis) record(f Fault, args ...any) {
+	n.mu.Lock()
+	n.faults = append(n.faults, f)
+	n.mu.Unlock()
+	n.log.Info("nemesis: "+string(f.Kind), append([]any{"spu", f.SPU, "led", f.Led}, args...)...)
+}
+
+// history returns the faults injected so far.
+func (n *nemesis) history() []Fault {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.faults)
+}
