@@ -26,6 +26,10 @@ type ServerConfig struct {
 	// SyncAlways asks for an fsync covering every acknowledged write
 	// (JetStream sync_interval: always; ours: WAL sync always).
 	SyncAlways bool
+	// Replicas is the replication factor of the topics Create makes (0
+	// and 1: none). Ours starts that many SPUs; a System that cannot
+	// replicate returns an error wrapping ErrNotAvailable from Start.
+	Replicas int
 }
 
 // Layout is what a run needs created before it starts: one topic of

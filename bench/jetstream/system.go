@@ -50,8 +50,12 @@ func Config(storeDir string, syncAlways bool) string {
 	return b.String()
 }
 
-// Start implements bench.System.
+// Start implements bench.System. Replicated streams (cfg.Replicas > 1)
+// need a JetStream cluster, which the bench does not start: not available.
 func (s *System) Start(ctx context.Context, dir string, cfg bench.ServerConfig) (bench.Instance, error) {
+	if cfg.Replicas > 1 {
+		return nil, bench.NotAvailable(fmt.Sprintf("%d replicas need a JetStream cluster; the bench runs one nats-server", cfg.Replicas))
+	}
 	confPath := filepath.Join(dir, "nats.conf")
 	if err := os.WriteFile(confPath, []byte(Config(filepath.Join(dir, "store"), cfg.SyncAlways)), 0o644); err != nil {
 		return nil, fmt.Errorf("jetstream: write config: %w", err)

@@ -15,11 +15,13 @@ import (
 	"github.com/fluvio-go/fluvio/bench/internal/proc"
 )
 
-// SPUID is the id of the one SPU the benchmark starts.
+// SPUID is the id of the first SPU the benchmark starts; the others
+// (ServerConfig.Replicas > 1) are SPUID+1, SPUID+2, ...
 const SPUID = 5001
 
 // System starts our cluster: one sc-server (embedded NATS) and one
-// spu-server, each a separate process.
+// spu-server per replica (ServerConfig.Replicas, at least one), each a
+// separate process.
 type System struct {
 	// BinDir holds sc-server, spu-server and fluvio (make build).
 	BinDir string
@@ -67,19 +69,11 @@ func listening(addr string) func() bool {
 }
 
 // Start implements bench.System: sc-server on a free port with its data in
-// dir/sc, the SPU registered as a custom SPU through the fluvio CLI, then
-// spu-server with its logs in dir/spu, ready once its public server
-// listens.
+// dir/sc, then per SPU (cfg.Replicas, at least one): registered as a
+// custom SPU through the fluvio CLI, then spu-server with its logs in
+// dir/spu-ID, ready once its public server listens.
 func (s *System) Start(ctx context.Context, dir string, cfg bench.ServerConfig) (bench.Instance, error) {
 	scAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	pub, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	priv, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -94,40 +88,64 @@ func (s *System) Start(ctx context.Context, dir string, cfg bench.ServerConfig) 
 	if err := in.waitAdmin(ctx); err != nil {
 		return nil, errors.Join(err, in.Stop(ctx))
 	}
-	if _, err := proc.Output(ctx, filepath.Join(s.BinDir, "fluvio"),
-		[]string{"custom-spu", "register", "--sc", scAddr, "--id", strconv.Itoa(SPUID),
-			"--public-server", pub, "--private-server", priv},
-		filepath.Join(dir, "fluvio-cli.log")); err != nil {
-		return nil, errors.Join(fmt.Errorf("ours: register spu: %w", err), in.Stop(ctx))
+	for i := range max(1, cfg.Replicas) {
+		if err := in.startSPU(ctx, SPUID+i); err != nil {
+			return nil, errors.Join(err, in.Stop(ctx))
+		}
 	}
-	spu, err := proc.Start(ctx, filepath.Join(s.BinDir, "spu-server"),
-		[]string{"--id", strconv.Itoa(SPUID), "--sc-controller", scAddr,
-			"--public-server", pub, "--private-server", priv,
-			"--log-base-dir", filepath.Join(dir, "spu")},
-		filepath.Join(dir, "spu-server.log"), listening(pub))
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("ours: %w", err), in.Stop(ctx))
-	}
-	in.spu = spu
 	return in, nil
 }
 
-// Instance is a running sc-server and spu-server.
+// startSPU registers SPU id and starts its spu-server.
+func (in *Instance) startSPU(ctx context.Context, id int) error {
+	pub, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	priv, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	if _, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
+		[]string{"custom-spu", "register", "--sc", in.scAddr, "--id", strconv.Itoa(id),
+			"--public-server", pub, "--private-server", priv},
+		filepath.Join(in.dir, "fluvio-cli.log")); err != nil {
+		return fmt.Errorf("ours: register spu %d: %w", id, err)
+	}
+	logDir, logFile := filepath.Join(in.dir, "spu"), filepath.Join(in.dir, "spu-server.log")
+	if id != SPUID {
+		logDir, logFile = filepath.Join(in.dir, fmt.Sprintf("spu-%d", id)), filepath.Join(in.dir, fmt.Sprintf("spu-server-%d.log", id))
+	}
+	spu, err := proc.Start(ctx, filepath.Join(in.bin, "spu-server"),
+		[]string{"--id", strconv.Itoa(id), "--sc-controller", in.scAddr,
+			"--public-server", pub, "--private-server", priv,
+			"--log-base-dir", logDir},
+		logFile, listening(pub))
+	if err != nil {
+		return fmt.Errorf("ours: spu %d: %w", id, err)
+	}
+	in.spus = append(in.spus, spu)
+	return nil
+}
+
+// Instance is a running sc-server and its spu-servers.
 type Instance struct {
 	bin, dir, scAddr string
-	sc, spu          *proc.Process
+	sc               *proc.Process
+	spus             []*proc.Process
 	cfg              bench.ServerConfig
 }
 
 // Addr implements bench.Instance: the SC address clients connect to.
 func (in *Instance) Addr() string { return in.scAddr }
 
-// DataPIDs implements bench.Instance: the SPU.
+// DataPIDs implements bench.Instance: the SPUs.
 func (in *Instance) DataPIDs() []int {
-	if in.spu == nil {
-		return nil
+	var pids []int
+	for _, p := range in.spus {
+		pids = append(pids, p.PID())
 	}
-	return []int{in.spu.PID()}
+	return pids
 }
 
 // maxRecordSize lets the size curve's 1 MiB records (JetStream's default
@@ -152,11 +170,12 @@ func (in *Instance) waitAdmin(ctx context.Context) error {
 }
 
 // Create implements bench.Instance: one topic with l.Partitions partitions,
-// replication 1, max record size 2 MiB, through the fluvio CLI, with WAL
+// replication ServerConfig.Replicas (at least 1), max record size 2 MiB, through the fluvio CLI, with WAL
 // sync "always" for the
 // durable run (ServerConfig.SyncAlways) and "interval" otherwise (the
 // durability of JetStream's default sync); it returns once every partition
-// has a leader and an in-sync replica set.
+// is Online (its leader SPU reported the replica) with every replica in
+// its in-sync replica set.
 func (in *Instance) Create(ctx context.Context, l bench.Layout) error {
 	sync := "interval"
 	if in.cfg.SyncAlways {
@@ -164,7 +183,7 @@ func (in *Instance) Create(ctx context.Context, l bench.Layout) error {
 	}
 	if _, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
 		[]string{"topic", "create", l.Topic, "--sc", in.scAddr,
-			"--partitions", strconv.Itoa(l.Partitions), "--replication", "1", "--sync", sync,
+			"--partitions", strconv.Itoa(l.Partitions), "--replication", strconv.Itoa(in.replicas()), "--sync", sync,
 			"--max-record-size", maxRecordSize},
 		filepath.Join(in.dir, "fluvio-cli.log")); err != nil {
 		return fmt.Errorf("ours: create topic: %w", err)
@@ -183,8 +202,11 @@ func (in *Instance) Create(ctx context.Context, l bench.Layout) error {
 	}
 }
 
+// replicas is the topics' replication factor.
+func (in *Instance) replicas() int { return max(1, in.cfg.Replicas) }
+
 // readyPartitions counts the topic's partitions that are Online with a
-// leader and a non-empty ISR, from fluvio partition list -O json.
+// leader and a full ISR, from fluvio partition list -O json.
 func (in *Instance) readyPartitions(ctx context.Context, topic string) (int, error) {
 	out, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
 		[]string{"partition", "list", "--sc", in.scAddr, "--topic", topic, "-O", "json"},
@@ -207,18 +229,18 @@ func (in *Instance) readyPartitions(ctx context.Context, topic string) (int, err
 	}
 	n := 0
 	for _, p := range parts {
-		if p.Spec.Topic == topic && p.Spec.Leader >= 0 && p.Status.Resolution == "Online" && len(p.Status.ISR) > 0 {
+		if p.Spec.Topic == topic && p.Spec.Leader >= 0 && p.Status.Resolution == "Online" && len(p.Status.ISR) >= in.replicas() {
 			n++
 		}
 	}
 	return n, nil
 }
 
-// Stop implements bench.Instance: the SPU first, then the SC.
+// Stop implements bench.Instance: the SPUs first, then the SC.
 func (in *Instance) Stop(ctx context.Context) error {
 	var errs []error
-	if in.spu != nil {
-		errs = append(errs, in.spu.Stop(ctx))
+	for _, p := range in.spus {
+		errs = append(errs, p.Stop(ctx))
 	}
 	if in.sc != nil {
 		errs = append(errs, in.sc.Stop(ctx))

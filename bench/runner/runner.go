@@ -95,6 +95,11 @@ func (r *Runner) scenarios() []scenario {
 		run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
 			return r.durable(ctx, sys, in, dir)
 		}})
+	out = append(out, scenario{name: "replicated-1024", cfg: bench.ServerConfig{SyncAlways: true, Replicas: replicatedReplicas},
+		figures: []string{replicatedFig("rec_s"), replicatedFig("mb_s")},
+		run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
+			return r.replicated(ctx, sys, in, dir)
+		}})
 	out = append(out, scenario{name: "latency-1024",
 		figures: []string{latencyFig(bench.AckP50us), latencyFig(bench.AckP99us), latencyFig(bench.E2EP50us), latencyFig(bench.E2EP99us)},
 		run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
@@ -213,6 +218,9 @@ func (r *Runner) runOne(ctx context.Context, sc scenario, sys bench.System, rep 
 		return nil, fmt.Errorf("runner: %w", err)
 	}
 	in, err := sys.Start(ctx, dir, sc.cfg)
+	if errors.Is(err, bench.ErrNotAvailable) {
+		return nil, errors.Join(err, os.RemoveAll(dir))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("runner: start %s: %w (logs in %s)", sys.Name(), err, dir)
 	}
@@ -303,6 +311,30 @@ func (r *Runner) durable(ctx context.Context, sys bench.System, in bench.Instanc
 		produceFig(1024, bench.AcksAll, "rec_s"): p.Values["rec_s"],
 		produceFig(1024, bench.AcksAll, "mb_s"):  p.Values["mb_s"],
 	}, nil
+}
+
+// replicatedReplicas is the replication factor of the issue 7 workload.
+const replicatedReplicas = 3
+
+// replicatedFig names the issue 7 figures: 1 KiB records, 3 replicas,
+// acks=all, WAL sync always.
+func replicatedFig(unit string) string {
+	return fmt.Sprintf("produce.1024.all.r%d.%s", replicatedReplicas, unit)
+}
+
+// replicated is the issue 7 workload: the W1 produce of 1 KiB records with
+// the W1 bounds, to a topic of 3 replicas (3 SPUs), acks=all, sync always.
+// Only a System that replicates runs it (JetStream: n/a, no cluster).
+func (r *Runner) replicated(ctx context.Context, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
+	l := bench.Layout{Topic: "replicated", Partitions: 1}
+	if err := in.Create(ctx, l); err != nil {
+		return nil, err
+	}
+	p, err := r.worker(ctx, sys, "produce", r.spec(in, l, 1024, r.Mode.records(r.Mode.Records, 1024), bench.AcksAll), dir)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]float64{replicatedFig("rec_s"): p.Values["rec_s"], replicatedFig("mb_s"): p.Values["mb_s"]}, nil
 }
 
 func (r *Runner) latency(ctx context.Context, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
