@@ -19,8 +19,9 @@
 // bounded): Append checks idempotent batches against it (a retry of
 // stored batches is answered with their original offsets and appends
 // nothing; a gap is OutOfOrderSequence), followers keep it as they copy
-// the log, and it is rebuilt from the log when the replica opens and after
-// a truncation, before the replica accepts a produce as leader.
+// the log, and it is rebuilt from the log when the replica opens (from the
+// snapshot a clean Close writes, plus the log after it) and after a
+// truncation, before the replica accepts a produce as leader.
 //
 // It may import wal and spu/wire.
 package replica

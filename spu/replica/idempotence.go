@@ -13,22 +13,25 @@ const scanChunk = 1 << 20
 // rebuilding the table first if a truncation made it stale; prod held.
 func (r *Replica) checkProducersLocked(seqs []SeqBatch) (base int64, dup bool, err error) {
 	if !r.prod.valid {
-		r.prod.t, r.prod.valid = r.scanProducers(), true
+		r.prod.t, r.prod.valid = r.scanProducers(r.log.StartOffset(), nil), true
 	}
 	return r.prod.t.Check(seqs)
 }
 
-// scanProducers builds the producer-state table from the batch headers of
-// the whole log, start to end (the payloads are read with them: wal reads
-// whole batches, CRC-checked). It runs when the replica opens and when a
-// leader starts leading after a truncation; its cost is one sequential
-// read of the log. A read error stops the scan with what it found so far
+// scanProducers records into t (a new table if nil) the batch headers of
+// the log from offset from to the end (the payloads are read with them:
+// wal reads whole batches, CRC-checked). It runs when the replica opens
+// (from a clean close's snapshot, or the whole log) and when a leader
+// starts leading after a truncation (the whole log); its cost is one
+// sequential read. A read error stops the scan with what it found so far
 // (logged): the producers it missed count as new, which is the behaviour
 // without idempotence, and the log failure surfaces on the next append or
 // read.
-func (r *Replica) scanProducers() *Producers {
-	t := NewProducers(r.cfg.MaxProducers)
-	off := r.log.StartOffset()
+func (r *Replica) scanProducers(from int64, t *Producers) *Producers {
+	if t == nil {
+		t = NewProducers(r.cfg.MaxProducers)
+	}
+	off := from
 	for off < r.log.EndOffset() {
 		c, err := r.log.Read(off, scanChunk)
 		if err != nil {

@@ -342,7 +342,7 @@ func BenchmarkProducerScan(b *testing.B) {
 	b.SetBytes(l.Size())
 	b.ResetTimer()
 	for range b.N {
-		if n := r.scanProducers().Len(); n != 100 {
+		if n := r.scanProducers(l.StartOffset(), nil).Len(); n != 100 {
 			b.Fatalf("%d producers", n)
 		}
 	}

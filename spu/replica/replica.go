@@ -78,6 +78,8 @@ type Replica struct {
 		closed  bool
 		lastErr error // a storage failure that took the replica down
 		savedHW int64 // the HW last checkpointed
+		// removing: Remove is closing the replica (no snapshot to write).
+		removing bool
 	}
 
 	// prod is the idempotent producers' state (producers.go). Its lock
@@ -115,7 +117,7 @@ func New(cfg Config) *Replica {
 	r.mu.st.hw = min(hw, r.mu.st.durable)
 	r.mu.savedHW = hw
 	r.mu.hwCh = make(chan struct{})
-	r.prod.t, r.prod.valid = r.scanProducers(), true
+	r.prod.t, r.prod.valid = r.loadProducers(), true
 	return r
 }
 
@@ -165,7 +167,7 @@ func (r *Replica) Become(a Assignment) (follow bool, err error) {
 	if err == nil && a.Leader == r.cfg.Self {
 		r.prod.Lock()
 		if !r.prod.valid {
-			r.prod.t, r.prod.valid = r.scanProducers(), true
+			r.prod.t, r.prod.valid = r.scanProducers(r.log.StartOffset(), nil), true
 		}
 		r.prod.Unlock()
 	}
@@ -247,11 +249,16 @@ func (r *Replica) Close() error {
 	}
 	r.mu.closed = true
 	r.notifyLocked()
+	removing := r.mu.removing
 	r.mu.Unlock()
-	if err := r.log.Close(); err != nil && !errors.Is(err, wal.ErrClosed) {
-		return errors.Join(cerr, fmt.Errorf("replica %s-%d: %w", r.cfg.Topic, r.cfg.Partition, err))
+	var serr error
+	if !removing {
+		serr = r.saveProducers()
 	}
-	return cerr
+	if err := r.log.Close(); err != nil && !errors.Is(err, wal.ErrClosed) {
+		return errors.Join(cerr, serr, fmt.Errorf("replica %s-%d: %w", r.cfg.Topic, r.cfg.Partition, err))
+	}
+	return errors.Join(cerr, serr)
 }
 
 // Remove closes the replica and deletes its log directory (checkpoint
@@ -259,6 +266,7 @@ func (r *Replica) Close() error {
 func (r *Replica) Remove() error {
 	r.mu.Lock()
 	r.mu.savedHW = r.mu.st.HW() // no checkpoint for a log about to go
+	r.mu.removing = true        // nor a producer-state snapshot
 	r.mu.Unlock()
 	_ = r.Close()
 	return r.log.Remove()
