@@ -145,20 +145,6 @@ func (c *cluster) partitions(ctx context.Context) ([]fluvio.PartitionInfo, error
 	return c.client.Partitions(rctx, topicName)
 }
 
-// leaderOf returns the SPU leading partition p.
-func (c *cluster) leaderOf(ctx context.Context, p int32) (int32, error) {
-	ps, err := c.partitions(ctx)
-	if err != nil {
-		return 0, err
-	}
-	for _, pi := range ps {
-		if pi.Partition == p {
-			return pi.Leader, nil
-		}
-	}
-	return 0, fmt.Errorf("chaos: partition %d of %q not listed", p, topicName)
-}
-
 // led returns the partitions spu leads.
 func led(ps []fluvio.PartitionInfo, spu int32) []int32 {
 	var out []int32

@@ -111,4 +111,3 @@ func (r *Result) Failed() string {
 	return fmt.Sprintf("lost=%d moved=%d duplicated=%d out-of-order=%d divergent-replicas=%d; first problems: %v",
 		r.Lost, r.Moved, r.Duplicated, r.OutOfOrderTotal(), r.DivergentReplicas, r.Problems[:min(len(r.Problems), 5)])
 }
-
