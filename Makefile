@@ -9,7 +9,7 @@ GOFLAGS_BUILD := -buildvcs=false -trimpath -ldflags "$(LDFLAGS)"
 TEST_TIMEOUT ?= 25m
 FUZZTIME ?= 30s
 
-.PHONY: help build run nats-up test race lint bench bench-quick e2e crash fuzz clean tidy-check
+.PHONY: help build run nats-up test race lint bench bench-quick e2e crash chaos fuzz clean tidy-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,14 @@ e2e: build ## the end-to-end tests with real processes
 
 crash: ## the WAL crash tests, many times over
 	$(GO) test -timeout 60m -run 'TestCrash' -count 20 ./wal/...
+
+CHAOS_DURATION ?= 5m
+CHAOS_SEED ?= $(shell date +%s)
+
+chaos: build ## the failure suite with real processes: 3 SPUs, seeded kill -9/SIGSTOP/restarts for CHAOS_DURATION (5m), then the negative control
+	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/fluvio-chaos ./chaos/cmd/fluvio-chaos
+	./$(BIN)/fluvio-chaos --bin-dir $(BIN) --duration $(CHAOS_DURATION) --seed $(CHAOS_SEED)
+	./$(BIN)/fluvio-chaos --bin-dir $(BIN) --duration 20s --seed $(CHAOS_SEED) --negative
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	@for pkg in $$($(GO) list ./...); do \
