@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -44,7 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fluvio-chaos: the failure test suite (real processes on loopback)\n\nUsage:\n  fluvio-chaos [flags]\n\nExamples:\n  fluvio-chaos --duration 5m --seed 42\n  fluvio-chaos --negative --duration 20s\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
+		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
 		fmt.Fprintf(stderr, "fluvio-chaos: %v (see fluvio-chaos --help)\n", err)
