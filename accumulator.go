@@ -46,7 +46,9 @@ type partitionQueue struct {
 	cur    *pendingBatch   // guarded by mu: the batch being filled
 	ready  []*pendingBatch // guarded by mu: full batches, oldest first
 	free   []*pendingBatch // guarded by mu: reusable batches
-	urgent bool            // guarded by mu: send without lingering (Flush, SendSync)
+	urgent bool            // guarded by mu: send without lingering (Flush, SendSync, a full window)
+
+	lingering bool // guarded by p.lingering: listed for flushLingering
 
 	// The pipeline (pipeline.go). slots holds a token per request in
 	// flight (capacity: the producer's max in flight); inflight carries
@@ -142,7 +144,8 @@ func (q *partitionQueue) requestFlush() {
 }
 
 // run is the partition's send loop: it waits until a batch is full, has
-// lingered long enough, or is flushed, and sends the ready batches as one
+// lingered long enough, or is flushed (Flush, SendSync, or a Send that
+// finds the window full), and sends the ready batches as one
 // request once a pipeline slot is free (see pipeline.go). It exits once
 // the producer is closing and the queue is empty, closing the in-flight
 // queue so that the completer exits after the last answer.
@@ -163,6 +166,12 @@ func (q *partitionQueue) run() {
 		if len(batches) == 0 {
 			<-q.slots
 			if wait > 0 {
+				// Listed before checking for blocked senders: a sender
+				// that blocks after the check flushes the list.
+				q.p.addLingering(q)
+				if q.p.budget.blocked() {
+					continue
+				}
 				timer.Reset(wait)
 			}
 			select {
@@ -191,7 +200,7 @@ func (q *partitionQueue) take() (batches []*pendingBatch, wait time.Duration, ex
 	defer q.mu.Unlock()
 	if q.cur != nil && q.cur.b.Len() > 0 {
 		age := q.p.cfg.now().Sub(q.cur.created)
-		if q.urgent || closing || age >= q.p.cfg.linger {
+		if q.urgent || closing || age >= q.p.cfg.linger || q.p.budget.blocked() {
 			q.ready = append(q.ready, q.cur)
 			q.cur = nil
 		} else {

@@ -3,6 +3,7 @@ package fluvio
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // budget bounds the records and bytes a producer holds unacknowledged.
@@ -15,6 +16,12 @@ type budget struct {
 	records int           // guarded by mu
 	bytes   int           // guarded by mu
 	changed chan struct{} // guarded by mu; closed and replaced on release
+
+	// onBlock, if set, is called (without mu) each time acquire is about
+	// to wait: the window is full, so the producer sends its lingering
+	// batches at once instead of letting them wait out the linger time.
+	onBlock func()
+	waiting atomic.Int32 // acquire calls waiting for room
 }
 
 func newBudget(maxRecords, maxBytes int) *budget {
@@ -35,15 +42,33 @@ func (b *budget) acquire(ctx context.Context, n int, closed <-chan struct{}) err
 		}
 		ch := b.changed
 		b.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-closed:
-			return ErrClosed
+		if err := b.wait(ctx, ch, closed); err != nil {
+			return err
 		}
 	}
 }
+
+// wait waits for ch (a release), counted in waiting while it does, after
+// telling onBlock.
+func (b *budget) wait(ctx context.Context, ch, closed <-chan struct{}) error {
+	b.waiting.Add(1)
+	defer b.waiting.Add(-1)
+	if b.onBlock != nil {
+		b.onBlock()
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-closed:
+		return ErrClosed
+	}
+}
+
+// blocked reports whether a sender waits for room: batches should not
+// linger then.
+func (b *budget) blocked() bool { return b.waiting.Load() > 0 }
 
 // release returns records and bytes to the budget and wakes the waiters.
 func (b *budget) release(records, n int) {

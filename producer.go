@@ -76,6 +76,13 @@ type Producer struct {
 	}
 	closeOnce sync.Once
 	onClose   func() // set by the Client: forget the producer
+
+	// lingering lists the partitions whose run loop waits for the linger
+	// time of a non-empty batch, for flushLingering.
+	lingering struct {
+		sync.Mutex
+		qs []*partitionQueue // guarded by lingering; each q.lingering
+	}
 }
 
 // sendResult is the outcome of one record for SendSync.
@@ -114,6 +121,7 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 	if cfg.idempotent {
 		p.pid = newProducerID()
 	}
+	p.budget.onBlock = p.flushLingering
 	p.parts = make([]*partitionQueue, n)
 	for i := range p.parts {
 		q := &partitionQueue{p: p, id: int32(i), wake: make(chan struct{}, 1),
@@ -265,4 +273,32 @@ func markRetriable(err error) error {
 func retriable(err error) bool {
 	var r *errRetriable
 	return errors.As(err, &r)
+}
+
+// addLingering records that q's run loop waits out the linger time of a
+// non-empty batch.
+func (p *Producer) addLingering(q *partitionQueue) {
+	p.lingering.Lock()
+	if !q.lingering {
+		q.lingering = true
+		p.lingering.qs = append(p.lingering.qs, q)
+	}
+	p.lingering.Unlock()
+}
+
+// flushLingering sends every lingering batch now. Called when a Send
+// finds the window (WithMaxBuffered) full: no batch will grow while the
+// senders wait, so lingering would only delay the acknowledgements that
+// make room (Kafka's and franz-go's linger ends early the same way).
+func (p *Producer) flushLingering() {
+	p.lingering.Lock()
+	qs := p.lingering.qs
+	p.lingering.qs = nil
+	for _, q := range qs {
+		q.lingering = false
+	}
+	p.lingering.Unlock()
+	for _, q := range qs {
+		q.requestFlush()
+	}
 }

@@ -1,0 +1,89 @@
+package fluvio
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestProducerFullWindowEndsLinger: when a Send finds the window
+// (WithMaxBuffered) full, the lingering batches go out at once instead of
+// after the linger time: tiny records and many partitions never fill a
+// batch, and each batch used to wait out the whole linger.
+func TestProducerFullWindowEndsLinger(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		partitions int32
+		records    int
+	}{
+		{"one partition, tiny records", 1, 10},
+		{"one record per partition", 8, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFakeLog(tc.partitions)
+				p := newTestProducer(t, f, WithLinger(time.Hour), WithMaxBuffered(tc.records, 1<<20))
+				ctx := context.Background()
+				start := time.Now()
+				for range tc.records {
+					requireNoErr(t, p.Send(ctx, nil, []byte("16 bytes of data")))
+				}
+				synctest.Wait()
+				if n := f.sent(t); n != 0 {
+					t.Fatalf("%d records sent while the window still had room; want them lingering", n)
+				}
+				// The window is full: this Send blocks, which sends the
+				// lingering batches; their answers make room for it.
+				requireNoErr(t, p.Send(ctx, nil, []byte("one more")))
+				if d := time.Since(start); d >= time.Hour {
+					t.Fatalf("Send on a full window returned after %v: the batches waited out the linger", d)
+				}
+				synctest.Wait()
+				if n := f.sent(t); n != tc.records {
+					t.Fatalf("%d records sent after the window filled, want %d", n, tc.records)
+				}
+				requireNoErr(t, p.Flush(ctx))
+				if d := time.Since(start); d >= time.Hour {
+					t.Fatalf("Flush returned after %v: it waited for the linger", d)
+				}
+				requireEqual(t, f.sent(t), tc.records+1)
+				requireNoErr(t, p.Close())
+			})
+		})
+	}
+}
+
+// TestProducerWindowWithRoomLingers: a window with room left does not
+// cut the linger short (the batch keeps filling).
+func TestProducerWindowWithRoomLingers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeLog(1)
+		p := newTestProducer(t, f, WithLinger(time.Second), WithMaxBuffered(100, 1<<20))
+		ctx := context.Background()
+		for range 99 {
+			requireNoErr(t, p.Send(ctx, nil, []byte("r")))
+		}
+		time.Sleep(time.Second - time.Millisecond)
+		synctest.Wait()
+		requireEqual(t, f.sent(t), 0)
+		time.Sleep(2 * time.Millisecond)
+		synctest.Wait()
+		requireEqual(t, f.sent(t), 99)
+		f.mu.Lock()
+		calls := f.calls
+		f.mu.Unlock()
+		requireEqual(t, calls, 1) // one batch
+		requireNoErr(t, p.Close())
+	})
+}
+
+// sent counts the records the fake leader stored over every partition.
+func (f *fakeLog) sent(t testing.TB) int {
+	t.Helper()
+	n := 0
+	for p := range f.n {
+		n += len(f.records(t, p))
+	}
+	return n
+}
