@@ -230,7 +230,10 @@ func WithMaxBuffered(records, bytes int) ProducerOption {
 // WithRetries sets how many times a batch is retried on a retriable error
 // (not leader, not enough replicas, timeout, lost connection) and the first
 // backoff, which doubles up to one second. Defaults DefaultMaxRetries and
-// DefaultRetryBackoff; 0 retries disables retrying.
+// DefaultRetryBackoff; 0 retries disables retrying. An SPU that does not
+// hold the partition yet (unknown topic or partition: a topic just
+// created) is retried past n (n > 0), after a metadata refresh, for up to 30 s
+// from the first refusal.
 func WithRetries(n int, backoff time.Duration) ProducerOption {
 	return func(c *producerConfig) {
 		if n >= 0 {

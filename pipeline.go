@@ -33,7 +33,15 @@ type inflightReq struct {
 	batches []*pendingBatch
 	wait    func() (int64, error) // the answer: base offset or error
 	attempt int                   // retries so far
+	failed  time.Time             // first retriable failure (zero: none yet)
 }
+
+// unknownPartitionWait bounds how long a request refused with "unknown
+// topic or partition" keeps being retried (after a metadata refresh)
+// beyond WithRetries: the leader of a topic just created may still be
+// creating its replica (Kafka likewise retries it until its delivery
+// timeout).
+const unknownPartitionWait = 30 * time.Second
 
 // start writes one request for batches. Caller (run) holds a slot.
 func (q *partitionQueue) start(batches []*pendingBatch) {
@@ -78,8 +86,23 @@ func (q *partitionQueue) completer() {
 	}
 }
 
+// shouldRetry reports whether req, failed with err, is tried again: a
+// retriable error within WithRetries, or (unless retries are off) an
+// unknown partition within unknownPartitionWait of req's first failure
+// (noted here). Called only
+// by the completer, which owns req.
 func (q *partitionQueue) shouldRetry(req *inflightReq, err error) bool {
-	return retriable(err) && req.attempt < q.p.cfg.maxRetries && q.p.ctx.Err() == nil
+	if !retriable(err) || q.p.ctx.Err() != nil {
+		return false
+	}
+	now := q.p.cfg.now()
+	if req.failed.IsZero() {
+		req.failed = now
+	}
+	if req.attempt < q.p.cfg.maxRetries {
+		return true
+	}
+	return q.p.cfg.maxRetries > 0 && errors.Is(err, wire.ErrUnknownTopicOrPartition) && now.Sub(req.failed) < unknownPartitionWait
 }
 
 // finish completes a request's records and frees its slot.
