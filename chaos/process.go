@@ -42,6 +42,7 @@ func (p *process) start() error {
 	fmt.Fprintf(f, "=== chaos: start %s (%s)\n", p.name, time.Now().UTC().Format(time.RFC3339Nano))
 	cmd := exec.Command(p.path, p.args...)
 	cmd.Stdout, cmd.Stderr = f, f
+	orphanGuard(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("chaos: start %s (%s): %w", p.name, p.path, err)
 	}
