@@ -37,14 +37,19 @@ type cluster struct {
 	wg     sync.WaitGroup // the processes' waiters
 }
 
-// freePort returns a loopback address nobody listened on a moment ago.
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("chaos: find a free loopback port: %w", err)
+// freePorts returns n distinct loopback addresses nobody listened on a
+// moment ago (all are held open until the last is found, so none repeats).
+func freePorts(n int) ([]string, error) {
+	var addrs []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("chaos: find a free loopback port: %w", err)
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return addrs, nil
 }
 
 // startCluster starts the SC, registers and starts the SPUs and creates
@@ -61,9 +66,11 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return c, fmt.Errorf("chaos: %w", err)
 	}
-	if c.scAddr, err = freePort(); err != nil {
+	ports, err := freePorts(1 + 2*spus)
+	if err != nil {
 		return c, err
 	}
+	c.scAddr = ports[0]
 	hb := cfg.HeartbeatTimeout
 	c.sc = &process{
 		name: "sc-server", path: filepath.Join(cfg.BinDir, "sc-server"), logPath: filepath.Join(logs, "sc.log"), wg: &c.wg,
@@ -96,11 +103,7 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 	}
 	for i := range int32(spus) {
 		id := firstSPU + i
-		pub, err1 := freePort()
-		priv, err2 := freePort()
-		if err := errors.Join(err1, err2); err != nil {
-			return c, err
-		}
+		pub, priv := ports[1+2*i], ports[2+2*i]
 		if _, err := bus.Request[bus.SPURegisterResponse](ctx, c.nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 			ID: int64(id), PublicEndpoint: pub, PrivateEndpoint: priv,
 		}); err != nil {
@@ -160,6 +163,11 @@ func led(ps []fluvio.PartitionInfo, spu int32) []int32 {
 // with committed, its high watermark at its end offset).
 func (c *cluster) waitHealthy(ctx context.Context, timeout time.Duration, committed bool) error {
 	err := waitFor(ctx, timeout, func() error {
+		for _, id := range c.ids {
+			if p := c.spus[id]; !p.running() {
+				return errStop(fmt.Errorf("%s exited: see %s", p.name, p.logPath))
+			}
+		}
 		ps, err := c.partitions(ctx)
 		if err != nil {
 			return err

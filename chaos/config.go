@@ -33,6 +33,14 @@ type Config struct {
 	// HealTimeout bounds the wait, after the faults, for every partition
 	// to have its full ISR and its high watermark at its end; default 30s.
 	HealTimeout time.Duration
+	// Overlap lets faults overlap recovery: the nemesis does not wait for
+	// a full ISR before the next fault, so a new leader may be hit before
+	// the old one is back in sync (ISR down to one, partitions offline for
+	// a while; nothing committed may be lost).
+	Overlap bool
+	// KillSC adds the sc-kill fault: kill -9 the SC with its embedded
+	// NATS and start it again; it rebuilds its state from JetStream KV.
+	KillSC bool
 	// Negative runs the negative control: acks=leader, sync never and
 	// only stall-kill faults. Check must then report a loss.
 	Negative bool

@@ -45,6 +45,9 @@ const (
 	// while they are stopped, SIGCONT them, start the leader again. With
 	// acks=leader the leader acknowledges records no follower has.
 	FaultStallKill FaultKind = "stall-kill"
+	// FaultSCKill: kill -9 the sc-server (and its embedded NATS), start
+	// it again after a delay (only with Config.KillSC).
+	FaultSCKill FaultKind = "sc-kill"
 )
 
 // Fault is one nemesis action: Kind against SPU at At, when SPU led the

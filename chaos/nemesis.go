@@ -39,7 +39,11 @@ func (n *nemesis) run(ctx context.Context) error {
 		}
 		kind := FaultStallKill
 		if !n.c.cfg.Negative {
-			kind = []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill}[n.rng.IntN(4)]
+			kinds := []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill}
+			if n.c.cfg.KillSC {
+				kinds = append(kinds, FaultSCKill)
+			}
+			kind = kinds[n.rng.IntN(len(kinds))]
 		}
 		part := int32(n.rng.IntN(partitions))
 		if err := n.inject(ctx, kind, part, hb); err != nil {
@@ -48,6 +52,9 @@ func (n *nemesis) run(ctx context.Context) error {
 		// Let the restarted replica rejoin before the next fault, so that
 		// faults stay one at a time; a cluster that does not heal is
 		// reported at the end.
+		if n.c.cfg.Overlap {
+			continue
+		}
 		if err := n.c.waitHealthy(ctx, 15*time.Second, false); err != nil && ctx.Err() == nil {
 			n.log.Warn("nemesis: cluster not healed before the next fault", "err", err)
 		}
@@ -61,6 +68,9 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 	if err != nil {
 		n.log.Warn("nemesis: no partition list, fault skipped", "err", err)
 		return nil
+	}
+	if kind == FaultSCKill {
+		return n.killSC(ctx, hb)
 	}
 	var leader int32 = -1
 	for _, p := range ps {
@@ -140,6 +150,26 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		return fmt.Errorf("chaos: unknown fault %q", kind)
 	}
 	return proc.start()
+}
+
+// killSC kill -9s the SC and starts it again after a delay.
+func (n *nemesis) killSC(ctx context.Context, hb time.Duration) error {
+	undo := context.WithoutCancel(ctx)
+	f := Fault{Kind: FaultSCKill, SPU: -1, At: time.Now()}
+	if err := n.c.sc.kill(undo); err != nil {
+		return err
+	}
+	down := hb/2 + time.Duration(n.rng.Int64N(int64(2*hb)))
+	n.record(f, "down", down)
+	sleep(undo, down)
+	if err := n.c.sc.start(); err != nil {
+		return err
+	}
+	// The SC answers again before the next fault (or the end).
+	return waitFor(undo, 30*time.Second, func() error {
+		_, err := n.c.partitions(undo)
+		return err
+	})
 }
 
 func (n *nemesis) record(f Fault, args ...any) {

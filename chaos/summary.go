@@ -20,6 +20,9 @@ func (r *Result) Summary() string {
 		seconds(percentile(r.Failovers, 0.5)), seconds(percentile(r.Failovers, 0.99)))
 	fmt.Fprintf(&b, " faults: kills=%d pauses=%d restarts=%d stall-kills=%d",
 		r.Faults[FaultKill], r.Faults[FaultPause], r.Faults[FaultRestart], r.Faults[FaultStallKill])
+	if n := r.Faults[FaultSCKill]; n > 0 {
+		fmt.Fprintf(&b, " sc-kills=%d", n)
+	}
 	return b.String()
 }
 
