@@ -21,6 +21,10 @@
 //	summary.go   Result.Summary: the one summary line
 //	run.go       Run: the whole suite
 //
+// Options beyond the default run: Config.Overlap does not wait for a full
+// ISR between faults (a new leader may be hit before the old one is back),
+// Config.KillSC adds kill -9 of the SC and its embedded NATS.
+//
 // Negative control: Config.Negative writes with acks=leader to a topic with
 // sync never, and the nemesis only stalls a partition's followers (SIGSTOP)
 // while the leader keeps acknowledging, then kill -9s the leader. The
