@@ -149,7 +149,11 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 	default:
 		return fmt.Errorf("chaos: unknown fault %q", kind)
 	}
-	return proc.start()
+	if err := proc.start(); err != nil {
+		return err
+	}
+	n.log.Info("nemesis: started again", "spu", target, "pid", proc.pid())
+	return nil
 }
 
 // killSC kill -9s the SC and starts it again after a delay.
@@ -165,6 +169,7 @@ func (n *nemesis) killSC(ctx context.Context, hb time.Duration) error {
 	if err := n.c.sc.start(); err != nil {
 		return err
 	}
+	n.log.Info("nemesis: sc-server started again", "pid", n.c.sc.pid())
 	// The SC answers again before the next fault (or the end).
 	return waitFor(undo, 30*time.Second, func() error {
 		_, err := n.c.partitions(undo)
