@@ -149,6 +149,9 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 	default:
 		return fmt.Errorf("chaos: unknown fault %q", kind)
 	}
+	if proc.running() {
+		return nil // a paused SPU was continued
+	}
 	if err := proc.start(); err != nil {
 		return err
 	}
