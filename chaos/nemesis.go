@@ -33,19 +33,10 @@ func newNemesis(c *cluster, seed int64) *nemesis {
 func (n *nemesis) run(ctx context.Context) error {
 	hb := n.c.cfg.HeartbeatTimeout
 	for {
-		wait := n.c.cfg.FaultEvery/2 + time.Duration(n.rng.Int64N(int64(n.c.cfg.FaultEvery)+1))
+		wait, kind, part := n.next()
 		if !sleep(ctx, wait) {
 			return nil
 		}
-		kind := FaultStallKill
-		if !n.c.cfg.Negative {
-			kinds := []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill}
-			if n.c.cfg.KillSC {
-				kinds = append(kinds, FaultSCKill)
-			}
-			kind = kinds[n.rng.IntN(len(kinds))]
-		}
-		part := int32(n.rng.IntN(partitions))
 		if err := n.inject(ctx, kind, part, hb); err != nil {
 			return err
 		}
@@ -59,6 +50,22 @@ func (n *nemesis) run(ctx context.Context) error {
 			n.log.Warn("nemesis: cluster not healed before the next fault", "err", err)
 		}
 	}
+}
+
+// next draws the pause before the next fault, its kind and the partition
+// whose leader it hits.
+func (n *nemesis) next() (time.Duration, FaultKind, int32) {
+	cfg := n.c.cfg
+	wait := cfg.FaultEvery/2 + time.Duration(n.rng.Int64N(int64(cfg.FaultEvery)+1))
+	kind := FaultStallKill
+	if !cfg.Negative {
+		kinds := []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill}
+		if cfg.KillSC {
+			kinds = append(kinds, FaultSCKill)
+		}
+		kind = kinds[n.rng.IntN(len(kinds))]
+	}
+	return wait, kind, int32(n.rng.IntN(partitions))
 }
 
 // inject runs one fault against partition part's leader (or, for a
