@@ -97,6 +97,7 @@ func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done ch
 	}
 	cur.b.Add(key, value, toBatchHeaders(headers), nowMs)
 	cur.bytes += n
+	q.p.unsentRecords.Add(1)
 	if cur.b.Size() >= q.p.cfg.batchSize {
 		q.ready = append(q.ready, cur)
 		q.cur = nil
@@ -169,7 +170,7 @@ func (q *partitionQueue) run() {
 				// Listed before checking for blocked senders: a sender
 				// that blocks after the check flushes the list.
 				q.p.addLingering(q)
-				if q.p.budget.blocked() {
+				if q.p.lingerCut() {
 					continue
 				}
 				timer.Reset(wait)
@@ -200,7 +201,7 @@ func (q *partitionQueue) take() (batches []*pendingBatch, wait time.Duration, ex
 	defer q.mu.Unlock()
 	if q.cur != nil && q.cur.b.Len() > 0 {
 		age := q.p.cfg.now().Sub(q.cur.created)
-		if q.urgent || closing || age >= q.p.cfg.linger || q.p.budget.blocked() {
+		if q.urgent || closing || age >= q.p.cfg.linger || q.p.lingerCut() {
 			q.ready = append(q.ready, q.cur)
 			q.cur = nil
 		} else {
@@ -230,6 +231,9 @@ func (q *partitionQueue) take() (batches []*pendingBatch, wait time.Duration, ex
 		}
 	}
 	batches = append([]*pendingBatch(nil), q.ready[:n]...)
+	for _, pb := range batches {
+		q.p.unsentRecords.Add(-int64(pb.b.Len()))
+	}
 	q.ready = append(q.ready[:0], q.ready[n:]...)
 	return batches, 0, false
 }
