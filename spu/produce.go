@@ -28,6 +28,13 @@ func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.
 	}
 	appended := time.Now().UnixMilli()
 	timeout := time.Duration(req.TimeoutMs) * time.Millisecond
+	if r.CommitsInline(req.Acks) {
+		// Nothing to sync or wait for: answer without a commit goroutine.
+		if err := r.Commit(ctx, next, req.Acks, timeout); err != nil {
+			return fail(err)
+		}
+		return wire.Respond(&wire.ProduceResponse{BaseOffset: base, LogAppendTimeMs: appended, LogStartOffset: r.Log().StartOffset()})
+	}
 	// The commit (fsync, acks wait) runs beside the connection's writer, so
 	// that the requests pipelined on one connection share fsyncs (group
 	// commit) instead of syncing one after the other.
