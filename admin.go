@@ -57,7 +57,9 @@ type PartitionInfo struct {
 	Replicas    []int32
 	ISR         []int32
 	LeaderEpoch int32
-	// Status is "Online" when the leader's SPU is online.
+	// Status is "Online" when the leader's SPU is online and has reported
+	// the replica, "Provisioning" while it has not yet (a new topic),
+	// "LeaderOffline" otherwise.
 	Status string
 	// HighWatermark, EndOffset and Size are the leader's last report; -1
 	// when it has not reported.

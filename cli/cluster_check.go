@@ -212,9 +212,11 @@ func checkPartitions(ctx context.Context, res *checks, a *adminConn) {
 		res.fail("partitions", hint, "%v", err)
 		return
 	}
-	var leaderless, under []string
+	var leaderless, provisioning, under []string
 	for _, p := range parts.Items {
 		switch {
+		case p.Status.Resolution == bus.PartitionProvisioning:
+			provisioning = append(provisioning, p.Name)
 		case p.Status.Resolution != bus.PartitionOnline:
 			leaderless = append(leaderless, p.Name)
 		case len(p.Status.ISR) < len(p.Spec.Replicas):
@@ -225,6 +227,9 @@ func checkPartitions(ctx context.Context, res *checks, a *adminConn) {
 	case len(leaderless) > 0:
 		res.fail("partitions", "start the SPUs that are down ('fluvio cluster start' for a local cluster); 'fluvio partition list' shows leaders and ISR",
 			"%d of %d without an online leader: %s", len(leaderless), len(parts.Items), strings.Join(leaderless, ", "))
+	case len(provisioning) > 0:
+		res.warn("partitions", "a new topic's SPU is still creating its replicas; run 'fluvio cluster check' again in a moment, and check the SPU log if it stays",
+			"%d of %d not yet reported by their leader SPU: %s", len(provisioning), len(parts.Items), strings.Join(provisioning, ", "))
 	case len(under) > 0:
 		res.warn("partitions", "followers catch up on their own; if one stays out, check its SPU log and 'fluvio partition list'",
 			"%d of %d under-replicated: %s", len(under), len(parts.Items), strings.Join(under, ", "))
