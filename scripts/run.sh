@@ -50,6 +50,13 @@ else
   exit 1
 fi
 
+# demo_hw reads 'fluvio partition list' and prints the sum of the demo
+# partitions' high watermarks as the SC last heard them ("-" counts as 0).
+demo_hw() {
+  awk 'NR > 1 && $1 == "demo" && $NF != "-" { s += $NF } END { print s + 0 }'
+}
+hw_before="$("$fluvio" partition list | demo_hw)"
+
 echo
 echo "== fluvio produce demo"
 if "$fluvio" produce --help >/dev/null 2>&1; then
@@ -87,7 +94,9 @@ echo
 # The SPUs report offsets in their next heartbeat (about a second): wait for it.
 for _ in $(seq 1 20); do
   parts="$("$fluvio" partition list)"
-  grep -qE ' - +- +-$' <<<"$parts" || break
+  # 3 records from fluvio produce and 5 from the example producer: wait
+  # (bounded) until the SPUs' reports show all of them
+  [[ $(demo_hw <<<"$parts") -ge $((hw_before + 8)) ]] && break
   sleep 0.25
 done
 echo "$parts"
