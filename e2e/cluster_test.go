@@ -74,17 +74,11 @@ func pids(c clusterFile) map[int][]string {
 	return m
 }
 
-// TestE2ELocalCluster runs 'fluvio cluster start|status|check|stop|delete'
-// in a fresh HOME: the cluster starts as background processes, a second
-// start is a no-op, stop keeps the data and start resumes it, delete
-// removes everything.
-func TestE2ELocalCluster(t *testing.T) {
-	e := newEnv(t)
-	dir := filepath.Join(e.home, ".fluvio", "local")
-	scAddr := freeAddr(t)
+// cleanupCluster deletes the local cluster in dir when t ends: fluvio
+// cluster delete stops what runs; then, as a last resort, it kills by the
+// recorded PIDs whatever still runs our command lines.
+func cleanupCluster(t *testing.T, e *env, dir string) {
 	t.Cleanup(func() {
-		// fluvio cluster delete stops what runs; then, as a last resort,
-		// kill by the recorded PIDs whatever still runs our command lines.
 		var last clusterFile
 		if data, err := os.ReadFile(filepath.Join(dir, "cluster.json")); err == nil {
 			_ = json.Unmarshal(data, &last)
@@ -98,6 +92,17 @@ func TestE2ELocalCluster(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestE2ELocalCluster runs 'fluvio cluster start|status|check|stop|delete'
+// in a fresh HOME: the cluster starts as background processes, a second
+// start is a no-op, stop keeps the data and start resumes it, delete
+// removes everything.
+func TestE2ELocalCluster(t *testing.T) {
+	e := newEnv(t)
+	dir := filepath.Join(e.home, ".fluvio", "local")
+	scAddr := freeAddr(t)
+	cleanupCluster(t, e, dir)
 
 	out := e.ok("cluster", "start", "--spu", "2", "--sc-addr", scAddr, "--timeout", "60s")
 	requireContains(t, out, "all 2 SPU(s) online")
