@@ -41,7 +41,7 @@ func TestClusterStateRoundTrip(t *testing.T) {
 func TestProcessVerification(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
-		t.Skip("no sleep binary")
+		t.Fatalf("no sleep binary on PATH: %v", err)
 	}
 	log := filepath.Join(t.TempDir(), "logs", "sleep.log")
 	rec, err := startProcess([]string{sleep, "30"}, log)

@@ -40,7 +40,7 @@ func (m *modelSC) propose(ctx context.Context, u bus.ISRUpdate) error {
 // the final log, once, in acknowledgement order, and all logs must agree.
 func TestReplicationFailoverChecker(t *testing.T) {
 	if testing.Short() {
-		t.Skip("slow")
+		t.Skip("slow: skipped with -short")
 	}
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 // positive and counts exact; nothing about speed.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts processes")
+		t.Skip("starts processes: skipped with -short")
 	}
 	bin, err := benchtest.Binaries(t.Context())
 	if err != nil {

@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 // well-formed, not how fast anything is.
 func TestTinyRun(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts processes")
+		t.Skip("starts processes: skipped with -short")
 	}
 	bin, err := benchtest.Binaries(t.Context())
 	if err != nil {

@@ -148,7 +148,7 @@ func want(nc *nats.Conn, id bus.SPUID, resolution string) func() error {
 // unregistered spu-server exits non-zero.
 func TestE2ESCServerProcess(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs processes")
+		t.Skip("builds and runs processes: skipped with -short")
 	}
 	dir := t.TempDir()
 	scBin := build(t, dir, "github.com/fluvio-go/fluvio/sc/cmd/sc-server", "sc-server")
