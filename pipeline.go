@@ -107,6 +107,13 @@ func (q *partitionQueue) shouldRetry(req *inflightReq, err error) bool {
 
 // finish completes a request's records and frees its slot.
 func (q *partitionQueue) finish(req *inflightReq, base int64, err error) {
+	if err != nil && req.attempt > 0 && errors.Is(err, wire.ErrDuplicateSequence) {
+		// A resend whose sequences the leader stored before, further back
+		// than the runs it remembers (Kafka's DUPLICATE_SEQUENCE): the
+		// leader accepts sequences only in order, so the records are stored,
+		// once; their offsets are unknown (-1).
+		base, err = -1, nil
+	}
 	if err != nil {
 		if !retriable(err) {
 			// Refused: not stored, its sequences never will be.

@@ -167,7 +167,8 @@ func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, heade
 
 // SendSync sends one record without lingering and blocks until it is
 // acknowledged (per WithAcks) or failed, returning its offset. With
-// AcksNone the offset is -1. If ctx ends first, SendSync returns ctx.Err()
+// AcksNone the offset is -1, and so it is in the rare case that a retry finds
+// the record stored long before (a lost answer; it is stored once). If ctx ends first, SendSync returns ctx.Err()
 // and the record may still be stored.
 func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, error) {
 	done := make(chan sendResult, 1)
