@@ -104,18 +104,19 @@ func FuzzSegmentRecovery(f *testing.F) {
 	})
 }
 
-// TestWriteWALSeedCorpus regenerates the seed corpora under testdata/fuzz
-// when WRITE_SEED_CORPUS=1.
-func TestWriteWALSeedCorpus(t *testing.T) {
-	if os.Getenv("WRITE_SEED_CORPUS") != "1" {
-		t.Skip("set WRITE_SEED_CORPUS=1 to regenerate the seed corpora")
-	}
+// TestWALSeedCorpus checks that testdata/fuzz holds the seed corpora this
+// test generates (go test runs them as regression inputs); with
+// WRITE_SEED_CORPUS=1 it writes them instead.
+func TestWALSeedCorpus(t *testing.T) {
+	writeFiles := os.Getenv("WRITE_SEED_CORPUS") == "1"
 	valid := makeBatch(1, 3, 1, 1000)
 	idx := encodeIndex([]indexEntry{{3, 100}, {9, 400}})
 	maxIdx := encodeIndex([]indexEntry{{1<<32 - 1, 1<<32 - 1}})
 	write := func(target, name string, args ...any) {
 		dir := filepath.Join("testdata", "fuzz", target)
-		requireNoErr(t, os.MkdirAll(dir, 0o755))
+		if writeFiles {
+			requireNoErr(t, os.MkdirAll(dir, 0o755))
+		}
 		s := "go test fuzz v1\n"
 		for _, a := range args {
 			switch v := a.(type) {
@@ -127,7 +128,15 @@ func TestWriteWALSeedCorpus(t *testing.T) {
 				s += fmt.Sprintf("byte(%q)\n", rune(v))
 			}
 		}
-		requireNoErr(t, os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644))
+		path := filepath.Join(dir, name)
+		if writeFiles {
+			requireNoErr(t, os.WriteFile(path, []byte(s), 0o644))
+			return
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != s {
+			t.Errorf("seed %s is missing or stale (%v): regenerate with WRITE_SEED_CORPUS=1 go test -run TestWALSeedCorpus ./wal", path, err)
+		}
 	}
 	write("FuzzIndexDecode", "empty", []byte{}, int64(0))
 	write("FuzzIndexDecode", "valid", idx, int64(1000))

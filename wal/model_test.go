@@ -181,7 +181,7 @@ func (m *walModel) actions() map[string]func(*rapid.T) {
 		},
 		"truncate": func(t *rapid.T) {
 			if len(m.batches) == 0 {
-				t.Skip("empty")
+				return // nothing to act on yet: a no-op step
 			}
 			i := rapid.IntRange(0, len(m.batches)-1).Draw(t, "batch")
 			b := m.batches[i]
@@ -195,7 +195,7 @@ func (m *walModel) actions() map[string]func(*rapid.T) {
 		},
 		"read": func(t *rapid.T) {
 			if len(m.batches) == 0 {
-				t.Skip("empty")
+				return // nothing to act on yet: a no-op step
 			}
 			i := rapid.IntRange(0, len(m.batches)-1).Draw(t, "batch")
 			b := m.batches[i]

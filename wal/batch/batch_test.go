@@ -324,12 +324,11 @@ func TestRapidBuilderMatchesAppendTo(t *testing.T) {
 	})
 }
 
-// TestWriteSeedCorpus regenerates testdata/fuzz/FuzzDecode when
-// WRITE_SEED_CORPUS=1.
-func TestWriteSeedCorpus(t *testing.T) {
-	if os.Getenv("WRITE_SEED_CORPUS") != "1" {
-		t.Skip("set WRITE_SEED_CORPUS=1 to regenerate the seed corpus")
-	}
+// TestSeedCorpus checks that testdata/fuzz/FuzzDecode holds the seeds this
+// test generates (so go test runs them as regression inputs); with
+// WRITE_SEED_CORPUS=1 it writes them instead.
+func TestSeedCorpus(t *testing.T) {
+	write := os.Getenv("WRITE_SEED_CORPUS") == "1"
 	b := sample()
 	valid := b.AppendTo(nil)
 	maxLen := bytes.Clone(valid[:HeaderSize])
@@ -342,10 +341,18 @@ func TestWriteSeedCorpus(t *testing.T) {
 		"two-batches":   append(bytes.Clone(valid), valid...),
 	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzDecode")
-	requireNoErr(t, os.MkdirAll(dir, 0o755))
 	for name, s := range seeds {
 		data := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
-		requireNoErr(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644))
+		path := filepath.Join(dir, name)
+		if write {
+			requireNoErr(t, os.MkdirAll(dir, 0o755))
+			requireNoErr(t, os.WriteFile(path, []byte(data), 0o644))
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != data {
+			t.Errorf("seed %s is missing or stale (%v): regenerate with WRITE_SEED_CORPUS=1 go test -run TestSeedCorpus ./wal/batch", path, err)
+		}
 	}
 }
 
