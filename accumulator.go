@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/batch"
 )
 
 // maxRequestBytes bounds the batches one produce request carries when

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 func TestClientProduceConsumeAllPartitions(t *testing.T) {

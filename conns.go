@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // spuConn is a pipelined connection to one SPU, safe for concurrent use

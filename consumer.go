@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // Consumer reads one topic: one partition (WithPartition) or all of them,

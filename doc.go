@@ -2,7 +2,7 @@
 // Streaming Controller (SC), administer topics, and produce to and consume
 // from partition leaders over the SPU data-plane protocol.
 //
-// It may import bus, spu/wire and wal/batch; it never imports the server
+// It may import bus, wire and batch; it never imports the server
 // packages sc or spu, nor cli.
 //
 // # Connecting
@@ -32,7 +32,7 @@
 // A record with a key goes to partition murmur2(key) % partitions (Kafka's
 // partitioner: the same key lands on the same partition as with Kafka
 // clients); without a key (nil) records go round-robin. Each partition
-// fills a record batch (wal/batch, the format the SPU stores and consumers
+// fills a record batch (batch, the format the SPU stores and consumers
 // receive, so the bytes are never re-encoded) until it reaches the batch
 // size (WithBatchSize, 64 KiB) or has waited the linger time (WithLinger,
 // 5 ms). Each partition pipelines up to 4 produce requests on its leader's
@@ -92,7 +92,7 @@
 // "create it with 'fluvio topic create orders'"). Match them with
 // errors.Is: ErrTopicNotFound, ErrTopicExists, ErrNotEnoughSPUs,
 // ErrUnavailable (the SC does not answer), ErrNoLeader, ErrRecordTooLarge,
-// ErrBadOption, ErrClosed; data-plane errors also match the spu/wire
+// ErrBadOption, ErrClosed; data-plane errors also match the wire
 // sentinels (wire.ErrNotLeader, ...).
 //
 // # Concurrency

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/fluvio-go/fluvio/bus"
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // Sentinel errors of the client. Match them with errors.Is.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/spu/replica"
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // stamps returns partition p's stored batches' producer fields.

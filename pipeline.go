@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // The produce pipeline of one partition. run (accumulator.go) takes a

@@ -11,9 +11,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/spu/replica"
-	"github.com/fluvio-go/fluvio/spu/wire"
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // fakeLog is a fake transport: it stores each partition's batches as a

@@ -3,7 +3,7 @@ package fluvio
 import (
 	"context"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // dialWire dials an SPU's public server with the wire protocol.

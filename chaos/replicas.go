@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/wal"
-	"github.com/fluvio-go/fluvio/wal/batch"
 )
 
 // replicaDir is where an SPU keeps a partition's log:

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // rawFrame writes bytes to the SPU's public server and returns what it

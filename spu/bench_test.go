@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // BenchmarkProduce measures produce throughput over one pipelined

@@ -14,7 +14,7 @@ import (
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/spu/fetcher"
 	"github.com/fluvio-go/fluvio/spu/replica"
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // Data-plane tunables (no flags yet).

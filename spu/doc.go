@@ -5,7 +5,7 @@
 // The data side (dataplane.go, replicas.go, produce.go, fetch.go, ...)
 // holds one replica (spu/replica, a wal.Log each) per partition the SC
 // assigns, serves clients on the public server and followers on the
-// private server (spu/wire), and follows leaders (spu/fetcher). DESIGN.md
+// private server (wire), and follows leaders (spu/fetcher). DESIGN.md
 // beside this file gives its goroutines, lock order and the produce,
 // fetch and replication paths.
 //
@@ -21,6 +21,6 @@
 // size. The data side records through the wire handler (metrics_handler.go);
 // without --http nothing is recorded.
 //
-// It may import bus, spu/wire, spu/replica, spu/fetcher and wal; it never
+// It may import bus, wire, spu/replica, spu/fetcher and wal; it never
 // imports sc, cli or fluvio.
 package spu

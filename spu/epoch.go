@@ -1,6 +1,6 @@
 package spu
 
-import "github.com/fluvio-go/fluvio/spu/wire"
+import "github.com/fluvio-go/fluvio/wire"
 
 // epochEndOffset answers followers' KIP-101 queries on the leader.
 func (d *dataPlane) epochEndOffset(req *wire.EpochEndOffsetRequest) wire.Reply {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // modelSC is the part of the SC this test needs: it stores ISR proposals

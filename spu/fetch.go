@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/spu/replica"
-	"github.com/fluvio-go/fluvio/spu/wire"
 	"github.com/fluvio-go/fluvio/wal"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // fetch serves consumers (ReplicaID -1: committed records only, from the

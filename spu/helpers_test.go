@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/bus"
-	"github.com/fluvio-go/fluvio/spu/wire"
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 func requireNoErr(t testing.TB, err error) {

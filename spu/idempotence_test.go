@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // idemRecords builds one batch of producer pid starting at sequence seq.

@@ -1,6 +1,6 @@
 package spu
 
-import "github.com/fluvio-go/fluvio/spu/wire"
+import "github.com/fluvio-go/fluvio/wire"
 
 // listOffsets answers earliest (log start), latest (high watermark) or
 // the first offset at or after a time, on the leader.

@@ -3,7 +3,7 @@ package spu
 import (
 	"time"
 
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // timedFS wraps a replica log's filesystem to time every fsync (files and

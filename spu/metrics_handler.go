@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // Handle implements wire.Handler: it runs on the connection's reader

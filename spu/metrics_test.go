@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"

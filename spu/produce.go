@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // produce appends on the reader goroutine (so the batches of one

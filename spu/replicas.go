@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wal"
-	"github.com/fluvio-go/fluvio/wal/batch"
 )
 
 // replicaDir is where a replica's log lives: <LogBaseDir>/<topic>-<partition>.

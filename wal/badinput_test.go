@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // diskLog writes nBatches batches of 3 records through a log on a MemFS

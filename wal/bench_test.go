@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/batch"
 )
 
 // benchBatch returns an encoded batch of n records with values of size

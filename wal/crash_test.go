@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // crashWorkload is a scripted workload for TestCrashAtEveryOp: appends

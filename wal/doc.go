@@ -1,7 +1,7 @@
 // Package wal is the segmented write-ahead log that holds one partition
 // replica. It knows nothing of NATS, the SC or SPU roles.
 //
-// It imports nothing of ours but wal/batch and wal/vfs.
+// It imports nothing of ours but batch and vfs.
 //
 // # Lifecycle
 //
@@ -76,7 +76,7 @@
 //
 // # Batch header
 //
-// Records are stored in Kafka v2 record batches (package wal/batch),
+// Records are stored in Kafka v2 record batches (package batch),
 // big-endian; the CRC-32C covers attributes to the end, so the leader sets
 // baseOffset and partitionLeaderEpoch without re-hashing:
 //

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 func FuzzIndexDecode(f *testing.F) {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/batch"
 )
 
 // killChildEnv switches the test binary into the child of TestKill9: it

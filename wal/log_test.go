@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 func TestWALAppendReadReopen(t *testing.T) {

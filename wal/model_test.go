@@ -12,8 +12,8 @@ import (
 
 	"pgregory.net/rapid"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 const walDir = "/data/p0"

@@ -6,8 +6,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // SyncPolicy says when appended data is fsynced.

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/batch"
 )
 
 // Chunk is a run of whole batches read from the log: the bytes as stored,

@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // Open opens the log in dir, creating dir and an empty log if needed, and

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // ApplyRetention deletes whole segments from the start of the log: while

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // File names: a segment with base offset 42 is 00000000000000000042.log

@@ -29,13 +29,14 @@ func rules() []rule {
 	return []rule{
 		{name: "sc never imports spu, cli or the client", from: under("sc"), forbid: []string{"spu", "cli", "fluviotest", "@root"}},
 		{name: "spu never imports sc, cli or the client", from: under("spu"), forbid: []string{"sc", "cli", "fluviotest", "@root"}},
-		{name: "cli never imports server packages", from: under("cli"), forbid: []string{"sc", "spu", "wal", "fluviotest"}, allow: []string{"spu/wire", "wal/batch"}},
-		{name: "examples never import server packages", from: under("examples"), forbid: []string{"sc", "spu", "wal", "cli", "bus"}, allow: []string{"spu/wire", "wal/batch", "fluviotest", "bus"}}, // bus: through package fluvio; examples/imports_test.go checks direct imports
-		{name: "the client never imports servers or cli", from: func(r string) bool { return r == "" }, forbid: []string{"sc", "spu", "cli", "wal", "fluviotest"}, allow: []string{"spu/wire", "wal/batch"}},
-		{name: "wal imports nothing of ours but wal/...", from: under("wal"), forbid: ours, allow: []string{"wal"}},
+		{name: "cli never imports server packages", from: under("cli"), forbid: []string{"sc", "spu", "wal", "fluviotest"}, allow: []string{"wire", "batch"}},
+		{name: "examples never import server packages", from: under("examples"), forbid: []string{"sc", "spu", "wal", "cli", "bus"}, allow: []string{"wire", "batch", "fluviotest", "bus"}}, // bus: through package fluvio; examples/imports_test.go checks direct imports
+		{name: "the client never imports servers or cli", from: func(r string) bool { return r == "" }, forbid: []string{"sc", "spu", "cli", "wal", "fluviotest"}, allow: []string{"wire", "batch"}},
+		{name: "wal imports nothing of ours but batch and vfs", from: under("wal"), forbid: ours, allow: []string{"wal", "batch", "vfs"}},
 		{name: "bus imports nothing of ours", from: func(r string) bool { return r == "bus" }, forbid: ours},
 		{name: "placement imports nothing of ours", from: under("sc/placement"), forbid: ours},
-		{name: "spu/wire imports only wal/batch", from: under("spu/wire"), forbid: ours, allow: []string{"spu/wire", "wal/batch"}},
+		{name: "wire imports only batch", from: under("wire"), forbid: ours, allow: []string{"wire", "batch"}},
+		{name: "batch and vfs import nothing of ours", from: func(r string) bool { return r == "batch" || r == "vfs" }, forbid: ours, allow: []string{"batch", "vfs"}},
 	}
 }
 
@@ -118,11 +119,11 @@ func TestRuleMatching(t *testing.T) {
 		to   string
 		bad  bool
 	}{
-		{"sc never imports spu, cli or the client", "spu/wire", true},
+		{"sc never imports spu, cli or the client", "spu/replica", true},
 		{"sc never imports spu, cli or the client", "bus", false},
-		{"wal imports nothing of ours but wal/...", "wal/batch", false},
-		{"wal imports nothing of ours but wal/...", "bus", true},
-		{"the client never imports servers or cli", "spu/wire", false},
+		{"wal imports nothing of ours but batch and vfs", "batch", false},
+		{"wal imports nothing of ours but batch and vfs", "bus", true},
+		{"the client never imports servers or cli", "wire", false},
 		{"the client never imports servers or cli", "spu", true},
 		{"the client never imports servers or cli", "sc/placement", true},
 	}

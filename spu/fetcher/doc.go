@@ -2,5 +2,5 @@
 // per source SPU carrying many partitions, truncation by leader epoch
 // (KIP-101) before fetching, and appending raw batches unchanged.
 //
-// It may import spu/wire, spu/replica and wal.
+// It may import wire, spu/replica and wal.
 package fetcher

@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/spu/replica"
-	"github.com/fluvio-go/fluvio/spu/wire"
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // Key names a partition.

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/spu/replica"
-	"github.com/fluvio-go/fluvio/spu/wire"
 	"github.com/fluvio-go/fluvio/wal"
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 func waitFor(t testing.TB, timeout time.Duration, f func() error) {

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // hwFileName is the high-watermark checkpoint in the replica's log

@@ -1,6 +1,6 @@
 package replica
 
-import "github.com/fluvio-go/fluvio/spu/wire"
+import "github.com/fluvio-go/fluvio/wire"
 
 // CommitsInline reports whether Commit of a batch appended with acks
 // neither syncs nor waits (acks below all, WAL not synced per append): the

@@ -23,5 +23,5 @@
 // snapshot a clean Close writes, plus the log after it) and after a
 // truncation, before the replica accepts a produce as leader.
 //
-// It may import wal and spu/wire.
+// It may import wal and wire.
 package replica

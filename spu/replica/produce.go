@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/wal"
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // Append is the ordered half of a produce on the leader: it checks the

@@ -3,8 +3,8 @@ package replica
 import (
 	"fmt"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // DefaultMaxProducers bounds the producer-state table of one partition:

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/wire"
 	"pgregory.net/rapid"
 )
 

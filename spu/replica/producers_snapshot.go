@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/fluvio-go/fluvio/wal/batch"
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // producerSnapshotName is the producer-state snapshot in the replica's log

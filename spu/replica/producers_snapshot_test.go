@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
 	"github.com/fluvio-go/fluvio/wal"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 func TestProducerSnapshotRoundTrip(t *testing.T) {

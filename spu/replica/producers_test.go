@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/wal"
-	"github.com/fluvio-go/fluvio/wal/batch"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // appendTo checks, "appends" at *leo and records, as the leader does.

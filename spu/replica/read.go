@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
 	"github.com/fluvio-go/fluvio/wal"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 // Offsets are a partition's offsets at one moment.

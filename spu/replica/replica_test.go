@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluvio-go/fluvio/spu/wire"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/fluvio-go/fluvio/wal"
-	"github.com/fluvio-go/fluvio/wal/batch"
-	"github.com/fluvio-go/fluvio/wal/vfs"
+	"github.com/fluvio-go/fluvio/wire"
 )
 
 func newReplica(t *testing.T, opts wal.Options, a Assignment) *Replica {

@@ -351,7 +351,7 @@ func TestSeedCorpus(t *testing.T) {
 		}
 		got, err := os.ReadFile(path)
 		if err != nil || string(got) != data {
-			t.Errorf("seed %s is missing or stale (%v): regenerate with WRITE_SEED_CORPUS=1 go test -run TestSeedCorpus ./wal/batch", path, err)
+			t.Errorf("seed %s is missing or stale (%v): regenerate with WRITE_SEED_CORPUS=1 go test -run TestSeedCorpus ./batch", path, err)
 		}
 	}
 }

@@ -37,7 +37,7 @@ type ProduceRequest struct {
 	TimeoutMs int32
 	Topic     string
 	Partition int32
-	// Records holds one or more wal/batch encoded batches, concatenated.
+	// Records holds one or more batch encoded batches, concatenated.
 	// Their base offsets and leader epochs are overwritten by the leader;
 	// nothing else is changed, so the CRCs stay valid.
 	Records []byte
