@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/nats-io/nats.go"
 )
 
@@ -60,8 +61,17 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 	if err := ctx.Err(); err != nil || timeout <= 0 {
 		return nil, fmt.Errorf("connect to the SC at %s: %w", addr, cmp.Or(err, context.DeadlineExceeded))
 	}
-	nc, err := nats.Connect(url, nats.Name(cfg.name), nats.Timeout(timeout))
+	aopts, _, err := natsauth.ConnectOptions(url, cfg.creds)
 	if err != nil {
+		return nil, &Error{Op: "connect to the SC at " + addr, Err: err,
+			Hint: "pass the credential file 'fluvio cluster start' wrote (DATA-DIR/auth/admin.creds) with WithCredentials"}
+	}
+	nc, err := nats.Connect(url, append(aopts, nats.Name(cfg.name), nats.Timeout(timeout))...)
+	if err != nil {
+		if errors.Is(err, nats.ErrAuthorization) {
+			return nil, &Error{Op: "connect to the SC at " + addr, Err: err,
+				Hint: "the cluster requires credentials: pass the file 'fluvio cluster start' wrote (DATA-DIR/auth/admin.creds, or client.creds) with WithCredentials, or set FLUVIO_CREDS for the examples"}
+		}
 		return nil, &Error{Op: "connect to the SC at " + addr, Err: err,
 			Hint: "is the cluster running? start one with 'fluvio cluster start', or pass the SC's address (--sc HOST:PORT)"}
 	}

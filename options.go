@@ -32,6 +32,8 @@ type clientConfig struct {
 	now            func() time.Time
 	// dial opens a connection to an SPU (wire.Dial; tests replace it).
 	dial dialFunc
+	// creds is the NATS credential file (WithCredentials), "" for none.
+	creds string
 }
 
 func defaultClientConfig() clientConfig {
@@ -61,6 +63,14 @@ func WithName(name string) Option {
 			c.name = name
 		}
 	}
+}
+
+// WithCredentials connects to the SC's NATS as the identity in the
+// credential file path: 'fluvio cluster start' writes DATA-DIR/auth/admin.creds
+// (and client.creds, read-only.creds) for a local cluster. "" connects
+// without an identity, which a cluster with auth refuses.
+func WithCredentials(path string) Option {
+	return func(c *clientConfig) { c.creds = path }
 }
 
 // WithRequestTimeout bounds each request to the SC (default

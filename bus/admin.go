@@ -39,6 +39,10 @@ type SPUSpec struct {
 	PublicEndpoint string `json:"publicEndpoint"`
 	// PrivateEndpoint is the HOST:PORT followers replicate from.
 	PrivateEndpoint string `json:"privateEndpoint"`
+	// NKey is the public nkey (U...) the SPU's spu-server authenticates
+	// with on NATS; "" when the SPU was registered without one (a cluster
+	// without auth). Only the SPU holding the matching seed can speak as it.
+	NKey string `json:"nkey,omitempty"`
 }
 
 // SPUStatus is the SC's view of an SPU's liveness (kept in SC memory).
@@ -79,12 +83,19 @@ type SPURegisterRequest struct {
 	PrivateEndpoint string `json:"privateEndpoint"`
 	// SPUType is SPUTypeCustom (default) or SPUTypeManaged (any case).
 	SPUType string `json:"spuType,omitempty"`
+	// NKey is the public nkey of the SPU's credentials ('fluvio custom-spu
+	// register' makes the key pair and keeps the seed); required when the
+	// SC's NATS has auth on.
+	NKey string `json:"nkey,omitempty"`
 }
 
 // SPURegisterResponse answers SPURegisterRequest with the stored SPU.
 type SPURegisterResponse struct {
 	Type string `json:"type"`
 	SPU  SPU    `json:"spu"`
+	// AuthRequired is true when the SC's NATS requires identities: the
+	// spu-server then needs the credentials whose public key was sent.
+	AuthRequired bool `json:"authRequired,omitempty"`
 }
 
 // SPUUnregisterRequest removes an SPU by ID or by Name (exactly one). A

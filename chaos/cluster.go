@@ -74,7 +74,7 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 	hb := cfg.HeartbeatTimeout
 	c.sc = &process{
 		name: "sc-server", path: filepath.Join(cfg.BinDir, "sc-server"), logPath: filepath.Join(logs, "sc.log"), wg: &c.wg,
-		args: []string{"--sc", c.scAddr, "--data-dir", filepath.Join(cfg.Dir, "sc"),
+		args: []string{"--sc", c.scAddr, "--data-dir", filepath.Join(cfg.Dir, "sc"), "--no-auth",
 			"--heartbeat-interval", (hb / 4).String(), "--heartbeat-timeout", hb.String(), "--resync-interval", "5s"},
 	}
 	if err := c.sc.start(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
@@ -95,4 +96,10 @@ func adminCall[Resp any](ctx context.Context, a *adminConn, subject string, req 
 			exitUnavailable, "start the SC ('sc-server', or 'fluvio cluster start'), or check the address with 'fluvio profile current -O yaml'")
 	}
 	return resp, err
+}
+
+// isAuthRefused reports whether NATS refused to let a connection in
+// (wrong, missing or revoked credentials).
+func isAuthRefused(err error) bool {
+	return errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization violation")
 }

@@ -17,7 +17,7 @@ func (g *Global) client(ctx context.Context) (*fluvio.Client, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, g.connectTimeout)
 	defer cancel()
-	c, err := fluvio.Connect(cctx, t.Addr, fluvio.WithName("fluvio-cli"))
+	c, err := fluvio.Connect(cctx, t.Addr, fluvio.WithName("fluvio-cli"), fluvio.WithCredentials(t.Creds))
 	if err != nil {
 		return nil, unreachable(t, err)
 	}

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/nats-io/jsm.go/monitor"
+	"github.com/nats-io/nats.go"
 )
 
 // checkResult is one line of 'fluvio cluster check'.
@@ -88,7 +90,7 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 		}
 		if ok {
 			st = s
-			t = target{Addr: st.SCAddr, Source: "the local cluster in " + dir}
+			t = st.target("the local cluster in " + dir)
 		}
 	}
 	if st != nil {
@@ -148,21 +150,12 @@ func checkSC(ctx context.Context, res *checks, t target, bucket string) {
 	nc := a.nc
 	res.ok("NATS reachable", "%s (nats-server %s)", t.describe(), nc.ConnectedServerVersion())
 
-	kv := &monitor.Result{Name: "kv", Check: "kv"}
-	if err := monitor.CheckKVBucketAndKeyWithConnection(nc, kv, monitor.CheckKVBucketAndKeyOptions{Bucket: bucket, ValuesWarning: -1, ValuesCritical: -1}); err != nil {
-		kv.Criticals = append(kv.Criticals, err.Error())
-	}
-	if len(kv.Criticals) > 0 {
-		res.fail("JetStream KV", "the SC creates the bucket when it starts: check the sc-server log, and that JetStream is enabled on this NATS",
-			"bucket %q: %s", bucket, strings.Join(kv.Criticals, "; "))
+	if t.Creds != "" || natsauth.URLHasUser(natsURL(t.Addr)) {
+		// With identities only the SC may touch JetStream: trying would
+		// be refused (and poison this connection's requests).
+		res.ok("JetStream KV", "not read directly: with NATS auth only the SC may touch the bucket (its /readyz checks it)")
 	} else {
-		values := ""
-		for _, pd := range kv.PerfData {
-			if pd.Name == "values" {
-				values = fmt.Sprintf(", %d values", int64(pd.Value))
-			}
-		}
-		res.ok("JetStream KV", "bucket %q healthy%s", bucket, values)
+		checkKV(res, nc, bucket)
 	}
 
 	v, err := adminCall[bus.VersionResponse](ctx, a, bus.SubjectAdminVersionGet, bus.VersionRequest{})
@@ -258,5 +251,25 @@ func checkReady(ctx context.Context, res *checks, st *clusterState) {
 		default:
 			res.fail(p.name, "see its log "+p.log, "%s: %s", httpURL(p.http, "/readyz"), strings.TrimPrefix(r, "no: "))
 		}
+	}
+}
+
+// checkKV checks the KV bucket with jsm.go's monitor.
+func checkKV(res *checks, nc *nats.Conn, bucket string) {
+	kv := &monitor.Result{Name: "kv", Check: "kv"}
+	if err := monitor.CheckKVBucketAndKeyWithConnection(nc, kv, monitor.CheckKVBucketAndKeyOptions{Bucket: bucket, ValuesWarning: -1, ValuesCritical: -1}); err != nil {
+		kv.Criticals = append(kv.Criticals, err.Error())
+	}
+	if len(kv.Criticals) > 0 {
+		res.fail("JetStream KV", "the SC creates the bucket when it starts: check the sc-server log, and that JetStream is enabled on this NATS",
+			"bucket %q: %s", bucket, strings.Join(kv.Criticals, "; "))
+	} else {
+		values := ""
+		for _, pd := range kv.PerfData {
+			if pd.Name == "values" {
+				values = fmt.Sprintf(", %d values", int64(pd.Value))
+			}
+		}
+		res.ok("JetStream KV", "bucket %q healthy%s", bucket, values)
 	}
 }

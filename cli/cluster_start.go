@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 )
 
 // localProfile is the profile 'fluvio cluster start' writes and switches to.
@@ -171,13 +172,13 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 			nSPU = max(len(st.SPUs), nSPU)
 		}
 	} else {
-		st = &clusterState{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC()}
+		st = &clusterState{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC(), Auth: true}
 	}
 	l.st = st
 
 	if exists && st.SC.alive() && len(st.SPUs) >= nSPU && l.allSPUsAlive() {
 		fmt.Fprintf(l.stdout, "fluvio cluster already running in %s: SC at %s (pid %d), %d SPU(s)\n", l.dir, st.SCAddr, st.SC.PID, len(st.SPUs))
-		if err := l.g.setProfile(localProfile, profile{SC: st.SCAddr, LocalDir: l.dir}, true); err != nil {
+		if err := l.g.setProfile(localProfile, profile{SC: st.SCAddr, LocalDir: l.dir, Creds: st.adminCreds()}, true); err != nil {
 			return err
 		}
 		fmt.Fprintln(l.stdout, "next: 'fluvio cluster status' shows it; 'fluvio cluster stop' stops it; 'fluvio cluster delete' removes it")
@@ -192,10 +193,15 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	if err != nil {
 		return err
 	}
+	if st.Auth {
+		if _, err := natsauth.EnsureIdentities(st.authDir()); err != nil {
+			return withHint(err, exitError, "fix the permissions of "+st.authDir()+", or start another cluster with --data-dir DIR")
+		}
+	}
 	if err := l.startSC(ctx, scBin, !exists); err != nil {
 		return err
 	}
-	a, err := dialAdmin(ctx, target{Addr: st.SCAddr, Source: "the local cluster"}, 5*time.Second)
+	a, err := dialAdmin(ctx, st.target("the local cluster"), 5*time.Second)
 	if err != nil {
 		return err
 	}
@@ -225,10 +231,14 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	if err := l.waitOnline(ctx, a); err != nil {
 		return err
 	}
-	if err := l.g.setProfile(localProfile, profile{SC: st.SCAddr, LocalDir: l.dir}, true); err != nil {
+	if err := l.g.setProfile(localProfile, profile{SC: st.SCAddr, LocalDir: l.dir, Creds: st.adminCreds()}, true); err != nil {
 		return err
 	}
 	step(l.stdout, "profile %q is current: commands without --sc now use %s", localProfile, st.SCAddr)
+	if st.Auth {
+		step(l.stdout, "NATS auth is on: the profile connects as admin (%s); %s and %s have fewer rights",
+			st.adminCreds(), filepath.Join(st.authDir(), natsauth.FileClient), filepath.Join(st.authDir(), natsauth.FileReadOnly))
+	}
 	fmt.Fprintf(l.stdout, `
 fluvio cluster is running in %s (logs in %s).
 next:
@@ -265,7 +275,7 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 			p, _ := strconv.Atoi(port)
 			flag = fmt.Sprintf("fluvio cluster start --sc-addr 127.0.0.1:%d", p+100)
 		}
-		if pingSC(ctx, target{Addr: st.SCAddr, Source: "the port"}) == nil {
+		if err := pingSC(ctx, st.target("the port")); err == nil || isAuthRefused(err) {
 			// Another fluvio cluster (another data dir) runs there.
 			hint := "use that cluster ('fluvio profile add NAME --sc " + st.SCAddr + "'), or stop it with 'fluvio cluster stop --data-dir ITS_DIR'"
 			if flag != "" {
@@ -281,6 +291,11 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 	}
 	st.SCHTTP = httpAddr[0]
 	argv := []string{bin, "--sc", st.SCAddr, "--data-dir", filepath.Join(l.dir, "sc"), "--http", st.SCHTTP}
+	if st.Auth {
+		argv = append(argv, "--auth-dir", st.authDir())
+	} else {
+		argv = append(argv, "--no-auth")
+	}
 	rec, err := startProcess(argv, l.logPath("sc"))
 	if err != nil {
 		return err
@@ -289,7 +304,7 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 	if err := st.save(); err != nil {
 		return err
 	}
-	t := target{Addr: st.SCAddr, Source: "the local cluster"}
+	t := st.target("the local cluster")
 	fmt.Fprintf(l.stdout, "… waiting for sc-server (pid %d) to answer on %s\n", rec.PID, st.SCAddr)
 	for {
 		if !rec.alive() {
@@ -328,8 +343,17 @@ func pingSC(ctx context.Context, t target) error {
 func (l *localCluster) registerSPUs(ctx context.Context, a *adminConn) error {
 	n := 0
 	for _, s := range l.st.SPUs {
+		var key string
+		if path := l.st.spuCreds(s.ID); path != "" {
+			c, err := natsauth.LoadOrCreate(path, "spu-"+strconv.Itoa(int(s.ID)), natsauth.RoleSPU)
+			if err != nil {
+				return withHint(fmt.Errorf("credentials of SPU %d: %w", s.ID, err), exitError, "fix or remove "+path+", then run 'fluvio cluster start' again")
+			}
+			key = c.Public
+		}
 		_, err := adminCall[bus.SPURegisterResponse](ctx, a, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 			ID: int64(s.ID), Name: "spu-" + strconv.Itoa(int(s.ID)), PublicEndpoint: s.Public, PrivateEndpoint: s.Private, SPUType: bus.SPUTypeManaged,
+			NKey: key,
 		})
 		if errors.Is(err, bus.ErrSPUExists) {
 			continue
@@ -366,6 +390,9 @@ func (l *localCluster) startSPUs(bin string) error {
 		s.HTTP = httpAddr[0]
 		argv := []string{bin, "--id", strconv.Itoa(int(s.ID)), "--sc-controller", l.st.SCAddr,
 			"--log-base-dir", filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID))), "--http", s.HTTP}
+		if c := l.st.spuCreds(s.ID); c != "" {
+			argv = append(argv, "--creds", c)
+		}
 		rec, err := startProcess(argv, l.logPath("spu-"+strconv.Itoa(int(s.ID))))
 		if err != nil {
 			return err

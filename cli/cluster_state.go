@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 )
 
 // A local cluster lives in one data directory (default ~/.fluvio/local):
@@ -18,6 +21,8 @@ import (
 //	.lock            flock(2)ed while a cluster command changes the cluster
 //	sc/              the sc-server's JetStream store (the metadata)
 //	spu-<id>/        each spu-server's replica logs
+//	auth/            the NATS credentials (sc, admin, client, read-only,
+//	                 spu-<id>); the local profile uses auth/admin.creds
 //	logs/sc.log      the sc-server's output
 //	logs/spu-<id>.log
 const (
@@ -39,6 +44,33 @@ type clusterState struct {
 	SC      procRecord `json:"sc"`
 	SPUs    []spuProc  `json:"spus"`
 	Created time.Time  `json:"created"`
+	// Auth is true for a cluster whose NATS requires identities (every
+	// cluster made since they exist; older ones keep running without).
+	Auth bool `json:"auth,omitempty"`
+}
+
+// authDir is where the cluster's credentials live.
+func (st *clusterState) authDir() string { return filepath.Join(st.DataDir, "auth") }
+
+// adminCreds is the admin credential file, "" without auth.
+func (st *clusterState) adminCreds() string {
+	if !st.Auth {
+		return ""
+	}
+	return filepath.Join(st.authDir(), natsauth.FileAdmin)
+}
+
+// spuCreds is SPU id's credential file, "" without auth.
+func (st *clusterState) spuCreds(id int32) string {
+	if !st.Auth {
+		return ""
+	}
+	return filepath.Join(st.authDir(), natsauth.SPUFile(bus.SPUID(id)))
+}
+
+// target is the cluster's SC as the admin sees it.
+func (st *clusterState) target(source string) target {
+	return target{Addr: st.SCAddr, Source: source, Creds: st.adminCreds()}
 }
 
 // spuProc is one managed SPU of the local cluster.

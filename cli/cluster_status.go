@@ -124,7 +124,7 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 		sc.Up, sc.Status, sc.PID = true, "up", st.SC.PID
 	}
 	var spus map[int32]bus.SPU
-	t := target{Addr: st.SCAddr, Source: "the local cluster"}
+	t := st.target("the local cluster")
 	if sc.Up {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/pflag"
 )
@@ -23,6 +25,8 @@ const (
 	EnvSC = "FLUVIO_SC"
 	// EnvConfig is the path of the profiles file (default ~/.fluvio/config).
 	EnvConfig = "FLUVIO_CONFIG"
+	// EnvCreds overrides the profile's NATS credential file (but not --creds).
+	EnvCreds = "FLUVIO_CREDS"
 )
 
 // Global holds the settings shared by every command: where the SC is, and
@@ -32,6 +36,8 @@ type Global struct {
 	SC string
 	// Profile is the value of -P/--profile, "" when not given.
 	Profile string
+	// Creds is the value of --creds, "" when not given.
+	Creds string
 
 	// path is the command path being run, e.g. "fluvio topic create".
 	path string
@@ -140,6 +146,7 @@ func (g *Global) newFlagSet(h help, target bool) *flagSet {
 func (g *Global) addTargetFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&g.SC, "sc", "c", "", "address of the Streaming Controller, `HOST:PORT` (default: the current profile's, else "+DefaultSC+")")
 	fs.StringVarP(&g.Profile, "profile", "P", "", "use the SC address of profile `NAME` (see 'fluvio profile list')")
+	fs.StringVar(&g.Creds, "creds", "", "NATS credential `FILE` to connect with (default: $"+EnvCreds+", else the profile's)")
 }
 
 // parse parses args into fs. It returns ok=false with the exit code to
@@ -174,6 +181,9 @@ type target struct {
 	// Source says which setting won: "--sc", "--profile", "FLUVIO_SC",
 	// "current profile" or "default".
 	Source string `json:"source" yaml:"source"`
+	// Creds is the NATS credential file: --creds, else FLUVIO_CREDS,
+	// else the profile's; "" connects without an identity.
+	Creds string `json:"creds,omitempty" yaml:"creds,omitempty"`
 }
 
 // describe says where the address came from, for error messages.
@@ -188,37 +198,82 @@ func (t target) describe() string {
 }
 
 // resolveTarget picks the SC address: --sc, else --profile, else
-// FLUVIO_SC, else the current profile, else DefaultSC.
+// FLUVIO_SC, else the current profile, else DefaultSC; and the
+// credentials: --creds, else FLUVIO_CREDS, else the profile's.
 func (g *Global) resolveTarget() (target, error) {
+	t, creds, err := g.resolveAddr()
+	if err != nil {
+		return t, err
+	}
+	switch {
+	case g.Creds != "":
+		t.Creds = g.Creds
+	case g.getenv(EnvCreds) != "":
+		t.Creds = g.getenv(EnvCreds)
+	case creds != "":
+		t.Creds = creds
+	default:
+		// --sc or FLUVIO_SC naming a cluster a profile knows: use that
+		// profile's credentials ('make run' prints --sc addresses).
+		if cfg, _, err := g.loadProfiles(); err == nil {
+			for _, name := range sortedProfileNames(cfg) {
+				if p := cfg.Profiles[name]; p.SC == t.Addr && p.Creds != "" {
+					t.Creds = p.Creds
+					break
+				}
+			}
+		}
+	}
+	return t, nil
+}
+
+// sortedProfileNames lists cfg's profiles, the current one first.
+func sortedProfileNames(cfg *profileConfig) []string {
+	names := make([]string, 0, len(cfg.Profiles))
+	for n := range cfg.Profiles {
+		if n != cfg.Current {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	if _, ok := cfg.Profiles[cfg.Current]; ok {
+		names = append([]string{cfg.Current}, names...)
+	}
+	return names
+}
+
+// resolveAddr is resolveTarget's address part; creds are the credentials
+// of the profile the address came from.
+func (g *Global) resolveAddr() (t target, creds string, err error) {
 	if g.SC != "" {
-		return target{Addr: g.SC, Source: "--sc"}, nil
+		return target{Addr: g.SC, Source: "--sc"}, "", nil
 	}
 	if g.Profile != "" {
 		cfg, path, err := g.loadProfiles()
 		if err != nil {
-			return target{}, err
+			return target{}, "", err
 		}
 		p, ok := cfg.Profiles[g.Profile]
 		if !ok {
-			return target{}, &cliError{
+			return target{}, "", &cliError{
 				Err:  fmt.Errorf("profile %q not found in %s", g.Profile, path),
 				Hint: "run 'fluvio profile list' to see the profiles, or 'fluvio profile add " + g.Profile + " --sc HOST:PORT' to create it",
 				Code: exitNotFound,
 			}
 		}
-		return target{Addr: p.SC, Profile: g.Profile, Source: "--profile"}, nil
+		return target{Addr: p.SC, Profile: g.Profile, Source: "--profile"}, p.Creds, nil
 	}
 	if v := g.getenv(EnvSC); v != "" {
-		return target{Addr: v, Source: EnvSC}, nil
+		return target{Addr: v, Source: EnvSC}, "", nil
 	}
 	cfg, _, err := g.loadProfiles()
 	if err != nil {
-		return target{}, err
+		return target{}, "", err
 	}
 	if p, ok := cfg.Profiles[cfg.Current]; ok && cfg.Current != "" {
-		return target{Addr: p.SC, Profile: cfg.Current, Source: "current profile"}, nil
+		return target{Addr: p.SC, Profile: cfg.Current, Source: "current profile"}, p.Creds, nil
 	}
-	return target{Addr: DefaultSC, Source: "default"}, nil
+	return target{Addr: DefaultSC, Source: "default"}, "", nil
 }
 
 // natsURL turns an SC address into a NATS URL; a value with a scheme
@@ -238,7 +293,11 @@ func dialSC(ctx context.Context, t target, timeout time.Duration, opts ...nats.O
 	if timeout <= 0 {
 		return nil, unreachable(t, context.DeadlineExceeded)
 	}
-	opts = append([]nats.Option{nats.Name("fluvio-cli"), nats.Timeout(timeout), nats.NoReconnect()}, opts...)
+	aopts, _, err := natsauth.ConnectOptions(natsURL(t.Addr), t.Creds)
+	if err != nil {
+		return nil, withHint(err, exitUsage, "pass the credential file of this cluster with --creds FILE ('fluvio cluster start' writes DATA-DIR/auth/admin.creds)")
+	}
+	opts = append(append([]nats.Option{nats.Name("fluvio-cli"), nats.Timeout(timeout), nats.NoReconnect()}, aopts...), opts...)
 	nc, err := nats.Connect(natsURL(t.Addr), opts...)
 	if err != nil {
 		return nil, unreachable(t, err)
@@ -248,6 +307,13 @@ func dialSC(ctx context.Context, t target, timeout time.Duration, opts ...nats.O
 
 // unreachable is the error for an SC that cannot be dialed.
 func unreachable(t target, err error) error {
+	if isAuthRefused(err) {
+		hint := "this cluster requires credentials: pass --creds FILE (a local cluster's are in DATA-DIR/auth: admin.creds, client.creds, read-only.creds), or use its profile ('fluvio profile switch local')"
+		if t.Creds != "" {
+			hint = "NATS refused the credentials " + t.Creds + ": they belong to another cluster or were revoked; pass this cluster's with --creds FILE"
+		}
+		return &cliError{Err: fmt.Errorf("the SC at %s refused the connection: %w", t.describe(), err), Hint: hint, Code: exitPermission}
+	}
 	return &cliError{
 		Err:  fmt.Errorf("cannot reach the SC at %s: %w", t.describe(), err),
 		Hint: "start a local cluster with 'fluvio cluster start', or point at a running one with --sc HOST:PORT or --profile NAME",

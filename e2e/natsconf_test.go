@@ -157,19 +157,19 @@ func TestE2ENATSConf(t *testing.T) {
 	waitReady(t, "sc-server", scHTTP, 200)
 
 	pub, priv := freeAddr(t), freeAddr(t)
-	e.ok("custom-spu", "register", "--id", "5001", "--public-server", pub, "--private-server", priv, "--sc", url("client"))
+	e.ok("custom-spu", "register", "--id", "5001", "--public-server", pub, "--private-server", priv, "--sc", url("admin"), "--creds-out", filepath.Join(e.home, "spu-5001.creds"))
 	spuHTTP := freeAddr(t)
 	spuProc := e.start("spu-server", "--id", "5001", "--sc-controller", url("spu5001"),
 		"--log-base-dir", filepath.Join(t.TempDir(), "spu"), "--http", spuHTTP)
 	waitReady(t, "spu-server", spuHTTP, 200)
 	waitFor(t, 10*time.Second, func() error {
-		if r := row(e.ok("spu", "list", "--sc", url("client")), "5001"); !strings.Contains(r, " online ") {
+		if r := row(e.ok("spu", "list", "--sc", url("admin")), "5001"); !strings.Contains(r, " online ") {
 			return fmt.Errorf("spu list row %q", r)
 		}
 		return nil
 	})
 
-	e.ok("topic", "create", "conf", "--sc", url("client"))
+	e.ok("topic", "create", "conf", "--sc", url("admin"))
 	produce := exec.Command(bin("fluvio"), "produce", "conf", "--sc", url("client"))
 	produce.Env = e.vars
 	produce.Stdin = strings.NewReader("one\ntwo\nthree\n")

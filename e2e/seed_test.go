@@ -19,6 +19,10 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	pub, priv := freeAddr(t), freeAddr(t)
 	scDir := filepath.Join(t.TempDir(), "sc")
 	scProc := e.start("sc-server", "--sc", sc, "--data-dir", scDir)
+	// NATS auth is on by default: the CLI uses the admin identity the SC
+	// made, register writes the SPU's credentials under HOME.
+	e.vars = append(e.vars, "FLUVIO_CREDS="+filepath.Join(scDir, "auth", "admin.creds"))
+	spuCreds := filepath.Join(e.home, ".fluvio", "creds", "spu-200.creds")
 	waitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", sc); code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
@@ -36,7 +40,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	}
 
 	spuDir := filepath.Join(t.TempDir(), "spu")
-	spu := e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir)
+	spu := e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir, "--creds", spuCreds)
 	waitFor(t, 10*time.Second, func() error {
 		if !strings.Contains(spu.out.String(), "starting custom-spu services (id:200)\n") {
 			return fmt.Errorf("spu-server output so far: %q", spu.out.String())
@@ -76,14 +80,15 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	if _, code := stranger.exited(); code == 0 {
 		t.Fatalf("spu-server --id 999 exited 0; output %q", stranger.out.String())
 	}
-	requireContains(t, stranger.out.String(), "SPU 999 is not registered")
+	// Without credentials NATS refuses it at the door.
 	requireContains(t, stranger.out.String(), "fluvio custom-spu register --id 999")
+	requireContains(t, stranger.out.String(), "--creds FILE")
 	if r := row(e.ok("spu", "list", "--sc", sc), "999"); r != "" {
 		t.Fatalf("unknown SPU listed: %q", r)
 	}
 
 	// Back online, then unregistered: the connected spu-server is dropped.
-	spu = e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir)
+	spu = e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir, "--creds", spuCreds)
 	waitFor(t, 10*time.Second, func() error {
 		if r := row(e.ok("spu", "list", "--sc", sc), "200"); !strings.Contains(r, " online ") {
 			return fmt.Errorf("row %q", r)
@@ -94,6 +99,17 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	if out != "custom-spu '200' unregistered successfully\n" {
 		t.Fatalf("unregister printed %q", out)
 	}
+	// Its credentials are revoked: a restart is refused at the door.
+	defer func() {
+		again := e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir, "--creds", spuCreds)
+		waitFor(t, 15*time.Second, func() error {
+			if done, _ := again.exited(); !done {
+				return fmt.Errorf("spu-server 200 with revoked credentials still running")
+			}
+			return nil
+		})
+		requireContains(t, again.out.String(), "refused")
+	}()
 	if r := row(e.ok("spu", "list", "--sc", sc), "200"); r != "" {
 		t.Fatalf("unregistered SPU listed: %q", r)
 	}

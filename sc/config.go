@@ -24,6 +24,15 @@ type Config struct {
 	NATSURL string
 	// DataDir holds the embedded NATS JetStream store. Default ~/.fluvio/sc.
 	DataDir string
+	// AuthDir, when set, turns identities on for the embedded NATS: it
+	// holds the cluster's credential files (sc, admin, client, read-only;
+	// made when missing) and the server accepts only those and the
+	// registered SPUs' keys (auth.go). Empty: anyone may connect (tests,
+	// and sc-server --no-auth). sc-server defaults it to DATA-DIR/auth.
+	AuthDir string
+	// Creds is the SC's own credential file for an external NATS
+	// (NATSURL); see 'fluvio cluster gen-nats-conf'.
+	Creds string
 	// HTTPAddr, when set, serves /metrics (Prometheus text), /livez,
 	// /readyz and /healthz over HTTP (http.go); empty disables it.
 	HTTPAddr string
@@ -47,6 +56,11 @@ type Config struct {
 	UncleanLeaderElection bool
 	// Logger receives the SC's logs. Nil discards them.
 	Logger *slog.Logger
+
+	// fromFlags is set by AddFlags: sc-server turns auth on by default
+	// (AuthDir = DataDir/auth) unless noAuth (--no-auth).
+	fromFlags bool
+	noAuth    bool
 }
 
 // Defaults.
@@ -64,6 +78,10 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "sc", DefaultAddr, "NATS listen address of the embedded server (the SC address SPUs and clients use)")
 	fs.StringVar(&c.NATSURL, "nats-url", "", "use an existing NATS (with JetStream) at this URL instead of the embedded server")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the embedded JetStream store (default ~/.fluvio/sc)")
+	fs.StringVar(&c.AuthDir, "auth-dir", "", "directory of the cluster's NATS credentials, made when missing (default DATA-DIR/auth; see --no-auth)")
+	fs.BoolVar(&c.noAuth, "no-auth", false, "let anyone connect to the embedded NATS (no identities; loopback only)")
+	c.fromFlags = true
+	fs.StringVar(&c.Creds, "creds", "", "the SC's credential file for an external NATS (--nats-url)")
 	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /metrics, /livez and /readyz (empty disables)")
 	fs.StringVar(&c.Bucket, "kv-bucket", DefaultBucket, "JetStream KV bucket holding the cluster metadata")
 	fs.IntVar(&c.KVReplicas, "kv-replicas", 1, "replicas of the KV bucket on a clustered NATS")
@@ -85,6 +103,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Bucket == "" {
 		c.Bucket = DefaultBucket
+	}
+	if c.fromFlags && !c.noAuth && c.NATSURL == "" && c.AuthDir == "" && c.DataDir != "" {
+		c.AuthDir = filepath.Join(c.DataDir, "auth")
 	}
 	if c.KVReplicas == 0 {
 		c.KVReplicas = 1
@@ -110,6 +131,15 @@ func (c Config) withDefaults() Config {
 // Validate reports the first problem with the config, if any.
 func (c Config) Validate() error {
 	c = c.withDefaults()
+	if c.noAuth && c.AuthDir != "" {
+		return errors.New("sc: --no-auth and --auth-dir contradict each other: pass one of them")
+	}
+	if c.AuthDir != "" && c.NATSURL != "" {
+		return errors.New("sc: --auth-dir is for the embedded NATS; with --nats-url pass the SC's --creds FILE (see 'fluvio cluster gen-nats-conf')")
+	}
+	if c.Creds != "" && c.NATSURL == "" {
+		return errors.New("sc: --creds is for an external NATS (--nats-url); the embedded NATS uses --auth-dir")
+	}
 	if c.NATSURL == "" {
 		if c.DataDir == "" {
 			return errors.New("sc: no data dir: pass --data-dir DIR")

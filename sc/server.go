@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -29,6 +30,14 @@ type Server struct {
 	store *store
 	svc   micro.Service
 	url   string
+
+	// ids are the cluster identities with Config.AuthDir, else nil;
+	// auth checks the embedded NATS's connections then (auth.go).
+	ids  *natsauth.Identities
+	auth *authenticator
+	// host and port are the embedded server's listen address.
+	host string
+	port int
 
 	http     *http.Server // nil without Config.HTTPAddr
 	httpAddr string
@@ -97,7 +106,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if s.store, err = openStore(octx, js, cfg.Bucket, cfg.KVReplicas); err != nil {
 		return nil, err
 	}
-	gen, err := s.store.bumpGeneration(octx)
+	gen, err := s.store.bumpGeneration(octx, s.badKey)
 	if err != nil {
 		return nil, fmt.Errorf("sc: bump generation in KV: %w", err)
 	}
@@ -109,6 +118,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.st.gen = gen
 	s.st.replace(snap)
 	s.st.mu.Unlock()
+	s.syncAuth() // the registered SPUs' users
 	if err := s.startHTTP(); err != nil {
 		return nil, err
 	}
@@ -139,7 +149,11 @@ func (s *Server) connect() error {
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.reconnected(nc) }),
 	}
 	if cfg.NATSURL != "" {
-		nc, err := nats.Connect(cfg.NATSURL, opts...)
+		aopts, _, err := natsauth.ConnectOptions(cfg.NATSURL, cfg.Creds)
+		if err != nil {
+			return fmt.Errorf("sc: --creds: %w", err)
+		}
+		nc, err := nats.Connect(cfg.NATSURL, append(opts, aopts...)...)
 		if err != nil {
 			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", redactURL(cfg.NATSURL), err, connectHint(err))
 		}
@@ -163,11 +177,18 @@ func (s *Server) connect() error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("sc: create data dir: %w; pick another with --data-dir DIR", err)
 	}
-	ns, err := server.NewServer(&server.Options{
-		ServerName: "fluvio-sc", Host: host, Port: port,
-		JetStream: true, StoreDir: cfg.DataDir,
-		NoSigs: true, NoLog: true,
-	})
+	s.host, s.port = host, port
+	if cfg.AuthDir != "" {
+		if s.ids, err = natsauth.EnsureIdentities(cfg.AuthDir); err != nil {
+			return fmt.Errorf("sc: %w; fix the directory or pick another with --auth-dir DIR", err)
+		}
+		s.auth = newAuthenticator(s)
+		if err := s.auth.set(s.ids.Users()); err != nil {
+			return fmt.Errorf("sc: %w", err)
+		}
+		opts = append(opts, s.ids.SC.Options()...)
+	}
+	ns, err := server.NewServer(s.serverOptions())
 	if err != nil {
 		return fmt.Errorf("sc: embedded NATS: %w", err)
 	}
@@ -183,6 +204,20 @@ func (s *Server) connect() error {
 	}
 	s.nc = nc
 	return nil
+}
+
+// serverOptions are the embedded NATS's options.
+func (s *Server) serverOptions() *server.Options {
+	o := &server.Options{
+		ServerName: "fluvio-sc", Host: s.host, Port: s.port,
+		JetStream: true, StoreDir: s.cfg.DataDir,
+		NoSigs: true, NoLog: true,
+	}
+	if s.auth != nil {
+		o.CustomClientAuthentication = s.auth
+		o.AlwaysEnableNonce = true // nkey clients sign the INFO nonce
+	}
+	return o
 }
 
 // reconnected runs when the SC's NATS connection comes back: heartbeats
@@ -242,9 +277,9 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-// badKey logs a KV value the SC cannot decode.
+// badKey logs a KV value the SC cannot use (store.load, validate.go).
 func (s *Server) badKey(key string, err error) {
-	s.log.Error("skipping undecodable KV key: fix or delete it with 'nats kv del "+s.cfg.Bucket+" "+key+"'", "key", key, "err", err)
+	s.log.Error("bad KV value for "+key+" (not applied): see 'nats kv history "+s.cfg.Bucket+" "+key+"'", "key", key, "err", err)
 }
 
 // storeCtx bounds one KV operation.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -98,39 +97,73 @@ func (s *store) load(ctx context.Context, bad func(key string, err error)) (snap
 	for _, key := range keys {
 		switch {
 		case strings.HasPrefix(key, keySPUPrefix):
-			var r spuRecord
-			rev, err := s.get(ctx, key, &r)
-			if errors.Is(err, jetstream.ErrKeyNotFound) {
-				continue
-			}
-			if err == nil && key != spuKey(r.Spec.ID) {
-				err = fmt.Errorf("record of SPU %d under key %s", r.Spec.ID, key)
-			}
+			r, rev, ok, err := loadChecked(ctx, s, key, bad, func(r *spuRecord) error { return checkSPU(key, r) })
 			if err != nil {
-				bad(key, err)
-				continue
+				return snap, err
 			}
-			snap.spus[r.Spec.ID] = versioned[spuRecord]{r, rev}
+			if ok {
+				snap.spus[r.Spec.ID] = versioned[spuRecord]{r, rev}
+			}
 		case strings.HasPrefix(key, keyTopicPrefix):
-			var r topicRecord
-			rev, err := s.get(ctx, key, &r)
-			if errors.Is(err, jetstream.ErrKeyNotFound) {
-				continue
-			}
-			if err == nil && key != topicKey(r.Name) {
-				err = fmt.Errorf("record of topic %q under key %s", r.Name, key)
-			}
-			if err == nil {
-				err = checkTopic(&r)
-			}
+			r, rev, ok, err := loadChecked(ctx, s, key, bad, func(r *topicRecord) error {
+				if key != topicKey(r.Name) {
+					return fmt.Errorf("record of topic %q under key %s", r.Name, key)
+				}
+				return checkTopic(r)
+			})
 			if err != nil {
-				bad(key, err)
-				continue
+				return snap, err
 			}
-			snap.topics[r.Name] = versioned[topicRecord]{r, rev}
+			if ok {
+				snap.topics[r.Name] = versioned[topicRecord]{r, rev}
+			}
+		}
+	}
+	for name, t := range snap.topics {
+		if ids := unknownReplicas(&t.rec, snap.spus); len(ids) > 0 {
+			bad(topicKey(name), fmt.Errorf("kept, but replicas %v are not registered SPUs (unregistered while holding replicas?)", ids))
 		}
 	}
 	return snap, nil
+}
+
+// loadChecked reads key and checks it. A value that does not decode or
+// check is reported to bad and skipped; the newest earlier revision that
+// does (the bucket keeps a few) is used instead, if any. ok is false when
+// the key is gone or has no good revision; err is a KV failure.
+func loadChecked[T any](ctx context.Context, s *store, key string, bad func(string, error), check func(*T) error) (rec T, rev uint64, ok bool, err error) {
+	entries, err := s.kv.History(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return rec, 0, false, nil
+	}
+	if err != nil {
+		return rec, 0, false, fmt.Errorf("sc: read KV key %s: %w", key, err)
+	}
+	if len(entries) == 0 || entries[len(entries)-1].Operation() != jetstream.KeyValuePut {
+		return rec, 0, false, nil // deleted or purged
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.Operation() != jetstream.KeyValuePut {
+			break // never resurrect a value from before a delete
+		}
+		var r T
+		cerr := json.Unmarshal(e.Value(), &r)
+		if cerr != nil {
+			cerr = fmt.Errorf("decode: %w", cerr)
+		} else {
+			cerr = check(&r)
+		}
+		if cerr == nil {
+			if i != len(entries)-1 {
+				bad(key, fmt.Errorf("using revision %d instead, the last good one", e.Revision()))
+			}
+			// The latest revision stays the CAS base: writes replace the bad value.
+			return r, entries[len(entries)-1].Revision(), true, nil
+		}
+		bad(key, fmt.Errorf("revision %d skipped: %w", e.Revision(), cerr))
+	}
+	return rec, 0, false, nil
 }
 
 // get reads key into v and returns its revision.
@@ -169,8 +202,13 @@ func (s *store) delete(ctx context.Context, key string, rev uint64) error {
 	return s.kv.Delete(ctx, key, jetstream.LastRevision(rev))
 }
 
-// bumpGeneration increments sc.generation with CAS and returns the new value.
-func (s *store) bumpGeneration(ctx context.Context) (int64, error) {
+// maxGeneration bounds sc.generation: epochs are generation<<32 | seq in
+// an int64.
+const maxGeneration = 1 << 31
+
+// bumpGeneration increments sc.generation with CAS and returns the new
+// value. A value that is not a generation is reported to bad.
+func (s *store) bumpGeneration(ctx context.Context, bad func(string, error)) (int64, error) {
 	for range 10 {
 		e, err := s.kv.Get(ctx, keyGeneration)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -185,10 +223,20 @@ func (s *store) bumpGeneration(ctx context.Context) (int64, error) {
 			return 0, err
 		}
 		g, err := strconv.ParseInt(string(e.Value()), 10, 64)
-		if err != nil || g < 0 {
-			g = 0
+		if err != nil || g < 0 || g >= maxGeneration {
+			// Never start over at 0: SPUs would ignore every replica set
+			// (epochs must grow). Every earlier generation was written at
+			// a bucket revision at least as large as its value, so the
+			// garbage's revision is above all of them.
+			if bad != nil {
+				bad(keyGeneration, fmt.Errorf("value %.20q is not a generation: using the key's revision %d instead", e.Value(), e.Revision()))
+			}
+			g = int64(e.Revision())
 		}
 		g++
+		if g >= maxGeneration {
+			return 0, fmt.Errorf("sc: generation %d is beyond the epoch range: the bucket needs a reset", g)
+		}
 		if _, err := s.kv.Update(ctx, keyGeneration, []byte(strconv.FormatInt(g, 10)), e.Revision()); err == nil {
 			return g, nil
 		} else if !isConflict(err) {
@@ -206,24 +254,4 @@ func isConflict(err error) bool {
 // storeError turns a KV failure into a bus error for the requester.
 func storeError(op string, err error) *bus.Error {
 	return bus.ErrStore.With(fmt.Sprintf("%s: %v", op, err), "")
-}
-
-// checkTopic rejects a topic record the SC could not serve (edited by hand
-// into something inconsistent): every partition needs replicas, a leader
-// among them and an ISR within them.
-func checkTopic(r *topicRecord) error {
-	if len(r.Partitions) == 0 {
-		return fmt.Errorf("topic %q has no partitions", r.Name)
-	}
-	for n, p := range r.Partitions {
-		if len(p.Replicas) == 0 || !slices.Contains(p.Replicas, p.Leader) {
-			return fmt.Errorf("partition %d of topic %q: leader %d is not among replicas %v", n, r.Name, p.Leader, p.Replicas)
-		}
-		for _, id := range p.ISR {
-			if !slices.Contains(p.Replicas, id) {
-				return fmt.Errorf("partition %d of topic %q: ISR member %d is not a replica", n, r.Name, id)
-			}
-		}
-	}
-	return nil
 }

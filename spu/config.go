@@ -20,6 +20,10 @@ type Config struct {
 	// SCAddr is the SC's NATS address, HOST:PORT or a nats:// URL.
 	// Default "127.0.0.1:9003".
 	SCAddr string
+	// Creds is this SPU's NATS credential file ('fluvio custom-spu
+	// register' writes it; 'fluvio cluster start' makes its managed SPUs'
+	// under DATA-DIR/auth). Empty: connect without an identity.
+	Creds string
 	// PublicAddr, when set, is the bind address of the public server,
 	// overriding the registered one (clients still get the registered address).
 	PublicAddr string
@@ -66,6 +70,7 @@ const (
 func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Int32Var(&c.ID, "id", -1, "SPU id (must be registered: fluvio custom-spu register --id N ...)")
 	fs.StringVar(&c.SCAddr, "sc-controller", DefaultSCAddr, "address of the SC (its NATS)")
+	fs.StringVar(&c.Creds, "creds", "", "this SPU's NATS credential `FILE` (written by 'fluvio custom-spu register')")
 	fs.StringVar(&c.PublicAddr, "public-server", "", "bind address of the public server (default: the registered one)")
 	fs.StringVar(&c.PrivateAddr, "private-server", "", "bind address of the private server (default: the registered one)")
 	fs.StringVar(&c.LogBaseDir, "log-base-dir", "", "directory for replica logs (default ~/.fluvio/data/spu-logs-<id>)")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/nats-io/nats.go"
 )
 
@@ -146,7 +147,11 @@ func (s *Server) connect() error {
 	if !strings.Contains(url, "://") {
 		url = "nats://" + url
 	}
-	nc, err := nats.Connect(url,
+	aopts, _, err := natsauth.ConnectOptions(url, s.cfg.Creds)
+	if err != nil {
+		return fmt.Errorf("spu: --creds: %w", err)
+	}
+	nc, err := nats.Connect(url, append(aopts,
 		nats.Name(fmt.Sprintf("fluvio-spu-%d", s.id)),
 		nats.Timeout(2*time.Second),
 		nats.MaxReconnects(-1),
@@ -157,8 +162,16 @@ func (s *Server) connect() error {
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("reconnected to the SC", "url", nc.ConnectedUrlRedacted()) }),
-	)
+	)...)
 	if err != nil {
+		if errors.Is(err, nats.ErrAuthorization) {
+			what := "without credentials"
+			if s.cfg.Creds != "" {
+				what = "with the credentials " + s.cfg.Creds
+			}
+			return fmt.Errorf("spu: the SC's NATS at %s refused SPU %d %s: %w; an SPU gets its credentials when registered: run 'fluvio custom-spu register --id %d ...' and start it with --creds FILE (an unregistered SPU's are revoked); %s",
+				redactURL(s.cfg.SCAddr), s.id, what, err, s.id, connectHint(err))
+		}
 		return fmt.Errorf("spu: cannot reach the SC at %s: %w; %s", redactURL(s.cfg.SCAddr), err, connectHint(err))
 	}
 	s.nc = nc

@@ -155,7 +155,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 	spuBin := build(t, dir, "github.com/fluvio-go/fluvio/spu/cmd/spu-server", "spu-server")
 	addr := freeAddr(t)
 	data := filepath.Join(dir, "sc")
-	scArgs := []string{"--sc", addr, "--data-dir", data, "--heartbeat-interval", "200ms", "--heartbeat-timeout", "1s"}
+	scArgs := []string{"--sc", addr, "--data-dir", data, "--no-auth", "--heartbeat-interval", "200ms", "--heartbeat-timeout", "1s"}
 	sc := start(t, scBin, scArgs...)
 
 	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
@@ -172,7 +172,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 		return err
 	})
 
-	busy := start(t, scBin, "--sc", addr, "--data-dir", filepath.Join(dir, "other"))
+	busy := start(t, scBin, "--sc", addr, "--data-dir", filepath.Join(dir, "other"), "--no-auth")
 	if code := busy.wait(t, 10*time.Second); code != 1 || !strings.Contains(busy.stderr(), addr) || !strings.Contains(busy.stderr(), "--sc HOST:PORT") {
 		t.Fatalf("second sc-server on %s: exit %d, stderr %q", addr, code, busy.stderr())
 	}
