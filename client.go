@@ -70,7 +70,7 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 	if err != nil {
 		if errors.Is(err, nats.ErrAuthorization) {
 			return nil, &Error{Op: "connect to the SC at " + addr, Err: err,
-				Hint: "the cluster requires credentials: pass the file 'fluvio cluster start' wrote (DATA-DIR/auth/admin.creds, or client.creds) with WithCredentials, or set FLUVIO_CREDS for the examples"}
+				Hint: "the cluster requires credentials: pass the file 'fluvio cluster start' wrote (DATA-DIR/auth/admin.creds, or client.creds) with WithCredentials, or set FLUVIO_CLIENT_CREDS for the examples"}
 		}
 		return nil, &Error{Op: "connect to the SC at " + addr, Err: err,
 			Hint: "is the cluster running? start one with 'fluvio cluster start', or pass the SC's address (--sc HOST:PORT)"}

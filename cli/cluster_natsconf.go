@@ -33,7 +33,7 @@ a change ('nats-server --signal reload'); an SPU removed from the config is
 disconnected by the reload.`,
 		Examples: `fluvio cluster gen-nats-conf --out-dir /etc/fluvio --spus 5001-5003
 			nats-server -c /etc/fluvio/nats.conf
-			sc-server --nats-url nats://127.0.0.1:4222 --creds /etc/fluvio/sc.creds
+			sc-server --nats-url nats://127.0.0.1:4222 --nats-creds /etc/fluvio/sc.creds
 			spu-server --id 5001 --sc-controller 127.0.0.1:4222 --creds /etc/fluvio/spu-5001.creds
 			fluvio profile add prod --sc 127.0.0.1:4222 --creds /etc/fluvio/admin.creds --switch`,
 	}, false)
@@ -93,7 +93,7 @@ disconnected by the reload.`,
 	fmt.Fprintf(stdout, "wrote %s: %d users (sc, admin, client, read-only and %d SPU(s))\n", path, len(users), len(ids))
 	fmt.Fprintf(stdout, `next:
   nats-server -c %[1]s
-  sc-server --nats-url nats://%[2]s --creds %[3]s
+  sc-server --nats-url nats://%[2]s --nats-creds %[3]s
   fluvio profile add external --sc %[2]s --creds %[4]s --switch
 `, path, *listen, filepath.Join(dir, natsauth.FileSC), filepath.Join(dir, natsauth.FileAdmin))
 	for _, id := range ids {

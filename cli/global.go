@@ -26,7 +26,7 @@ const (
 	// EnvConfig is the path of the profiles file (default ~/.fluvio/config).
 	EnvConfig = "FLUVIO_CONFIG"
 	// EnvCreds overrides the profile's NATS credential file (but not --creds).
-	EnvCreds = "FLUVIO_CREDS"
+	EnvCreds = "FLUVIO_CLIENT_CREDS"
 )
 
 // Global holds the settings shared by every command: where the SC is, and
@@ -181,7 +181,7 @@ type target struct {
 	// Source says which setting won: "--sc", "--profile", "FLUVIO_SC",
 	// "current profile" or "default".
 	Source string `json:"source" yaml:"source"`
-	// Creds is the NATS credential file: --creds, else FLUVIO_CREDS,
+	// Creds is the NATS credential file: --creds, else FLUVIO_CLIENT_CREDS,
 	// else the profile's; "" connects without an identity.
 	Creds string `json:"creds,omitempty" yaml:"creds,omitempty"`
 }
@@ -199,7 +199,7 @@ func (t target) describe() string {
 
 // resolveTarget picks the SC address: --sc, else --profile, else
 // FLUVIO_SC, else the current profile, else DefaultSC; and the
-// credentials: --creds, else FLUVIO_CREDS, else the profile's.
+// credentials: --creds, else FLUVIO_CLIENT_CREDS, else the profile's.
 func (g *Global) resolveTarget() (target, error) {
 	t, creds, err := g.resolveAddr()
 	if err != nil {

@@ -21,7 +21,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	scProc := e.start("sc-server", "--sc", sc, "--data-dir", scDir)
 	// NATS auth is on by default: the CLI uses the admin identity the SC
 	// made, register writes the SPU's credentials under HOME.
-	e.vars = append(e.vars, "FLUVIO_CREDS="+filepath.Join(scDir, "auth", "admin.creds"))
+	e.vars = append(e.vars, "FLUVIO_CLIENT_CREDS="+filepath.Join(scDir, "auth", "admin.creds"))
 	spuCreds := filepath.Join(e.home, ".fluvio", "creds", "spu-200.creds")
 	waitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", sc); code != 0 {
@@ -99,17 +99,6 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	if out != "custom-spu '200' unregistered successfully\n" {
 		t.Fatalf("unregister printed %q", out)
 	}
-	// Its credentials are revoked: a restart is refused at the door.
-	defer func() {
-		again := e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir, "--creds", spuCreds)
-		waitFor(t, 15*time.Second, func() error {
-			if done, _ := again.exited(); !done {
-				return fmt.Errorf("spu-server 200 with revoked credentials still running")
-			}
-			return nil
-		})
-		requireContains(t, again.out.String(), "refused")
-	}()
 	if r := row(e.ok("spu", "list", "--sc", sc), "200"); r != "" {
 		t.Fatalf("unregistered SPU listed: %q", r)
 	}
@@ -120,6 +109,15 @@ func TestE2ESeedWorkflow(t *testing.T) {
 		return nil
 	})
 	requireContains(t, e.fails("custom-spu", "unregister", "--id", "200", "--sc", sc), "not found")
+	// Its credentials are revoked: a restart is refused at the door.
+	again := e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir, "--creds", spuCreds)
+	waitFor(t, 15*time.Second, func() error {
+		if done, _ := again.exited(); !done {
+			return fmt.Errorf("spu-server 200 with revoked credentials still running")
+		}
+		return nil
+	})
+	requireContains(t, again.out.String(), "refused SPU 200 with the credentials")
 
 	// SC restart: the metadata lives in JetStream KV and survives.
 	e.ok("custom-spu", "register", "--id", "201", "-n", "edge", "-r", "rack-a", "-p", freeAddr(t), "-v", freeAddr(t), "--sc", sc)
@@ -128,11 +126,11 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	if _, code := scProc.exited(); code != 0 {
 		t.Logf("sc-server exit code %d after SIGTERM; output:\n%s", code, scProc.out.String())
 	}
-	e.start("sc-server", "--sc", sc, "--data-dir", scDir)
+	sc2 := e.start("sc-server", "--sc", sc, "--data-dir", scDir)
 	waitFor(t, 20*time.Second, func() error {
 		out, errs, code := e.fluvio("spu", "list", "--sc", sc)
 		if code != 0 {
-			return fmt.Errorf("spu list: exit %d: %s", code, errs)
+			return fmt.Errorf("spu list: exit %d: %s (sc-server output: %s)", code, errs, sc2.out.String())
 		}
 		if r := row(out, "201"); !strings.HasPrefix(r, "201 edge ") || !strings.Contains(r, " rack-a ") {
 			return fmt.Errorf("row %q", r)

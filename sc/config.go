@@ -31,7 +31,7 @@ type Config struct {
 	// and sc-server --no-auth). sc-server defaults it to DATA-DIR/auth.
 	AuthDir string
 	// Creds is the SC's own credential file for an external NATS
-	// (NATSURL); see 'fluvio cluster gen-nats-conf'.
+	// (NATSURL, flag --nats-creds); see 'fluvio cluster gen-nats-conf'.
 	Creds string
 	// HTTPAddr, when set, serves /metrics (Prometheus text), /livez,
 	// /readyz and /healthz over HTTP (http.go); empty disables it.
@@ -81,7 +81,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.AuthDir, "auth-dir", "", "directory of the cluster's NATS credentials, made when missing (default DATA-DIR/auth; see --no-auth)")
 	fs.BoolVar(&c.noAuth, "no-auth", false, "let anyone connect to the embedded NATS (no identities; loopback only)")
 	c.fromFlags = true
-	fs.StringVar(&c.Creds, "creds", "", "the SC's credential file for an external NATS (--nats-url)")
+	fs.StringVar(&c.Creds, "nats-creds", "", "the SC's credential `FILE` for an external NATS (--nats-url; see 'fluvio cluster gen-nats-conf')")
 	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /metrics, /livez and /readyz (empty disables)")
 	fs.StringVar(&c.Bucket, "kv-bucket", DefaultBucket, "JetStream KV bucket holding the cluster metadata")
 	fs.IntVar(&c.KVReplicas, "kv-replicas", 1, "replicas of the KV bucket on a clustered NATS")
@@ -135,10 +135,10 @@ func (c Config) Validate() error {
 		return errors.New("sc: --no-auth and --auth-dir contradict each other: pass one of them")
 	}
 	if c.AuthDir != "" && c.NATSURL != "" {
-		return errors.New("sc: --auth-dir is for the embedded NATS; with --nats-url pass the SC's --creds FILE (see 'fluvio cluster gen-nats-conf')")
+		return errors.New("sc: --auth-dir is for the embedded NATS; with --nats-url pass the SC's --nats-creds FILE (see 'fluvio cluster gen-nats-conf')")
 	}
 	if c.Creds != "" && c.NATSURL == "" {
-		return errors.New("sc: --creds is for an external NATS (--nats-url); the embedded NATS uses --auth-dir")
+		return errors.New("sc: --nats-creds is for an external NATS (--nats-url); the embedded NATS uses --auth-dir")
 	}
 	if c.NATSURL == "" {
 		if c.DataDir == "" {

@@ -151,7 +151,7 @@ func (s *Server) connect() error {
 	if cfg.NATSURL != "" {
 		aopts, _, err := natsauth.ConnectOptions(cfg.NATSURL, cfg.Creds)
 		if err != nil {
-			return fmt.Errorf("sc: --creds: %w", err)
+			return fmt.Errorf("sc: --nats-creds: %w", err)
 		}
 		nc, err := nats.Connect(cfg.NATSURL, append(opts, aopts...)...)
 		if err != nil {
