@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"log/slog"
 	"net"
 	"net/http"
@@ -127,7 +128,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.holdElections()
 	s.kickElection() // one pass once the grace period is over
 	s.wg.Go(s.electionLoop)
-	s.log.Info("sc started", "nats", redactURL(s.url), "bucket", cfg.Bucket, "generation", gen,
+	s.log.Info("sc started", "nats", natsurl.Redact(s.url), "bucket", cfg.Bucket, "generation", gen,
 		"spus", len(snap.spus), "topics", len(snap.topics), "http", s.httpAddr, "private", s.PrivateAddr())
 	s.serving.Store(true)
 	return s, nil
@@ -148,7 +149,7 @@ func (s *Server) connect() error {
 	if cfg.NATSURL != "" {
 		nc, err := nats.Connect(cfg.NATSURL, opts...)
 		if err != nil {
-			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", redactURL(cfg.NATSURL), err, connectHint(err))
+			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", natsurl.Redact(cfg.NATSURL), natsurl.RedactError(err), connectHint(err))
 		}
 		s.nc, s.url = nc, cfg.NATSURL
 		return nil
@@ -202,7 +203,7 @@ func (s *Server) startPrivate() error {
 	if s.ns == nil {
 		u, err := url.Parse(strings.TrimSpace(strings.Split(s.cfg.NATSURL, ",")[0]))
 		if err != nil || u.Host == "" {
-			return fmt.Errorf("sc: --sc-private needs a nats://HOST:PORT --nats-url to forward to, got %s", redactURL(s.cfg.NATSURL))
+			return fmt.Errorf("sc: --sc-private needs a nats://HOST:PORT --nats-url to forward to, got %s", natsurl.Redact(s.cfg.NATSURL))
 		}
 		upstream = u.Host
 	}
