@@ -76,7 +76,7 @@ func (s *Server) readyErr(ctx context.Context) error {
 		return errors.New("starting: the admin service is not up yet")
 	case !s.nc.IsConnected():
 		return fmt.Errorf("not connected to NATS at %s; the SC reconnects on its own: check that NATS runs", redactURL(s.url))
-	case s.svc.Stopped():
+	case s.service() == nil || s.service().Stopped():
 		return fmt.Errorf("the %s micro service stopped: restart sc-server", bus.ServiceName)
 	}
 	ctx, cancel := context.WithTimeout(ctx, min(s.cfg.StoreTimeout, 2*time.Second))
