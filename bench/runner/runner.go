@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,6 +33,9 @@ type Runner struct {
 	WorkDir string
 	// Limits says whether to probe the machine's limits.
 	Limits bool
+	// Workloads, when set, keeps only the workloads whose names start
+	// with one of these (w1-1024, durable, latency, partitions-100, ...).
+	Workloads []string
 	Log    *slog.Logger
 }
 
@@ -170,6 +174,11 @@ func (r *Runner) scenarios() []scenario {
 			run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
 				return r.partitions(ctx, sys, in, dir, k, k == r.Mode.Partitions)
 			}})
+	}
+	if len(r.Workloads) > 0 {
+		out = slices.DeleteFunc(out, func(sc scenario) bool {
+			return !slices.ContainsFunc(r.Workloads, func(w string) bool { return strings.HasPrefix(sc.name, w) })
+		})
 	}
 	return out
 }

@@ -48,6 +48,7 @@ func run() error {
 	only := flag.String("only", "limits,jetstream,ours", "comma-separated subset of limits, jetstream, ours")
 	binDir := flag.String("bin", "bin", "directory holding bench-worker, bench-nats-server, sc-server, spu-server, fluvio")
 	work := flag.String("work", "", "directory for servers' data and logs (default: a new temporary directory, removed after)")
+	workloads := flag.String("workloads", "", "comma-separated name prefixes of the workloads to run (w1-, durable, replicated, latency, partitions-); default all")
 	reps := flag.Int("reps", 0, "repetitions per workload (default: the mode's, 3)")
 	verbose := flag.Bool("v", false, "log debug details")
 	flag.Parse()
@@ -98,6 +99,9 @@ func run() error {
 	}
 	r := &runner.Runner{Mode: mode, Systems: systems, WorkerBin: filepath.Join(bin, "bench-worker"),
 		WorkDir: workDir, Limits: want[report.Limits], Log: log}
+	if *workloads != "" {
+		r.Workloads = strings.Split(*workloads, ",")
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
