@@ -36,7 +36,7 @@ type Runner struct {
 	// Workloads, when set, keeps only the workloads whose names start
 	// with one of these (w1-1024, durable, latency, partitions-100, ...).
 	Workloads []string
-	Log    *slog.Logger
+	Log       *slog.Logger
 }
 
 // Headline record sizes: produce and consume are measured at these.
