@@ -37,6 +37,9 @@ type Config struct {
 	// HTTPAddr, when set, serves /metrics (Prometheus text), /livez,
 	// /readyz and /healthz over HTTP (http.go); empty disables it.
 	HTTPAddr string
+	// Pprof also serves the Go runtime's profiles under /debug/pprof/ on
+	// HTTPAddr (internal/pprofhttp). Default false.
+	Pprof bool
 	// Bucket is the JetStream KV bucket holding the metadata. Default "fluvio".
 	Bucket string
 	// KVReplicas is the bucket's replica count on a clustered NATS. Default 1.
@@ -92,6 +95,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.NATSURL, "nats-url", "", "use an existing NATS (with JetStream) at this URL instead of the embedded server")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the embedded JetStream store (default ~/.fluvio/sc)")
 	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /metrics, /livez and /readyz (empty disables)")
+	fs.BoolVar(&c.Pprof, "pprof", false, "also serve Go profiles under /debug/pprof/ on the --http address")
 	fs.StringVar(&c.Bucket, "kv-bucket", DefaultBucket, "JetStream KV bucket holding the cluster metadata")
 	fs.IntVar(&c.KVReplicas, "kv-replicas", 1, "replicas of the KV bucket on a clustered NATS")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", DefaultHeartbeatInterval, "how often SPUs heartbeat")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/pprofhttp"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -35,6 +36,9 @@ func (s *Server) startHTTP() error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.handleReady)
+	if s.cfg.Pprof {
+		pprofhttp.Mount(mux)
+	}
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	s.httpAddr = l.Addr().String()
 	s.wg.Go(func() {
