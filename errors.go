@@ -21,6 +21,11 @@ var (
 	// ErrRecordTooLarge is returned by Send for a record larger than the
 	// producer's buffer (WithMaxBuffered) or refused by the SPU.
 	ErrRecordTooLarge = errors.New("fluvio: record too large")
+	// ErrBadBatch is yielded by a Consumer that meets a batch in the log
+	// that does not decode (written before the SPU checked records, or
+	// damaged). Every record before it has been yielded; the error's hint
+	// names the offset to start from to read past it.
+	ErrBadBatch = errors.New("a record batch in the log does not decode")
 
 	// ErrTopicNotFound matches (errors.Is) the SC's and the client's "topic
 	// not found" errors; their hint is 'fluvio topic create NAME'.
