@@ -26,6 +26,10 @@ type TopicConfig struct {
 	// MinInSyncReplicas is the ISR size acks=all needs; 0 means the
 	// default (2 when Replicas >= 3, else 1).
 	MinInSyncReplicas int32
+	// CompressionType is how the leader stores batches: "any" (or empty,
+	// the default) keeps what producers send; "none", "gzip", "snappy",
+	// "lz4" or "zstd" recompresses every batch to that codec.
+	CompressionType string
 }
 
 func (t TopicConfig) spec() bus.TopicSpec {
@@ -33,6 +37,7 @@ func (t TopicConfig) spec() bus.TopicSpec {
 		Partitions: t.Partitions, ReplicationFactor: t.Replicas,
 		IgnoreRackAssignment: t.IgnoreRackAssignment, RetentionMs: t.Retention.Milliseconds(),
 		SegmentBytes: t.SegmentBytes, MaxRecordBytes: t.MaxRecordBytes, MinInSyncReplicas: t.MinInSyncReplicas,
+		CompressionType: t.CompressionType,
 	}
 }
 
