@@ -117,3 +117,28 @@ func FuzzDecodeCompressed(f *testing.F) {
 		_, _, _ = Decode(p)
 	})
 }
+
+// TestCheckCompressed: Check accepts a valid compressed batch of every
+// codec and checks its decompressed records as it checks plain ones.
+func TestCheckCompressed(t *testing.T) {
+	var b Builder
+	b.Reset(5)
+	b.Add([]byte("k"), []byte("v"), nil, 5)
+	b.Add(nil, bytes.Repeat([]byte("w"), 300), nil, 6)
+	for c := None; c <= Zstd; c++ {
+		b.SetCompression(c)
+		z := bytes.Clone(b.Bytes())
+		if n, err := Check(z, MaxSize); err != nil || n != len(z) {
+			t.Fatalf("%v: Check = %d, %v", c, n, err)
+		}
+		// A record count the compressed records do not match is refused.
+		bad := bytes.Clone(z)
+		bad[RecordCountOffset+3] = 1
+		bad[LastOffsetDeltaOffset+3] = 0
+		if _, err := Check(reCRC(bad), MaxSize); err == nil {
+			t.Fatalf("%v: a header that does not match its compressed records passed Check", c)
+		} else {
+			requireErrIs(t, err, ErrInvalid)
+		}
+	}
+}

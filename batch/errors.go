@@ -19,4 +19,9 @@ var (
 	// whose attributes name a compression codec this package does not know
 	// (5-7; see [Codec]).
 	ErrCompressed = errors.New("batch: unknown compression codec")
+	// ErrInvalid is returned by [Check] for a batch whose CRC holds but
+	// whose contents do not match its header or the format: records that
+	// do not decode, a record count that is not lastOffsetDelta + 1,
+	// offset or timestamp deltas out of range, unknown attribute bits.
+	ErrInvalid = errors.New("invalid record batch")
 )
