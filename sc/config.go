@@ -19,6 +19,14 @@ type Config struct {
 	// address SPUs and clients reach the SC at. Default "127.0.0.1:9003";
 	// port 0 picks a free port (see Server.URL).
 	Addr string
+	// PrivateAddr is the private port for SPUs (Fluvio's 9004; private.go):
+	// a proxy to the NATS listener, so 'spu-server --sc-controller
+	// HOST:9004' works as in Fluvio. Empty derives it from Addr: port 9004
+	// for the default 9003, a free port for port 0, else Addr's port + 1;
+	// a derived address that is busy is logged and skipped, an explicit
+	// one that is busy fails Start. "none" disables it. With NATSURL it is
+	// served only when set explicitly (forwarding to that NATS).
+	PrivateAddr string
 	// NATSURL, when set, connects to an existing NATS (with JetStream)
 	// instead of embedding one; Addr and DataDir are then unused.
 	NATSURL string
@@ -52,6 +60,7 @@ type Config struct {
 // Defaults.
 const (
 	DefaultAddr              = "127.0.0.1:9003"
+	DefaultPrivatePort       = 9004
 	DefaultBucket            = "fluvio"
 	DefaultHeartbeatInterval = time.Second
 	DefaultHeartbeatTimeout  = 3 * time.Second
@@ -62,6 +71,9 @@ const (
 // AddFlags binds the config's fields to fs.
 func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "sc", DefaultAddr, "NATS listen address of the embedded server (the SC address SPUs and clients use)")
+	fs.StringVar(&c.PrivateAddr, "sc-private", "", "private address for SPUs (spu-server --sc-controller), default the --sc port + 1 (9004); none disables")
+	fs.StringVar(&c.PrivateAddr, "bind-private", "", "same as --sc-private (Fluvio's spelling)")
+	_ = fs.MarkHidden("bind-private")
 	fs.StringVar(&c.NATSURL, "nats-url", "", "use an existing NATS (with JetStream) at this URL instead of the embedded server")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the embedded JetStream store (default ~/.fluvio/sc)")
 	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /metrics, /livez and /readyz (empty disables)")
@@ -118,6 +130,11 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
+	if c.PrivateAddr != "" && c.PrivateAddr != "none" {
+		if _, _, err := splitHostPort(c.PrivateAddr); err != nil {
+			return fmt.Errorf("sc: bad --sc-private address %q: want HOST:PORT, e.g. 127.0.0.1:9004", c.PrivateAddr)
+		}
+	}
 	if c.HeartbeatInterval < 0 || c.HeartbeatTimeout < 0 || c.ResyncInterval < 0 || c.StoreTimeout < 0 {
 		return errors.New("sc: durations must be positive: check --heartbeat-interval, --heartbeat-timeout and --resync-interval")
 	}
@@ -128,6 +145,35 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sc: --kv-replicas %d out of range: pick 1, 3 or 5", c.KVReplicas)
 	}
 	return nil
+}
+
+// privateAddr returns the private port's address and whether it was set
+// explicitly; "" means none.
+func (c Config) privateAddr() (addr string, explicit bool) {
+	switch c.PrivateAddr {
+	case "none":
+		return "", true
+	case "":
+	default:
+		return c.PrivateAddr, true
+	}
+	if c.NATSURL != "" {
+		return "", false
+	}
+	host, port, err := splitHostPort(c.Addr)
+	if err != nil {
+		return "", false
+	}
+	switch {
+	case port == 0:
+	case port == 9003:
+		port = DefaultPrivatePort
+	case port < 65535:
+		port++
+	default:
+		return "", false
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), false
 }
 
 // splitHostPort parses the --sc address.

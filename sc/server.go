@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +31,8 @@ type Server struct {
 	store *store
 	svc   micro.Service
 	url   string
+
+	private *privatePort // the SPUs' private port (private.go); nil when off
 
 	http     *http.Server // nil without Config.HTTPAddr
 	httpAddr string
@@ -109,6 +113,9 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.st.gen = gen
 	s.st.replace(snap)
 	s.st.mu.Unlock()
+	if err := s.startPrivate(); err != nil {
+		return nil, err
+	}
 	if err := s.startHTTP(); err != nil {
 		return nil, err
 	}
@@ -121,7 +128,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.kickElection() // one pass once the grace period is over
 	s.wg.Go(s.electionLoop)
 	s.log.Info("sc started", "nats", redactURL(s.url), "bucket", cfg.Bucket, "generation", gen,
-		"spus", len(snap.spus), "topics", len(snap.topics), "http", s.httpAddr)
+		"spus", len(snap.spus), "topics", len(snap.topics), "http", s.httpAddr, "private", s.PrivateAddr())
 	s.serving.Store(true)
 	return s, nil
 }
@@ -185,6 +192,41 @@ func (s *Server) connect() error {
 	return nil
 }
 
+// startPrivate serves the private port (private.go) when configured.
+func (s *Server) startPrivate() error {
+	addr, explicit := s.cfg.privateAddr()
+	if addr == "" {
+		return nil
+	}
+	upstream := s.Addr()
+	if s.ns == nil {
+		u, err := url.Parse(strings.TrimSpace(strings.Split(s.cfg.NATSURL, ",")[0]))
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("sc: --sc-private needs a nats://HOST:PORT --nats-url to forward to, got %s", redactURL(s.cfg.NATSURL))
+		}
+		upstream = u.Host
+	}
+	p, err := listenPrivate(addr, upstream, nil, s.log)
+	if err != nil {
+		if explicit {
+			return fmt.Errorf("sc: cannot listen on the private port %s: %w; is another sc-server running? pick another with --sc-private HOST:PORT", addr, err)
+		}
+		s.log.Warn("private port busy: SPUs can use the public address; pick another with --sc-private HOST:PORT", "addr", addr, "err", err)
+		return nil
+	}
+	s.private = p
+	return nil
+}
+
+// PrivateAddr is the HOST:PORT of the private port SPUs may use as
+// --sc-controller (Fluvio's 9004), or "" when it is not served.
+func (s *Server) PrivateAddr() string {
+	if s.private == nil {
+		return ""
+	}
+	return s.private.Addr()
+}
+
 // reconnected runs when the SC's NATS connection comes back: heartbeats
 // could not arrive meanwhile, so every online SPU gets a fresh timeout and
 // elections wait one timeout for the SPUs to beat again.
@@ -229,6 +271,9 @@ func (s *Server) Close() error {
 			}
 		}
 		s.cancel()
+		if err := s.private.Close(); err != nil {
+			s.closeErr = errors.Join(s.closeErr, err)
+		}
 		s.stopHTTP()
 		s.wg.Wait()
 		if s.nc != nil {
