@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fluvio-go/fluvio/bus"
 	"github.com/nats-io/nats.go"
 )
 
@@ -22,6 +21,9 @@ type Client struct {
 	nc   *nats.Conn
 	meta *metadataCache
 	pool *connPool
+	// denials ends a request at once when NATS refuses to publish it
+	// (nil for a Client made on a connection from elsewhere).
+	denials *denials
 
 	// ctx is cancelled by Close: it bounds dials and ends consumers.
 	ctx    context.Context
@@ -60,7 +62,8 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 	if err := ctx.Err(); err != nil || timeout <= 0 {
 		return nil, fmt.Errorf("connect to the SC at %s: %w", addr, cmp.Or(err, context.DeadlineExceeded))
 	}
-	nc, err := nats.Connect(url, nats.Name(cfg.name), nats.Timeout(timeout))
+	den := &denials{}
+	nc, err := nats.Connect(url, nats.Name(cfg.name), nats.Timeout(timeout), nats.ErrorHandler(den.report))
 	if err != nil {
 		return nil, &Error{Op: "connect to the SC at " + addr, Err: err,
 			Hint: "is the cluster running? start one with 'fluvio cluster start', or pass the SC's address (--sc HOST:PORT)"}
@@ -69,7 +72,9 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 		nc.Close()
 		return nil, fmt.Errorf("connect to the SC at %s: %w", addr, err)
 	}
-	return newClient(nc, cfg), nil
+	c := newClient(nc, cfg)
+	c.denials = den
+	return c, nil
 }
 
 func newClient(nc *nats.Conn, cfg clientConfig) *Client {
@@ -156,18 +161,4 @@ func (c *Client) Producer(topic string, opts ...ProducerOption) (*Producer, erro
 		c.mu.Unlock()
 	}
 	return p, nil
-}
-
-// request sends an admin request to the SC with the client's timeout.
-func request[Resp any](ctx context.Context, c *Client, subject string, req any) (Resp, error) {
-	if err := c.checkOpen(); err != nil {
-		var zero Resp
-		return zero, err
-	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.requestTimeout)
-		defer cancel()
-	}
-	return bus.Request[Resp](ctx, c.nc, subject, req)
 }

@@ -10,9 +10,18 @@
 //	client, err := fluvio.Connect(ctx, "127.0.0.1:9003") // the SC's NATS address
 //	defer client.Close()
 //
-// Admin calls (CreateTopic, DeleteTopic, ListTopics, Partitions) and
-// metadata requests go to the SC over NATS request/reply
-// (fluvio.admin.v1.<resource>.<verb>). Data goes straight to the SPUs: the
+// The admin API covers every call the SC serves, and the fluvio CLI, the
+// chaos suite and the tests use nothing else: topics (CreateTopic,
+// ValidateTopic, DeleteTopic, ListTopics, DescribeTopics), partitions
+// (Partitions, ListPartitions), SPUs (RegisterSPU, UnregisterSPU,
+// UnregisterSPUNamed, ListSPUs, ListCustomSPUs), Metadata, SCVersion, and
+// the cluster checks (NATSServerVersion, NATSServerURL,
+// CheckMetadataStore). They go to the SC over NATS request/reply
+// (fluvio.admin.v1.<resource>.<verb>, see bus/SUBJECTS.md) and return the
+// SC's own descriptions (Topic, Partition, SPU); its error replies are
+// *SCError values matching this package's Err* sentinels, and a request
+// NATS refuses (permissions) or nobody answers is a *RequestError, at
+// once rather than after the timeout. Data goes straight to the SPUs: the
 // client asks the SC where each partition's leader is (metadata.get: the
 // leader's id and its public address), caches the answer, and keeps one
 // pipelined TCP connection per SPU, dialed on first use and shared by every

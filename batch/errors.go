@@ -18,4 +18,9 @@ var (
 	// ErrCompressed is returned by [Decode] for a batch whose attributes
 	// name a compression codec: this package does not decompress.
 	ErrCompressed = errors.New("batch: compressed records not supported")
+	// ErrInvalid is returned by [Check] for a batch whose CRC holds but
+	// whose contents do not match its header or the format: records that
+	// do not decode, a record count that is not lastOffsetDelta + 1,
+	// offset or timestamp deltas out of range, unknown attribute bits.
+	ErrInvalid = errors.New("invalid record batch")
 )

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/pflag"
 )
 
@@ -41,6 +39,8 @@ type Global struct {
 	stdin io.Reader
 	// connectTimeout bounds dialing the SC.
 	connectTimeout time.Duration
+	// dialed is the SC address the command connected to, once it has.
+	dialed *target
 }
 
 func newGlobal() *Global {
@@ -219,31 +219,6 @@ func (g *Global) resolveTarget() (target, error) {
 		return target{Addr: p.SC, Profile: cfg.Current, Source: "current profile"}, nil
 	}
 	return target{Addr: DefaultSC, Source: "default"}, nil
-}
-
-// natsURL turns an SC address into a NATS URL; a value with a scheme
-// (nats://, tls://) is used as is.
-func natsURL(addr string) string {
-	if strings.Contains(addr, "://") {
-		return addr
-	}
-	return "nats://" + addr
-}
-
-// dialSC connects to the NATS of the SC at t.
-func dialSC(ctx context.Context, t target, timeout time.Duration, opts ...nats.Option) (*nats.Conn, error) {
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(dl))
-	}
-	if timeout <= 0 {
-		return nil, unreachable(t, context.DeadlineExceeded)
-	}
-	opts = append([]nats.Option{nats.Name("fluvio-cli"), nats.Timeout(timeout), nats.NoReconnect()}, opts...)
-	nc, err := nats.Connect(natsURL(t.Addr), opts...)
-	if err != nil {
-		return nil, unreachable(t, err)
-	}
-	return nc, nil
 }
 
 // unreachable is the error for an SC that cannot be dialed.

@@ -31,6 +31,7 @@ const (
 	UnknownProducerID       ErrorCode = 59
 	StaleEpoch              ErrorCode = 74
 	UnknownLeaderEpoch      ErrorCode = 75
+	InvalidRecord           ErrorCode = 87
 	UnknownAPIKey           ErrorCode = 100
 	FrameTooLarge           ErrorCode = 101
 	ShuttingDown            ErrorCode = 102
@@ -87,6 +88,7 @@ var codes = map[ErrorCode]codeInfo{
 	UnknownProducerID:       {"unknown producer id", true, "the leader has no state for this producer and the batch does not start at sequence 0; resend the earlier batches first, or start a new producer epoch at sequence 0"},
 	StaleEpoch:              {"stale leader epoch", false, "the sender's leader epoch is older than the replica's; refresh metadata"},
 	UnknownLeaderEpoch:      {"unknown leader epoch", true, "the replica has not seen this epoch yet; retry shortly"},
+	InvalidRecord:           {"invalid record batch", false, "the batch passed its CRC but its records do not match its header or the format; nothing was appended: fix the producer"},
 	UnknownAPIKey:           {"unknown API key", false, "the SPU does not serve this API; upgrade the SPU"},
 	FrameTooLarge:           {"frame too large", false, "send smaller requests (fewer or smaller batches per request)"},
 	ShuttingDown:            {"SPU shutting down", true, "retry against the new leader after a metadata refresh"},
@@ -151,6 +153,7 @@ var (
 	ErrSequenceTooOld          = &Error{Code: SequenceTooOld}
 	ErrStaleEpoch              = &Error{Code: StaleEpoch}
 	ErrUnknownLeaderEpoch      = &Error{Code: UnknownLeaderEpoch, Retriable: true}
+	ErrInvalidRecord           = &Error{Code: InvalidRecord}
 	ErrUnknownAPIKey           = &Error{Code: UnknownAPIKey}
 	ErrFrameTooLarge           = &Error{Code: FrameTooLarge}
 	ErrShuttingDown            = &Error{Code: ShuttingDown, Retriable: true}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
@@ -13,7 +14,7 @@ import (
 
 // Append is the ordered half of a produce on the leader: it checks the
 // role (NotLeader), for acks=all the ISR size (NotEnoughReplicas),
-// validates every batch (CorruptBatch, RecordTooLarge: nothing is appended
+// validates every batch (CorruptBatch, InvalidRecord, RecordTooLarge: nothing is appended
 // if one is bad), stamps the leader epoch into each batch (records is
 // modified) and appends. Batches of an idempotent producer (producer id
 // >= 0) are first checked against the producer-state table (see
@@ -66,7 +67,7 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		sb := SeqBatchOf(p)
 		if sb.PID >= 0 {
 			if int64(sb.Count) != span {
-				return -1, -1, wire.CorruptBatch.ErrMsg(fmt.Sprintf("an idempotent batch of producer %d holds %d records over %d offsets; nothing was appended", sb.PID, sb.Count, span))
+				return -1, -1, wire.InvalidRecord.ErrMsg(fmt.Sprintf("an idempotent batch of producer %d holds %d records over %d offsets; nothing was appended", sb.PID, sb.Count, span))
 			}
 			idempotent = true
 		}
@@ -96,6 +97,8 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		switch {
 		case errors.Is(err, wal.ErrTooLarge):
 			return -1, -1, wire.RecordTooLarge.ErrMsg(err.Error() + "; send smaller batches or raise the topic's max record size")
+		case errors.Is(err, batch.ErrInvalid), errors.Is(err, batch.ErrCompressed):
+			return -1, -1, wire.InvalidRecord.ErrMsg(InvalidBatchMessage(err))
 		case errors.Is(err, wal.ErrInvalidBatch):
 			return -1, -1, wire.CorruptBatch.ErrMsg(err.Error() + "; nothing was appended")
 		}
@@ -111,6 +114,15 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 // batches: err is DuplicateSequence and base their original offset.
 func IsDuplicate(base int64, err error) bool {
 	return base >= 0 && errors.Is(err, wire.ErrDuplicateSequence)
+}
+
+// InvalidBatchMessage is the wire message for a batch refused by
+// batch.Check: which batch of the request and what is wrong with it,
+// without the sentinels' prefixes (the wire code names the error).
+func InvalidBatchMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), wal.ErrInvalidBatch.Error()+": ")
+	msg = strings.Replace(msg, batch.ErrInvalid.Error()+": ", "", 1)
+	return msg + "; nothing was appended"
 }
 
 func batchErr(err error) error {
