@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
 )
@@ -20,7 +21,7 @@ func init() {
 }
 
 func runCustomSPURegister(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
-	return registerSPU(ctx, g, args, stdout, stderr, bus.SPUTypeCustom)
+	return registerSPU(ctx, g, args, stdout, stderr, fluvio.SPUTypeCustom)
 }
 
 // registerSPU is custom-spu register and cluster spu register.
@@ -57,8 +58,8 @@ seed is written to --creds-out (mode 0600). Hand that file to the SPU's host:
 		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q: pass the id with --id", fs.Arg(0)))
 	case !fs.Changed("id"):
 		return g.usageError(stderr, "missing --id: the SPU id to authorize")
-	case *id < 0 || *id > bus.MaxSPUID:
-		return g.usageError(stderr, fmt.Sprintf("--id %d is out of range: pick an id between 0 and %d", *id, int64(bus.MaxSPUID)))
+	case *id < 0 || *id > fluvio.MaxSPUID:
+		return g.usageError(stderr, fmt.Sprintf("--id %d is out of range: pick an id between 0 and %d", *id, int64(fluvio.MaxSPUID)))
 	case *pub == "":
 		return g.usageError(stderr, "missing --public-server HOST:PORT: the address clients reach the SPU at")
 	case *priv == "":
@@ -91,8 +92,8 @@ seed is written to --creds-out (mode 0600). Hand that file to the SPU's host:
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	resp, err := adminCall[bus.SPURegisterResponse](ctx, a, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
-		ID: *id, Name: *name, Rack: *rack, PublicEndpoint: *pub, PrivateEndpoint: *priv, SPUType: spuType,
+	spu, authRequired, err := a.RegisterSPUAuth(ctx, fluvio.SPUConfig{
+		ID: fluvio.SPUID(*id), Name: *name, Rack: *rack, PublicEndpoint: *pub, PrivateEndpoint: *priv, Type: spuType,
 		NKey: creds.Public,
 	})
 	if err != nil {
@@ -103,7 +104,7 @@ seed is written to --creds-out (mode 0600). Hand that file to the SPU's host:
 	switch {
 	case *spuCreds != "":
 		out = creds.Path
-	case !resp.AuthRequired && *credsOut == "":
+	case !authRequired && *credsOut == "":
 		out = "" // the SC's NATS lets anyone in: no file to hand over
 	default:
 		err = creds.Replace(out)
@@ -115,7 +116,7 @@ seed is written to --creds-out (mode 0600). Hand that file to the SPU's host:
 	if out != "" {
 		fmt.Fprintf(stderr, "credentials of SPU %d written to %s: start it with 'spu-server --id %d --creds %s'\n", *id, out, *id, out)
 	}
-	n := resp.SPU.Name
+	n := spu.Name
 	if n == "" {
 		n = *name
 	}
@@ -142,15 +143,13 @@ told to stop and disconnected at once; its credentials no longer work.`,
 		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q: pass --id ID or --name NAME", fs.Arg(0)))
 	case byID == byName:
 		return g.usageError(stderr, "pass exactly one of --id and --name")
-	case byID && (*id < 0 || *id > bus.MaxSPUID):
-		return g.usageError(stderr, fmt.Sprintf("--id %d is out of range: pick an id between 0 and %d", *id, int64(bus.MaxSPUID)))
+	case byID && (*id < 0 || *id > fluvio.MaxSPUID):
+		return g.usageError(stderr, fmt.Sprintf("--id %d is out of range: pick an id between 0 and %d", *id, int64(fluvio.MaxSPUID)))
 	case byName && *name == "":
 		return g.usageError(stderr, "--name is empty")
 	}
-	req := bus.SPUUnregisterRequest{Name: *name}
 	what := *name
 	if byID {
-		req.ID = id
 		what = fmt.Sprint(*id)
 	}
 	a, err := g.admin(ctx)
@@ -158,7 +157,12 @@ told to stop and disconnected at once; its credentials no longer work.`,
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	if _, err := adminCall[bus.SPUUnregisterResponse](ctx, a, bus.SubjectAdminSPUUnregister, req); err != nil {
+	if byID {
+		_, err = a.UnregisterSPU(ctx, fluvio.SPUID(*id))
+	} else {
+		_, err = a.UnregisterSPUNamed(ctx, *name)
+	}
+	if err != nil {
 		return g.fail(stderr, err)
 	}
 	fmt.Fprintf(stdout, "custom-spu '%s' unregistered successfully\n", what)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,8 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fluvio-go/fluvio/internal/natsauth"
-	"github.com/nats-io/nats.go"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/spf13/pflag"
 )
 
@@ -47,6 +45,8 @@ type Global struct {
 	stdin io.Reader
 	// connectTimeout bounds dialing the SC.
 	connectTimeout time.Duration
+	// dialed is the SC address the command connected to, once it has.
+	dialed *target
 }
 
 func newGlobal() *Global {
@@ -187,14 +187,16 @@ type target struct {
 }
 
 // describe says where the address came from, for error messages.
+// The address's passwords are redacted.
 func (t target) describe() string {
+	addr := natsurl.Redact(t.Addr)
 	if t.Profile != "" {
-		return fmt.Sprintf("%s (from profile %q)", t.Addr, t.Profile)
+		return fmt.Sprintf("%s (from profile %q)", addr, t.Profile)
 	}
 	if t.Source == "default" {
-		return t.Addr + " (the default)"
+		return addr + " (the default)"
 	}
-	return fmt.Sprintf("%s (from %s)", t.Addr, t.Source)
+	return fmt.Sprintf("%s (from %s)", addr, t.Source)
 }
 
 // resolveTarget picks the SC address: --sc, else --profile, else
@@ -274,35 +276,6 @@ func (g *Global) resolveAddr() (t target, creds string, err error) {
 		return target{Addr: p.SC, Profile: cfg.Current, Source: "current profile"}, p.Creds, nil
 	}
 	return target{Addr: DefaultSC, Source: "default"}, "", nil
-}
-
-// natsURL turns an SC address into a NATS URL; a value with a scheme
-// (nats://, tls://) is used as is.
-func natsURL(addr string) string {
-	if strings.Contains(addr, "://") {
-		return addr
-	}
-	return "nats://" + addr
-}
-
-// dialSC connects to the NATS of the SC at t.
-func dialSC(ctx context.Context, t target, timeout time.Duration, opts ...nats.Option) (*nats.Conn, error) {
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(dl))
-	}
-	if timeout <= 0 {
-		return nil, unreachable(t, context.DeadlineExceeded)
-	}
-	aopts, _, err := natsauth.ConnectOptions(natsURL(t.Addr), t.Creds)
-	if err != nil {
-		return nil, withHint(err, exitUsage, "pass the credential file of this cluster with --creds FILE ('fluvio cluster start' writes DATA-DIR/auth/admin.creds)")
-	}
-	opts = append(append([]nats.Option{nats.Name("fluvio-cli"), nats.Timeout(timeout), nats.NoReconnect()}, aopts...), opts...)
-	nc, err := nats.Connect(natsURL(t.Addr), opts...)
-	if err != nil {
-		return nil, unreachable(t, err)
-	}
-	return nc, nil
 }
 
 // unreachable is the error for an SC that cannot be dialed.

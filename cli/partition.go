@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-
-	"github.com/fluvio-go/fluvio/bus"
 )
 
 func init() {
@@ -38,13 +36,9 @@ committed and readable). A value the leader has not reported yet shows as -.`,
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	resp, err := adminCall[bus.PartitionListResponse](ctx, a, bus.SubjectAdminPartitionList, bus.PartitionListRequest{Topics: *topics})
+	items, err := a.ListPartitions(ctx, *topics...)
 	if err != nil {
 		return g.fail(stderr, err)
-	}
-	items := resp.Items
-	if items == nil {
-		items = []bus.Partition{}
 	}
 	t := newTable("TOPIC", "PARTITION", "LEADER", "REPLICAS", "ISR", "SIZE", "LEO", "HW")
 	for _, p := range items {

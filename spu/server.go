@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,10 +143,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 
 // connect dials the SC's NATS and subscribes to this SPU's subjects.
 func (s *Server) connect() error {
-	url := s.cfg.SCAddr
-	if !strings.Contains(url, "://") {
-		url = "nats://" + url
-	}
+	url := natsurl.Normalize(s.cfg.SCAddr)
 	aopts, _, err := natsauth.ConnectOptions(url, s.cfg.Creds)
 	if err != nil {
 		return fmt.Errorf("spu: --creds: %w", err)
@@ -170,9 +167,9 @@ func (s *Server) connect() error {
 				what = "with the credentials " + s.cfg.Creds
 			}
 			return fmt.Errorf("spu: the SC's NATS at %s refused SPU %d %s: %w; an SPU gets its credentials when registered: run 'fluvio custom-spu register --id %d ...' and start it with --creds FILE (an unregistered SPU's are revoked); %s",
-				redactURL(s.cfg.SCAddr), s.id, what, err, s.id, connectHint(err))
+				natsurl.Redact(s.cfg.SCAddr), s.id, what, natsurl.RedactError(err), s.id, connectHint(err))
 		}
-		return fmt.Errorf("spu: cannot reach the SC at %s: %w; %s", redactURL(s.cfg.SCAddr), err, connectHint(err))
+		return fmt.Errorf("spu: cannot reach the SC at %s: %w; %s", natsurl.Redact(s.cfg.SCAddr), natsurl.RedactError(err), connectHint(err))
 	}
 	s.nc = nc
 	for subject, ch := range map[string]chan *nats.Msg{
