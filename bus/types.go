@@ -75,10 +75,13 @@ type ReplicaSet struct {
 	Peers []PeerEndpoint `msgpack:"peers,omitempty" json:"peers,omitempty"`
 }
 
-// PeerEndpoint is an SPU's private address, as followers use it.
+// PeerEndpoint is an SPU's private address, as followers use it, and
+// the public nkey it proves its identity with on other SPUs' private
+// servers (wire SPUAuth); NKey is empty in a cluster without identities.
 type PeerEndpoint struct {
 	ID      SPUID  `msgpack:"id" json:"id"`
 	Private string `msgpack:"private" json:"private"`
+	NKey    string `msgpack:"nkey,omitempty" json:"nkey,omitempty"`
 }
 
 // ReplicaSetType is the Type of a ReplicaSet.

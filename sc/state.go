@@ -197,7 +197,7 @@ func (st *state) peers(specs []bus.ReplicaSpec) []bus.PeerEndpoint {
 	out := make([]bus.PeerEndpoint, 0, len(ids))
 	for _, id := range ids {
 		if e := st.spus[id]; e != nil {
-			out = append(out, bus.PeerEndpoint{ID: id, Private: e.rec.Spec.PrivateEndpoint})
+			out = append(out, bus.PeerEndpoint{ID: id, Private: e.rec.Spec.PrivateEndpoint, NKey: e.rec.Spec.NKey})
 		}
 	}
 	return out

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/spu/fetcher"
 	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wire"
@@ -55,6 +56,7 @@ type dataPlane struct {
 	commits sync.WaitGroup
 
 	fetchers *fetcher.Manager
+	auth     *peerAuth     // followers' proofs on the private server (peerauth.go)
 	isrKick  chan struct{} // buffered 1: check ISRs now
 	lagMax   time.Duration // replica-lag-time-max; 0: replica.DefaultLagMax
 
@@ -95,8 +97,17 @@ func newDataPlane(cfg Config, self bus.SPUID) (*dataPlane, error) {
 		peers:    make(map[bus.SPUID]string),
 		isrKick:  make(chan struct{}, 1),
 	}
+	var creds *natsauth.Creds
+	if cfg.Creds != "" {
+		c, err := natsauth.Load(cfg.Creds)
+		if err != nil {
+			return nil, fmt.Errorf("spu: --creds: %w", err)
+		}
+		creds = c
+	}
+	d.auth = newPeerAuth(self, creds)
 	d.ctx, d.cancel = context.WithCancel(context.Background())
-	d.fetchers = fetcher.New(fetcher.Config{Self: self, MaxWait: followerFetchWait, Logger: d.log})
+	d.fetchers = fetcher.New(fetcher.Config{Self: self, MaxWait: followerFetchWait, Logger: d.log, Dial: d.auth.dial})
 	d.wg.Go(d.loop)
 	return d, nil
 }

@@ -88,6 +88,7 @@ func (d *dataPlane) Apply(set bus.ReplicaSet) error {
 	}
 	for _, p := range set.Peers {
 		d.peers[p.ID] = p.Private
+		d.auth.setKey(p.ID, p.NKey)
 	}
 	var drop []*partition
 	if set.Full {

@@ -183,7 +183,7 @@ type queued struct {
 func ServeConn(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler) error {
 	cfg = cfg.withDefaults()
 	log := cfg.Logger.With("remote", nc.RemoteAddr().String())
-	cctx, cancel := context.WithCancel(ctx)
+	cctx, cancel := context.WithCancel(context.WithValue(ctx, connStateKey{}, &ConnState{}))
 	defer cancel()
 	stop := context.AfterFunc(cctx, func() { _ = nc.Close() })
 	defer stop()

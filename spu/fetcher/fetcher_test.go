@@ -174,7 +174,7 @@ func TestUnreachableLeaderRetriesAndCloses(t *testing.T) {
 	ln.Close() // nothing listens there now
 	var mu sync.Mutex
 	dials := 0
-	m := New(Config{Self: 2, Dial: func(ctx context.Context, a string) (*wire.Conn, error) {
+	m := New(Config{Self: 2, Dial: func(ctx context.Context, _ int32, a string) (*wire.Conn, error) {
 		mu.Lock()
 		dials++
 		mu.Unlock()
