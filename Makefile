@@ -9,10 +9,10 @@ GOFLAGS_BUILD := -buildvcs=false -trimpath -ldflags "$(LDFLAGS)"
 TEST_TIMEOUT ?= 25m
 FUZZTIME ?= 30s
 
-.PHONY: help build run nats-up test race lint bench bench-quick e2e crash chaos fuzz clean tidy-check
+.PHONY: help build run nats-up test readme race lint bench bench-quick e2e crash chaos fuzz clean tidy-check
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build fluvio, sc-server, spu-server and the example programs into bin/
 	@mkdir -p $(BIN)
@@ -30,6 +30,11 @@ nats-up: ## run a standalone NATS for the control plane with nats.conf (127.0.0.
 
 test: ## run every test with the race detector (what CI runs)
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+README_TIMEOUT ?= 8m
+
+readme: ## run README.md's shell blocks in order, from a copy of the repo with an empty HOME, in a private network namespace (about 3 minutes)
+	FLUVIO_README=1 FLUVIO_README_TIMEOUT=$(README_TIMEOUT) $(GO) test -count=1 -v -timeout 15m -run '^TestREADME$$' ./internal/readme/
 
 race: ## run the tests with the race detector, three times, to shake out flakes
 	$(GO) test -race -count=3 -timeout 60m ./...

@@ -118,8 +118,14 @@ told to stop, and refused from then on.`,
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	if _, err := adminCall[bus.SPUUnregisterResponse](ctx, a, bus.SubjectAdminSPUUnregister, req); err != nil {
+	resp, err := adminCall[bus.SPUUnregisterResponse](ctx, a, bus.SubjectAdminSPUUnregister, req)
+	if err != nil {
 		return g.fail(stderr, err)
+	}
+	// The SPU's name, as 'register' printed it (custom-spu-200), whichever
+	// of --id and --name picked it.
+	if resp.SPU.Name != "" {
+		what = resp.SPU.Name
 	}
 	fmt.Fprintf(stdout, "custom-spu '%s' unregistered successfully\n", what)
 	return exitOK

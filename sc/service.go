@@ -3,7 +3,6 @@ package sc
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"runtime"
 
 	"github.com/fluvio-go/fluvio/bus"
@@ -12,25 +11,13 @@ import (
 )
 
 // semver matches what micro accepts as a service version.
-var semver = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
-
-func serviceVersion() string {
-	if semver.MatchString(version.Version) {
-		if version.Version[0] == 'v' {
-			return version.Version[1:]
-		}
-		return version.Version
-	}
-	return "0.0.0-dev"
-}
-
 // serve registers the micro service "fluvio-sc" with the admin endpoints
 // (fluvio.admin.v1.<resource>.<verb>) and the SPU-facing endpoints
 // (fluvio.spu.*.register|heartbeat|isr).
 func (s *Server) serve() error {
 	svc, err := micro.AddService(s.nc, micro.Config{
 		Name:        bus.ServiceName,
-		Version:     serviceVersion(),
+		Version:     version.Semver(), // micro wants semver: the tag, or 0.0.0-COMMIT
 		Description: "fluvio Streaming Controller: admin API and SPU control",
 		Metadata: map[string]string{
 			"version": version.String(),
