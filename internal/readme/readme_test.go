@@ -54,12 +54,12 @@ var docs = []string{"README.md"}
 // a copy of the repository, with an empty HOME, in private network and PID
 // namespaces (see the package doc). It fails at the first command that
 // fails, naming its line. FLUVIO_README=1 enables it (make readme);
-// FLUVIO_README_TIMEOUT bounds it (default 8m).
+// FLUVIO_README_TIMEOUT bounds it (default 5m).
 func TestREADME(t *testing.T) {
 	if os.Getenv("FLUVIO_README") != "1" {
 		t.Skip("runs the README's commands for minutes: 'make readme' (FLUVIO_README=1) runs it")
 	}
-	timeout := 8 * time.Minute
+	timeout := 5 * time.Minute
 	if v := os.Getenv("FLUVIO_README_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
