@@ -153,6 +153,11 @@ const (
 	// DefaultMaxInFlight is how many produce requests of one partition may
 	// await their answer at once.
 	DefaultMaxInFlight = 4
+	// MaxIdempotentInFlight bounds WithMaxInFlight for an idempotent
+	// producer: the leader remembers the offsets of a producer's last 5
+	// runs of sequences (Kafka likewise caps its in-flight requests at 5
+	// with idempotence).
+	MaxIdempotentInFlight = 5
 )
 
 type producerConfig struct {
@@ -169,6 +174,11 @@ type producerConfig struct {
 	partitioner     Partitioner
 	idempotent      bool
 	now             func() time.Time
+	// unsafeRefusedResendStored (tests only: the negative controls of
+	// the model test and the chaos suite) completes a resend that the
+	// leader refused with a sequence error as stored at offset -1: the
+	// rule that lost records.
+	unsafeRefusedResendStored bool
 }
 
 func defaultProducerConfig() producerConfig {
@@ -257,11 +267,13 @@ func WithProduceTimeout(d time.Duration) ProducerOption {
 }
 
 // WithMaxInFlight sets how many produce requests of one partition may
-// await their answer at once (default DefaultMaxInFlight). Requests are
-// appended in the order they were written, and a retried request is sent
-// again before any newer one. With idempotence (the default) the leader
-// refuses a request that skips ahead of one it refused, so the order
-// holds through retries too. Without it (WithIdempotence(false)), when a
+// await their answer at once (default DefaultMaxInFlight; at most
+// MaxIdempotentInFlight with idempotence, the number of sequence runs the
+// leader remembers per producer, so that a retry is always recognized).
+// Requests are appended in the order they were written, and a retried
+// request is sent again before any newer one. With idempotence (the
+// default) the leader refuses a request that skips ahead of one it
+// refused, so the order holds through retries too. Without it (WithIdempotence(false)), when a
 // request fails with a retriable error while a later one, already
 // written, succeeds (an ISR that grew back in between, for example), the
 // retried records land after the later ones; WithMaxInFlight(1) rules

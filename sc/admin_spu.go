@@ -75,7 +75,7 @@ func (s *Server) handleSPURegister(_ context.Context, _ string, req bus.SPURegis
 
 	ctx, cancel := s.storeCtx()
 	defer cancel()
-	rev, err := s.store.create(ctx, spuKey(id), rec)
+	rev, err := s.kvCreate(ctx, spuKey(id), rec)
 	if isConflict(err) {
 		_, _ = s.syncSPU(id)
 		return resp, bus.ErrSPUExists.With(fmt.Sprintf("SPU %d is already registered", id), "")
@@ -136,7 +136,7 @@ func (s *Server) handleSPUUnregister(_ context.Context, _ string, req bus.SPUUnr
 
 	ctx, cancel := s.storeCtx()
 	defer cancel()
-	if err := s.store.delete(ctx, spuKey(id), rev); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := s.kvDelete(ctx, spuKey(id), rev); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return resp, storeError("unregister SPU", err)
 	}
 	s.st.mu.Lock()

@@ -102,7 +102,7 @@ func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCre
 
 	ctx, cancel := s.storeCtx()
 	defer cancel()
-	rev, err := s.store.create(ctx, topicKey(req.Name), rec)
+	rev, err := s.kvCreate(ctx, topicKey(req.Name), rec)
 	if isConflict(err) {
 		_, _, _ = s.syncTopic(req.Name)
 		return resp, bus.ErrTopicExists
@@ -182,7 +182,7 @@ func (s *Server) handleTopicDelete(_ context.Context, _ string, req bus.TopicDel
 	}
 	ctx, cancel := s.storeCtx()
 	defer cancel()
-	if err := s.store.delete(ctx, topicKey(req.Name), t.rev); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := s.kvDelete(ctx, topicKey(req.Name), t.rev); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		_, _, _ = s.syncTopic(req.Name)
 		return resp, storeError("delete topic", err)
 	}

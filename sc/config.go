@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/nats-io/nuid"
 	"github.com/spf13/pflag"
 )
 
@@ -35,6 +37,9 @@ type Config struct {
 	// HTTPAddr, when set, serves /metrics (Prometheus text), /livez,
 	// /readyz and /healthz over HTTP (http.go); empty disables it.
 	HTTPAddr string
+	// Pprof also serves the Go runtime's profiles under /debug/pprof/ on
+	// HTTPAddr (internal/pprofhttp). Default false.
+	Pprof bool
 	// Bucket is the JetStream KV bucket holding the metadata. Default "fluvio".
 	Bucket string
 	// KVReplicas is the bucket's replica count on a clustered NATS. Default 1.
@@ -49,6 +54,18 @@ type Config struct {
 	ResyncInterval time.Duration
 	// StoreTimeout bounds each KV operation. Default 5s.
 	StoreTimeout time.Duration
+	// HA runs this SC as one of several on the same bucket: at start it
+	// takes the SC lease only if no live SC holds it, and otherwise waits
+	// as a standby (serving reads) until the active SC's lease lapses.
+	// Without HA the SC takes the lease at start, deposing any other.
+	HA bool
+	// LeaseTTL is how long the active SC's lease lasts without renewal;
+	// a standby takes over this long after the active SC's last renewal
+	// (lease.go). Default 4s.
+	LeaseTTL time.Duration
+	// Name identifies this SC in the lease and in logs. Default
+	// sc-<hostname>-<random>.
+	Name string
 	// UncleanLeaderElection lets a replica outside the ISR become leader
 	// when no ISR member is online (it may lose committed records).
 	// Default false.
@@ -66,6 +83,7 @@ const (
 	DefaultHeartbeatTimeout  = 3 * time.Second
 	DefaultResyncInterval    = 30 * time.Second
 	DefaultStoreTimeout      = 5 * time.Second
+	DefaultLeaseTTL          = 4 * time.Second
 )
 
 // AddFlags binds the config's fields to fs.
@@ -77,11 +95,15 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.NATSURL, "nats-url", "", "use an existing NATS (with JetStream) at this URL instead of the embedded server")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the embedded JetStream store (default ~/.fluvio/sc)")
 	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /metrics, /livez and /readyz (empty disables)")
+	fs.BoolVar(&c.Pprof, "pprof", false, "also serve Go profiles under /debug/pprof/ on the --http address")
 	fs.StringVar(&c.Bucket, "kv-bucket", DefaultBucket, "JetStream KV bucket holding the cluster metadata")
 	fs.IntVar(&c.KVReplicas, "kv-replicas", 1, "replicas of the KV bucket on a clustered NATS")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", DefaultHeartbeatInterval, "how often SPUs heartbeat")
 	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", DefaultHeartbeatTimeout, "mark an SPU offline after no heartbeat for this long")
 	fs.DurationVar(&c.ResyncInterval, "resync-interval", DefaultResyncInterval, "how often to resend every SPU its full replica set")
+	fs.BoolVar(&c.HA, "ha", false, "one of several SCs on this bucket: wait as a standby while another SC holds the lease")
+	fs.DurationVar(&c.LeaseTTL, "lease-ttl", DefaultLeaseTTL, "a standby SC takes over this long after the active SC's last lease renewal")
+	fs.StringVar(&c.Name, "name", "", "this SC's name in the lease and logs (default sc-HOSTNAME-RANDOM)")
 	fs.BoolVar(&c.UncleanLeaderElection, "unclean-leader-election", false, "allow a replica outside the ISR to become leader (may lose committed records)")
 }
 
@@ -113,6 +135,16 @@ func (c Config) withDefaults() Config {
 	if c.StoreTimeout == 0 {
 		c.StoreTimeout = DefaultStoreTimeout
 	}
+	if c.LeaseTTL == 0 {
+		c.LeaseTTL = DefaultLeaseTTL
+	}
+	if c.Name == "" {
+		host, _ := os.Hostname()
+		if host == "" {
+			host = "host"
+		}
+		c.Name = "sc-" + host + "-" + strings.ToLower(nuid.Next()[16:])
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -135,8 +167,11 @@ func (c Config) Validate() error {
 			return fmt.Errorf("sc: bad --sc-private address %q: want HOST:PORT, e.g. 127.0.0.1:9004", c.PrivateAddr)
 		}
 	}
-	if c.HeartbeatInterval < 0 || c.HeartbeatTimeout < 0 || c.ResyncInterval < 0 || c.StoreTimeout < 0 {
-		return errors.New("sc: durations must be positive: check --heartbeat-interval, --heartbeat-timeout and --resync-interval")
+	if c.HeartbeatInterval < 0 || c.HeartbeatTimeout < 0 || c.ResyncInterval < 0 || c.StoreTimeout < 0 || c.LeaseTTL < 0 {
+		return errors.New("sc: durations must be positive: check --heartbeat-interval, --heartbeat-timeout, --resync-interval and --lease-ttl")
+	}
+	if c.LeaseTTL < 200*time.Millisecond {
+		return fmt.Errorf("sc: --lease-ttl %v is too short: use at least 200ms (4s is usual)", c.LeaseTTL)
 	}
 	if c.HeartbeatTimeout <= c.HeartbeatInterval {
 		return fmt.Errorf("sc: --heartbeat-timeout %v must be longer than --heartbeat-interval %v (3x is usual)", c.HeartbeatTimeout, c.HeartbeatInterval)

@@ -17,12 +17,13 @@ import (
 // validates every batch (CorruptBatch, InvalidRecord, RecordTooLarge: nothing is appended
 // if one is bad), stamps the leader epoch into each batch (records is
 // modified) and appends. Batches of an idempotent producer (producer id
-// >= 0) are first checked against the producer-state table: a retry of
-// stored batches appends nothing and returns their original offsets, a
-// gap is OutOfOrderSequence, an old sequence DuplicateSequence (see
-// Producers.Check). It returns the first base offset and the offset
-// after the last record. It does not wait for fsync when SyncAppends is
-// set; Commit does.
+// >= 0) are first checked against the producer-state table (see
+// Producers.Check): a retry of stored batches appends nothing and returns
+// a DuplicateSequence error together with their original base offset and
+// end (the caller commits and answers them like an append: IsDuplicate);
+// the other refusals append nothing and return base -1. It returns the
+// first base offset and the offset after the last record. It does not
+// wait for fsync when SyncAppends is set; Commit does.
 func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err error) {
 	r.role.RLock()
 	defer r.role.RUnlock()
@@ -87,7 +88,8 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		if dup {
 			// A retry of stored batches: answer with where they are
 			// (Commit then waits for them as for a new append).
-			return dupBase, dupBase + records64, nil
+			return dupBase, dupBase + records64, wire.DuplicateSequence.ErrMsg(fmt.Sprintf(
+				"the request's batches were stored before at offset %d; nothing was appended", dupBase))
 		}
 	}
 	base, err = r.log.Append(records)
@@ -106,6 +108,12 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		r.prod.t.RecordBatches(records) // Append set their base offsets
 	}
 	return base, base + records64, nil
+}
+
+// IsDuplicate reports whether Append's answer is a retry of stored
+// batches: err is DuplicateSequence and base their original offset.
+func IsDuplicate(base int64, err error) bool {
+	return base >= 0 && errors.Is(err, wire.ErrDuplicateSequence)
 }
 
 // InvalidBatchMessage is the wire message for a batch refused by
