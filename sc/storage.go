@@ -68,7 +68,7 @@ func (s *Server) adoptStorage(id bus.SPUID, storageID string) error {
 	rec.StorageID = storageID
 	ctx, cancel := s.storeCtx()
 	defer cancel()
-	newRev, err := s.store.update(ctx, spuKey(id), rec, rev)
+	newRev, err := s.kvUpdate(ctx, spuKey(id), rec, rev)
 	if err != nil {
 		_, _ = s.syncSPU(id)
 		return storeError("record the SPU's storage identity", err)
@@ -166,7 +166,7 @@ func (s *Server) resetTopic(name string, id bus.SPUID, why string) error {
 			return nil
 		}
 		ctx, cancel := s.storeCtx()
-		newRev, err := s.store.update(ctx, topicKey(name), rec, rev)
+		newRev, err := s.kvUpdate(ctx, topicKey(name), rec, rev)
 		cancel()
 		if isConflict(err) && attempt < 3 {
 			_, _, _ = s.syncTopic(name)
