@@ -49,11 +49,11 @@ lint: ## gofmt check, go vet, staticcheck
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
-bench: build ## side-by-side benchmarks: ours vs embedded NATS JetStream vs machine limits
-	@if [ -x ./bench/run.sh ]; then ./bench/run.sh full; else $(GO) test -run '^$$' -bench . -benchtime 1x ./...; fi
+bench: build ## side-by-side benchmarks: ours vs NATS JetStream vs machine limits (RECORD=1: into bench/README.md)
+	@if [ -x ./bench/run.sh ]; then RECORD=$(RECORD) ./bench/run.sh full; else $(GO) test -run '^$$' -bench . -benchtime 1x ./...; fi
 
-bench-quick: build ## the benchmarks in quick mode (under 2 minutes)
-	@if [ -x ./bench/run.sh ]; then ./bench/run.sh quick; else $(GO) test -run '^$$' -bench . -benchtime 1x ./...; fi
+bench-quick: build ## the benchmarks in quick mode (a few minutes; RECORD=1: into bench/README.md)
+	@if [ -x ./bench/run.sh ]; then RECORD=$(RECORD) ./bench/run.sh quick; else $(GO) test -run '^$$' -bench . -benchtime 1x ./...; fi
 
 e2e: build ## the end-to-end tests with real processes
 	$(GO) test -race -timeout $(TEST_TIMEOUT) -run 'TestE2E' ./...

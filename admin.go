@@ -26,6 +26,13 @@ type TopicConfig struct {
 	// MinInSyncReplicas is the ISR size acks=all needs; 0 means the
 	// default (2 when Replicas >= 3, else 1).
 	MinInSyncReplicas int32
+	// Sync is the WAL sync policy: "always" (the default when empty),
+	// "interval" or "never".
+	Sync string
+	// CompressionType is how the leader stores batches: "any" (or empty,
+	// the default) keeps what producers send; "none", "gzip", "snappy",
+	// "lz4" or "zstd" recompresses every batch to that codec.
+	CompressionType string
 }
 
 func (t TopicConfig) spec() bus.TopicSpec {
@@ -33,6 +40,7 @@ func (t TopicConfig) spec() bus.TopicSpec {
 		Partitions: t.Partitions, ReplicationFactor: t.Replicas,
 		IgnoreRackAssignment: t.IgnoreRackAssignment, RetentionMs: t.Retention.Milliseconds(),
 		SegmentBytes: t.SegmentBytes, MaxRecordBytes: t.MaxRecordBytes, MinInSyncReplicas: t.MinInSyncReplicas,
+		Sync: t.Sync, CompressionType: t.CompressionType,
 	}
 }
 
@@ -81,6 +89,17 @@ func (c *Client) CreateTopic(ctx context.Context, name string, cfg TopicConfig) 
 	return nil
 }
 
+// ValidateTopic asks the SC whether CreateTopic(ctx, name, cfg) would
+// succeed (the name, the settings and a placement of the replicas) without
+// creating the topic. Errors are CreateTopic's.
+func (c *Client) ValidateTopic(ctx context.Context, name string, cfg TopicConfig) error {
+	_, err := request[bus.TopicCreateResponse](ctx, c, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{Name: name, Spec: cfg.spec(), DryRun: true})
+	if err != nil {
+		return fmt.Errorf("validate topic %q: %w", name, err)
+	}
+	return nil
+}
+
 // DeleteTopic deletes a topic and, on its SPUs, its logs. An unknown topic
 // is an error matching ErrTopicNotFound.
 func (c *Client) DeleteTopic(ctx context.Context, name string) error {
@@ -106,6 +125,33 @@ func (c *Client) ListTopics(ctx context.Context) ([]TopicInfo, error) {
 		})
 	}
 	return out, nil
+}
+
+// DescribeTopics returns the SC's description of the named topics (all
+// topics when names is empty), ordered by name. An unknown name is an
+// error matching ErrTopicNotFound.
+func (c *Client) DescribeTopics(ctx context.Context, names ...string) ([]Topic, error) {
+	resp, err := request[bus.TopicListResponse](ctx, c, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: names})
+	if err != nil {
+		return nil, fmt.Errorf("describe topics: %w", err)
+	}
+	if resp.Items == nil {
+		return []Topic{}, nil
+	}
+	return resp.Items, nil
+}
+
+// ListPartitions returns the SC's description of the partitions of the
+// named topics (every topic when topics is empty).
+func (c *Client) ListPartitions(ctx context.Context, topics ...string) ([]Partition, error) {
+	resp, err := request[bus.PartitionListResponse](ctx, c, bus.SubjectAdminPartitionList, bus.PartitionListRequest{Topics: topics})
+	if err != nil {
+		return nil, fmt.Errorf("list partitions: %w", err)
+	}
+	if resp.Items == nil {
+		return []Partition{}, nil
+	}
+	return resp.Items, nil
 }
 
 // Partitions lists the partitions of topic ordered by number. An unknown

@@ -67,3 +67,65 @@ func createTopic(t testing.TB, c *Client, name string, cfg TopicConfig) {
 	defer cancel()
 	requireNoErr(t, c.CreateTopic(ctx, name, cfg))
 }
+
+// TestClusterAdminSPUsAndChecks covers the SPU, metadata, version and
+// store calls of the admin API, and their errors.
+func TestClusterAdminSPUsAndChecks(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
+	c := connectCluster(t, cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	v, err := c.SCVersion(ctx)
+	requireNoErr(t, err)
+	if v.Version == "" || c.NATSServerVersion() == "" || c.NATSServerURL() == "" {
+		t.Fatalf("SCVersion = %+v, NATS %q at %q", v, c.NATSServerVersion(), c.NATSServerURL())
+	}
+	values, err := c.CheckMetadataStore(ctx, "fluvio")
+	requireNoErr(t, err)
+	if values == 0 {
+		t.Fatal("the metadata bucket holds no values, but an SPU is registered")
+	}
+	if _, err := c.CheckMetadataStore(ctx, "no-such-bucket"); err == nil || err.Error() != "bucket no-such-bucket not found" {
+		t.Fatalf("CheckMetadataStore(no-such-bucket) = %v", err)
+	}
+
+	spu, err := c.RegisterSPU(ctx, SPUConfig{ID: 7, PublicEndpoint: "127.0.0.1:7001", PrivateEndpoint: "127.0.0.1:7002"})
+	requireNoErr(t, err)
+	if spu.Spec.ID != 7 || spu.Spec.Type != SPUTypeCustom || spu.Online() {
+		t.Fatalf("RegisterSPU = %+v", spu)
+	}
+	if _, err := c.RegisterSPU(ctx, SPUConfig{ID: 7, PublicEndpoint: "127.0.0.1:7001", PrivateEndpoint: "127.0.0.1:7002"}); !errors.Is(err, ErrSPUExists) {
+		t.Fatalf("second RegisterSPU = %v, want ErrSPUExists", err)
+	}
+	custom, err := c.ListCustomSPUs(ctx)
+	requireNoErr(t, err)
+	all, err := c.ListSPUs(ctx)
+	requireNoErr(t, err)
+	if len(custom) != 1 || custom[0].Spec.ID != 7 || len(all) != 2 {
+		t.Fatalf("ListCustomSPUs = %+v, ListSPUs = %+v", custom, all)
+	}
+	_, err = c.UnregisterSPUNamed(ctx, spu.Name)
+	requireNoErr(t, err)
+	if _, err := c.UnregisterSPU(ctx, 7); !errors.Is(err, ErrSPUNotFound) {
+		t.Fatalf("UnregisterSPU of an unregistered id = %v, want ErrSPUNotFound", err)
+	}
+
+	requireNoErr(t, c.ValidateTopic(ctx, "dry", TopicConfig{Partitions: 2}))
+	if err := c.ValidateTopic(ctx, "dry", TopicConfig{Replicas: 2}); !errors.Is(err, ErrNotEnoughSPUs) {
+		t.Fatalf("ValidateTopic with 2 replicas on 1 SPU = %v, want ErrNotEnoughSPUs", err)
+	}
+	requireNoErr(t, c.CreateTopic(ctx, "full", TopicConfig{Partitions: 2, Sync: "never"}))
+	topics, err := c.DescribeTopics(ctx)
+	requireNoErr(t, err)
+	if len(topics) != 1 || topics[0].Name != "full" || topics[0].Spec.Sync != "never" {
+		t.Fatalf("DescribeTopics = %+v (the dry run must not create a topic)", topics)
+	}
+	parts, err := c.ListPartitions(ctx, "full")
+	requireNoErr(t, err)
+	md, err := c.Metadata(ctx, "full")
+	requireNoErr(t, err)
+	if len(parts) != 2 || len(md.Partitions) != 2 || len(md.SPUs) != 1 {
+		t.Fatalf("ListPartitions = %+v, Metadata = %+v", parts, md)
+	}
+}

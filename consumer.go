@@ -275,7 +275,7 @@ func (r *partitionReader) next(ctx context.Context) ([]Record, bool, error) {
 	}
 	recs, err := r.decode(resp.Records)
 	if err != nil {
-		return nil, false, err
+		return recs, false, err // the records before the bad batch first
 	}
 	done := r.stopAt >= 0 && r.offset >= r.stopAt
 	return recs, done, nil
@@ -295,7 +295,7 @@ func (r *partitionReader) decode(buf []byte) ([]Record, error) {
 			if errors.Is(err, batch.ErrTooShort) && parsed > 0 {
 				break // a partial batch at the end of a size-limited fetch
 			}
-			return out, fmt.Errorf("read %s partition %d at offset %d: %w", r.c.topic, r.part, r.offset, err)
+			return out, r.badBatch(buf, err)
 		}
 		buf = buf[n:]
 		for _, rec := range b.Records {
@@ -318,6 +318,27 @@ func (r *partitionReader) decode(buf []byte) ([]Record, error) {
 		r.offset = r.stopAt
 	}
 	return out, nil
+}
+
+// badBatch is the error for a batch in the log that does not decode (one
+// written before the SPU checked records, or damaged): it names the
+// partition and offset, and the --start value that reads on past it.
+// The records before it have been returned.
+func (r *partitionReader) badBatch(buf []byte, err error) error {
+	at, skip := r.offset, r.offset+1
+	if len(buf) >= batch.HeaderSize {
+		at = max(batch.BaseOffset(buf), r.offset)
+		skip = at + 1
+		if lod := batch.LastOffsetDelta(buf); lod >= 0 {
+			skip = max(batch.NextOffset(buf), skip)
+		}
+	}
+	return &Error{
+		Op:  fmt.Sprintf("read %s partition %d", r.c.topic, r.part),
+		Err: fmt.Errorf("%w at offset %d (every record before it was delivered): %w", ErrBadBatch, at, err),
+		Hint: fmt.Sprintf("to read past it, start after the batch: fluvio consume %s -p %d --start %d (FromOffset(%d) in the library)",
+			r.c.topic, r.part, skip, skip),
+	}
 }
 
 func fromBatchHeaders(hs []batch.Header) []Header {

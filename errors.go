@@ -21,6 +21,11 @@ var (
 	// ErrRecordTooLarge is returned by Send for a record larger than the
 	// producer's buffer (WithMaxBuffered) or refused by the SPU.
 	ErrRecordTooLarge = errors.New("fluvio: record too large")
+	// ErrBadBatch is yielded by a Consumer that meets a batch in the log
+	// that does not decode (written before the SPU checked records, or
+	// damaged). Every record before it has been yielded; the error's hint
+	// names the offset to start from to read past it.
+	ErrBadBatch = errors.New("a record batch in the log does not decode")
 
 	// ErrTopicNotFound matches (errors.Is) the SC's and the client's "topic
 	// not found" errors; their hint is 'fluvio topic create NAME'.
@@ -32,7 +37,57 @@ var (
 	ErrNotEnoughSPUs error = bus.ErrNotEnoughSPUs
 	// ErrUnavailable matches errors from an SC that does not answer.
 	ErrUnavailable error = bus.ErrUnavailable
+	// ErrTimeout matches a request the SC did not answer in time.
+	ErrTimeout error = bus.ErrTimeout
+	// ErrSPUExists matches RegisterSPU's error for a taken id or name.
+	ErrSPUExists error = bus.ErrSPUExists
+	// ErrSPUNotFound matches UnregisterSPU's error for an unknown SPU.
+	ErrSPUNotFound error = bus.ErrSPUNotFound
+	// ErrSPUInvalidID matches the SC's error for an SPU id out of range.
+	ErrSPUInvalidID error = bus.ErrSPUInvalidID
+	// ErrInvalidName matches the SC's error for an invalid topic or SPU name.
+	ErrInvalidName error = bus.ErrInvalidName
+	// ErrInvalidConfig matches the SC's error for invalid topic settings.
+	ErrInvalidConfig error = bus.ErrInvalidConfig
+	// ErrInvalidAddress matches the SC's error for an SPU address it
+	// refuses (not HOST:PORT, or not reachable such as 0.0.0.0).
+	ErrInvalidAddress error = bus.ErrInvalidAddress
+	// ErrBadRequest matches the SC's error for a request it cannot decode.
+	ErrBadRequest error = bus.ErrBadRequest
+	// ErrInternal matches the SC's error for a failure of its own (its log
+	// says more).
+	ErrInternal error = bus.ErrInternal
 )
+
+// RequestError is a request to the SC that did not reach it: NATS refused
+// to publish it (Denied: the connection's user may not publish on
+// Subject), or nobody answers on Subject (then it matches ErrUnavailable).
+type RequestError struct {
+	// Subject is the NATS subject of the request.
+	Subject string
+	// Denied is set when NATS refused the request (permissions).
+	Denied bool
+	// Err is the cause: NATS's permissions violation, or the SC's
+	// ErrUnavailable reply error.
+	Err error
+}
+
+func (e *RequestError) Error() string {
+	if e.Denied {
+		return fmt.Sprintf("NATS refused the request on %s: %v", e.Subject, e.Err)
+	}
+	return e.Err.Error()
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// hint is the next step for e.
+func (e *RequestError) hint() string {
+	if e.Denied {
+		return "the NATS user of this connection may not publish there: check its permissions, or use another profile"
+	}
+	return "start the SC ('sc-server', or 'fluvio cluster start'), or check the address with 'fluvio profile current -O yaml'"
+}
 
 // Error is a client error with a next step for the user. Err is the cause
 // (match it with errors.Is); Msg, when set, replaces Err's text in the
@@ -72,6 +127,9 @@ func (e *Error) Unwrap() error { return e.Err }
 func Hint(err error) string {
 	if e, ok := errors.AsType[*Error](err); ok && e.Hint != "" {
 		return e.Hint
+	}
+	if e, ok := errors.AsType[*RequestError](err); ok {
+		return e.hint()
 	}
 	return busHint(err)
 }

@@ -21,10 +21,12 @@ import (
 // requests already written after the failed one, and sends every failed
 // request again, oldest first, before releasing sendMu. With idempotence
 // (idempotence.go) a retry keeps its sequences, so the leader answers a
-// retry of stored batches with their offsets instead of storing them
-// again, and refuses the requests written after a refused one (out of
-// order sequence) until it is resent: they fail too and are resent after
-// it. Without idempotence a later request that had already succeeded
+// retry of stored batches with their offsets (DuplicateSequence) instead
+// of storing them again, and refuses the requests written after a refused
+// one (out of order sequence, unknown producer) until it is resent: they
+// fail too and are resent after it. A resend the leader finds partly
+// stored (PartlyDuplicate: a new leader that copied only some of its
+// batches) is split into one request per batch. Without idempotence a later request that had already succeeded
 // stays where it is, and a retried batch can land after it (see
 // WithMaxInFlight).
 
@@ -34,6 +36,11 @@ type inflightReq struct {
 	wait    func() (int64, error) // the answer: base offset or error
 	attempt int                   // retries so far
 	failed  time.Time             // first retriable failure (zero: none yet)
+	// answered, if set, is closed once the request is settled: run waits
+	// for it before starting another request (the request starts a
+	// producer epoch; see start).
+	answered chan struct{}
+	part     bool // one batch of a split request: settling it frees no slot
 }
 
 // unknownPartitionWait bounds how long a request refused with "unknown
@@ -44,13 +51,28 @@ type inflightReq struct {
 const unknownPartitionWait = 30 * time.Second
 
 // start writes one request for batches. Caller (run) holds a slot.
+//
+// A request that starts a producer epoch (a batch at sequence 0: the
+// producer's first request on the partition, or the first after an epoch
+// bump) is answered before the next one is written: the leader takes an
+// unknown producer or a new epoch only from sequence 0, so requests
+// pipelined behind a refused first one would only be refused too (and a
+// leader that still took them at any sequence would store them ahead of
+// the first one).
 func (q *partitionQueue) start(batches []*pendingBatch) {
 	q.sendMu <- struct{}{}
-	q.stamp(batches)
+	first := q.stamp(batches)
 	records := q.requestBytes(batches)
-	wait := q.p.startRequest(q.id, records)
-	q.inflight <- &inflightReq{batches: batches, wait: wait} // never blocks: slots bound it
+	req := &inflightReq{batches: batches}
+	if first {
+		req.answered = make(chan struct{})
+	}
+	req.wait = q.p.startRequest(q.id, records)
+	q.inflight <- req // never blocks: slots bound it
 	<-q.sendMu
+	if req.answered != nil {
+		<-req.answered
+	}
 }
 
 // startRequest writes one produce request and returns the wait for its
@@ -70,6 +92,7 @@ func (p *Producer) startRequest(part int32, records []byte) func() (int64, error
 			// metadata refresh).
 			err = markRetriable(fmt.Errorf("no answer in %v: %w", p.cfg.produceTimeout+5*time.Second, err))
 		}
+		p.stats.count(base, err)
 		return base, err
 	}
 }
@@ -105,17 +128,35 @@ func (q *partitionQueue) shouldRetry(req *inflightReq, err error) bool {
 	return q.p.cfg.maxRetries > 0 && errors.Is(err, wire.ErrUnknownTopicOrPartition) && now.Sub(req.failed) < unknownPartitionWait
 }
 
-// finish completes a request's records and frees its slot.
+// finish settles a request and frees its slot.
 func (q *partitionQueue) finish(req *inflightReq, base int64, err error) {
-	if err != nil && req.attempt > 0 && errors.Is(err, wire.ErrDuplicateSequence) {
-		// A resend whose sequences the leader stored before, further back
-		// than the runs it remembers (Kafka's DUPLICATE_SEQUENCE): the
-		// leader accepts sequences only in order, so the records are stored,
-		// once; their offsets are unknown (-1).
+	q.settle(req, base, err)
+	q.release(req)
+}
+
+// release frees req's slot and lets run start the next request.
+func (q *partitionQueue) release(req *inflightReq) {
+	if req.answered != nil {
+		close(req.answered)
+	}
+	<-q.slots
+}
+
+// settle completes a request's records: stored at base (a DuplicateSequence
+// answer with the original offset is the leader's proof that the records
+// were stored before: they are complete at that offset), or failed with
+// err. A definite refusal is never turned into success.
+func (q *partitionQueue) settle(req *inflightReq, base int64, err error) {
+	if isDuplicate(base, err) {
+		err = nil
+	} else if err != nil && q.p.cfg.unsafeRefusedResendStored && req.attempt > 0 && sequenceRefusal(err) {
+		// Test only (the negative control of the chaos suite and the
+		// model test): the rule this package had before, which lost
+		// records.
 		base, err = -1, nil
 	}
 	if err != nil {
-		if !retriable(err) {
+		if !retriable(err) && !storedBefore(err) {
 			// Refused: not stored, its sequences never will be.
 			q.failed(req.batches)
 		}
@@ -125,7 +166,31 @@ func (q *partitionQueue) finish(req *inflightReq, base int64, err error) {
 		err = fmt.Errorf("produce to %s partition %d: %w", q.p.topic, q.id, err)
 	}
 	q.complete(req.batches, base, err)
-	<-q.slots
+}
+
+// isDuplicate reports whether an answer is the leader's DuplicateSequence
+// with the original offset of the batches: they were stored before.
+func isDuplicate(base int64, err error) bool {
+	return base >= 0 && errors.Is(err, wire.ErrDuplicateSequence)
+}
+
+// storedBefore reports whether a refusal says that the batch's sequences
+// were stored before, without their offset (SequenceTooOld, or an older
+// leader's DuplicateSequence): the records fail, but the epoch stays, so
+// the next batches follow them.
+func storedBefore(err error) bool {
+	return errors.Is(err, wire.ErrSequenceTooOld) || errors.Is(err, wire.ErrDuplicateSequence)
+}
+
+// sequenceRefusal reports whether err is one of the leader's idempotence
+// refusals.
+func sequenceRefusal(err error) bool {
+	for _, e := range []error{wire.ErrDuplicateSequence, wire.ErrOutOfOrderSequence, wire.ErrUnknownProducerID, wire.ErrPartlyDuplicate, wire.ErrSequenceTooOld} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // retryFrom handles a retriable failure of first: it stops new requests,
@@ -150,28 +215,58 @@ func (q *partitionQueue) retryFrom(first *inflightReq, err error) {
 	}
 	backoff := q.p.cfg.retryBackoff
 	for i, req := range failed {
-		err := errs[i]
-		var base int64
-		resent := false
-		for err != nil && q.shouldRetry(req, err) {
-			if resent && errors.Is(err, wire.ErrOutOfOrderSequence) {
-				// Refused as out of order although every earlier request
-				// is settled: the leader lacks sequences it will never
-				// get (records it acknowledged with acks=leader and lost
-				// in a failover). Move on to the next producer epoch.
-				q.failed(req.batches)
-			}
-			q.p.log.Debug("produce retry", "partition", q.id, "attempt", req.attempt+1, "backoff", backoff, "err", err)
-			if serr := sleepCtx(q.p.ctx, backoff); serr != nil {
-				err = fmt.Errorf("%w (while retrying: %w)", ErrClosed, err)
-				break
-			}
-			backoff = min(2*backoff, q.p.cfg.maxRetryBackoff)
-			req.attempt++
-			q.stamp(req.batches)
-			base, err = q.p.startRequest(q.id, q.requestBytes(req.batches))()
-			resent = true
-		}
-		q.finish(req, base, err)
+		q.resend(req, errs[i], &backoff)
 	}
+}
+
+// resend sends req again until it is stored, fails for good or runs out
+// of retries, then settles it (and frees its slot unless it is part of a
+// split request). err is its last failure. Caller holds sendMu.
+func (q *partitionQueue) resend(req *inflightReq, err error, backoff *time.Duration) {
+	var base int64
+	resent := false
+	for err != nil && q.shouldRetry(req, err) {
+		if errors.Is(err, wire.ErrPartlyDuplicate) && len(req.batches) > 1 {
+			// Some of its batches were stored before and some not (a
+			// leader that has only part of the request, copied before a
+			// failover): each batch alone is either a duplicate, answered
+			// with its offset, or new.
+			q.split(req, err, backoff)
+			return
+		}
+		if resent && (errors.Is(err, wire.ErrOutOfOrderSequence) || errors.Is(err, wire.ErrUnknownProducerID)) {
+			// Refused as out of order (or from a producer the leader has
+			// no state for) although every earlier request is settled:
+			// the leader lacks sequences it will never get (records it
+			// acknowledged with acks=leader and lost in a failover, or a
+			// producer state dropped by retention or eviction). Move on
+			// to the next producer epoch, from sequence 0.
+			q.failed(req.batches)
+		}
+		q.p.log.Debug("produce retry", "partition", q.id, "attempt", req.attempt+1, "backoff", *backoff, "err", err)
+		if serr := sleepCtx(q.p.ctx, *backoff); serr != nil {
+			err = fmt.Errorf("%w (while retrying: %w)", ErrClosed, err)
+			break
+		}
+		*backoff = min(2**backoff, q.p.cfg.maxRetryBackoff)
+		req.attempt++
+		q.p.stats.retries.Add(1)
+		q.stamp(req.batches)
+		base, err = q.p.startRequest(q.id, q.requestBytes(req.batches))()
+		resent = true
+	}
+	q.settle(req, base, err)
+	if !req.part {
+		q.release(req)
+	}
+}
+
+// split resends each batch of req in a request of its own, in order, then
+// frees req's slot.
+func (q *partitionQueue) split(req *inflightReq, err error, backoff *time.Duration) {
+	q.p.log.Debug("produce retry: one request per batch", "partition", q.id, "batches", len(req.batches), "err", err)
+	for _, pb := range req.batches {
+		q.resend(&inflightReq{batches: []*pendingBatch{pb}, attempt: req.attempt, failed: req.failed, part: true}, err, backoff)
+	}
+	q.release(req)
 }

@@ -51,6 +51,11 @@ func (c *Client) startProduce(ctx context.Context, call produceCall) func(contex
 		if err == nil {
 			err = resp.Err()
 		}
+		if err != nil && resp != nil && resp.ErrorCode == wire.DuplicateSequence && resp.BaseOffset >= 0 {
+			// A retry of stored batches: the leader's proof is their
+			// original offset (the pipeline completes them with it).
+			return resp.BaseOffset, fmt.Errorf("%s partition %d: %w", call.topic, call.partition, err)
+		}
 		if err != nil {
 			return -1, c.classify(ctx, call.topic, call.partition, l, conn, err)
 		}

@@ -58,6 +58,49 @@ type Spec struct {
 	MaxInFlight      int  `json:"max_in_flight"`
 	MaxInFlightBytes int  `json:"max_in_flight_bytes"`
 	Acks             Acks `json:"acks"`
+	// MinDuration, when set, keeps a produce run going past Records until
+	// it has lasted this long (the durable run: many group-commit windows);
+	// Duration still bounds it. Every system stops on a record boundary
+	// and reports how many it sent.
+	MinDuration time.Duration `json:"min_duration,omitempty"`
+	// PublishMode picks the peer's publish mode: "" (its default, one
+	// acknowledgement per message), PublishFast or PublishAtomic. Ours
+	// has one mode and ignores it.
+	PublishMode string `json:"publish_mode,omitempty"`
+	// BatchBytes sizes the peer's batches like our producer's (records
+	// per batch = BatchBytes / RecordSize, at least 1).
+	BatchBytes int `json:"batch_bytes,omitempty"`
+}
+
+// Peer publish modes (Spec.PublishMode).
+const (
+	// PublishDefault is one PublishAsync per message, each acknowledged.
+	PublishDefault = ""
+	// PublishFast is JetStream fast batch publishing (stream option
+	// allow_batched): one batch per run, flow-control acks every N
+	// messages, one PubAck at the end.
+	PublishFast = "fast"
+	// PublishAtomic is JetStream atomic batch publishing (stream option
+	// allow_atomic): batches of BatchBytes, each committed by its last
+	// message and acknowledged once; with sync_interval: always the server
+	// fsyncs once per batch.
+	PublishAtomic = "atomic"
+)
+
+// More reports whether a produce run that has sent sent records since
+// start should send another: below Records, or below MinDuration, and
+// never past Duration.
+func (s Spec) More(sent int, start time.Time) bool {
+	if sent%64 == 0 || sent < 64 {
+		el := time.Since(start)
+		if el >= s.Duration {
+			return false
+		}
+		if sent >= s.Records {
+			return el < s.MinDuration
+		}
+	}
+	return sent < s.Records || s.MinDuration > 0
 }
 
 // Figures are the named numbers a run measured (for example "rec_s",
@@ -120,11 +163,28 @@ type Instance interface {
 	// Create makes the topic (or streams) of l and returns once it is ready
 	// for produce and consume.
 	Create(ctx context.Context, l Layout) error
-	// DataPIDs are the processes whose memory counts as the data plane
-	// (the nats-server; ours: the SPUs).
+	// DataPIDs are the processes whose memory and fsyncs count as the
+	// system's: the nats-server; ours: the SC (itself a NATS with a
+	// JetStream KV store) and the SPUs.
 	DataPIDs() []int
+	// GC runs a garbage collection in every process of DataPIDs (through
+	// its Go profile endpoint, heap?gc=1), before idle memory is read.
+	GC(ctx context.Context) error
 	// Stop stops every process by PID and waits for them to exit.
 	Stop(ctx context.Context) error
+}
+
+// BatchPublisher is a System whose driver has publish modes besides its
+// default (Spec.PublishMode): the peer's batch publishing.
+type BatchPublisher interface {
+	PublishModes() []string
+}
+
+// WALFsyncer is an Instance that counts its own fsyncs (ours: the SPUs'
+// fluvio_spu_fsync_duration_seconds histogram, every fsync of a replica's
+// log files and directories).
+type WALFsyncer interface {
+	WALFsyncs(ctx context.Context) (int64, error)
 }
 
 // Driver is the client side of a System, run inside a bench-worker

@@ -14,10 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/fluvio-go/fluvio"
-	"github.com/fluvio-go/fluvio/bus"
 )
 
 // firstSPU is the id of the first SPU; the others follow.
@@ -32,7 +29,6 @@ type cluster struct {
 	spus   map[int32]*process
 	ids    []int32
 	dirs   map[int32]string // SPU id -> its --log-base-dir
-	nc     *nats.Conn
 	client *fluvio.Client
 	wg     sync.WaitGroup // the processes' waiters
 }
@@ -85,29 +81,24 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 		if !c.sc.running() {
 			return errStop(fmt.Errorf("chaos: sc-server exited at start: see %s", c.sc.logPath))
 		}
-		nc, err := nats.Connect("nats://"+c.scAddr, nats.Name("fluvio-chaos"), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+		client, err := fluvio.Connect(ctx, c.scAddr, fluvio.WithName("fluvio-chaos"))
 		if err != nil {
 			return err
 		}
-		if _, err := bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{}); err != nil {
-			nc.Close()
+		if _, err := client.SCVersion(ctx); err != nil {
+			client.Close()
 			return err
 		}
-		c.nc = nc
+		c.client = client
 		return nil
 	}); err != nil {
 		return c, fmt.Errorf("chaos: the SC at %s did not answer (see %s): %w", c.scAddr, c.sc.logPath, err)
 	}
-	if c.client, err = fluvio.Connect(ctx, c.scAddr, fluvio.WithName("fluvio-chaos")); err != nil {
-		return c, fmt.Errorf("chaos: %w", err)
-	}
 	for i := range int32(spus) {
 		id := firstSPU + i
 		pub, priv := ports[1+2*i], ports[2+2*i]
-		if _, err := bus.Request[bus.SPURegisterResponse](ctx, c.nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
-			ID: int64(id), PublicEndpoint: pub, PrivateEndpoint: priv,
-		}); err != nil {
-			return c, fmt.Errorf("chaos: register SPU %d: %w", id, err)
+		if _, err := c.client.RegisterSPU(ctx, fluvio.SPUConfig{ID: id, PublicEndpoint: pub, PrivateEndpoint: priv}); err != nil {
+			return c, fmt.Errorf("chaos: %w", err)
 		}
 		dir := filepath.Join(cfg.Dir, "spu-"+strconv.Itoa(int(id)))
 		c.dirs[id] = dir
@@ -122,13 +113,13 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 		}
 		c.log.Info("spu-server started", "id", id, "public", pub, "private", priv, "pid", c.spus[id].pid())
 	}
-	spec := bus.TopicSpec{Partitions: partitions, ReplicationFactor: spus, MinInSyncReplicas: 2}
+	spec := fluvio.TopicConfig{Partitions: partitions, Replicas: spus, MinInSyncReplicas: 2}
 	if cfg.Negative {
 		spec.Sync = "never"
 	}
 	if err := waitFor(ctx, 30*time.Second, func() error {
-		_, err := bus.Request[bus.TopicCreateResponse](ctx, c.nc, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{Name: topicName, Spec: spec})
-		if errors.Is(err, bus.ErrTopicExists) {
+		err := c.client.CreateTopic(ctx, topicName, spec)
+		if errors.Is(err, fluvio.ErrTopicExists) {
 			return nil
 		}
 		return err
@@ -237,9 +228,6 @@ func (c *cluster) stopSPUs(ctx context.Context) error {
 func (c *cluster) close(ctx context.Context) {
 	if c.client != nil {
 		_ = c.client.Close()
-	}
-	if c.nc != nil {
-		c.nc.Close()
 	}
 	_ = c.stopSPUs(ctx)
 	if c.sc != nil {

@@ -6,93 +6,85 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fluvio-go/fluvio/bus"
-	"github.com/nats-io/nats.go"
+	"github.com/fluvio-go/fluvio"
 )
 
-// explainBus maps a *bus.Error (an error reply from the SC) to the message,
-// hint and exit code the CLI prints. ok is false for other errors.
-func explainBus(err error) (msg, hint string, code int, ok bool) {
-	be, ok := errors.AsType[*bus.Error](err)
+// explainSC maps an error of an admin call (an *fluvio.SCError reply of
+// the SC, or a *fluvio.RequestError that did not reach it) to the
+// message, hint and exit code the CLI prints. t, when known, is the
+// address the command dialed. ok is false for other errors.
+func explainSC(err error, t *target) (msg, hint string, code int, ok bool) {
+	if re, ok := errors.AsType[*fluvio.RequestError](err); ok {
+		if re.Denied {
+			return re.Error(), fluvio.Hint(re), exitPermission, true
+		}
+		if t != nil {
+			return fmt.Sprintf("no SC answers at %s: the NATS server is up but no fluvio SC serves %s", t.describe(), re.Subject),
+				fluvio.Hint(re), exitUnavailable, true
+		}
+	}
+	se, ok := errors.AsType[*fluvio.SCError](err)
 	if !ok {
 		return "", "", 0, false
 	}
-	return be.Message, be.Hint, busExitCode(be.Code), true
+	return se.Message, se.Hint, scExitCode(se), true
 }
 
-// busExitCode maps a bus error code to an exit code.
-func busExitCode(code int) int {
-	switch code {
-	case bus.CodeTopicNotFound, bus.CodeSPUNotFound:
+// scExitCode maps an error reply of the SC to an exit code.
+func scExitCode(se *fluvio.SCError) int {
+	is := func(targets ...error) bool {
+		for _, t := range targets {
+			if errors.Is(se, t) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case is(fluvio.ErrTopicNotFound, fluvio.ErrSPUNotFound):
 		return exitNotFound
-	case bus.CodeTopicExists, bus.CodeSPUExists, bus.CodeNotEnoughSPUs:
+	case is(fluvio.ErrTopicExists, fluvio.ErrSPUExists, fluvio.ErrNotEnoughSPUs):
 		return exitConflict
-	case bus.CodeUnavailable, bus.CodeTimeout:
+	case is(fluvio.ErrUnavailable, fluvio.ErrTimeout):
 		return exitUnavailable
-	case bus.CodeBadRequest, bus.CodeInvalidName, bus.CodeInvalidConfig, bus.CodeInvalidAddress, bus.CodeSPUInvalidID:
+	case is(fluvio.ErrBadRequest, fluvio.ErrInvalidName, fluvio.ErrInvalidConfig, fluvio.ErrInvalidAddress, fluvio.ErrSPUInvalidID):
 		return exitUsage
 	}
 	return exitError
 }
 
-// adminConn is a connection to the SC's admin API.
-type adminConn struct {
-	nc *nats.Conn
-	t  target
-	// denied is cancelled, with the error as cause, when NATS reports a
-	// permissions violation on this connection (asynchronously).
-	denied context.Context
-}
-
-// admin connects to the SC the command targets. The caller closes it.
-func (g *Global) admin(ctx context.Context) (*adminConn, error) {
+// admin connects the client library to the SC the command targets, for
+// admin calls; g.fail then names that address when no SC answers. The
+// caller closes it.
+func (g *Global) admin(ctx context.Context) (*fluvio.Client, error) {
 	t, err := g.resolveTarget()
 	if err != nil {
 		return nil, err
 	}
+	g.dialed = &t
 	return dialAdmin(ctx, t, g.connectTimeout)
 }
 
-// dialAdmin connects to the SC at t. A permissions violation NATS reports
-// later fails the request in flight at once (see adminCall).
-func dialAdmin(ctx context.Context, t target, timeout time.Duration) (*adminConn, error) {
-	denied, deny := context.WithCancelCause(context.Background())
-	nc, err := dialSC(ctx, t, timeout, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
-		if errors.Is(err, nats.ErrPermissionViolation) || isPermission(err) {
-			deny(err)
-		}
-	}))
-	if err != nil {
-		deny(nil)
-		return nil, err
+// dialAdmin connects the client library to the SC at t within timeout.
+// The error for an SC that cannot be dialed names t and says what to do.
+func dialAdmin(ctx context.Context, t target, timeout time.Duration) (*fluvio.Client, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
 	}
-	return &adminConn{nc: nc, t: t, denied: denied}, nil
-}
-
-// Close closes the NATS connection.
-func (a *adminConn) Close() { a.nc.Close() }
-
-// adminCall sends req on an admin subject and decodes the reply. Errors
-// are *bus.Error (see bus.Request); "no responders" names the SC address.
-func adminCall[Resp any](ctx context.Context, a *adminConn, subject string, req any) (Resp, error) {
-	// NATS reports a publish permission violation asynchronously and the
-	// request would only time out: stop waiting when it arrives.
-	ctx, cancel := context.WithCancel(ctx)
+	if timeout <= 0 {
+		return nil, unreachable(t, context.DeadlineExceeded)
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if a.denied != nil {
-		stop := context.AfterFunc(a.denied, cancel)
-		defer stop()
-	}
-	resp, err := bus.Request[Resp](ctx, a.nc, subject, req)
-	if err != nil && a.denied != nil {
-		if cause := context.Cause(a.denied); cause != nil && cause != context.Canceled {
-			return resp, withHint(fmt.Errorf("NATS refused the request on %s: %w", subject, cause), exitPermission,
-				"the NATS user of this connection may not publish there: check its permissions, or use another profile")
+	c, err := fluvio.Connect(cctx, t.Addr, fluvio.WithName("fluvio-cli"))
+	if err != nil {
+		// The cause only: unreachable names the address and the next step.
+		if fe, ok := errors.AsType[*fluvio.Error](err); ok && fe.Err != nil {
+			err = fe.Err
+		} else if errors.Is(err, context.DeadlineExceeded) {
+			err = context.DeadlineExceeded
 		}
+		return nil, unreachable(t, err)
 	}
-	if err != nil && errors.Is(err, nats.ErrNoResponders) {
-		return resp, withHint(fmt.Errorf("no SC answers at %s: the NATS server is up but no fluvio SC serves %s", a.t.describe(), subject),
-			exitUnavailable, "start the SC ('sc-server', or 'fluvio cluster start'), or check the address with 'fluvio profile current -O yaml'")
-	}
-	return resp, err
+	return c, nil
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"io"
 
-	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio"
 )
 
 func init() {
@@ -23,5 +23,5 @@ func init() {
 }
 
 func runClusterSPURegister(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
-	return registerSPU(ctx, g, args, stdout, stderr, bus.SPUTypeCustom)
+	return registerSPU(ctx, g, args, stdout, stderr, fluvio.SPUTypeCustom)
 }

@@ -2,14 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"time"
 
-	"github.com/fluvio-go/fluvio/bus"
-	"github.com/nats-io/jsm.go/monitor"
+	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 )
 
 // checkResult is one line of 'fluvio cluster check'.
@@ -25,15 +26,15 @@ type checkResult struct {
 type checks []checkResult
 
 func (c *checks) ok(name, format string, args ...any) {
-	*c = append(*c, checkResult{Check: name, Status: "ok", Detail: fmt.Sprintf(format, args...)})
+	*c = append(*c, checkResult{Check: name, Status: "ok", Detail: natsurl.Redact(fmt.Sprintf(format, args...))})
 }
 
 func (c *checks) fail(name, next, format string, args ...any) {
-	*c = append(*c, checkResult{Check: name, Status: "fail", Detail: fmt.Sprintf(format, args...), Next: next})
+	*c = append(*c, checkResult{Check: name, Status: "fail", Detail: natsurl.Redact(fmt.Sprintf(format, args...)), Next: natsurl.Redact(next)})
 }
 
 func (c *checks) warn(name, next, format string, args ...any) {
-	*c = append(*c, checkResult{Check: name, Status: "warn", Detail: fmt.Sprintf(format, args...), Next: next})
+	*c = append(*c, checkResult{Check: name, Status: "warn", Detail: natsurl.Redact(fmt.Sprintf(format, args...)), Next: natsurl.Redact(next)})
 }
 
 func runClusterCheck(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
@@ -183,7 +184,7 @@ func checkPorts(res *checks, st *clusterState) {
 }
 
 // checkSC runs the checks that need the SC's NATS: reachability, the KV
-// bucket (jsm.go monitor), the admin API, and the SPUs.
+// bucket, the admin API, and the SPUs.
 func checkSC(ctx context.Context, res *checks, t target, bucket string) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -194,45 +195,32 @@ func checkSC(ctx context.Context, res *checks, t target, bucket string) {
 		return
 	}
 	defer a.Close()
-	nc := a.nc
-	res.ok("NATS reachable", "%s (nats-server %s)", t.describe(), nc.ConnectedServerVersion())
+	res.ok("NATS reachable", "%s (nats-server %s)", t.describe(), a.NATSServerVersion())
 
-	kv := &monitor.Result{Name: "kv", Check: "kv"}
-	if err := monitor.CheckKVBucketAndKeyWithConnection(nc, kv, monitor.CheckKVBucketAndKeyOptions{Bucket: bucket, ValuesWarning: -1, ValuesCritical: -1}); err != nil {
-		kv.Criticals = append(kv.Criticals, err.Error())
-	}
-	if len(kv.Criticals) > 0 {
+	if values, err := a.CheckMetadataStore(ctx, bucket); err != nil {
 		res.fail("JetStream KV", "the SC creates the bucket when it starts: check the sc-server log, and that JetStream is enabled on this NATS",
-			"bucket %q: %s", bucket, strings.Join(kv.Criticals, "; "))
+			"bucket %q: %s", bucket, err)
 	} else {
-		values := ""
-		for _, pd := range kv.PerfData {
-			if pd.Name == "values" {
-				values = fmt.Sprintf(", %d values", int64(pd.Value))
-			}
-		}
-		res.ok("JetStream KV", "bucket %q healthy%s", bucket, values)
+		res.ok("JetStream KV", "bucket %q healthy, %d values", bucket, values)
 	}
 
-	v, err := adminCall[bus.VersionResponse](ctx, a, bus.SubjectAdminVersionGet, bus.VersionRequest{})
+	v, err := a.SCVersion(ctx)
 	if err != nil {
-		_, hint, _ := explain(err)
-		res.fail("SC admin API", hint, "%v", err)
+		res.failErr("SC admin API", err, t)
 		return
 	}
-	res.ok("SC admin API", "%s answers (version %s)", bus.ServiceName, v.Version)
+	res.ok("SC admin API", "%s answers (version %s)", fluvio.AdminServiceName, v.Version)
 
-	spus, err := adminCall[bus.SPUListResponse](ctx, a, bus.SubjectAdminSPUList, bus.SPUListRequest{})
+	spus, err := a.ListSPUs(ctx)
 	if err != nil {
-		_, hint, _ := explain(err)
-		res.fail("SPUs", hint, "%v", err)
+		res.failErr("SPUs", err, t)
 		return
 	}
-	if len(spus.Items) == 0 {
+	if len(spus) == 0 {
 		res.fail("SPUs", "start a local cluster with 'fluvio cluster start', or register SPUs with 'fluvio custom-spu register'", "no SPU registered")
 		return
 	}
-	for _, s := range spus.Items {
+	for _, s := range spus {
 		name := fmt.Sprintf("SPU %d", s.Spec.ID)
 		if !s.Online() {
 			res.fail(name, fmt.Sprintf("start it: 'spu-server --id %d --sc-controller %s' (local cluster: 'fluvio cluster start')", s.Spec.ID, t.Addr),
@@ -249,24 +237,23 @@ func checkSC(ctx context.Context, res *checks, t target, bucket string) {
 		conn.Close()
 		res.ok(name, "%s online, public %s reachable", s.Name, s.Spec.PublicEndpoint)
 	}
-	checkPartitions(ctx, res, a)
+	checkPartitions(ctx, res, a, t)
 }
 
 // checkPartitions fails on partitions whose leader is offline and warns
 // about under-replicated ones (ISR smaller than the replica set).
-func checkPartitions(ctx context.Context, res *checks, a *adminConn) {
-	parts, err := adminCall[bus.PartitionListResponse](ctx, a, bus.SubjectAdminPartitionList, bus.PartitionListRequest{})
+func checkPartitions(ctx context.Context, res *checks, a *fluvio.Client, t target) {
+	parts, err := a.ListPartitions(ctx)
 	if err != nil {
-		_, hint, _ := explain(err)
-		res.fail("partitions", hint, "%v", err)
+		res.failErr("partitions", err, t)
 		return
 	}
 	var leaderless, provisioning, under []string
-	for _, p := range parts.Items {
+	for _, p := range parts {
 		switch {
-		case p.Status.Resolution == bus.PartitionProvisioning:
+		case p.Status.Resolution == fluvio.PartitionProvisioning:
 			provisioning = append(provisioning, p.Name)
-		case p.Status.Resolution != bus.PartitionOnline:
+		case p.Status.Resolution != fluvio.PartitionOnline:
 			leaderless = append(leaderless, p.Name)
 		case len(p.Status.ISR) < len(p.Spec.Replicas):
 			under = append(under, fmt.Sprintf("%s (ISR %v of %v)", p.Name, p.Status.ISR, p.Spec.Replicas))
@@ -275,16 +262,26 @@ func checkPartitions(ctx context.Context, res *checks, a *adminConn) {
 	switch {
 	case len(leaderless) > 0:
 		res.fail("partitions", "start the SPUs that are down ('fluvio cluster start' for a local cluster); 'fluvio partition list' shows leaders and ISR",
-			"%d of %d without an online leader: %s", len(leaderless), len(parts.Items), strings.Join(leaderless, ", "))
+			"%d of %d without an online leader: %s", len(leaderless), len(parts), strings.Join(leaderless, ", "))
 	case len(provisioning) > 0:
 		res.warn("partitions", "a new topic's SPU is still creating its replicas; run 'fluvio cluster check' again in a moment, and check the SPU log if it stays",
-			"%d of %d not yet reported by their leader SPU: %s", len(provisioning), len(parts.Items), strings.Join(provisioning, ", "))
+			"%d of %d not yet reported by their leader SPU: %s", len(provisioning), len(parts), strings.Join(provisioning, ", "))
 	case len(under) > 0:
 		res.warn("partitions", "followers catch up on their own; if one stays out, check its SPU log and 'fluvio partition list'",
-			"%d of %d under-replicated: %s", len(under), len(parts.Items), strings.Join(under, ", "))
+			"%d of %d under-replicated: %s", len(under), len(parts), strings.Join(under, ", "))
 	default:
-		res.ok("partitions", "%d, every one led by an online SPU with its full ISR", len(parts.Items))
+		res.ok("partitions", "%d, every one led by an online SPU with its full ISR", len(parts))
 	}
+}
+
+// failErr records a failed admin call to the SC at t: the SC's error as
+// it reads ("message; hint"), or what the CLI says about it.
+func (c *checks) failErr(check string, err error, t target) {
+	msg, hint, _ := explainFor(err, &t)
+	if se, ok := errors.AsType[*fluvio.SCError](err); ok && msg == se.Message {
+		msg = se.Error()
+	}
+	c.fail(check, hint, "%s", msg)
 }
 
 // checkReady asks each process of a local cluster for /readyz.

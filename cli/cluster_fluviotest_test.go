@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
 )
 
@@ -33,7 +33,7 @@ func TestClusterCommands(t *testing.T) {
 	if fieldsOf(out, "5001") != "" {
 		t.Fatalf("custom-spu list shows a managed SPU:\n%s", out)
 	}
-	var spus []bus.SPU
+	var spus []fluvio.SPU
 	if err := json.Unmarshal([]byte(e.ok("spu", "list", "-O", "json")), &spus); err != nil || len(spus) != 3 {
 		t.Fatalf("spu list -O json: %v %v", err, spus)
 	}
@@ -60,13 +60,13 @@ func TestClusterCommands(t *testing.T) {
 		}
 		return nil
 	})
-	var parts []bus.Partition
+	var parts []fluvio.Partition
 	if err := json.Unmarshal([]byte(e.ok("partition", "list", "-O", "json", "-t", "orders")), &parts); err != nil || len(parts) != 2 {
 		t.Fatalf("partition list -O json: %v %v", err, parts)
 	}
 	// Sizes and offsets come from heartbeats: the list says how old they are.
 	waitFor(t, 5*time.Second, func() error {
-		var parts []bus.Partition
+		var parts []fluvio.Partition
 		if err := json.Unmarshal([]byte(e.ok("partition", "list", "-O", "json", "-t", "orders")), &parts); err != nil {
 			return err
 		}

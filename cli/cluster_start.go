@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio"
 )
 
 // localProfile is the profile 'fluvio cluster start' writes and switches to.
@@ -141,11 +141,11 @@ type localCluster struct {
 
 // incarnations returns the SC's current incarnation of each SPU of the
 // state whose process is not running (those startSPUs will start).
-func (l *localCluster) incarnations(ctx context.Context, a *adminConn) map[int32]string {
+func (l *localCluster) incarnations(ctx context.Context, a *fluvio.Client) map[int32]string {
 	out := map[int32]string{}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	resp, err := adminCall[bus.SPUListResponse](rctx, a, bus.SubjectAdminSPUList, bus.SPUListRequest{})
+	items, err := a.ListSPUs(rctx)
 	if err != nil {
 		return out
 	}
@@ -153,7 +153,7 @@ func (l *localCluster) incarnations(ctx context.Context, a *adminConn) map[int32
 		if s.Proc.alive() {
 			continue
 		}
-		for _, item := range resp.Items {
+		for _, item := range items {
 			if item.Spec.ID == s.ID && item.Online() && item.Status.Incarnation != "" {
 				out[s.ID] = item.Status.Incarnation
 			}
@@ -338,23 +338,23 @@ func pingSC(ctx context.Context, t target) error {
 		return err
 	}
 	defer a.Close()
-	_, err = adminCall[bus.VersionResponse](ctx, a, bus.SubjectAdminVersionGet, bus.VersionRequest{})
+	_, err = a.SCVersion(ctx)
 	return err
 }
 
 // registerSPUs registers every SPU of the state as managed; one that is
 // registered already (a resumed cluster) is fine.
-func (l *localCluster) registerSPUs(ctx context.Context, a *adminConn) error {
+func (l *localCluster) registerSPUs(ctx context.Context, a *fluvio.Client) error {
 	n := 0
 	for _, s := range l.st.SPUs {
-		_, err := adminCall[bus.SPURegisterResponse](ctx, a, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
-			ID: int64(s.ID), Name: "spu-" + strconv.Itoa(int(s.ID)), PublicEndpoint: s.Public, PrivateEndpoint: s.Private, SPUType: bus.SPUTypeManaged,
+		_, err := a.RegisterSPU(ctx, fluvio.SPUConfig{
+			ID: s.ID, Name: "spu-" + strconv.Itoa(int(s.ID)), PublicEndpoint: s.Public, PrivateEndpoint: s.Private, Type: fluvio.SPUTypeManaged,
 		})
-		if errors.Is(err, bus.ErrSPUExists) {
+		if errors.Is(err, fluvio.ErrSPUExists) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("register SPU %d: %w", s.ID, err)
+			return err // "register SPU N: ..."
 		}
 		n++
 	}
@@ -400,7 +400,7 @@ func (l *localCluster) startSPUs(bin string) error {
 
 // waitOnline waits until the SC lists every SPU of the state online. A
 // process that exits meanwhile fails at once with the end of its log.
-func (l *localCluster) waitOnline(ctx context.Context, a *adminConn) error {
+func (l *localCluster) waitOnline(ctx context.Context, a *fluvio.Client) error {
 	want := make([]int32, 0, len(l.st.SPUs))
 	for _, s := range l.st.SPUs {
 		want = append(want, s.ID)
@@ -431,17 +431,17 @@ func (l *localCluster) waitOnline(ctx context.Context, a *adminConn) error {
 }
 
 // offlineSPUs returns the ids of want that the SC does not list online.
-func (l *localCluster) offlineSPUs(ctx context.Context, a *adminConn, want []int32) ([]int32, error) {
+func (l *localCluster) offlineSPUs(ctx context.Context, a *fluvio.Client, want []int32) ([]int32, error) {
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	resp, err := adminCall[bus.SPUListResponse](rctx, a, bus.SubjectAdminSPUList, bus.SPUListRequest{})
+	items, err := a.ListSPUs(rctx)
 	if err != nil {
 		return nil, err
 	}
 	var offline []int32
 	for _, id := range want {
-		i := slices.IndexFunc(resp.Items, func(s bus.SPU) bool { return s.Spec.ID == id })
-		if i < 0 || !resp.Items[i].Online() || (l.oldIncarnation[id] != "" && resp.Items[i].Status.Incarnation == l.oldIncarnation[id]) {
+		i := slices.IndexFunc(items, func(s fluvio.SPU) bool { return s.Spec.ID == id })
+		if i < 0 || !items[i].Online() || (l.oldIncarnation[id] != "" && items[i].Status.Incarnation == l.oldIncarnation[id]) {
 			offline = append(offline, id)
 		}
 	}

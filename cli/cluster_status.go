@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio"
 )
 
 // componentStatus is one row of 'fluvio cluster status'.
@@ -123,24 +123,23 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 	if st.SC.alive() {
 		sc.Up, sc.Status, sc.PID = true, "up", st.SC.PID
 	}
-	var spus map[int32]bus.SPU
+	var spus map[int32]fluvio.SPU
 	t := target{Addr: st.SCAddr, Source: "the local cluster"}
 	if sc.Up {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		if a, err := dialAdmin(ctx, t, 2*time.Second); err == nil {
 			defer a.Close()
-			nc := a.nc
-			nats.Up, nats.Status, nats.Version = true, "up", nc.ConnectedServerVersion()
-			nats.Address = nc.ConnectedUrlRedacted()
-			if v, err := adminCall[bus.VersionResponse](ctx, a, bus.SubjectAdminVersionGet, bus.VersionRequest{}); err == nil {
+			nats.Up, nats.Status, nats.Version = true, "up", a.NATSServerVersion()
+			nats.Address = a.NATSServerURL()
+			if v, err := a.SCVersion(ctx); err == nil {
 				sc.Version = v.Version
 			} else {
 				sc.Up, sc.Status = false, "not answering"
 			}
-			if resp, err := adminCall[bus.SPUListResponse](ctx, a, bus.SubjectAdminSPUList, bus.SPUListRequest{}); err == nil {
-				spus = make(map[int32]bus.SPU, len(resp.Items))
-				for _, s := range resp.Items {
+			if items, err := a.ListSPUs(ctx); err == nil {
+				spus = make(map[int32]fluvio.SPU, len(items))
+				for _, s := range items {
 					spus[s.Spec.ID] = s
 				}
 			}

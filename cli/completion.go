@@ -10,8 +10,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/fluvio-go/fluvio/bus"
 )
 
 func init() {
@@ -245,12 +243,12 @@ func (g *Global) topicNames(ctx context.Context, typed []string) []string {
 		return nil
 	}
 	defer a.Close()
-	resp, err := adminCall[bus.TopicListResponse](ctx, a, bus.SubjectAdminTopicList, bus.TopicListRequest{})
+	topics, err := a.DescribeTopics(ctx)
 	if err != nil {
 		return nil
 	}
-	names := make([]string, 0, len(resp.Items))
-	for _, t := range resp.Items {
+	names := make([]string, 0, len(topics))
+	for _, t := range topics {
 		names = append(names, t.Name)
 	}
 	return names

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio"
 )
 
 func init() {
@@ -17,7 +17,7 @@ func init() {
 }
 
 func runCustomSPURegister(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
-	return registerSPU(ctx, g, args, stdout, stderr, bus.SPUTypeCustom)
+	return registerSPU(ctx, g, args, stdout, stderr, fluvio.SPUTypeCustom)
 }
 
 // registerSPU is custom-spu register and cluster spu register.
@@ -47,8 +47,8 @@ other SPUs replicate from: both must be reachable addresses, not 0.0.0.0.`,
 		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q: pass the id with --id", fs.Arg(0)))
 	case !fs.Changed("id"):
 		return g.usageError(stderr, "missing --id: the SPU id to authorize")
-	case *id < 0 || *id > bus.MaxSPUID:
-		return g.usageError(stderr, fmt.Sprintf("--id %d is out of range: pick an id between 0 and %d", *id, int64(bus.MaxSPUID)))
+	case *id < 0 || *id > fluvio.MaxSPUID:
+		return g.usageError(stderr, fmt.Sprintf("--id %d is out of range: pick an id between 0 and %d", *id, int64(fluvio.MaxSPUID)))
 	case *pub == "":
 		return g.usageError(stderr, "missing --public-server HOST:PORT: the address clients reach the SPU at")
 	case *priv == "":
@@ -69,13 +69,13 @@ other SPUs replicate from: both must be reachable addresses, not 0.0.0.0.`,
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	resp, err := adminCall[bus.SPURegisterResponse](ctx, a, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
-		ID: *id, Name: *name, Rack: *rack, PublicEndpoint: *pub, PrivateEndpoint: *priv, SPUType: spuType,
+	spu, err := a.RegisterSPU(ctx, fluvio.SPUConfig{
+		ID: fluvio.SPUID(*id), Name: *name, Rack: *rack, PublicEndpoint: *pub, PrivateEndpoint: *priv, Type: spuType,
 	})
 	if err != nil {
 		return g.fail(stderr, err)
 	}
-	n := resp.SPU.Name
+	n := spu.Name
 	if n == "" {
 		n = *name
 	}
@@ -102,15 +102,13 @@ told to stop, and refused from then on.`,
 		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q: pass --id ID or --name NAME", fs.Arg(0)))
 	case byID == byName:
 		return g.usageError(stderr, "pass exactly one of --id and --name")
-	case byID && (*id < 0 || *id > bus.MaxSPUID):
-		return g.usageError(stderr, fmt.Sprintf("--id %d is out of range: pick an id between 0 and %d", *id, int64(bus.MaxSPUID)))
+	case byID && (*id < 0 || *id > fluvio.MaxSPUID):
+		return g.usageError(stderr, fmt.Sprintf("--id %d is out of range: pick an id between 0 and %d", *id, int64(fluvio.MaxSPUID)))
 	case byName && *name == "":
 		return g.usageError(stderr, "--name is empty")
 	}
-	req := bus.SPUUnregisterRequest{Name: *name}
 	what := *name
 	if byID {
-		req.ID = id
 		what = fmt.Sprint(*id)
 	}
 	a, err := g.admin(ctx)
@@ -118,14 +116,19 @@ told to stop, and refused from then on.`,
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	resp, err := adminCall[bus.SPUUnregisterResponse](ctx, a, bus.SubjectAdminSPUUnregister, req)
+	var spu fluvio.SPU
+	if byID {
+		spu, err = a.UnregisterSPU(ctx, fluvio.SPUID(*id))
+	} else {
+		spu, err = a.UnregisterSPUNamed(ctx, *name)
+	}
 	if err != nil {
 		return g.fail(stderr, err)
 	}
 	// The SPU's name, as 'register' printed it (custom-spu-200), whichever
 	// of --id and --name picked it.
-	if resp.SPU.Name != "" {
-		what = resp.SPU.Name
+	if spu.Name != "" {
+		what = spu.Name
 	}
 	fmt.Fprintf(stdout, "custom-spu '%s' unregistered successfully\n", what)
 	return exitOK

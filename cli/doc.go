@@ -1,6 +1,7 @@
 // Package cli is the fluvio command tree (pflag), its printers
-// (-O table|yaml|json) and profiles. It may import fluvio and bus; it never
-// imports sc, spu or wal.
+// (-O table|yaml|json) and profiles. It reaches the cluster only through the
+// client library (package fluvio: its admin API for the SC, producers and
+// consumers for the SPUs); it never imports bus, wire, sc, spu or wal.
 //
 // # Entry point
 //
@@ -29,8 +30,8 @@
 //		return code // --help was printed (0) or a usage error (2)
 //	}
 //	t, err := g.resolveTarget()   // the SC address: t.Addr (HOST:PORT or a NATS URL)
-//	a, err := g.admin(ctx)        // or a connection to the SC's admin API, with a clear error;
-//	                              // then adminCall[bus.XResponse](ctx, a, bus.SubjectAdminX, req)
+//	a, err := g.admin(ctx)        // or a *fluvio.Client for admin calls, with a clear error;
+//	                              // then a.CreateTopic(ctx, ...), a.ListSPUs(ctx), ...
 //	if err != nil {
 //		return g.fail(stderr, err) // prints "error: ..." and "next: ..." and returns the exit code
 //	}
@@ -38,7 +39,8 @@
 // With target=true the flag set has -c/--sc and -P/--profile bound to g.
 // Errors are printed by g.fail: "error: <what went wrong>" then
 // "next: <what to do>"; wrap an error with withHint(err, exitCode, hint) to
-// give it a next step. *bus.Error replies keep their Message and Hint.
+// give it a next step. The SC's error replies (*fluvio.SCError) keep their
+// Message and Hint.
 //
 // # Target SC
 //
@@ -87,7 +89,8 @@
 // SPU must show a new incarnation), and writes the "local" profile. stop
 // sends SIGTERM (SIGKILL after --grace) to the SPUs, then the SC, and keeps
 // the data. delete stops and removes the directory, only if it holds a
-// cluster.json. check uses jsm.go's monitor for the KV bucket.
+// cluster.json. check asks the client library for the KV bucket's health
+// (fluvio.Client.CheckMetadataStore).
 //
 // Every process gets --http on a free loopback port, picked at each start
 // of the process and kept in cluster.json (scHTTP, spus[].http): it serves

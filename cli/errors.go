@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go"
 )
 
@@ -42,7 +43,9 @@ func withHint(err error, code int, hint string) error {
 //	error: <what went wrong>
 //	next: <what to do>
 func (g *Global) fail(stderr io.Writer, err error) int {
-	msg, hint, code := explain(err)
+	msg, hint, code := explainFor(err, g.dialed)
+	// No message shows the password of a NATS URL (an --sc or a profile's).
+	msg, hint = natsurl.Redact(msg), natsurl.Redact(hint)
 	if hint == "" {
 		// Every error gets a next step, even one nobody anticipated.
 		if strings.HasPrefix(g.path, "fluvio cluster") {
@@ -59,11 +62,14 @@ func (g *Global) fail(stderr io.Writer, err error) int {
 }
 
 // explain turns err into a message, a hint and an exit code.
-func explain(err error) (msg, hint string, code int) {
+func explain(err error) (msg, hint string, code int) { return explainFor(err, nil) }
+
+// explainFor is explain for a command that dialed t (nil: unknown).
+func explainFor(err error, t *target) (msg, hint string, code int) {
 	if ce, ok := errors.AsType[*cliError](err); ok {
 		return ce.Error(), ce.Hint, ce.Code
 	}
-	if m, h, c, ok := explainBus(err); ok {
+	if m, h, c, ok := explainSC(err, t); ok {
 		return m, h, c
 	}
 	switch {

@@ -6,9 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio"
 	"github.com/nats-io/nats.go"
 )
+
+// scErr is an SC error of the client library's table, to specialize.
+func scErr(err error) *fluvio.SCError { return err.(*fluvio.SCError) }
 
 func TestExplain(t *testing.T) {
 	cases := []struct {
@@ -17,14 +20,14 @@ func TestExplain(t *testing.T) {
 		msg      string
 		hintPart string
 	}{
-		{bus.ErrTopicNotFound.Withf("topic %q not found", "x"), exitNotFound, `topic "x" not found`, "fluvio topic list"},
-		{fmt.Errorf("wrapped: %w", bus.ErrTopicExists), exitConflict, "Topic already exists", "fluvio topic delete"},
-		{bus.ErrSPUExists, exitConflict, "SPU already exists", "unregister"},
-		{bus.ErrNotEnoughSPUs, exitConflict, "not enough SPUs", "register more SPUs"},
-		{bus.ErrInvalidName, exitUsage, "invalid name", "lowercase"},
-		{bus.ErrUnavailable, exitUnavailable, "no responders", "fluvio cluster start"},
-		{bus.ErrTimeout, exitUnavailable, "request timed out", "fluvio cluster status"},
-		{bus.ErrInternal, exitError, "internal error in the SC", "sc-server log"},
+		{scErr(fluvio.ErrTopicNotFound).Withf("topic %q not found", "x"), exitNotFound, `topic "x" not found`, "fluvio topic list"},
+		{fmt.Errorf("wrapped: %w", fluvio.ErrTopicExists), exitConflict, "Topic already exists", "fluvio topic delete"},
+		{fluvio.ErrSPUExists, exitConflict, "SPU already exists", "unregister"},
+		{fluvio.ErrNotEnoughSPUs, exitConflict, "not enough SPUs", "register more SPUs"},
+		{fluvio.ErrInvalidName, exitUsage, "invalid name", "lowercase"},
+		{fluvio.ErrUnavailable, exitUnavailable, "no responders", "fluvio cluster start"},
+		{fluvio.ErrTimeout, exitUnavailable, "request timed out", "fluvio cluster status"},
+		{fluvio.ErrInternal, exitError, "internal error in the SC", "sc-server log"},
 		{withHint(errors.New("boom"), exitNotFound, "do this"), exitNotFound, "boom", "do this"},
 		{fmt.Errorf("x: %w", nats.ErrNoResponders), exitUnavailable, "no responders", "fluvio cluster"},
 		{nats.ErrPermissionViolation, exitPermission, "permissions violation", "credentials"},

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/spf13/pflag"
 )
 
@@ -41,6 +40,8 @@ type Global struct {
 	stdin io.Reader
 	// connectTimeout bounds dialing the SC.
 	connectTimeout time.Duration
+	// dialed is the SC address the command connected to, once it has.
+	dialed *target
 }
 
 func newGlobal() *Global {
@@ -177,14 +178,16 @@ type target struct {
 }
 
 // describe says where the address came from, for error messages.
+// The address's passwords are redacted.
 func (t target) describe() string {
+	addr := natsurl.Redact(t.Addr)
 	if t.Profile != "" {
-		return fmt.Sprintf("%s (from profile %q)", t.Addr, t.Profile)
+		return fmt.Sprintf("%s (from profile %q)", addr, t.Profile)
 	}
 	if t.Source == "default" {
-		return t.Addr + " (the default)"
+		return addr + " (the default)"
 	}
-	return fmt.Sprintf("%s (from %s)", t.Addr, t.Source)
+	return fmt.Sprintf("%s (from %s)", addr, t.Source)
 }
 
 // resolveTarget picks the SC address: --sc, else --profile, else
@@ -219,31 +222,6 @@ func (g *Global) resolveTarget() (target, error) {
 		return target{Addr: p.SC, Profile: cfg.Current, Source: "current profile"}, nil
 	}
 	return target{Addr: DefaultSC, Source: "default"}, nil
-}
-
-// natsURL turns an SC address into a NATS URL; a value with a scheme
-// (nats://, tls://) is used as is.
-func natsURL(addr string) string {
-	if strings.Contains(addr, "://") {
-		return addr
-	}
-	return "nats://" + addr
-}
-
-// dialSC connects to the NATS of the SC at t.
-func dialSC(ctx context.Context, t target, timeout time.Duration, opts ...nats.Option) (*nats.Conn, error) {
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(dl))
-	}
-	if timeout <= 0 {
-		return nil, unreachable(t, context.DeadlineExceeded)
-	}
-	opts = append([]nats.Option{nats.Name("fluvio-cli"), nats.Timeout(timeout), nats.NoReconnect()}, opts...)
-	nc, err := nats.Connect(natsURL(t.Addr), opts...)
-	if err != nil {
-		return nil, unreachable(t, err)
-	}
-	return nc, nil
 }
 
 // unreachable is the error for an SC that cannot be dialed.

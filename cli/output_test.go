@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio"
 )
 
 func TestPrinters(t *testing.T) {
 	rack := "r1"
-	items := []bus.SPU{
-		{Name: "custom-spu-200", Spec: bus.SPUSpec{ID: 200, Type: "Custom", PublicEndpoint: "h:9005", PrivateEndpoint: "h:9006"}, Status: bus.SPUStatus{Resolution: "Online"}},
-		{Name: "spu-1", Spec: bus.SPUSpec{ID: 1, Type: "Managed", Rack: &rack, PublicEndpoint: "h:1", PrivateEndpoint: "h:2"}, Status: bus.SPUStatus{Resolution: "Offline"}},
+	items := []fluvio.SPU{
+		{Name: "custom-spu-200", Spec: fluvio.SPUSpec{ID: 200, Type: "Custom", PublicEndpoint: "h:9005", PrivateEndpoint: "h:9006"}, Status: fluvio.SPUStatus{Resolution: "Online"}},
+		{Name: "spu-1", Spec: fluvio.SPUSpec{ID: 1, Type: "Managed", Rack: &rack, PublicEndpoint: "h:1", PrivateEndpoint: "h:2"}, Status: fluvio.SPUStatus{Resolution: "Offline"}},
 	}
 	var out, errb bytes.Buffer
 	if err := printList(&out, &errb, outputTable, items, spuTable(items), "hint"); err != nil {

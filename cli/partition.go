@@ -6,8 +6,6 @@ import (
 	"io"
 	"strconv"
 	"time"
-
-	"github.com/fluvio-go/fluvio/bus"
 )
 
 func init() {
@@ -42,13 +40,9 @@ log by that much: a line after the table says how old the oldest report is
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	resp, err := adminCall[bus.PartitionListResponse](ctx, a, bus.SubjectAdminPartitionList, bus.PartitionListRequest{Topics: *topics})
+	items, err := a.ListPartitions(ctx, *topics...)
 	if err != nil {
 		return g.fail(stderr, err)
-	}
-	items := resp.Items
-	if items == nil {
-		items = []bus.Partition{}
 	}
 	t := newTable("TOPIC", "PARTITION", "LEADER", "REPLICAS", "ISR", "SIZE", "LEO", "HW")
 	var oldest time.Time

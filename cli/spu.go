@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio"
 )
 
 func init() {
@@ -45,13 +45,13 @@ func listSPUs(ctx context.Context, g *Global, args []string, stdout, stderr io.W
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	resp, err := adminCall[bus.SPUListResponse](ctx, a, bus.SubjectAdminSPUList, bus.SPUListRequest{CustomOnly: customOnly})
+	list := a.ListSPUs
+	if customOnly {
+		list = a.ListCustomSPUs
+	}
+	items, err := list(ctx)
 	if err != nil {
 		return g.fail(stderr, err)
-	}
-	items := resp.Items
-	if items == nil {
-		items = []bus.SPU{}
 	}
 	hint := "no SPUs registered: register one with 'fluvio custom-spu register --id N --public-server HOST:PORT --private-server HOST:PORT', or start a local cluster with 'fluvio cluster start'"
 	if err := printList(stdout, stderr, *out, items, spuTable(items), hint); err != nil {
@@ -61,7 +61,7 @@ func listSPUs(ctx context.Context, g *Global, args []string, stdout, stderr io.W
 }
 
 // spuTable is the table of spu list: ID NAME STATUS TYPE RACK PUBLIC PRIVATE.
-func spuTable(items []bus.SPU) *table {
+func spuTable(items []fluvio.SPU) *table {
 	t := newTable("ID", "NAME", "STATUS", "TYPE", "RACK", "PUBLIC", "PRIVATE")
 	for _, s := range items {
 		t.add(strconv.Itoa(int(s.Spec.ID)), s.Name, strings.ToLower(s.Status.Resolution),

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio"
 )
 
 func init() {
@@ -43,6 +43,7 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 	maxRecord := fs.String("max-record-size", "", "largest record accepted, a `SIZE` (e.g. 2MiB); default 1MiB")
 	minISR := fs.Int32("min-insync-replicas", 0, "`N` in-sync replicas an acks=all write needs (default: 2 when replication >= 3, else 1)")
 	sync := fs.String("sync", "", "WAL sync `POLICY`: always (default), interval or never")
+	compression := fs.String("compression-type", "", "how the SPU stores batches: any (default: as producers send them), none, gzip, snappy, lz4 or zstd")
 	dryRun := fs.Bool("dry-run", false, "validate and place the topic without creating it")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
@@ -55,9 +56,9 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 		return g.fail(stderr, withHint(fmt.Errorf("invalid topic name: %w", err), exitUsage,
 			"use lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit, e.g. 'fluvio topic create my-topic'"))
 	}
-	spec := bus.TopicSpec{
+	cfg := fluvio.TopicConfig{
 		Partitions:           *partitions,
-		ReplicationFactor:    *replicas,
+		Replicas:             *replicas,
 		IgnoreRackAssignment: *ignoreRack,
 		MinInSyncReplicas:    *minISR,
 		Sync:                 *sync,
@@ -75,12 +76,18 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 	default:
 		return g.usageError(stderr, fmt.Sprintf("--sync %q: use always, interval or never", *sync))
 	}
+	if *compression != "" {
+		cfg.CompressionType = strings.ToLower(*compression)
+		if _, err := fluvio.ParseCompression(cfg.CompressionType); err != nil && cfg.CompressionType != "any" {
+			return g.usageError(stderr, fmt.Sprintf("--compression-type %q: use any, none, gzip, snappy, lz4 or zstd", *compression))
+		}
+	}
 	if *retention != "" {
 		d, err := parseDuration(*retention)
 		if err != nil {
 			return g.usageError(stderr, "--retention-time: "+err.Error())
 		}
-		spec.RetentionMs = d.Milliseconds()
+		cfg.Retention = d
 	}
 	if *segment != "" {
 		n, err := parseSize(*segment)
@@ -90,7 +97,7 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 		if n < 1024 {
 			return g.usageError(stderr, fmt.Sprintf("--segment-size %s is too small: use at least 1KiB", *segment))
 		}
-		spec.SegmentBytes = n
+		cfg.SegmentBytes = n
 	}
 	if *maxRecord != "" {
 		n, err := parseSize(*maxRecord)
@@ -100,15 +107,18 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 		if n < 1 || n > math.MaxInt32 {
 			return g.usageError(stderr, fmt.Sprintf("--max-record-size %s is out of range (1B to 2GiB)", *maxRecord))
 		}
-		spec.MaxRecordBytes = int32(n)
+		cfg.MaxRecordBytes = int32(n)
 	}
 	a, err := g.admin(ctx)
 	if err != nil {
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	if _, err := adminCall[bus.TopicCreateResponse](ctx, a, bus.SubjectAdminTopicCreate,
-		bus.TopicCreateRequest{Name: name, Spec: spec, DryRun: *dryRun}); err != nil {
+	create := a.CreateTopic
+	if *dryRun {
+		create = a.ValidateTopic
+	}
+	if err := create(ctx, name, cfg); err != nil {
 		return g.fail(stderr, err)
 	}
 	if *dryRun {
@@ -152,20 +162,17 @@ func runTopicList(ctx context.Context, g *Global, args []string, stdout, stderr 
 // listTopics asks the SC for topics (names empty: all). It returns nil and
 // the exit code after printing the error on failure; a non-nil slice on
 // success.
-func listTopics(ctx context.Context, g *Global, stderr io.Writer, names []string) ([]bus.Topic, int) {
+func listTopics(ctx context.Context, g *Global, stderr io.Writer, names []string) ([]fluvio.Topic, int) {
 	a, err := g.admin(ctx)
 	if err != nil {
 		return nil, g.fail(stderr, err)
 	}
 	defer a.Close()
-	resp, err := adminCall[bus.TopicListResponse](ctx, a, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: names})
+	items, err := a.DescribeTopics(ctx, names...)
 	if err != nil {
 		return nil, g.fail(stderr, err)
 	}
-	if resp.Items == nil {
-		return []bus.Topic{}, exitOK
-	}
-	return resp.Items, exitOK
+	return items, exitOK
 }
 
 func runTopicDescribe(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
@@ -204,7 +211,7 @@ func runTopicDescribe(ctx context.Context, g *Global, args []string, stdout, std
 }
 
 // topicDetails is the key/value view of topic describe.
-func topicDetails(tp bus.Topic) [][2]string {
+func topicDetails(tp fluvio.Topic) [][2]string {
 	orDefault := func(n int64, format func(int64) string) string {
 		if n <= 0 {
 			return "default"
@@ -248,7 +255,7 @@ func topicDetails(tp bus.Topic) [][2]string {
 }
 
 // formatIDs prints SPU ids as [1, 2, 3].
-func formatIDs(ids []bus.SPUID) string {
+func formatIDs(ids []fluvio.SPUID) string {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = strconv.Itoa(int(id))
@@ -284,7 +291,7 @@ func runTopicDelete(ctx context.Context, g *Global, args []string, stdout, stder
 	defer a.Close()
 	code := exitOK
 	for _, name := range fs.Args() {
-		if _, err := adminCall[bus.TopicDeleteResponse](ctx, a, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: name}); err != nil {
+		if err := a.DeleteTopic(ctx, name); err != nil {
 			code = g.fail(stderr, err)
 			if !*cont {
 				return code

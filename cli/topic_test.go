@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio"
 )
 
 func TestTopicWorkflow(t *testing.T) {
@@ -35,7 +35,7 @@ func TestTopicWorkflow(t *testing.T) {
 	requireContains(t, out, "  partition 1          : [2, 1]")
 
 	out = e.ok("topic", "describe", "orders", "--sc", sc.addr, "-O", "json")
-	var items []bus.Topic
+	var items []fluvio.Topic
 	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 1 || items[0].Spec.Partitions != 3 {
 		t.Fatalf("describe json: %v\n%s", err, out)
 	}
@@ -50,7 +50,7 @@ func TestTopicWorkflow(t *testing.T) {
 	requireEqual(t, strings.Join(strings.Fields(lines[0]), " "), "TOPIC PARTITION LEADER REPLICAS ISR SIZE LEO HW")
 	requireEqual(t, strings.Join(strings.Fields(lines[1]), " "), "orders 0 1 [1, 2] [1, 2] 2 KiB 5 3")
 	out = e.ok("partition", "list", "--sc", sc.addr, "-O", "json", "--topic", "orders")
-	var parts []bus.Partition
+	var parts []fluvio.Partition
 	if err := json.Unmarshal([]byte(out), &parts); err != nil || len(parts) != 3 || parts[2].Name != "orders-2" {
 		t.Fatalf("partition json: %v\n%s", err, out)
 	}
@@ -68,7 +68,7 @@ func TestTopicCreateFlags(t *testing.T) {
 	e.ok("topic", "create", "logs", "--retention-time", "7d", "--segment-size", "512MiB", "--max-record-size", "2MB",
 		"--ignore-rack-assignment", "--min-insync-replicas", "1", "--sync", "never", "--sc", sc.addr)
 	got := sc.lastTopicCreate
-	want := bus.TopicSpec{Partitions: 1, ReplicationFactor: 1, IgnoreRackAssignment: true,
+	want := fluvio.TopicSpec{Partitions: 1, ReplicationFactor: 1, IgnoreRackAssignment: true,
 		RetentionMs: (7 * 24 * time.Hour).Milliseconds(), SegmentBytes: 512 << 20, MaxRecordBytes: 2_000_000,
 		MinInSyncReplicas: 1, Sync: "never"}
 	if got.Name != "logs" || got.Spec != want {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
 )
 
@@ -26,32 +26,44 @@ func waitFor(t testing.TB, timeout time.Duration, fn func() error) {
 	}
 }
 
+// connect connects the client library to c; the test's cleanup closes it.
+func connect(t *testing.T, c *fluviotest.Cluster) *fluvio.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client, err := fluvio.Connect(ctx, c.SCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return client
+}
+
 // TestClusterStart checks the cluster a client test gets: SPUs online,
 // metadata listing their public addresses, topics placed on them.
 func TestClusterStart(t *testing.T) {
 	c := fluviotest.Start(t, fluviotest.Options{SPUs: 3})
 	ctx := context.Background()
-	spus, err := bus.Request[bus.SPUListResponse](ctx, c.Conn(), bus.SubjectAdminSPUList, bus.SPUListRequest{})
+	client := connect(t, c)
+	spus, err := client.ListSPUs(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(spus.Items) != 3 {
-		t.Fatalf("got %d SPUs, want 3", len(spus.Items))
+	if len(spus) != 3 {
+		t.Fatalf("got %d SPUs, want 3", len(spus))
 	}
-	for i, s := range spus.Items {
-		if s.Spec.ID != 5001+int32(i) || !s.Online() || s.Spec.Type != bus.SPUTypeManaged {
+	for i, s := range spus {
+		if s.Spec.ID != 5001+int32(i) || !s.Online() || s.Spec.Type != fluvio.SPUTypeManaged {
 			t.Fatalf("SPU %d: %+v", i, s)
 		}
 		if s.Spec.PublicEndpoint != c.SPUPublicAddr(s.Spec.ID) {
 			t.Fatalf("SPU %d public %s, want %s", s.Spec.ID, s.Spec.PublicEndpoint, c.SPUPublicAddr(s.Spec.ID))
 		}
 	}
-	_, err = bus.Request[bus.TopicCreateResponse](ctx, c.Conn(), bus.SubjectAdminTopicCreate,
-		bus.TopicCreateRequest{Name: "orders", Spec: bus.TopicSpec{Partitions: 3, ReplicationFactor: 2}})
-	if err != nil {
+	if err := client.CreateTopic(ctx, "orders", fluvio.TopicConfig{Partitions: 3, Replicas: 2}); err != nil {
 		t.Fatal(err)
 	}
-	md, err := bus.Request[bus.MetadataResponse](ctx, c.Conn(), bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"orders"}})
+	md, err := client.Metadata(ctx, "orders")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +86,9 @@ func TestClusterStart(t *testing.T) {
 // client: a stopped SPU goes offline, a restarted one online again.
 func TestClusterStopStartSPU(t *testing.T) {
 	c := fluviotest.Start(t, fluviotest.Options{SPUs: 2, Custom: true})
+	client := connect(t, c)
 	c.StopSPU(5002)
-	md, err := bus.Request[bus.MetadataResponse](context.Background(), c.Conn(), bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
+	md, err := client.Metadata(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +98,7 @@ func TestClusterStopStartSPU(t *testing.T) {
 	c.StartSPU(5002)
 	c.RestartSC()
 	waitFor(t, 5*time.Second, func() error {
-		md, err := bus.Request[bus.MetadataResponse](context.Background(), c.Conn(), bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
+		md, err := client.Metadata(context.Background())
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
-	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/fluviotest"
 )
 
@@ -64,14 +63,14 @@ func testFailover(t *testing.T, stop func(*fluviotest.Cluster, int32)) {
 		}
 		want = append(want, v)
 	}
-	md, err := bus.Request[bus.MetadataResponse](ctx, c.Conn(), bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"ha"}})
+	md, err := client.Metadata(ctx, "ha")
 	if err != nil {
 		t.Fatal(err)
 	}
 	old := md.Partitions[0].Leader
 	stop(c, old)
 	waitFor(t, 10*time.Second, func() error {
-		md, err := bus.Request[bus.MetadataResponse](ctx, c.Conn(), bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"ha"}})
+		md, err := client.Metadata(ctx, "ha")
 		if err != nil {
 			return err
 		}

@@ -50,6 +50,9 @@ type Config struct {
 	// HTTPListener, when set, is used instead of binding HTTPAddr (tests);
 	// it enables HTTP like HTTPAddr does. The SPU closes it when it stops.
 	HTTPListener net.Listener
+	// Pprof also serves the Go runtime's profiles under /debug/pprof/ on
+	// the HTTP address (internal/pprofhttp). Default false.
+	Pprof bool
 
 	// metrics is set by Start when HTTPAddr is; nil records nothing.
 	metrics *metrics
@@ -70,6 +73,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.PrivateAddr, "private-server", "", "bind address of the private server (default: the registered one)")
 	fs.StringVar(&c.LogBaseDir, "log-base-dir", "", "directory for replica logs (default ~/.fluvio/data/spu-logs-<id>)")
 	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /metrics, /livez and /readyz (empty disables)")
+	fs.BoolVar(&c.Pprof, "pprof", false, "also serve Go profiles under /debug/pprof/ on the --http address")
 }
 
 // withDefaults returns c with zero fields set to their defaults.

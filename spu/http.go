@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/pprofhttp"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -37,6 +38,9 @@ func (s *Server) startHTTP() error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.handleReady)
+	if s.cfg.Pprof {
+		pprofhttp.Mount(mux)
+	}
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	s.httpAddr = l.Addr().String()
 	srv := s.http

@@ -246,3 +246,24 @@ func TestWALOptionsValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestWALRefusesPoisonBatches: Append (leader) and AppendReplica
+// (follower) refuse a batch whose CRC holds but whose records do not
+// match its header, and write nothing of the call.
+func TestWALRefusesPoisonBatches(t *testing.T) {
+	l, err := Open(walDir, Options{FS: vfs.NewCrashableMem()})
+	requireNoErr(t, err)
+	defer l.Close()
+	_, err = l.Append(makeBatch(0, 2, 1, 0))
+	requireNoErr(t, err)
+	poison := makeBatch(1, 1, 1, 0)
+	binary.BigEndian.PutUint32(poison[batch.LastOffsetDeltaOffset:], 0x7ffffff0)
+	binary.BigEndian.PutUint32(poison[batch.CRCOffset:], batch.Checksum(poison[batch.AttributesOffset:]))
+	_, err = l.Append(append(makeBatch(2, 1, 1, 0), poison...))
+	requireErrIs(t, err, ErrInvalidBatch)
+	requireErrIs(t, err, batch.ErrInvalid)
+	batch.SetBaseOffset(poison, 2)
+	requireErrIs(t, l.AppendReplica(poison), batch.ErrInvalid)
+	requireEqual(t, l.EndOffset(), int64(2))
+	requireEqual(t, len(readAll(t, l, 0)), 1)
+}

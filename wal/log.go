@@ -138,7 +138,8 @@ func (l *Log) failLocked(err error) error {
 }
 
 // checkBatches validates the concatenated batches in b (size limit,
-// length, magic, CRC, epochs not decreasing within b) and returns how many
+// length, magic, CRC, every record decoding and matching the header as
+// batch.Check says, epochs not decreasing within b) and returns how many
 // there are. It reads b only.
 func (l *Log) checkBatches(b []byte) (int, error) {
 	if len(b) == 0 {
@@ -146,7 +147,7 @@ func (l *Log) checkBatches(b []byte) (int, error) {
 	}
 	count, epoch := 0, int32(math.MinInt32)
 	for p := b; len(p) > 0; count++ {
-		n, err := batch.ValidateMax(p, l.opts.MaxBatchBytes)
+		n, err := batch.Check(p, l.opts.MaxBatchBytes)
 		if errors.Is(err, batch.ErrTooLarge) {
 			return 0, fmt.Errorf("%w: batch %d: %w", ErrTooLarge, count, err)
 		}

@@ -72,8 +72,25 @@ func (w *window) push(f jetstream.PubAckFuture) {
 
 // Produce implements bench.Driver with PublishAsync, at most MaxInFlight
 // records and MaxInFlightBytes bytes unacknowledged (at least one).
+// With s.PublishMode set it publishes in that batch mode instead
+// (batch.go).
 func (Driver) Produce(ctx context.Context, s bench.Spec) (bench.Figures, error) {
 	var f bench.Figures
+	switch s.PublishMode {
+	case bench.PublishDefault:
+	case bench.PublishFast, bench.PublishAtomic:
+		nc, err := nats.Connect(s.Addr, nats.Name("bench-worker"))
+		if err != nil {
+			return f, fmt.Errorf("jetstream: connect %s: %w", s.Addr, err)
+		}
+		defer nc.Close()
+		if s.PublishMode == bench.PublishFast {
+			return produceFast(ctx, nc, s)
+		}
+		return produceAtomic(ctx, nc, s)
+	default:
+		return f, fmt.Errorf("jetstream: unknown publish mode %q (%q, %q or %q)", s.PublishMode, bench.PublishDefault, bench.PublishFast, bench.PublishAtomic)
+	}
 	maxN := max(1, s.MaxInFlight)
 	nc, js, err := connect(s, jetstream.WithPublishAsyncMaxPending(maxN))
 	if err != nil {
@@ -87,12 +104,8 @@ func (Driver) Produce(ctx context.Context, s bench.Spec) (bench.Figures, error) 
 	data := payload(s.RecordSize)
 	w := &window{futs: make([]jetstream.PubAckFuture, maxN), max: s.MaxInFlightBytes, recSize: s.RecordSize}
 	start := time.Now()
-	deadline := start.Add(s.Duration)
 	var sent int
-	for sent < s.Records {
-		if sent%64 == 0 && time.Now().After(deadline) {
-			break
-		}
+	for s.More(sent, start) {
 		for w.n >= maxN || (w.n > 0 && w.bytes+s.RecordSize > w.max) {
 			if err := w.waitOldest(ctx); err != nil {
 				return f, err

@@ -11,6 +11,8 @@ import (
 	"github.com/fluvio-go/fluvio/bench"
 	"github.com/fluvio-go/fluvio/bench/internal/benchtest"
 	"github.com/fluvio-go/fluvio/bench/internal/proc"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
 )
 
@@ -135,4 +137,60 @@ func TestProduceBoundedByTime(t *testing.T) {
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("took %v for a 200 ms run", took)
 	}
+}
+
+// TestBatchModes publishes in both batch modes, with the default and the
+// always sync, into two streams, and checks every record sent is stored
+// exactly once: the stream's message count equals the records reported.
+func TestBatchModes(t *testing.T) {
+	for _, always := range []bool{false, true} {
+		in := start(t, bench.ServerConfig{SyncAlways: always})
+		for _, mode := range []string{bench.PublishFast, bench.PublishAtomic} {
+			t.Run(fmt.Sprintf("%s/sync_always=%v", mode, always), func(t *testing.T) {
+				l := bench.Layout{Topic: "batch" + mode, Partitions: 2}
+				if err := in.Create(t.Context(), l); err != nil {
+					t.Fatal(err)
+				}
+				// 1,001 records: not a whole number of batches.
+				spec := bench.Spec{Addr: in.Addr(), Layout: l, RecordSize: 100, Records: 1001, Duration: 20 * time.Second,
+					MaxInFlight: 200, MaxInFlightBytes: 1 << 20, PublishMode: mode, BatchBytes: 3000}
+				p, err := Driver{}.Produce(t.Context(), spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Records < 1001 || p.Bytes != p.Records*100 || !(p.Values["rec_s"] > 0) {
+					t.Errorf("produce figures %+v", p)
+				}
+				if got := storedMessages(t, in.Addr(), l); got != uint64(p.Records) {
+					t.Errorf("streams hold %d messages, produce reported %d", got, p.Records)
+				}
+			})
+		}
+	}
+}
+
+func storedMessages(t *testing.T, url string, l bench.Layout) uint64 {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for i := range l.Partitions {
+		st, err := js.Stream(t.Context(), StreamName(l.Topic, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += info.State.Msgs
+	}
+	return n
 }

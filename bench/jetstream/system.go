@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,6 +28,10 @@ var _ bench.System = (*System)(nil)
 
 // Name implements bench.System.
 func (s *System) Name() string { return Name }
+
+// PublishModes implements bench.BatchPublisher: fast and atomic batches
+// (batch.go).
+func (s *System) PublishModes() []string { return []string{bench.PublishFast, bench.PublishAtomic} }
 
 // Available implements bench.System: the helper binary must exist.
 func (s *System) Available(ctx context.Context) error {
@@ -60,7 +65,7 @@ func (s *System) Start(ctx context.Context, dir string, cfg bench.ServerConfig) 
 	if err := os.WriteFile(confPath, []byte(Config(filepath.Join(dir, "store"), cfg.SyncAlways)), 0o644); err != nil {
 		return nil, fmt.Errorf("jetstream: write config: %w", err)
 	}
-	readyPath := filepath.Join(dir, "ready")
+	readyPath, pprofPath := filepath.Join(dir, "ready"), filepath.Join(dir, "pprof")
 	var url string
 	ready := func() bool {
 		b, err := os.ReadFile(readyPath)
@@ -70,18 +75,26 @@ func (s *System) Start(ctx context.Context, dir string, cfg bench.ServerConfig) 
 		url = string(b)
 		return true
 	}
-	p, err := proc.Start(ctx, s.ServerBin, []string{"--config", confPath, "--ready-file", readyPath}, filepath.Join(dir, "nats-server.log"), ready)
+	p, err := proc.Start(ctx, s.ServerBin, []string{"--config", confPath, "--ready-file", readyPath, "--pprof-file", pprofPath},
+		filepath.Join(dir, "nats-server.log"), ready)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	return &Instance{p: p, url: url}, nil
+	pprofAddr, err := os.ReadFile(pprofPath)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("jetstream: pprof address: %w", err), p.Stop(ctx))
+	}
+	return &Instance{p: p, url: url, pprof: string(pprofAddr)}, nil
 }
 
 // Instance is one running bench-nats-server process.
 type Instance struct {
-	p   *proc.Process
-	url string
+	p          *proc.Process
+	url, pprof string
 }
+
+// GC implements bench.Instance.
+func (in *Instance) GC(ctx context.Context) error { return proc.GC(ctx, in.pprof) }
 
 // Addr implements bench.Instance: the client URL.
 func (in *Instance) Addr() string { return in.url }
@@ -115,6 +128,10 @@ func (in *Instance) Create(ctx context.Context, l bench.Layout) error {
 			Subjects: []string{Subject(l.Topic, i)},
 			Storage:  jetstream.FileStorage,
 			Replicas: 1,
+			// Batch publishing (batch.go) is off by default; allowing
+			// it changes nothing for the default publish.
+			AllowBatchPublish:  true,
+			AllowAtomicPublish: true,
 		})
 		if err != nil {
 			return fmt.Errorf("jetstream: create stream %s: %w", StreamName(l.Topic, i), err)

@@ -23,6 +23,10 @@ const (
 	TCPStreamMBs  = "tcp_mb_s"        // one loopback TCP stream, 1 MiB writes
 	PingPongP50us = "pingpong_p50_us" // 64 B request, 64 B reply, one in flight
 	PingPongP99us = "pingpong_p99_us" //
+	// The same ping-pong with the echo in another process (Config.EchoCmd):
+	// the client/server topology of both systems.
+	PingPongProcP50us = "pingpong_proc_p50_us"
+	PingPongProcP99us = "pingpong_proc_p99_us"
 )
 
 // Config bounds each probe by size or count and by time.
@@ -40,6 +44,9 @@ type Config struct {
 	// PingPongs and PingPongTime bound the ping-pong probe.
 	PingPongs    int
 	PingPongTime time.Duration
+	// EchoCmd starts the echo process of the cross-process ping-pong
+	// (bench-worker --op echo); empty skips that probe.
+	EchoCmd []string
 }
 
 // Quick is a configuration that runs in about a second.
@@ -78,6 +85,13 @@ func Probe(ctx context.Context, cfg Config) (bench.Figures, error) {
 	}
 	f.Set(PingPongP50us, bench.Micros(p50))
 	f.Set(PingPongP99us, bench.Micros(p99))
+	if len(cfg.EchoCmd) > 0 {
+		if p50, p99, err = PingPongProcess(ctx, cfg.EchoCmd, cfg.PingPongs, cfg.PingPongTime); err != nil {
+			return f, err
+		}
+		f.Set(PingPongProcP50us, bench.Micros(p50))
+		f.Set(PingPongProcP99us, bench.Micros(p99))
+	}
 	return f, nil
 }
 

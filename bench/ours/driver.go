@@ -63,12 +63,8 @@ func (Driver) Produce(ctx context.Context, s bench.Spec) (f bench.Figures, err e
 	defer func() { err = errors.Join(err, p.Close()) }()
 	data := payload(s.RecordSize)
 	start := time.Now()
-	deadline := start.Add(s.Duration)
 	var sent int
-	for sent < s.Records {
-		if sent%64 == 0 && time.Now().After(deadline) {
-			break
-		}
+	for s.More(sent, start) {
 		if err := p.Send(ctx, nil, data); err != nil {
 			return f, fmt.Errorf("ours: send: %w", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bench"
@@ -77,13 +78,17 @@ func (s *System) Start(ctx context.Context, dir string, cfg bench.ServerConfig) 
 	if err != nil {
 		return nil, err
 	}
+	scHTTP, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
 	sc, err := proc.Start(ctx, filepath.Join(s.BinDir, "sc-server"),
-		[]string{"--sc", scAddr, "--data-dir", filepath.Join(dir, "sc")},
+		[]string{"--sc", scAddr, "--data-dir", filepath.Join(dir, "sc"), "--http", scHTTP, "--pprof"},
 		filepath.Join(dir, "sc-server.log"), listening(scAddr))
 	if err != nil {
 		return nil, fmt.Errorf("ours: %w", err)
 	}
-	in := &Instance{bin: s.BinDir, dir: dir, scAddr: scAddr, sc: sc, cfg: cfg}
+	in := &Instance{bin: s.BinDir, dir: dir, scAddr: scAddr, sc: sc, cfg: cfg, https: []string{scHTTP}}
 	// The SC's NATS port opens before its admin service answers.
 	if err := in.waitAdmin(ctx); err != nil {
 		return nil, errors.Join(err, in.Stop(ctx))
@@ -106,6 +111,10 @@ func (in *Instance) startSPU(ctx context.Context, id int) error {
 	if err != nil {
 		return err
 	}
+	httpAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
 	if _, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
 		[]string{"custom-spu", "register", "--sc", in.scAddr, "--id", strconv.Itoa(id),
 			"--public-server", pub, "--private-server", priv},
@@ -119,12 +128,14 @@ func (in *Instance) startSPU(ctx context.Context, id int) error {
 	spu, err := proc.Start(ctx, filepath.Join(in.bin, "spu-server"),
 		[]string{"--id", strconv.Itoa(id), "--sc-controller", in.scAddr,
 			"--public-server", pub, "--private-server", priv,
-			"--log-base-dir", logDir},
+			"--log-base-dir", logDir, "--http", httpAddr, "--pprof"},
 		logFile, listening(pub))
 	if err != nil {
 		return fmt.Errorf("ours: spu %d: %w", id, err)
 	}
 	in.spus = append(in.spus, spu)
+	in.https = append(in.https, httpAddr)
+	in.spuHTTPs = append(in.spuHTTPs, httpAddr)
 	return nil
 }
 
@@ -134,18 +145,81 @@ type Instance struct {
 	sc               *proc.Process
 	spus             []*proc.Process
 	cfg              bench.ServerConfig
+	// https are the SC's and the SPUs' HTTP addresses (/metrics and, with
+	// --pprof, /debug/pprof/); spuHTTPs the SPUs' alone.
+	https, spuHTTPs []string
 }
 
 // Addr implements bench.Instance: the SC address clients connect to.
 func (in *Instance) Addr() string { return in.scAddr }
 
-// DataPIDs implements bench.Instance: the SPUs.
+// DataPIDs implements bench.Instance: the SC and the SPUs. The SC is an
+// embedded NATS with a JetStream KV store; the peer's nats-server holds
+// its stream metadata in the same process, so both sides count their
+// metadata.
 func (in *Instance) DataPIDs() []int {
-	var pids []int
+	pids := []int{in.sc.PID()}
 	for _, p := range in.spus {
 		pids = append(pids, p.PID())
 	}
 	return pids
+}
+
+// GC implements bench.Instance through each server's --pprof endpoint.
+func (in *Instance) GC(ctx context.Context) error {
+	var errs []error
+	for _, a := range in.https {
+		errs = append(errs, proc.GC(ctx, a))
+	}
+	return errors.Join(errs...)
+}
+
+// fsyncMetric is the SPU's fsync histogram: its count is every fsync of a
+// replica's log files and directories.
+const fsyncMetric = "fluvio_spu_fsync_duration_seconds_count"
+
+// WALFsyncs implements bench.WALFsyncer: the sum of the SPUs' fsync
+// counts since they started.
+func (in *Instance) WALFsyncs(ctx context.Context) (int64, error) {
+	var total int64
+	for _, a := range in.spuHTTPs {
+		body, err := proc.Get(ctx, a, "/metrics")
+		if err != nil {
+			return 0, fmt.Errorf("ours: %w", err)
+		}
+		n, err := metricSum(string(body), fsyncMetric)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// metricSum adds up every sample of a Prometheus text metric.
+func metricSum(text, name string) (int64, error) {
+	var total float64
+	found := false
+	for _, line := range strings.Split(text, "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		fields := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
+		if len(fields) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			return 0, fmt.Errorf("ours: metric %s: %w", name, err)
+		}
+		total += v
+		found = true
+	}
+	if !found {
+		return 0, fmt.Errorf("ours: no %s in the SPU's /metrics", name)
+	}
+	return int64(total), nil
 }
 
 // maxRecordSize lets the size curve's 1 MiB records (JetStream's default

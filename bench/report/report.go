@@ -65,13 +65,27 @@ type Row struct {
 	Unit   string
 	Ref    *Ref // set against this (the ours/limit column), if any
 	Goals  []Goal
+	// PeerBest, when set, fills the JetStream column with the best of
+	// these figures of the peer (its publish modes; Figure itself is not
+	// among them unless listed): the highest median, or the lowest with
+	// Lower.
+	PeerBest []PeerMode
+	Lower    bool
 }
 
-// Median is the median of a figure's samples for one system.
+// PeerMode is one of the peer's figures a PeerBest row chooses from.
+type PeerMode struct {
+	Figure string
+	Name   string // shown with the winning figure, e.g. "atomic batch"
+}
+
+// Median is the median of a figure's samples for one system, with the
+// smallest and largest sample.
 type Median struct {
-	Value float64
-	N     int    // samples with a value
-	NA    string // set when no sample has a value
+	Value    float64
+	Min, Max float64
+	N        int    // samples with a value
+	NA       string // set when no sample has a value
 }
 
 // OK reports whether m has a value.
@@ -114,7 +128,7 @@ func Medians(samples []Sample) map[Ref]Median {
 			out[k] = Median{NA: na[k]}
 			continue
 		}
-		out[k] = Median{Value: m, N: len(v)}
+		out[k] = Median{Value: m, Min: slices.Min(v), Max: slices.Max(v), N: len(v)}
 	}
 	return out
 }
@@ -131,9 +145,11 @@ func Ratio(a, b Median) (float64, bool) {
 type Line struct {
 	Row
 	Peer, Ours, RefValue Median
-	OursPeer, OursRef    float64
-	HasOursPeer, HasRef  bool
-	Met                  string // "yes", "no", "n/a", or "" without goals
+	// PeerMode names the peer mode a PeerBest row took its figure from.
+	PeerMode            string
+	OursPeer, OursRef   float64
+	HasOursPeer, HasRef bool
+	Met                 string // "yes", "no", "n/a", or "" without goals
 }
 
 // Lines computes the table rows from the medians.
@@ -141,6 +157,18 @@ func Lines(rows []Row, m map[Ref]Median) []Line {
 	out := make([]Line, 0, len(rows))
 	for _, r := range rows {
 		l := Line{Row: r, Peer: m[Ref{Peer, r.Figure}], Ours: m[Ref{Ours, r.Figure}]}
+		if len(r.PeerBest) > 0 {
+			l.Peer = Median{NA: "no peer mode measured"}
+			for _, pm := range r.PeerBest {
+				c := m[Ref{Peer, pm.Figure}]
+				if !c.OK() {
+					continue
+				}
+				if !l.Peer.OK() || (!r.Lower && c.Value > l.Peer.Value) || (r.Lower && c.Value < l.Peer.Value) {
+					l.Peer, l.PeerMode = c, pm.Name
+				}
+			}
+		}
 		l.OursPeer, l.HasOursPeer = Ratio(l.Ours, l.Peer)
 		if r.Ref != nil {
 			l.RefValue = m[*r.Ref]
@@ -240,11 +268,33 @@ func group(s string) string {
 	return b.String()
 }
 
+// cell is the median, with the range of the samples when they differ:
+// "612,296 (598k–640k)".
 func cell(m Median) string {
 	if !m.OK() {
 		return "n/a"
 	}
-	return FormatValue(m.Value)
+	if m.N < 2 || m.Min == m.Max {
+		return FormatValue(m.Value)
+	}
+	return FormatValue(m.Value) + " (" + Short(m.Min) + "–" + Short(m.Max) + ")"
+}
+
+// Short prints v in at most four significant characters with k and M for
+// thousands and millions: 1.13M, 612k, 45.2k, 999, 12.3, 1.23.
+func Short(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case a >= 1e7:
+		return strconv.FormatFloat(v/1e6, 'f', 0, 64) + "M"
+	case a >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + "M"
+	case a >= 1e5:
+		return strconv.FormatFloat(v/1e3, 'f', 0, 64) + "k"
+	case a >= 1e4:
+		return strconv.FormatFloat(v/1e3, 'f', 1, 64) + "k"
+	}
+	return FormatValue(v)
 }
 
 func ratioCell(r float64, ok bool) string {
@@ -280,7 +330,11 @@ func cells(l Line) []string {
 		refVal = cell(l.RefValue)
 	}
 	ours := cell(l.Ours)
-	return []string{l.Label, l.Unit, cell(l.Peer), ours, ratioCell(l.OursPeer, l.HasOursPeer),
+	peer := cell(l.Peer)
+	if l.PeerMode != "" {
+		peer += " " + l.PeerMode
+	}
+	return []string{l.Label, l.Unit, peer, ours, ratioCell(l.OursPeer, l.HasOursPeer),
 		refName(l.Ref), refVal, refCell(l), goals(l.Goals), l.Met}
 }
 
@@ -302,7 +356,7 @@ type LimitLine struct {
 func WriteText(w io.Writer, m Machine, limits []LimitLine, lines []Line) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "machine: %s\n\n", m)
-	lim := [][]string{{"machine limit", "unit", "median"}}
+	lim := [][]string{{"machine limit", "unit", "median (min–max)"}}
 	for _, l := range limits {
 		lim = append(lim, []string{l.Label, l.Unit, cell(l.Value)})
 	}
@@ -349,7 +403,7 @@ func writeAligned(w *bufio.Writer, rows [][]string, left map[int]bool) {
 func WriteMarkdown(w io.Writer, m Machine, limits []LimitLine, lines []Line) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "Measured %s.\n\n", m)
-	fmt.Fprintf(bw, "| machine limit | unit | median |\n|---|---|---:|\n")
+	fmt.Fprintf(bw, "| machine limit | unit | median (min–max) |\n|---|---|---:|\n")
 	for _, l := range limits {
 		fmt.Fprintf(bw, "| %s | %s | %s |\n", l.Label, l.Unit, cell(l.Value))
 	}
@@ -363,13 +417,28 @@ func WriteMarkdown(w io.Writer, m Machine, limits []LimitLine, lines []Line) err
 // CSVHeader is the first line of the CSV file.
 var CSVHeader = []string{"date", "commit", "cores", "mem_gib", "mode", "figure", "label", "unit",
 	"jetstream", "ours", "ours_over_jetstream", "ref", "ref_value", "ours_over_ref", "goal", "met",
-	"n_jetstream", "n_ours", "na_reason"}
+	"n_jetstream", "n_ours", "na_reason",
+	"jetstream_min", "jetstream_max", "ours_min", "ours_max", "jetstream_mode"}
 
 func num(m Median) string {
 	if !m.OK() {
 		return ""
 	}
 	return strconv.FormatFloat(m.Value, 'g', 6, 64)
+}
+
+func minNum(m Median) string {
+	if !m.OK() {
+		return ""
+	}
+	return strconv.FormatFloat(m.Min, 'g', 6, 64)
+}
+
+func maxNum(m Median) string {
+	if !m.OK() {
+		return ""
+	}
+	return strconv.FormatFloat(m.Max, 'g', 6, 64)
 }
 
 func ratioNum(r float64, ok bool) string {
@@ -389,7 +458,8 @@ func WriteCSV(w io.Writer, m Machine, limits []LimitLine, lines []Line) error {
 		return fmt.Errorf("report: csv: %w", err)
 	}
 	for _, l := range limits {
-		rec := append(slices.Clone(stamp), l.Figure, l.Label, l.Unit, "", "", "", Limits+":"+l.Figure, num(l.Value), "", "", "", "", "", l.Value.NA)
+		rec := append(slices.Clone(stamp), l.Figure, l.Label, l.Unit, "", "", "", Limits+":"+l.Figure, num(l.Value), "", "", "", "", "", l.Value.NA,
+			"", "", minNum(l.Value), maxNum(l.Value), "")
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("report: csv: %w", err)
 		}
@@ -405,7 +475,8 @@ func WriteCSV(w io.Writer, m Machine, limits []LimitLine, lines []Line) error {
 		}
 		rec := append(slices.Clone(stamp), l.Figure, l.Label, l.Unit, num(l.Peer), num(l.Ours),
 			ratioNum(l.OursPeer, l.HasOursPeer), refName(l.Ref), refVal, oursRef, goals(l.Goals), l.Met,
-			strconv.Itoa(l.Peer.N), strconv.Itoa(l.Ours.N), na)
+			strconv.Itoa(l.Peer.N), strconv.Itoa(l.Ours.N), na,
+			minNum(l.Peer), maxNum(l.Peer), minNum(l.Ours), maxNum(l.Ours), l.PeerMode)
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("report: csv: %w", err)
 		}

@@ -155,3 +155,51 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("Describe = %+v", m)
 	}
 }
+
+// TestPeerBestAndSpread: a PeerBest row takes the peer's best mode (the
+// highest, or the lowest with Lower) and names it; cells show min–max.
+func TestPeerBestAndSpread(t *testing.T) {
+	m := Medians([]Sample{
+		{Figure: "p", System: Peer, Rep: 1, Value: 100}, {Figure: "p", System: Peer, Rep: 2, Value: 120},
+		{Figure: "p.fast", System: Peer, Rep: 1, Value: 300}, {Figure: "p.fast", System: Peer, Rep: 2, Value: 200},
+		{Figure: "p", System: Ours, Rep: 1, Value: 900}, {Figure: "p", System: Ours, Rep: 2, Value: 1100},
+	})
+	modes := []PeerMode{{Figure: "p", Name: "(default)"}, {Figure: "p.fast", Name: "(fast)"}, {Figure: "p.absent", Name: "(none)"}}
+	lines := Lines([]Row{
+		{Figure: "p", PeerBest: modes, Goals: []Goal{{Against: Peer, Op: ">=", Factor: 4}}},
+		{Figure: "p", PeerBest: modes, Lower: true},
+	}, m)
+	if l := lines[0]; l.PeerMode != "(fast)" || l.Peer.Value != 250 || l.OursPeer != 4 || l.Met != "yes" {
+		t.Errorf("best: mode %q peer %v ratio %v met %q; want (fast), 250, 4, yes", l.PeerMode, l.Peer.Value, l.OursPeer, l.Met)
+	}
+	if l := lines[1]; l.PeerMode != "(default)" || l.Peer.Value != 110 {
+		t.Errorf("lower best: mode %q peer %v; want (default), 110", l.PeerMode, l.Peer.Value)
+	}
+	if got := cells(lines[0])[2]; got != "250 (200–300) (fast)" {
+		t.Errorf("peer cell = %q", got)
+	}
+	if got := cell(m[Ref{Ours, "p"}]); got != "1,000 (900–1,100)" {
+		t.Errorf("ours cell = %q", got)
+	}
+	for v, want := range map[float64]string{1234567: "1.23M", 612345: "612k", 45210: "45.2k", 999: "999", 12345678: "12M"} {
+		if got := Short(v); got != want {
+			t.Errorf("Short(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestRepTable prints one row per repetition, n/a for a sample without a
+// value and nothing for a missing one.
+func TestRepTable(t *testing.T) {
+	tab := RepTable{Title: "durable", Columns: []RepColumn{{System: Limits, Figure: "f", Label: "probe"}, {System: Ours, Figure: "r", Label: "ours"}}}
+	samples := []Sample{{Figure: "f", System: Limits, Rep: 2, Value: 700}, {Figure: "f", System: Limits, Rep: 1, Value: 5000},
+		{Figure: "r", System: Ours, Rep: 1, Value: 19000}, {Figure: "r", System: Ours, Rep: 2, NA: "failed"}}
+	var md bytes.Buffer
+	if err := WriteRepMarkdown(&md, tab, samples); err != nil {
+		t.Fatal(err)
+	}
+	want := "\ndurable\n\n| rep | probe | ours |\n|---|---:|---:|\n| 1 | 5,000 | 19,000 |\n| 2 | 700 | n/a |\n"
+	if md.String() != want {
+		t.Errorf("markdown:\n%q\nwant\n%q", md.String(), want)
+	}
+}

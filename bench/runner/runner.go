@@ -10,9 +10,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/bench"
 	"github.com/fluvio-go/fluvio/bench/internal/proc"
 	"github.com/fluvio-go/fluvio/bench/limits"
@@ -31,7 +33,10 @@ type Runner struct {
 	WorkDir string
 	// Limits says whether to probe the machine's limits.
 	Limits bool
-	Log    *slog.Logger
+	// Workloads, when set, keeps only the workloads whose names start
+	// with one of these (w1-1024, durable, latency, partitions-100, ...).
+	Workloads []string
+	Log       *slog.Logger
 }
 
 // Headline record sizes: produce and consume are measured at these.
@@ -41,6 +46,36 @@ var headlineSizes = []int{100, 1024}
 func produceFig(size int, acks bench.Acks, unit string) string {
 	return fmt.Sprintf("produce.%d.%s.%s", size, acks, unit)
 }
+
+// produceModeFig is the peer's figure in one of its publish modes ("" is
+// its default, produceFig).
+func produceModeFig(size int, acks bench.Acks, mode, unit string) string {
+	if mode == bench.PublishDefault {
+		return produceFig(size, acks, unit)
+	}
+	return fmt.Sprintf("produce.%d.%s.%s.%s", size, acks, mode, unit)
+}
+
+// durablePeerModes are the peer's publish modes the durable run also
+// measures: atomic batches, which the server stores with one fsync per
+// batch under sync_interval: always. Fast batches are left out: the server
+// stores each message of one on its own, one fsync per message, as the
+// default publish does.
+var durablePeerModes = []string{bench.PublishAtomic}
+
+// peerModeNames label the modes in the table.
+var peerModeNames = map[string]string{bench.PublishDefault: "default", bench.PublishFast: "fast batch", bench.PublishAtomic: "atomic batch"}
+
+// Durable figure names beside rec_s and mb_s.
+const (
+	durFsyncs        = "fsyncs"            // fsync-family syscalls of the system's processes (perf)
+	durWALFsyncs     = "wal_fsyncs"        // ours: the SPUs' own fsync count
+	durRecsPerFsync  = "records_per_fsync" // records / fsyncs
+	durRecords       = "records"           // records the run sent
+	durBatchRecords  = "batch_records"     // the peer's atomic batch size
+	memRecordsPerPar = "records_per_partition"
+)
+
 func consumeFig(size int, unit string) string { return fmt.Sprintf("consume.%d.%s", size, unit) }
 func partitionsFig(k int, unit string) string {
 	return fmt.Sprintf("produce.1024.partitions.%d.%s", k, unit)
@@ -64,8 +99,11 @@ const (
 type scenario struct {
 	name    string
 	figures []string
-	run     func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error)
-	cfg     bench.ServerConfig
+	// peerOnly are figures only a bench.BatchPublisher measures (its
+	// publish modes); other systems record no sample for them.
+	peerOnly []string
+	run      func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error)
+	cfg      bench.ServerConfig
 }
 
 // scenarios lists the workloads of the mode, in the order they run.
@@ -85,13 +123,27 @@ func (r *Runner) scenarios() []scenario {
 		if headline {
 			figs = append(figs, consumeFig(size, "rec_s"), consumeFig(size, "mb_s"))
 		}
-		out = append(out, scenario{name: "w1-" + strconv.Itoa(size), figures: figs,
+		var peerOnly []string
+		if slices.Contains(m.PeerModeSizes, size) {
+			for _, mode := range []string{bench.PublishFast, bench.PublishAtomic} {
+				peerOnly = append(peerOnly, produceModeFig(size, bench.AcksLeader, mode, "rec_s"), produceModeFig(size, bench.AcksLeader, mode, "mb_s"))
+			}
+		}
+		out = append(out, scenario{name: "w1-" + strconv.Itoa(size), figures: append(figs, peerOnly...), peerOnly: peerOnly,
 			run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
 				return r.produceConsume(ctx, sys, in, dir, size, headline)
 			}})
 	}
+	durFigs := []string{produceFig(1024, bench.AcksAll, "rec_s"), produceFig(1024, bench.AcksAll, "mb_s"),
+		produceFig(1024, bench.AcksAll, durFsyncs), produceFig(1024, bench.AcksAll, durRecsPerFsync), produceFig(1024, bench.AcksAll, durRecords)}
+	var durPeer []string
+	for _, mode := range durablePeerModes {
+		for _, name := range []string{"rec_s", "mb_s", durFsyncs, durRecsPerFsync, durRecords, durBatchRecords} {
+			durPeer = append(durPeer, produceModeFig(1024, bench.AcksAll, mode, name))
+		}
+	}
 	out = append(out, scenario{name: "durable-1024", cfg: bench.ServerConfig{SyncAlways: true},
-		figures: []string{produceFig(1024, bench.AcksAll, "rec_s"), produceFig(1024, bench.AcksAll, "mb_s")},
+		figures: append(append(durFigs, produceFig(1024, bench.AcksAll, durWALFsyncs)), durPeer...), peerOnly: durPeer,
 		run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
 			return r.durable(ctx, sys, in, dir)
 		}})
@@ -116,12 +168,17 @@ func (r *Runner) scenarios() []scenario {
 		}
 		figs := []string{partitionsFig(k, "rec_s"), partitionsFig(k, "mb_s")}
 		if k == m.Partitions {
-			figs = append(figs, memFig(k, memBase), memFig(k, memEmpty), memFig(k, memWritten), memFig(k, memPeak), createFig(k))
+			figs = append(figs, memFig(k, memBase), memFig(k, memEmpty), memFig(k, memWritten), memFig(k, memPeak), memFig(k, memRecordsPerPar), createFig(k))
 		}
 		out = append(out, scenario{name: "partitions-" + strconv.Itoa(k), figures: figs,
 			run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
 				return r.partitions(ctx, sys, in, dir, k, k == r.Mode.Partitions)
 			}})
+	}
+	if len(r.Workloads) > 0 {
+		out = slices.DeleteFunc(out, func(sc scenario) bool {
+			return !slices.ContainsFunc(r.Workloads, func(w string) bool { return strings.HasPrefix(sc.name, w) })
+		})
 	}
 	return out
 }
@@ -167,7 +224,11 @@ func (r *Runner) Run(ctx context.Context) ([]report.Sample, error) {
 				default:
 					log.Info("run", "scenario", sc.name, "system", sys.Name(), "rep", rep, "took", time.Since(start).Round(time.Millisecond), "figures", vals)
 				}
+				_, batchModes := sys.(bench.BatchPublisher)
 				for _, fig := range sc.figures {
+					if !batchModes && slices.Contains(sc.peerOnly, fig) {
+						continue
+					}
 					v, ok := vals[fig]
 					s := report.Sample{Figure: fig, System: sys.Name(), Rep: rep, Value: v}
 					if !ok {
@@ -191,7 +252,11 @@ func (r *Runner) limits(ctx context.Context, rep int) ([]report.Sample, error) {
 	}
 	defer os.RemoveAll(dir)
 	syscall.Sync()
-	f, err := limits.Probe(ctx, r.Mode.Limits(dir))
+	cfg := r.Mode.Limits(dir)
+	if r.WorkerBin != "" {
+		cfg.EchoCmd = []string{r.WorkerBin, "--op", "echo"}
+	}
+	f, err := limits.Probe(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("runner: limits: %w", err)
 	}
@@ -264,7 +329,8 @@ func (r *Runner) worker(ctx context.Context, sys bench.System, op string, spec b
 
 func (r *Runner) spec(in bench.Instance, l bench.Layout, size, records int, acks bench.Acks) bench.Spec {
 	return bench.Spec{Addr: in.Addr(), Layout: l, RecordSize: size, Records: records,
-		Duration: r.Mode.Duration, MaxInFlight: r.Mode.MaxInFlight, MaxInFlightBytes: r.Mode.MaxInFlightBytes, Acks: acks}
+		Duration: r.Mode.Duration, MaxInFlight: r.Mode.MaxInFlight, MaxInFlightBytes: r.Mode.MaxInFlightBytes, Acks: acks,
+		BatchBytes: fluvio.DefaultBatchSize}
 }
 
 func (r *Runner) produceConsume(ctx context.Context, sys bench.System, in bench.Instance, dir string, size int, consume bool) (map[string]float64, error) {
@@ -280,6 +346,22 @@ func (r *Runner) produceConsume(ctx context.Context, sys bench.System, in bench.
 	vals := map[string]float64{
 		produceFig(size, bench.AcksLeader, "rec_s"): p.Values["rec_s"],
 		produceFig(size, bench.AcksLeader, "mb_s"):  p.Values["mb_s"],
+	}
+	if bp, ok := sys.(bench.BatchPublisher); ok && slices.Contains(r.Mode.PeerModeSizes, size) {
+		for _, mode := range bp.PublishModes() {
+			ml := bench.Layout{Topic: "w1" + mode, Partitions: 1}
+			if err := in.Create(ctx, ml); err != nil {
+				return vals, err
+			}
+			ms := r.spec(in, ml, size, spec.Records, bench.AcksLeader)
+			ms.PublishMode = mode
+			mp, err := r.worker(ctx, sys, "produce", ms, dir)
+			if err != nil {
+				return vals, err
+			}
+			vals[produceModeFig(size, bench.AcksLeader, mode, "rec_s")] = mp.Values["rec_s"]
+			vals[produceModeFig(size, bench.AcksLeader, mode, "mb_s")] = mp.Values["mb_s"]
+		}
 	}
 	if !consume {
 		return vals, nil
@@ -298,19 +380,87 @@ func (r *Runner) produceConsume(ctx context.Context, sys bench.System, in bench.
 	return vals, nil
 }
 
+// durable runs the acks=all / sync always produce of 1 KiB records (and
+// the peer's durablePeerModes, each into its own stream of the same
+// server), bounded by records and a minimum duration, and counts the
+// system's fsyncs during each run (syncCount).
 func (r *Runner) durable(ctx context.Context, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
-	l := bench.Layout{Topic: "durable", Partitions: 1}
-	if err := in.Create(ctx, l); err != nil {
-		return nil, err
+	vals := map[string]float64{}
+	modes := []string{bench.PublishDefault}
+	if _, ok := sys.(bench.BatchPublisher); ok {
+		modes = append(modes, durablePeerModes...)
 	}
-	p, err := r.worker(ctx, sys, "produce", r.spec(in, l, 1024, r.Mode.DurableRecords, bench.AcksAll), dir)
+	for _, mode := range modes {
+		l := bench.Layout{Topic: "durable" + mode, Partitions: 1}
+		if err := in.Create(ctx, l); err != nil {
+			return vals, err
+		}
+		spec := r.spec(in, l, 1024, r.Mode.DurableRecords, bench.AcksAll)
+		spec.MinDuration, spec.Duration, spec.PublishMode = r.Mode.DurableMinDuration, r.Mode.DurableMaxDuration, mode
+		var p bench.Figures
+		syncs, wal, err := r.syncCount(ctx, in, dir, func() error {
+			var err error
+			p, err = r.worker(ctx, sys, "produce", spec, dir)
+			return err
+		})
+		if err != nil {
+			return vals, err
+		}
+		fig := func(name string) string { return produceModeFig(1024, bench.AcksAll, mode, name) }
+		vals[fig("rec_s")], vals[fig("mb_s")], vals[fig(durRecords)] = p.Values["rec_s"], p.Values["mb_s"], float64(p.Records)
+		if syncs >= 0 {
+			vals[fig(durFsyncs)] = float64(syncs)
+			if syncs > 0 {
+				vals[fig(durRecsPerFsync)] = float64(p.Records) / float64(syncs)
+			}
+		}
+		if wal >= 0 {
+			vals[fig(durWALFsyncs)] = float64(wal)
+		}
+		if b, ok := p.Values[durBatchRecords]; ok {
+			vals[fig(durBatchRecords)] = b
+		}
+	}
+	return vals, nil
+}
+
+// syncCount runs run while counting the fsync-family system calls of the
+// instance's processes (proc.CountSyncs, the same method for every
+// system), and the instance's own count when it keeps one
+// (bench.WALFsyncer). A count that could not be taken is -1, logged.
+func (r *Runner) syncCount(ctx context.Context, in bench.Instance, dir string, run func() error) (syncs, wal int64, err error) {
+	syncs, wal = -1, -1
+	w, hasWAL := in.(bench.WALFsyncer)
+	var walBefore int64
+	if hasWAL {
+		if walBefore, err = w.WALFsyncs(ctx); err != nil {
+			return syncs, wal, err
+		}
+	}
+	counter, cerr := proc.CountSyncs(ctx, dir, in.DataPIDs())
+	if cerr != nil && r.Log != nil {
+		r.Log.Warn("fsyncs not counted", "err", cerr)
+	}
+	err = run()
+	if counter != nil {
+		n, serr := counter.Stop()
+		if serr != nil && r.Log != nil {
+			r.Log.Warn("fsyncs not counted", "err", serr)
+		} else if serr == nil {
+			syncs = n
+		}
+	}
 	if err != nil {
-		return nil, err
+		return syncs, wal, err
 	}
-	return map[string]float64{
-		produceFig(1024, bench.AcksAll, "rec_s"): p.Values["rec_s"],
-		produceFig(1024, bench.AcksAll, "mb_s"):  p.Values["mb_s"],
-	}, nil
+	if hasWAL {
+		after, werr := w.WALFsyncs(ctx)
+		if werr != nil {
+			return syncs, wal, werr
+		}
+		wal = after - walBefore
+	}
+	return syncs, wal, nil
 }
 
 // replicatedReplicas is the replication factor of the issue 7 workload.
@@ -359,11 +509,12 @@ func (r *Runner) latency(ctx context.Context, sys bench.System, in bench.Instanc
 	return vals, nil
 }
 
-// rss sums the resident memory of the instance's data-plane processes.
-func rss(in bench.Instance) (int64, error) {
+// pss sums the proportional set size (PSS, proc.PSS) of the instance's
+// processes: for ours the SC and the SPUs, for the peer its nats-server.
+func pss(in bench.Instance) (int64, error) {
 	var total int64
 	for _, pid := range in.DataPIDs() {
-		n, err := proc.RSS(pid)
+		n, err := proc.PSS(pid)
 		if err != nil {
 			return 0, err
 		}
@@ -372,7 +523,20 @@ func rss(in bench.Instance) (int64, error) {
 	return total, nil
 }
 
-// settle is how long a server idles before its memory is read.
+// idlePSS lets the instance idle for wait, has every process collect its
+// garbage, and returns the summed PSS.
+func idlePSS(ctx context.Context, in bench.Instance, wait time.Duration) (int64, error) {
+	if err := sleep(ctx, wait); err != nil {
+		return 0, err
+	}
+	if err := in.GC(ctx); err != nil {
+		return 0, fmt.Errorf("runner: gc before reading memory: %w", err)
+	}
+	return pss(in)
+}
+
+// settle is how long a server idles before its memory is read, when the
+// mode asks for no longer wait.
 const settle = 300 * time.Millisecond
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -387,18 +551,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // partitions produces 1 KiB records round-robin over k partitions (k
-// streams); with memory it also reads the data plane's RSS before the
-// partitions exist, after they are created, and after the traffic and
-// Mode.IdleWait of idling.
+// streams). With memory it also reads the system's memory (PSS after a GC,
+// SC and SPUs for ours): before the partitions exist, once they are
+// created, its peak during the produce, and after the traffic and
+// Mode.IdleWait of idling; that produce is bounded by records, not time, so
+// both systems write the same bytes per partition.
 func (r *Runner) partitions(ctx context.Context, sys bench.System, in bench.Instance, dir string, k int, memory bool) (map[string]float64, error) {
 	vals := map[string]float64{}
 	var base int64
 	if memory {
-		if err := sleep(ctx, settle); err != nil {
-			return nil, err
-		}
 		var err error
-		if base, err = rss(in); err != nil {
+		if base, err = idlePSS(ctx, in, settle); err != nil {
 			return nil, err
 		}
 		vals[memFig(k, memBase)] = float64(base) / (1 << 20)
@@ -410,10 +573,7 @@ func (r *Runner) partitions(ctx context.Context, sys bench.System, in bench.Inst
 	}
 	if memory {
 		vals[createFig(k)] = time.Since(start).Seconds()
-		if err := sleep(ctx, settle); err != nil {
-			return nil, err
-		}
-		n, err := rss(in)
+		n, err := idlePSS(ctx, in, settle)
 		if err != nil {
 			return nil, err
 		}
@@ -421,10 +581,12 @@ func (r *Runner) partitions(ctx context.Context, sys bench.System, in bench.Inst
 	}
 	var peak int64
 	stopPoll := func() {}
+	spec := r.spec(in, l, 1024, r.Mode.records(r.Mode.Records, 1024), bench.AcksLeader)
 	if memory {
-		stopPoll = pollPeakRSS(in, &peak)
+		stopPoll = pollPeak(in, &peak)
+		spec.Duration = max(spec.Duration, r.Mode.MemoryMaxDuration)
 	}
-	p, err := r.worker(ctx, sys, "produce", r.spec(in, l, 1024, r.Mode.records(r.Mode.Records, 1024), bench.AcksLeader), dir)
+	p, err := r.worker(ctx, sys, "produce", spec, dir)
 	stopPoll()
 	if err != nil {
 		return nil, err
@@ -433,10 +595,8 @@ func (r *Runner) partitions(ctx context.Context, sys bench.System, in bench.Inst
 	vals[partitionsFig(k, "mb_s")] = p.Values["mb_s"]
 	if memory {
 		vals[memFig(k, memPeak)] = float64(peak-base) / (1 << 20)
-		if err := sleep(ctx, max(settle, r.Mode.IdleWait)); err != nil {
-			return nil, err
-		}
-		n, err := rss(in)
+		vals[memFig(k, memRecordsPerPar)] = float64(p.Records) / float64(k)
+		n, err := idlePSS(ctx, in, max(settle, r.Mode.IdleWait))
 		if err != nil {
 			return nil, err
 		}
@@ -445,17 +605,17 @@ func (r *Runner) partitions(ctx context.Context, sys bench.System, in bench.Inst
 	return vals, nil
 }
 
-// pollPeakRSS samples the data plane's RSS every 20 ms into *peak until
-// the returned stop is called; stop waits for the sampler to end.
-func pollPeakRSS(in bench.Instance, peak *int64) (stop func()) {
+// pollPeak samples the system's PSS every 50 ms into *peak until the
+// returned stop is called; stop waits for the sampler to end.
+func pollPeak(in bench.Instance, peak *int64) (stop func()) {
 	quit := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(20 * time.Millisecond)
+		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if n, err := rss(in); err == nil && n > *peak {
+			if n, err := pss(in); err == nil && n > *peak {
 				*peak = n
 			}
 			select {

@@ -62,6 +62,8 @@ func TestTinyRun(t *testing.T) {
 				if !strings.Contains(s.NA, "JetStream cluster") {
 					t.Errorf("peer %s = %v (n/a %q), want n/a for want of a JetStream cluster", s.Figure, s.Value, s.NA)
 				}
+			} else if s.System == report.Peer && strings.HasSuffix(s.Figure, ".wal_fsyncs") {
+				// Only ours counts its own fsyncs.
 			} else if s.NA != "" {
 				t.Errorf("%s %s: n/a: %s", s.System, s.Figure, s.NA)
 			} else if !strings.HasPrefix(s.Figure, "memory.") && !(s.Value > 0) {
@@ -74,11 +76,35 @@ func TestTinyRun(t *testing.T) {
 		}
 	}
 	for _, row := range mode.Rows() {
-		for _, sys := range []string{report.Peer, report.Ours} {
-			if _, ok := got[report.Ref{System: sys, Figure: row.Figure}]; !ok {
-				t.Errorf("row %q (%s) has no %s sample", row.Label, row.Figure, sys)
+		if _, ok := got[report.Ref{System: report.Ours, Figure: row.Figure}]; !ok && !strings.Contains(row.Figure, ".atomic.") {
+			t.Errorf("row %q (%s) has no ours sample", row.Label, row.Figure)
+		}
+		peerFigs := []string{row.Figure}
+		if len(row.PeerBest) > 0 {
+			peerFigs = nil
+			for _, pm := range row.PeerBest {
+				peerFigs = append(peerFigs, pm.Figure)
 			}
 		}
+		for _, fig := range peerFigs {
+			if _, ok := got[report.Ref{System: report.Peer, Figure: fig}]; !ok && !strings.HasSuffix(fig, ".wal_fsyncs") {
+				t.Errorf("row %q: no peer sample of %s", row.Label, fig)
+			}
+		}
+	}
+	// The durable run counted fsyncs on both sides, and ours also by the
+	// SPU; the peer's atomic batches need fewer fsyncs than its default.
+	for _, fig := range []report.Ref{{System: report.Ours, Figure: "produce.1024.all.wal_fsyncs"},
+		{System: report.Peer, Figure: "produce.1024.all.atomic.fsyncs"}, {System: report.Peer, Figure: "produce.1024.all.fsyncs"}} {
+		if s := got[fig]; s.NA != "" || !(s.Value > 0) {
+			t.Errorf("%s %s = %v (n/a %q), want > 0", fig.System, fig.Figure, s.Value, s.NA)
+		}
+	}
+	if a, d := got[report.Ref{System: report.Peer, Figure: "produce.1024.all.atomic.records_per_fsync"}], got[report.Ref{System: report.Peer, Figure: "produce.1024.all.records_per_fsync"}]; !(a.Value > d.Value) {
+		t.Errorf("JetStream records per fsync: atomic %v, default %v; want atomic batches to share fsyncs", a.Value, d.Value)
+	}
+	if lines, est := r.Plan(); len(lines) == 0 || est <= 0 {
+		t.Errorf("plan %v, estimate %v", lines, est)
 	}
 	for _, l := range LimitRows() {
 		if _, ok := got[report.Ref{System: report.Limits, Figure: l.Figure}]; !ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
@@ -13,15 +14,16 @@ import (
 
 // Append is the ordered half of a produce on the leader: it checks the
 // role (NotLeader), for acks=all the ISR size (NotEnoughReplicas),
-// validates every batch (CorruptBatch, RecordTooLarge: nothing is appended
+// validates every batch (CorruptBatch, InvalidRecord, RecordTooLarge: nothing is appended
 // if one is bad), stamps the leader epoch into each batch (records is
 // modified) and appends. Batches of an idempotent producer (producer id
-// >= 0) are first checked against the producer-state table: a retry of
-// stored batches appends nothing and returns their original offsets, a
-// gap is OutOfOrderSequence, an old sequence DuplicateSequence (see
-// Producers.Check). It returns the first base offset and the offset
-// after the last record. It does not wait for fsync when SyncAppends is
-// set; Commit does.
+// >= 0) are first checked against the producer-state table (see
+// Producers.Check): a retry of stored batches appends nothing and returns
+// a DuplicateSequence error together with their original base offset and
+// end (the caller commits and answers them like an append: IsDuplicate);
+// the other refusals append nothing and return base -1. It returns the
+// first base offset and the offset after the last record. It does not
+// wait for fsync when SyncAppends is set; Commit does.
 func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err error) {
 	r.role.RLock()
 	defer r.role.RUnlock()
@@ -48,6 +50,11 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 	if len(records) == 0 {
 		return -1, -1, wire.CorruptBatch.ErrMsg("the request holds no record batch")
 	}
+	if r.cfg.Recompress {
+		if records, err = r.recompress(records); err != nil {
+			return -1, -1, err
+		}
+	}
 	// Walk the batch boundaries to stamp the epoch and count offsets; the
 	// log validates each batch (length, magic, CRC) before writing any.
 	var records64 int64
@@ -65,7 +72,7 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		sb := SeqBatchOf(p)
 		if sb.PID >= 0 {
 			if int64(sb.Count) != span {
-				return -1, -1, wire.CorruptBatch.ErrMsg(fmt.Sprintf("an idempotent batch of producer %d holds %d records over %d offsets; nothing was appended", sb.PID, sb.Count, span))
+				return -1, -1, wire.InvalidRecord.ErrMsg(fmt.Sprintf("an idempotent batch of producer %d holds %d records over %d offsets; nothing was appended", sb.PID, sb.Count, span))
 			}
 			idempotent = true
 		}
@@ -86,7 +93,8 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		if dup {
 			// A retry of stored batches: answer with where they are
 			// (Commit then waits for them as for a new append).
-			return dupBase, dupBase + records64, nil
+			return dupBase, dupBase + records64, wire.DuplicateSequence.ErrMsg(fmt.Sprintf(
+				"the request's batches were stored before at offset %d; nothing was appended", dupBase))
 		}
 	}
 	base, err = r.log.Append(records)
@@ -94,6 +102,8 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		switch {
 		case errors.Is(err, wal.ErrTooLarge):
 			return -1, -1, wire.RecordTooLarge.ErrMsg(err.Error() + "; send smaller batches or raise the topic's max record size")
+		case errors.Is(err, batch.ErrInvalid), errors.Is(err, batch.ErrCompressed):
+			return -1, -1, wire.InvalidRecord.ErrMsg(InvalidBatchMessage(err))
 		case errors.Is(err, wal.ErrInvalidBatch):
 			return -1, -1, wire.CorruptBatch.ErrMsg(err.Error() + "; nothing was appended")
 		}
@@ -103,6 +113,51 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		r.prod.t.RecordBatches(records) // Append set their base offsets
 	}
 	return base, base + records64, nil
+}
+
+// recompress returns records with every batch in the topic's codec
+// (records itself when all are). Each batch is validated (CRC) first, so
+// a corrupt one is refused, not rewritten with a fresh CRC.
+func (r *Replica) recompress(records []byte) ([]byte, error) {
+	same := true
+	for p := records; len(p) > 0; {
+		n, err := batch.Validate(p)
+		if err != nil {
+			return nil, batchErr(err)
+		}
+		if batch.CodecOf(p) != r.cfg.Compression {
+			same = false
+		}
+		p = p[n:]
+	}
+	if same {
+		return records, nil
+	}
+	out := make([]byte, 0, len(records))
+	for p := records; len(p) > 0; {
+		n, _ := batch.Size(p)
+		var err error
+		if out, err = batch.Recompress(out, p[:n], r.cfg.Compression, 0); err != nil {
+			return nil, batchErr(err)
+		}
+		p = p[n:]
+	}
+	return out, nil
+}
+
+// IsDuplicate reports whether Append's answer is a retry of stored
+// batches: err is DuplicateSequence and base their original offset.
+func IsDuplicate(base int64, err error) bool {
+	return base >= 0 && errors.Is(err, wire.ErrDuplicateSequence)
+}
+
+// InvalidBatchMessage is the wire message for a batch refused by
+// batch.Check: which batch of the request and what is wrong with it,
+// without the sentinels' prefixes (the wire code names the error).
+func InvalidBatchMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), wal.ErrInvalidBatch.Error()+": ")
+	msg = strings.Replace(msg, batch.ErrInvalid.Error()+": ", "", 1)
+	return msg + "; nothing was appended"
 }
 
 func batchErr(err error) error {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/bench"
 	"github.com/fluvio-go/fluvio/bench/jetstream"
+	"github.com/fluvio-go/fluvio/bench/limits"
 	"github.com/fluvio-go/fluvio/bench/ours"
 )
 
@@ -35,9 +36,14 @@ func main() {
 
 func run() error {
 	system := flag.String("system", jetstream.Name, "system to drive: jetstream or ours")
-	op := flag.String("op", "", "operation: produce, consume or latency")
+	op := flag.String("op", "", "operation: produce, consume, latency, or echo (the far end of the cross-process ping-pong probe)")
 	specJSON := flag.String("spec", "", "the run's bench.Spec as JSON")
 	flag.Parse()
+	if *op == "echo" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return limits.ServeEcho(ctx, os.Stdout)
+	}
 	spec, err := bench.UnmarshalSpec(*specJSON)
 	if err != nil {
 		return err

@@ -73,3 +73,60 @@ func TestRSSSelf(t *testing.T) {
 		t.Error("RSS(-1): no error")
 	}
 }
+
+// TestPSS reads this process's PSS: positive and no more than its RSS.
+func TestPSS(t *testing.T) {
+	pss, err := PSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rss, err := RSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pss <= 0 || pss > rss {
+		t.Errorf("PSS %d, RSS %d: want 0 < PSS <= RSS", pss, rss)
+	}
+}
+
+// TestCountSyncs counts this process's fsyncs: exactly the ones it made
+// (other goroutines of the test binary make none).
+func TestCountSyncs(t *testing.T) {
+	c, err := CountSyncs(t.Context(), t.TempDir(), []int{os.Getpid()})
+	if err != nil {
+		t.Skipf("no syscall counter on this machine: %v", err)
+	}
+	f, err := os.Create(t.TempDir() + "/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 7 {
+		if _, err := f.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	n, err := c.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 7 {
+		t.Errorf("counted %d fsyncs, made 7", n)
+	}
+}
+
+func TestParsePerfCSV(t *testing.T) {
+	text := "# started on x\n\n12,,syscalls:sys_enter_fsync,1000,100.00,,\n3,,syscalls:sys_enter_fdatasync,1000,100.00,,\n"
+	if n, err := parsePerfCSV(text); err != nil || n != 15 {
+		t.Errorf("parse = %d, %v; want 15", n, err)
+	}
+	if _, err := parsePerfCSV("<not counted>,,syscalls:sys_enter_fsync,0,100.00,,\n"); err == nil {
+		t.Error("not counted: no error")
+	}
+	if _, err := parsePerfCSV("# nothing\n"); err == nil {
+		t.Error("no counts: no error")
+	}
+}

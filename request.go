@@ -1,0 +1,109 @@
+package fluvio
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/nats-io/nats.go"
+)
+
+// request sends an admin request to the SC with the client's timeout.
+// Errors are the SC's *SCError replies, or a *RequestError when NATS
+// refused the request or nobody answers on subject.
+func request[Resp any](ctx context.Context, c *Client, subject string, req any) (Resp, error) {
+	if err := c.checkOpen(); err != nil {
+		var zero Resp
+		return zero, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.requestTimeout)
+		defer cancel()
+	}
+	// NATS reports a publish permission violation asynchronously and the
+	// request would only time out: stop waiting when it arrives.
+	ctx, denied := c.denials.watch(ctx, subject)
+	defer denied.stop()
+	resp, err := bus.Request[Resp](ctx, c.nc, subject, req)
+	if err == nil {
+		return resp, nil
+	}
+	if cause := denied.cause(); cause != nil {
+		return resp, &RequestError{Subject: subject, Denied: true, Err: cause}
+	}
+	if errors.Is(err, nats.ErrNoResponders) {
+		return resp, &RequestError{Subject: subject, Err: err}
+	}
+	return resp, err
+}
+
+// denials hands NATS's asynchronous permission violations to the
+// requests they refuse.
+type denials struct {
+	mu      sync.Mutex
+	waiters map[*denialWatch]struct{} // guarded by mu
+}
+
+// denialWatch is one request waiting for its reply.
+type denialWatch struct {
+	d       *denials
+	subject string
+	cancel  context.CancelFunc
+	err     error // guarded by d.mu: the violation, once reported
+}
+
+// watch returns ctx, cancelled when NATS reports a permissions violation
+// naming subject. d may be nil (no watching).
+func (d *denials) watch(ctx context.Context, subject string) (context.Context, *denialWatch) {
+	if d == nil {
+		return ctx, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	w := &denialWatch{d: d, subject: subject, cancel: cancel}
+	d.mu.Lock()
+	if d.waiters == nil {
+		d.waiters = map[*denialWatch]struct{}{}
+	}
+	d.waiters[w] = struct{}{}
+	d.mu.Unlock()
+	return ctx, w
+}
+
+// report is the connection's nats.ErrorHandler.
+func (d *denials) report(_ *nats.Conn, _ *nats.Subscription, err error) {
+	if err == nil || (!errors.Is(err, nats.ErrPermissionViolation) && !strings.Contains(strings.ToLower(err.Error()), "permissions violation")) {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for w := range d.waiters {
+		if strings.Contains(err.Error(), w.subject) && w.err == nil {
+			w.err = err
+			w.cancel()
+		}
+	}
+}
+
+// cause returns the violation that ended the request, or nil.
+func (w *denialWatch) cause() error {
+	if w == nil {
+		return nil
+	}
+	w.d.mu.Lock()
+	defer w.d.mu.Unlock()
+	return w.err
+}
+
+// stop ends the watch.
+func (w *denialWatch) stop() {
+	if w == nil {
+		return
+	}
+	w.d.mu.Lock()
+	delete(w.d.waiters, w)
+	w.d.mu.Unlock()
+	w.cancel()
+}
