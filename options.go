@@ -153,6 +153,10 @@ const (
 	// DefaultMaxInFlight is how many produce requests of one partition may
 	// await their answer at once.
 	DefaultMaxInFlight = 4
+	// DefaultMaxRequestSize bounds the bytes of one produce request (its
+	// batches); a record that cannot fit in one fails Send with
+	// ErrRecordTooLarge ("exceeded maximum request size").
+	DefaultMaxRequestSize = 4 << 20
 	// MaxIdempotentInFlight bounds WithMaxInFlight for an idempotent
 	// producer: the leader remembers the offsets of a producer's last 5
 	// runs of sequences (Kafka likewise caps its in-flight requests at 5
@@ -173,6 +177,8 @@ type producerConfig struct {
 	maxInFlight     int
 	partitioner     Partitioner
 	idempotent      bool
+	compression     Compression
+	maxRequestSize  int
 	now             func() time.Time
 	// unsafeRefusedResendStored (tests only: the negative controls of
 	// the model test and the chaos suite) completes a resend that the
@@ -194,6 +200,7 @@ func defaultProducerConfig() producerConfig {
 		produceTimeout:  DefaultProduceTimeout,
 		maxInFlight:     DefaultMaxInFlight,
 		idempotent:      true,
+		maxRequestSize:  DefaultMaxRequestSize,
 		now:             time.Now,
 	}
 }
@@ -219,6 +226,18 @@ func WithBatchSize(n int) ProducerOption {
 	return func(c *producerConfig) {
 		if n > 0 {
 			c.batchSize = n
+		}
+	}
+}
+
+// WithMaxRequestSize bounds the bytes of one produce request (default
+// DefaultMaxRequestSize). A record whose batch alone is larger fails Send
+// with an error wrapping ErrRecordTooLarge whose text contains "exceeded
+// maximum request size", before anything is sent.
+func WithMaxRequestSize(n int) ProducerOption {
+	return func(c *producerConfig) {
+		if n > 0 {
+			c.maxRequestSize = n
 		}
 	}
 }

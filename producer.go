@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fluvio-go/fluvio/batch"
 )
 
 // producerTransport is what a Producer needs from the Client: the partition
@@ -194,6 +196,11 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 	n := len(key) + len(value)
 	for _, h := range headers {
 		n += len(h.Key) + len(h.Value)
+	}
+	if size := n + recordOverhead + len(headers)*8 + batch.HeaderSize; size > p.cfg.maxRequestSize {
+		return &Error{Op: fmt.Sprintf("send to topic %q", p.topic),
+			Err:  fmt.Errorf("%w: record size (%d bytes), exceeded maximum request size (%d bytes)", ErrRecordTooLarge, size, p.cfg.maxRequestSize),
+			Hint: "send a smaller record, or raise the producer's max request size (fluvio produce --max-request-size)"}
 	}
 	if err := p.budget.acquire(ctx, n, p.closing); err != nil {
 		return err

@@ -146,3 +146,23 @@ func TestTargetFlagsBeforeCommand(t *testing.T) {
 	requireEqual(t, strings.Join(moveLeadingTargetFlags([]string{"-P", "p", "topic", "list"}), " "), "topic list -P p")
 	requireEqual(t, strings.Join(moveLeadingTargetFlags([]string{"topic", "list"}), " "), "topic list")
 }
+
+// TestSCUnreachableRedacts: the error for an unreachable SC shows no
+// password of the URLs it names (the second of a list included), nor of
+// one NATS cannot parse.
+func TestSCUnreachableRedacts(t *testing.T) {
+	e := newCLIEnv(t)
+	addr := freeAddr(t)
+	for _, sc := range []string{
+		"nats://a:secret1@" + addr + ",nats://b:secret2@" + addr,
+		"nats://a:secret1@127.0.0.1:bad",
+	} {
+		for _, args := range [][]string{{"topic", "list", "--sc", sc}, {"produce", "x", "--sc", sc}} {
+			errs := e.fails(exitUnavailable, args...)
+			requireContains(t, errs, "cannot reach the SC at nats://a:xxxxx@")
+			if strings.Contains(errs, "secret") {
+				t.Fatalf("fluvio %v printed a password:\n%s", args, errs)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
@@ -41,6 +42,12 @@ func validateSpec(spec *bus.TopicSpec) *bus.Error {
 	case "", "always", "interval", "never":
 	default:
 		return bus.ErrInvalidConfig.With(fmt.Sprintf("unknown sync policy %q", spec.Sync), "use always, interval or never")
+	}
+	if spec.CompressionType != "" {
+		spec.CompressionType = strings.ToLower(spec.CompressionType)
+		if !slices.Contains(bus.CompressionTypes, spec.CompressionType) {
+			return bus.ErrInvalidConfig.With(fmt.Sprintf("unknown compression type %q", spec.CompressionType), "use any, none, gzip, snappy, lz4 or zstd")
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"sync/atomic"
 	"time"
 
@@ -133,7 +134,7 @@ func (s *Server) heartbeat(st *syncState, interval time.Duration, scOK bool) (ti
 		return time.Duration(resp.HeartbeatIntervalMs) * time.Millisecond, true
 	case errors.Is(err, bus.ErrSPUNotRegistered):
 		s.fail(fmt.Errorf("%w: the SC at %s no longer knows SPU %d; register it again with 'fluvio custom-spu register --id %d --public-server HOST:PORT --private-server HOST:PORT'",
-			ErrUnregistered, s.cfg.SCAddr, s.id, s.id))
+			ErrUnregistered, natsurl.Redact(s.cfg.SCAddr), s.id, s.id))
 	case errors.Is(err, bus.ErrSPUConflict):
 		s.fail(fmt.Errorf("spu: %w", err))
 	case s.ctx.Err() != nil, errors.Is(err, nats.ErrConnectionClosed):

@@ -46,6 +46,20 @@ func walOptions(c bus.TopicSpec) (wal.Options, bool, error) {
 	return o, syncAppends, o.Validate()
 }
 
+// compression maps the topic's compression type to the codec the leader
+// stores batches with; false ("any", "" or unknown: the SC validates)
+// keeps what producers send.
+func compression(c bus.TopicSpec) (batch.Codec, bool) {
+	if c.CompressionType == "" || strings.EqualFold(c.CompressionType, "any") {
+		return batch.None, false
+	}
+	codec, err := batch.ParseCodec(c.CompressionType)
+	if err != nil {
+		return batch.None, false
+	}
+	return codec, true
+}
+
 // minISR is the topic's min-insync-replicas with its default.
 func minISR(c bus.TopicSpec) int {
 	switch {
@@ -134,9 +148,11 @@ func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
 		if err != nil {
 			return fmt.Errorf("open log: %w", err)
 		}
+		codec, recompress := compression(spec.Config)
 		fresh := &partition{id: spec.PartitionID, r: replica.New(replica.Config{
 			Topic: spec.Topic, Partition: spec.Partition, Self: d.self, Log: l,
 			SyncAppends: syncAppends, MinISR: minISR(spec.Config), LagMax: d.lagMax, Logger: d.log,
+			Recompress: recompress, Compression: codec,
 		})}
 		d.mu.Lock()
 		if d.closed {

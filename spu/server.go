@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,11 +142,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 
 // connect dials the SC's NATS and subscribes to this SPU's subjects.
 func (s *Server) connect() error {
-	url := s.cfg.SCAddr
-	if !strings.Contains(url, "://") {
-		url = "nats://" + url
-	}
-	nc, err := nats.Connect(url,
+	nc, err := nats.Connect(natsurl.Normalize(s.cfg.SCAddr),
 		nats.Name(fmt.Sprintf("fluvio-spu-%d", s.id)),
 		nats.Timeout(2*time.Second),
 		nats.MaxReconnects(-1),
@@ -159,7 +155,7 @@ func (s *Server) connect() error {
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("reconnected to the SC", "url", nc.ConnectedUrlRedacted()) }),
 	)
 	if err != nil {
-		return fmt.Errorf("spu: cannot reach the SC at %s: %w; %s", redactURL(s.cfg.SCAddr), err, connectHint(err))
+		return fmt.Errorf("spu: cannot reach the SC at %s: %w; %s", natsurl.Redact(s.cfg.SCAddr), natsurl.RedactError(err), connectHint(err))
 	}
 	s.nc = nc
 	for subject, ch := range map[string]chan *nats.Msg{

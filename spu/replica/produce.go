@@ -50,6 +50,11 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 	if len(records) == 0 {
 		return -1, -1, wire.CorruptBatch.ErrMsg("the request holds no record batch")
 	}
+	if r.cfg.Recompress {
+		if records, err = r.recompress(records); err != nil {
+			return -1, -1, err
+		}
+	}
 	// Walk the batch boundaries to stamp the epoch and count offsets; the
 	// log validates each batch (length, magic, CRC) before writing any.
 	var records64 int64
@@ -108,6 +113,36 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		r.prod.t.RecordBatches(records) // Append set their base offsets
 	}
 	return base, base + records64, nil
+}
+
+// recompress returns records with every batch in the topic's codec
+// (records itself when all are). Each batch is validated (CRC) first, so
+// a corrupt one is refused, not rewritten with a fresh CRC.
+func (r *Replica) recompress(records []byte) ([]byte, error) {
+	same := true
+	for p := records; len(p) > 0; {
+		n, err := batch.Validate(p)
+		if err != nil {
+			return nil, batchErr(err)
+		}
+		if batch.CodecOf(p) != r.cfg.Compression {
+			same = false
+		}
+		p = p[n:]
+	}
+	if same {
+		return records, nil
+	}
+	out := make([]byte, 0, len(records))
+	for p := records; len(p) > 0; {
+		n, _ := batch.Size(p)
+		var err error
+		if out, err = batch.Recompress(out, p[:n], r.cfg.Compression, 0); err != nil {
+			return nil, batchErr(err)
+		}
+		p = p[n:]
+	}
+	return out, nil
 }
 
 // IsDuplicate reports whether Append's answer is a retry of stored
