@@ -18,7 +18,7 @@ import (
 func (s *Server) register(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RegisterTimeout)
 	defer cancel()
-	hello := bus.SPUHello{ID: s.id, Incarnation: s.incarnation, Version: version.String()}
+	hello := bus.SPUHello{ID: s.id, Incarnation: s.incarnation, StorageID: s.storageID, Version: version.String()}
 	backoff := 100 * time.Millisecond
 	for {
 		rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)

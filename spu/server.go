@@ -38,6 +38,8 @@ type Server struct {
 	controlCh   chan *nats.Msg
 	subs        []*nats.Subscription
 	hello       bus.SPUHelloResponse
+	// storageID is the data directory's identity (storageid.go).
+	storageID string
 
 	ctx      context.Context // cancelled by Close or by a stop
 	cancel   context.CancelFunc
@@ -103,6 +105,9 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		}
 	}()
 	if err := s.startHTTP(); err != nil {
+		return nil, err
+	}
+	if s.storageID, err = loadStorageID(cfg.LogBaseDir); err != nil {
 		return nil, err
 	}
 	if err := s.connect(); err != nil {
