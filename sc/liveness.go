@@ -73,6 +73,7 @@ func (s *Server) resync() {
 		s.st.replace(snap)
 		s.st.mu.Unlock()
 		s.syncAuth()
+		s.dropUnregistered()
 	}
 	now := time.Now()
 	s.st.mu.Lock()

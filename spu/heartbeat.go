@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"sync/atomic"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go"
 )
 
@@ -120,7 +120,7 @@ func (s *Server) applySet(st *syncState, set bus.ReplicaSet) {
 func (s *Server) heartbeat(st *syncState, interval time.Duration, scOK bool) (time.Duration, bool) {
 	ctx, cancel := context.WithTimeout(s.ctx, interval)
 	defer cancel()
-	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, AppliedEpoch: st.applied.Load(),
+	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, StorageID: s.storageID, AppliedEpoch: st.applied.Load(),
 		NeedFullSync: st.needFull.Load(), Replicas: s.dp.Status()}
 	if hb.Replicas == nil {
 		hb.Replicas = []bus.ReplicaStatus{}
@@ -155,7 +155,7 @@ func (s *Server) goodbye() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, Stopping: true, Replicas: []bus.ReplicaStatus{}}
+	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, StorageID: s.storageID, Stopping: true, Replicas: []bus.ReplicaStatus{}}
 	if _, err := bus.Request[bus.HeartbeatResponse](ctx, s.nc, bus.SubjectSPUHeartbeat(s.id), hb); err != nil {
 		s.log.Debug("goodbye heartbeat failed", "err", err)
 	}

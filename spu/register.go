@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"net"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/fluvio-go/fluvio/internal/version"
 )
 
@@ -18,7 +18,7 @@ import (
 func (s *Server) register(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RegisterTimeout)
 	defer cancel()
-	hello := bus.SPUHello{ID: s.id, Incarnation: s.incarnation, Version: version.String()}
+	hello := bus.SPUHello{ID: s.id, Incarnation: s.incarnation, StorageID: s.storageID, Version: version.String()}
 	backoff := 100 * time.Millisecond
 	for {
 		rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go"
 )
 
@@ -39,6 +39,8 @@ type Server struct {
 	controlCh   chan *nats.Msg
 	subs        []*nats.Subscription
 	hello       bus.SPUHelloResponse
+	// storageID is the data directory's identity (storageid.go).
+	storageID string
 
 	ctx      context.Context // cancelled by Close or by a stop
 	cancel   context.CancelFunc
@@ -104,6 +106,9 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		}
 	}()
 	if err := s.startHTTP(); err != nil {
+		return nil, err
+	}
+	if s.storageID, err = loadStorageID(cfg.LogBaseDir); err != nil {
 		return nil, err
 	}
 	if err := s.connect(); err != nil {
