@@ -89,6 +89,10 @@ type Config struct {
 	// when no ISR member is online (it may lose committed records).
 	// Default false.
 	UncleanLeaderElection bool
+	// Insecure lets the embedded NATS (and the private port and cluster
+	// routes) listen on non-loopback addresses without TLS; a warning is
+	// logged at every start (internal/bindcheck).
+	Insecure bool
 	// Logger receives the SC's logs. Nil discards them.
 	Logger *slog.Logger
 
@@ -123,6 +127,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ClusterName, "cluster-name", DefaultClusterName, "NATS cluster name (the same on every node)")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the embedded JetStream store (default ~/.fluvio/sc)")
 	fs.StringVar(&c.AuthDir, "auth-dir", "", "directory of the cluster's NATS credentials, made when missing (default DATA-DIR/auth; see --no-auth)")
+	fs.BoolVar(&c.Insecure, "insecure", false, "allow non-loopback listen addresses without TLS (and without auth with --no-auth); logged as a warning at every start")
 	fs.BoolVar(&c.noAuth, "no-auth", false, "let anyone connect to the embedded NATS (no identities; loopback only)")
 	c.fromFlags = true
 	fs.StringVar(&c.Creds, "nats-creds", "", "the SC's credential `FILE` for an external NATS (--nats-url; see 'fluvio cluster gen-nats-conf')")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/bindcheck"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats-server/v2/server"
@@ -102,6 +103,16 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if cfg.NATSURL == "" {
+		priv, _ := cfg.privateAddr()
+		if err := bindcheck.Check("sc", []bindcheck.Listener{
+			{Flag: "--sc", Addr: cfg.Addr, Auth: cfg.AuthDir != ""},
+			{Flag: "--sc-private", Addr: priv, Auth: cfg.AuthDir != ""},
+			{Flag: "--cluster", Addr: cfg.ClusterAddr}, // routes are not authenticated
+		}, cfg.Insecure, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
 	s = &Server{cfg: cfg, log: cfg.Logger.With("sc", cfg.Name), st: newState(),
 		electKick: make(chan struct{}, 1), demoteKick: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())

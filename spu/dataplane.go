@@ -129,7 +129,8 @@ func (d *dataPlane) setISRProposer(p ISRProposer) {
 // (followers) listeners until ctx is cancelled, then closes them and waits
 // for every connection goroutine to exit.
 func (d *dataPlane) Serve(ctx context.Context, public, private net.Listener) error {
-	wcfg := wire.ServerConfig{Logger: d.log}
+	wcfg := wire.ServerConfig{Logger: d.log, MaxConns: d.cfg.MaxConnections,
+		MaxConnsPerIP: d.cfg.MaxConnectionsPerIP, IdleTimeout: d.cfg.IdleTimeout}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	wg.Go(func() { errs[0] = wire.Serve(ctx, public, wcfg, &handler{d: d}) })
