@@ -1,6 +1,6 @@
-// Package readme runs the README's shell blocks as a newcomer would: in
-// order, in one shell, from a fresh copy of the repository, with an empty
-// HOME. `make readme` runs it (TestREADME, FLUVIO_README=1); CI calls that
+// Package readme runs the shell blocks of README.md and then
+// examples/README.md as a newcomer would: in order, in one shell, from the
+// repository's root in a fresh copy of it, with an empty HOME. `make readme` runs it (TestREADME, FLUVIO_README=1); CI calls that
 // target.
 //
 // A block is a fenced code block whose info string is "sh". A block that

@@ -48,9 +48,10 @@ func repoRoot(t *testing.T) string {
 }
 
 // docs are the documents whose blocks run, in order.
-var docs = []string{"README.md"}
+var docs = []string{"README.md", "examples/README.md"}
 
-// TestREADME runs every "sh" block of README.md in order in one bash, from
+// TestREADME runs every "sh" block of README.md, then of
+// examples/README.md, in order in one bash, from
 // a copy of the repository, with an empty HOME, in private network and PID
 // namespaces (see the package doc). It fails at the first command that
 // fails, naming its line. FLUVIO_README=1 enables it (make readme);
