@@ -17,5 +17,8 @@
 // namespaces): its loopback is its own, and every process it started dies
 // with it. Where user namespaces are not allowed, FLUVIO_README_HOST=1 runs
 // it on the host's loopback instead, after checking that the README's ports
-// are free, and stops the processes it started by PID afterwards.
+// are free, and stops the processes it started by PID afterwards (they
+// carry a marker in their environment); FLUVIO_README_FALLBACK=host (set by
+// CI, which runs nothing else meanwhile) does so only when the namespaces
+// cannot be created.
 package readme
