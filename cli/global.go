@@ -288,8 +288,9 @@ func unreachable(t target, err error) error {
 		return &cliError{Err: fmt.Errorf("the SC at %s refused the connection: %w", t.describe(), err), Hint: hint, Code: exitPermission}
 	}
 	return &cliError{
-		Err:  fmt.Errorf("cannot reach the SC at %s: %w", t.describe(), err),
-		Hint: "start a local cluster with 'fluvio cluster start', or point at a running one with --sc HOST:PORT or --profile NAME",
+		Err: fmt.Errorf("cannot reach the SC at %s: %w", t.describe(), err),
+		Hint: natsurl.Hint(err, "a client user's in the address, --sc",
+			"start a local cluster with 'fluvio cluster start', or point at a running one with --sc HOST:PORT or --profile NAME"),
 		Code: exitUnavailable,
 	}
 }
