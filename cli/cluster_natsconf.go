@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
 )
 
@@ -69,8 +68,8 @@ disconnected by the reload.`,
 	matches, _ := filepath.Glob(filepath.Join(dir, "spu-*.creds"))
 	for _, m := range matches {
 		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), "spu-"), ".creds"), 10, 32)
-		if err == nil && n >= 0 && !slices.Contains(ids, bus.SPUID(n)) {
-			ids = append(ids, bus.SPUID(n))
+		if err == nil && n >= 0 && !slices.Contains(ids, natsauth.SPUID(n)) {
+			ids = append(ids, natsauth.SPUID(n))
 		}
 	}
 	slices.Sort(ids)
@@ -104,8 +103,8 @@ disconnected by the reload.`,
 }
 
 // parseSPUIDs parses "5001-5003,5007" ("" is none).
-func parseSPUIDs(s string) ([]bus.SPUID, error) {
-	var ids []bus.SPUID
+func parseSPUIDs(s string) ([]natsauth.SPUID, error) {
+	var ids []natsauth.SPUID
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
@@ -125,8 +124,8 @@ func parseSPUIDs(s string) ([]bus.SPUID, error) {
 			return nil, fmt.Errorf("%q: at most 1000 SPUs at once", part)
 		}
 		for id := a; id <= b; id++ {
-			if !slices.Contains(ids, bus.SPUID(id)) {
-				ids = append(ids, bus.SPUID(id))
+			if !slices.Contains(ids, natsauth.SPUID(id)) {
+				ids = append(ids, natsauth.SPUID(id))
 			}
 		}
 	}

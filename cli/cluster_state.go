@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
 )
 
@@ -65,7 +64,7 @@ func (st *clusterState) spuCreds(id int32) string {
 	if !st.Auth {
 		return ""
 	}
-	return filepath.Join(st.authDir(), natsauth.SPUFile(bus.SPUID(id)))
+	return filepath.Join(st.authDir(), natsauth.SPUFile(id))
 }
 
 // target is the cluster's SC as the admin sees it.

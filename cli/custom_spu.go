@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/fluvio-go/fluvio"
-	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
 )
 
@@ -81,7 +80,7 @@ seed is written to --creds-out (mode 0600). Hand that file to the SPU's host:
 		if err != nil {
 			return g.fail(stderr, err)
 		}
-		out = filepath.Join(home, ".fluvio", "creds", natsauth.SPUFile(bus.SPUID(*id)))
+		out = filepath.Join(home, ".fluvio", "creds", natsauth.SPUFile(int32(*id)))
 	}
 	creds, err := spuCredsFor(*spuCreds, *id)
 	if err != nil {

@@ -281,11 +281,12 @@ func (g *Global) resolveAddr() (t target, creds string, err error) {
 // unreachable is the error for an SC that cannot be dialed.
 func unreachable(t target, err error) error {
 	if isAuthRefused(err) {
-		hint := "this cluster requires credentials: pass --creds FILE (a local cluster's are in DATA-DIR/auth: admin.creds, client.creds, read-only.creds), or use its profile ('fluvio profile switch local')"
+		hint := "this cluster requires credentials: pass --creds FILE (a local cluster's are in DATA-DIR/auth: admin.creds, client.creds, read-only.creds), or use its profile ('fluvio profile switch local'); with a nats.conf of passwords, " +
+			natsurl.Hint(err, "a client user's in the address, --sc", "")
 		if t.Creds != "" {
 			hint = "NATS refused the credentials " + t.Creds + ": they belong to another cluster or were revoked; pass this cluster's with --creds FILE"
 		}
-		return &cliError{Err: fmt.Errorf("the SC at %s refused the connection: %w", t.describe(), err), Hint: hint, Code: exitPermission}
+		return &cliError{Err: fmt.Errorf("the SC at %s refused the connection: %w", t.describe(), err), Hint: hint, Code: exitUnavailable}
 	}
 	return &cliError{
 		Err: fmt.Errorf("cannot reach the SC at %s: %w", t.describe(), err),

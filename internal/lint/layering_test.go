@@ -76,6 +76,8 @@ func rules() []rule {
 		{name: "e2e drives the binaries and the client library", from: under("e2e"), allow: []string{"@root", "internal"},
 			forbid: concat([]string{"wal", "vfs", "fluviotest"}, servers), testAllow: testKits},
 		{name: "internal helpers import only internal helpers", from: under("internal"), allow: []string{"internal"}, testAllow: testKits},
+		{name: "the security suite attacks in-process servers (tests only)", from: under("security"), allow: []string{},
+			forbid: concat([]string{"cli", "chaos", "bench", "e2e", "examples"}, []string{}), testAllow: []string{"sc", "spu", "bus", "wire", "internal", "@root"}},
 	}
 }
 
@@ -334,6 +336,9 @@ func TestRuleEngine(t *testing.T) {
 		{"e2e drives the binaries and the client library", "e2e", "spu", true, true},
 		{"internal helpers import only internal helpers", "internal/servermain", "internal/natsurl", false, false},
 		{"internal helpers import only internal helpers", "internal/natsurl", "bus", false, true},
+		{"the security suite attacks in-process servers (tests only)", "security", "sc", true, false},
+		{"the security suite attacks in-process servers (tests only)", "security", "cli", true, true},
+		{"the security suite attacks in-process servers (tests only)", "security", "bus", false, true},
 	}
 	byName := map[string]rule{}
 	for _, r := range rules() {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
-
-	"github.com/fluvio-go/fluvio/bus"
 )
 
 // DefaultBucket is the SC's default KV bucket (sc.DefaultBucket).
@@ -31,7 +29,7 @@ const (
 
 // SPUFile is the name of SPU id's credential file in an identities
 // directory ('fluvio cluster start' keeps its managed SPUs' there).
-func SPUFile(id bus.SPUID) string { return "spu-" + strconv.Itoa(int(id)) + ".creds" }
+func SPUFile(id SPUID) string { return "spu-" + strconv.Itoa(int(id)) + ".creds" }
 
 // EnsureIdentities loads the identities in dir, making the missing ones.
 // It is safe to run concurrently (a file is never replaced).

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/fluvio-go/fluvio/bus"
 )
 
 // User is one identity the NATS server accepts: its public key, a label,
@@ -14,7 +12,7 @@ type User struct {
 	Name   string
 	Role   Role
 	Public string
-	SPU    bus.SPUID
+	SPU    SPUID
 }
 
 // ServerConfig is the input of Conf: the listen address, the JetStream

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluvio-go/fluvio/bus"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/goleak"
@@ -127,7 +126,7 @@ func TestConfEnforcesRoles(t *testing.T) {
 		return nc, errs
 	}
 	sc, _ := connect(ids.SC)
-	got, err := sc.SubscribeSync(bus.SubjectSPUHeartbeatAll)
+	got, err := sc.SubscribeSync("fluvio.spu.*.heartbeat")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,10 +135,10 @@ func TestConfEnforcesRoles(t *testing.T) {
 	}
 	nc1, errs1 := connect(spu1)
 	// Its own subject arrives; 2's is refused and never arrives.
-	if err := nc1.Publish(bus.SubjectSPUHeartbeat(2), []byte("forged")); err != nil {
+	if err := nc1.Publish("fluvio.spu.2.heartbeat", []byte("forged")); err != nil {
 		t.Fatal(err)
 	}
-	if err := nc1.Publish(bus.SubjectSPUHeartbeat(1), []byte("own")); err != nil {
+	if err := nc1.Publish("fluvio.spu.1.heartbeat", []byte("own")); err != nil {
 		t.Fatal(err)
 	}
 	if err := nc1.Flush(); err != nil {
@@ -158,7 +157,7 @@ func TestConfEnforcesRoles(t *testing.T) {
 		t.Fatalf("SC got %v %v, want SPU 1's own heartbeat only", m, err)
 	}
 	rd, rerrs := connect(ids.ReadOnly)
-	if err := rd.Publish(bus.SubjectAdminMetadataGet, nil); err != nil {
+	if err := rd.Publish("fluvio.admin.v1.metadata.get", nil); err != nil {
 		t.Fatal(err)
 	}
 	_ = rd.Flush()

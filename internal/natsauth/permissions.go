@@ -3,9 +3,26 @@ package natsauth
 import (
 	"fmt"
 	"slices"
-
-	"github.com/fluvio-go/fluvio/bus"
+	"strings"
 )
+
+// The control plane's subjects (bus/SUBJECTS.md; bus/subjects.go has the
+// same, and the security suite checks the two agree by using them).
+const (
+	subjAdminAll      = "fluvio.admin.v1.>"
+	subjAdmin         = "fluvio.admin.v1."
+	subjSPURegisterT  = "fluvio.spu.%d.register"
+	subjSPUHeartbeatT = "fluvio.spu.%d.heartbeat"
+	subjSPUISRT       = "fluvio.spu.%d.isr"
+	subjSPUReplicasT  = "fluvio.spu.%d.replicas"
+	subjSPUControlT   = "fluvio.spu.%d.control"
+)
+
+// SPUID is an SPU id (bus.SPUID).
+type SPUID = int32
+
+func spuSubject(format string, id SPUID) string { return fmt.Sprintf(format, id) }
+func anySPU(format string) string               { return fmt.Sprintf(strings.Replace(format, "%d", "%s", 1), "*") }
 
 // Role is what an identity may do on the control plane.
 type Role string
@@ -53,37 +70,37 @@ type Perms struct {
 
 // readOnlySubjects are the admin endpoints RoleReadOnly may call.
 var readOnlySubjects = []string{
-	bus.SubjectAdminTopicList, bus.SubjectAdminPartitionList, bus.SubjectAdminSPUList, bus.SubjectAdminVersionGet,
+	subjAdmin + "topic.list", subjAdmin + "partition.list", subjAdmin + "spu.list", subjAdmin + "version.get",
 }
 
 // clientSubjects are the admin endpoints RoleClient may call.
-var clientSubjects = append(slices.Clone(readOnlySubjects), bus.SubjectAdminMetadataGet)
+var clientSubjects = append(slices.Clone(readOnlySubjects), subjAdmin+"metadata.get")
 
 // Permissions returns what an identity with role and public key pub may
 // do. spu is the SPU id for RoleSPU (ignored otherwise); bucket is the
 // SC's JetStream KV bucket (RoleSC only).
-func Permissions(role Role, pub string, spu bus.SPUID, bucket string) (Perms, error) {
+func Permissions(role Role, pub string, spu SPUID, bucket string) (Perms, error) {
 	inbox := InboxPrefix(pub) + ".>"
 	switch role {
 	case RoleSC:
 		return Perms{
 			Publish: []string{
-				bus.SubjectSPUReplicasAll, bus.SubjectSPUControlAll,
+				anySPU(subjSPUReplicasT), anySPU(subjSPUControlT),
 				"$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV." + bucket + ".>",
 			},
 			Subscribe: []string{
-				bus.SubjectAdminAll, bus.SubjectSPURegisterAll, bus.SubjectSPUHeartbeatAll, bus.SubjectSPUISRAll,
+				subjAdminAll, anySPU(subjSPURegisterT), anySPU(subjSPUHeartbeatT), anySPU(subjSPUISRT),
 				"$SRV.>", inbox,
 			},
 			AllowResponses: true,
 		}, nil
 	case RoleSPU:
 		return Perms{
-			Publish:   []string{bus.SubjectSPURegister(spu), bus.SubjectSPUHeartbeat(spu), bus.SubjectSPUISR(spu)},
-			Subscribe: []string{bus.SubjectSPUReplicas(spu), bus.SubjectSPUControl(spu), inbox},
+			Publish:   []string{spuSubject(subjSPURegisterT, spu), spuSubject(subjSPUHeartbeatT, spu), spuSubject(subjSPUISRT, spu)},
+			Subscribe: []string{spuSubject(subjSPUReplicasT, spu), spuSubject(subjSPUControlT, spu), inbox},
 		}, nil
 	case RoleAdmin:
-		return Perms{Publish: []string{bus.SubjectAdminAll, "$SRV.>"}, Subscribe: []string{inbox}}, nil
+		return Perms{Publish: []string{subjAdminAll, "$SRV.>"}, Subscribe: []string{inbox}}, nil
 	case RoleClient:
 		return Perms{Publish: slices.Clone(clientSubjects), Subscribe: []string{inbox}}, nil
 	case RoleReadOnly:
