@@ -84,8 +84,13 @@ func TestRoleMatrix(t *testing.T) {
 				t.Errorf("%s: %s not refused by NATS (SC said %v)", who.Role, subject, err)
 			}
 		}
-		// Nobody reads others' replies or the SPUs' traffic.
-		for _, subject := range []string{"_INBOX.>", natsauth.InboxPrefix(c.ids.SC.Public) + ".>", "fluvio.spu.>", "fluvio.admin.v1.>", "$KV.>"} {
+		// Nobody reads others' replies or requests; only admins watch the
+		// SPUs' traffic.
+		subjects := []string{"_INBOX.>", natsauth.InboxPrefix(c.ids.SC.Public) + ".>", "fluvio.admin.v1.>", "$KV.>"}
+		if who.Role != natsauth.RoleAdmin {
+			subjects = append(subjects, "fluvio.spu.>")
+		}
+		for _, subject := range subjects {
 			if !denied(t, nc, d, func() error { _, err := nc.SubscribeSync(subject); return err }) {
 				t.Errorf("%s may subscribe to %s", who.Role, subject)
 			}

@@ -37,7 +37,8 @@ const (
 	// (fluvio.spu.<id>.register|heartbeat|isr) and receives only what the
 	// SC sends it (fluvio.spu.<id>.replicas|control).
 	RoleSPU Role = "spu"
-	// RoleAdmin may call every admin endpoint.
+	// RoleAdmin may call every admin endpoint and watch (not publish) the
+	// SC-SPU subjects.
 	RoleAdmin Role = "admin"
 	// RoleClient may read the metadata produce and consume need (leaders,
 	// topics, partitions), not change anything.
@@ -100,7 +101,9 @@ func Permissions(role Role, pub string, spu SPUID, bucket string) (Perms, error)
 			Subscribe: []string{spuSubject(subjSPUReplicasT, spu), spuSubject(subjSPUControlT, spu), inbox},
 		}, nil
 	case RoleAdmin:
-		return Perms{Publish: []string{subjAdminAll, "$SRV.>"}, Subscribe: []string{inbox}}, nil
+		// Admins may watch the SC-SPU traffic ('nats sub fluvio.spu.>'),
+		// not publish on it.
+		return Perms{Publish: []string{subjAdminAll, "$SRV.>"}, Subscribe: []string{"fluvio.spu.>", inbox}}, nil
 	case RoleClient:
 		return Perms{Publish: slices.Clone(clientSubjects), Subscribe: []string{inbox}}, nil
 	case RoleReadOnly:
