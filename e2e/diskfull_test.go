@@ -70,7 +70,12 @@ func TestE2EDiskFull(t *testing.T) {
 	mnt := mountTmpfs(t, 8<<20)
 	e := newEnv(t)
 	sc := freeAddr(t)
-	e.start("sc-server", "--sc", sc, "--data-dir", filepath.Join(t.TempDir(), "sc"))
+	scDir := filepath.Join(t.TempDir(), "sc")
+	e.start("sc-server", "--sc", sc, "--data-dir", scDir)
+	// NATS auth is on: the CLI speaks as the admin, the SPU with the
+	// credentials register wrote.
+	e.vars = append(e.vars, "FLUVIO_CLIENT_CREDS="+filepath.Join(scDir, "auth", "admin.creds"),
+		"FLUVIO_SPU_CREDS="+filepath.Join(e.home, ".fluvio", "creds", "spu-300.creds"))
 	waitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", sc); code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
