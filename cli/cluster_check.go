@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 )
 
 // checkResult is one line of 'fluvio cluster check'.
@@ -25,15 +26,15 @@ type checkResult struct {
 type checks []checkResult
 
 func (c *checks) ok(name, format string, args ...any) {
-	*c = append(*c, checkResult{Check: name, Status: "ok", Detail: fmt.Sprintf(format, args...)})
+	*c = append(*c, checkResult{Check: name, Status: "ok", Detail: natsurl.Redact(fmt.Sprintf(format, args...))})
 }
 
 func (c *checks) fail(name, next, format string, args ...any) {
-	*c = append(*c, checkResult{Check: name, Status: "fail", Detail: fmt.Sprintf(format, args...), Next: next})
+	*c = append(*c, checkResult{Check: name, Status: "fail", Detail: natsurl.Redact(fmt.Sprintf(format, args...)), Next: natsurl.Redact(next)})
 }
 
 func (c *checks) warn(name, next, format string, args ...any) {
-	*c = append(*c, checkResult{Check: name, Status: "warn", Detail: fmt.Sprintf(format, args...), Next: next})
+	*c = append(*c, checkResult{Check: name, Status: "warn", Detail: natsurl.Redact(fmt.Sprintf(format, args...)), Next: natsurl.Redact(next)})
 }
 
 func runClusterCheck(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {

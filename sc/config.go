@@ -32,6 +32,16 @@ type Config struct {
 	// NATSURL, when set, connects to an existing NATS (with JetStream)
 	// instead of embedding one; Addr and DataDir are then unused.
 	NATSURL string
+	// ClusterAddr, when set, makes the embedded NATS a node of a NATS
+	// cluster listening for routes on this HOST:PORT, with JetStream
+	// clustered (RAFT) across the nodes. It implies HA and a bucket of
+	// 3 replicas unless KVReplicas says otherwise.
+	ClusterAddr string
+	// Routes are the other cluster nodes' route URLs, comma-separated
+	// (nats-route://HOST:PORT or HOST:PORT). Listing this node too is fine.
+	Routes string
+	// ClusterName names the NATS cluster. Default "fluvio".
+	ClusterName string
 	// DataDir holds the embedded NATS JetStream store. Default ~/.fluvio/sc.
 	DataDir string
 	// HTTPAddr, when set, serves /metrics (Prometheus text), /livez,
@@ -84,6 +94,7 @@ const (
 	DefaultResyncInterval    = 30 * time.Second
 	DefaultStoreTimeout      = 5 * time.Second
 	DefaultLeaseTTL          = 4 * time.Second
+	DefaultClusterName       = "fluvio"
 )
 
 // AddFlags binds the config's fields to fs.
@@ -93,11 +104,14 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.PrivateAddr, "bind-private", "", "same as --sc-private (Fluvio's spelling)")
 	_ = fs.MarkHidden("bind-private")
 	fs.StringVar(&c.NATSURL, "nats-url", "", "use an existing NATS (with JetStream) at this URL instead of the embedded server")
+	fs.StringVar(&c.ClusterAddr, "cluster", "", "make the embedded NATS a cluster node listening for routes on HOST:PORT (implies --ha and --kv-replicas 3)")
+	fs.StringVar(&c.Routes, "routes", "", "the other NATS cluster nodes, comma-separated HOST:PORT route addresses")
+	fs.StringVar(&c.ClusterName, "cluster-name", DefaultClusterName, "NATS cluster name (the same on every node)")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the embedded JetStream store (default ~/.fluvio/sc)")
 	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /metrics, /livez and /readyz (empty disables)")
 	fs.BoolVar(&c.Pprof, "pprof", false, "also serve Go profiles under /debug/pprof/ on the --http address")
 	fs.StringVar(&c.Bucket, "kv-bucket", DefaultBucket, "JetStream KV bucket holding the cluster metadata")
-	fs.IntVar(&c.KVReplicas, "kv-replicas", 1, "replicas of the KV bucket on a clustered NATS")
+	fs.IntVar(&c.KVReplicas, "kv-replicas", 0, "replicas of the KV bucket on a clustered NATS (default 1, 3 with --cluster)")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", DefaultHeartbeatInterval, "how often SPUs heartbeat")
 	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", DefaultHeartbeatTimeout, "mark an SPU offline after no heartbeat for this long")
 	fs.DurationVar(&c.ResyncInterval, "resync-interval", DefaultResyncInterval, "how often to resend every SPU its full replica set")
@@ -119,6 +133,20 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Bucket == "" {
 		c.Bucket = DefaultBucket
+	}
+	if c.ClusterName == "" {
+		c.ClusterName = DefaultClusterName
+	}
+	if c.ClusterAddr != "" && c.NATSURL == "" {
+		c.HA = true
+		if c.KVReplicas == 0 {
+			c.KVReplicas = 3
+		}
+		if c.Name == "" {
+			// Stable across restarts: JetStream knows its peers by name.
+			host, port, _ := net.SplitHostPort(c.ClusterAddr)
+			c.Name = "sc-" + strings.NewReplacer(".", "-", ":", "-").Replace(host) + "-" + port
+		}
 	}
 	if c.KVReplicas == 0 {
 		c.KVReplicas = 1
@@ -161,6 +189,13 @@ func (c Config) Validate() error {
 		if _, _, err := splitHostPort(c.Addr); err != nil {
 			return err
 		}
+		if c.ClusterAddr != "" {
+			if _, port, err := splitHostPort(c.ClusterAddr); err != nil || port == 0 {
+				return fmt.Errorf("sc: bad --cluster %q: want the route listen address HOST:PORT with a fixed port, e.g. 127.0.0.1:6222", c.ClusterAddr)
+			}
+		}
+	} else if c.ClusterAddr != "" || c.Routes != "" {
+		return errors.New("sc: --cluster and --routes make the embedded NATS a cluster node; with --nats-url (an existing NATS) leave them out")
 	}
 	if c.PrivateAddr != "" && c.PrivateAddr != "none" {
 		if _, _, err := splitHostPort(c.PrivateAddr); err != nil {

@@ -55,6 +55,7 @@ func (s *Server) becomeActive(rec leaseRecord, rev uint64, sent time.Time) error
 		s.startPassive()
 		return err
 	}
+	s.serviceActive.Store(true)
 	s.failovers.Add(1)
 	s.log.Info("this SC is active", "name", s.cfg.Name, "generation", rec.Generation,
 		"spus", len(snap.spus), "topics", len(snap.topics))
@@ -68,6 +69,7 @@ func (s *Server) demote(reason string) {
 	if !s.active.CompareAndSwap(true, false) {
 		return
 	}
+	s.serviceActive.Store(false)
 	s.log.Warn("this SC is no longer active", "name", s.cfg.Name, "reason", reason)
 	s.leaseMu.Lock()
 	s.lease.rev, s.lease.validUntil = 0, time.Time{}
@@ -78,8 +80,9 @@ func (s *Server) demote(reason string) {
 	s.startPassive()
 }
 
-// Active reports whether this SC holds the lease and serves writes.
-func (s *Server) Active() bool { return s.active.Load() }
+// Active reports whether this SC holds the lease and serves writes (its
+// active endpoints are up).
+func (s *Server) Active() bool { return s.serviceActive.Load() }
 
 // Generation is the generation of this SC's lease (0 while standby).
 func (s *Server) Generation() int64 {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -53,15 +54,16 @@ type Server struct {
 	// The lease and the role (lease.go, role.go). active is true while
 	// this SC holds the lease; leaseMu guards lease; roleMu guards the
 	// active service and the standby's passive subscription.
-	active     atomic.Bool
-	leaseMu    sync.Mutex
-	lease      leaseState
-	roleMu     sync.Mutex
-	passive    *nats.Subscription // standby: overheard SPU heartbeats
-	demoteKick chan struct{}      // buffered 1: a write found the lease gone
-	started    time.Time          // when Start began listening
-	failovers  atomic.Int64       // times this SC became active
-	killed     atomic.Bool        // Kill: keep the lease (like a crash)
+	active        atomic.Bool
+	serviceActive atomic.Bool // active and its endpoints are up (Active)
+	leaseMu       sync.Mutex
+	lease         leaseState
+	roleMu        sync.Mutex
+	passive       *nats.Subscription // standby: overheard SPU heartbeats
+	demoteKick    chan struct{}      // buffered 1: a write found the lease gone
+	started       time.Time          // when Start began listening
+	failovers     atomic.Int64       // times this SC became active
+	killed        atomic.Bool        // Kill: keep the lease (like a crash)
 
 	// stopMu guards stopping; inflight counts handler calls (see guard).
 	stopMu   sync.Mutex
@@ -112,11 +114,11 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("sc: JetStream: %w", err)
 	}
-	octx, cancel := context.WithTimeout(ctx, 2*cfg.StoreTimeout)
-	defer cancel()
-	if s.store, err = openStore(octx, s.nc, js, cfg.Bucket, cfg.KVReplicas); err != nil {
+	if s.store, err = s.openStoreRetry(ctx, js); err != nil {
 		return nil, err
 	}
+	octx, cancel := context.WithTimeout(ctx, 2*cfg.StoreTimeout)
+	defer cancel()
 	if s.consumers, err = openConsumers(octx, js, cfg.Bucket, cfg.KVReplicas); err != nil {
 		return nil, err
 	}
@@ -153,7 +155,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if s.active.Load() {
 		role = "active"
 	}
-	s.log.Info("sc started", "nats", redactURL(s.url), "bucket", cfg.Bucket, "role", role, "generation", s.Generation(),
+	s.log.Info("sc started", "nats", natsurl.Redact(s.url), "bucket", cfg.Bucket, "role", role, "generation", s.Generation(),
 		"spus", len(snap.spus), "topics", len(snap.topics), "http", s.httpAddr, "private", s.PrivateAddr())
 	s.serving.Store(true)
 	return s, nil
@@ -174,7 +176,7 @@ func (s *Server) connect() error {
 	if cfg.NATSURL != "" {
 		nc, err := nats.Connect(cfg.NATSURL, opts...)
 		if err != nil {
-			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", redactURL(cfg.NATSURL), err, connectHint(err))
+			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", natsurl.Redact(cfg.NATSURL), natsurl.RedactError(err), connectHint(err))
 		}
 		s.nc, s.url = nc, cfg.NATSURL
 		return nil
@@ -196,11 +198,17 @@ func (s *Server) connect() error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("sc: create data dir: %w; pick another with --data-dir DIR", err)
 	}
-	ns, err := server.NewServer(&server.Options{
+	nopts := &server.Options{
 		ServerName: "fluvio-sc", Host: host, Port: port,
 		JetStream: true, StoreDir: cfg.DataDir,
 		NoSigs: true, NoLog: true,
-	})
+	}
+	if cfg.ClusterAddr != "" {
+		if err := clusterOptions(nopts, cfg); err != nil {
+			return err
+		}
+	}
+	ns, err := server.NewServer(nopts)
 	if err != nil {
 		return fmt.Errorf("sc: embedded NATS: %w", err)
 	}
@@ -228,7 +236,7 @@ func (s *Server) startPrivate() error {
 	if s.ns == nil {
 		u, err := url.Parse(strings.TrimSpace(strings.Split(s.cfg.NATSURL, ",")[0]))
 		if err != nil || u.Host == "" {
-			return fmt.Errorf("sc: --sc-private needs a nats://HOST:PORT --nats-url to forward to, got %s", redactURL(s.cfg.NATSURL))
+			return fmt.Errorf("sc: --sc-private needs a nats://HOST:PORT --nats-url to forward to, got %s", natsurl.Redact(s.cfg.NATSURL))
 		}
 		upstream = u.Host
 	}
@@ -303,6 +311,7 @@ func (s *Server) Close() error {
 			s.closeErr = errors.Join(s.closeErr, err)
 		}
 		wasActive := s.active.Swap(false)
+		s.serviceActive.Store(false)
 		s.stopPassive()
 		if wasActive && !s.killed.Load() && s.nc != nil {
 			s.release() // a standby takes over at once
