@@ -70,7 +70,7 @@ func TestCustomSPUWorkflow(t *testing.T) {
 	}
 
 	out = e.ok("custom-spu", "unregister", "--id", "200", "--sc", sc.Addr())
-	requireEqual(t, out, "custom-spu '200' unregistered successfully\n")
+	requireEqual(t, out, "custom-spu 'custom-spu-200' unregistered successfully\n") // the name register printed
 	errs = e.fails(exitNotFound, "custom-spu", "unregister", "--id", "200", "--sc", sc.Addr())
 	requireContains(t, errs, "SPU not found")
 

@@ -33,7 +33,7 @@ var replicaErrors = map[replica.Kind]struct {
 	replica.KindOutOfRange:        {wire.OffsetOutOfRange, "consume from an offset in that range ('fluvio consume --beginning', '--tail N' or '--start N')"},
 	replica.KindStaleEpoch:        {wire.StaleEpoch, "refresh metadata"},
 	replica.KindUnknownEpoch:      {wire.UnknownLeaderEpoch, "retry shortly"},
-	replica.KindStorage:           {wire.StorageError, "see the SPU's log"},
+	replica.KindStorage:           {wire.StorageError, ""},
 	replica.KindBadRequest:        {wire.InvalidRequest, ""},
 }
 

@@ -36,7 +36,7 @@ func TestReplicaErrorTable(t *testing.T) {
 		{replica.ErrPartlyDuplicate, wire.PartlyDuplicate, true, ""},
 		{replica.ErrOutOfOrder, wire.OutOfOrderSequence, true, ""},
 		{replica.ErrSequenceTooOld, wire.SequenceTooOld, false, ""},
-		{replica.ErrStorage, wire.StorageError, true, "see the SPU's log"},
+		{replica.ErrStorage, wire.StorageError, false, "replica: storage error"},
 		{replica.ErrNoLeader, wire.LeaderNotAvailable, true, ""},
 		{wire.NotLeader.ErrMsg("from the wire"), wire.NotLeader, true, "from the wire"},
 		{errors.New("boom"), wire.Unknown, false, "boom"},

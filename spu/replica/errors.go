@@ -1,6 +1,5 @@
 package replica
 
-
 // Kind says what kind of refusal or failure an *Error is. Package spu
 // maps each kind to the wire error code and the next step it answers with
 // (spu/errors.go); the replica does not speak the wire protocol's errors.

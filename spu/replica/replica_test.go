@@ -166,7 +166,7 @@ func TestReplicaStorageFailure(t *testing.T) {
 	if !errors.Is(err, ErrStorage) {
 		t.Fatalf("err = %v", err)
 	}
-	if st := r.Status(); st.Err == nil {
+	if st := r.Status(); st.Err == nil || r.Failed() == nil {
 		t.Fatal("a failed fsync is not in the status")
 	}
 	if o := r.Offsets(); o.HW != 0 {
