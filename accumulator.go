@@ -7,10 +7,6 @@ import (
 	"github.com/fluvio-go/fluvio/batch"
 )
 
-// maxRequestBytes bounds the batches one produce request carries when
-// several have accumulated while the previous request was in flight.
-const maxRequestBytes = 4 << 20
-
 // recordOverhead approximates a record's framing in a batch, to close a
 // batch before it outgrows the batch size.
 const recordOverhead = 24
@@ -129,6 +125,7 @@ func (q *partitionQueue) newBatch(nowMs int64) *pendingBatch {
 	} else {
 		pb = &pendingBatch{}
 	}
+	pb.b.SetCompression(batch.Codec(q.p.cfg.compression))
 	pb.b.Reset(nowMs)
 	pb.bytes = 0
 	pb.waiters = pb.waiters[:0]
@@ -214,14 +211,14 @@ func (q *partitionQueue) take() (batches []*pendingBatch, wait time.Duration, ex
 		}
 		return nil, wait, closing && q.cur == nil
 	}
-	// Take the oldest batches up to maxRequestBytes (at least one). A
+	// Take the oldest batches up to the max request size (at least one). A
 	// batch larger than the batch size (one big record) goes alone: if
 	// the SPU refuses it (record too large), it fails no other batch.
 	size, n := 0, 0
 	for n < len(q.ready) {
 		s := q.ready[n].b.Size()
 		big := s > q.p.cfg.batchSize && q.ready[n].b.Len() == 1
-		if n > 0 && (size+s > maxRequestBytes || big) {
+		if n > 0 && (size+s > q.p.cfg.maxRequestSize || big) {
 			break
 		}
 		size += s

@@ -29,6 +29,10 @@ type TopicConfig struct {
 	// Sync is the WAL sync policy: "always" (the default when empty),
 	// "interval" or "never".
 	Sync string
+	// CompressionType is how the leader stores batches: "any" (or empty,
+	// the default) keeps what producers send; "none", "gzip", "snappy",
+	// "lz4" or "zstd" recompresses every batch to that codec.
+	CompressionType string
 }
 
 func (t TopicConfig) spec() bus.TopicSpec {
@@ -36,7 +40,7 @@ func (t TopicConfig) spec() bus.TopicSpec {
 		Partitions: t.Partitions, ReplicationFactor: t.Replicas,
 		IgnoreRackAssignment: t.IgnoreRackAssignment, RetentionMs: t.Retention.Milliseconds(),
 		SegmentBytes: t.SegmentBytes, MaxRecordBytes: t.MaxRecordBytes, MinInSyncReplicas: t.MinInSyncReplicas,
-		Sync: t.Sync,
+		Sync: t.Sync, CompressionType: t.CompressionType,
 	}
 }
 

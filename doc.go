@@ -64,25 +64,50 @@
 // partition leader keeps, per producer, the last runs of sequences it
 // stored with their offsets (rebuilt from the log when a replica opens,
 // and kept by followers as they copy the log, so it survives restarts and
-// failovers): a retry of stored records is answered with their original
-// offset and stored nothing, and a batch that skips ahead of the stored
-// sequences is refused as out of order (retriable), so the producer
+// failovers). It takes a producer or epoch it does not know only from
+// sequence 0, and then only the next sequence: a retry of stored records
+// is answered DuplicateSequence with their original offset (the send
+// succeeds with that offset), and a batch that skips ahead is refused
+// (OutOfOrderSequence or UnknownProducerID, retriable), so the producer
 // resends the earlier batches first and the records keep Send order with
-// several requests in flight. Delivery is therefore exactly once per
-// Producer for its own retries: a record Send accepted is stored at most
-// once and in Send order within its partition, and an acknowledged one is
-// stored exactly once (under the acks guarantee). Records sent
-// again by the application (after an error, or by a new Producer, which
-// has a new id) are new records. A batch the leader refuses (an error
-// that is not retriable) moves its partition to the next producer epoch
-// from sequence 0, so that later batches are not refused for the gap it
-// leaves; a batch out of retries may have been stored, so the epoch stays
-// and the leader's answer to the next batch tells which (see
-// idempotence.go). WithIdempotence(false) sends batches without a producer
-// id: delivery is then at least once (a retry after a lost answer may
-// store the records twice) and, with more than one request in flight, a
-// retried batch can land after a newer one that had already succeeded;
-// WithMaxInFlight(1) rules the latter out.
+// several requests in flight. The first request of an epoch on a
+// partition is answered before the next one is sent. Delivery is
+// therefore exactly once per Producer for its own retries: a record Send
+// accepted is stored at most once and in Send order within its partition,
+// and an acknowledged one is stored exactly once (under the acks
+// guarantee), at the offset reported. A send is reported successful only
+// on the leader's answer that stores it or names where it was stored;
+// every other outcome is an error. Records sent again by the application
+// (after an error, or by a new Producer, which has a new id) are new
+// records. Producer.Stats counts the leader's idempotence answers.
+//
+// What the application sees when a send fails, and which failures move
+// the partition to the next producer epoch (from sequence 0, so that the
+// gap they leave does not block the batches after them):
+//   - refused by the leader for good (record too large, corrupt batch,
+//     fenced epoch): the records fail with that error, were not stored,
+//     and the epoch moves on. Batches sent after them are re-stamped
+//     under the new epoch; batches sent before keep their sequences;
+//   - a retriable error past WithRetries (not leader, timeouts, lost
+//     connections): the records fail, but may have been stored (an
+//     answer lost), so the epoch stays; if they were not stored, the next
+//     batch is refused as out of order and the epoch moves on once
+//     nothing earlier is outstanding;
+//   - refused as out of order or as an unknown producer again after every
+//     earlier batch is settled (the leader lost records it had
+//     acknowledged with acks=leader in a failover, or forgot the producer
+//     by eviction or retention): the epoch moves on and the batch is
+//     re-stamped and sent, so it does not fail;
+//   - SequenceTooOld (the leader stored the sequences too long ago to name
+//     their offset; cannot happen within MaxIdempotentInFlight): the
+//     records fail with that error although they are stored; the epoch
+//     stays.
+//
+// WithIdempotence(false) sends batches without a producer id: delivery is
+// then at least once (a retry after a lost answer may store the records
+// twice) and, with more than one request in flight, a retried batch can
+// land after a newer one that had already succeeded; WithMaxInFlight(1)
+// rules the latter out.
 //
 // # Consuming
 //

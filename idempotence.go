@@ -14,27 +14,33 @@ import (
 // of its first record; it is assigned when the batch is first sent and
 // kept by every retry, so the leader recognizes a retried batch that it
 // had already stored (the answer to the first try was lost) and answers
-// with the original offset instead of storing it again. The leader also
-// refuses a batch whose sequence skips ahead (OutOfOrderSequence,
-// retriable): the pipeline then resends the earlier batches first, in
-// order, and the records keep their order even with several requests in
-// flight.
+// DuplicateSequence with the original offset instead of storing it again.
+// The leader takes a (producer, epoch) it does not know only from
+// sequence 0 and then only the next sequence, so it refuses a batch that
+// skips ahead (OutOfOrderSequence, or UnknownProducerID for a producer it
+// has no state for; both retriable): the pipeline then resends the
+// earlier batches first, in order, and the records keep their order even
+// with several requests in flight. A send completes as stored only on an
+// answer that stored it or names its original offset; a refusal is never
+// turned into success.
 //
-// When the leader refuses a batch (an error that is not retriable: it
-// stored nothing) its sequences leave a gap that the leader would refuse
-// forever, so the partition moves to the next producer epoch and starts
-// again at sequence 0: batches sent after it (already in flight, then
-// refused as out of order) are re-stamped under the new epoch when
-// retried. A batch that ran out of retries may have been stored (its
-// answers lost): the partition keeps its epoch, so that a stored batch
-// keeps counting and the next ones follow it. If it was not stored, the
-// next batch is refused as out of order; a resend refused as out of order
-// although every earlier request is settled moves to the next epoch too
-// (this also covers a leader that lost records it had acknowledged with
-// acks=leader in a failover: the sequences it lacks will never come). A
-// re-stamped batch loses the duplicate check only if an earlier try of it
-// was stored while its predecessor was not, which the leader's in-order
-// rule rules out except across such a loss.
+// When the leader refuses a batch for good (an error that is not
+// retriable: it stored nothing) its sequences leave a gap that the leader
+// would refuse forever, so the partition moves to the next producer epoch
+// and starts again at sequence 0: batches sent after it (already in
+// flight, then refused as out of order) are re-stamped under the new
+// epoch when retried; batches sent before it keep their stamps (they may
+// have been stored, and their retries must be recognized: seqState.retired).
+// A batch that ran out of retries may have been stored (its answers
+// lost): the partition keeps its epoch, so that a stored batch keeps
+// counting and the next ones follow it. If it was not stored, the next
+// batch is refused as out of order; a resend refused as out of order (or
+// as an unknown producer) although every earlier request is settled moves
+// to the next epoch too (this also covers a leader that lost records it
+// had acknowledged with acks=leader in a failover, and a leader that
+// forgot the producer: the sequences it lacks will never come). The
+// first request of an epoch is answered before the next one is written
+// (partitionQueue.start).
 
 // noProducerID marks a batch without idempotence (WithIdempotence(false)).
 const noProducerID = -1
@@ -52,41 +58,77 @@ type seqState struct {
 	pid   int64
 	epoch int16
 	next  int32 // the sequence of the next new record
+	// retired lists the last epochs left after a failure, with the first
+	// sequence that failed: a batch of such an epoch below it was sent
+	// before the failure and keeps its stamp (it may be stored, its
+	// retry must be recognized); one at or after it is re-stamped.
+	retired []retiredEpoch
 }
 
-// stamp gives each batch that has none under the partition's current
-// epoch its producer id, epoch and base sequence, before its bytes are
-// sent. A batch stamped under an older epoch (one that failed for good
-// came before it) is re-stamped with new sequences.
-func (q *partitionQueue) stamp(batches []*pendingBatch) {
+type retiredEpoch struct {
+	pid    int64
+	epoch  int16
+	cutoff int32
+}
+
+// maxRetired bounds seqState.retired. A batch kept in flight across more
+// epoch bumps than this (each needs a failure settled after it was sent)
+// is re-stamped.
+const maxRetired = 16
+
+// keeps reports whether a batch stamped (pid, epoch, seq) under an epoch
+// that is not the current one keeps its stamp; seqMu held.
+func (s *seqState) keeps(pid int64, epoch int16, seq int32) bool {
+	for _, r := range s.retired {
+		if r.pid == pid && r.epoch == epoch {
+			return seq < r.cutoff
+		}
+	}
+	return false
+}
+
+// stamp gives each batch that has none its producer id, epoch and base
+// sequence under the partition's current epoch, before its bytes are
+// sent. A retry keeps its stamp, unless it was stamped under an epoch left
+// after a failure of an earlier batch (a batch sent after the failed one:
+// refused as out of order, never stored): it is re-stamped with new
+// sequences under the current epoch. stamp reports whether a batch now
+// starts the epoch (sequence 0): such a request is answered before the
+// next one is written (see start).
+func (q *partitionQueue) stamp(batches []*pendingBatch) (first bool) {
 	if !q.p.cfg.idempotent {
-		return
+		return false
 	}
 	q.seqMu.Lock()
 	defer q.seqMu.Unlock()
 	for _, pb := range batches {
-		if pb.stamped && pb.pid == q.seq.pid && pb.epoch == q.seq.epoch {
+		if pb.stamped && (pb.pid == q.seq.pid && pb.epoch == q.seq.epoch || q.seq.keeps(pb.pid, pb.epoch, pb.seq)) {
 			continue // a retry keeps its sequence
 		}
 		n := int32(pb.b.Len())
 		if q.seq.next > math.MaxInt32-n {
-			q.nextEpochLocked() // sequences would wrap
+			q.nextEpochLocked(q.seq.next) // sequences would wrap
 		}
-		first := !pb.stamped
+		fresh := !pb.stamped
 		pb.stamped, pb.pid, pb.epoch, pb.seq = true, q.seq.pid, q.seq.epoch, q.seq.next
 		q.seq.next += n
-		if first {
+		if pb.seq == 0 {
+			first = true
+		}
+		if fresh {
 			pb.b.SetProducer(pb.pid, pb.epoch, pb.seq) // before Bytes computes the CRC
 		} else {
 			batch.SetProducerFields(pb.b.Bytes(), pb.pid, pb.epoch, pb.seq)
 		}
 	}
+	return first
 }
 
 // failed notes that batches will never be stored (refused by the leader,
 // or refused as out of order with nothing earlier outstanding): if they
 // were stamped under the current epoch, the partition moves to the next
-// one.
+// one, and the batches from the first of them on are re-stamped when
+// (re)sent.
 func (q *partitionQueue) failed(batches []*pendingBatch) {
 	if !q.p.cfg.idempotent {
 		return
@@ -95,20 +137,26 @@ func (q *partitionQueue) failed(batches []*pendingBatch) {
 	defer q.seqMu.Unlock()
 	for _, pb := range batches {
 		if pb.stamped && pb.pid == q.seq.pid && pb.epoch == q.seq.epoch {
-			q.nextEpochLocked()
+			q.nextEpochLocked(pb.seq)
 			return
 		}
 	}
 }
 
 // nextEpochLocked starts the next producer epoch at sequence 0 (a new
-// producer id once the epochs run out); seqMu held.
-func (q *partitionQueue) nextEpochLocked() {
+// producer id once the epochs run out), retiring the current one from
+// sequence cutoff on; seqMu held.
+func (q *partitionQueue) nextEpochLocked(cutoff int32) {
+	if len(q.seq.retired) == maxRetired {
+		q.seq.retired = append(q.seq.retired[:0], q.seq.retired[1:]...)
+	}
+	q.seq.retired = append(q.seq.retired, retiredEpoch{pid: q.seq.pid, epoch: q.seq.epoch, cutoff: cutoff})
 	if q.seq.epoch == math.MaxInt16 {
 		q.seq.pid, q.seq.epoch = newProducerID(), 0
 	} else {
 		q.seq.epoch++
 	}
 	q.seq.next = 0
+	q.p.stats.epochBumps.Add(1)
 	q.p.log.Debug("producer epoch bumped", "partition", q.id, "producer_id", q.seq.pid, "epoch", q.seq.epoch)
 }

@@ -310,37 +310,3 @@ func TestProducerOutOfRetriesButStored(t *testing.T) {
 		}
 	})
 }
-
-// TestProducerResendOlderThanRunsIsStored: the leader stores a request but
-// the answer is lost, and the resend is refused as DuplicateSequence (the
-// leader stored those sequences but no longer remembers their run): the
-// records are stored once, so the send succeeds with an unknown offset and
-// the producer carries on.
-func TestProducerResendOlderThanRunsIsStored(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newFakeLog(1)
-		f.lose = func(call int, c produceCall) bool { return call == 1 }
-		f.fail = func(call int, c produceCall) error {
-			if call == 2 {
-				return wire.ErrDuplicateSequence
-			}
-			return nil
-		}
-		p := newTestProducer(t, f, WithLinger(0), WithRetries(5, time.Millisecond))
-		ctx := context.Background()
-		off, err := p.SendSync(ctx, nil, []byte("a"))
-		requireNoErr(t, err)
-		requireEqual(t, off, Offset(-1))
-		off, err = p.SendSync(ctx, nil, []byte("b"))
-		requireNoErr(t, err)
-		requireEqual(t, off, Offset(1))
-		requireNoErr(t, p.Close())
-		var got []string
-		for _, r := range f.records(t, 0) {
-			got = append(got, string(r.Value))
-		}
-		if fmt.Sprint(got) != "[a b]" {
-			t.Fatalf("stored %v, want [a b]", got)
-		}
-	})
-}

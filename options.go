@@ -153,6 +153,15 @@ const (
 	// DefaultMaxInFlight is how many produce requests of one partition may
 	// await their answer at once.
 	DefaultMaxInFlight = 4
+	// DefaultMaxRequestSize bounds the bytes of one produce request (its
+	// batches); a record that cannot fit in one fails Send with
+	// ErrRecordTooLarge ("exceeded maximum request size").
+	DefaultMaxRequestSize = 4 << 20
+	// MaxIdempotentInFlight bounds WithMaxInFlight for an idempotent
+	// producer: the leader remembers the offsets of a producer's last 5
+	// runs of sequences (Kafka likewise caps its in-flight requests at 5
+	// with idempotence).
+	MaxIdempotentInFlight = 5
 )
 
 type producerConfig struct {
@@ -168,7 +177,14 @@ type producerConfig struct {
 	maxInFlight     int
 	partitioner     Partitioner
 	idempotent      bool
+	compression     Compression
+	maxRequestSize  int
 	now             func() time.Time
+	// unsafeRefusedResendStored (tests only: the negative controls of
+	// the model test and the chaos suite) completes a resend that the
+	// leader refused with a sequence error as stored at offset -1: the
+	// rule that lost records.
+	unsafeRefusedResendStored bool
 }
 
 func defaultProducerConfig() producerConfig {
@@ -184,6 +200,7 @@ func defaultProducerConfig() producerConfig {
 		produceTimeout:  DefaultProduceTimeout,
 		maxInFlight:     DefaultMaxInFlight,
 		idempotent:      true,
+		maxRequestSize:  DefaultMaxRequestSize,
 		now:             time.Now,
 	}
 }
@@ -209,6 +226,18 @@ func WithBatchSize(n int) ProducerOption {
 	return func(c *producerConfig) {
 		if n > 0 {
 			c.batchSize = n
+		}
+	}
+}
+
+// WithMaxRequestSize bounds the bytes of one produce request (default
+// DefaultMaxRequestSize). A record whose batch alone is larger fails Send
+// with an error wrapping ErrRecordTooLarge whose text contains "exceeded
+// maximum request size", before anything is sent.
+func WithMaxRequestSize(n int) ProducerOption {
+	return func(c *producerConfig) {
+		if n > 0 {
+			c.maxRequestSize = n
 		}
 	}
 }
@@ -257,11 +286,13 @@ func WithProduceTimeout(d time.Duration) ProducerOption {
 }
 
 // WithMaxInFlight sets how many produce requests of one partition may
-// await their answer at once (default DefaultMaxInFlight). Requests are
-// appended in the order they were written, and a retried request is sent
-// again before any newer one. With idempotence (the default) the leader
-// refuses a request that skips ahead of one it refused, so the order
-// holds through retries too. Without it (WithIdempotence(false)), when a
+// await their answer at once (default DefaultMaxInFlight; at most
+// MaxIdempotentInFlight with idempotence, the number of sequence runs the
+// leader remembers per producer, so that a retry is always recognized).
+// Requests are appended in the order they were written, and a retried
+// request is sent again before any newer one. With idempotence (the
+// default) the leader refuses a request that skips ahead of one it
+// refused, so the order holds through retries too. Without it (WithIdempotence(false)), when a
 // request fails with a retriable error while a later one, already
 // written, succeeds (an ISR that grew back in between, for example), the
 // retried records land after the later ones; WithMaxInFlight(1) rules

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fluvio-go/fluvio/batch"
 )
 
 // producerTransport is what a Producer needs from the Client: the partition
@@ -78,6 +80,8 @@ type Producer struct {
 	closeOnce sync.Once
 	onClose   func() // set by the Client: forget the producer
 
+	stats producerStats // Stats
+
 	// unsentRecords counts the records in batches not yet sent
 	// (accumulating or lingering): see lingerCut.
 	unsentRecords atomic.Int64
@@ -103,6 +107,9 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 	}
 	if cfg.partitioner == nil {
 		cfg.partitioner = DefaultPartitioner()
+	}
+	if cfg.idempotent {
+		cfg.maxInFlight = min(cfg.maxInFlight, MaxIdempotentInFlight)
 	}
 	n, err := t.partitions(ctx, topic)
 	if err != nil {
@@ -167,8 +174,7 @@ func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, heade
 
 // SendSync sends one record without lingering and blocks until it is
 // acknowledged (per WithAcks) or failed, returning its offset. With
-// AcksNone the offset is -1, and so it is in the rare case that a retry finds
-// the record stored long before (a lost answer; it is stored once). If ctx ends first, SendSync returns ctx.Err()
+// AcksNone the offset is -1. If ctx ends first, SendSync returns ctx.Err()
 // and the record may still be stored.
 func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, error) {
 	done := make(chan sendResult, 1)
@@ -190,6 +196,11 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 	n := len(key) + len(value)
 	for _, h := range headers {
 		n += len(h.Key) + len(h.Value)
+	}
+	if size := n + recordOverhead + len(headers)*8 + batch.HeaderSize; size > p.cfg.maxRequestSize {
+		return &Error{Op: fmt.Sprintf("send to topic %q", p.topic),
+			Err:  fmt.Errorf("%w: record size (%d bytes), exceeded maximum request size (%d bytes)", ErrRecordTooLarge, size, p.cfg.maxRequestSize),
+			Hint: "send a smaller record, or raise the producer's max request size (fluvio produce --max-request-size)"}
 	}
 	if err := p.budget.acquire(ctx, n, p.closing); err != nil {
 		return err

@@ -62,7 +62,7 @@ func (f *fakeLog) startProduce(ctx context.Context, c produceCall) func(context.
 	}
 	if err == nil {
 		base, err = f.append(c)
-		if err == nil && f.lose != nil && f.lose(call, c) {
+		if (err == nil || isDuplicate(base, err)) && f.lose != nil && f.lose(call, c) {
 			base, err = -1, markRetriable(fmt.Errorf("produce: %w", wire.ErrConnClosed))
 		}
 	}
@@ -103,7 +103,8 @@ func (f *fakeLog) append(c produceCall) (int64, error) {
 			return -1, err
 		}
 		if dup {
-			return base, nil
+			// As the SPU answers a retry of stored batches.
+			return base, wire.DuplicateSequence.ErrMsg(fmt.Sprintf("stored before at offset %d", base))
 		}
 	}
 	base := f.next[c.partition]
@@ -111,7 +112,9 @@ func (f *fakeLog) append(c produceCall) (int64, error) {
 		if err != nil {
 			return -1, err
 		}
-		f.batches[c.partition] = append(f.batches[c.partition], bytes.Clone(b))
+		b = bytes.Clone(b)
+		batch.SetBaseOffset(b, f.next[c.partition]) // as the leader does (the CRC does not cover it)
+		f.batches[c.partition] = append(f.batches[c.partition], b)
 		if f.dedup != nil {
 			f.dedup.Record(replica.SeqBatchOf(b), f.next[c.partition])
 		}
@@ -404,18 +407,42 @@ func TestProducerConcurrentSenders(t *testing.T) {
 	requireEqual(t, total, 8000)
 }
 
+// TestProducerPipelinesRequests: the first request of a producer epoch
+// goes alone (the leader takes a new producer only from sequence 0, see
+// partitionQueue.start); after its answer up to WithMaxInFlight requests
+// are in flight, and batches that fill meanwhile travel together.
 func TestProducerPipelinesRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeLog(1)
-		f.gate = make(chan struct{})
+		g1 := make(chan struct{})
+		f.gate = g1
 		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(150), WithMaxInFlight(3))
 		ctx := context.Background()
-		for i := range 20 {
-			requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%02d-with-padding-to-fill-a-batch", i)))
-			synctest.Wait() // let run start what it can
+		value := func(i int) []byte { return fmt.Appendf(nil, "record-%02d-with-padding-to-fill-a-batch", i) }
+		for i := range 5 {
+			requireNoErr(t, p.Send(ctx, nil, value(i)))
+			synctest.Wait()
 		}
 		f.mu.Lock()
 		calls, in := f.calls, f.inflight[0]
+		f.gate = nil
+		f.mu.Unlock()
+		if calls != 1 || in != 1 {
+			t.Fatalf("%d requests started, %d awaiting answers before the first answer; want 1 and 1", calls, in)
+		}
+		close(g1)
+		requireNoErr(t, p.Flush(ctx))
+
+		f.mu.Lock()
+		f.gate = make(chan struct{})
+		calls0 := f.calls
+		f.mu.Unlock()
+		for i := 5; i < 25; i++ {
+			requireNoErr(t, p.Send(ctx, nil, value(i)))
+			synctest.Wait() // let run start what it can
+		}
+		f.mu.Lock()
+		calls, in = f.calls-calls0, f.inflight[0]
 		f.mu.Unlock()
 		if calls != 3 || in != 3 {
 			t.Fatalf("%d requests started, %d awaiting answers; want 3 and 3 (the pipeline depth)", calls, in)
@@ -424,14 +451,14 @@ func TestProducerPipelinesRequests(t *testing.T) {
 		requireNoErr(t, p.Flush(ctx))
 		requireNoErr(t, p.Close())
 		got := f.records(t, 0)
-		requireEqual(t, len(got), 20)
+		requireEqual(t, len(got), 25)
 		for i, r := range got {
-			if want := fmt.Sprintf("record-%02d-with-padding-to-fill-a-batch", i); string(r.Value) != want {
+			if want := string(value(i)); string(r.Value) != want {
 				t.Fatalf("record %d = %q, want %q", i, r.Value, want)
 			}
 		}
-		if f.calls >= 20 {
-			t.Errorf("%d requests for 20 records: batches that filled meanwhile should travel together", f.calls)
+		if f.calls-calls0 >= 20 {
+			t.Errorf("%d requests for 20 records: batches that filled meanwhile should travel together", f.calls-calls0)
 		}
 	})
 }
@@ -506,4 +533,23 @@ func TestProducerBigRecordAlone(t *testing.T) {
 			t.Fatalf("stored %v, want [a b c d]: only the big record fails", got)
 		}
 	})
+}
+
+// leaderChange makes partition p's log end after its first n batches and
+// rebuilds the producer-state table from the log, as a follower that had
+// copied only those batches does when it becomes leader.
+func (f *fakeLog) leaderChange(p int32, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.batches[p] = f.batches[p][:n]
+	f.next[p] = 0
+	if n > 0 {
+		f.next[p] = batch.NextOffset(f.batches[p][n-1])
+	}
+	if f.dedup != nil {
+		f.dedup = replica.NewProducers(0)
+		for _, b := range f.batches[p] {
+			f.dedup.RecordBatches(b)
+		}
+	}
 }

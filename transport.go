@@ -41,6 +41,7 @@ type asyncProducer interface {
 func (c *Client) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
 	l, conn, err := c.leaderConn(ctx, call.topic, call.partition)
 	if err != nil {
+		err = notSent(err) // no leader or no connection: nothing was written
 		return func(context.Context) (int64, error) { return -1, err }
 	}
 	req := &wire.ProduceRequest{
@@ -50,6 +51,11 @@ func (c *Client) startProduce(ctx context.Context, call produceCall) func(contex
 	answer := func(resp *wire.ProduceResponse, err error) (int64, error) {
 		if err == nil {
 			err = resp.Err()
+		}
+		if err != nil && resp != nil && resp.ErrorCode == wire.DuplicateSequence && resp.BaseOffset >= 0 {
+			// A retry of stored batches: the leader's proof is their
+			// original offset (the pipeline completes them with it).
+			return resp.BaseOffset, fmt.Errorf("%s partition %d: %w", call.topic, call.partition, err)
 		}
 		if err != nil {
 			return -1, c.classify(ctx, call.topic, call.partition, l, conn, err)

@@ -132,9 +132,11 @@ const minRecordSize = 7
 
 // Decode fully decodes the first batch in buf after validating it as
 // Validate does, and returns it with the number of bytes it occupies.
-// Record keys and values alias buf; header keys are copied into strings.
-// Allocation is bounded by len(buf). Errors wrap ErrTooShort, ErrTooLarge,
-// ErrBadMagic, ErrCorrupt or ErrCompressed.
+// Record keys and values alias buf (or, for a compressed batch, the
+// decompressed records); header keys are copied into strings. Allocation
+// is bounded by len(buf), plus the decompressed size (at most MaxSize) for
+// a compressed batch; Attributes keeps the codec. Errors wrap ErrTooShort,
+// ErrTooLarge, ErrBadMagic, ErrCorrupt or ErrCompressed (an unknown codec).
 func Decode(buf []byte) (Batch, int, error) {
 	n, err := Validate(buf)
 	if err != nil {
@@ -152,11 +154,11 @@ func Decode(buf []byte) (Batch, int, error) {
 		ProducerEpoch:   ProducerEpoch(b),
 		BaseSequence:    BaseSequence(b),
 	}
-	if out.Attributes&CompressionMask != 0 {
-		return Batch{}, 0, fmt.Errorf("%w: codec %d", ErrCompressed, out.Attributes&CompressionMask)
+	p, err := decompressed(b, 0)
+	if err != nil {
+		return Batch{}, 0, err
 	}
 	count := int(RecordCount(b))
-	p := b[RecordsOffset:]
 	if count > len(p)/minRecordSize {
 		return Batch{}, 0, fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrCorrupt, count, len(p))
 	}

@@ -218,8 +218,11 @@ func TestDecodeRecordLevelCorruption(t *testing.T) {
 		})
 	}
 	c := sample()
-	c.Attributes = 1
+	c.Attributes = 1 // gzip, but the records are not gzip data
 	_, _, err := Decode(c.AppendTo(nil))
+	requireErrIs(t, err, ErrCorrupt)
+	c.Attributes = 5 // no such codec
+	_, _, err = Decode(c.AppendTo(nil))
 	requireErrIs(t, err, ErrCompressed)
 }
 

@@ -16,6 +16,8 @@ type Builder struct {
 	seq       int32
 	epoch     int32
 	attrs     int16
+	codec     Codec
+	zbuf      []byte // the compressed batch, with a codec
 	finished  bool
 	hasHeader bool
 }
@@ -37,6 +39,15 @@ func (b *Builder) SetProducer(id int64, epoch int16, baseSequence int32) {
 	b.pid, b.pepoch, b.seq = id, epoch, baseSequence
 }
 
+// SetCompression makes Bytes compress the records with c (see [Codec]);
+// it lasts across Reset. An invalid codec is ignored.
+func (b *Builder) SetCompression(c Codec) {
+	if c.Valid() {
+		b.codec = c
+		b.finished = false
+	}
+}
+
 // Add appends a record with the given timestamp (ms); nil key or value is
 // encoded as null. The record's offset delta is Len() before the call.
 // Adding after Bytes continues the same batch.
@@ -55,7 +66,8 @@ func (b *Builder) Add(key, value []byte, headers []Header, timestamp int64) {
 // Len returns the number of records added since Reset.
 func (b *Builder) Len() int { return int(b.count) }
 
-// Size returns the encoded size of the batch so far, header included.
+// Size returns the encoded size of the batch so far, header included,
+// before compression.
 func (b *Builder) Size() int {
 	if !b.hasHeader {
 		return HeaderSize
@@ -66,7 +78,9 @@ func (b *Builder) Size() int {
 // Bytes fills in the header and CRC and returns the encoded batch (base
 // offset 0, leader epoch 0). The slice aliases the Builder's buffer: it is
 // valid until the next Reset or Add. A batch needs at least one record to
-// pass Validate.
+// pass Validate. With a codec (SetCompression) the records are compressed
+// into a second buffer, which the slice aliases; should compression fail
+// (it does not for in-memory data), the batch is returned uncompressed.
 func (b *Builder) Bytes() []byte {
 	if !b.hasHeader {
 		b.Reset(0)
@@ -85,6 +99,17 @@ func (b *Builder) Bytes() []byte {
 		binary.BigEndian.PutUint32(p[RecordCountOffset:], uint32(b.count))
 		finish(p)
 		b.finished = true
+		if b.codec != None {
+			z, err := Recompress(b.zbuf[:0], p, b.codec, 0)
+			if err == nil {
+				b.zbuf = z
+			} else {
+				b.zbuf = append(b.zbuf[:0], p...)
+			}
+		}
+	}
+	if b.codec != None {
+		return b.zbuf
 	}
 	return b.buf
 }

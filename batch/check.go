@@ -15,12 +15,13 @@ const KnownAttributes = CompressionMask
 // Check validates the first batch in buf in one pass, as the SPU does
 // before it appends anything (leader and follower alike): everything
 // [ValidateMax] checks (length, limit, magic, CRC), then that no unknown
-// attribute bit is set, that the records are uncompressed and every one
-// decodes, that the record count equals lastOffsetDelta + 1 (at least one
+// attribute bit is set, that the codec is known and the records
+// decompress (a compressed batch is checked on its decompressed records:
+// the only case that allocates) and every one decodes, that the record count equals lastOffsetDelta + 1 (at least one
 // record), that record i has offset delta i, that every record timestamp
 // (firstTimestamp + delta) neither overflows nor exceeds maxTimestamp, and
-// that the records fill the batch exactly. It allocates nothing and
-// returns the batch's total size. Errors wrap ErrTooShort, ErrTooLarge,
+// that the records fill the batch exactly. It returns the batch's total
+// size. Errors wrap ErrTooShort, ErrTooLarge,
 // ErrBadMagic, ErrCompressed or ErrInvalid (records that do not match the
 // header); a failed CRC wraps ErrCorrupt.
 func Check(buf []byte, maxSize int) (int, error) {
@@ -40,8 +41,12 @@ func checkContents(b []byte) error {
 	if unknown := uint16(attrs) &^ KnownAttributes; unknown != 0 {
 		return fmt.Errorf("%w: unknown attribute bits %#x (attributes %#x)", ErrInvalid, unknown, uint16(attrs))
 	}
-	if c := attrs & CompressionMask; c != 0 {
-		return fmt.Errorf("%w: codec %d", ErrCompressed, c)
+	p, err := decompressed(b, 0)
+	if err != nil {
+		if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrTooLarge) {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		return err
 	}
 	lod, count := LastOffsetDelta(b), RecordCount(b)
 	if int64(count) != int64(lod)+1 {
@@ -51,7 +56,6 @@ func checkContents(b []byte) error {
 	if maxTS < first {
 		return fmt.Errorf("%w: maxTimestamp %d before firstTimestamp %d", ErrInvalid, maxTS, first)
 	}
-	p := b[RecordsOffset:]
 	if int64(count) > int64(len(p)/minRecordSize) {
 		return fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrInvalid, count, len(p))
 	}

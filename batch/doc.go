@@ -30,6 +30,13 @@
 //	keyLength varint (-1 = null) | key | valueLength varint (-1 = null) | value |
 //	headerCount varint | headers (keyLength varint | key | valueLength varint | value)...
 //
+// Compression ([Codec]: none, gzip, snappy, lz4, zstd, Kafka's numbers in
+// attribute bits 0-2) covers the records section only: the header stays
+// readable, and the CRC covers the compressed bytes, so a compressed batch
+// is validated, stored and served like any other. [Builder.SetCompression]
+// compresses, [Decode] decompresses, [Recompress] converts (the SPU uses it
+// for a topic's compression type).
+//
 // Producers build batches with a [Builder] (no allocation per record once
 // its buffer has grown); the SPU checks them with [Check] before appending
 // (length, magic, CRC, then every record against the header, in one pass

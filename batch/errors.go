@@ -15,9 +15,10 @@ var (
 	// ErrTooLarge is returned when batchLength exceeds the limit given to
 	// [ValidateMax] or the hard cap [MaxSize].
 	ErrTooLarge = errors.New("batch: too large")
-	// ErrCompressed is returned by [Decode] for a batch whose attributes
-	// name a compression codec: this package does not decompress.
-	ErrCompressed = errors.New("batch: compressed records not supported")
+	// ErrCompressed is returned by [Decode] and [Recompress] for a batch
+	// whose attributes name a compression codec this package does not know
+	// (5-7; see [Codec]).
+	ErrCompressed = errors.New("batch: unknown compression codec")
 	// ErrInvalid is returned by [Check] for a batch whose CRC holds but
 	// whose contents do not match its header or the format: records that
 	// do not decode, a record count that is not lastOffsetDelta + 1,

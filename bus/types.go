@@ -26,7 +26,14 @@ type TopicSpec struct {
 	MinInSyncReplicas int32 `msgpack:"minInSyncReplicas" json:"minInSyncReplicas"`
 	// Sync is the WAL sync policy: "always" (default), "interval", "never".
 	Sync string `msgpack:"sync,omitempty" json:"sync,omitempty"`
+	// CompressionType is how the leader stores batches: "any" (or empty,
+	// the default) keeps what producers send; "none", "gzip", "snappy",
+	// "lz4" or "zstd" (de)compresses every batch to that codec.
+	CompressionType string `msgpack:"compressionType,omitempty" json:"compressionType,omitempty"`
 }
+
+// CompressionTypes are the valid TopicSpec.CompressionType values.
+var CompressionTypes = []string{"any", "none", "gzip", "snappy", "lz4", "zstd"}
 
 // PartitionID names one partition of a topic.
 type PartitionID struct {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/spf13/pflag"
 )
 
@@ -177,14 +178,16 @@ type target struct {
 }
 
 // describe says where the address came from, for error messages.
+// The address's passwords are redacted.
 func (t target) describe() string {
+	addr := natsurl.Redact(t.Addr)
 	if t.Profile != "" {
-		return fmt.Sprintf("%s (from profile %q)", t.Addr, t.Profile)
+		return fmt.Sprintf("%s (from profile %q)", addr, t.Profile)
 	}
 	if t.Source == "default" {
-		return t.Addr + " (the default)"
+		return addr + " (the default)"
 	}
-	return fmt.Sprintf("%s (from %s)", t.Addr, t.Source)
+	return fmt.Sprintf("%s (from %s)", addr, t.Source)
 }
 
 // resolveTarget picks the SC address: --sc, else --profile, else
@@ -224,8 +227,9 @@ func (g *Global) resolveTarget() (target, error) {
 // unreachable is the error for an SC that cannot be dialed.
 func unreachable(t target, err error) error {
 	return &cliError{
-		Err:  fmt.Errorf("cannot reach the SC at %s: %w", t.describe(), err),
-		Hint: "start a local cluster with 'fluvio cluster start', or point at a running one with --sc HOST:PORT or --profile NAME",
+		Err: fmt.Errorf("cannot reach the SC at %s: %w", t.describe(), err),
+		Hint: natsurl.Hint(err, "a client user's in the address, --sc",
+			"start a local cluster with 'fluvio cluster start', or point at a running one with --sc HOST:PORT or --profile NAME"),
 		Code: exitUnavailable,
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +33,7 @@ type produceOpts struct {
 	acks      fluvio.Acks
 	linger    time.Duration
 	batchSize int
+	popts     []fluvio.ProducerOption // from --compression, --max-request-size, --delivery-semantic
 }
 
 func runProduce(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
@@ -45,7 +47,9 @@ acknowledged, or with an error naming the first that failed.`,
 		Examples: `echo "hello" | fluvio produce greetings
 			fluvio produce orders -f orders.txt --key-separator ':'   # "key:value" lines
 			fluvio produce orders --key user-1 < events.txt
-			fluvio produce blobs --raw -f image.png                   # the whole file is one record`,
+			fluvio produce blobs --raw -f image.png                   # the whole file is one record
+			fluvio produce logs --compression zstd --linger 50ms --batch-size 1MiB
+			fluvio produce metrics --delivery-semantic AtMostOnce      # fire and forget`,
 	}, true)
 	file := fs.StringP("file", "f", "", "read records from this file instead of stdin")
 	key := fs.String("key", "", "key of every record")
@@ -54,6 +58,10 @@ acknowledged, or with an error naming the first that failed.`,
 	acks := fs.String("acks", "all", "when the leader answers: all (every in-sync replica has it), leader, none")
 	linger := fs.String("linger", "", "how long a batch waits for more records (e.g. 5ms; default 5ms)")
 	batchSize := fs.String("batch-size", "", "batch size in bytes at which a batch is sent at once (e.g. 64KiB)")
+	compression := fs.String("compression", "none", "compress batches: none, gzip, snappy, lz4 or zstd (consumers decompress)")
+	maxRequest := fs.String("max-request-size", "", "largest produce request in bytes (default 4MiB); a larger record fails")
+	isolation := fs.String("isolation", "", "read_committed (acks all: every in-sync replica has it) or read_uncommitted (acks leader)")
+	semantic := fs.String("delivery-semantic", "AtLeastOnce", "AtLeastOnce (retry on errors) or AtMostOnce (send once, wait for nothing)")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -73,6 +81,38 @@ acknowledged, or with an error naming the first that failed.`,
 	var err error
 	if o.acks, err = fluvio.ParseAcks(*acks); err != nil {
 		return g.usageError(stderr, fmt.Sprintf("--acks %q: use all, leader or none", *acks))
+	}
+	if fs.Changed("isolation") {
+		a, ok := isolationAcks(*isolation)
+		if !ok {
+			return g.usageError(stderr, fmt.Sprintf("--isolation %q: use read_committed or read_uncommitted", *isolation))
+		}
+		if fs.Changed("acks") && a != o.acks {
+			return g.usageError(stderr, fmt.Sprintf("--isolation %s means --acks %s: pass one of them", *isolation, a))
+		}
+		o.acks = a
+	}
+	switch normalizeEnum(*semantic) {
+	case "atleastonce":
+	case "atmostonce":
+		o.popts = append(o.popts, fluvio.WithRetries(0, 0))
+		if !fs.Changed("acks") && !fs.Changed("isolation") {
+			o.acks = fluvio.AcksNone
+		}
+	default:
+		return g.usageError(stderr, fmt.Sprintf("--delivery-semantic %q: use AtLeastOnce or AtMostOnce", *semantic))
+	}
+	codec, err := fluvio.ParseCompression(*compression)
+	if err != nil {
+		return g.usageError(stderr, fmt.Sprintf("--compression %q: use none, gzip, snappy, lz4 or zstd", *compression))
+	}
+	o.popts = append(o.popts, fluvio.WithCompression(codec))
+	if *maxRequest != "" {
+		n, err := parseSize(*maxRequest)
+		if err != nil || n <= 0 || n > 1<<30 {
+			return g.usageError(stderr, fmt.Sprintf("--max-request-size %q: give a size such as 1MiB or 1048576", *maxRequest))
+		}
+		o.popts = append(o.popts, fluvio.WithMaxRequestSize(int(n)))
 	}
 	if *linger != "" {
 		if o.linger, err = time.ParseDuration(*linger); err != nil || o.linger < 0 {
@@ -104,7 +144,7 @@ acknowledged, or with an error naming the first that failed.`,
 		return g.fail(stderr, err)
 	}
 	defer c.Close()
-	popts := []fluvio.ProducerOption{fluvio.WithAcks(o.acks), fluvio.WithLinger(o.linger)}
+	popts := append([]fluvio.ProducerOption{fluvio.WithAcks(o.acks), fluvio.WithLinger(o.linger)}, o.popts...)
 	if o.batchSize > 0 {
 		popts = append(popts, fluvio.WithBatchSize(o.batchSize))
 	}
@@ -132,6 +172,25 @@ acknowledged, or with an error naming the first that failed.`,
 		return g.fail(stderr, clientError(fmt.Errorf("after %d records: %w", n, err)))
 	}
 	return exitOK
+}
+
+// isolationAcks maps Fluvio's producer isolation to acks: read_committed
+// waits for every in-sync replica (acks all), read_uncommitted for the
+// leader only. Fluvio's spellings ReadCommitted and ReadUncommitted work.
+func isolationAcks(s string) (fluvio.Acks, bool) {
+	switch normalizeEnum(s) {
+	case "readcommitted":
+		return fluvio.AcksAll, true
+	case "readuncommitted":
+		return fluvio.AcksLeader, true
+	}
+	return 0, false
+}
+
+// normalizeEnum lowercases s and drops '_' and '-', so that Fluvio's
+// spellings (AtMostOnce, at-most-once, read_committed) compare equal.
+func normalizeEnum(s string) string {
+	return strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(s))
 }
 
 // produceInput sends the records of in and returns how many were sent.

@@ -43,6 +43,7 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 	maxRecord := fs.String("max-record-size", "", "largest record accepted, a `SIZE` (e.g. 2MiB); default 1MiB")
 	minISR := fs.Int32("min-insync-replicas", 0, "`N` in-sync replicas an acks=all write needs (default: 2 when replication >= 3, else 1)")
 	sync := fs.String("sync", "", "WAL sync `POLICY`: always (default), interval or never")
+	compression := fs.String("compression-type", "", "how the SPU stores batches: any (default: as producers send them), none, gzip, snappy, lz4 or zstd")
 	dryRun := fs.Bool("dry-run", false, "validate and place the topic without creating it")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
@@ -74,6 +75,12 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 	case "", "always", "interval", "never":
 	default:
 		return g.usageError(stderr, fmt.Sprintf("--sync %q: use always, interval or never", *sync))
+	}
+	if *compression != "" {
+		cfg.CompressionType = strings.ToLower(*compression)
+		if _, err := fluvio.ParseCompression(cfg.CompressionType); err != nil && cfg.CompressionType != "any" {
+			return g.usageError(stderr, fmt.Sprintf("--compression-type %q: use any, none, gzip, snappy, lz4 or zstd", *compression))
+		}
 	}
 	if *retention != "" {
 		d, err := parseDuration(*retention)

@@ -75,7 +75,7 @@ func (s *Server) handleSPURegister(_ context.Context, _ string, req bus.SPURegis
 
 	ctx, cancel := s.storeCtx()
 	defer cancel()
-	rev, err := s.store.create(ctx, spuKey(id), rec)
+	rev, err := s.kvCreate(ctx, spuKey(id), rec)
 	if isConflict(err) {
 		_, _ = s.syncSPU(id)
 		return resp, bus.ErrSPUExists.With(fmt.Sprintf("SPU %d is already registered", id), "")
@@ -136,7 +136,7 @@ func (s *Server) handleSPUUnregister(_ context.Context, _ string, req bus.SPUUnr
 
 	ctx, cancel := s.storeCtx()
 	defer cancel()
-	if err := s.store.delete(ctx, spuKey(id), rev); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := s.kvDelete(ctx, spuKey(id), rev); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return resp, storeError("unregister SPU", err)
 	}
 	s.st.mu.Lock()
@@ -146,6 +146,13 @@ func (s *Server) handleSPUUnregister(_ context.Context, _ string, req bus.SPUUnr
 	s.publish(bus.SubjectSPUControl(id), bus.Control{SPU: id, Command: bus.ControlStop,
 		Reason: fmt.Sprintf("SPU %d was unregistered", id)})
 	s.log.Info("SPU unregistered", "id", id, "name", resp.SPU.Name)
+	// Its replicas leave every ISR now (new leaders where it led): if the
+	// id is registered again, whatever spu-server comes with it starts
+	// as a follower that must catch up, never as a leader at the old
+	// epoch with an ISR it is not in sync with.
+	if err := s.resetReplicas(id, "it was unregistered"); err != nil {
+		s.log.Warn("unregister: cannot take the SPU out of every ISR yet; the next resync retries", "id", id, "err", err)
+	}
 	return resp, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
@@ -41,6 +42,12 @@ func validateSpec(spec *bus.TopicSpec) *bus.Error {
 	case "", "always", "interval", "never":
 	default:
 		return bus.ErrInvalidConfig.With(fmt.Sprintf("unknown sync policy %q", spec.Sync), "use always, interval or never")
+	}
+	if spec.CompressionType != "" {
+		spec.CompressionType = strings.ToLower(spec.CompressionType)
+		if !slices.Contains(bus.CompressionTypes, spec.CompressionType) {
+			return bus.ErrInvalidConfig.With(fmt.Sprintf("unknown compression type %q", spec.CompressionType), "use any, none, gzip, snappy, lz4 or zstd")
+		}
 	}
 	return nil
 }
@@ -102,7 +109,7 @@ func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCre
 
 	ctx, cancel := s.storeCtx()
 	defer cancel()
-	rev, err := s.store.create(ctx, topicKey(req.Name), rec)
+	rev, err := s.kvCreate(ctx, topicKey(req.Name), rec)
 	if isConflict(err) {
 		_, _, _ = s.syncTopic(req.Name)
 		return resp, bus.ErrTopicExists
@@ -182,7 +189,7 @@ func (s *Server) handleTopicDelete(_ context.Context, _ string, req bus.TopicDel
 	}
 	ctx, cancel := s.storeCtx()
 	defer cancel()
-	if err := s.store.delete(ctx, topicKey(req.Name), t.rev); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := s.kvDelete(ctx, topicKey(req.Name), t.rev); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		_, _, _ = s.syncTopic(req.Name)
 		return resp, storeError("delete topic", err)
 	}

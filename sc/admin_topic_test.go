@@ -137,15 +137,17 @@ func TestTopicCreateConcurrent(t *testing.T) {
 	requireEqual(t, exists, 9)
 }
 
-// TestTopicCreateTwoSCs: two SCs on one bucket race on KV create: one
-// topic, no lost write.
+// TestTopicCreateTwoSCs: a second SC with HA on the same bucket waits
+// as a standby; racing creates (some of equal names) all go to the
+// active SC: one topic per name, no lost write, and the standby's reads
+// show every topic (it follows KV).
 func TestTopicCreateTwoSCs(t *testing.T) {
 	e := newEnv(t, nil)
 	e.register(1, "")
 	second := &env{t: t, ns: e.ns, nc: e.nc, cfg: e.cfg}
+	second.cfg.HA = true
 	second.start() // loads SPU 1 from KV
-	// Both SCs serve the same subjects (queue group): send to each
-	// directly by racing many creates of distinct and equal names.
+	requireEqual(t, second.sc.Active(), false)
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for i := range 20 {
@@ -165,6 +167,19 @@ func TestTopicCreateTwoSCs(t *testing.T) {
 		}
 	}
 	requireEqual(t, ok, 5)
+	// Reads are served by both SCs (queue group): every answer has all 5.
+	for range 10 {
+		waitFor(t, 2*time.Second, func() error {
+			resp, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
+			if err != nil {
+				return err
+			}
+			if len(resp.Items) != 5 {
+				return fmt.Errorf("%d topics listed, want 5", len(resp.Items))
+			}
+			return nil
+		})
+	}
 }
 
 func TestTopicDelete(t *testing.T) {

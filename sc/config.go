@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/nats-io/nuid"
 	"github.com/spf13/pflag"
 )
 
@@ -30,6 +32,16 @@ type Config struct {
 	// NATSURL, when set, connects to an existing NATS (with JetStream)
 	// instead of embedding one; Addr and DataDir are then unused.
 	NATSURL string
+	// ClusterAddr, when set, makes the embedded NATS a node of a NATS
+	// cluster listening for routes on this HOST:PORT, with JetStream
+	// clustered (RAFT) across the nodes. It implies HA and a bucket of
+	// 3 replicas unless KVReplicas says otherwise.
+	ClusterAddr string
+	// Routes are the other cluster nodes' route URLs, comma-separated
+	// (nats-route://HOST:PORT or HOST:PORT). Listing this node too is fine.
+	Routes string
+	// ClusterName names the NATS cluster. Default "fluvio".
+	ClusterName string
 	// DataDir holds the embedded NATS JetStream store. Default ~/.fluvio/sc.
 	DataDir string
 	// HTTPAddr, when set, serves /metrics (Prometheus text), /livez,
@@ -52,6 +64,18 @@ type Config struct {
 	ResyncInterval time.Duration
 	// StoreTimeout bounds each KV operation. Default 5s.
 	StoreTimeout time.Duration
+	// HA runs this SC as one of several on the same bucket: at start it
+	// takes the SC lease only if no live SC holds it, and otherwise waits
+	// as a standby (serving reads) until the active SC's lease lapses.
+	// Without HA the SC takes the lease at start, deposing any other.
+	HA bool
+	// LeaseTTL is how long the active SC's lease lasts without renewal;
+	// a standby takes over this long after the active SC's last renewal
+	// (lease.go). Default 4s.
+	LeaseTTL time.Duration
+	// Name identifies this SC in the lease and in logs. Default
+	// sc-<hostname>-<random>.
+	Name string
 	// UncleanLeaderElection lets a replica outside the ISR become leader
 	// when no ISR member is online (it may lose committed records).
 	// Default false.
@@ -69,6 +93,8 @@ const (
 	DefaultHeartbeatTimeout  = 3 * time.Second
 	DefaultResyncInterval    = 30 * time.Second
 	DefaultStoreTimeout      = 5 * time.Second
+	DefaultLeaseTTL          = 4 * time.Second
+	DefaultClusterName       = "fluvio"
 )
 
 // AddFlags binds the config's fields to fs.
@@ -78,14 +104,20 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.PrivateAddr, "bind-private", "", "same as --sc-private (Fluvio's spelling)")
 	_ = fs.MarkHidden("bind-private")
 	fs.StringVar(&c.NATSURL, "nats-url", "", "use an existing NATS (with JetStream) at this URL instead of the embedded server")
+	fs.StringVar(&c.ClusterAddr, "cluster", "", "make the embedded NATS a cluster node listening for routes on HOST:PORT (implies --ha and --kv-replicas 3)")
+	fs.StringVar(&c.Routes, "routes", "", "the other NATS cluster nodes, comma-separated HOST:PORT route addresses")
+	fs.StringVar(&c.ClusterName, "cluster-name", DefaultClusterName, "NATS cluster name (the same on every node)")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the embedded JetStream store (default ~/.fluvio/sc)")
 	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /metrics, /livez and /readyz (empty disables)")
 	fs.BoolVar(&c.Pprof, "pprof", false, "also serve Go profiles under /debug/pprof/ on the --http address")
 	fs.StringVar(&c.Bucket, "kv-bucket", DefaultBucket, "JetStream KV bucket holding the cluster metadata")
-	fs.IntVar(&c.KVReplicas, "kv-replicas", 1, "replicas of the KV bucket on a clustered NATS")
+	fs.IntVar(&c.KVReplicas, "kv-replicas", 0, "replicas of the KV bucket on a clustered NATS (default 1, 3 with --cluster)")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", DefaultHeartbeatInterval, "how often SPUs heartbeat")
 	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", DefaultHeartbeatTimeout, "mark an SPU offline after no heartbeat for this long")
 	fs.DurationVar(&c.ResyncInterval, "resync-interval", DefaultResyncInterval, "how often to resend every SPU its full replica set")
+	fs.BoolVar(&c.HA, "ha", false, "one of several SCs on this bucket: wait as a standby while another SC holds the lease")
+	fs.DurationVar(&c.LeaseTTL, "lease-ttl", DefaultLeaseTTL, "a standby SC takes over this long after the active SC's last lease renewal")
+	fs.StringVar(&c.Name, "name", "", "this SC's name in the lease and logs (default sc-HOSTNAME-RANDOM)")
 	fs.BoolVar(&c.UncleanLeaderElection, "unclean-leader-election", false, "allow a replica outside the ISR to become leader (may lose committed records)")
 }
 
@@ -102,6 +134,20 @@ func (c Config) withDefaults() Config {
 	if c.Bucket == "" {
 		c.Bucket = DefaultBucket
 	}
+	if c.ClusterName == "" {
+		c.ClusterName = DefaultClusterName
+	}
+	if c.ClusterAddr != "" && c.NATSURL == "" {
+		c.HA = true
+		if c.KVReplicas == 0 {
+			c.KVReplicas = 3
+		}
+		if c.Name == "" {
+			// Stable across restarts: JetStream knows its peers by name.
+			host, port, _ := net.SplitHostPort(c.ClusterAddr)
+			c.Name = "sc-" + strings.NewReplacer(".", "-", ":", "-").Replace(host) + "-" + port
+		}
+	}
 	if c.KVReplicas == 0 {
 		c.KVReplicas = 1
 	}
@@ -116,6 +162,16 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StoreTimeout == 0 {
 		c.StoreTimeout = DefaultStoreTimeout
+	}
+	if c.LeaseTTL == 0 {
+		c.LeaseTTL = DefaultLeaseTTL
+	}
+	if c.Name == "" {
+		host, _ := os.Hostname()
+		if host == "" {
+			host = "host"
+		}
+		c.Name = "sc-" + host + "-" + strings.ToLower(nuid.Next()[16:])
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -133,14 +189,24 @@ func (c Config) Validate() error {
 		if _, _, err := splitHostPort(c.Addr); err != nil {
 			return err
 		}
+		if c.ClusterAddr != "" {
+			if _, port, err := splitHostPort(c.ClusterAddr); err != nil || port == 0 {
+				return fmt.Errorf("sc: bad --cluster %q: want the route listen address HOST:PORT with a fixed port, e.g. 127.0.0.1:6222", c.ClusterAddr)
+			}
+		}
+	} else if c.ClusterAddr != "" || c.Routes != "" {
+		return errors.New("sc: --cluster and --routes make the embedded NATS a cluster node; with --nats-url (an existing NATS) leave them out")
 	}
 	if c.PrivateAddr != "" && c.PrivateAddr != "none" {
 		if _, _, err := splitHostPort(c.PrivateAddr); err != nil {
 			return fmt.Errorf("sc: bad --sc-private address %q: want HOST:PORT, e.g. 127.0.0.1:9004", c.PrivateAddr)
 		}
 	}
-	if c.HeartbeatInterval < 0 || c.HeartbeatTimeout < 0 || c.ResyncInterval < 0 || c.StoreTimeout < 0 {
-		return errors.New("sc: durations must be positive: check --heartbeat-interval, --heartbeat-timeout and --resync-interval")
+	if c.HeartbeatInterval < 0 || c.HeartbeatTimeout < 0 || c.ResyncInterval < 0 || c.StoreTimeout < 0 || c.LeaseTTL < 0 {
+		return errors.New("sc: durations must be positive: check --heartbeat-interval, --heartbeat-timeout, --resync-interval and --lease-ttl")
+	}
+	if c.LeaseTTL < 200*time.Millisecond {
+		return fmt.Errorf("sc: --lease-ttl %v is too short: use at least 200ms (4s is usual)", c.LeaseTTL)
 	}
 	if c.HeartbeatTimeout <= c.HeartbeatInterval {
 		return fmt.Errorf("sc: --heartbeat-timeout %v must be longer than --heartbeat-interval %v (3x is usual)", c.HeartbeatTimeout, c.HeartbeatInterval)

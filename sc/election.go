@@ -1,6 +1,7 @@
 package sc
 
 import (
+	"errors"
 	"slices"
 	"time"
 
@@ -41,9 +42,9 @@ func (s *Server) electionLoop() {
 	}
 }
 
-// holdElections defers elections for one heartbeat timeout from now.
-func (s *Server) holdElections() {
-	s.electAfter.Store(time.Now().Add(s.cfg.HeartbeatTimeout).UnixNano())
+// holdElectionsUntil defers elections until t.
+func (s *Server) holdElectionsUntil(t time.Time) {
+	s.electAfter.Store(t.UnixNano())
 }
 
 // elect moves the leadership of every partition whose leader is offline
@@ -55,6 +56,9 @@ func (s *Server) holdElections() {
 func (s *Server) elect() {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if !s.active.Load() {
+		return // a standby elects nobody; the active SC's decisions are in KV
+	}
 	type change struct {
 		rec   topicRecord
 		rev   uint64
@@ -93,8 +97,12 @@ func (s *Server) elect() {
 
 	for _, c := range changes {
 		ctx, cancel := s.storeCtx()
-		rev, err := s.store.update(ctx, topicKey(c.rec.Name), c.rec, c.rev)
+		rev, err := s.kvUpdate(ctx, topicKey(c.rec.Name), c.rec, c.rev)
 		cancel()
+		if errors.Is(err, errNotActive) {
+			s.log.Warn("leader election abandoned: this SC is no longer active", "topic", c.rec.Name)
+			return
+		}
 		if err != nil {
 			// A concurrent write (or a KV failure): reload and try again
 			// at the next kick; resync kicks periodically.

@@ -156,8 +156,13 @@ type fakeSPU struct {
 
 func newFakeSPU(t testing.TB, e *env, id bus.SPUID) *fakeSPU {
 	t.Helper()
-	f := &fakeSPU{t: t, id: id, incarnation: "inc-1",
-		nc: e.ns.Connect(t, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))}
+	return newFakeSPUOn(t, e.ns.Connect(t, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond)), id)
+}
+
+// newFakeSPUOn is newFakeSPU on a connection of the caller's.
+func newFakeSPUOn(t testing.TB, nc *nats.Conn, id bus.SPUID) *fakeSPU {
+	t.Helper()
+	f := &fakeSPU{t: t, id: id, incarnation: "inc-1", nc: nc}
 	_, err := f.nc.Subscribe(bus.SubjectSPUReplicas(id), func(m *nats.Msg) {
 		var set bus.ReplicaSet
 		if err := bus.Unmarshal(m.Data, &set); err != nil {

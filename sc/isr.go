@@ -60,7 +60,7 @@ func (s *Server) handleISR(_ context.Context, subject string, req bus.ISRUpdate)
 		}
 		p.ISR = isr
 		ctx, cancel := s.storeCtx()
-		newRev, err := s.store.update(ctx, topicKey(req.Topic), rec, rev)
+		newRev, err := s.kvUpdate(ctx, topicKey(req.Topic), rec, rev)
 		cancel()
 		if isConflict(err) && attempt < 3 {
 			_, _, _ = s.syncTopic(req.Topic)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -29,7 +30,7 @@ type Server struct {
 	ns    *server.Server // embedded NATS; nil with Config.NATSURL
 	nc    *nats.Conn
 	store *store
-	svc   micro.Service
+	svc   micro.Service // the running "fluvio-sc" instance (service.go); guarded by roleMu
 	url   string
 
 	private *privatePort // the SPUs' private port (private.go); nil when off
@@ -47,6 +48,20 @@ type Server struct {
 
 	electKick  chan struct{} // buffered 1: run an election pass
 	electAfter atomic.Int64  // unix nanos before which no election runs
+
+	// The lease and the role (lease.go, role.go). active is true while
+	// this SC holds the lease; leaseMu guards lease; roleMu guards the
+	// active service and the standby's passive subscription.
+	active        atomic.Bool
+	serviceActive atomic.Bool // active and its endpoints are up (Active)
+	leaseMu       sync.Mutex
+	lease         leaseState
+	roleMu        sync.Mutex
+	passive       *nats.Subscription // standby: overheard SPU heartbeats
+	demoteKick    chan struct{}      // buffered 1: a write found the lease gone
+	started       time.Time          // when Start began listening
+	failovers     atomic.Int64       // times this SC became active
+	killed        atomic.Bool        // Kill: keep the lease (like a crash)
 
 	// stopMu guards stopping; inflight counts handler calls (see guard).
 	stopMu   sync.Mutex
@@ -81,7 +96,8 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s = &Server{cfg: cfg, log: cfg.Logger, st: newState(), electKick: make(chan struct{}, 1)}
+	s = &Server{cfg: cfg, log: cfg.Logger.With("sc", cfg.Name), st: newState(),
+		electKick: make(chan struct{}, 1), demoteKick: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	started := s
 	defer func() {
@@ -96,21 +112,16 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("sc: JetStream: %w", err)
 	}
-	octx, cancel := context.WithTimeout(ctx, 2*cfg.StoreTimeout)
-	defer cancel()
-	if s.store, err = openStore(octx, js, cfg.Bucket, cfg.KVReplicas); err != nil {
+	if s.store, err = s.openStoreRetry(ctx, js); err != nil {
 		return nil, err
 	}
-	gen, err := s.store.bumpGeneration(octx)
-	if err != nil {
-		return nil, fmt.Errorf("sc: bump generation in KV: %w", err)
-	}
+	octx, cancel := context.WithTimeout(ctx, 2*cfg.StoreTimeout)
+	defer cancel()
 	snap, err := s.store.load(octx, s.badKey)
 	if err != nil {
 		return nil, err
 	}
 	s.st.mu.Lock()
-	s.st.gen = gen
 	s.st.replace(snap)
 	s.st.mu.Unlock()
 	if err := s.startPrivate(); err != nil {
@@ -119,15 +130,27 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err := s.startHTTP(); err != nil {
 		return nil, err
 	}
-	if err := s.serve(); err != nil {
+	s.started = time.Now()
+	s.startPassive()
+	if err := s.serveRole("standby"); err != nil {
 		return nil, err
+	}
+	// Without --ha the SC takes the lease at once (one SC per bucket, as
+	// before leases); with --ha it takes it only if free, and otherwise
+	// waits as a standby (lease.go).
+	if err := s.campaign(!cfg.HA); err != nil && !cfg.HA {
+		return nil, fmt.Errorf("sc: %w", err)
 	}
 	s.wg.Go(s.livenessLoop)
 	s.wg.Go(s.resyncLoop)
-	s.holdElections()
-	s.kickElection() // one pass once the grace period is over
 	s.wg.Go(s.electionLoop)
-	s.log.Info("sc started", "nats", redactURL(s.url), "bucket", cfg.Bucket, "generation", gen,
+	s.wg.Go(s.leaseLoop)
+	s.wg.Go(s.watchLoop)
+	role := "standby"
+	if s.active.Load() {
+		role = "active"
+	}
+	s.log.Info("sc started", "nats", natsurl.Redact(s.url), "bucket", cfg.Bucket, "role", role, "generation", s.Generation(),
 		"spus", len(snap.spus), "topics", len(snap.topics), "http", s.httpAddr, "private", s.PrivateAddr())
 	s.serving.Store(true)
 	return s, nil
@@ -148,7 +171,7 @@ func (s *Server) connect() error {
 	if cfg.NATSURL != "" {
 		nc, err := nats.Connect(cfg.NATSURL, opts...)
 		if err != nil {
-			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", redactURL(cfg.NATSURL), err, connectHint(err))
+			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", natsurl.Redact(cfg.NATSURL), natsurl.RedactError(err), connectHint(err))
 		}
 		s.nc, s.url = nc, cfg.NATSURL
 		return nil
@@ -170,11 +193,17 @@ func (s *Server) connect() error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("sc: create data dir: %w; pick another with --data-dir DIR", err)
 	}
-	ns, err := server.NewServer(&server.Options{
+	nopts := &server.Options{
 		ServerName: "fluvio-sc", Host: host, Port: port,
 		JetStream: true, StoreDir: cfg.DataDir,
 		NoSigs: true, NoLog: true,
-	})
+	}
+	if cfg.ClusterAddr != "" {
+		if err := clusterOptions(nopts, cfg); err != nil {
+			return err
+		}
+	}
+	ns, err := server.NewServer(nopts)
 	if err != nil {
 		return fmt.Errorf("sc: embedded NATS: %w", err)
 	}
@@ -202,7 +231,7 @@ func (s *Server) startPrivate() error {
 	if s.ns == nil {
 		u, err := url.Parse(strings.TrimSpace(strings.Split(s.cfg.NATSURL, ",")[0]))
 		if err != nil || u.Host == "" {
-			return fmt.Errorf("sc: --sc-private needs a nats://HOST:PORT --nats-url to forward to, got %s", redactURL(s.cfg.NATSURL))
+			return fmt.Errorf("sc: --sc-private needs a nats://HOST:PORT --nats-url to forward to, got %s", natsurl.Redact(s.cfg.NATSURL))
 		}
 		upstream = u.Host
 	}
@@ -232,7 +261,7 @@ func (s *Server) PrivateAddr() string {
 // elections wait one timeout for the SPUs to beat again.
 func (s *Server) reconnected(nc *nats.Conn) {
 	s.log.Info("NATS connection back", "url", nc.ConnectedUrlRedacted())
-	s.holdElections()
+	s.holdElectionsUntil(time.Now().Add(s.cfg.HeartbeatTimeout))
 	now := time.Now()
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
@@ -265,17 +294,23 @@ func (s *Server) Close() error {
 		// Finish the requests in flight (their KV writes) with a live
 		// context, so a new SC started after Close sees all of them.
 		s.quiesce()
-		if s.svc != nil {
-			if err := s.svc.Stop(); err != nil {
+		s.cancel()
+		s.stopHTTP()
+		s.wg.Wait() // the lease loop is done: no role change from here on
+		if svc := s.service(); svc != nil {
+			if err := svc.Stop(); err != nil {
 				s.closeErr = errors.Join(s.closeErr, fmt.Errorf("sc: stop micro service: %w", err))
 			}
 		}
-		s.cancel()
 		if err := s.private.Close(); err != nil {
 			s.closeErr = errors.Join(s.closeErr, err)
 		}
-		s.stopHTTP()
-		s.wg.Wait()
+		wasActive := s.active.Swap(false)
+		s.serviceActive.Store(false)
+		s.stopPassive()
+		if wasActive && !s.killed.Load() && s.nc != nil {
+			s.release() // a standby takes over at once
+		}
 		if s.nc != nil {
 			s.nc.Close()
 		}
@@ -285,6 +320,14 @@ func (s *Server) Close() error {
 		}
 	})
 	return s.closeErr
+}
+
+// Kill stops the SC the way a crash would as far as the others can tell:
+// it keeps the lease (a standby takes over only after LeaseTTL) and says
+// goodbye to nobody. For tests and the chaos suite.
+func (s *Server) Kill() error {
+	s.killed.Store(true)
+	return s.Close()
 }
 
 // badKey logs a KV value the SC cannot decode.
@@ -297,8 +340,13 @@ func (s *Server) storeCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(s.ctx, s.cfg.StoreTimeout)
 }
 
-// publish sends a message to an SPU (fire and forget). Caller may hold st.mu.
+// publish sends a message to an SPU (fire and forget) if this SC is the
+// active one: a standby, or a deposed SC, tells SPUs nothing. Caller may
+// hold st.mu.
 func (s *Server) publish(subject string, v any) {
+	if !s.active.Load() {
+		return
+	}
 	data, err := bus.Marshal(v, false)
 	if err == nil {
 		err = s.nc.Publish(subject, data)

@@ -3,7 +3,6 @@ package sc
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"runtime"
 
 	"github.com/fluvio-go/fluvio/bus"
@@ -11,77 +10,109 @@ import (
 	"github.com/nats-io/nats.go/micro"
 )
 
-// semver matches what micro accepts as a service version.
-var semver = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+// The micro service "fluvio-sc". A standby SC runs an instance with the
+// read endpoints only (role "standby"); the active SC, the lease holder,
+// runs one with every endpoint (role "active"): the admin reads and
+// writes (fluvio.admin.v1.<resource>.<verb>) and the SPU-facing ones
+// (fluvio.spu.*.register|heartbeat|isr). A role change starts the new
+// instance before stopping the old one, so reads never go unanswered.
 
-func serviceVersion() string {
-	if semver.MatchString(version.Version) {
-		if version.Version[0] == 'v' {
-			return version.Version[1:]
-		}
-		return version.Version
-	}
-	return "0.0.0-dev"
-}
-
-// serve registers the micro service "fluvio-sc" with the admin endpoints
-// (fluvio.admin.v1.<resource>.<verb>) and the SPU-facing endpoints
-// (fluvio.spu.*.register|heartbeat|isr).
-func (s *Server) serve() error {
-	svc, err := micro.AddService(s.nc, micro.Config{
-		Name:        bus.ServiceName,
-		Version:     serviceVersion(),
-		Description: "fluvio Streaming Controller: admin API and SPU control",
-		Metadata: map[string]string{
-			"version": version.String(),
-			"go":      runtime.Version(),
-			"bucket":  s.cfg.Bucket,
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("sc: add micro service %s: %w", bus.ServiceName, err)
-	}
-	s.svc = svc
-	admin := svc.AddGroup(bus.SubjectAdminPrefix)
+func (s *Server) readEndpoints() []endpoint {
 	ctx := s.ctx
-	endpoints := []struct {
-		name, subject string
-		h             micro.Handler
-	}{
+	return []endpoint{
 		{"spu-list", "spu.list", bus.Micro(ctx, guard(s, s.handleSPUList))},
-		{"spu-register", "spu.register", bus.Micro(ctx, guard(s, s.handleSPURegister))},
-		{"spu-unregister", "spu.unregister", bus.Micro(ctx, guard(s, s.handleSPUUnregister))},
-		{"topic-create", "topic.create", bus.Micro(ctx, guard(s, s.handleTopicCreate))},
-		{"topic-delete", "topic.delete", bus.Micro(ctx, guard(s, s.handleTopicDelete))},
 		{"topic-list", "topic.list", bus.Micro(ctx, guard(s, s.handleTopicList))},
 		{"partition-list", "partition.list", bus.Micro(ctx, guard(s, s.handlePartitionList))},
 		{"metadata-get", "metadata.get", bus.Micro(ctx, guard(s, s.handleMetadata))},
 		{"version-get", "version.get", bus.Micro(ctx, guard(s, s.handleVersion))},
 	}
-	for _, ep := range endpoints {
-		if err := admin.AddEndpoint(ep.name, s.metrics.count(ep.name, ep.h), micro.WithEndpointSubject(ep.subject)); err != nil {
-			return fmt.Errorf("sc: add endpoint %s: %w", ep.name, err)
+}
+
+// serveRole replaces the running instance by one for role ("active" or
+// "standby").
+func (s *Server) serveRole(role string) error {
+	admin := s.readEndpoints()
+	var other []endpoint
+	if role == "active" {
+		ctx := s.ctx
+		admin = append(admin,
+			endpoint{"spu-register", "spu.register", bus.Micro(ctx, guard(s, s.handleSPURegister))},
+			endpoint{"spu-unregister", "spu.unregister", bus.Micro(ctx, guard(s, s.handleSPUUnregister))},
+			endpoint{"topic-create", "topic.create", bus.Micro(ctx, guard(s, s.handleTopicCreate))},
+			endpoint{"topic-delete", "topic.delete", bus.Micro(ctx, guard(s, s.handleTopicDelete))},
+		)
+		other = []endpoint{
+			{"spu-hello", bus.SubjectSPURegisterAll, bus.Micro(ctx, guard(s, s.handleHello))},
+			{"spu-heartbeat", bus.SubjectSPUHeartbeatAll, bus.Micro(ctx, guard(s, s.handleHeartbeat))},
+			{"spu-isr", bus.SubjectSPUISRAll, bus.Micro(ctx, guard(s, s.handleISR))},
 		}
 	}
-	spu := []struct {
-		name, subject string
-		h             micro.Handler
-	}{
-		{"spu-hello", bus.SubjectSPURegisterAll, bus.Micro(ctx, guard(s, s.handleHello))},
-		{"spu-heartbeat", bus.SubjectSPUHeartbeatAll, bus.Micro(ctx, guard(s, s.handleHeartbeat))},
-		{"spu-isr", bus.SubjectSPUISRAll, bus.Micro(ctx, guard(s, s.handleISR))},
+	svc, err := s.addService(role, admin, other)
+	if err != nil {
+		return err
 	}
-	for _, ep := range spu {
-		if err := svc.AddEndpoint(ep.name, s.metrics.count(ep.name, ep.h), micro.WithEndpointSubject(ep.subject)); err != nil {
-			return fmt.Errorf("sc: add endpoint %s: %w", ep.name, err)
+	s.roleMu.Lock()
+	old := s.svc
+	s.svc = svc
+	s.roleMu.Unlock()
+	if old != nil {
+		if err := old.Stop(); err != nil {
+			s.log.Warn("stop the previous micro service instance", "err", err)
 		}
-	}
-	// The subscriptions exist on the server once the flush returns, so a
-	// request sent after Start returns finds a responder.
-	if err := s.nc.FlushTimeout(s.cfg.StoreTimeout); err != nil {
-		return fmt.Errorf("sc: flush subscriptions: %w", err)
 	}
 	return nil
+}
+
+// service is the running instance (nil before Start serves).
+func (s *Server) service() micro.Service {
+	s.roleMu.Lock()
+	defer s.roleMu.Unlock()
+	return s.svc
+}
+
+// endpoint is one micro endpoint: name, subject, handler.
+type endpoint struct {
+	name, subject string
+	h             micro.Handler
+}
+
+// addService adds a "fluvio-sc" micro service instance with the admin
+// endpoints under fluvio.admin.v1 and the others at their own subjects,
+// and flushes, so a request sent once it returns finds a responder.
+func (s *Server) addService(role string, admin, other []endpoint) (micro.Service, error) {
+	svc, err := micro.AddService(s.nc, micro.Config{
+		Name:        bus.ServiceName,
+		Version:     version.Semver(), // micro wants semver: the tag, or 0.0.0-COMMIT
+		Description: "fluvio Streaming Controller: admin API and SPU control",
+		Metadata: map[string]string{
+			"version": version.String(),
+			"go":      runtime.Version(),
+			"bucket":  s.cfg.Bucket,
+			"sc":      s.cfg.Name,
+			"role":    role,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sc: add micro service %s: %w", bus.ServiceName, err)
+	}
+	g := svc.AddGroup(bus.SubjectAdminPrefix)
+	for _, ep := range admin {
+		if err := g.AddEndpoint(ep.name, s.metrics.count(ep.name, ep.h), micro.WithEndpointSubject(ep.subject)); err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("sc: add endpoint %s: %w", ep.name, err)
+		}
+	}
+	for _, ep := range other {
+		if err := svc.AddEndpoint(ep.name, s.metrics.count(ep.name, ep.h), micro.WithEndpointSubject(ep.subject)); err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("sc: add endpoint %s: %w", ep.name, err)
+		}
+	}
+	if err := s.nc.FlushTimeout(s.cfg.StoreTimeout); err != nil {
+		_ = svc.Stop()
+		return nil, fmt.Errorf("sc: flush subscriptions: %w", err)
+	}
+	return svc, nil
 }
 
 // errShuttingDown answers requests that arrive while the SC stops.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -17,12 +18,18 @@ import (
 //
 //	spu.<id>          spuRecord   an authorised SPU (custom-spu register)
 //	topic.<name>      topicRecord a topic's spec and partition assignment
-//	sc.generation     decimal     bumped at every SC start; the high 32 bits
-//	                              of replica-set epochs
+//	sc.generation     decimal     the last generation before SC leases (read
+//	                              once, so generations keep growing)
+//	sc.lease          leaseRecord the active SC (lease.go); its generation is
+//	                              the high 32 bits of replica-set epochs
+//	sc.fence          decimal     written with every metadata write, in the
+//	                              same atomic batch (fence.go)
 const (
 	keySPUPrefix   = "spu."
 	keyTopicPrefix = "topic."
 	keyGeneration  = "sc.generation"
+	keyLease       = "sc.lease"
+	keyFence       = "sc.fence"
 )
 
 func spuKey(id bus.SPUID) string  { return keySPUPrefix + strconv.Itoa(int(id)) }
@@ -33,6 +40,9 @@ type spuRecord struct {
 	Name      string      `json:"name"`
 	Spec      bus.SPUSpec `json:"spec"`
 	CreatedMs int64       `json:"createdMs"`
+	// StorageID is the identity of the SPU's data directory, as it last
+	// said hello (empty until then): see adoptStorage.
+	StorageID string `json:"storageId,omitempty"`
 }
 
 // topicRecord is what KV holds for a topic: spec and assignment in one key,
@@ -55,22 +65,50 @@ type partitionRecord struct {
 // store wraps the KV bucket. Its methods are safe for concurrent use; each
 // bounds its call with the configured timeout.
 type store struct {
-	kv jetstream.KeyValue
+	kv     jetstream.KeyValue
+	stream jetstream.Stream // the bucket's stream, KV_<bucket>
+	nc     *nats.Conn       // for the atomic batches of fence.go
+	bucket string
 }
 
-// openStore creates or binds the bucket.
-func openStore(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (*store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      bucket,
-		Description: "fluvio cluster metadata (SPUs, topics, assignments)",
-		History:     5,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sc: open KV bucket %q: %w (does the NATS server have JetStream enabled? run it with -js)", bucket, err)
+// openStore creates or binds the bucket and makes sure its stream takes
+// atomic batches (fence.go) and has the wanted replica count. An existing
+// bucket is only updated when it differs, so SCs starting next to an
+// active one never touch its stream config.
+func openStore(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, bucket string, replicas int) (*store, error) {
+	hint := "(does the NATS server have JetStream enabled? run it with -js)"
+	kv, err := js.KeyValue(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      bucket,
+			Description: "fluvio cluster metadata (SPUs, topics, assignments)",
+			History:     5,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) { // another SC was faster
+			kv, err = js.KeyValue(ctx, bucket)
+		}
 	}
-	return &store{kv: kv}, nil
+	if err != nil {
+		return nil, fmt.Errorf("sc: open KV bucket %q: %w %s", bucket, err, hint)
+	}
+	st, err := js.Stream(ctx, "KV_"+bucket)
+	if err != nil {
+		return nil, fmt.Errorf("sc: open the stream of KV bucket %q: %w %s", bucket, err, hint)
+	}
+	cfg := st.CachedInfo().Config
+	if !cfg.AllowAtomicPublish || cfg.Replicas != replicas {
+		cfg.AllowAtomicPublish, cfg.Replicas = true, replicas
+		if _, err := js.UpdateStream(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("sc: configure KV bucket %q (atomic batches, %d replicas): %w; does the NATS server run 2.12 or later, with %d JetStream nodes?",
+				bucket, replicas, err, replicas)
+		}
+		if st, err = js.Stream(ctx, "KV_"+bucket); err != nil {
+			return nil, fmt.Errorf("sc: open the stream of KV bucket %q: %w", bucket, err)
+		}
+	}
+	return &store{kv: kv, stream: st, nc: nc, bucket: bucket}, nil
 }
 
 // snapshot is everything the bucket holds.
@@ -145,66 +183,20 @@ func (s *store) get(ctx context.Context, key string, v any) (uint64, error) {
 	return e.Revision(), nil
 }
 
-// create writes key only if it does not exist (jetstream.ErrKeyExists).
-func (s *store) create(ctx context.Context, key string, v any) (uint64, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return 0, err
-	}
-	return s.kv.Create(ctx, key, b)
-}
-
-// update writes key only if its revision is still rev
-// (jetstream.ErrKeyExists / ErrKeyRevisionMismatch otherwise).
-func (s *store) update(ctx context.Context, key string, v any, rev uint64) (uint64, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return 0, err
-	}
-	return s.kv.Update(ctx, key, b, rev)
-}
-
-// delete removes key only if its revision is still rev.
-func (s *store) delete(ctx context.Context, key string, rev uint64) error {
-	return s.kv.Delete(ctx, key, jetstream.LastRevision(rev))
-}
-
-// bumpGeneration increments sc.generation with CAS and returns the new value.
-func (s *store) bumpGeneration(ctx context.Context) (int64, error) {
-	for range 10 {
-		e, err := s.kv.Get(ctx, keyGeneration)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			if _, err := s.kv.Create(ctx, keyGeneration, []byte("1")); err == nil {
-				return 1, nil
-			} else if !isConflict(err) {
-				return 0, err
-			}
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		g, err := strconv.ParseInt(string(e.Value()), 10, 64)
-		if err != nil || g < 0 {
-			g = 0
-		}
-		g++
-		if _, err := s.kv.Update(ctx, keyGeneration, []byte(strconv.FormatInt(g, 10)), e.Revision()); err == nil {
-			return g, nil
-		} else if !isConflict(err) {
-			return 0, err
-		}
-	}
-	return 0, errors.New("sc: too many concurrent SC starts bumping sc.generation")
-}
-
 // isConflict reports whether err is a failed create or CAS.
 func isConflict(err error) bool {
 	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)
 }
 
+// errDeposed answers a write that this SC can no longer make.
+var errDeposed = bus.ErrUnavailable.With("this SC lost its lease to another SC while handling the request",
+	"retry: the active SC answers it; 'fluvio cluster status' shows which SC is active")
+
 // storeError turns a KV failure into a bus error for the requester.
 func storeError(op string, err error) *bus.Error {
+	if errors.Is(err, errNotActive) {
+		return errDeposed
+	}
 	return bus.ErrStore.With(fmt.Sprintf("%s: %v", op, err), "")
 }
 

@@ -2,6 +2,7 @@ package spu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -26,10 +27,21 @@ func idemRecords(pid int64, seq int32, values ...string) []byte {
 func produceRaw(c *wire.Conn, topic string, acks wire.Acks, rec []byte) (int64, error) {
 	r, err := c.Produce(context.Background(), &wire.ProduceRequest{Acks: acks, TimeoutMs: 10000, Topic: topic,
 		Partition: 0, Records: append([]byte(nil), rec...)})
-	if err != nil {
-		return -1, err
+	if r != nil {
+		return r.BaseOffset, err
 	}
-	return r.BaseOffset, r.Err()
+	return -1, err
+}
+
+// produceDup sends a retry of stored batches: the answer must be
+// DuplicateSequence with their original offset, which it returns.
+func produceDup(t *testing.T, c *wire.Conn, topic string, acks wire.Acks, rec []byte) int64 {
+	t.Helper()
+	off, err := produceRaw(c, topic, acks, rec)
+	if !errors.Is(err, wire.ErrDuplicateSequence) || off < 0 {
+		t.Fatalf("retry answered %d, %v; want DuplicateSequence with the original offset", off, err)
+	}
+	return off
 }
 
 // TestIdempotentProduceOverTCP: the same batch sent twice to a real SPU
@@ -47,13 +59,9 @@ func TestIdempotentProduceOverTCP(t *testing.T) {
 	first, err := produceRaw(c, "idem", wire.AcksAll, b)
 	requireNoErr(t, err)
 	requireEqual(t, first, 1)
-	again, err := produceRaw(c, "idem", wire.AcksAll, b)
-	requireNoErr(t, err)
-	requireEqual(t, again, first)
+	requireEqual(t, produceDup(t, c, "idem", wire.AcksAll, b), first)
 	// A second connection (as after a reconnect) gets the same answer.
-	again, err = produceRaw(dial(t, s.public), "idem", wire.AcksLeader, b)
-	requireNoErr(t, err)
-	requireEqual(t, again, first)
+	requireEqual(t, produceDup(t, dial(t, s.public), "idem", wire.AcksLeader, b), first)
 	got, pr := consume(t, c, "idem", 0, 0)
 	requireNoErr(t, eq(got, []string{"plain", "a", "b"}))
 	requireEqual(t, pr.HighWatermark, 3)
@@ -72,8 +80,7 @@ func TestIdempotentProduceOverTCP(t *testing.T) {
 	s2.apply(t, true, nil, spec("idem", 0, 1, 1))
 	c2 := dial(t, s2.public)
 	for i, rec := range [][]byte{b, idemRecords(1234, 2, "c")} {
-		off, err := produceRaw(c2, "idem", wire.AcksAll, rec)
-		requireNoErr(t, err)
+		off := produceDup(t, c2, "idem", wire.AcksAll, rec)
 		if want := []int64{1, 3}[i]; off != want {
 			t.Fatalf("retry %d after restart answered offset %d, want %d", i, off, want)
 		}
@@ -122,10 +129,8 @@ func TestIdempotentFailoverRetry(t *testing.T) {
 	s2.apply(t, true, peers, sp1)
 	s3.apply(t, true, peers, sp1)
 	c2 := dial(t, s2.public)
-	off, err := produceRaw(c2, "fo", wire.AcksAll, lost)
-	requireNoErr(t, err)
-	requireEqual(t, off, 3)
-	off, err = produceRaw(c2, "fo", wire.AcksAll, idemRecords(77, 4, "after"))
+	requireEqual(t, produceDup(t, c2, "fo", wire.AcksAll, lost), 3)
+	off, err := produceRaw(c2, "fo", wire.AcksAll, idemRecords(77, 4, "after"))
 	requireNoErr(t, err)
 	requireEqual(t, off, 4)
 	sameLogs(t, "fo", s2, s3)
@@ -135,7 +140,7 @@ func TestIdempotentFailoverRetry(t *testing.T) {
 
 // TestIdempotentConcurrentRetries: the same batch sent at once on 8
 // connections (a retry racing its first try) is stored once; every
-// answer names that offset.
+// answer names that offset (one success, seven DuplicateSequence).
 func TestIdempotentConcurrentRetries(t *testing.T) {
 	s := startSPU(t, 1, 0)
 	s.apply(t, true, nil, spec("race", 0, 1, 0))
@@ -153,10 +158,16 @@ func TestIdempotentConcurrentRetries(t *testing.T) {
 			})
 		}
 		wg.Wait()
+		dups := 0
 		for range 8 {
-			requireNoErr(t, <-errs)
+			if err := <-errs; errors.Is(err, wire.ErrDuplicateSequence) {
+				dups++
+			} else {
+				requireNoErr(t, err)
+			}
 			requireEqual(t, <-offs, int64(round))
 		}
+		requireEqual(t, dups, 7)
 	}
 	got, _ := consume(t, dial(t, s.public), "race", 0, 0)
 	requireEqual(t, len(got), 20)

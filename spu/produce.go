@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -23,17 +24,31 @@ func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.
 		return fail(d.unknownPartition(req.Topic, req.Partition))
 	}
 	base, next, err := r.Append(req.Records, req.Acks)
+	// A retry of stored batches is committed and answered like an append,
+	// with DuplicateSequence and their original offset.
+	var dup error
+	if replica.IsDuplicate(base, err) {
+		dup, err = err, nil
+	}
 	if err != nil {
 		return fail(err)
 	}
 	appended := time.Now().UnixMilli()
 	timeout := time.Duration(req.TimeoutMs) * time.Millisecond
+	answer := func() *wire.ProduceResponse {
+		resp := &wire.ProduceResponse{BaseOffset: base, LogAppendTimeMs: appended, LogStartOffset: r.Log().StartOffset()}
+		if dup != nil {
+			resp.ErrorCode, resp.ErrorMessage = errFields(dup)
+			resp.LogAppendTimeMs = -1
+		}
+		return resp
+	}
 	if r.CommitsInline(req.Acks) {
 		// Nothing to sync or wait for: answer without a commit goroutine.
 		if err := r.Commit(ctx, next, req.Acks, timeout); err != nil {
 			return fail(err)
 		}
-		return wire.Respond(&wire.ProduceResponse{BaseOffset: base, LogAppendTimeMs: appended, LogStartOffset: r.Log().StartOffset()})
+		return wire.Respond(answer())
 	}
 	// The commit (fsync, acks wait) runs beside the connection's writer, so
 	// that the requests pipelined on one connection share fsyncs (group
@@ -50,7 +65,7 @@ func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.
 		if err != nil {
 			return produceErr(err), nil
 		}
-		return &wire.ProduceResponse{BaseOffset: base, LogAppendTimeMs: appended, LogStartOffset: r.Log().StartOffset()}, nil
+		return answer(), nil
 	})
 }
 

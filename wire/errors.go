@@ -28,12 +28,15 @@ const (
 	DuplicateSequence       ErrorCode = 46
 	InvalidProducerEpoch    ErrorCode = 47
 	StorageError            ErrorCode = 56
+	UnknownProducerID       ErrorCode = 59
 	StaleEpoch              ErrorCode = 74
 	UnknownLeaderEpoch      ErrorCode = 75
 	InvalidRecord           ErrorCode = 87
 	UnknownAPIKey           ErrorCode = 100
 	FrameTooLarge           ErrorCode = 101
 	ShuttingDown            ErrorCode = 102
+	PartlyDuplicate         ErrorCode = 103
+	SequenceTooOld          ErrorCode = 104
 )
 
 // Error is a failed request or partition: a code, a message and whether
@@ -79,15 +82,18 @@ var codes = map[ErrorCode]codeInfo{
 	UnsupportedVersion:      {"unsupported API version", false, "upgrade the client or the SPU so their versions overlap"},
 	InvalidRequest:          {"invalid request", false, "the request could not be decoded; this is a client bug"},
 	OutOfOrderSequence:      {"out of order sequence", true, "an earlier batch of this producer has not been stored yet; resend the earlier batches first, in order"},
-	DuplicateSequence:       {"duplicate sequence", false, "the batch's records were stored earlier (too long ago to name their offsets); do not resend them"},
+	DuplicateSequence:       {"duplicate sequence", false, "the batches were stored before; the response's base offset is where (the request stored nothing new)"},
 	InvalidProducerEpoch:    {"invalid producer epoch", false, "a newer epoch of this producer id has written to the partition; this producer is fenced: close it and create a new one"},
-	StorageError:            {"storage error", true, "the SPU could not read or write its log; see the SPU's log"},
+	StorageError:            {"storage error", false, "the SPU could not write or read its log (disk full or failing): nothing of this request was acknowledged; the SPU re-opens the log by itself once the disk works again (free space, see the SPU's log), then send again"},
+	UnknownProducerID:       {"unknown producer id", true, "the leader has no state for this producer and the batch does not start at sequence 0; resend the earlier batches first, or start a new producer epoch at sequence 0"},
 	StaleEpoch:              {"stale leader epoch", false, "the sender's leader epoch is older than the replica's; refresh metadata"},
 	UnknownLeaderEpoch:      {"unknown leader epoch", true, "the replica has not seen this epoch yet; retry shortly"},
 	InvalidRecord:           {"invalid record batch", false, "the batch passed its CRC but its records do not match its header or the format; nothing was appended: fix the producer"},
 	UnknownAPIKey:           {"unknown API key", false, "the SPU does not serve this API; upgrade the SPU"},
 	FrameTooLarge:           {"frame too large", false, "send smaller requests (fewer or smaller batches per request)"},
 	ShuttingDown:            {"SPU shutting down", true, "retry against the new leader after a metadata refresh"},
+	PartlyDuplicate:         {"partly duplicate request", true, "some batches of the request were stored before and some were not (or the stored ones are apart); resend each batch in a request of its own"},
+	SequenceTooOld:          {"sequence too old", false, "the batch's sequences were stored before, too long ago for the leader to name their offsets; nothing was appended, do not resend them"},
 }
 
 // String returns the code's name.
@@ -141,7 +147,10 @@ var (
 	ErrOutOfOrderSequence      = &Error{Code: OutOfOrderSequence, Retriable: true}
 	ErrDuplicateSequence       = &Error{Code: DuplicateSequence}
 	ErrInvalidProducerEpoch    = &Error{Code: InvalidProducerEpoch}
-	ErrStorage                 = &Error{Code: StorageError, Retriable: true}
+	ErrStorage                 = &Error{Code: StorageError}
+	ErrUnknownProducerID       = &Error{Code: UnknownProducerID, Retriable: true}
+	ErrPartlyDuplicate         = &Error{Code: PartlyDuplicate, Retriable: true}
+	ErrSequenceTooOld          = &Error{Code: SequenceTooOld}
 	ErrStaleEpoch              = &Error{Code: StaleEpoch}
 	ErrUnknownLeaderEpoch      = &Error{Code: UnknownLeaderEpoch, Retriable: true}
 	ErrInvalidRecord           = &Error{Code: InvalidRecord}

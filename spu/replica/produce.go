@@ -17,12 +17,13 @@ import (
 // validates every batch (CorruptBatch, InvalidRecord, RecordTooLarge: nothing is appended
 // if one is bad), stamps the leader epoch into each batch (records is
 // modified) and appends. Batches of an idempotent producer (producer id
-// >= 0) are first checked against the producer-state table: a retry of
-// stored batches appends nothing and returns their original offsets, a
-// gap is OutOfOrderSequence, an old sequence DuplicateSequence (see
-// Producers.Check). It returns the first base offset and the offset
-// after the last record. It does not wait for fsync when SyncAppends is
-// set; Commit does.
+// >= 0) are first checked against the producer-state table (see
+// Producers.Check): a retry of stored batches appends nothing and returns
+// a DuplicateSequence error together with their original base offset and
+// end (the caller commits and answers them like an append: IsDuplicate);
+// the other refusals append nothing and return base -1. It returns the
+// first base offset and the offset after the last record. It does not
+// wait for fsync when SyncAppends is set; Commit does.
 func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err error) {
 	r.role.RLock()
 	defer r.role.RUnlock()
@@ -48,6 +49,11 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 
 	if len(records) == 0 {
 		return -1, -1, wire.CorruptBatch.ErrMsg("the request holds no record batch")
+	}
+	if r.cfg.Recompress {
+		if records, err = r.recompress(records); err != nil {
+			return -1, -1, err
+		}
 	}
 	// Walk the batch boundaries to stamp the epoch and count offsets; the
 	// log validates each batch (length, magic, CRC) before writing any.
@@ -87,7 +93,8 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		if dup {
 			// A retry of stored batches: answer with where they are
 			// (Commit then waits for them as for a new append).
-			return dupBase, dupBase + records64, nil
+			return dupBase, dupBase + records64, wire.DuplicateSequence.ErrMsg(fmt.Sprintf(
+				"the request's batches were stored before at offset %d; nothing was appended", dupBase))
 		}
 	}
 	base, err = r.log.Append(records)
@@ -106,6 +113,42 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		r.prod.t.RecordBatches(records) // Append set their base offsets
 	}
 	return base, base + records64, nil
+}
+
+// recompress returns records with every batch in the topic's codec
+// (records itself when all are). Each batch is validated (CRC) first, so
+// a corrupt one is refused, not rewritten with a fresh CRC.
+func (r *Replica) recompress(records []byte) ([]byte, error) {
+	same := true
+	for p := records; len(p) > 0; {
+		n, err := batch.Validate(p)
+		if err != nil {
+			return nil, batchErr(err)
+		}
+		if batch.CodecOf(p) != r.cfg.Compression {
+			same = false
+		}
+		p = p[n:]
+	}
+	if same {
+		return records, nil
+	}
+	out := make([]byte, 0, len(records))
+	for p := records; len(p) > 0; {
+		n, _ := batch.Size(p)
+		var err error
+		if out, err = batch.Recompress(out, p[:n], r.cfg.Compression, 0); err != nil {
+			return nil, batchErr(err)
+		}
+		p = p[n:]
+	}
+	return out, nil
+}
+
+// IsDuplicate reports whether Append's answer is a retry of stored
+// batches: err is DuplicateSequence and base their original offset.
+func IsDuplicate(base int64, err error) bool {
+	return base >= 0 && errors.Is(err, wire.ErrDuplicateSequence)
 }
 
 // InvalidBatchMessage is the wire message for a batch refused by

@@ -79,13 +79,28 @@ type verdict struct {
 
 // Check decides a request's batches, in order, against the table. It
 // returns dup=true with the base offset of the first batch when every
-// batch was stored before (a retry: answer success with that offset and
-// append nothing), dup=false when every batch is new and in sequence
-// (append them, then Record), or an error for a request that must not be
-// appended: OutOfOrderSequence (retriable: an earlier batch is missing),
-// DuplicateSequence (stored too long ago to name its offset, or a request
-// that mixes stored and new batches), InvalidProducerEpoch (fenced).
-// Batches with a negative producer id are always new.
+// batch was stored before, contiguously (a retry: the leader appends
+// nothing and answers DuplicateSequence with that offset), dup=false when
+// every batch is new and in sequence (append them, then Record), or an
+// error for a request that must not be appended:
+//   - UnknownProducerID (retriable): a producer the table has no entry
+//     for, with a batch that does not start at sequence 0;
+//   - OutOfOrderSequence (retriable): an earlier batch is missing (a gap
+//     after the last stored sequence, or a newer epoch that does not
+//     start at sequence 0);
+//   - PartlyDuplicate (retriable): a request that mixes stored and new
+//     batches, or whose stored batches are apart in the log;
+//   - SequenceTooOld: sequences stored before, further back than the
+//     runs the entry keeps, so their offset is unknown;
+//   - InvalidProducerEpoch: an older epoch (fenced).
+//
+// A batch counts as stored only when the entry proves it: same epoch and
+// its sequences inside a remembered run, which names its offset. Every
+// accepted batch either starts its (producer, epoch) at sequence 0 or
+// follows the last stored sequence, so an entry's sequences from 0 up to
+// its last were all stored: nothing in flight ahead of a refused batch
+// can be taken in its place. Batches with a negative producer id are
+// always new.
 func (t *Producers) Check(bs []SeqBatch) (base int64, dup bool, err error) {
 	// Sequences of this request's new batches, for the batches after them.
 	var pending []pendingSeq
@@ -104,8 +119,8 @@ func (t *Producers) Check(bs []SeqBatch) (base int64, dup bool, err error) {
 			continue
 		}
 		if ndup > 0 && v.off != next {
-			return -1, false, wire.DuplicateSequence.ErrMsg(fmt.Sprintf(
-				"producer %d: the request's batches were stored, but not together (batch %d at offset %d, expected %d); do not resend them", b.PID, i, v.off, next))
+			return -1, false, wire.PartlyDuplicate.ErrMsg(fmt.Sprintf(
+				"producer %d: the request's batches were stored, but apart (batch %d at offset %d, expected %d); nothing was appended: send each batch in a request of its own", b.PID, i, v.off, next))
 		}
 		if ndup == 0 {
 			base = v.off
@@ -119,8 +134,8 @@ func (t *Producers) Check(bs []SeqBatch) (base int64, dup bool, err error) {
 	case ndup == len(bs):
 		return base, true, nil
 	}
-	return -1, false, wire.DuplicateSequence.ErrMsg(fmt.Sprintf(
-		"the request mixes %d batches stored before with %d new ones; send the new batches in a request of their own", ndup, len(bs)-ndup))
+	return -1, false, wire.PartlyDuplicate.ErrMsg(fmt.Sprintf(
+		"the request mixes %d batches stored before with %d new ones; nothing was appended: send each batch in a request of its own", ndup, len(bs)-ndup))
 }
 
 type pendingSeq struct {
@@ -156,8 +171,17 @@ func (t *Producers) check(b SeqBatch, pending []pendingSeq) (verdict, error) {
 		return verdict{}, nil
 	}
 	e := t.m[b.PID]
-	if e == nil || b.Epoch > e.epoch {
-		return verdict{}, nil // a new producer or a new epoch starts anywhere
+	if e == nil {
+		if b.Seq == 0 {
+			return verdict{}, nil // a new producer starts at sequence 0
+		}
+		return verdict{}, wire.UnknownProducerID.ErrMsg(fmt.Sprintf("producer %d: no state on this leader and base sequence %d is not 0; nothing was appended: resend the earlier batches first (a producer with none outstanding starts a new epoch at sequence 0)", b.PID, b.Seq))
+	}
+	if b.Epoch > e.epoch {
+		if b.Seq == 0 {
+			return verdict{}, nil // a new epoch starts at sequence 0
+		}
+		return verdict{}, wire.OutOfOrderSequence.ErrMsg(fmt.Sprintf("producer %d: epoch %d starts at base sequence %d, not 0; nothing was appended: resend the epoch's first batch first", b.PID, b.Epoch, b.Seq))
 	}
 	if b.Epoch < e.epoch {
 		return verdict{}, wire.InvalidProducerEpoch.ErrMsg(fmt.Sprintf("producer %d epoch %d is fenced by epoch %d on this partition; close the producer and create a new one", b.PID, b.Epoch, e.epoch))
@@ -176,10 +200,10 @@ func (t *Producers) check(b SeqBatch, pending []pendingSeq) (verdict, error) {
 
 func (t *Producers) seqErr(b SeqBatch, last int32) error {
 	if b.Seq <= last {
-		return wire.DuplicateSequence.ErrMsg(fmt.Sprintf("producer %d: sequences %d..%d were stored before (last stored %d) but are not among its last %d runs; nothing was appended, do not resend them",
+		return wire.SequenceTooOld.ErrMsg(fmt.Sprintf("producer %d: sequences %d..%d were stored before (last stored %d) but not among its last %d runs, so their offsets are unknown; nothing was appended, do not resend them",
 			b.PID, b.Seq, b.lastSeq(), last, producerRuns))
 	}
-	return wire.OutOfOrderSequence.ErrMsg(fmt.Sprintf("producer %d: base sequence %d, expected %d; resend the earlier batches first", b.PID, b.Seq, last+1))
+	return wire.OutOfOrderSequence.ErrMsg(fmt.Sprintf("producer %d: base sequence %d, expected %d; nothing was appended: resend the earlier batches first", b.PID, b.Seq, last+1))
 }
 
 // Record notes a stored batch of an idempotent producer whose first record

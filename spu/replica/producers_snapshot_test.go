@@ -124,8 +124,8 @@ func TestReplicaProducerSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = open()
-	if base, _, err := r.Append(idemBatch(10, 3, "y"), wire.AcksLeader); err != nil || base != 3 {
-		t.Fatalf("retry of a batch after the snapshot's end: %d %v, want 3", base, err)
+	if base, _, err := r.Append(idemBatch(10, 3, "y"), wire.AcksLeader); !IsDuplicate(base, err) || base != 3 {
+		t.Fatalf("retry of a batch after the snapshot's end: %d %v, want DuplicateSequence at 3", base, err)
 	}
 	if leo := r.Log().EndOffset(); leo != 4 {
 		t.Fatalf("log end %d, want 4", leo)
@@ -153,7 +153,7 @@ func TestReplicaProducerSnapshot(t *testing.T) {
 	if n := r.ProducerCount(); n != 1 {
 		t.Fatalf("%d producers from a corrupt snapshot, want 1 (from the log)", n)
 	}
-	if base, _, err := r.Append(idemBatch(10, 0, "x"), wire.AcksLeader); err != nil || base != 0 {
-		t.Fatalf("retry after a corrupt snapshot: %d %v", base, err)
+	if base, _, err := r.Append(idemBatch(10, 0, "x"), wire.AcksLeader); !IsDuplicate(base, err) || base != 0 {
+		t.Fatalf("retry after a corrupt snapshot: %d %v, want DuplicateSequence at 0", base, err)
 	}
 }

@@ -30,20 +30,25 @@ func appendTo(t *testing.T, tab *Producers, leo *int64, bs ...SeqBatch) (base in
 func TestProducersNewAndInOrder(t *testing.T) {
 	tab := NewProducers(0)
 	var leo int64
-	// A new producer may start at any sequence (its state may have been
-	// evicted or dropped by retention).
-	if _, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 7, Seq: 100, Count: 3}); err != nil || dup {
+	// A producer the table does not know starts at sequence 0: a later
+	// sequence is UnknownProducerID (retriable: its first batch may be
+	// on its way, or refused), and nothing is recorded.
+	_, _, err := tab.Check([]SeqBatch{{PID: 7, Seq: 100, Count: 3}})
+	if !errors.Is(err, wire.ErrUnknownProducerID) || !wire.IsRetriable(err) || tab.Len() != 0 {
+		t.Fatalf("unknown producer at 100: %v (%d producers)", err, tab.Len())
+	}
+	if _, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 7, Seq: 0, Count: 3}); err != nil || dup {
 		t.Fatalf("new producer: dup %v err %v", dup, err)
 	}
-	if _, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 7, Seq: 103, Count: 2}); err != nil || dup {
+	if _, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 7, Seq: 3, Count: 2}); err != nil || dup {
 		t.Fatalf("in order: dup %v err %v", dup, err)
 	}
 	// Two batches in one request, in sequence.
-	if base, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 7, Seq: 105, Count: 1}, SeqBatch{PID: 7, Seq: 106, Count: 4}); err != nil || dup || base != 5 {
+	if base, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 7, Seq: 5, Count: 1}, SeqBatch{PID: 7, Seq: 6, Count: 4}); err != nil || dup || base != 5 {
 		t.Fatalf("two batches: base %d dup %v err %v", base, dup, err)
 	}
 	// Two batches in one request with a gap between them.
-	if _, _, err := tab.Check([]SeqBatch{{PID: 7, Seq: 110, Count: 1}, {PID: 7, Seq: 112, Count: 1}}); !errors.Is(err, wire.ErrOutOfOrderSequence) {
+	if _, _, err := tab.Check([]SeqBatch{{PID: 7, Seq: 10, Count: 1}, {PID: 7, Seq: 12, Count: 1}}); !errors.Is(err, wire.ErrOutOfOrderSequence) {
 		t.Fatalf("gap inside a request: %v", err)
 	}
 	// Non-idempotent batches are never checked.
@@ -90,9 +95,11 @@ func TestProducersOldDuplicateWithinFiveRuns(t *testing.T) {
 			t.Fatalf("batch %d: base %d dup %v err %v, want %d", i, got, dup, err, bases[i])
 		}
 	}
-	// Older ones are a DuplicateSequence error (not retriable).
+	// Older ones were stored, but the table cannot say where:
+	// SequenceTooOld (not retriable), never DuplicateSequence, which
+	// needs the offset.
 	_, _, err := tab.Check([]SeqBatch{{PID: 3, Seq: 2, Count: 2}})
-	if !errors.Is(err, wire.ErrDuplicateSequence) || wire.IsRetriable(err) {
+	if !errors.Is(err, wire.ErrSequenceTooOld) || wire.IsRetriable(err) {
 		t.Fatalf("old batch: %v", err)
 	}
 	// A retried two-batch request that was stored contiguously.
@@ -105,9 +112,18 @@ func TestProducersOldDuplicateWithinFiveRuns(t *testing.T) {
 	if got, dup, err := tab2.Check(req); err != nil || !dup || got != 0 {
 		t.Fatalf("two-batch retry: %d %v %v", got, dup, err)
 	}
-	// Mixed stored and new batches are refused.
-	if _, _, err := tab2.Check([]SeqBatch{{PID: 9, Seq: 2, Count: 3}, {PID: 9, Seq: 5, Count: 1}}); !errors.Is(err, wire.ErrDuplicateSequence) {
+	// Mixed stored and new batches are refused as PartlyDuplicate
+	// (retriable: the client resends each batch alone).
+	if _, _, err := tab2.Check([]SeqBatch{{PID: 9, Seq: 2, Count: 3}, {PID: 9, Seq: 5, Count: 1}}); !errors.Is(err, wire.ErrPartlyDuplicate) || !wire.IsRetriable(err) {
 		t.Fatalf("mixed: %v", err)
+	}
+	// So are stored batches that are apart in the log.
+	leo++ // another producer's record
+	if _, _, err := appendTo(t, tab2, &leo, SeqBatch{PID: 9, Seq: 5, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tab2.Check([]SeqBatch{{PID: 9, Seq: 2, Count: 3}, {PID: 9, Seq: 5, Count: 1}}); !errors.Is(err, wire.ErrPartlyDuplicate) {
+		t.Fatalf("apart: %v", err)
 	}
 }
 
@@ -133,13 +149,20 @@ func TestProducersGapIsOutOfOrder(t *testing.T) {
 func TestProducersEpochs(t *testing.T) {
 	tab := NewProducers(0)
 	var leo int64
-	if _, _, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Epoch: 1, Seq: 10, Count: 1}); err != nil {
+	if _, _, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Epoch: 1, Seq: 0, Count: 11}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := tab.Check([]SeqBatch{{PID: 5, Epoch: 0, Seq: 11, Count: 1}}); !errors.Is(err, wire.ErrInvalidProducerEpoch) {
 		t.Fatalf("older epoch: %v", err)
 	}
-	// A newer epoch restarts its sequences anywhere.
+	// A newer epoch starts at sequence 0: a later one is out of order
+	// (its first batch is missing), and the entry keeps its epoch.
+	if _, _, err := tab.Check([]SeqBatch{{PID: 5, Epoch: 2, Seq: 4, Count: 1}}); !errors.Is(err, wire.ErrOutOfOrderSequence) {
+		t.Fatalf("newer epoch at sequence 4: %v", err)
+	}
+	if _, _, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Epoch: 1, Seq: 11, Count: 1}); err != nil {
+		t.Fatalf("epoch 1 after a refused epoch 2: %v", err)
+	}
 	if _, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Epoch: 2, Seq: 0, Count: 1}); err != nil || dup {
 		t.Fatalf("newer epoch: %v %v", dup, err)
 	}
@@ -166,10 +189,14 @@ func TestProducersEvictsLeastRecent(t *testing.T) {
 	if tab.Len() != 3 {
 		t.Fatalf("Len = %d, want 3", tab.Len())
 	}
-	// 2 was evicted: a retry of its batch counts as new (no duplicate
-	// detection), while 3's is still recognized.
+	// 2 was evicted: a retry of its first batch counts as new (no
+	// duplicate detection), a later batch is UnknownProducerID, while
+	// 3's is still recognized.
 	if _, dup, _ := tab.Check([]SeqBatch{{PID: 2, Seq: 0, Count: 1}}); dup {
 		t.Fatal("evicted producer 2 still known")
+	}
+	if _, _, err := tab.Check([]SeqBatch{{PID: 2, Seq: 1, Count: 1}}); !errors.Is(err, wire.ErrUnknownProducerID) {
+		t.Fatalf("evicted producer 2 at sequence 1: %v", err)
 	}
 	if _, dup, _ := tab.Check([]SeqBatch{{PID: 3, Seq: 0, Count: 1}}); !dup {
 		t.Fatal("producer 3 forgotten")
@@ -214,7 +241,7 @@ func TestReplicaDeduplicatesAndSurvivesReopen(t *testing.T) {
 	mustAppend := func(r *Replica, rec []byte) (int64, int64) {
 		t.Helper()
 		base, next, err := r.Append(rec, wire.AcksAll)
-		if err != nil {
+		if err != nil && !IsDuplicate(base, err) {
 			t.Fatal(err)
 		}
 		if err := r.Commit(ctx, next, wire.AcksAll, time.Second); err != nil {
@@ -227,8 +254,8 @@ func TestReplicaDeduplicatesAndSurvivesReopen(t *testing.T) {
 	if base, next := mustAppend(r, append([]byte(nil), b1...)); base != 1 || next != 3 {
 		t.Fatalf("first append %d..%d", base, next)
 	}
-	if base, next := mustAppend(r, append([]byte(nil), b1...)); base != 1 || next != 3 {
-		t.Fatalf("retry answered %d..%d, want 1..3", base, next)
+	if base, next, err := r.Append(append([]byte(nil), b1...), wire.AcksAll); !IsDuplicate(base, err) || base != 1 || next != 3 {
+		t.Fatalf("retry answered %d..%d, %v; want DuplicateSequence at 1..3", base, next, err)
 	}
 	if leo := r.Log().EndOffset(); leo != 3 {
 		t.Fatalf("log end %d after a duplicate, want 3", leo)
@@ -310,8 +337,8 @@ func TestReplicaFollowerTableAndTruncation(t *testing.T) {
 	if leo := f.Log().EndOffset(); leo != 2 {
 		t.Fatalf("log end %d after the resend, want 2 (it was appended, not taken for a duplicate)", leo)
 	}
-	if base, _, err := f.Append(idemBatch(8, 0, "a"), wire.AcksLeader); err != nil || base != 0 {
-		t.Fatalf("retry of the kept batch: %d %v", base, err)
+	if base, _, err := f.Append(idemBatch(8, 0, "a"), wire.AcksLeader); !IsDuplicate(base, err) || base != 0 {
+		t.Fatalf("retry of the kept batch: %d %v, want DuplicateSequence at 0", base, err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/fluvio-go/fluvio/wal"
 	"github.com/fluvio-go/fluvio/wire"
@@ -40,6 +41,12 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives role changes; nil discards.
 	Logger *slog.Logger
+	// Recompress makes the leader store every produced batch with the
+	// codec Compression (the topic's compression type): a batch with
+	// another codec is recompressed before it is appended. False (the
+	// default, the topic's "any") keeps what the producer sent.
+	Recompress  bool
+	Compression batch.Codec
 	// MaxProducers bounds the idempotent producers remembered for this
 	// partition (see Producers); < 1 means DefaultMaxProducers.
 	MaxProducers int
@@ -270,6 +277,23 @@ func (r *Replica) Remove() error {
 	r.mu.Unlock()
 	_ = r.Close()
 	return r.log.Remove()
+}
+
+// Failed returns the storage failure that took the replica down (its log
+// failed a write or an fsync, or holds corruption), or nil. A failed
+// replica refuses writes; the SPU re-opens it from disk (see the spu
+// package's reopen).
+func (r *Replica) Failed() error {
+	r.mu.Lock()
+	err := r.mu.lastErr
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := r.log.Failed(); err != nil {
+		return fmt.Errorf("%w: %w", wal.ErrFailed, err)
+	}
+	return nil
 }
 
 // Closed reports whether Close has been called.
