@@ -58,6 +58,7 @@ type Server struct {
 	roleMu        sync.Mutex
 	passive       *nats.Subscription // standby: overheard SPU heartbeats
 	demoteKick    chan struct{}      // buffered 1: a write found the lease gone
+	resyncKick    chan struct{}      // buffered 1: resync now (liveness.go)
 	started       time.Time          // when Start began listening
 	failovers     atomic.Int64       // times this SC became active
 	killed        atomic.Bool        // Kill: keep the lease (like a crash)
@@ -96,7 +97,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	}
 	cfg = cfg.withDefaults()
 	s = &Server{cfg: cfg, log: cfg.Logger.With("sc", cfg.Name), st: newState(),
-		electKick: make(chan struct{}, 1), demoteKick: make(chan struct{}, 1)}
+		electKick: make(chan struct{}, 1), demoteKick: make(chan struct{}, 1), resyncKick: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	started := s
 	defer func() {
