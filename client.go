@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go"
 )
 
@@ -49,7 +49,7 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	url := natsURL(addr)
+	url := natsurl.Normalize(addr)
 	if url == "" {
 		return nil, badOption("connect", "give the SC address as HOST:PORT, for example 127.0.0.1:9003", "empty SC address")
 	}
@@ -60,17 +60,17 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 		timeout = min(timeout, time.Until(d))
 	}
 	if err := ctx.Err(); err != nil || timeout <= 0 {
-		return nil, fmt.Errorf("connect to the SC at %s: %w", addr, cmp.Or(err, context.DeadlineExceeded))
+		return nil, fmt.Errorf("connect to the SC at %s: %w", natsurl.Redact(addr), cmp.Or(err, context.DeadlineExceeded))
 	}
 	den := &denials{}
 	nc, err := nats.Connect(url, nats.Name(cfg.name), nats.Timeout(timeout), nats.ErrorHandler(den.report))
 	if err != nil {
-		return nil, &Error{Op: "connect to the SC at " + addr, Err: err,
+		return nil, &Error{Op: "connect to the SC at " + natsurl.Redact(addr), Err: natsurl.RedactError(err),
 			Hint: "is the cluster running? start one with 'fluvio cluster start', or pass the SC's address (--sc HOST:PORT)"}
 	}
 	if err := ctx.Err(); err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("connect to the SC at %s: %w", addr, err)
+		return nil, fmt.Errorf("connect to the SC at %s: %w", natsurl.Redact(addr), err)
 	}
 	c := newClient(nc, cfg)
 	c.denials = den
@@ -84,23 +84,6 @@ func newClient(nc *nats.Conn, cfg clientConfig) *Client {
 	c.pool = newConnPool(ctx, cfg.dial, cfg.dialTimeout)
 	c.mu.producers = map[*Producer]struct{}{}
 	return c
-}
-
-// natsURL turns HOST:PORT into nats://HOST:PORT and keeps URLs as given.
-func natsURL(addr string) string {
-	addr = strings.TrimSpace(addr)
-	if addr == "" {
-		return ""
-	}
-	parts := strings.Split(addr, ",")
-	for i, p := range parts {
-		p = strings.TrimSpace(p)
-		if !strings.Contains(p, "://") {
-			p = "nats://" + p
-		}
-		parts[i] = p
-	}
-	return strings.Join(parts, ",")
 }
 
 // Close closes the producers opened by this Client (sending what they

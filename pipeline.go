@@ -41,6 +41,10 @@ type inflightReq struct {
 	// producer epoch; see start).
 	answered chan struct{}
 	part     bool // one batch of a split request: settling it frees no slot
+	// maybeStored: an earlier attempt failed in a way that may have
+	// stored it (a lost answer): a refusal of a later attempt is no proof
+	// that it was never stored, so it does not move the epoch.
+	maybeStored bool
 }
 
 // unknownPartitionWait bounds how long a request refused with "unknown
@@ -98,11 +102,17 @@ func (p *Producer) startRequest(part int32, records []byte) func() (int64, error
 }
 
 // completer reads the answers in order until run closes q.inflight.
+//
+// A failed request (retriable or not) goes through retryFrom, under
+// sendMu: a failure may move the partition to the next producer epoch,
+// and the requests written after it must be settled (re-stamped and
+// resent in order) before run stamps a new batch under that epoch, or a
+// newer batch would be stored ahead of them.
 func (q *partitionQueue) completer() {
 	for req := range q.inflight {
 		base, err := req.wait()
-		if err != nil && q.shouldRetry(req, err) {
-			q.retryFrom(req, err)
+		if err != nil && !isDuplicate(base, err) {
+			q.retryFrom(req, base, err)
 			continue
 		}
 		q.finish(req, base, err)
@@ -156,8 +166,9 @@ func (q *partitionQueue) settle(req *inflightReq, base int64, err error) {
 		base, err = -1, nil
 	}
 	if err != nil {
-		if !retriable(err) && !storedBefore(err) {
-			// Refused: not stored, its sequences never will be.
+		if !retriable(err) && !storedBefore(err) && !req.maybeStored {
+			// Refused, and no earlier attempt may have been stored: its
+			// sequences never will be.
 			q.failed(req.batches)
 		}
 		if retriable(err) && req.attempt > 0 {
@@ -166,6 +177,44 @@ func (q *partitionQueue) settle(req *inflightReq, base int64, err error) {
 		err = fmt.Errorf("produce to %s partition %d: %w", q.p.topic, q.id, err)
 	}
 	q.complete(req.batches, base, err)
+}
+
+// errNotSent marks a request that never left the client (no leader known,
+// no connection): it stored nothing.
+type errNotSent struct{ err error }
+
+func (e *errNotSent) Error() string { return e.err.Error() }
+func (e *errNotSent) Unwrap() error { return e.err }
+
+// notSent wraps err as errNotSent (retriable(err) is kept).
+func notSent(err error) error { return &errNotSent{err: err} }
+
+// definitelyNotStored reports whether a failed attempt surely stored
+// nothing: it was not sent, or the leader refused it before appending.
+// Anything else (a lost connection, a timeout, not leader or not enough
+// replicas after the append, an SPU shutting down) may have been stored.
+func definitelyNotStored(err error) bool {
+	if _, ok := errors.AsType[*errNotSent](err); ok {
+		return true
+	}
+	we, ok := errors.AsType[*wire.Error](err)
+	if !ok {
+		return false
+	}
+	switch we.Code {
+	case wire.NotEnoughReplicas, wire.UnknownTopicOrPartition, wire.OutOfOrderSequence, wire.UnknownProducerID,
+		wire.PartlyDuplicate, wire.CorruptBatch, wire.InvalidRecord, wire.RecordTooLarge, wire.InvalidProducerEpoch,
+		wire.InvalidRequest, wire.UnsupportedVersion, wire.FrameTooLarge, wire.UnknownAPIKey:
+		return true
+	}
+	return false
+}
+
+// noteAttempt records that an attempt of req may have been stored.
+func (req *inflightReq) noteAttempt(base int64, err error) {
+	if err != nil && !isDuplicate(base, err) && !definitelyNotStored(err) {
+		req.maybeStored = true
+	}
 }
 
 // isDuplicate reports whether an answer is the leader's DuplicateSequence
@@ -193,38 +242,38 @@ func sequenceRefusal(err error) bool {
 	return false
 }
 
-// retryFrom handles a retriable failure of first: it stops new requests,
-// collects the answers of the requests written after first, and sends the
-// failed ones again in order, each with backoff until it succeeds, fails
-// for good or runs out of retries.
-func (q *partitionQueue) retryFrom(first *inflightReq, err error) {
+// retryFrom handles a failure of first: it stops new requests, collects
+// the answers of the requests written after first, then settles them all
+// in order, sending the failed ones again (with backoff, until stored,
+// failed for good or out of retries) before releasing sendMu.
+func (q *partitionQueue) retryFrom(first *inflightReq, base int64, err error) {
 	q.sendMu <- struct{}{}
 	defer func() { <-q.sendMu }()
-	failed := []*inflightReq{first}
-	errs := []error{err}
+	type answer struct {
+		req  *inflightReq
+		base int64
+		err  error
+	}
+	answers := []answer{{first, base, err}}
 	// Everything started is in q.inflight (run starts under sendMu).
 	for n := len(q.inflight); n > 0; n-- {
 		req := <-q.inflight
 		base, err := req.wait()
-		if err == nil || !q.shouldRetry(req, err) {
-			q.finish(req, base, err)
-			continue
-		}
-		failed = append(failed, req)
-		errs = append(errs, err)
+		answers = append(answers, answer{req, base, err})
 	}
 	backoff := q.p.cfg.retryBackoff
-	for i, req := range failed {
-		q.resend(req, errs[i], &backoff)
+	for _, a := range answers {
+		q.resend(a.req, a.base, a.err, &backoff)
 	}
 }
 
 // resend sends req again until it is stored, fails for good or runs out
 // of retries, then settles it (and frees its slot unless it is part of a
-// split request). err is its last failure. Caller holds sendMu.
-func (q *partitionQueue) resend(req *inflightReq, err error, backoff *time.Duration) {
-	var base int64
+// split request). base and err are its last answer (nil err: nothing to
+// resend). Caller holds sendMu.
+func (q *partitionQueue) resend(req *inflightReq, base int64, err error, backoff *time.Duration) {
 	resent := false
+	req.noteAttempt(base, err)
 	for err != nil && q.shouldRetry(req, err) {
 		if errors.Is(err, wire.ErrPartlyDuplicate) && len(req.batches) > 1 {
 			// Some of its batches were stored before and some not (a
@@ -253,6 +302,7 @@ func (q *partitionQueue) resend(req *inflightReq, err error, backoff *time.Durat
 		q.p.stats.retries.Add(1)
 		q.stamp(req.batches)
 		base, err = q.p.startRequest(q.id, q.requestBytes(req.batches))()
+		req.noteAttempt(base, err)
 		resent = true
 	}
 	q.settle(req, base, err)
@@ -266,7 +316,7 @@ func (q *partitionQueue) resend(req *inflightReq, err error, backoff *time.Durat
 func (q *partitionQueue) split(req *inflightReq, err error, backoff *time.Duration) {
 	q.p.log.Debug("produce retry: one request per batch", "partition", q.id, "batches", len(req.batches), "err", err)
 	for _, pb := range req.batches {
-		q.resend(&inflightReq{batches: []*pendingBatch{pb}, attempt: req.attempt, failed: req.failed, part: true}, err, backoff)
+		q.resend(&inflightReq{batches: []*pendingBatch{pb}, attempt: req.attempt, failed: req.failed, part: true, maybeStored: req.maybeStored}, -1, err, backoff)
 	}
 	q.release(req)
 }

@@ -41,6 +41,7 @@ type asyncProducer interface {
 func (c *Client) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
 	l, conn, err := c.leaderConn(ctx, call.topic, call.partition)
 	if err != nil {
+		err = notSent(err) // no leader or no connection: nothing was written
 		return func(context.Context) (int64, error) { return -1, err }
 	}
 	req := &wire.ProduceRequest{

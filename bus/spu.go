@@ -13,7 +13,13 @@ type SPUHello struct {
 	// Incarnation is random per process start; the SC uses it to tell a
 	// restarted spu-server from a long-running one.
 	Incarnation string `json:"incarnation"`
-	Version     string `json:"version,omitempty"`
+	// StorageID identifies the SPU's data directory: random, created with
+	// it. When it differs from the one the SC recorded, the disk was
+	// wiped or replaced: the SC takes the SPU out of every ISR (new
+	// leaders, epochs bumped) before it answers, so the empty replicas
+	// catch up as followers. Empty from SPUs that predate it.
+	StorageID string `json:"storageId,omitempty"`
+	Version   string `json:"version,omitempty"`
 }
 
 // SPUHelloResponse tells the SPU what was registered for it and its
@@ -35,6 +41,8 @@ type Heartbeat struct {
 	Type        string `json:"type,omitempty"`
 	ID          SPUID  `json:"id"`
 	Incarnation string `json:"incarnation"`
+	// StorageID is as in SPUHello.
+	StorageID string `json:"storageId,omitempty"`
 	// AppliedEpoch is the epoch of the last ReplicaSet the SPU applied.
 	AppliedEpoch int64 `json:"appliedEpoch"`
 	// NeedFullSync asks the SC for a full ReplicaSet (the SPU saw a gap

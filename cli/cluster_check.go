@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 )
 
 // checkResult is one line of 'fluvio cluster check'.
@@ -25,15 +26,15 @@ type checkResult struct {
 type checks []checkResult
 
 func (c *checks) ok(name, format string, args ...any) {
-	*c = append(*c, checkResult{Check: name, Status: "ok", Detail: fmt.Sprintf(format, args...)})
+	*c = append(*c, checkResult{Check: name, Status: "ok", Detail: natsurl.Redact(fmt.Sprintf(format, args...))})
 }
 
 func (c *checks) fail(name, next, format string, args ...any) {
-	*c = append(*c, checkResult{Check: name, Status: "fail", Detail: fmt.Sprintf(format, args...), Next: next})
+	*c = append(*c, checkResult{Check: name, Status: "fail", Detail: natsurl.Redact(fmt.Sprintf(format, args...)), Next: natsurl.Redact(next)})
 }
 
 func (c *checks) warn(name, next, format string, args ...any) {
-	*c = append(*c, checkResult{Check: name, Status: "warn", Detail: fmt.Sprintf(format, args...), Next: next})
+	*c = append(*c, checkResult{Check: name, Status: "warn", Detail: natsurl.Redact(fmt.Sprintf(format, args...)), Next: natsurl.Redact(next)})
 }
 
 func runClusterCheck(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
@@ -105,6 +106,7 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 				res.fail(name, "start it with 'fluvio cluster start'", "not running (its NATS node is down too)")
 			}
 		}
+		checkPorts(&res, st)
 	} else if t.Source == "default" || t.Profile == localProfile {
 		if err := portFree(t.Addr); err == nil {
 			res.ok("SC port", "%s is free for 'fluvio cluster start'", t.Addr)
@@ -139,6 +141,65 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 		return exitUnavailable
 	}
 	return exitOK
+}
+
+// clusterPort is one port of a local cluster's process.
+type clusterPort struct {
+	what, addr string
+	running    bool // its process runs, so it must listen
+}
+
+// checkPorts checks the local cluster's ports: a running process's must
+// accept connections; a stopped one's must be free for 'cluster start'.
+// (HTTP ports are picked anew at each start, so only running ones count.)
+func checkPorts(res *checks, st *clusterState) {
+	ports := []clusterPort{{"SC", st.SCAddr, st.SC.alive()}}
+	if st.SCHTTP != "" && st.SC.alive() {
+		ports = append(ports, clusterPort{"SC http", st.SCHTTP, true})
+	}
+	if st.SCCluster != "" {
+		ports = append(ports, clusterPort{"SC routes", st.SCCluster, st.SC.alive()})
+	}
+	for i, p := range st.Peers {
+		alive := p.Proc.alive()
+		ports = append(ports, clusterPort{fmt.Sprintf("SC %d", i+2), p.Addr, alive},
+			clusterPort{fmt.Sprintf("SC %d routes", i+2), p.Cluster, alive})
+		if p.HTTP != "" && alive {
+			ports = append(ports, clusterPort{fmt.Sprintf("SC %d http", i+2), p.HTTP, true})
+		}
+	}
+	for _, s := range st.SPUs {
+		alive := s.Proc.alive()
+		ports = append(ports,
+			clusterPort{fmt.Sprintf("SPU %d public", s.ID), s.Public, alive},
+			clusterPort{fmt.Sprintf("SPU %d private", s.ID), s.Private, alive})
+		if s.HTTP != "" && alive {
+			ports = append(ports, clusterPort{fmt.Sprintf("SPU %d http", s.ID), s.HTTP, true})
+		}
+	}
+	var list, bad []string
+	for _, p := range ports {
+		if p.addr == "" {
+			continue
+		}
+		list = append(list, p.what+" "+p.addr)
+		if p.running {
+			conn, err := net.DialTimeout("tcp", p.addr, time.Second)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("%s %s does not answer (%v)", p.what, p.addr, err))
+				continue
+			}
+			conn.Close()
+		} else if err := portFree(p.addr); err != nil {
+			bad = append(bad, fmt.Sprintf("%s %s is taken by another program, and its process is stopped", p.what, p.addr))
+		}
+	}
+	if len(bad) > 0 {
+		res.fail("ports", "see 'fluvio cluster status' and the logs; a port another program holds: stop that program (find it with 'ss -ltnp')",
+			"%s", strings.Join(bad, "; "))
+		return
+	}
+	res.ok("ports", "%s", strings.Join(list, ", "))
 }
 
 // checkSC runs the checks that need the SC's NATS: reachability, the KV

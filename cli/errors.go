@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go"
 )
 
@@ -43,6 +44,8 @@ func withHint(err error, code int, hint string) error {
 //	next: <what to do>
 func (g *Global) fail(stderr io.Writer, err error) int {
 	msg, hint, code := explainFor(err, g.dialed)
+	// No message shows the password of a NATS URL (an --sc or a profile's).
+	msg, hint = natsurl.Redact(msg), natsurl.Redact(hint)
 	if hint == "" {
 		// Every error gets a next step, even one nobody anticipated.
 		if strings.HasPrefix(g.path, "fluvio cluster") {

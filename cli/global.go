@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/spf13/pflag"
 )
 
@@ -177,14 +178,16 @@ type target struct {
 }
 
 // describe says where the address came from, for error messages.
+// The address's passwords are redacted.
 func (t target) describe() string {
+	addr := natsurl.Redact(t.Addr)
 	if t.Profile != "" {
-		return fmt.Sprintf("%s (from profile %q)", t.Addr, t.Profile)
+		return fmt.Sprintf("%s (from profile %q)", addr, t.Profile)
 	}
 	if t.Source == "default" {
-		return t.Addr + " (the default)"
+		return addr + " (the default)"
 	}
-	return fmt.Sprintf("%s (from %s)", t.Addr, t.Source)
+	return fmt.Sprintf("%s (from %s)", addr, t.Source)
 }
 
 // resolveTarget picks the SC address: --sc, else --profile, else

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 )
 
 // fillServerVersions asks the SC for its version and its NATS server's. On
@@ -12,24 +13,24 @@ import (
 func (g *Global) fillServerVersions(ctx context.Context, v *versionView) {
 	t, err := g.resolveTarget()
 	if err != nil {
-		v.SCError = err.Error()
+		v.SCError = natsurl.Redact(err.Error())
 		return
 	}
-	v.SCAddr = t.Addr
+	v.SCAddr = natsurl.Redact(t.Addr)
 	a, err := dialAdmin(ctx, t, g.connectTimeout)
 	if err != nil {
 		// The cause only: the address is printed beside it.
 		for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(u) {
 			err = u
 		}
-		v.SCError = err.Error()
+		v.SCError = natsurl.Redact(err.Error())
 		return
 	}
 	defer a.Close()
 	v.NATS = a.NATSServerVersion()
 	resp, err := a.SCVersion(ctx)
 	if err != nil {
-		v.SCError = scErrorText(err, t)
+		v.SCError = natsurl.Redact(scErrorText(err, t))
 		return
 	}
 	v.SC = resp.Version

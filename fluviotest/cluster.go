@@ -348,6 +348,73 @@ func (c *Cluster) StartSPU(id int32) {
 	c.WaitSPUOnline(id, true)
 }
 
+// WipeSPUData empties the data directory of SPU id, which must be
+// stopped: its next start is an SPU back with an empty (replaced) disk.
+func (c *Cluster) WipeSPUData(id int32) {
+	c.t.Helper()
+	c.mu.Lock()
+	p := c.spus[id]
+	running := p != nil && p.srv != nil
+	c.mu.Unlock()
+	if p == nil || running {
+		c.t.Fatalf("fluviotest: SPU %d is not a stopped SPU of this cluster", id)
+	}
+	if err := os.RemoveAll(p.dir); err != nil {
+		c.t.Fatalf("fluviotest: wipe SPU %d: %v", id, err)
+	}
+}
+
+// UnregisterSPU unregisters SPU id (as 'fluvio custom-spu unregister'
+// does); its server, told to stop, is closed. RegisterSPU registers it
+// again with the same addresses and data directory (not started).
+func (c *Cluster) UnregisterSPU(id int32) {
+	c.t.Helper()
+	c.mu.Lock()
+	p := c.spus[id]
+	var srv *spu.Server
+	if p != nil {
+		srv, p.srv = p.srv, nil
+	}
+	c.mu.Unlock()
+	if p == nil {
+		c.t.Fatalf("fluviotest: no SPU %d", id)
+	}
+	sid := int64(id)
+	if _, err := bus.Request[bus.SPUUnregisterResponse](context.Background(), c.nc, bus.SubjectAdminSPUUnregister,
+		bus.SPUUnregisterRequest{ID: &sid}); err != nil {
+		c.t.Fatalf("fluviotest: unregister SPU %d: %v", id, err)
+	}
+	if srv != nil {
+		select {
+		case <-srv.Done():
+		case <-time.After(10 * time.Second):
+			c.t.Errorf("fluviotest: SPU %d did not stop within 10s of its unregistration", id)
+		}
+		_ = srv.Close()
+	}
+}
+
+// RegisterSPU registers SPU id again after UnregisterSPU, with the same
+// addresses; start it with StartSPU.
+func (c *Cluster) RegisterSPU(id int32) {
+	c.t.Helper()
+	c.mu.Lock()
+	p := c.spus[id]
+	c.mu.Unlock()
+	if p == nil {
+		c.t.Fatalf("fluviotest: no SPU %d", id)
+	}
+	typ := bus.SPUTypeManaged
+	if c.opts.Custom {
+		typ = bus.SPUTypeCustom
+	}
+	if _, err := bus.Request[bus.SPURegisterResponse](context.Background(), c.nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
+		ID: int64(id), SPUType: typ, PublicEndpoint: p.public, PrivateEndpoint: p.private,
+	}); err != nil {
+		c.t.Fatalf("fluviotest: register SPU %d: %v", id, err)
+	}
+}
+
 // RestartSC stops the SC and starts a new one on the same NATS: it must
 // rebuild everything from the KV bucket.
 func (c *Cluster) RestartSC() {

@@ -146,6 +146,13 @@ func (s *Server) handleSPUUnregister(_ context.Context, _ string, req bus.SPUUnr
 	s.publish(bus.SubjectSPUControl(id), bus.Control{SPU: id, Command: bus.ControlStop,
 		Reason: fmt.Sprintf("SPU %d was unregistered", id)})
 	s.log.Info("SPU unregistered", "id", id, "name", resp.SPU.Name)
+	// Its replicas leave every ISR now (new leaders where it led): if the
+	// id is registered again, whatever spu-server comes with it starts
+	// as a follower that must catch up, never as a leader at the old
+	// epoch with an ISR it is not in sync with.
+	if err := s.resetReplicas(id, "it was unregistered"); err != nil {
+		s.log.Warn("unregister: cannot take the SPU out of every ISR yet; the next resync retries", "id", id, "err", err)
+	}
 	return resp, nil
 }
 

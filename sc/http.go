@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/fluvio-go/fluvio/internal/pprofhttp"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -79,7 +80,7 @@ func (s *Server) readyErr(ctx context.Context) error {
 	case !s.serving.Load():
 		return errors.New("starting: the admin service is not up yet")
 	case !s.nc.IsConnected():
-		return fmt.Errorf("not connected to NATS at %s; the SC reconnects on its own: check that NATS runs", redactURL(s.url))
+		return fmt.Errorf("not connected to NATS at %s; the SC reconnects on its own: check that NATS runs", natsurl.Redact(s.url))
 	case s.service() == nil || s.service().Stopped():
 		return fmt.Errorf("the %s micro service stopped: restart sc-server", bus.ServiceName)
 	}

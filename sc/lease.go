@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -189,7 +190,7 @@ func (s *Server) campaign(preempt bool) error {
 		return fmt.Errorf("read the SC generation: %w", err)
 	}
 	rec := leaseRecord{Holder: s.cfg.Name, Generation: gen + 1, TTLMs: s.cfg.LeaseTTL.Milliseconds(),
-		AcquiredMs: now.UnixMilli(), RenewedMs: now.UnixMilli(), NATS: redactURL(s.url), HTTP: s.httpAddr}
+		AcquiredMs: now.UnixMilli(), RenewedMs: now.UnixMilli(), NATS: natsurl.Redact(s.url), HTTP: s.httpAddr}
 	newRev, err := s.store.writeLease(ctx, rec, rev)
 	if err != nil {
 		return fmt.Errorf("take the SC lease: %w", err)

@@ -41,11 +41,36 @@ func notRegistered(id bus.SPUID) *bus.Error {
 		fmt.Sprintf("register it first: fluvio custom-spu register --id %d --public-server HOST:PORT --private-server HOST:PORT", id))
 }
 
+// checkStorage adopts the storage identity an SPU says hello or beats
+// with, when it is new (adoptStorage), after the checks that refuse the
+// message anyway (unregistered, a second spu-server with the id).
+func (s *Server) checkStorage(id bus.SPUID, incarnation, storageID string) error {
+	s.st.mu.Lock()
+	e := s.st.spus[id]
+	if e == nil {
+		s.st.mu.Unlock()
+		return notRegistered(id)
+	}
+	if err := s.checkIncarnation(e, incarnation, time.Now()); err != nil {
+		s.st.mu.Unlock()
+		return err
+	}
+	changed := storageChanged(e, storageID)
+	s.st.mu.Unlock()
+	if !changed {
+		return nil
+	}
+	return s.adoptStorage(id, storageID)
+}
+
 // handleHello answers an spu-server starting up: it must be registered;
 // it becomes online and gets its full replica set in the reply.
 func (s *Server) handleHello(_ context.Context, subject string, req bus.SPUHello) (bus.SPUHelloResponse, error) {
 	var resp bus.SPUHelloResponse
 	if err := s.checkSender(subject, req.ID); err != nil {
+		return resp, err
+	}
+	if err := s.checkStorage(req.ID, req.Incarnation, req.StorageID); err != nil {
 		return resp, err
 	}
 	id, now := req.ID, time.Now()
@@ -78,6 +103,9 @@ func (s *Server) handleHello(_ context.Context, subject string, req bus.SPUHello
 func (s *Server) handleHeartbeat(_ context.Context, subject string, hb bus.Heartbeat) (bus.HeartbeatResponse, error) {
 	resp := bus.HeartbeatResponse{HeartbeatIntervalMs: s.cfg.HeartbeatInterval.Milliseconds()}
 	if err := s.checkSender(subject, hb.ID); err != nil {
+		return resp, err
+	}
+	if err := s.checkStorage(hb.ID, hb.Incarnation, hb.StorageID); err != nil {
 		return resp, err
 	}
 	id, now := hb.ID, time.Now()

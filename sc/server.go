@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -150,7 +151,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if s.active.Load() {
 		role = "active"
 	}
-	s.log.Info("sc started", "nats", redactURL(s.url), "bucket", cfg.Bucket, "role", role, "generation", s.Generation(),
+	s.log.Info("sc started", "nats", natsurl.Redact(s.url), "bucket", cfg.Bucket, "role", role, "generation", s.Generation(),
 		"spus", len(snap.spus), "topics", len(snap.topics), "http", s.httpAddr, "private", s.PrivateAddr())
 	s.serving.Store(true)
 	return s, nil
@@ -171,7 +172,7 @@ func (s *Server) connect() error {
 	if cfg.NATSURL != "" {
 		nc, err := nats.Connect(cfg.NATSURL, opts...)
 		if err != nil {
-			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", redactURL(cfg.NATSURL), err, connectHint(err))
+			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", natsurl.Redact(cfg.NATSURL), natsurl.RedactError(err), connectHint(err))
 		}
 		s.nc, s.url = nc, cfg.NATSURL
 		return nil
@@ -231,7 +232,7 @@ func (s *Server) startPrivate() error {
 	if s.ns == nil {
 		u, err := url.Parse(strings.TrimSpace(strings.Split(s.cfg.NATSURL, ",")[0]))
 		if err != nil || u.Host == "" {
-			return fmt.Errorf("sc: --sc-private needs a nats://HOST:PORT --nats-url to forward to, got %s", redactURL(s.cfg.NATSURL))
+			return fmt.Errorf("sc: --sc-private needs a nats://HOST:PORT --nats-url to forward to, got %s", natsurl.Redact(s.cfg.NATSURL))
 		}
 		upstream = u.Host
 	}

@@ -40,6 +40,9 @@ type spuRecord struct {
 	Name      string      `json:"name"`
 	Spec      bus.SPUSpec `json:"spec"`
 	CreatedMs int64       `json:"createdMs"`
+	// StorageID is the identity of the SPU's data directory, as it last
+	// said hello (empty until then): see adoptStorage.
+	StorageID string `json:"storageId,omitempty"`
 }
 
 // topicRecord is what KV holds for a topic: spec and assignment in one key,

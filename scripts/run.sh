@@ -94,9 +94,9 @@ echo
 # The SPUs report offsets in their next heartbeat (about a second): wait for it.
 for _ in $(seq 1 20); do
   parts="$("$fluvio" partition list)"
-  # 3 records from fluvio produce and 5 from the example producer: wait
+  # 3 records from fluvio produce and 4 from the example producer: wait
   # (bounded) until the SPUs' reports show all of them
-  [[ $(demo_hw <<<"$parts") -ge $((hw_before + 8)) ]] && break
+  [[ $(demo_hw <<<"$parts") -ge $((hw_before + 7)) ]] && break
   sleep 0.25
 done
 echo "$parts"

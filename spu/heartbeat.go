@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go"
 )
 
@@ -119,7 +120,7 @@ func (s *Server) applySet(st *syncState, set bus.ReplicaSet) {
 func (s *Server) heartbeat(st *syncState, interval time.Duration, scOK bool) (time.Duration, bool) {
 	ctx, cancel := context.WithTimeout(s.ctx, interval)
 	defer cancel()
-	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, AppliedEpoch: st.applied.Load(),
+	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, StorageID: s.storageID, AppliedEpoch: st.applied.Load(),
 		NeedFullSync: st.needFull.Load(), Replicas: s.dp.Status()}
 	if hb.Replicas == nil {
 		hb.Replicas = []bus.ReplicaStatus{}
@@ -133,7 +134,7 @@ func (s *Server) heartbeat(st *syncState, interval time.Duration, scOK bool) (ti
 		return time.Duration(resp.HeartbeatIntervalMs) * time.Millisecond, true
 	case errors.Is(err, bus.ErrSPUNotRegistered):
 		s.fail(fmt.Errorf("%w: the SC at %s no longer knows SPU %d; register it again with 'fluvio custom-spu register --id %d --public-server HOST:PORT --private-server HOST:PORT'",
-			ErrUnregistered, s.cfg.SCAddr, s.id, s.id))
+			ErrUnregistered, natsurl.Redact(s.cfg.SCAddr), s.id, s.id))
 	case errors.Is(err, bus.ErrSPUConflict):
 		s.fail(fmt.Errorf("spu: %w", err))
 	case s.ctx.Err() != nil, errors.Is(err, nats.ErrConnectionClosed):
@@ -154,7 +155,7 @@ func (s *Server) goodbye() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, Stopping: true, Replicas: []bus.ReplicaStatus{}}
+	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, StorageID: s.storageID, Stopping: true, Replicas: []bus.ReplicaStatus{}}
 	if _, err := bus.Request[bus.HeartbeatResponse](ctx, s.nc, bus.SubjectSPUHeartbeat(s.id), hb); err != nil {
 		s.log.Debug("goodbye heartbeat failed", "err", err)
 	}

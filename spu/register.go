@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/fluvio-go/fluvio/internal/version"
 )
 
@@ -17,7 +18,7 @@ import (
 func (s *Server) register(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RegisterTimeout)
 	defer cancel()
-	hello := bus.SPUHello{ID: s.id, Incarnation: s.incarnation, Version: version.String()}
+	hello := bus.SPUHello{ID: s.id, Incarnation: s.incarnation, StorageID: s.storageID, Version: version.String()}
 	backoff := 100 * time.Millisecond
 	for {
 		rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
@@ -29,13 +30,13 @@ func (s *Server) register(ctx context.Context) error {
 		}
 		if errors.Is(err, bus.ErrSPUNotRegistered) {
 			return fmt.Errorf("spu: SPU %d is not registered with the SC at %s; register it first: fluvio custom-spu register --id %d --public-server HOST:PORT --private-server HOST:PORT",
-				s.id, s.cfg.SCAddr, s.id)
+				s.id, natsurl.Redact(s.cfg.SCAddr), s.id)
 		}
 		// A conflict clears once a crashed predecessor with our id misses
 		// its heartbeats, so a quick restart waits for it.
 		retriable := errors.Is(err, bus.ErrUnavailable) || errors.Is(err, bus.ErrTimeout) || errors.Is(err, bus.ErrSPUConflict)
 		if !retriable || ctx.Err() != nil {
-			return fmt.Errorf("spu: register with the SC at %s: %w", s.cfg.SCAddr, err)
+			return fmt.Errorf("spu: register with the SC at %s: %w", natsurl.Redact(s.cfg.SCAddr), err)
 		}
 		conflict := errors.Is(err, bus.ErrSPUConflict)
 		if conflict {
@@ -48,7 +49,7 @@ func (s *Server) register(ctx context.Context) error {
 			if conflict {
 				return fmt.Errorf("spu: %w", err)
 			}
-			return fmt.Errorf("spu: register with the SC at %s: %w; is sc-server running? start a local cluster with 'fluvio cluster start'", s.cfg.SCAddr, err)
+			return fmt.Errorf("spu: register with the SC at %s: %w; is sc-server running? start a local cluster with 'fluvio cluster start'", natsurl.Redact(s.cfg.SCAddr), err)
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, time.Second)

@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go"
 )
 
@@ -38,6 +38,8 @@ type Server struct {
 	controlCh   chan *nats.Msg
 	subs        []*nats.Subscription
 	hello       bus.SPUHelloResponse
+	// storageID is the data directory's identity (storageid.go).
+	storageID string
 
 	ctx      context.Context // cancelled by Close or by a stop
 	cancel   context.CancelFunc
@@ -105,6 +107,9 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err := s.startHTTP(); err != nil {
 		return nil, err
 	}
+	if s.storageID, err = loadStorageID(cfg.LogBaseDir); err != nil {
+		return nil, err
+	}
 	if err := s.connect(); err != nil {
 		return nil, err
 	}
@@ -142,11 +147,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 
 // connect dials the SC's NATS and subscribes to this SPU's subjects.
 func (s *Server) connect() error {
-	url := s.cfg.SCAddr
-	if !strings.Contains(url, "://") {
-		url = "nats://" + url
-	}
-	nc, err := nats.Connect(url,
+	nc, err := nats.Connect(natsurl.Normalize(s.cfg.SCAddr),
 		nats.Name(fmt.Sprintf("fluvio-spu-%d", s.id)),
 		nats.Timeout(2*time.Second),
 		nats.MaxReconnects(-1),
@@ -159,7 +160,7 @@ func (s *Server) connect() error {
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("reconnected to the SC", "url", nc.ConnectedUrlRedacted()) }),
 	)
 	if err != nil {
-		return fmt.Errorf("spu: cannot reach the SC at %s: %w; %s", redactURL(s.cfg.SCAddr), err, connectHint(err))
+		return fmt.Errorf("spu: cannot reach the SC at %s: %w; %s", natsurl.Redact(s.cfg.SCAddr), natsurl.RedactError(err), connectHint(err))
 	}
 	s.nc = nc
 	for subject, ch := range map[string]chan *nats.Msg{

@@ -115,6 +115,14 @@ func (l *Log) Epochs() [][2]int64 {
 	return out
 }
 
+// Failed returns the write or fsync error that fail-stopped the log, or
+// nil. A failed log refuses writes until it is closed and opened again.
+func (l *Log) Failed() error {
+	l.st.RLock()
+	defer l.st.RUnlock()
+	return l.st.failed
+}
+
 // writableLocked returns why the log cannot be written, if it cannot;
 // st held.
 func (l *Log) writableLocked() error {

@@ -1,7 +1,8 @@
 // Package servermain is the shared body of the server binaries' main
 // functions (sc-server, spu-server): parse flags with pflag (environment
 // variables bound onto the same FlagSet), handle --help and --version, log
-// with slog to stderr, and run until SIGINT or SIGTERM.
+// with slog to stderr, and run until SIGINT or SIGTERM. Every message it
+// prints or logs has the passwords of NATS URLs redacted (internal/natsurl).
 package servermain
 
 import (
@@ -15,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/fluvio-go/fluvio/internal/flagenv"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/fluvio-go/fluvio/internal/version"
 	"github.com/spf13/pflag"
 )
@@ -52,22 +54,23 @@ func Main(s Spec, args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for the flags.\n", s.Name, err, s.Name)
+		fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for the flags.\n", s.Name, natsurl.Redact(err.Error()), s.Name)
 		return 2
 	}
 	if err := flagenv.Bind(fs, s.EnvPrefix, nil); err != nil {
-		fmt.Fprintln(stderr, s.Name+":", err)
+		fmt.Fprintln(stderr, s.Name+":", natsurl.Redact(err.Error()))
 		return 2
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, s.Name, version.String())
 		return 0
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	// No message of a server shows a password of a NATS URL.
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{ReplaceAttr: natsurl.RedactAttr}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := s.Run(ctx, logger); err != nil {
-		fmt.Fprintln(stderr, s.Name+":", err)
+		fmt.Fprintln(stderr, s.Name+":", natsurl.Redact(err.Error()))
 		return 1
 	}
 	return 0

@@ -67,3 +67,27 @@ func TestMainEnvAndRunError(t *testing.T) {
 		t.Fatalf("env not bound: %q", addr)
 	}
 }
+
+// TestMainRedacts: neither the server's error nor its log shows the
+// password of a NATS URL, the second of a list included.
+func TestMainRedacts(t *testing.T) {
+	var addr string
+	run := func(ctx context.Context, l *slog.Logger) error {
+		l.Info("connecting", "url", addr)
+		return errors.New("cannot reach the SC at " + addr + ": " + `parse "nats://c:secret3@h:x": invalid port`)
+	}
+	var stdout, stderr bytes.Buffer
+	code := Main(spec(run, &addr), []string{"--addr", "nats://a:secret1@h:1,nats://b:secret2@h:2"}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	out := stderr.String()
+	for _, pw := range []string{"secret1", "secret2", "secret3"} {
+		if strings.Contains(out, pw) {
+			t.Fatalf("stderr shows %s:\n%s", pw, out)
+		}
+	}
+	if !strings.Contains(out, "nats://b:xxxxx@h:2") || !strings.Contains(out, "cannot reach the SC") {
+		t.Fatalf("stderr:\n%s", out)
+	}
+}
