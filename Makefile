@@ -37,7 +37,7 @@ test: ## run every test with the race detector (what CI runs; about 15 minutes)
 
 README_TIMEOUT ?= 5m
 
-readme: ## run README.md's shell blocks in order, from a copy of the repo with an empty HOME, in a private network namespace (about 3 minutes)
+readme: ## run the shell blocks of README.md, then examples/README.md, in order, from a copy of the repo with an empty HOME, in a private network namespace (about 3 minutes)
 	FLUVIO_README=1 FLUVIO_README_TIMEOUT=$(README_TIMEOUT) $(GO) test -count=1 -v -timeout 15m -run '^TestREADME$$' ./internal/readme/
 
 race: ## run the tests with the race detector, three times, to shake out flakes

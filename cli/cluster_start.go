@@ -337,7 +337,7 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 			}
 			if i == 0 && pingSC(ctx, target{Addr: st.SCAddr, Source: "the port"}) == nil {
 				// Another fluvio cluster (another data dir) runs there.
-				hint := "use that cluster ('fluvio profile add NAME --sc " + st.SCAddr + "'), or stop it with 'fluvio cluster stop --data-dir ITS_DIR'"
+				hint := "use that cluster ('fluvio profile add NAME --sc " + st.SCAddr + "'), or stop it: 'fluvio cluster stop --data-dir ITS_DIR' for a cluster 'fluvio cluster start' or 'make run' started (make run: .run/cluster), else stop the sc-server you started by hand"
 				if flag != "" {
 					hint += ", or start this one elsewhere with '" + flag + "'"
 				}

@@ -30,8 +30,10 @@ type Server struct {
 	ns    *server.Server // embedded NATS; nil with Config.NATSURL
 	nc    *nats.Conn
 	store *store
-	svc   micro.Service // the running "fluvio-sc" instance (service.go); guarded by roleMu
-	url   string
+	// consumers is the named consumers' offset bucket (consumers.go).
+	consumers jetstream.KeyValue
+	svc       micro.Service // the running "fluvio-sc" instance (service.go); guarded by roleMu
+	url       string
 
 	private *privatePort // the SPUs' private port (private.go); nil when off
 
@@ -118,6 +120,9 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	}
 	octx, cancel := context.WithTimeout(ctx, 2*cfg.StoreTimeout)
 	defer cancel()
+	if s.consumers, err = openConsumers(octx, js, cfg.Bucket, cfg.KVReplicas); err != nil {
+		return nil, err
+	}
 	snap, err := s.store.load(octx, s.badKey)
 	if err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ func (s *Server) readEndpoints() []endpoint {
 		{"partition-list", "partition.list", bus.Micro(ctx, guard(s, s.handlePartitionList))},
 		{"metadata-get", "metadata.get", bus.Micro(ctx, guard(s, s.handleMetadata))},
 		{"version-get", "version.get", bus.Micro(ctx, guard(s, s.handleVersion))},
+		{"consumer-list", "consumer.list", bus.Micro(ctx, guard(s, s.handleConsumerList))},
 	}
 }
 
@@ -40,6 +41,8 @@ func (s *Server) serveRole(role string) error {
 			endpoint{"spu-unregister", "spu.unregister", bus.Micro(ctx, guard(s, s.handleSPUUnregister))},
 			endpoint{"topic-create", "topic.create", bus.Micro(ctx, guard(s, s.handleTopicCreate))},
 			endpoint{"topic-delete", "topic.delete", bus.Micro(ctx, guard(s, s.handleTopicDelete))},
+			endpoint{"consumer-commit", "consumer.commit", bus.Micro(ctx, guard(s, s.handleConsumerCommit))},
+			endpoint{"consumer-delete", "consumer.delete", bus.Micro(ctx, guard(s, s.handleConsumerDelete))},
 		)
 		other = []endpoint{
 			{"spu-hello", bus.SubjectSPURegisterAll, bus.Micro(ctx, guard(s, s.handleHello))},

@@ -30,11 +30,12 @@ if [[ ! -x $fluvio ]]; then
   exit 1
 fi
 
-echo "== fluvio cluster start --spu $spus (data and logs in $run/cluster)"
 # A cluster that exists keeps its address and SPUs: pass them only the first time.
 if [[ -f $run/cluster/cluster.json ]]; then
+  echo "== fluvio cluster start  (resumes the cluster in $run/cluster)"
   "$fluvio" cluster start --data-dir "$run/cluster"
 else
+  echo "== fluvio cluster start --spu $spus  (data and logs in $run/cluster)"
   "$fluvio" cluster start --spu "$spus" --data-dir "$run/cluster" --sc-addr "$sc"
 fi
 sc="$("$fluvio" profile current -O json | sed -n 's/.*"sc": "\(.*\)".*/\1/p')"

@@ -48,9 +48,10 @@ func repoRoot(t *testing.T) string {
 }
 
 // docs are the documents whose blocks run, in order.
-var docs = []string{"README.md"}
+var docs = []string{"README.md", "examples/README.md"}
 
-// TestREADME runs every "sh" block of README.md in order in one bash, from
+// TestREADME runs every "sh" block of README.md, then of
+// examples/README.md, in order in one bash, from
 // a copy of the repository, with an empty HOME, in private network and PID
 // namespaces (see the package doc). It fails at the first command that
 // fails, naming its line. FLUVIO_README=1 enables it (make readme);
@@ -68,6 +69,9 @@ func TestREADME(t *testing.T) {
 		timeout = d
 	}
 	host := os.Getenv("FLUVIO_README_HOST") == "1"
+	// CI runs nothing else meanwhile: there, the host's loopback will do
+	// when user namespaces are not allowed.
+	fallback := os.Getenv("FLUVIO_README_FALLBACK") == "host"
 	root := repoRoot(t)
 	var ds []Doc
 	var runText strings.Builder
@@ -101,10 +105,13 @@ func TestREADME(t *testing.T) {
 	goEnv := goEnvironment(t)
 	prepare(t, repo, goEnv, runText.String(), filepath.Join(tmp, "prep-bin"))
 
-	if host {
+	checkPorts := func() {
 		if busy := busyPorts(runText.String()); len(busy) > 0 {
-			t.Fatalf("FLUVIO_README_HOST=1: the README's ports %v are in use on this machine; stop what uses them (a 'make run' cluster: 'fluvio cluster stop'), or run without FLUVIO_README_HOST where user namespaces are allowed", busy)
+			t.Fatalf("on the host's loopback: the README's ports %v are in use on this machine; stop what uses them (a 'make run' cluster: 'fluvio cluster stop'), or run where user namespaces are allowed", busy)
 		}
+	}
+	if host {
+		checkPorts()
 	}
 
 	env := []string{
@@ -137,6 +144,14 @@ func TestREADME(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	err := Run{Script: script, Dir: repo, Env: env, Out: &lockedWriter{w: out}, Host: host}.Start(ctx)
+	if errors.Is(err, ErrNoSandbox) && !host && fallback {
+		t.Logf("%v; FLUVIO_README_FALLBACK=host: running on the host's loopback", err)
+		checkPorts()
+		env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "GOPROXY=") })
+		env = append(env, "GOPROXY="+goEnv["GOPROXY"])
+		log.Reset()
+		err = Run{Script: script, Dir: repo, Env: env, Out: &lockedWriter{w: out}, Host: true}.Start(ctx)
+	}
 	took := time.Since(start).Round(time.Second)
 	switch {
 	case errors.Is(err, ErrNoSandbox):
@@ -325,6 +340,27 @@ cat %s/err
 	}
 }
 
+// TestHostModeStopsWhatItStarted: on the host, the processes a script
+// leaves running are stopped (by PID, found by the run's marker) when it
+// ends.
+func TestHostModeStopsWhatItStarted(t *testing.T) {
+	dir := t.TempDir()
+	sleeper := fmt.Sprintf("601.%d", os.Getpid())
+	script := filepath.Join(dir, "s.sh")
+	if err := os.WriteFile(script, []byte("sleep "+sleeper+" &\n(sleep "+sleeper+" &)\necho started\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := (Run{Script: script, Dir: dir, Env: []string{"PATH=" + os.Getenv("PATH")}, Out: &lockedWriter{w: &out}, Host: true}).Start(ctx); err != nil {
+		t.Fatalf("host run: %v\n%s", err, out.String())
+	}
+	if pids := processesWith("sleep\x00" + sleeper); len(pids) > 0 {
+		t.Fatalf("the script's 'sleep %s' processes outlived the run: pids %v", sleeper, pids)
+	}
+}
+
 // processesWith returns the PIDs whose command line contains s.
 func processesWith(s string) []int {
 	ents, _ := os.ReadDir("/proc")
@@ -351,4 +387,31 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestScriptChecksShownOutput: a "#   " line under a command is output the
+// command must print (blanks collapsed); under a background command it is
+// not checked; a missing line fails at the command's line.
+func TestScriptChecksShownOutput(t *testing.T) {
+	run := func(md string) (string, error) {
+		blocks, err := Blocks([]byte(md))
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := filepath.Join(t.TempDir(), "s.sh")
+		if err := os.WriteFile(script, []byte(Script(Doc{Name: "X.md", Blocks: blocks})), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("bash", script).CombinedOutput()
+		return string(out), err
+	}
+	ok := "```sh\nprintf 'id   name\\n200  custom-spu-200\\n'   # a comment\n#   200 custom-spu-200\nsleep 0.01 &\n#   never printed\necho \"it's # not a comment\"\n#   it's # not a comment\n```\n"
+	if out, err := run(ok); err != nil || !strings.Contains(out, "every block ran") {
+		t.Fatalf("shown output present: %v\n%s", err, out)
+	}
+	bad := "```sh\necho one\n#   one\necho two\n#   three\necho after\n```\n" // echo two at line 4
+	out, err := run(bad)
+	if err == nil || !strings.Contains(out, "the output lacks the line shown: three") || !strings.Contains(out, "FAILED at X.md:4 ") || strings.Contains(out, "\nafter") {
+		t.Fatalf("shown output missing: %v\n%s", err, out)
+	}
 }

@@ -72,8 +72,16 @@ func (r Run) Start(ctx context.Context) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%w: %w", ErrNoSandbox, err)
 	}
-	return cmd.Wait()
+	err = cmd.Wait()
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok && ee.ExitCode() == exitSetupFailed {
+		return fmt.Errorf("%w: the namespace's init could not set it up (see its message above)", ErrNoSandbox)
+	}
+	return err
 }
+
+// exitSetupFailed is the init's exit code when it cannot set the sandbox
+// up (mount /proc, loopback): not the script's.
+const exitSetupFailed = 97
 
 // ErrNoSandbox is returned when the namespaces cannot be created.
 var ErrNoSandbox = errors.New("cannot create the private network/PID namespaces (user namespaces not allowed here?); set FLUVIO_README_HOST=1 to run on the host's loopback where nothing else uses the README's ports")
@@ -84,7 +92,7 @@ var ErrNoSandbox = errors.New("cannot create the private network/PID namespaces 
 func sandboxInit(script string) int {
 	fail := func(err error) int {
 		fmt.Fprintf(os.Stderr, "readme sandbox: %v\n", err)
-		return 125
+		return exitSetupFailed
 	}
 	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
 		return fail(fmt.Errorf("make mounts private: %w", err))
@@ -160,13 +168,31 @@ func (r Run) runHost(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Our own pipe: the processes the script leaves behind hold its write
+	// end until stopMarked stops them, and Wait must not wait for them.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		_, _ = io.Copy(r.Out, pr)
+		pr.Close()
+	}()
 	cmd := exec.CommandContext(ctx, bash, r.Script)
 	cmd.Dir = r.Dir
 	cmd.Env = append(slices.Clone(r.Env), markerEnv+"="+token)
-	cmd.Stdout, cmd.Stderr = r.Out, r.Out
-	cmd.WaitDelay = 5 * time.Second
+	cmd.Stdout, cmd.Stderr = pw, pw
 	err = cmd.Run()
+	pw.Close()
 	stopMarked(markerEnv + "=" + token)
+	select {
+	case <-copied:
+	case <-time.After(10 * time.Second):
+		pr.Close() // a process that escaped the marker still holds the pipe
+		<-copied
+	}
 	return err
 }
 
