@@ -18,7 +18,7 @@ import (
 // instance before stopping the old one, so reads never go unanswered.
 
 func (s *Server) readEndpoints() []endpoint {
-	ctx := s.ctx
+	ctx := bus.WithLogger(s.ctx, s.log)
 	return []endpoint{
 		{"spu-list", "spu.list", bus.Micro(ctx, guard(s, s.handleSPUList))},
 		{"topic-list", "topic.list", bus.Micro(ctx, guard(s, s.handleTopicList))},
@@ -35,7 +35,7 @@ func (s *Server) serveRole(role string) error {
 	admin := s.readEndpoints()
 	var other []endpoint
 	if role == "active" {
-		ctx := s.ctx
+		ctx := bus.WithLogger(s.ctx, s.log)
 		admin = append(admin,
 			endpoint{"spu-register", "spu.register", bus.Micro(ctx, guard(s, s.handleSPURegister))},
 			endpoint{"spu-unregister", "spu.unregister", bus.Micro(ctx, guard(s, s.handleSPUUnregister))},
