@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,8 +44,14 @@ type clusterState struct {
 	SC      procRecord `json:"sc"`
 	SPUs    []spuProc  `json:"spus"`
 	Created time.Time  `json:"created"`
+	// With --sc-replicas N > 1 every SC embeds a node of one NATS cluster:
+	// SCCluster is the first SC's route address and Peers the other SCs
+	// (sc/, sc-2/, ... hold their JetStream stores).
+	SCCluster string   `json:"scCluster,omitempty"`
+	Peers     []scPeer `json:"scPeers,omitempty"`
 	// Auth is true for a cluster whose NATS requires identities (every
 	// cluster made since they exist; older ones keep running without).
+	// Every SC of the cluster uses the same identities (auth/).
 	Auth bool `json:"auth,omitempty"`
 }
 
@@ -67,10 +74,31 @@ func (st *clusterState) spuCreds(id int32) string {
 	return filepath.Join(st.authDir(), natsauth.SPUFile(id))
 }
 
-// target is the cluster's SC as the admin sees it.
+// target is the cluster's SCs as the admin sees them.
 func (st *clusterState) target(source string) target {
-	return target{Addr: st.SCAddr, Source: source, Creds: st.adminCreds()}
+	return target{Addr: st.scList(), Source: source, Creds: st.adminCreds()}
 }
+
+// scPeer is one more SC of a local cluster with --sc-replicas.
+type scPeer struct {
+	Addr    string     `json:"addr"`
+	Cluster string     `json:"cluster"`
+	HTTP    string     `json:"http,omitempty"`
+	Proc    procRecord `json:"proc"`
+}
+
+// scList is the address SPUs and clients get: the SC's, or with several
+// SCs every SC's, comma-separated (they fail over between them).
+func (st *clusterState) scList() string {
+	addrs := []string{st.SCAddr}
+	for _, p := range st.Peers {
+		addrs = append(addrs, p.Addr)
+	}
+	return strings.Join(addrs, ",")
+}
+
+// scName is the --name of the i-th SC (0 is the first).
+func scName(i int) string { return "sc-" + strconv.Itoa(i+1) }
 
 // spuProc is one managed SPU of the local cluster.
 type spuProc struct {

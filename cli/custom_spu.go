@@ -40,7 +40,7 @@ seed is written to --creds-out (mode 0600). Hand that file to the SPU's host:
 		Examples: g.path + ` --id 200 --public-server 127.0.0.1:9005 --private-server 127.0.0.1:9006 --sc 127.0.0.1:9003
 			` + g.path + ` -i 201 -n edge-1 -r rack-a -p 10.0.0.7:9005 -v 10.0.0.7:9006
 			# then, on the SPU's host (with the file written by register):
-			spu-server --id 200 --sc-controller 127.0.0.1:9003 --creds ~/.fluvio/creds/spu-200.creds`,
+			spu-server --id 200 --sc-controller 127.0.0.1:9004 --creds ~/.fluvio/creds/spu-200.creds`,
 	}, true)
 	id := fs.Int64P("id", "i", -1, "SPU `ID`, 0 to 2147483647 (required, unique)")
 	name := fs.StringP("name", "n", "", "SPU `NAME` (default custom-spu-<id>)")

@@ -25,6 +25,8 @@ const (
 	EnvConfig = "FLUVIO_CONFIG"
 	// EnvCreds overrides the profile's NATS credential file (but not --creds).
 	EnvCreds = "FLUVIO_CLIENT_CREDS"
+	// EnvProfilePath is Fluvio's name for it, used when EnvConfig is unset.
+	EnvProfilePath = "FLV_PROFILE_PATH"
 )
 
 // Global holds the settings shared by every command: where the SC is, and
