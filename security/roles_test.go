@@ -95,6 +95,13 @@ func TestRoleMatrix(t *testing.T) {
 				t.Errorf("%s may subscribe to %s", who.Role, subject)
 			}
 		}
+		// Only the SC writes the buckets or forges SC messages.
+		for _, subject := range []string{"$KV.fluvio.spu.1", "$KV.fluvio-consumers.x", "$JS.API.STREAM.DELETE.KV_fluvio",
+			"$JS.API.STREAM.PURGE.KV_fluvio", "fluvio.spu.5001.replicas", "fluvio.spu.5001.heartbeat"} {
+			if !denied(t, nc, d, func() error { return nc.Publish(subject, []byte("{}")) }) {
+				t.Errorf("%s may publish on %s", who.Role, subject)
+			}
+		}
 	}
 
 	// Anonymous, a wrong key, and a user/password are refused at the door.

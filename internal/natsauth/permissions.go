@@ -72,10 +72,11 @@ type Perms struct {
 // readOnlySubjects are the admin endpoints RoleReadOnly may call.
 var readOnlySubjects = []string{
 	subjAdmin + "topic.list", subjAdmin + "partition.list", subjAdmin + "spu.list", subjAdmin + "version.get",
+	subjAdmin + "consumer.list",
 }
 
 // clientSubjects are the admin endpoints RoleClient may call.
-var clientSubjects = append(slices.Clone(readOnlySubjects), subjAdmin+"metadata.get")
+var clientSubjects = append(slices.Clone(readOnlySubjects), subjAdmin+"metadata.get", subjAdmin+"consumer.commit")
 
 // Permissions returns what an identity with role and public key pub may
 // do. spu is the SPU id for RoleSPU (ignored otherwise); bucket is the
@@ -87,7 +88,9 @@ func Permissions(role Role, pub string, spu SPUID, bucket string) (Perms, error)
 		return Perms{
 			Publish: []string{
 				anySPU(subjSPUReplicasT), anySPU(subjSPUControlT),
-				"$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV." + bucket + ".>",
+				// JetStream and every KV bucket of the account (the
+				// metadata, the named consumers' offsets): only the SC.
+				"$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV.>",
 			},
 			Subscribe: []string{
 				subjAdminAll, anySPU(subjSPURegisterT), anySPU(subjSPUHeartbeatT), anySPU(subjSPUISRT),
@@ -103,11 +106,25 @@ func Permissions(role Role, pub string, spu SPUID, bucket string) (Perms, error)
 	case RoleAdmin:
 		// Admins may watch the SC-SPU traffic ('nats sub fluvio.spu.>'),
 		// not publish on it.
-		return Perms{Publish: []string{subjAdminAll, "$SRV.>"}, Subscribe: []string{"fluvio.spu.>", inbox}}, nil
+		// and read (not write) the metadata bucket ('fluvio cluster
+		// status' shows the SC lease and the bucket's replicas).
+		return Perms{Publish: append([]string{subjAdminAll, "$SRV.>"}, kvReadSubjects(bucket)...), Subscribe: []string{"fluvio.spu.>", inbox}}, nil
 	case RoleClient:
 		return Perms{Publish: slices.Clone(clientSubjects), Subscribe: []string{inbox}}, nil
 	case RoleReadOnly:
 		return Perms{Publish: slices.Clone(readOnlySubjects), Subscribe: []string{inbox}}, nil
 	}
 	return Perms{}, fmt.Errorf("natsauth: unknown role %q", role)
+}
+
+// kvReadSubjects are the JetStream API subjects that read bucket without
+// changing it: the account and stream info and direct gets.
+func kvReadSubjects(bucket string) []string {
+	return []string{
+		"$JS.API.INFO",
+		"$JS.API.STREAM.INFO.KV_" + bucket,
+		"$JS.API.DIRECT.GET.KV_" + bucket,
+		"$JS.API.DIRECT.GET.KV_" + bucket + ".>",
+		"$JS.API.STREAM.MSG.GET.KV_" + bucket,
+	}
 }
