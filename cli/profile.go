@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"io"
 	"io/fs"
 	"os"
@@ -198,12 +199,14 @@ func runProfileList(ctx context.Context, g *Global, args []string, stdout, stder
 	t := newTable("CURRENT", "PROFILE", "SC")
 	for _, n := range names {
 		cur := n == cfg.Current
-		views = append(views, profileView{Name: n, Spec: cfg.Profiles[n], Status: profileStatus{Current: cur}})
+		spec := cfg.Profiles[n]
+		spec.SC = natsurl.Redact(spec.SC) // the password stays in the file, never on screen
+		views = append(views, profileView{Name: n, Spec: spec, Status: profileStatus{Current: cur}})
 		mark := " "
 		if cur {
 			mark = "*"
 		}
-		t.rows = append(t.rows, []string{mark, n, cfg.Profiles[n].SC})
+		t.rows = append(t.rows, []string{mark, n, spec.SC})
 	}
 	err = printList(stdout, stderr, *out, views, t, fmt.Sprintf("no profiles in %s: add one with 'fluvio profile add NAME --sc HOST:PORT' or create a local cluster with 'fluvio cluster start'", path))
 	if err != nil {
@@ -235,6 +238,7 @@ settings: the SC address the next command will use and where it came from
 	}
 	if *out != outputTable {
 		path, _ := g.profilesPath()
+		t.Addr = natsurl.Redact(t.Addr)
 		v := struct {
 			target `yaml:",inline"`
 			Config string `json:"config" yaml:"config"`
@@ -318,7 +322,7 @@ The first profile added becomes the current one; --switch makes this one current
 	if err := g.setProfile(name, profile{SC: *sc}, *sw); err != nil {
 		return g.fail(stderr, err)
 	}
-	fmt.Fprintf(stdout, "profile %q set to %s\n", name, *sc)
+	fmt.Fprintf(stdout, "profile %q set to %s\n", name, natsurl.Redact(*sc))
 	return exitOK
 }
 

@@ -97,3 +97,28 @@ func TestProfileUsageErrors(t *testing.T) {
 	requireContains(t, e.fails(exitUsage, "profile", "delete"), "one argument")
 	requireContains(t, e.fails(exitUsage, "profile", "rename", "a"), "OLD NEW")
 }
+
+// TestProfilesRedactPasswords: a profile whose SC address holds a password
+// keeps it in the file but never prints it (add, list in every format,
+// current -O json).
+func TestProfilesRedactPasswords(t *testing.T) {
+	e := newCLIEnv(t)
+	const url = "nats://client:client-secret@127.0.0.1:4222"
+	outs := []string{
+		e.ok("profile", "add", "p1", "--sc", url),
+		e.ok("profile", "list"),
+		e.ok("profile", "list", "-O", "json"),
+		e.ok("profile", "list", "-O", "yaml"),
+		e.ok("profile", "current", "-O", "json"),
+	}
+	for _, out := range outs {
+		if strings.Contains(out, "client-secret") {
+			t.Fatalf("a password printed:\n%s", out)
+		}
+		requireContains(t, out, "127.0.0.1:4222")
+	}
+	data, err := os.ReadFile(e.env[EnvConfig])
+	if err != nil || !strings.Contains(string(data), "client-secret") {
+		t.Fatalf("the file lost the password: %v\n%s", err, data)
+	}
+}
