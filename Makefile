@@ -9,10 +9,10 @@ GOFLAGS_BUILD := -buildvcs=false -trimpath -ldflags "$(LDFLAGS)"
 TEST_TIMEOUT ?= 25m
 FUZZTIME ?= 30s
 
-.PHONY: help build run nats-up test race lint bench bench-quick e2e crash chaos fuzz clean tidy-check
+.PHONY: help build run nats-server nats-up test readme race lint bench bench-quick e2e crash chaos fuzz clean tidy-check
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build fluvio, sc-server, spu-server and the example programs into bin/
 	@mkdir -p $(BIN)
@@ -25,11 +25,20 @@ build: ## build fluvio, sc-server, spu-server and the example programs into bin/
 run: build ## start a local cluster (embedded NATS, SC, SPUs) and show what to do next
 	@./scripts/run.sh
 
-nats-up: ## run a standalone NATS for the control plane with nats.conf (127.0.0.1:4222; see its header)
-	$(GO) run github.com/nats-io/nats-server/v2 -c nats.conf
+nats-server: ## build nats-server (the version go.mod pins) into bin/
+	@mkdir -p $(BIN)
+	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
 
-test: ## run every test with the race detector (what CI runs)
+nats-up: nats-server ## run bin/nats-server with nats.conf in the foreground (127.0.0.1:4222; see its header; Ctrl-C stops)
+	exec ./$(BIN)/nats-server -c nats.conf
+
+test: ## run every test with the race detector (what CI runs; about 15 minutes)
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+README_TIMEOUT ?= 5m
+
+readme: ## run the shell blocks of README.md, then examples/README.md, in order, from a copy of the repo with an empty HOME, in a private network namespace (about 3 minutes)
+	FLUVIO_README=1 FLUVIO_README_TIMEOUT=$(README_TIMEOUT) $(GO) test -count=1 -v -timeout 15m -run '^TestREADME$$' ./internal/readme/
 
 race: ## run the tests with the race detector, three times, to shake out flakes
 	$(GO) test -race -count=3 -timeout 60m ./...
@@ -55,7 +64,7 @@ crash: ## the WAL crash tests, many times over
 CHAOS_DURATION ?= 5m
 CHAOS_SEED ?= $(shell date +%s)
 
-chaos: build ## the failure suite with real processes: 3 SPUs, seeded kill -9/SIGSTOP/restarts for CHAOS_DURATION (5m), then the two negative controls
+chaos: build ## the failure suite with real processes: 3 SPUs, seeded kill -9/SIGSTOP/restarts/new topics for CHAOS_DURATION (5m), then the two negative controls (about 7 minutes; a progress line every 10s)
 	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/fluvio-chaos ./chaos/cmd/fluvio-chaos
 	./$(BIN)/fluvio-chaos --bin-dir $(BIN) --duration $(CHAOS_DURATION) --seed $(CHAOS_SEED)
 	./$(BIN)/fluvio-chaos --bin-dir $(BIN) --duration 20s --seed $(CHAOS_SEED) --negative

@@ -9,6 +9,8 @@ package bus
 // List items are shaped like Fluvio's metadata: {"name", "spec", "status"}
 // with camelCase keys.
 
+import "time"
+
 // SPU types (SPUSpec.Type).
 const (
 	SPUTypeCustom  = "Custom"
@@ -225,6 +227,9 @@ type PartitionStatus struct {
 	HW   int64 `json:"hw"`
 	LEO  int64 `json:"leo"`
 	Size int64 `json:"size"`
+	// ReportedAt is when the SC received the leader's report of HW, LEO
+	// and Size (its last heartbeat); zero when it has not reported.
+	ReportedAt time.Time `json:"reportedAt,omitzero"`
 	// Replicas holds each replica's report (leader included).
 	Replicas []ReplicaReport `json:"replicas"`
 }
@@ -238,6 +243,9 @@ type ReplicaReport struct {
 	HW     int64  `json:"hw"`
 	Size   int64  `json:"size"`
 	Error  string `json:"error,omitempty"`
+	// ReportedAt is when the SC received this report (the SPU's last
+	// heartbeat); zero when there is none.
+	ReportedAt time.Time `json:"reportedAt,omitzero"`
 }
 
 // PartitionListRequest lists partitions of Topics (empty: all topics).

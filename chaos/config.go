@@ -54,6 +54,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Out, if set, receives the summary line.
 	Out io.Writer
+	// Progress, if set, receives a line every ProgressEvery (default 10s)
+	// while the run lasts: its phase, records acknowledged and faults so far.
+	Progress      io.Writer
+	ProgressEvery time.Duration
 }
 
 const (
@@ -80,6 +84,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HealTimeout == 0 {
 		c.HealTimeout = 30 * time.Second
+	}
+	if c.ProgressEvery <= 0 {
+		c.ProgressEvery = 10 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -22,6 +22,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	cfg = cfg.withDefaults()
 	log := cfg.Logger
 	log.Info("chaos: starting", "seed", cfg.Seed, "duration", cfg.Duration, "negative", cfg.Negative, "dir", cfg.Dir)
+	prog := startProgress(ctx, cfg)
+	defer prog.stopProgress()
 	c, err := startCluster(ctx, cfg)
 	if err != nil {
 		return Result{}, err
@@ -35,6 +37,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	w := &workload{cfg: cfg, client: c.client}
 	n := newNemesis(c, cfg.Seed)
 	n.newTopic = w.newTopic
+	prog.watch(w, n)
+	prog.setPhase("producing under faults")
 	wctx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	nctx, stopFaults := context.WithTimeout(ctx, cfg.Duration)
@@ -54,6 +58,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, faultErr
 	}
 	log.Info("chaos: faults stopped; healing")
+	prog.setPhase("faults stopped, healing")
 	if err := c.ensureRunning(); err != nil {
 		log.Warn("chaos: restoring the SPUs", "err", err)
 	}
@@ -97,6 +102,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		extras = append(extras, extra{t.Name, t.ID, tps[0]})
 	}
+	prog.setPhase("reading every replica back")
 	if err := c.stopSPUs(ctx); err != nil {
 		return Result{}, err
 	}

@@ -98,6 +98,7 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 		} else {
 			res.fail("local sc-server", "start it with 'fluvio cluster start'", "not running (data in %s)", st.DataDir)
 		}
+		checkPorts(&res, st)
 	} else if t.Source == "default" || t.Profile == localProfile {
 		if err := portFree(t.Addr); err == nil {
 			res.ok("SC port", "%s is free for 'fluvio cluster start'", t.Addr)
@@ -132,6 +133,54 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 		return exitUnavailable
 	}
 	return exitOK
+}
+
+// clusterPort is one port of a local cluster's process.
+type clusterPort struct {
+	what, addr string
+	running    bool // its process runs, so it must listen
+}
+
+// checkPorts checks the local cluster's ports: a running process's must
+// accept connections; a stopped one's must be free for 'cluster start'.
+// (HTTP ports are picked anew at each start, so only running ones count.)
+func checkPorts(res *checks, st *clusterState) {
+	ports := []clusterPort{{"SC", st.SCAddr, st.SC.alive()}}
+	if st.SCHTTP != "" && st.SC.alive() {
+		ports = append(ports, clusterPort{"SC http", st.SCHTTP, true})
+	}
+	for _, s := range st.SPUs {
+		alive := s.Proc.alive()
+		ports = append(ports,
+			clusterPort{fmt.Sprintf("SPU %d public", s.ID), s.Public, alive},
+			clusterPort{fmt.Sprintf("SPU %d private", s.ID), s.Private, alive})
+		if s.HTTP != "" && alive {
+			ports = append(ports, clusterPort{fmt.Sprintf("SPU %d http", s.ID), s.HTTP, true})
+		}
+	}
+	var list, bad []string
+	for _, p := range ports {
+		if p.addr == "" {
+			continue
+		}
+		list = append(list, p.what+" "+p.addr)
+		if p.running {
+			conn, err := net.DialTimeout("tcp", p.addr, time.Second)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("%s %s does not answer (%v)", p.what, p.addr, err))
+				continue
+			}
+			conn.Close()
+		} else if err := portFree(p.addr); err != nil {
+			bad = append(bad, fmt.Sprintf("%s %s is taken by another program, and its process is stopped", p.what, p.addr))
+		}
+	}
+	if len(bad) > 0 {
+		res.fail("ports", "see 'fluvio cluster status' and the logs; a port another program holds: stop that program (find it with 'ss -ltnp')",
+			"%s", strings.Join(bad, "; "))
+		return
+	}
+	res.ok("ports", "%s", strings.Join(list, ", "))
 }
 
 // checkSC runs the checks that need the SC's NATS: reachability, the KV

@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -46,4 +48,41 @@ func TestClusterCheckPartitions(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestClusterCheckPorts: the "ports" line lists a local cluster's ports;
+// it fails naming a running process's port that does not answer, and a
+// stopped process's port another program holds.
+func TestClusterCheckPorts(t *testing.T) {
+	answering, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer answering.Close()
+	self := procRecord{PID: os.Getpid(), Argv: os.Args} // alive: this test process
+	st := &clusterState{
+		SCAddr: answering.Addr().String(), SC: self,
+		SPUs: []spuProc{{ID: 5001, Public: answering.Addr().String(), Private: answering.Addr().String(), Proc: self}},
+	}
+	var res checks
+	checkPorts(&res, st)
+	if len(res) != 1 || res[0].Status != "ok" || !strings.Contains(res[0].Detail, "SC "+st.SCAddr) || !strings.Contains(res[0].Detail, "SPU 5001 private "+st.SCAddr) {
+		t.Fatalf("all answering: %+v", res)
+	}
+
+	silent := freeAddr(t) // nothing listens there
+	st.SPUs[0].Public = silent
+	res = nil
+	checkPorts(&res, st)
+	if len(res) != 1 || res[0].Status != "fail" || !strings.Contains(res[0].Detail, "SPU 5001 public "+silent+" does not answer") {
+		t.Fatalf("a running SPU's silent port: %+v", res)
+	}
+
+	// Stopped: its ports must be free; one held by another program fails.
+	st.SPUs[0] = spuProc{ID: 5001, Public: silent, Private: answering.Addr().String()}
+	res = nil
+	checkPorts(&res, st)
+	if len(res) != 1 || res[0].Status != "fail" || !strings.Contains(res[0].Detail, "SPU 5001 private "+st.SCAddr+" is taken by another program") {
+		t.Fatalf("a stopped SPU's taken port: %+v", res)
+	}
 }

@@ -64,6 +64,22 @@ func TestClusterCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.ok("partition", "list", "-O", "json", "-t", "orders")), &parts); err != nil || len(parts) != 2 {
 		t.Fatalf("partition list -O json: %v %v", err, parts)
 	}
+	// Sizes and offsets come from heartbeats: the list says how old they are.
+	waitFor(t, 5*time.Second, func() error {
+		var parts []fluvio.Partition
+		if err := json.Unmarshal([]byte(e.ok("partition", "list", "-O", "json", "-t", "orders")), &parts); err != nil {
+			return err
+		}
+		for _, p := range parts {
+			if p.Status.ReportedAt.IsZero() || time.Since(p.Status.ReportedAt) > time.Minute {
+				return fmt.Errorf("partition %s reportedAt %v", p.Name, p.Status.ReportedAt)
+			}
+		}
+		return nil
+	})
+	_, errs, _ = e.run("partition", "list", "-t", "orders")
+	requireContains(t, errs, "SIZE, LEO and HW as the leaders reported them ")
+	requireContains(t, errs, " ago at most")
 
 	// An SPU that stops shows offline.
 	c.StopSPU(5002)

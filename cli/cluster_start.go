@@ -20,26 +20,44 @@ const localProfile = "local"
 // localDir picks the local cluster's data directory: flagValue, else the
 // current profile's localDir, else ~/.fluvio/local. The result is absolute.
 func (g *Global) localDir(flagValue string) (string, error) {
-	dir := flagValue
+	dir, _, err := g.localDirFrom(flagValue)
+	return dir, err
+}
+
+// localDirFrom is localDir, and says what chose the directory (printed by
+// the commands that change a cluster, before they act).
+func (g *Global) localDirFrom(flagValue string) (dir, from string, err error) {
+	dir, from = flagValue, "--data-dir"
 	if dir == "" {
-		if cfg, _, err := g.loadProfiles(); err == nil {
+		if cfg, path, err := g.loadProfiles(); err == nil {
 			if p, ok := cfg.Profiles[cfg.Current]; ok && p.LocalDir != "" {
 				dir = p.LocalDir
+				from = fmt.Sprintf("the current profile %q in %s", cfg.Current, path)
+				if g.getenv(EnvConfig) != "" {
+					from = fmt.Sprintf("the current profile %q in %s=%s", cfg.Current, EnvConfig, path)
+				}
 			}
 		}
 	}
 	if dir == "" {
 		home, err := g.homeDir()
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		dir = filepath.Join(home, ".fluvio", "local")
+		from = "the default: no --data-dir, and the current profile names no local cluster"
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return "", fmt.Errorf("data dir %q: %w", dir, err)
+		return "", "", fmt.Errorf("data dir %q: %w", dir, err)
 	}
-	return abs, nil
+	return abs, from, nil
+}
+
+// announceTarget prints, before a command acts, which cluster it acts on
+// and why that one.
+func announceTarget(w io.Writer, verb, dir, from string) {
+	fmt.Fprintf(w, "%s the local cluster in %s (from %s)\n", verb, dir, from)
 }
 
 // clusterFlags are the flags every cluster lifecycle command takes.
@@ -91,10 +109,11 @@ larger --spu adds SPUs.`,
 	if err := validateAddr(*scAddr); err != nil || strings.Contains(*scAddr, "://") {
 		return g.usageError(stderr, fmt.Sprintf("--sc-addr %q: want HOST:PORT, e.g. 127.0.0.1:9003", *scAddr))
 	}
-	dir, err := g.localDir(*cf.dataDir)
+	dir, from, err := g.localDirFrom(*cf.dataDir)
 	if err != nil {
 		return g.fail(stderr, err)
 	}
+	announceTarget(stdout, "starting", dir, from)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	l := &localCluster{g: g, dir: dir, stdout: stdout, binDir: *binDir}
@@ -267,7 +286,7 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 		}
 		if pingSC(ctx, target{Addr: st.SCAddr, Source: "the port"}) == nil {
 			// Another fluvio cluster (another data dir) runs there.
-			hint := "use that cluster ('fluvio profile add NAME --sc " + st.SCAddr + "'), or stop it with 'fluvio cluster stop --data-dir ITS_DIR'"
+			hint := "use that cluster ('fluvio profile add NAME --sc " + st.SCAddr + "'), or stop it: 'fluvio cluster stop --data-dir ITS_DIR' for a cluster 'fluvio cluster start' or 'make run' started (make run: .run/cluster), else stop the sc-server you started by hand"
 			if flag != "" {
 				hint += ", or start this one elsewhere with '" + flag + "'"
 			}

@@ -118,10 +118,11 @@ profile is removed when it points at this cluster.`,
 	if fs.NArg() != 0 {
 		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	dir, err := g.localDir(*cf.dataDir)
+	dir, from, err := g.localDirFrom(*cf.dataDir)
 	if err != nil {
 		return g.fail(stderr, err)
 	}
+	announceTarget(stdout, "deleting", dir, from)
 	st, ok, err := loadState(dir)
 	if err != nil && !*force {
 		return g.fail(stderr, err)
@@ -129,6 +130,20 @@ profile is removed when it points at this cluster.`,
 	if !ok && !isEmptyOrMissing(dir) && err == nil {
 		return g.fail(stderr, withHint(fmt.Errorf("%s holds no fluvio cluster (no %s): not deleting it", dir, stateFile), exitNotFound,
 			"check --data-dir; 'fluvio cluster delete' only removes directories made by 'fluvio cluster start'"))
+	}
+	if !ok && err == nil {
+		// Nothing there: an error, unless --force asked not to mind.
+		if !*force {
+			return g.fail(stderr, withHint(fmt.Errorf("nothing to delete: no local cluster in %s", dir), exitNotFound,
+				"pass the --data-dir the cluster was started with ('fluvio cluster status' lists it); --force makes this not an error"))
+		}
+		_ = os.Remove(filepath.Join(dir, lockFile))
+		_ = os.Remove(dir)
+		if err := g.dropLocalProfile(dir); err != nil {
+			return g.fail(stderr, err)
+		}
+		fmt.Fprintf(stdout, "nothing to delete: no local cluster in %s\n", dir)
+		return exitOK
 	}
 	if !*force {
 		fmt.Fprintf(stdout, "Delete the local cluster in %s, with all its topics and data? [y/N] ", dir)

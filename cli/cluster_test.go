@@ -171,6 +171,45 @@ func TestClusterCommandsWithoutCluster(t *testing.T) {
 	}
 }
 
+// TestClusterDeleteNothing: delete of a directory without a cluster says
+// so, fails without --force, and with --force says "nothing to delete"
+// (never "removed"). Both name the directory before acting.
+func TestClusterDeleteNothing(t *testing.T) {
+	e := newCLIEnv(t)
+	dir := filepath.Join(t.TempDir(), "none")
+	out, errs, code := e.run("cluster", "delete", "--data-dir", dir)
+	requireEqual(t, code, exitNotFound)
+	requireContains(t, out, "deleting the local cluster in "+dir+" (from --data-dir)")
+	requireContains(t, errs, "nothing to delete: no local cluster in "+dir)
+	requireContains(t, errs, "--force makes this not an error")
+	out = e.ok("cluster", "delete", "--force", "--data-dir", dir)
+	requireContains(t, out, "nothing to delete: no local cluster in "+dir)
+	if strings.Contains(out, "removed") || strings.Contains(out, "deleted;") {
+		t.Fatalf("delete of nothing claims a removal:\n%s", out)
+	}
+}
+
+// TestClusterTargetAnnounced: start and delete say which cluster they act
+// on and what chose it: the profile in FLUVIO_CONFIG (the tour's shell),
+// or the default when no profile names one.
+func TestClusterTargetAnnounced(t *testing.T) {
+	e := newCLIEnv(t)
+	out, _, _ := e.run("cluster", "delete", "--force")
+	requireContains(t, out, "deleting the local cluster in "+filepath.Join(e.env["HOME"], ".fluvio", "local")+" (from the default")
+	g := newGlobal()
+	g.getenv = func(k string) string { return e.env[k] }
+	runDir := filepath.Join(t.TempDir(), "run-cluster")
+	if err := g.setProfile(localProfile, profile{SC: "127.0.0.1:1", LocalDir: runDir}, true); err != nil {
+		t.Fatal(err)
+	}
+	// start fails (no binaries), but first it names its target.
+	out, _, code := e.run("cluster", "start", "--bin-dir", t.TempDir(), "--sc-addr", freeAddr(t))
+	if code == exitOK {
+		t.Fatal("start without binaries succeeded")
+	}
+	requireContains(t, out, "starting the local cluster in "+runDir+` (from the current profile "local" in FLUVIO_CONFIG=`+e.env[EnvConfig]+")")
+}
+
 func TestClusterStartErrors(t *testing.T) {
 	e := newCLIEnv(t)
 	requireContains(t, e.fails(exitUsage, "cluster", "start", "--spu", "0"), "pick between 1 and 100")

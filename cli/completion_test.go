@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fluvio-go/fluvio/fluviotest/fakesc"
 )
 
 func TestComplete(t *testing.T) {
-	sc := startFakeSC(t)
+	sc := fakesc.Start(t)
 	e := newCLIEnv(t)
-	e.ok("profile", "add", "fake", "--sc", sc.addr)
+	e.ok("profile", "add", "fake", "--sc", sc.Addr())
 	e.ok("profile", "add", "prod", "--sc", "10.0.0.1:9003")
 	e.ok("custom-spu", "register", "--id", "1", "-p", "127.0.0.1:1", "-v", "127.0.0.1:2")
 	e.ok("topic", "create", "orders")
@@ -33,7 +35,7 @@ func TestComplete(t *testing.T) {
 		{[]string{"topic", "list", "-O", ""}, "json table yaml"},
 		{[]string{"topic", "list", "--output", "y"}, "yaml"},
 		{[]string{"topic", "describe", ""}, "orders other"},
-		{[]string{"topic", "delete", "--sc", sc.addr, "or"}, "orders"},
+		{[]string{"topic", "delete", "--sc", sc.Addr(), "or"}, "orders"},
 		{[]string{"topic", "describe", "-P", "prod", ""}, ""}, // unreachable SC: no names, no error
 		{[]string{"partition", "list", "--topic", "o"}, "orders other"},
 		{[]string{"profile", "switch", ""}, "fake prod"},

@@ -116,13 +116,19 @@ told to stop, and refused from then on.`,
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
+	var spu fluvio.SPU
 	if byID {
-		_, err = a.UnregisterSPU(ctx, fluvio.SPUID(*id))
+		spu, err = a.UnregisterSPU(ctx, fluvio.SPUID(*id))
 	} else {
-		_, err = a.UnregisterSPUNamed(ctx, *name)
+		spu, err = a.UnregisterSPUNamed(ctx, *name)
 	}
 	if err != nil {
 		return g.fail(stderr, err)
+	}
+	// The SPU's name, as 'register' printed it (custom-spu-200), whichever
+	// of --id and --name picked it.
+	if spu.Name != "" {
+		what = spu.Name
 	}
 	fmt.Fprintf(stdout, "custom-spu '%s' unregistered successfully\n", what)
 	return exitOK

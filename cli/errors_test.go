@@ -53,3 +53,16 @@ func TestFailAlwaysHasNextStep(t *testing.T) {
 		requireEqual(t, b.String(), "error: disk full\n"+want)
 	}
 }
+
+// TestUnreachableAuthHint: an SC whose NATS refuses the credentials gets
+// the hint to put a client user in the address, not "start a cluster".
+func TestUnreachableAuthHint(t *testing.T) {
+	_, hint, code := explain(unreachable(target{Addr: "127.0.0.1:4222", Source: "--sc"}, fmt.Errorf("nats: %w", nats.ErrAuthorization)))
+	if code != exitUnavailable || !strings.Contains(hint, "NATS refused the credentials") || !strings.Contains(hint, "--sc nats://USER:PASSWORD@HOST:PORT") {
+		t.Fatalf("auth refusal: hint %q, code %d", hint, code)
+	}
+	_, hint, _ = explain(unreachable(target{Addr: "127.0.0.1:4222", Source: "--sc"}, errors.New("nats: no servers available for connection")))
+	if !strings.Contains(hint, "fluvio cluster start") {
+		t.Fatalf("no server: hint %q", hint)
+	}
+}

@@ -227,8 +227,9 @@ func (g *Global) resolveTarget() (target, error) {
 // unreachable is the error for an SC that cannot be dialed.
 func unreachable(t target, err error) error {
 	return &cliError{
-		Err:  fmt.Errorf("cannot reach the SC at %s: %w", t.describe(), err),
-		Hint: "start a local cluster with 'fluvio cluster start', or point at a running one with --sc HOST:PORT or --profile NAME",
+		Err: fmt.Errorf("cannot reach the SC at %s: %w", t.describe(), err),
+		Hint: natsurl.Hint(err, "a client user's in the address, --sc",
+			"start a local cluster with 'fluvio cluster start', or point at a running one with --sc HOST:PORT or --profile NAME"),
 		Code: exitUnavailable,
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 )
 
 func init() {
@@ -19,7 +20,10 @@ func runPartitionList(ctx context.Context, g *Global, args []string, stdout, std
 		Short: `List partitions with their leader SPU, replicas (leader first), in-sync
 replicas, and the leader's last reported log size, log end offset (LEO: the
 next offset to be written) and high watermark (HW: offsets below it are
-committed and readable). A value the leader has not reported yet shows as -.`,
+committed and readable). A value the leader has not reported yet shows as -.
+SPUs report these with their heartbeat (every second), so they may lag the
+log by that much: a line after the table says how old the oldest report is
+(JSON and YAML carry status.reportedAt per partition).`,
 		Examples: `fluvio partition list
 			fluvio partition list --topic orders -O json`,
 	}, true)
@@ -41,7 +45,11 @@ committed and readable). A value the leader has not reported yet shows as -.`,
 		return g.fail(stderr, err)
 	}
 	t := newTable("TOPIC", "PARTITION", "LEADER", "REPLICAS", "ISR", "SIZE", "LEO", "HW")
+	var oldest time.Time
 	for _, p := range items {
+		if r := p.Status.ReportedAt; !r.IsZero() && (oldest.IsZero() || r.Before(oldest)) {
+			oldest = r
+		}
 		leader := strconv.Itoa(int(p.Spec.Leader))
 		if p.Spec.Leader < 0 {
 			leader = "none"
@@ -56,7 +64,22 @@ committed and readable). A value the leader has not reported yet shows as -.`,
 	if err := printList(stdout, stderr, *out, items, t, "no partitions: create a topic with 'fluvio topic create NAME'"); err != nil {
 		return g.fail(stderr, err)
 	}
+	if *out == outputTable && len(items) > 0 {
+		// On stderr: the table on stdout stays one row per partition.
+		fmt.Fprintln(stderr, reportAge(oldest, time.Now()))
+	}
 	return exitOK
+}
+
+// reportAge says how old the SIZE, LEO and HW columns are, given the
+// oldest leader report among the rows (zero: none reported yet).
+func reportAge(oldest, now time.Time) string {
+	if oldest.IsZero() {
+		return "SIZE, LEO and HW: no leader has reported yet (SPUs report with their heartbeat, every second)"
+	}
+	age := max(now.Sub(oldest), 0).Round(100 * time.Millisecond)
+	return fmt.Sprintf("SIZE, LEO and HW as the leaders reported them %v ago at most (at %s; SPUs report every second)",
+		age, oldest.Local().Format("15:04:05"))
 }
 
 // offset prints an offset, or - when unknown (negative).

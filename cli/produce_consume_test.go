@@ -2,15 +2,12 @@ package cli
 
 import (
 	"bufio"
-	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fluvio-go/fluvio"
-	"github.com/fluvio-go/fluvio/bus"
-	"github.com/fluvio-go/fluvio/bus/bustest"
+	"github.com/fluvio-go/fluvio/fluviotest/fakesc"
 )
 
 func TestReadLine(t *testing.T) {
@@ -110,20 +107,10 @@ func TestProduceConsumeUsageErrors(t *testing.T) {
 // TestProduceConsumeUnknownTopic checks the error for a topic the SC does
 // not know: the message names it and the next step creates it.
 func TestProduceConsumeUnknownTopic(t *testing.T) {
-	ns := bustest.Start(t)
-	nc := ns.Connect(t)
-	sub, err := nc.Subscribe(bus.SubjectAdminMetadataGet, bus.Msg(context.Background(),
-		func(ctx context.Context, _ string, req bus.MetadataRequest) (bus.MetadataResponse, error) {
-			return bus.MetadataResponse{}, bus.ErrTopicNotFound.Withf("topic %q not found", req.Topics[0])
-		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Unsubscribe()
-	requireNoErr(t, nc.Flush())
+	sc := fakesc.Start(t)
 	e := newCLIEnv(t)
 	for _, cmd := range []string{"produce", "consume"} {
-		errs := e.fails(exitNotFound, cmd, "nope", "--sc", ns.Addr())
+		errs := e.fails(exitNotFound, cmd, "nope", "--sc", sc.Addr())
 		if !strings.Contains(errs, `topic "nope" not found`) || !strings.Contains(errs, "fluvio topic create nope") {
 			t.Errorf("%s: stderr %q: want the topic name and 'fluvio topic create nope'", cmd, errs)
 		}
@@ -137,13 +124,6 @@ func TestProduceConsumeSCDown(t *testing.T) {
 	errs := e.fails(exitUnavailable, "consume", "t", "--sc", addr)
 	if !strings.Contains(errs, addr) || !strings.Contains(errs, "fluvio cluster start") {
 		t.Errorf("stderr %q: want the address and 'fluvio cluster start'", errs)
-	}
-}
-
-func requireNoErr(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(fmt.Errorf("unexpected: %w", err))
 	}
 }
 

@@ -5,10 +5,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/fluvio-go/fluvio/fluviotest/fakesc"
 )
 
 func TestProfiles(t *testing.T) {
-	sc := startFakeSC(t)
+	sc := fakesc.Start(t)
 	e := newCLIEnv(t)
 	// No profiles: the default address, and a clear message.
 	out, errs, code := e.run("profile", "list")
@@ -18,7 +20,7 @@ func TestProfiles(t *testing.T) {
 	errs = e.fails(exitNotFound, "profile", "current")
 	requireContains(t, errs, "127.0.0.1:9003 (the default)")
 
-	e.ok("profile", "add", "fake", "--sc", sc.addr)
+	e.ok("profile", "add", "fake", "--sc", sc.Addr())
 	e.ok("profile", "add", "other", "--sc", "10.9.9.9:1")
 	requireEqual(t, e.ok("profile", "current"), "fake\n") // the first added became current
 	out = e.ok("profile", "list")
@@ -39,7 +41,7 @@ func TestProfiles(t *testing.T) {
 	}
 	requireEqual(t, eff, target{Addr: "10.9.9.9:1", Profile: "other", Source: "--profile"})
 	requireContains(t, e.ok("spu", "list", "-P", "fake"), "custom-spu-1")
-	requireContains(t, e.ok("spu", "list", "--sc", sc.addr), "custom-spu-1")
+	requireContains(t, e.ok("spu", "list", "--sc", sc.Addr()), "custom-spu-1")
 	delete(e.env, EnvSC)
 	requireContains(t, e.ok("profile", "current", "-O", "yaml"), "source: current profile")
 
@@ -59,14 +61,14 @@ func TestProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireEqual(t, len(list), 1)
-	requireEqual(t, list[0], profileView{Name: "fake", Spec: profile{SC: sc.addr}})
+	requireEqual(t, list[0], profileView{Name: "fake", Spec: profile{SC: sc.Addr()}})
 
 	// The file is YAML and private to the user.
 	data, err := os.ReadFile(e.env[EnvConfig])
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireContains(t, string(data), "profiles:\n    fake:\n        sc: "+sc.addr)
+	requireContains(t, string(data), "profiles:\n    fake:\n        sc: "+sc.Addr())
 	st, _ := os.Stat(e.env[EnvConfig])
 	requireEqual(t, st.Mode().Perm(), os.FileMode(0o600))
 }

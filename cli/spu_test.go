@@ -6,21 +6,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fluvio-go/fluvio/fluviotest/fakesc"
 	"gopkg.in/yaml.v3"
 )
 
 func TestCustomSPUWorkflow(t *testing.T) {
-	sc := startFakeSC(t)
+	sc := fakesc.Start(t)
 	e := newCLIEnv(t)
-	out := e.ok("custom-spu", "register", "--id", "200", "--public-server", "127.0.0.1:9005", "--private-server", "127.0.0.1:9006", "--sc", sc.addr)
+	out := e.ok("custom-spu", "register", "--id", "200", "--public-server", "127.0.0.1:9005", "--private-server", "127.0.0.1:9006", "--sc", sc.Addr())
 	requireEqual(t, out, "custom-spu 'custom-spu-200' registered successfully\n")
 
 	// The same id again is refused, with the reason and a next step.
-	errs := e.fails(exitConflict, "custom-spu", "register", "-i", "200", "-p", "127.0.0.1:9005", "-v", "127.0.0.1:9006", "-c", sc.addr)
+	errs := e.fails(exitConflict, "custom-spu", "register", "-i", "200", "-p", "127.0.0.1:9005", "-v", "127.0.0.1:9006", "-c", sc.Addr())
 	requireContains(t, errs, "error: SPU 200 already exists")
 	requireContains(t, errs, "next: ")
 
-	out = e.ok("spu", "list", "--sc", sc.addr)
+	out = e.ok("spu", "list", "--sc", sc.Addr())
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 2 {
 		t.Fatalf("want header and one row, got:\n%s", out)
@@ -32,12 +33,12 @@ func TestCustomSPUWorkflow(t *testing.T) {
 	if got := strings.Fields(lines[1]); strings.Join(got, " ") != "200 custom-spu-200 offline custom - 127.0.0.1:9005 127.0.0.1:9006" {
 		t.Fatalf("row: %q", lines[1])
 	}
-	sc.setOnline(200, true)
-	out = e.ok("cluster", "spu", "list", "--sc", sc.addr)
+	sc.SetOnline(200, true)
+	out = e.ok("cluster", "spu", "list", "--sc", sc.Addr())
 	requireContains(t, out, "custom-spu-200  online")
 
 	// -O json is Fluvio's metadata shape.
-	out = e.ok("custom-spu", "list", "--sc", sc.addr, "-O", "json")
+	out = e.ok("custom-spu", "list", "--sc", sc.Addr(), "-O", "json")
 	var items []map[string]any
 	if err := json.Unmarshal([]byte(out), &items); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
@@ -57,7 +58,7 @@ func TestCustomSPUWorkflow(t *testing.T) {
 		t.Fatalf("status: %v", st)
 	}
 	// -O yaml carries the same keys.
-	out = e.ok("spu", "list", "--sc", sc.addr, "-O", "yaml")
+	out = e.ok("spu", "list", "--sc", sc.Addr(), "-O", "yaml")
 	var yitems []map[string]any
 	if err := yaml.Unmarshal([]byte(out), &yitems); err != nil {
 		t.Fatalf("not YAML: %v\n%s", err, out)
@@ -68,30 +69,30 @@ func TestCustomSPUWorkflow(t *testing.T) {
 		t.Fatalf("yaml: %s", out)
 	}
 
-	out = e.ok("custom-spu", "unregister", "--id", "200", "--sc", sc.addr)
-	requireEqual(t, out, "custom-spu '200' unregistered successfully\n")
-	errs = e.fails(exitNotFound, "custom-spu", "unregister", "--id", "200", "--sc", sc.addr)
+	out = e.ok("custom-spu", "unregister", "--id", "200", "--sc", sc.Addr())
+	requireEqual(t, out, "custom-spu 'custom-spu-200' unregistered successfully\n") // the name register printed
+	errs = e.fails(exitNotFound, "custom-spu", "unregister", "--id", "200", "--sc", sc.Addr())
 	requireContains(t, errs, "SPU not found")
 
 	// An empty list prints the header, and a hint on stderr.
-	out, errs, code := e.run("spu", "list", "--sc", sc.addr)
+	out, errs, code := e.run("spu", "list", "--sc", sc.Addr())
 	requireEqual(t, code, 0)
 	requireEqual(t, strings.Fields(out)[0], "ID")
 	requireContains(t, errs, "fluvio custom-spu register")
-	requireEqual(t, strings.TrimSpace(e.ok("spu", "list", "--sc", sc.addr, "-O", "json")), "[]")
+	requireEqual(t, strings.TrimSpace(e.ok("spu", "list", "--sc", sc.Addr(), "-O", "json")), "[]")
 }
 
 func TestCustomSPURegisterNameRack(t *testing.T) {
-	sc := startFakeSC(t)
+	sc := fakesc.Start(t)
 	e := newCLIEnv(t)
-	out := e.ok("custom-spu", "register", "-i", "7", "-n", "edge-1", "-r", "rack-a", "-p", "10.0.0.7:9005", "-v", "10.0.0.7:9006", "-c", sc.addr)
+	out := e.ok("custom-spu", "register", "-i", "7", "-n", "edge-1", "-r", "rack-a", "-p", "10.0.0.7:9005", "-v", "10.0.0.7:9006", "-c", sc.Addr())
 	requireEqual(t, out, "custom-spu 'edge-1' registered successfully\n")
-	out = e.ok("custom-spu", "list", "-c", sc.addr)
+	out = e.ok("custom-spu", "list", "-c", sc.Addr())
 	requireEqual(t, strings.Join(strings.Fields(strings.Split(out, "\n")[1]), " "), "7 edge-1 offline custom rack-a 10.0.0.7:9005 10.0.0.7:9006")
 	// A name that exists is refused even with another id.
-	errs := e.fails(exitConflict, "custom-spu", "register", "-i", "8", "-n", "edge-1", "-p", "10.0.0.8:9005", "-v", "10.0.0.8:9006", "-c", sc.addr)
+	errs := e.fails(exitConflict, "custom-spu", "register", "-i", "8", "-n", "edge-1", "-p", "10.0.0.8:9005", "-v", "10.0.0.8:9006", "-c", sc.Addr())
 	requireContains(t, errs, `"edge-1" already exists`)
-	requireEqual(t, e.ok("custom-spu", "unregister", "--name", "edge-1", "-c", sc.addr), "custom-spu 'edge-1' unregistered successfully\n")
+	requireEqual(t, e.ok("custom-spu", "unregister", "--name", "edge-1", "-c", sc.Addr()), "custom-spu 'edge-1' unregistered successfully\n")
 }
 
 func TestCustomSPUUsageErrors(t *testing.T) {
@@ -137,11 +138,11 @@ func TestSCUnreachable(t *testing.T) {
 }
 
 func TestTargetFlagsBeforeCommand(t *testing.T) {
-	sc := startFakeSC(t)
+	sc := fakesc.Start(t)
 	e := newCLIEnv(t)
-	e.ok("--sc", sc.addr, "custom-spu", "register", "--id", "9", "-p", "127.0.0.1:1", "-v", "127.0.0.1:2")
-	requireContains(t, e.ok("--sc="+sc.addr, "spu", "list"), "custom-spu-9")
-	requireContains(t, e.ok("-c", sc.addr, "spu", "list", "-O", "json"), `"spuId": 9`)
+	e.ok("--sc", sc.Addr(), "custom-spu", "register", "--id", "9", "-p", "127.0.0.1:1", "-v", "127.0.0.1:2")
+	requireContains(t, e.ok("--sc="+sc.Addr(), "spu", "list"), "custom-spu-9")
+	requireContains(t, e.ok("-c", sc.Addr(), "spu", "list", "-O", "json"), `"spuId": 9`)
 	requireContains(t, e.fails(exitUsage, "--sc"), `unknown command "--sc"`)
 	requireEqual(t, strings.Join(moveLeadingTargetFlags([]string{"-P", "p", "topic", "list"}), " "), "topic list -P p")
 	requireEqual(t, strings.Join(moveLeadingTargetFlags([]string{"topic", "list"}), " "), "topic list")

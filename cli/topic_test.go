@@ -7,82 +7,83 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/fluviotest/fakesc"
 )
 
 func TestTopicWorkflow(t *testing.T) {
-	sc := startFakeSC(t)
+	sc := fakesc.Start(t)
 	e := newCLIEnv(t)
 	for _, id := range []string{"1", "2"} {
-		e.ok("custom-spu", "register", "--id", id, "-p", "127.0.0.1:1"+id, "-v", "127.0.0.1:2"+id, "--sc", sc.addr)
+		e.ok("custom-spu", "register", "--id", id, "-p", "127.0.0.1:1"+id, "-v", "127.0.0.1:2"+id, "--sc", sc.Addr())
 	}
-	requireEqual(t, e.ok("topic", "create", "orders", "-p", "3", "-r", "2", "--sc", sc.addr), "topic \"orders\" created\n")
-	errs := e.fails(exitConflict, "topic", "create", "orders", "--sc", sc.addr)
+	requireEqual(t, e.ok("topic", "create", "orders", "-p", "3", "-r", "2", "--sc", sc.Addr()), "topic \"orders\" created\n")
+	errs := e.fails(exitConflict, "topic", "create", "orders", "--sc", sc.Addr())
 	requireContains(t, errs, "error: Topic already exists\n")
 
-	errs = e.fails(exitConflict, "topic", "create", "wide", "-r", "3", "--sc", sc.addr)
+	errs = e.fails(exitConflict, "topic", "create", "wide", "-r", "3", "--sc", sc.Addr())
 	requireContains(t, errs, "needs 1 more SPU")
 
-	out := e.ok("topic", "list", "--sc", sc.addr)
+	out := e.ok("topic", "list", "--sc", sc.Addr())
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	requireEqual(t, len(lines), 2)
 	requireContains(t, lines[0], "NAME")
 	requireEqual(t, strings.Join(strings.Fields(lines[1]), " "), "orders computed 3 2 - provisioned -")
 
-	out = e.ok("topic", "describe", "orders", "--sc", sc.addr)
+	out = e.ok("topic", "describe", "orders", "--sc", sc.Addr())
 	requireContains(t, out, "Partition Count        : 3")
 	requireContains(t, out, "Replication Factor     : 2")
 	requireContains(t, out, "  partition 0          : [1, 2]")
 	requireContains(t, out, "  partition 1          : [2, 1]")
 
-	out = e.ok("topic", "describe", "orders", "--sc", sc.addr, "-O", "json")
+	out = e.ok("topic", "describe", "orders", "--sc", sc.Addr(), "-O", "json")
 	var items []fluvio.Topic
 	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 1 || items[0].Spec.Partitions != 3 {
 		t.Fatalf("describe json: %v\n%s", err, out)
 	}
 	requireContains(t, out, `"replicationFactor": 2`)
 
-	errs = e.fails(exitNotFound, "topic", "describe", "nope", "--sc", sc.addr)
+	errs = e.fails(exitNotFound, "topic", "describe", "nope", "--sc", sc.Addr())
 	requireContains(t, errs, `error: topic "nope" not found`)
 
-	out = e.ok("partition", "list", "--sc", sc.addr)
+	out = e.ok("partition", "list", "--sc", sc.Addr())
 	lines = strings.Split(strings.TrimSpace(out), "\n")
 	requireEqual(t, len(lines), 4)
 	requireEqual(t, strings.Join(strings.Fields(lines[0]), " "), "TOPIC PARTITION LEADER REPLICAS ISR SIZE LEO HW")
 	requireEqual(t, strings.Join(strings.Fields(lines[1]), " "), "orders 0 1 [1, 2] [1, 2] 2 KiB 5 3")
-	out = e.ok("partition", "list", "--sc", sc.addr, "-O", "json", "--topic", "orders")
+	out = e.ok("partition", "list", "--sc", sc.Addr(), "-O", "json", "--topic", "orders")
 	var parts []fluvio.Partition
 	if err := json.Unmarshal([]byte(out), &parts); err != nil || len(parts) != 3 || parts[2].Name != "orders-2" {
 		t.Fatalf("partition json: %v\n%s", err, out)
 	}
 
-	requireEqual(t, e.ok("topic", "delete", "orders", "--sc", sc.addr), "topic \"orders\" deleted\n")
-	errs = e.fails(exitNotFound, "topic", "delete", "orders", "--sc", sc.addr)
+	requireEqual(t, e.ok("topic", "delete", "orders", "--sc", sc.Addr()), "topic \"orders\" deleted\n")
+	errs = e.fails(exitNotFound, "topic", "delete", "orders", "--sc", sc.Addr())
 	requireContains(t, errs, `error: topic "orders" not found`)
-	requireEqual(t, strings.TrimSpace(e.ok("topic", "list", "--sc", sc.addr, "-O", "yaml")), "[]")
+	requireEqual(t, strings.TrimSpace(e.ok("topic", "list", "--sc", sc.Addr(), "-O", "yaml")), "[]")
 }
 
 func TestTopicCreateFlags(t *testing.T) {
-	sc := startFakeSC(t)
+	sc := fakesc.Start(t)
 	e := newCLIEnv(t)
-	e.ok("custom-spu", "register", "--id", "1", "-p", "127.0.0.1:1", "-v", "127.0.0.1:2", "--sc", sc.addr)
+	e.ok("custom-spu", "register", "--id", "1", "-p", "127.0.0.1:1", "-v", "127.0.0.1:2", "--sc", sc.Addr())
 	e.ok("topic", "create", "logs", "--retention-time", "7d", "--segment-size", "512MiB", "--max-record-size", "2MB",
-		"--ignore-rack-assignment", "--min-insync-replicas", "1", "--sync", "never", "--sc", sc.addr)
-	got := sc.lastTopicCreate
+		"--ignore-rack-assignment", "--min-insync-replicas", "1", "--sync", "never", "--sc", sc.Addr())
+	got := sc.LastTopicCreate()
 	want := fluvio.TopicSpec{Partitions: 1, ReplicationFactor: 1, IgnoreRackAssignment: true,
 		RetentionMs: (7 * 24 * time.Hour).Milliseconds(), SegmentBytes: 512 << 20, MaxRecordBytes: 2_000_000,
 		MinInSyncReplicas: 1, Sync: "never"}
 	if got.Name != "logs" || got.Spec != want {
 		t.Fatalf("request: %+v\nwant spec %+v", got, want)
 	}
-	out := e.ok("topic", "describe", "logs", "--sc", sc.addr)
+	out := e.ok("topic", "describe", "logs", "--sc", sc.Addr())
 	requireContains(t, out, "Retention Time         : 7d")
 	requireContains(t, out, "Segment Size           : 512 MiB")
-	out = e.ok("topic", "create", "trial", "--dry-run", "--sc", sc.addr)
+	out = e.ok("topic", "create", "trial", "--dry-run", "--sc", sc.Addr())
 	requireContains(t, out, "dry run")
-	if !sc.lastTopicCreate.DryRun {
+	if !sc.LastTopicCreate().DryRun {
 		t.Fatal("--dry-run not sent")
 	}
-	e.fails(exitNotFound, "topic", "describe", "trial", "--sc", sc.addr)
+	e.fails(exitNotFound, "topic", "describe", "trial", "--sc", sc.Addr())
 }
 
 func TestTopicUsageErrors(t *testing.T) {

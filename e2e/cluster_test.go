@@ -159,7 +159,7 @@ func TestE2ELocalCluster(t *testing.T) {
 		}
 	}
 	check := e.ok("cluster", "check")
-	for _, s := range []string{"✓ sc-server binary", "✓ NATS reachable", "✓ JetStream KV", "✓ SC admin API", "✓ SPU 5001", "✓ SPU 5002"} {
+	for _, s := range []string{"✓ sc-server binary", "✓ NATS reachable", "✓ JetStream KV", "✓ SC admin API", "✓ SPU 5001", "✓ SPU 5002", "✓ ports: SC "} {
 		requireContains(t, check, s)
 	}
 	var checks []struct{ Check, Status string }

@@ -38,11 +38,11 @@ func TestE2EMakeRun(t *testing.T) {
 	first := run()
 	for _, s := range []string{"all 3 SPU(s) online", `topic "demo" created`, "produced 3 records", "hello from make run at", "To stop it",
 		// the example programs, through package fluvio
-		`sent 5 records to "demo"; the last one is at offset`, `key="last" value="goodbye"`} {
+		`sent 4 records to "demo"; the last one is at offset`, `key="last" value="hello 3"`} {
 		requireContains(t, first, s)
 	}
 	second := run()
-	for _, s := range []string{"already running", `topic "demo" exists already`, "produced 3 records", `sent 5 records to "demo"`} {
+	for _, s := range []string{"already running", `topic "demo" exists already`, "produced 3 records", `sent 4 records to "demo"`} {
 		requireContains(t, second, s)
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "config")); err != nil {

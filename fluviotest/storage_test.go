@@ -75,9 +75,21 @@ func TestReregisteredSPUKeepsAckedRecords(t *testing.T) {
 	if p := partition0(ctx, t, client); p.Leader == old {
 		t.Fatalf("the empty SPU %d leads at epoch %d", old, p.LeaderEpoch)
 	}
+	// Back in the ISR, with the high watermark past the three records (so
+	// that, leading, it serves them at once: a leader alone cannot move
+	// its HW with min-insync-replicas 2).
 	waitFor(t, 20*time.Second, func() error {
 		if p := partition0(ctx, t, client); !slices.Contains(p.ISR, old) {
 			return fmt.Errorf("SPU %d not back in the ISR %v", old, p.ISR)
+		}
+		ps, err := client.ListPartitions(ctx, "disk")
+		if err != nil {
+			return err
+		}
+		for _, r := range ps[0].Status.Replicas {
+			if r.SPU == old && r.HW < int64(len(want)) {
+				return fmt.Errorf("SPU %d reports HW %d", old, r.HW)
+			}
 		}
 		return nil
 	})

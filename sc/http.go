@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/fluvio-go/fluvio/internal/pprofhttp"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"strconv"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go/jetstream"
 )
 

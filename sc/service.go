@@ -3,26 +3,12 @@ package sc
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"runtime"
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/version"
 	"github.com/nats-io/nats.go/micro"
 )
-
-// semver matches what micro accepts as a service version.
-var semver = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
-
-func serviceVersion() string {
-	if semver.MatchString(version.Version) {
-		if version.Version[0] == 'v' {
-			return version.Version[1:]
-		}
-		return version.Version
-	}
-	return "0.0.0-dev"
-}
 
 // The micro service "fluvio-sc". A standby SC runs an instance with the
 // read endpoints only (role "standby"); the active SC, the lease holder,
@@ -96,7 +82,7 @@ type endpoint struct {
 func (s *Server) addService(role string, admin, other []endpoint) (micro.Service, error) {
 	svc, err := micro.AddService(s.nc, micro.Config{
 		Name:        bus.ServiceName,
-		Version:     serviceVersion(),
+		Version:     version.Semver(), // micro wants semver: the tag, or 0.0.0-COMMIT
 		Description: "fluvio Streaming Controller: admin API and SPU control",
 		Metadata: map[string]string{
 			"version": version.String(),

@@ -287,8 +287,10 @@ func (st *state) partitionView(t *topicRecord, n int) bus.Partition {
 			rep.Online = e.online
 			if s, ok := e.reports[id]; ok {
 				rep.Role, rep.LEO, rep.HW, rep.Size, rep.Error = s.Role, s.LEO, s.HW, s.Size, s.Error
+				rep.ReportedAt = e.lastBeat.UTC() // the heartbeat that carried it
 				if r == p.Leader {
 					v.Status.HW, v.Status.LEO, v.Status.Size = s.HW, s.LEO, s.Size
+					v.Status.ReportedAt = rep.ReportedAt
 				}
 			}
 		}

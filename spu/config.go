@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/spf13/pflag"
 )
 
@@ -53,6 +54,10 @@ type Config struct {
 	// Pprof also serves the Go runtime's profiles under /debug/pprof/ on
 	// the HTTP address (internal/pprofhttp). Default false.
 	Pprof bool
+	// FS is the filesystem the replicas' logs live on; nil means the
+	// operating system's. Tests inject write and fsync errors with
+	// vfs.ErrorFS.
+	FS vfs.FS
 
 	// metrics is set by Start when HTTPAddr is; nil records nothing.
 	metrics *metrics

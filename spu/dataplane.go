@@ -70,10 +70,15 @@ type dataPlane struct {
 	closed   bool
 }
 
-// partition is one replica under its (immutable) id.
+// partition is one replica under its (immutable) id. A replica re-opened
+// after a storage failure is a new partition value under the same id.
 type partition struct {
 	id bus.PartitionID
 	r  *replica.Replica
+	// spec is the last assignment applied and reopenAt the last re-open
+	// attempt; both guarded by dataPlane.mu.
+	spec     bus.ReplicaSpec
+	reopenAt time.Time
 }
 
 // newDataPlane starts the data side with no replicas; they arrive through
@@ -90,7 +95,7 @@ func newDataPlane(cfg Config, self bus.SPUID) (*dataPlane, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	d := &dataPlane{
-		cfg: cfg, self: self, log: cfg.Logger.With("spu", self),
+		cfg: cfg, self: self, log: slog.New(newRateLimited(cfg.Logger.Handler(), storageLogEvery)).With("spu", self),
 		replicas: make(map[bus.PartitionID]*partition),
 		peers:    make(map[bus.SPUID]string),
 		isrKick:  make(chan struct{}, 1),
@@ -203,6 +208,7 @@ func (d *dataPlane) loop() {
 		case <-isrT.C:
 			d.checkISRs()
 			d.checkpointHWs()
+			d.reopenFailed()
 		case <-d.isrKick:
 			d.checkISRs()
 		case <-retT.C:

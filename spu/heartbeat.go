@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"sync/atomic"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go"
 )
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"net"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/fluvio-go/fluvio/internal/version"
 )
 

@@ -138,22 +138,12 @@ func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
 	pt, ok := d.replicas[spec.PartitionID]
 	d.mu.RUnlock()
 	if !ok {
-		opts, syncAppends, err := walOptions(spec.Config)
+		r, err := d.openReplica(spec, -1)
 		if err != nil {
 			return err
 		}
-		opts.Logger = d.log.With("topic", spec.Topic, "partition", spec.Partition)
-		opts.FS = d.cfg.metrics.timeSyncs(opts.FS)
-		l, err := wal.Open(d.replicaDir(spec.PartitionID), opts)
-		if err != nil {
-			return fmt.Errorf("open log: %w", err)
-		}
-		codec, recompress := compression(spec.Config)
-		fresh := &partition{id: spec.PartitionID, r: replica.New(replica.Config{
-			Topic: spec.Topic, Partition: spec.Partition, Self: d.self, Log: l,
-			SyncAppends: syncAppends, MinISR: minISR(spec.Config), LagMax: d.lagMax, Logger: d.log,
-			Recompress: recompress, Compression: codec,
-		})}
+		l := r.Log()
+		fresh := &partition{id: spec.PartitionID, r: r}
 		d.mu.Lock()
 		if d.closed {
 			d.mu.Unlock()
@@ -171,34 +161,46 @@ func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
 				"leo", l.EndOffset())
 		}
 	}
-	d.mu.RLock()
-	leaderAddr := d.peers[spec.Leader]
-	d.mu.RUnlock()
-
-	follow, err := pt.r.Become(replica.Assignment{Leader: spec.Leader, Epoch: spec.LeaderEpoch,
-		Replicas: spec.Replicas, ISR: spec.ISR, MinISR: minISR(spec.Config)})
+	err := d.assign(pt, spec, false)
 	if errors.Is(err, replica.ErrStaleEpoch) {
 		d.log.Debug("ignoring a stale replica spec", "topic", spec.Topic, "partition", spec.Partition, "err", err)
 		return nil
 	}
+	if err == nil {
+		d.mu.Lock()
+		pt.spec = spec
+		d.mu.Unlock()
+	}
+	return err
+}
+
+// openReplica opens (recovers) the log of spec's replica and returns a
+// Replica on it, with no role yet. A durable offset >= 0 truncates the
+// log there first: a follower re-opened after a storage failure keeps
+// only what was fsynced (fsyncgate; its leader sends the rest again).
+func (d *dataPlane) openReplica(spec bus.ReplicaSpec, durable int64) (*replica.Replica, error) {
+	opts, syncAppends, err := walOptions(spec.Config)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if spec.Leader == d.self {
-		d.fetchers.Remove(spec.Topic, spec.Partition)
-		return nil
+	opts.Logger = d.log.With("topic", spec.Topic, "partition", spec.Partition)
+	opts.FS = d.cfg.metrics.timeSyncs(d.cfg.FS)
+	l, err := wal.Open(d.replicaDir(spec.PartitionID), opts)
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
 	}
-	// Follow again on a new term, or when the leader's address arrived or
-	// changed since (a full resync carries the peers again).
-	l, a, ok := d.fetchers.Following(spec.Topic, spec.Partition)
-	if follow || !ok || l != spec.Leader || a != leaderAddr {
-		if leaderAddr == "" {
-			d.log.Warn("no private address for the leader; the follower waits for one", "topic", spec.Topic,
-				"partition", spec.Partition, "leader", spec.Leader)
+	if durable >= 0 && syncAppends && l.EndOffset() > durable {
+		if err := l.Truncate(durable); err != nil {
+			_ = l.Close()
+			return nil, fmt.Errorf("truncate the re-opened log to its durable offset %d: %w", durable, err)
 		}
-		d.fetchers.Follow(d.ctx, spec.PartitionID.Topic, spec.Partition, pt.r, spec.Leader, leaderAddr)
 	}
-	return nil
+	codec, recompress := compression(spec.Config)
+	return replica.New(replica.Config{
+		Topic: spec.Topic, Partition: spec.Partition, Self: d.self, Log: l,
+		SyncAppends: syncAppends, MinISR: minISR(spec.Config), LagMax: d.lagMax, Logger: d.log,
+		Recompress: recompress, Compression: codec, FS: d.cfg.FS,
+	}), nil
 }
 
 // checkPartitionID refuses ids that would put a log outside LogBaseDir or

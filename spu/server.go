@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go"
 )
 

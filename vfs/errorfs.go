@@ -37,6 +37,8 @@ type Injector struct {
 	at      int        // guarded by mu
 	sticky  bool       // guarded by mu
 	tripped bool       // guarded by mu
+	every   Op         // FailEvery's kinds; guarded by mu
+	errno   error      // FailEvery's error; guarded by mu
 }
 
 // NewInjector returns an Injector that fails nothing until FailAt.
@@ -49,6 +51,22 @@ func (i *Injector) FailAt(ops Op, k int, sticky bool) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.ops, i.at, i.sticky, i.seen, i.tripped = ops, k, sticky, 0, false
+}
+
+// FailEvery arms the injector to fail every operation whose kind is in
+// ops with err (for example syscall.ENOSPC, a full disk, or syscall.EIO)
+// until Heal. A failed Write writes half of its bytes first.
+func (i *Injector) FailEvery(ops Op, err error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.every, i.errno = ops, err
+}
+
+// Heal disarms FailEvery and FailAt: nothing fails from now on.
+func (i *Injector) Heal() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.every, i.errno, i.ops, i.at, i.sticky = 0, nil, 0, 0, false
 }
 
 // Count returns how many operations of kind op have been attempted.
@@ -69,6 +87,10 @@ func (i *Injector) check(op Op) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.counts[op]++
+	if i.every&op != 0 {
+		i.tripped = true
+		return i.errno
+	}
 	if i.tripped && i.sticky {
 		return fmt.Errorf("%w (after the crash point)", ErrInjected)
 	}
@@ -156,7 +178,7 @@ func (f *errFile) Write(p []byte) (int, error) {
 	if err := f.inj.check(OpWrite); err != nil {
 		n := 0
 		//nolint:errorlint // identity: the crash point itself, not a sticky failure after it
-		if err == ErrInjected {
+		if err == ErrInjected || !errors.Is(err, ErrInjected) {
 			// A torn write: half of the bytes reach the file.
 			n, _ = f.File.Write(p[:len(p)/2])
 		}

@@ -267,3 +267,43 @@ func TestWALRefusesPoisonBatches(t *testing.T) {
 	requireEqual(t, l.EndOffset(), int64(2))
 	requireEqual(t, len(readAll(t, l, 0)), 1)
 }
+
+// TestWALReset: a follower whose log ends below its leader's log start
+// restarts its log empty at that offset, takes the leader's batches from
+// there, and the log reopens the same.
+func TestWALReset(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	opts := Options{FS: mem, SegmentBytes: 1 << 10}
+	l, err := Open(walDir, opts)
+	requireNoErr(t, err)
+	for id := range 20 {
+		_, err := l.Append(makeBatch(id, 3, 1, 0))
+		requireNoErr(t, err)
+	}
+	requireNoErr(t, l.Reset(1000))
+	requireEqual(t, l.StartOffset(), int64(1000))
+	requireEqual(t, l.EndOffset(), int64(1000))
+	requireEqual(t, l.DurableOffset(), int64(1000))
+	requireEqual(t, l.LatestEpoch(), int32(-1))
+	b := makeBatch(99, 2, 3, 0)
+	batch.SetBaseOffset(b, 1000)
+	requireNoErr(t, l.AppendReplica(b))
+	requireNoErr(t, l.Sync())
+	requireNoErr(t, l.Close())
+
+	l, err = Open(walDir, opts)
+	requireNoErr(t, err)
+	defer l.Close()
+	requireEqual(t, l.StartOffset(), int64(1000))
+	requireEqual(t, l.EndOffset(), int64(1002))
+	requireEqual(t, l.LatestEpoch(), int32(3))
+	got := readAll(t, l, 1000)
+	requireEqual(t, len(got), 1)
+	names, err := mem.ReadDir(walDir)
+	requireNoErr(t, err)
+	for _, n := range names {
+		if filepath.Ext(n) == ".log" && n != segmentName(1000, logSuffix) {
+			t.Errorf("segment %s left after the reset", n)
+		}
+	}
+}

@@ -115,6 +115,14 @@ func (l *Log) Epochs() [][2]int64 {
 	return out
 }
 
+// Failed returns the write or fsync error that fail-stopped the log, or
+// nil. A failed log refuses writes until it is closed and opened again.
+func (l *Log) Failed() error {
+	l.st.RLock()
+	defer l.st.RUnlock()
+	return l.st.failed
+}
+
 // writableLocked returns why the log cannot be written, if it cannot;
 // st held.
 func (l *Log) writableLocked() error {
@@ -361,6 +369,63 @@ func (l *Log) Truncate(offset int64) error {
 	l.st.Unlock()
 	l.changed()
 	return err
+}
+
+// Reset empties the log and restarts it at offset: every segment is
+// removed, a new empty one starts at base offset offset (which may be
+// past EndOffset), and the leader-epoch table is cleared. It is Kafka's
+// truncate-fully-and-start-at, for a follower whose log ends below its
+// leader's log start (retention removed what it lacks): it continues at
+// the leader's start instead of never catching up. Durable on return.
+// Safe for concurrent use.
+func (l *Log) Reset(offset int64) error {
+	if offset < 0 {
+		return fmt.Errorf("%w: negative offset %d", ErrOutOfRange, offset)
+	}
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	l.st.Lock()
+	err := l.resetLocked(offset)
+	l.st.Unlock()
+	l.changed()
+	return err
+}
+
+func (l *Log) resetLocked(offset int64) error {
+	if err := l.writableLocked(); err != nil {
+		return err
+	}
+	// The old segments go first, newest first, each removal durable: a
+	// crash meanwhile leaves a prefix of the old log (the follower resets
+	// again), never a gap before the new segment.
+	for j := len(l.st.segs) - 1; j >= 0; j-- {
+		if err := l.st.segs[j].remove(l.fs); err != nil {
+			return l.failLocked(err)
+		}
+		if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+			return l.failLocked(err)
+		}
+		l.st.segs = l.st.segs[:j]
+	}
+	s, err := createSegment(l.fs, l.dir, offset, int64(l.opts.IndexIntervalBytes), l.opts.Now())
+	if err != nil {
+		return l.failLocked(err)
+	}
+	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+		s.close()
+		return l.failLocked(err)
+	}
+	l.st.segs = []*segment{s}
+	l.start.Store(offset)
+	l.leo.Store(offset)
+	l.durable.Store(offset)
+	l.recountSizeLocked()
+	l.st.epochs.entries = nil
+	if err := l.writeEpochsLocked(); err != nil {
+		return l.failLocked(err)
+	}
+	l.logger.Info("wal: reset: the log restarts empty", "dir", l.dir, "start", offset)
+	return nil
 }
 
 func (l *Log) truncateLocked(offset int64) error {

@@ -84,7 +84,7 @@ var codes = map[ErrorCode]codeInfo{
 	OutOfOrderSequence:      {"out of order sequence", true, "an earlier batch of this producer has not been stored yet; resend the earlier batches first, in order"},
 	DuplicateSequence:       {"duplicate sequence", false, "the batches were stored before; the response's base offset is where (the request stored nothing new)"},
 	InvalidProducerEpoch:    {"invalid producer epoch", false, "a newer epoch of this producer id has written to the partition; this producer is fenced: close it and create a new one"},
-	StorageError:            {"storage error", true, "the SPU could not read or write its log; see the SPU's log"},
+	StorageError:            {"storage error", false, "the SPU could not write or read its log (disk full or failing): nothing of this request was acknowledged; the SPU re-opens the log by itself once the disk works again (free space, see the SPU's log), then send again"},
 	UnknownProducerID:       {"unknown producer id", true, "the leader has no state for this producer and the batch does not start at sequence 0; resend the earlier batches first, or start a new producer epoch at sequence 0"},
 	StaleEpoch:              {"stale leader epoch", false, "the sender's leader epoch is older than the replica's; refresh metadata"},
 	UnknownLeaderEpoch:      {"unknown leader epoch", true, "the replica has not seen this epoch yet; retry shortly"},
@@ -147,7 +147,7 @@ var (
 	ErrOutOfOrderSequence      = &Error{Code: OutOfOrderSequence, Retriable: true}
 	ErrDuplicateSequence       = &Error{Code: DuplicateSequence}
 	ErrInvalidProducerEpoch    = &Error{Code: InvalidProducerEpoch}
-	ErrStorage                 = &Error{Code: StorageError, Retriable: true}
+	ErrStorage                 = &Error{Code: StorageError}
 	ErrUnknownProducerID       = &Error{Code: UnknownProducerID, Retriable: true}
 	ErrPartlyDuplicate         = &Error{Code: PartlyDuplicate, Retriable: true}
 	ErrSequenceTooOld          = &Error{Code: SequenceTooOld}

@@ -37,9 +37,12 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	sc := fs.String("sc", scAddr(getenv), "SC address HOST:PORT (env FLUVIO_SC)")
 	topic := fs.String("topic", "greetings", "topic to write to")
 	create := fs.Bool("create", false, "create the topic (1 partition) if it does not exist")
-	count := fs.Int("count", 10, "number of records to send")
+	count := fs.Int("count", 10, "number of records to send (at least 1)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *count < 1 {
+		return fmt.Errorf("--count %d: send at least 1 record", *count)
 	}
 
 	client, err := fluvio.Connect(ctx, *sc)
@@ -62,8 +65,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	defer producer.Close()
 
 	// Send queues a record and returns at once; records are batched per
-	// partition and sent in the background.
-	for i := range *count {
+	// partition and sent in the background. All but the last go this way.
+	for i := range *count - 1 {
 		if err := producer.Send(ctx, nil, fmt.Appendf(nil, "hello %d", i)); err != nil {
 			return err
 		}
@@ -73,12 +76,13 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	if err := producer.Flush(ctx); err != nil {
 		return err
 	}
-	// SendSync sends one record and returns its offset.
-	off, err := producer.SendSync(ctx, []byte("last"), []byte("goodbye"))
+	// SendSync sends one record (here the last, with a key) and returns
+	// its offset.
+	off, err := producer.SendSync(ctx, []byte("last"), fmt.Appendf(nil, "hello %d", *count-1))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "sent %d records to %q; the last one is at offset %d\n", *count+1, *topic, off)
+	fmt.Fprintf(stdout, "sent %d records to %q; the last one is at offset %d\n", *count, *topic, off)
 	return producer.Close()
 }
 

@@ -400,12 +400,13 @@ func (w *worker) fetch(ctx context.Context, conn *wire.Conn, parts map[Key]*fetc
 		case wire.OffsetOutOfRange:
 			if pr.LogStartOffset > wt.leo {
 				// Retention on the leader passed this follower's end: the
-				// log cannot continue from here, and wal cannot restart a
-				// log at a later offset yet (Kafka's truncate-fully-and-
-				// start-at). The replica stays out of the ISR.
-				log.Warn("follower cannot catch up: the leader's retention removed the records it needs; this replica stays out of the ISR (keep retention longer than follower downtime)",
-					"partition", wt.k, "follower_end", wt.leo, "leader_start", pr.LogStartOffset)
-				w.setEpoch(wt.k, wt.p, needsReconcile, 10*time.Second)
+				// log restarts empty at the leader's start (Kafka's
+				// truncate-fully-and-start-at) and fetches on from there.
+				if err := wt.p.r.ResetTo(wt.epoch, pr.LogStartOffset); err != nil && !errors.Is(err, replica.ErrRoleChanged) {
+					log.Warn("follower below the leader's log start: cannot restart its log there; retrying", "partition", wt.k,
+						"follower_end", wt.leo, "leader_start", pr.LogStartOffset, "err", err)
+					w.setEpoch(wt.k, wt.p, needsReconcile, time.Second)
+				}
 				continue
 			}
 			log.Info("fetch offset out of range; reconciling again", "partition", wt.k, "offset", wt.leo, "err", pr.Err())

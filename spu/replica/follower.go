@@ -63,6 +63,38 @@ func (r *Replica) Reconcile(epoch, asked, leaderEpoch int32, leaderEnd int64) (i
 	return r.log.EndOffset(), nil
 }
 
+// ResetTo restarts the follower's log empty at the leader's log start
+// (wal.Log.Reset), when its log ends below it: retention on the leader
+// removed the records it lacks, so it could never catch up otherwise.
+// epoch is the follower's epoch when it fetched (ErrRoleChanged if it
+// moved on); nothing happens unless start is past the log's end.
+func (r *Replica) ResetTo(epoch int32, start int64) error {
+	r.role.Lock()
+	defer r.role.Unlock()
+	r.mu.Lock()
+	st := r.mu.st
+	if st.Role() != Follower || st.Epoch() != epoch || r.mu.closed {
+		r.mu.Unlock()
+		return ErrRoleChanged
+	}
+	r.mu.Unlock()
+	leo := r.log.EndOffset()
+	if start <= leo {
+		return nil
+	}
+	r.logg.Warn("follower below the leader's log start: restarting the log there (the records in between were removed by retention)",
+		"follower_end", leo, "leader_start", start)
+	r.invalidateProducers()
+	if err := r.log.Reset(start); err != nil {
+		return r.storageErr("reset", err)
+	}
+	r.mu.Lock()
+	r.mu.st.LocalAppended(r.log.EndOffset(), r.durable())
+	r.notifyLocked()
+	r.mu.Unlock()
+	return nil
+}
+
 // AppendFromLeader appends batches fetched from the leader, unchanged
 // (wal.AppendReplica), syncs them under SyncAppends, and takes the
 // leader's high watermark. epoch is the follower's epoch when it fetched.

@@ -279,6 +279,23 @@ func (r *Replica) Remove() error {
 	return r.log.Remove()
 }
 
+// Failed returns the storage failure that took the replica down (its log
+// failed a write or an fsync, or holds corruption), or nil. A failed
+// replica refuses writes; the SPU re-opens it from disk (see the spu
+// package's reopen).
+func (r *Replica) Failed() error {
+	r.mu.Lock()
+	err := r.mu.lastErr
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := r.log.Failed(); err != nil {
+		return fmt.Errorf("%w: %w", wal.ErrFailed, err)
+	}
+	return nil
+}
+
 // Closed reports whether Close has been called.
 func (r *Replica) Closed() bool {
 	r.mu.Lock()

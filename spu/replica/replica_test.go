@@ -163,10 +163,10 @@ func TestReplicaStorageFailure(t *testing.T) {
 	}
 	inj.FailAt(vfs.OpSync, 1, true)
 	err = r.Commit(context.Background(), next, wire.AcksLeader, time.Second)
-	if !errors.Is(err, wire.ErrStorage) || !wire.IsRetriable(err) {
+	if !errors.Is(err, wire.ErrStorage) || wire.IsRetriable(err) {
 		t.Fatalf("err = %v", err)
 	}
-	if st := r.Status(); st.Err == nil {
+	if st := r.Status(); st.Err == nil || r.Failed() == nil {
 		t.Fatal("a failed fsync is not in the status")
 	}
 	if o := r.Offsets(); o.HW != 0 {

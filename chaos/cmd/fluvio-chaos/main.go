@@ -43,6 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.NegativeResend, "negative-resend", false, "negative control: producers report a send the leader refused with a sequence error as stored (the rule fixed by issue 12); exits 0 only if the checker reports a loss")
 	fs.BoolVar(&cfg.Overlap, "overlap", false, "do not wait for a full ISR between faults (a new leader may be hit before the old one is back)")
 	fs.BoolVar(&cfg.KillSC, "kill-sc", false, "add the sc-kill fault: kill -9 the SC (and its embedded NATS) and start it again")
+	fs.DurationVar(&cfg.ProgressEvery, "progress-every", 10*time.Second, "print a progress line (records acknowledged, faults so far) this often, on stderr")
 	fs.BoolVar(&keep, "keep", false, "keep the working directory even when the run passes")
 	fs.BoolVarP(&verbose, "verbose", "v", false, "log every fault and problem to stderr")
 	fs.Usage = func() {
@@ -61,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Out = stdout
+	cfg.Progress = stderr // a line every --progress-every: the summary stays alone on stdout
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,4 +1,4 @@
-package cli
+package fakesc
 
 import (
 	"context"
@@ -12,10 +12,8 @@ import (
 	"github.com/nats-io/nats.go/micro"
 )
 
-// fakeSC serves the admin API from memory on an embedded NATS, through the
-// same bus.Micro adapter and encoding as the real SC. It lets the CLI's
-// tests check requests, outputs and error mapping without the controller.
-type fakeSC struct {
+// SC is a fake SC. Its NATS server and service stop with the test.
+type SC struct {
 	addr string
 
 	mu     sync.Mutex
@@ -25,11 +23,12 @@ type fakeSC struct {
 	lastTopicCreate bus.TopicCreateRequest
 }
 
-func startFakeSC(t *testing.T) *fakeSC {
+// Start starts a fake SC with no SPUs and no topics.
+func Start(t testing.TB) *SC {
 	t.Helper()
 	ns := bustest.Start(t)
 	nc := ns.Connect(t)
-	f := &fakeSC{addr: ns.Addr(), spus: map[int32]bus.SPU{}, topics: map[string]bus.Topic{}}
+	f := &SC{addr: ns.Addr(), spus: map[int32]bus.SPU{}, topics: map[string]bus.Topic{}}
 	svc, err := micro.AddService(nc, micro.Config{Name: bus.ServiceName, Version: "0.0.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -49,14 +48,25 @@ func startFakeSC(t *testing.T) *fakeSC {
 	add("topic-list", bus.SubjectAdminTopicList, bus.Micro(ctx, f.topicList))
 	add("partition-list", bus.SubjectAdminPartitionList, bus.Micro(ctx, f.partitionList))
 	add("version-get", bus.SubjectAdminVersionGet, bus.Micro(ctx, f.version))
+	add("metadata-get", bus.SubjectAdminMetadataGet, bus.Micro(ctx, f.metadata))
 	if err := nc.Flush(); err != nil { // the server knows every endpoint before the test sends
 		t.Fatal(err)
 	}
 	return f
 }
 
-// setOnline marks SPU id online or offline, as heartbeats would.
-func (f *fakeSC) setOnline(id int32, online bool) {
+// Addr is the HOST:PORT of the fake SC's NATS.
+func (f *SC) Addr() string { return f.addr }
+
+// LastTopicCreate is the last topic.create request (for flag tests).
+func (f *SC) LastTopicCreate() bus.TopicCreateRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastTopicCreate
+}
+
+// SetOnline marks SPU id online or offline, as heartbeats would.
+func (f *SC) SetOnline(id int32, online bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s := f.spus[id]
@@ -67,7 +77,7 @@ func (f *fakeSC) setOnline(id int32, online bool) {
 	f.spus[id] = s
 }
 
-func (f *fakeSC) spuList(_ context.Context, _ string, req bus.SPUListRequest) (bus.SPUListResponse, error) {
+func (f *SC) spuList(_ context.Context, _ string, req bus.SPUListRequest) (bus.SPUListResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	resp := bus.SPUListResponse{Items: []bus.SPU{}}
@@ -81,7 +91,7 @@ func (f *fakeSC) spuList(_ context.Context, _ string, req bus.SPUListRequest) (b
 	return resp, nil
 }
 
-func (f *fakeSC) spuRegister(_ context.Context, _ string, req bus.SPURegisterRequest) (bus.SPURegisterResponse, error) {
+func (f *SC) spuRegister(_ context.Context, _ string, req bus.SPURegisterRequest) (bus.SPURegisterResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	id := int32(req.ID)
@@ -111,7 +121,7 @@ func (f *fakeSC) spuRegister(_ context.Context, _ string, req bus.SPURegisterReq
 	return bus.SPURegisterResponse{SPU: s}, nil
 }
 
-func (f *fakeSC) spuUnregister(_ context.Context, _ string, req bus.SPUUnregisterRequest) (bus.SPUUnregisterResponse, error) {
+func (f *SC) spuUnregister(_ context.Context, _ string, req bus.SPUUnregisterRequest) (bus.SPUUnregisterResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for id, s := range f.spus {
@@ -123,7 +133,7 @@ func (f *fakeSC) spuUnregister(_ context.Context, _ string, req bus.SPUUnregiste
 	return bus.SPUUnregisterResponse{}, bus.ErrSPUNotFound.Withf("SPU not found")
 }
 
-func (f *fakeSC) topicCreate(_ context.Context, _ string, req bus.TopicCreateRequest) (bus.TopicCreateResponse, error) {
+func (f *SC) topicCreate(_ context.Context, _ string, req bus.TopicCreateRequest) (bus.TopicCreateResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lastTopicCreate = req
@@ -152,7 +162,7 @@ func (f *fakeSC) topicCreate(_ context.Context, _ string, req bus.TopicCreateReq
 	return bus.TopicCreateResponse{Topic: tp}, nil
 }
 
-func (f *fakeSC) topicDelete(_ context.Context, _ string, req bus.TopicDeleteRequest) (bus.TopicDeleteResponse, error) {
+func (f *SC) topicDelete(_ context.Context, _ string, req bus.TopicDeleteRequest) (bus.TopicDeleteResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.topics[req.Name]; !ok {
@@ -162,7 +172,7 @@ func (f *fakeSC) topicDelete(_ context.Context, _ string, req bus.TopicDeleteReq
 	return bus.TopicDeleteResponse{Name: req.Name}, nil
 }
 
-func (f *fakeSC) topicList(_ context.Context, _ string, req bus.TopicListRequest) (bus.TopicListResponse, error) {
+func (f *SC) topicList(_ context.Context, _ string, req bus.TopicListRequest) (bus.TopicListResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	resp := bus.TopicListResponse{Items: []bus.Topic{}}
@@ -190,7 +200,7 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-func (f *fakeSC) partitionList(_ context.Context, _ string, req bus.PartitionListRequest) (bus.PartitionListResponse, error) {
+func (f *SC) partitionList(_ context.Context, _ string, req bus.PartitionListRequest) (bus.PartitionListResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	resp := bus.PartitionListResponse{Items: []bus.Partition{}}
@@ -215,6 +225,29 @@ func (f *fakeSC) partitionList(_ context.Context, _ string, req bus.PartitionLis
 	return resp, nil
 }
 
-func (f *fakeSC) version(context.Context, string, bus.VersionRequest) (bus.VersionResponse, error) {
+func (f *SC) version(context.Context, string, bus.VersionRequest) (bus.VersionResponse, error) {
 	return bus.VersionResponse{Version: "9.9.9-fake", Commit: "abc123", NATS: "2.x-fake"}, nil
+}
+
+// metadata answers metadata.get: topic not found for an unknown topic,
+// else the partitions (no SPU serves them: the fake has no data plane).
+func (f *SC) metadata(_ context.Context, _ string, req bus.MetadataRequest) (bus.MetadataResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	resp := bus.MetadataResponse{SPUs: []bus.SPUEndpoint{}, Partitions: []bus.PartitionMetadata{}}
+	for _, n := range req.Topics {
+		tp, ok := f.topics[n]
+		if !ok {
+			return resp, bus.ErrTopicNotFound.Withf("topic %q not found", n)
+		}
+		for p := range tp.Spec.Partitions {
+			r := tp.Status.ReplicaMap[p]
+			resp.Partitions = append(resp.Partitions, bus.PartitionMetadata{
+				PartitionID: bus.PartitionID{Topic: n, Partition: p}, Leader: r[0], Replicas: r, ISR: r})
+		}
+	}
+	for _, s := range f.spus {
+		resp.SPUs = append(resp.SPUs, bus.SPUEndpoint{ID: s.Spec.ID, Public: s.Spec.PublicEndpoint, Online: s.Online()})
+	}
+	return resp, nil
 }

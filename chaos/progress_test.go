@@ -1,0 +1,61 @@
+package chaos
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestProgressLines: the reporter prints a line every ProgressEvery with
+// the phase and what was acknowledged and injected so far, and stops.
+func TestProgressLines(t *testing.T) {
+	var out syncBuffer
+	p := startProgress(context.Background(), Config{Progress: &out, ProgressEvery: 20 * time.Millisecond, Duration: 5 * time.Minute})
+	w, n := &workload{}, &nemesis{log: slog.New(slog.DiscardHandler)}
+	p.watch(w, n)
+	p.setPhase("producing under faults")
+	w.mu.Lock()
+	w.acks = append(w.acks, Ack{}, Ack{})
+	w.unknown = append(w.unknown, Unknown{})
+	w.mu.Unlock()
+	n.record(Fault{Kind: FaultKill})
+	n.record(Fault{Kind: FaultPause})
+	n.record(Fault{Kind: FaultKill})
+	want := "chaos: producing under faults, "
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "acknowledged=2 unknown=1 faults=3 (kill=2 pause=1)") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.stopProgress()
+	s := out.String()
+	if !strings.Contains(s, want) || !strings.Contains(s, "acknowledged=2 unknown=1 faults=3 (kill=2 pause=1)") || !strings.Contains(s, "(faults for 5m0s)") {
+		t.Fatalf("progress output:\n%s", s)
+	}
+}
+
+// TestProgressQuiet: without a writer, nothing runs.
+func TestProgressQuiet(t *testing.T) {
+	p := startProgress(context.Background(), Config{ProgressEvery: time.Millisecond})
+	p.stopProgress()
+}

@@ -1,0 +1,56 @@
+package spu
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/wire"
+)
+
+// TestFollowerBelowLeaderLogStart: a follower whose log ends below its
+// leader's log start (retention removed what it lacks while it was away)
+// restarts its log at the leader's start and rejoins the ISR (issue 14:
+// it stayed out of the ISR for good, with a warning).
+func TestFollowerBelowLeaderLogStart(t *testing.T) {
+	lag := 1500 * time.Millisecond
+	s1 := startSPU(t, 1, lag)
+	sp := spec("ret", 0, 1, 0, 1, 2)
+	sp.ISR = []int32{1}
+	sp.Config.MinInSyncReplicas = 1
+	sp.Config.SegmentBytes = 1 << 10
+	sp.Config.RetentionMs = 1000
+	s1.apply(t, true, peersOf(s1), sp)
+	c := dial(t, s1.public)
+	old := time.Now().Add(-time.Hour).UnixMilli()
+	for i := range 30 {
+		r, err := c.Produce(context.Background(), &wire.ProduceRequest{Acks: wire.AcksLeader, TimeoutMs: 10000, Topic: "ret",
+			Records: recordsAt(old, fmt.Sprintf("old-%02d-%s", i, "padding-padding-padding-padding-padding-padding"))})
+		requireNoErr(t, err)
+		requireNoErr(t, r.Err())
+	}
+	s1.dp.applyRetention()
+	start := s1.dp.lookup("ret", 0).Log().StartOffset()
+	if start == 0 {
+		t.Fatal("retention removed nothing: the test needs the leader's log to start past 0")
+	}
+
+	s2 := startSPU(t, 2, lag) // an empty follower, below the leader's start
+	peers := peersOf(s1, s2)
+	s1.apply(t, false, peers)
+	s2.apply(t, true, peers, sp)
+	waitFor(t, 10*time.Second, func() error {
+		if isr := isrOf(s1, "ret"); !slices.Equal(isr, []int32{1, 2}) {
+			return fmt.Errorf("isr %v", isr)
+		}
+		return nil
+	})
+	f := s2.dp.lookup("ret", 0).Log()
+	requireEqual(t, f.StartOffset(), start)
+	sameLogs(t, "ret", s1, s2)
+	_, err := produce(context.Background(), c, "ret", 0, wire.AcksAll, "new")
+	requireNoErr(t, err)
+	sameLogs(t, "ret", s1, s2)
+}
