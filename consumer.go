@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,13 +16,22 @@ import (
 // Consumer reads one topic: one partition (WithPartition) or all of them,
 // from a start position (FromBeginning, FromEnd (the default), FromOffset,
 // FromTail, FromTime), following each partition's log as it grows unless
-// DisableContinuous or WithEnd says where to stop. Consumers keep no state
-// on the server: each call to Records starts reading afresh.
+// DisableContinuous or WithEnd says where to stop. A consumer without a
+// name keeps no state on the server: each call to Records starts reading
+// afresh. A named one (WithConsumer) stores its offsets on the SC and
+// continues after them.
 type Consumer struct {
 	c          *Client
 	topic      string
 	cfg        consumerConfig
 	partitions []int32
+
+	// Named consumers (WithConsumer): the stored offsets at creation, and
+	// the last offsets read and committed since.
+	stored map[int32]int64
+	mu     sync.Mutex
+	read   map[int32]int64 // guarded by mu: last offset yielded per partition
+	done   map[int32]int64 // guarded by mu: last offset committed per partition
 }
 
 // Consumer returns a consumer of topic. It asks the SC for the topic's
@@ -42,18 +52,133 @@ func (c *Client) Consumer(topic string, opts ...ConsumerOption) (*Consumer, erro
 		return nil, err
 	}
 	var parts []int32
-	switch {
-	case cfg.partition >= n:
-		return nil, badOption("consumer", fmt.Sprintf("pick a partition from 'fluvio partition list %s'", topic),
-			"topic %q has partitions 0..%d, not %d", topic, n-1, cfg.partition)
-	case cfg.partition >= 0:
-		parts = []int32{cfg.partition}
-	default:
+	if cfg.partition >= 0 {
+		cfg.partitions = []int32{cfg.partition}
+	}
+	for _, p := range cfg.partitions {
+		if p < 0 || p >= n {
+			return nil, badOption("consumer", fmt.Sprintf("pick a partition from 'fluvio partition list %s'", topic),
+				"topic %q has partitions 0..%d, not %d", topic, n-1, p)
+		}
+		if !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 {
 		for i := range n {
 			parts = append(parts, i)
 		}
 	}
-	return &Consumer{c: c, topic: topic, cfg: cfg, partitions: parts}, nil
+	cons := &Consumer{c: c, topic: topic, cfg: cfg, partitions: parts}
+	if cfg.name != "" {
+		stored, err := c.ListConsumers(ctx, cfg.name, topic)
+		if err != nil {
+			return nil, err
+		}
+		cons.stored = map[int32]int64{}
+		for _, o := range stored {
+			cons.stored[o.Partition] = o.Offset
+		}
+		cons.read, cons.done = map[int32]int64{}, map[int32]int64{}
+	}
+	return cons, nil
+}
+
+// Name returns the consumer's name (WithConsumer), or "".
+func (c *Consumer) Name() string { return c.cfg.name }
+
+// Commit stores the last offset read (yielded by Records) in each
+// partition since the last commit, for a named consumer; without a name
+// it is an ErrBadOption. Safe for concurrent use with Records.
+func (c *Consumer) Commit(ctx context.Context) error {
+	if c.cfg.name == "" {
+		return badOption("commit", "name the consumer with WithConsumer (fluvio consume --consumer NAME)", "consumer of %q has no name: there is nothing to commit to", c.topic)
+	}
+	c.mu.Lock()
+	var offs []ConsumerOffset
+	for p, off := range c.read {
+		if done, ok := c.done[p]; !ok || done != off {
+			offs = append(offs, ConsumerOffset{Consumer: c.cfg.name, Topic: c.topic, Partition: p, Offset: off})
+		}
+	}
+	c.mu.Unlock()
+	if len(offs) == 0 {
+		return nil
+	}
+	if err := c.c.CommitOffsets(ctx, offs...); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	for _, o := range offs {
+		if cur, ok := c.done[o.Partition]; !ok || cur < o.Offset {
+			c.done[o.Partition] = o.Offset
+		}
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// resumeAt returns the last offset a named consumer read in part: in
+// this process, else as stored when the Consumer was created.
+func (c *Consumer) resumeAt(part int32) (int64, bool) {
+	if c.cfg.name == "" {
+		return 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if off, ok := c.read[part]; ok {
+		return off, true
+	}
+	off, ok := c.stored[part]
+	return off, ok
+}
+
+// named wraps yield for a named consumer: it records each record's
+// offset; a goroutine (stopped by finish) commits every autoCommit, also
+// while the consumer waits for records; finish commits what is left (with
+// a context of its own: the caller's may be cancelled already).
+func (c *Consumer) named(ctx context.Context, yield func(Record, error) bool) (func(Record, error) bool, func()) {
+	if c.cfg.name == "" {
+		return yield, func() {}
+	}
+	wrapped := func(r Record, err error) bool {
+		if err == nil {
+			c.mu.Lock()
+			c.read[r.Partition] = r.Offset
+			c.mu.Unlock()
+		}
+		return yield(r, err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	if c.cfg.autoCommit > 0 {
+		wg.Go(func() {
+			t := time.NewTicker(c.cfg.autoCommit)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					if err := c.Commit(ctx); err != nil && ctx.Err() == nil {
+						c.c.cfg.logger.Warn("named consumer: auto-commit failed; retrying at the next interval", "consumer", c.cfg.name, "topic", c.topic, "err", err)
+					}
+				case <-stop:
+					return
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	finish := func() {
+		close(stop)
+		wg.Wait()
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.c.cfg.requestTimeout)
+		defer cancel()
+		if err := c.Commit(cctx); err != nil {
+			c.c.cfg.logger.Warn("named consumer: could not store its offsets", "consumer", c.cfg.name, "topic", c.topic, "err", err)
+		}
+	}
+	return wrapped, finish
 }
 
 // Topic returns the consumer's topic.
@@ -76,6 +201,8 @@ func (c *Consumer) Partitions() []int32 { return append([]int32(nil), c.partitio
 // partition, all stopped before the iteration returns.
 func (c *Consumer) Records(ctx context.Context) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
+		yield, finish := c.named(ctx, yield)
+		defer finish()
 		ctx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
 		stop := context.AfterFunc(c.c.ctx, func() { cancel(fmt.Errorf("client: %w", ErrClosed)) })
@@ -227,6 +354,9 @@ func (r *partitionReader) start(ctx context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if off, ok := r.c.resumeAt(r.part); ok {
+		r.offset = off + 1 // a named consumer continues after its offset
 	}
 	if cfg.end >= 0 {
 		r.stopAt = cfg.end + 1

@@ -30,6 +30,9 @@ var (
 	// ErrTopicNotFound matches (errors.Is) the SC's and the client's "topic
 	// not found" errors; their hint is 'fluvio topic create NAME'.
 	ErrTopicNotFound error = bus.ErrTopicNotFound
+	// ErrConsumerNotFound matches DeleteConsumer's error when the named
+	// consumer has no stored offsets (on that topic or partition).
+	ErrConsumerNotFound error = bus.ErrConsumerNotFound
 	// ErrTopicExists matches CreateTopic's error for an existing topic.
 	ErrTopicExists error = bus.ErrTopicExists
 	// ErrNotEnoughSPUs matches CreateTopic's error when the replication

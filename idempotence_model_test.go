@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/spu"
 	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wire"
 	"pgregory.net/rapid"
@@ -251,6 +252,7 @@ func (m *modelLog) leader(p *modelPart, records []byte) (int64, []*modelEntry, e
 		bs = append(bs, b)
 	}
 	dupBase, dup, err := p.table.Check(seqs)
+	err = spu.WireError(err) // as the leader answers (spu/errors.go)
 	if err != nil {
 		m.counts["leader: "+wire.CodeOf(err).String()]++
 		if wire.IsRetriable(err) {

@@ -359,13 +359,16 @@ const (
 )
 
 type consumerConfig struct {
-	partition  int32 // -1: all partitions
+	partition  int32   // -1: all partitions (or those of partitions)
+	partitions []int32 // WithPartitions
 	start      startKind
 	startValue int64
 	end        int64 // inclusive; -1: none
 	continuous bool
 	maxBytes   int32
 	maxWait    time.Duration
+	name       string        // WithConsumer
+	autoCommit time.Duration // 0: Commit and the end of Records only
 }
 
 func defaultConsumerConfig() consumerConfig {
@@ -376,11 +379,42 @@ func defaultConsumerConfig() consumerConfig {
 		continuous: true,
 		maxBytes:   DefaultFetchMaxBytes,
 		maxWait:    DefaultFetchMaxWait,
+		autoCommit: DefaultAutoCommitInterval,
 	}
 }
 
+// DefaultAutoCommitInterval is how often a named consumer (WithConsumer)
+// stores the offsets it has read while Records runs.
+const DefaultAutoCommitInterval = 5 * time.Second
+
+// WithConsumer names the consumer: the SC stores the last offset it read
+// per partition (durably, in a replicated KV bucket), and a consumer of
+// the same name and topic starts after it, in each partition that has one
+// (the start option applies to the others). Offsets are stored every
+// DefaultAutoCommitInterval while Records runs (WithAutoCommit), when
+// Records returns, and on Commit. Names take letters, digits, '-' and '_'.
+func WithConsumer(name string) ConsumerOption { return func(c *consumerConfig) { c.name = name } }
+
+// WithAutoCommit sets how often a named consumer stores its offsets while
+// Records runs; 0 stores them only on Commit and when Records returns.
+func WithAutoCommit(d time.Duration) ConsumerOption {
+	return func(c *consumerConfig) {
+		if d >= 0 {
+			c.autoCommit = d
+		}
+	}
+}
+
+// WithPartitions reads only the given partitions (default: all). It
+// replaces WithPartition.
+func WithPartitions(parts ...int32) ConsumerOption {
+	return func(c *consumerConfig) { c.partitions = append([]int32(nil), parts...); c.partition = -1 }
+}
+
 // WithPartition reads only partition n (default: every partition).
-func WithPartition(n int32) ConsumerOption { return func(c *consumerConfig) { c.partition = n } }
+func WithPartition(n int32) ConsumerOption {
+	return func(c *consumerConfig) { c.partition, c.partitions = n, nil }
+}
 
 // FromBeginning starts at the first offset still in the log.
 func FromBeginning() ConsumerOption { return func(c *consumerConfig) { c.start = startBeginning } }

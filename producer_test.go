@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/spu"
 	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wire"
 )
@@ -95,6 +96,7 @@ func (f *fakeLog) append(c produceCall) (int64, error) {
 			seqs = append(seqs, replica.SeqBatchOf(b))
 		}
 		base, dup, err := f.dedup.Check(seqs)
+		err = spu.WireError(err) // as the leader answers (spu/errors.go)
 		if err != nil {
 			f.refusals = append(f.refusals, err)
 			if wire.IsRetriable(err) {

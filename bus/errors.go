@@ -88,6 +88,7 @@ const (
 	CodeNotEnoughSPUs    = 24 // more replicas asked for than SPUs registered
 	CodeStaleEpoch       = 25 // an ISR update carries an old leader epoch
 	CodeNotLeader        = 26 // an ISR update from an SPU that is not the leader
+	CodeConsumerNotFound = 30 // no stored offsets for that consumer (topic, partition)
 )
 
 // The error table. Handlers return these (or a With copy); callers match
@@ -133,6 +134,8 @@ var (
 		Hint: "the partition has a newer leader; wait for the SC's replica set"}
 	ErrNotLeader = &Error{Code: CodeNotLeader, Message: "not the partition leader",
 		Hint: "only the leader reports the ISR; wait for the SC's replica set"}
+	ErrConsumerNotFound = &Error{Code: CodeConsumerNotFound, Message: "consumer not found",
+		Hint: "list the consumers with 'fluvio consumer list'"}
 )
 
 // table lists every entry, to fill in messages for codes that arrive
@@ -141,7 +144,7 @@ var table = []*Error{
 	ErrInternal, ErrBadRequest, ErrUnsupported, ErrUnavailable, ErrTimeout, ErrStore,
 	ErrSPUExists, ErrSPUNotFound, ErrSPUInvalidID, ErrSPUNotRegistered, ErrSPUIDMismatch,
 	ErrSPUConflict, ErrInvalidAddress, ErrTopicExists, ErrTopicNotFound, ErrInvalidName, ErrInvalidConfig,
-	ErrNotEnoughSPUs, ErrStaleEpoch, ErrNotLeader,
+	ErrNotEnoughSPUs, ErrStaleEpoch, ErrNotLeader, ErrConsumerNotFound,
 }
 
 // ErrorForCode returns the table entry for code, or nil.

@@ -3,11 +3,30 @@ package bus
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 )
+
+// loggerKey is the context key of WithLogger.
+type loggerKey struct{}
+
+// WithLogger returns ctx carrying log: the handlers Micro and Msg make
+// with it log a recovered panic there, with its stack. Without it they
+// log to slog.Default().
+func WithLogger(ctx context.Context, log *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, log)
+}
+
+func loggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok && l != nil {
+		return l
+	}
+	return slog.Default()
+}
 
 // HandlerFunc handles one decoded request. subject is the subject the
 // request arrived on (per-SPU handlers check its id). A returned error is
@@ -76,6 +95,7 @@ func call[Req, Resp any](ctx context.Context, fn HandlerFunc[Req, Resp], subject
 	asJSON = wantsJSON(h, data)
 	defer func() {
 		if r := recover(); r != nil {
+			loggerFrom(ctx).Error("bus: handler panicked", "subject", subject, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			err = ErrInternal.With(fmt.Sprintf("handler for %s panicked: %v", subject, r), "")
 		}
 	}()

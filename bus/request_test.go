@@ -1,10 +1,13 @@
 package bus_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,12 +19,12 @@ import (
 
 // startEcho serves topic.list as a micro service: it returns the names it
 // was asked for, or ErrTopicNotFound for "missing".
-func startEcho(t *testing.T, nc *nats.Conn) {
+func startEcho(t *testing.T, nc *nats.Conn, log *slog.Logger) {
 	t.Helper()
 	svc, err := micro.AddService(nc, micro.Config{Name: bus.ServiceName, Version: "0.0.1"})
 	requireNoErr(t, err)
 	t.Cleanup(func() { _ = svc.Stop() })
-	h := bus.Micro(context.Background(), func(_ context.Context, _ string, req bus.TopicListRequest) (bus.TopicListResponse, error) {
+	h := bus.Micro(bus.WithLogger(context.Background(), log), func(_ context.Context, _ string, req bus.TopicListRequest) (bus.TopicListResponse, error) {
 		var resp bus.TopicListResponse
 		for _, n := range req.Names {
 			if n == "missing" {
@@ -40,7 +43,8 @@ func startEcho(t *testing.T, nc *nats.Conn) {
 func TestRequestRoundTrip(t *testing.T) {
 	ns := bustest.Start(t)
 	nc := ns.Connect(t)
-	startEcho(t, nc)
+	var logs lockedBuffer
+	startEcho(t, nc, slog.New(slog.NewTextHandler(&logs, nil)))
 	ctx := context.Background()
 
 	resp, err := bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"a", "b"}})
@@ -57,6 +61,31 @@ func TestRequestRoundTrip(t *testing.T) {
 
 	_, err = bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"panic"}})
 	requireIs(t, err, bus.ErrInternal)
+	// The panic is logged with its stack where the handler's ctx says.
+	out := logs.String()
+	for _, want := range []string{"bus: handler panicked", "panic=boom", "subject=" + bus.SubjectAdminTopicList, "stack=", "request_test.go"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestRequestNoResponders(t *testing.T) {
@@ -90,7 +119,7 @@ func TestRequestTimeout(t *testing.T) {
 func TestJSONAccept(t *testing.T) {
 	ns := bustest.Start(t)
 	nc := ns.Connect(t)
-	startEcho(t, nc)
+	startEcho(t, nc, slog.New(slog.DiscardHandler))
 
 	for _, tc := range []struct {
 		name   string
@@ -130,7 +159,7 @@ func TestJSONAccept(t *testing.T) {
 func TestMalformed(t *testing.T) {
 	ns := bustest.Start(t)
 	nc := ns.Connect(t)
-	startEcho(t, nc)
+	startEcho(t, nc, slog.New(slog.DiscardHandler))
 	for _, body := range []string{"{", "\xc1\xc1", `{"names": 5}`, "\x93\x01\x02", `{"type":"fluvio.bus.v9.other"}`} {
 		reply, err := nc.Request(bus.SubjectAdminTopicList, []byte(body), 2*time.Second)
 		requireNoErr(t, err)

@@ -41,7 +41,7 @@ func scExitCode(se *fluvio.SCError) int {
 		return false
 	}
 	switch {
-	case is(fluvio.ErrTopicNotFound, fluvio.ErrSPUNotFound):
+	case is(fluvio.ErrTopicNotFound, fluvio.ErrSPUNotFound, fluvio.ErrConsumerNotFound):
 		return exitNotFound
 	case is(fluvio.ErrTopicExists, fluvio.ErrSPUExists, fluvio.ErrNotEnoughSPUs):
 		return exitConflict

@@ -26,7 +26,7 @@ func TestComplete(t *testing.T) {
 		words []string
 		want  string
 	}{
-		{[]string{""}, "cluster completion consume custom-spu partition produce profile spu topic version"},
+		{[]string{""}, "cluster completion consume consumer custom-spu partition produce profile spu topic version"},
 		{[]string{"to"}, "topic"},
 		{[]string{"topic", ""}, "create delete describe list"},
 		{[]string{"topic", "d"}, "delete describe"},
@@ -42,7 +42,7 @@ func TestComplete(t *testing.T) {
 		{[]string{"spu", "list", "--profile", "p"}, "prod"},
 		{[]string{"completion", ""}, "bash fish zsh"},
 		{[]string{"nosuch", ""}, ""},
-		{nil, "cluster completion consume custom-spu partition produce profile spu topic version"},
+		{nil, "cluster completion consume consumer custom-spu partition produce profile spu topic version"},
 	}
 	for _, c := range cases {
 		if got := lines(c.words...); got != c.want {

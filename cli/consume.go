@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,9 +31,15 @@ interrupted. Records of one partition are printed in offset order.
 			fluvio consume orders -p 0 --start 100 --end 199
 			fluvio consume orders -T 5                      # the last 5 records of each partition, then follow
 			fluvio consume orders -B -d -O json
-			fluvio consume orders -B -F '{{partition}}:{{offset}} {{key}}={{value}}'`,
+			fluvio consume orders -B -F '{{partition}}:{{offset}} {{key}}={{value}}'
+			fluvio consume orders -p 1 -p 2 -B -d           # partitions 1 and 2
+			fluvio consume orders --consumer billing -B     # a named consumer: the next run continues where this one stopped`,
 	}, true)
-	partition := fs.Int32P("partition", "p", -1, "read only this partition (default: all)")
+	partition := fs.Int32SliceP("partition", "p", nil, "read only this partition; repeat for several (-p 1 -p 2; default: all)")
+	allParts := fs.BoolP("all-partitions", "A", false, "read every partition (the default)")
+	maxBytes := fs.Int32P("maxbytes", "b", 0, "largest fetch response per partition, in bytes (default 4MiB)")
+	isolation := fs.String("isolation", "read_committed", "read_committed: records every in-sync replica has (this cluster serves only these to consumers)")
+	consumer := fs.String("consumer", "", "name the consumer: its offsets are stored, and the next run with this name continues after them")
 	beginning := fs.BoolP("beginning", "B", false, "start at the beginning of each partition")
 	tail := fs.Int64P("tail", "T", 0, "start this many records before the end of each partition")
 	start := fs.Int64("start", -1, "start at this offset")
@@ -82,10 +89,31 @@ interrupted. Records of one partition are printed in offset order.
 		opts = append(opts, fluvio.WithEnd(*end))
 	}
 	if fs.Changed("partition") {
-		if *partition < 0 {
-			return g.usageError(stderr, fmt.Sprintf("--partition %d: partitions are numbered from 0", *partition))
+		if *allParts {
+			return g.usageError(stderr, "--all-partitions and --partition are alternatives: pass one of them")
 		}
-		opts = append(opts, fluvio.WithPartition(*partition))
+		for _, p := range *partition {
+			if p < 0 {
+				return g.usageError(stderr, fmt.Sprintf("--partition %d: partitions are numbered from 0", p))
+			}
+		}
+		opts = append(opts, fluvio.WithPartitions(*partition...))
+	}
+	if fs.Changed("maxbytes") {
+		if *maxBytes <= 0 {
+			return g.usageError(stderr, fmt.Sprintf("--maxbytes %d: give a number of bytes, at least 1", *maxBytes))
+		}
+		opts = append(opts, fluvio.WithFetchMaxBytes(*maxBytes))
+	}
+	switch normalizeEnum(*isolation) {
+	case "readcommitted":
+	case "readuncommitted":
+		fmt.Fprintln(stderr, "note: --isolation read_uncommitted: this cluster serves consumers committed records only (read_committed)")
+	default:
+		return g.usageError(stderr, fmt.Sprintf("--isolation %q: use read_committed or read_uncommitted", *isolation))
+	}
+	if *consumer != "" {
+		opts = append(opts, fluvio.WithConsumer(*consumer))
 	}
 	if *disable {
 		opts = append(opts, fluvio.DisableContinuous())
@@ -124,6 +152,7 @@ interrupted. Records of one partition are printed in offset order.
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	defer w.Flush()
 	var buf []byte
+	printed := 0
 	for rec, err := range cons.Records(ctx) {
 		if err != nil {
 			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
@@ -132,6 +161,7 @@ interrupted. Records of one partition are printed in offset order.
 			w.Flush()
 			return g.fail(stderr, clientError(err))
 		}
+		printed++
 		buf = pr.append(buf[:0], rec)
 		if _, err := w.Write(buf); err != nil {
 			return g.fail(stderr, fmt.Errorf("write output: %w", err))
@@ -142,7 +172,27 @@ interrupted. Records of one partition are printed in offset order.
 			}
 		}
 	}
+	if printed == 0 && *disable && fs.Changed("start") {
+		w.Flush()
+		pastEnd(ctx, c, cons, *start, stderr)
+	}
 	return exitOK
+}
+
+// pastEnd says which partitions --start N -d found nothing in because N
+// is at or past their end, instead of exiting silently.
+func pastEnd(ctx context.Context, c *fluvio.Client, cons *fluvio.Consumer, start int64, stderr io.Writer) {
+	parts, err := c.Partitions(ctx, cons.Topic())
+	if err != nil {
+		return
+	}
+	for _, p := range parts {
+		if !slices.Contains(cons.Partitions(), p.Partition) || p.HighWatermark < 0 || start < p.HighWatermark {
+			continue
+		}
+		fmt.Fprintf(stderr, "offset %d is past the end of partition %d of topic %q (its last offset is %d): nothing to read; drop -d to wait for new records\n",
+			start, p.Partition, cons.Topic(), p.HighWatermark-1)
+	}
 }
 
 // recordPrinter appends one record's output line to dst.

@@ -32,7 +32,7 @@ other SPUs replicate from: both must be reachable addresses, not 0.0.0.0.`,
 		Examples: g.path + ` --id 200 --public-server 127.0.0.1:9005 --private-server 127.0.0.1:9006 --sc 127.0.0.1:9003
 			` + g.path + ` -i 201 -n edge-1 -r rack-a -p 10.0.0.7:9005 -v 10.0.0.7:9006
 			# then, on the SPU's host:
-			spu-server --id 200 --sc-controller 127.0.0.1:9003`,
+			spu-server --id 200 --sc-controller 127.0.0.1:9004`,
 	}, true)
 	id := fs.Int64P("id", "i", -1, "SPU `ID`, 0 to 2147483647 (required, unique)")
 	name := fs.StringP("name", "n", "", "SPU `NAME` (default custom-spu-<id>)")

@@ -13,9 +13,12 @@ var groupExamples = map[string]string{
   fluvio cluster spu register --id 5010 --public-server 127.0.0.1:9010 --private-server 127.0.0.1:9011
   fluvio cluster spu unregister --id 5010`,
 	"fluvio custom-spu": `fluvio custom-spu register --id 200 --public-server 127.0.0.1:9005 --private-server 127.0.0.1:9006
-  spu-server --id 200 --sc-controller 127.0.0.1:9003     # then run it
+  spu-server --id 200 --sc-controller 127.0.0.1:9004     # then run it (the SC's private port)
   fluvio custom-spu list
   fluvio custom-spu unregister --id 200`,
+	"fluvio consumer": `fluvio consumer list
+  fluvio consumer list -O json
+  fluvio consumer delete billing --topic orders --partition 0`,
 	"fluvio partition": `fluvio partition list
   fluvio partition list --topic orders -O json`,
 	"fluvio profile": `fluvio profile list

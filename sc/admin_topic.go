@@ -109,6 +109,7 @@ func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCre
 
 	ctx, cancel := s.storeCtx()
 	defer cancel()
+	s.dropTopicConsumers(req.Name) // left by a delete that failed half way
 	rev, err := s.kvCreate(ctx, topicKey(req.Name), rec)
 	if isConflict(err) {
 		_, _, _ = s.syncTopic(req.Name)
@@ -197,6 +198,7 @@ func (s *Server) handleTopicDelete(_ context.Context, _ string, req bus.TopicDel
 	delete(s.st.topics, req.Name)
 	s.pushTopicChange(nil, &t.rec)
 	s.st.mu.Unlock()
+	s.dropTopicConsumers(req.Name)
 	s.log.Info("topic deleted", "topic", req.Name)
 	return resp, nil
 }

@@ -18,13 +18,14 @@ import (
 // instance before stopping the old one, so reads never go unanswered.
 
 func (s *Server) readEndpoints() []endpoint {
-	ctx := s.ctx
+	ctx := bus.WithLogger(s.ctx, s.log)
 	return []endpoint{
 		{"spu-list", "spu.list", bus.Micro(ctx, guard(s, s.handleSPUList))},
 		{"topic-list", "topic.list", bus.Micro(ctx, guard(s, s.handleTopicList))},
 		{"partition-list", "partition.list", bus.Micro(ctx, guard(s, s.handlePartitionList))},
 		{"metadata-get", "metadata.get", bus.Micro(ctx, guard(s, s.handleMetadata))},
 		{"version-get", "version.get", bus.Micro(ctx, guard(s, s.handleVersion))},
+		{"consumer-list", "consumer.list", bus.Micro(ctx, guard(s, s.handleConsumerList))},
 	}
 }
 
@@ -34,12 +35,14 @@ func (s *Server) serveRole(role string) error {
 	admin := s.readEndpoints()
 	var other []endpoint
 	if role == "active" {
-		ctx := s.ctx
+		ctx := bus.WithLogger(s.ctx, s.log)
 		admin = append(admin,
 			endpoint{"spu-register", "spu.register", bus.Micro(ctx, guard(s, s.handleSPURegister))},
 			endpoint{"spu-unregister", "spu.unregister", bus.Micro(ctx, guard(s, s.handleSPUUnregister))},
 			endpoint{"topic-create", "topic.create", bus.Micro(ctx, guard(s, s.handleTopicCreate))},
 			endpoint{"topic-delete", "topic.delete", bus.Micro(ctx, guard(s, s.handleTopicDelete))},
+			endpoint{"consumer-commit", "consumer.commit", bus.Micro(ctx, guard(s, s.handleConsumerCommit))},
+			endpoint{"consumer-delete", "consumer.delete", bus.Micro(ctx, guard(s, s.handleConsumerDelete))},
 		)
 		other = []endpoint{
 			{"spu-hello", bus.SubjectSPURegisterAll, bus.Micro(ctx, guard(s, s.handleHello))},

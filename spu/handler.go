@@ -2,7 +2,6 @@ package spu
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/fluvio-go/fluvio/wire"
@@ -40,15 +39,4 @@ func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
 func (d *dataPlane) unknownPartition(topic string, p int32) error {
 	return wire.UnknownTopicOrPartition.ErrMsg(fmt.Sprintf(
 		"SPU %d holds no replica of %s-%d; check 'fluvio partition list' and refresh metadata", d.self, topic, p))
-}
-
-// errFields splits an error into a response's code and message.
-func errFields(err error) (wire.ErrorCode, string) {
-	if err == nil {
-		return wire.None, ""
-	}
-	if we, ok := errors.AsType[*wire.Error](err); ok {
-		return we.Code, we.Message
-	}
-	return wire.CodeOf(err), err.Error()
 }

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -363,9 +365,11 @@ func TestReadRequestHugeClaimAllocatesNothing(t *testing.T) {
 	}
 }
 
-// A handler bug answers Unknown instead of crashing the server.
+// A handler bug answers Unknown instead of crashing the server, and the
+// panic is logged with its stack.
 func TestServerHandlerPanic(t *testing.T) {
-	addr := testServer(t, ServerConfig{}, HandlerFunc(func(ctx context.Context, req Request) Reply {
+	var logs lockedBuffer
+	addr := testServer(t, ServerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, HandlerFunc(func(ctx context.Context, req Request) Reply {
 		if _, ok := req.(*ProduceRequest); ok {
 			panic("boom")
 		}
@@ -378,6 +382,30 @@ func TestServerHandlerPanic(t *testing.T) {
 	requireErrIs(t, err, ErrUnknown)
 	_, err = c.APIVersions(context.Background())
 	requireNoErr(t, err)
+	out := logs.String()
+	for _, want := range []string{"handler panicked", "panic=boom", "deferred reply panicked", `panic="deferred boom"`, "stack=", "conn_test.go"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // StartProduce writes in call order; each Wait gets its own answer.

@@ -9,7 +9,9 @@
 //
 //	<!-- readme-test: skip REASON -->
 //
-// and is not run. Other fences (```go, ```, ```text) are never run.
+// and is not run. Other fences (```go, ```, ```text) are never run. A line
+// "#   TEXT" under a command is output the command must print (blanks
+// collapsed; not checked for a command run in the background with &).
 //
 // The blocks use the fixed ports the README shows (127.0.0.1:9003 and
 // others). So that they collide with nothing else on the machine, the

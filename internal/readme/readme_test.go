@@ -388,3 +388,30 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestScriptChecksShownOutput: a "#   " line under a command is output the
+// command must print (blanks collapsed); under a background command it is
+// not checked; a missing line fails at the command's line.
+func TestScriptChecksShownOutput(t *testing.T) {
+	run := func(md string) (string, error) {
+		blocks, err := Blocks([]byte(md))
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := filepath.Join(t.TempDir(), "s.sh")
+		if err := os.WriteFile(script, []byte(Script(Doc{Name: "X.md", Blocks: blocks})), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("bash", script).CombinedOutput()
+		return string(out), err
+	}
+	ok := "```sh\nprintf 'id   name\\n200  custom-spu-200\\n'   # a comment\n#   200 custom-spu-200\nsleep 0.01 &\n#   never printed\necho \"it's # not a comment\"\n#   it's # not a comment\n```\n"
+	if out, err := run(ok); err != nil || !strings.Contains(out, "every block ran") {
+		t.Fatalf("shown output present: %v\n%s", err, out)
+	}
+	bad := "```sh\necho one\n#   one\necho two\n#   three\necho after\n```\n" // echo two at line 4
+	out, err := run(bad)
+	if err == nil || !strings.Contains(out, "the output lacks the line shown: three") || !strings.Contains(out, "FAILED at X.md:4 ") || strings.Contains(out, "\nafter") {
+		t.Fatalf("shown output missing: %v\n%s", err, out)
+	}
+}

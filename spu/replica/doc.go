@@ -11,8 +11,9 @@
 // for produce (acks none, leader, all), ReadCommitted for consumers (below
 // the HW), ReadForFollower and EndOffsetForEpoch on a leader,
 // Reconcile and AppendFromLeader on a follower, NextISR / ISRCommitted for
-// ISR proposals, and an HW checkpoint beside the log. Errors meant for
-// clients are *wire.Error values with the right code.
+// ISR proposals, and an HW checkpoint beside the log. Its refusals and
+// failures are *Error values with a Kind; package spu turns each kind into
+// the wire error code and the next step the client gets (spu/errors.go).
 //
 // [Producers] is the idempotent producers' state of a partition (producer
 // id → epoch and the last 5 runs of stored sequences with their offsets,

@@ -31,7 +31,7 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 	st := r.mu.st
 	if r.mu.closed {
 		r.mu.Unlock()
-		return -1, -1, wire.NotLeader.ErrMsg(fmt.Sprintf("replica %s-%d is closed; refresh metadata", r.cfg.Topic, r.cfg.Partition))
+		return -1, -1, newError(KindNotLeader, fmt.Sprintf("replica %s-%d is closed", r.cfg.Topic, r.cfg.Partition))
 	}
 	if st.Role() != Leader {
 		err := r.notLeaderLocked()
@@ -41,14 +41,14 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 	if acks == wire.AcksAll {
 		if err := st.CanAckAll(); err != nil {
 			r.mu.Unlock()
-			return -1, -1, wire.NotEnoughReplicas.ErrMsg(err.Error())
+			return -1, -1, &Error{Kind: KindNotEnoughReplicas, Msg: err.Error(), Err: err}
 		}
 	}
 	epoch := st.Epoch()
 	r.mu.Unlock()
 
 	if len(records) == 0 {
-		return -1, -1, wire.CorruptBatch.ErrMsg("the request holds no record batch")
+		return -1, -1, newError(KindCorruptBatch, "the request holds no record batch")
 	}
 	if r.cfg.Recompress {
 		if records, err = r.recompress(records); err != nil {
@@ -72,7 +72,7 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		sb := SeqBatchOf(p)
 		if sb.PID >= 0 {
 			if int64(sb.Count) != span {
-				return -1, -1, wire.InvalidRecord.ErrMsg(fmt.Sprintf("an idempotent batch of producer %d holds %d records over %d offsets; nothing was appended", sb.PID, sb.Count, span))
+				return -1, -1, newError(KindInvalidBatch, fmt.Sprintf("an idempotent batch of producer %d holds %d records over %d offsets; nothing was appended", sb.PID, sb.Count, span))
 			}
 			idempotent = true
 		}
@@ -93,7 +93,7 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		if dup {
 			// A retry of stored batches: answer with where they are
 			// (Commit then waits for them as for a new append).
-			return dupBase, dupBase + records64, wire.DuplicateSequence.ErrMsg(fmt.Sprintf(
+			return dupBase, dupBase + records64, newError(KindDuplicate, fmt.Sprintf(
 				"the request's batches were stored before at offset %d; nothing was appended", dupBase))
 		}
 	}
@@ -101,11 +101,11 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 	if err != nil {
 		switch {
 		case errors.Is(err, wal.ErrTooLarge):
-			return -1, -1, wire.RecordTooLarge.ErrMsg(err.Error() + "; send smaller batches or raise the topic's max record size")
+			return -1, -1, &Error{Kind: KindRecordTooLarge, Msg: err.Error(), Err: err}
 		case errors.Is(err, batch.ErrInvalid), errors.Is(err, batch.ErrCompressed):
-			return -1, -1, wire.InvalidRecord.ErrMsg(InvalidBatchMessage(err))
+			return -1, -1, &Error{Kind: KindInvalidBatch, Msg: InvalidBatchMessage(err), Err: err}
 		case errors.Is(err, wal.ErrInvalidBatch):
-			return -1, -1, wire.CorruptBatch.ErrMsg(err.Error() + "; nothing was appended")
+			return -1, -1, &Error{Kind: KindCorruptBatch, Msg: err.Error() + "; nothing was appended", Err: err}
 		}
 		return -1, -1, r.storageErr("append", err)
 	}
@@ -148,7 +148,7 @@ func (r *Replica) recompress(records []byte) ([]byte, error) {
 // IsDuplicate reports whether Append's answer is a retry of stored
 // batches: err is DuplicateSequence and base their original offset.
 func IsDuplicate(base int64, err error) bool {
-	return base >= 0 && errors.Is(err, wire.ErrDuplicateSequence)
+	return base >= 0 && errors.Is(err, ErrDuplicate)
 }
 
 // InvalidBatchMessage is the wire message for a batch refused by
@@ -162,9 +162,9 @@ func InvalidBatchMessage(err error) string {
 
 func batchErr(err error) error {
 	if errors.Is(err, batch.ErrTooLarge) {
-		return wire.RecordTooLarge.ErrMsg(err.Error())
+		return &Error{Kind: KindRecordTooLarge, Msg: err.Error(), Err: err}
 	}
-	return wire.CorruptBatch.ErrMsg(err.Error() + "; nothing was appended")
+	return &Error{Kind: KindCorruptBatch, Msg: err.Error() + "; nothing was appended", Err: err}
 }
 
 // Commit is the waiting half of a produce: with SyncAppends it fsyncs
@@ -196,18 +196,18 @@ func (r *Replica) Commit(ctx context.Context, next int64, acks wire.Acks, timeou
 			return nil
 		}
 		if closed || role != Leader {
-			return wire.NotLeader.ErrMsg(fmt.Sprintf("SPU %d stopped leading %s-%d before offset %d was committed; the record may or may not be kept: refresh metadata and retry",
+			return newError(KindNotLeader, fmt.Sprintf("SPU %d stopped leading %s-%d before offset %d was committed; the record may or may not be kept",
 				r.cfg.Self, r.cfg.Topic, r.cfg.Partition, next-1))
 		}
 		if err != nil {
-			return wire.NotEnoughReplicasAfter.ErrMsg(err.Error())
+			return &Error{Kind: KindNotReplicated, Msg: err.Error(), Err: err}
 		}
 		select {
 		case <-ch:
 		case <-timer.C:
-			return wire.RequestTimedOut.ErrMsg(fmt.Sprintf("offset %d not replicated to the ISR %v within %s (high watermark %d)", next-1, isr, timeout, hw))
+			return newError(KindTimedOut, fmt.Sprintf("offset %d not replicated to the ISR %v within %s (high watermark %d)", next-1, isr, timeout, hw))
 		case <-ctx.Done():
-			return wire.ShuttingDown.ErrMsg(fmt.Sprintf("connection closing before offset %d was committed", next-1))
+			return newError(KindShuttingDown, fmt.Sprintf("connection closing before offset %d was committed", next-1))
 		}
 	}
 }

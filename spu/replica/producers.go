@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/fluvio-go/fluvio/batch"
-	"github.com/fluvio-go/fluvio/wire"
 )
 
 // DefaultMaxProducers bounds the producer-state table of one partition:
@@ -119,7 +118,7 @@ func (t *Producers) Check(bs []SeqBatch) (base int64, dup bool, err error) {
 			continue
 		}
 		if ndup > 0 && v.off != next {
-			return -1, false, wire.PartlyDuplicate.ErrMsg(fmt.Sprintf(
+			return -1, false, newError(KindPartlyDuplicate, fmt.Sprintf(
 				"producer %d: the request's batches were stored, but apart (batch %d at offset %d, expected %d); nothing was appended: send each batch in a request of its own", b.PID, i, v.off, next))
 		}
 		if ndup == 0 {
@@ -134,7 +133,7 @@ func (t *Producers) Check(bs []SeqBatch) (base int64, dup bool, err error) {
 	case ndup == len(bs):
 		return base, true, nil
 	}
-	return -1, false, wire.PartlyDuplicate.ErrMsg(fmt.Sprintf(
+	return -1, false, newError(KindPartlyDuplicate, fmt.Sprintf(
 		"the request mixes %d batches stored before with %d new ones; nothing was appended: send each batch in a request of its own", ndup, len(bs)-ndup))
 }
 
@@ -156,14 +155,14 @@ func setPending(p []pendingSeq, b SeqBatch) []pendingSeq {
 
 func (t *Producers) check(b SeqBatch, pending []pendingSeq) (verdict, error) {
 	if b.Count < 1 || b.Seq < 0 || int64(b.Seq)+int64(b.Count)-1 > int64(^uint32(0)>>1) {
-		return verdict{}, wire.CorruptBatch.ErrMsg(fmt.Sprintf("producer %d: base sequence %d with %d records is out of range; nothing was appended", b.PID, b.Seq, b.Count))
+		return verdict{}, newError(KindCorruptBatch, fmt.Sprintf("producer %d: base sequence %d with %d records is out of range; nothing was appended", b.PID, b.Seq, b.Count))
 	}
 	for _, p := range pending {
 		if p.pid != b.PID {
 			continue
 		}
 		if b.Epoch != p.epoch {
-			return verdict{}, wire.InvalidProducerEpoch.ErrMsg(fmt.Sprintf("producer %d: epochs %d and %d in one request", b.PID, p.epoch, b.Epoch))
+			return verdict{}, newError(KindFenced, fmt.Sprintf("producer %d: epochs %d and %d in one request", b.PID, p.epoch, b.Epoch))
 		}
 		if b.Seq != p.last+1 {
 			return verdict{}, t.seqErr(b, p.last)
@@ -175,16 +174,16 @@ func (t *Producers) check(b SeqBatch, pending []pendingSeq) (verdict, error) {
 		if b.Seq == 0 {
 			return verdict{}, nil // a new producer starts at sequence 0
 		}
-		return verdict{}, wire.UnknownProducerID.ErrMsg(fmt.Sprintf("producer %d: no state on this leader and base sequence %d is not 0; nothing was appended: resend the earlier batches first (a producer with none outstanding starts a new epoch at sequence 0)", b.PID, b.Seq))
+		return verdict{}, newError(KindUnknownProducer, fmt.Sprintf("producer %d: no state on this leader and base sequence %d is not 0; nothing was appended: resend the earlier batches first (a producer with none outstanding starts a new epoch at sequence 0)", b.PID, b.Seq))
 	}
 	if b.Epoch > e.epoch {
 		if b.Seq == 0 {
 			return verdict{}, nil // a new epoch starts at sequence 0
 		}
-		return verdict{}, wire.OutOfOrderSequence.ErrMsg(fmt.Sprintf("producer %d: epoch %d starts at base sequence %d, not 0; nothing was appended: resend the epoch's first batch first", b.PID, b.Epoch, b.Seq))
+		return verdict{}, newError(KindOutOfOrder, fmt.Sprintf("producer %d: epoch %d starts at base sequence %d, not 0; nothing was appended: resend the epoch's first batch first", b.PID, b.Epoch, b.Seq))
 	}
 	if b.Epoch < e.epoch {
-		return verdict{}, wire.InvalidProducerEpoch.ErrMsg(fmt.Sprintf("producer %d epoch %d is fenced by epoch %d on this partition; close the producer and create a new one", b.PID, b.Epoch, e.epoch))
+		return verdict{}, newError(KindFenced, fmt.Sprintf("producer %d epoch %d is fenced by epoch %d on this partition; close the producer and create a new one", b.PID, b.Epoch, e.epoch))
 	}
 	last := e.lastSeq()
 	if b.Seq == last+1 {
@@ -200,10 +199,10 @@ func (t *Producers) check(b SeqBatch, pending []pendingSeq) (verdict, error) {
 
 func (t *Producers) seqErr(b SeqBatch, last int32) error {
 	if b.Seq <= last {
-		return wire.SequenceTooOld.ErrMsg(fmt.Sprintf("producer %d: sequences %d..%d were stored before (last stored %d) but not among its last %d runs, so their offsets are unknown; nothing was appended, do not resend them",
+		return newError(KindSequenceTooOld, fmt.Sprintf("producer %d: sequences %d..%d were stored before (last stored %d) but not among its last %d runs, so their offsets are unknown; nothing was appended, do not resend them",
 			b.PID, b.Seq, b.lastSeq(), last, producerRuns))
 	}
-	return wire.OutOfOrderSequence.ErrMsg(fmt.Sprintf("producer %d: base sequence %d, expected %d; nothing was appended: resend the earlier batches first", b.PID, b.Seq, last+1))
+	return newError(KindOutOfOrder, fmt.Sprintf("producer %d: base sequence %d, expected %d; nothing was appended: resend the earlier batches first", b.PID, b.Seq, last+1))
 }
 
 // Record notes a stored batch of an idempotent producer whose first record

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/fluvio-go/fluvio/wire"
 	"pgregory.net/rapid"
 )
 
@@ -71,15 +70,15 @@ func TestProducersModel(t *testing.T) {
 			off, dup, err := tab.Check([]SeqBatch{b})
 			newEpoch := !ok || b.Epoch > st.epoch
 			switch {
-			case errors.Is(err, wire.ErrUnknownProducerID):
+			case errors.Is(err, ErrUnknownProducer):
 				if ok || b.Seq == 0 {
 					t.Fatalf("step %d: %+v unknown producer (known %v)", step, b, ok)
 				}
-			case errors.Is(err, wire.ErrOutOfOrderSequence):
+			case errors.Is(err, ErrOutOfOrder):
 				if !ok || (newEpoch && b.Seq == 0) || (!newEpoch && b.Seq <= st.last+1) {
 					t.Fatalf("step %d: %+v out of order with %+v (known %v)", step, b, st, ok)
 				}
-			case errors.Is(err, wire.ErrSequenceTooOld):
+			case errors.Is(err, ErrSequenceTooOld):
 				if !ok || newEpoch || b.Seq > st.last {
 					t.Fatalf("step %d: %+v too old with %+v", step, b, st)
 				}

@@ -34,7 +34,7 @@ func TestProducersNewAndInOrder(t *testing.T) {
 	// sequence is UnknownProducerID (retriable: its first batch may be
 	// on its way, or refused), and nothing is recorded.
 	_, _, err := tab.Check([]SeqBatch{{PID: 7, Seq: 100, Count: 3}})
-	if !errors.Is(err, wire.ErrUnknownProducerID) || !wire.IsRetriable(err) || tab.Len() != 0 {
+	if !errors.Is(err, ErrUnknownProducer) || tab.Len() != 0 {
 		t.Fatalf("unknown producer at 100: %v (%d producers)", err, tab.Len())
 	}
 	if _, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 7, Seq: 0, Count: 3}); err != nil || dup {
@@ -48,7 +48,7 @@ func TestProducersNewAndInOrder(t *testing.T) {
 		t.Fatalf("two batches: base %d dup %v err %v", base, dup, err)
 	}
 	// Two batches in one request with a gap between them.
-	if _, _, err := tab.Check([]SeqBatch{{PID: 7, Seq: 10, Count: 1}, {PID: 7, Seq: 12, Count: 1}}); !errors.Is(err, wire.ErrOutOfOrderSequence) {
+	if _, _, err := tab.Check([]SeqBatch{{PID: 7, Seq: 10, Count: 1}, {PID: 7, Seq: 12, Count: 1}}); !errors.Is(err, ErrOutOfOrder) {
 		t.Fatalf("gap inside a request: %v", err)
 	}
 	// Non-idempotent batches are never checked.
@@ -99,7 +99,7 @@ func TestProducersOldDuplicateWithinFiveRuns(t *testing.T) {
 	// SequenceTooOld (not retriable), never DuplicateSequence, which
 	// needs the offset.
 	_, _, err := tab.Check([]SeqBatch{{PID: 3, Seq: 2, Count: 2}})
-	if !errors.Is(err, wire.ErrSequenceTooOld) || wire.IsRetriable(err) {
+	if !errors.Is(err, ErrSequenceTooOld) {
 		t.Fatalf("old batch: %v", err)
 	}
 	// A retried two-batch request that was stored contiguously.
@@ -114,7 +114,7 @@ func TestProducersOldDuplicateWithinFiveRuns(t *testing.T) {
 	}
 	// Mixed stored and new batches are refused as PartlyDuplicate
 	// (retriable: the client resends each batch alone).
-	if _, _, err := tab2.Check([]SeqBatch{{PID: 9, Seq: 2, Count: 3}, {PID: 9, Seq: 5, Count: 1}}); !errors.Is(err, wire.ErrPartlyDuplicate) || !wire.IsRetriable(err) {
+	if _, _, err := tab2.Check([]SeqBatch{{PID: 9, Seq: 2, Count: 3}, {PID: 9, Seq: 5, Count: 1}}); !errors.Is(err, ErrPartlyDuplicate) {
 		t.Fatalf("mixed: %v", err)
 	}
 	// So are stored batches that are apart in the log.
@@ -122,7 +122,7 @@ func TestProducersOldDuplicateWithinFiveRuns(t *testing.T) {
 	if _, _, err := appendTo(t, tab2, &leo, SeqBatch{PID: 9, Seq: 5, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := tab2.Check([]SeqBatch{{PID: 9, Seq: 2, Count: 3}, {PID: 9, Seq: 5, Count: 1}}); !errors.Is(err, wire.ErrPartlyDuplicate) {
+	if _, _, err := tab2.Check([]SeqBatch{{PID: 9, Seq: 2, Count: 3}, {PID: 9, Seq: 5, Count: 1}}); !errors.Is(err, ErrPartlyDuplicate) {
 		t.Fatalf("apart: %v", err)
 	}
 }
@@ -134,7 +134,7 @@ func TestProducersGapIsOutOfOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := tab.Check([]SeqBatch{{PID: 5, Seq: 3, Count: 1}})
-	if !errors.Is(err, wire.ErrOutOfOrderSequence) || !wire.IsRetriable(err) {
+	if !errors.Is(err, ErrOutOfOrder) {
 		t.Fatalf("gap: %v", err)
 	}
 	// The missing batch, then the one that was early.
@@ -152,12 +152,12 @@ func TestProducersEpochs(t *testing.T) {
 	if _, _, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Epoch: 1, Seq: 0, Count: 11}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := tab.Check([]SeqBatch{{PID: 5, Epoch: 0, Seq: 11, Count: 1}}); !errors.Is(err, wire.ErrInvalidProducerEpoch) {
+	if _, _, err := tab.Check([]SeqBatch{{PID: 5, Epoch: 0, Seq: 11, Count: 1}}); !errors.Is(err, ErrFenced) {
 		t.Fatalf("older epoch: %v", err)
 	}
 	// A newer epoch starts at sequence 0: a later one is out of order
 	// (its first batch is missing), and the entry keeps its epoch.
-	if _, _, err := tab.Check([]SeqBatch{{PID: 5, Epoch: 2, Seq: 4, Count: 1}}); !errors.Is(err, wire.ErrOutOfOrderSequence) {
+	if _, _, err := tab.Check([]SeqBatch{{PID: 5, Epoch: 2, Seq: 4, Count: 1}}); !errors.Is(err, ErrOutOfOrder) {
 		t.Fatalf("newer epoch at sequence 4: %v", err)
 	}
 	if _, _, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Epoch: 1, Seq: 11, Count: 1}); err != nil {
@@ -166,7 +166,7 @@ func TestProducersEpochs(t *testing.T) {
 	if _, dup, err := appendTo(t, tab, &leo, SeqBatch{PID: 5, Epoch: 2, Seq: 0, Count: 1}); err != nil || dup {
 		t.Fatalf("newer epoch: %v %v", dup, err)
 	}
-	if _, _, err := tab.Check([]SeqBatch{{PID: 5, Epoch: 2, Seq: 2, Count: 1}}); !errors.Is(err, wire.ErrOutOfOrderSequence) {
+	if _, _, err := tab.Check([]SeqBatch{{PID: 5, Epoch: 2, Seq: 2, Count: 1}}); !errors.Is(err, ErrOutOfOrder) {
 		t.Fatalf("gap in the new epoch: %v", err)
 	}
 }
@@ -195,7 +195,7 @@ func TestProducersEvictsLeastRecent(t *testing.T) {
 	if _, dup, _ := tab.Check([]SeqBatch{{PID: 2, Seq: 0, Count: 1}}); dup {
 		t.Fatal("evicted producer 2 still known")
 	}
-	if _, _, err := tab.Check([]SeqBatch{{PID: 2, Seq: 1, Count: 1}}); !errors.Is(err, wire.ErrUnknownProducerID) {
+	if _, _, err := tab.Check([]SeqBatch{{PID: 2, Seq: 1, Count: 1}}); !errors.Is(err, ErrUnknownProducer) {
 		t.Fatalf("evicted producer 2 at sequence 1: %v", err)
 	}
 	if _, dup, _ := tab.Check([]SeqBatch{{PID: 3, Seq: 0, Count: 1}}); !dup {
@@ -206,7 +206,7 @@ func TestProducersEvictsLeastRecent(t *testing.T) {
 func TestProducersBadSequences(t *testing.T) {
 	tab := NewProducers(0)
 	for _, b := range []SeqBatch{{PID: 1, Seq: -5, Count: 1}, {PID: 1, Seq: 0, Count: 0}, {PID: 1, Seq: 1<<31 - 1, Count: 2}} {
-		if _, _, err := tab.Check([]SeqBatch{b}); !errors.Is(err, wire.ErrCorruptBatch) {
+		if _, _, err := tab.Check([]SeqBatch{b}); !errors.Is(err, ErrCorruptBatch) {
 			t.Fatalf("%+v: %v", b, err)
 		}
 	}
@@ -260,7 +260,7 @@ func TestReplicaDeduplicatesAndSurvivesReopen(t *testing.T) {
 	if leo := r.Log().EndOffset(); leo != 3 {
 		t.Fatalf("log end %d after a duplicate, want 3", leo)
 	}
-	if _, _, err := r.Append(idemBatch(42, 5, "x"), wire.AcksAll); !errors.Is(err, wire.ErrOutOfOrderSequence) {
+	if _, _, err := r.Append(idemBatch(42, 5, "x"), wire.AcksAll); !errors.Is(err, ErrOutOfOrder) {
 		t.Fatalf("gap: %v", err)
 	}
 	if err := r.Close(); err != nil {

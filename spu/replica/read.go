@@ -80,7 +80,7 @@ func (r *Replica) ReadForFollower(id ID, offset int64, maxBytes int, epoch int32
 		if errors.Is(err, ErrOutOfRange) {
 			return nil, off, outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
 		}
-		return nil, off, wire.InvalidRequest.ErrMsg(err.Error())
+		return nil, off, &Error{Kind: KindBadRequest, Msg: err.Error(), Err: err}
 	}
 	if offset < off.Start {
 		return nil, off, outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
@@ -100,15 +100,15 @@ func (r *Replica) readErr(offset int64, off Offsets, err error) error {
 }
 
 func outOfRange(topic string, partition int32, offset int64, off Offsets) error {
-	return wire.OffsetOutOfRange.ErrMsg(fmt.Sprintf("offset %d of %s-%d is outside the log [%d, %d]: consume from an offset in that range (--beginning or --offset N)",
+	return newError(KindOutOfRange, fmt.Sprintf("offset %d of %s-%d is outside the log [%d, %d]",
 		offset, topic, partition, off.Start, off.LEO))
 }
 
 func epochErr(err error) error {
 	if errors.Is(err, ErrStaleEpoch) {
-		return wire.StaleEpoch.ErrMsg(err.Error() + "; refresh metadata")
+		return &Error{Kind: KindStaleEpoch, Msg: err.Error(), Err: err}
 	}
-	return wire.UnknownLeaderEpoch.ErrMsg(err.Error() + "; retry shortly")
+	return &Error{Kind: KindUnknownEpoch, Msg: err.Error(), Err: err}
 }
 
 // ListOffset answers ListOffsets on the leader: wire.LatestTimestamp gives
@@ -131,7 +131,7 @@ func (r *Replica) ListOffset(ts int64) (int64, error) {
 		return r.log.StartOffset(), nil
 	}
 	if ts < 0 {
-		return -1, wire.InvalidRequest.ErrMsg(fmt.Sprintf("timestamp %d: use -1 (latest), -2 (earliest) or a time in ms since the epoch", ts))
+		return -1, newError(KindBadRequest, fmt.Sprintf("timestamp %d: use -1 (latest), -2 (earliest) or a time in ms since the epoch", ts))
 	}
 	off, err := r.log.OffsetForTimestamp(ts)
 	if err != nil {

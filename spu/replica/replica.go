@@ -11,7 +11,6 @@ import (
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/fluvio-go/fluvio/wal"
-	"github.com/fluvio-go/fluvio/wire"
 )
 
 // Config configures a Replica.
@@ -306,7 +305,7 @@ func (r *Replica) Closed() bool {
 // storageErr marks a log failure and maps it to a wire error.
 func (r *Replica) storageErr(op string, err error) error {
 	if errors.Is(err, wal.ErrClosed) {
-		return wire.NotLeader.ErrMsg(fmt.Sprintf("replica %s-%d is closed (removed or moving); refresh metadata", r.cfg.Topic, r.cfg.Partition))
+		return newError(KindNotLeader, fmt.Sprintf("replica %s-%d is closed (removed or moving)", r.cfg.Topic, r.cfg.Partition))
 	}
 	r.mu.Lock()
 	if r.mu.lastErr == nil && (errors.Is(err, wal.ErrFailed) || wal.IsCorrupt(err)) {
@@ -314,15 +313,15 @@ func (r *Replica) storageErr(op string, err error) error {
 		r.logg.Error("replica log failed", "op", op, "err", err)
 	}
 	r.mu.Unlock()
-	return wire.StorageError.ErrMsg(fmt.Sprintf("%s on %s-%d: %v", op, r.cfg.Topic, r.cfg.Partition, err))
+	return &Error{Kind: KindStorage, Msg: fmt.Sprintf("%s on %s-%d: %v", op, r.cfg.Topic, r.cfg.Partition, err), Err: err}
 }
 
 // notLeaderLocked is the error for leader-only calls on a follower; mu held.
 func (r *Replica) notLeaderLocked() error {
 	st := r.mu.st
 	if st.Leader() < 0 {
-		return wire.LeaderNotAvailable.ErrMsg(fmt.Sprintf("%s-%d has no leader yet; retry after a metadata refresh", r.cfg.Topic, r.cfg.Partition))
+		return newError(KindNoLeader, fmt.Sprintf("%s-%d has no leader yet", r.cfg.Topic, r.cfg.Partition))
 	}
-	return wire.NotLeader.ErrMsg(fmt.Sprintf("SPU %d is not the leader of %s-%d (the leader is SPU %d); refresh metadata",
+	return newError(KindNotLeader, fmt.Sprintf("SPU %d is not the leader of %s-%d (the leader is SPU %d)",
 		r.cfg.Self, r.cfg.Topic, r.cfg.Partition, st.Leader()))
 }

@@ -75,7 +75,7 @@ func TestReplicaAcksAllWaitsForFollower(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = r.Commit(context.Background(), next, wire.AcksAll, 50*time.Millisecond)
-	if !errors.Is(err, wire.ErrRequestTimedOut) || !strings.Contains(err.Error(), "ISR [1 2]") {
+	if !errors.Is(err, ErrTimedOut) || !strings.Contains(err.Error(), "ISR [1 2]") {
 		t.Fatalf("err = %v", err)
 	}
 	// A waiting commit is woken by the follower's progress, not polled.
@@ -114,10 +114,10 @@ func TestReplicaISRShrinksBelowMinWhileWaiting(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- r.Commit(context.Background(), next, wire.AcksAll, 10*time.Second) }()
 	r.ISRCommitted(0, []ID{1})
-	if err := <-done; !errors.Is(err, wire.ErrNotEnoughReplicasAfter) {
+	if err := <-done; !errors.Is(err, ErrNotReplicated) {
 		t.Fatalf("err = %v", err)
 	}
-	if _, _, err := r.Append(oneBatch("b"), wire.AcksAll); !errors.Is(err, wire.ErrNotEnoughReplicas) {
+	if _, _, err := r.Append(oneBatch("b"), wire.AcksAll); !errors.Is(err, ErrNotEnoughReplicas) {
 		t.Fatalf("append err = %v", err)
 	}
 	if _, _, err := r.Append(oneBatch("b"), wire.AcksLeader); err != nil {
@@ -128,7 +128,7 @@ func TestReplicaISRShrinksBelowMinWhileWaiting(t *testing.T) {
 func TestReplicaRoles(t *testing.T) {
 	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 2, Epoch: 3, Replicas: []ID{1, 2}, ISR: []ID{1, 2}})
 	_, _, err := r.Append(oneBatch("a"), wire.AcksLeader)
-	if !errors.Is(err, wire.ErrNotLeader) || !strings.Contains(err.Error(), "the leader is SPU 2") {
+	if !errors.Is(err, ErrNotLeader) || !strings.Contains(err.Error(), "the leader is SPU 2") {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err := r.Become(Assignment{Leader: 1, Epoch: 2, Replicas: []ID{1, 2}}); !errors.Is(err, ErrStaleEpoch) {
@@ -163,7 +163,7 @@ func TestReplicaStorageFailure(t *testing.T) {
 	}
 	inj.FailAt(vfs.OpSync, 1, true)
 	err = r.Commit(context.Background(), next, wire.AcksLeader, time.Second)
-	if !errors.Is(err, wire.ErrStorage) || wire.IsRetriable(err) {
+	if !errors.Is(err, ErrStorage) {
 		t.Fatalf("err = %v", err)
 	}
 	if st := r.Status(); st.Err == nil || r.Failed() == nil {
@@ -172,7 +172,7 @@ func TestReplicaStorageFailure(t *testing.T) {
 	if o := r.Offsets(); o.HW != 0 {
 		t.Fatalf("HW %d counts data whose fsync failed", o.HW)
 	}
-	if _, _, err := r.Append(oneBatch("b"), wire.AcksLeader); !errors.Is(err, wire.ErrStorage) {
+	if _, _, err := r.Append(oneBatch("b"), wire.AcksLeader); !errors.Is(err, ErrStorage) {
 		t.Fatalf("append after failure: %v", err)
 	}
 }
@@ -196,7 +196,7 @@ func TestReplicaEndOffsetForEpoch(t *testing.T) {
 			t.Errorf("asked %d: (%d, %d, %v), want (%d, %d)", tc.asked, e, end, err, tc.wantEpoch, tc.wantEnd)
 		}
 	}
-	if _, _, err := r.EndOffsetForEpoch(0, 4); !errors.Is(err, wire.ErrStaleEpoch) {
+	if _, _, err := r.EndOffsetForEpoch(0, 4); !errors.Is(err, ErrStaleEpoch) {
 		t.Fatalf("fencing: %v", err)
 	}
 }

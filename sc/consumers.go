@@ -1,0 +1,282 @@
+package sc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Named consumers' offsets live in a JetStream KV bucket of their own,
+// "<bucket>-consumers", one key per (consumer, topic, partition):
+//
+//	<consumer>.<topic>.<partition>   {"offset": N, "modifiedMs": T}
+//
+// Why KV and not an internal topic on the SPUs (Kafka's
+// __consumer_offsets, Fluvio's consumer-offset topic): a commit is a
+// last-writer-wins update of a small value, which is what KV is (it keeps
+// only the latest value per key); our logs have no compaction, so an
+// offsets topic would grow with every commit and a consumer would replay
+// it all to find its position. The bucket has the metadata bucket's
+// replica count (R3 on a NATS cluster), so offsets survive SPU restarts
+// and leader failovers (they are not on the SPUs at all) and SC restarts.
+// Offsets are not fenced by the SC lease: they are the consumers' data,
+// written by the consumers through whichever SC answers.
+//
+// Deleting a topic deletes its consumers' offsets, and creating a topic
+// deletes any left for its name (a delete that failed half way), so a new
+// topic starts with none.
+
+// openConsumers creates or binds the consumer-offset bucket.
+func openConsumers(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (jetstream.KeyValue, error) {
+	name := bucket + "-consumers"
+	kv, err := js.KeyValue(ctx, name)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      name,
+			Description: "fluvio named consumers' offsets (consumer.topic.partition)",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, name)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sc: open KV bucket %q: %w", name, err)
+	}
+	return kv, nil
+}
+
+// offsetRecord is the value of a consumer-offset key.
+type offsetRecord struct {
+	Offset     int64 `json:"offset"`
+	ModifiedMs int64 `json:"modifiedMs"`
+}
+
+func offsetKey(consumer, topic string, partition int32) string {
+	return consumer + "." + topic + "." + strconv.Itoa(int(partition))
+}
+
+// parseOffsetKey splits a key; ok is false for a key we did not write.
+func parseOffsetKey(key string) (consumer, topic string, partition int32, ok bool) {
+	parts := strings.Split(key, ".")
+	if len(parts) != 3 {
+		return "", "", 0, false
+	}
+	p, err := strconv.ParseInt(parts[2], 10, 32)
+	if err != nil || p < 0 {
+		return "", "", 0, false
+	}
+	return parts[0], parts[1], int32(p), true
+}
+
+// MaxConsumerNameLen bounds a consumer name.
+const MaxConsumerNameLen = 63
+
+// validateConsumerName allows letters, digits, '-' and '_' (a KV key
+// token: no '.', '*' or '>').
+func validateConsumerName(name string) *bus.Error {
+	bad := func(why string) *bus.Error {
+		return bus.ErrInvalidName.With(fmt.Sprintf("invalid consumer name %q: %s", name, why),
+			"use letters, digits, '-' and '_', at most 63 characters")
+	}
+	switch {
+	case name == "":
+		return bad("it is empty")
+	case len(name) > MaxConsumerNameLen:
+		return bad(fmt.Sprintf("it is %d characters long, the limit is %d", len(name), MaxConsumerNameLen))
+	}
+	for _, c := range name {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return bad(fmt.Sprintf("character %q is not allowed", c))
+		}
+	}
+	return nil
+}
+
+// handleConsumerCommit stores offsets. The topic must exist (as this SC
+// knows it) and hold the partition.
+func (s *Server) handleConsumerCommit(_ context.Context, _ string, req bus.ConsumerCommitRequest) (bus.ConsumerCommitResponse, error) {
+	var resp bus.ConsumerCommitResponse
+	for _, o := range req.Offsets {
+		if err := validateConsumerName(o.Consumer); err != nil {
+			return resp, err
+		}
+		s.st.mu.Lock()
+		t, ok := s.st.topics[o.Topic]
+		n := 0
+		if ok {
+			n = len(t.rec.Partitions)
+		}
+		s.st.mu.Unlock()
+		switch {
+		case !ok:
+			return resp, topicNotFound(o.Topic)
+		case o.Partition < 0 || int(o.Partition) >= n:
+			return resp, bus.ErrInvalidConfig.With(fmt.Sprintf("topic %q has partitions 0..%d, not %d", o.Topic, n-1, o.Partition), "")
+		case o.Offset < -1:
+			return resp, bus.ErrInvalidConfig.With(fmt.Sprintf("offset %d: offsets start at 0", o.Offset), "")
+		}
+	}
+	now := time.Now().UnixMilli()
+	for _, o := range req.Offsets {
+		data, err := json.Marshal(offsetRecord{Offset: o.Offset, ModifiedMs: now})
+		if err != nil {
+			return resp, bus.ErrInternal.With(err.Error(), "")
+		}
+		ctx, cancel := s.storeCtx()
+		_, err = s.consumers.Put(ctx, offsetKey(o.Consumer, o.Topic, o.Partition), data)
+		cancel()
+		if err != nil {
+			return resp, storeError("store consumer offset", err)
+		}
+	}
+	return resp, nil
+}
+
+// listOffsets reads the offsets whose keys match the KV filter.
+func (s *Server) listOffsets(filter string) ([]bus.ConsumerOffset, error) {
+	ctx, cancel := s.storeCtx()
+	defer cancel()
+	lister, err := s.consumers.ListKeysFiltered(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for k := range lister.Keys() {
+		keys = append(keys, k)
+	}
+	items := []bus.ConsumerOffset{}
+	for _, k := range keys {
+		consumer, topic, part, ok := parseOffsetKey(k)
+		if !ok {
+			continue
+		}
+		e, err := s.consumers.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var r offsetRecord
+		if err := json.Unmarshal(e.Value(), &r); err != nil {
+			s.log.Error("skipping undecodable consumer offset", "key", k, "err", err)
+			continue
+		}
+		items = append(items, bus.ConsumerOffset{Consumer: consumer, Topic: topic, Partition: part, Offset: r.Offset, ModifiedMs: r.ModifiedMs})
+	}
+	slices.SortFunc(items, func(a, b bus.ConsumerOffset) int {
+		if c := strings.Compare(a.Consumer, b.Consumer); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Topic, b.Topic); c != 0 {
+			return c
+		}
+		return int(a.Partition - b.Partition)
+	})
+	return items, nil
+}
+
+func filterFor(consumer, topic string) string {
+	if consumer == "" {
+		consumer = "*"
+	}
+	if topic == "" {
+		topic = "*"
+	}
+	return consumer + "." + topic + ".*"
+}
+
+// handleConsumerList lists stored offsets.
+func (s *Server) handleConsumerList(_ context.Context, _ string, req bus.ConsumerListRequest) (bus.ConsumerListResponse, error) {
+	resp := bus.ConsumerListResponse{Items: []bus.ConsumerOffset{}}
+	if req.Consumer != "" {
+		if err := validateConsumerName(req.Consumer); err != nil {
+			return resp, err
+		}
+	}
+	if req.Topic != "" {
+		if err := validateName("topic", req.Topic); err != nil {
+			return resp, err
+		}
+	}
+	items, err := s.listOffsets(filterFor(req.Consumer, req.Topic))
+	if err != nil {
+		return resp, storeError("list consumer offsets", err)
+	}
+	resp.Items = items
+	return resp, nil
+}
+
+// handleConsumerDelete deletes a consumer's offsets (all, one topic's, or
+// one partition's).
+func (s *Server) handleConsumerDelete(_ context.Context, _ string, req bus.ConsumerDeleteRequest) (bus.ConsumerDeleteResponse, error) {
+	resp := bus.ConsumerDeleteResponse{Deleted: []bus.ConsumerOffset{}}
+	if err := validateConsumerName(req.Consumer); err != nil {
+		return resp, err
+	}
+	if req.Topic != "" {
+		if err := validateName("topic", req.Topic); err != nil {
+			return resp, err
+		}
+	} else if req.Partition != nil {
+		return resp, bus.ErrBadRequest.With("a partition needs its topic", "pass --topic T with --partition P")
+	}
+	items, err := s.listOffsets(filterFor(req.Consumer, req.Topic))
+	if err != nil {
+		return resp, storeError("list consumer offsets", err)
+	}
+	for _, o := range items {
+		if req.Partition != nil && o.Partition != *req.Partition {
+			continue
+		}
+		ctx, cancel := s.storeCtx()
+		err := s.consumers.Purge(ctx, offsetKey(o.Consumer, o.Topic, o.Partition))
+		cancel()
+		if err != nil {
+			return resp, storeError("delete consumer offset", err)
+		}
+		resp.Deleted = append(resp.Deleted, o)
+	}
+	if len(resp.Deleted) == 0 {
+		what := fmt.Sprintf("consumer %q", req.Consumer)
+		if req.Topic != "" {
+			what += fmt.Sprintf(" on topic %q", req.Topic)
+		}
+		if req.Partition != nil {
+			what += fmt.Sprintf(" and partition \"%d\"", *req.Partition)
+		}
+		return resp, bus.ErrConsumerNotFound.Withf("%s not found", what)
+	}
+	return resp, nil
+}
+
+// dropTopicConsumers deletes every consumer offset of topic (topic delete
+// and create). Failures are logged: the offsets of a deleted topic are
+// unreachable anyway, and create tries again.
+func (s *Server) dropTopicConsumers(topic string) {
+	items, err := s.listOffsets(filterFor("", topic))
+	if err != nil {
+		s.log.Warn("cannot list the consumers of a deleted topic", "topic", topic, "err", err)
+		return
+	}
+	for _, o := range items {
+		ctx, cancel := s.storeCtx()
+		if err := s.consumers.Purge(ctx, offsetKey(o.Consumer, o.Topic, o.Partition)); err != nil {
+			s.log.Warn("cannot delete a consumer offset of a deleted topic", "consumer", o.Consumer, "topic", topic, "err", err)
+		}
+		cancel()
+	}
+}
