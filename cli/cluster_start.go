@@ -512,8 +512,16 @@ func (l *localCluster) waitOnline(ctx context.Context, a *fluvio.Client) error {
 		}
 		offline, err := l.offlineSPUs(ctx, a, want)
 		if err == nil && len(offline) == 0 {
-			step(l.stdout, "all %d SPU(s) online", len(want))
-			return nil
+			// Online at the SC is not yet serving clients: wait for
+			// each SPU's /readyz too, so that the next command (cluster
+			// check, produce) finds every public port open.
+			notReady := l.unreadySPUs(ctx)
+			if len(notReady) == 0 {
+				step(l.stdout, "all %d SPU(s) online and ready", len(want))
+				return nil
+			}
+			err = fmt.Errorf("SPU(s) %v online but not ready (/readyz)", notReady)
+			offline = notReady
 		}
 		select {
 		case <-ctx.Done():
@@ -525,6 +533,18 @@ func (l *localCluster) waitOnline(ctx context.Context, a *fluvio.Client) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// unreadySPUs returns the ids of the SPUs started with --http whose
+// /readyz does not answer 200.
+func (l *localCluster) unreadySPUs(ctx context.Context) []int32 {
+	var out []int32
+	for _, s := range l.st.SPUs {
+		if s.HTTP != "" && probeReady(ctx, s.HTTP) != "yes" {
+			out = append(out, s.ID)
+		}
+	}
+	return out
 }
 
 // offlineSPUs returns the ids of want that the SC does not list online.

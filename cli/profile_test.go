@@ -61,14 +61,15 @@ func TestProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireEqual(t, len(list), 1)
-	requireEqual(t, list[0], profileView{Name: "fake", Spec: profile{SC: sc.Addr()}})
+	requireEqual(t, list[0], profileView{Name: "fake", Spec: profile{SC: sc.Addr(), Cluster: "fake"}})
 
-	// The file is YAML and private to the user.
+	// The file is Fluvio's TOML and private to the user.
 	data, err := os.ReadFile(e.env[EnvConfig])
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireContains(t, string(data), "profiles:\n    fake:\n        sc: "+sc.Addr())
+	requireContains(t, string(data), "[profile.fake]\n    cluster = \"fake\"")
+	requireContains(t, string(data), "[cluster.fake]\n    endpoint = \""+sc.Addr()+"\"")
 	st, _ := os.Stat(e.env[EnvConfig])
 	requireEqual(t, st.Mode().Perm(), os.FileMode(0o600))
 }
@@ -82,7 +83,7 @@ func TestProfilesBadFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	errs := e.fails(exitError, "topic", "list")
-	requireContains(t, errs, "is not valid YAML")
+	requireContains(t, errs, "is not valid TOML")
 	requireContains(t, errs, "next: fix or remove the file")
 	// --sc does not need the file.
 	e.fails(exitUnavailable, "topic", "list", "--sc", freeAddr(t))
