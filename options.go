@@ -167,6 +167,9 @@ const (
 	// batches); a record that cannot fit in one fails Send with
 	// ErrRecordTooLarge ("exceeded maximum request size").
 	DefaultMaxRequestSize = 4 << 20
+	// DefaultPartitionRefresh is how often a producer asks the SC for its
+	// topic's partition count, to write to partitions added meanwhile.
+	DefaultPartitionRefresh = time.Second
 	// MaxIdempotentInFlight bounds WithMaxInFlight for an idempotent
 	// producer: the leader remembers the offsets of a producer's last 5
 	// runs of sequences (Kafka likewise caps its in-flight requests at 5
@@ -189,29 +192,33 @@ type producerConfig struct {
 	idempotent      bool
 	compression     Compression
 	maxRequestSize  int
-	now             func() time.Time
+	// partitionRefresh is how often the producer looks for partitions
+	// added to its topic (WithPartitionRefresh).
+	partitionRefresh time.Duration
+	now              func() time.Time
 	// unsafeRefusedResendStored (tests only: the negative controls of
-	// the model test and the chaos suite) completes a resend that the
-	// leader refused with a sequence error as stored at offset -1: the
-	// rule that lost records.
+	// the model test and the chaos suite, WithUnsafeRefusedSendsStored)
+	// completes a request that the leader refused with a sequence error
+	// as stored at offset -1: the rule that lost records.
 	unsafeRefusedResendStored bool
 }
 
 func defaultProducerConfig() producerConfig {
 	return producerConfig{
-		acks:            AcksAll,
-		linger:          DefaultLinger,
-		batchSize:       DefaultBatchSize,
-		maxRecords:      DefaultMaxBufferedRecords,
-		maxBytes:        DefaultMaxBufferedBytes,
-		maxRetries:      DefaultMaxRetries,
-		retryBackoff:    DefaultRetryBackoff,
-		maxRetryBackoff: DefaultMaxRetryBackoff,
-		produceTimeout:  DefaultProduceTimeout,
-		maxInFlight:     DefaultMaxInFlight,
-		idempotent:      true,
-		maxRequestSize:  DefaultMaxRequestSize,
-		now:             time.Now,
+		acks:             AcksAll,
+		linger:           DefaultLinger,
+		batchSize:        DefaultBatchSize,
+		maxRecords:       DefaultMaxBufferedRecords,
+		maxBytes:         DefaultMaxBufferedBytes,
+		maxRetries:       DefaultMaxRetries,
+		retryBackoff:     DefaultRetryBackoff,
+		maxRetryBackoff:  DefaultMaxRetryBackoff,
+		produceTimeout:   DefaultProduceTimeout,
+		maxInFlight:      DefaultMaxInFlight,
+		idempotent:       true,
+		maxRequestSize:   DefaultMaxRequestSize,
+		partitionRefresh: DefaultPartitionRefresh,
+		now:              time.Now,
 	}
 }
 
@@ -236,6 +243,18 @@ func WithBatchSize(n int) ProducerOption {
 	return func(c *producerConfig) {
 		if n > 0 {
 			c.batchSize = n
+		}
+	}
+}
+
+// WithPartitionRefresh sets how often the producer asks the SC whether
+// partitions were added to its topic (default DefaultPartitionRefresh);
+// records sent after the answer may go to the new partitions. 0 turns
+// it off: the partitions are those of when the producer was created.
+func WithPartitionRefresh(d time.Duration) ProducerOption {
+	return func(c *producerConfig) {
+		if d >= 0 {
+			c.partitionRefresh = d
 		}
 	}
 }
@@ -313,6 +332,19 @@ func WithMaxInFlight(n int) ProducerOption {
 			c.maxInFlight = n
 		}
 	}
+}
+
+// WithUnsafeRefusedSendsStored is for failure tests only (the negative
+// control of the chaos suite): it restores the rule that lost
+// acknowledged records before issue 12 was fixed (a resend refused as
+// DuplicateSequence was reported stored), widened to the refusals the
+// fixed leader gives: a request refused with a sequence error (out of
+// order, unknown producer, duplicate without proof, partly duplicate, too
+// old), or a resend refused before the leader appended (unknown
+// partition, not enough replicas, ...), is reported as stored at offset
+// -1. Never use it in an application.
+func WithUnsafeRefusedSendsStored() ProducerOption {
+	return func(c *producerConfig) { c.unsafeRefusedResendStored = true }
 }
 
 // WithIdempotence turns the idempotent producer on (the default) or off.

@@ -94,12 +94,6 @@ type Producer struct {
 	}
 }
 
-// sendResult is the outcome of one record for SendSync.
-type sendResult struct {
-	offset Offset
-	err    error
-}
-
 func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, topic string, opts []ProducerOption) (*Producer, error) {
 	cfg := defaultProducerConfig()
 	for _, o := range opts {
@@ -134,16 +128,62 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 		p.pid = newProducerID()
 	}
 	p.budget.onBlock = p.flushLingering
-	p.parts = make([]*partitionQueue, n)
-	for i := range p.parts {
-		q := &partitionQueue{p: p, id: int32(i), wake: make(chan struct{}, 1),
-			slots: make(chan struct{}, cfg.maxInFlight), inflight: make(chan *inflightReq, cfg.maxInFlight),
-			sendMu: make(chan struct{}, 1), seq: seqState{pid: p.pid}}
-		p.parts[i] = q
-		p.wg.Go(q.run)
-		p.wg.Go(q.completer)
+	p.parts = make([]*partitionQueue, 0, n)
+	for i := range n {
+		p.addQueue(i)
+	}
+	if r, ok := t.(partitionRefresher); ok && cfg.partitionRefresh > 0 {
+		p.wg.Go(func() { p.watchPartitions(r) })
 	}
 	return p, nil
+}
+
+// addQueue starts the queue of partition i. Caller holds state.mu for
+// writing, or p is not shared yet.
+func (p *Producer) addQueue(i int32) {
+	cfg := p.cfg
+	q := &partitionQueue{p: p, id: i, wake: make(chan struct{}, 1),
+		slots: make(chan struct{}, cfg.maxInFlight), inflight: make(chan *inflightReq, cfg.maxInFlight),
+		sendMu: make(chan struct{}, 1), seq: seqState{pid: p.pid}}
+	p.parts = append(p.parts, q)
+	p.wg.Go(q.run)
+	p.wg.Go(q.completer)
+}
+
+// partitionRefresher is a producerTransport that can ask for the current
+// partition count (the client's; test fakes have a fixed count).
+type partitionRefresher interface {
+	refreshPartitions(ctx context.Context, topic string) (int32, error)
+}
+
+// watchPartitions asks for the topic's partition count every
+// partitionRefresh and starts queues for partitions added since ('fluvio
+// topic add-partition'), so a running producer writes to them too. It
+// exits when the producer closes.
+func (p *Producer) watchPartitions(r partitionRefresher) {
+	t := time.NewTicker(p.cfg.partitionRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.closing:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(p.ctx, p.cfg.partitionRefresh+5*time.Second)
+		n, err := r.refreshPartitions(ctx, p.topic)
+		cancel()
+		if err != nil {
+			continue // the next tick tries again; sends go on to the known partitions
+		}
+		p.state.Lock()
+		if !p.state.closed && int(n) > len(p.parts) {
+			p.log.Info("the topic has new partitions", "from", len(p.parts), "to", n)
+			for i := int32(len(p.parts)); i < n; i++ {
+				p.addQueue(i)
+			}
+		}
+		p.state.Unlock()
+	}
 }
 
 // Topic returns the producer's topic.
@@ -164,12 +204,12 @@ func (p *Producer) ProducerID() int64 { return p.pid }
 // key and value are copied before Send returns. Errors: ErrClosed after
 // Close; ctx.Err() if ctx ended while blocked.
 func (p *Producer) Send(ctx context.Context, key, value []byte) error {
-	return p.send(ctx, key, value, nil, nil)
+	return p.send(ctx, key, value, nil, nil, false)
 }
 
 // SendWithHeaders is Send with record headers.
 func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, headers []Header) error {
-	return p.send(ctx, key, value, headers, nil)
+	return p.send(ctx, key, value, headers, nil, false)
 }
 
 // SendSync sends one record without lingering and blocks until it is
@@ -177,19 +217,39 @@ func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, heade
 // AcksNone the offset is -1. If ctx ends first, SendSync returns ctx.Err()
 // and the record may still be stored.
 func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, error) {
-	done := make(chan sendResult, 1)
-	if err := p.send(ctx, key, value, nil, done); err != nil {
+	done := make(chan SendResult, 1)
+	if err := p.send(ctx, key, value, nil, done, true); err != nil {
 		return -1, err
 	}
 	select {
 	case r := <-done:
-		return r.offset, r.err
+		return r.Offset, r.Err
 	case <-ctx.Done():
 		return -1, ctx.Err()
 	}
 }
 
-func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header, done chan<- sendResult) error {
+// SendResult is the outcome of one record sent with SendAsync: the
+// offset it was stored at (-1 with AcksNone), or why it failed (the
+// record may then still be stored, see Send).
+type SendResult struct {
+	Offset Offset
+	Err    error
+}
+
+// SendAsync queues a record like Send (it lingers and pipelines like
+// Send's records, in Send order) and returns a channel that receives the
+// record's outcome once it is acknowledged or failed; a failure is
+// reported there, not by Flush. Errors are Send's.
+func (p *Producer) SendAsync(ctx context.Context, key, value []byte) (<-chan SendResult, error) {
+	done := make(chan SendResult, 1)
+	if err := p.send(ctx, key, value, nil, done, false); err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
+func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header, done chan<- SendResult, urgent bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -217,7 +277,7 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 		p.budget.release(1, n)
 		return badOption("send", "fix the Partitioner: it must return 0..n-1", "partitioner chose partition %d of topic %q, which has %d", part, p.topic, len(p.parts))
 	}
-	p.parts[part].add(key, value, headers, n, done, p.cfg.now().UnixMilli())
+	p.parts[part].add(key, value, headers, n, done, urgent, p.cfg.now().UnixMilli())
 	p.state.RUnlock()
 	return nil
 }
@@ -227,7 +287,10 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 // failed. It returns the first error of a record that failed since the
 // previous Flush (and forgets it), or ctx.Err() if ctx ends first.
 func (p *Producer) Flush(ctx context.Context) error {
-	for _, q := range p.parts {
+	p.state.RLock()
+	parts := p.parts
+	p.state.RUnlock()
+	for _, q := range parts {
 		q.requestFlush()
 	}
 	if err := p.budget.waitEmpty(ctx); err != nil {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fluvio-go/fluvio"
 )
 
 // Ack is a record the cluster acknowledged: the producer's send with
@@ -41,6 +43,13 @@ const (
 	FaultPause FaultKind = "pause"
 	// FaultRestart: SIGTERM an SPU, wait for it to exit, start it again.
 	FaultRestart FaultKind = "restart"
+	// FaultWipe: SIGTERM an SPU, delete its whole data directory, start
+	// it again: an SPU back with an empty (replaced) disk.
+	FaultWipe FaultKind = "wipe"
+	// FaultReregister: unregister an SPU (its spu-server is told to stop
+	// and exits), register the id again with the same addresses, start
+	// it again on its data directory.
+	FaultReregister FaultKind = "reregister"
 	// FaultStallKill: SIGSTOP a partition's followers, kill -9 its leader
 	// while they are stopped, SIGCONT them, start the leader again. With
 	// acks=leader the leader acknowledges records no follower has.
@@ -48,6 +57,10 @@ const (
 	// FaultSCKill: kill -9 the sc-server (and its embedded NATS), start
 	// it again after a delay (only with Config.KillSC).
 	FaultSCKill FaultKind = "sc-kill"
+	// FaultNewTopic: create a topic and send a burst of records to it at
+	// once, pipelined, while its replicas are still being created (the
+	// leader refuses the first requests: unknown partition, not leader).
+	FaultNewTopic FaultKind = "new-topic"
 )
 
 // Fault is one nemesis action: Kind against SPU at At, when SPU led the
@@ -64,6 +77,9 @@ type History struct {
 	Acks    []Ack
 	Unknown []Unknown
 	Faults  []Fault
+	// Producers sums the producers' counters: how often the leaders'
+	// idempotence checks answered (DuplicateSequence, OutOfOrderSequence).
+	Producers fluvio.ProducerStats
 	// Elections is the number of leader changes the SC made (the sum over
 	// partitions of the rise of the leader epoch).
 	Elections int

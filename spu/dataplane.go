@@ -29,6 +29,11 @@ const (
 	maxFetchBytes = 32 << 20
 	// isrCheckInterval is how often leaders look for lagging followers.
 	isrCheckInterval = 500 * time.Millisecond
+	// hwCheckpointInterval is how often the HWs that moved are written
+	// (two fsyncs per partition each time; Kafka's
+	// replica.high.watermark.checkpoint.interval.ms). Close writes them
+	// too.
+	hwCheckpointInterval = 5 * time.Second
 	// retentionInterval is how often retention runs over every replica.
 	retentionInterval = time.Minute
 	// followerFetchWait is the followers' long poll on their leaders.
@@ -67,9 +72,12 @@ type dataPlane struct {
 	// into a Replica method that blocks on I/O.
 	mu       sync.RWMutex
 	replicas map[bus.PartitionID]*partition
-	peers    map[bus.SPUID]string
-	propose  ISRProposer
-	closed   bool
+	// broken holds the replicas whose log did not open because of
+	// corruption (reported to the SC: never elected; see applyOne).
+	broken  map[bus.PartitionID]brokenReplica
+	peers   map[bus.SPUID]string
+	propose ISRProposer
+	closed  bool
 }
 
 // partition is one replica under its (immutable) id. A replica re-opened
@@ -99,6 +107,7 @@ func newDataPlane(cfg Config, self bus.SPUID) (*dataPlane, error) {
 	d := &dataPlane{
 		cfg: cfg, self: self, log: slog.New(newRateLimited(cfg.Logger.Handler(), storageLogEvery)).With("spu", self),
 		replicas: make(map[bus.PartitionID]*partition),
+		broken:   make(map[bus.PartitionID]brokenReplica),
 		peers:    make(map[bus.SPUID]string),
 		isrKick:  make(chan struct{}, 1),
 	}
@@ -159,8 +168,12 @@ func (d *dataPlane) Status() []bus.ReplicaStatus {
 	for _, pt := range d.replicas {
 		parts = append(parts, pt)
 	}
+	out := make([]bus.ReplicaStatus, 0, len(parts)+len(d.broken))
+	for id, b := range d.broken {
+		out = append(out, bus.ReplicaStatus{PartitionID: id, LEO: -1, HW: -1, Size: -1, LeaderEpoch: b.epoch,
+			Error: b.err.Error(), Corrupt: b.where})
+	}
 	d.mu.RUnlock()
-	out := make([]bus.ReplicaStatus, 0, len(parts))
 	for _, pt := range parts {
 		s := pt.r.Status()
 		rs := bus.ReplicaStatus{PartitionID: pt.id, Role: s.Role.String(), LEO: s.LEO, HW: s.HW,
@@ -206,11 +219,14 @@ func (d *dataPlane) kickISR() {
 	}
 }
 
-// loop checks leaders' ISRs every isrCheckInterval (and when kicked) and
-// applies retention every retentionInterval, until Close.
+// loop checks leaders' ISRs every isrCheckInterval (and when kicked),
+// checkpoints HWs every hwCheckpointInterval and applies retention every
+// retentionInterval, until Close.
 func (d *dataPlane) loop() {
 	isrT := time.NewTicker(isrCheckInterval)
 	defer isrT.Stop()
+	hwT := time.NewTicker(hwCheckpointInterval)
+	defer hwT.Stop()
 	retT := time.NewTicker(retentionInterval)
 	defer retT.Stop()
 	for {
@@ -219,8 +235,9 @@ func (d *dataPlane) loop() {
 			return
 		case <-isrT.C:
 			d.checkISRs()
-			d.checkpointHWs()
 			d.reopenFailed()
+		case <-hwT.C:
+			d.checkpointHWs()
 		case <-d.isrKick:
 			d.checkISRs()
 		case <-retT.C:
