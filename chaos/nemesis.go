@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // nemesis injects one fault at a time, chosen by a seeded random source,
@@ -181,7 +183,7 @@ func (n *nemesis) killSC(ctx context.Context, hb time.Duration) error {
 	}
 	n.log.Info("nemesis: sc-server started again", "pid", n.c.sc.pid())
 	// The SC answers again before the next fault (or the end).
-	return waitFor(undo, 30*time.Second, func() error {
+	return testkit.Poll(undo, 30*time.Second, func() error {
 		_, err := n.c.partitions(undo)
 		return err
 	})

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // clusterFile is the part of the local cluster's cluster.json the test reads.
@@ -205,7 +207,7 @@ func TestE2ELocalCluster(t *testing.T) {
 		t.Fatal("topic lost across stop/start")
 	}
 	var got []string
-	waitFor(t, 15*time.Second, func() error {
+	testkit.WaitFor(t, 15*time.Second, func() error {
 		got = consume()
 		if strings.Join(got, ",") != "one,three,two" {
 			return fmt.Errorf("consumed %q after restart", got)
