@@ -180,6 +180,14 @@ type BatchPublisher interface {
 	PublishModes() []string
 }
 
+// Profiled is an Instance whose server processes serve Go profiles
+// (/debug/pprof/): the runner's --profile collects them during each run.
+type Profiled interface {
+	// PprofAddrs are the processes' profile addresses, each with a short
+	// name for the file (nats-server; sc, spu-5001, ...).
+	PprofAddrs() map[string]string
+}
+
 // WALFsyncer is an Instance that counts its own fsyncs (ours: the SPUs'
 // fluvio_spu_fsync_duration_seconds histogram, every fsync of a replica's
 // log files and directories).

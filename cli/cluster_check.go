@@ -89,7 +89,7 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 		}
 		if ok {
 			st = s
-			t = target{Addr: st.SCAddr, Source: "the local cluster in " + dir}
+			t = target{Addr: st.scList(), Source: "the local cluster in " + dir}
 		}
 	}
 	if st != nil {
@@ -97,6 +97,14 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 			res.ok("local sc-server", "running (pid %d), data in %s", st.SC.PID, st.DataDir)
 		} else {
 			res.fail("local sc-server", "start it with 'fluvio cluster start'", "not running (data in %s)", st.DataDir)
+		}
+		for i, p := range st.Peers {
+			name := fmt.Sprintf("local sc-server %d", i+2)
+			if p.Proc.alive() {
+				res.ok(name, "running (pid %d) on %s", p.Proc.PID, p.Addr)
+			} else {
+				res.fail(name, "start it with 'fluvio cluster start'", "not running (its NATS node is down too)")
+			}
 		}
 		checkPorts(&res, st)
 	} else if t.Source == "default" || t.Profile == localProfile {
@@ -148,6 +156,17 @@ func checkPorts(res *checks, st *clusterState) {
 	ports := []clusterPort{{"SC", st.SCAddr, st.SC.alive()}}
 	if st.SCHTTP != "" && st.SC.alive() {
 		ports = append(ports, clusterPort{"SC http", st.SCHTTP, true})
+	}
+	if st.SCCluster != "" {
+		ports = append(ports, clusterPort{"SC routes", st.SCCluster, st.SC.alive()})
+	}
+	for i, p := range st.Peers {
+		alive := p.Proc.alive()
+		ports = append(ports, clusterPort{fmt.Sprintf("SC %d", i+2), p.Addr, alive},
+			clusterPort{fmt.Sprintf("SC %d routes", i+2), p.Cluster, alive})
+		if p.HTTP != "" && alive {
+			ports = append(ports, clusterPort{fmt.Sprintf("SC %d http", i+2), p.HTTP, true})
+		}
 	}
 	for _, s := range st.SPUs {
 		alive := s.Proc.alive()
@@ -204,6 +223,7 @@ func checkSC(ctx context.Context, res *checks, t target, bucket string) {
 		res.ok("JetStream KV", "bucket %q healthy, %d values", bucket, values)
 	}
 
+	checkControlPlane(ctx, res, a, bucket)
 	v, err := a.SCVersion(ctx)
 	if err != nil {
 		res.failErr("SC admin API", err, t)
@@ -238,6 +258,50 @@ func checkSC(ctx context.Context, res *checks, t target, bucket string) {
 		res.ok(name, "%s online, public %s reachable", s.Name, s.Spec.PublicEndpoint)
 	}
 	checkPartitions(ctx, res, a, t)
+}
+
+// checkControlPlane reports the NATS cluster holding the metadata (its
+// nodes and how many KV replicas are current) and which SC holds the
+// lease.
+func checkControlPlane(ctx context.Context, res *checks, a *fluvio.Client, bucket string) {
+	cp, err := a.ControlPlane(ctx, bucket)
+	if err != nil {
+		res.fail("control plane", "check the sc-server logs", "%v", err)
+		return
+	}
+	if cp.Cluster != "" {
+		var names []string
+		current := 0
+		for _, n := range cp.Nodes {
+			role := ""
+			if n.Leader {
+				role = " (leader)"
+			}
+			if !n.Current {
+				role += " (behind or down)"
+			} else {
+				current++
+			}
+			names = append(names, n.Name+role)
+		}
+		detail := fmt.Sprintf("cluster %q, %d servers known, KV bucket at %d replicas on %s", cp.Cluster, len(cp.Servers), cp.KVReplicas, strings.Join(names, ", "))
+		switch {
+		case current <= cp.KVReplicas/2:
+			res.fail("NATS cluster", "start the nodes that are down ('fluvio cluster start' for a local cluster): the metadata needs a majority", "%s", detail)
+		case current < cp.KVReplicas:
+			res.warn("NATS cluster", "a node is down or catching up: the metadata survives, but one more loss stops it; start it again", "%s", detail)
+		default:
+			res.ok("NATS cluster", "%s", detail)
+		}
+	} else {
+		res.ok("NATS cluster", "single server (no cluster), KV bucket at %d replica(s)", cp.KVReplicas)
+	}
+	if cp.ActiveSC == "" {
+		res.fail("active SC", "an SC takes the lease within its --lease-ttl (4 s) of the last one's death; if none runs, start one ('fluvio cluster start')",
+			"no SC holds the lease")
+		return
+	}
+	res.ok("active SC", "%s (generation %d, lease renewed %v ago, TTL %v)", cp.ActiveSC, cp.Generation, cp.LeaseAge, cp.LeaseTTL)
 }
 
 // checkPartitions fails on partitions whose leader is offline and warns
@@ -291,6 +355,9 @@ func checkReady(ctx context.Context, res *checks, st *clusterState) {
 		alive           bool
 	}
 	procs := []proc{{"sc-server ready", st.SCHTTP, st.SC.Log, st.SC.alive()}}
+	for i, p := range st.Peers {
+		procs = append(procs, proc{fmt.Sprintf("sc-server %d ready", i+2), p.HTTP, p.Proc.Log, p.Proc.alive()})
+	}
 	for _, s := range st.SPUs {
 		procs = append(procs, proc{fmt.Sprintf("spu-server %d ready", s.ID), s.HTTP, s.Proc.Log, s.Proc.alive()})
 	}

@@ -130,6 +130,23 @@ func waitGone(ctx context.Context, r procRecord, d time.Duration) bool {
 	return true
 }
 
+// freeLoopbackAddrs returns n distinct 127.0.0.1:PORT addresses with
+// ports that were free a moment ago (all held open until all are picked,
+// so none repeats). The local cluster's own ports follow a fixed plan
+// (cluster_ports.go); the SC peers of --sc-replicas take these.
+func freeLoopbackAddrs(n int) ([]string, error) {
+	var addrs []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("pick a free port: %w", err)
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
+	}
+	return addrs, nil
+}
+
 // portFree reports whether addr can be listened on now.
 func portFree(addr string) error {
 	l, err := net.Listen("tcp", addr)

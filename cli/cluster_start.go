@@ -78,7 +78,7 @@ func step(w io.Writer, format string, args ...any) {
 
 func runClusterStart(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
 	fs := g.newFlagSet(help{
-		Usage: "fluvio cluster start [--spu N] [--data-dir DIR] [--sc-addr HOST:PORT]",
+		Usage: "fluvio cluster start [--spu N] [--sc-replicas N] [--data-dir DIR] [--sc-addr HOST:PORT]",
 		Short: `Start a local cluster in the background: sc-server with its embedded NATS
 (JetStream keeps the metadata) and N spu-server processes, registered as
 managed SPUs on fixed ports that follow the SC's, as Fluvio's local cluster
@@ -88,15 +88,22 @@ taken one is named with the process holding it). It waits until every SPU is onl
 adds the profile "local" and makes it current. Logs go to DIR/logs.
 sc-server and spu-server are looked for next to this fluvio binary, then on PATH.
 
+With --sc-replicas 3 it starts three sc-servers, each embedding a node of one
+NATS cluster on loopback (routes between them, the metadata bucket at 3
+replicas); one SC holds the lease and serves writes, the others serve reads and
+take over when it dies. SPUs and the profile get all three addresses.
+
 Running it again is safe: a running cluster is left alone, a stopped one (see
 'fluvio cluster stop') resumes with its data, stopped SPUs are restarted, and a
 larger --spu adds SPUs.`,
 		Examples: `fluvio cluster start
 			fluvio cluster start --spu 3
+			fluvio cluster start --spu 3 --sc-replicas 3
 			fluvio cluster start --data-dir /tmp/fluvio-dev --sc-addr 127.0.0.1:9103`,
 	}, false)
 	cf := addClusterFlags(fs)
 	nSPU := fs.Int("spu", 1, "number of SPUs, `N`")
+	nSC := fs.Int("sc-replicas", 1, "number of SCs, `N` (1, 3 or 5), each with a node of one NATS cluster; for a new cluster")
 	scAddr := fs.String("sc-addr", DefaultSC, "`HOST:PORT` of the SC (its embedded NATS), for a new cluster")
 	binDir := fs.String("bin-dir", "", "`DIR` holding sc-server and spu-server (default: next to fluvio, else PATH)")
 	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for the SC and the SPUs to come up")
@@ -108,6 +115,8 @@ larger --spu adds SPUs.`,
 		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	case *nSPU < 1 || *nSPU > 100:
 		return g.usageError(stderr, fmt.Sprintf("--spu %d: pick between 1 and 100 SPUs", *nSPU))
+	case *nSC != 1 && *nSC != 3 && *nSC != 5:
+		return g.usageError(stderr, fmt.Sprintf("--sc-replicas %d: pick 1, 3 or 5 (a NATS cluster needs a majority of its nodes)", *nSC))
 	}
 	if err := validateAddr(*scAddr); err != nil || strings.Contains(*scAddr, "://") {
 		return g.usageError(stderr, fmt.Sprintf("--sc-addr %q: want HOST:PORT, e.g. 127.0.0.1:9003", *scAddr))
@@ -120,6 +129,7 @@ larger --spu adds SPUs.`,
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	l := &localCluster{g: g, dir: dir, stdout: stdout, binDir: *binDir}
+	l.nSC, l.nSCSet = *nSC, fs.Changed("sc-replicas")
 	if err := l.start(ctx, *nSPU, fs.Changed("spu"), *scAddr, fs.Changed("sc-addr")); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			err = withHint(fmt.Errorf("the cluster did not come up within --timeout %v: %w", *timeout, err), exitUnavailable,
@@ -136,6 +146,8 @@ type localCluster struct {
 	dir    string
 	stdout io.Writer
 	binDir string
+	nSC    int  // --sc-replicas
+	nSCSet bool // given on the command line
 	st     *clusterState
 	// oldIncarnation maps the SPUs this start (re)starts to the
 	// incarnation the SC listed before, which does not count as online.
@@ -183,6 +195,10 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 			return withHint(fmt.Errorf("the cluster in %s uses SC address %s, not %s", l.dir, st.SCAddr, scAddr), exitConflict,
 				"run 'fluvio cluster start' without --sc-addr, or start another cluster with --data-dir DIR, or remove this one with 'fluvio cluster delete'")
 		}
+		if l.nSCSet && l.nSC != 1+len(st.Peers) {
+			return withHint(fmt.Errorf("the cluster in %s has %d SC(s), not %d (--sc-replicas)", l.dir, 1+len(st.Peers), l.nSC), exitConflict,
+				"run 'fluvio cluster start' without --sc-replicas to resume it, or 'fluvio cluster delete' to start over")
+		}
 		if nSet && nSPU < len(st.SPUs) {
 			return withHint(fmt.Errorf("the cluster in %s has %d SPUs; removing SPUs is not supported (--spu %d)", l.dir, len(st.SPUs), nSPU), exitConflict,
 				"run 'fluvio cluster start' without --spu to resume it, or 'fluvio cluster delete' to start over")
@@ -194,12 +210,22 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 		}
 	} else {
 		st = &clusterState{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC()}
+		if l.nSC > 1 {
+			addrs, err := freeLoopbackAddrs(2*l.nSC - 1)
+			if err != nil {
+				return err
+			}
+			st.SCCluster = addrs[0]
+			for i := 1; i < l.nSC; i++ {
+				st.Peers = append(st.Peers, scPeer{Addr: addrs[2*i-1], Cluster: addrs[2*i]})
+			}
+		}
 	}
 	l.st = st
 
-	if exists && st.SC.alive() && len(st.SPUs) >= nSPU && l.allSPUsAlive() {
-		fmt.Fprintf(l.stdout, "fluvio cluster already running in %s: SC at %s (pid %d), %d SPU(s)\n", l.dir, st.SCAddr, st.SC.PID, len(st.SPUs))
-		if err := l.g.setProfile(localProfile, profile{SC: st.SCAddr, LocalDir: l.dir}, true); err != nil {
+	if exists && st.SC.alive() && l.allPeersAlive() && len(st.SPUs) >= nSPU && l.allSPUsAlive() {
+		fmt.Fprintf(l.stdout, "fluvio cluster already running in %s: SC at %s (pid %d), %d SPU(s)\n", l.dir, st.scList(), st.SC.PID, len(st.SPUs))
+		if err := l.g.setProfile(localProfile, profile{SC: st.scList(), LocalDir: l.dir}, true); err != nil {
 			return err
 		}
 		fmt.Fprintln(l.stdout, "next: 'fluvio cluster status' shows it; 'fluvio cluster stop' stops it; 'fluvio cluster delete' removes it")
@@ -217,7 +243,7 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	if err := l.startSC(ctx, scBin, !exists); err != nil {
 		return err
 	}
-	a, err := dialAdmin(ctx, target{Addr: st.SCAddr, Source: "the local cluster"}, 5*time.Second)
+	a, err := dialAdmin(ctx, target{Addr: st.scList(), Source: "the local cluster"}, 5*time.Second)
 	if err != nil {
 		return err
 	}
@@ -236,6 +262,11 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	if err := st.save(); err != nil {
 		return err
 	}
+	if len(st.Peers) > 0 {
+		if err := l.waitActiveSC(ctx, a); err != nil {
+			return err
+		}
+	}
 	if err := l.registerSPUs(ctx, a); err != nil {
 		return err
 	}
@@ -248,10 +279,10 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	if err := l.waitOnline(ctx, a); err != nil {
 		return err
 	}
-	if err := l.g.setProfile(localProfile, profile{SC: st.SCAddr, LocalDir: l.dir}, true); err != nil {
+	if err := l.g.setProfile(localProfile, profile{SC: st.scList(), LocalDir: l.dir}, true); err != nil {
 		return err
 	}
-	step(l.stdout, "profile %q is current: commands without --sc now use %s", localProfile, st.SCAddr)
+	step(l.stdout, "profile %q is current: commands without --sc now use %s", localProfile, st.scList())
 	fmt.Fprintf(l.stdout, `
 fluvio cluster is running in %s (logs in %s).
 next:
@@ -274,65 +305,141 @@ func (l *localCluster) allSPUsAlive() bool {
 	return true
 }
 
-// startSC starts sc-server unless it runs, and waits until it answers.
+// startSC starts every sc-server of the cluster that does not run, and
+// waits until one answers.
 func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) error {
 	st := l.st
-	if st.SC.alive() {
-		step(l.stdout, "sc-server already running (pid %d) on %s", st.SC.PID, st.SCAddr)
+	type scProc struct {
+		name, addr, cluster, dir string
+		http                     *string
+		rec                      *procRecord
+	}
+	procs := []scProc{{"sc-server", st.SCAddr, st.SCCluster, filepath.Join(l.dir, "sc"), &st.SCHTTP, &st.SC}}
+	for i := range st.Peers {
+		p := &st.Peers[i]
+		procs = append(procs, scProc{"sc-server " + strconv.Itoa(i+2), p.Addr, p.Cluster,
+			filepath.Join(l.dir, "sc-"+strconv.Itoa(i+2)), &p.HTTP, &p.Proc})
+	}
+	var routes []string
+	for _, p := range procs {
+		if p.cluster != "" {
+			routes = append(routes, p.cluster)
+		}
+	}
+	var started []scProc
+	for i, p := range procs {
+		if p.rec.alive() {
+			step(l.stdout, "%s already running (pid %d) on %s", p.name, p.rec.PID, p.addr)
+			continue
+		}
+		if err := portFree(p.addr); err != nil {
+			flag := ""
+			if fresh && i == 0 {
+				_, port, _ := strings.Cut(st.SCAddr, ":")
+				n, _ := strconv.Atoi(port)
+				flag = fmt.Sprintf("fluvio cluster start --sc-addr 127.0.0.1:%d", n+100)
+			}
+			if i == 0 && pingSC(ctx, target{Addr: st.SCAddr, Source: "the port"}) == nil {
+				// Another fluvio cluster (another data dir) runs there.
+				hint := "use that cluster ('fluvio profile add NAME --sc " + st.SCAddr + "'), or stop it: 'fluvio cluster stop --data-dir ITS_DIR' for a cluster 'fluvio cluster start' or 'make run' started (make run: .run/cluster), else stop the sc-server you started by hand"
+				if flag != "" {
+					hint += ", or start this one elsewhere with '" + flag + "'"
+				}
+				return withHint(fmt.Errorf("a fluvio SC already answers at %s, and it is not the cluster in %s", st.SCAddr, l.dir), exitConflict, hint)
+			}
+			return portInUse("SC", p.addr, flag, err)
+		}
+		// The first SC's --http is planned (port + 5); the peers of
+		// --sc-replicas take free ports.
+		if i == 0 {
+			plan, err := l.plan(1)
+			if err != nil {
+				return err
+			}
+			if *p.http, err = orFree(plan.scHTTP()); err != nil {
+				return err
+			}
+		} else {
+			addrs, err := freeLoopbackAddrs(1)
+			if err != nil {
+				return err
+			}
+			*p.http = addrs[0]
+		}
+		argv := []string{bin, "--sc", p.addr, "--data-dir", p.dir, "--http", *p.http}
+		if p.cluster != "" {
+			argv = append(argv, "--cluster", p.cluster, "--routes", strings.Join(routes, ","), "--name", scName(i))
+		}
+		logName := "sc"
+		if i > 0 {
+			logName = "sc-" + strconv.Itoa(i+1)
+		}
+		rec, err := startProcess(argv, l.logPath(logName))
+		if err != nil {
+			return err
+		}
+		*p.rec = rec
+		if err := st.save(); err != nil {
+			return err
+		}
+		started = append(started, p)
+	}
+	if len(started) == 0 {
 		return nil
 	}
-	if err := portFree(st.SCAddr); err != nil {
-		flag := ""
-		if fresh {
-			_, port, _ := strings.Cut(st.SCAddr, ":")
-			p, _ := strconv.Atoi(port)
-			flag = fmt.Sprintf("fluvio cluster start --sc-addr 127.0.0.1:%d", p+100)
-		}
-		if pingSC(ctx, target{Addr: st.SCAddr, Source: "the port"}) == nil {
-			// Another fluvio cluster (another data dir) runs there.
-			hint := "use that cluster ('fluvio profile add NAME --sc " + st.SCAddr + "'), or stop it: 'fluvio cluster stop --data-dir ITS_DIR' for a cluster 'fluvio cluster start' or 'make run' started (make run: .run/cluster), else stop the sc-server you started by hand"
-			if flag != "" {
-				hint += ", or start this one elsewhere with '" + flag + "'"
-			}
-			return withHint(fmt.Errorf("a fluvio SC already answers at %s, and it is not the cluster in %s", st.SCAddr, l.dir), exitConflict, hint)
-		}
-		return portInUse("SC", st.SCAddr, flag, err)
-	}
-	plan, err := l.plan(1)
-	if err != nil {
-		return err
-	}
-	if st.SCHTTP, err = orFree(plan.scHTTP()); err != nil {
-		return err
-	}
-	argv := []string{bin, "--sc", st.SCAddr, "--data-dir", filepath.Join(l.dir, "sc"), "--http", st.SCHTTP}
-	rec, err := startProcess(argv, l.logPath("sc"))
-	if err != nil {
-		return err
-	}
-	st.SC = rec
-	if err := st.save(); err != nil {
-		return err
-	}
-	t := target{Addr: st.SCAddr, Source: "the local cluster"}
-	fmt.Fprintf(l.stdout, "… waiting for sc-server (pid %d) to answer on %s\n", rec.PID, st.SCAddr)
+	t := target{Addr: st.scList(), Source: "the local cluster"}
+	fmt.Fprintf(l.stdout, "… waiting for %d sc-server(s) to answer on %s\n", len(started), st.scList())
 	for {
-		if !rec.alive() {
-			return withHint(fmt.Errorf("sc-server exited while starting; the end of its log %s:\n%s", rec.Log, logTail(rec.Log, 10)), exitError,
-				"fix the problem the log shows, then run 'fluvio cluster start' again")
+		for _, p := range started {
+			if !p.rec.alive() {
+				return withHint(fmt.Errorf("%s exited while starting; the end of its log %s:\n%s", p.name, p.rec.Log, logTail(p.rec.Log, 10)), exitError,
+					"fix the problem the log shows, then run 'fluvio cluster start' again")
+			}
 		}
 		if err := pingSC(ctx, t); err == nil {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return withHint(fmt.Errorf("sc-server (pid %d) did not answer on %s: %w", rec.PID, st.SCAddr, ctx.Err()), exitUnavailable,
-				"see its log "+rec.Log)
+			return withHint(fmt.Errorf("sc-server did not answer on %s: %w", st.scList(), ctx.Err()), exitUnavailable,
+				"see the logs in "+filepath.Join(l.dir, "logs"))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	step(l.stdout, "sc-server started (pid %d) on %s, log %s, metrics http://%s/metrics", rec.PID, st.SCAddr, rec.Log, st.SCHTTP)
+	for _, p := range started {
+		step(l.stdout, "%s started (pid %d) on %s, log %s, metrics http://%s/metrics", p.name, p.rec.PID, p.addr, p.rec.Log, *p.http)
+	}
 	return nil
+}
+
+// allPeersAlive reports whether every extra SC runs.
+func (l *localCluster) allPeersAlive() bool {
+	for _, p := range l.st.Peers {
+		if !p.Proc.alive() {
+			return false
+		}
+	}
+	return true
+}
+
+// waitActiveSC waits until one SC holds the lease (writes need it).
+func (l *localCluster) waitActiveSC(ctx context.Context, a *fluvio.Client) error {
+	for {
+		cp, err := a.ControlPlane(ctx, "fluvio")
+		if err == nil && cp.ActiveSC != "" {
+			step(l.stdout, "NATS cluster %q: %d nodes, metadata at %d replicas; active SC %s", cp.Cluster, len(cp.Nodes), cp.KVReplicas, cp.ActiveSC)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = errors.New("no SC holds the lease yet")
+			}
+			return withHint(fmt.Errorf("waiting for an active SC: %w: %w", err, ctx.Err()), exitUnavailable,
+				"see the SC logs in "+filepath.Join(l.dir, "logs"))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // pingSC succeeds when the SC at t answers version.get.
@@ -449,7 +556,7 @@ func (l *localCluster) startSPUs(ctx context.Context, a *fluvio.Client, bin stri
 		if s.HTTP, err = orFree(httpAddr); err != nil {
 			return err
 		}
-		argv := []string{bin, "--id", strconv.Itoa(int(s.ID)), "--sc-controller", l.st.SCAddr,
+		argv := []string{bin, "--id", strconv.Itoa(int(s.ID)), "--sc-controller", l.st.scList(),
 			"--log-base-dir", filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID))), "--http", s.HTTP}
 		rec, err := startProcess(argv, l.logPath("spu-"+strconv.Itoa(int(s.ID))))
 		if err != nil {
@@ -481,8 +588,16 @@ func (l *localCluster) waitOnline(ctx context.Context, a *fluvio.Client) error {
 		}
 		offline, err := l.offlineSPUs(ctx, a, want)
 		if err == nil && len(offline) == 0 {
-			step(l.stdout, "all %d SPU(s) online", len(want))
-			return nil
+			// Online at the SC is not yet serving clients: wait for
+			// each SPU's /readyz too, so that the next command (cluster
+			// check, produce) finds every public port open.
+			notReady := l.unreadySPUs(ctx)
+			if len(notReady) == 0 {
+				step(l.stdout, "all %d SPU(s) online and ready", len(want))
+				return nil
+			}
+			err = fmt.Errorf("SPU(s) %v online but not ready (/readyz)", notReady)
+			offline = notReady
 		}
 		select {
 		case <-ctx.Done():
@@ -494,6 +609,18 @@ func (l *localCluster) waitOnline(ctx context.Context, a *fluvio.Client) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// unreadySPUs returns the ids of the SPUs started with --http whose
+// /readyz does not answer 200.
+func (l *localCluster) unreadySPUs(ctx context.Context) []int32 {
+	var out []int32
+	for _, s := range l.st.SPUs {
+		if s.HTTP != "" && probeReady(ctx, s.HTTP) != "yes" {
+			out = append(out, s.ID)
+		}
+	}
+	return out
 }
 
 // offlineSPUs returns the ids of want that the SC does not list online.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -39,7 +40,33 @@ type clusterState struct {
 	SC      procRecord `json:"sc"`
 	SPUs    []spuProc  `json:"spus"`
 	Created time.Time  `json:"created"`
+	// With --sc-replicas N > 1 every SC embeds a node of one NATS cluster:
+	// SCCluster is the first SC's route address and Peers the other SCs
+	// (sc/, sc-2/, ... hold their JetStream stores).
+	SCCluster string   `json:"scCluster,omitempty"`
+	Peers     []scPeer `json:"scPeers,omitempty"`
 }
+
+// scPeer is one more SC of a local cluster with --sc-replicas.
+type scPeer struct {
+	Addr    string     `json:"addr"`
+	Cluster string     `json:"cluster"`
+	HTTP    string     `json:"http,omitempty"`
+	Proc    procRecord `json:"proc"`
+}
+
+// scList is the address SPUs and clients get: the SC's, or with several
+// SCs every SC's, comma-separated (they fail over between them).
+func (st *clusterState) scList() string {
+	addrs := []string{st.SCAddr}
+	for _, p := range st.Peers {
+		addrs = append(addrs, p.Addr)
+	}
+	return strings.Join(addrs, ",")
+}
+
+// scName is the --name of the i-th SC (0 is the first).
+func scName(i int) string { return "sc-" + strconv.Itoa(i+1) }
 
 // spuProc is one managed SPU of the local cluster.
 type spuProc struct {

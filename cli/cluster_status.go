@@ -123,9 +123,21 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 	if st.SC.alive() {
 		sc.Up, sc.Status, sc.PID = true, "up", st.SC.PID
 	}
+	scs := []componentStatus{sc}
+	for i, p := range st.Peers {
+		r := componentStatus{Name: "sc " + strconv.Itoa(i+2), Address: p.Addr, Log: p.Proc.Log, Status: "down", HTTP: p.HTTP}
+		if p.Proc.alive() {
+			r.Up, r.Status, r.PID = true, "up", p.Proc.PID
+		}
+		scs = append(scs, r)
+	}
+	anyUp := false
+	for _, r := range scs {
+		anyUp = anyUp || r.Up
+	}
 	var spus map[int32]fluvio.SPU
-	t := target{Addr: st.SCAddr, Source: "the local cluster"}
-	if sc.Up {
+	t := target{Addr: st.scList(), Source: "the local cluster"}
+	if anyUp {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		if a, err := dialAdmin(ctx, t, 2*time.Second); err == nil {
@@ -133,9 +145,15 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 			nats.Up, nats.Status, nats.Version = true, "up", a.NATSServerVersion()
 			nats.Address = a.NATSServerURL()
 			if v, err := a.SCVersion(ctx); err == nil {
-				sc.Version = v.Version
+				for i := range scs {
+					if scs[i].Up {
+						scs[i].Version = v.Version
+					}
+				}
 			} else {
-				sc.Up, sc.Status = false, "not answering"
+				for i := range scs {
+					scs[i].Up, scs[i].Status = false, "not answering"
+				}
 			}
 			if items, err := a.ListSPUs(ctx); err == nil {
 				spus = make(map[int32]fluvio.SPU, len(items))
@@ -143,9 +161,13 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 					spus[s.Spec.ID] = s
 				}
 			}
+			if len(st.Peers) > 0 {
+				controlPlaneStatus(ctx, a, scs, &nats)
+			}
 		}
 	}
-	rows := []componentStatus{sc, nats}
+	sc = scs[0]
+	rows := append(scs, nats)
 	for _, s := range st.SPUs {
 		r := componentStatus{Name: "spu " + strconv.Itoa(int(s.ID)), Address: s.Public, Log: s.Proc.Log, Status: "down", HTTP: s.HTTP}
 		if s.Proc.alive() {
@@ -169,6 +191,41 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 		}
 	}
 	return rows
+}
+
+// controlPlaneStatus adds each SC's role (the lease holder is "active")
+// and the NATS cluster (nodes, KV replicas and their RAFT leader) to the
+// status rows of a cluster with several SCs.
+func controlPlaneStatus(ctx context.Context, a *fluvio.Client, scs []componentStatus, nats *componentStatus) {
+	cp, err := a.ControlPlane(ctx, "fluvio")
+	if err != nil {
+		nats.Status += ", control plane unknown: " + err.Error()
+		return
+	}
+	for i := range scs {
+		if !scs[i].Up {
+			continue
+		}
+		if scName(i) == cp.ActiveSC {
+			scs[i].Status += ", active"
+		} else {
+			scs[i].Status += ", standby"
+		}
+	}
+	current, leader := 0, ""
+	for _, n := range cp.Nodes {
+		if n.Current {
+			current++
+		}
+		if n.Leader {
+			leader = n.Name
+		}
+	}
+	nats.Status += fmt.Sprintf(", cluster %s: %d/%d KV replicas current, leader %s", cp.Cluster, current, cp.KVReplicas, leader)
+	nats.Address = strings.Join(cp.Servers, ",")
+	if current < cp.KVReplicas {
+		nats.Up = false
+	}
 }
 
 // httpURL is the URL of path on a process's HTTP address, "" without one.

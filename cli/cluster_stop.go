@@ -91,6 +91,9 @@ func stopCluster(ctx context.Context, st *clusterState, stdout io.Writer, grace 
 	for i := range st.SPUs {
 		stop(fmt.Sprintf("spu-server %d", st.SPUs[i].ID), &st.SPUs[i].Proc)
 	}
+	for i := range st.Peers {
+		stop(fmt.Sprintf("sc-server %d", i+2), &st.Peers[i].Proc)
+	}
 	stop("sc-server", &st.SC)
 	if err := st.save(); err != nil {
 		errs = append(errs, err)

@@ -50,12 +50,20 @@
 //
 // # Profiles file
 //
-// ~/.fluvio/config ($FLUVIO_CONFIG overrides the path) is YAML:
+// ~/.fluvio/config ($FLUVIO_CONFIG, else Fluvio's $FLV_PROFILE_PATH,
+// overrides the path) is Fluvio's TOML (profile_toml.go), read as Fluvio
+// writes it and written keeping every key we do not use (tls, a profile's
+// topic); a YAML file of earlier versions is converted once (backup:
+// .yaml.bak):
 //
-//	current: local
-//	profiles:
-//	  local:
-//	    sc: 127.0.0.1:9003
+//	version = "2.0"
+//	current_profile = "local"
+//	[profile.local]
+//	cluster = "local"
+//	[cluster.local]
+//	endpoint = "127.0.0.1:9003"
+//	[cluster.local.tls]
+//	tls_policy = "disabled"
 //
 // 'fluvio profile add|switch|rename|delete' edit it (written atomically:
 // temp file, fsync, rename); 'fluvio cluster start' adds and switches to

@@ -22,6 +22,8 @@ const (
 	EnvSC = "FLUVIO_SC"
 	// EnvConfig is the path of the profiles file (default ~/.fluvio/config).
 	EnvConfig = "FLUVIO_CONFIG"
+	// EnvProfilePath is Fluvio's name for it, used when EnvConfig is unset.
+	EnvProfilePath = "FLV_PROFILE_PATH"
 )
 
 // Global holds the settings shared by every command: where the SC is, and

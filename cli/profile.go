@@ -4,27 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
-
-	"gopkg.in/yaml.v3"
 )
 
-// profileConfig is the profiles file, YAML at ~/.fluvio/config (or
-// $FLUVIO_CONFIG):
-//
-//	current: local
-//	profiles:
-//	  local:
-//	    sc: 127.0.0.1:9003
-//	  prod:
-//	    sc: sc.example.com:9003
+// profileConfig is the profiles file at ~/.fluvio/config (or
+// $FLUVIO_CONFIG, or $FLV_PROFILE_PATH): Fluvio's TOML (profile_toml.go).
+// The yaml tags read the YAML files earlier versions wrote.
 type profileConfig struct {
 	Current  string             `yaml:"current"`
 	Profiles map[string]profile `yaml:"profiles"`
+	raw      map[string]any     // the TOML document, kept whole when saving
 }
 
 // profile is one named cluster target.
@@ -34,12 +28,18 @@ type profile struct {
 	// LocalDir is the data directory of the local cluster this profile
 	// points at ('fluvio cluster start' sets it); cluster commands use it.
 	LocalDir string `yaml:"localDir,omitempty" json:"localDir,omitempty"`
+	// Cluster names the profile's [cluster.NAME] table in the TOML file
+	// (by default the profile's own name).
+	Cluster string `yaml:"-" json:"cluster,omitempty"`
 }
 
 // profilesPath returns the profiles file path: $FLUVIO_CONFIG, else
-// ~/.fluvio/config.
+// $FLV_PROFILE_PATH (Fluvio's), else ~/.fluvio/config.
 func (g *Global) profilesPath() (string, error) {
 	if p := g.getenv(EnvConfig); p != "" {
+		return p, nil
+	}
+	if p := g.getenv(EnvProfilePath); p != "" {
 		return p, nil
 	}
 	home, err := g.homeDir()
@@ -67,7 +67,7 @@ func (g *Global) loadProfiles() (*profileConfig, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	cfg := &profileConfig{Profiles: map[string]profile{}}
+	cfg := &profileConfig{Profiles: map[string]profile{}, raw: map[string]any{}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return cfg, path, nil
@@ -75,23 +75,24 @@ func (g *Global) loadProfiles() (*profileConfig, string, error) {
 	if err != nil {
 		return nil, path, withHint(fmt.Errorf("read profiles: %w", err), exitError, "check the file's permissions, or set "+EnvConfig+" to another path")
 	}
-	if err := yaml.Unmarshal(data, cfg); err != nil {
-		return nil, path, withHint(fmt.Errorf("profiles file %s is not valid YAML: %w", path, err), exitError,
-			"fix or remove the file (it holds only 'current:' and 'profiles:'), then add profiles with 'fluvio profile add NAME --sc HOST:PORT'")
+	cfg, migrated, err := decodeProfiles(path, data)
+	if err != nil {
+		return nil, path, err
 	}
-	if cfg.Profiles == nil {
-		cfg.Profiles = map[string]profile{}
+	if migrated {
+		if err := migrateProfiles(path, data, cfg); err != nil {
+			return nil, path, err
+		}
 	}
 	return cfg, path, nil
 }
 
 // saveProfiles writes the profiles file atomically (temp file, fsync, rename).
 func saveProfiles(path string, cfg *profileConfig) error {
-	data, err := yaml.Marshal(cfg)
+	data, err := encodeProfiles(cfg)
 	if err != nil {
-		return fmt.Errorf("encode profiles: %w", err)
+		return err
 	}
-	data = append([]byte("# fluvio CLI profiles: edit with 'fluvio profile add|switch|delete'\n"), data...)
 	if err := writeFileAtomic(path, data, 0o600); err != nil {
 		return withHint(fmt.Errorf("write profiles: %w", err), exitError, "check that the directory of "+path+" is writable, or set "+EnvConfig)
 	}
@@ -156,6 +157,7 @@ func init() {
 		leaf("add", "add or update a profile", runProfileAdd, "set"),
 		leaf("rename", "rename a profile", runProfileRename),
 		leaf("delete", "delete a profile", runProfileDelete, "rm"),
+		leaf("export", "print a profile as a profiles file (TOML) or its cluster settings (-O json|yaml)", runProfileExport),
 	)
 }
 
@@ -198,12 +200,14 @@ func runProfileList(ctx context.Context, g *Global, args []string, stdout, stder
 	t := newTable("CURRENT", "PROFILE", "SC")
 	for _, n := range names {
 		cur := n == cfg.Current
-		views = append(views, profileView{Name: n, Spec: cfg.Profiles[n], Status: profileStatus{Current: cur}})
+		spec := cfg.Profiles[n]
+		spec.SC = natsurl.Redact(spec.SC) // the password stays in the file, never on screen
+		views = append(views, profileView{Name: n, Spec: spec, Status: profileStatus{Current: cur}})
 		mark := " "
 		if cur {
 			mark = "*"
 		}
-		t.rows = append(t.rows, []string{mark, n, cfg.Profiles[n].SC})
+		t.rows = append(t.rows, []string{mark, n, spec.SC})
 	}
 	err = printList(stdout, stderr, *out, views, t, fmt.Sprintf("no profiles in %s: add one with 'fluvio profile add NAME --sc HOST:PORT' or create a local cluster with 'fluvio cluster start'", path))
 	if err != nil {
@@ -235,6 +239,7 @@ settings: the SC address the next command will use and where it came from
 	}
 	if *out != outputTable {
 		path, _ := g.profilesPath()
+		t.Addr = natsurl.Redact(t.Addr)
 		v := struct {
 			target `yaml:",inline"`
 			Config string `json:"config" yaml:"config"`
@@ -318,7 +323,7 @@ The first profile added becomes the current one; --switch makes this one current
 	if err := g.setProfile(name, profile{SC: *sc}, *sw); err != nil {
 		return g.fail(stderr, err)
 	}
-	fmt.Fprintf(stdout, "profile %q set to %s\n", name, *sc)
+	fmt.Fprintf(stdout, "profile %q set to %s\n", name, natsurl.Redact(*sc))
 	return exitOK
 }
 
@@ -394,6 +399,58 @@ switch to another with 'fluvio profile switch NAME'.`,
 	fmt.Fprintf(stdout, "profile %q deleted\n", name)
 	if wasCurrent {
 		fmt.Fprintln(stderr, "note: that was the current profile; switch to another with 'fluvio profile switch NAME'")
+	}
+	return exitOK
+}
+
+func runProfileExport(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
+	fs := g.newFlagSet(help{
+		Usage: "fluvio profile export [NAME] [-O toml|json|yaml]",
+		Short: `Print the current profile (or NAME). TOML, the default, is a whole profiles
+file holding just that profile: save it and point FLV_PROFILE_PATH (or
+FLUVIO_CONFIG) at it on another machine. JSON and YAML print the cluster
+settings (endpoint, tls).`,
+		Examples: `fluvio profile export > prod.toml && FLV_PROFILE_PATH=prod.toml fluvio topic list
+			fluvio profile export local -O json`,
+	}, false)
+	out := fs.StringP("output", "O", "toml", "output `FORMAT`: toml, json or yaml")
+	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 1 {
+		return g.usageError(stderr, "profile export takes at most one argument: the profile name")
+	}
+	cfg, path, err := g.loadProfiles()
+	if err != nil {
+		return g.fail(stderr, err)
+	}
+	name := cfg.Current
+	if fs.NArg() == 1 {
+		name = fs.Arg(0)
+	}
+	if name == "" {
+		return g.fail(stderr, withHint(errors.New("no current profile to export"), exitNotFound,
+			"name one: 'fluvio profile export NAME' (see 'fluvio profile list')"))
+	}
+	if _, ok := cfg.Profiles[name]; !ok {
+		return g.fail(stderr, profileNotFound(name, path))
+	}
+	switch *out {
+	case "toml", "table":
+		data, err := exportProfile(cfg, name)
+		if err != nil {
+			return g.fail(stderr, err)
+		}
+		_, _ = stdout.Write(data)
+	case "json":
+		err = writeJSON(stdout, clusterExport(cfg, name))
+	case "yaml":
+		err = writeYAML(stdout, clusterExport(cfg, name))
+	default:
+		return g.usageError(stderr, fmt.Sprintf("--output %q: use toml, json or yaml", *out))
+	}
+	if err != nil {
+		return g.fail(stderr, err)
 	}
 	return exitOK
 }

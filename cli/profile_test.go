@@ -61,14 +61,15 @@ func TestProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireEqual(t, len(list), 1)
-	requireEqual(t, list[0], profileView{Name: "fake", Spec: profile{SC: sc.Addr()}})
+	requireEqual(t, list[0], profileView{Name: "fake", Spec: profile{SC: sc.Addr(), Cluster: "fake"}})
 
-	// The file is YAML and private to the user.
+	// The file is Fluvio's TOML and private to the user.
 	data, err := os.ReadFile(e.env[EnvConfig])
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireContains(t, string(data), "profiles:\n    fake:\n        sc: "+sc.Addr())
+	requireContains(t, string(data), "[profile.fake]\n    cluster = \"fake\"")
+	requireContains(t, string(data), "[cluster.fake]\n    endpoint = \""+sc.Addr()+"\"")
 	st, _ := os.Stat(e.env[EnvConfig])
 	requireEqual(t, st.Mode().Perm(), os.FileMode(0o600))
 }
@@ -82,7 +83,7 @@ func TestProfilesBadFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	errs := e.fails(exitError, "topic", "list")
-	requireContains(t, errs, "is not valid YAML")
+	requireContains(t, errs, "is not valid TOML")
 	requireContains(t, errs, "next: fix or remove the file")
 	// --sc does not need the file.
 	e.fails(exitUnavailable, "topic", "list", "--sc", freeAddr(t))
@@ -96,4 +97,29 @@ func TestProfileUsageErrors(t *testing.T) {
 	requireContains(t, e.fails(exitUsage, "profile", "switch"), "one argument")
 	requireContains(t, e.fails(exitUsage, "profile", "delete"), "one argument")
 	requireContains(t, e.fails(exitUsage, "profile", "rename", "a"), "OLD NEW")
+}
+
+// TestProfilesRedactPasswords: a profile whose SC address holds a password
+// keeps it in the file but never prints it (add, list in every format,
+// current -O json).
+func TestProfilesRedactPasswords(t *testing.T) {
+	e := newCLIEnv(t)
+	const url = "nats://client:client-secret@127.0.0.1:4222"
+	outs := []string{
+		e.ok("profile", "add", "p1", "--sc", url),
+		e.ok("profile", "list"),
+		e.ok("profile", "list", "-O", "json"),
+		e.ok("profile", "list", "-O", "yaml"),
+		e.ok("profile", "current", "-O", "json"),
+	}
+	for _, out := range outs {
+		if strings.Contains(out, "client-secret") {
+			t.Fatalf("a password printed:\n%s", out)
+		}
+		requireContains(t, out, "127.0.0.1:4222")
+	}
+	data, err := os.ReadFile(e.env[EnvConfig])
+	if err != nil || !strings.Contains(string(data), "client-secret") {
+		t.Fatalf("the file lost the password: %v\n%s", err, data)
+	}
 }

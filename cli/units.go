@@ -55,6 +55,15 @@ func validateAddr(addr string) error {
 	if strings.Contains(addr, "://") {
 		return nil
 	}
+	if parts := strings.Split(addr, ","); len(parts) > 1 {
+		// Several SCs (or NATS servers): the client fails over between them.
+		for _, p := range parts {
+			if err := validateAddr(strings.TrimSpace(p)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("%q is not HOST:PORT", addr)
@@ -75,8 +84,8 @@ func validateAdvertised(addr string) error {
 	if err := validateAddr(addr); err != nil {
 		return err
 	}
-	if strings.Contains(addr, "://") {
-		return fmt.Errorf("%q: want HOST:PORT, not a URL", addr)
+	if strings.Contains(addr, "://") || strings.Contains(addr, ",") {
+		return fmt.Errorf("%q: want one HOST:PORT, not a URL or a list", addr)
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {

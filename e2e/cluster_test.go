@@ -33,6 +33,12 @@ type clusterFile struct {
 			Argv []string `json:"argv"`
 		} `json:"proc"`
 	} `json:"spus"`
+	Peers []struct {
+		Proc struct {
+			PID  int      `json:"pid"`
+			Argv []string `json:"argv"`
+		} `json:"proc"`
+	} `json:"scPeers"`
 }
 
 func readCluster(t *testing.T, dir string) clusterFile {
@@ -105,6 +111,11 @@ func pids(c clusterFile) map[int][]string {
 	for _, s := range c.SPUs {
 		if s.Proc.PID > 0 {
 			m[s.Proc.PID] = s.Proc.Argv
+		}
+	}
+	for _, p := range c.Peers {
+		if p.Proc.PID > 0 {
+			m[p.Proc.PID] = p.Proc.Argv
 		}
 	}
 	return m

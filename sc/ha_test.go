@@ -320,8 +320,17 @@ func TestKillActiveDuringElection(t *testing.T) {
 		_, err := h.createTopic(fmt.Sprintf("e%02d", i), 1, 3)
 		requireNoErr(t, err)
 	}
-	md, err := req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
-	requireNoErr(t, err)
+	// (A standby answers reads from memory that follows KV a few
+	// milliseconds behind: wait until the answer has every topic.)
+	var md bus.MetadataResponse
+	waitFor(t, 5*time.Second, func() error {
+		var err error
+		md, err = req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
+		if err == nil && len(md.Partitions) != topics {
+			err = fmt.Errorf("%d partitions, want %d", len(md.Partitions), topics)
+		}
+		return err
+	})
 	led := map[bus.SPUID]int{}
 	for _, p := range md.Partitions {
 		led[p.Leader]++

@@ -196,6 +196,10 @@ func (s *Server) campaign(preempt bool) error {
 		return fmt.Errorf("take the SC lease: %w", err)
 	}
 	if err := s.becomeActive(rec, newRev, now); err != nil {
+		s.log.Warn("took the lease but cannot serve; handing it back", "err", err)
+		s.leaseMu.Lock()
+		s.lease.rec, s.lease.rev = rec, newRev
+		s.leaseMu.Unlock()
 		s.release()
 		return err
 	}

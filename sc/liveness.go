@@ -55,7 +55,17 @@ func (s *Server) resyncLoop() {
 			return
 		case <-t.C:
 			s.resync()
+		case <-s.resyncKick:
+			s.resync()
 		}
+	}
+}
+
+// resyncSoon asks resyncLoop for a pass now; it never blocks.
+func (s *Server) resyncSoon() {
+	select {
+	case s.resyncKick <- struct{}{}:
+	default:
 	}
 }
 

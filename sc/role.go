@@ -1,7 +1,7 @@
 package sc
 
 import (
-	"fmt"
+	"context"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
@@ -22,11 +22,18 @@ import (
 func (s *Server) becomeActive(rec leaseRecord, rev uint64, sent time.Time) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	ctx, cancel := s.storeCtx()
+	// The lease runs from now: a load slower than its validity would
+	// lose it. Right after a node died, listing keys can wait for a new
+	// JetStream meta leader; then go on with the memory the watch kept
+	// (every write is a CAS, so stale memory costs retries, not
+	// correctness) and reload at once in the background.
+	ctx, cancel := context.WithTimeout(s.ctx, min(s.cfg.StoreTimeout, s.cfg.LeaseTTL/2))
 	defer cancel()
 	snap, err := s.store.load(ctx, s.badKey)
-	if err != nil {
-		return fmt.Errorf("sc: load metadata on taking the lease: %w", err)
+	loaded := err == nil
+	if !loaded {
+		s.log.Warn("taking the lease: cannot reload the metadata now; using the copy in memory and reloading soon", "err", err)
+		s.resyncSoon()
 	}
 	s.leaseMu.Lock()
 	s.lease.rec, s.lease.rev = rec, rev
@@ -39,7 +46,9 @@ func (s *Server) becomeActive(rec leaseRecord, rev uint64, sent time.Time) error
 	}
 	now := time.Now()
 	s.st.mu.Lock()
-	s.st.replace(snap)
+	if loaded {
+		s.st.replace(snap)
+	}
 	s.st.gen = rec.Generation
 	s.active.Store(true)
 	for id, e := range s.st.spus {
@@ -57,8 +66,7 @@ func (s *Server) becomeActive(rec leaseRecord, rev uint64, sent time.Time) error
 	}
 	s.serviceActive.Store(true)
 	s.failovers.Add(1)
-	s.log.Info("this SC is active", "name", s.cfg.Name, "generation", rec.Generation,
-		"spus", len(snap.spus), "topics", len(snap.topics))
+	s.log.Info("this SC is active", "name", s.cfg.Name, "generation", rec.Generation, "reloaded", loaded)
 	s.kickElection()
 	return nil
 }

@@ -61,6 +61,7 @@ type Server struct {
 	roleMu        sync.Mutex
 	passive       *nats.Subscription // standby: overheard SPU heartbeats
 	demoteKick    chan struct{}      // buffered 1: a write found the lease gone
+	resyncKick    chan struct{}      // buffered 1: resync now (liveness.go)
 	started       time.Time          // when Start began listening
 	failovers     atomic.Int64       // times this SC became active
 	killed        atomic.Bool        // Kill: keep the lease (like a crash)
@@ -99,7 +100,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	}
 	cfg = cfg.withDefaults()
 	s = &Server{cfg: cfg, log: cfg.Logger.With("sc", cfg.Name), st: newState(),
-		electKick: make(chan struct{}, 1), demoteKick: make(chan struct{}, 1)}
+		electKick: make(chan struct{}, 1), demoteKick: make(chan struct{}, 1), resyncKick: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	started := s
 	defer func() {
@@ -136,15 +137,20 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		return nil, err
 	}
 	s.started = time.Now()
-	s.startPassive()
-	if err := s.serveRole("standby"); err != nil {
-		return nil, err
-	}
 	// Without --ha the SC takes the lease at once (one SC per bucket, as
-	// before leases); with --ha it takes it only if free, and otherwise
-	// waits as a standby (lease.go).
-	if err := s.campaign(!cfg.HA); err != nil && !cfg.HA {
-		return nil, fmt.Errorf("sc: %w", err)
+	// before leases) and serves as the active SC from the start; with
+	// --ha it serves reads as a standby and takes the lease only if it
+	// is free (lease.go).
+	if !cfg.HA {
+		if err := s.campaign(true); err != nil {
+			return nil, fmt.Errorf("sc: %w", err)
+		}
+	} else {
+		s.startPassive()
+		if err := s.serveRole("standby"); err != nil {
+			return nil, err
+		}
+		_ = s.campaign(false) // a failure is retried by the lease loop
 	}
 	s.wg.Go(s.livenessLoop)
 	s.wg.Go(s.resyncLoop)

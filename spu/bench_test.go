@@ -22,11 +22,28 @@ func BenchmarkProduce(b *testing.B) {
 	}
 }
 
+// BenchmarkProduceLarge is BenchmarkProduce with large records, one per
+// batch (the producer's batch holds one record larger than its 64 KiB batch
+// size): the per-byte costs of the SPU's produce path (read, CRC check,
+// append), 8 requests in flight, acks=leader, sync interval.
+func BenchmarkProduceLarge(b *testing.B) {
+	for _, size := range []int{100 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("record=%dKiB", size>>10), func(b *testing.B) {
+			benchProduceSize(b, "interval", wire.AcksLeader, size, 1)
+		})
+	}
+}
+
 func benchProduce(b *testing.B, syncPolicy string, acks wire.Acks) {
+	benchProduceSize(b, syncPolicy, acks, 1024, 64)
+}
+
+func benchProduceSize(b *testing.B, syncPolicy string, acks wire.Acks, size, records int) {
 	s := startSPU(&testing.T{}, 1, 0)
 	defer s.stop()
 	sp := spec("bench", 0, 1, 0)
 	sp.Config.Sync = syncPolicy
+	sp.Config.MaxRecordBytes = int32(2 * size) // 1 MiB records with their framing
 	s.apply(&testing.T{}, true, nil, sp)
 	c, err := wire.Dial(context.Background(), s.public)
 	if err != nil {
@@ -35,8 +52,8 @@ func benchProduce(b *testing.B, syncPolicy string, acks wire.Acks) {
 	defer c.Close()
 	var bl batch.Builder
 	bl.Reset(1)
-	val := make([]byte, 1024)
-	for range 64 {
+	val := make([]byte, size)
+	for range records {
 		bl.Add(nil, val, nil, 1)
 	}
 	payload := append([]byte(nil), bl.Bytes()...)
@@ -58,7 +75,13 @@ func benchProduce(b *testing.B, syncPolicy string, acks wire.Acks) {
 		})
 	}
 	for b.Loop() {
-		work <- struct{}{}
+		select {
+		case work <- struct{}{}:
+		case err := <-errs: // every sender may have stopped
+			close(work)
+			wg.Wait()
+			b.Fatal(err)
+		}
 	}
 	close(work)
 	wg.Wait()

@@ -79,7 +79,11 @@ func readRequestInto(r io.Reader, maxSize int, buf []byte) (RequestHeader, []byt
 	}
 	n := int(size - RequestHeaderLen)
 	payload := buf[:0]
-	if cap(payload) < n {
+	switch {
+	case cap(payload) >= n:
+	case n > maxKeptBuffer:
+		payload = largeBuffer(n)
+	default:
 		payload = make([]byte, n)
 	}
 	payload = payload[:n]

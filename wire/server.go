@@ -91,8 +91,37 @@ func (r Reply) Resolve(ctx context.Context) (Response, error) {
 }
 
 // maxKeptBuffer is the largest request buffer a connection keeps for the
-// next request.
+// next request. Larger ones go back to largeBuffers, shared by every
+// connection.
 const maxKeptBuffer = 1 << 20
+
+// largeBuffers holds request buffers larger than maxKeptBuffer between
+// requests: a producer of 1 MiB records reuses them instead of allocating,
+// clearing and collecting 1 MiB per request (a quarter of the SPU's CPU in
+// the 1 MiB produce profile). sync.Pool lets them go over garbage
+// collections once no one uses them, so idle connections keep nothing.
+var largeBuffers sync.Pool
+
+// largeBuffer returns a buffer of n bytes (n > maxKeptBuffer), from
+// largeBuffers when one there is big enough, otherwise a new one with its
+// capacity rounded up to a multiple of 256 KiB so that requests of close
+// sizes can share it.
+func largeBuffer(n int) []byte {
+	if p, ok := largeBuffers.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	const round = 256 << 10
+	return make([]byte, n, (n+round-1)/round*round)
+}
+
+// releaseLarge gives a request buffer larger than maxKeptBuffer back once
+// the request it held is handled (Handler: requests alias their buffer
+// only until Handle returns).
+func releaseLarge(b []byte) {
+	if cap(b) > maxKeptBuffer {
+		largeBuffers.Put(&b)
+	}
+}
 
 // Handler serves decoded requests. Handle is called on the connection's
 // reader goroutine, one request at a time in the order they arrived: it
@@ -261,6 +290,7 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, que
 		} else {
 			reply = safeHandle(ctx, h, req, log)
 		}
+		releaseLarge(payload)
 		if !send(queued{corr: hdr.CorrelationID, reply: reply}) {
 			return nil
 		}

@@ -93,6 +93,9 @@ type Instance struct {
 	url, pprof string
 }
 
+// PprofAddrs implements bench.Profiled.
+func (in *Instance) PprofAddrs() map[string]string { return map[string]string{"nats-server": in.pprof} }
+
 // GC implements bench.Instance.
 func (in *Instance) GC(ctx context.Context) error { return proc.GC(ctx, in.pprof) }
 

@@ -165,6 +165,15 @@ func (in *Instance) DataPIDs() []int {
 	return pids
 }
 
+// PprofAddrs implements bench.Profiled: the SC's and each SPU's --http.
+func (in *Instance) PprofAddrs() map[string]string {
+	out := map[string]string{"sc": in.https[0]}
+	for i, a := range in.spuHTTPs {
+		out[fmt.Sprintf("spu-%d", SPUID+i)] = a
+	}
+	return out
+}
+
 // GC implements bench.Instance through each server's --pprof endpoint.
 func (in *Instance) GC(ctx context.Context) error {
 	var errs []error

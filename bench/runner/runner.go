@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -36,7 +37,14 @@ type Runner struct {
 	// Workloads, when set, keeps only the workloads whose names start
 	// with one of these (w1-1024, durable, latency, partitions-100, ...).
 	Workloads []string
-	Log       *slog.Logger
+	// ProfileDir, when set, receives CPU and allocation profiles of every
+	// worker and (bench.Profiled) of every server process during each
+	// worker's run, named scenario-system-op-rep-process.{cpu,allocs}.
+	ProfileDir string
+	// inst is the instance of the run in progress (runOne), for the
+	// server profiles.
+	inst bench.Instance
+	Log  *slog.Logger
 }
 
 // Headline record sizes: produce and consume are measured at these.
@@ -289,7 +297,9 @@ func (r *Runner) runOne(ctx context.Context, sc scenario, sys bench.System, rep 
 	if err != nil {
 		return nil, fmt.Errorf("runner: start %s: %w (logs in %s)", sys.Name(), err, dir)
 	}
+	r.inst = in
 	defer func() {
+		r.inst = nil
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 		defer cancel()
 		if serr := in.Stop(stopCtx); serr != nil {
@@ -313,8 +323,17 @@ func (r *Runner) worker(ctx context.Context, sys bench.System, op string, spec b
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*spec.Duration+60*time.Second)
 	defer cancel()
-	out, err := proc.Output(ctx, r.WorkerBin, []string{"--system", sys.Name(), "--op", op, "--spec", text},
-		filepath.Join(dir, "worker-"+op+".log"))
+	args := []string{"--system", sys.Name(), "--op", op, "--spec", text}
+	var stopProfiles func()
+	if r.ProfileDir != "" {
+		base := filepath.Join(r.ProfileDir, fmt.Sprintf("%s-%s-%s-%d", filepath.Base(dir), op, spec.PublishMode, time.Now().UnixMilli()%100000))
+		args = append(args, "--cpuprofile", base+"-worker.cpu", "--memprofile", base+"-worker.allocs")
+		stopProfiles = r.serverProfiles(ctx, base, spec.Duration)
+	}
+	out, err := proc.Output(ctx, r.WorkerBin, args, filepath.Join(dir, "worker-"+op+".log"))
+	if stopProfiles != nil {
+		stopProfiles()
+	}
 	if err != nil {
 		return f, fmt.Errorf("runner: worker %s: %w", op, err)
 	}
@@ -628,5 +647,37 @@ func pollPeak(in bench.Instance, peak *int64) (stop func()) {
 	return func() {
 		close(quit)
 		<-done
+	}
+}
+
+// serverProfiles starts a CPU profile of d (at least 1 s) in every server
+// process of the run in progress (bench.Profiled), written to
+// base-NAME.cpu; stop waits for them and writes each process's allocation
+// profile to base-NAME.allocs. Failures are logged: profiles never fail a
+// run.
+func (r *Runner) serverProfiles(ctx context.Context, base string, d time.Duration) (stop func()) {
+	p, ok := r.inst.(bench.Profiled)
+	if !ok {
+		return func() {}
+	}
+	secs := max(1, int(d.Round(time.Second)/time.Second))
+	var wg sync.WaitGroup
+	save := func(name, path, suffix string) {
+		body, err := proc.Get(ctx, p.PprofAddrs()[name], path)
+		if err == nil {
+			err = os.WriteFile(base+"-"+name+suffix, body, 0o644)
+		}
+		if err != nil && r.Log != nil {
+			r.Log.Warn("profile not saved", "process", name, "err", err)
+		}
+	}
+	for name := range p.PprofAddrs() {
+		wg.Go(func() { save(name, fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), ".cpu") })
+	}
+	return func() {
+		wg.Wait()
+		for name := range p.PprofAddrs() {
+			save(name, "/debug/pprof/allocs", ".allocs")
+		}
 	}
 }

@@ -26,8 +26,19 @@ func Redact(s string) string {
 	if !strings.Contains(s, "@") {
 		return s
 	}
-	return userinfo.ReplaceAllString(s, "${1}:"+Mask+"@")
+	return userinfo.ReplaceAllStringFunc(s, func(m string) string {
+		sub := userinfo.FindStringSubmatch(m)
+		if sub[2] == Placeholder {
+			return m // a hint's placeholder (nats://USER:PASSWORD@HOST:PORT), not a secret
+		}
+		return sub[1] + ":" + Mask + "@"
+	})
 }
+
+// Placeholder is the password word that hints show in an example URL
+// (nats://USER:PASSWORD@HOST:PORT); Redact keeps it, so the hint still
+// tells the user where their password goes.
+const Placeholder = "PASSWORD"
 
 // Normalize turns an SC address into NATS URLs: HOST:PORT becomes
 // nats://HOST:PORT; a URL (nats://, tls://, ws://) is kept; in a

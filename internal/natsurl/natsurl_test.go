@@ -26,6 +26,7 @@ func TestRedact(t *testing.T) {
 		"nats://u:p@ss@h:1":                    "nats://u:xxxxx@h:1",
 		"nats://u:%40pw@h:1":                   "nats://u:xxxxx@h:1",
 		"see nats://u:pw@h:1/ and tls://v:w@k": "see nats://u:xxxxx@h:1/ and tls://v:xxxxx@k",
+		"try nats://USER:PASSWORD@HOST:PORT":   "try nats://USER:PASSWORD@HOST:PORT", // a hint's placeholder stays
 		"user@example.com wrote":               "user@example.com wrote",
 	} {
 		if got := Redact(in); got != want {

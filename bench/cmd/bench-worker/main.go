@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -38,6 +39,8 @@ func run() error {
 	system := flag.String("system", jetstream.Name, "system to drive: jetstream or ours")
 	op := flag.String("op", "", "operation: produce, consume, latency, or echo (the far end of the cross-process ping-pong probe)")
 	specJSON := flag.String("spec", "", "the run's bench.Spec as JSON")
+	cpuProfile := flag.String("cpuprofile", "", "write the run's CPU profile here")
+	memProfile := flag.String("memprofile", "", "write an allocation profile here at the end of the run")
 	flag.Parse()
 	if *op == "echo" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -62,6 +65,25 @@ func run() error {
 	// Every run is bounded by spec.Duration; this bounds a stuck one.
 	ctx, cancel := context.WithTimeout(ctx, 2*spec.Duration+30*time.Second)
 	defer cancel()
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer func() {
+			if mf, err := os.Create(*memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(mf, 0)
+				mf.Close()
+			}
+		}()
+	}
 	var f bench.Figures
 	switch *op {
 	case "produce":

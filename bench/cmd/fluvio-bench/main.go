@@ -49,6 +49,7 @@ func run() error {
 	binDir := flag.String("bin", "bin", "directory holding bench-worker, bench-nats-server, sc-server, spu-server, fluvio")
 	work := flag.String("work", "", "directory for servers' data and logs (default: a new temporary directory, removed after)")
 	workloads := flag.String("workloads", "", "comma-separated name prefixes of the workloads to run (w1-, durable, replicated, latency, partitions-); default all")
+	profile := flag.String("profile", "", "write CPU and allocation profiles of every worker and server process during each run into this directory")
 	reps := flag.Int("reps", 0, "repetitions per workload (default: the mode's, 3)")
 	verbose := flag.Bool("v", false, "log debug details")
 	flag.Parse()
@@ -99,6 +100,12 @@ func run() error {
 	}
 	r := &runner.Runner{Mode: mode, Systems: systems, WorkerBin: filepath.Join(bin, "bench-worker"),
 		WorkDir: workDir, Limits: want[report.Limits], Log: log}
+	if *profile != "" {
+		if err := os.MkdirAll(*profile, 0o755); err != nil {
+			return fmt.Errorf("--profile: %w", err)
+		}
+		r.ProfileDir = *profile
+	}
 	if *workloads != "" {
 		r.Workloads = strings.Split(*workloads, ",")
 	}
