@@ -323,7 +323,7 @@ func TestKillActiveDuringElection(t *testing.T) {
 	// (A standby answers reads from memory that follows KV a few
 	// milliseconds behind: wait until the answer has every topic.)
 	var md bus.MetadataResponse
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		var err error
 		md, err = req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
 		if err == nil && len(md.Partitions) != topics {
