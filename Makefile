@@ -64,10 +64,11 @@ crash: ## the WAL crash tests, many times over
 CHAOS_DURATION ?= 5m
 CHAOS_SEED ?= $(shell date +%s)
 
-chaos: build ## the failure suite with real processes: 3 SPUs, seeded kill -9/SIGSTOP/restarts for CHAOS_DURATION (5m), then the negative control (about 6 minutes; a progress line every 10s)
+chaos: build ## the failure suite with real processes: 3 SPUs, seeded kill -9/SIGSTOP/restarts/new topics for CHAOS_DURATION (5m), then the two negative controls (about 7 minutes; a progress line every 10s)
 	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/fluvio-chaos ./chaos/cmd/fluvio-chaos
 	./$(BIN)/fluvio-chaos --bin-dir $(BIN) --duration $(CHAOS_DURATION) --seed $(CHAOS_SEED)
 	./$(BIN)/fluvio-chaos --bin-dir $(BIN) --duration 20s --seed $(CHAOS_SEED) --negative
+	./$(BIN)/fluvio-chaos --bin-dir $(BIN) --duration 20s --seed $(CHAOS_SEED) --negative-resend
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	@for pkg in $$($(GO) list ./...); do \

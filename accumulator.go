@@ -27,7 +27,7 @@ type pendingBatch struct {
 
 type waiter struct {
 	index int // offset delta of the record in the batch
-	done  chan<- sendResult
+	done  chan<- SendResult
 }
 
 // partitionQueue accumulates one partition's records into batches; its run
@@ -71,8 +71,9 @@ func (q *partitionQueue) notify() {
 }
 
 // add appends a record to the current batch, closing it first if the
-// record would take it past the batch size.
-func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done chan<- sendResult, nowMs int64) {
+// record would take it past the batch size. done, if set, receives the
+// record's outcome; urgent sends the batch without lingering (SendSync).
+func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done chan<- SendResult, urgent bool, nowMs int64) {
 	size := n + recordOverhead + len(headers)*8
 	q.mu.Lock()
 	wake := false
@@ -88,6 +89,8 @@ func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done ch
 	cur := q.cur
 	if done != nil {
 		cur.waiters = append(cur.waiters, waiter{index: cur.b.Len(), done: done})
+	}
+	if urgent {
 		q.urgent = true
 		wake = true
 	}
@@ -256,9 +259,9 @@ func (q *partitionQueue) complete(batches []*pendingBatch, base int64, err error
 	for _, pb := range batches {
 		n := pb.b.Len()
 		for _, w := range pb.waiters {
-			r := sendResult{offset: -1, err: err}
+			r := SendResult{Offset: -1, Err: err}
 			if err == nil && base >= 0 {
-				r.offset = next + int64(w.index)
+				r.Offset = next + int64(w.index)
 			}
 			w.done <- r // buffered, capacity 1
 		}

@@ -346,9 +346,9 @@ type modelResult struct {
 // rule (the negative control).
 func runModel(t *testing.T, s modelScript, unsafe bool) (counts modelCounts, violation error) {
 	synctest.Test(t, func(t *testing.T) {
-		dones := make([]chan sendResult, len(s.Records))
+		dones := make([]chan SendResult, len(s.Records))
 		for i := range dones {
-			dones[i] = make(chan sendResult, 1)
+			dones[i] = make(chan SendResult, 1)
 		}
 		results := make([]*modelResult, len(s.Records))
 		var resMu sync.Mutex
@@ -377,7 +377,7 @@ func runModel(t *testing.T, s modelScript, unsafe bool) (counts modelCounts, vio
 			}
 			value := fmt.Appendf(nil, "r%05d", i)
 			value = append(value, bytes.Repeat([]byte{'.'}, r.Size)...)
-			if err := p.send(ctx, []byte{byte(r.Part)}, value, nil, dones[i]); err != nil {
+			if err := p.send(ctx, []byte{byte(r.Part)}, value, nil, dones[i], true); err != nil {
 				violation = fmt.Errorf("send %d: %w", i, err)
 				return
 			}
@@ -387,7 +387,7 @@ func runModel(t *testing.T, s modelScript, unsafe bool) (counts modelCounts, vio
 			select {
 			case r := <-d:
 				resMu.Lock()
-				results[i] = &modelResult{off: r.offset, err: r.err}
+				results[i] = &modelResult{off: r.Offset, err: r.Err}
 				resMu.Unlock()
 			default:
 				violation = fmt.Errorf("record %d: no result after Close", i)

@@ -181,9 +181,9 @@ type producerConfig struct {
 	maxRequestSize  int
 	now             func() time.Time
 	// unsafeRefusedResendStored (tests only: the negative controls of
-	// the model test and the chaos suite) completes a resend that the
-	// leader refused with a sequence error as stored at offset -1: the
-	// rule that lost records.
+	// the model test and the chaos suite, WithUnsafeRefusedSendsStored)
+	// completes a request that the leader refused with a sequence error
+	// as stored at offset -1: the rule that lost records.
 	unsafeRefusedResendStored bool
 }
 
@@ -303,6 +303,19 @@ func WithMaxInFlight(n int) ProducerOption {
 			c.maxInFlight = n
 		}
 	}
+}
+
+// WithUnsafeRefusedSendsStored is for failure tests only (the negative
+// control of the chaos suite): it restores the rule that lost
+// acknowledged records before issue 12 was fixed (a resend refused as
+// DuplicateSequence was reported stored), widened to the refusals the
+// fixed leader gives: a request refused with a sequence error (out of
+// order, unknown producer, duplicate without proof, partly duplicate, too
+// old), or a resend refused before the leader appended (unknown
+// partition, not enough replicas, ...), is reported as stored at offset
+// -1. Never use it in an application.
+func WithUnsafeRefusedSendsStored() ProducerOption {
+	return func(c *producerConfig) { c.unsafeRefusedResendStored = true }
 }
 
 // WithIdempotence turns the idempotent producer on (the default) or off.

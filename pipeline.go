@@ -159,7 +159,7 @@ func (q *partitionQueue) release(req *inflightReq) {
 func (q *partitionQueue) settle(req *inflightReq, base int64, err error) {
 	if isDuplicate(base, err) {
 		err = nil
-	} else if err != nil && q.p.cfg.unsafeRefusedResendStored && req.attempt > 0 && sequenceRefusal(err) {
+	} else if err != nil && q.p.cfg.unsafeRefusedResendStored && unsafeStored(req, err) {
 		// Test only (the negative control of the chaos suite and the
 		// model test): the rule this package had before, which lost
 		// records.
@@ -231,6 +231,12 @@ func storedBefore(err error) bool {
 	return errors.Is(err, wire.ErrSequenceTooOld) || errors.Is(err, wire.ErrDuplicateSequence)
 }
 
+// unsafeStored is the rule of WithUnsafeRefusedSendsStored (tests only):
+// a sequence refusal, or a resend refused before the leader appended.
+func unsafeStored(req *inflightReq, err error) bool {
+	return sequenceRefusal(err) || req.attempt > 0 && definitelyNotStored(err)
+}
+
 // sequenceRefusal reports whether err is one of the leader's idempotence
 // refusals.
 func sequenceRefusal(err error) bool {
@@ -275,6 +281,9 @@ func (q *partitionQueue) resend(req *inflightReq, base int64, err error, backoff
 	resent := false
 	req.noteAttempt(base, err)
 	for err != nil && q.shouldRetry(req, err) {
+		if q.p.cfg.unsafeRefusedResendStored && unsafeStored(req, err) {
+			break // test only: settle completes it as stored
+		}
 		if errors.Is(err, wire.ErrPartlyDuplicate) && len(req.batches) > 1 {
 			// Some of its batches were stored before and some not (a
 			// leader that has only part of the request, copied before a

@@ -94,12 +94,6 @@ type Producer struct {
 	}
 }
 
-// sendResult is the outcome of one record for SendSync.
-type sendResult struct {
-	offset Offset
-	err    error
-}
-
 func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, topic string, opts []ProducerOption) (*Producer, error) {
 	cfg := defaultProducerConfig()
 	for _, o := range opts {
@@ -164,12 +158,12 @@ func (p *Producer) ProducerID() int64 { return p.pid }
 // key and value are copied before Send returns. Errors: ErrClosed after
 // Close; ctx.Err() if ctx ended while blocked.
 func (p *Producer) Send(ctx context.Context, key, value []byte) error {
-	return p.send(ctx, key, value, nil, nil)
+	return p.send(ctx, key, value, nil, nil, false)
 }
 
 // SendWithHeaders is Send with record headers.
 func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, headers []Header) error {
-	return p.send(ctx, key, value, headers, nil)
+	return p.send(ctx, key, value, headers, nil, false)
 }
 
 // SendSync sends one record without lingering and blocks until it is
@@ -177,19 +171,39 @@ func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, heade
 // AcksNone the offset is -1. If ctx ends first, SendSync returns ctx.Err()
 // and the record may still be stored.
 func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, error) {
-	done := make(chan sendResult, 1)
-	if err := p.send(ctx, key, value, nil, done); err != nil {
+	done := make(chan SendResult, 1)
+	if err := p.send(ctx, key, value, nil, done, true); err != nil {
 		return -1, err
 	}
 	select {
 	case r := <-done:
-		return r.offset, r.err
+		return r.Offset, r.Err
 	case <-ctx.Done():
 		return -1, ctx.Err()
 	}
 }
 
-func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header, done chan<- sendResult) error {
+// SendResult is the outcome of one record sent with SendAsync: the
+// offset it was stored at (-1 with AcksNone), or why it failed (the
+// record may then still be stored, see Send).
+type SendResult struct {
+	Offset Offset
+	Err    error
+}
+
+// SendAsync queues a record like Send (it lingers and pipelines like
+// Send's records, in Send order) and returns a channel that receives the
+// record's outcome once it is acknowledged or failed; a failure is
+// reported there, not by Flush. Errors are Send's.
+func (p *Producer) SendAsync(ctx context.Context, key, value []byte) (<-chan SendResult, error) {
+	done := make(chan SendResult, 1)
+	if err := p.send(ctx, key, value, nil, done, false); err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
+func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header, done chan<- SendResult, urgent bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -217,7 +231,7 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 		p.budget.release(1, n)
 		return badOption("send", "fix the Partitioner: it must return 0..n-1", "partitioner chose partition %d of topic %q, which has %d", part, p.topic, len(p.parts))
 	}
-	p.parts[part].add(key, value, headers, n, done, p.cfg.now().UnixMilli())
+	p.parts[part].add(key, value, headers, n, done, urgent, p.cfg.now().UnixMilli())
 	p.state.RUnlock()
 	return nil
 }

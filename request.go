@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/nats-io/nats.go"
@@ -27,7 +28,7 @@ func request[Resp any](ctx context.Context, c *Client, subject string, req any) 
 	// request would only time out: stop waiting when it arrives.
 	ctx, denied := c.denials.watch(ctx, subject)
 	defer denied.stop()
-	resp, err := bus.Request[Resp](ctx, c.nc, subject, req)
+	resp, err := requestUntilServed[Resp](ctx, c.nc, subject, req)
 	if err == nil {
 		return resp, nil
 	}
@@ -38,6 +39,41 @@ func request[Resp any](ctx context.Context, c *Client, subject string, req any) 
 		return resp, &RequestError{Subject: subject, Err: err}
 	}
 	return resp, err
+}
+
+// noResponderRetry is the pause between two tries of a request that found
+// no SC serving its subject, and noResponderWindow how long such tries go
+// on (an SC that is starting serves within a second or two; longer, and
+// the user hears that no SC answers).
+const (
+	noResponderRetry  = 250 * time.Millisecond
+	noResponderWindow = 3 * time.Second
+)
+
+// requestUntilServed is bus.Request, tried again while NATS answers "no
+// responders": an SC that is starting, or a standby SC taking over from
+// the active one, serves the admin subjects a moment later. It gives up
+// with the last error after noResponderWindow or when ctx ends. A request
+// that reached an SC is never sent twice.
+func requestUntilServed[Resp any](ctx context.Context, nc *nats.Conn, subject string, req any) (Resp, error) {
+	giveUp := time.Now().Add(noResponderWindow)
+	for {
+		resp, err := bus.Request[Resp](ctx, nc, subject, req)
+		if err == nil || !errors.Is(err, nats.ErrNoResponders) {
+			return resp, err
+		}
+		deadline, _ := ctx.Deadline()
+		if time.Until(deadline) < noResponderRetry || time.Now().After(giveUp) {
+			return resp, err
+		}
+		t := time.NewTimer(noResponderRetry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return resp, err
+		case <-t.C:
+		}
+	}
 }
 
 // denials hands NATS's asynchronous permission violations to the

@@ -188,6 +188,12 @@ type Profiled interface {
 	PprofAddrs() map[string]string
 }
 
+// Parted is an Instance whose DataPIDs fall into named parts (ours: "sc"
+// and "spu"): the memory figures are also shown part by part.
+type Parted interface {
+	Parts() map[string][]int
+}
+
 // WALFsyncer is an Instance that counts its own fsyncs (ours: the SPUs'
 // fluvio_spu_fsync_duration_seconds histogram, every fsync of a replica's
 // log files and directories).

@@ -94,3 +94,27 @@ func TestChaosNegativeControl(t *testing.T) {
 	}
 	t.Fatal("three negative-control runs (acks=leader, sync never, leader killed while its followers were stopped) showed no loss and no divergence: the checker cannot see a loss")
 }
+
+// TestChaosNegativeResend proves the checker sees the loss of issue 12:
+// with producers that report a refused resend as stored (the client rule
+// the fix removed, fluvio.WithUnsafeRefusedSendsStored), the burst into a
+// topic whose replicas are still being created (the run's first fault)
+// is reported stored while it is not: Check must count lost records.
+func TestChaosNegativeResend(t *testing.T) {
+	bin := binDir(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	res, err := Run(ctx, Config{BinDir: bin, Dir: dir, Seed: 42, Duration: 10 * time.Second, NegativeResend: true, Logger: testLogger(t)})
+	if err != nil {
+		dumpLogs(t, dir)
+		t.Fatal(err)
+	}
+	t.Log(res.Summary())
+	if res.Faults[FaultNewTopic] == 0 {
+		t.Fatalf("no new topic was created: %v", res.Faults)
+	}
+	if res.Lost == 0 {
+		t.Fatal("producers reported refused sends as stored, and the checker saw no loss")
+	}
+}

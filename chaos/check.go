@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/fluvio-go/fluvio"
 )
 
 // StoredRecord is one record as a replica's log holds it.
@@ -42,9 +44,10 @@ const maxProblems = 20
 
 // Result is what Check found. Summary prints it on one line.
 type Result struct {
-	Seed     int64
-	Duration time.Duration
-	Negative bool
+	Seed           int64
+	Duration       time.Duration
+	Negative       bool
+	NegativeResend bool
 
 	Acknowledged int
 	Unknown      int
@@ -70,6 +73,8 @@ type Result struct {
 	Failovers []time.Duration
 	// Faults counts the nemesis actions by kind.
 	Faults map[FaultKind]int
+	// Producers sums the producers' counters (History.Producers).
+	Producers fluvio.ProducerStats
 	// Problems describes the first violations found.
 	Problems []string
 }
@@ -99,7 +104,7 @@ func (r *Result) problem(format string, args ...any) {
 func Check(h History, parts []PartitionLogs) Result {
 	r := Result{
 		Acknowledged: len(h.Acks), Unknown: len(h.Unknown), Elections: h.Elections,
-		OutOfOrder: map[int32]int{}, Faults: map[FaultKind]int{},
+		OutOfOrder: map[int32]int{}, Faults: map[FaultKind]int{}, Producers: h.Producers,
 	}
 	for _, f := range h.Faults {
 		r.Faults[f.Kind]++

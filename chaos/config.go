@@ -44,6 +44,12 @@ type Config struct {
 	// Negative runs the negative control: acks=leader, sync never and
 	// only stall-kill faults. Check must then report a loss.
 	Negative bool
+	// NegativeResend runs the other negative control: the normal run with
+	// producers that report a send the leader refused with a sequence
+	// error as stored (fluvio.WithUnsafeRefusedSendsStored, the rule that
+	// lost acknowledged records before issue 12). Check must then report
+	// lost records.
+	NegativeResend bool
 	// Logger receives progress and every fault; nil discards.
 	Logger *slog.Logger
 	// Out, if set, receives the summary line.

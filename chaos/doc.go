@@ -21,6 +21,15 @@
 //	summary.go   Result.Summary: the one summary line
 //	run.go       Run: the whole suite
 //
+// The producers are default producers (idempotent, up to 4 requests in
+// flight per partition) fed with SendAsync, so requests pipeline while a
+// fault hits; the new-topic fault (once at the start of every run, then
+// as the seed draws) creates a topic and bursts records into it before
+// its replicas exist, so the first requests are refused while later ones
+// are pipelined. The summary line counts the DuplicateSequence,
+// OutOfOrderSequence and UnknownProducerID answers the producers got
+// (fluvio.Producer.Stats).
+//
 // Options beyond the default run: Config.Overlap does not wait for a full
 // ISR between faults (a new leader may be hit before the old one is back),
 // Config.KillSC adds kill -9 of the SC and its embedded NATS.
@@ -32,6 +41,12 @@
 // what it acknowledged alone: Check must report lost records. The same
 // fault with acks=all (the normal run) loses nothing, because the leader
 // cannot acknowledge while its followers are stopped.
+//
+// Second negative control: Config.NegativeResend runs the normal faults
+// with producers that report a refused resend as stored
+// (fluvio.WithUnsafeRefusedSendsStored: the client rule behind issue 12):
+// the new topic's burst is reported stored while it is not, and Check
+// must report lost records.
 //
 // The package may import the client library, bus and wal (it is test
 // tooling), never sc or spu: it drives the servers only as processes.

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fluvio-go/fluvio"
 )
 
 // Ack is a record the cluster acknowledged: the producer's send with
@@ -48,6 +50,10 @@ const (
 	// FaultSCKill: kill -9 the sc-server (and its embedded NATS), start
 	// it again after a delay (only with Config.KillSC).
 	FaultSCKill FaultKind = "sc-kill"
+	// FaultNewTopic: create a topic and send a burst of records to it at
+	// once, pipelined, while its replicas are still being created (the
+	// leader refuses the first requests: unknown partition, not leader).
+	FaultNewTopic FaultKind = "new-topic"
 )
 
 // Fault is one nemesis action: Kind against SPU at At, when SPU led the
@@ -64,6 +70,9 @@ type History struct {
 	Acks    []Ack
 	Unknown []Unknown
 	Faults  []Fault
+	// Producers sums the producers' counters: how often the leaders'
+	// idempotence checks answered (DuplicateSequence, OutOfOrderSequence).
+	Producers fluvio.ProducerStats
 	// Elections is the number of leader changes the SC made (the sum over
 	// partitions of the rise of the leader epoch).
 	Elections int

@@ -21,6 +21,9 @@ type nemesis struct {
 	c   *cluster
 	rng *rand.Rand
 	log *slog.Logger
+	// newTopic runs the new-topic fault (the workload's newTopic).
+	newTopic func(ctx context.Context, k int) error
+	topics   int // new topics created so far
 
 	mu     sync.Mutex
 	faults []Fault
@@ -34,6 +37,13 @@ func newNemesis(c *cluster, seed int64) *nemesis {
 // even after ctx ended.
 func (n *nemesis) run(ctx context.Context) error {
 	hb := n.c.cfg.HeartbeatTimeout
+	// One new topic at once (besides those the seed draws): every run
+	// produces to a topic whose replicas are still being created.
+	if !n.c.cfg.Negative {
+		if err := n.createTopic(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		wait, kind, part := n.next()
 		if !sleep(ctx, wait) {
@@ -61,7 +71,7 @@ func (n *nemesis) next() (time.Duration, FaultKind, int32) {
 	wait := cfg.FaultEvery/2 + time.Duration(n.rng.Int64N(int64(cfg.FaultEvery)+1))
 	kind := FaultStallKill
 	if !cfg.Negative {
-		kinds := []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill}
+		kinds := []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill, FaultNewTopic}
 		if cfg.KillSC {
 			kinds = append(kinds, FaultSCKill)
 		}
@@ -80,6 +90,9 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 	}
 	if kind == FaultSCKill {
 		return n.killSC(ctx, hb)
+	}
+	if kind == FaultNewTopic {
+		return n.createTopic(ctx)
 	}
 	var leader int32 = -1
 	for _, p := range ps {
@@ -165,6 +178,24 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		return err
 	}
 	n.log.Info("nemesis: started again", "spu", target, "pid", proc.pid())
+	return nil
+}
+
+// createTopic creates a topic and starts a burst of records into it at
+// once, while its replicas are still being created (the workload's
+// newTopic). A failure to create it is logged, not fatal: the SC may be
+// recovering from the previous fault.
+func (n *nemesis) createTopic(ctx context.Context) error {
+	if n.newTopic == nil {
+		return nil
+	}
+	f := Fault{Kind: FaultNewTopic, SPU: -1, At: time.Now()}
+	if err := n.newTopic(ctx, n.topics); err != nil {
+		n.log.Warn("nemesis: new topic", "err", err)
+		return nil
+	}
+	n.topics++
+	n.record(f, "topic", n.topics-1)
 	return nil
 }
 

@@ -35,8 +35,8 @@ func TestNemesisSeeded(t *testing.T) {
 		}
 		kinds[string(k)] = true
 	}
-	if len(kinds) != 4 {
-		t.Errorf("50 seeds drew the kinds %v, want all 4", kinds)
+	if len(kinds) != 5 {
+		t.Errorf("50 seeds drew the kinds %v, want all 5", kinds)
 	}
 	neg := Config{FaultEvery: 2 * time.Second, Negative: true}
 	for _, f := range plan(1, neg) {

@@ -10,8 +10,8 @@ import (
 
 // replicaDir is where an SPU keeps a partition's log:
 // <log-base-dir>/<topic>-<partition>.
-func replicaDir(base string, partition int32) string {
-	return filepath.Join(base, fmt.Sprintf("%s-%d", topicName, partition))
+func replicaDir(base, topic string, partition int32) string {
+	return filepath.Join(base, fmt.Sprintf("%s-%d", topic, partition))
 }
 
 // readReplica reads every record of the log in dir from its start. The SPU

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/fluvio-go/fluvio"
 )
 
 // Run runs the suite: it starts the cluster, produces while the nemesis
@@ -34,6 +36,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 	w := &workload{cfg: cfg, client: c.client}
 	n := newNemesis(c, cfg.Seed)
+	n.newTopic = w.newTopic
 	prog.watch(w, n)
 	prog.setPhase("producing under faults")
 	wctx, stopWork := context.WithCancel(ctx)
@@ -83,23 +86,44 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	for _, p := range ps {
 		epoch1 += int(p.LeaderEpoch)
 	}
+	acks, unknown, stats, topics := w.history()
+	// The new topics' partitions, before the SPUs stop (the SC answers
+	// from their reports).
+	type extra struct {
+		topic string
+		id    int32
+		p     fluvio.PartitionInfo
+	}
+	var extras []extra
+	for _, t := range topics {
+		tps, err := c.client.Partitions(ctx, t.Name)
+		if err != nil || len(tps) != 1 {
+			return Result{}, fmt.Errorf("chaos: partition list of %s: %d partitions, %w", t.Name, len(tps), err)
+		}
+		extras = append(extras, extra{t.Name, t.ID, tps[0]})
+	}
 	prog.setPhase("reading every replica back")
 	if err := c.stopSPUs(ctx); err != nil {
 		return Result{}, err
 	}
 	var logs []PartitionLogs
-	for _, p := range ps {
-		pl := PartitionLogs{Partition: p.Partition, Leader: p.Leader, ISR: slices.Clone(p.ISR), HW: p.HighWatermark}
-		for _, id := range p.Replicas {
-			recs, err := readReplica(replicaDir(c.dirs[id], p.Partition))
-			pl.Replicas = append(pl.Replicas, ReplicaLog{SPU: id, Records: recs, Err: err})
+	read := func(topic string, id int32, p fluvio.PartitionInfo) {
+		pl := PartitionLogs{Partition: id, Leader: p.Leader, ISR: slices.Clone(p.ISR), HW: p.HighWatermark}
+		for _, spu := range p.Replicas {
+			recs, err := readReplica(replicaDir(c.dirs[spu], topic, p.Partition))
+			pl.Replicas = append(pl.Replicas, ReplicaLog{SPU: spu, Records: recs, Err: err})
 		}
 		logs = append(logs, pl)
 	}
-	acks, unknown := w.history()
-	h := History{Acks: acks, Unknown: unknown, Faults: n.history(), Elections: epoch1 - epoch0}
+	for _, p := range ps {
+		read(topicName, p.Partition, p)
+	}
+	for _, e := range extras {
+		read(e.topic, e.id, e.p)
+	}
+	h := History{Acks: acks, Unknown: unknown, Faults: n.history(), Elections: epoch1 - epoch0, Producers: stats}
 	res := Check(h, logs)
-	res.Seed, res.Duration, res.Negative = cfg.Seed, cfg.Duration, cfg.Negative
+	res.Seed, res.Duration, res.Negative, res.NegativeResend = cfg.Seed, cfg.Duration, cfg.Negative, cfg.NegativeResend
 	for _, p := range res.Problems {
 		log.Warn("chaos: " + p)
 	}

@@ -126,10 +126,7 @@ type versioned[T any] struct {
 // so one corrupt key does not stop the SC.
 func (s *store) load(ctx context.Context, bad func(key string, err error)) (snapshot, error) {
 	snap := snapshot{spus: map[bus.SPUID]versioned[spuRecord]{}, topics: map[string]versioned[topicRecord]{}}
-	keys, err := s.kv.Keys(ctx)
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return snap, nil
-	}
+	keys, err := s.keys(ctx)
 	if err != nil {
 		return snap, fmt.Errorf("sc: list KV keys: %w", err)
 	}
@@ -169,6 +166,28 @@ func (s *store) load(ctx context.Context, bad func(key string, err error)) (snap
 		}
 	}
 	return snap, nil
+}
+
+// keys lists the bucket's keys (deleted ones included: their Get says
+// not found) from the subjects of its stream, one server-side snapshot.
+// kv.Keys is not used: it stops after as many messages as were pending
+// when it started, so keys written during the listing (the lease and the
+// fence are written all the time) make it end early and leave out the
+// last keys: a resync then dropped a topic, published full replica sets
+// without it, and every SPU deleted its replicas (acknowledged records
+// lost, seen by the chaos suite).
+func (s *store) keys(ctx context.Context) ([]string, error) {
+	prefix := "$KV." + s.bucket + "."
+	info, err := s.stream.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(info.State.Subjects))
+	for subj := range info.State.Subjects {
+		keys = append(keys, strings.TrimPrefix(subj, prefix))
+	}
+	slices.Sort(keys)
+	return keys, nil
 }
 
 // get reads key into v and returns its revision.

@@ -28,6 +28,11 @@ const (
 	maxFetchBytes = 32 << 20
 	// isrCheckInterval is how often leaders look for lagging followers.
 	isrCheckInterval = 500 * time.Millisecond
+	// hwCheckpointInterval is how often the HWs that moved are written
+	// (two fsyncs per partition each time; Kafka's
+	// replica.high.watermark.checkpoint.interval.ms). Close writes them
+	// too.
+	hwCheckpointInterval = 5 * time.Second
 	// retentionInterval is how often retention runs over every replica.
 	retentionInterval = time.Minute
 	// followerFetchWait is the followers' long poll on their leaders.
@@ -194,11 +199,14 @@ func (d *dataPlane) kickISR() {
 	}
 }
 
-// loop checks leaders' ISRs every isrCheckInterval (and when kicked) and
-// applies retention every retentionInterval, until Close.
+// loop checks leaders' ISRs every isrCheckInterval (and when kicked),
+// checkpoints HWs every hwCheckpointInterval and applies retention every
+// retentionInterval, until Close.
 func (d *dataPlane) loop() {
 	isrT := time.NewTicker(isrCheckInterval)
 	defer isrT.Stop()
+	hwT := time.NewTicker(hwCheckpointInterval)
+	defer hwT.Stop()
 	retT := time.NewTicker(retentionInterval)
 	defer retT.Stop()
 	for {
@@ -207,8 +215,9 @@ func (d *dataPlane) loop() {
 			return
 		case <-isrT.C:
 			d.checkISRs()
-			d.checkpointHWs()
 			d.reopenFailed()
+		case <-hwT.C:
+			d.checkpointHWs()
 		case <-d.isrKick:
 			d.checkISRs()
 		case <-retT.C:

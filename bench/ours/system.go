@@ -165,6 +165,11 @@ func (in *Instance) DataPIDs() []int {
 	return pids
 }
 
+// Parts implements bench.Parted: the SC and the SPUs.
+func (in *Instance) Parts() map[string][]int {
+	return map[string][]int{"sc": {in.sc.PID()}, "spu": in.DataPIDs()[1:]}
+}
+
 // PprofAddrs implements bench.Profiled: the SC's and each SPU's --http.
 func (in *Instance) PprofAddrs() map[string]string {
 	out := map[string]string{"sc": in.https[0]}

@@ -177,6 +177,9 @@ func (r *Runner) scenarios() []scenario {
 		figs := []string{partitionsFig(k, "rec_s"), partitionsFig(k, "mb_s")}
 		if k == m.Partitions {
 			figs = append(figs, memFig(k, memBase), memFig(k, memEmpty), memFig(k, memWritten), memFig(k, memPeak), memFig(k, memRecordsPerPar), createFig(k))
+			for _, part := range []string{"sc", "spu"} {
+				figs = append(figs, memFig(k, memBase)+"."+part, memFig(k, memEmpty)+"."+part, memFig(k, memWritten)+"."+part)
+			}
 		}
 		out = append(out, scenario{name: "partitions-" + strconv.Itoa(k), figures: figs,
 			run: func(ctx context.Context, r *Runner, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {
@@ -543,15 +546,33 @@ func pss(in bench.Instance) (int64, error) {
 }
 
 // idlePSS lets the instance idle for wait, has every process collect its
-// garbage, and returns the summed PSS.
-func idlePSS(ctx context.Context, in bench.Instance, wait time.Duration) (int64, error) {
+// garbage, and returns the summed PSS, and by part for a bench.Parted.
+func idlePSS(ctx context.Context, in bench.Instance, wait time.Duration) (int64, map[string]int64, error) {
 	if err := sleep(ctx, wait); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if err := in.GC(ctx); err != nil {
-		return 0, fmt.Errorf("runner: gc before reading memory: %w", err)
+		return 0, nil, fmt.Errorf("runner: gc before reading memory: %w", err)
 	}
-	return pss(in)
+	total, err := pss(in)
+	if err != nil {
+		return 0, nil, err
+	}
+	parted, ok := in.(bench.Parted)
+	if !ok {
+		return total, nil, nil
+	}
+	parts := map[string]int64{}
+	for name, pids := range parted.Parts() {
+		for _, pid := range pids {
+			n, err := proc.PSS(pid)
+			if err != nil {
+				return 0, nil, err
+			}
+			parts[name] += n
+		}
+	}
+	return total, parts, nil
 }
 
 // settle is how long a server idles before its memory is read, when the
@@ -578,12 +599,22 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (r *Runner) partitions(ctx context.Context, sys bench.System, in bench.Instance, dir string, k int, memory bool) (map[string]float64, error) {
 	vals := map[string]float64{}
 	var base int64
+	var baseParts map[string]int64
 	if memory {
 		var err error
-		if base, err = idlePSS(ctx, in, settle); err != nil {
+		if base, baseParts, err = idlePSS(ctx, in, settle); err != nil {
 			return nil, err
 		}
 		vals[memFig(k, memBase)] = float64(base) / (1 << 20)
+		for part, n := range baseParts {
+			vals[memFig(k, memBase)+"."+part] = float64(n) / (1 << 20)
+		}
+	}
+	perPartition := func(name string, n int64, parts map[string]int64) {
+		vals[memFig(k, name)] = float64(n-base) / 1024 / float64(k)
+		for part, v := range parts {
+			vals[memFig(k, name)+"."+part] = float64(v-baseParts[part]) / 1024 / float64(k)
+		}
 	}
 	l := bench.Layout{Topic: "many", Partitions: k}
 	start := time.Now()
@@ -592,11 +623,11 @@ func (r *Runner) partitions(ctx context.Context, sys bench.System, in bench.Inst
 	}
 	if memory {
 		vals[createFig(k)] = time.Since(start).Seconds()
-		n, err := idlePSS(ctx, in, settle)
+		n, parts, err := idlePSS(ctx, in, settle)
 		if err != nil {
 			return nil, err
 		}
-		vals[memFig(k, memEmpty)] = float64(n-base) / 1024 / float64(k)
+		perPartition(memEmpty, n, parts)
 	}
 	var peak int64
 	stopPoll := func() {}
@@ -615,11 +646,11 @@ func (r *Runner) partitions(ctx context.Context, sys bench.System, in bench.Inst
 	if memory {
 		vals[memFig(k, memPeak)] = float64(peak-base) / (1 << 20)
 		vals[memFig(k, memRecordsPerPar)] = float64(p.Records) / float64(k)
-		n, err := idlePSS(ctx, in, max(settle, r.Mode.IdleWait))
+		n, parts, err := idlePSS(ctx, in, max(settle, r.Mode.IdleWait))
 		if err != nil {
 			return nil, err
 		}
-		vals[memFig(k, memWritten)] = float64(n-base) / 1024 / float64(k)
+		perPartition(memWritten, n, parts)
 	}
 	return vals, nil
 }

@@ -1,11 +1,12 @@
 // Command fluvio-chaos runs the failure test suite (package chaos) with
 // real processes on loopback and prints one summary line. It exits 1 when
 // a record was lost, moved, duplicated or reordered, or replicas diverge
-// (with --negative: when the checker saw none of that), and 2 when the run
+// (with --negative or --negative-resend: when the checker saw none of that), and 2 when the run
 // could not be carried out.
 //
 //	fluvio-chaos --duration 5m --seed 42
 //	fluvio-chaos --negative --duration 20s
+//	fluvio-chaos --negative-resend --duration 20s
 package main
 
 import (
@@ -39,13 +40,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.FaultEvery, "fault-every", 3*time.Second, "mean pause between faults")
 	fs.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", time.Second, "the SC's --heartbeat-timeout")
 	fs.BoolVar(&cfg.Negative, "negative", false, "negative control: acks=leader, sync never, stall-kill faults; exits 0 only if the checker reports a loss")
+	fs.BoolVar(&cfg.NegativeResend, "negative-resend", false, "negative control: producers report a send the leader refused with a sequence error as stored (the rule fixed by issue 12); exits 0 only if the checker reports a loss")
 	fs.BoolVar(&cfg.Overlap, "overlap", false, "do not wait for a full ISR between faults (a new leader may be hit before the old one is back)")
 	fs.BoolVar(&cfg.KillSC, "kill-sc", false, "add the sc-kill fault: kill -9 the SC (and its embedded NATS) and start it again")
 	fs.DurationVar(&cfg.ProgressEvery, "progress-every", 10*time.Second, "print a progress line (records acknowledged, faults so far) this often, on stderr")
 	fs.BoolVar(&keep, "keep", false, "keep the working directory even when the run passes")
 	fs.BoolVarP(&verbose, "verbose", "v", false, "log every fault and problem to stderr")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "fluvio-chaos: the failure test suite (real processes on loopback)\n\nUsage:\n  fluvio-chaos [flags]\n\nExamples:\n  fluvio-chaos --duration 5m --seed 42\n  fluvio-chaos --negative --duration 20s\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(stderr, "fluvio-chaos: the failure test suite (real processes on loopback)\n\nUsage:\n  fluvio-chaos [flags]\n\nExamples:\n  fluvio-chaos --duration 5m --seed 42\n  fluvio-chaos --negative --duration 20s\n  fluvio-chaos --negative-resend --duration 20s\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -91,7 +93,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	bad := !res.OK()
-	if cfg.Negative {
+	negative := cfg.Negative || cfg.NegativeResend
+	if negative {
 		bad = !bad
 	}
 	if bad || keep {
@@ -103,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		os.RemoveAll(cfg.Dir)
 	}
 	if bad {
-		if cfg.Negative {
+		if negative {
 			fmt.Fprintln(stderr, "fluvio-chaos: negative control saw no loss: the checker (or the fault) is not doing its job")
 		}
 		return 1
