@@ -157,6 +157,9 @@ const (
 	// batches); a record that cannot fit in one fails Send with
 	// ErrRecordTooLarge ("exceeded maximum request size").
 	DefaultMaxRequestSize = 4 << 20
+	// DefaultPartitionRefresh is how often a producer asks the SC for its
+	// topic's partition count, to write to partitions added meanwhile.
+	DefaultPartitionRefresh = time.Second
 	// MaxIdempotentInFlight bounds WithMaxInFlight for an idempotent
 	// producer: the leader remembers the offsets of a producer's last 5
 	// runs of sequences (Kafka likewise caps its in-flight requests at 5
@@ -179,7 +182,10 @@ type producerConfig struct {
 	idempotent      bool
 	compression     Compression
 	maxRequestSize  int
-	now             func() time.Time
+	// partitionRefresh is how often the producer looks for partitions
+	// added to its topic (WithPartitionRefresh).
+	partitionRefresh time.Duration
+	now              func() time.Time
 	// unsafeRefusedResendStored (tests only: the negative controls of
 	// the model test and the chaos suite, WithUnsafeRefusedSendsStored)
 	// completes a request that the leader refused with a sequence error
@@ -189,19 +195,20 @@ type producerConfig struct {
 
 func defaultProducerConfig() producerConfig {
 	return producerConfig{
-		acks:            AcksAll,
-		linger:          DefaultLinger,
-		batchSize:       DefaultBatchSize,
-		maxRecords:      DefaultMaxBufferedRecords,
-		maxBytes:        DefaultMaxBufferedBytes,
-		maxRetries:      DefaultMaxRetries,
-		retryBackoff:    DefaultRetryBackoff,
-		maxRetryBackoff: DefaultMaxRetryBackoff,
-		produceTimeout:  DefaultProduceTimeout,
-		maxInFlight:     DefaultMaxInFlight,
-		idempotent:      true,
-		maxRequestSize:  DefaultMaxRequestSize,
-		now:             time.Now,
+		acks:             AcksAll,
+		linger:           DefaultLinger,
+		batchSize:        DefaultBatchSize,
+		maxRecords:       DefaultMaxBufferedRecords,
+		maxBytes:         DefaultMaxBufferedBytes,
+		maxRetries:       DefaultMaxRetries,
+		retryBackoff:     DefaultRetryBackoff,
+		maxRetryBackoff:  DefaultMaxRetryBackoff,
+		produceTimeout:   DefaultProduceTimeout,
+		maxInFlight:      DefaultMaxInFlight,
+		idempotent:       true,
+		maxRequestSize:   DefaultMaxRequestSize,
+		partitionRefresh: DefaultPartitionRefresh,
+		now:              time.Now,
 	}
 }
 
@@ -226,6 +233,18 @@ func WithBatchSize(n int) ProducerOption {
 	return func(c *producerConfig) {
 		if n > 0 {
 			c.batchSize = n
+		}
+	}
+}
+
+// WithPartitionRefresh sets how often the producer asks the SC whether
+// partitions were added to its topic (default DefaultPartitionRefresh);
+// records sent after the answer may go to the new partitions. 0 turns
+// it off: the partitions are those of when the producer was created.
+func WithPartitionRefresh(d time.Duration) ProducerOption {
+	return func(c *producerConfig) {
+		if d >= 0 {
+			c.partitionRefresh = d
 		}
 	}
 }

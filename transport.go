@@ -11,6 +11,16 @@ import (
 // clientTransport is the Client as a producerTransport.
 type clientTransport struct{ c *Client }
 
+// refreshPartitions asks the SC for the topic's partitions (refreshing
+// the cache) and returns their count.
+func (t clientTransport) refreshPartitions(ctx context.Context, topic string) (int32, error) {
+	parts, err := t.c.meta.refresh(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	return int32(len(parts)), nil
+}
+
 func (t clientTransport) partitions(ctx context.Context, topic string) (int32, error) {
 	return t.c.meta.partitions(ctx, topic)
 }

@@ -19,6 +19,7 @@ func init() {
 		leaf("list", "list the topics", runTopicList, "ls"),
 		leaf("describe", "show a topic's settings and replica assignment", runTopicDescribe),
 		leaf("delete", "delete a topic and its data", runTopicDelete, "rm"),
+		leaf("add-partition", "add partitions to a topic", runTopicAddPartition),
 	)
 }
 
