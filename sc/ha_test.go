@@ -67,7 +67,7 @@ func (h *haEnv) active(timeout time.Duration) *sc.Server {
 // progress, or a spurious one on a loaded machine).
 func (h *haEnv) register(id int64, name string) {
 	h.t.Helper()
-	waitFor(h.t, 10*time.Second, func() error {
+	testkit.WaitFor(h.t, 10*time.Second, func() error {
 		_, err := req[bus.SPURegisterResponse](h.t, h.nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 			ID: id, Name: name, PublicEndpoint: "127.0.0.1:9005", PrivateEndpoint: "127.0.0.1:9006",
 		})
@@ -82,7 +82,7 @@ func (h *haEnv) createTopic(name string, partitions, replicas int32) (bus.Topic,
 	h.t.Helper()
 	var topic bus.Topic
 	var err error
-	waitFor(h.t, 10*time.Second, func() error {
+	testkit.WaitFor(h.t, 10*time.Second, func() error {
 		topic, err = h.env.createTopic(name, partitions, replicas)
 		if errors.Is(err, bus.ErrUnavailable) {
 			return err
