@@ -11,11 +11,8 @@ import (
 	"syscall"
 	"time"
 
-<<<<<<< HEAD
-	"github.com/fluvio-go/fluvio/internal/testkit"
-=======
 	"github.com/fluvio-go/fluvio"
->>>>>>> main
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // nemesis injects one fault at a time, chosen by a seeded random source,
@@ -179,7 +176,7 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 			}
 		}
 		a := n.c.addrs[target]
-		if err := waitFor(undo, 30*time.Second, func() error {
+		if err := testkit.Poll(undo, 30*time.Second, func() error {
 			_, err := n.c.client.RegisterSPU(undo, fluvio.SPUConfig{ID: target, PublicEndpoint: a[0], PrivateEndpoint: a[1]})
 			return err
 		}); err != nil {
