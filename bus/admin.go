@@ -196,6 +196,10 @@ const (
 	// reported (in a heartbeat) that it holds the replica as leader at the
 	// current leader epoch, so it cannot take requests yet.
 	PartitionProvisioning = "Provisioning"
+	// PartitionCorrupt: the leader's replica did not open because of
+	// corruption and no other in-sync replica can lead (see
+	// ReplicaReport.Corrupt; 'fluvio partition repair' cuts it).
+	PartitionCorrupt = "Corrupt"
 )
 
 // Partition is one partition as the admin API lists it; its name is
@@ -243,6 +247,9 @@ type ReplicaReport struct {
 	HW     int64  `json:"hw"`
 	Size   int64  `json:"size"`
 	Error  string `json:"error,omitempty"`
+	// Corrupt is "FILE at position N" when the replica's log did not open
+	// because of corruption (see ReplicaStatus.Corrupt).
+	Corrupt string `json:"corrupt,omitempty"`
 	// ReportedAt is when the SC received this report (the SPU's last
 	// heartbeat); zero when there is none.
 	ReportedAt time.Time `json:"reportedAt,omitzero"`

@@ -114,6 +114,10 @@ type ReplicaStatus struct {
 	LeaderEpoch int32 `msgpack:"leaderEpoch" json:"leaderEpoch"`
 	// Error is set when the replica failed (for example a corrupt log).
 	Error string `msgpack:"error,omitempty" json:"error,omitempty"`
+	// Corrupt is set when the replica's log did not open because of
+	// corruption: "FILE at position N". The SC never elects such a
+	// replica and takes it out of the ISR.
+	Corrupt string `msgpack:"corrupt,omitempty" json:"corrupt,omitempty"`
 }
 
 // PartitionMetadata is what a client needs to reach one partition.

@@ -28,7 +28,8 @@ type cluster struct {
 	sc     *process
 	spus   map[int32]*process
 	ids    []int32
-	dirs   map[int32]string // SPU id -> its --log-base-dir
+	dirs   map[int32]string    // SPU id -> its --log-base-dir
+	addrs  map[int32][2]string // SPU id -> its public and private addresses
 	client *fluvio.Client
 	wg     sync.WaitGroup // the processes' waiters
 }
@@ -52,7 +53,7 @@ func freePorts(n int) ([]string, error) {
 // the topic; it returns once every partition has a leader and a full ISR.
 // On error, the processes started so far are stopped.
 func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
-	c = &cluster{cfg: cfg, log: cfg.Logger, spus: map[int32]*process{}, dirs: map[int32]string{}}
+	c = &cluster{cfg: cfg, log: cfg.Logger, spus: map[int32]*process{}, dirs: map[int32]string{}, addrs: map[int32][2]string{}}
 	defer func() {
 		if err != nil {
 			c.close(context.WithoutCancel(ctx))
@@ -102,6 +103,7 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 		}
 		dir := filepath.Join(cfg.Dir, "spu-"+strconv.Itoa(int(id)))
 		c.dirs[id] = dir
+		c.addrs[id] = [2]string{pub, priv}
 		c.spus[id] = &process{
 			name: fmt.Sprintf("spu-server %d", id), path: filepath.Join(cfg.BinDir, "spu-server"), wg: &c.wg,
 			logPath: filepath.Join(logs, fmt.Sprintf("spu-%d.log", id)),

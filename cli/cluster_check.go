@@ -312,8 +312,13 @@ func checkPartitions(ctx context.Context, res *checks, a *fluvio.Client, t targe
 		res.failErr("partitions", err, t)
 		return
 	}
-	var leaderless, provisioning, under []string
+	var leaderless, provisioning, under, corrupt []string
 	for _, p := range parts {
+		for _, r := range p.Status.Replicas {
+			if r.Corrupt != "" {
+				corrupt = append(corrupt, fmt.Sprintf("SPU %d, partition %s, file %s", r.SPU, p.Name, r.Corrupt))
+			}
+		}
 		switch {
 		case p.Status.Resolution == fluvio.PartitionProvisioning:
 			provisioning = append(provisioning, p.Name)
@@ -322,6 +327,10 @@ func checkPartitions(ctx context.Context, res *checks, a *fluvio.Client, t targe
 		case len(p.Status.ISR) < len(p.Spec.Replicas):
 			under = append(under, fmt.Sprintf("%s (ISR %v of %v)", p.Name, p.Status.ISR, p.Spec.Replicas))
 		}
+	}
+	if len(corrupt) > 0 {
+		res.fail("corrupt replicas", "a follower re-fetches from a healthy in-sync replica by itself; with none left, 'fluvio partition repair TOPIC -p N --truncate-at-corruption' cuts the log at the damage (records after it are lost)",
+			"%d replica(s) did not open because of corruption: %s", len(corrupt), strings.Join(corrupt, "; "))
 	}
 	switch {
 	case len(leaderless) > 0:

@@ -22,7 +22,9 @@ type haEnv struct {
 	scs []*sc.Server
 }
 
-const haLeaseTTL = 500 * time.Millisecond
+// haLeaseTTL is short for quick failovers, but not so short that a
+// loaded machine (race detector, 2 shared cores) misses renewals.
+const haLeaseTTL = time.Second
 
 func newHAEnv(t *testing.T, n int) *haEnv {
 	t.Helper()
@@ -58,6 +60,35 @@ func (h *haEnv) active(timeout time.Duration) *sc.Server {
 		return nil
 	})
 	return a
+}
+
+// register and createTopic retry while no SC is active (a failover in
+// progress, or a spurious one on a loaded machine).
+func (h *haEnv) register(id int64, name string) {
+	h.t.Helper()
+	waitFor(h.t, 10*time.Second, func() error {
+		_, err := req[bus.SPURegisterResponse](h.t, h.nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
+			ID: id, Name: name, PublicEndpoint: "127.0.0.1:9005", PrivateEndpoint: "127.0.0.1:9006",
+		})
+		if errors.Is(err, bus.ErrSPUExists) {
+			return nil
+		}
+		return err
+	})
+}
+
+func (h *haEnv) createTopic(name string, partitions, replicas int32) (bus.Topic, error) {
+	h.t.Helper()
+	var topic bus.Topic
+	var err error
+	waitFor(h.t, 10*time.Second, func() error {
+		topic, err = h.env.createTopic(name, partitions, replicas)
+		if errors.Is(err, bus.ErrUnavailable) {
+			return err
+		}
+		return nil
+	})
+	return topic, err
 }
 
 // kill crashes s (it keeps its lease) and drops it from the set.

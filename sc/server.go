@@ -115,14 +115,11 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("sc: JetStream: %w", err)
 	}
-	if s.store, err = s.openStoreRetry(ctx, js); err != nil {
+	if err := s.openBucketsRetry(ctx, js); err != nil {
 		return nil, err
 	}
 	octx, cancel := context.WithTimeout(ctx, 2*cfg.StoreTimeout)
 	defer cancel()
-	if s.consumers, err = openConsumers(octx, js, cfg.Bucket, cfg.KVReplicas); err != nil {
-		return nil, err
-	}
 	snap, err := s.store.load(octx, s.badKey)
 	if err != nil {
 		return nil, err

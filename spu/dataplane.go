@@ -70,9 +70,12 @@ type dataPlane struct {
 	// into a Replica method that blocks on I/O.
 	mu       sync.RWMutex
 	replicas map[bus.PartitionID]*partition
-	peers    map[bus.SPUID]string
-	propose  ISRProposer
-	closed   bool
+	// broken holds the replicas whose log did not open because of
+	// corruption (reported to the SC: never elected; see applyOne).
+	broken  map[bus.PartitionID]brokenReplica
+	peers   map[bus.SPUID]string
+	propose ISRProposer
+	closed  bool
 }
 
 // partition is one replica under its (immutable) id. A replica re-opened
@@ -102,6 +105,7 @@ func newDataPlane(cfg Config, self bus.SPUID) (*dataPlane, error) {
 	d := &dataPlane{
 		cfg: cfg, self: self, log: slog.New(newRateLimited(cfg.Logger.Handler(), storageLogEvery)).With("spu", self),
 		replicas: make(map[bus.PartitionID]*partition),
+		broken:   make(map[bus.PartitionID]brokenReplica),
 		peers:    make(map[bus.SPUID]string),
 		isrKick:  make(chan struct{}, 1),
 	}
@@ -152,8 +156,12 @@ func (d *dataPlane) Status() []bus.ReplicaStatus {
 	for _, pt := range d.replicas {
 		parts = append(parts, pt)
 	}
+	out := make([]bus.ReplicaStatus, 0, len(parts)+len(d.broken))
+	for id, b := range d.broken {
+		out = append(out, bus.ReplicaStatus{PartitionID: id, LEO: -1, HW: -1, Size: -1, LeaderEpoch: b.epoch,
+			Error: b.err.Error(), Corrupt: b.where})
+	}
 	d.mu.RUnlock()
-	out := make([]bus.ReplicaStatus, 0, len(parts))
 	for _, pt := range parts {
 		s := pt.r.Status()
 		rs := bus.ReplicaStatus{PartitionID: pt.id, Role: s.Role.String(), LEO: s.LEO, HW: s.HW,
