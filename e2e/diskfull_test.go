@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // mountTmpfs mounts a tmpfs of size bytes at a new directory and unmounts
@@ -76,7 +78,7 @@ func TestE2EDiskFull(t *testing.T) {
 	// credentials register wrote.
 	e.vars = append(e.vars, "FLUVIO_CLIENT_CREDS="+filepath.Join(scDir, "auth", "admin.creds"),
 		"FLUVIO_SPU_CREDS="+filepath.Join(e.home, ".fluvio", "creds", "spu-300.creds"))
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", sc); code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
 		}
@@ -97,7 +99,7 @@ func TestE2EDiskFull(t *testing.T) {
 		}
 	}
 	write("acked", 100, 10)
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if _, errs, code := e.fluvio("produce", "full", "--file", input, "--sc", sc); code != 0 {
 			return fmt.Errorf("produce: exit %d: %s", code, errs)
 		}
@@ -126,7 +128,7 @@ func TestE2EDiskFull(t *testing.T) {
 	}
 	freed := time.Now()
 	write("after", 3, 10)
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if _, errs, code := e.fluvio("produce", "full", "--file", input, "--sc", sc); code != 0 {
 			return fmt.Errorf("produce after freeing space: exit %d: %s", code, errs)
 		}
