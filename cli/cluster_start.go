@@ -475,15 +475,11 @@ func pingSC(ctx context.Context, t target) error {
 func (l *localCluster) registerSPUs(ctx context.Context, a *fluvio.Client) error {
 	n := 0
 	for _, s := range l.st.SPUs {
-		var key string
-		if path := l.st.spuCreds(s.ID); path != "" {
-			c, err := natsauth.LoadOrCreate(path, "spu-"+strconv.Itoa(int(s.ID)), natsauth.RoleSPU)
-			if err != nil {
-				return withHint(fmt.Errorf("credentials of SPU %d: %w", s.ID, err), exitError, "fix or remove "+path+", then run 'fluvio cluster start' again")
-			}
-			key = c.Public
+		key, err := l.spuKey(s.ID)
+		if err != nil {
+			return err
 		}
-		_, err := a.RegisterSPU(ctx, fluvio.SPUConfig{
+		_, err = a.RegisterSPU(ctx, fluvio.SPUConfig{
 			ID: s.ID, Name: "spu-" + strconv.Itoa(int(s.ID)), PublicEndpoint: s.Public, PrivateEndpoint: s.Private, Type: fluvio.SPUTypeManaged,
 			NKey: key,
 		})
@@ -538,13 +534,31 @@ func spuPortInUse(id int32, addr string) error {
 		"stop that program, or run this cluster's ports elsewhere: 'fluvio cluster delete', then 'fluvio cluster start --sc-addr 127.0.0.1:PORT' (SPU ports follow the SC's)")
 }
 
+// spuKey returns the public key of managed SPU id's credentials (made
+// when missing), "" for a cluster without auth.
+func (l *localCluster) spuKey(id int32) (string, error) {
+	path := l.st.spuCreds(id)
+	if path == "" {
+		return "", nil
+	}
+	c, err := natsauth.LoadOrCreate(path, "spu-"+strconv.Itoa(int(id)), natsauth.RoleSPU)
+	if err != nil {
+		return "", withHint(fmt.Errorf("credentials of SPU %d: %w", id, err), exitError, "fix or remove "+path+", then run 'fluvio cluster start' again")
+	}
+	return c.Public, nil
+}
+
 // moveSPU registers SPU s again at public and private (it is not running).
 func (l *localCluster) moveSPU(ctx context.Context, a *fluvio.Client, s *spuProc, public, private string) error {
 	if _, err := a.UnregisterSPU(ctx, s.ID); err != nil && !errors.Is(err, fluvio.ErrSPUNotFound) {
 		return err
 	}
+	key, err := l.spuKey(s.ID)
+	if err != nil {
+		return err
+	}
 	if _, err := a.RegisterSPU(ctx, fluvio.SPUConfig{ID: s.ID, Name: "spu-" + strconv.Itoa(int(s.ID)),
-		PublicEndpoint: public, PrivateEndpoint: private, Type: fluvio.SPUTypeManaged}); err != nil {
+		PublicEndpoint: public, PrivateEndpoint: private, Type: fluvio.SPUTypeManaged, NKey: key}); err != nil {
 		return err
 	}
 	s.Public, s.Private = public, private

@@ -52,7 +52,7 @@ func TestE2EDataPlaneWithoutControlPlane(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	client, err := fluvio.Connect(ctx, scAddr)
+	client, err := fluvio.Connect(ctx, scAddr, fluvio.WithCredentials(filepath.Join(dir, "auth", "client.creds")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,10 @@ func TestE2EReregisteredSPU(t *testing.T) {
 	}
 	e := newEnv(t)
 	sc := freeAddr(t)
-	e.start("sc-server", "--sc", sc, "--data-dir", filepath.Join(t.TempDir(), "sc"))
+	scDir := filepath.Join(t.TempDir(), "sc")
+	e.start("sc-server", "--sc", sc, "--data-dir", scDir)
+	// NATS auth is on: the CLI speaks as the admin the SC made.
+	e.vars = append(e.vars, "FLUVIO_CLIENT_CREDS="+filepath.Join(scDir, "auth", "admin.creds"))
 	testkit.WaitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", sc); code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
@@ -66,7 +69,9 @@ func TestE2EReregisteredSPU(t *testing.T) {
 	spus := map[int32]*spuProc{}
 	startSPU := func(id int32, dir string) {
 		s := spus[id]
-		s.p = e.start("spu-server", "--id", fmt.Sprint(id), "--sc-controller", sc, "--log-base-dir", dir)
+		// The credentials the last 'custom-spu register' of this id wrote.
+		creds := filepath.Join(e.home, ".fluvio", "creds", fmt.Sprintf("spu-%d.creds", id))
+		s.p = e.start("spu-server", "--id", fmt.Sprint(id), "--sc-controller", sc, "--log-base-dir", dir, "--creds", creds)
 	}
 	for _, id := range []int32{401, 402, 403} {
 		spus[id] = &spuProc{pub: freeAddr(t), priv: freeAddr(t)}
