@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // nemesis injects one fault at a time, chosen by a seeded random source,
@@ -175,7 +176,7 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 			}
 		}
 		a := n.c.addrs[target]
-		if err := waitFor(undo, 30*time.Second, func() error {
+		if err := testkit.Poll(undo, 30*time.Second, func() error {
 			_, err := n.c.client.RegisterSPU(undo, fluvio.SPUConfig{ID: target, PublicEndpoint: a[0], PrivateEndpoint: a[1]})
 			return err
 		}); err != nil {
@@ -257,7 +258,7 @@ func (n *nemesis) killSC(ctx context.Context, hb time.Duration) error {
 	}
 	n.log.Info("nemesis: sc-server started again", "pid", n.c.sc.pid())
 	// The SC answers again before the next fault (or the end).
-	return waitFor(undo, 30*time.Second, func() error {
+	return testkit.Poll(undo, 30*time.Second, func() error {
 		_, err := n.c.partitions(undo)
 		return err
 	})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestTopicAddPartition: 'topic add-partition NAME -c N' prints Fluvio's
@@ -52,7 +53,7 @@ func TestTopicAddPartition(t *testing.T) {
 	requireEqual(t, strings.Count(parts, "grow "), 3)
 
 	// The producer created before the change writes to the new partitions.
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		for range 6 {
 			if err := p.Send(ctx, nil, []byte("after")); err != nil {
 				return err
