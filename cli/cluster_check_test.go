@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestClusterCheckPartitions: 'cluster check' says "partitions" ok while
@@ -34,14 +35,14 @@ func TestClusterCheckPartitions(t *testing.T) {
 		t.Fatalf("no partitions check in %s", out)
 		return checkResult{}, 0
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		if r, _ := partitions(); r.Status != "ok" || !strings.HasPrefix(r.Detail, "2,") {
 			return fmt.Errorf("partitions check %+v", r)
 		}
 		return nil
 	})
 	c.StopSPU(5002)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		r, code := partitions()
 		if r.Status != "fail" || code != exitUnavailable || !strings.Contains(r.Detail, "1 of 2 without an online leader: chk-") || r.Next == "" {
 			return fmt.Errorf("partitions check %+v, exit %d", r, code)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // corruptActive flips a byte inside the first batch of the last segment
@@ -75,7 +76,7 @@ func TestCorruptReplicaVisible(t *testing.T) {
 	c.StopSPU(id)
 	file := corruptActive(t, c, id, "one")
 	c.StartSPU(id)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		ps, err := client.ListPartitions(ctx, "one")
 		if err != nil {
 			return err
@@ -112,7 +113,7 @@ func TestCorruptFollowerLeavesISRAndRepairs(t *testing.T) {
 	c.StopSPU(f)
 	corruptActive(t, c, f, "disk")
 	c.StartSPU(f)
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		p := partition0(ctx, t, client)
 		if p.LeaderEpoch <= before.LeaderEpoch || !slices.Contains(p.ISR, f) {
 			return fmt.Errorf("epoch %d (was %d), ISR %v: SPU %d not back", p.LeaderEpoch, before.LeaderEpoch, p.ISR, f)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -41,7 +42,7 @@ func TestFollowerBelowLeaderLogStart(t *testing.T) {
 	peers := peersOf(s1, s2)
 	s1.apply(t, false, peers)
 	s2.apply(t, true, peers, sp)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if isr := isrOf(s1, "ret"); !slices.Equal(isr, []int32{1, 2}) {
 			return fmt.Errorf("isr %v", isr)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/fluvio-go/fluvio/wire"
 )
@@ -110,7 +111,7 @@ func TestSPUStorageFailureRecovers(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			inj.Heal()
-			waitFor(t, 10*time.Second, func() error {
+			testkit.WaitFor(t, 10*time.Second, func() error {
 				_, err := produce(ctx, c, "t", 0, wire.AcksAll, "acked-2")
 				return err
 			})
