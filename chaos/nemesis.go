@@ -36,7 +36,7 @@ type nemesis struct {
 
 func newNemesis(c *cluster, seed int64) *nemesis {
 	n := &nemesis{c: c, rng: rand.New(rand.NewPCG(uint64(seed), 0x6368616f73)), log: c.log}
-	if !c.cfg.Negative {
+	if !c.cfg.Negative && !c.cfg.NegativeResend {
 		n.forced = []FaultKind{FaultWipe, FaultReregister}
 	}
 	return n
