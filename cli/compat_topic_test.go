@@ -71,6 +71,12 @@ func TestTopicAddPartition(t *testing.T) {
 	})
 
 	requireContains(t, e.fails(exitNotFound, "topic", "add-partition", "nope", "--sc", sc), `topic "nope" not found`)
+
+	// No internal topics here: --system says where the offsets are.
+	out, errs, code := e.run("topic", "list", "--system", "-O", "json", "--sc", sc)
+	if code != 0 || strings.TrimSpace(out) != "[]" || !strings.Contains(errs, "no internal topics") {
+		t.Fatalf("topic list --system: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
 	requireContains(t, e.fails(exitUsage, "topic", "add-partition", "grow", "-c", "0", "--sc", sc), "--count 0")
 }
 

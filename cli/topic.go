@@ -193,6 +193,7 @@ func runTopicList(ctx context.Context, g *Global, args []string, stdout, stderr 
 			fluvio topic list -O json`,
 	}, true)
 	out := addOutputFlag(fs.FlagSet)
+	system := fs.Bool("system", false, "list internal topics instead (there are none: see the help)")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -202,6 +203,18 @@ func runTopicList(ctx context.Context, g *Global, args []string, stdout, stderr 
 	items, code := listTopics(ctx, g, stderr, nil)
 	if items == nil {
 		return code
+	}
+	if *system {
+		// Fluvio keeps consumer offsets in an internal topic; this cluster
+		// keeps them in the SC's KV bucket, so there are no internal topics.
+		items = items[:0]
+		fmt.Fprintln(stderr, "no internal topics: named consumers' offsets are kept by the SC in a KV bucket, not in a topic; see 'fluvio consumer list'")
+		if *out == outputTable {
+			if err := newTable("NAME", "TYPE", "PARTITIONS", "REPLICAS", "RETENTION TIME", "STATUS", "REASON").write(stdout); err != nil {
+				return g.fail(stderr, err)
+			}
+			return exitOK
+		}
 	}
 	t := newTable("NAME", "TYPE", "PARTITIONS", "REPLICAS", "RETENTION TIME", "STATUS", "REASON")
 	for _, tp := range items {

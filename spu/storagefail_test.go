@@ -70,7 +70,7 @@ func startSPUOn(t *testing.T, fs vfs.FS, logger *slog.Logger) *testSPU {
 // TestSPUStorageFailureRecovers: while the disk is full (ENOSPC on every
 // write) or failing (EIO on every fsync), each produce gets a storage
 // error at once, not after its timeout; the SPU logs each kind of error
-// once, not once per attempt (issue 14: 426 lines of "HW checkpoint
+// once, not once per attempt (before: 426 lines of "HW checkpoint
 // failed"); once the disk works again the replica takes writes by itself
 // within seconds (it used to need an SPU restart), and every acknowledged
 // record is there.
