@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// TestBadKVValuesNotApplied writes the values of issue 15 into KV behind
+// TestBadKVValuesNotApplied writes the values an attacker once stored (an SPU id of -1, a bad endpoint, 1,000,000 partitions, replication -3, replicas [1,-4,99999], a garbage generation) into KV behind
 // the SC's back and restarts it: each is skipped (logged with its key),
 // a damaged key falls back to its last good revision, and a garbage
 // generation never makes epochs go back.

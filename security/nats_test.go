@@ -98,7 +98,7 @@ func TestSPUMatrix(t *testing.T) {
 }
 
 // forgeries sends, as every identity but the SC, the three attacks of
-// issue 15: a replica set that empties an SPU, an ISR change and a
+// ones seen before identities: a replica set that empties an SPU, an ISR change and a
 // "stopping" heartbeat with the real incarnation; then checks that no SPU
 // lost its replica, the ISR is unchanged and every SPU is still online.
 func (c *cluster) forgeries(t *testing.T) (sets, isr, beats tally) {
