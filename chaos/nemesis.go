@@ -73,6 +73,12 @@ func (n *nemesis) next() (time.Duration, FaultKind, int32) {
 		if cfg.KillSC {
 			kinds = append(kinds, FaultSCKill)
 		}
+		if len(n.c.scs) > 1 {
+			kinds = append(kinds, FaultActiveSCKill, FaultActiveSCPause, FaultNATSNodeKill, FaultControlPlaneOutage)
+		}
+		if len(cfg.Faults) > 0 {
+			kinds = cfg.Faults
+		}
 		kind = kinds[n.rng.IntN(len(kinds))]
 	}
 	return wait, kind, int32(n.rng.IntN(partitions))
@@ -86,8 +92,11 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		n.log.Warn("nemesis: no partition list, fault skipped", "err", err)
 		return nil
 	}
-	if kind == FaultSCKill {
+	switch kind {
+	case FaultSCKill:
 		return n.killSC(ctx, hb)
+	case FaultActiveSCKill, FaultActiveSCPause, FaultNATSNodeKill, FaultControlPlaneOutage:
+		return n.controlPlane(ctx, kind, hb)
 	}
 	if kind == FaultNewTopic {
 		return n.createTopic(ctx)
@@ -213,6 +222,82 @@ func (n *nemesis) killSC(ctx context.Context, hb time.Duration) error {
 	n.log.Info("nemesis: sc-server started again", "pid", n.c.sc.pid())
 	// The SC answers again before the next fault (or the end).
 	return waitFor(undo, 30*time.Second, func() error {
+		_, err := n.c.partitions(undo)
+		return err
+	})
+}
+
+// controlPlane runs a fault on the SCs and their NATS nodes
+// (Config.SCReplicas > 1) and undoes it: the killed SC is started again,
+// the paused ones continued. For the active SC's faults it measures how
+// long until another SC holds the lease.
+func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Duration) error {
+	undo := context.WithoutCancel(ctx)
+	active, err := n.c.activeSC(ctx)
+	if err != nil || active < 0 {
+		n.log.Warn("nemesis: no active SC known, fault skipped", "fault", kind, "err", err)
+		return nil
+	}
+	f := Fault{Kind: kind, SPU: -1}
+	var hit []*process
+	switch kind {
+	case FaultActiveSCKill, FaultActiveSCPause:
+		hit = []*process{n.c.scs[active]}
+	case FaultNATSNodeKill:
+		other := (active + 1 + n.rng.IntN(len(n.c.scs)-1)) % len(n.c.scs)
+		hit = []*process{n.c.scs[other]}
+	case FaultControlPlaneOutage:
+		hit = n.c.scs
+	}
+	f.At = time.Now()
+	for _, p := range hit {
+		if kind == FaultActiveSCKill || kind == FaultNATSNodeKill {
+			err = p.kill(undo)
+		} else {
+			err = p.signal(syscall.SIGSTOP)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	down := 2*hb + time.Duration(n.rng.Int64N(int64(2*hb)))
+	if kind == FaultActiveSCKill || kind == FaultActiveSCPause {
+		// Measure the takeover while the old active SC is down.
+		err := waitFor(undo, 30*time.Second, func() error {
+			now, err := n.c.activeSC(undo)
+			if err != nil || now < 0 || now == active {
+				return fmt.Errorf("no new active SC yet (%d, %v)", now, err)
+			}
+			return nil
+		})
+		if err != nil {
+			n.log.Warn("nemesis: no SC took over", "fault", kind, "err", err)
+		} else {
+			f.SCFailover = time.Since(f.At)
+		}
+		down = max(down, time.Since(f.At)+hb)
+	}
+	n.record(f, "scs", len(hit), "down", down, "sc_failover", f.SCFailover)
+	sleep(undo, max(0, down-time.Since(f.At)))
+	for _, p := range hit {
+		if p.running() {
+			if err := p.signal(syscall.SIGCONT); err != nil {
+				return err
+			}
+		} else if err := p.start(); err != nil {
+			return err
+		}
+	}
+	// The control plane answers again, with an active SC and every NATS
+	// node's copy of the metadata current, before the next fault (or the
+	// end): one machine lost at a time, as the cluster is built for.
+	return waitFor(undo, 30*time.Second, func() error {
+		if i, err := n.c.activeSC(undo); err != nil || i < 0 {
+			return fmt.Errorf("no active SC (%v)", err)
+		}
+		if err := n.c.metadataReplicasCurrent(undo); err != nil {
+			return err
+		}
 		_, err := n.c.partitions(undo)
 		return err
 	})

@@ -32,6 +32,12 @@ func (r *Result) Summary() string {
 	if n := r.Faults[FaultSCKill]; n > 0 {
 		fmt.Fprintf(&b, " sc-kills=%d", n)
 	}
+	ha := r.Faults[FaultActiveSCKill] + r.Faults[FaultActiveSCPause] + r.Faults[FaultNATSNodeKill] + r.Faults[FaultControlPlaneOutage]
+	if ha > 0 {
+		fmt.Fprintf(&b, " active-sc-kills=%d active-sc-pauses=%d nats-node-kills=%d control-plane-outages=%d sc-failovers=%d sc-failover-p50=%s sc-failover-p99=%s",
+			r.Faults[FaultActiveSCKill], r.Faults[FaultActiveSCPause], r.Faults[FaultNATSNodeKill], r.Faults[FaultControlPlaneOutage],
+			len(r.SCFailovers), seconds(percentile(r.SCFailovers, 0.5)), seconds(percentile(r.SCFailovers, 0.99)))
+	}
 	return b.String()
 }
 
