@@ -291,7 +291,7 @@ func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Dura
 	// The control plane answers again, with an active SC and every NATS
 	// node's copy of the metadata current, before the next fault (or the
 	// end): one machine lost at a time, as the cluster is built for.
-	return waitFor(undo, 30*time.Second, func() error {
+	return waitFor(undo, 60*time.Second, func() error {
 		if i, err := n.c.activeSC(undo); err != nil || i < 0 {
 			return fmt.Errorf("no active SC (%v)", err)
 		}
