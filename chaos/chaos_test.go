@@ -60,6 +60,9 @@ func TestChaosShort(t *testing.T) {
 	if n := len(res.Faults); n == 0 {
 		t.Error("the nemesis injected no fault")
 	}
+	if res.Faults[FaultWipe] == 0 || res.Faults[FaultReregister] == 0 {
+		t.Errorf("no wiped disk (%d) or re-registered SPU (%d) in the run", res.Faults[FaultWipe], res.Faults[FaultReregister])
+	}
 	if res.Elections == 0 {
 		t.Error("no leader election during the run: the faults did not reach a leader")
 	}
@@ -128,7 +131,8 @@ func TestChaosNegativeControl(t *testing.T) {
 	t.Fatal("three negative-control runs (acks=leader, sync never, leader killed while its followers were stopped) showed no loss and no divergence: the checker cannot see a loss")
 }
 
-// TestChaosNegativeResend proves the checker sees the loss of issue 12:
+// TestChaosNegativeResend proves the checker sees the loss the idempotent
+// producer once had (fluvio.WithUnsafeRefusedSendsStored):
 // with producers that report a refused resend as stored (the client rule
 // the fix removed, fluvio.WithUnsafeRefusedSendsStored), the burst into a
 // topic whose replicas are still being created (the run's first fault)

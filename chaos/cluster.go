@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // firstSPU is the id of the first SPU; the others follow.
@@ -30,7 +31,8 @@ type cluster struct {
 	scs    []*process
 	spus   map[int32]*process
 	ids    []int32
-	dirs   map[int32]string // SPU id -> its --log-base-dir
+	dirs   map[int32]string    // SPU id -> its --log-base-dir
+	addrs  map[int32][2]string // SPU id -> its public and private addresses
 	client *fluvio.Client
 	wg     sync.WaitGroup // the processes' waiters
 }
@@ -54,7 +56,7 @@ func freePorts(n int) ([]string, error) {
 // the topic; it returns once every partition has a leader and a full ISR.
 // On error, the processes started so far are stopped.
 func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
-	c = &cluster{cfg: cfg, log: cfg.Logger, spus: map[int32]*process{}, dirs: map[int32]string{}}
+	c = &cluster{cfg: cfg, log: cfg.Logger, spus: map[int32]*process{}, dirs: map[int32]string{}, addrs: map[int32][2]string{}}
 	defer func() {
 		if err != nil {
 			c.close(context.WithoutCancel(ctx))
@@ -92,9 +94,9 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 		c.log.Info(name+" started", "addr", scPorts[i], "pid", p.pid())
 	}
 	c.sc = c.scs[0]
-	if err := waitFor(ctx, 30*time.Second, func() error {
+	if err := testkit.Poll(ctx, 30*time.Second, func() error {
 		if !c.sc.running() {
-			return errStop(fmt.Errorf("chaos: sc-server exited at start: see %s", c.sc.logPath))
+			return testkit.Stop(fmt.Errorf("chaos: sc-server exited at start: see %s", c.sc.logPath))
 		}
 		client, err := fluvio.Connect(ctx, c.scAddr, fluvio.WithName("fluvio-chaos"))
 		if err != nil {
@@ -117,6 +119,7 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 		}
 		dir := filepath.Join(cfg.Dir, "spu-"+strconv.Itoa(int(id)))
 		c.dirs[id] = dir
+		c.addrs[id] = [2]string{pub, priv}
 		c.spus[id] = &process{
 			name: fmt.Sprintf("spu-server %d", id), path: filepath.Join(cfg.BinDir, "spu-server"), wg: &c.wg,
 			logPath: filepath.Join(logs, fmt.Sprintf("spu-%d.log", id)),
@@ -132,7 +135,7 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 	if cfg.Negative {
 		spec.Sync = "never"
 	}
-	if err := waitFor(ctx, 30*time.Second, func() error {
+	if err := testkit.Poll(ctx, 30*time.Second, func() error {
 		err := c.client.CreateTopic(ctx, topicName, spec)
 		if errors.Is(err, fluvio.ErrTopicExists) {
 			return nil
@@ -206,10 +209,10 @@ func led(ps []fluvio.PartitionInfo, spu int32) []int32 {
 // waitHealthy polls until every partition is online with a full ISR (and,
 // with committed, its high watermark at its end offset).
 func (c *cluster) waitHealthy(ctx context.Context, timeout time.Duration, committed bool) error {
-	err := waitFor(ctx, timeout, func() error {
+	err := testkit.Poll(ctx, timeout, func() error {
 		for _, id := range c.ids {
 			if p := c.spus[id]; !p.running() {
-				return errStop(fmt.Errorf("%s exited: see %s", p.name, p.logPath))
+				return testkit.Stop(fmt.Errorf("%s exited: see %s", p.name, p.logPath))
 			}
 		}
 		ps, err := c.partitions(ctx)

@@ -43,6 +43,13 @@ const (
 	FaultPause FaultKind = "pause"
 	// FaultRestart: SIGTERM an SPU, wait for it to exit, start it again.
 	FaultRestart FaultKind = "restart"
+	// FaultWipe: SIGTERM an SPU, delete its whole data directory, start
+	// it again: an SPU back with an empty (replaced) disk.
+	FaultWipe FaultKind = "wipe"
+	// FaultReregister: unregister an SPU (its spu-server is told to stop
+	// and exits), register the id again with the same addresses, start
+	// it again on its data directory.
+	FaultReregister FaultKind = "reregister"
 	// FaultStallKill: SIGSTOP a partition's followers, kill -9 its leader
 	// while they are stopped, SIGCONT them, start the leader again. With
 	// acks=leader the leader acknowledges records no follower has.

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // nemesis injects one fault at a time, chosen by a seeded random source,
@@ -22,13 +26,20 @@ type nemesis struct {
 	// newTopic runs the new-topic fault (the workload's newTopic).
 	newTopic func(ctx context.Context, k int) error
 	topics   int // new topics created so far
+	// forced are the first fault kinds of a run, before the random ones:
+	// every run reaches a wiped disk and a re-registered SPU.
+	forced []FaultKind
 
 	mu     sync.Mutex
 	faults []Fault
 }
 
 func newNemesis(c *cluster, seed int64) *nemesis {
-	return &nemesis{c: c, rng: rand.New(rand.NewPCG(uint64(seed), 0x6368616f73)), log: c.log}
+	n := &nemesis{c: c, rng: rand.New(rand.NewPCG(uint64(seed), 0x6368616f73)), log: c.log}
+	if !c.cfg.Negative && !c.cfg.NegativeResend {
+		n.forced = []FaultKind{FaultWipe, FaultReregister}
+	}
+	return n
 }
 
 // run injects faults until ctx ends. A fault in progress is always undone,
@@ -69,7 +80,7 @@ func (n *nemesis) next() (time.Duration, FaultKind, int32) {
 	wait := cfg.FaultEvery/2 + time.Duration(n.rng.Int64N(int64(cfg.FaultEvery)+1))
 	kind := FaultStallKill
 	if !cfg.Negative {
-		kinds := []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill, FaultNewTopic}
+		kinds := []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill, FaultNewTopic, FaultWipe, FaultReregister}
 		if cfg.KillSC {
 			kinds = append(kinds, FaultSCKill)
 		}
@@ -80,6 +91,9 @@ func (n *nemesis) next() (time.Duration, FaultKind, int32) {
 			kinds = cfg.Faults
 		}
 		kind = kinds[n.rng.IntN(len(kinds))]
+		if len(n.forced) > 0 {
+			kind, n.forced = n.forced[0], n.forced[1:]
+		}
 	}
 	return wait, kind, int32(n.rng.IntN(partitions))
 }
@@ -108,7 +122,7 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		}
 	}
 	target := leader
-	if kind == FaultRestart {
+	if kind == FaultRestart || kind == FaultWipe || kind == FaultReregister {
 		target = n.c.ids[n.rng.IntN(len(n.c.ids))]
 	}
 	proc, ok := n.c.spus[target]
@@ -146,6 +160,38 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		if err := proc.stop(undo, 15*time.Second); err != nil {
 			return err
 		}
+	case FaultWipe:
+		f.At = time.Now()
+		if err := proc.stop(undo, 15*time.Second); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(n.c.dirs[target]); err != nil {
+			return fmt.Errorf("chaos: wipe SPU %d: %w", target, err)
+		}
+		n.record(f, "dir", n.c.dirs[target])
+	case FaultReregister:
+		f.At = time.Now()
+		if _, err := n.c.client.UnregisterSPU(undo, target); err != nil {
+			n.log.Warn("nemesis: unregister failed, fault skipped", "spu", target, "err", err)
+			return nil
+		}
+		// Told to stop, the spu-server exits by itself; bounded.
+		wctx, cancel := context.WithTimeout(undo, 15*time.Second)
+		werr := proc.wait(wctx)
+		cancel()
+		if werr != nil {
+			if err := proc.kill(undo); err != nil {
+				return err
+			}
+		}
+		a := n.c.addrs[target]
+		if err := testkit.Poll(undo, 30*time.Second, func() error {
+			_, err := n.c.client.RegisterSPU(undo, fluvio.SPUConfig{ID: target, PublicEndpoint: a[0], PrivateEndpoint: a[1]})
+			return err
+		}); err != nil {
+			return fmt.Errorf("chaos: register SPU %d again: %w", target, err)
+		}
+		n.record(f)
 	case FaultStallKill:
 		var followers []*process
 		for _, id := range n.c.ids {
@@ -221,7 +267,7 @@ func (n *nemesis) killSC(ctx context.Context, hb time.Duration) error {
 	}
 	n.log.Info("nemesis: sc-server started again", "pid", n.c.sc.pid())
 	// The SC answers again before the next fault (or the end).
-	return waitFor(undo, 30*time.Second, func() error {
+	return testkit.Poll(undo, 30*time.Second, func() error {
 		_, err := n.c.partitions(undo)
 		return err
 	})
@@ -263,7 +309,7 @@ func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Dura
 	down := 2*hb + time.Duration(n.rng.Int64N(int64(2*hb)))
 	if kind == FaultActiveSCKill || kind == FaultActiveSCPause {
 		// Measure the takeover while the old active SC is down.
-		err := waitFor(undo, 30*time.Second, func() error {
+		err := testkit.Poll(undo, 30*time.Second, func() error {
 			now, err := n.c.activeSC(undo)
 			if err != nil || now < 0 || now == active {
 				return fmt.Errorf("no new active SC yet (%d, %v)", now, err)
@@ -291,7 +337,7 @@ func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Dura
 	// The control plane answers again, with an active SC and every NATS
 	// node's copy of the metadata current, before the next fault (or the
 	// end): one machine lost at a time, as the cluster is built for.
-	return waitFor(undo, 60*time.Second, func() error {
+	return testkit.Poll(undo, 60*time.Second, func() error {
 		if i, err := n.c.activeSC(undo); err != nil || i < 0 {
 			return fmt.Errorf("no active SC (%v)", err)
 		}

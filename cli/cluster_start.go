@@ -81,7 +81,10 @@ func runClusterStart(ctx context.Context, g *Global, args []string, stdout, stde
 		Usage: "fluvio cluster start [--spu N] [--sc-replicas N] [--data-dir DIR] [--sc-addr HOST:PORT]",
 		Short: `Start a local cluster in the background: sc-server with its embedded NATS
 (JetStream keeps the metadata) and N spu-server processes, registered as
-managed SPUs on free loopback ports. It waits until every SPU is online, then
+managed SPUs on fixed ports that follow the SC's, as Fluvio's local cluster
+does: SC 9003 (private 9004), SPU 5001 on 9010/9011, 5002 on 9020/9021, ...
+(all below the ephemeral range, so outgoing connections never take them; a
+taken one is named with the process holding it). It waits until every SPU is online, then
 adds the profile "local" and makes it current. Logs go to DIR/logs.
 sc-server and spu-server are looked for next to this fluvio binary, then on PATH.
 
@@ -247,12 +250,13 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	defer a.Close()
 
 	if n := nSPU - len(st.SPUs); n > 0 {
-		addrs, err := freeLoopbackAddrs(2 * n)
+		plan, err := l.plan(nSPU)
 		if err != nil {
 			return err
 		}
-		for i := range n {
-			st.SPUs = append(st.SPUs, spuProc{ID: int32(firstLocalSPU + len(st.SPUs)), Public: addrs[2*i], Private: addrs[2*i+1]})
+		for range n {
+			public, private, _ := plan.spu(len(st.SPUs))
+			st.SPUs = append(st.SPUs, spuProc{ID: int32(firstLocalSPU + len(st.SPUs)), Public: public, Private: private})
 		}
 	}
 	if err := st.save(); err != nil {
@@ -269,7 +273,7 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	// An SPU restarted now must come back as a new incarnation: the SC may
 	// still list the killed process online for a few heartbeats.
 	l.oldIncarnation = l.incarnations(ctx, a)
-	if err := l.startSPUs(spuBin); err != nil {
+	if err := l.startSPUs(ctx, a, spuBin); err != nil {
 		return err
 	}
 	if err := l.waitOnline(ctx, a); err != nil {
@@ -345,11 +349,23 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 			}
 			return portInUse("SC", p.addr, flag, err)
 		}
-		httpAddr, err := freeLoopbackAddrs(1)
-		if err != nil {
-			return err
+		// The first SC's --http is planned (port + 5); the peers of
+		// --sc-replicas take free ports.
+		if i == 0 {
+			plan, err := l.plan(1)
+			if err != nil {
+				return err
+			}
+			if *p.http, err = orFree(plan.scHTTP()); err != nil {
+				return err
+			}
+		} else {
+			addrs, err := freeLoopbackAddrs(1)
+			if err != nil {
+				return err
+			}
+			*p.http = addrs[0]
 		}
-		*p.http = httpAddr[0]
 		argv := []string{bin, "--sc", p.addr, "--data-dir", p.dir, "--http", *p.http}
 		if p.cluster != "" {
 			argv = append(argv, "--cluster", p.cluster, "--routes", strings.Join(routes, ","), "--name", scName(i))
@@ -461,25 +477,85 @@ func (l *localCluster) registerSPUs(ctx context.Context, a *fluvio.Client) error
 	return nil
 }
 
-// startSPUs starts every SPU whose process is not running.
-func (l *localCluster) startSPUs(bin string) error {
+// plan is the port plan of the cluster, checked for n SPUs.
+func (l *localCluster) plan(n int) (portPlan, error) {
+	plan, err := newPortPlan(l.st.SCAddr)
+	if err == nil {
+		err = plan.check(n)
+	}
+	if err != nil {
+		return plan, withHint(fmt.Errorf("the port plan of the cluster in %s: %w", l.dir, err), exitUsage,
+			"start a new cluster with 'fluvio cluster start --data-dir DIR --sc-addr 127.0.0.1:PORT'")
+	}
+	return plan, nil
+}
+
+// takenPort returns the first of addrs that cannot be listened on, or "".
+func takenPort(addrs ...string) string {
+	for _, addr := range addrs {
+		if portFree(addr) != nil {
+			return addr
+		}
+	}
+	return ""
+}
+
+// heldBy is ", by pid N (NAME)" for the process holding addr, or "".
+func heldBy(addr string) string {
+	if h := portHolder(addr); h != "" {
+		return ", by " + h
+	}
+	return ""
+}
+
+// spuPortInUse is the error for an SPU port that is taken.
+func spuPortInUse(id int32, addr string) error {
+	return withHint(fmt.Errorf("port of SPU %d (%s) is in use%s", id, addr, heldBy(addr)), exitConflict,
+		"stop that program, or run this cluster's ports elsewhere: 'fluvio cluster delete', then 'fluvio cluster start --sc-addr 127.0.0.1:PORT' (SPU ports follow the SC's)")
+}
+
+// moveSPU registers SPU s again at public and private (it is not running).
+func (l *localCluster) moveSPU(ctx context.Context, a *fluvio.Client, s *spuProc, public, private string) error {
+	if _, err := a.UnregisterSPU(ctx, s.ID); err != nil && !errors.Is(err, fluvio.ErrSPUNotFound) {
+		return err
+	}
+	if _, err := a.RegisterSPU(ctx, fluvio.SPUConfig{ID: s.ID, Name: "spu-" + strconv.Itoa(int(s.ID)),
+		PublicEndpoint: public, PrivateEndpoint: private, Type: fluvio.SPUTypeManaged}); err != nil {
+		return err
+	}
+	s.Public, s.Private = public, private
+	return l.st.save()
+}
+
+// startSPUs starts every SPU whose process is not running. An SPU whose
+// ports are taken moves to its ports of the plan when they are free (an
+// older cluster picked ports in the kernel's ephemeral range, which
+// outgoing connections take): it is registered again there. Otherwise
+// the error names the process holding the port.
+func (l *localCluster) startSPUs(ctx context.Context, a *fluvio.Client, bin string) error {
+	plan, err := l.plan(len(l.st.SPUs))
+	if err != nil {
+		return err
+	}
 	for i := range l.st.SPUs {
 		s := &l.st.SPUs[i]
 		if s.Proc.alive() {
 			step(l.stdout, "spu-server %d already running (pid %d)", s.ID, s.Proc.PID)
 			continue
 		}
-		for _, addr := range []string{s.Public, s.Private} {
-			if err := portFree(addr); err != nil {
-				return withHint(fmt.Errorf("port of SPU %d (%s) is in use: %w", s.ID, addr, err), exitConflict,
-					"stop the program using it, or remove this cluster with 'fluvio cluster delete' and start a new one (new ports are picked)")
+		public, private, httpAddr := plan.spu(i)
+		if taken := takenPort(s.Public, s.Private); taken != "" {
+			if s.Public == public && s.Private == private || takenPort(public, private) != "" {
+				return spuPortInUse(s.ID, taken)
 			}
+			if err := l.moveSPU(ctx, a, s, public, private); err != nil {
+				return err
+			}
+			step(l.stdout, "SPU %d moved to its planned ports, public %s, private %s (%s was in use%s)", s.ID, public, private, taken, heldBy(taken))
 		}
-		httpAddr, err := freeLoopbackAddrs(1)
-		if err != nil {
+		if s.HTTP, err = orFree(httpAddr); err != nil {
 			return err
 		}
-		s.HTTP = httpAddr[0]
 		argv := []string{bin, "--id", strconv.Itoa(int(s.ID)), "--sc-controller", l.st.scList(),
 			"--log-base-dir", filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID))), "--http", s.HTTP}
 		rec, err := startProcess(argv, l.logPath("spu-"+strconv.Itoa(int(s.ID))))

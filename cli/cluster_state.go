@@ -35,7 +35,7 @@ type clusterState struct {
 	// SCAddr is the SC's (embedded NATS) address, HOST:PORT.
 	SCAddr string `json:"scAddr"`
 	// SCHTTP is the sc-server's --http address (/metrics, /livez,
-	// /readyz); picked free at each start of the process.
+	// /readyz): the planned port, or a free one, at each start.
 	SCHTTP  string     `json:"scHTTP,omitempty"`
 	SC      procRecord `json:"sc"`
 	SPUs    []spuProc  `json:"spus"`
@@ -74,7 +74,7 @@ type spuProc struct {
 	Public  string `json:"public"`
 	Private string `json:"private"`
 	// HTTP is the spu-server's --http address (/metrics, /livez,
-	// /readyz); picked free at each start of the process.
+	// /readyz): the planned port, or a free one, at each start.
 	HTTP string     `json:"http,omitempty"`
 	Proc procRecord `json:"proc"`
 }

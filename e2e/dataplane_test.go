@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // outage is how long the control plane stays down in
@@ -147,7 +148,7 @@ func TestE2EDataPlaneWithoutControlPlane(t *testing.T) {
 	// The control plane comes back (the same sc-server command line, on
 	// its data); nothing else is restarted.
 	e.start("sc-server", c.SC.Argv[1:]...)
-	waitFor(t, 30*time.Second, func() error { return isrWithout(e, victim) })
+	testkit.WaitFor(t, 30*time.Second, func() error { return isrWithout(e, victim) })
 	t.Logf("ISR shrink stored %v after the follower died with the SC down (replica lag max 10 s)", time.Since(killedAt.Add(down)).Round(100*time.Millisecond))
 	for _, s := range c.SPUs {
 		if s.ID != victim && !running(s.Proc.PID, s.Proc.Argv) {

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // mountTmpfs mounts a tmpfs of size bytes at a new directory and unmounts
@@ -55,7 +57,7 @@ func fill(t *testing.T, dir string) string {
 	return ""
 }
 
-// TestE2EDiskFull is issue 14's disk-full scenario with real processes:
+// TestE2EDiskFull is the disk-full scenario with real processes:
 // the SPU's data directory on a small tmpfs that fills up. A producer
 // gets a storage error at once and the CLI says so in one line (it used
 // to print nothing and end after 209 s); the SPU logs each kind of error
@@ -71,7 +73,7 @@ func TestE2EDiskFull(t *testing.T) {
 	e := newEnv(t)
 	sc := freeAddr(t)
 	e.start("sc-server", "--sc", sc, "--data-dir", filepath.Join(t.TempDir(), "sc"))
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", sc); code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
 		}
@@ -92,7 +94,7 @@ func TestE2EDiskFull(t *testing.T) {
 		}
 	}
 	write("acked", 100, 10)
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if _, errs, code := e.fluvio("produce", "full", "--file", input, "--sc", sc); code != 0 {
 			return fmt.Errorf("produce: exit %d: %s", code, errs)
 		}
@@ -121,7 +123,7 @@ func TestE2EDiskFull(t *testing.T) {
 	}
 	freed := time.Now()
 	write("after", 3, 10)
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if _, errs, code := e.fluvio("produce", "full", "--file", input, "--sc", sc); code != 0 {
 			return fmt.Errorf("produce after freeing space: exit %d: %s", code, errs)
 		}

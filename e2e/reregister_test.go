@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // partitionJSON is what 'fluvio partition list -O json' prints per row.
@@ -36,7 +38,7 @@ func partitionState(t *testing.T, e *env, sc, topic string) partitionJSON {
 	return ps[0]
 }
 
-// TestE2EReregisteredSPU is issue 14's re-registration scenario with real
+// TestE2EReregisteredSPU is the re-registration scenario with real
 // processes: the leader of a 3-replica partition holding three
 // acknowledged records is unregistered, registered again with the same
 // id and started with an empty data directory. It used to lead at the
@@ -51,7 +53,7 @@ func TestE2EReregisteredSPU(t *testing.T) {
 	e := newEnv(t)
 	sc := freeAddr(t)
 	e.start("sc-server", "--sc", sc, "--data-dir", filepath.Join(t.TempDir(), "sc"))
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", sc); code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
 		}
@@ -71,7 +73,7 @@ func TestE2EReregisteredSPU(t *testing.T) {
 		e.ok("custom-spu", "register", "--id", fmt.Sprint(id), "--public-server", spus[id].pub, "--private-server", spus[id].priv, "--sc", sc)
 		startSPU(id, filepath.Join(t.TempDir(), "spu"))
 	}
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if out := e.ok("spu", "list", "--sc", sc); strings.Count(out, " online ") != 3 {
 			return fmt.Errorf("spu list:\n%s", out)
 		}
@@ -80,7 +82,7 @@ func TestE2EReregisteredSPU(t *testing.T) {
 	e.ok("topic", "create", "rereg", "-r", "3", "--sc", sc)
 	input := filepath.Join(t.TempDir(), "in")
 	writeFile(t, input, "one\ntwo\nthree\n")
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if _, errs, code := e.fluvio("produce", "rereg", "--file", input, "--sc", sc); code != 0 {
 			return fmt.Errorf("produce: exit %d: %s", code, errs)
 		}
@@ -90,7 +92,7 @@ func TestE2EReregisteredSPU(t *testing.T) {
 	before := partitionState(t, e, sc, "rereg")
 	old := before.Spec.Leader
 	e.ok("custom-spu", "unregister", "--id", fmt.Sprint(old), "--sc", sc)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if done, _ := spus[old].p.exited(); !done {
 			return fmt.Errorf("spu-server %d still running after unregister", old)
 		}
@@ -98,7 +100,7 @@ func TestE2EReregisteredSPU(t *testing.T) {
 	})
 	e.ok("custom-spu", "register", "--id", fmt.Sprint(old), "--public-server", spus[old].pub, "--private-server", spus[old].priv, "--sc", sc)
 	startSPU(old, filepath.Join(t.TempDir(), "empty"))
-	waitFor(t, 30*time.Second, func() error {
+	testkit.WaitFor(t, 30*time.Second, func() error {
 		p := partitionState(t, e, sc, "rereg")
 		if p.Spec.Leader == old || p.Spec.LeaderEpoch <= before.Spec.LeaderEpoch {
 			t.Fatalf("the empty SPU %d leads at epoch %d (was %d)", old, p.Spec.LeaderEpoch, before.Spec.LeaderEpoch)
@@ -118,14 +120,14 @@ func TestE2EReregisteredSPU(t *testing.T) {
 			s.p.kill(syscall.SIGTERM)
 		}
 	}
-	waitFor(t, 30*time.Second, func() error {
+	testkit.WaitFor(t, 30*time.Second, func() error {
 		if p := partitionState(t, e, sc, "rereg"); p.Spec.Leader != old {
 			return fmt.Errorf("leader %d, want %d", p.Spec.Leader, old)
 		}
 		return nil
 	})
 	var got string
-	waitFor(t, 30*time.Second, func() error {
+	testkit.WaitFor(t, 30*time.Second, func() error {
 		out, errs, code := e.fluvio("consume", "rereg", "-B", "-d", "--sc", sc)
 		if code != 0 {
 			return fmt.Errorf("consume: exit %d: %s", code, errs)

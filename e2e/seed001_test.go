@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // transcriptStep is one '$ ' command of a transcript and its output lines.
@@ -75,7 +77,7 @@ func TestE2ESeed001Transcript(t *testing.T) {
 		"`SC-PRIVATE`", host, "`SC`", host,
 		":9003", ":"+p3, ":9004", ":"+p4, ":9005", ":"+p5, ":9006", ":"+p6)
 	e.start("sc-server", "--sc", host+":"+p3, "--sc-private", host+":"+p4, "--data-dir", filepath.Join(t.TempDir(), "sc"))
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", host+":"+p3); code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
 		}
@@ -88,7 +90,7 @@ func TestE2ESeed001Transcript(t *testing.T) {
 		switch {
 		case st.background:
 			p := e.start(args[0], args[1:]...)
-			waitFor(t, 10*time.Second, func() error {
+			testkit.WaitFor(t, 10*time.Second, func() error {
 				if done, code := p.exited(); done {
 					t.Fatalf("%s exited %d: %s", st.cmd, code, p.out.String())
 				}
@@ -100,7 +102,7 @@ func TestE2ESeed001Transcript(t *testing.T) {
 			})
 		case args[0] == "fluvio":
 			// A listing may need a heartbeat to show the SPU online.
-			waitFor(t, 5*time.Second, func() error {
+			testkit.WaitFor(t, 5*time.Second, func() error {
 				out, errs, code := e.fluvio(args[1:]...)
 				if code != 0 {
 					return fmt.Errorf("exit %d: %s", code, errs)
@@ -116,7 +118,7 @@ func TestE2ESeed001Transcript(t *testing.T) {
 	pub, priv := freeAddr(t), freeAddr(t)
 	e.ok("custom-spu", "register", "--id", "201", "--public-server", pub, "--private-server", priv, "--sc", host+":"+p3)
 	e.start("spu-server", "--id", "201", "--sc-controller", host+":"+p3)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if r := row(e.ok("spu", "list", "--sc", host+":"+p3), "201"); !strings.Contains(r, " online ") {
 			return fmt.Errorf("row %q", r)
 		}

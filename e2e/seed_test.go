@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestE2ESeedWorkflow runs the custom-SPU workflow of the seed documents
@@ -19,7 +21,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	pub, priv := freeAddr(t), freeAddr(t)
 	scDir := filepath.Join(t.TempDir(), "sc")
 	scProc := e.start("sc-server", "--sc", sc, "--data-dir", scDir)
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", sc); code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
 		}
@@ -37,14 +39,14 @@ func TestE2ESeedWorkflow(t *testing.T) {
 
 	spuDir := filepath.Join(t.TempDir(), "spu")
 	spu := e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if !strings.Contains(spu.out.String(), "starting custom-spu services (id:200)\n") {
 			return fmt.Errorf("spu-server output so far: %q", spu.out.String())
 		}
 		return nil
 	})
 	started := time.Now()
-	waitFor(t, 2*time.Second, func() error {
+	testkit.WaitFor(t, 2*time.Second, func() error {
 		if r := row(e.ok("spu", "list", "--sc", sc), "200"); r != "200 custom-spu-200 online custom - "+pub+" "+priv {
 			return fmt.Errorf("row %q", r)
 		}
@@ -57,7 +59,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	// kill -9: the SC notices the missing heartbeats.
 	spu.kill(syscall.SIGKILL)
 	killed := time.Now()
-	waitFor(t, 15*time.Second, func() error {
+	testkit.WaitFor(t, 15*time.Second, func() error {
 		if r := row(e.ok("spu", "list", "--sc", sc), "200"); !strings.Contains(r, " offline ") {
 			return fmt.Errorf("row %q", r)
 		}
@@ -67,7 +69,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 
 	// An id nobody registered is refused: spu-server exits non-zero and says why.
 	stranger := e.start("spu-server", "--id", "999", "--sc-controller", sc, "--log-base-dir", filepath.Join(t.TempDir(), "x"))
-	waitFor(t, 15*time.Second, func() error {
+	testkit.WaitFor(t, 15*time.Second, func() error {
 		if done, _ := stranger.exited(); !done {
 			return fmt.Errorf("spu-server --id 999 still running; output %q", stranger.out.String())
 		}
@@ -84,7 +86,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 
 	// Back online, then unregistered: the connected spu-server is dropped.
 	spu = e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if r := row(e.ok("spu", "list", "--sc", sc), "200"); !strings.Contains(r, " online ") {
 			return fmt.Errorf("row %q", r)
 		}
@@ -97,7 +99,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	if r := row(e.ok("spu", "list", "--sc", sc), "200"); r != "" {
 		t.Fatalf("unregistered SPU listed: %q", r)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if done, _ := spu.exited(); !done {
 			return fmt.Errorf("spu-server 200 still running after unregister")
 		}
@@ -113,7 +115,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 		t.Logf("sc-server exit code %d after SIGTERM; output:\n%s", code, scProc.out.String())
 	}
 	e.start("sc-server", "--sc", sc, "--data-dir", scDir)
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		out, errs, code := e.fluvio("spu", "list", "--sc", sc)
 		if code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s", code, errs)

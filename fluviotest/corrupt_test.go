@@ -12,6 +12,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // corruptActive flips a byte inside the first batch of the last segment
@@ -54,7 +55,7 @@ func produceN(ctx context.Context, t *testing.T, client *fluvio.Client, topic st
 }
 
 // TestCorruptReplicaVisible: a single replica with mid-log corruption is
-// reported (issue 14: clients saw "unknown topic or partition" and
+// reported (before, clients saw "unknown topic or partition" and
 // cluster check said the SPU "is still creating its replicas"): the
 // partition is Corrupt and its replica report names the file and the
 // position. Nothing cuts it without the operator.
@@ -75,7 +76,7 @@ func TestCorruptReplicaVisible(t *testing.T) {
 	c.StopSPU(id)
 	file := corruptActive(t, c, id, "one")
 	c.StartSPU(id)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		ps, err := client.ListPartitions(ctx, "one")
 		if err != nil {
 			return err
@@ -112,7 +113,7 @@ func TestCorruptFollowerLeavesISRAndRepairs(t *testing.T) {
 	c.StopSPU(f)
 	corruptActive(t, c, f, "disk")
 	c.StartSPU(f)
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		p := partition0(ctx, t, client)
 		if p.LeaderEpoch <= before.LeaderEpoch || !slices.Contains(p.ISR, f) {
 			return fmt.Errorf("epoch %d (was %d), ISR %v: SPU %d not back", p.LeaderEpoch, before.LeaderEpoch, p.ISR, f)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -45,7 +46,7 @@ func newHAEnv(t *testing.T, n int) *haEnv {
 func (h *haEnv) active(timeout time.Duration) *sc.Server {
 	h.t.Helper()
 	var a *sc.Server
-	waitFor(h.t, timeout, func() error {
+	testkit.WaitFor(h.t, timeout, func() error {
 		a = nil
 		n := 0
 		for _, s := range h.scs {
@@ -66,7 +67,7 @@ func (h *haEnv) active(timeout time.Duration) *sc.Server {
 // progress, or a spurious one on a loaded machine).
 func (h *haEnv) register(id int64, name string) {
 	h.t.Helper()
-	waitFor(h.t, 10*time.Second, func() error {
+	testkit.WaitFor(h.t, 10*time.Second, func() error {
 		_, err := req[bus.SPURegisterResponse](h.t, h.nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 			ID: id, Name: name, PublicEndpoint: "127.0.0.1:9005", PrivateEndpoint: "127.0.0.1:9006",
 		})
@@ -81,7 +82,7 @@ func (h *haEnv) createTopic(name string, partitions, replicas int32) (bus.Topic,
 	h.t.Helper()
 	var topic bus.Topic
 	var err error
-	waitFor(h.t, 10*time.Second, func() error {
+	testkit.WaitFor(h.t, 10*time.Second, func() error {
 		topic, err = h.env.createTopic(name, partitions, replicas)
 		if errors.Is(err, bus.ErrUnavailable) {
 			return err
@@ -180,7 +181,7 @@ func TestSCFailover(t *testing.T) {
 		t.Fatalf("new generation %d, want above %d", next.Generation(), gen)
 	}
 	for id, f := range fakes {
-		waitFor(t, 5*time.Second, func() error {
+		testkit.WaitFor(t, 5*time.Second, func() error {
 			set, ok := f.lastSet()
 			if !ok || !set.Full || set.Epoch>>32 != next.Generation() || len(set.Replicas) != 2 {
 				return fmt.Errorf("SPU %d last set %+v, want a full set of generation %d with 2 replicas", id, set, next.Generation())
@@ -192,7 +193,7 @@ func TestSCFailover(t *testing.T) {
 	_, err = h.createTopic("after", 1, 3)
 	requireNoErr(t, err)
 	for range 6 {
-		waitFor(t, 2*time.Second, func() error {
+		testkit.WaitFor(t, 2*time.Second, func() error {
 			md, err := req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
 			if err != nil {
 				return err
@@ -250,7 +251,7 @@ func TestDeposedSCWritesNothing(t *testing.T) {
 	if _, err := kv.Get(ctx, "topic.late"); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Fatalf("the deposed SC stored topic.late (err %v)", err)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		if e.sc.Active() {
 			return errors.New("the deposed SC is still active")
 		}
@@ -353,7 +354,7 @@ func TestKillActiveDuringElection(t *testing.T) {
 	// (A standby answers reads from memory that follows KV a few
 	// milliseconds behind: wait until the answer has every topic.)
 	var md bus.MetadataResponse
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		var err error
 		md, err = req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
 		if err == nil && len(md.Partitions) != topics {
@@ -373,7 +374,7 @@ func TestKillActiveDuringElection(t *testing.T) {
 	}
 	stops[victim]()
 	// Kill the active SC once the first election is stored.
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		md, err := req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
 		if err != nil {
 			return err
@@ -388,7 +389,7 @@ func TestKillActiveDuringElection(t *testing.T) {
 	h.kill(first)
 	h.active(10 * time.Second)
 	var final bus.MetadataResponse
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		md, err := req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
 		if err != nil {
 			return err
@@ -420,7 +421,7 @@ func TestKillActiveDuringElection(t *testing.T) {
 			if id == victim {
 				continue
 			}
-			waitFor(t, 5*time.Second, func() error {
+			testkit.WaitFor(t, 5*time.Second, func() error {
 				for _, set := range slices.Backward(fakes[id].received()) {
 					for _, r := range set.Replicas {
 						if r.PartitionID == p.PartitionID {

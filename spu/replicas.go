@@ -30,6 +30,7 @@ func walOptions(c bus.TopicSpec) (wal.Options, bool, error) {
 	default:
 		o.RetentionTime = -1 // keep forever
 	}
+	o.RetentionBytes = c.MaxPartitionBytes
 	if c.MaxRecordBytes > 0 {
 		o.MaxBatchBytes = int(c.MaxRecordBytes) + batch.HeaderSize
 	}

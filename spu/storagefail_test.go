@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/fluvio-go/fluvio/wire"
 )
@@ -69,7 +70,7 @@ func startSPUOn(t *testing.T, fs vfs.FS, logger *slog.Logger) *testSPU {
 // TestSPUStorageFailureRecovers: while the disk is full (ENOSPC on every
 // write) or failing (EIO on every fsync), each produce gets a storage
 // error at once, not after its timeout; the SPU logs each kind of error
-// once, not once per attempt (issue 14: 426 lines of "HW checkpoint
+// once, not once per attempt (before: 426 lines of "HW checkpoint
 // failed"); once the disk works again the replica takes writes by itself
 // within seconds (it used to need an SPU restart), and every acknowledged
 // record is there.
@@ -110,7 +111,7 @@ func TestSPUStorageFailureRecovers(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			inj.Heal()
-			waitFor(t, 10*time.Second, func() error {
+			testkit.WaitFor(t, 10*time.Second, func() error {
 				_, err := produce(ctx, c, "t", 0, wire.AcksAll, "acked-2")
 				return err
 			})

@@ -66,7 +66,7 @@ func rules() []rule {
 		{name: "cli imports only the client library, never bus, wire or the servers", from: under("cli"), allow: []string{"@root", "cli", "internal"},
 			forbid: concat([]string{"wal", "vfs", "fluviotest"}, servers), testAllow: []string{"internal", "fluviotest"}},
 		{name: "examples import only package fluvio", from: under("examples"), allow: []string{"@root"},
-			forbid: concat([]string{"wal", "vfs", "cli", "chaos", "bench", "e2e", "fluviotest"}, servers), testAllow: []string{"fluviotest"}},
+			forbid: concat([]string{"wal", "vfs", "cli", "chaos", "bench", "e2e", "fluviotest"}, servers), testAllow: []string{"fluviotest", "internal/testkit"}},
 		{name: "fluviotest runs the servers in-process, never cli or the client", from: under("fluviotest"),
 			allow: []string{"fluviotest", "sc", "spu", "bus", "internal"}, forbid: []string{"@root", "cli", "chaos", "bench", "e2e", "examples"},
 			testAllow: []string{"@root", "internal"}},
