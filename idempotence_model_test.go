@@ -20,7 +20,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// The model test of idempotent produce (issue 12): the real client
+// The model test of idempotent produce: the real client
 // pipeline (Producer, partitionQueue) against the real leader table
 // (replica.Producers) behind a fake log, under a drawn script of faults:
 // refusals (retriable and permanent) before the leader's check, the

@@ -326,7 +326,7 @@ func WithMaxInFlight(n int) ProducerOption {
 
 // WithUnsafeRefusedSendsStored is for failure tests only (the negative
 // control of the chaos suite): it restores the rule that lost
-// acknowledged records before issue 12 was fixed (a resend refused as
+// acknowledged records before it was fixed (a resend refused as
 // DuplicateSequence was reported stored), widened to the refusals the
 // fixed leader gives: a request refused with a sequence error (out of
 // order, unknown producer, duplicate without proof, partly duplicate, too

@@ -2,7 +2,7 @@ package bus
 
 // This file is the contract between the SC, the SPUs and the clients for
 // topics, partitions and replica assignment. Every message carries a
-// versioned Type string so it can evolve (STYLE S27).
+// versioned Type string so it can evolve.
 
 // SPUID identifies an SPU. Valid ids are 0..MaxSPUID.
 type SPUID = int32

@@ -99,7 +99,8 @@ func TestChaosNegativeControl(t *testing.T) {
 	t.Fatal("three negative-control runs (acks=leader, sync never, leader killed while its followers were stopped) showed no loss and no divergence: the checker cannot see a loss")
 }
 
-// TestChaosNegativeResend proves the checker sees the loss of issue 12:
+// TestChaosNegativeResend proves the checker sees the loss the idempotent
+// producer once had (fluvio.WithUnsafeRefusedSendsStored):
 // with producers that report a refused resend as stored (the client rule
 // the fix removed, fluvio.WithUnsafeRefusedSendsStored), the burst into a
 // topic whose replicas are still being created (the run's first fault)

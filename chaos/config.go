@@ -47,7 +47,7 @@ type Config struct {
 	// NegativeResend runs the other negative control: the normal run with
 	// producers that report a send the leader refused with a sequence
 	// error as stored (fluvio.WithUnsafeRefusedSendsStored, the rule that
-	// lost acknowledged records before issue 12). Check must then report
+	// lost acknowledged records before the fix). Check must then report
 	// lost records.
 	NegativeResend bool
 	// Logger receives progress and every fault; nil discards.

@@ -1,4 +1,4 @@
-// Package chaos is the failure test suite of issue 7: real processes on
+// Package chaos is the failure test suite: real processes on
 // loopback (one sc-server with its embedded NATS, three spu-server
 // processes), a topic with 3 partitions and 3 replicas written by producers
 // at a steady rate, and a seeded nemesis that kill -9s partition leaders,
@@ -47,7 +47,7 @@
 //
 // Second negative control: Config.NegativeResend runs the normal faults
 // with producers that report a refused resend as stored
-// (fluvio.WithUnsafeRefusedSendsStored: the client rule behind issue 12):
+// (fluvio.WithUnsafeRefusedSendsStored: the client rule that lost records):
 // the new topic's burst is reported stored while it is not, and Check
 // must report lost records.
 //

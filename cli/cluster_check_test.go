@@ -91,7 +91,7 @@ func TestClusterCheckPorts(t *testing.T) {
 
 // TestClusterCheckCorruptReplica: a replica whose log does not open
 // because of mid-log corruption fails 'cluster check' naming the SPU,
-// the partition and the file; 'partition list' names it too (issue 14:
+// the partition and the file; 'partition list' names it too (before:
 // check said the SPU "is still creating its replicas").
 func TestClusterCheckCorruptReplica(t *testing.T) {
 	c := fluviotest.Start(t, fluviotest.Options{SPUs: 1})

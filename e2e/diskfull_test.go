@@ -57,7 +57,7 @@ func fill(t *testing.T, dir string) string {
 	return ""
 }
 
-// TestE2EDiskFull is issue 14's disk-full scenario with real processes:
+// TestE2EDiskFull is the disk-full scenario with real processes:
 // the SPU's data directory on a small tmpfs that fills up. A producer
 // gets a storage error at once and the CLI says so in one line (it used
 // to print nothing and end after 209 s); the SPU logs each kind of error

@@ -38,7 +38,7 @@ func partitionState(t *testing.T, e *env, sc, topic string) partitionJSON {
 	return ps[0]
 }
 
-// TestE2EReregisteredSPU is issue 14's re-registration scenario with real
+// TestE2EReregisteredSPU is the re-registration scenario with real
 // processes: the leader of a 3-replica partition holding three
 // acknowledged records is unregistered, registered again with the same
 // id and started with an empty data directory. It used to lead at the

@@ -55,7 +55,7 @@ func produceN(ctx context.Context, t *testing.T, client *fluvio.Client, topic st
 }
 
 // TestCorruptReplicaVisible: a single replica with mid-log corruption is
-// reported (issue 14: clients saw "unknown topic or partition" and
+// reported (before, clients saw "unknown topic or partition" and
 // cluster check said the SPU "is still creating its replicas"): the
 // partition is Corrupt and its replica report names the file and the
 // position. Nothing cuts it without the operator.

@@ -52,7 +52,7 @@ func partition0(ctx context.Context, t *testing.T, client *fluvio.Client) fluvio
 	return ps[0]
 }
 
-// TestReregisteredSPUKeepsAckedRecords is issue 14's scenario: the
+// TestReregisteredSPUKeepsAckedRecords is the re-registration scenario: the
 // leader's SPU is unregistered, registered again with the same id and
 // started with an empty data directory. It used to lead at the same epoch
 // with every replica in the ISR, and the followers then truncated the

@@ -52,6 +52,14 @@ func TestNATSConfPermissions(t *testing.T) {
 	_, err = req[bus.TopicCreateResponse](t, client, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{
 		Name: "perm", Spec: bus.TopicSpec{Partitions: 2, ReplicationFactor: 2}})
 	requireNoErr(t, err)
+	// Named consumers' offsets: the SC may write its second bucket.
+	_, err = req[bus.ConsumerCommitResponse](t, client, bus.SubjectAdminConsumerCommit, bus.ConsumerCommitRequest{
+		Offsets: []bus.ConsumerOffset{{Consumer: "app", Topic: "perm", Partition: 1, Offset: 41}}})
+	requireNoErr(t, err)
+	offs, err := req[bus.ConsumerListResponse](t, client, bus.SubjectAdminConsumerList, bus.ConsumerListRequest{})
+	requireNoErr(t, err)
+	requireEqual(t, len(offs.Items), 1)
+	requireEqual(t, offs.Items[0].Offset, int64(41))
 
 	spu1 := connect("spu5001")
 	hello, err := req[bus.SPUHelloResponse](t, spu1, bus.SubjectSPURegister(5001), bus.SPUHello{ID: 5001, Incarnation: "a"})

@@ -13,7 +13,7 @@ import (
 
 // TestFollowerBelowLeaderLogStart: a follower whose log ends below its
 // leader's log start (retention removed what it lacks while it was away)
-// restarts its log at the leader's start and rejoins the ISR (issue 14:
+// restarts its log at the leader's start and rejoins the ISR (before:
 // it stayed out of the ISR for good, with a warning).
 func TestFollowerBelowLeaderLogStart(t *testing.T) {
 	lag := 1500 * time.Millisecond

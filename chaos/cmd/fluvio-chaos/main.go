@@ -40,7 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.FaultEvery, "fault-every", 3*time.Second, "mean pause between faults")
 	fs.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", time.Second, "the SC's --heartbeat-timeout")
 	fs.BoolVar(&cfg.Negative, "negative", false, "negative control: acks=leader, sync never, stall-kill faults; exits 0 only if the checker reports a loss")
-	fs.BoolVar(&cfg.NegativeResend, "negative-resend", false, "negative control: producers report a send the leader refused with a sequence error as stored (the rule fixed by issue 12); exits 0 only if the checker reports a loss")
+	fs.BoolVar(&cfg.NegativeResend, "negative-resend", false, "negative control: producers report a send the leader refused with a sequence error as stored (the old client rule, fluvio.WithUnsafeRefusedSendsStored); exits 0 only if the checker reports a loss")
 	fs.BoolVar(&cfg.Overlap, "overlap", false, "do not wait for a full ISR between faults (a new leader may be hit before the old one is back)")
 	fs.BoolVar(&cfg.KillSC, "kill-sc", false, "add the sc-kill fault: kill -9 the SC (and its embedded NATS) and start it again")
 	fs.DurationVar(&cfg.ProgressEvery, "progress-every", 10*time.Second, "print a progress line (records acknowledged, faults so far) this often, on stderr")
