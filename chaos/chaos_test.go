@@ -60,8 +60,9 @@ func TestChaosShort(t *testing.T) {
 	if n := len(res.Faults); n == 0 {
 		t.Error("the nemesis injected no fault")
 	}
-	if res.Faults[FaultWipe] == 0 || res.Faults[FaultReregister] == 0 {
-		t.Errorf("no wiped disk (%d) or re-registered SPU (%d) in the run", res.Faults[FaultWipe], res.Faults[FaultReregister])
+	if res.Faults[FaultWipe] == 0 || res.Faults[FaultReregister] == 0 || res.Faults[FaultCorrupt] == 0 {
+		t.Errorf("no wiped disk (%d), re-registered SPU (%d) or corrupt follower (%d) in the run",
+			res.Faults[FaultWipe], res.Faults[FaultReregister], res.Faults[FaultCorrupt])
 	}
 	if res.Elections == 0 {
 		t.Error("no leader election during the run: the faults did not reach a leader")

@@ -50,6 +50,11 @@ const (
 	// and exits), register the id again with the same addresses, start
 	// it again on its data directory.
 	FaultReregister FaultKind = "reregister"
+	// FaultCorrupt: SIGTERM a follower of a partition, flip one byte in
+	// the middle of its replica's newest segment (valid batches follow:
+	// corruption, not a torn tail), start it again. It must leave the ISR,
+	// cut its log at the damage and fetch the rest from its leader.
+	FaultCorrupt FaultKind = "corrupt"
 	// FaultStallKill: SIGSTOP a partition's followers, kill -9 its leader
 	// while they are stopped, SIGCONT them, start the leader again. With
 	// acks=leader the leader acknowledges records no follower has.

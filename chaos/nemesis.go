@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
@@ -37,7 +39,7 @@ type nemesis struct {
 func newNemesis(c *cluster, seed int64) *nemesis {
 	n := &nemesis{c: c, rng: rand.New(rand.NewPCG(uint64(seed), 0x6368616f73)), log: c.log}
 	if !c.cfg.Negative && !c.cfg.NegativeResend {
-		n.forced = []FaultKind{FaultWipe, FaultReregister}
+		n.forced = []FaultKind{FaultWipe, FaultReregister, FaultCorrupt}
 	}
 	return n
 }
@@ -80,7 +82,11 @@ func (n *nemesis) next() (time.Duration, FaultKind, int32) {
 	wait := cfg.FaultEvery/2 + time.Duration(n.rng.Int64N(int64(cfg.FaultEvery)+1))
 	kind := FaultStallKill
 	if !cfg.Negative {
-		kinds := []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill, FaultNewTopic, FaultWipe, FaultReregister}
+		kinds := []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill, FaultNewTopic}
+		if !cfg.NegativeResend {
+			// The refused-resend control keeps its plan of issue 12.
+			kinds = append(kinds, FaultWipe, FaultReregister, FaultCorrupt)
+		}
 		if cfg.KillSC {
 			kinds = append(kinds, FaultSCKill)
 		}
@@ -125,6 +131,12 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 	if kind == FaultRestart || kind == FaultWipe || kind == FaultReregister {
 		target = n.c.ids[n.rng.IntN(len(n.c.ids))]
 	}
+	if kind == FaultCorrupt {
+		target = n.c.ids[n.rng.IntN(len(n.c.ids))]
+		if target == leader {
+			target = n.c.ids[(slices.Index(n.c.ids, target)+1)%len(n.c.ids)]
+		}
+	}
 	proc, ok := n.c.spus[target]
 	if !ok {
 		n.log.Warn("nemesis: partition has no known leader, fault skipped", "partition", part, "leader", leader)
@@ -160,6 +172,16 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		if err := proc.stop(undo, 15*time.Second); err != nil {
 			return err
 		}
+	case FaultCorrupt:
+		f.At = time.Now()
+		if err := proc.stop(undo, 15*time.Second); err != nil {
+			return err
+		}
+		seg, pos, err := corruptSegment(filepath.Join(n.c.dirs[target], fmt.Sprintf("%s-%d", topicName, part)))
+		if err != nil {
+			n.log.Warn("nemesis: nothing to corrupt", "spu", target, "err", err)
+		}
+		n.record(f, "partition", part, "segment", seg, "position", pos)
 	case FaultWipe:
 		f.At = time.Now()
 		if err := proc.stop(undo, 15*time.Second); err != nil {
@@ -232,6 +254,41 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 	}
 	n.log.Info("nemesis: started again", "spu", target, "pid", proc.pid())
 	return nil
+}
+
+// corruptSegment flips one byte in the middle of the newest segment of
+// the replica directory dir, at the start of a batch's records so that
+// valid batches follow; it returns the file and position.
+func corruptSegment(dir string) (string, int64, error) {
+	segs, err := filepath.Glob(filepath.Join(dir, "*.log"))
+	if err != nil || len(segs) == 0 {
+		return "", 0, fmt.Errorf("no segment in %s: %v", dir, err)
+	}
+	slices.Sort(segs)
+	seg := segs[len(segs)-1]
+	b, err := os.ReadFile(seg)
+	if err != nil {
+		return "", 0, err
+	}
+	// Walk to the batch holding the middle byte; flip a byte of its
+	// records (covered by its CRC).
+	var pos int64 = -1
+	for p := 0; p+batch.HeaderSize < len(b); {
+		n, err := batch.Size(b[p:])
+		if err != nil || p+n > len(b) {
+			break
+		}
+		if p+n >= len(b)/2 && p+n < len(b) {
+			pos = int64(p + batch.RecordsOffset)
+			break
+		}
+		p += n
+	}
+	if pos < 0 {
+		return seg, 0, fmt.Errorf("%s holds fewer than two batches", seg)
+	}
+	b[pos] ^= 0xff
+	return seg, pos, os.WriteFile(seg, b, 0o644)
 }
 
 // createTopic creates a topic and starts a burst of records into it at
