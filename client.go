@@ -63,7 +63,13 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 		return nil, fmt.Errorf("connect to the SC at %s: %w", natsurl.Redact(addr), cmp.Or(err, context.DeadlineExceeded))
 	}
 	den := &denials{}
-	nc, err := nats.Connect(url, nats.Name(cfg.name), nats.Timeout(timeout), nats.ErrorHandler(den.report))
+	// Reconnect for as long as the client lives (the control plane may be
+	// down for a while: the data plane goes on meanwhile), moving to
+	// another server of the list or of the cluster; PINGs notice a stopped
+	// (not dead) server in ~4 s.
+	nc, err := nats.Connect(url, nats.Name(cfg.name), nats.Timeout(timeout), nats.ErrorHandler(den.report),
+		nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
+		nats.PingInterval(2*time.Second), nats.MaxPingsOutstanding(2))
 	if err != nil {
 		return nil, &Error{Op: "connect to the SC at " + natsurl.Redact(addr), Err: natsurl.RedactError(err),
 			Hint: "is the cluster running? start one with 'fluvio cluster start', or pass the SC's address (--sc HOST:PORT)"}

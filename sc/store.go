@@ -138,6 +138,9 @@ func (s *store) load(ctx context.Context, bad func(key string, err error)) (snap
 			if errors.Is(err, jetstream.ErrKeyNotFound) {
 				continue
 			}
+			if err != nil && !errors.Is(err, errUndecodable) {
+				return snap, fmt.Errorf("sc: read KV key %s: %w", key, err)
+			}
 			if err == nil && key != spuKey(r.Spec.ID) {
 				err = fmt.Errorf("record of SPU %d under key %s", r.Spec.ID, key)
 			}
@@ -151,6 +154,9 @@ func (s *store) load(ctx context.Context, bad func(key string, err error)) (snap
 			rev, err := s.get(ctx, key, &r)
 			if errors.Is(err, jetstream.ErrKeyNotFound) {
 				continue
+			}
+			if err != nil && !errors.Is(err, errUndecodable) {
+				return snap, fmt.Errorf("sc: read KV key %s: %w", key, err)
 			}
 			if err == nil && key != topicKey(r.Name) {
 				err = fmt.Errorf("record of topic %q under key %s", r.Name, key)
@@ -190,6 +196,9 @@ func (s *store) keys(ctx context.Context) ([]string, error) {
 	return keys, nil
 }
 
+// errUndecodable marks a KV value that is not the JSON the SC wrote.
+var errUndecodable = errors.New("undecodable value")
+
 // get reads key into v and returns its revision.
 func (s *store) get(ctx context.Context, key string, v any) (uint64, error) {
 	e, err := s.kv.Get(ctx, key)
@@ -197,7 +206,7 @@ func (s *store) get(ctx context.Context, key string, v any) (uint64, error) {
 		return 0, err
 	}
 	if err := json.Unmarshal(e.Value(), v); err != nil {
-		return 0, fmt.Errorf("decode KV key %s: %w", key, err)
+		return 0, fmt.Errorf("decode KV key %s: %w: %w", key, errUndecodable, err)
 	}
 	return e.Revision(), nil
 }
