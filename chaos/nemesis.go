@@ -84,7 +84,7 @@ func (n *nemesis) next() (time.Duration, FaultKind, int32) {
 	if !cfg.Negative {
 		kinds := []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill, FaultNewTopic}
 		if !cfg.NegativeResend {
-			// The refused-resend control keeps its plan of issue 12.
+			// The refused-resend control keeps its plan: the new-topic burst first.
 			kinds = append(kinds, FaultWipe, FaultReregister, FaultCorrupt)
 		}
 		if cfg.KillSC {
