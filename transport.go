@@ -138,9 +138,9 @@ func (rc *readerConn) close() {
 	}
 }
 
-// fetch reads one partition from its leader, long-polling up to maxWait,
+// fetchRecords reads one partition from its leader, long-polling up to maxWait,
 // on the reader's connection.
-func (c *Client) fetch(ctx context.Context, rc *readerConn, topic string, partition int32, offset int64, cfg *consumerConfig, wait bool) (*wire.FetchPartitionResponse, error) {
+func (c *Client) fetchRecords(ctx context.Context, rc *readerConn, topic string, partition int32, offset int64, cfg *consumerConfig, wait bool) (*wire.FetchPartitionResponse, error) {
 	l, conn, err := rc.get(ctx, c, topic, partition)
 	if err != nil {
 		return nil, err

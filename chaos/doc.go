@@ -3,9 +3,10 @@
 // processes), a topic with 3 partitions and 3 replicas written by producers
 // at a steady rate, and a seeded nemesis that kill -9s partition leaders,
 // SIGSTOPs them for longer than the heartbeat timeout, stalls followers,
-// restarts SPUs, wipes an SPU's data directory before restarting it, and
-// unregisters and registers an SPU again (every run starts with one wipe
-// and one re-registration). Afterwards every replica of every partition is read from
+// restarts SPUs, wipes an SPU's data directory before restarting it,
+// unregisters and registers an SPU again, and flips a byte in the middle of
+// a stopped follower's newest segment before restarting it (every run
+// starts with one of each of these three). Afterwards every replica of every partition is read from
 // offset 0, straight from the SPUs' log directories (wal.Open, after the
 // SPUs stopped), and Check compares what was acknowledged with what is
 // stored.

@@ -39,8 +39,8 @@ func TestNemesisSeeded(t *testing.T) {
 		}
 		kinds[string(k)] = true
 	}
-	if len(kinds) != 7 {
-		t.Errorf("50 seeds drew the kinds %v, want all 7", kinds)
+	if len(kinds) != 8 {
+		t.Errorf("50 seeds drew the kinds %v, want all 8", kinds)
 	}
 	neg := Config{FaultEvery: 2 * time.Second, Negative: true}
 	for _, f := range plan(1, neg) {

@@ -256,6 +256,7 @@ func topicNotFound(name string) *bus.Error {
 // handleTopicList lists topics by name (all, or those in req.Names).
 func (s *Server) handleTopicList(_ context.Context, _ string, req bus.TopicListRequest) (bus.TopicListResponse, error) {
 	resp := bus.TopicListResponse{Items: []bus.Topic{}}
+	s.catchUp(req.Names)
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	names := req.Names
@@ -275,6 +276,7 @@ func (s *Server) handleTopicList(_ context.Context, _ string, req bus.TopicListR
 // handlePartitionList lists the partitions of req.Topics (or of all).
 func (s *Server) handlePartitionList(_ context.Context, _ string, req bus.PartitionListRequest) (bus.PartitionListResponse, error) {
 	resp := bus.PartitionListResponse{Items: []bus.Partition{}}
+	s.catchUp(req.Topics)
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	names := req.Topics

@@ -187,6 +187,8 @@ func (s *Server) connect() error {
 	cfg := s.cfg
 	opts := []nats.Option{
 		nats.Name("fluvio-sc"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
+		// A stopped NATS node of an external cluster: leave it in ~3 s.
+		nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil && s.ctx.Err() == nil {
 				s.log.Warn("lost the NATS connection; reconnecting (SPU liveness is paused)", "err", err)

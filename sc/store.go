@@ -237,6 +237,9 @@ func (s *store) keys(ctx context.Context) ([]string, error) {
 	return keys, nil
 }
 
+// errUndecodable marks a KV value that is not the JSON the SC wrote.
+var errUndecodable = errors.New("undecodable value")
+
 // get reads key into v and returns its revision.
 func (s *store) get(ctx context.Context, key string, v any) (uint64, error) {
 	e, err := s.kv.Get(ctx, key)
@@ -244,7 +247,7 @@ func (s *store) get(ctx context.Context, key string, v any) (uint64, error) {
 		return 0, err
 	}
 	if err := json.Unmarshal(e.Value(), v); err != nil {
-		return 0, fmt.Errorf("decode KV key %s: %w", key, err)
+		return 0, fmt.Errorf("decode KV key %s: %w: %w", key, errUndecodable, err)
 	}
 	return e.Revision(), nil
 }

@@ -97,3 +97,30 @@ func (s *Server) applyWatched(e jetstream.KeyValueEntry) {
 		}
 	}
 }
+
+// catchUp is for a standby answering a read about named topics: any name
+// its memory lacks is read from KV first, so that a topic the active SC
+// has just created is found (a client creates a topic and at once asks
+// for its metadata; the watch may be milliseconds behind). The active SC
+// and topics already known cost nothing.
+func (s *Server) catchUp(names []string) {
+	if s.active.Load() || len(names) == 0 {
+		return
+	}
+	s.st.mu.Lock()
+	var missing []string
+	for _, n := range names {
+		if _, ok := s.st.topics[n]; !ok {
+			missing = append(missing, n)
+		}
+	}
+	s.st.mu.Unlock()
+	for _, n := range missing {
+		ctx, cancel := s.storeCtx()
+		e, err := s.store.kv.Get(ctx, topicKey(n))
+		cancel()
+		if err == nil {
+			s.applyWatched(e)
+		}
+	}
+}

@@ -71,7 +71,7 @@ type Config struct {
 	Pprof bool
 	// FS is the filesystem the replicas' logs live on; nil means the
 	// operating system's. Tests inject write and fsync errors with
-	// vfs.ErrorFS.
+	// vfstest.WithErrors (vfs/vfstest).
 	FS vfs.FS
 
 	// metrics is set by Start when HTTPAddr is; nil records nothing.

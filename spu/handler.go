@@ -48,7 +48,7 @@ func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
 			return wire.RespondErr(wire.InvalidRequest.ErrMsg(fmt.Sprintf(
 				"replica %d fetched on the public server; followers fetch from the private server", r.ReplicaID)))
 		}
-		return h.d.fetch(r)
+		return h.d.serveFetch(r)
 	case *wire.ListOffsetsRequest:
 		return h.d.listOffsets(r)
 	case *wire.EpochEndOffsetRequest:

@@ -157,6 +157,10 @@ func (s *Server) connect() error {
 		nats.Name(fmt.Sprintf("fluvio-spu-%d", s.id)),
 		nats.Timeout(2*time.Second),
 		nats.MaxReconnects(-1),
+		// A stopped (not dead) NATS node keeps the TCP connection open:
+		// PINGs find it in ~3 s, and the SPU moves to another node of
+		// its --sc-controller list.
+		nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3),
 		nats.ReconnectWait(250*time.Millisecond),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/vfs"
+	"github.com/fluvio-go/fluvio/vfs/vfstest"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -77,17 +78,17 @@ func startSPUOn(t *testing.T, fs vfs.FS, logger *slog.Logger) *testSPU {
 func TestSPUStorageFailureRecovers(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		ops  vfs.Op
+		ops  vfstest.Op
 		err  error
 		text string
 	}{
-		{"disk full", vfs.OpWrite | vfs.OpCreate, syscall.ENOSPC, "no space left on device"},
-		{"fsync fails", vfs.OpSync, syscall.EIO, "input/output error"},
+		{"disk full", vfstest.OpWrite | vfstest.OpCreate, syscall.ENOSPC, "no space left on device"},
+		{"fsync fails", vfstest.OpSync, syscall.EIO, "input/output error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			inj := vfs.NewInjector()
+			inj := vfstest.NewInjector()
 			logs := &warnLog{lines: map[string]int{}}
-			s := startSPUOn(t, vfs.WithErrors(vfs.Default, inj), slog.New(logs))
+			s := startSPUOn(t, vfstest.WithErrors(vfs.Default, inj), slog.New(logs))
 			s.apply(t, true, nil, spec("t", 0, 1, 0))
 			c := dial(t, s.public)
 			ctx := context.Background()

@@ -10,13 +10,14 @@ import (
 
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/vfs"
+	"github.com/fluvio-go/fluvio/vfs/vfstest"
 )
 
 // diskLog writes nBatches batches of 3 records through a log on a MemFS
 // and closes it, returning the FS and the batches.
-func diskLog(t *testing.T, opts Options, nBatches int) (*vfs.MemFS, [][]byte) {
+func diskLog(t *testing.T, opts Options, nBatches int) (*vfstest.MemFS, [][]byte) {
 	t.Helper()
-	mem := vfs.NewCrashableMem()
+	mem := vfstest.NewCrashableMem()
 	opts.FS = mem
 	l, err := Open(walDir, opts)
 	requireNoErr(t, err)
@@ -252,7 +253,7 @@ func TestWALOptionsValidate(t *testing.T) {
 // (follower) refuse a batch whose CRC holds but whose records do not
 // match its header, and write nothing of the call.
 func TestWALRefusesPoisonBatches(t *testing.T) {
-	l, err := Open(walDir, Options{FS: vfs.NewCrashableMem()})
+	l, err := Open(walDir, Options{FS: vfstest.NewCrashableMem()})
 	requireNoErr(t, err)
 	defer l.Close()
 	_, err = l.Append(makeBatch(0, 2, 1, 0))
@@ -273,7 +274,7 @@ func TestWALRefusesPoisonBatches(t *testing.T) {
 // restarts its log empty at that offset, takes the leader's batches from
 // there, and the log reopens the same.
 func TestWALReset(t *testing.T) {
-	mem := vfs.NewCrashableMem()
+	mem := vfstest.NewCrashableMem()
 	opts := Options{FS: mem, SegmentBytes: 1 << 10}
 	l, err := Open(walDir, opts)
 	requireNoErr(t, err)

@@ -295,7 +295,7 @@ func TestRuleEngine(t *testing.T) {
 		{"batch imports nothing of ours", "batch", "vfs", false, true},
 		{"batch imports nothing of ours", "batch", "internal/testkit", true, false},
 		{"vfs imports nothing of ours (its test filesystems import only vfs)", "vfs", "batch", false, true},
-		{"vfs imports nothing of ours (its test filesystems import only vfs)", "vfs/errorfs", "vfs", false, false},
+		{"vfs imports nothing of ours (its test filesystems import only vfs)", "vfs/vfstest", "vfs", false, false},
 		{"wire imports only batch", "wire", "batch", false, false},
 		{"wire imports only batch", "wire", "bus", false, true},
 		{"bus imports nothing of ours", "bus", "wire", false, true},

@@ -288,7 +288,7 @@ func (w *worker) run(ctx context.Context) {
 			}
 			continue
 		}
-		if err := w.fetch(ctx, conn, parts, log); err != nil {
+		if err := w.fetchFromLeader(ctx, conn, parts, log); err != nil {
 			if ctx.Err() == nil {
 				log.Warn("fetch failed", "err", err)
 				conn.Close()
@@ -360,9 +360,9 @@ func (w *worker) reconcile(ctx context.Context, conn *wire.Conn, parts map[Key]*
 	return nil
 }
 
-// fetch does one long-poll fetch of every reconciled partition and
+// fetchFromLeader does one long-poll fetch of every reconciled partition and
 // appends what comes back.
-func (w *worker) fetch(ctx context.Context, conn *wire.Conn, parts map[Key]*fetchPart, log *slog.Logger) error {
+func (w *worker) fetchFromLeader(ctx context.Context, conn *wire.Conn, parts map[Key]*fetchPart, log *slog.Logger) error {
 	cfg := w.m.cfg
 	req := &wire.FetchRequest{ReplicaID: cfg.Self, MaxWaitMs: int32(cfg.MaxWait / time.Millisecond), MinBytes: 1,
 		MaxBytes: 16 << 20}
