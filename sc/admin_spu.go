@@ -93,6 +93,7 @@ func (s *Server) handleSPURegister(_ context.Context, _ string, req bus.SPURegis
 	resp.SPU = e.view()
 	s.st.mu.Unlock()
 	s.syncAuth()
+	s.resendPeers()
 	resp.AuthRequired = s.authOn() || s.cfg.Creds != "" || natsauth.URLHasUser(s.cfg.NATSURL)
 	s.log.Info("SPU registered", "id", id, "name", name, "type", typ, "public", req.PublicEndpoint, "private", req.PrivateEndpoint)
 	return resp, nil
@@ -181,4 +182,19 @@ func (s *Server) handleSPUList(_ context.Context, _ string, req bus.SPUListReque
 		resp.Items = append(resp.Items, e.view())
 	}
 	return resp, nil
+}
+
+// resendPeers sends every online SPU its full replica set after a
+// registration: the sets carry the peers' keys (bus.PeerEndpoint.NKey),
+// and a leader must learn the key of an SPU registered again with new
+// credentials before that SPU can prove itself to it and rejoin the ISR.
+func (s *Server) resendPeers() {
+	now := time.Now()
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	for id, e := range s.st.spus {
+		if e.online {
+			s.publish(bus.SubjectSPUReplicas(id), s.st.fullSet(e, now))
+		}
+	}
 }
