@@ -47,7 +47,8 @@ type Config struct {
 	// nats-node-kill and control-plane-outage. Default 1.
 	SCReplicas int
 	// Faults, if set, limits the nemesis to these kinds (each must be
-	// one it can run with this config).
+	// one it can run with this config); the faults every run otherwise
+	// starts with (wipe, reregister, corrupt) are then not forced.
 	Faults []FaultKind
 	// Negative runs the negative control: acks=leader, sync never and
 	// only stall-kill faults. Check must then report a loss.
@@ -121,7 +122,7 @@ func (c Config) Validate() error {
 	}
 	for _, f := range c.Faults {
 		switch f {
-		case FaultKill, FaultPause, FaultRestart, FaultStallKill, FaultNewTopic, FaultSCKill:
+		case FaultKill, FaultPause, FaultRestart, FaultStallKill, FaultNewTopic, FaultSCKill, FaultWipe, FaultReregister, FaultCorrupt:
 		case FaultActiveSCKill, FaultActiveSCPause, FaultNATSNodeKill, FaultControlPlaneOutage:
 			if c.SCReplicas < 3 {
 				return fmt.Errorf("chaos: fault %s needs several SCs: add --sc-replicas 3", f)

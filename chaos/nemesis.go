@@ -38,7 +38,7 @@ type nemesis struct {
 
 func newNemesis(c *cluster, seed int64) *nemesis {
 	n := &nemesis{c: c, rng: rand.New(rand.NewPCG(uint64(seed), 0x6368616f73)), log: c.log}
-	if !c.cfg.Negative && !c.cfg.NegativeResend {
+	if !c.cfg.Negative && !c.cfg.NegativeResend && len(c.cfg.Faults) == 0 {
 		n.forced = []FaultKind{FaultWipe, FaultReregister, FaultCorrupt}
 	}
 	return n

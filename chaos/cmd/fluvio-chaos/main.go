@@ -44,7 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.NegativeResend, "negative-resend", false, "negative control: producers report a send the leader refused with a sequence error as stored (the old client rule, fluvio.WithUnsafeRefusedSendsStored); exits 0 only if the checker reports a loss")
 	fs.BoolVar(&cfg.Overlap, "overlap", false, "do not wait for a full ISR between faults (a new leader may be hit before the old one is back)")
 	fs.BoolVar(&cfg.KillSC, "kill-sc", false, "add the sc-kill fault: kill -9 the SC (and its embedded NATS) and start it again")
-	fs.StringSliceVar(&faults, "faults", nil, "draw only these faults (comma-separated: kill, pause, restart, stall-kill, new-topic, sc-kill, active-sc-kill, active-sc-pause, nats-node-kill, control-plane-outage)")
+	fs.StringSliceVar(&faults, "faults", nil, "draw only these faults (comma-separated: kill, pause, restart, stall-kill, new-topic, wipe, reregister, corrupt, sc-kill, active-sc-kill, active-sc-pause, nats-node-kill, control-plane-outage)")
 	fs.IntVar(&cfg.SCReplicas, "sc-replicas", 1, "run 3 (or 5) SCs, each with a node of one NATS cluster, and add the faults active-sc-kill, active-sc-pause, nats-node-kill and control-plane-outage")
 	fs.DurationVar(&cfg.ProgressEvery, "progress-every", 10*time.Second, "print a progress line (records acknowledged, faults so far) this often, on stderr")
 	fs.BoolVar(&keep, "keep", false, "keep the working directory even when the run passes")
