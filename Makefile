@@ -9,7 +9,7 @@ GOFLAGS_BUILD := -buildvcs=false -trimpath -ldflags "$(LDFLAGS)"
 TEST_TIMEOUT ?= 25m
 FUZZTIME ?= 30s
 
-.PHONY: help build run nats-server nats-up test readme race lint bench bench-quick e2e crash chaos fuzz clean tidy-check
+.PHONY: help build run nats-server nats-up test readme race lint security bench bench-quick e2e crash chaos fuzz clean tidy-check
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,15 @@ README_TIMEOUT ?= 5m
 
 readme: ## run the shell blocks of README.md, then examples/README.md, in order, from a copy of the repo with an empty HOME, in a private network namespace (about 3 minutes)
 	FLUVIO_README=1 FLUVIO_README_TIMEOUT=$(README_TIMEOUT) $(GO) test -count=1 -v -timeout 15m -run '^TestREADME$$' ./internal/readme/
+
+SECURITY_IDLE_CONNS ?= 20000
+
+security: ## the security suite (NATS identities and permissions, forged control messages, follower proofs, 20,000 idle connections): prints the summary line
+	@mkdir -p $(BIN)
+	@rm -f $(BIN)/security-summary.txt
+	SECURITY_IDLE_CONNS=$(SECURITY_IDLE_CONNS) SECURITY_SUMMARY=$(CURDIR)/$(BIN)/security-summary.txt \
+	  $(GO) test -count=1 -timeout 10m ./security/ ./internal/natsauth/ ./internal/bindcheck/
+	@cat $(BIN)/security-summary.txt
 
 race: ## run the tests with the race detector, three times, to shake out flakes
 	$(GO) test -race -count=3 -timeout 60m ./...

@@ -33,6 +33,14 @@ type TopicConfig struct {
 	// the default) keeps what producers send; "none", "gzip", "snappy",
 	// "lz4" or "zstd" recompresses every batch to that codec.
 	CompressionType string
+	// MaxPartitionBytes bounds each partition's log (Fluvio's
+	// max_partition_size; at least 2048): the oldest segments go beyond
+	// it. 0 keeps everything (within Retention).
+	MaxPartitionBytes int64
+	// ReplicaAssignment places the partitions by hand: the SPU ids of
+	// each partition's replicas, leader first (every SPU registered, the
+	// same count for each). It sets Partitions and Replicas.
+	ReplicaAssignment [][]int32
 }
 
 func (t TopicConfig) spec() bus.TopicSpec {
@@ -41,6 +49,7 @@ func (t TopicConfig) spec() bus.TopicSpec {
 		IgnoreRackAssignment: t.IgnoreRackAssignment, RetentionMs: t.Retention.Milliseconds(),
 		SegmentBytes: t.SegmentBytes, MaxRecordBytes: t.MaxRecordBytes, MinInSyncReplicas: t.MinInSyncReplicas,
 		Sync: t.Sync, CompressionType: t.CompressionType,
+		MaxPartitionBytes: t.MaxPartitionBytes, ReplicaAssignment: t.ReplicaAssignment,
 	}
 }
 

@@ -22,20 +22,32 @@ type SPUConfig struct {
 	// Type is SPUTypeCustom (the default when empty) or SPUTypeManaged
 	// (an SPU a local cluster runs).
 	Type string
+	// NKey is the public nkey of the SPU's NATS credentials (the SC's
+	// NATS lets only its holder speak as this SPU); required by a cluster
+	// with NATS auth. 'fluvio custom-spu register' makes the key pair.
+	NKey string
 }
 
 // RegisterSPU authorizes an SPU to join the cluster and returns it as the
 // SC stored it. A taken id or name is an error matching ErrSPUExists;
 // invalid addresses match ErrInvalidAddress.
 func (c *Client) RegisterSPU(ctx context.Context, cfg SPUConfig) (SPU, error) {
+	spu, _, err := c.RegisterSPUAuth(ctx, cfg)
+	return spu, err
+}
+
+// RegisterSPUAuth is RegisterSPU, also saying whether the SC's NATS
+// requires identities (then the spu-server needs the credentials of
+// cfg.NKey).
+func (c *Client) RegisterSPUAuth(ctx context.Context, cfg SPUConfig) (spu SPU, authRequired bool, err error) {
 	resp, err := request[bus.SPURegisterResponse](ctx, c, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 		ID: int64(cfg.ID), Name: cfg.Name, Rack: cfg.Rack, PublicEndpoint: cfg.PublicEndpoint,
-		PrivateEndpoint: cfg.PrivateEndpoint, SPUType: cfg.Type,
+		PrivateEndpoint: cfg.PrivateEndpoint, SPUType: cfg.Type, NKey: cfg.NKey,
 	})
 	if err != nil {
-		return SPU{}, fmt.Errorf("register SPU %d: %w", cfg.ID, err)
+		return SPU{}, false, fmt.Errorf("register SPU %d: %w", cfg.ID, err)
 	}
-	return resp.SPU, nil
+	return resp.SPU, resp.AuthRequired, nil
 }
 
 // UnregisterSPU removes the authorization of the SPU with this id; a

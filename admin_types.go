@@ -58,11 +58,12 @@ const (
 	// TopicProvisioned and TopicPending are TopicStatus.Resolution values.
 	TopicProvisioned = bus.TopicProvisioned
 	TopicPending     = bus.TopicPending
-	// PartitionOnline, PartitionLeaderOffline and PartitionProvisioning
-	// are PartitionStatus.Resolution values.
+	// PartitionOnline, PartitionLeaderOffline, PartitionProvisioning and
+	// PartitionCorrupt are PartitionStatus.Resolution values.
 	PartitionOnline        = bus.PartitionOnline
 	PartitionLeaderOffline = bus.PartitionLeaderOffline
 	PartitionProvisioning  = bus.PartitionProvisioning
+	PartitionCorrupt       = bus.PartitionCorrupt
 	// AdminServiceName is the name the SC's admin API is served under.
 	AdminServiceName = bus.ServiceName
 )

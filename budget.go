@@ -8,7 +8,7 @@ import (
 
 // budget bounds the records and bytes a producer holds unacknowledged.
 // acquire blocks while the budget is spent; release wakes the waiters by
-// closing a channel (STYLE S17).
+// closing a channel.
 type budget struct {
 	maxRecords, maxBytes int
 

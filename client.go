@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go"
 )
@@ -62,9 +63,24 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 	if err := ctx.Err(); err != nil || timeout <= 0 {
 		return nil, fmt.Errorf("connect to the SC at %s: %w", natsurl.Redact(addr), cmp.Or(err, context.DeadlineExceeded))
 	}
-	den := &denials{}
-	nc, err := nats.Connect(url, nats.Name(cfg.name), nats.Timeout(timeout), nats.ErrorHandler(den.report))
+	aopts, _, err := natsauth.ConnectOptions(url, cfg.creds)
 	if err != nil {
+		return nil, &Error{Op: "connect to the SC at " + natsurl.Redact(addr), Err: err,
+			Hint: "pass the credential file 'fluvio cluster start' wrote (DATA-DIR/auth/admin.creds) with WithCredentials"}
+	}
+	den := &denials{}
+	// Reconnect for as long as the client lives (the control plane may be
+	// down for a while: the data plane goes on meanwhile), moving to
+	// another server of the list or of the cluster; PINGs notice a stopped
+	// (not dead) server in ~4 s.
+	nc, err := nats.Connect(url, append(aopts, nats.Name(cfg.name), nats.Timeout(timeout), nats.ErrorHandler(den.report),
+		nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
+		nats.PingInterval(2*time.Second), nats.MaxPingsOutstanding(2))...)
+	if err != nil {
+		if errors.Is(err, nats.ErrAuthorization) {
+			return nil, &Error{Op: "connect to the SC at " + natsurl.Redact(addr), Err: natsurl.RedactError(err),
+				Hint: "the cluster requires credentials: pass the file 'fluvio cluster start' wrote (DATA-DIR/auth/admin.creds, or client.creds) with WithCredentials, or set FLUVIO_CLIENT_CREDS for the examples"}
+		}
 		return nil, &Error{Op: "connect to the SC at " + natsurl.Redact(addr), Err: natsurl.RedactError(err),
 			Hint: "is the cluster running? start one with 'fluvio cluster start', or pass the SC's address (--sc HOST:PORT)"}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -157,7 +158,7 @@ func TestConsumerFollowsNewRecords(t *testing.T) {
 	// The consumer starts at the end: records sent before it has resolved
 	// its start may or may not be seen, so send until one arrives.
 	var rec Record
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		_, err := p.SendSync(ctx, []byte("k"), []byte("hello"))
 		if err != nil {
 			return err
@@ -305,7 +306,7 @@ func TestMetadataRefreshShared(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		c.meta.mu.Lock()
 		defer c.meta.mu.Unlock()
 		if fl := c.meta.flights["many"]; fl == nil || fl.waiters != 8 {

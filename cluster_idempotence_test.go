@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // lossyTransport passes requests to a Client but can lose the answer of a
@@ -66,14 +67,14 @@ func TestClusterIdempotentRetryAfterFailover(t *testing.T) {
 
 	var acked []string
 	var offsets []Offset
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		off, err := p.SendSync(ctx, nil, []byte("warm-up"))
 		if err == nil {
 			acked, offsets = append(acked, "warm-up"), append(offsets, off)
 		}
 		return err
 	})
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		parts, err := c.Partitions(ctx, "exactly-once")
 		if err != nil {
 			return err
@@ -160,7 +161,7 @@ func TestClusterIdempotentRetryAfterCrash(t *testing.T) {
 		[]ProducerOption{WithLinger(0), WithRetries(60, 50*time.Millisecond)})
 	requireNoErr(t, err)
 	defer p.Close()
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := p.SendSync(ctx, nil, []byte("first"))
 		return err
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // These tests run the client against an in-process cluster: embedded
@@ -100,7 +101,7 @@ func TestClusterConsumerWakesOnNewRecord(t *testing.T) {
 	requireNoErr(t, err)
 	defer p.Close()
 	// Wait until the SPU serves the new topic.
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := p.SendSync(ctx, []byte("k"), []byte("warm-up"))
 		return err
 	})
@@ -122,7 +123,7 @@ func TestClusterConsumerWakesOnNewRecord(t *testing.T) {
 	}()
 	// The consumer resolves "the end" when it starts: keep sending until a
 	// record arrives, then time one more.
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if _, err := p.SendSync(ctx, []byte("k"), []byte("probe")); err != nil {
 			return err
 		}
@@ -174,7 +175,7 @@ func TestClusterRedirectFromNonLeader(t *testing.T) {
 	p, err := c.Producer("redirect", WithLinger(0))
 	requireNoErr(t, err)
 	defer p.Close()
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := p.SendSync(ctx, nil, []byte("first"))
 		return err
 	})
@@ -231,7 +232,7 @@ func TestClusterLeaderFailover(t *testing.T) {
 		requireNoErr(t, err)
 		acked = append(acked, v)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := p.SendSync(ctx, nil, []byte("warm-up"))
 		if err == nil {
 			acked = append(acked, "warm-up")
@@ -239,7 +240,7 @@ func TestClusterLeaderFailover(t *testing.T) {
 		return err
 	})
 	// Wait until both replicas are in sync, so the follower can be elected.
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		parts, err := c.Partitions(ctx, "failover")
 		if err != nil {
 			return err
@@ -287,7 +288,7 @@ func TestClusterConsumerFromTime(t *testing.T) {
 	p, err := c.Producer("times", WithLinger(0))
 	requireNoErr(t, err)
 	defer p.Close()
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := p.SendSync(ctx, nil, []byte("old-0"))
 		return err
 	})
@@ -297,7 +298,7 @@ func TestClusterConsumerFromTime(t *testing.T) {
 	}
 	// Record timestamps have millisecond precision: let the clock move on.
 	before := time.Now().UnixMilli()
-	waitFor(t, time.Second, func() error {
+	testkit.WaitFor(t, time.Second, func() error {
 		if time.Now().UnixMilli() <= before+1 {
 			return errors.New("same millisecond")
 		}
@@ -335,11 +336,11 @@ func TestClusterConsumerFollowsFailover(t *testing.T) {
 	p, err := c.Producer("follow", WithLinger(0), WithRetries(30, 50*time.Millisecond))
 	requireNoErr(t, err)
 	defer p.Close()
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := p.SendSync(ctx, nil, []byte("v-0"))
 		return err
 	})
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		parts, err := c.Partitions(ctx, "follow")
 		if err != nil {
 			return err

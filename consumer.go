@@ -388,7 +388,7 @@ func (r *partitionReader) next(ctx context.Context) ([]Record, bool, error) {
 	var resp *wire.FetchPartitionResponse
 	err := r.retry(ctx, func() error {
 		var err error
-		resp, err = r.c.c.fetch(ctx, &r.conn, r.c.topic, r.part, r.offset, &r.c.cfg, true)
+		resp, err = r.c.c.fetchRecords(ctx, &r.conn, r.c.topic, r.part, r.offset, &r.c.cfg, true)
 		if errors.Is(err, wire.ErrOffsetOutOfRange) && resp != nil && r.offset < resp.LogStartOffset {
 			// Retention removed what we wanted: continue at the start.
 			r.offset = resp.LogStartOffset

@@ -22,7 +22,7 @@ func oneRecord(v string) []byte {
 // TestConsumerMeetsBadBatch: a batch that passes its CRC but whose records
 // do not decode (stored before the SPU checked records) ends the read with
 // an error naming topic, partition and offset and the --start that skips
-// it, after every record before it (issue 14: the record before it was
+// it, after every record before it (before, the record before it was
 // hidden too).
 func TestConsumerMeetsBadBatch(t *testing.T) {
 	f := startFakeCluster(t, "poison", 1)

@@ -87,7 +87,11 @@
 //   - refused by the leader for good (record too large, corrupt batch,
 //     fenced epoch): the records fail with that error, were not stored,
 //     and the epoch moves on. Batches sent after them are re-stamped
-//     under the new epoch; batches sent before keep their sequences;
+//     under the new epoch (and resent before any newer batch); batches
+//     sent before keep their sequences. If an earlier attempt of the
+//     request may have been stored (its answer was lost), the refusal
+//     proves nothing about it: the records fail and the epoch stays, as
+//     below;
 //   - a retriable error past WithRetries (not leader, timeouts, lost
 //     connections): the records fail, but may have been stored (an
 //     answer lost), so the epoch stays; if they were not stored, the next

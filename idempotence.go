@@ -25,9 +25,10 @@ import (
 // turned into success.
 //
 // When the leader refuses a batch for good (an error that is not
-// retriable: it stored nothing) its sequences leave a gap that the leader
-// would refuse forever, so the partition moves to the next producer epoch
-// and starts again at sequence 0: batches sent after it (already in
+// retriable: it stored nothing) and no earlier attempt of its request may
+// have been stored (inflightReq.maybeStored), its sequences leave a gap
+// that the leader would refuse forever, so the partition moves to the
+// next producer epoch and starts again at sequence 0: batches sent after it (already in
 // flight, then refused as out of order) are re-stamped under the new
 // epoch when retried; batches sent before it keep their stamps (they may
 // have been stored, and their retries must be recognized: seqState.retired).

@@ -20,13 +20,15 @@ import (
 	"pgregory.net/rapid"
 )
 
-// The model test of idempotent produce (issue 12): the real client
+// The model test of idempotent produce: the real client
 // pipeline (Producer, partitionQueue) against the real leader table
 // (replica.Producers) behind a fake log, under a drawn script of faults:
 // refusals (retriable and permanent) before the leader's check, the
 // client's own send failing, answers lost after the leader decided,
 // leader changes (the table rebuilt from the log), truncation of the
-// unacknowledged tail before a leader change, and retention dropping
+// unacknowledged tail before a leader change, a new leader that copied
+// only the first batch of a request whose answer was lost (its resend is
+// PartlyDuplicate), and retention dropping
 // settled batches (so the new leader forgets the producer). Invariant:
 // every record whose Send result is success is in the log exactly once,
 // on its partition, at the offset it was told; no record is stored twice;
@@ -42,6 +44,7 @@ const (
 	faultRetriable  // refused before the check: not leader, not enough replicas, unknown partition
 	faultPermanent  // refused for good before the check: invalid record
 	faultLoseAnswer // the leader decides, the answer is lost
+	faultPartial    // as faultLoseAnswer, and the next leader copied only the request's first batch
 	numFaults
 )
 
@@ -206,7 +209,23 @@ func (m *modelLog) startProduce(ctx context.Context, c produceCall) func(context
 	default:
 		base, answerFor, err = m.leader(p, c.records)
 	}
-	if sc.Fault == faultLoseAnswer {
+	if sc.Fault == faultPartial && len(answerFor) > 1 && err == nil {
+		// A follower that had copied only the first batch becomes
+		// leader: the request's other batches are gone (never
+		// acknowledged: the answer is lost below).
+		m.counts["partial copy"]++
+		for _, e := range answerFor[1:] {
+			e.truncated = true
+		}
+		p.entries = p.entries[:len(p.entries)-len(answerFor)+1]
+		p.next = batch.NextOffset(answerFor[0].b)
+		m.counts["leader change"]++
+		p.table = replica.NewProducers(0)
+		for _, e := range p.entries[p.start:] {
+			p.table.RecordBatches(e.b)
+		}
+	}
+	if sc.Fault == faultLoseAnswer || sc.Fault == faultPartial {
 		m.counts["answer lost"]++
 		base, answerFor, err = -1, nil, markRetriable(fmt.Errorf("t partition %d: %w", c.partition, wire.ErrConnClosed))
 	}
@@ -499,7 +518,7 @@ func TestIdempotenceModel(t *testing.T) {
 	t.Logf("%d sequences; reached: %v", runs, total)
 	for _, k := range []string{
 		"send error", "refused: retriable", "refused: permanent", "answer lost", "answer for a truncated batch",
-		"leader change", "truncated", "retention", "producer: epoch bump", "records: success", "records: failed",
+		"leader change", "truncated", "retention", "partial copy", "producer: epoch bump", "records: success", "records: failed",
 		"leader: duplicate sequence", "leader: out of order sequence", "leader: unknown producer id", "leader: partly duplicate request",
 	} {
 		if total[k] == 0 {

@@ -12,7 +12,7 @@ import (
 	"github.com/fluvio-go/fluvio/wire"
 )
 
-// The three ways a refused batch was reported as stored (issue 12). Each
+// The three ways a refused batch was reported as stored. Each
 // test runs the real leader table (replica.Producers) behind the fake
 // log, except where the refusal is injected.
 

@@ -114,7 +114,7 @@ func (m *metadataCache) refresh(ctx context.Context, topic string) ([]bus.Partit
 	// The request serves every waiter: bound it by the Client's life and
 	// its request timeout, not by this caller's ctx.
 	rctx, cancel := context.WithTimeout(m.c.ctx, m.c.cfg.requestTimeout)
-	f.parts, f.err = m.fetch(rctx, topic)
+	f.parts, f.err = m.fetchMetadata(rctx, topic)
 	cancel()
 	m.mu.Lock()
 	delete(m.flights, topic)
@@ -123,8 +123,8 @@ func (m *metadataCache) refresh(ctx context.Context, topic string) ([]bus.Partit
 	return f.parts, f.err
 }
 
-// fetch asks the SC for the topic's metadata and caches it.
-func (m *metadataCache) fetch(ctx context.Context, topic string) ([]bus.PartitionMetadata, error) {
+// fetchMetadata asks the SC for the topic's metadata and caches it.
+func (m *metadataCache) fetchMetadata(ctx context.Context, topic string) ([]bus.PartitionMetadata, error) {
 	resp, err := request[bus.MetadataResponse](ctx, m.c, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		if errors.Is(err, bus.ErrTopicNotFound) {

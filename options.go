@@ -32,6 +32,8 @@ type clientConfig struct {
 	now            func() time.Time
 	// dial opens a connection to an SPU (wire.Dial; tests replace it).
 	dial dialFunc
+	// creds is the NATS credential file (WithCredentials), "" for none.
+	creds string
 }
 
 func defaultClientConfig() clientConfig {
@@ -61,6 +63,14 @@ func WithName(name string) Option {
 			c.name = name
 		}
 	}
+}
+
+// WithCredentials connects to the SC's NATS as the identity in the
+// credential file path: 'fluvio cluster start' writes DATA-DIR/auth/admin.creds
+// (and client.creds, read-only.creds) for a local cluster. "" connects
+// without an identity, which a cluster with auth refuses.
+func WithCredentials(path string) Option {
+	return func(c *clientConfig) { c.creds = path }
 }
 
 // WithRequestTimeout bounds each request to the SC (default
@@ -157,6 +167,9 @@ const (
 	// batches); a record that cannot fit in one fails Send with
 	// ErrRecordTooLarge ("exceeded maximum request size").
 	DefaultMaxRequestSize = 4 << 20
+	// DefaultPartitionRefresh is how often a producer asks the SC for its
+	// topic's partition count, to write to partitions added meanwhile.
+	DefaultPartitionRefresh = time.Second
 	// MaxIdempotentInFlight bounds WithMaxInFlight for an idempotent
 	// producer: the leader remembers the offsets of a producer's last 5
 	// runs of sequences (Kafka likewise caps its in-flight requests at 5
@@ -179,7 +192,10 @@ type producerConfig struct {
 	idempotent      bool
 	compression     Compression
 	maxRequestSize  int
-	now             func() time.Time
+	// partitionRefresh is how often the producer looks for partitions
+	// added to its topic (WithPartitionRefresh).
+	partitionRefresh time.Duration
+	now              func() time.Time
 	// unsafeRefusedResendStored (tests only: the negative controls of
 	// the model test and the chaos suite, WithUnsafeRefusedSendsStored)
 	// completes a request that the leader refused with a sequence error
@@ -189,19 +205,20 @@ type producerConfig struct {
 
 func defaultProducerConfig() producerConfig {
 	return producerConfig{
-		acks:            AcksAll,
-		linger:          DefaultLinger,
-		batchSize:       DefaultBatchSize,
-		maxRecords:      DefaultMaxBufferedRecords,
-		maxBytes:        DefaultMaxBufferedBytes,
-		maxRetries:      DefaultMaxRetries,
-		retryBackoff:    DefaultRetryBackoff,
-		maxRetryBackoff: DefaultMaxRetryBackoff,
-		produceTimeout:  DefaultProduceTimeout,
-		maxInFlight:     DefaultMaxInFlight,
-		idempotent:      true,
-		maxRequestSize:  DefaultMaxRequestSize,
-		now:             time.Now,
+		acks:             AcksAll,
+		linger:           DefaultLinger,
+		batchSize:        DefaultBatchSize,
+		maxRecords:       DefaultMaxBufferedRecords,
+		maxBytes:         DefaultMaxBufferedBytes,
+		maxRetries:       DefaultMaxRetries,
+		retryBackoff:     DefaultRetryBackoff,
+		maxRetryBackoff:  DefaultMaxRetryBackoff,
+		produceTimeout:   DefaultProduceTimeout,
+		maxInFlight:      DefaultMaxInFlight,
+		idempotent:       true,
+		maxRequestSize:   DefaultMaxRequestSize,
+		partitionRefresh: DefaultPartitionRefresh,
+		now:              time.Now,
 	}
 }
 
@@ -226,6 +243,18 @@ func WithBatchSize(n int) ProducerOption {
 	return func(c *producerConfig) {
 		if n > 0 {
 			c.batchSize = n
+		}
+	}
+}
+
+// WithPartitionRefresh sets how often the producer asks the SC whether
+// partitions were added to its topic (default DefaultPartitionRefresh);
+// records sent after the answer may go to the new partitions. 0 turns
+// it off: the partitions are those of when the producer was created.
+func WithPartitionRefresh(d time.Duration) ProducerOption {
+	return func(c *producerConfig) {
+		if d >= 0 {
+			c.partitionRefresh = d
 		}
 	}
 }
@@ -307,7 +336,7 @@ func WithMaxInFlight(n int) ProducerOption {
 
 // WithUnsafeRefusedSendsStored is for failure tests only (the negative
 // control of the chaos suite): it restores the rule that lost
-// acknowledged records before issue 12 was fixed (a resend refused as
+// acknowledged records before it was fixed (a resend refused as
 // DuplicateSequence was reported stored), widened to the refusals the
 // fixed leader gives: a request refused with a sequence error (out of
 // order, unknown producer, duplicate without proof, partly duplicate, too

@@ -128,16 +128,62 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 		p.pid = newProducerID()
 	}
 	p.budget.onBlock = p.flushLingering
-	p.parts = make([]*partitionQueue, n)
-	for i := range p.parts {
-		q := &partitionQueue{p: p, id: int32(i), wake: make(chan struct{}, 1),
-			slots: make(chan struct{}, cfg.maxInFlight), inflight: make(chan *inflightReq, cfg.maxInFlight),
-			sendMu: make(chan struct{}, 1), seq: seqState{pid: p.pid}}
-		p.parts[i] = q
-		p.wg.Go(q.run)
-		p.wg.Go(q.completer)
+	p.parts = make([]*partitionQueue, 0, n)
+	for i := range n {
+		p.addQueue(i)
+	}
+	if r, ok := t.(partitionRefresher); ok && cfg.partitionRefresh > 0 {
+		p.wg.Go(func() { p.watchPartitions(r) })
 	}
 	return p, nil
+}
+
+// addQueue starts the queue of partition i. Caller holds state.mu for
+// writing, or p is not shared yet.
+func (p *Producer) addQueue(i int32) {
+	cfg := p.cfg
+	q := &partitionQueue{p: p, id: i, wake: make(chan struct{}, 1),
+		slots: make(chan struct{}, cfg.maxInFlight), inflight: make(chan *inflightReq, cfg.maxInFlight),
+		sendMu: make(chan struct{}, 1), seq: seqState{pid: p.pid}}
+	p.parts = append(p.parts, q)
+	p.wg.Go(q.run)
+	p.wg.Go(q.completer)
+}
+
+// partitionRefresher is a producerTransport that can ask for the current
+// partition count (the client's; test fakes have a fixed count).
+type partitionRefresher interface {
+	refreshPartitions(ctx context.Context, topic string) (int32, error)
+}
+
+// watchPartitions asks for the topic's partition count every
+// partitionRefresh and starts queues for partitions added since ('fluvio
+// topic add-partition'), so a running producer writes to them too. It
+// exits when the producer closes.
+func (p *Producer) watchPartitions(r partitionRefresher) {
+	t := time.NewTicker(p.cfg.partitionRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.closing:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(p.ctx, p.cfg.partitionRefresh+5*time.Second)
+		n, err := r.refreshPartitions(ctx, p.topic)
+		cancel()
+		if err != nil {
+			continue // the next tick tries again; sends go on to the known partitions
+		}
+		p.state.Lock()
+		if !p.state.closed && int(n) > len(p.parts) {
+			p.log.Info("the topic has new partitions", "from", len(p.parts), "to", n)
+			for i := int32(len(p.parts)); i < n; i++ {
+				p.addQueue(i)
+			}
+		}
+		p.state.Unlock()
+	}
 }
 
 // Topic returns the producer's topic.
@@ -241,7 +287,10 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 // failed. It returns the first error of a record that failed since the
 // previous Flush (and forgets it), or ctx.Err() if ctx ends first.
 func (p *Producer) Flush(ctx context.Context) error {
-	for _, q := range p.parts {
+	p.state.RLock()
+	parts := p.parts
+	p.state.RUnlock()
+	for _, q := range parts {
 		q.requestFlush()
 	}
 	if err := p.budget.waitEmpty(ctx); err != nil {

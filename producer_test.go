@@ -555,3 +555,36 @@ func (f *fakeLog) leaderChange(p int32, n int) {
 		}
 	}
 }
+
+// TestProducerSendAsync: each record's outcome arrives on its channel,
+// with its offset; a failed record is reported there, not by Flush.
+func TestProducerSendAsync(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeLog(1)
+		refused := errors.New("refused")
+		f.fail = func(call int, c produceCall) error {
+			if call == 2 {
+				return refused
+			}
+			return nil
+		}
+		p := newTestProducer(t, f, WithLinger(0))
+		ctx := context.Background()
+		var res []<-chan SendResult
+		for _, v := range []string{"a", "b", "c"} {
+			ch, err := p.SendAsync(ctx, nil, []byte(v))
+			requireNoErr(t, err)
+			res = append(res, ch)
+			synctest.Wait() // one request each
+		}
+		requireNoErr(t, p.Flush(ctx))
+		a, b, c := <-res[0], <-res[1], <-res[2]
+		if a.Err != nil || a.Offset != 0 || !errors.Is(b.Err, refused) || b.Offset != -1 || c.Err != nil || c.Offset != 1 {
+			t.Fatalf("outcomes %+v %+v %+v; want offset 0, the refusal, offset 1", a, b, c)
+		}
+		requireNoErr(t, p.Close())
+		if got := f.values(t); fmt.Sprint(got) != "[a c]" {
+			t.Fatalf("stored %v, want [a c]", got)
+		}
+	})
+}

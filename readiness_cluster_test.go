@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestPartitionsOnlineMeansProducible: once the SC lists every partition
@@ -20,7 +21,7 @@ func TestPartitionsOnlineMeansProducible(t *testing.T) {
 	createTopic(t, c, "ready", TopicConfig{Partitions: parts})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		ps, err := c.Partitions(ctx, "ready")
 		if err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
@@ -78,7 +79,7 @@ func TestRequestWaitsForSC(t *testing.T) {
 	}()
 	// Serve the subject only after NATS has seen the request at least once
 	// (and found no responder).
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if v, _ := ns.Varz(nil); v == nil || v.InMsgs < 1 {
 			return fmt.Errorf("no request published yet")
 		}

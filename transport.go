@@ -11,6 +11,16 @@ import (
 // clientTransport is the Client as a producerTransport.
 type clientTransport struct{ c *Client }
 
+// refreshPartitions asks the SC for the topic's partitions (refreshing
+// the cache) and returns their count.
+func (t clientTransport) refreshPartitions(ctx context.Context, topic string) (int32, error) {
+	parts, err := t.c.meta.refresh(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	return int32(len(parts)), nil
+}
+
 func (t clientTransport) partitions(ctx context.Context, topic string) (int32, error) {
 	return t.c.meta.partitions(ctx, topic)
 }
@@ -128,9 +138,9 @@ func (rc *readerConn) close() {
 	}
 }
 
-// fetch reads one partition from its leader, long-polling up to maxWait,
+// fetchRecords reads one partition from its leader, long-polling up to maxWait,
 // on the reader's connection.
-func (c *Client) fetch(ctx context.Context, rc *readerConn, topic string, partition int32, offset int64, cfg *consumerConfig, wait bool) (*wire.FetchPartitionResponse, error) {
+func (c *Client) fetchRecords(ctx context.Context, rc *readerConn, topic string, partition int32, offset int64, cfg *consumerConfig, wait bool) (*wire.FetchPartitionResponse, error) {
 	l, conn, err := rc.get(ctx, c, topic, partition)
 	if err != nil {
 		return nil, err

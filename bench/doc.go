@@ -1,5 +1,5 @@
 // Package bench holds the shared vocabulary of the side-by-side benchmarks
-// (issue 9): the System a benchmark runs against (embedded NATS JetStream,
+// (bench/README.md): the System a benchmark runs against (embedded NATS JetStream,
 // our own cluster), the Driver that a worker process uses to talk to it,
 // the Spec of one measured run and the Figures it returns.
 //

@@ -41,6 +41,10 @@ type SPUSpec struct {
 	PublicEndpoint string `json:"publicEndpoint"`
 	// PrivateEndpoint is the HOST:PORT followers replicate from.
 	PrivateEndpoint string `json:"privateEndpoint"`
+	// NKey is the public nkey (U...) the SPU's spu-server authenticates
+	// with on NATS; "" when the SPU was registered without one (a cluster
+	// without auth). Only the SPU holding the matching seed can speak as it.
+	NKey string `json:"nkey,omitempty"`
 }
 
 // SPUStatus is the SC's view of an SPU's liveness (kept in SC memory).
@@ -81,12 +85,19 @@ type SPURegisterRequest struct {
 	PrivateEndpoint string `json:"privateEndpoint"`
 	// SPUType is SPUTypeCustom (default) or SPUTypeManaged (any case).
 	SPUType string `json:"spuType,omitempty"`
+	// NKey is the public nkey of the SPU's credentials ('fluvio custom-spu
+	// register' makes the key pair and keeps the seed); required when the
+	// SC's NATS has auth on.
+	NKey string `json:"nkey,omitempty"`
 }
 
 // SPURegisterResponse answers SPURegisterRequest with the stored SPU.
 type SPURegisterResponse struct {
 	Type string `json:"type"`
 	SPU  SPU    `json:"spu"`
+	// AuthRequired is true when the SC's NATS requires identities: the
+	// spu-server then needs the credentials whose public key was sent.
+	AuthRequired bool `json:"authRequired,omitempty"`
 }
 
 // SPUUnregisterRequest removes an SPU by ID or by Name (exactly one). A
@@ -196,6 +207,10 @@ const (
 	// reported (in a heartbeat) that it holds the replica as leader at the
 	// current leader epoch, so it cannot take requests yet.
 	PartitionProvisioning = "Provisioning"
+	// PartitionCorrupt: the leader's replica did not open because of
+	// corruption and no other in-sync replica can lead (see
+	// ReplicaReport.Corrupt; 'fluvio partition repair' cuts it).
+	PartitionCorrupt = "Corrupt"
 )
 
 // Partition is one partition as the admin API lists it; its name is
@@ -243,6 +258,9 @@ type ReplicaReport struct {
 	HW     int64  `json:"hw"`
 	Size   int64  `json:"size"`
 	Error  string `json:"error,omitempty"`
+	// Corrupt is "FILE at position N" when the replica's log did not open
+	// because of corruption (see ReplicaStatus.Corrupt).
+	Corrupt string `json:"corrupt,omitempty"`
 	// ReportedAt is when the SC received this report (the SPU's last
 	// heartbeat); zero when there is none.
 	ReportedAt time.Time `json:"reportedAt,omitzero"`

@@ -88,3 +88,39 @@ func (m *ConsumerDeleteRequest) typeField() (*string, string) {
 func (m *ConsumerDeleteResponse) typeField() (*string, string) {
 	return &m.Type, ConsumerDeleteResponseType
 }
+
+// Adding partitions to a topic.
+const (
+	SubjectAdminTopicAddPartition = "fluvio.admin.v1.topic.add_partition"
+
+	TopicAddPartitionRequestType  = "fluvio.bus.v1.topic_add_partition_request"
+	TopicAddPartitionResponseType = "fluvio.bus.v1.topic_add_partition_response"
+)
+
+// TopicAddPartitionRequest adds Count partitions to topic Name, placed as
+// topic create places them (same replication factor and rack rule).
+type TopicAddPartitionRequest struct {
+	Type  string `msgpack:"type" json:"type,omitempty"`
+	Name  string `msgpack:"name" json:"name"`
+	Count int32  `msgpack:"count" json:"count"`
+}
+
+// NewPartition is one added partition and its replicas (leader first).
+type NewPartition struct {
+	Partition int32   `msgpack:"partition" json:"partition"`
+	Replicas  []SPUID `msgpack:"replicas" json:"replicas"`
+}
+
+// TopicAddPartitionResponse lists the added partitions.
+type TopicAddPartitionResponse struct {
+	Type       string         `msgpack:"type" json:"type"`
+	Name       string         `msgpack:"name" json:"name"`
+	Partitions []NewPartition `msgpack:"partitions" json:"partitions"`
+}
+
+func (m *TopicAddPartitionRequest) typeField() (*string, string) {
+	return &m.Type, TopicAddPartitionRequestType
+}
+func (m *TopicAddPartitionResponse) typeField() (*string, string) {
+	return &m.Type, TopicAddPartitionResponseType
+}

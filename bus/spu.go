@@ -94,7 +94,7 @@ type ISRUpdateResponse struct {
 	Type string `json:"type"`
 }
 
-// Versioned message types (STYLE S27).
+// Versioned message types.
 const (
 	SPURegisterRequestType    = "fluvio.bus.v1.spu_register_request"
 	SPURegisterResponseType   = "fluvio.bus.v1.spu_register_response"

@@ -2,7 +2,7 @@ package bus
 
 // This file is the contract between the SC, the SPUs and the clients for
 // topics, partitions and replica assignment. Every message carries a
-// versioned Type string so it can evolve (STYLE S27).
+// versioned Type string so it can evolve.
 
 // SPUID identifies an SPU. Valid ids are 0..MaxSPUID.
 type SPUID = int32
@@ -30,7 +30,22 @@ type TopicSpec struct {
 	// the default) keeps what producers send; "none", "gzip", "snappy",
 	// "lz4" or "zstd" (de)compresses every batch to that codec.
 	CompressionType string `msgpack:"compressionType,omitempty" json:"compressionType,omitempty"`
+	// MaxPartitionBytes bounds each partition's log (Fluvio's
+	// max_partition_size): the oldest segments are deleted beyond it; 0
+	// keeps everything (within RetentionMs).
+	MaxPartitionBytes int64 `msgpack:"maxPartitionBytes,omitempty" json:"maxPartitionBytes,omitempty"`
+	// ReplicaAssignment, when set, places the partitions by hand (Fluvio's
+	// --replica-assignment): one list of SPU ids per partition, leader
+	// first. Partitions and ReplicationFactor follow from it.
+	ReplicaAssignment [][]SPUID `msgpack:"replicaAssignment,omitempty" json:"replicaAssignment,omitempty"`
 }
+
+// Minimum sizes, as Fluvio's (SPU_LOG_LOG_SEGMENT_MAX_BYTE_MIN and
+// SPU_PARTITION_MAX_BYTES_MIN).
+const (
+	MinSegmentBytes      = 1024
+	MinMaxPartitionBytes = 2 * MinSegmentBytes
+)
 
 // CompressionTypes are the valid TopicSpec.CompressionType values.
 var CompressionTypes = []string{"any", "none", "gzip", "snappy", "lz4", "zstd"}
@@ -75,10 +90,13 @@ type ReplicaSet struct {
 	Peers []PeerEndpoint `msgpack:"peers,omitempty" json:"peers,omitempty"`
 }
 
-// PeerEndpoint is an SPU's private address, as followers use it.
+// PeerEndpoint is an SPU's private address, as followers use it, and
+// the public nkey it proves its identity with on other SPUs' private
+// servers (wire SPUAuth); NKey is empty in a cluster without identities.
 type PeerEndpoint struct {
 	ID      SPUID  `msgpack:"id" json:"id"`
 	Private string `msgpack:"private" json:"private"`
+	NKey    string `msgpack:"nkey,omitempty" json:"nkey,omitempty"`
 }
 
 // ReplicaSetType is the Type of a ReplicaSet.
@@ -99,6 +117,10 @@ type ReplicaStatus struct {
 	LeaderEpoch int32 `msgpack:"leaderEpoch" json:"leaderEpoch"`
 	// Error is set when the replica failed (for example a corrupt log).
 	Error string `msgpack:"error,omitempty" json:"error,omitempty"`
+	// Corrupt is set when the replica's log did not open because of
+	// corruption: "FILE at position N". The SC never elects such a
+	// replica and takes it out of the ISR.
+	Corrupt string `msgpack:"corrupt,omitempty" json:"corrupt,omitempty"`
 }
 
 // PartitionMetadata is what a client needs to reach one partition.

@@ -60,11 +60,48 @@ func TestChaosShort(t *testing.T) {
 	if n := len(res.Faults); n == 0 {
 		t.Error("the nemesis injected no fault")
 	}
+	if res.Faults[FaultWipe] == 0 || res.Faults[FaultReregister] == 0 || res.Faults[FaultCorrupt] == 0 {
+		t.Errorf("no wiped disk (%d), re-registered SPU (%d) or corrupt follower (%d) in the run",
+			res.Faults[FaultWipe], res.Faults[FaultReregister], res.Faults[FaultCorrupt])
+	}
 	if res.Elections == 0 {
 		t.Error("no leader election during the run: the faults did not reach a leader")
 	}
 	if len(res.Failovers) == 0 {
 		t.Error("no failover measured")
+	}
+}
+
+// TestChaosSCReplicas: three SCs, each with a node of one NATS cluster;
+// the nemesis kills and pauses the active SC, kills a NATS node and stops
+// the whole control plane, while the producers run. Nothing acknowledged
+// may be lost or diverge, and every fault on the active SC ends with
+// another SC holding the lease.
+func TestChaosSCReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs three SCs with a NATS cluster under faults")
+	}
+	bin := binDir(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, Config{BinDir: bin, Dir: dir, Seed: 5, Duration: 25 * time.Second, FaultEvery: 2 * time.Second,
+		SCReplicas: 3, Faults: []FaultKind{FaultActiveSCKill, FaultActiveSCPause, FaultNATSNodeKill, FaultControlPlaneOutage},
+		Logger: testLogger(t)})
+	defer dumpLogs(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Summary())
+	if msg := res.Failed(); msg != "" {
+		t.Fatalf("seed 5: %s", msg)
+	}
+	active := res.Faults[FaultActiveSCKill] + res.Faults[FaultActiveSCPause]
+	if active == 0 || len(res.SCFailovers) != active {
+		t.Fatalf("%d faults on the active SC, %d SC failovers measured: every one must end with another SC active", active, len(res.SCFailovers))
+	}
+	if res.Acknowledged < 500 {
+		t.Errorf("only %d records acknowledged in 25s: the producers stalled", res.Acknowledged)
 	}
 }
 
@@ -95,7 +132,8 @@ func TestChaosNegativeControl(t *testing.T) {
 	t.Fatal("three negative-control runs (acks=leader, sync never, leader killed while its followers were stopped) showed no loss and no divergence: the checker cannot see a loss")
 }
 
-// TestChaosNegativeResend proves the checker sees the loss of issue 12:
+// TestChaosNegativeResend proves the checker sees the loss the idempotent
+// producer once had (fluvio.WithUnsafeRefusedSendsStored):
 // with producers that report a refused resend as stored (the client rule
 // the fix removed, fluvio.WithUnsafeRefusedSendsStored), the burst into a
 // topic whose replicas are still being created (the run's first fault)

@@ -71,6 +71,9 @@ type Result struct {
 	// Failovers are the times from a fault on a leader to the next
 	// acknowledgement on each partition it led.
 	Failovers []time.Duration
+	// SCFailovers are the times from a fault on the active SC until
+	// another SC held the lease.
+	SCFailovers []time.Duration
 	// Faults counts the nemesis actions by kind.
 	Faults map[FaultKind]int
 	// Producers sums the producers' counters (History.Producers).
@@ -108,6 +111,9 @@ func Check(h History, parts []PartitionLogs) Result {
 	}
 	for _, f := range h.Faults {
 		r.Faults[f.Kind]++
+		if f.SCFailover > 0 {
+			r.SCFailovers = append(r.SCFailovers, f.SCFailover)
+		}
 	}
 	refs := map[int32]map[string][]int64{} // partition -> value -> offsets in the reference log
 	for _, p := range parts {
@@ -178,6 +184,7 @@ func Check(h History, parts []PartitionLogs) Result {
 		}
 	}
 	r.Failovers = failovers(h)
+	slices.Sort(r.SCFailovers)
 	return r
 }
 

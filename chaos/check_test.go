@@ -174,7 +174,7 @@ func TestSummary(t *testing.T) {
 	r := Result{Seed: 42, Duration: time.Minute, Acknowledged: 10, Elections: 3, OutOfOrder: map[int32]int{0: 1, 2: 2},
 		Failovers: []time.Duration{time.Second, 2 * time.Second}, Faults: map[FaultKind]int{FaultKill: 2, FaultPause: 1, FaultNewTopic: 4},
 		Producers: fluvio.ProducerStats{DuplicateSequence: 5, OutOfOrderSequence: 7, UnknownProducerID: 1}}
-	want := "chaos seed=42 duration=1m0s: acknowledged=10 unknown=0 lost=0 moved=0 duplicated=0 out-of-order=3 divergent-replicas=0 elections=3 failover-p50=1.0s failover-p99=2.0s answers: duplicate-sequence=5 out-of-order-sequence=7 unknown-producer=1 faults: kills=2 pauses=1 restarts=0 stall-kills=0 new-topics=4"
+	want := "chaos seed=42 duration=1m0s: acknowledged=10 unknown=0 lost=0 moved=0 duplicated=0 out-of-order=3 divergent-replicas=0 elections=3 failover-p50=1.0s failover-p99=2.0s answers: duplicate-sequence=5 out-of-order-sequence=7 unknown-producer=1 faults: kills=2 pauses=1 restarts=0 stall-kills=0 new-topics=4 wipes=0 reregisters=0 corruptions=0"
 	if got := r.Summary(); got != want {
 		t.Fatalf("summary\n got %s\nwant %s", got, want)
 	}

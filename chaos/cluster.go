@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // firstSPU is the id of the first SPU; the others follow.
@@ -24,11 +26,13 @@ const firstSPU int32 = 5001
 type cluster struct {
 	cfg    Config
 	log    *slog.Logger
-	scAddr string
-	sc     *process
+	scAddr string   // every SC's address, comma-separated
+	sc     *process // the first SC
+	scs    []*process
 	spus   map[int32]*process
 	ids    []int32
-	dirs   map[int32]string // SPU id -> its --log-base-dir
+	dirs   map[int32]string    // SPU id -> its --log-base-dir
+	addrs  map[int32][2]string // SPU id -> its public and private addresses
 	client *fluvio.Client
 	wg     sync.WaitGroup // the processes' waiters
 }
@@ -52,7 +56,7 @@ func freePorts(n int) ([]string, error) {
 // the topic; it returns once every partition has a leader and a full ISR.
 // On error, the processes started so far are stopped.
 func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
-	c = &cluster{cfg: cfg, log: cfg.Logger, spus: map[int32]*process{}, dirs: map[int32]string{}}
+	c = &cluster{cfg: cfg, log: cfg.Logger, spus: map[int32]*process{}, dirs: map[int32]string{}, addrs: map[int32][2]string{}}
 	defer func() {
 		if err != nil {
 			c.close(context.WithoutCancel(ctx))
@@ -62,24 +66,37 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return c, fmt.Errorf("chaos: %w", err)
 	}
-	ports, err := freePorts(1 + 2*spus)
+	nSC := cfg.SCReplicas
+	ports, err := freePorts(2*nSC + 2*spus)
 	if err != nil {
 		return c, err
 	}
-	c.scAddr = ports[0]
+	scPorts, routes := ports[:nSC], ports[nSC:2*nSC]
+	ports = ports[2*nSC-1:] // ports[1+2*i] and ports[2+2*i] are SPU i's
+	c.scAddr = strings.Join(scPorts, ",")
 	hb := cfg.HeartbeatTimeout
-	c.sc = &process{
-		name: "sc-server", path: filepath.Join(cfg.BinDir, "sc-server"), logPath: filepath.Join(logs, "sc.log"), wg: &c.wg,
-		args: []string{"--sc", c.scAddr, "--data-dir", filepath.Join(cfg.Dir, "sc"),
-			"--heartbeat-interval", (hb / 4).String(), "--heartbeat-timeout", hb.String(), "--resync-interval", "5s"},
+	for i := range nSC {
+		name, log, data := "sc-server", "sc.log", "sc"
+		if i > 0 {
+			name, log, data = fmt.Sprintf("sc-server %d", i+1), fmt.Sprintf("sc-%d.log", i+1), fmt.Sprintf("sc-%d", i+1)
+		}
+		args := []string{"--sc", scPorts[i], "--data-dir", filepath.Join(cfg.Dir, data), "--no-auth",
+			"--heartbeat-interval", (hb / 4).String(), "--heartbeat-timeout", hb.String(), "--resync-interval", "5s"}
+		if nSC > 1 {
+			args = append(args, "--cluster", routes[i], "--routes", strings.Join(routes, ","),
+				"--name", fmt.Sprintf("sc-%d", i+1), "--lease-ttl", (2 * hb).String(), "--sc-private", "none")
+		}
+		p := &process{name: name, path: filepath.Join(cfg.BinDir, "sc-server"), logPath: filepath.Join(logs, log), wg: &c.wg, args: args}
+		if err := p.start(); err != nil {
+			return c, err
+		}
+		c.scs = append(c.scs, p)
+		c.log.Info(name+" started", "addr", scPorts[i], "pid", p.pid())
 	}
-	if err := c.sc.start(); err != nil {
-		return c, err
-	}
-	c.log.Info("sc-server started", "addr", c.scAddr, "pid", c.sc.pid())
-	if err := waitFor(ctx, 30*time.Second, func() error {
+	c.sc = c.scs[0]
+	if err := testkit.Poll(ctx, 30*time.Second, func() error {
 		if !c.sc.running() {
-			return errStop(fmt.Errorf("chaos: sc-server exited at start: see %s", c.sc.logPath))
+			return testkit.Stop(fmt.Errorf("chaos: sc-server exited at start: see %s", c.sc.logPath))
 		}
 		client, err := fluvio.Connect(ctx, c.scAddr, fluvio.WithName("fluvio-chaos"))
 		if err != nil {
@@ -102,6 +119,7 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 		}
 		dir := filepath.Join(cfg.Dir, "spu-"+strconv.Itoa(int(id)))
 		c.dirs[id] = dir
+		c.addrs[id] = [2]string{pub, priv}
 		c.spus[id] = &process{
 			name: fmt.Sprintf("spu-server %d", id), path: filepath.Join(cfg.BinDir, "spu-server"), wg: &c.wg,
 			logPath: filepath.Join(logs, fmt.Sprintf("spu-%d.log", id)),
@@ -117,7 +135,7 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 	if cfg.Negative {
 		spec.Sync = "never"
 	}
-	if err := waitFor(ctx, 30*time.Second, func() error {
+	if err := testkit.Poll(ctx, 30*time.Second, func() error {
 		err := c.client.CreateTopic(ctx, topicName, spec)
 		if errors.Is(err, fluvio.ErrTopicExists) {
 			return nil
@@ -130,6 +148,44 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// activeSC returns the index in c.scs of the SC holding the lease, -1
+// when none does.
+func (c *cluster) activeSC(ctx context.Context) (int, error) {
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	cp, err := c.client.ControlPlane(rctx, "fluvio")
+	if err != nil {
+		return -1, err
+	}
+	for i := range c.scs {
+		if cp.ActiveSC == fmt.Sprintf("sc-%d", i+1) {
+			return i, nil
+		}
+	}
+	return -1, nil
+}
+
+// metadataReplicasCurrent succeeds when every replica of the metadata
+// bucket is current (no NATS node down or catching up).
+func (c *cluster) metadataReplicasCurrent(ctx context.Context) error {
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	cp, err := c.client.ControlPlane(rctx, "fluvio")
+	if err != nil {
+		return err
+	}
+	current := 0
+	for _, n := range cp.Nodes {
+		if n.Current {
+			current++
+		}
+	}
+	if current < cp.KVReplicas {
+		return fmt.Errorf("%d of %d metadata replicas current", current, cp.KVReplicas)
+	}
+	return nil
 }
 
 // partitions returns the SC's view of the topic's partitions.
@@ -153,10 +209,10 @@ func led(ps []fluvio.PartitionInfo, spu int32) []int32 {
 // waitHealthy polls until every partition is online with a full ISR (and,
 // with committed, its high watermark at its end offset).
 func (c *cluster) waitHealthy(ctx context.Context, timeout time.Duration, committed bool) error {
-	err := waitFor(ctx, timeout, func() error {
+	err := testkit.Poll(ctx, timeout, func() error {
 		for _, id := range c.ids {
 			if p := c.spus[id]; !p.running() {
-				return errStop(fmt.Errorf("%s exited: see %s", p.name, p.logPath))
+				return testkit.Stop(fmt.Errorf("%s exited: see %s", p.name, p.logPath))
 			}
 		}
 		ps, err := c.partitions(ctx)
@@ -197,9 +253,18 @@ func (c *cluster) epochs(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// ensureRunning resumes paused SPUs and starts stopped ones.
+// ensureRunning resumes paused SPUs and SCs and starts stopped ones.
 func (c *cluster) ensureRunning() error {
 	var errs []error
+	for _, p := range c.scs {
+		p.mu.Lock()
+		paused := p.paused && p.runningLocked()
+		p.mu.Unlock()
+		if paused {
+			errs = append(errs, p.signal(syscall.SIGCONT))
+		}
+		errs = append(errs, p.start())
+	}
 	for _, id := range c.ids {
 		p := c.spus[id]
 		p.mu.Lock()
@@ -230,8 +295,14 @@ func (c *cluster) close(ctx context.Context) {
 		_ = c.client.Close()
 	}
 	_ = c.stopSPUs(ctx)
-	if c.sc != nil {
-		_ = c.sc.stop(ctx, 15*time.Second)
+	for _, p := range slices.Backward(c.scs) {
+		p.mu.Lock()
+		paused := p.paused && p.runningLocked()
+		p.mu.Unlock()
+		if paused {
+			_ = p.signal(syscall.SIGCONT)
+		}
+		_ = p.stop(ctx, 15*time.Second)
 	}
 	c.wg.Wait()
 }

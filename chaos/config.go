@@ -41,13 +41,22 @@ type Config struct {
 	// KillSC adds the sc-kill fault: kill -9 the SC with its embedded
 	// NATS and start it again; it rebuilds its state from JetStream KV.
 	KillSC bool
+	// SCReplicas, when 3 (or 5), runs that many sc-servers, each with a
+	// node of one NATS cluster (metadata at 3 replicas), and adds the
+	// faults on the control plane: active-sc-kill, active-sc-pause,
+	// nats-node-kill and control-plane-outage. Default 1.
+	SCReplicas int
+	// Faults, if set, limits the nemesis to these kinds (each must be
+	// one it can run with this config); the faults every run otherwise
+	// starts with (wipe, reregister, corrupt) are then not forced.
+	Faults []FaultKind
 	// Negative runs the negative control: acks=leader, sync never and
 	// only stall-kill faults. Check must then report a loss.
 	Negative bool
 	// NegativeResend runs the other negative control: the normal run with
 	// producers that report a send the leader refused with a sequence
 	// error as stored (fluvio.WithUnsafeRefusedSendsStored, the rule that
-	// lost acknowledged records before issue 12). Check must then report
+	// lost acknowledged records before the fix). Check must then report
 	// lost records.
 	NegativeResend bool
 	// Logger receives progress and every fault; nil discards.
@@ -69,6 +78,9 @@ const (
 func (c Config) withDefaults() Config {
 	if c.Duration == 0 {
 		c.Duration = 30 * time.Second
+	}
+	if c.SCReplicas == 0 {
+		c.SCReplicas = 1
 	}
 	if c.Rate == 0 {
 		c.Rate = 300
@@ -105,6 +117,19 @@ func (c Config) Validate() error {
 		return errors.New("chaos: durations must not be negative: check --duration, --fault-every and --heartbeat-timeout")
 	case c.Rate < 0 || c.ProducersPerPartition < 0:
 		return fmt.Errorf("chaos: --rate %d and producers per partition %d must not be negative", c.Rate, c.ProducersPerPartition)
+	case c.SCReplicas != 0 && c.SCReplicas != 1 && c.SCReplicas != 3 && c.SCReplicas != 5:
+		return fmt.Errorf("chaos: --sc-replicas %d: pick 1, 3 or 5", c.SCReplicas)
+	}
+	for _, f := range c.Faults {
+		switch f {
+		case FaultKill, FaultPause, FaultRestart, FaultStallKill, FaultNewTopic, FaultSCKill, FaultWipe, FaultReregister, FaultCorrupt:
+		case FaultActiveSCKill, FaultActiveSCPause, FaultNATSNodeKill, FaultControlPlaneOutage:
+			if c.SCReplicas < 3 {
+				return fmt.Errorf("chaos: fault %s needs several SCs: add --sc-replicas 3", f)
+			}
+		default:
+			return fmt.Errorf("chaos: unknown fault %q in --faults: see fluvio-chaos --help", f)
+		}
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
-// Package chaos is the failure test suite of issue 7: real processes on
+// Package chaos is the failure test suite: real processes on
 // loopback (one sc-server with its embedded NATS, three spu-server
 // processes), a topic with 3 partitions and 3 replicas written by producers
 // at a steady rate, and a seeded nemesis that kill -9s partition leaders,
-// SIGSTOPs them for longer than the heartbeat timeout, stalls followers and
-// restarts SPUs. Afterwards every replica of every partition is read from
+// SIGSTOPs them for longer than the heartbeat timeout, stalls followers,
+// restarts SPUs, wipes an SPU's data directory before restarting it,
+// unregisters and registers an SPU again, and flips a byte in the middle of
+// a stopped follower's newest segment before restarting it (every run
+// starts with one of each of these three). Afterwards every replica of every partition is read from
 // offset 0, straight from the SPUs' log directories (wal.Open, after the
 // SPUs stopped), and Check compares what was acknowledged with what is
 // stored.
@@ -44,7 +47,7 @@
 //
 // Second negative control: Config.NegativeResend runs the normal faults
 // with producers that report a refused resend as stored
-// (fluvio.WithUnsafeRefusedSendsStored: the client rule behind issue 12):
+// (fluvio.WithUnsafeRefusedSendsStored: the client rule that lost records):
 // the new topic's burst is reported stored while it is not, and Check
 // must report lost records.
 //

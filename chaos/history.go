@@ -43,6 +43,18 @@ const (
 	FaultPause FaultKind = "pause"
 	// FaultRestart: SIGTERM an SPU, wait for it to exit, start it again.
 	FaultRestart FaultKind = "restart"
+	// FaultWipe: SIGTERM an SPU, delete its whole data directory, start
+	// it again: an SPU back with an empty (replaced) disk.
+	FaultWipe FaultKind = "wipe"
+	// FaultReregister: unregister an SPU (its spu-server is told to stop
+	// and exits), register the id again with the same addresses, start
+	// it again on its data directory.
+	FaultReregister FaultKind = "reregister"
+	// FaultCorrupt: SIGTERM a follower of a partition, flip one byte in
+	// the middle of its replica's newest segment (valid batches follow:
+	// corruption, not a torn tail), start it again. It must leave the ISR,
+	// cut its log at the damage and fetch the rest from its leader.
+	FaultCorrupt FaultKind = "corrupt"
 	// FaultStallKill: SIGSTOP a partition's followers, kill -9 its leader
 	// while they are stopped, SIGCONT them, start the leader again. With
 	// acks=leader the leader acknowledges records no follower has.
@@ -50,6 +62,21 @@ const (
 	// FaultSCKill: kill -9 the sc-server (and its embedded NATS), start
 	// it again after a delay (only with Config.KillSC).
 	FaultSCKill FaultKind = "sc-kill"
+	// FaultActiveSCKill: kill -9 the active SC (and its NATS node), start
+	// it again after a delay (only with Config.SCReplicas > 1); a standby
+	// takes the lease (Fault.SCFailover).
+	FaultActiveSCKill FaultKind = "active-sc-kill"
+	// FaultActiveSCPause: SIGSTOP the active SC (and its NATS node) for
+	// longer than the lease, then SIGCONT: a standby takes over and the
+	// old one, deposed, must write nothing (Config.SCReplicas > 1).
+	FaultActiveSCPause FaultKind = "active-sc-pause"
+	// FaultNATSNodeKill: kill -9 a standby SC with its NATS node, start it
+	// again after a delay (Config.SCReplicas > 1).
+	FaultNATSNodeKill FaultKind = "nats-node-kill"
+	// FaultControlPlaneOutage: SIGSTOP every SC and NATS node for a few
+	// heartbeat timeouts, then SIGCONT them all: producers and consumers
+	// go on against the leaders they know (Config.SCReplicas > 1).
+	FaultControlPlaneOutage FaultKind = "control-plane-outage"
 	// FaultNewTopic: create a topic and send a burst of records to it at
 	// once, pipelined, while its replicas are still being created (the
 	// leader refuses the first requests: unknown partition, not leader).
@@ -63,6 +90,9 @@ type Fault struct {
 	SPU  int32
 	Led  []int32
 	At   time.Time
+	// SCFailover is, for a fault on the active SC, the time from the fault
+	// until another SC held the lease (0: not measured).
+	SCFailover time.Duration
 }
 
 // History is what the harness saw while the faults ran.

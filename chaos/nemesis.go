@@ -5,10 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // nemesis injects one fault at a time, chosen by a seeded random source,
@@ -22,13 +28,20 @@ type nemesis struct {
 	// newTopic runs the new-topic fault (the workload's newTopic).
 	newTopic func(ctx context.Context, k int) error
 	topics   int // new topics created so far
+	// forced are the first fault kinds of a run, before the random ones:
+	// every run reaches a wiped disk and a re-registered SPU.
+	forced []FaultKind
 
 	mu     sync.Mutex
 	faults []Fault
 }
 
 func newNemesis(c *cluster, seed int64) *nemesis {
-	return &nemesis{c: c, rng: rand.New(rand.NewPCG(uint64(seed), 0x6368616f73)), log: c.log}
+	n := &nemesis{c: c, rng: rand.New(rand.NewPCG(uint64(seed), 0x6368616f73)), log: c.log}
+	if !c.cfg.Negative && !c.cfg.NegativeResend && len(c.cfg.Faults) == 0 {
+		n.forced = []FaultKind{FaultWipe, FaultReregister, FaultCorrupt}
+	}
+	return n
 }
 
 // run injects faults until ctx ends. A fault in progress is always undone,
@@ -70,10 +83,23 @@ func (n *nemesis) next() (time.Duration, FaultKind, int32) {
 	kind := FaultStallKill
 	if !cfg.Negative {
 		kinds := []FaultKind{FaultKill, FaultPause, FaultRestart, FaultStallKill, FaultNewTopic}
+		if !cfg.NegativeResend {
+			// The refused-resend control keeps its plan: the new-topic burst first.
+			kinds = append(kinds, FaultWipe, FaultReregister, FaultCorrupt)
+		}
 		if cfg.KillSC {
 			kinds = append(kinds, FaultSCKill)
 		}
+		if len(n.c.scs) > 1 {
+			kinds = append(kinds, FaultActiveSCKill, FaultActiveSCPause, FaultNATSNodeKill, FaultControlPlaneOutage)
+		}
+		if len(cfg.Faults) > 0 {
+			kinds = cfg.Faults
+		}
 		kind = kinds[n.rng.IntN(len(kinds))]
+		if len(n.forced) > 0 {
+			kind, n.forced = n.forced[0], n.forced[1:]
+		}
 	}
 	return wait, kind, int32(n.rng.IntN(partitions))
 }
@@ -86,8 +112,11 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		n.log.Warn("nemesis: no partition list, fault skipped", "err", err)
 		return nil
 	}
-	if kind == FaultSCKill {
+	switch kind {
+	case FaultSCKill:
 		return n.killSC(ctx, hb)
+	case FaultActiveSCKill, FaultActiveSCPause, FaultNATSNodeKill, FaultControlPlaneOutage:
+		return n.controlPlane(ctx, kind, hb)
 	}
 	if kind == FaultNewTopic {
 		return n.createTopic(ctx)
@@ -99,8 +128,14 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		}
 	}
 	target := leader
-	if kind == FaultRestart {
+	if kind == FaultRestart || kind == FaultWipe || kind == FaultReregister {
 		target = n.c.ids[n.rng.IntN(len(n.c.ids))]
+	}
+	if kind == FaultCorrupt {
+		target = n.c.ids[n.rng.IntN(len(n.c.ids))]
+		if target == leader {
+			target = n.c.ids[(slices.Index(n.c.ids, target)+1)%len(n.c.ids)]
+		}
 	}
 	proc, ok := n.c.spus[target]
 	if !ok {
@@ -137,6 +172,48 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		if err := proc.stop(undo, 15*time.Second); err != nil {
 			return err
 		}
+	case FaultCorrupt:
+		f.At = time.Now()
+		if err := proc.stop(undo, 15*time.Second); err != nil {
+			return err
+		}
+		seg, pos, err := corruptSegment(filepath.Join(n.c.dirs[target], fmt.Sprintf("%s-%d", topicName, part)))
+		if err != nil {
+			n.log.Warn("nemesis: nothing to corrupt", "spu", target, "err", err)
+		}
+		n.record(f, "partition", part, "segment", seg, "position", pos)
+	case FaultWipe:
+		f.At = time.Now()
+		if err := proc.stop(undo, 15*time.Second); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(n.c.dirs[target]); err != nil {
+			return fmt.Errorf("chaos: wipe SPU %d: %w", target, err)
+		}
+		n.record(f, "dir", n.c.dirs[target])
+	case FaultReregister:
+		f.At = time.Now()
+		if _, err := n.c.client.UnregisterSPU(undo, target); err != nil {
+			n.log.Warn("nemesis: unregister failed, fault skipped", "spu", target, "err", err)
+			return nil
+		}
+		// Told to stop, the spu-server exits by itself; bounded.
+		wctx, cancel := context.WithTimeout(undo, 15*time.Second)
+		werr := proc.wait(wctx)
+		cancel()
+		if werr != nil {
+			if err := proc.kill(undo); err != nil {
+				return err
+			}
+		}
+		a := n.c.addrs[target]
+		if err := testkit.Poll(undo, 30*time.Second, func() error {
+			_, err := n.c.client.RegisterSPU(undo, fluvio.SPUConfig{ID: target, PublicEndpoint: a[0], PrivateEndpoint: a[1]})
+			return err
+		}); err != nil {
+			return fmt.Errorf("chaos: register SPU %d again: %w", target, err)
+		}
+		n.record(f)
 	case FaultStallKill:
 		var followers []*process
 		for _, id := range n.c.ids {
@@ -179,6 +256,41 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 	return nil
 }
 
+// corruptSegment flips one byte in the middle of the newest segment of
+// the replica directory dir, at the start of a batch's records so that
+// valid batches follow; it returns the file and position.
+func corruptSegment(dir string) (string, int64, error) {
+	segs, err := filepath.Glob(filepath.Join(dir, "*.log"))
+	if err != nil || len(segs) == 0 {
+		return "", 0, fmt.Errorf("no segment in %s: %v", dir, err)
+	}
+	slices.Sort(segs)
+	seg := segs[len(segs)-1]
+	b, err := os.ReadFile(seg)
+	if err != nil {
+		return "", 0, err
+	}
+	// Walk to the batch holding the middle byte; flip a byte of its
+	// records (covered by its CRC).
+	var pos int64 = -1
+	for p := 0; p+batch.HeaderSize < len(b); {
+		n, err := batch.Size(b[p:])
+		if err != nil || p+n > len(b) {
+			break
+		}
+		if p+n >= len(b)/2 && p+n < len(b) {
+			pos = int64(p + batch.RecordsOffset)
+			break
+		}
+		p += n
+	}
+	if pos < 0 {
+		return seg, 0, fmt.Errorf("%s holds fewer than two batches", seg)
+	}
+	b[pos] ^= 0xff
+	return seg, pos, os.WriteFile(seg, b, 0o644)
+}
+
 // createTopic creates a topic and starts a burst of records into it at
 // once, while its replicas are still being created (the workload's
 // newTopic). A failure to create it is logged, not fatal: the SC may be
@@ -212,7 +324,83 @@ func (n *nemesis) killSC(ctx context.Context, hb time.Duration) error {
 	}
 	n.log.Info("nemesis: sc-server started again", "pid", n.c.sc.pid())
 	// The SC answers again before the next fault (or the end).
-	return waitFor(undo, 30*time.Second, func() error {
+	return testkit.Poll(undo, 30*time.Second, func() error {
+		_, err := n.c.partitions(undo)
+		return err
+	})
+}
+
+// controlPlane runs a fault on the SCs and their NATS nodes
+// (Config.SCReplicas > 1) and undoes it: the killed SC is started again,
+// the paused ones continued. For the active SC's faults it measures how
+// long until another SC holds the lease.
+func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Duration) error {
+	undo := context.WithoutCancel(ctx)
+	active, err := n.c.activeSC(ctx)
+	if err != nil || active < 0 {
+		n.log.Warn("nemesis: no active SC known, fault skipped", "fault", kind, "err", err)
+		return nil
+	}
+	f := Fault{Kind: kind, SPU: -1}
+	var hit []*process
+	switch kind {
+	case FaultActiveSCKill, FaultActiveSCPause:
+		hit = []*process{n.c.scs[active]}
+	case FaultNATSNodeKill:
+		other := (active + 1 + n.rng.IntN(len(n.c.scs)-1)) % len(n.c.scs)
+		hit = []*process{n.c.scs[other]}
+	case FaultControlPlaneOutage:
+		hit = n.c.scs
+	}
+	f.At = time.Now()
+	for _, p := range hit {
+		if kind == FaultActiveSCKill || kind == FaultNATSNodeKill {
+			err = p.kill(undo)
+		} else {
+			err = p.signal(syscall.SIGSTOP)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	down := 2*hb + time.Duration(n.rng.Int64N(int64(2*hb)))
+	if kind == FaultActiveSCKill || kind == FaultActiveSCPause {
+		// Measure the takeover while the old active SC is down.
+		err := testkit.Poll(undo, 30*time.Second, func() error {
+			now, err := n.c.activeSC(undo)
+			if err != nil || now < 0 || now == active {
+				return fmt.Errorf("no new active SC yet (%d, %v)", now, err)
+			}
+			return nil
+		})
+		if err != nil {
+			n.log.Warn("nemesis: no SC took over", "fault", kind, "err", err)
+		} else {
+			f.SCFailover = time.Since(f.At)
+		}
+		down = max(down, time.Since(f.At)+hb)
+	}
+	n.record(f, "scs", len(hit), "down", down, "sc_failover", f.SCFailover)
+	sleep(undo, max(0, down-time.Since(f.At)))
+	for _, p := range hit {
+		if p.running() {
+			if err := p.signal(syscall.SIGCONT); err != nil {
+				return err
+			}
+		} else if err := p.start(); err != nil {
+			return err
+		}
+	}
+	// The control plane answers again, with an active SC and every NATS
+	// node's copy of the metadata current, before the next fault (or the
+	// end): one machine lost at a time, as the cluster is built for.
+	return testkit.Poll(undo, 60*time.Second, func() error {
+		if i, err := n.c.activeSC(undo); err != nil || i < 0 {
+			return fmt.Errorf("no active SC (%v)", err)
+		}
+		if err := n.c.metadataReplicasCurrent(undo); err != nil {
+			return err
+		}
 		_, err := n.c.partitions(undo)
 		return err
 	})

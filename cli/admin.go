@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
+	"github.com/fluvio-go/fluvio/internal/natsurl"
 )
 
 // explainSC maps an error of an admin call (an *fluvio.SCError reply of
@@ -74,9 +76,14 @@ func dialAdmin(ctx context.Context, t target, timeout time.Duration) (*fluvio.Cl
 	if timeout <= 0 {
 		return nil, unreachable(t, context.DeadlineExceeded)
 	}
+	if t.Creds != "" {
+		if _, err := natsauth.Load(t.Creds); err != nil {
+			return nil, withHint(err, exitUsage, "pass this cluster's credential file with --creds FILE ('fluvio cluster start' writes DATA-DIR/auth/admin.creds), or fix the profile's with 'fluvio profile add NAME --sc HOST:PORT --creds FILE'")
+		}
+	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, err := fluvio.Connect(cctx, t.Addr, fluvio.WithName("fluvio-cli"))
+	c, err := fluvio.Connect(cctx, t.Addr, fluvio.WithName("fluvio-cli"), fluvio.WithCredentials(t.Creds))
 	if err != nil {
 		// The cause only: unreachable names the address and the next step.
 		if fe, ok := errors.AsType[*fluvio.Error](err); ok && fe.Err != nil {
@@ -87,4 +94,10 @@ func dialAdmin(ctx context.Context, t target, timeout time.Duration) (*fluvio.Cl
 		return nil, unreachable(t, err)
 	}
 	return c, nil
+}
+
+// isAuthRefused reports whether NATS refused to let a connection in
+// (wrong, missing or revoked credentials).
+func isAuthRefused(err error) bool {
+	return natsurl.IsAuthError(err)
 }

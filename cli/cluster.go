@@ -14,6 +14,7 @@ func init() {
 		leaf("status", "show the local cluster's processes, addresses and logs", runClusterStatus),
 		leaf("check", "check that a cluster can run or is healthy", runClusterCheck),
 		leaf("delete", "stop the local cluster and remove its data", runClusterDelete),
+		leaf("gen-nats-conf", "write a least-privilege nats-server config and credentials for an external NATS", runClusterGenNATSConf),
 		group("spu", "register, unregister and list SPUs",
 			leaf("register", "register an SPU", runClusterSPURegister),
 			leaf("unregister", "unregister an SPU", runCustomSPUUnregister, "delete"),

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/internal/natsurl"
 )
 
@@ -89,7 +90,7 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 		}
 		if ok {
 			st = s
-			t = target{Addr: st.scList(), Source: "the local cluster in " + dir}
+			t = st.target("the local cluster in " + dir)
 		}
 	}
 	if st != nil {
@@ -216,7 +217,11 @@ func checkSC(ctx context.Context, res *checks, t target, bucket string) {
 	defer a.Close()
 	res.ok("NATS reachable", "%s (nats-server %s)", t.describe(), a.NATSServerVersion())
 
-	if values, err := a.CheckMetadataStore(ctx, bucket); err != nil {
+	if t.Creds != "" || natsauth.URLHasUser(t.Addr) {
+		// With identities only the SC may touch JetStream: trying would
+		// be refused (and poison this connection's requests).
+		res.ok("JetStream KV", "not read directly: with NATS auth only the SC may touch the bucket (its /readyz checks it)")
+	} else if values, err := a.CheckMetadataStore(ctx, bucket); err != nil {
 		res.fail("JetStream KV", "the SC creates the bucket when it starts: check the sc-server log, and that JetStream is enabled on this NATS",
 			"bucket %q: %s", bucket, err)
 	} else {
@@ -312,8 +317,13 @@ func checkPartitions(ctx context.Context, res *checks, a *fluvio.Client, t targe
 		res.failErr("partitions", err, t)
 		return
 	}
-	var leaderless, provisioning, under []string
+	var leaderless, provisioning, under, corrupt []string
 	for _, p := range parts {
+		for _, r := range p.Status.Replicas {
+			if r.Corrupt != "" {
+				corrupt = append(corrupt, fmt.Sprintf("SPU %d, partition %s, file %s", r.SPU, p.Name, r.Corrupt))
+			}
+		}
 		switch {
 		case p.Status.Resolution == fluvio.PartitionProvisioning:
 			provisioning = append(provisioning, p.Name)
@@ -322,6 +332,10 @@ func checkPartitions(ctx context.Context, res *checks, a *fluvio.Client, t targe
 		case len(p.Status.ISR) < len(p.Spec.Replicas):
 			under = append(under, fmt.Sprintf("%s (ISR %v of %v)", p.Name, p.Status.ISR, p.Spec.Replicas))
 		}
+	}
+	if len(corrupt) > 0 {
+		res.fail("corrupt replicas", "a follower re-fetches from a healthy in-sync replica by itself; with none left, 'fluvio partition repair TOPIC -p N --truncate-at-corruption' cuts the log at the damage (records after it are lost)",
+			"%d replica(s) did not open because of corruption: %s", len(corrupt), strings.Join(corrupt, "; "))
 	}
 	switch {
 	case len(leaderless) > 0:

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestClusterCheckPartitions: 'cluster check' says "partitions" ok while
@@ -34,14 +36,14 @@ func TestClusterCheckPartitions(t *testing.T) {
 		t.Fatalf("no partitions check in %s", out)
 		return checkResult{}, 0
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		if r, _ := partitions(); r.Status != "ok" || !strings.HasPrefix(r.Detail, "2,") {
 			return fmt.Errorf("partitions check %+v", r)
 		}
 		return nil
 	})
 	c.StopSPU(5002)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		r, code := partitions()
 		if r.Status != "fail" || code != exitUnavailable || !strings.Contains(r.Detail, "1 of 2 without an online leader: chk-") || r.Next == "" {
 			return fmt.Errorf("partitions check %+v, exit %d", r, code)
@@ -84,5 +86,55 @@ func TestClusterCheckPorts(t *testing.T) {
 	checkPorts(&res, st)
 	if len(res) != 1 || res[0].Status != "fail" || !strings.Contains(res[0].Detail, "SPU 5001 private "+st.SCAddr+" is taken by another program") {
 		t.Fatalf("a stopped SPU's taken port: %+v", res)
+	}
+}
+
+// TestClusterCheckCorruptReplica: a replica whose log does not open
+// because of mid-log corruption fails 'cluster check' naming the SPU,
+// the partition and the file; 'partition list' names it too (before:
+// check said the SPU "is still creating its replicas").
+func TestClusterCheckCorruptReplica(t *testing.T) {
+	c := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
+	e := newCLIEnv(t)
+	e.env[EnvSC] = c.SCAddr()
+	e.ok("topic", "create", "bad", "-r", "1")
+	e.stdin = strings.Repeat("some record\n", 10)
+	for range 3 { // three batches: the damage has valid data after it
+		testkit.WaitFor(t, 10*time.Second, func() error {
+			if _, errs, code := e.run("produce", "bad"); code != 0 {
+				return fmt.Errorf("produce: exit %d: %s", code, errs)
+			}
+			return nil
+		})
+	}
+	id := c.SPUIDs()[0]
+	c.StopSPU(id)
+	seg := filepath.Join(c.SPUDataDir(id), "bad-0", "00000000000000000000.log")
+	b, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[70] ^= 0xff // inside the first batch; valid batches follow
+	if err := os.WriteFile(seg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.StartSPU(id)
+	testkit.WaitFor(t, 10*time.Second, func() error {
+		out, _, code := e.run("cluster", "check", "-O", "json", "--bin-dir", t.TempDir())
+		var res []checkResult
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			return fmt.Errorf("check -O json: %v\n%s", err, out)
+		}
+		for _, r := range res {
+			if r.Check == "corrupt replicas" && r.Status == "fail" && code != 0 &&
+				strings.Contains(r.Detail, fmt.Sprintf("SPU %d, partition bad-0, file %s at position", id, seg)) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no failed corrupt-replica check naming SPU, partition and file in %s", out)
+	})
+	_, errs, _ := e.run("partition", "list")
+	if !strings.Contains(errs, fmt.Sprintf("bad-0: replica on SPU %d is Corrupt: %s at position", id, seg)) {
+		t.Fatalf("partition list does not name the corrupt replica: %q", errs)
 	}
 }

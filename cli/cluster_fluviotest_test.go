@@ -9,6 +9,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestClusterCommands runs the admin commands against the real SC and
@@ -50,7 +51,7 @@ func TestClusterCommands(t *testing.T) {
 	out = e.ok("topic", "describe", "orders")
 	requireContains(t, out, "Partition Count        : 2")
 	requireContains(t, out, "Retention Time         : 1d")
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		out = e.ok("partition", "list")
 		for _, p := range []string{"0", "1"} {
 			r := fieldsOf(out, "orders", p)
@@ -65,7 +66,7 @@ func TestClusterCommands(t *testing.T) {
 		t.Fatalf("partition list -O json: %v %v", err, parts)
 	}
 	// Sizes and offsets come from heartbeats: the list says how old they are.
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		var parts []fluvio.Partition
 		if err := json.Unmarshal([]byte(e.ok("partition", "list", "-O", "json", "-t", "orders")), &parts); err != nil {
 			return err
@@ -87,7 +88,7 @@ func TestClusterCommands(t *testing.T) {
 
 	// The SC rebuilds its state from KV.
 	c.RestartSC()
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		out, errs, code := e.run("topic", "list")
 		if code != 0 || fieldsOf(out, "orders") == "" {
 			return fmt.Errorf("topic list: exit %d %s%s", code, out, errs)

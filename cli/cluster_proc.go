@@ -132,7 +132,8 @@ func waitGone(ctx context.Context, r procRecord, d time.Duration) bool {
 
 // freeLoopbackAddrs returns n distinct 127.0.0.1:PORT addresses with
 // ports that were free a moment ago (all held open until all are picked,
-// so none repeats).
+// so none repeats). The local cluster's own ports follow a fixed plan
+// (cluster_ports.go); the SC peers of --sc-replicas take these.
 func freeLoopbackAddrs(n int) ([]string, error) {
 	var addrs []string
 	for range n {
@@ -159,10 +160,13 @@ func portFree(addr string) error {
 func portInUse(what, addr, flag string, err error) error {
 	_, port, _ := net.SplitHostPort(addr)
 	hint := "stop the program using it (find it with 'ss -ltnp | grep :" + port + "')"
+	if h := portHolder(addr); h != "" {
+		hint = "stop the program using it (" + h + ")"
+	}
 	if flag != "" {
 		hint = "pick another port with '" + flag + "', or " + hint
 	}
-	return withHint(fmt.Errorf("port %s for the %s (%s) is in use: %w", port, what, addr, err), exitConflict, hint)
+	return withHint(fmt.Errorf("port %s for the %s (%s) is in use%s: %w", port, what, addr, heldBy(addr), err), exitConflict, hint)
 }
 
 // logTail returns the last n lines of the file at path, for error messages.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 )
 
 // localProfile is the profile 'fluvio cluster start' writes and switches to.
@@ -81,7 +82,10 @@ func runClusterStart(ctx context.Context, g *Global, args []string, stdout, stde
 		Usage: "fluvio cluster start [--spu N] [--sc-replicas N] [--data-dir DIR] [--sc-addr HOST:PORT]",
 		Short: `Start a local cluster in the background: sc-server with its embedded NATS
 (JetStream keeps the metadata) and N spu-server processes, registered as
-managed SPUs on free loopback ports. It waits until every SPU is online, then
+managed SPUs on fixed ports that follow the SC's, as Fluvio's local cluster
+does: SC 9003 (private 9004), SPU 5001 on 9010/9011, 5002 on 9020/9021, ...
+(all below the ephemeral range, so outgoing connections never take them; a
+taken one is named with the process holding it). It waits until every SPU is online, then
 adds the profile "local" and makes it current. Logs go to DIR/logs.
 sc-server and spu-server are looked for next to this fluvio binary, then on PATH.
 
@@ -206,7 +210,7 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 			nSPU = max(len(st.SPUs), nSPU)
 		}
 	} else {
-		st = &clusterState{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC()}
+		st = &clusterState{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC(), Auth: true}
 		if l.nSC > 1 {
 			addrs, err := freeLoopbackAddrs(2*l.nSC - 1)
 			if err != nil {
@@ -222,7 +226,7 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 
 	if exists && st.SC.alive() && l.allPeersAlive() && len(st.SPUs) >= nSPU && l.allSPUsAlive() {
 		fmt.Fprintf(l.stdout, "fluvio cluster already running in %s: SC at %s (pid %d), %d SPU(s)\n", l.dir, st.scList(), st.SC.PID, len(st.SPUs))
-		if err := l.g.setProfile(localProfile, profile{SC: st.scList(), LocalDir: l.dir}, true); err != nil {
+		if err := l.g.setProfile(localProfile, profile{SC: st.scList(), LocalDir: l.dir, Creds: st.adminCreds()}, true); err != nil {
 			return err
 		}
 		fmt.Fprintln(l.stdout, "next: 'fluvio cluster status' shows it; 'fluvio cluster stop' stops it; 'fluvio cluster delete' removes it")
@@ -237,22 +241,28 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	if err != nil {
 		return err
 	}
+	if st.Auth {
+		if _, err := natsauth.EnsureIdentities(st.authDir()); err != nil {
+			return withHint(err, exitError, "fix the permissions of "+st.authDir()+", or start another cluster with --data-dir DIR")
+		}
+	}
 	if err := l.startSC(ctx, scBin, !exists); err != nil {
 		return err
 	}
-	a, err := dialAdmin(ctx, target{Addr: st.scList(), Source: "the local cluster"}, 5*time.Second)
+	a, err := dialAdmin(ctx, st.target("the local cluster"), 5*time.Second)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 
 	if n := nSPU - len(st.SPUs); n > 0 {
-		addrs, err := freeLoopbackAddrs(2 * n)
+		plan, err := l.plan(nSPU)
 		if err != nil {
 			return err
 		}
-		for i := range n {
-			st.SPUs = append(st.SPUs, spuProc{ID: int32(firstLocalSPU + len(st.SPUs)), Public: addrs[2*i], Private: addrs[2*i+1]})
+		for range n {
+			public, private, _ := plan.spu(len(st.SPUs))
+			st.SPUs = append(st.SPUs, spuProc{ID: int32(firstLocalSPU + len(st.SPUs)), Public: public, Private: private})
 		}
 	}
 	if err := st.save(); err != nil {
@@ -269,16 +279,20 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	// An SPU restarted now must come back as a new incarnation: the SC may
 	// still list the killed process online for a few heartbeats.
 	l.oldIncarnation = l.incarnations(ctx, a)
-	if err := l.startSPUs(spuBin); err != nil {
+	if err := l.startSPUs(ctx, a, spuBin); err != nil {
 		return err
 	}
 	if err := l.waitOnline(ctx, a); err != nil {
 		return err
 	}
-	if err := l.g.setProfile(localProfile, profile{SC: st.scList(), LocalDir: l.dir}, true); err != nil {
+	if err := l.g.setProfile(localProfile, profile{SC: st.scList(), LocalDir: l.dir, Creds: st.adminCreds()}, true); err != nil {
 		return err
 	}
 	step(l.stdout, "profile %q is current: commands without --sc now use %s", localProfile, st.scList())
+	if st.Auth {
+		step(l.stdout, "NATS auth is on: the profile connects as admin (%s); %s and %s have fewer rights",
+			st.adminCreds(), filepath.Join(st.authDir(), natsauth.FileClient), filepath.Join(st.authDir(), natsauth.FileReadOnly))
+	}
 	fmt.Fprintf(l.stdout, `
 fluvio cluster is running in %s (logs in %s).
 next:
@@ -335,7 +349,7 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 				n, _ := strconv.Atoi(port)
 				flag = fmt.Sprintf("fluvio cluster start --sc-addr 127.0.0.1:%d", n+100)
 			}
-			if i == 0 && pingSC(ctx, target{Addr: st.SCAddr, Source: "the port"}) == nil {
+			if err := pingSC(ctx, target{Addr: st.SCAddr, Source: "the port", Creds: st.adminCreds()}); i == 0 && (err == nil || isAuthRefused(err)) {
 				// Another fluvio cluster (another data dir) runs there.
 				hint := "use that cluster ('fluvio profile add NAME --sc " + st.SCAddr + "'), or stop it: 'fluvio cluster stop --data-dir ITS_DIR' for a cluster 'fluvio cluster start' or 'make run' started (make run: .run/cluster), else stop the sc-server you started by hand"
 				if flag != "" {
@@ -345,12 +359,29 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 			}
 			return portInUse("SC", p.addr, flag, err)
 		}
-		httpAddr, err := freeLoopbackAddrs(1)
-		if err != nil {
-			return err
+		// The first SC's --http is planned (port + 5); the peers of
+		// --sc-replicas take free ports.
+		if i == 0 {
+			plan, err := l.plan(1)
+			if err != nil {
+				return err
+			}
+			if *p.http, err = orFree(plan.scHTTP()); err != nil {
+				return err
+			}
+		} else {
+			addrs, err := freeLoopbackAddrs(1)
+			if err != nil {
+				return err
+			}
+			*p.http = addrs[0]
 		}
-		*p.http = httpAddr[0]
 		argv := []string{bin, "--sc", p.addr, "--data-dir", p.dir, "--http", *p.http}
+		if st.Auth {
+			argv = append(argv, "--auth-dir", st.authDir()) // one set of identities for every SC
+		} else {
+			argv = append(argv, "--no-auth")
+		}
 		if p.cluster != "" {
 			argv = append(argv, "--cluster", p.cluster, "--routes", strings.Join(routes, ","), "--name", scName(i))
 		}
@@ -371,7 +402,7 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 	if len(started) == 0 {
 		return nil
 	}
-	t := target{Addr: st.scList(), Source: "the local cluster"}
+	t := st.target("the local cluster")
 	fmt.Fprintf(l.stdout, "… waiting for %d sc-server(s) to answer on %s\n", len(started), st.scList())
 	for {
 		for _, p := range started {
@@ -444,8 +475,13 @@ func pingSC(ctx context.Context, t target) error {
 func (l *localCluster) registerSPUs(ctx context.Context, a *fluvio.Client) error {
 	n := 0
 	for _, s := range l.st.SPUs {
-		_, err := a.RegisterSPU(ctx, fluvio.SPUConfig{
+		key, err := l.spuKey(s.ID)
+		if err != nil {
+			return err
+		}
+		_, err = a.RegisterSPU(ctx, fluvio.SPUConfig{
 			ID: s.ID, Name: "spu-" + strconv.Itoa(int(s.ID)), PublicEndpoint: s.Public, PrivateEndpoint: s.Private, Type: fluvio.SPUTypeManaged,
+			NKey: key,
 		})
 		if errors.Is(err, fluvio.ErrSPUExists) {
 			continue
@@ -461,27 +497,108 @@ func (l *localCluster) registerSPUs(ctx context.Context, a *fluvio.Client) error
 	return nil
 }
 
-// startSPUs starts every SPU whose process is not running.
-func (l *localCluster) startSPUs(bin string) error {
+// plan is the port plan of the cluster, checked for n SPUs.
+func (l *localCluster) plan(n int) (portPlan, error) {
+	plan, err := newPortPlan(l.st.SCAddr)
+	if err == nil {
+		err = plan.check(n)
+	}
+	if err != nil {
+		return plan, withHint(fmt.Errorf("the port plan of the cluster in %s: %w", l.dir, err), exitUsage,
+			"start a new cluster with 'fluvio cluster start --data-dir DIR --sc-addr 127.0.0.1:PORT'")
+	}
+	return plan, nil
+}
+
+// takenPort returns the first of addrs that cannot be listened on, or "".
+func takenPort(addrs ...string) string {
+	for _, addr := range addrs {
+		if portFree(addr) != nil {
+			return addr
+		}
+	}
+	return ""
+}
+
+// heldBy is ", by pid N (NAME)" for the process holding addr, or "".
+func heldBy(addr string) string {
+	if h := portHolder(addr); h != "" {
+		return ", by " + h
+	}
+	return ""
+}
+
+// spuPortInUse is the error for an SPU port that is taken.
+func spuPortInUse(id int32, addr string) error {
+	return withHint(fmt.Errorf("port of SPU %d (%s) is in use%s", id, addr, heldBy(addr)), exitConflict,
+		"stop that program, or run this cluster's ports elsewhere: 'fluvio cluster delete', then 'fluvio cluster start --sc-addr 127.0.0.1:PORT' (SPU ports follow the SC's)")
+}
+
+// spuKey returns the public key of managed SPU id's credentials (made
+// when missing), "" for a cluster without auth.
+func (l *localCluster) spuKey(id int32) (string, error) {
+	path := l.st.spuCreds(id)
+	if path == "" {
+		return "", nil
+	}
+	c, err := natsauth.LoadOrCreate(path, "spu-"+strconv.Itoa(int(id)), natsauth.RoleSPU)
+	if err != nil {
+		return "", withHint(fmt.Errorf("credentials of SPU %d: %w", id, err), exitError, "fix or remove "+path+", then run 'fluvio cluster start' again")
+	}
+	return c.Public, nil
+}
+
+// moveSPU registers SPU s again at public and private (it is not running).
+func (l *localCluster) moveSPU(ctx context.Context, a *fluvio.Client, s *spuProc, public, private string) error {
+	if _, err := a.UnregisterSPU(ctx, s.ID); err != nil && !errors.Is(err, fluvio.ErrSPUNotFound) {
+		return err
+	}
+	key, err := l.spuKey(s.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := a.RegisterSPU(ctx, fluvio.SPUConfig{ID: s.ID, Name: "spu-" + strconv.Itoa(int(s.ID)),
+		PublicEndpoint: public, PrivateEndpoint: private, Type: fluvio.SPUTypeManaged, NKey: key}); err != nil {
+		return err
+	}
+	s.Public, s.Private = public, private
+	return l.st.save()
+}
+
+// startSPUs starts every SPU whose process is not running. An SPU whose
+// ports are taken moves to its ports of the plan when they are free (an
+// older cluster picked ports in the kernel's ephemeral range, which
+// outgoing connections take): it is registered again there. Otherwise
+// the error names the process holding the port.
+func (l *localCluster) startSPUs(ctx context.Context, a *fluvio.Client, bin string) error {
+	plan, err := l.plan(len(l.st.SPUs))
+	if err != nil {
+		return err
+	}
 	for i := range l.st.SPUs {
 		s := &l.st.SPUs[i]
 		if s.Proc.alive() {
 			step(l.stdout, "spu-server %d already running (pid %d)", s.ID, s.Proc.PID)
 			continue
 		}
-		for _, addr := range []string{s.Public, s.Private} {
-			if err := portFree(addr); err != nil {
-				return withHint(fmt.Errorf("port of SPU %d (%s) is in use: %w", s.ID, addr, err), exitConflict,
-					"stop the program using it, or remove this cluster with 'fluvio cluster delete' and start a new one (new ports are picked)")
+		public, private, httpAddr := plan.spu(i)
+		if taken := takenPort(s.Public, s.Private); taken != "" {
+			if s.Public == public && s.Private == private || takenPort(public, private) != "" {
+				return spuPortInUse(s.ID, taken)
 			}
+			if err := l.moveSPU(ctx, a, s, public, private); err != nil {
+				return err
+			}
+			step(l.stdout, "SPU %d moved to its planned ports, public %s, private %s (%s was in use%s)", s.ID, public, private, taken, heldBy(taken))
 		}
-		httpAddr, err := freeLoopbackAddrs(1)
-		if err != nil {
+		if s.HTTP, err = orFree(httpAddr); err != nil {
 			return err
 		}
-		s.HTTP = httpAddr[0]
 		argv := []string{bin, "--id", strconv.Itoa(int(s.ID)), "--sc-controller", l.st.scList(),
 			"--log-base-dir", filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID))), "--http", s.HTTP}
+		if c := l.st.spuCreds(s.ID); c != "" {
+			argv = append(argv, "--creds", c)
+		}
 		rec, err := startProcess(argv, l.logPath("spu-"+strconv.Itoa(int(s.ID))))
 		if err != nil {
 			return err

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 )
 
 // A local cluster lives in one data directory (default ~/.fluvio/local):
@@ -19,6 +21,8 @@ import (
 //	.lock            flock(2)ed while a cluster command changes the cluster
 //	sc/              the sc-server's JetStream store (the metadata)
 //	spu-<id>/        each spu-server's replica logs
+//	auth/            the NATS credentials (sc, admin, client, read-only,
+//	                 spu-<id>); the local profile uses auth/admin.creds
 //	logs/sc.log      the sc-server's output
 //	logs/spu-<id>.log
 const (
@@ -35,7 +39,7 @@ type clusterState struct {
 	// SCAddr is the SC's (embedded NATS) address, HOST:PORT.
 	SCAddr string `json:"scAddr"`
 	// SCHTTP is the sc-server's --http address (/metrics, /livez,
-	// /readyz); picked free at each start of the process.
+	// /readyz): the planned port, or a free one, at each start.
 	SCHTTP  string     `json:"scHTTP,omitempty"`
 	SC      procRecord `json:"sc"`
 	SPUs    []spuProc  `json:"spus"`
@@ -45,6 +49,34 @@ type clusterState struct {
 	// (sc/, sc-2/, ... hold their JetStream stores).
 	SCCluster string   `json:"scCluster,omitempty"`
 	Peers     []scPeer `json:"scPeers,omitempty"`
+	// Auth is true for a cluster whose NATS requires identities (every
+	// cluster made since they exist; older ones keep running without).
+	// Every SC of the cluster uses the same identities (auth/).
+	Auth bool `json:"auth,omitempty"`
+}
+
+// authDir is where the cluster's credentials live.
+func (st *clusterState) authDir() string { return filepath.Join(st.DataDir, "auth") }
+
+// adminCreds is the admin credential file, "" without auth.
+func (st *clusterState) adminCreds() string {
+	if !st.Auth {
+		return ""
+	}
+	return filepath.Join(st.authDir(), natsauth.FileAdmin)
+}
+
+// spuCreds is SPU id's credential file, "" without auth.
+func (st *clusterState) spuCreds(id int32) string {
+	if !st.Auth {
+		return ""
+	}
+	return filepath.Join(st.authDir(), natsauth.SPUFile(id))
+}
+
+// target is the cluster's SCs as the admin sees them.
+func (st *clusterState) target(source string) target {
+	return target{Addr: st.scList(), Source: source, Creds: st.adminCreds()}
 }
 
 // scPeer is one more SC of a local cluster with --sc-replicas.
@@ -74,7 +106,7 @@ type spuProc struct {
 	Public  string `json:"public"`
 	Private string `json:"private"`
 	// HTTP is the spu-server's --http address (/metrics, /livez,
-	// /readyz); picked free at each start of the process.
+	// /readyz): the planned port, or a free one, at each start.
 	HTTP string     `json:"http,omitempty"`
 	Proc procRecord `json:"proc"`
 }

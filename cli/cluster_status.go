@@ -136,7 +136,7 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 		anyUp = anyUp || r.Up
 	}
 	var spus map[int32]fluvio.SPU
-	t := target{Addr: st.scList(), Source: "the local cluster"}
+	t := st.target("the local cluster")
 	if anyUp {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()

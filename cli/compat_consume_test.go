@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestConsumeFluvioFlags: -p repeatable, -A, --maxbytes, --isolation in
@@ -31,7 +32,7 @@ func TestConsumeFluvioFlags(t *testing.T) {
 		}
 	}
 	e.stdin = strings.Join(lines, "\n") + "\n"
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, errs, code := e.run("produce", "parts", "--sc", sc)
 		if code != 0 {
 			return fmt.Errorf("exit %d: %s", code, errs)
@@ -63,14 +64,14 @@ func TestConsumeFluvioFlags(t *testing.T) {
 	// --start past the end with -d says so.
 	e.ok("topic", "create", "one", "--sc", sc)
 	e.stdin = "a\nb\nc\n"
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, errs, code := e.run("produce", "one", "--sc", sc)
 		if code != 0 {
 			return fmt.Errorf("exit %d: %s", code, errs)
 		}
 		return nil
 	})
-	waitFor(t, 10*time.Second, func() error { // the HW comes with the leader's next heartbeat
+	testkit.WaitFor(t, 10*time.Second, func() error { // the HW comes with the leader's next heartbeat
 		out, errs, code := e.run("consume", "one", "--start", "10", "-d", "--sc", sc)
 		if code != 0 || out != "" || !strings.Contains(errs, `offset 10 is past the end of partition 0 of topic "one" (its last offset is 2)`) {
 			return fmt.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)

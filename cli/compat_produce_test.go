@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestProduceFluvioFlags runs Fluvio's produce flags against an
@@ -20,7 +21,7 @@ func TestProduceFluvioFlags(t *testing.T) {
 	e := newCLIEnv(t)
 	produce := func(topic string, args ...string) {
 		t.Helper()
-		waitFor(t, 10*time.Second, func() error { // the SPU opens a new topic
+		testkit.WaitFor(t, 10*time.Second, func() error { // the SPU opens a new topic
 			_, errs, code := e.run(append([]string{"produce", topic, "--sc", sc}, args...)...)
 			if code != 0 {
 				return fmt.Errorf("exit %d: %s", code, errs)
@@ -67,7 +68,7 @@ func TestProduceFluvioFlags(t *testing.T) {
 		e.stdin = "v\n"
 		e.ok(append([]string{"produce", "c-none", "--sc", sc}, args...)...)
 	}
-	waitFor(t, 10*time.Second, func() error { // AtMostOnce does not wait: poll
+	testkit.WaitFor(t, 10*time.Second, func() error { // AtMostOnce does not wait: poll
 		if n := strings.Count(e.ok("consume", "c-none", "--start", "4", "-d", "--sc", sc), "v\n"); n != 6 {
 			return fmt.Errorf("%d of 6 records", n)
 		}

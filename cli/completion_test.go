@@ -28,10 +28,10 @@ func TestComplete(t *testing.T) {
 	}{
 		{[]string{""}, "cluster completion consume consumer custom-spu partition produce profile spu topic version"},
 		{[]string{"to"}, "topic"},
-		{[]string{"topic", ""}, "create delete describe list"},
+		{[]string{"topic", ""}, "add-partition create delete describe list"},
 		{[]string{"topic", "d"}, "delete describe"},
 		{[]string{"cluster", "spu", ""}, "list register unregister"},
-		{[]string{"topic", "create", "x", "--re"}, "--replication --retention-time"},
+		{[]string{"topic", "create", "x", "--re"}, "--replica-assignment --replication --retention-time"},
 		{[]string{"topic", "list", "-O", ""}, "json table yaml"},
 		{[]string{"topic", "list", "--output", "y"}, "yaml"},
 		{[]string{"topic", "describe", ""}, "orders other"},

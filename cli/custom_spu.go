@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 )
 
 func init() {
@@ -23,22 +26,29 @@ func runCustomSPURegister(ctx context.Context, g *Global, args []string, stdout,
 // registerSPU is custom-spu register and cluster spu register.
 func registerSPU(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer, spuType string) int {
 	fs := g.newFlagSet(help{
-		Usage: g.path + " --id ID --public-server HOST:PORT --private-server HOST:PORT [--name NAME] [--rack RACK] [-c HOST:PORT | -P PROFILE]",
+		Usage: g.path + " --id ID --public-server HOST:PORT --private-server HOST:PORT [--name NAME] [--rack RACK] [--creds-out FILE] [-c HOST:PORT | -P PROFILE]",
 		Short: `Tell the SC that an SPU with this id is authorized to join the cluster. It is
 used in replica assignment at once and shows offline until 'spu-server --id ID'
 connects. spu-server processes with an id nobody registered are refused.
 The public server is the address clients reach; the private server the one
-other SPUs replicate from: both must be reachable addresses, not 0.0.0.0.`,
+other SPUs replicate from: both must be reachable addresses, not 0.0.0.0.
+
+It also makes the SPU's NATS credentials: a new nkey pair whose public key the
+SC stores (only the holder of the file can speak as this SPU id) and whose
+seed is written to --creds-out (mode 0600). Hand that file to the SPU's host:
+'spu-server --id ID --creds FILE'. Unregistering revokes it.`,
 		Examples: g.path + ` --id 200 --public-server 127.0.0.1:9005 --private-server 127.0.0.1:9006 --sc 127.0.0.1:9003
 			` + g.path + ` -i 201 -n edge-1 -r rack-a -p 10.0.0.7:9005 -v 10.0.0.7:9006
-			# then, on the SPU's host:
-			spu-server --id 200 --sc-controller 127.0.0.1:9004`,
+			# then, on the SPU's host (with the file written by register):
+			spu-server --id 200 --sc-controller 127.0.0.1:9004 --creds ~/.fluvio/creds/spu-200.creds`,
 	}, true)
 	id := fs.Int64P("id", "i", -1, "SPU `ID`, 0 to 2147483647 (required, unique)")
 	name := fs.StringP("name", "n", "", "SPU `NAME` (default custom-spu-<id>)")
 	rack := fs.StringP("rack", "r", "", "`RACK` label, used to spread replicas across racks")
 	pub := fs.StringP("public-server", "p", "", "public `HOST:PORT` clients connect to (required)")
 	priv := fs.StringP("private-server", "v", "", "private `HOST:PORT` other SPUs replicate from (required)")
+	credsOut := fs.String("creds-out", "", "where to write the SPU's NATS credentials, `FILE` (default ~/.fluvio/creds/spu-<id>.creds)")
+	spuCreds := fs.String("spu-creds", "", "use the SPU credentials in `FILE` (from 'fluvio cluster gen-nats-conf') instead of making new ones")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -64,16 +74,46 @@ other SPUs replicate from: both must be reachable addresses, not 0.0.0.0.`,
 			return g.usageError(stderr, "--name: "+err.Error())
 		}
 	}
+	out := *credsOut
+	if out == "" {
+		home, err := g.homeDir()
+		if err != nil {
+			return g.fail(stderr, err)
+		}
+		out = filepath.Join(home, ".fluvio", "creds", natsauth.SPUFile(int32(*id)))
+	}
+	creds, err := spuCredsFor(*spuCreds, *id)
+	if err != nil {
+		return g.fail(stderr, err)
+	}
 	a, err := g.admin(ctx)
 	if err != nil {
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	spu, err := a.RegisterSPU(ctx, fluvio.SPUConfig{
+	spu, authRequired, err := a.RegisterSPUAuth(ctx, fluvio.SPUConfig{
 		ID: fluvio.SPUID(*id), Name: *name, Rack: *rack, PublicEndpoint: *pub, PrivateEndpoint: *priv, Type: spuType,
+		NKey: creds.Public,
 	})
 	if err != nil {
 		return g.fail(stderr, err)
+	}
+	// Written only once the SC took the key: a refused register leaves an
+	// existing file (a registered SPU's) alone.
+	switch {
+	case *spuCreds != "":
+		out = creds.Path
+	case !authRequired && *credsOut == "":
+		out = "" // the SC's NATS lets anyone in: no file to hand over
+	default:
+		err = creds.Replace(out)
+	}
+	if err != nil {
+		return g.fail(stderr, withHint(fmt.Errorf("SPU %d is registered, but its credentials could not be written: %w", *id, err), exitError,
+			fmt.Sprintf("unregister it ('%s unregister --id %d'), then register it again with --creds-out FILE in a writable place", strings.TrimSuffix(g.path, " register"), *id)))
+	}
+	if out != "" {
+		fmt.Fprintf(stderr, "credentials of SPU %d written to %s: start it with 'spu-server --id %d --creds %s'\n", *id, out, *id, out)
 	}
 	n := spu.Name
 	if n == "" {
@@ -87,7 +127,7 @@ func runCustomSPUUnregister(ctx context.Context, g *Global, args []string, stdou
 	fs := g.newFlagSet(help{
 		Usage: g.path + " (--id ID | --name NAME) [-c HOST:PORT | -P PROFILE]",
 		Short: `Remove a custom SPU's authorization. A connected spu-server with that id is
-told to stop, and refused from then on.`,
+told to stop and disconnected at once; its credentials no longer work.`,
 		Examples: g.path + ` --id 200 --sc 127.0.0.1:9003
 			` + g.path + ` --name custom-spu-200`,
 	}, true)

@@ -100,8 +100,15 @@
 // cluster.json. check asks the client library for the KV bucket's health
 // (fluvio.Client.CheckMetadataStore).
 //
-// Every process gets --http on a free loopback port, picked at each start
-// of the process and kept in cluster.json (scHTTP, spus[].http): it serves
+// Ports follow a fixed plan from the SC's (cluster_ports.go: SC 9003, SPU
+// 5001 on 9010/9011, 5002 on 9020/9021, ...), outside the kernel's
+// ephemeral range; an SPU of an older cluster whose port is taken moves to
+// its planned ports (registered again), and a taken planned port is an
+// error naming the process that holds it.
+//
+// Every process gets --http on its planned port (SC 9008, SPU 5001 9012,
+// ...), or a free one when that is taken, at each start of the process,
+// kept in cluster.json (scHTTP, spus[].http): it serves
 // /metrics (Prometheus), /livez and /readyz. status shows the /readyz
 // answer (READY) and the /metrics URL of each process (-O json: all three
 // URLs); check requires /readyz 200 from each process of a local cluster

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ const (
 	EnvSC = "FLUVIO_SC"
 	// EnvConfig is the path of the profiles file (default ~/.fluvio/config).
 	EnvConfig = "FLUVIO_CONFIG"
+	// EnvCreds overrides the profile's NATS credential file (but not --creds).
+	EnvCreds = "FLUVIO_CLIENT_CREDS"
 	// EnvProfilePath is Fluvio's name for it, used when EnvConfig is unset.
 	EnvProfilePath = "FLV_PROFILE_PATH"
 )
@@ -33,6 +36,8 @@ type Global struct {
 	SC string
 	// Profile is the value of -P/--profile, "" when not given.
 	Profile string
+	// Creds is the value of --creds, "" when not given.
+	Creds string
 
 	// path is the command path being run, e.g. "fluvio topic create".
 	path string
@@ -143,6 +148,7 @@ func (g *Global) newFlagSet(h help, target bool) *flagSet {
 func (g *Global) addTargetFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&g.SC, "sc", "c", "", "address of the Streaming Controller, `HOST:PORT` (default: the current profile's, else "+DefaultSC+")")
 	fs.StringVarP(&g.Profile, "profile", "P", "", "use the SC address of profile `NAME` (see 'fluvio profile list')")
+	fs.StringVar(&g.Creds, "creds", "", "NATS credential `FILE` to connect with (default: $"+EnvCreds+", else the profile's)")
 }
 
 // parse parses args into fs. It returns ok=false with the exit code to
@@ -177,6 +183,9 @@ type target struct {
 	// Source says which setting won: "--sc", "--profile", "FLUVIO_SC",
 	// "current profile" or "default".
 	Source string `json:"source" yaml:"source"`
+	// Creds is the NATS credential file: --creds, else FLUVIO_CLIENT_CREDS,
+	// else the profile's; "" connects without an identity.
+	Creds string `json:"creds,omitempty" yaml:"creds,omitempty"`
 }
 
 // describe says where the address came from, for error messages.
@@ -193,41 +202,94 @@ func (t target) describe() string {
 }
 
 // resolveTarget picks the SC address: --sc, else --profile, else
-// FLUVIO_SC, else the current profile, else DefaultSC.
+// FLUVIO_SC, else the current profile, else DefaultSC; and the
+// credentials: --creds, else FLUVIO_CLIENT_CREDS, else the profile's.
 func (g *Global) resolveTarget() (target, error) {
+	t, creds, err := g.resolveAddr()
+	if err != nil {
+		return t, err
+	}
+	switch {
+	case g.Creds != "":
+		t.Creds = g.Creds
+	case g.getenv(EnvCreds) != "":
+		t.Creds = g.getenv(EnvCreds)
+	case creds != "":
+		t.Creds = creds
+	default:
+		// --sc or FLUVIO_SC naming a cluster a profile knows: use that
+		// profile's credentials ('make run' prints --sc addresses).
+		if cfg, _, err := g.loadProfiles(); err == nil {
+			for _, name := range sortedProfileNames(cfg) {
+				if p := cfg.Profiles[name]; p.SC == t.Addr && p.Creds != "" {
+					t.Creds = p.Creds
+					break
+				}
+			}
+		}
+	}
+	return t, nil
+}
+
+// sortedProfileNames lists cfg's profiles, the current one first.
+func sortedProfileNames(cfg *profileConfig) []string {
+	names := make([]string, 0, len(cfg.Profiles))
+	for n := range cfg.Profiles {
+		if n != cfg.Current {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	if _, ok := cfg.Profiles[cfg.Current]; ok {
+		names = append([]string{cfg.Current}, names...)
+	}
+	return names
+}
+
+// resolveAddr is resolveTarget's address part; creds are the credentials
+// of the profile the address came from.
+func (g *Global) resolveAddr() (t target, creds string, err error) {
 	if g.SC != "" {
-		return target{Addr: g.SC, Source: "--sc"}, nil
+		return target{Addr: g.SC, Source: "--sc"}, "", nil
 	}
 	if g.Profile != "" {
 		cfg, path, err := g.loadProfiles()
 		if err != nil {
-			return target{}, err
+			return target{}, "", err
 		}
 		p, ok := cfg.Profiles[g.Profile]
 		if !ok {
-			return target{}, &cliError{
+			return target{}, "", &cliError{
 				Err:  fmt.Errorf("profile %q not found in %s", g.Profile, path),
 				Hint: "run 'fluvio profile list' to see the profiles, or 'fluvio profile add " + g.Profile + " --sc HOST:PORT' to create it",
 				Code: exitNotFound,
 			}
 		}
-		return target{Addr: p.SC, Profile: g.Profile, Source: "--profile"}, nil
+		return target{Addr: p.SC, Profile: g.Profile, Source: "--profile"}, p.Creds, nil
 	}
 	if v := g.getenv(EnvSC); v != "" {
-		return target{Addr: v, Source: EnvSC}, nil
+		return target{Addr: v, Source: EnvSC}, "", nil
 	}
 	cfg, _, err := g.loadProfiles()
 	if err != nil {
-		return target{}, err
+		return target{}, "", err
 	}
 	if p, ok := cfg.Profiles[cfg.Current]; ok && cfg.Current != "" {
-		return target{Addr: p.SC, Profile: cfg.Current, Source: "current profile"}, nil
+		return target{Addr: p.SC, Profile: cfg.Current, Source: "current profile"}, p.Creds, nil
 	}
-	return target{Addr: DefaultSC, Source: "default"}, nil
+	return target{Addr: DefaultSC, Source: "default"}, "", nil
 }
 
 // unreachable is the error for an SC that cannot be dialed.
 func unreachable(t target, err error) error {
+	if isAuthRefused(err) {
+		hint := "this cluster requires credentials: pass --creds FILE (a local cluster's are in DATA-DIR/auth: admin.creds, client.creds, read-only.creds), or use its profile ('fluvio profile switch local'); with a nats.conf of passwords, " +
+			natsurl.Hint(err, "a client user's in the address, --sc", "")
+		if t.Creds != "" {
+			hint = "NATS refused the credentials " + t.Creds + ": they belong to another cluster or were revoked; pass this cluster's with --creds FILE"
+		}
+		return &cliError{Err: fmt.Errorf("the SC at %s refused the connection: %w", t.describe(), err), Hint: hint, Code: exitUnavailable}
+	}
 	return &cliError{
 		Err: fmt.Errorf("cannot reach the SC at %s: %w", t.describe(), err),
 		Hint: natsurl.Hint(err, "a client user's in the address, --sc",

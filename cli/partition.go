@@ -67,6 +67,13 @@ log by that much: a line after the table says how old the oldest report is
 	if *out == outputTable && len(items) > 0 {
 		// On stderr: the table on stdout stays one row per partition.
 		fmt.Fprintln(stderr, reportAge(oldest, time.Now()))
+		for _, p := range items {
+			for _, r := range p.Status.Replicas {
+				if r.Corrupt != "" {
+					fmt.Fprintf(stderr, "%s: replica on SPU %d is Corrupt: %s (it does not lead; see 'fluvio cluster check')\n", p.Name, r.SPU, r.Corrupt)
+				}
+			}
+		}
 	}
 	return exitOK
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestProduceConsumeCluster runs 'fluvio produce' and 'fluvio consume'
@@ -25,7 +26,7 @@ func TestProduceConsumeCluster(t *testing.T) {
 
 	// Lines to one partition, keys from a separator; CRLF and an empty line.
 	e.stdin = "k1:alpha\r\nk2:beta\nk1:\nk1:gamma:delta\n"
-	waitFor(t, 10*time.Second, func() error { // the SPU opens the new topic
+	testkit.WaitFor(t, 10*time.Second, func() error { // the SPU opens the new topic
 		_, errs, code := e.run("produce", "one", "--key-separator", ":", "--sc", sc)
 		if code != 0 {
 			return &cliError{Err: errString(errs)}
@@ -66,7 +67,7 @@ func TestProduceConsumeCluster(t *testing.T) {
 	// --acks none: nothing to wait for, the records still arrive.
 	e.stdin = "fire\nforget\n"
 	e.ok("produce", "one", "--acks", "none", "--sc", sc)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		out := e.ok("consume", "one", "--start", "4", "-d", "--sc", sc)
 		if out != "fire\nforget\n" {
 			return errString("consume after --acks none printed " + out)
@@ -94,7 +95,7 @@ func TestProduceConsumeCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.stdin = "not read: --file wins\n"
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, errs, code := e.run("produce", "words", "-f", file, "--acks", "leader", "--sc", sc)
 		if code != 0 {
 			return &cliError{Err: errString(errs)}
@@ -142,7 +143,7 @@ func TestProduceConsumeCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if _, err := p.SendSync(ctx, nil, []byte("fresh")); err != nil {
 			return err
 		}

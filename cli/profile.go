@@ -28,6 +28,9 @@ type profile struct {
 	// LocalDir is the data directory of the local cluster this profile
 	// points at ('fluvio cluster start' sets it); cluster commands use it.
 	LocalDir string `yaml:"localDir,omitempty" json:"localDir,omitempty"`
+	// Creds is the NATS credential file the CLI connects with (a cluster
+	// with auth: 'fluvio cluster start' sets DATA-DIR/auth/admin.creds).
+	Creds string `yaml:"creds,omitempty" json:"creds,omitempty"`
 	// Cluster names the profile's [cluster.NAME] table in the TOML file
 	// (by default the profile's own name).
 	Cluster string `yaml:"-" json:"cluster,omitempty"`
@@ -296,13 +299,15 @@ func profileNotFound(name, path string) error {
 
 func runProfileAdd(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
 	fs := g.newFlagSet(help{
-		Usage: "fluvio profile add NAME --sc HOST:PORT [--switch]",
+		Usage: "fluvio profile add NAME --sc HOST:PORT [--creds FILE] [--switch]",
 		Short: `Add profile NAME pointing at the SC at HOST:PORT, or update it if it exists.
 The first profile added becomes the current one; --switch makes this one current.`,
 		Examples: `fluvio profile add prod --sc sc.example.com:9003
-			fluvio profile add local --sc 127.0.0.1:9003 --switch`,
+			fluvio profile add local --sc 127.0.0.1:9003 --switch
+			fluvio profile add ops --sc 127.0.0.1:9003 --creds ~/.fluvio/local/auth/read-only.creds`,
 	}, false)
 	sc := fs.StringP("sc", "c", "", "the profile's SC address, `HOST:PORT` (required)")
+	creds := fs.String("creds", "", "the NATS credential `FILE` the profile connects with (a cluster with auth)")
 	sw := fs.Bool("switch", false, "make it the current profile")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
@@ -320,7 +325,17 @@ The first profile added becomes the current one; --switch makes this one current
 	if err := validateProfileName(name); err != nil {
 		return g.usageError(stderr, "profile name: "+err.Error())
 	}
-	if err := g.setProfile(name, profile{SC: *sc}, *sw); err != nil {
+	if *creds != "" {
+		abs, err := filepath.Abs(*creds)
+		if err == nil {
+			_, err = os.Stat(abs)
+		}
+		if err != nil {
+			return g.usageError(stderr, "--creds: "+err.Error())
+		}
+		*creds = abs
+	}
+	if err := g.setProfile(name, profile{SC: *sc, Creds: *creds}, *sw); err != nil {
 		return g.fail(stderr, err)
 	}
 	fmt.Fprintf(stdout, "profile %q set to %s\n", name, natsurl.Redact(*sc))

@@ -27,6 +27,7 @@ import (
 //
 //	[cluster.local.metadata]
 //	local_dir = "/home/me/.fluvio/local"   # ours: 'fluvio cluster start' data dir
+//	nats_creds = "/home/me/.fluvio/local/auth/admin.creds"  # ours: the NATS identity
 //
 // A Fluvio file is read as it is: a profile's SC is its cluster's
 // endpoint. Writing keeps every table and key we do not use (a profile's
@@ -74,6 +75,7 @@ func (c *profileConfig) fromRaw() {
 			p.SC, _ = cm["endpoint"].(string)
 			if md, ok := cm["metadata"].(map[string]any); ok {
 				p.LocalDir, _ = md["local_dir"].(string)
+				p.Creds, _ = md["nats_creds"].(string)
 			}
 		}
 		c.Profiles[name] = p
@@ -129,6 +131,11 @@ func encodeProfiles(c *profileConfig) ([]byte, error) {
 			subTable(cm, "metadata")["local_dir"] = p.LocalDir
 		} else if md, ok := cm["metadata"].(map[string]any); ok {
 			delete(md, "local_dir")
+		}
+		if p.Creds != "" {
+			subTable(cm, "metadata")["nats_creds"] = p.Creds
+		} else if md, ok := cm["metadata"].(map[string]any); ok {
+			delete(md, "nats_creds")
 		}
 	}
 	var b bytes.Buffer

@@ -19,6 +19,7 @@ func init() {
 		leaf("list", "list the topics", runTopicList, "ls"),
 		leaf("describe", "show a topic's settings and replica assignment", runTopicDescribe),
 		leaf("delete", "delete a topic and its data", runTopicDelete, "rm"),
+		leaf("add-partition", "add partitions to a topic", runTopicAddPartition),
 	)
 }
 
@@ -44,12 +45,18 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 	minISR := fs.Int32("min-insync-replicas", 0, "`N` in-sync replicas an acks=all write needs (default: 2 when replication >= 3, else 1)")
 	sync := fs.String("sync", "", "WAL sync `POLICY`: always (default), interval or never")
 	compression := fs.String("compression-type", "", "how the SPU stores batches: any (default: as producers send them), none, gzip, snappy, lz4 or zstd")
+	maxPartition := fs.String("max-partition-size", "", "largest size of each partition's log, a `SIZE` (e.g. 10GB, 2 Ki); the oldest segments go first; default: no limit")
+	assignFile := fs.String("replica-assignment", "", "place the partitions by hand: a JSON `FILE` [{\"id\":0,\"replicas\":[5001,5002]}, ...] (leader first)")
+	configFile := fs.String("config", "", "read the whole topic (name included) from Fluvio's YAML topic configuration `FILE`")
 	dryRun := fs.Bool("dry-run", false, "validate and place the topic without creating it")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
+	if *configFile != "" {
+		return createFromFile(ctx, g, fs, *configFile, *dryRun, stdout, stderr)
+	}
 	if fs.NArg() != 1 {
-		return g.usageError(stderr, "topic create takes one argument: the topic name")
+		return g.usageError(stderr, "topic create takes one argument: the topic name (or --config FILE)")
 	}
 	name := fs.Arg(0)
 	if err := validateName(name); err != nil {
@@ -95,9 +102,28 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 			return g.usageError(stderr, "--segment-size: "+err.Error())
 		}
 		if n < 1024 {
-			return g.usageError(stderr, fmt.Sprintf("--segment-size %s is too small: use at least 1KiB", *segment))
+			return g.usageError(stderr, fmt.Sprintf("--segment-size %s: segment_size %d is less than minimum 1024", *segment, n))
 		}
 		cfg.SegmentBytes = n
+	}
+	if *maxPartition != "" {
+		n, err := parseSize(*maxPartition)
+		if err != nil {
+			return g.usageError(stderr, "--max-partition-size: "+err.Error())
+		}
+		cfg.MaxPartitionBytes = n
+	}
+	if *assignFile != "" {
+		for _, f := range []string{"partitions", "replication", "ignore-rack-assignment"} {
+			if fs.Changed(f) {
+				return g.usageError(stderr, fmt.Sprintf("--replica-assignment and --%s cannot be combined: the assignment file sets the partitions and their replicas", f))
+			}
+		}
+		a, err := readAssignment(*assignFile)
+		if err != nil {
+			return g.usageError(stderr, err.Error())
+		}
+		cfg.ReplicaAssignment, cfg.Partitions, cfg.Replicas = a, int32(len(a)), int32(len(a[0]))
 	}
 	if *maxRecord != "" {
 		n, err := parseSize(*maxRecord)
@@ -109,19 +135,48 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 		}
 		cfg.MaxRecordBytes = int32(n)
 	}
+	return createTopic(ctx, g, name, cfg, *dryRun, stdout, stderr)
+}
+
+// createFromFile is 'topic create --config FILE': everything comes from
+// the file, so any other topic option (or a NAME argument) is an error
+// naming both.
+func createFromFile(ctx context.Context, g *Global, fs *flagSet, path string, dryRun bool, stdout, stderr io.Writer) int {
+	for _, f := range []string{"partitions", "replication", "ignore-rack-assignment", "retention-time", "segment-size",
+		"max-record-size", "min-insync-replicas", "sync", "compression-type", "max-partition-size", "replica-assignment"} {
+		if fs.Changed(f) {
+			return g.usageError(stderr, fmt.Sprintf("--config and --%s cannot be combined: set everything in the configuration file", f))
+		}
+	}
+	if fs.NArg() != 0 {
+		return g.usageError(stderr, fmt.Sprintf("--config and the topic name %q cannot be combined: the file names the topic (meta.name)", fs.Arg(0)))
+	}
+	name, cfg, err := readTopicFile(path)
+	if err != nil {
+		return g.usageError(stderr, err.Error())
+	}
+	if err := validateName(name); err != nil {
+		return g.fail(stderr, withHint(fmt.Errorf("invalid topic name in %s: %w", path, err), exitUsage,
+			"use lowercase letters, digits and '-', at most 63 characters"))
+	}
+	return createTopic(ctx, g, name, cfg, dryRun, stdout, stderr)
+}
+
+// createTopic asks the SC to create (or with dryRun, validate) the topic.
+func createTopic(ctx context.Context, g *Global, name string, cfg fluvio.TopicConfig, dryRun bool, stdout, stderr io.Writer) int {
 	a, err := g.admin(ctx)
 	if err != nil {
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
 	create := a.CreateTopic
-	if *dryRun {
+	if dryRun {
 		create = a.ValidateTopic
 	}
 	if err := create(ctx, name, cfg); err != nil {
 		return g.fail(stderr, err)
 	}
-	if *dryRun {
+	if dryRun {
 		fmt.Fprintf(stdout, "topic %q is valid and can be placed (dry run: not created)\n", name)
 		return exitOK
 	}
@@ -138,6 +193,7 @@ func runTopicList(ctx context.Context, g *Global, args []string, stdout, stderr 
 			fluvio topic list -O json`,
 	}, true)
 	out := addOutputFlag(fs.FlagSet)
+	system := fs.Bool("system", false, "list internal topics instead (there are none: see the help)")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -147,6 +203,18 @@ func runTopicList(ctx context.Context, g *Global, args []string, stdout, stderr 
 	items, code := listTopics(ctx, g, stderr, nil)
 	if items == nil {
 		return code
+	}
+	if *system {
+		// Fluvio keeps consumer offsets in an internal topic; this cluster
+		// keeps them in the SC's KV bucket, so there are no internal topics.
+		items = items[:0]
+		fmt.Fprintln(stderr, "no internal topics: named consumers' offsets are kept by the SC in a KV bucket, not in a topic; see 'fluvio consumer list'")
+		if *out == outputTable {
+			if err := newTable("NAME", "TYPE", "PARTITIONS", "REPLICAS", "RETENTION TIME", "STATUS", "REASON").write(stdout); err != nil {
+				return g.fail(stderr, err)
+			}
+			return exitOK
+		}
 	}
 	t := newTable("NAME", "TYPE", "PARTITIONS", "REPLICAS", "RETENTION TIME", "STATUS", "REASON")
 	for _, tp := range items {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestE2EClusterBadInput: the local cluster under operator mistakes and
@@ -71,7 +73,7 @@ func TestE2EClusterBadInput(t *testing.T) {
 	if err := syscall.Kill(victim.Proc.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if running(victim.Proc.PID, victim.Proc.Argv) {
 			return fmt.Errorf("pid %d still running", victim.Proc.PID)
 		}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // clusterFile is the part of the local cluster's cluster.json the test reads.
@@ -23,8 +25,10 @@ type clusterFile struct {
 		Argv []string `json:"argv"`
 	} `json:"sc"`
 	SPUs []struct {
-		ID   int32 `json:"id"`
-		Proc struct {
+		ID      int32  `json:"id"`
+		Public  string `json:"public"`
+		Private string `json:"private"`
+		Proc    struct {
 			PID  int      `json:"pid"`
 			Argv []string `json:"argv"`
 		} `json:"proc"`
@@ -48,6 +52,38 @@ func readCluster(t *testing.T, dir string) clusterFile {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// planned is the address at offset off from the SC's port scAddr.
+func planned(t *testing.T, scAddr string, off int) string {
+	t.Helper()
+	host, port, err := net.SplitHostPort(scAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	return net.JoinHostPort(host, strconv.Itoa(p+off))
+}
+
+// setSPUPublic rewrites the public address of the i-th SPU in cluster.json.
+func setSPUPublic(t *testing.T, dir string, i int, addr string) {
+	t.Helper()
+	path := filepath.Join(dir, "cluster.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	c["spus"].([]any)[i].(map[string]any)["public"] = addr
+	if data, err = json.Marshal(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // running reports whether pid runs argv (not a zombie).
@@ -121,6 +157,12 @@ func TestE2ELocalCluster(t *testing.T) {
 	c := readCluster(t, dir)
 	if c.SCAddr != scAddr || len(c.SPUs) != 2 {
 		t.Fatalf("cluster.json: %+v", c)
+	}
+	// The port plan: SPU ports follow the SC's (9003 -> 9010/9011, 9020/9021).
+	for i, s := range c.SPUs {
+		if want := planned(t, scAddr, 7+10*i); s.Public != want || s.Private != planned(t, scAddr, 8+10*i) {
+			t.Fatalf("SPU %d at %s/%s, want the planned %s/%s", s.ID, s.Public, s.Private, want, planned(t, scAddr, 8+10*i))
+		}
 	}
 	for pid, argv := range pids(c) {
 		if !running(pid, argv) {
@@ -209,14 +251,33 @@ func TestE2ELocalCluster(t *testing.T) {
 	}
 	requireContains(t, e.fails("topic", "list"), "cannot reach the SC at "+scAddr)
 
+	// A taken SPU port at the planned place: the error names its holder.
+	l, err := net.Listen("tcp", c.SPUs[0].Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs = e.fails("cluster", "start")
+	requireContains(t, errs, fmt.Sprintf("port of SPU %d (%s) is in use, by pid %d", c.SPUs[0].ID, c.SPUs[0].Public, os.Getpid()))
+	l.Close()
+	e.ok("cluster", "stop")
+	// An SPU of an older cluster, on a port of the ephemeral range that an
+	// outgoing connection took meanwhile, moves to its planned ports.
+	old, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	setSPUPublic(t, dir, 1, old.Addr().String())
+
 	// start again resumes with the data.
 	out = e.ok("cluster", "start")
+	requireContains(t, out, fmt.Sprintf("SPU %d moved to its planned ports, public %s", c.SPUs[1].ID, c.SPUs[1].Public))
 	requireContains(t, out, "all 2 SPU(s) online")
 	if r := row(e.ok("topic", "list"), "kept"); r == "" {
 		t.Fatal("topic lost across stop/start")
 	}
 	var got []string
-	waitFor(t, 15*time.Second, func() error {
+	testkit.WaitFor(t, 15*time.Second, func() error {
 		got = consume()
 		if strings.Join(got, ",") != "one,three,two" {
 			return fmt.Errorf("consumed %q after restart", got)

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // mountTmpfs mounts a tmpfs of size bytes at a new directory and unmounts
@@ -55,7 +57,7 @@ func fill(t *testing.T, dir string) string {
 	return ""
 }
 
-// TestE2EDiskFull is issue 14's disk-full scenario with real processes:
+// TestE2EDiskFull is the disk-full scenario with real processes:
 // the SPU's data directory on a small tmpfs that fills up. A producer
 // gets a storage error at once and the CLI says so in one line (it used
 // to print nothing and end after 209 s); the SPU logs each kind of error
@@ -70,8 +72,13 @@ func TestE2EDiskFull(t *testing.T) {
 	mnt := mountTmpfs(t, 8<<20)
 	e := newEnv(t)
 	sc := freeAddr(t)
-	e.start("sc-server", "--sc", sc, "--data-dir", filepath.Join(t.TempDir(), "sc"))
-	waitFor(t, 20*time.Second, func() error {
+	scDir := filepath.Join(t.TempDir(), "sc")
+	e.start("sc-server", "--sc", sc, "--data-dir", scDir)
+	// NATS auth is on: the CLI speaks as the admin, the SPU with the
+	// credentials register wrote.
+	e.vars = append(e.vars, "FLUVIO_CLIENT_CREDS="+filepath.Join(scDir, "auth", "admin.creds"),
+		"FLUVIO_SPU_CREDS="+filepath.Join(e.home, ".fluvio", "creds", "spu-300.creds"))
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", sc); code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
 		}
@@ -92,7 +99,7 @@ func TestE2EDiskFull(t *testing.T) {
 		}
 	}
 	write("acked", 100, 10)
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if _, errs, code := e.fluvio("produce", "full", "--file", input, "--sc", sc); code != 0 {
 			return fmt.Errorf("produce: exit %d: %s", code, errs)
 		}
@@ -121,7 +128,7 @@ func TestE2EDiskFull(t *testing.T) {
 	}
 	freed := time.Now()
 	write("after", 3, 10)
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if _, errs, code := e.fluvio("produce", "full", "--file", input, "--sc", sc); code != 0 {
 			return fmt.Errorf("produce after freeing space: exit %d: %s", code, errs)
 		}

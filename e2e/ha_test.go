@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // activeSC returns the status row name ("sc", "sc 2", ...) and PID of the
@@ -73,7 +75,7 @@ func TestE2EClusterSCReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if _, errs, code := e.fluvio("topic", "create", "after"); code != 0 {
 			return errors.New(errs)
 		}
@@ -93,7 +95,7 @@ func TestE2EClusterSCReplicas(t *testing.T) {
 	requireContains(t, check, "! NATS cluster") // one node of three down: a warning
 
 	e.ok("cluster", "start")
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		status, _, _ := e.fluvio("cluster", "status")
 		if c := strings.Count(status, "standby"); c != 2 || !strings.Contains(row(status, "nats"), "3/3 KV replicas current") {
 			return fmt.Errorf("not back to 1 active + 2 standby with 3 current replicas:\n%s", status)

@@ -47,7 +47,7 @@ func TestE2EKeyed100k(t *testing.T) {
 	}
 
 	// Through the library.
-	client, err := fluvio.Connect(ctx, scAddr)
+	client, err := fluvio.Connect(ctx, scAddr, fluvio.WithCredentials(filepath.Join(dir, "auth", "client.creds")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 var (
@@ -74,7 +76,7 @@ func metric(body, series string) (float64, bool) {
 
 func waitReady(t *testing.T, what, addr string, want int) {
 	t.Helper()
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		code, body, err := httpGet("http://" + addr + "/readyz")
 		if err != nil || code != want {
 			return fmt.Errorf("%s /readyz: %d %q %v, want %d", what, code, body, err, want)
@@ -118,7 +120,7 @@ func TestE2ENATSConf(t *testing.T) {
 		t.Fatal(err)
 	}
 	natsProc := e.start("nats-server", "-c", confPath)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			return fmt.Errorf("nats-server not listening on %s: %w; output %q", addr, err, natsProc.out.String())
@@ -138,7 +140,7 @@ func TestE2ENATSConf(t *testing.T) {
 			e.start("sc-server", "--nats-url", bad),
 			e.start("spu-server", "--id", "5001", "--sc-controller", bad, "--log-base-dir", filepath.Join(t.TempDir(), "bad")),
 		} {
-			waitFor(t, 20*time.Second, func() error {
+			testkit.WaitFor(t, 20*time.Second, func() error {
 				if done, code := p.exited(); !done || code == 0 {
 					return fmt.Errorf("%s with wrong credentials: exited %v, code %d; output %q", p.name, done, code, p.out.String())
 				}
@@ -157,19 +159,19 @@ func TestE2ENATSConf(t *testing.T) {
 	waitReady(t, "sc-server", scHTTP, 200)
 
 	pub, priv := freeAddr(t), freeAddr(t)
-	e.ok("custom-spu", "register", "--id", "5001", "--public-server", pub, "--private-server", priv, "--sc", url("client"))
+	e.ok("custom-spu", "register", "--id", "5001", "--public-server", pub, "--private-server", priv, "--sc", url("admin"), "--creds-out", filepath.Join(e.home, "spu-5001.creds"))
 	spuHTTP := freeAddr(t)
 	spuProc := e.start("spu-server", "--id", "5001", "--sc-controller", url("spu5001"),
 		"--log-base-dir", filepath.Join(t.TempDir(), "spu"), "--http", spuHTTP)
 	waitReady(t, "spu-server", spuHTTP, 200)
-	waitFor(t, 10*time.Second, func() error {
-		if r := row(e.ok("spu", "list", "--sc", url("client")), "5001"); !strings.Contains(r, " online ") {
+	testkit.WaitFor(t, 10*time.Second, func() error {
+		if r := row(e.ok("spu", "list", "--sc", url("admin")), "5001"); !strings.Contains(r, " online ") {
 			return fmt.Errorf("spu list row %q", r)
 		}
 		return nil
 	})
 
-	e.ok("topic", "create", "conf", "--sc", url("client"))
+	e.ok("topic", "create", "conf", "--sc", url("admin"))
 	produce := exec.Command(bin("fluvio"), "produce", "conf", "--sc", url("client"))
 	produce.Env = e.vars
 	produce.Stdin = strings.NewReader("one\ntwo\nthree\n")

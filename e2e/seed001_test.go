@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // transcriptStep is one '$ ' command of a transcript and its output lines.
@@ -74,8 +76,14 @@ func TestE2ESeed001Transcript(t *testing.T) {
 	subst := strings.NewReplacer(
 		"`SC-PRIVATE`", host, "`SC`", host,
 		":9003", ":"+p3, ":9004", ":"+p4, ":9005", ":"+p5, ":9006", ":"+p6)
-	e.start("sc-server", "--sc", host+":"+p3, "--sc-private", host+":"+p4, "--data-dir", filepath.Join(t.TempDir(), "sc"))
-	waitFor(t, 20*time.Second, func() error {
+	scDir := filepath.Join(t.TempDir(), "sc")
+	// NATS auth is on: the CLI speaks as the admin the SC made, and
+	// spu-server 200 takes the credentials 'custom-spu register' writes
+	// from FLUVIO_SPU_CREDS (its --creds), so the transcript runs as written.
+	e.vars = append(e.vars, "FLUVIO_CLIENT_CREDS="+filepath.Join(scDir, "auth", "admin.creds"),
+		"FLUVIO_SPU_CREDS="+filepath.Join(e.home, ".fluvio", "creds", "spu-200.creds"))
+	e.start("sc-server", "--sc", host+":"+p3, "--sc-private", host+":"+p4, "--data-dir", scDir)
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", host+":"+p3); code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
 		}
@@ -88,7 +96,7 @@ func TestE2ESeed001Transcript(t *testing.T) {
 		switch {
 		case st.background:
 			p := e.start(args[0], args[1:]...)
-			waitFor(t, 10*time.Second, func() error {
+			testkit.WaitFor(t, 10*time.Second, func() error {
 				if done, code := p.exited(); done {
 					t.Fatalf("%s exited %d: %s", st.cmd, code, p.out.String())
 				}
@@ -100,7 +108,7 @@ func TestE2ESeed001Transcript(t *testing.T) {
 			})
 		case args[0] == "fluvio":
 			// A listing may need a heartbeat to show the SPU online.
-			waitFor(t, 5*time.Second, func() error {
+			testkit.WaitFor(t, 5*time.Second, func() error {
 				out, errs, code := e.fluvio(args[1:]...)
 				if code != 0 {
 					return fmt.Errorf("exit %d: %s", code, errs)
@@ -115,8 +123,8 @@ func TestE2ESeed001Transcript(t *testing.T) {
 	// The public port keeps working for SPUs.
 	pub, priv := freeAddr(t), freeAddr(t)
 	e.ok("custom-spu", "register", "--id", "201", "--public-server", pub, "--private-server", priv, "--sc", host+":"+p3)
-	e.start("spu-server", "--id", "201", "--sc-controller", host+":"+p3)
-	waitFor(t, 10*time.Second, func() error {
+	e.start("spu-server", "--id", "201", "--sc-controller", host+":"+p3, "--creds", filepath.Join(e.home, ".fluvio", "creds", "spu-201.creds"))
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if r := row(e.ok("spu", "list", "--sc", host+":"+p3), "201"); !strings.Contains(r, " online ") {
 			return fmt.Errorf("row %q", r)
 		}

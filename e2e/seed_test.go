@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestE2ESeedWorkflow runs the custom-SPU workflow of the seed documents
@@ -19,7 +21,11 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	pub, priv := freeAddr(t), freeAddr(t)
 	scDir := filepath.Join(t.TempDir(), "sc")
 	scProc := e.start("sc-server", "--sc", sc, "--data-dir", scDir)
-	waitFor(t, 20*time.Second, func() error {
+	// NATS auth is on by default: the CLI uses the admin identity the SC
+	// made, register writes the SPU's credentials under HOME.
+	e.vars = append(e.vars, "FLUVIO_CLIENT_CREDS="+filepath.Join(scDir, "auth", "admin.creds"))
+	spuCreds := filepath.Join(e.home, ".fluvio", "creds", "spu-200.creds")
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if out, errs, code := e.fluvio("spu", "list", "--sc", sc); code != 0 {
 			return fmt.Errorf("spu list: exit %d: %s%s", code, out, errs)
 		}
@@ -36,15 +42,15 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	}
 
 	spuDir := filepath.Join(t.TempDir(), "spu")
-	spu := e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir)
-	waitFor(t, 10*time.Second, func() error {
+	spu := e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir, "--creds", spuCreds)
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if !strings.Contains(spu.out.String(), "starting custom-spu services (id:200)\n") {
 			return fmt.Errorf("spu-server output so far: %q", spu.out.String())
 		}
 		return nil
 	})
 	started := time.Now()
-	waitFor(t, 2*time.Second, func() error {
+	testkit.WaitFor(t, 2*time.Second, func() error {
 		if r := row(e.ok("spu", "list", "--sc", sc), "200"); r != "200 custom-spu-200 online custom - "+pub+" "+priv {
 			return fmt.Errorf("row %q", r)
 		}
@@ -57,7 +63,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	// kill -9: the SC notices the missing heartbeats.
 	spu.kill(syscall.SIGKILL)
 	killed := time.Now()
-	waitFor(t, 15*time.Second, func() error {
+	testkit.WaitFor(t, 15*time.Second, func() error {
 		if r := row(e.ok("spu", "list", "--sc", sc), "200"); !strings.Contains(r, " offline ") {
 			return fmt.Errorf("row %q", r)
 		}
@@ -67,7 +73,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 
 	// An id nobody registered is refused: spu-server exits non-zero and says why.
 	stranger := e.start("spu-server", "--id", "999", "--sc-controller", sc, "--log-base-dir", filepath.Join(t.TempDir(), "x"))
-	waitFor(t, 15*time.Second, func() error {
+	testkit.WaitFor(t, 15*time.Second, func() error {
 		if done, _ := stranger.exited(); !done {
 			return fmt.Errorf("spu-server --id 999 still running; output %q", stranger.out.String())
 		}
@@ -76,15 +82,16 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	if _, code := stranger.exited(); code == 0 {
 		t.Fatalf("spu-server --id 999 exited 0; output %q", stranger.out.String())
 	}
-	requireContains(t, stranger.out.String(), "SPU 999 is not registered")
+	// Without credentials NATS refuses it at the door.
 	requireContains(t, stranger.out.String(), "fluvio custom-spu register --id 999")
+	requireContains(t, stranger.out.String(), "--creds FILE")
 	if r := row(e.ok("spu", "list", "--sc", sc), "999"); r != "" {
 		t.Fatalf("unknown SPU listed: %q", r)
 	}
 
 	// Back online, then unregistered: the connected spu-server is dropped.
-	spu = e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir)
-	waitFor(t, 10*time.Second, func() error {
+	spu = e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir, "--creds", spuCreds)
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if r := row(e.ok("spu", "list", "--sc", sc), "200"); !strings.Contains(r, " online ") {
 			return fmt.Errorf("row %q", r)
 		}
@@ -97,13 +104,22 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	if r := row(e.ok("spu", "list", "--sc", sc), "200"); r != "" {
 		t.Fatalf("unregistered SPU listed: %q", r)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if done, _ := spu.exited(); !done {
 			return fmt.Errorf("spu-server 200 still running after unregister")
 		}
 		return nil
 	})
 	requireContains(t, e.fails("custom-spu", "unregister", "--id", "200", "--sc", sc), "not found")
+	// Its credentials are revoked: a restart is refused at the door.
+	again := e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir, "--creds", spuCreds)
+	testkit.WaitFor(t, 15*time.Second, func() error {
+		if done, _ := again.exited(); !done {
+			return fmt.Errorf("spu-server 200 with revoked credentials still running")
+		}
+		return nil
+	})
+	requireContains(t, again.out.String(), "refused SPU 200 with the credentials")
 
 	// SC restart: the metadata lives in JetStream KV and survives.
 	e.ok("custom-spu", "register", "--id", "201", "-n", "edge", "-r", "rack-a", "-p", freeAddr(t), "-v", freeAddr(t), "--sc", sc)
@@ -112,11 +128,11 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	if _, code := scProc.exited(); code != 0 {
 		t.Logf("sc-server exit code %d after SIGTERM; output:\n%s", code, scProc.out.String())
 	}
-	e.start("sc-server", "--sc", sc, "--data-dir", scDir)
-	waitFor(t, 20*time.Second, func() error {
+	sc2 := e.start("sc-server", "--sc", sc, "--data-dir", scDir)
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		out, errs, code := e.fluvio("spu", "list", "--sc", sc)
 		if code != 0 {
-			return fmt.Errorf("spu list: exit %d: %s", code, errs)
+			return fmt.Errorf("spu list: exit %d: %s (sc-server output: %s)", code, errs, sc2.out.String())
 		}
 		if r := row(out, "201"); !strings.HasPrefix(r, "201 edge ") || !strings.Contains(r, " rack-a ") {
 			return fmt.Errorf("row %q", r)

@@ -348,6 +348,16 @@ func (c *Cluster) StartSPU(id int32) {
 	c.WaitSPUOnline(id, true)
 }
 
+// SPUDataDir returns the data directory (--log-base-dir) of SPU id.
+func (c *Cluster) SPUDataDir(id int32) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.spus[id]; p != nil {
+		return p.dir
+	}
+	return ""
+}
+
 // WipeSPUData empties the data directory of SPU id, which must be
 // stopped: its next start is an SPU back with an empty (replaced) disk.
 func (c *Cluster) WipeSPUData(id int32) {

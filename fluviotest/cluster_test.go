@@ -9,22 +9,8 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
-
-func waitFor(t testing.TB, timeout time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v: %v", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // connect connects the client library to c; the test's cleanup closes it.
 func connect(t *testing.T, c *fluviotest.Cluster) *fluvio.Client {
@@ -97,7 +83,7 @@ func TestClusterStopStartSPU(t *testing.T) {
 	}
 	c.StartSPU(5002)
 	c.RestartSC()
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		md, err := client.Metadata(context.Background())
 		if err != nil {
 			return err

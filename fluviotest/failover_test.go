@@ -9,6 +9,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // readAll consumes partition 0 of topic from the beginning up to the end
@@ -69,7 +70,7 @@ func testFailover(t *testing.T, stop func(*fluviotest.Cluster, int32)) {
 	}
 	old := md.Partitions[0].Leader
 	stop(c, old)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		md, err := client.Metadata(ctx, "ha")
 		if err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // storageSetup starts 3 SPUs with a topic of one partition on all three
@@ -51,7 +52,7 @@ func partition0(ctx context.Context, t *testing.T, client *fluvio.Client) fluvio
 	return ps[0]
 }
 
-// TestReregisteredSPUKeepsAckedRecords is issue 14's scenario: the
+// TestReregisteredSPUKeepsAckedRecords is the re-registration scenario: the
 // leader's SPU is unregistered, registered again with the same id and
 // started with an empty data directory. It used to lead at the same epoch
 // with every replica in the ISR, and the followers then truncated the
@@ -78,7 +79,7 @@ func TestReregisteredSPUKeepsAckedRecords(t *testing.T) {
 	// Back in the ISR, with the high watermark past the three records (so
 	// that, leading, it serves them at once: a leader alone cannot move
 	// its HW with min-insync-replicas 2).
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if p := partition0(ctx, t, client); !slices.Contains(p.ISR, old) {
 			return fmt.Errorf("SPU %d not back in the ISR %v", old, p.ISR)
 		}
@@ -98,7 +99,7 @@ func TestReregisteredSPUKeepsAckedRecords(t *testing.T) {
 			c.StopSPU(id)
 		}
 	}
-	waitFor(t, 20*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		if p := partition0(ctx, t, client); p.Leader != old {
 			return fmt.Errorf("leader %d, want the re-registered SPU %d", p.Leader, old)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -49,7 +50,7 @@ func (s *Server) handleSPURegister(_ context.Context, _ string, req bus.SPURegis
 		}
 	}
 	rec := spuRecord{Name: name, CreatedMs: time.Now().UnixMilli(), Spec: bus.SPUSpec{
-		ID: id, Type: typ, PublicEndpoint: req.PublicEndpoint, PrivateEndpoint: req.PrivateEndpoint,
+		ID: id, Type: typ, PublicEndpoint: req.PublicEndpoint, PrivateEndpoint: req.PrivateEndpoint, NKey: req.NKey,
 	}}
 	if req.Rack != "" {
 		rack := req.Rack
@@ -64,6 +65,9 @@ func (s *Server) handleSPURegister(_ context.Context, _ string, req bus.SPURegis
 	}
 	if existing != nil {
 		return resp, bus.ErrSPUExists.With(fmt.Sprintf("SPU %d is already registered (as %q)", id, existing.rec.Name), "")
+	}
+	if err := s.checkRegisterKey(id, req.NKey); err != nil {
+		return resp, err
 	}
 	s.st.mu.Lock()
 	if e := s.st.spuByName(name); e != nil {
@@ -88,6 +92,9 @@ func (s *Server) handleSPURegister(_ context.Context, _ string, req bus.SPURegis
 	s.st.spus[id] = e
 	resp.SPU = e.view()
 	s.st.mu.Unlock()
+	s.syncAuth()
+	s.resendPeers()
+	resp.AuthRequired = s.authOn() || s.cfg.Creds != "" || natsauth.URLHasUser(s.cfg.NATSURL)
 	s.log.Info("SPU registered", "id", id, "name", name, "type", typ, "public", req.PublicEndpoint, "private", req.PrivateEndpoint)
 	return resp, nil
 }
@@ -145,6 +152,9 @@ func (s *Server) handleSPUUnregister(_ context.Context, _ string, req bus.SPUUnr
 	s.st.mu.Unlock()
 	s.publish(bus.SubjectSPUControl(id), bus.Control{SPU: id, Command: bus.ControlStop,
 		Reason: fmt.Sprintf("SPU %d was unregistered", id)})
+	// Revoke its NATS user: the reload closes its connection at once.
+	_ = s.nc.FlushTimeout(time.Second)
+	s.syncAuth()
 	s.log.Info("SPU unregistered", "id", id, "name", resp.SPU.Name)
 	// Its replicas leave every ISR now (new leaders where it led): if the
 	// id is registered again, whatever spu-server comes with it starts
@@ -172,4 +182,19 @@ func (s *Server) handleSPUList(_ context.Context, _ string, req bus.SPUListReque
 		resp.Items = append(resp.Items, e.view())
 	}
 	return resp, nil
+}
+
+// resendPeers sends every online SPU its full replica set after a
+// registration: the sets carry the peers' keys (bus.PeerEndpoint.NKey),
+// and a leader must learn the key of an SPU registered again with new
+// credentials before that SPU can prove itself to it and rejoin the ISR.
+func (s *Server) resendPeers() {
+	now := time.Now()
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	for id, e := range s.st.spus {
+		if e.online {
+			s.publish(bus.SubjectSPUReplicas(id), s.st.fullSet(e, now))
+		}
+	}
 }

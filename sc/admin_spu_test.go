@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/nats-io/nats.go"
 )
 
@@ -115,7 +116,7 @@ func TestSPUUnregister(t *testing.T) {
 	resp, err := req[bus.SPUUnregisterResponse](t, e.nc, bus.SubjectAdminSPUUnregister, bus.SPUUnregisterRequest{ID: &id})
 	requireNoErr(t, err)
 	requireEqual(t, resp.SPU.Name, "custom-spu-200")
-	waitFor(t, 2*time.Second, func() error {
+	testkit.WaitFor(t, 2*time.Second, func() error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if len(f.controls) != 1 || f.controls[0].Command != bus.ControlStop {

@@ -21,6 +21,15 @@ const (
 
 // validateSpec fills defaults (1 partition, 1 replica) and checks ranges.
 func validateSpec(spec *bus.TopicSpec) *bus.Error {
+	if n := len(spec.ReplicaAssignment); n > 0 {
+		if spec.Partitions != 0 && int(spec.Partitions) != n {
+			return bus.ErrInvalidConfig.With(fmt.Sprintf("the replica assignment has %d partitions, but %d were asked for", n, spec.Partitions), "drop --partitions: the assignment sets them")
+		}
+		spec.Partitions = int32(n)
+		if spec.ReplicationFactor == 0 {
+			spec.ReplicationFactor = int32(len(spec.ReplicaAssignment[0]))
+		}
+	}
 	if spec.Partitions == 0 {
 		spec.Partitions = 1
 	}
@@ -42,6 +51,30 @@ func validateSpec(spec *bus.TopicSpec) *bus.Error {
 	case "", "always", "interval", "never":
 	default:
 		return bus.ErrInvalidConfig.With(fmt.Sprintf("unknown sync policy %q", spec.Sync), "use always, interval or never")
+	}
+	if spec.SegmentBytes > 0 && spec.SegmentBytes < bus.MinSegmentBytes {
+		return bus.ErrInvalidConfig.With(fmt.Sprintf("segment_size %d is less than minimum %d", spec.SegmentBytes, bus.MinSegmentBytes), "")
+	}
+	if spec.MaxPartitionBytes < 0 {
+		return bus.ErrInvalidConfig.With(fmt.Sprintf("max_partition_size %d may not be negative", spec.MaxPartitionBytes), "")
+	}
+	if spec.MaxPartitionBytes > 0 {
+		if spec.MaxPartitionBytes < bus.MinMaxPartitionBytes {
+			return bus.ErrInvalidConfig.With(fmt.Sprintf("max_partition_size %d is less than minimum %d", spec.MaxPartitionBytes, bus.MinMaxPartitionBytes), "")
+		}
+		if spec.SegmentBytes > 0 && spec.MaxPartitionBytes < spec.SegmentBytes {
+			return bus.ErrInvalidConfig.With(fmt.Sprintf("max_partition_size %d is less than segment size %d", spec.MaxPartitionBytes, spec.SegmentBytes), "")
+		}
+	}
+	for n, replicas := range spec.ReplicaAssignment {
+		if len(replicas) != int(spec.ReplicationFactor) {
+			return bus.ErrInvalidConfig.With(fmt.Sprintf("replica assignment: partition %d has %d replicas, partition 0 has %d: give every partition as many", n, len(replicas), spec.ReplicationFactor), "")
+		}
+		for i, id := range replicas {
+			if slices.Contains(replicas[:i], id) {
+				return bus.ErrInvalidConfig.With(fmt.Sprintf("replica assignment: partition %d lists SPU %d twice", n, id), "")
+			}
+		}
 	}
 	if spec.CompressionType != "" {
 		spec.CompressionType = strings.ToLower(spec.CompressionType)
@@ -86,7 +119,20 @@ func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCre
 	load := s.st.load()
 	s.st.mu.Unlock()
 
-	assign, err := placement.Assign(spus, load, int(spec.Partitions), int(spec.ReplicationFactor), spec.IgnoreRackAssignment)
+	var assign [][]int32
+	if len(spec.ReplicaAssignment) > 0 {
+		for n, replicas := range spec.ReplicaAssignment {
+			for _, id := range replicas {
+				if !slices.ContainsFunc(spus, func(p placement.SPU) bool { return p.ID == id }) {
+					return resp, bus.ErrInvalidConfig.With(fmt.Sprintf("replica assignment: partition %d names SPU %d, which is not registered", n, id),
+						"list the SPUs with 'fluvio spu list'")
+				}
+			}
+			assign = append(assign, slices.Clone(replicas))
+		}
+	} else {
+		assign, err = placement.Assign(spus, load, int(spec.Partitions), int(spec.ReplicationFactor), spec.IgnoreRackAssignment)
+	}
 	if errors.Is(err, placement.ErrNotEnoughSPUs) {
 		return resp, bus.ErrNotEnoughSPUs.With(fmt.Sprintf("replication factor %d needs %d SPUs, but %d registered: need %d more SPU(s)",
 			spec.ReplicationFactor, spec.ReplicationFactor, len(spus), int(spec.ReplicationFactor)-len(spus)), "")
@@ -210,6 +256,7 @@ func topicNotFound(name string) *bus.Error {
 // handleTopicList lists topics by name (all, or those in req.Names).
 func (s *Server) handleTopicList(_ context.Context, _ string, req bus.TopicListRequest) (bus.TopicListResponse, error) {
 	resp := bus.TopicListResponse{Items: []bus.Topic{}}
+	s.catchUp(req.Names)
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	names := req.Names
@@ -229,6 +276,7 @@ func (s *Server) handleTopicList(_ context.Context, _ string, req bus.TopicListR
 // handlePartitionList lists the partitions of req.Topics (or of all).
 func (s *Server) handlePartitionList(_ context.Context, _ string, req bus.PartitionListRequest) (bus.PartitionListResponse, error) {
 	resp := bus.PartitionListResponse{Items: []bus.Partition{}}
+	s.catchUp(req.Topics)
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	names := req.Topics

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 func TestTopicCreateValidation(t *testing.T) {
@@ -76,7 +77,7 @@ func TestTopicCreate(t *testing.T) {
 	for id := bus.SPUID(1); id <= 3; id++ {
 		requireEqual(t, held[id], 2)
 		f := fakes[id]
-		waitFor(t, 2*time.Second, func() error {
+		testkit.WaitFor(t, 2*time.Second, func() error {
 			set, ok := f.lastSet()
 			if !ok || set.Full || len(set.Replicas) != 2 {
 				return fmt.Errorf("SPU %d last set %+v, want a change with 2 replicas", id, set)
@@ -169,7 +170,7 @@ func TestTopicCreateTwoSCs(t *testing.T) {
 	requireEqual(t, ok, 5)
 	// Reads are served by both SCs (queue group): every answer has all 5.
 	for range 10 {
-		waitFor(t, 2*time.Second, func() error {
+		testkit.WaitFor(t, 2*time.Second, func() error {
 			resp, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
 			if err != nil {
 				return err
@@ -194,7 +195,7 @@ func TestTopicDelete(t *testing.T) {
 	requireNoErr(t, err)
 	_, err = req[bus.TopicDeleteResponse](t, e.nc, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: "gone"})
 	requireNoErr(t, err)
-	waitFor(t, 2*time.Second, func() error {
+	testkit.WaitFor(t, 2*time.Second, func() error {
 		set, ok := f1.lastSet()
 		if !ok || len(set.Removed) != 2 || set.Removed[0].Topic != "gone" {
 			return fmt.Errorf("last set %+v, want 2 removals", set)

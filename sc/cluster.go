@@ -38,11 +38,12 @@ func clusterOptions(o *server.Options, cfg Config) error {
 	return nil
 }
 
-// openStoreRetry opens the bucket, retrying while JetStream is not yet
-// available: a cluster node waits for its peers (a JetStream meta leader
-// needs a majority) before any stream can be created. It gives up at
-// ctx's deadline, or after 2 StoreTimeouts (30 s in a cluster).
-func (s *Server) openStoreRetry(ctx context.Context, js jetstream.JetStream) (*store, error) {
+// openBucketsRetry opens the metadata and the consumer-offset buckets,
+// retrying while JetStream is not yet available: a cluster node waits for
+// its peers (a JetStream meta leader needs a majority) before any stream
+// can be created. It gives up at ctx's deadline, or after 2 StoreTimeouts
+// (30 s in a cluster).
+func (s *Server) openBucketsRetry(ctx context.Context, js jetstream.JetStream) error {
 	budget := 2 * s.cfg.StoreTimeout
 	if s.cfg.ClusterAddr != "" {
 		budget = 30 * time.Second
@@ -51,16 +52,22 @@ func (s *Server) openStoreRetry(ctx context.Context, js jetstream.JetStream) (*s
 	defer cancel()
 	for {
 		octx, ocancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
-		st, err := openStore(octx, s.nc, js, s.cfg.Bucket, s.cfg.KVReplicas)
+		var err error
+		if s.store == nil {
+			s.store, err = openStore(octx, s.nc, js, s.cfg.Bucket, s.cfg.KVReplicas)
+		}
+		if err == nil {
+			s.consumers, err = openConsumers(octx, js, s.cfg.Bucket, s.cfg.KVReplicas)
+		}
 		ocancel()
 		if err == nil {
-			return st, nil
+			return nil
 		}
 		if s.cfg.ClusterAddr == "" || ctx.Err() != nil {
 			if s.cfg.ClusterAddr != "" {
 				err = fmt.Errorf("%w; are a majority of the cluster's nodes (--routes) running?", err)
 			}
-			return nil, err
+			return err
 		}
 		s.log.Debug("waiting for the NATS cluster's JetStream", "err", err)
 		select {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats.go"
 )
@@ -100,7 +101,7 @@ func TestNATSClusterSurvivesNodeLoss(t *testing.T) {
 	t.Logf("new active SC after %v", time.Since(killed).Round(time.Millisecond))
 
 	// Admin writes and registration go through the new active SC.
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := h.createTopic("after", 2, 3)
 		if errors.Is(err, bus.ErrTopicExists) {
 			return nil
@@ -110,7 +111,7 @@ func TestNATSClusterSurvivesNodeLoss(t *testing.T) {
 	h.register(4, "")
 	// Heartbeats: every SPU stays (or comes back) online; metadata sees
 	// both topics.
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		md, err := req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
 		if err != nil {
 			return err

@@ -44,6 +44,15 @@ type Config struct {
 	ClusterName string
 	// DataDir holds the embedded NATS JetStream store. Default ~/.fluvio/sc.
 	DataDir string
+	// AuthDir, when set, turns identities on for the embedded NATS: it
+	// holds the cluster's credential files (sc, admin, client, read-only;
+	// made when missing) and the server accepts only those and the
+	// registered SPUs' keys (auth.go). Empty: anyone may connect (tests,
+	// and sc-server --no-auth). sc-server defaults it to DATA-DIR/auth.
+	AuthDir string
+	// Creds is the SC's own credential file for an external NATS
+	// (NATSURL, flag --nats-creds); see 'fluvio cluster gen-nats-conf'.
+	Creds string
 	// HTTPAddr, when set, serves /metrics (Prometheus text), /livez,
 	// /readyz and /healthz over HTTP (http.go); empty disables it.
 	HTTPAddr string
@@ -80,8 +89,17 @@ type Config struct {
 	// when no ISR member is online (it may lose committed records).
 	// Default false.
 	UncleanLeaderElection bool
+	// Insecure lets the embedded NATS (and the private port and cluster
+	// routes) listen on non-loopback addresses without TLS; a warning is
+	// logged at every start (internal/bindcheck).
+	Insecure bool
 	// Logger receives the SC's logs. Nil discards them.
 	Logger *slog.Logger
+
+	// fromFlags is set by AddFlags: sc-server turns auth on by default
+	// (AuthDir = DataDir/auth) unless noAuth (--no-auth).
+	fromFlags bool
+	noAuth    bool
 }
 
 // Defaults.
@@ -108,6 +126,11 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Routes, "routes", "", "the other NATS cluster nodes, comma-separated HOST:PORT route addresses")
 	fs.StringVar(&c.ClusterName, "cluster-name", DefaultClusterName, "NATS cluster name (the same on every node)")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the embedded JetStream store (default ~/.fluvio/sc)")
+	fs.StringVar(&c.AuthDir, "auth-dir", "", "directory of the cluster's NATS credentials, made when missing (default DATA-DIR/auth; see --no-auth)")
+	fs.BoolVar(&c.Insecure, "insecure", false, "allow non-loopback listen addresses without TLS (and without auth with --no-auth); logged as a warning at every start")
+	fs.BoolVar(&c.noAuth, "no-auth", false, "let anyone connect to the embedded NATS (no identities; loopback only)")
+	c.fromFlags = true
+	fs.StringVar(&c.Creds, "nats-creds", "", "the SC's credential `FILE` for an external NATS (--nats-url; see 'fluvio cluster gen-nats-conf')")
 	fs.StringVar(&c.HTTPAddr, "http", "", "HTTP address serving /metrics, /livez and /readyz (empty disables)")
 	fs.BoolVar(&c.Pprof, "pprof", false, "also serve Go profiles under /debug/pprof/ on the --http address")
 	fs.StringVar(&c.Bucket, "kv-bucket", DefaultBucket, "JetStream KV bucket holding the cluster metadata")
@@ -133,6 +156,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Bucket == "" {
 		c.Bucket = DefaultBucket
+	}
+	if c.fromFlags && !c.noAuth && c.NATSURL == "" && c.AuthDir == "" && c.DataDir != "" {
+		c.AuthDir = filepath.Join(c.DataDir, "auth")
 	}
 	if c.ClusterName == "" {
 		c.ClusterName = DefaultClusterName
@@ -182,6 +208,15 @@ func (c Config) withDefaults() Config {
 // Validate reports the first problem with the config, if any.
 func (c Config) Validate() error {
 	c = c.withDefaults()
+	if c.noAuth && c.AuthDir != "" {
+		return errors.New("sc: --no-auth and --auth-dir contradict each other: pass one of them")
+	}
+	if c.AuthDir != "" && c.NATSURL != "" {
+		return errors.New("sc: --auth-dir is for the embedded NATS; with --nats-url pass the SC's --nats-creds FILE (see 'fluvio cluster gen-nats-conf')")
+	}
+	if c.Creds != "" && c.NATSURL == "" {
+		return errors.New("sc: --nats-creds is for an external NATS (--nats-url); the embedded NATS uses --auth-dir")
+	}
 	if c.NATSURL == "" {
 		if c.DataDir == "" {
 			return errors.New("sc: no data dir: pass --data-dir DIR")

@@ -70,11 +70,30 @@ func (s *Server) elect() {
 		t := s.st.topics[name]
 		var c *change
 		for n, p := range t.rec.Partitions {
-			if s.st.online(p.Leader) {
+			pid := bus.PartitionID{Topic: name, Partition: int32(n)}
+			corrupt := func(id bus.SPUID) bool { return s.st.corrupt(id, pid) }
+			eligible := func(id bus.SPUID) bool { return s.st.online(id) && !corrupt(id) }
+			if eligible(p.Leader) && !slices.ContainsFunc(p.ISR, corrupt) {
 				continue
 			}
-			leader, ok := placement.ChooseLeader(p.Replicas, p.ISR, s.st.online, s.cfg.UncleanLeaderElection)
-			if !ok || leader == p.Leader {
+			// A corrupt replica (its log did not open) leaves the ISR and
+			// never leads: it is repaired from the new leader.
+			isr := slices.DeleteFunc(slices.Clone(p.ISR), corrupt)
+			leader := p.Leader
+			if !eligible(p.Leader) {
+				if l, ok := placement.ChooseLeader(p.Replicas, isr, eligible, s.cfg.UncleanLeaderElection); ok {
+					leader = l
+				}
+			}
+			switch {
+			case leader != p.Leader && slices.Contains(isr, leader):
+				isr = slices.DeleteFunc(isr, func(id bus.SPUID) bool { return id == p.Leader })
+			case leader != p.Leader:
+				isr = []bus.SPUID{leader} // unclean: the new leader's log is the truth
+			case !slices.Contains(isr, leader):
+				isr = append(isr, leader) // nobody else to elect: it stays
+			}
+			if leader == p.Leader && slices.Equal(sortedCopy(isr), sortedCopy(p.ISR)) {
 				continue
 			}
 			if c == nil {
@@ -82,14 +101,8 @@ func (s *Server) elect() {
 				c = &changes[len(changes)-1]
 			}
 			np := &c.rec.Partitions[n]
-			old := np.Leader
-			np.Leader = leader
+			np.Leader, np.ISR = leader, isr
 			np.LeaderEpoch++
-			if slices.Contains(np.ISR, leader) {
-				np.ISR = slices.DeleteFunc(np.ISR, func(id bus.SPUID) bool { return id == old })
-			} else {
-				np.ISR = []bus.SPUID{leader} // unclean: the new leader's log is the truth
-			}
 			c.parts = append(c.parts, n)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/bus/bustest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats.go"
 )
@@ -36,10 +37,10 @@ func TestLeaderElection(t *testing.T) {
 	replicas := topic.Status.ReplicaMap[0]
 	old := replicas[0]
 	stops[old]()
-	waitFor(t, 5*time.Second, func() error { return offline(e, old) })
+	testkit.WaitFor(t, 5*time.Second, func() error { return offline(e, old) })
 
 	var want bus.SPUID
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"ha"}})
 		if err != nil {
 			return err
@@ -54,7 +55,7 @@ func TestLeaderElection(t *testing.T) {
 	requireEqual(t, want, replicas[1]) // the preferred order
 	for _, id := range replicas[1:] {
 		f := fakes[id]
-		waitFor(t, 2*time.Second, func() error {
+		testkit.WaitFor(t, 2*time.Second, func() error {
 			for _, set := range f.received() {
 				for _, r := range set.Replicas {
 					if r.Topic == "ha" && r.Leader == want && r.LeaderEpoch == 1 {
@@ -140,7 +141,7 @@ func TestNATSOutageNoChurn(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond) // past the start-up grace period
 
 	ns.RestartAfter(1500 * time.Millisecond) // an outage longer than the timeout
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		resp, err := req[bus.SPUListResponse](t, e.nc, bus.SubjectAdminSPUList, bus.SPUListRequest{})
 		if err != nil {
 			return err // the SC is still resubscribing

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -22,7 +23,9 @@ type haEnv struct {
 	scs []*sc.Server
 }
 
-const haLeaseTTL = 500 * time.Millisecond
+// haLeaseTTL is short for quick failovers, but not so short that a
+// loaded machine (race detector, 2 shared cores) misses renewals.
+const haLeaseTTL = time.Second
 
 func newHAEnv(t *testing.T, n int) *haEnv {
 	t.Helper()
@@ -43,7 +46,7 @@ func newHAEnv(t *testing.T, n int) *haEnv {
 func (h *haEnv) active(timeout time.Duration) *sc.Server {
 	h.t.Helper()
 	var a *sc.Server
-	waitFor(h.t, timeout, func() error {
+	testkit.WaitFor(h.t, timeout, func() error {
 		a = nil
 		n := 0
 		for _, s := range h.scs {
@@ -58,6 +61,35 @@ func (h *haEnv) active(timeout time.Duration) *sc.Server {
 		return nil
 	})
 	return a
+}
+
+// register and createTopic retry while no SC is active (a failover in
+// progress, or a spurious one on a loaded machine).
+func (h *haEnv) register(id int64, name string) {
+	h.t.Helper()
+	testkit.WaitFor(h.t, 10*time.Second, func() error {
+		_, err := req[bus.SPURegisterResponse](h.t, h.nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
+			ID: id, Name: name, PublicEndpoint: "127.0.0.1:9005", PrivateEndpoint: "127.0.0.1:9006",
+		})
+		if errors.Is(err, bus.ErrSPUExists) {
+			return nil
+		}
+		return err
+	})
+}
+
+func (h *haEnv) createTopic(name string, partitions, replicas int32) (bus.Topic, error) {
+	h.t.Helper()
+	var topic bus.Topic
+	var err error
+	testkit.WaitFor(h.t, 10*time.Second, func() error {
+		topic, err = h.env.createTopic(name, partitions, replicas)
+		if errors.Is(err, bus.ErrUnavailable) {
+			return err
+		}
+		return nil
+	})
+	return topic, err
 }
 
 // kill crashes s (it keeps its lease) and drops it from the set.
@@ -149,7 +181,7 @@ func TestSCFailover(t *testing.T) {
 		t.Fatalf("new generation %d, want above %d", next.Generation(), gen)
 	}
 	for id, f := range fakes {
-		waitFor(t, 5*time.Second, func() error {
+		testkit.WaitFor(t, 5*time.Second, func() error {
 			set, ok := f.lastSet()
 			if !ok || !set.Full || set.Epoch>>32 != next.Generation() || len(set.Replicas) != 2 {
 				return fmt.Errorf("SPU %d last set %+v, want a full set of generation %d with 2 replicas", id, set, next.Generation())
@@ -161,7 +193,7 @@ func TestSCFailover(t *testing.T) {
 	_, err = h.createTopic("after", 1, 3)
 	requireNoErr(t, err)
 	for range 6 {
-		waitFor(t, 2*time.Second, func() error {
+		testkit.WaitFor(t, 2*time.Second, func() error {
 			md, err := req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
 			if err != nil {
 				return err
@@ -219,7 +251,7 @@ func TestDeposedSCWritesNothing(t *testing.T) {
 	if _, err := kv.Get(ctx, "topic.late"); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Fatalf("the deposed SC stored topic.late (err %v)", err)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		if e.sc.Active() {
 			return errors.New("the deposed SC is still active")
 		}
@@ -322,7 +354,7 @@ func TestKillActiveDuringElection(t *testing.T) {
 	// (A standby answers reads from memory that follows KV a few
 	// milliseconds behind: wait until the answer has every topic.)
 	var md bus.MetadataResponse
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		var err error
 		md, err = req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
 		if err == nil && len(md.Partitions) != topics {
@@ -342,7 +374,7 @@ func TestKillActiveDuringElection(t *testing.T) {
 	}
 	stops[victim]()
 	// Kill the active SC once the first election is stored.
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		md, err := req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
 		if err != nil {
 			return err
@@ -357,7 +389,7 @@ func TestKillActiveDuringElection(t *testing.T) {
 	h.kill(first)
 	h.active(10 * time.Second)
 	var final bus.MetadataResponse
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		md, err := req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
 		if err != nil {
 			return err
@@ -389,7 +421,7 @@ func TestKillActiveDuringElection(t *testing.T) {
 			if id == victim {
 				continue
 			}
-			waitFor(t, 5*time.Second, func() error {
+			testkit.WaitFor(t, 5*time.Second, func() error {
 				for _, set := range slices.Backward(fakes[id].received()) {
 					for _, r := range set.Replicas {
 						if r.PartitionID == p.PartitionID {

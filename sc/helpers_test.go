@@ -14,23 +14,6 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// waitFor polls fn until it returns nil, failing the test with fn's last
-// error after timeout.
-func waitFor(t testing.TB, timeout time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v: %v", timeout, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func requireNoErr(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {

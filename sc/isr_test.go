@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -45,7 +46,7 @@ func TestISRUpdate(t *testing.T) {
 	requireErr(t, err, bus.ErrTopicNotFound, "no partition 5")
 
 	requireNoErr(t, isr(leader, 0, leader))
-	waitFor(t, 2*time.Second, func() error {
+	testkit.WaitFor(t, 2*time.Second, func() error {
 		set, ok := ff.lastSet()
 		if !ok || set.Full || len(set.Replicas) != 1 || len(set.Replicas[0].ISR) != 1 {
 			return fmt.Errorf("follower's last set %+v, want the shrunk ISR", set)
@@ -75,7 +76,7 @@ func TestResync(t *testing.T) {
 	requireNoErr(t, err)
 	stop := f.beatEvery(100 * time.Millisecond)
 	defer stop()
-	waitFor(t, 3*time.Second, func() error {
+	testkit.WaitFor(t, 3*time.Second, func() error {
 		fulls := 0
 		for _, s := range f.received() {
 			if s.Full && s.Epoch > hello.Replicas.Epoch {
@@ -107,7 +108,7 @@ func TestResync(t *testing.T) {
 		_, err = kv.Put(context.Background(), key, []byte(val))
 		requireNoErr(t, err)
 	}
-	waitFor(t, 3*time.Second, func() error {
+	testkit.WaitFor(t, 3*time.Second, func() error {
 		set, ok := f.lastSet()
 		if !ok || len(set.Replicas) != 1 || set.Replicas[0].Topic != "behind" {
 			return fmt.Errorf("last set %+v", set)
@@ -131,7 +132,7 @@ func TestLostSetRecovered(t *testing.T) {
 	requireNoErr(t, f.beat())
 	_, err = e.createTopic("lost", 1, 1) // a change set the fake never "applies"
 	requireNoErr(t, err)
-	waitFor(t, 3*time.Second, func() error {
+	testkit.WaitFor(t, 3*time.Second, func() error {
 		requireNoErr(t, f.beat()) // applied stays 0
 		set, ok := f.lastSet()
 		if !ok || !set.Full || len(set.Replicas) != 1 {
@@ -143,7 +144,7 @@ func TestLostSetRecovered(t *testing.T) {
 	_, err = req[bus.HeartbeatResponse](t, f.nc, bus.SubjectSPUHeartbeat(1),
 		bus.Heartbeat{ID: 1, Incarnation: f.incarnation, AppliedEpoch: 1 << 62, NeedFullSync: true})
 	requireNoErr(t, err)
-	waitFor(t, 2*time.Second, func() error {
+	testkit.WaitFor(t, 2*time.Second, func() error {
 		if got := f.received(); len(got) <= n || !got[len(got)-1].Full {
 			return fmt.Errorf("no full set after NeedFullSync")
 		}

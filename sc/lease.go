@@ -86,8 +86,9 @@ type leaseState struct {
 	rev        uint64      // the lease revision this SC holds (0: none)
 	validUntil time.Time   // this SC acts only before this instant
 
-	seenRev uint64    // standby: the lease revision last observed...
-	seenAt  time.Time // ...and when it was first observed
+	seenRev   uint64    // standby: the lease revision last observed...
+	seenAt    time.Time // ...and when it was first observed
+	warnedRev uint64    // the lapsed lease revision already logged
 }
 
 // errNotActive answers writes on an SC that is not (or no longer) active.
@@ -182,8 +183,14 @@ func (s *Server) campaign(preempt bool) error {
 		if stood <= ttl {
 			return nil // the holder is alive, as far as we can tell
 		}
-		s.log.Warn("the active SC stopped renewing its lease; taking over", "holder", cur.Holder,
-			"generation", cur.Generation, "silent_for", stood.Round(time.Millisecond))
+		s.leaseMu.Lock()
+		first := s.lease.warnedRev != rev
+		s.lease.warnedRev = rev
+		s.leaseMu.Unlock()
+		if first { // once per lapsed lease, not at every retry
+			s.log.Warn("the active SC stopped renewing its lease; taking over", "holder", cur.Holder,
+				"generation", cur.Generation, "silent_for", stood.Round(time.Millisecond))
+		}
 	}
 	gen, err := s.store.lastGeneration(ctx, cur)
 	if err != nil {
@@ -193,6 +200,8 @@ func (s *Server) campaign(preempt bool) error {
 		AcquiredMs: now.UnixMilli(), RenewedMs: now.UnixMilli(), NATS: natsurl.Redact(s.url), HTTP: s.httpAddr}
 	newRev, err := s.store.writeLease(ctx, rec, rev)
 	if err != nil {
+		// Right after a NATS node died the bucket may have no stream
+		// leader for a few seconds (a RAFT election): try again next poll.
 		return fmt.Errorf("take the SC lease: %w", err)
 	}
 	if err := s.becomeActive(rec, newRev, now); err != nil {

@@ -82,6 +82,7 @@ func (s *Server) resync() {
 		s.st.mu.Lock()
 		s.st.replace(snap)
 		s.st.mu.Unlock()
+		s.syncAuth()
 		s.dropUnregistered()
 	}
 	now := time.Now()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats.go"
 )
@@ -44,7 +45,7 @@ func TestLiveness(t *testing.T) {
 	requireNoErr(t, online(e, 200))
 	stop()
 	stopped := time.Now()
-	waitFor(t, 3*time.Second, func() error { return offline(e, 200) })
+	testkit.WaitFor(t, 3*time.Second, func() error { return offline(e, 200) })
 	if took := time.Since(stopped); took < 500*time.Millisecond {
 		t.Fatalf("offline after %v, before the 800ms timeout", took)
 	}
@@ -104,7 +105,7 @@ func TestDuplicateSPU(t *testing.T) {
 	requireErr(t, err, bus.ErrSPUConflict, "another spu-server with id 200 is connected", "inc-1")
 	requireErr(t, second.beat(), bus.ErrSPUConflict)
 	stop() // the first "crashes"
-	waitFor(t, 3*time.Second, func() error {
+	testkit.WaitFor(t, 3*time.Second, func() error {
 		_, err := second.hello()
 		return err
 	})

@@ -16,6 +16,7 @@ import (
 // (all topics when empty). An unknown topic is ErrTopicNotFound.
 func (s *Server) handleMetadata(_ context.Context, _ string, req bus.MetadataRequest) (bus.MetadataResponse, error) {
 	resp := bus.MetadataResponse{SPUs: []bus.SPUEndpoint{}, Partitions: []bus.PartitionMetadata{}}
+	s.catchUp(req.Topics)
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	for _, id := range s.st.sortedSPUs() {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 )
 
@@ -58,7 +59,7 @@ func TestMetricsCluster(t *testing.T) {
 	}
 
 	var body string
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		_, body = httpGet(t, base+"/metrics")
 		for series, want := range map[string]float64{
 			`fluvio_sc_spus{state="online"}`:           1,
@@ -116,7 +117,7 @@ func TestReadyz(t *testing.T) {
 	requireEqual(t, code, 200)
 	requireEqual(t, body, "ok\n")
 	e.ns.Stop()
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		code, body := httpGet(t, base+"/readyz")
 		if code != http.StatusServiceUnavailable || !strings.Contains(body, "NATS") {
 			return fmt.Errorf("readyz with NATS down: %d %q", code, body)
@@ -126,7 +127,7 @@ func TestReadyz(t *testing.T) {
 	code, _ = httpGet(t, base+"/livez")
 	requireEqual(t, code, 200)
 	e.ns = e.ns.Restart()
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if code, body := httpGet(t, base+"/readyz"); code != 200 {
 			return fmt.Errorf("readyz after NATS returned: %d %q", code, body)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -32,7 +33,9 @@ func TestNATSConfPermissions(t *testing.T) {
 	addr := ns.Addr().String()
 	url := func(user string) string { return fmt.Sprintf("nats://%s:%s-secret@%s", user, user, addr) }
 	connect := func(user string) *nats.Conn {
-		nc, err := nats.Connect(url(user), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+		aopts, _, err := natsauth.ConnectOptions(url(user), "")
+		requireNoErr(t, err)
+		nc, err := nats.Connect(url(user), append(aopts, nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))...)
 		requireNoErr(t, err)
 		t.Cleanup(nc.Close)
 		return nc
@@ -43,15 +46,24 @@ func TestNATSConfPermissions(t *testing.T) {
 	requireNoErr(t, err)
 	defer s.Close()
 
+	admin := connect("admin")
 	client := connect("client")
 	for _, id := range []int64{5001, 5002} {
-		_, err := req[bus.SPURegisterResponse](t, client, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
+		_, err := req[bus.SPURegisterResponse](t, admin, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 			ID: id, PublicEndpoint: "h:1", PrivateEndpoint: "h:2"})
 		requireNoErr(t, err)
 	}
-	_, err = req[bus.TopicCreateResponse](t, client, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{
+	_, err = req[bus.TopicCreateResponse](t, admin, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{
 		Name: "perm", Spec: bus.TopicSpec{Partitions: 2, ReplicationFactor: 2}})
 	requireNoErr(t, err)
+	// Named consumers' offsets: the SC may write its second bucket.
+	_, err = req[bus.ConsumerCommitResponse](t, client, bus.SubjectAdminConsumerCommit, bus.ConsumerCommitRequest{
+		Offsets: []bus.ConsumerOffset{{Consumer: "app", Topic: "perm", Partition: 1, Offset: 41}}})
+	requireNoErr(t, err)
+	offs, err := req[bus.ConsumerListResponse](t, client, bus.SubjectAdminConsumerList, bus.ConsumerListRequest{})
+	requireNoErr(t, err)
+	requireEqual(t, len(offs.Items), 1)
+	requireEqual(t, offs.Items[0].Offset, int64(41))
 
 	spu1 := connect("spu5001")
 	hello, err := req[bus.SPUHelloResponse](t, spu1, bus.SubjectSPURegister(5001), bus.SPUHello{ID: 5001, Incarnation: "a"})
@@ -87,6 +99,22 @@ func TestNATSConfPermissions(t *testing.T) {
 	// A client cannot forge replica sets or heartbeats.
 	if err := short(client, bus.SubjectSPUHeartbeat(5001), bus.Heartbeat{ID: 5001, Incarnation: "forged"}); err == nil {
 		t.Fatal("a client heartbeated as SPU 5001")
+	}
+	// The client role reads but does not change; nobody reads others' replies.
+	if err := short(client, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: "perm"}); err == nil {
+		t.Fatal("the client user deleted a topic")
+	}
+	for _, nc := range []*nats.Conn{client, spu1} {
+		if _, err := nc.SubscribeSync("_INBOX.admin.>"); err == nil {
+			requireNoErr(t, nc.Flush())
+			// The violation arrives asynchronously, before the PONG.
+			for end := time.Now().Add(2 * time.Second); !errors.Is(nc.LastError(), nats.ErrPermissionViolation) && time.Now().Before(end); {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if !errors.Is(nc.LastError(), nats.ErrPermissionViolation) {
+				t.Fatalf("%s subscribed to the admin's replies (last error %v)", nc.Opts.User, nc.LastError())
+			}
+		}
 	}
 	list, err := req[bus.TopicListResponse](t, client, bus.SubjectAdminTopicList, bus.TopicListRequest{})
 	requireNoErr(t, err)

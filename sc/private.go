@@ -18,7 +18,7 @@ import (
 // credentials, permissions — end to end: an SPU behind the private port
 // authenticates to NATS exactly as it would on the public port.
 //
-// Hooks for SPU identities (issue 15): admit sees every accepted
+// Hooks for SPU identities: admit sees every accepted
 // connection before anything is forwarded (refuse by returning an error),
 // and isPrivate tells whether a connection the NATS server sees came in
 // through this port (its remote address is one of our upstream dials), so

@@ -134,9 +134,15 @@ func (s *Server) handleHeartbeat(_ context.Context, subject string, hb bus.Heart
 	}
 	e.online, e.lastBeat, e.incarnation = true, now, hb.Incarnation
 	e.applied = hb.AppliedEpoch
+	prev := e.reports
 	e.reports = make(map[bus.PartitionID]bus.ReplicaStatus, len(hb.Replicas))
 	for _, r := range hb.Replicas {
 		e.reports[r.PartitionID] = r
+		if r.Corrupt != "" && prev[r.PartitionID].Corrupt == "" {
+			s.log.Error("replica reported corrupt: it leaves the ISR and is never elected until repaired", "spu", id,
+				"partition", partitionName(r.Topic, int(r.Partition)), "corrupt", r.Corrupt)
+			s.kickElection()
+		}
 	}
 	// A set published but not applied within two beats was lost.
 	if e.applied < e.sent && now.Sub(e.sentAt) > 2*s.cfg.HeartbeatInterval {

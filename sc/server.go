@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/bindcheck"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -34,6 +36,11 @@ type Server struct {
 	consumers jetstream.KeyValue
 	svc       micro.Service // the running "fluvio-sc" instance (service.go); guarded by roleMu
 	url       string
+
+	// ids are the cluster identities with Config.AuthDir, else nil;
+	// auth checks the embedded NATS's connections then (auth.go).
+	ids  *natsauth.Identities
+	auth *authenticator
 
 	private *privatePort // the SPUs' private port (private.go); nil when off
 
@@ -99,6 +106,16 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if cfg.NATSURL == "" {
+		priv, _ := cfg.privateAddr()
+		if err := bindcheck.Check("sc", []bindcheck.Listener{
+			{Flag: "--sc", Addr: cfg.Addr, Auth: cfg.AuthDir != ""},
+			{Flag: "--sc-private", Addr: priv, Auth: cfg.AuthDir != ""},
+			{Flag: "--cluster", Addr: cfg.ClusterAddr}, // routes are not authenticated
+		}, cfg.Insecure, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
 	s = &Server{cfg: cfg, log: cfg.Logger.With("sc", cfg.Name), st: newState(),
 		electKick: make(chan struct{}, 1), demoteKick: make(chan struct{}, 1), resyncKick: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -115,14 +132,11 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("sc: JetStream: %w", err)
 	}
-	if s.store, err = s.openStoreRetry(ctx, js); err != nil {
+	if err := s.openBucketsRetry(ctx, js); err != nil {
 		return nil, err
 	}
 	octx, cancel := context.WithTimeout(ctx, 2*cfg.StoreTimeout)
 	defer cancel()
-	if s.consumers, err = openConsumers(octx, js, cfg.Bucket, cfg.KVReplicas); err != nil {
-		return nil, err
-	}
 	snap, err := s.store.load(octx, s.badKey)
 	if err != nil {
 		return nil, err
@@ -130,6 +144,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.st.mu.Lock()
 	s.st.replace(snap)
 	s.st.mu.Unlock()
+	s.syncAuth() // the registered SPUs' users
 	if err := s.startPrivate(); err != nil {
 		return nil, err
 	}
@@ -172,6 +187,8 @@ func (s *Server) connect() error {
 	cfg := s.cfg
 	opts := []nats.Option{
 		nats.Name("fluvio-sc"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
+		// A stopped NATS node of an external cluster: leave it in ~3 s.
+		nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil && s.ctx.Err() == nil {
 				s.log.Warn("lost the NATS connection; reconnecting (SPU liveness is paused)", "err", err)
@@ -180,7 +197,11 @@ func (s *Server) connect() error {
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.reconnected(nc) }),
 	}
 	if cfg.NATSURL != "" {
-		nc, err := nats.Connect(cfg.NATSURL, opts...)
+		aopts, _, err := natsauth.ConnectOptions(cfg.NATSURL, cfg.Creds)
+		if err != nil {
+			return fmt.Errorf("sc: --nats-creds: %w", err)
+		}
+		nc, err := nats.Connect(cfg.NATSURL, append(opts, aopts...)...)
 		if err != nil {
 			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", natsurl.Redact(cfg.NATSURL), natsurl.RedactError(err), connectHint(err))
 		}
@@ -213,6 +234,18 @@ func (s *Server) connect() error {
 		if err := clusterOptions(nopts, cfg); err != nil {
 			return err
 		}
+	}
+	if cfg.AuthDir != "" {
+		if s.ids, err = natsauth.EnsureIdentities(cfg.AuthDir); err != nil {
+			return fmt.Errorf("sc: %w; fix the directory or pick another with --auth-dir DIR", err)
+		}
+		s.auth = newAuthenticator(s)
+		if err := s.auth.set(s.ids.Users()); err != nil {
+			return fmt.Errorf("sc: %w", err)
+		}
+		nopts.CustomClientAuthentication = s.auth
+		nopts.AlwaysEnableNonce = true // nkey clients sign the INFO nonce
+		opts = append(opts, s.ids.SC.Options()...)
 	}
 	ns, err := server.NewServer(nopts)
 	if err != nil {
@@ -341,9 +374,9 @@ func (s *Server) Kill() error {
 	return s.Close()
 }
 
-// badKey logs a KV value the SC cannot decode.
+// badKey logs a KV value the SC cannot use (store.load, validate.go).
 func (s *Server) badKey(key string, err error) {
-	s.log.Error("skipping undecodable KV key: fix or delete it with 'nats kv del "+s.cfg.Bucket+" "+key+"'", "key", key, "err", err)
+	s.log.Error("bad KV value for "+key+" (not applied): see 'nats kv history "+s.cfg.Bucket+" "+key+"'", "key", key, "err", err)
 }
 
 // storeCtx bounds one KV operation.

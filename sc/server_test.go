@@ -12,6 +12,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/bus/bustest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -52,7 +53,7 @@ func TestSCRestart(t *testing.T) {
 	e.restart()
 	requireNoErr(t, f.beat())
 	requireNoErr(t, online(e, 1))
-	waitFor(t, 2*time.Second, func() error {
+	testkit.WaitFor(t, 2*time.Second, func() error {
 		set, ok := f.lastSet()
 		if !ok || !set.Full || set.Epoch <= after.Replicas.Epoch {
 			return errString("no full set after the SC restarted")
@@ -188,7 +189,7 @@ func TestNATSOutage(t *testing.T) {
 	requireNoErr(t, err)
 
 	ns.Restart()
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := req[bus.TopicCreateResponse](t, nc, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{Name: "after"})
 		return err
 	})

@@ -41,6 +41,7 @@ func (s *Server) serveRole(role string) error {
 			endpoint{"spu-unregister", "spu.unregister", bus.Micro(ctx, guard(s, s.handleSPUUnregister))},
 			endpoint{"topic-create", "topic.create", bus.Micro(ctx, guard(s, s.handleTopicCreate))},
 			endpoint{"topic-delete", "topic.delete", bus.Micro(ctx, guard(s, s.handleTopicDelete))},
+			endpoint{"topic-add-partition", "topic.add_partition", bus.Micro(ctx, guard(s, s.handleTopicAddPartition))},
 			endpoint{"consumer-commit", "consumer.commit", bus.Micro(ctx, guard(s, s.handleConsumerCommit))},
 			endpoint{"consumer-delete", "consumer.delete", bus.Micro(ctx, guard(s, s.handleConsumerDelete))},
 		)

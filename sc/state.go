@@ -106,6 +106,13 @@ func (st *state) sortedTopics() []string {
 	return names
 }
 
+// corrupt reports whether online SPU id's last heartbeat says its replica
+// of pid is corrupt (its log did not open). Caller holds mu.
+func (st *state) corrupt(id bus.SPUID, pid bus.PartitionID) bool {
+	e := st.spus[id]
+	return e != nil && e.online && e.reports[pid].Corrupt != ""
+}
+
 // online reports whether SPU id is online. Caller holds mu.
 func (st *state) online(id bus.SPUID) bool {
 	e := st.spus[id]
@@ -197,7 +204,7 @@ func (st *state) peers(specs []bus.ReplicaSpec) []bus.PeerEndpoint {
 	out := make([]bus.PeerEndpoint, 0, len(ids))
 	for _, id := range ids {
 		if e := st.spus[id]; e != nil {
-			out = append(out, bus.PeerEndpoint{ID: id, Private: e.rec.Spec.PrivateEndpoint})
+			out = append(out, bus.PeerEndpoint{ID: id, Private: e.rec.Spec.PrivateEndpoint, NKey: e.rec.Spec.NKey})
 		}
 	}
 	return out
@@ -278,6 +285,8 @@ func (st *state) partitionView(t *topicRecord, n int) bus.Partition {
 	switch {
 	case st.leaderReady(t.Name, n, p):
 		v.Status.Resolution = bus.PartitionOnline
+	case st.corrupt(p.Leader, id):
+		v.Status.Resolution = bus.PartitionCorrupt
 	case st.online(p.Leader):
 		v.Status.Resolution = bus.PartitionProvisioning
 	}
@@ -287,6 +296,7 @@ func (st *state) partitionView(t *topicRecord, n int) bus.Partition {
 			rep.Online = e.online
 			if s, ok := e.reports[id]; ok {
 				rep.Role, rep.LEO, rep.HW, rep.Size, rep.Error = s.Role, s.LEO, s.HW, s.Size, s.Error
+				rep.Corrupt = s.Corrupt
 				rep.ReportedAt = e.lastBeat.UTC() // the heartbeat that carried it
 				if r == p.Leader {
 					v.Status.HW, v.Status.LEO, v.Status.Size = s.HW, s.LEO, s.Size

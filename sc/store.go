@@ -133,39 +133,86 @@ func (s *store) load(ctx context.Context, bad func(key string, err error)) (snap
 	for _, key := range keys {
 		switch {
 		case strings.HasPrefix(key, keySPUPrefix):
-			var r spuRecord
-			rev, err := s.get(ctx, key, &r)
-			if errors.Is(err, jetstream.ErrKeyNotFound) {
-				continue
-			}
-			if err == nil && key != spuKey(r.Spec.ID) {
-				err = fmt.Errorf("record of SPU %d under key %s", r.Spec.ID, key)
-			}
+			r, rev, ok, err := loadChecked(ctx, s, key, bad, func(r *spuRecord) error { return checkSPU(key, r) })
 			if err != nil {
-				bad(key, err)
-				continue
+				return snap, err
 			}
-			snap.spus[r.Spec.ID] = versioned[spuRecord]{r, rev}
+			if ok {
+				snap.spus[r.Spec.ID] = versioned[spuRecord]{r, rev}
+			}
 		case strings.HasPrefix(key, keyTopicPrefix):
-			var r topicRecord
-			rev, err := s.get(ctx, key, &r)
-			if errors.Is(err, jetstream.ErrKeyNotFound) {
-				continue
-			}
-			if err == nil && key != topicKey(r.Name) {
-				err = fmt.Errorf("record of topic %q under key %s", r.Name, key)
-			}
-			if err == nil {
-				err = checkTopic(&r)
-			}
+			r, rev, ok, err := loadChecked(ctx, s, key, bad, func(r *topicRecord) error {
+				if key != topicKey(r.Name) {
+					return fmt.Errorf("record of topic %q under key %s", r.Name, key)
+				}
+				return checkTopic(r)
+			})
 			if err != nil {
-				bad(key, err)
-				continue
+				return snap, err
 			}
-			snap.topics[r.Name] = versioned[topicRecord]{r, rev}
+			if ok {
+				snap.topics[r.Name] = versioned[topicRecord]{r, rev}
+			}
+		}
+	}
+	for name, t := range snap.topics {
+		if ids := unknownReplicas(&t.rec, snap.spus); len(ids) > 0 {
+			bad(topicKey(name), fmt.Errorf("kept, but replicas %v are not registered SPUs (unregistered while holding replicas?)", ids))
 		}
 	}
 	return snap, nil
+}
+
+// loadChecked reads key and checks it. A value that does not decode or
+// check is reported to bad and skipped; the newest earlier revision that
+// does (the bucket keeps a few) is used instead, if any. ok is false when
+// the key is gone or has no good revision; err is a KV failure.
+func loadChecked[T any](ctx context.Context, s *store, key string, bad func(string, error), check func(*T) error) (rec T, rev uint64, ok bool, err error) {
+	// The common case: the current value is good (one direct get).
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return rec, 0, false, nil
+	}
+	if err != nil {
+		return rec, 0, false, fmt.Errorf("sc: read KV key %s: %w", key, err)
+	}
+	if json.Unmarshal(e.Value(), &rec) == nil && check(&rec) == nil {
+		return rec, e.Revision(), true, nil
+	}
+	rec = *new(T)
+	// A bad value: look for the last good one in the key's history.
+	entries, err := s.kv.History(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return rec, 0, false, nil
+	}
+	if err != nil {
+		return rec, 0, false, fmt.Errorf("sc: read KV key %s: %w", key, err)
+	}
+	if len(entries) == 0 || entries[len(entries)-1].Operation() != jetstream.KeyValuePut {
+		return rec, 0, false, nil // deleted or purged
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.Operation() != jetstream.KeyValuePut {
+			break // never resurrect a value from before a delete
+		}
+		var r T
+		cerr := json.Unmarshal(e.Value(), &r)
+		if cerr != nil {
+			cerr = fmt.Errorf("decode: %w", cerr)
+		} else {
+			cerr = check(&r)
+		}
+		if cerr == nil {
+			if i != len(entries)-1 {
+				bad(key, fmt.Errorf("using revision %d instead, the last good one", e.Revision()))
+			}
+			// The latest revision stays the CAS base: writes replace the bad value.
+			return r, entries[len(entries)-1].Revision(), true, nil
+		}
+		bad(key, fmt.Errorf("revision %d skipped: %w", e.Revision(), cerr))
+	}
+	return rec, 0, false, nil
 }
 
 // keys lists the bucket's keys (deleted ones included: their Get says
@@ -190,6 +237,9 @@ func (s *store) keys(ctx context.Context) ([]string, error) {
 	return keys, nil
 }
 
+// errUndecodable marks a KV value that is not the JSON the SC wrote.
+var errUndecodable = errors.New("undecodable value")
+
 // get reads key into v and returns its revision.
 func (s *store) get(ctx context.Context, key string, v any) (uint64, error) {
 	e, err := s.kv.Get(ctx, key)
@@ -197,7 +247,7 @@ func (s *store) get(ctx context.Context, key string, v any) (uint64, error) {
 		return 0, err
 	}
 	if err := json.Unmarshal(e.Value(), v); err != nil {
-		return 0, fmt.Errorf("decode KV key %s: %w", key, err)
+		return 0, fmt.Errorf("decode KV key %s: %w: %w", key, errUndecodable, err)
 	}
 	return e.Revision(), nil
 }
@@ -217,24 +267,4 @@ func storeError(op string, err error) *bus.Error {
 		return errDeposed
 	}
 	return bus.ErrStore.With(fmt.Sprintf("%s: %v", op, err), "")
-}
-
-// checkTopic rejects a topic record the SC could not serve (edited by hand
-// into something inconsistent): every partition needs replicas, a leader
-// among them and an ISR within them.
-func checkTopic(r *topicRecord) error {
-	if len(r.Partitions) == 0 {
-		return fmt.Errorf("topic %q has no partitions", r.Name)
-	}
-	for n, p := range r.Partitions {
-		if len(p.Replicas) == 0 || !slices.Contains(p.Replicas, p.Leader) {
-			return fmt.Errorf("partition %d of topic %q: leader %d is not among replicas %v", n, r.Name, p.Leader, p.Replicas)
-		}
-		for _, id := range p.ISR {
-			if !slices.Contains(p.Replicas, id) {
-				return fmt.Errorf("partition %d of topic %q: ISR member %d is not a replica", n, r.Name, id)
-			}
-		}
-	}
-	return nil
 }

@@ -43,6 +43,9 @@ func (s *Server) follow(w jetstream.KeyWatcher) {
 			}
 			if e != nil && !s.active.Load() {
 				s.applyWatched(e)
+				if strings.HasPrefix(e.Key(), keySPUPrefix) {
+					s.syncAuth() // this node's NATS accepts the SPUs KV lists
+				}
 			}
 		}
 	}
@@ -81,7 +84,7 @@ func (s *Server) applyWatched(e jetstream.KeyValueEntry) {
 			}
 			return
 		}
-		if json.Unmarshal(e.Value(), &r) != nil || spuKey(r.Spec.ID) != key {
+		if json.Unmarshal(e.Value(), &r) != nil || checkSPU(key, &r) != nil {
 			return
 		}
 		sp := s.st.spus[r.Spec.ID]
@@ -91,6 +94,33 @@ func (s *Server) applyWatched(e jetstream.KeyValueEntry) {
 		}
 		if sp.rev < rev {
 			sp.rec, sp.rev = r, rev
+		}
+	}
+}
+
+// catchUp is for a standby answering a read about named topics: any name
+// its memory lacks is read from KV first, so that a topic the active SC
+// has just created is found (a client creates a topic and at once asks
+// for its metadata; the watch may be milliseconds behind). The active SC
+// and topics already known cost nothing.
+func (s *Server) catchUp(names []string) {
+	if s.active.Load() || len(names) == 0 {
+		return
+	}
+	s.st.mu.Lock()
+	var missing []string
+	for _, n := range names {
+		if _, ok := s.st.topics[n]; !ok {
+			missing = append(missing, n)
+		}
+	}
+	s.st.mu.Unlock()
+	for _, n := range missing {
+		ctx, cancel := s.storeCtx()
+		e, err := s.store.kv.Get(ctx, topicKey(n))
+		cancel()
+		if err == nil {
+			s.applyWatched(e)
 		}
 	}
 }

@@ -39,6 +39,12 @@ else
   "$fluvio" cluster start --spu "$spus" --data-dir "$run/cluster" --sc-addr "$sc"
 fi
 sc="$("$fluvio" profile current -O json | sed -n 's/.*"sc": "\(.*\)".*/\1/p')"
+# NATS auth is on: the examples connect with the least-privileged identity
+# that can produce and consume (role client); the CLI uses the profile's
+# admin credentials.
+creds="$run/cluster/auth/client.creds"
+creds_flag=()
+[[ -f $creds ]] && creds_flag=(--creds "$creds")
 
 echo
 echo "== fluvio topic create demo -p 3 -r 3"
@@ -86,10 +92,10 @@ example() {
 }
 echo
 echo "== examples/producer --topic demo --count 4  (package fluvio: Send, Flush, SendSync)"
-example producer --sc "$sc" --topic demo --count 4
+example producer --sc "$sc" "${creds_flag[@]}" --topic demo --count 4
 echo
 echo "== examples/consumer --topic demo --tail 2 --once  (the last 2 records of each partition)"
-example consumer --sc "$sc" --topic demo --tail 2 --once
+example consumer --sc "$sc" "${creds_flag[@]}" --topic demo --tail 2 --once
 
 echo
 # The SPUs report offsets in their next heartbeat (about a second): wait for it.
@@ -110,10 +116,11 @@ The cluster keeps running in the background. To use it from this shell:
   fluvio produce demo                  # type records, one per line; Ctrl-D ends
   fluvio consume demo -B               # follows the log; Ctrl-C stops
   fluvio cluster status                # processes, addresses, logs, /metrics /livez /readyz URLs
-  $bindir/example-producer --sc $sc --topic demo --count 10
-  $bindir/example-consumer --sc $sc --topic demo --beginning
+  $bindir/example-producer --sc $sc --creds $creds --topic demo --count 10
+  $bindir/example-consumer --sc $sc --creds $creds --topic demo --beginning
   fluvio cluster check
-Without FLUVIO_CONFIG, pass --sc $sc to any command.
+Without FLUVIO_CONFIG, pass --sc $sc --creds $run/cluster/auth/admin.creds to any command
+(NATS auth is on: admin.creds, client.creds and read-only.creds in $run/cluster/auth are the three roles).
 
 To stop it (data kept; 'make run' resumes):  FLUVIO_CONFIG=$run/config $fluvio cluster stop
 To remove it and its data:                  FLUVIO_CONFIG=$run/config $fluvio cluster delete --force

@@ -21,6 +21,21 @@ type Config struct {
 	// SCAddr is the SC's NATS address, HOST:PORT or a nats:// URL.
 	// Default "127.0.0.1:9003".
 	SCAddr string
+	// Creds is this SPU's NATS credential file ('fluvio custom-spu
+	// register' writes it; 'fluvio cluster start' makes its managed SPUs'
+	// under DATA-DIR/auth). Empty: connect without an identity.
+	Creds string
+	// MaxConnections bounds the open connections of each TCP server
+	// (public, private); 0: a third of the file descriptor limit
+	// (wire.DefaultMaxConns). MaxConnectionsPerIP bounds those from one
+	// IP address; 0: 1024. IdleTimeout closes a connection without a
+	// request for that long; 0: 60 s.
+	// Insecure lets the public and private servers bind non-loopback
+	// addresses without TLS (a warning is logged at every start).
+	Insecure            bool
+	MaxConnections      int
+	MaxConnectionsPerIP int
+	IdleTimeout         time.Duration
 	// PublicAddr, when set, is the bind address of the public server,
 	// overriding the registered one (clients still get the registered address).
 	PublicAddr string
@@ -56,7 +71,7 @@ type Config struct {
 	Pprof bool
 	// FS is the filesystem the replicas' logs live on; nil means the
 	// operating system's. Tests inject write and fsync errors with
-	// vfs.ErrorFS.
+	// vfstest.WithErrors (vfs/vfstest).
 	FS vfs.FS
 
 	// metrics is set by Start when HTTPAddr is; nil records nothing.
@@ -74,6 +89,11 @@ const (
 func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Int32Var(&c.ID, "id", -1, "SPU id (must be registered: fluvio custom-spu register --id N ...)")
 	fs.StringVar(&c.SCAddr, "sc-controller", DefaultSCAddr, "address of the SC (its NATS)")
+	fs.StringVar(&c.Creds, "creds", "", "this SPU's NATS credential `FILE` (written by 'fluvio custom-spu register')")
+	fs.BoolVar(&c.Insecure, "insecure", false, "allow non-loopback public/private addresses without TLS (logged as a warning at every start)")
+	fs.IntVar(&c.MaxConnections, "max-connections", 0, "open connections per TCP server before new ones are refused (default: a third of the file descriptor limit)")
+	fs.IntVar(&c.MaxConnectionsPerIP, "max-connections-per-ip", 0, "open connections from one IP address per TCP server (default 1024)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 0, "close a client connection that sends nothing for this long (default 60s)")
 	fs.StringVar(&c.PublicAddr, "public-server", "", "bind address of the public server (default: the registered one)")
 	fs.StringVar(&c.PrivateAddr, "private-server", "", "bind address of the private server (default: the registered one)")
 	fs.StringVar(&c.LogBaseDir, "log-base-dir", "", "directory for replica logs (default ~/.fluvio/data/spu-logs-<id>)")
@@ -114,6 +134,9 @@ func (c Config) Validate() error {
 	c = c.withDefaults()
 	if c.LogBaseDir == "" {
 		return errors.New("spu: no log directory: pass --log-base-dir DIR")
+	}
+	if c.MaxConnections < 0 || c.MaxConnectionsPerIP < 0 || c.IdleTimeout < 0 {
+		return errors.New("spu: --max-connections, --max-connections-per-ip and --idle-timeout may not be negative")
 	}
 	if c.HeartbeatInterval < 0 || c.RegisterTimeout < 0 {
 		return errors.New("spu: durations must be positive")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/spu/fetcher"
 	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wire"
@@ -60,6 +61,7 @@ type dataPlane struct {
 	commits sync.WaitGroup
 
 	fetchers *fetcher.Manager
+	auth     *peerAuth     // followers' proofs on the private server (peerauth.go)
 	isrKick  chan struct{} // buffered 1: check ISRs now
 	lagMax   time.Duration // replica-lag-time-max; 0: replica.DefaultLagMax
 
@@ -70,9 +72,12 @@ type dataPlane struct {
 	// into a Replica method that blocks on I/O.
 	mu       sync.RWMutex
 	replicas map[bus.PartitionID]*partition
-	peers    map[bus.SPUID]string
-	propose  ISRProposer
-	closed   bool
+	// broken holds the replicas whose log did not open because of
+	// corruption (reported to the SC: never elected; see applyOne).
+	broken  map[bus.PartitionID]brokenReplica
+	peers   map[bus.SPUID]string
+	propose ISRProposer
+	closed  bool
 }
 
 // partition is one replica under its (immutable) id. A replica re-opened
@@ -102,11 +107,21 @@ func newDataPlane(cfg Config, self bus.SPUID) (*dataPlane, error) {
 	d := &dataPlane{
 		cfg: cfg, self: self, log: slog.New(newRateLimited(cfg.Logger.Handler(), storageLogEvery)).With("spu", self),
 		replicas: make(map[bus.PartitionID]*partition),
+		broken:   make(map[bus.PartitionID]brokenReplica),
 		peers:    make(map[bus.SPUID]string),
 		isrKick:  make(chan struct{}, 1),
 	}
+	var creds *natsauth.Creds
+	if cfg.Creds != "" {
+		c, err := natsauth.Load(cfg.Creds)
+		if err != nil {
+			return nil, fmt.Errorf("spu: --creds: %w", err)
+		}
+		creds = c
+	}
+	d.auth = newPeerAuth(self, creds)
 	d.ctx, d.cancel = context.WithCancel(context.Background())
-	d.fetchers = fetcher.New(fetcher.Config{Self: self, MaxWait: followerFetchWait, Logger: d.log})
+	d.fetchers = fetcher.New(fetcher.Config{Self: self, MaxWait: followerFetchWait, Logger: d.log, Dial: d.auth.dial})
 	d.wg.Go(d.loop)
 	return d, nil
 }
@@ -123,7 +138,8 @@ func (d *dataPlane) setISRProposer(p ISRProposer) {
 // (followers) listeners until ctx is cancelled, then closes them and waits
 // for every connection goroutine to exit.
 func (d *dataPlane) Serve(ctx context.Context, public, private net.Listener) error {
-	wcfg := wire.ServerConfig{Logger: d.log}
+	wcfg := wire.ServerConfig{Logger: d.log, MaxConns: d.cfg.MaxConnections,
+		MaxConnsPerIP: d.cfg.MaxConnectionsPerIP, IdleTimeout: d.cfg.IdleTimeout}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	wg.Go(func() { errs[0] = wire.Serve(ctx, public, wcfg, &handler{d: d}) })
@@ -152,8 +168,12 @@ func (d *dataPlane) Status() []bus.ReplicaStatus {
 	for _, pt := range d.replicas {
 		parts = append(parts, pt)
 	}
+	out := make([]bus.ReplicaStatus, 0, len(parts)+len(d.broken))
+	for id, b := range d.broken {
+		out = append(out, bus.ReplicaStatus{PartitionID: id, LEO: -1, HW: -1, Size: -1, LeaderEpoch: b.epoch,
+			Error: b.err.Error(), Corrupt: b.where})
+	}
 	d.mu.RUnlock()
-	out := make([]bus.ReplicaStatus, 0, len(parts))
 	for _, pt := range parts {
 		s := pt.r.Status()
 		rs := bus.ReplicaStatus{PartitionID: pt.id, Role: s.Role.String(), LEO: s.LEO, HW: s.HW,

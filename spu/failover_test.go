@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -159,7 +160,7 @@ func TestReplicationFailoverChecker(t *testing.T) {
 	for round := range 5 {
 		// Let some records through under this leader.
 		base, want := ackedNow(), 20+rng.IntN(30)
-		waitFor(t, 20*time.Second, func() error {
+		testkit.WaitFor(t, 20*time.Second, func() error {
 			if n := ackedNow() - base; n < want {
 				return fmt.Errorf("round %d: %d acked", round, n)
 			}
@@ -198,7 +199,7 @@ func TestReplicationFailoverChecker(t *testing.T) {
 		assign()
 		// Wait for the old leader to rejoin so that the next election has
 		// a choice.
-		waitFor(t, 20*time.Second, func() error {
+		testkit.WaitFor(t, 20*time.Second, func() error {
 			sc.mu.Lock()
 			defer sc.mu.Unlock()
 			if len(sc.isr) != 3 {
@@ -221,7 +222,7 @@ func TestReplicationFailoverChecker(t *testing.T) {
 	}
 	sameLogs(t, "c", leader, others...)
 	var got []string
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		got, _ = consume(t, dial(t, leader.public), "c", 0, 0)
 		if len(got) < len(acked) {
 			return fmt.Errorf("%d records readable, %d acked", len(got), len(acked))

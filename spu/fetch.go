@@ -10,14 +10,14 @@ import (
 	"github.com/fluvio-go/fluvio/wire"
 )
 
-// fetch serves consumers (ReplicaID -1: committed records only, from the
+// serveFetch serves consumers (ReplicaID -1: committed records only, from the
 // leader) and followers (their fetch offset reports their progress). It
 // is a long poll on the writer goroutine: it reads, and while there is
 // less than MinBytes and MaxWaitMs has not passed, waits for the HW (or,
 // for followers, the log end) to move and reads again. No lock is held
 // while waiting. Records go from the log's chunk to the socket without
 // being decoded.
-func (d *dataPlane) fetch(req *wire.FetchRequest) wire.Reply {
+func (d *dataPlane) serveFetch(req *wire.FetchRequest) wire.Reply {
 	wait := min(time.Duration(max(req.MaxWaitMs, 0))*time.Millisecond, maxFetchWait)
 	minBytes := max(int(req.MinBytes), 1)
 	return wire.Defer(func(ctx context.Context) (wire.Response, error) {

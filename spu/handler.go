@@ -18,6 +18,28 @@ type handler struct {
 // serve answers one request (Handle, metrics_handler.go, calls it): it runs
 // on the connection's reader goroutine, in request order.
 func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
+	if h.private {
+		if r, ok := req.(*wire.SPUAuthRequest); ok {
+			if err := h.d.auth.verify(r); err != nil {
+				h.d.log.Warn("refused a proof of identity on the private server", "spu", r.SPU, "err", err)
+				return wire.RespondErr(err)
+			}
+			if st := wire.ConnStateOf(ctx); st != nil {
+				st.SetPeer(r.SPU)
+			}
+			return wire.Respond(&wire.SPUAuthResponse{})
+		}
+		replicaID := int32(-1)
+		switch r := req.(type) {
+		case *wire.FetchRequest:
+			replicaID = r.ReplicaID
+		case *wire.EpochEndOffsetRequest:
+			replicaID = r.ReplicaID
+		}
+		if err := h.d.auth.checkPeer(ctx, replicaID); err != nil {
+			return wire.RespondErr(err)
+		}
+	}
 	switch r := req.(type) {
 	case *wire.ProduceRequest:
 		return h.d.produce(ctx, r)
@@ -26,7 +48,7 @@ func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
 			return wire.RespondErr(wire.InvalidRequest.ErrMsg(fmt.Sprintf(
 				"replica %d fetched on the public server; followers fetch from the private server", r.ReplicaID)))
 		}
-		return h.d.fetch(r)
+		return h.d.serveFetch(r)
 	case *wire.ListOffsetsRequest:
 		return h.d.listOffsets(r)
 	case *wire.EpochEndOffsetRequest:

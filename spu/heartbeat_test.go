@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/spu"
 )
 
@@ -31,19 +32,19 @@ func TestHeartbeatsAndReplicaSets(t *testing.T) {
 			return nil
 		}
 	}
-	pollUntil(t, 3*time.Second, applied(base, false))
+	testkit.WaitFor(t, 3*time.Second, applied(base, false))
 	subject := bus.SubjectSPUReplicas(7)
 	f.publish(subject, bus.ReplicaSet{SPU: 7, Epoch: base + 1, Replicas: []bus.ReplicaSpec{}})
-	pollUntil(t, 3*time.Second, applied(base+1, false))
+	testkit.WaitFor(t, 3*time.Second, applied(base+1, false))
 	f.publish(subject, bus.ReplicaSet{SPU: 7, Epoch: base, Full: true}) // stale
 	f.publish(subject, bus.ReplicaSet{SPU: 8, Epoch: base + 9})         // not ours
 	f.publish(bus.SubjectSPUReplicas(7), "garbage")                     // undecodable
 	time.Sleep(200 * time.Millisecond)                                  // several beats
-	pollUntil(t, time.Second, applied(base+1, false))
+	testkit.WaitFor(t, time.Second, applied(base+1, false))
 	f.publish(subject, bus.ReplicaSet{SPU: 7, Epoch: base + 3}) // gap: base+2 lost
-	pollUntil(t, 3*time.Second, applied(base+3, true))
+	testkit.WaitFor(t, 3*time.Second, applied(base+3, true))
 	f.publish(subject, bus.ReplicaSet{SPU: 7, Epoch: base + 4, Full: true})
-	pollUntil(t, 3*time.Second, applied(base+4, false))
+	testkit.WaitFor(t, 3*time.Second, applied(base+4, false))
 	if s.Err() != nil {
 		t.Fatalf("SPU stopped: %v", s.Err())
 	}
@@ -60,7 +61,7 @@ func TestStopWhenUnregistered(t *testing.T) {
 		defer cancel()
 		errc := make(chan error, 1)
 		go func() { errc <- spu.Run(ctx, testConfig(t, f, 9, &out)) }()
-		pollUntil(t, 3*time.Second, func() error {
+		testkit.WaitFor(t, 3*time.Second, func() error {
 			if _, ok := f.lastBeat(); !ok {
 				return errors.New("no heartbeat yet")
 			}
@@ -107,7 +108,7 @@ func TestSurvivesSCOutage(t *testing.T) {
 	s, err := spu.Start(context.Background(), testConfig(t, f, 11, &out))
 	requireNoErrT(t, err)
 	defer s.Close()
-	pollUntil(t, 3*time.Second, func() error {
+	testkit.WaitFor(t, 3*time.Second, func() error {
 		if _, ok := f.lastBeat(); !ok {
 			return errors.New("no heartbeat")
 		}
@@ -116,7 +117,7 @@ func TestSurvivesSCOutage(t *testing.T) {
 	ns2 := f.ns.Restart()
 	f2 := &fakeSC{t: t, ns: ns2, nc: ns2.Connect(t), registered: true, spec: f.spec, epoch: f.epoch + 100}
 	f2.serve()
-	pollUntil(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		if hb, ok := f2.lastBeat(); !ok || hb.ID != 11 {
 			return errors.New("no heartbeat after the SC came back")
 		}
@@ -142,7 +143,7 @@ func TestCloseSaysGoodbye(t *testing.T) {
 	// Kill looks like a crash: no goodbye.
 	s, err = spu.Start(context.Background(), testConfig(t, f, 12, &out))
 	requireNoErrT(t, err)
-	pollUntil(t, 3*time.Second, func() error {
+	testkit.WaitFor(t, 3*time.Second, func() error {
 		if hb, ok := f.lastBeat(); !ok || hb.Stopping {
 			return errors.New("no heartbeat from the second SPU yet")
 		}

@@ -36,23 +36,6 @@ func requireEqual[T comparable](t testing.TB, got, want T) {
 	}
 }
 
-// waitFor polls f until it returns nil or timeout passes, then fails with
-// f's last error.
-func waitFor(t testing.TB, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", timeout, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // testSPU is a data plane serving on 127.0.0.1:0, stopped at cleanup.
 type testSPU struct {
 	id       bus.SPUID

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/spu"
 )
 
@@ -46,7 +47,7 @@ func TestHTTPReadyz(t *testing.T) {
 		s, err := spu.Start(context.Background(), cfg)
 		done <- result{s, err}
 	}()
-	pollUntil(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		code, _, err := get(base + "/livez")
 		if err != nil || code != 200 {
 			return fmt.Errorf("livez %d %v", code, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -114,7 +115,7 @@ func TestIdempotentFailoverRetry(t *testing.T) {
 	lost := idemRecords(77, 3, "lost-ack")
 	c1.StartProduce(context.Background(), &wire.ProduceRequest{Acks: wire.AcksAll, TimeoutMs: 10000,
 		Topic: "fo", Partition: 0, Records: append([]byte(nil), lost...)}) // never waited for
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		for _, s := range []*testSPU{s2, s3} {
 			if st := status(s, "fo"); st.LEO != 4 {
 				return fmt.Errorf("SPU %d at %d", s.id, st.LEO)

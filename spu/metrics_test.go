@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -192,7 +193,7 @@ func TestMetricsReplication(t *testing.T) {
 	}
 	sameLogs(t, "rm", s1, s2)
 	stored := len(logBytes(t, s2, "rm"))
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		// Batches fetched from a sparse-index position may repeat; the
 		// follower stored each once, so out >= stored, and the records
 		// out at least the 12 produced.

@@ -10,7 +10,7 @@ import (
 	"github.com/fluvio-go/fluvio/wire"
 )
 
-// poisonBatches are the malformed batches of issue 14, each with a valid
+// poisonBatches are malformed batches seen in the field, each with a valid
 // CRC: what a buggy or hostile producer can send.
 func poisonBatches() map[string][]byte {
 	reCRC := func(b []byte) []byte {
@@ -37,7 +37,7 @@ func poisonBatches() map[string][]byte {
 
 // TestSPURefusesPoisonBatches: a batch whose CRC holds but whose records
 // do not match its header is refused with InvalidRecord before anything
-// is appended (issue 14 saw it stored at base 1, hiding the record before
+// is appended (it used to be stored at base 1, hiding the record before
 // it from consumers, and offsets jump by 2^31 per batch, across restarts).
 func TestSPURefusesPoisonBatches(t *testing.T) {
 	dir := t.TempDir()

@@ -1,6 +1,7 @@
 package spu
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/bindcheck"
 	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/fluvio-go/fluvio/internal/version"
 )
@@ -59,6 +61,24 @@ func (s *Server) register(ctx context.Context) error {
 // bind opens the public and private listeners: injected ones, or the
 // --public-server/--private-server flags, or the registered addresses.
 func (s *Server) bind() error {
+	// Loopback unless --insecure (no TLS on the data plane yet).
+	var ls []bindcheck.Listener
+	for _, l := range []struct {
+		given            net.Listener
+		flag, reg, which string
+	}{
+		{s.cfg.PublicListener, s.cfg.PublicAddr, s.spec.PublicEndpoint, "public"},
+		{s.cfg.PrivateListener, s.cfg.PrivateAddr, s.spec.PrivateEndpoint, "private"},
+	} {
+		if l.given != nil {
+			continue
+		}
+		addr := cmp.Or(l.flag, l.reg)
+		ls = append(ls, bindcheck.Listener{Flag: "--" + l.which + "-server", Addr: addr, Auth: l.which == "private" && s.cfg.Creds != ""})
+	}
+	if err := bindcheck.Check(fmt.Sprintf("spu %d", s.id), ls, s.cfg.Insecure, s.log); err != nil {
+		return err
+	}
 	var err error
 	if s.pub, err = listen(s.cfg.PublicListener, s.cfg.PublicAddr, s.spec.PublicEndpoint, "public", s.id); err != nil {
 		return err

@@ -93,21 +93,6 @@ func requireNoErrT(t testing.TB, err error) {
 	}
 }
 
-func pollUntil(t testing.TB, timeout time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v: %v", timeout, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func loopbackSpec(id bus.SPUID) bus.SPUSpec {
 	return bus.SPUSpec{ID: id, Type: bus.SPUTypeCustom, PublicEndpoint: "127.0.0.1:0", PrivateEndpoint: "127.0.0.1:0"}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ func walOptions(c bus.TopicSpec) (wal.Options, bool, error) {
 	default:
 		o.RetentionTime = -1 // keep forever
 	}
+	o.RetentionBytes = c.MaxPartitionBytes
 	if c.MaxRecordBytes > 0 {
 		o.MaxBatchBytes = int(c.MaxRecordBytes) + batch.HeaderSize
 	}
@@ -88,6 +90,7 @@ func (d *dataPlane) Apply(set bus.ReplicaSet) error {
 	}
 	for _, p := range set.Peers {
 		d.peers[p.ID] = p.Private
+		d.auth.setKey(p.ID, p.NKey)
 	}
 	var drop []*partition
 	if set.Full {
@@ -106,6 +109,14 @@ func (d *dataPlane) Apply(set bus.ReplicaSet) error {
 		if pt, ok := d.replicas[id]; ok {
 			drop = append(drop, pt)
 			delete(d.replicas, id)
+		}
+		delete(d.broken, id)
+	}
+	if set.Full {
+		for id := range d.broken {
+			if !slices.ContainsFunc(set.Replicas, func(s bus.ReplicaSpec) bool { return s.PartitionID == id }) {
+				delete(d.broken, id)
+			}
 		}
 	}
 	d.mu.Unlock()
@@ -138,7 +149,10 @@ func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
 	pt, ok := d.replicas[spec.PartitionID]
 	d.mu.RUnlock()
 	if !ok {
-		r, err := d.openReplica(spec, -1)
+		r, err := d.openReplica(spec, -1, false)
+		if wal.IsCorrupt(err) {
+			r, err = d.openCorrupt(spec, err)
+		}
 		if err != nil {
 			return err
 		}
@@ -178,11 +192,12 @@ func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
 // Replica on it, with no role yet. A durable offset >= 0 truncates the
 // log there first: a follower re-opened after a storage failure keeps
 // only what was fsynced (fsyncgate; its leader sends the rest again).
-func (d *dataPlane) openReplica(spec bus.ReplicaSpec, durable int64) (*replica.Replica, error) {
+func (d *dataPlane) openReplica(spec bus.ReplicaSpec, durable int64, repair bool) (*replica.Replica, error) {
 	opts, syncAppends, err := walOptions(spec.Config)
 	if err != nil {
 		return nil, err
 	}
+	opts.TruncateAtCorruption = repair
 	opts.Logger = d.log.With("topic", spec.Topic, "partition", spec.Partition)
 	opts.FS = d.cfg.metrics.timeSyncs(d.cfg.FS)
 	l, err := wal.Open(d.replicaDir(spec.PartitionID), opts)
@@ -201,6 +216,51 @@ func (d *dataPlane) openReplica(spec bus.ReplicaSpec, durable int64) (*replica.R
 		SyncAppends: syncAppends, MinISR: minISR(spec.Config), LagMax: d.lagMax, Logger: d.log,
 		Recompress: recompress, Compression: codec, FS: d.cfg.FS,
 	}), nil
+}
+
+// brokenReplica is a replica whose log holds corruption: reported to the
+// SC until it is repaired or removed.
+type brokenReplica struct {
+	epoch int32
+	err   error
+	where string // "FILE at position N"
+}
+
+// openCorrupt handles a log that failed to open because of corruption
+// (Protocol-Aware Recovery). A follower outside the ISR cuts its log at
+// the last valid batch before the damage and fetches the rest from its
+// leader (KIP-101 reconciliation then truncates further if needed). A
+// replica assigned to lead, or still in the ISR, is not repaired: cut, it
+// could be elected with records missing. It reports the corruption
+// (status Corrupt), so the SC takes it out of the ISR and elects another
+// in-sync replica where it led; the next assignment, as a follower out of
+// the ISR, repairs it. With no other replica at all, only an operator's
+// explicit repair drops records.
+func (d *dataPlane) openCorrupt(spec bus.ReplicaSpec, cause error) (*replica.Replica, error) {
+	where := cause.Error()
+	if ce, ok := errors.AsType[*wal.CorruptError](cause); ok {
+		where = fmt.Sprintf("%s at position %d", ce.File, ce.Pos)
+	}
+	if spec.Leader == d.self || spec.Leader < 0 || slices.Contains(spec.ISR, d.self) {
+		d.mu.Lock()
+		d.broken[spec.PartitionID] = brokenReplica{epoch: spec.LeaderEpoch, err: cause, where: where}
+		d.mu.Unlock()
+		d.log.Error("replica is corrupt: reported to the SC, which elects another in-sync replica; it is repaired from that one once it follows",
+			"topic", spec.Topic, "partition", spec.Partition, "corrupt", where, "err", cause)
+		return nil, fmt.Errorf("open log: %w", cause)
+	}
+	r, err := d.openReplica(spec, -1, true)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	delete(d.broken, spec.PartitionID)
+	d.mu.Unlock()
+	rep := r.Log().Repaired()
+	d.log.Warn("corrupt replica repaired: log cut at the last valid batch before the damage; the rest is fetched from the leader",
+		"topic", spec.Topic, "partition", spec.Partition, "corrupt", where, "end_offset", rep.End,
+		"later_segments_removed", rep.DroppedSegments, "leader", spec.Leader, "broken_copy", rep.File+".broken")
+	return r, nil
 }
 
 // checkPartitionID refuses ids that would put a log outside LogBaseDir or

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wal"
 	"github.com/fluvio-go/fluvio/wire"
 )
@@ -47,7 +48,7 @@ func logBytes(t testing.TB, s *testSPU, topic string) []byte {
 // sameLogs waits until every SPU's log of topic has the leader's bytes.
 func sameLogs(t *testing.T, topic string, leader *testSPU, followers ...*testSPU) {
 	t.Helper()
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		want := logBytes(t, leader, topic)
 		for _, f := range followers {
 			if got := logBytes(t, f, topic); !bytes.Equal(got, want) {
@@ -93,7 +94,7 @@ func TestReplicationAcksAll(t *testing.T) {
 	}
 	sameLogs(t, "r", s1, s2, s3)
 	requireEqual(t, status(s1, "r").HW, 40)
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		for _, f := range []*testSPU{s2, s3} {
 			if st := status(f, "r"); st.HW != 40 || st.Role != "follower" {
 				return fmt.Errorf("SPU %d: %+v", f.id, st)
@@ -127,7 +128,7 @@ func TestReplicationFollowerDown(t *testing.T) {
 
 			s2.stop()
 			// The follower leaves the ISR once it lags for longer than lag.
-			waitFor(t, 5*time.Second, func() error {
+			testkit.WaitFor(t, 5*time.Second, func() error {
 				if isr := isrOf(s1, "r"); !slices.Equal(isr, []int32{1}) {
 					return fmt.Errorf("isr %v", isr)
 				}
@@ -151,7 +152,7 @@ func TestReplicationFollowerDown(t *testing.T) {
 			s2b := startSPUIn(t, 2, dir2, lag)
 			s1.apply(t, false, peersOf(s1, s2b))
 			s2b.apply(t, true, peersOf(s1, s2b), sp)
-			waitFor(t, 10*time.Second, func() error {
+			testkit.WaitFor(t, 10*time.Second, func() error {
 				if isr := isrOf(s1, "r"); len(isr) != 2 {
 					return fmt.Errorf("isr %v", isr)
 				}
@@ -195,7 +196,7 @@ func TestReplicationKIP101Truncation(t *testing.T) {
 	b.apply(t, true, peers, sp)
 	sameLogs(t, "k", a, b)
 	ca := dial(t, a.public)
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		got, _ := consume(t, ca, "k", 0, 0)
 		return eq(got, []string{"m0", "m2"})
 	})
@@ -302,7 +303,7 @@ func TestReplicationDoubleFailover(t *testing.T) {
 	sameLogs(t, "f", b2, a2)
 	requireNoErr(t, eq(values(t, logBytes(t, a2, "f"), 0), []string{"m0", "m2"}))
 	// A rejoins the ISR and acks=all works again with both.
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if isr := isrOf(b2, "f"); len(isr) != 2 {
 			return fmt.Errorf("isr %v", isr)
 		}

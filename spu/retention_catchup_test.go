@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
 // TestFollowerBelowLeaderLogStart: a follower whose log ends below its
 // leader's log start (retention removed what it lacks while it was away)
-// restarts its log at the leader's start and rejoins the ISR (issue 14:
+// restarts its log at the leader's start and rejoins the ISR (before:
 // it stayed out of the ISR for good, with a warning).
 func TestFollowerBelowLeaderLogStart(t *testing.T) {
 	lag := 1500 * time.Millisecond
@@ -41,7 +42,7 @@ func TestFollowerBelowLeaderLogStart(t *testing.T) {
 	peers := peersOf(s1, s2)
 	s1.apply(t, false, peers)
 	s2.apply(t, true, peers, sp)
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if isr := isrOf(s1, "ret"); !slices.Equal(isr, []int32{1, 2}) {
 			return fmt.Errorf("isr %v", isr)
 		}

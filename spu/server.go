@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/nats-io/nats.go"
 )
@@ -147,10 +148,19 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 
 // connect dials the SC's NATS and subscribes to this SPU's subjects.
 func (s *Server) connect() error {
-	nc, err := nats.Connect(natsurl.Normalize(s.cfg.SCAddr),
+	url := natsurl.Normalize(s.cfg.SCAddr)
+	aopts, _, err := natsauth.ConnectOptions(url, s.cfg.Creds)
+	if err != nil {
+		return fmt.Errorf("spu: --creds: %w", err)
+	}
+	nc, err := nats.Connect(url, append(aopts,
 		nats.Name(fmt.Sprintf("fluvio-spu-%d", s.id)),
 		nats.Timeout(2*time.Second),
 		nats.MaxReconnects(-1),
+		// A stopped (not dead) NATS node keeps the TCP connection open:
+		// PINGs find it in ~3 s, and the SPU moves to another node of
+		// its --sc-controller list.
+		nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3),
 		nats.ReconnectWait(250*time.Millisecond),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
@@ -158,8 +168,16 @@ func (s *Server) connect() error {
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("reconnected to the SC", "url", nc.ConnectedUrlRedacted()) }),
-	)
+	)...)
 	if err != nil {
+		if errors.Is(err, nats.ErrAuthorization) {
+			what := "without credentials"
+			if s.cfg.Creds != "" {
+				what = "with the credentials " + s.cfg.Creds
+			}
+			return fmt.Errorf("spu: the SC's NATS at %s refused SPU %d %s: %w; an SPU gets its credentials when registered: run 'fluvio custom-spu register --id %d ...' and start it with --creds FILE (an unregistered SPU's are revoked); %s",
+				natsurl.Redact(s.cfg.SCAddr), s.id, what, natsurl.RedactError(err), s.id, connectHint(err))
+		}
 		return fmt.Errorf("spu: cannot reach the SC at %s: %w; %s", natsurl.Redact(s.cfg.SCAddr), natsurl.RedactError(err), connectHint(err))
 	}
 	s.nc = nc

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/vfs"
+	"github.com/fluvio-go/fluvio/vfs/vfstest"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -69,24 +71,24 @@ func startSPUOn(t *testing.T, fs vfs.FS, logger *slog.Logger) *testSPU {
 // TestSPUStorageFailureRecovers: while the disk is full (ENOSPC on every
 // write) or failing (EIO on every fsync), each produce gets a storage
 // error at once, not after its timeout; the SPU logs each kind of error
-// once, not once per attempt (issue 14: 426 lines of "HW checkpoint
+// once, not once per attempt (before: 426 lines of "HW checkpoint
 // failed"); once the disk works again the replica takes writes by itself
 // within seconds (it used to need an SPU restart), and every acknowledged
 // record is there.
 func TestSPUStorageFailureRecovers(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		ops  vfs.Op
+		ops  vfstest.Op
 		err  error
 		text string
 	}{
-		{"disk full", vfs.OpWrite | vfs.OpCreate, syscall.ENOSPC, "no space left on device"},
-		{"fsync fails", vfs.OpSync, syscall.EIO, "input/output error"},
+		{"disk full", vfstest.OpWrite | vfstest.OpCreate, syscall.ENOSPC, "no space left on device"},
+		{"fsync fails", vfstest.OpSync, syscall.EIO, "input/output error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			inj := vfs.NewInjector()
+			inj := vfstest.NewInjector()
 			logs := &warnLog{lines: map[string]int{}}
-			s := startSPUOn(t, vfs.WithErrors(vfs.Default, inj), slog.New(logs))
+			s := startSPUOn(t, vfstest.WithErrors(vfs.Default, inj), slog.New(logs))
 			s.apply(t, true, nil, spec("t", 0, 1, 0))
 			c := dial(t, s.public)
 			ctx := context.Background()
@@ -110,7 +112,7 @@ func TestSPUStorageFailureRecovers(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			inj.Heal()
-			waitFor(t, 10*time.Second, func() error {
+			testkit.WaitFor(t, 10*time.Second, func() error {
 				_, err := produce(ctx, c, "t", 0, wire.AcksAll, "acked-2")
 				return err
 			})

@@ -5,17 +5,19 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/vfs"
+	"github.com/fluvio-go/fluvio/vfs/vfstest"
 )
 
 // diskLog writes nBatches batches of 3 records through a log on a MemFS
 // and closes it, returning the FS and the batches.
-func diskLog(t *testing.T, opts Options, nBatches int) (*vfs.MemFS, [][]byte) {
+func diskLog(t *testing.T, opts Options, nBatches int) (*vfstest.MemFS, [][]byte) {
 	t.Helper()
-	mem := vfs.NewCrashableMem()
+	mem := vfstest.NewCrashableMem()
 	opts.FS = mem
 	l, err := Open(walDir, opts)
 	requireNoErr(t, err)
@@ -251,7 +253,7 @@ func TestWALOptionsValidate(t *testing.T) {
 // (follower) refuse a batch whose CRC holds but whose records do not
 // match its header, and write nothing of the call.
 func TestWALRefusesPoisonBatches(t *testing.T) {
-	l, err := Open(walDir, Options{FS: vfs.NewCrashableMem()})
+	l, err := Open(walDir, Options{FS: vfstest.NewCrashableMem()})
 	requireNoErr(t, err)
 	defer l.Close()
 	_, err = l.Append(makeBatch(0, 2, 1, 0))
@@ -272,7 +274,7 @@ func TestWALRefusesPoisonBatches(t *testing.T) {
 // restarts its log empty at that offset, takes the leader's batches from
 // there, and the log reopens the same.
 func TestWALReset(t *testing.T) {
-	mem := vfs.NewCrashableMem()
+	mem := vfstest.NewCrashableMem()
 	opts := Options{FS: mem, SegmentBytes: 1 << 10}
 	l, err := Open(walDir, opts)
 	requireNoErr(t, err)
@@ -305,5 +307,68 @@ func TestWALReset(t *testing.T) {
 		if filepath.Ext(n) == ".log" && n != segmentName(1000, logSuffix) {
 			t.Errorf("segment %s left after the reset", n)
 		}
+	}
+}
+
+// TestWALTruncateAtCorruption: with TruncateAtCorruption, Open cuts the
+// log at the last valid batch before the damage (keeping the bytes in
+// .broken, removing the later segments) instead of failing, and says so.
+func TestWALTruncateAtCorruption(t *testing.T) {
+	opts := Options{IndexIntervalBytes: 100, SegmentBytes: 600}
+	size := len(makeBatch(0, 3, 1, 0))
+	for _, tc := range []struct {
+		name  string
+		first bool
+		f     func([]byte) []byte
+	}{
+		{"mid active segment", false, func(b []byte) []byte { b[size+30] ^= 1; return b }},
+		{"sealed segment", true, func(b []byte) []byte { b[len(b)-2] ^= 1; return b }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem, want := diskLog(t, opts, 12)
+			names, err := mem.ReadDir(walDir)
+			requireNoErr(t, err)
+			var logs []string
+			for _, n := range names {
+				if filepath.Ext(n) == logSuffix {
+					logs = append(logs, n)
+				}
+			}
+			target := logs[len(logs)-1]
+			if tc.first {
+				target = logs[0]
+				requireNoErr(t, mem.Remove(filepath.Join(walDir, target[:20]+indexSuffix)))
+			}
+			rewrite(t, mem, filepath.Join(walDir, target), tc.f)
+			o := opts
+			o.FS, o.TruncateAtCorruption = mem, true
+			l, err := Open(walDir, o)
+			requireNoErr(t, err)
+			rep := l.Repaired()
+			if rep == nil || !strings.HasSuffix(rep.File, target) || rep.End != l.EndOffset() {
+				t.Fatalf("repair %+v, log end %d", rep, l.EndOffset())
+			}
+			got := readAll(t, l, 0)
+			if int64(len(got))*3 != l.EndOffset() {
+				t.Fatalf("%d batches below end %d", len(got), l.EndOffset())
+			}
+			for i, b := range got {
+				p, _, _ := batch.Decode(b)
+				w, _, _ := batch.Decode(want[i])
+				if string(p.Records[0].Value) != string(w.Records[0].Value) {
+					t.Fatalf("batch %d differs", i)
+				}
+			}
+			if l.EndOffset() >= int64(len(want))*3 {
+				t.Fatal("nothing was cut")
+			}
+			b := makeBatch(50, 1, 2, 0)
+			_, err = l.Append(b)
+			requireNoErr(t, err)
+			requireNoErr(t, l.Close())
+			l, err = Open(walDir, Options{FS: mem, IndexIntervalBytes: 100, SegmentBytes: 600})
+			requireNoErr(t, err)
+			requireNoErr(t, l.Close())
+		})
 	}
 }

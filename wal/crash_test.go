@@ -8,6 +8,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/vfs"
+	"github.com/fluvio-go/fluvio/vfs/vfstest"
 )
 
 // crashWorkload is a scripted workload for TestCrashAtEveryOp: appends
@@ -79,12 +80,12 @@ func crashWorkload(fs vfs.FS) (want [][]byte, durable int, err error) {
 // for every k, then takes several power-loss states of the filesystem and
 // checks each recovers to a prefix holding every acknowledged batch.
 func TestCrashAtEveryOp(t *testing.T) {
-	inj := vfs.NewInjector()
-	if _, _, err := crashWorkload(vfs.WithErrors(vfs.NewCrashableMem(), inj)); err != nil {
+	inj := vfstest.NewInjector()
+	if _, _, err := crashWorkload(vfstest.WithErrors(vfstest.NewCrashableMem(), inj)); err != nil {
 		t.Fatalf("workload without faults: %v", err)
 	}
 	total := 0
-	for _, op := range []vfs.Op{vfs.OpWrite, vfs.OpSync, vfs.OpDirSync, vfs.OpCreate, vfs.OpRename, vfs.OpTruncate, vfs.OpRemove} {
+	for _, op := range []vfstest.Op{vfstest.OpWrite, vfstest.OpSync, vfstest.OpDirSync, vfstest.OpCreate, vfstest.OpRename, vfstest.OpTruncate, vfstest.OpRemove} {
 		total += inj.Count(op)
 	}
 	if total < 50 {
@@ -92,10 +93,10 @@ func TestCrashAtEveryOp(t *testing.T) {
 	}
 	states := 0
 	for k := 1; k <= total; k++ {
-		mem := vfs.NewCrashableMem()
-		inj := vfs.NewInjector()
-		inj.FailAt(vfs.OpAll, k, true)
-		want, durable, err := crashWorkload(vfs.WithErrors(mem, inj))
+		mem := vfstest.NewCrashableMem()
+		inj := vfstest.NewInjector()
+		inj.FailAt(vfstest.OpAll, k, true)
+		want, durable, err := crashWorkload(vfstest.WithErrors(mem, inj))
 		if err == nil || !inj.Tripped() {
 			t.Fatalf("k=%d: workload did not fail (%v)", k, err)
 		}
@@ -115,16 +116,16 @@ func TestCrashAtEveryOp(t *testing.T) {
 func TestCrashFsyncFailureIsFailStop(t *testing.T) {
 	for _, policy := range []SyncPolicy{SyncAlways, SyncNever} {
 		t.Run(policy.String(), func(t *testing.T) {
-			mem := vfs.NewCrashableMem()
-			inj := vfs.NewInjector()
-			l, err := Open(walDir, Options{FS: vfs.WithErrors(mem, inj), Sync: policy})
+			mem := vfstest.NewCrashableMem()
+			inj := vfstest.NewInjector()
+			l, err := Open(walDir, Options{FS: vfstest.WithErrors(mem, inj), Sync: policy})
 			requireNoErr(t, err)
 			defer l.Close()
 			_, err = l.Append(makeBatch(1, 3, 0, 0))
 			requireNoErr(t, err)
 			requireNoErr(t, l.Sync())
 			requireEqual(t, l.DurableOffset(), 3)
-			inj.FailAt(vfs.OpSync, 1, false)
+			inj.FailAt(vfstest.OpSync, 1, false)
 			_, err = l.Append(makeBatch(2, 3, 0, 0))
 			if policy == SyncAlways {
 				requireErrIs(t, err, ErrFailed)
@@ -149,16 +150,16 @@ func TestCrashFsyncFailureIsFailStop(t *testing.T) {
 }
 
 func TestCrashWriteFailureIsFailStop(t *testing.T) {
-	mem := vfs.NewCrashableMem()
-	inj := vfs.NewInjector()
-	l, err := Open(walDir, Options{FS: vfs.WithErrors(mem, inj)})
+	mem := vfstest.NewCrashableMem()
+	inj := vfstest.NewInjector()
+	l, err := Open(walDir, Options{FS: vfstest.WithErrors(mem, inj)})
 	requireNoErr(t, err)
 	_, err = l.Append(makeBatch(1, 3, 0, 0))
 	requireNoErr(t, err)
-	inj.FailAt(vfs.OpWrite, 1, false)
+	inj.FailAt(vfstest.OpWrite, 1, false)
 	_, err = l.Append(makeBatch(2, 3, 0, 0))
 	requireErrIs(t, err, ErrFailed)
-	requireErrIs(t, err, vfs.ErrInjected)
+	requireErrIs(t, err, vfstest.ErrInjected)
 	_, err = l.Append(makeBatch(3, 3, 0, 0))
 	requireErrIs(t, err, ErrFailed)
 	requireEqual(t, l.EndOffset(), 3)
@@ -179,16 +180,16 @@ func TestCrashWriteFailureIsFailStop(t *testing.T) {
 }
 
 func TestCrashDirSyncFailureIsFailStop(t *testing.T) {
-	mem := vfs.NewCrashableMem()
-	inj := vfs.NewInjector()
-	l, err := Open(walDir, Options{FS: vfs.WithErrors(mem, inj)})
+	mem := vfstest.NewCrashableMem()
+	inj := vfstest.NewInjector()
+	l, err := Open(walDir, Options{FS: vfstest.WithErrors(mem, inj)})
 	requireNoErr(t, err)
 	defer l.Close()
 	_, err = l.Append(makeBatch(1, 3, 0, 0))
 	requireNoErr(t, err)
-	inj.FailAt(vfs.OpDirSync, 1, false)
+	inj.FailAt(vfstest.OpDirSync, 1, false)
 	requireErrIs(t, l.Roll(), ErrFailed)
 	_, err = l.Append(makeBatch(2, 1, 0, 0))
 	requireErrIs(t, err, ErrFailed)
-	inj.FailAt(vfs.OpRename, 1, false)
+	inj.FailAt(vfstest.OpRename, 1, false)
 }

@@ -45,8 +45,33 @@ var (
 // IsCorrupt reports whether err marks corruption on disk (ErrCorrupt).
 func IsCorrupt(err error) bool { return errors.Is(err, ErrCorrupt) }
 
+// CorruptError is the error Open returns for corruption on disk: the
+// segment file and the byte position of the first bad batch. It matches
+// ErrCorrupt; get it with errors.AsType[*CorruptError].
+type CorruptError struct {
+	File   string
+	Pos    int64
+	Reason string
+	err    error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("%v: %s at position %d: %s", ErrCorrupt, e.File, e.Pos, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrCorrupt) hold.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// Unwrap returns the cause (the batch package's error), if any.
+func (e *CorruptError) Unwrap() error { return e.err }
+
 func corruptf(file string, pos int64, format string, args ...any) error {
-	return fmt.Errorf("%w: %s at position %d: %s", ErrCorrupt, file, pos, fmt.Sprintf(format, args...))
+	return &CorruptError{File: file, Pos: pos, Reason: fmt.Sprintf(format, args...)}
+}
+
+// corruptAt wraps cause as corruption of file at pos.
+func corruptAt(file string, pos int64, cause error, format string, args ...any) error {
+	return &CorruptError{File: file, Pos: pos, Reason: fmt.Sprintf(format, args...), err: cause}
 }
 
 func outOfRange(offset, start, end int64) error {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/batch"
-	"github.com/fluvio-go/fluvio/vfs"
+	"github.com/fluvio-go/fluvio/vfs/vfstest"
 )
 
 func FuzzIndexDecode(f *testing.F) {
@@ -61,7 +61,7 @@ func FuzzSegmentRecovery(f *testing.F) {
 	f.Add(makeBatch(1, 2, 0, 0), uint8(2))
 	f.Add(append(makeBatch(1, 2, 0, 0), 0, 0, 0, 0), uint8(1))
 	f.Fuzz(func(t *testing.T, tail []byte, prefix uint8) {
-		mem := vfs.NewCrashableMem()
+		mem := vfstest.NewCrashableMem()
 		requireNoErr(t, mem.MkdirAll(walDir, 0o755))
 		var content []byte
 		off := int64(0)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/vfs"
 )
 
@@ -392,7 +393,7 @@ func TestWALSyncInterval(t *testing.T) {
 	defer l.Close()
 	_, err = l.Append(makeBatch(1, 5, 0, 0))
 	requireNoErr(t, err)
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		if l.DurableOffset() != 5 {
 			return errors.New("not yet synced")
 		}

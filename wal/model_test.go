@@ -14,6 +14,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/vfs"
+	"github.com/fluvio-go/fluvio/vfs/vfstest"
 )
 
 const walDir = "/data/p0"
@@ -97,7 +98,7 @@ func rapidChecks(t *testing.T, n int) func() {
 // walModel drives a Log on a crashable MemFS against a model: the list of
 // batches the log should hold and how many of them are durable.
 type walModel struct {
-	fs      *vfs.MemFS
+	fs      *vfstest.MemFS
 	opts    Options
 	l       *Log
 	batches [][]byte // what the log holds, in order
@@ -272,7 +273,7 @@ func TestCrashRapidModel(t *testing.T) {
 	defer rapidChecks(t, 1000)()
 	sequences, crashes, expired := 0, 0, 0
 	rapid.Check(t, func(t *rapid.T) {
-		fs := vfs.NewCrashableMem()
+		fs := vfstest.NewCrashableMem()
 		opts := Options{
 			RetentionTime:      time.Millisecond,
 			RetentionBytes:     rapid.SampledFrom([]int64{0, 1500}).Draw(t, "retention-bytes"),
@@ -297,7 +298,7 @@ func TestCrashRapidModel(t *testing.T) {
 }
 
 func ExampleOpen() {
-	l, err := Open(walDir, Options{FS: vfs.NewCrashableMem()})
+	l, err := Open(walDir, Options{FS: vfstest.NewCrashableMem()})
 	if err != nil {
 		panic(err)
 	}

@@ -55,6 +55,12 @@ const (
 type Options struct {
 	// FS is the filesystem; default vfs.Default (the OS).
 	FS vfs.FS
+	// TruncateAtCorruption makes Open cut the log at the first corrupt
+	// batch instead of failing with ErrCorrupt: the bytes from it are
+	// kept in <segment>.log.broken and the later segments are removed
+	// (see Log.Repaired). For a replica that re-fetches the rest from a
+	// healthy one, or an operator's explicit repair; never by default.
+	TruncateAtCorruption bool
 	// SegmentBytes is the size at which the active segment is rolled;
 	// default 256 MiB, at most MaxSegmentBytes. One Append is never split,
 	// so a segment can exceed it by one Append.

@@ -109,7 +109,14 @@ func (l *Log) recover() error {
 			err = l.recoverActive(s)
 		}
 		if err != nil {
-			return err
+			ce, ok := errors.AsType[*CorruptError](err)
+			if !ok || !l.opts.TruncateAtCorruption {
+				return err
+			}
+			if err := l.cutAtCorruption(s, ce, bases[i+1:]); err != nil {
+				return err
+			}
+			break
 		}
 	}
 	active := l.st.segs[len(l.st.segs)-1]
@@ -174,7 +181,7 @@ func (l *Log) loadSealed(s *segment, nextBase int64) error {
 		if errors.Is(err, errIO) {
 			return fmt.Errorf("wal: read %s: %w", name, err)
 		}
-		return fmt.Errorf("%w: %s at position %d (not the last segment): %w", ErrCorrupt, name, pos, err)
+		return corruptAt(name, pos, err, "%v (not the last segment)", err)
 	}
 	if s.next != nextBase {
 		return corruptf(name, s.size, "segment ends at offset %d but the next segment starts at %d", s.next, nextBase)
@@ -242,7 +249,7 @@ func (l *Log) recoverActive(s *segment) error {
 			return fmt.Errorf("wal: read %s: %w", name, serr)
 		}
 		if found {
-			return fmt.Errorf("%w: %s at position %d: %w (a valid batch follows at %d)", ErrCorrupt, name, pos, err, q)
+			return corruptAt(name, pos, err, "%v (a valid batch follows at %d)", err, q)
 		}
 		if err := l.cutTornTail(s, pos, fileSize, err); err != nil {
 			return err
@@ -252,6 +259,45 @@ func (l *Log) recoverActive(s *segment) error {
 		return corruptf(name, 0, "segment of %d bytes exceeds the 32-bit index range", s.size)
 	}
 	return s.writeIndexes()
+}
+
+// cutAtCorruption is Options.TruncateAtCorruption: the log ends at the
+// last valid batch before the damage in segment s. The bytes from there
+// are kept in <segment>.log.broken, the later segments are removed, and s
+// becomes the active segment (its indexes rebuilt). Log.Repaired says
+// what was cut.
+func (l *Log) cutAtCorruption(s *segment, ce *CorruptError, later []int64) error {
+	st, err := s.log.Stat()
+	if err != nil {
+		return fmt.Errorf("wal: stat %s: %w", ce.File, err)
+	}
+	pos := min(ce.Pos, st.Size())
+	// The end of the valid prefix: replay up to the damage.
+	s.index, s.times = nil, nil
+	if _, err := s.replay(0, pos); err != nil && !errors.Is(err, batch.ErrCorrupt) && !errors.Is(err, batch.ErrTooShort) {
+		return fmt.Errorf("wal: read %s: %w", ce.File, err)
+	}
+	keptEnd := s.next
+	if err := l.cutTornTail(s, pos, st.Size(), ce); err != nil {
+		return err
+	}
+	for j := len(later) - 1; j >= 0; j-- {
+		gone := &segment{dir: l.dir, base: later[j]}
+		if err := gone.remove(l.fs); err != nil {
+			return fmt.Errorf("wal: remove segment after the corruption: %w", err)
+		}
+	}
+	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+		return fmt.Errorf("wal: sync dir: %w", err)
+	}
+	s.size = pos
+	if err := l.recoverActive(s); err != nil {
+		return err
+	}
+	l.repaired = &Repair{File: ce.File, Pos: ce.Pos, Reason: ce.Reason, End: keptEnd, DroppedSegments: len(later)}
+	l.logger.Warn("wal: truncated at corruption", "segment", ce.File, "position", ce.Pos, "end_offset", keptEnd,
+		"later_segments_removed", len(later), "reason", ce.Reason)
+	return nil
 }
 
 // findValidAfter looks for a valid batch starting after position bad.

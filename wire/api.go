@@ -13,6 +13,9 @@ const (
 	KeyListOffsets    APIKey = 2
 	KeyAPIVersions    APIKey = 18
 	KeyEpochEndOffset APIKey = 23
+	// KeySPUAuth: a follower SPU proves its identity on the private
+	// server (the number of Kafka's SaslAuthenticate).
+	KeySPUAuth APIKey = 36
 )
 
 func (k APIKey) String() string {
@@ -27,6 +30,8 @@ func (k APIKey) String() string {
 		return "api-versions"
 	case KeyEpochEndOffset:
 		return "epoch-end-offset"
+	case KeySPUAuth:
+		return "spu-auth"
 	}
 	return fmt.Sprintf("api-%d", int16(k))
 }
@@ -63,6 +68,7 @@ var apis = map[APIKey]api{
 	KeyListOffsets:    {KeyListOffsets, 0, 0, func() Request { return new(ListOffsetsRequest) }, func() Response { return new(ListOffsetsResponse) }},
 	KeyAPIVersions:    {KeyAPIVersions, 0, 0, func() Request { return new(APIVersionsRequest) }, func() Response { return new(APIVersionsResponse) }},
 	KeyEpochEndOffset: {KeyEpochEndOffset, 0, 0, func() Request { return new(EpochEndOffsetRequest) }, func() Response { return new(EpochEndOffsetResponse) }},
+	KeySPUAuth:        {KeySPUAuth, 0, 0, func() Request { return new(SPUAuthRequest) }, func() Response { return new(SPUAuthResponse) }},
 }
 
 // DecodeRequest decodes the payload of a request frame. It returns an

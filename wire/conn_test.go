@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // testServer runs Serve on 127.0.0.1:0 until the test ends.
@@ -120,7 +122,7 @@ func TestConnPipelining(t *testing.T) {
 		fetchDone <- err
 	}()
 	behind := make(chan error, 1)
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		c.p.Lock()
 		defer c.p.Unlock()
 		if len(c.p.queue) != 1 {
@@ -193,7 +195,7 @@ func TestConnClosedByServer(t *testing.T) {
 		_, err := c.Fetch(context.Background(), &FetchRequest{Partitions: []FetchPartition{{Topic: "t"}}})
 		fetchErr <- err
 	}()
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		c.p.Lock()
 		defer c.p.Unlock()
 		if len(c.p.queue) == 0 {

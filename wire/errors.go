@@ -28,6 +28,7 @@ const (
 	DuplicateSequence       ErrorCode = 46
 	InvalidProducerEpoch    ErrorCode = 47
 	StorageError            ErrorCode = 56
+	SPUAuthFailed           ErrorCode = 58
 	UnknownProducerID       ErrorCode = 59
 	StaleEpoch              ErrorCode = 74
 	UnknownLeaderEpoch      ErrorCode = 75
@@ -85,6 +86,7 @@ var codes = map[ErrorCode]codeInfo{
 	DuplicateSequence:       {"duplicate sequence", false, "the batches were stored before; the response's base offset is where (the request stored nothing new)"},
 	InvalidProducerEpoch:    {"invalid producer epoch", false, "a newer epoch of this producer id has written to the partition; this producer is fenced: close it and create a new one"},
 	StorageError:            {"storage error", false, "the SPU could not write or read its log (disk full or failing): nothing of this request was acknowledged; the SPU re-opens the log by itself once the disk works again (free space, see the SPU's log), then send again"},
+	SPUAuthFailed:           {"SPU authentication failed", false, "only a registered SPU may use an SPU's private port, and only as itself: start it with the --creds its registration wrote"},
 	UnknownProducerID:       {"unknown producer id", true, "the leader has no state for this producer and the batch does not start at sequence 0; resend the earlier batches first, or start a new producer epoch at sequence 0"},
 	StaleEpoch:              {"stale leader epoch", false, "the sender's leader epoch is older than the replica's; refresh metadata"},
 	UnknownLeaderEpoch:      {"unknown leader epoch", true, "the replica has not seen this epoch yet; retry shortly"},
@@ -148,6 +150,7 @@ var (
 	ErrDuplicateSequence       = &Error{Code: DuplicateSequence}
 	ErrInvalidProducerEpoch    = &Error{Code: InvalidProducerEpoch}
 	ErrStorage                 = &Error{Code: StorageError}
+	ErrSPUAuthFailed           = &Error{Code: SPUAuthFailed}
 	ErrUnknownProducerID       = &Error{Code: UnknownProducerID, Retriable: true}
 	ErrPartlyDuplicate         = &Error{Code: PartlyDuplicate, Retriable: true}
 	ErrSequenceTooOld          = &Error{Code: SequenceTooOld}

@@ -11,6 +11,8 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -25,8 +27,19 @@ type ServerConfig struct {
 	// byte has arrived. Default 10 s.
 	ReadTimeout time.Duration
 	// IdleTimeout closes a connection that sends no request for this
-	// long. Default 10 min.
+	// long. Default 60 s (clients redial when they need the SPU again).
 	IdleTimeout time.Duration
+	// FirstRequestTimeout closes a connection whose first request has not
+	// started within this long of the accept: connections opened only to
+	// hold a file descriptor go quickly. Default 10 s.
+	FirstRequestTimeout time.Duration
+	// MaxConns bounds the open connections of the server; one more is
+	// closed at accept. Default DefaultMaxConns(), from the process's
+	// file descriptor limit.
+	MaxConns int
+	// MaxConnsPerIP bounds the open connections from one remote IP
+	// address. Default 1024.
+	MaxConnsPerIP int
 	// WriteTimeout bounds writing one response. Default 30 s.
 	WriteTimeout time.Duration
 	// QueueDepth bounds the requests in flight per connection (read but
@@ -45,7 +58,16 @@ func (c ServerConfig) withDefaults() ServerConfig {
 		c.ReadTimeout = 10 * time.Second
 	}
 	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = 10 * time.Minute
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.FirstRequestTimeout <= 0 {
+		c.FirstRequestTimeout = 10 * time.Second
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns()
+	}
+	if c.MaxConnsPerIP <= 0 {
+		c.MaxConnsPerIP = DefaultMaxConnsPerIP
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 30 * time.Second
@@ -150,9 +172,12 @@ func (f HandlerFunc) Handle(ctx context.Context, req Request) Reply { return f(c
 func Serve(ctx context.Context, ln net.Listener, cfg ServerConfig, h Handler) error {
 	cfg = cfg.withDefaults()
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]struct{}{}
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		conns    = map[net.Conn]struct{}{}
+		perIP    = map[string]int{}
+		refused  atomic.Int64
+		lastWarn time.Time
 	)
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
@@ -176,16 +201,38 @@ func Serve(ctx context.Context, ln net.Listener, cfg ServerConfig, h Handler) er
 			continue
 		}
 		backoff = 5 * time.Millisecond
+		ip := remoteIP(nc)
+		mu.Lock()
+		full := len(conns) >= cfg.MaxConns
+		ipFull := perIP[ip] >= cfg.MaxConnsPerIP
+		if !full && !ipFull {
+			conns[nc] = struct{}{}
+			perIP[ip]++
+		}
+		mu.Unlock()
+		if full || ipFull {
+			_ = nc.Close()
+			refused.Add(1)
+			if now := time.Now(); now.Sub(lastWarn) > 10*time.Second {
+				lastWarn = now
+				why := fmt.Sprintf("%d connections open, --max-connections %d", cfg.MaxConns, cfg.MaxConns)
+				if !full {
+					why = fmt.Sprintf("%d connections from %s, --max-connections-per-ip %d", cfg.MaxConnsPerIP, ip, cfg.MaxConnsPerIP)
+				}
+				cfg.Logger.Warn("wire: refusing connections: "+why, "addr", ln.Addr().String(), "refused_so_far", refused.Load())
+			}
+			continue
+		}
 		if tc, ok := nc.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 		}
-		mu.Lock()
-		conns[nc] = struct{}{}
-		mu.Unlock()
 		wg.Go(func() {
 			_ = ServeConn(ctx, nc, cfg, h)
 			mu.Lock()
 			delete(conns, nc)
+			if perIP[ip]--; perIP[ip] <= 0 {
+				delete(perIP, ip)
+			}
 			mu.Unlock()
 		})
 	}
@@ -213,7 +260,7 @@ type queued struct {
 func ServeConn(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler) error {
 	cfg = cfg.withDefaults()
 	log := cfg.Logger.With("remote", nc.RemoteAddr().String())
-	cctx, cancel := context.WithCancel(ctx)
+	cctx, cancel := context.WithCancel(context.WithValue(ctx, connStateKey{}, &ConnState{}))
 	defer cancel()
 	stop := context.AfterFunc(cctx, func() { _ = nc.Close() })
 	defer stop()
@@ -246,14 +293,18 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, que
 	// buf is reused for every request's payload: requests may alias it
 	// only until Handle returns (see Handler).
 	var buf []byte
-	for {
-		_ = nc.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
+	for first := true; ; first = false {
+		wait := cfg.IdleTimeout
+		if first {
+			wait = min(wait, cfg.FirstRequestTimeout)
+		}
+		_ = nc.SetReadDeadline(time.Now().Add(wait))
 		if _, err := br.Peek(1); err != nil {
 			if errors.Is(err, io.EOF) || ctx.Err() != nil {
 				return nil
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				return fmt.Errorf("wire: idle for %s", cfg.IdleTimeout)
+				return fmt.Errorf("wire: idle for %s", wait)
 			}
 			return err
 		}
@@ -436,4 +487,30 @@ func safeWait(ctx context.Context, wait func(context.Context) (Response, error),
 		}
 	}()
 	return wait(ctx)
+}
+
+// Connection limit defaults.
+const (
+	DefaultIdleTimeout   = 60 * time.Second
+	DefaultMaxConnsPerIP = 1024
+)
+
+// DefaultMaxConns is the default MaxConns: a third of the process's file
+// descriptor limit (an SPU runs two servers and keeps log files open), at
+// least 64 and at most 100,000.
+func DefaultMaxConns() int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == 0 {
+		return 1024
+	}
+	return int(min(max(rl.Cur/3, 64), 100_000))
+}
+
+// remoteIP is the connection's remote IP address, "" when it has none.
+func remoteIP(nc net.Conn) string {
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
+	return host
 }

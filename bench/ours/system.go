@@ -83,7 +83,7 @@ func (s *System) Start(ctx context.Context, dir string, cfg bench.ServerConfig) 
 		return nil, err
 	}
 	sc, err := proc.Start(ctx, filepath.Join(s.BinDir, "sc-server"),
-		[]string{"--sc", scAddr, "--data-dir", filepath.Join(dir, "sc"), "--http", scHTTP, "--pprof"},
+		[]string{"--sc", scAddr, "--data-dir", filepath.Join(dir, "sc"), "--http", scHTTP, "--pprof", "--no-auth"}, // the benchmarks measure the data plane
 		filepath.Join(dir, "sc-server.log"), listening(scAddr))
 	if err != nil {
 		return nil, fmt.Errorf("ours: %w", err)

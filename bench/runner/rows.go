@@ -57,7 +57,7 @@ func (m Mode) best(size int, acks bench.Acks, unit string, modes []string) []rep
 
 var leaderModes = []string{bench.PublishFast, bench.PublishAtomic}
 
-// Rows is the results table for the mode: the goals first (PERFORMANCE.md
+// Rows is the results table for the mode: the goals first (bench/README.md
 // G1-G8, revised for fairness: against the peer's best publish mode, the
 // cross-process ping-pong, PSS after idling and a GC), then the cost
 // curves.

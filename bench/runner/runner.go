@@ -488,16 +488,16 @@ func (r *Runner) syncCount(ctx context.Context, in bench.Instance, dir string, r
 	return syncs, wal, nil
 }
 
-// replicatedReplicas is the replication factor of the issue 7 workload.
+// replicatedReplicas is the replication factor of the replicated workload.
 const replicatedReplicas = 3
 
-// replicatedFig names the issue 7 figures: 1 KiB records, 3 replicas,
+// replicatedFig names the replicated figures: 1 KiB records, 3 replicas,
 // acks=all, WAL sync always.
 func replicatedFig(unit string) string {
 	return fmt.Sprintf("produce.1024.all.r%d.%s", replicatedReplicas, unit)
 }
 
-// replicated is the issue 7 workload: the W1 produce of 1 KiB records with
+// replicated is the replicated workload: the W1 produce of 1 KiB records with
 // the W1 bounds, to a topic of 3 replicas (3 SPUs), acks=all, sync always.
 // Only a System that replicates runs it (JetStream: n/a, no cluster).
 func (r *Runner) replicated(ctx context.Context, sys bench.System, in bench.Instance, dir string) (map[string]float64, error) {

@@ -138,7 +138,7 @@ func TestModes(t *testing.T) {
 		t.Error("unknown mode: no error")
 	}
 	if m := Full(); m.Records != 1_000_000 || m.Duration != 20*time.Second || m.Partitions != 1000 || m.MaxInFlight != 1000 || m.MaxInFlightBytes != 1<<20 {
-		t.Errorf("full mode does not match issue 9: %+v", m)
+		t.Errorf("full mode does not match bench/README.md: %+v", m)
 	}
 	if got := Full().records(1_000_000, 1<<20); got != 4096 {
 		t.Errorf("records capped by bytes budget = %d, want 4096", got)

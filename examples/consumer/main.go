@@ -33,6 +33,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("consumer", flag.ContinueOnError)
 	sc := fs.String("sc", scAddr(getenv), "SC address HOST:PORT (env FLUVIO_SC)")
+	creds := fs.String("creds", getenv("FLUVIO_CLIENT_CREDS"), "NATS credential file of a cluster with auth, e.g. DATA-DIR/auth/client.creds (env FLUVIO_CLIENT_CREDS)")
 	topic := fs.String("topic", "greetings", "topic to read")
 	partition := fs.Int("partition", -1, "read only this partition (default: all)")
 	beginning := fs.Bool("beginning", false, "start at the beginning (default: only new records)")
@@ -43,7 +44,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return err
 	}
 
-	client, err := fluvio.Connect(ctx, *sc)
+	client, err := fluvio.Connect(ctx, *sc, fluvio.WithCredentials(*creds))
 	if err != nil {
 		return err
 	}

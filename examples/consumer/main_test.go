@@ -10,6 +10,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"go.uber.org/goleak"
 )
 
@@ -80,7 +81,7 @@ partition=0 offset=1 key="k" value="b"
 	}
 	defer p2.Close()
 	// The consumer may still be starting: send until one arrives.
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		if _, err := p2.SendSync(ctx, nil, []byte("live")); err != nil {
 			return err
 		}

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"sync"
-	"testing"
-	"time"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -23,21 +21,4 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// waitFor calls f until it returns nil or timeout passes, then fails with
-// f's last error.
-func waitFor(t *testing.T, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still failing after %v: %v", timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -39,6 +39,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("keyed", flag.ContinueOnError)
 	sc := fs.String("sc", scAddr(getenv), "SC address HOST:PORT (env FLUVIO_SC)")
+	creds := fs.String("creds", getenv("FLUVIO_CLIENT_CREDS"), "NATS credential file of a cluster with auth, e.g. DATA-DIR/auth/client.creds (env FLUVIO_CLIENT_CREDS)")
 	topic := fs.String("topic", "user-events", "topic to use (created if missing)")
 	partitions := fs.Int("partitions", 3, "partitions of the topic when it is created")
 	users := fs.Int("users", 4, "number of users (keys)")
@@ -47,7 +48,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return err
 	}
 
-	client, err := fluvio.Connect(ctx, *sc)
+	client, err := fluvio.Connect(ctx, *sc, fluvio.WithCredentials(*creds))
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("producer", flag.ContinueOnError)
 	sc := fs.String("sc", scAddr(getenv), "SC address HOST:PORT (env FLUVIO_SC)")
+	creds := fs.String("creds", getenv("FLUVIO_CLIENT_CREDS"), "NATS credential file of a cluster with auth, e.g. DATA-DIR/auth/client.creds (env FLUVIO_CLIENT_CREDS)")
 	topic := fs.String("topic", "greetings", "topic to write to")
 	create := fs.Bool("create", false, "create the topic (1 partition) if it does not exist")
 	count := fs.Int("count", 10, "number of records to send (at least 1)")
@@ -45,7 +46,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return fmt.Errorf("--count %d: send at least 1 record", *count)
 	}
 
-	client, err := fluvio.Connect(ctx, *sc)
+	client, err := fluvio.Connect(ctx, *sc, fluvio.WithCredentials(*creds))
 	if err != nil {
 		return err
 	}

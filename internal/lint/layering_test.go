@@ -66,7 +66,7 @@ func rules() []rule {
 		{name: "cli imports only the client library, never bus, wire or the servers", from: under("cli"), allow: []string{"@root", "cli", "internal"},
 			forbid: concat([]string{"wal", "vfs", "fluviotest"}, servers), testAllow: []string{"internal", "fluviotest"}},
 		{name: "examples import only package fluvio", from: under("examples"), allow: []string{"@root"},
-			forbid: concat([]string{"wal", "vfs", "cli", "chaos", "bench", "e2e", "fluviotest"}, servers), testAllow: []string{"fluviotest"}},
+			forbid: concat([]string{"wal", "vfs", "cli", "chaos", "bench", "e2e", "fluviotest"}, servers), testAllow: []string{"fluviotest", "internal/testkit"}},
 		{name: "fluviotest runs the servers in-process, never cli or the client", from: under("fluviotest"),
 			allow: []string{"fluviotest", "sc", "spu", "bus", "internal"}, forbid: []string{"@root", "cli", "chaos", "bench", "e2e", "examples"},
 			testAllow: []string{"@root", "internal"}},
@@ -77,6 +77,8 @@ func rules() []rule {
 		{name: "e2e drives the binaries and the client library", from: under("e2e"), allow: []string{"@root", "internal"},
 			forbid: concat([]string{"wal", "vfs", "fluviotest"}, servers), testAllow: testKits},
 		{name: "internal helpers import only internal helpers", from: under("internal"), allow: []string{"internal"}, testAllow: testKits},
+		{name: "the security suite attacks in-process servers (tests only)", from: under("security"), allow: []string{},
+			forbid: concat([]string{"cli", "chaos", "bench", "e2e", "examples"}, []string{}), testAllow: []string{"sc", "spu", "bus", "wire", "internal", "@root"}},
 	}
 }
 
@@ -293,7 +295,7 @@ func TestRuleEngine(t *testing.T) {
 		{"batch imports nothing of ours", "batch", "vfs", false, true},
 		{"batch imports nothing of ours", "batch", "internal/testkit", true, false},
 		{"vfs imports nothing of ours (its test filesystems import only vfs)", "vfs", "batch", false, true},
-		{"vfs imports nothing of ours (its test filesystems import only vfs)", "vfs/errorfs", "vfs", false, false},
+		{"vfs imports nothing of ours (its test filesystems import only vfs)", "vfs/vfstest", "vfs", false, false},
 		{"wire imports only batch", "wire", "batch", false, false},
 		{"wire imports only batch", "wire", "bus", false, true},
 		{"bus imports nothing of ours", "bus", "wire", false, true},
@@ -336,6 +338,9 @@ func TestRuleEngine(t *testing.T) {
 		{"e2e drives the binaries and the client library", "e2e", "spu", true, true},
 		{"internal helpers import only internal helpers", "internal/servermain", "internal/natsurl", false, false},
 		{"internal helpers import only internal helpers", "internal/natsurl", "bus", false, true},
+		{"the security suite attacks in-process servers (tests only)", "security", "sc", true, false},
+		{"the security suite attacks in-process servers (tests only)", "security", "cli", true, true},
+		{"the security suite attacks in-process servers (tests only)", "security", "bus", false, true},
 	}
 	byName := map[string]rule{}
 	for _, r := range rules() {

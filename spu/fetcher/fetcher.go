@@ -29,8 +29,9 @@ type Config struct {
 	MaxWait time.Duration
 	// PartitionMaxBytes bounds one partition's records per fetch; default 1 MiB.
 	PartitionMaxBytes int32
-	// Dial opens a connection to a leader's private server; default wire.Dial.
-	Dial func(ctx context.Context, addr string) (*wire.Conn, error)
+	// Dial opens a connection to leader's private server at addr (and
+	// proves this SPU's identity there, wire SPUAuth); default wire.Dial.
+	Dial func(ctx context.Context, leader int32, addr string) (*wire.Conn, error)
 	// Logger receives connection and truncation events; nil discards.
 	Logger *slog.Logger
 }
@@ -64,7 +65,7 @@ func New(cfg Config) *Manager {
 		cfg.PartitionMaxBytes = 1 << 20
 	}
 	if cfg.Dial == nil {
-		cfg.Dial = wire.Dial
+		cfg.Dial = func(ctx context.Context, _ int32, addr string) (*wire.Conn, error) { return wire.Dial(ctx, addr) }
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -265,7 +266,7 @@ func (w *worker) run(ctx context.Context) {
 				conn.Close()
 			}
 			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			c, err := w.m.cfg.Dial(dctx, w.src.addr)
+			c, err := w.m.cfg.Dial(dctx, w.src.leader, w.src.addr)
 			cancel()
 			if err != nil {
 				conn = nil
@@ -287,7 +288,7 @@ func (w *worker) run(ctx context.Context) {
 			}
 			continue
 		}
-		if err := w.fetch(ctx, conn, parts, log); err != nil {
+		if err := w.fetchFromLeader(ctx, conn, parts, log); err != nil {
 			if ctx.Err() == nil {
 				log.Warn("fetch failed", "err", err)
 				conn.Close()
@@ -359,9 +360,9 @@ func (w *worker) reconcile(ctx context.Context, conn *wire.Conn, parts map[Key]*
 	return nil
 }
 
-// fetch does one long-poll fetch of every reconciled partition and
+// fetchFromLeader does one long-poll fetch of every reconciled partition and
 // appends what comes back.
-func (w *worker) fetch(ctx context.Context, conn *wire.Conn, parts map[Key]*fetchPart, log *slog.Logger) error {
+func (w *worker) fetchFromLeader(ctx context.Context, conn *wire.Conn, parts map[Key]*fetchPart, log *slog.Logger) error {
 	cfg := w.m.cfg
 	req := &wire.FetchRequest{ReplicaID: cfg.Self, MaxWaitMs: int32(cfg.MaxWait / time.Millisecond), MinBytes: 1,
 		MaxBytes: 16 << 20}

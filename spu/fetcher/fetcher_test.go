@@ -10,25 +10,11 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wal"
 	"github.com/fluvio-go/fluvio/wire"
 )
-
-func waitFor(t testing.TB, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", timeout, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // batchAt encodes one record batch at base offset with epoch.
 func batchAt(base int64, epoch int32, values ...string) []byte {
@@ -127,7 +113,7 @@ func TestFollowCopiesTheLeadersBatches(t *testing.T) {
 	m.Follow(context.Background(), "one", 0, r1, 1, addr)
 	m.Follow(context.Background(), "two", 0, r2, 1, addr)
 	for _, r := range []*replica.Replica{r1, r2} {
-		waitFor(t, 5*time.Second, func() error {
+		testkit.WaitFor(t, 5*time.Second, func() error {
 			if o := r.Offsets(); o.LEO != 6 || o.HW != 6 {
 				return fmt.Errorf("%s: %+v", r.Topic(), o)
 			}
@@ -155,7 +141,7 @@ func TestFollowCopiesTheLeadersBatches(t *testing.T) {
 	}
 	m.Remove("one", 0)
 	m.Remove("two", 0)
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		if len(m.workers) != 0 {
@@ -174,7 +160,7 @@ func TestUnreachableLeaderRetriesAndCloses(t *testing.T) {
 	ln.Close() // nothing listens there now
 	var mu sync.Mutex
 	dials := 0
-	m := New(Config{Self: 2, Dial: func(ctx context.Context, a string) (*wire.Conn, error) {
+	m := New(Config{Self: 2, Dial: func(ctx context.Context, _ int32, a string) (*wire.Conn, error) {
 		mu.Lock()
 		dials++
 		mu.Unlock()
@@ -182,7 +168,7 @@ func TestUnreachableLeaderRetriesAndCloses(t *testing.T) {
 	}})
 	r := follower(t, "t", 1)
 	m.Follow(context.Background(), "t", 0, r, 1, addr)
-	waitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 5*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if dials < 2 {

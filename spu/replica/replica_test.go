@@ -9,6 +9,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/vfs"
+	"github.com/fluvio-go/fluvio/vfs/vfstest"
 	"github.com/fluvio-go/fluvio/wal"
 	"github.com/fluvio-go/fluvio/wire"
 )
@@ -154,14 +155,14 @@ func TestReplicaRoles(t *testing.T) {
 }
 
 func TestReplicaStorageFailure(t *testing.T) {
-	inj := vfs.NewInjector()
-	r := newReplica(t, wal.Options{Sync: wal.SyncNever, FS: vfs.WithErrors(vfs.Default, inj)},
+	inj := vfstest.NewInjector()
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever, FS: vfstest.WithErrors(vfs.Default, inj)},
 		Assignment{Leader: 1, Epoch: 0, Replicas: []ID{1}, ISR: []ID{1}})
 	_, next, err := r.Append(oneBatch("a"), wire.AcksLeader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	inj.FailAt(vfs.OpSync, 1, true)
+	inj.FailAt(vfstest.OpSync, 1, true)
 	err = r.Commit(context.Background(), next, wire.AcksLeader, time.Second)
 	if !errors.Is(err, ErrStorage) {
 		t.Fatalf("err = %v", err)

@@ -55,7 +55,7 @@ type follower struct {
 // it), so tests drive it deterministically. It is not safe for concurrent
 // use; the Replica guards it with its mutex.
 //
-// Rules (RELIABILITY.md "Invariants we adopt"):
+// Rules:
 //   - HW = min(leader's durable offset, follower log ends over the maximal
 //     ISR), and it advances only while the committed ISR has at least
 //     MinISR members. It never goes back while the replica leads.

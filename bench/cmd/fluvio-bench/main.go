@@ -1,4 +1,4 @@
-// Command fluvio-bench runs the side-by-side benchmarks of issue 9: the
+// Command fluvio-bench runs the side-by-side benchmarks (bench/README.md): the
 // machine's limits, NATS JetStream (a separate nats-server process) and our
 // cluster (sc-server and spu-server processes), interleaved, median of
 // Reps runs, producers and consumers in separate bench-worker processes.

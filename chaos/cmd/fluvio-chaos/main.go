@@ -32,6 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cfg chaos.Config
 	var keep, verbose bool
+	var faults []string
 	fs.StringVar(&cfg.BinDir, "bin-dir", "", "directory holding sc-server and spu-server (default: go build them into a temporary directory)")
 	fs.StringVar(&cfg.Dir, "dir", "", "working directory for data and process logs (default: a temporary directory, removed after a passing run)")
 	fs.Int64Var(&cfg.Seed, "seed", time.Now().UnixNano()%1_000_000, "seed of the nemesis (the same seed makes the same choices)")
@@ -40,14 +41,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.FaultEvery, "fault-every", 3*time.Second, "mean pause between faults")
 	fs.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", time.Second, "the SC's --heartbeat-timeout")
 	fs.BoolVar(&cfg.Negative, "negative", false, "negative control: acks=leader, sync never, stall-kill faults; exits 0 only if the checker reports a loss")
-	fs.BoolVar(&cfg.NegativeResend, "negative-resend", false, "negative control: producers report a send the leader refused with a sequence error as stored (the rule fixed by issue 12); exits 0 only if the checker reports a loss")
+	fs.BoolVar(&cfg.NegativeResend, "negative-resend", false, "negative control: producers report a send the leader refused with a sequence error as stored (the old client rule, fluvio.WithUnsafeRefusedSendsStored); exits 0 only if the checker reports a loss")
 	fs.BoolVar(&cfg.Overlap, "overlap", false, "do not wait for a full ISR between faults (a new leader may be hit before the old one is back)")
 	fs.BoolVar(&cfg.KillSC, "kill-sc", false, "add the sc-kill fault: kill -9 the SC (and its embedded NATS) and start it again")
+	fs.StringSliceVar(&faults, "faults", nil, "draw only these faults (comma-separated: kill, pause, restart, stall-kill, new-topic, wipe, reregister, corrupt, sc-kill, active-sc-kill, active-sc-pause, nats-node-kill, control-plane-outage)")
+	fs.IntVar(&cfg.SCReplicas, "sc-replicas", 1, "run 3 (or 5) SCs, each with a node of one NATS cluster, and add the faults active-sc-kill, active-sc-pause, nats-node-kill and control-plane-outage")
 	fs.DurationVar(&cfg.ProgressEvery, "progress-every", 10*time.Second, "print a progress line (records acknowledged, faults so far) this often, on stderr")
 	fs.BoolVar(&keep, "keep", false, "keep the working directory even when the run passes")
 	fs.BoolVarP(&verbose, "verbose", "v", false, "log every fault and problem to stderr")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "fluvio-chaos: the failure test suite (real processes on loopback)\n\nUsage:\n  fluvio-chaos [flags]\n\nExamples:\n  fluvio-chaos --duration 5m --seed 42\n  fluvio-chaos --negative --duration 20s\n  fluvio-chaos --negative-resend --duration 20s\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(stderr, "fluvio-chaos: the failure test suite (real processes on loopback)\n\nUsage:\n  fluvio-chaos [flags]\n\nExamples:\n  fluvio-chaos --duration 5m --seed 42\n  fluvio-chaos --duration 5m --sc-replicas 3\n  fluvio-chaos --negative --duration 20s\n  fluvio-chaos --negative-resend --duration 20s\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -55,6 +58,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "fluvio-chaos: %v (see fluvio-chaos --help)\n", err)
 		return 2
+	}
+	for _, f := range faults {
+		cfg.Faults = append(cfg.Faults, chaos.FaultKind(f))
 	}
 	level := slog.LevelWarn
 	if verbose {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/goleak"
 )
@@ -75,21 +76,6 @@ func (p *proc) wait(t *testing.T, d time.Duration) int {
 	case <-time.After(d):
 		t.Fatalf("process %d still running after %v; stderr:\n%s", p.cmd.Process.Pid, d, p.stderr())
 		return -1
-	}
-}
-
-func waitFor(t *testing.T, timeout time.Duration, fn func() error) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for {
-		err := fn()
-		if err == nil {
-			return time.Since(start)
-		}
-		if time.Since(start) > timeout {
-			t.Fatalf("waited %v: %v", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -155,7 +141,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 	spuBin := build(t, dir, "github.com/fluvio-go/fluvio/spu/cmd/spu-server", "spu-server")
 	addr := freeAddr(t)
 	data := filepath.Join(dir, "sc")
-	scArgs := []string{"--sc", addr, "--data-dir", data, "--heartbeat-interval", "200ms", "--heartbeat-timeout", "1s"}
+	scArgs := []string{"--sc", addr, "--data-dir", data, "--no-auth", "--heartbeat-interval", "200ms", "--heartbeat-timeout", "1s"}
 	sc := start(t, scBin, scArgs...)
 
 	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
@@ -164,7 +150,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	waitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := spuStatus(nc, 0)
 		if err != nil && strings.Contains(err.Error(), "not listed") {
 			return nil
@@ -172,7 +158,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 		return err
 	})
 
-	busy := start(t, scBin, "--sc", addr, "--data-dir", filepath.Join(dir, "other"))
+	busy := start(t, scBin, "--sc", addr, "--data-dir", filepath.Join(dir, "other"), "--no-auth")
 	if code := busy.wait(t, 10*time.Second); code != 1 || !strings.Contains(busy.stderr(), addr) || !strings.Contains(busy.stderr(), "--sc HOST:PORT") {
 		t.Fatalf("second sc-server on %s: exit %d, stderr %q", addr, code, busy.stderr())
 	}
@@ -185,7 +171,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 	}
 	spuArgs := []string{"--id", "200", "--sc-controller", addr, "--log-base-dir", filepath.Join(dir, "spu")}
 	spu := start(t, spuBin, spuArgs...)
-	took := waitFor(t, 2*time.Second, want(nc, 200, bus.SPUOnline))
+	took := testkit.WaitFor(t, 2*time.Second, want(nc, 200, bus.SPUOnline))
 	t.Logf("spu-server start -> online: %v", took)
 	if got := spu.stdout(); got != "starting custom-spu services (id:200)\n" {
 		t.Fatalf("spu-server stdout %q", got)
@@ -194,7 +180,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 	if err := spu.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	took = waitFor(t, 5*time.Second, want(nc, 200, bus.SPUOffline))
+	took = testkit.WaitFor(t, 5*time.Second, want(nc, 200, bus.SPUOffline))
 	t.Logf("SIGSTOP -> offline: %v (timeout 1s)", took)
 	if took < 500*time.Millisecond {
 		t.Fatalf("offline after %v, well before the 1s timeout", took)
@@ -202,7 +188,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 	if err := spu.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 3*time.Second, want(nc, 200, bus.SPUOnline))
+	testkit.WaitFor(t, 3*time.Second, want(nc, 200, bus.SPUOnline))
 
 	if err := sc.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
@@ -211,7 +197,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 		t.Fatalf("sc-server exit %d after SIGINT; stderr:\n%s", code, sc.stderr())
 	}
 	sc = start(t, scBin, scArgs...)
-	took = waitFor(t, 10*time.Second, want(nc, 200, bus.SPUOnline)) // metadata back, SPU reconnected
+	took = testkit.WaitFor(t, 10*time.Second, want(nc, 200, bus.SPUOnline)) // metadata back, SPU reconnected
 	t.Logf("sc-server restart -> SPU online again: %v", took)
 
 	id := int64(200)

@@ -1,4 +1,4 @@
-package vfs
+package vfstest
 
 import (
 	"errors"
@@ -11,9 +11,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
-// MemFS is an in-memory FS that remembers what has been synced, so that
+// MemFS is an in-memory vfs.FS that remembers what has been synced, so that
 // CrashClone can produce the state a power loss could leave behind:
 //
 //   - file data: everything up to the last File.Sync, plus possibly a
@@ -72,7 +74,7 @@ func (m *MemFS) lookup(op, name string) (*memDir, string, error) {
 }
 
 // Create implements FS.
-func (m *MemFS) Create(name string) (File, error) {
+func (m *MemFS) Create(name string) (vfs.File, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	d, base, err := m.lookup("create", name)
@@ -87,7 +89,7 @@ func (m *MemFS) Create(name string) (File, error) {
 	return &memFile{fs: m, n: n, name: clean(name), writable: true}, nil
 }
 
-func (m *MemFS) open(op, name string, writable bool) (File, error) {
+func (m *MemFS) open(op, name string, writable bool) (vfs.File, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	d, base, err := m.lookup(op, name)
@@ -102,13 +104,13 @@ func (m *MemFS) open(op, name string, writable bool) (File, error) {
 }
 
 // Open implements FS.
-func (m *MemFS) Open(name string) (File, error) { return m.open("open", name, false) }
+func (m *MemFS) Open(name string) (vfs.File, error) { return m.open("open", name, false) }
 
 // OpenAppend implements FS.
-func (m *MemFS) OpenAppend(name string) (File, error) { return m.open("open", name, true) }
+func (m *MemFS) OpenAppend(name string) (vfs.File, error) { return m.open("open", name, true) }
 
 // OpenDir implements FS.
-func (m *MemFS) OpenDir(name string) (File, error) {
+func (m *MemFS) OpenDir(name string) (vfs.File, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	d, ok := m.dirs[clean(name)]

@@ -1,14 +1,16 @@
-package vfs
+package vfstest
 
 import (
 	"errors"
 	"fmt"
 	"os"
 	"sync"
+
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // ErrInjected is the error an Injector returns.
-var ErrInjected = errors.New("vfs: injected error")
+var ErrInjected = errors.New("vfstest: injected error")
 
 // Op is a kind of filesystem operation an Injector counts and can fail.
 type Op uint32
@@ -106,21 +108,21 @@ func (i *Injector) check(op Op) error {
 }
 
 // WithErrors wraps fs so that inj can fail its mutating operations.
-func WithErrors(fs FS, inj *Injector) FS { return &errFS{fs: fs, inj: inj} }
+func WithErrors(fs vfs.FS, inj *Injector) vfs.FS { return &errFS{fs: fs, inj: inj} }
 
 type errFS struct {
-	fs  FS
+	fs  vfs.FS
 	inj *Injector
 }
 
-func (e *errFS) wrap(f File, err error, dir bool) (File, error) {
+func (e *errFS) wrap(f vfs.File, err error, dir bool) (vfs.File, error) {
 	if err != nil {
 		return nil, err
 	}
 	return &errFile{File: f, inj: e.inj, dir: dir}, nil
 }
 
-func (e *errFS) Create(name string) (File, error) {
+func (e *errFS) Create(name string) (vfs.File, error) {
 	if err := e.inj.check(OpCreate); err != nil {
 		return nil, &os.PathError{Op: "create", Path: name, Err: err}
 	}
@@ -128,17 +130,17 @@ func (e *errFS) Create(name string) (File, error) {
 	return e.wrap(f, err, false)
 }
 
-func (e *errFS) Open(name string) (File, error) {
+func (e *errFS) Open(name string) (vfs.File, error) {
 	f, err := e.fs.Open(name)
 	return e.wrap(f, err, false)
 }
 
-func (e *errFS) OpenAppend(name string) (File, error) {
+func (e *errFS) OpenAppend(name string) (vfs.File, error) {
 	f, err := e.fs.OpenAppend(name)
 	return e.wrap(f, err, false)
 }
 
-func (e *errFS) OpenDir(name string) (File, error) {
+func (e *errFS) OpenDir(name string) (vfs.File, error) {
 	f, err := e.fs.OpenDir(name)
 	return e.wrap(f, err, true)
 }
@@ -169,7 +171,7 @@ func (e *errFS) ReadDir(name string) ([]string, error)        { return e.fs.Read
 func (e *errFS) MkdirAll(name string, perm os.FileMode) error { return e.fs.MkdirAll(name, perm) }
 
 type errFile struct {
-	File
+	vfs.File
 	inj *Injector
 	dir bool
 }

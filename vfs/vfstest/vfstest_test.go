@@ -1,0 +1,101 @@
+package vfstest
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fluvio-go/fluvio/vfs"
+)
+
+func TestMemFS(t *testing.T) { TestFS(t, NewCrashableMem(), "/data") }
+
+func TestCrashCloneKeepsSyncedDropsUnsynced(t *testing.T) {
+	m := NewCrashableMem()
+	must(t, m.MkdirAll("/d", 0o755))
+	f, err := m.Create("/d/synced")
+	must(t, err)
+	write(t, f, "durable")
+	must(t, f.Sync())
+	must(t, vfs.SyncDir(m, "/d"))
+	write(t, f, "-volatile")
+	g, err := m.Create("/d/new") // entry never synced
+	must(t, err)
+	write(t, g, "x")
+	must(t, g.Sync())
+
+	c := m.CrashClone(rand.New(rand.NewPCG(1, 2)), 0)
+	if got := content(t, c, "/d/synced"); got != "durable" {
+		t.Fatalf("after crash: %q", got)
+	}
+	if _, err := c.Stat("/d/new"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("unsynced entry survived with 0%%: %v", err)
+	}
+	c = m.CrashClone(rand.New(rand.NewPCG(1, 2)), 100)
+	if got := content(t, c, "/d/synced"); got != "durable-volatile" {
+		t.Fatalf("after crash 100%%: %q", got)
+	}
+	// With a random share, the file is always the synced prefix plus a
+	// prefix of the rest (possibly zeroed at its end).
+	sawPartial := false
+	for seed := range uint64(200) {
+		c := m.CrashClone(rand.New(rand.NewPCG(seed, 0)), 50)
+		got := []byte(content(t, c, "/d/synced"))
+		if !bytes.HasPrefix(got, []byte("durable")) || len(got) > len("durable-volatile") {
+			t.Fatalf("seed %d: %q", seed, got)
+		}
+		if len(got) > 7 && len(got) < 16 {
+			sawPartial = true
+		}
+	}
+	if !sawPartial {
+		t.Fatal("never kept a partial unsynced tail")
+	}
+}
+
+func TestCrashCloneUndoesUnsyncedTruncate(t *testing.T) {
+	m := NewCrashableMem()
+	f, err := m.Create("/f")
+	must(t, err)
+	must(t, vfs.SyncDir(m, "/"))
+	write(t, f, "0123456789")
+	must(t, f.Sync())
+	must(t, f.Truncate(4))
+	write(t, f, "ab")
+	seen := map[string]bool{}
+	for seed := range uint64(100) {
+		seen[content(t, m.CrashClone(rand.New(rand.NewPCG(seed, 0)), 50), "/f")] = true
+	}
+	if !seen["0123456789"] || !seen["0123"] {
+		t.Fatalf("states seen: %v", seen)
+	}
+}
+
+func TestInjector(t *testing.T) {
+	inj := NewInjector()
+	m := NewCrashableMem()
+	e := WithErrors(m, inj)
+	f, err := e.Create("/f")
+	must(t, err)
+	inj.FailAt(OpWrite, 2, true)
+	write(t, f, "abcd")
+	if _, err := f.Write([]byte("efgh")); !errors.Is(err, ErrInjected) {
+		t.Fatalf("2nd write: %v", err)
+	}
+	if err := f.Sync(); !errors.Is(err, ErrInjected) {
+		t.Fatalf("sync after sticky failure: %v", err)
+	}
+	if got := content(t, m, "/f"); got != "abcdef" {
+		t.Fatalf("torn write left %q", got)
+	}
+	if !inj.Tripped() || inj.Count(OpWrite) != 2 {
+		t.Fatalf("tripped %v count %d", inj.Tripped(), inj.Count(OpWrite))
+	}
+	inj.FailAt(OpDirSync, 1, false)
+	if err := vfs.SyncDir(e, "/"); !errors.Is(err, ErrInjected) {
+		t.Fatalf("dir sync: %v", err)
+	}
+	must(t, vfs.SyncDir(e, "/"))
+}
