@@ -36,8 +36,8 @@ type connPool struct {
 type poolEntry struct {
 	addr  string
 	ready chan struct{} // closed when conn or err is set
-	conn  spuConn
-	err   error
+	conn  spuConn       // set under connPool.mu before ready is closed
+	err   error         // set under connPool.mu before ready is closed
 }
 
 func newConnPool(ctx context.Context, dial dialFunc, timeout time.Duration) *connPool {
@@ -67,8 +67,14 @@ func (p *connPool) get(ctx context.Context, id bus.SPUID, addr string) (spuConn,
 		p.conns[id] = e
 		p.mu.Unlock()
 		dctx, cancel := context.WithTimeout(p.ctx, p.dialTimeout)
-		e.conn, e.err = p.dial(dctx, addr)
+		conn, err := p.dial(dctx, addr)
 		cancel()
+		// Under mu: drop compares e.conn under mu while this dial may still
+		// be running for another user of the entry. Readers that waited on
+		// ready see the fields through the close.
+		p.mu.Lock()
+		e.conn, e.err = conn, err
+		p.mu.Unlock()
 		close(e.ready)
 		if e.err != nil {
 			p.forget(id, e)

@@ -117,6 +117,11 @@ func nextReply(ctx context.Context, sub *nats.Subscription, ch <-chan *nats.Msg)
 // window of records (and 50 batches per stream) unacknowledged.
 func produceAtomic(ctx context.Context, nc *nats.Conn, s bench.Spec) (bench.Figures, error) {
 	var f bench.Figures
+	// The batch headers ride in the message: a record of the server's
+	// max_payload (1 MiB by default) cannot go in an atomic batch.
+	if hdr := len(hdrBatchID) + len(hdrBatchSeq) + len(hdrBatchCommit) + 64; int64(s.RecordSize+hdr) > nc.MaxPayload() {
+		return f, bench.NotAvailable(fmt.Sprintf("atomic batch: a %d-byte record and its batch headers exceed the server's max_payload of %d bytes", s.RecordSize, nc.MaxPayload()))
+	}
 	per := batchRecords(s, maxAtomicBatch)
 	inflight := max(1, min(windowRecords(s)/per, maxAtomicInflight))
 	inbox := nats.NewInbox()

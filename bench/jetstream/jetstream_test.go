@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -193,4 +194,20 @@ func storedMessages(t *testing.T, url string, l bench.Layout) uint64 {
 		n += info.State.Msgs
 	}
 	return n
+}
+
+// TestAtomicTooLarge: a record of the server's max_payload cannot carry the
+// atomic batch headers; the mode says so (n/a) instead of failing the run.
+func TestAtomicTooLarge(t *testing.T) {
+	in := start(t, bench.ServerConfig{})
+	l := bench.Layout{Topic: "big", Partitions: 1}
+	if err := in.Create(t.Context(), l); err != nil {
+		t.Fatal(err)
+	}
+	spec := bench.Spec{Addr: in.Addr(), Layout: l, RecordSize: 1 << 20, Records: 2, Duration: 10 * time.Second,
+		MaxInFlight: 10, MaxInFlightBytes: 4 << 20, PublishMode: bench.PublishAtomic, BatchBytes: 64 << 10}
+	_, err := Driver{}.Produce(t.Context(), spec)
+	if !errors.Is(err, bench.ErrNotAvailable) || !strings.Contains(err.Error(), "max_payload") {
+		t.Errorf("atomic 1 MiB record: err = %v, want ErrNotAvailable naming max_payload", err)
+	}
 }

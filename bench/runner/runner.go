@@ -378,6 +378,9 @@ func (r *Runner) produceConsume(ctx context.Context, sys bench.System, in bench.
 			ms := r.spec(in, ml, size, spec.Records, bench.AcksLeader)
 			ms.PublishMode = mode
 			mp, err := r.worker(ctx, sys, "produce", ms, dir)
+			if errors.Is(err, bench.ErrNotAvailable) {
+				continue // this mode cannot take this record size: n/a
+			}
 			if err != nil {
 				return vals, err
 			}
