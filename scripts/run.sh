@@ -62,7 +62,7 @@ fi
 demo_hw() {
   awk 'NR > 1 && $1 == "demo" && $NF != "-" { s += $NF } END { print s + 0 }'
 }
-hw_before="$("$fluvio" partition list | demo_hw)"
+hw_before="$("$fluvio" partition list 2>/dev/null | demo_hw)"
 
 echo
 echo "== fluvio produce demo"
@@ -99,13 +99,15 @@ example consumer --sc "$sc" "${creds_flag[@]}" --topic demo --tail 2 --once
 
 echo
 # The SPUs report offsets in their next heartbeat (about a second): wait for it.
+# (The report age goes to stderr: keep only the last one.)
 for _ in $(seq 1 20); do
-  parts="$("$fluvio" partition list)"
+  parts="$("$fluvio" partition list 2>"$run/partition-list.err")"
   # 3 records from fluvio produce and 4 from the example producer: wait
   # (bounded) until the SPUs' reports show all of them
   [[ $(demo_hw <<<"$parts") -ge $((hw_before + 7)) ]] && break
   sleep 0.25
 done
+cat "$run/partition-list.err" >&2
 echo "$parts"
 cat <<EOF
 
