@@ -38,7 +38,7 @@ func TestE2EClusterBadInput(t *testing.T) {
 			}
 		}
 	})
-	e.ok("cluster", "start", "--spu", "2", "--data-dir", dir, "--sc-addr", freeAddr(t))
+	e.ok("cluster", "start", "--spu", "2", "--data-dir", dir, "--sc-addr", freePlanAddr(t, 2))
 	c := readCluster(t, dir)
 
 	// Every process is ready, at the URL status gives.

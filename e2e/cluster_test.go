@@ -148,7 +148,7 @@ func cleanupCluster(t *testing.T, e *env, dir string) {
 func TestE2ELocalCluster(t *testing.T) {
 	e := newEnv(t)
 	dir := filepath.Join(e.home, ".fluvio", "local")
-	scAddr := freeAddr(t)
+	scAddr := freePlanAddr(t, 3) // this cluster grows to 3 SPUs
 	cleanupCluster(t, e, dir)
 
 	out := e.ok("cluster", "start", "--spu", "2", "--sc-addr", scAddr, "--timeout", "60s")

@@ -45,7 +45,7 @@ func TestE2EDataPlaneWithoutControlPlane(t *testing.T) {
 	e := newEnv(t)
 	dir := filepath.Join(e.home, ".fluvio", "local")
 	cleanupCluster(t, e, dir)
-	scAddr := freeAddr(t)
+	scAddr := freePlanAddr(t, 3)
 	e.ok("cluster", "start", "--spu", "3", "--sc-addr", scAddr, "--timeout", "60s")
 	e.ok("topic", "create", "dp", "-p", "1", "-r", "3")
 	c := readCluster(t, dir)

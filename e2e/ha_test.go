@@ -51,7 +51,7 @@ func TestE2EClusterSCReplicas(t *testing.T) {
 	e := newEnv(t)
 	dir := filepath.Join(e.home, ".fluvio", "local")
 	cleanupCluster(t, e, dir)
-	out := e.ok("cluster", "start", "--spu", "2", "--sc-replicas", "3", "--sc-addr", freeAddr(t), "--timeout", "90s")
+	out := e.ok("cluster", "start", "--spu", "2", "--sc-replicas", "3", "--sc-addr", freePlanAddr(t, 2), "--timeout", "90s")
 	requireContains(t, out, `NATS cluster "fluvio": 3 nodes, metadata at 3 replicas; active SC sc-`)
 	requireContains(t, out, "all 2 SPU(s) online")
 

@@ -29,7 +29,7 @@ func TestE2EKeyed100k(t *testing.T) {
 	e := newEnv(t)
 	dir := filepath.Join(e.home, ".fluvio", "local")
 	cleanupCluster(t, e, dir)
-	scAddr := freeAddr(t)
+	scAddr := freePlanAddr(t, 3)
 	e.ok("cluster", "start", "--spu", "3", "--sc-addr", scAddr, "--timeout", "60s")
 	requireContains(t, e.ok("topic", "create", "keyed", "-p", "3", "-r", "3"), `topic "keyed" created`)
 

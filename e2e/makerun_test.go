@@ -19,7 +19,7 @@ func TestE2EMakeRun(t *testing.T) {
 	}
 	root := filepath.Dir(strings.TrimSpace(string(out)))
 	runDir := filepath.Join(t.TempDir(), "run")
-	vars := append(e.vars, "FLUVIO_RUN_DIR="+runDir, "FLUVIO_RUN_SC="+freeAddr(t), "FLUVIO_BIN="+binDir)
+	vars := append(e.vars, "FLUVIO_RUN_DIR="+runDir, "FLUVIO_RUN_SC="+freePlanAddr(t, 3), "FLUVIO_BIN="+binDir)
 	t.Cleanup(func() {
 		cmd := exec.Command(bin("fluvio"), "cluster", "delete", "--force", "--data-dir", filepath.Join(runDir, "cluster"))
 		cmd.Env = vars
