@@ -388,16 +388,17 @@ const (
 )
 
 type consumerConfig struct {
-	partition  int32   // -1: all partitions (or those of partitions)
-	partitions []int32 // WithPartitions
-	start      startKind
-	startValue int64
-	end        int64 // inclusive; -1: none
-	continuous bool
-	maxBytes   int32
-	maxWait    time.Duration
-	name       string        // WithConsumer
-	autoCommit time.Duration // 0: Commit and the end of Records only
+	partition   int32   // -1: all partitions (or those of partitions)
+	partitions  []int32 // WithPartitions
+	start       startKind
+	startValue  int64
+	end         int64 // inclusive; -1: none
+	continuous  bool
+	maxBytes    int32
+	maxWait     time.Duration
+	name        string        // WithConsumer
+	autoCommit  time.Duration // 0: Commit and the end of Records only
+	uncommitted bool          // WithReadUncommitted
 }
 
 func defaultConsumerConfig() consumerConfig {
@@ -474,6 +475,15 @@ func WithEnd(end int64) ConsumerOption { return func(c *consumerConfig) { c.end 
 // DisableContinuous stops each partition at the end of its log as it is
 // when the partition's reading starts, instead of following it.
 func DisableContinuous() ConsumerOption { return func(c *consumerConfig) { c.continuous = false } }
+
+// WithReadUncommitted reads up to each leader's log end instead of its
+// high watermark (Fluvio's read_uncommitted isolation): records appear as
+// soon as the leader has them, before every in-sync replica does, and a
+// record read so may be lost by a failover. The default reads committed
+// records only.
+func WithReadUncommitted() ConsumerOption {
+	return func(c *consumerConfig) { c.uncommitted = true }
+}
 
 // WithFetchMaxBytes bounds one fetch response per partition (default
 // DefaultFetchMaxBytes). A batch larger than this is still returned whole.

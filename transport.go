@@ -146,7 +146,7 @@ func (c *Client) fetchRecords(ctx context.Context, rc *readerConn, topic string,
 		return nil, err
 	}
 	req := &wire.FetchRequest{
-		ReplicaID: -1, MinBytes: 1, MaxBytes: cfg.maxBytes,
+		ReplicaID: -1, MinBytes: 1, MaxBytes: cfg.maxBytes, ReadUncommitted: cfg.uncommitted,
 		Partitions: []wire.FetchPartition{{Topic: topic, Partition: partition, Offset: offset, MaxBytes: cfg.maxBytes, CurrentLeaderEpoch: -1}},
 	}
 	if wait {

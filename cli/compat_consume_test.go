@@ -57,6 +57,7 @@ func TestConsumeFluvioFlags(t *testing.T) {
 	}
 	requireEqual(t, fmt.Sprint(count("-A")), fmt.Sprint(all))
 	requireEqual(t, fmt.Sprint(count("--maxbytes", "100", "--isolation", "ReadCommitted")), fmt.Sprint(all))
+	requireEqual(t, fmt.Sprint(count("--isolation", "read_uncommitted")), fmt.Sprint(all)) // HW = LEO here: the same records
 	requireContains(t, e.fails(exitUsage, "consume", "parts", "-A", "-p", "1", "--sc", sc), "--all-partitions and --partition are alternatives")
 	requireContains(t, e.fails(exitUsage, "consume", "parts", "--isolation", "dirty", "--sc", sc), `--isolation "dirty": use read_committed or read_uncommitted`)
 	requireContains(t, e.fails(exitUsage, "consume", "parts", "--maxbytes", "0", "--sc", sc), "--maxbytes 0")

@@ -38,7 +38,7 @@ interrupted. Records of one partition are printed in offset order.
 	partition := fs.Int32SliceP("partition", "p", nil, "read only this partition; repeat for several (-p 1 -p 2; default: all)")
 	allParts := fs.BoolP("all-partitions", "A", false, "read every partition (the default)")
 	maxBytes := fs.Int32P("maxbytes", "b", 0, "largest fetch response per partition, in bytes (default 4MiB)")
-	isolation := fs.String("isolation", "read_committed", "read_committed: records every in-sync replica has (this cluster serves only these to consumers)")
+	isolation := fs.String("isolation", "read_committed", "read_committed: records every in-sync replica has; read_uncommitted: up to the leader's log end (a failover may lose those)")
 	consumer := fs.String("consumer", "", "name the consumer: its offsets are stored, and the next run with this name continues after them")
 	beginning := fs.BoolP("beginning", "B", false, "start at the beginning of each partition")
 	tail := fs.Int64P("tail", "T", 0, "start this many records before the end of each partition")
@@ -108,7 +108,7 @@ interrupted. Records of one partition are printed in offset order.
 	switch normalizeEnum(*isolation) {
 	case "readcommitted":
 	case "readuncommitted":
-		fmt.Fprintln(stderr, "note: --isolation read_uncommitted: this cluster serves consumers committed records only (read_committed)")
+		opts = append(opts, fluvio.WithReadUncommitted())
 	default:
 		return g.usageError(stderr, fmt.Sprintf("--isolation %q: use read_committed or read_uncommitted", *isolation))
 	}

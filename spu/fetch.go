@@ -11,7 +11,7 @@ import (
 )
 
 // serveFetch serves consumers (ReplicaID -1: committed records only, from the
-// leader) and followers (their fetch offset reports their progress). It
+// leader, or up to the log end with ReadUncommitted) and followers (their fetch offset reports their progress). It
 // is a long poll on the writer goroutine: it reads, and while there is
 // less than MinBytes and MaxWaitMs has not passed, waits for the HW (or,
 // for followers, the log end) to move and reads again. No lock is held
@@ -67,7 +67,7 @@ func (d *dataPlane) fetchWaitChans(req *wire.FetchRequest) []<-chan struct{} {
 			continue
 		}
 		out = append(out, r.HWChanged())
-		if req.ReplicaID >= 0 {
+		if req.ReplicaID >= 0 || req.ReadUncommitted {
 			out = append(out, r.Log().Changed())
 		}
 	}
@@ -111,6 +111,8 @@ func (d *dataPlane) readFetch(req *wire.FetchRequest) (*wire.FetchResponse, int,
 		if req.ReplicaID >= 0 {
 			c, off, err = r.ReadForFollower(req.ReplicaID, p.Offset, max(limit, 1), p.CurrentLeaderEpoch)
 			d.kickISR()
+		} else if req.ReadUncommitted {
+			c, off, err = r.ReadUncommitted(p.Offset, max(limit, 1), p.CurrentLeaderEpoch)
 		} else {
 			c, off, err = r.ReadCommitted(p.Offset, max(limit, 1), p.CurrentLeaderEpoch)
 		}

@@ -19,6 +19,12 @@ type FetchRequest struct {
 	// returned per partition even if it is larger, so progress is possible.
 	MaxBytes   int32
 	Partitions []FetchPartition
+	// ReadUncommitted asks a consumer's fetch (ReplicaID -1) for records up
+	// to the log end instead of below the high watermark (Fluvio's and
+	// Kafka's read_uncommitted isolation): records the leader has but the
+	// in-sync replicas may not have yet, which a failover can lose. On the
+	// wire it is the last byte: 0 read committed, 1 read uncommitted.
+	ReadUncommitted bool
 }
 
 // FetchPartition is one partition of a FetchRequest.
@@ -51,6 +57,11 @@ func (r *FetchRequest) encode(e *encoder) {
 		e.int32(p.MaxBytes)
 		e.int32(p.CurrentLeaderEpoch)
 	}
+	isolation := byte(0)
+	if r.ReadUncommitted {
+		isolation = 1
+	}
+	e.buf = append(e.buf, isolation)
 }
 
 func (r *FetchRequest) decode(d *decoder) {
@@ -67,6 +78,16 @@ func (r *FetchRequest) decode(d *decoder) {
 		p.Offset = d.int64()
 		p.MaxBytes = d.int32()
 		p.CurrentLeaderEpoch = d.int32()
+	}
+	if d.need(1, "isolation") {
+		switch d.p[0] {
+		case 0:
+		case 1:
+			r.ReadUncommitted = true
+		default:
+			d.fail("isolation byte %d (0 or 1)", d.p[0])
+		}
+		d.p = d.p[1:]
 	}
 }
 

@@ -58,6 +58,7 @@ func TestRoundTrip(t *testing.T) {
 			{Topic: "b", Partition: 7, Offset: 1 << 40, MaxBytes: 5, CurrentLeaderEpoch: 3},
 		}})
 		roundTripRequest(t, &FetchRequest{ReplicaID: 5002, Partitions: []FetchPartition{}})
+		roundTripRequest(t, &FetchRequest{ReplicaID: -1, ReadUncommitted: true, Partitions: []FetchPartition{{Topic: "a", CurrentLeaderEpoch: -1}}})
 		withSource := &FetchResponse{Partitions: []FetchPartitionResponse{
 			{Topic: "a", Partition: 0, HighWatermark: 10, LogStartOffset: 0, LogEndOffset: 12, Source: bytesSource("from a file")},
 			{Topic: "b", Partition: 1, ErrorCode: OffsetOutOfRange, ErrorMessage: "offset 99 not in [0, 12)", HighWatermark: 12, LogEndOffset: 12, Records: nil},
@@ -105,6 +106,11 @@ func TestDecodeRequestErrors(t *testing.T) {
 	// nothing and fails.
 	huge := []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff}
 	_, err = DecodeRequest(KeyFetch, 0, huge)
+	requireErrIs(t, err, ErrInvalidRequest)
+	// The fetch's isolation byte is 0 or 1.
+	f, _ := bytesOf(&FetchRequest{ReplicaID: -1})
+	f[len(f)-1] = 2
+	_, err = DecodeRequest(KeyFetch, 0, f)
 	requireErrIs(t, err, ErrInvalidRequest)
 }
 

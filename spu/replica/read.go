@@ -50,6 +50,33 @@ func (r *Replica) ReadCommitted(offset int64, maxBytes int, epoch int32) (*wal.C
 	return &c, off, nil
 }
 
+// ReadUncommitted is ReadCommitted up to the log end instead of the high
+// watermark, for a consumer that asked for read_uncommitted isolation:
+// it may return records that a failover loses. Only the leader serves it.
+func (r *Replica) ReadUncommitted(offset int64, maxBytes int, epoch int32) (*wal.Chunk, Offsets, error) {
+	r.mu.Lock()
+	st := r.mu.st
+	if st.Role() != Leader || r.mu.closed {
+		err := r.notLeaderLocked()
+		r.mu.Unlock()
+		return nil, Offsets{}, err
+	}
+	if err := st.CheckEpoch(epoch); err != nil {
+		r.mu.Unlock()
+		return nil, Offsets{}, epochErr(err)
+	}
+	off := Offsets{Start: r.log.StartOffset(), HW: st.HW(), LEO: r.log.EndOffset()}
+	r.mu.Unlock()
+	if offset < off.Start || offset > off.LEO {
+		return nil, off, outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
+	}
+	c, err := r.log.ReadUpTo(offset, maxBytes, off.LEO)
+	if err != nil {
+		return nil, off, r.readErr(offset, off, err)
+	}
+	return &c, off, nil
+}
+
 // ReadForFollower records that follower id has everything below offset
 // (its fetch offset) and reads batches from offset up to the log end for
 // it. It checks the follower's view of the leader epoch (StaleEpoch,

@@ -69,6 +69,32 @@ func TestReplicaAppendStampsEpochAndCommits(t *testing.T) {
 	}
 }
 
+// TestReplicaReadUncommitted: records the leader has but its ISR does not
+// (above the HW) are served to read_uncommitted consumers only.
+func TestReplicaReadUncommitted(t *testing.T) {
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 0, Replicas: []ID{1, 2}, ISR: []ID{1, 2}})
+	if _, _, err := r.Append(oneBatch("a", "b"), wire.AcksAll); err != nil {
+		t.Fatal(err)
+	}
+	c, off, err := r.ReadCommitted(0, 1<<20, -1)
+	if err != nil || c.Len() != 0 || off.HW != 0 || off.LEO != 2 {
+		t.Fatalf("ReadCommitted = %d bytes, %+v, %v; want nothing below HW 0 (LEO 2)", c.Len(), off, err)
+	}
+	c.Close()
+	c, _, err = r.ReadUncommitted(0, 1<<20, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b, _ := c.Bytes()
+	if n, err := batch.Validate(b); err != nil || batch.BaseOffset(b) != 0 || n == 0 {
+		t.Fatalf("ReadUncommitted: batch base %d (%d, %v), want the batch at 0", batch.BaseOffset(b), n, err)
+	}
+	if _, _, err := r.ReadUncommitted(3, 1<<20, -1); err == nil {
+		t.Fatal("ReadUncommitted past the log end: no error")
+	}
+}
+
 func TestReplicaAcksAllWaitsForFollower(t *testing.T) {
 	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 0, Replicas: []ID{1, 2}, ISR: []ID{1, 2}})
 	_, next, err := r.Append(oneBatch("a"), wire.AcksAll)
