@@ -27,33 +27,19 @@ func (r *Replica) Offsets() Offsets {
 // leader serves consumers. An empty chunk means nothing is committed at
 // offset yet (wait on HWChanged). The caller closes the chunk.
 func (r *Replica) ReadCommitted(offset int64, maxBytes int, epoch int32) (*wal.Chunk, Offsets, error) {
-	r.mu.Lock()
-	st := r.mu.st
-	if st.Role() != Leader || r.mu.closed {
-		err := r.notLeaderLocked()
-		r.mu.Unlock()
-		return nil, Offsets{}, err
-	}
-	if err := st.CheckEpoch(epoch); err != nil {
-		r.mu.Unlock()
-		return nil, Offsets{}, epochErr(err)
-	}
-	off := Offsets{Start: r.log.StartOffset(), HW: st.HW(), LEO: r.log.EndOffset()}
-	r.mu.Unlock()
-	if offset < off.Start || offset > off.LEO {
-		return nil, off, outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
-	}
-	c, err := r.log.ReadUpTo(offset, maxBytes, off.HW)
-	if err != nil {
-		return nil, off, r.readErr(offset, off, err)
-	}
-	return &c, off, nil
+	return r.readForConsumer(offset, maxBytes, epoch, false)
 }
 
 // ReadUncommitted is ReadCommitted up to the log end instead of the high
 // watermark, for a consumer that asked for read_uncommitted isolation:
 // it may return records that a failover loses. Only the leader serves it.
 func (r *Replica) ReadUncommitted(offset int64, maxBytes int, epoch int32) (*wal.Chunk, Offsets, error) {
+	return r.readForConsumer(offset, maxBytes, epoch, true)
+}
+
+// readForConsumer reads for a consumer below the HW, or below the log end
+// when uncommitted.
+func (r *Replica) readForConsumer(offset int64, maxBytes int, epoch int32, uncommitted bool) (*wal.Chunk, Offsets, error) {
 	r.mu.Lock()
 	st := r.mu.st
 	if st.Role() != Leader || r.mu.closed {
@@ -70,7 +56,11 @@ func (r *Replica) ReadUncommitted(offset int64, maxBytes int, epoch int32) (*wal
 	if offset < off.Start || offset > off.LEO {
 		return nil, off, outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
 	}
-	c, err := r.log.ReadUpTo(offset, maxBytes, off.LEO)
+	upTo := off.HW
+	if uncommitted {
+		upTo = off.LEO
+	}
+	c, err := r.log.ReadUpTo(offset, maxBytes, upTo)
 	if err != nil {
 		return nil, off, r.readErr(offset, off, err)
 	}
