@@ -64,7 +64,17 @@ func TestE2EClusterSCReplicas(t *testing.T) {
 		t.Fatalf("want 2 standby SCs, got %d:\n%s", c, status)
 	}
 	requireContains(t, row(status, "nats"), "cluster fluvio: 3/3 KV replicas current")
-	check := e.ok("cluster", "check")
+	// Standby SCs open their HTTP endpoints once their bucket view is
+	// loaded, which may come a moment after 'cluster start' returns.
+	var check string
+	testkit.WaitFor(t, 30*time.Second, func() error {
+		out, errs, code := e.fluvio("cluster", "check")
+		if code != 0 {
+			return fmt.Errorf("cluster check: exit %d\n%s%s", code, out, errs)
+		}
+		check = out
+		return nil
+	})
 	requireContains(t, check, `✓ NATS cluster: cluster "fluvio", 3 servers known, KV bucket at 3 replicas`)
 	requireContains(t, check, "✓ active SC: sc-")
 
