@@ -140,6 +140,6 @@ func TestE2EClusterBadInput(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	errs := e.fails("cluster", "start", "--data-dir", filepath.Join(file, "x"), "--sc-addr", freeAddr(t))
+	errs := e.fails("cluster", "start", "--data-dir", filepath.Join(file, "x"), "--sc-addr", freePlanAddr(t, 3))
 	requireContains(t, errs, "--data-dir")
 }

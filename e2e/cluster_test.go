@@ -325,7 +325,7 @@ func TestE2EClusterStartErrors(t *testing.T) {
 	requireContains(t, errs, "port "+l[strings.LastIndexByte(l, ':')+1:]+" for the SC")
 	requireContains(t, errs, "--sc-addr")
 	// No binaries next to fluvio in --bin-dir: say which and how to build them.
-	errs = e.fails("cluster", "start", "--sc-addr", freeAddr(t), "--bin-dir", t.TempDir())
+	errs = e.fails("cluster", "start", "--sc-addr", freePlanAddr(t, 3), "--bin-dir", t.TempDir())
 	requireContains(t, errs, "sc-server not found")
 	requireContains(t, errs, "make build")
 }
@@ -359,7 +359,7 @@ func TestE2EClusterStartFailingProcess(t *testing.T) {
 		cmd.Env = e.vars
 		_ = cmd.Run()
 	})
-	errs := e.fails("cluster", "start", "--data-dir", dir, "--bin-dir", fake, "--sc-addr", freeAddr(t))
+	errs := e.fails("cluster", "start", "--data-dir", dir, "--bin-dir", fake, "--sc-addr", freePlanAddr(t, 3))
 	requireContains(t, errs, "spu-server 5001 exited while starting")
 	requireContains(t, errs, "boom: the disk is on fire")
 	requireContains(t, errs, filepath.Join(dir, "logs", "spu-5001.log"))
