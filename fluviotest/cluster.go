@@ -289,28 +289,20 @@ func (c *Cluster) SPUPublicAddr(id int32) string {
 // once), and waits until the SC reports it offline.
 func (c *Cluster) StopSPU(id int32) {
 	c.t.Helper()
-	c.mu.Lock()
-	p := c.spus[id]
-	var srv *spu.Server
-	if p != nil {
-		srv, p.srv = p.srv, nil
-	}
-	c.mu.Unlock()
-	if p == nil {
-		c.t.Fatalf("fluviotest: no SPU %d", id)
-	}
-	if srv != nil {
-		if err := srv.Close(); err != nil {
-			c.t.Errorf("fluviotest: stop SPU %d: %v", id, err)
-		}
-	}
-	c.WaitSPUOnline(id, false)
+	c.haltSPU(id, "stop", (*spu.Server).Close)
 }
 
 // KillSPU stops SPU id as a crash would look to the SC (no goodbye): the
 // SC notices after the heartbeat timeout, then moves its leaderships.
 // It waits until the SC reports it offline.
 func (c *Cluster) KillSPU(id int32) {
+	c.t.Helper()
+	c.haltSPU(id, "kill", (*spu.Server).Kill)
+}
+
+// haltSPU takes SPU id's server out of the cluster, ends it with halt and
+// waits until the SC reports the SPU offline.
+func (c *Cluster) haltSPU(id int32, what string, halt func(*spu.Server) error) {
 	c.t.Helper()
 	c.mu.Lock()
 	p := c.spus[id]
@@ -323,8 +315,8 @@ func (c *Cluster) KillSPU(id int32) {
 		c.t.Fatalf("fluviotest: no SPU %d", id)
 	}
 	if srv != nil {
-		if err := srv.Kill(); err != nil {
-			c.t.Errorf("fluviotest: kill SPU %d: %v", id, err)
+		if err := halt(srv); err != nil {
+			c.t.Errorf("fluviotest: %s SPU %d: %v", what, id, err)
 		}
 	}
 	c.WaitSPUOnline(id, false)
