@@ -53,6 +53,12 @@ func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
 		return h.d.listOffsets(r)
 	case *wire.EpochEndOffsetRequest:
 		return h.d.epochEndOffset(r)
+	case *wire.OffsetCommitRequest:
+		return h.d.offsetCommit(ctx, r)
+	case *wire.OffsetFetchRequest:
+		return h.d.offsetFetch(ctx, r)
+	case *wire.OffsetDeleteRequest:
+		return h.d.offsetDelete(ctx, r)
 	}
 	return wire.RespondErr(wire.UnknownAPIKey.ErrMsg(fmt.Sprintf("%s is not served here", req.APIKey())))
 }

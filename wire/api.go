@@ -16,6 +16,11 @@ const (
 	// KeySPUAuth: a follower SPU proves its identity on the private
 	// server (the number of Kafka's SaslAuthenticate).
 	KeySPUAuth APIKey = 36
+	// The named consumers' offset APIs (offsets.go), numbered as Kafka's
+	// OffsetCommit, OffsetFetch and OffsetDelete.
+	KeyOffsetCommit APIKey = 8
+	KeyOffsetFetch  APIKey = 9
+	KeyOffsetDelete APIKey = 47
 )
 
 func (k APIKey) String() string {
@@ -32,6 +37,12 @@ func (k APIKey) String() string {
 		return "epoch-end-offset"
 	case KeySPUAuth:
 		return "spu-auth"
+	case KeyOffsetCommit:
+		return "offset-commit"
+	case KeyOffsetFetch:
+		return "offset-fetch"
+	case KeyOffsetDelete:
+		return "offset-delete"
 	}
 	return fmt.Sprintf("api-%d", int16(k))
 }
@@ -69,6 +80,9 @@ var apis = map[APIKey]api{
 	KeyAPIVersions:    {KeyAPIVersions, 0, 0, func() Request { return new(APIVersionsRequest) }, func() Response { return new(APIVersionsResponse) }},
 	KeyEpochEndOffset: {KeyEpochEndOffset, 0, 0, func() Request { return new(EpochEndOffsetRequest) }, func() Response { return new(EpochEndOffsetResponse) }},
 	KeySPUAuth:        {KeySPUAuth, 0, 0, func() Request { return new(SPUAuthRequest) }, func() Response { return new(SPUAuthResponse) }},
+	KeyOffsetCommit:   {KeyOffsetCommit, 0, 0, func() Request { return new(OffsetCommitRequest) }, func() Response { return new(OffsetCommitResponse) }},
+	KeyOffsetFetch:    {KeyOffsetFetch, 0, 0, func() Request { return new(OffsetFetchRequest) }, func() Response { return new(OffsetFetchResponse) }},
+	KeyOffsetDelete:   {KeyOffsetDelete, 0, 0, func() Request { return new(OffsetDeleteRequest) }, func() Response { return new(OffsetDeleteResponse) }},
 }
 
 // DecodeRequest decodes the payload of a request frame. It returns an
@@ -109,5 +123,5 @@ func DecodeResponse(key APIKey, payload []byte) (Response, error) {
 }
 
 func knownKeys() []APIKey {
-	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyAPIVersions, KeyEpochEndOffset}
+	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyOffsetCommit, KeyOffsetFetch, KeyAPIVersions, KeyEpochEndOffset, KeyOffsetDelete}
 }
