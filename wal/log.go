@@ -221,8 +221,13 @@ func (l *Log) AppendChecked(c batch.Checked) (base int64, err error) {
 		return -1, err
 	}
 	base = l.leo.Load()
-	off := base
+	off, epoch := base, int32(math.MinInt32)
 	for p := range c.All() {
+		if err := epochAfter(p, &epoch); err != nil {
+			l.st.Unlock()
+			l.writers.Add(-1)
+			return -1, err
+		}
 		batch.SetBaseOffset(p, off)
 		off = batch.NextOffset(p)
 	}
@@ -251,10 +256,13 @@ func (l *Log) AppendReplica(b []byte) error {
 	if err != nil {
 		return err
 	}
-	next := batch.BaseOffset(b)
+	next, epoch := batch.BaseOffset(b), int32(math.MinInt32)
 	for p := range c.All() {
 		if got := batch.BaseOffset(p); got != next {
 			return fmt.Errorf("%w: batch at offset %d where %d was expected", ErrInvalidBatch, got, next)
+		}
+		if err := epochAfter(p, &epoch); err != nil {
+			return err
 		}
 		next = batch.NextOffset(p)
 	}
@@ -279,25 +287,26 @@ func (l *Log) AppendReplica(b []byte) error {
 	return nil
 }
 
-// appendLocked writes checked batches whose first base offset is
-// EndOffset; st held for writing. It returns the new end offset. Nothing
-// is written if a leader epoch goes backwards (below the log's latest, or
-// within c).
-func (l *Log) appendLocked(c batch.Checked) (int64, error) {
-	epoch := l.st.epochs.latest()
-	i := 0
-	for p := range c.All() {
-		if e := batch.LeaderEpoch(p); e < epoch {
-			if i == 0 {
-				return 0, fmt.Errorf("%w: batch epoch %d, log at epoch %d", ErrEpochRegression, e, epoch)
-			}
-			return 0, fmt.Errorf("%w: batch %d: leader epoch %d after %d", ErrEpochRegression, i, e, epoch)
-		} else {
-			epoch = e
-		}
-		i++
+// epochAfter checks that batch p's leader epoch does not go below
+// *epoch (the previous batch's) and moves *epoch to it.
+func epochAfter(p []byte, epoch *int32) error {
+	e := batch.LeaderEpoch(p)
+	if e < *epoch {
+		return fmt.Errorf("%w: batch at offset %d: leader epoch %d after %d", ErrEpochRegression, batch.BaseOffset(p), e, *epoch)
 	}
+	*epoch = e
+	return nil
+}
+
+// appendLocked writes checked batches whose first base offset is
+// EndOffset and whose leader epochs do not go backwards (epochAfter); st
+// held for writing. It returns the new end offset. Nothing is written if
+// the first epoch is below the log's latest.
+func (l *Log) appendLocked(c batch.Checked) (int64, error) {
 	b := c.Bytes()
+	if e := batch.LeaderEpoch(b); e < l.st.epochs.latest() {
+		return 0, fmt.Errorf("%w: batch epoch %d, log at epoch %d", ErrEpochRegression, e, l.st.epochs.latest())
+	}
 	active := l.st.segs[len(l.st.segs)-1]
 	end := batch.NextOffset(c.Last())
 	if active.size > 0 && (active.size+int64(len(b)) > l.opts.SegmentBytes ||
