@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,11 @@ type ServerConfig struct {
 	QueueDepth int
 	// Logger receives connection-level events. Nil discards them.
 	Logger *slog.Logger
+	// TLS, when set, makes the server speak TLS only (tls.go): with
+	// ClientAuth set to require certificates it is mutual TLS, and the
+	// verified peer certificate is in ConnStateOf(ctx).TLS(). Nil: the
+	// server speaks plaintext only.
+	TLS *tls.Config
 }
 
 func (c ServerConfig) withDefaults() ServerConfig {
@@ -260,7 +266,11 @@ type queued struct {
 func ServeConn(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler) error {
 	cfg = cfg.withDefaults()
 	log := cfg.Logger.With("remote", nc.RemoteAddr().String())
-	cctx, cancel := context.WithCancel(context.WithValue(ctx, connStateKey{}, &ConnState{}))
+	nc, tlsState := accept(ctx, nc, cfg, log)
+	if nc == nil {
+		return nil
+	}
+	cctx, cancel := context.WithCancel(context.WithValue(ctx, connStateKey{}, &ConnState{tls: tlsState}))
 	defer cancel()
 	stop := context.AfterFunc(cctx, func() { _ = nc.Close() })
 	defer stop()
