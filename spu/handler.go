@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/fluvio-go/fluvio/internal/tlsconf"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -20,11 +21,20 @@ type handler struct {
 func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
 	if h.private {
 		if r, ok := req.(*wire.SPUAuthRequest); ok {
-			if err := h.d.auth.verify(r); err != nil {
+			err := h.d.auth.verify(r)
+			st := wire.ConnStateOf(ctx)
+			if err == nil && st != nil {
+				if certID, ok, cerr := certPeer(st); cerr != nil {
+					err = cerr
+				} else if ok && certID != r.SPU {
+					err = wire.SPUAuthFailed.ErrMsg(fmt.Sprintf("the proof is SPU %d's but the certificate is SPU %d's", r.SPU, certID))
+				}
+			}
+			if err != nil {
 				h.d.log.Warn("refused a proof of identity on the private server", "spu", r.SPU, "err", err)
 				return wire.RespondErr(err)
 			}
-			if st := wire.ConnStateOf(ctx); st != nil {
+			if st != nil {
 				st.SetPeer(r.SPU)
 			}
 			return wire.Respond(&wire.SPUAuthResponse{})
@@ -37,6 +47,24 @@ func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
 			replicaID = r.ReplicaID
 		}
 		if err := h.d.auth.checkPeer(ctx, replicaID); err != nil {
+			return wire.RespondErr(err)
+		}
+	} else {
+		if r, ok := req.(*wire.ClientAuthRequest); ok {
+			if !h.d.clients.required {
+				return wire.Respond(&wire.ClientAuthResponse{Role: tlsconf.RoleClient}) // nothing to check
+			}
+			role, err := h.d.clients.verify(r)
+			if err != nil {
+				h.d.log.Warn("refused a client's hello on the public server", "key", r.PublicKey, "err", err)
+				return wire.RespondErr(err)
+			}
+			if st := wire.ConnStateOf(ctx); st != nil {
+				st.SetRole(role)
+			}
+			return wire.Respond(&wire.ClientAuthResponse{Role: role})
+		}
+		if err := h.d.clients.check(ctx, req); err != nil {
 			return wire.RespondErr(err)
 		}
 	}

@@ -25,6 +25,11 @@ import (
 // TLS client on a plaintext port is logged and closed, and the Dialer
 // turns its handshake failure into "does not speak TLS".
 
+// ErrTLSHandshake is wrapped by every error of a failed client TLS
+// handshake (Dialer with TLS): settings that do not match the server's,
+// which a retry does not fix.
+var ErrTLSHandshake = errors.New("TLS handshake failed")
+
 // tlsHandshakeByte is the first byte of a TLS handshake record.
 const tlsHandshakeByte = 0x16
 
@@ -128,11 +133,11 @@ func tlsDialError(addr string, err error) error {
 	var ci x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &rh), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("wire: the SPU at %s does not speak TLS (it closed or answered the TLS handshake in plaintext): %w; remove tls from your profile (tls_policy = \"disabled\") or start the SPU with --tls-cert and --tls-key", addr, err)
+		return fmt.Errorf("wire: %w: the SPU at %s does not speak TLS (it closed or answered the TLS handshake in plaintext): %w; remove tls from your profile (tls_policy = \"disabled\") or start the SPU with --tls-cert and --tls-key", ErrTLSHandshake, addr, err)
 	case errors.As(err, &ua), errors.As(err, &he), errors.As(err, &ci):
-		return fmt.Errorf("wire: the SPU at %s has a certificate this client does not trust: %w; use the cluster's CA (ca_cert in the profile's tls section, or --tls-ca) and the domain its certificates name", addr, err)
+		return fmt.Errorf("wire: %w: the SPU at %s has a certificate this client does not trust: %w; use the cluster's CA (ca_cert in the profile's tls section, or --tls-ca) and the domain its certificates name", ErrTLSHandshake, addr, err)
 	}
-	return fmt.Errorf("wire: TLS handshake with the SPU at %s failed: %w; the SPU requires a client certificate signed by the cluster's CA (cert and key in the profile's tls section, or --tls-cert and --tls-key)", addr, err)
+	return fmt.Errorf("wire: %w with the SPU at %s: %w; the SPU requires a client certificate signed by the cluster's CA (cert and key in the profile's tls section, or --tls-cert and --tls-key)", ErrTLSHandshake, addr, err)
 }
 
 // tlsRequiredError is what a plaintext client reports when the SPU
