@@ -80,7 +80,7 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 		nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
 		nats.PingInterval(2*time.Second), nats.MaxPingsOutstanding(2))...)
 	if err != nil {
-		if hint, ok := natsauth.TLSHint(err, "the SC", natsurl.Redact(addr)); ok {
+		if hint, ok := natsauth.TLSHint(err, "the SC", natsurl.Redact(addr), cfg.tls != nil); ok {
 			return nil, &Error{Op: "connect to the SC at " + natsurl.Redact(addr), Err: natsurl.RedactError(err), Hint: hint}
 		}
 		if errors.Is(err, nats.ErrAuthorization) {

@@ -34,6 +34,8 @@ func (l natsTLSLog) tls(format string, v []any) {
 		l.log.Warn("NATS route TLS handshake failed: check the other SC's --tls-cert is signed by this --tls-ca", "detail", msg)
 	case strings.Contains(msg, "first record does not look like a TLS handshake"), strings.HasSuffix(msg, "EOF"):
 		l.log.Warn(fmt.Sprintf("plaintext connection from %s on a TLS port (the NATS client listener speaks TLS only): the client needs tls in its profile or --tls-ca", remote), "detail", msg)
+	case strings.Contains(msg, "remote error"):
+		l.log.Warn(fmt.Sprintf("TLS client %s did not accept this server's certificate: give it the cluster's CA (ca_cert in its profile's tls section, or --tls-ca)", remote), "detail", msg)
 	case strings.Contains(msg, "certificate"):
 		l.log.Warn(fmt.Sprintf("TLS client %s refused: its certificate is not signed by --tls-ca (or it sent none)", remote), "detail", msg)
 	default:

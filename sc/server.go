@@ -216,7 +216,7 @@ func (s *Server) connect() error {
 		}
 		nc, err := nats.Connect(cfg.NATSURL, append(opts, aopts...)...)
 		if err != nil {
-			if hint, ok := natsauth.TLSHint(err, "the NATS", natsurl.Redact(cfg.NATSURL)); ok {
+			if hint, ok := natsauth.TLSHint(err, "the NATS", natsurl.Redact(cfg.NATSURL), cfg.TLS.Enabled()); ok {
 				return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", natsurl.Redact(cfg.NATSURL), natsurl.RedactError(err), hint)
 			}
 			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", natsurl.Redact(cfg.NATSURL), natsurl.RedactError(err), connectHint(err))
@@ -278,8 +278,9 @@ func (s *Server) connect() error {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		return fmt.Errorf("sc: embedded NATS did not start on %s: is the port in use? pick another with --sc HOST:PORT", cfg.Addr)
 	}
-	s.url = ns.ClientURL()
-	nc, err := nats.Connect(s.url, append(opts, nats.InProcessServer(ns))...)
+	s.url = ns.ClientURL() // tls://HOST:PORT with TLS
+	// In-process: no TLS (the server does not require it there).
+	nc, err := nats.Connect(strings.Replace(s.url, "tls://", "nats://", 1), append(opts, nats.InProcessServer(ns))...)
 	if err != nil {
 		return fmt.Errorf("sc: connect to the embedded NATS: %w", err)
 	}

@@ -175,7 +175,7 @@ func (s *Server) connect() error {
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("reconnected to the SC", "url", nc.ConnectedUrlRedacted()) }),
 	)...)
 	if err != nil {
-		if hint, ok := natsauth.TLSHint(err, "the SC", natsurl.Redact(s.cfg.SCAddr)); ok {
+		if hint, ok := natsauth.TLSHint(err, "the SC", natsurl.Redact(s.cfg.SCAddr), tlsClient != nil); ok {
 			return fmt.Errorf("spu: cannot connect to the SC at %s: %w; %s", natsurl.Redact(s.cfg.SCAddr), natsurl.RedactError(err), hint)
 		}
 		if errors.Is(err, nats.ErrAuthorization) {

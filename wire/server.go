@@ -233,13 +233,16 @@ func Serve(ctx context.Context, ln net.Listener, cfg ServerConfig, h Handler) er
 			_ = tc.SetNoDelay(true)
 		}
 		wg.Go(func() {
-			_ = ServeConn(ctx, nc, cfg, h)
-			mu.Lock()
-			delete(conns, nc)
-			if perIP[ip]--; perIP[ip] <= 0 {
-				delete(perIP, ip)
-			}
-			mu.Unlock()
+			// The slot is released before the connection is closed, so a
+			// client that saw the close finds the slot free.
+			_ = serveConn(ctx, nc, cfg, h, func() {
+				mu.Lock()
+				delete(conns, nc)
+				if perIP[ip]--; perIP[ip] <= 0 {
+					delete(perIP, ip)
+				}
+				mu.Unlock()
+			})
 		})
 	}
 	_ = ln.Close()
@@ -264,10 +267,17 @@ type queued struct {
 // writer goroutine has exited. The returned error says why it stopped
 // (nil for a clean close by the peer or ctx).
 func ServeConn(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler) error {
+	return serveConn(ctx, nc, cfg, h, func() {})
+}
+
+// serveConn is ServeConn calling release just before the final close.
+func serveConn(ctx context.Context, raw net.Conn, cfg ServerConfig, h Handler, release func()) error {
 	cfg = cfg.withDefaults()
-	log := cfg.Logger.With("remote", nc.RemoteAddr().String())
-	nc, tlsState := accept(ctx, nc, cfg, log)
+	log := cfg.Logger.With("remote", raw.RemoteAddr().String())
+	nc, tlsState := accept(ctx, raw, cfg, log)
 	if nc == nil {
+		release()
+		_ = raw.Close()
 		return nil
 	}
 	cctx, cancel := context.WithCancel(context.WithValue(ctx, connStateKey{}, &ConnState{tls: tlsState}))
@@ -282,6 +292,7 @@ func ServeConn(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler) er
 	err := readLoop(cctx, nc, cfg, h, queue, log)
 	close(queue)
 	wg.Wait()
+	release()
 	_ = nc.Close()
 	if err != nil {
 		log.Debug("wire: connection closed", "err", err)

@@ -48,7 +48,7 @@ const tlsRequiredMessage = "this SPU port speaks TLS only: connect with TLS (tls
 // accept runs on a new server connection before any request: it peeks the
 // first byte and returns the connection to serve (a *tls.Conn after a
 // successful handshake with cfg.TLS), or nil when the connection was
-// refused (and closed).
+// refused (the caller closes it).
 func accept(ctx context.Context, nc net.Conn, cfg ServerConfig, log *slog.Logger) (net.Conn, *tls.ConnectionState) {
 	br := bufio.NewReaderSize(nc, 4096)
 	_ = nc.SetReadDeadline(time.Now().Add(min(cfg.IdleTimeout, cfg.FirstRequestTimeout)))
@@ -57,7 +57,6 @@ func accept(ctx context.Context, nc net.Conn, cfg ServerConfig, log *slog.Logger
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			log.Debug("wire: connection closed before its first byte", "err", err)
 		}
-		_ = nc.Close()
 		return nil, nil
 	}
 	bc := &bufferedConn{Conn: nc, r: br}
@@ -68,12 +67,10 @@ func accept(ctx context.Context, nc net.Conn, cfg ServerConfig, log *slog.Logger
 		return bc, nil
 	case cfg.TLS == nil:
 		log.Warn("wire: TLS connection from " + nc.RemoteAddr().String() + " on a plaintext port: closed (this server has no --tls-cert; the client's profile has TLS on)")
-		_ = nc.Close()
 		return nil, nil
 	case !isTLS:
 		log.Warn("wire: plaintext connection from " + nc.RemoteAddr().String() + " on a TLS port: answered with a TLS-required error and closed (the client has no TLS settings: tls in its profile or --tls-ca)")
 		refusePlaintext(bc, cfg)
-		_ = nc.Close()
 		return nil, nil
 	}
 	tc := tls.Server(bc, cfg.TLS)
@@ -81,7 +78,6 @@ func accept(ctx context.Context, nc net.Conn, cfg ServerConfig, log *slog.Logger
 	defer cancel()
 	if err := tc.HandshakeContext(hctx); err != nil {
 		log.Warn("wire: TLS handshake failed", "err", err)
-		_ = tc.Close()
 		return nil, nil
 	}
 	_ = nc.SetReadDeadline(time.Time{})

@@ -78,7 +78,7 @@ func rules() []rule {
 			forbid: concat([]string{"wal", "vfs", "fluviotest"}, servers), testAllow: testKits},
 		{name: "internal helpers import only internal helpers", from: under("internal"), allow: []string{"internal"}, testAllow: testKits},
 		{name: "the security suite attacks in-process servers (tests only)", from: under("security"), allow: []string{},
-			forbid: concat([]string{"cli", "chaos", "bench", "e2e", "examples"}, []string{}), testAllow: []string{"sc", "spu", "bus", "wire", "internal", "@root"}},
+			forbid: concat([]string{"cli", "chaos", "bench", "e2e", "examples"}, []string{}), testAllow: []string{"sc", "spu", "bus", "wire", "batch", "internal", "@root"}},
 	}
 }
 
