@@ -1,6 +1,7 @@
 package fluvio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -158,7 +159,7 @@ func busHint(err error) string {
 // Classification of failed requests: what is worth retrying, and what a
 // failure says about whether the records were stored. The producer's
 // pipeline (producer_pipeline.go) and the consumer's reads decide with
-// these; Client.classify (transport.go) marks the SPUs' answers.
+// these; Client.classify marks the SPUs' answers.
 
 // errRetriable marks an error worth retrying after a metadata refresh.
 type errRetriable struct{ err error }
@@ -234,6 +235,39 @@ func sequenceRefusal(err error) bool {
 		}
 	}
 	return false
+}
+
+// classify turns a failed data-plane call into the error its caller sees,
+// marking what is worth retrying and dropping what is stale: the
+// connection after a transport failure, the topic's metadata after an
+// answer that says the leader moved.
+func (c *Client) classify(ctx context.Context, topic string, partition int32, l leader, conn spuConn, err error) error {
+	where := fmt.Sprintf("%s partition %d at SPU %d (%s)", topic, partition, l.id, l.addr)
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return err
+	}
+	we, ok := errors.AsType[*wire.Error](err)
+	if !ok {
+		// The connection failed: dial again, maybe elsewhere.
+		c.pool.drop(l.id, conn)
+		c.meta.invalidate(topic)
+		if c.ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", where, ErrClosed)
+		}
+		return markRetriable(fmt.Errorf("%s: %w", where, err))
+	}
+	if leaderMoved(we.Code) {
+		c.meta.invalidate(topic)
+		return markRetriable(fmt.Errorf("%s: %w", where, err))
+	}
+	if we.Code == wire.RecordTooLarge {
+		return &Error{Op: where, Err: errors.Join(ErrRecordTooLarge, err),
+			Hint: "send smaller records, or create the topic with a larger max record size"}
+	}
+	if we.Retriable {
+		return markRetriable(fmt.Errorf("%s: %w", where, err))
+	}
+	return fmt.Errorf("%s: %w", where, err)
 }
 
 // leaderMoved reports whether an SPU's answer says that the partition's

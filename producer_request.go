@@ -173,3 +173,20 @@ func (c *Client) startProduce(ctx context.Context, call produceCall) func(contex
 	base, err := answer(conn.Produce(ctx, req))
 	return func(context.Context) (int64, error) { return base, err }
 }
+
+// leaderConn returns the partition's leader and a connection to it.
+func (c *Client) leaderConn(ctx context.Context, topic string, partition int32) (leader, spuConn, error) {
+	if err := c.checkOpen(); err != nil {
+		return leader{}, nil, err
+	}
+	l, err := c.meta.leader(ctx, topic, partition)
+	if err != nil {
+		return leader{}, nil, err
+	}
+	conn, err := c.pool.get(ctx, l.id, l.addr)
+	if err != nil {
+		c.meta.invalidate(topic)
+		return leader{}, nil, err
+	}
+	return l, conn, nil
+}
