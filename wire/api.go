@@ -21,6 +21,9 @@ const (
 	KeyOffsetCommit APIKey = 8
 	KeyOffsetFetch  APIKey = 9
 	KeyOffsetDelete APIKey = 47
+	// KeyClientAuth: a client proves its identity on the public server
+	// (an API of ours, outside Kafka's numbers).
+	KeyClientAuth APIKey = 1001
 )
 
 func (k APIKey) String() string {
@@ -43,6 +46,8 @@ func (k APIKey) String() string {
 		return "offset-fetch"
 	case KeyOffsetDelete:
 		return "offset-delete"
+	case KeyClientAuth:
+		return "client-auth"
 	}
 	return fmt.Sprintf("api-%d", int16(k))
 }
@@ -83,6 +88,7 @@ var apis = map[APIKey]api{
 	KeyOffsetCommit:   {KeyOffsetCommit, 0, 0, func() Request { return new(OffsetCommitRequest) }, func() Response { return new(OffsetCommitResponse) }},
 	KeyOffsetFetch:    {KeyOffsetFetch, 0, 0, func() Request { return new(OffsetFetchRequest) }, func() Response { return new(OffsetFetchResponse) }},
 	KeyOffsetDelete:   {KeyOffsetDelete, 0, 0, func() Request { return new(OffsetDeleteRequest) }, func() Response { return new(OffsetDeleteResponse) }},
+	KeyClientAuth:     {KeyClientAuth, 0, 0, func() Request { return new(ClientAuthRequest) }, func() Response { return new(ClientAuthResponse) }},
 }
 
 // DecodeRequest decodes the payload of a request frame. It returns an
