@@ -16,6 +16,10 @@ const (
 	// KeySPUAuth: a follower SPU proves its identity on the private
 	// server (the number of Kafka's SaslAuthenticate).
 	KeySPUAuth APIKey = 36
+	// KeyFollowerProgress: a follower SPU reports its log ends apart from
+	// its fetches (pipelined replication). Not a Kafka API: Kafka's
+	// followers report progress only by their fetch offsets.
+	KeyFollowerProgress APIKey = 1000
 )
 
 func (k APIKey) String() string {
@@ -32,6 +36,8 @@ func (k APIKey) String() string {
 		return "epoch-end-offset"
 	case KeySPUAuth:
 		return "spu-auth"
+	case KeyFollowerProgress:
+		return "follower-progress"
 	}
 	return fmt.Sprintf("api-%d", int16(k))
 }
@@ -69,6 +75,8 @@ var apis = map[APIKey]api{
 	KeyAPIVersions:    {KeyAPIVersions, 0, 0, func() Request { return new(APIVersionsRequest) }, func() Response { return new(APIVersionsResponse) }},
 	KeyEpochEndOffset: {KeyEpochEndOffset, 0, 0, func() Request { return new(EpochEndOffsetRequest) }, func() Response { return new(EpochEndOffsetResponse) }},
 	KeySPUAuth:        {KeySPUAuth, 0, 0, func() Request { return new(SPUAuthRequest) }, func() Response { return new(SPUAuthResponse) }},
+	KeyFollowerProgress: {KeyFollowerProgress, 0, 0, func() Request { return new(FollowerProgressRequest) },
+		func() Response { return new(FollowerProgressResponse) }},
 }
 
 // DecodeRequest decodes the payload of a request frame. It returns an
@@ -109,5 +117,5 @@ func DecodeResponse(key APIKey, payload []byte) (Response, error) {
 }
 
 func knownKeys() []APIKey {
-	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyAPIVersions, KeyEpochEndOffset}
+	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyAPIVersions, KeyEpochEndOffset, KeyFollowerProgress}
 }
