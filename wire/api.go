@@ -20,6 +20,9 @@ const (
 	// its fetches (pipelined replication). Not a Kafka API: Kafka's
 	// followers report progress only by their fetch offsets.
 	KeyFollowerProgress APIKey = 1000
+	// KeyClientAuth: a client proves its identity on the public server
+	// (an API of ours, outside Kafka's numbers).
+	KeyClientAuth APIKey = 1001
 )
 
 func (k APIKey) String() string {
@@ -38,6 +41,8 @@ func (k APIKey) String() string {
 		return "spu-auth"
 	case KeyFollowerProgress:
 		return "follower-progress"
+	case KeyClientAuth:
+		return "client-auth"
 	}
 	return fmt.Sprintf("api-%d", int16(k))
 }
@@ -77,6 +82,7 @@ var apis = map[APIKey]api{
 	KeySPUAuth:        {KeySPUAuth, 0, 0, func() Request { return new(SPUAuthRequest) }, func() Response { return new(SPUAuthResponse) }},
 	KeyFollowerProgress: {KeyFollowerProgress, 0, 0, func() Request { return new(FollowerProgressRequest) },
 		func() Response { return new(FollowerProgressResponse) }},
+	KeyClientAuth: {KeyClientAuth, 0, 0, func() Request { return new(ClientAuthRequest) }, func() Response { return new(ClientAuthResponse) }},
 }
 
 // DecodeRequest decodes the payload of a request frame. It returns an
