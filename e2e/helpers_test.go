@@ -177,7 +177,7 @@ func requireContains(t *testing.T, s, sub string) {
 
 // freePlanAddr returns an SC address for a local cluster of up to spus
 // SPUs whose whole port plan (the SC's port P, P+1, P+5 and 10 ports per
-// SPU from P+7: cli/cluster_ports.go) is free now and lies below the
+// SPU from P+7: internal/localcluster/ports.go) is free now and lies below the
 // kernel's ephemeral range, so that no outgoing connection of another
 // test takes one of them while the cluster stops and starts. (A port
 // from 127.0.0.1:0 is in that range, and so would be its planned SPU

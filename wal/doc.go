@@ -7,6 +7,8 @@
 //
 //	l, err := wal.Open(dir, wal.Options{})       // create or recover
 //	base, err := l.Append(batches)               // leader: assigns offsets
+//	c, err := l.Check(batches)                   // or: validate once (one pass),
+//	base, err = l.AppendChecked(c)               // then append what was checked
 //	err = l.AppendReplica(batches)               // follower: keeps offsets
 //	c, err := l.ReadUpTo(off, 1<<20, hw)         // whole batches below hw
 //	_, err = c.WriteTo(conn); c.Close()
