@@ -61,31 +61,45 @@ Needs the admin role.`,
 		return exitOK
 	}
 	name := topic + "-" + strconv.Itoa(int(*partition))
-	fmt.Fprintln(stdout, r.Message)
 	switch r.Action {
 	case fluvio.RepairDryRun:
-		printRepairs(stdout, r, "would drop")
+		fmt.Fprintf(stdout, "dry run, nothing changed: the repair of %s would do this:\n", name)
+		printRepairs(stdout, r, true)
+		fmt.Fprintf(stdout, "  SPU %d would lead %s at a new epoch\n", r.Leader, name)
 		fmt.Fprintf(stdout, "to do it: fluvio partition repair %s -p %d --truncate-at-corruption\n", topic, *partition)
 	case fluvio.RepairTruncated:
-		printRepairs(stdout, r, "dropped")
+		fmt.Fprintf(stdout, "repaired %s:\n", name)
+		printRepairs(stdout, r, false)
 		fmt.Fprintf(stdout, "%s serves again from SPU %d (leader epoch %d): consume reads offsets below %d, produce appends from %d\n",
 			name, r.Leader, r.LeaderEpoch, r.EndOffset, r.EndOffset)
+	default:
+		fmt.Fprintln(stdout, r.Message)
 	}
 	return exitOK
 }
 
-// printRepairs prints one line per replica's cut.
-func printRepairs(w io.Writer, r *fluvio.PartitionRepair, verb string) {
+// printRepairs prints what each replica's cut drops (dry) or dropped.
+func printRepairs(w io.Writer, r *fluvio.PartitionRepair, dry bool) {
 	for i, c := range r.Replicas {
 		role := "leader"
 		if i > 0 {
-			role = fmt.Sprintf("follower: cuts its own damage, then fetches from SPU %d", r.Leader)
+			role = fmt.Sprintf("follower of SPU %d", r.Leader)
 		}
-		if c.File == "" {
-			fmt.Fprintf(w, "  SPU %d (%s): not corrupt, log ends at offset %d\n", c.SPU, role, c.EndOffset)
+		switch {
+		case c.File == "":
+			fmt.Fprintf(w, "  SPU %d (%s): not corrupt, nothing cut; its log ends at offset %d\n", c.SPU, role, c.EndOffset)
 			continue
+		case dry:
+			fmt.Fprintf(w, "  SPU %d (%s): would drop %d records (offsets %d to %d) and %s, cutting its log at offset %d\n",
+				c.SPU, role, c.DroppedRecords, c.EndOffset, c.OldEndOffset-1, formatSize(c.DroppedBytes), c.EndOffset)
+		default:
+			fmt.Fprintf(w, "  SPU %d (%s): dropped %d records (offsets %d to %d) and %s, its log cut at offset %d\n",
+				c.SPU, role, c.DroppedRecords, c.EndOffset, c.OldEndOffset-1, formatSize(c.DroppedBytes), c.EndOffset)
 		}
-		fmt.Fprintf(w, "  SPU %d (%s): %s %d records (offsets %d to %d) and %s; damage in %s at position %d; cut bytes kept in %s\n",
-			c.SPU, role, verb, c.DroppedRecords, c.EndOffset, c.OldEndOffset-1, formatSize(c.DroppedBytes), c.File, c.Position, c.BrokenCopy)
+		fmt.Fprintf(w, "      damage: %s at position %d: %s\n", c.File, c.Position, c.Reason)
+		fmt.Fprintf(w, "      cut bytes kept in: %s\n", c.BrokenCopy)
+	}
+	if r.DroppedRecords > r.Replicas[0].DroppedRecords {
+		fmt.Fprintf(w, "  the partition ends at offset %d, %d records below the furthest any replica reached\n", r.EndOffset, r.DroppedRecords)
 	}
 }
