@@ -40,7 +40,7 @@ var allowed = map[natsauth.Role]map[string]bool{
 	},
 	natsauth.RoleReadOnly: {
 		bus.SubjectAdminSPUList: true, bus.SubjectAdminTopicList: true, bus.SubjectAdminPartitionList: true,
-		bus.SubjectAdminVersionGet: true,
+		bus.SubjectAdminMetadataGet: true, bus.SubjectAdminVersionGet: true,
 	},
 }
 

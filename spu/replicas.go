@@ -92,6 +92,9 @@ func (d *dataPlane) Apply(set bus.ReplicaSet) error {
 		d.peers[p.ID] = p.Private
 		d.auth.setKey(p.ID, p.NKey)
 	}
+	if set.Full {
+		d.clients.setKeys(set.Clients)
+	}
 	var drop []*partition
 	if set.Full {
 		want := make(map[bus.PartitionID]bool, len(set.Replicas))

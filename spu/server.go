@@ -153,6 +153,11 @@ func (s *Server) connect() error {
 	if err != nil {
 		return fmt.Errorf("spu: --creds: %w", err)
 	}
+	_, tlsClient, err := loadTLS(s.cfg)
+	if err != nil {
+		return err
+	}
+	aopts = append(aopts, natsauth.TLSOptions(tlsClient)...)
 	nc, err := nats.Connect(url, append(aopts,
 		nats.Name(fmt.Sprintf("fluvio-spu-%d", s.id)),
 		nats.Timeout(2*time.Second),
@@ -170,6 +175,9 @@ func (s *Server) connect() error {
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("reconnected to the SC", "url", nc.ConnectedUrlRedacted()) }),
 	)...)
 	if err != nil {
+		if hint, ok := natsauth.TLSHint(err, "the SC", natsurl.Redact(s.cfg.SCAddr), tlsClient != nil); ok {
+			return fmt.Errorf("spu: cannot connect to the SC at %s: %w; %s", natsurl.Redact(s.cfg.SCAddr), natsurl.RedactError(err), hint)
+		}
 		if errors.Is(err, nats.ErrAuthorization) {
 			what := "without credentials"
 			if s.cfg.Creds != "" {

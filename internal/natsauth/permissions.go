@@ -44,7 +44,9 @@ const (
 	// topics, partitions), not change anything.
 	RoleClient Role = "client"
 	// RoleReadOnly may list and describe (topic, partition and SPU lists,
-	// the version), but not fetch the metadata producers and consumers use.
+	// the version) and read the metadata consumers need (leaders); the
+	// SPUs let it consume, not produce (spu/clientauth.go). It may not
+	// commit a named consumer's offset.
 	RoleReadOnly Role = "read-only"
 )
 
@@ -72,11 +74,11 @@ type Perms struct {
 // readOnlySubjects are the admin endpoints RoleReadOnly may call.
 var readOnlySubjects = []string{
 	subjAdmin + "topic.list", subjAdmin + "partition.list", subjAdmin + "spu.list", subjAdmin + "version.get",
-	subjAdmin + "consumer.list",
+	subjAdmin + "consumer.list", subjAdmin + "metadata.get",
 }
 
 // clientSubjects are the admin endpoints RoleClient may call.
-var clientSubjects = append(slices.Clone(readOnlySubjects), subjAdmin+"metadata.get", subjAdmin+"consumer.commit")
+var clientSubjects = append(slices.Clone(readOnlySubjects), subjAdmin+"consumer.commit")
 
 // Permissions returns what an identity with role and public key pub may
 // do. spu is the SPU id for RoleSPU (ignored otherwise); bucket is the
