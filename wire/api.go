@@ -21,6 +21,10 @@ const (
 	KeyOffsetCommit APIKey = 8
 	KeyOffsetFetch  APIKey = 9
 	KeyOffsetDelete APIKey = 47
+	// KeyFollowerProgress: a follower SPU reports its log ends apart from
+	// its fetches (pipelined replication). Not a Kafka API: Kafka's
+	// followers report progress only by their fetch offsets.
+	KeyFollowerProgress APIKey = 1000
 	// KeyClientAuth: a client proves its identity on the public server
 	// (an API of ours, outside Kafka's numbers).
 	KeyClientAuth APIKey = 1001
@@ -46,6 +50,8 @@ func (k APIKey) String() string {
 		return "offset-fetch"
 	case KeyOffsetDelete:
 		return "offset-delete"
+	case KeyFollowerProgress:
+		return "follower-progress"
 	case KeyClientAuth:
 		return "client-auth"
 	}
@@ -88,7 +94,9 @@ var apis = map[APIKey]api{
 	KeyOffsetCommit:   {KeyOffsetCommit, 0, 0, func() Request { return new(OffsetCommitRequest) }, func() Response { return new(OffsetCommitResponse) }},
 	KeyOffsetFetch:    {KeyOffsetFetch, 0, 0, func() Request { return new(OffsetFetchRequest) }, func() Response { return new(OffsetFetchResponse) }},
 	KeyOffsetDelete:   {KeyOffsetDelete, 0, 0, func() Request { return new(OffsetDeleteRequest) }, func() Response { return new(OffsetDeleteResponse) }},
-	KeyClientAuth:     {KeyClientAuth, 0, 0, func() Request { return new(ClientAuthRequest) }, func() Response { return new(ClientAuthResponse) }},
+	KeyFollowerProgress: {KeyFollowerProgress, 0, 0, func() Request { return new(FollowerProgressRequest) },
+		func() Response { return new(FollowerProgressResponse) }},
+	KeyClientAuth: {KeyClientAuth, 0, 0, func() Request { return new(ClientAuthRequest) }, func() Response { return new(ClientAuthResponse) }},
 }
 
 // DecodeRequest decodes the payload of a request frame. It returns an
@@ -129,5 +137,5 @@ func DecodeResponse(key APIKey, payload []byte) (Response, error) {
 }
 
 func knownKeys() []APIKey {
-	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyOffsetCommit, KeyOffsetFetch, KeyAPIVersions, KeyEpochEndOffset, KeyOffsetDelete}
+	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyOffsetCommit, KeyOffsetFetch, KeyAPIVersions, KeyEpochEndOffset, KeyOffsetDelete, KeyFollowerProgress}
 }
