@@ -35,11 +35,14 @@ func (rc *readerConn) get(ctx context.Context, c *Client, topic string, partitio
 	rc.close()
 	dctx, cancel := context.WithTimeout(ctx, c.cfg.dialTimeout)
 	defer cancel()
-	conn, err := c.cfg.dial(dctx, l.addr)
+	conn, err := c.pool.dial(dctx, l.id, l.addr)
 	if err != nil {
 		c.meta.invalidate(topic)
 		if ctx.Err() != nil {
 			return leader{}, nil, context.Cause(ctx)
+		}
+		if permanentDialError(err) {
+			return leader{}, nil, &Error{Op: fmt.Sprintf("connect to SPU %d at %s", l.id, l.addr), Err: err}
 		}
 		return leader{}, nil, markRetriable(&Error{Op: fmt.Sprintf("connect to SPU %d at %s", l.id, l.addr), Err: err,
 			Hint: fmt.Sprintf("is spu-server %d running and reachable? check 'fluvio spu list'", l.id)})

@@ -35,6 +35,10 @@ var (
 	// ErrConsumerNotFound matches DeleteConsumer's error when the named
 	// consumer has no stored offsets (on that topic or partition).
 	ErrConsumerNotFound error = bus.ErrConsumerNotFound
+	// ErrNotRepairable matches RepairPartition's error when the repair
+	// cannot be done now: a replica's SPU is offline (start it: nothing
+	// need be dropped), or an SPU does not answer.
+	ErrNotRepairable error = bus.ErrNotRepairable
 	// ErrTopicExists matches CreateTopic's error for an existing topic.
 	ErrTopicExists error = bus.ErrTopicExists
 	// ErrNotEnoughSPUs matches CreateTopic's error when the replication

@@ -92,8 +92,10 @@ sc-server and spu-server are looked for next to this fluvio binary, then on PATH
 
 With --sc-replicas 3 it starts three sc-servers, each embedding a node of one
 NATS cluster on loopback (routes between them, the metadata bucket at 3
-replicas); one SC holds the lease and serves writes, the others serve reads and
-take over when it dies. SPUs and the profile get all three addresses.
+replicas), on the plan's ports: 9003 (routes 9007), then ten ports lower each
+(8993, 8983); one SC holds the lease and serves writes, the others serve reads
+and take over when it dies. SPUs and the profile get all three addresses.
+Start returns once every SC's /readyz answers.
 
 Running it again is safe: a running cluster is left alone, a stopped one (see
 'fluvio cluster stop') resumes with its data, stopped SPUs are restarted, and a
@@ -213,13 +215,20 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	} else {
 		st = &localcluster.State{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC(), Auth: true}
 		if l.nSC > 1 {
-			addrs, err := localcluster.FreeLoopbackAddrs(2*l.nSC - 1)
-			if err != nil {
-				return err
+			// Every SC's NATS and route ports follow the plan too (the
+			// other SCs ten ports apart below the first).
+			plan, err := localcluster.NewPlan(scAddr)
+			if err == nil {
+				err = plan.CheckSCs(l.nSC)
 			}
-			st.SCCluster = addrs[0]
+			if err != nil {
+				return withHint(fmt.Errorf("--sc-replicas %d with --sc-addr %s: %w", l.nSC, scAddr, err), exitUsage,
+					"pick another --sc-addr port (the default 9003 fits)")
+			}
+			_, _, st.SCCluster, _ = plan.SCN(0)
 			for i := 1; i < l.nSC; i++ {
-				st.Peers = append(st.Peers, localcluster.SCPeer{Addr: addrs[2*i-1], Cluster: addrs[2*i]})
+				nats, _, routes, _ := plan.SCN(i)
+				st.Peers = append(st.Peers, localcluster.SCPeer{Addr: nats, Cluster: routes})
 			}
 		}
 	}
@@ -360,22 +369,19 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 			}
 			return portInUse("SC", p.addr, flag, err)
 		}
-		// The first SC's --http is planned (port + 5); the peers of
-		// --sc-replicas take free ports.
-		if i == 0 {
-			plan, err := l.plan(1)
-			if err != nil {
-				return err
+		if p.cluster != "" {
+			if err := localcluster.PortFree(p.cluster); err != nil {
+				return portInUse(p.name+" routes", p.cluster, "", err)
 			}
-			if *p.http, err = localcluster.OrFree(plan.SCHTTP()); err != nil {
-				return err
-			}
-		} else {
-			addrs, err := localcluster.FreeLoopbackAddrs(1)
-			if err != nil {
-				return err
-			}
-			*p.http = addrs[0]
+		}
+		// Each SC's --http is planned (its port + 5), or a free port
+		// when that one is taken.
+		plan, err := localcluster.NewPlan(p.addr)
+		if err != nil {
+			return err
+		}
+		if *p.http, err = localcluster.OrFree(plan.SCHTTP()); err != nil {
+			return err
 		}
 		argv := []string{bin, "--sc", p.addr, "--data-dir", p.dir, "--http", *p.http}
 		if st.Auth {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/fluvio-go/fluvio/internal/tlsconf"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -35,6 +36,13 @@ func (h *handler) Handle(ctx context.Context, req wire.Request) wire.Reply {
 		if err := h.d.auth.checkPeer(ctx, replicaID); err != nil {
 			return h.refuse(req, err)
 		}
+	} else {
+		if r, ok := req.(*wire.ClientAuthRequest); ok {
+			return h.authenticateClient(ctx, r)
+		}
+		if err := h.d.clients.check(ctx, req); err != nil {
+			return h.refuse(req, err)
+		}
 	}
 	switch r := req.(type) {
 	case *wire.ProduceRequest:
@@ -54,15 +62,41 @@ func (h *handler) Handle(ctx context.Context, req wire.Request) wire.Reply {
 }
 
 // authenticate takes a peer SPU's proof of identity on the private server.
+// With mutual TLS the proof must name the certificate's SPU.
 func (h *handler) authenticate(ctx context.Context, r *wire.SPUAuthRequest) wire.Reply {
-	if err := h.d.auth.verify(r); err != nil {
+	err := h.d.auth.verify(r)
+	st := wire.ConnStateOf(ctx)
+	if err == nil && st != nil {
+		if certID, ok, cerr := certPeer(st); cerr != nil {
+			err = cerr
+		} else if ok && certID != r.SPU {
+			err = wire.SPUAuthFailed.ErrMsg(fmt.Sprintf("the proof is SPU %d's but the certificate is SPU %d's", r.SPU, certID))
+		}
+	}
+	if err != nil {
 		h.d.log.Warn("refused a proof of identity on the private server", "spu", r.SPU, "err", err)
 		return wire.RespondErr(err)
 	}
-	if st := wire.ConnStateOf(ctx); st != nil {
+	if st != nil {
 		st.SetPeer(r.SPU)
 	}
 	return wire.Respond(&wire.SPUAuthResponse{})
+}
+
+// authenticateClient takes a client's signed hello on the public server.
+func (h *handler) authenticateClient(ctx context.Context, r *wire.ClientAuthRequest) wire.Reply {
+	if !h.d.clients.required {
+		return wire.Respond(&wire.ClientAuthResponse{Role: tlsconf.RoleClient}) // nothing to check
+	}
+	role, err := h.d.clients.verify(r)
+	if err != nil {
+		h.d.log.Warn("refused a client's hello on the public server", "key", r.PublicKey, "err", err)
+		return wire.RespondErr(err)
+	}
+	if st := wire.ConnStateOf(ctx); st != nil {
+		st.SetRole(role)
+	}
+	return wire.Respond(&wire.ClientAuthResponse{Role: role})
 }
 
 // refuse answers req with err before the data plane sees it, counting a

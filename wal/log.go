@@ -70,22 +70,6 @@ type Log struct {
 	repaired *Repair // set by Open under TruncateAtCorruption; read-only after
 }
 
-// Repair is what Open cut under Options.TruncateAtCorruption.
-type Repair struct {
-	// File and Pos locate the first bad batch; Reason says what was bad.
-	File   string
-	Pos    int64
-	Reason string
-	// End is the log end offset after the cut: every record from it on
-	// was dropped (to be fetched again from a healthy replica).
-	End int64
-	// DroppedSegments counts the whole segments after the damage removed.
-	DroppedSegments int
-}
-
-// Repaired returns what Open cut because of corruption, or nil.
-func (l *Log) Repaired() *Repair { return l.repaired }
-
 // Dir returns the log's directory.
 func (l *Log) Dir() string { return l.dir }
 

@@ -80,7 +80,7 @@ func rules() []rule {
 		{name: "the local-cluster supervisor runs the servers as processes, through the client library", from: under("internal/localcluster"),
 			allow: []string{"internal", "@root"}, forbid: concat([]string{"wal", "vfs"}, servers, drivers), testAllow: testKits},
 		{name: "the security suite attacks in-process servers (tests only)", from: under("security"), allow: []string{},
-			forbid: concat([]string{"cli", "chaos", "bench", "e2e", "examples"}, []string{}), testAllow: []string{"sc", "spu", "bus", "wire", "internal", "@root"}},
+			forbid: concat([]string{"cli", "chaos", "bench", "e2e", "examples"}, []string{}), testAllow: []string{"sc", "spu", "bus", "wire", "batch", "internal", "@root"}},
 	}
 }
 

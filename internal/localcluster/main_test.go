@@ -19,7 +19,17 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
 		os.Exit(helper(mode))
 	}
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if servers.dir != "" {
+		os.RemoveAll(servers.dir)
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "localcluster: goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // helper is the re-executed test binary: "sleep" waits to be signalled,

@@ -17,16 +17,24 @@ const DefaultSCPort = 9003
 //
 //	P     9003        SC (its NATS: clients and SPUs)
 //	P+1   9004        SC private port for SPUs (sc-server --sc-private)
+//	P+4   9007        SC's NATS cluster routes (--sc-replicas > 1)
 //	P+5   9008        sc-server --http (/metrics, /livez, /readyz)
 //	P+7   9010, 9011  SPU 5001 public and private servers, 9012 its --http
 //	P+17  9020, 9021  SPU 5002, 9022 its --http; and so on, 10 ports per SPU
 //
-// P+2 and P+3 stay free for custom SPUs (see README.md).
+// P+2 and P+3 (9005, 9006) stay free for custom SPUs (see README.md).
+// The other SCs of --sc-replicas take the same offsets ten ports lower
+// each: SC 2 on P-10 (8993, private 8994, routes 8997, http 8998), SC 3
+// on P-20, and so on.
 const (
 	planSCPrivate = 1  // sc-server --sc-private: P+1
+	planSCRoutes  = 4  // sc-server --cluster: P+4
 	planSCHTTP    = 5  // sc-server --http: P+5
 	planSPUFirst  = 7  // first SPU's public server: P+7
 	planSPUStep   = 10 // ports per SPU
+	planSCStep    = 10 // ports per SC, counted down from P
+	// MaxSCs is the largest --sc-replicas the plan has ports for.
+	MaxSCs = 5
 )
 
 // Plan gives the fixed addresses of a local cluster whose SC listens at
@@ -59,6 +67,17 @@ func (p Plan) Check(n int) error {
 	return nil
 }
 
+// CheckSCs fails when n SCs do not fit above port 1023.
+func (p Plan) CheckSCs(n int) error {
+	if n > MaxSCs {
+		return fmt.Errorf("the port plan has room for %d SCs, not %d", MaxSCs, n)
+	}
+	if first := p.SC - planSCStep*(n-1); first < 1024 {
+		return fmt.Errorf("%d SCs need ports from %d below the SC's port %d: pick a higher --sc-addr port (the default is %d)", n, first, p.SC, DefaultSCPort)
+	}
+	return nil
+}
+
 // last is the highest port of the plan with n SPUs.
 func (p Plan) last(n int) int { return p.SC + planSPUFirst + planSPUStep*(n-1) + 2 }
 
@@ -71,6 +90,13 @@ func (p Plan) SCPrivate() string { return p.addr(p.SC + planSCPrivate) }
 // SCHTTP is the sc-server's --http address.
 func (p Plan) SCHTTP() string { return p.addr(p.SC + planSCHTTP) }
 
+// SCN returns the addresses of the i-th SC (0 for the first): its NATS,
+// its private port for SPUs, its NATS cluster routes and its --http.
+func (p Plan) SCN(i int) (nats, private, routes, http string) {
+	base := p.SC - planSCStep*i
+	return p.addr(base), p.addr(base + planSCPrivate), p.addr(base + planSCRoutes), p.addr(base + planSCHTTP)
+}
+
 // SPU returns the public, private and HTTP addresses of the i-th SPU (0
 // for the first).
 func (p Plan) SPU(i int) (public, private, http string) {
@@ -78,20 +104,29 @@ func (p Plan) SPU(i int) (public, private, http string) {
 	return p.addr(base), p.addr(base + 1), p.addr(base + 2)
 }
 
-// Addrs lists every address of the plan with n SPUs.
-func (p Plan) Addrs(n int) []string {
-	out := []string{p.SCAddr(), p.SCPrivate(), p.SCHTTP()}
-	for i := range n {
+// Addrs lists every address of the plan with scs SCs (routes only with
+// more than one) and spus SPUs.
+func (p Plan) Addrs(scs, spus int) []string {
+	var out []string
+	for i := range max(scs, 1) {
+		nats, private, routes, http := p.SCN(i)
+		out = append(out, nats, private, http)
+		if scs > 1 {
+			out = append(out, routes)
+		}
+	}
+	for i := range spus {
 		pub, priv, http := p.SPU(i)
 		out = append(out, pub, priv, http)
 	}
 	return out
 }
 
-// Free returns the first address of the plan with n SPUs that cannot be
-// listened on now, as a *PortInUseError naming its holder, or nil.
-func (p Plan) Free(n int) error {
-	for _, a := range p.Addrs(n) {
+// Free returns the first address of the plan with scs SCs and spus SPUs
+// that cannot be listened on now, as a *PortInUseError naming its
+// holder, or nil.
+func (p Plan) Free(scs, spus int) error {
+	for _, a := range p.Addrs(scs, spus) {
 		if err := PortFree(a); err != nil {
 			return &PortInUseError{What: "local cluster", Addr: a, Holder: Holder(a), Err: err}
 		}
@@ -106,19 +141,21 @@ const (
 	freePlanMax = 30000
 )
 
-// FreePlan returns a plan on host for n SPUs whose every port is free
-// now and below the kernel's ephemeral range, so that no outgoing
-// connection takes one while the cluster stops and starts (a port from
-// HOST:0 would lie in that range, and so would its planned SPU ports).
-// It is for callers that may run anywhere (tests, chaos, benchmarks);
-// the CLI keeps its plan and names the holder of a taken port.
-func FreePlan(host string, n int) (Plan, error) {
+// FreePlan returns a plan on host for scs SCs and spus SPUs whose every
+// port is free now and below the kernel's ephemeral range, so that no
+// outgoing connection takes one while the cluster stops and starts (a
+// port from HOST:0 would lie in that range, and so would its planned SPU
+// ports). It is for callers that may run anywhere (tests, chaos,
+// benchmarks); the CLI keeps its plan and names the holder of a taken
+// port.
+func FreePlan(host string, scs, spus int) (Plan, error) {
 	var last error
+	low := freePlanMin + planSCStep*MaxSCs
 	for range 200 {
-		p := Plan{Host: host, SC: freePlanMin + rand.IntN(freePlanMax-freePlanMin)}
-		if last = p.Free(n); last == nil {
+		p := Plan{Host: host, SC: low + rand.IntN(freePlanMax-low)}
+		if last = p.Free(scs, spus); last == nil {
 			return p, nil
 		}
 	}
-	return Plan{}, fmt.Errorf("no free port plan for %d SPU(s) on %s between %d and %d after 200 tries (last: %w)", n, host, freePlanMin, freePlanMax, last)
+	return Plan{}, fmt.Errorf("no free port plan for %d SC(s) and %d SPU(s) on %s between %d and %d after 200 tries (last: %w)", scs, spus, host, low, freePlanMax, last)
 }

@@ -24,8 +24,30 @@ func TestPlan(t *testing.T) {
 			t.Errorf("SPU %d: %s %s %s, want %v", i, pub, priv, http, want)
 		}
 	}
-	if got := len(p.Addrs(2)); got != 9 {
-		t.Errorf("Addrs(2) has %d addresses, want 9", got)
+	if got := len(p.Addrs(1, 2)); got != 9 {
+		t.Errorf("Addrs(1, 2) has %d addresses, want 9", got)
+	}
+	if nats, priv, routes, http := p.SCN(0); nats != p.SCAddr() || priv != p.SCPrivate() || routes != "127.0.0.1:9007" || http != p.SCHTTP() {
+		t.Errorf("SCN(0) = %s %s %s %s", nats, priv, routes, http)
+	}
+	if nats, priv, routes, http := p.SCN(2); [4]string{nats, priv, routes, http} != [4]string{"127.0.0.1:8983", "127.0.0.1:8984", "127.0.0.1:8987", "127.0.0.1:8988"} {
+		t.Errorf("SCN(2) = %s %s %s %s", nats, priv, routes, http)
+	}
+	// Every port of a 3-SC, 3-SPU plan is distinct and none is a custom
+	// SPU's (P+2, P+3).
+	seen := map[string]bool{"127.0.0.1:9005": true, "127.0.0.1:9006": true}
+	for _, a := range p.Addrs(3, 3) {
+		if seen[a] {
+			t.Errorf("port %s used twice (or a custom SPU's)", a)
+		}
+		seen[a] = true
+	}
+	if err := p.CheckSCs(5); err != nil {
+		t.Error(err)
+	}
+	low, _ := NewPlan("127.0.0.1:1050")
+	if err := low.CheckSCs(5); err == nil || !strings.Contains(err.Error(), "pick a higher --sc-addr port") {
+		t.Errorf("CheckSCs below 1024 = %v", err)
 	}
 	if err := p.Check(100); err != nil {
 		t.Error(err)
@@ -56,19 +78,19 @@ func listen(t *testing.T, addr string) net.Listener {
 // the process holding it (this test process), and FreePlan goes
 // elsewhere, below the ephemeral range.
 func TestPortTakenNamesHolder(t *testing.T) {
-	p, err := FreePlan("127.0.0.1", 2)
+	p, err := FreePlan("127.0.0.1", 3, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.SC < freePlanMin || p.last(2) >= 32768 {
-		t.Fatalf("FreePlan picked SC port %d (last %d): want the whole plan in [%d, 32768)", p.SC, p.last(2), freePlanMin)
+	if first, _, _, _ := p.SCN(2); p.SC-20 < freePlanMin || p.last(2) >= 32768 {
+		t.Fatalf("FreePlan picked SC port %d (SC 3 at %s, last %d): want the whole plan in [%d, 32768)", p.SC, first, p.last(2), freePlanMin)
 	}
-	if err := p.Free(2); err != nil {
+	if err := p.Free(3, 2); err != nil {
 		t.Fatalf("a fresh FreePlan is not free: %v", err)
 	}
 	_, priv, _ := p.SPU(1)
 	listen(t, priv)
-	err = p.Free(2)
+	err = p.Free(3, 2)
 	pe, ok := errors.AsType[*PortInUseError](err)
 	if !ok || pe.Addr != priv {
 		t.Fatalf("Free with %s taken = %v, want a PortInUseError for it", priv, err)
@@ -83,11 +105,11 @@ func TestPortTakenNamesHolder(t *testing.T) {
 		t.Errorf("Taken did not find %s", priv)
 	}
 	// Another plan is picked around the taken port.
-	other, err := FreePlan("127.0.0.1", 2)
+	other, err := FreePlan("127.0.0.1", 3, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range other.Addrs(2) {
+	for _, a := range other.Addrs(3, 2) {
 		if a == priv {
 			t.Fatalf("FreePlan picked the taken %s", priv)
 		}

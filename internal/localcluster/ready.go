@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+// probeClient keeps no idle connection: a probe leaves no goroutine or
+// socket behind once it returns.
+var probeClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
 // ProbeReady asks a process's /readyz at addr (HOST:PORT): "yes",
 // "no: REASON", or "" when addr is "" (no HTTP address).
 func ProbeReady(ctx context.Context, addr string) string {
@@ -23,7 +27,7 @@ func ProbeReady(ctx context.Context, addr string) string {
 	if err != nil {
 		return "no: " + err.Error()
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := probeClient.Do(req)
 	if err != nil {
 		return "no: /readyz does not answer"
 	}
