@@ -23,12 +23,14 @@ func livenessTick(timeout time.Duration) time.Duration { return min(timeout/4, 2
 func (s *Server) livenessLoop() {
 	t := time.NewTicker(livenessTick(s.cfg.HeartbeatTimeout))
 	defer t.Stop()
+	var sys systemTopicWatch
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
 		case now := <-t.C:
 			s.expire(now)
+			s.ensureSystemTopicsTick(&sys, now)
 		}
 	}
 }
