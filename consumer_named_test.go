@@ -61,7 +61,7 @@ func TestClusterNamedConsumer(t *testing.T) {
 	cl.StartSPU(cl.SPUIDs()[0])
 	requireEqual(t, fmt.Sprint(readN(t, ctx, open(), 2)), "[v3 v4]")
 
-	// The SC restarts: the offsets are in KV.
+	// The SC restarts: the offsets are on the SPUs (consumer-offset topic).
 	cl.RestartSC()
 	cons := open(WithAutoCommit(0))
 	// Commit mid-iteration stores what was read so far.

@@ -13,12 +13,14 @@ func (s *Server) livenessLoop() {
 	tick := min(s.cfg.HeartbeatTimeout/4, 250*time.Millisecond)
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	var sys systemTopicWatch
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
 		case now := <-t.C:
 			s.expire(now)
+			s.ensureSystemTopicsTick(&sys, now)
 		}
 	}
 }

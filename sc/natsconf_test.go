@@ -56,19 +56,19 @@ func TestNATSConfPermissions(t *testing.T) {
 	_, err = req[bus.TopicCreateResponse](t, admin, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{
 		Name: "perm", Spec: bus.TopicSpec{Partitions: 2, ReplicationFactor: 2}})
 	requireNoErr(t, err)
-	// Named consumers' offsets: the SC may write its second bucket.
-	_, err = req[bus.ConsumerCommitResponse](t, client, bus.SubjectAdminConsumerCommit, bus.ConsumerCommitRequest{
-		Offsets: []bus.ConsumerOffset{{Consumer: "app", Topic: "perm", Partition: 1, Offset: 41}}})
+	// Named consumers: a client may have the SC create the consumer-offset
+	// system topic, and read the legacy offset bucket (there is none).
+	storage, err := req[bus.ConsumerStorageResponse](t, client, bus.SubjectAdminConsumerStorage, bus.ConsumerStorageRequest{})
 	requireNoErr(t, err)
+	requireEqual(t, storage.Topic, bus.ConsumerOffsetTopic)
 	offs, err := req[bus.ConsumerListResponse](t, client, bus.SubjectAdminConsumerList, bus.ConsumerListRequest{})
 	requireNoErr(t, err)
-	requireEqual(t, len(offs.Items), 1)
-	requireEqual(t, offs.Items[0].Offset, int64(41))
+	requireEqual(t, len(offs.Items), 0)
 
 	spu1 := connect("spu5001")
 	hello, err := req[bus.SPUHelloResponse](t, spu1, bus.SubjectSPURegister(5001), bus.SPUHello{ID: 5001, Incarnation: "a"})
 	requireNoErr(t, err)
-	requireEqual(t, len(hello.Replicas.Replicas), 2)
+	requireEqual(t, len(hello.Replicas.Replicas), 3) // perm-0, perm-1, consumer-offset-0
 	_, err = req[bus.HeartbeatResponse](t, spu1, bus.SubjectSPUHeartbeat(5001), bus.Heartbeat{ID: 5001, Incarnation: "a"})
 	requireNoErr(t, err)
 
