@@ -16,6 +16,10 @@ const (
 	// KeySPUAuth: a follower SPU proves its identity on the private
 	// server (the number of Kafka's SaslAuthenticate).
 	KeySPUAuth APIKey = 36
+	// KeyFollowerProgress: a follower SPU reports its log ends apart from
+	// its fetches (pipelined replication). Not a Kafka API: Kafka's
+	// followers report progress only by their fetch offsets.
+	KeyFollowerProgress APIKey = 1000
 	// KeyClientAuth: a client proves its identity on the public server
 	// (an API of ours, outside Kafka's numbers).
 	KeyClientAuth APIKey = 1001
@@ -35,6 +39,8 @@ func (k APIKey) String() string {
 		return "epoch-end-offset"
 	case KeySPUAuth:
 		return "spu-auth"
+	case KeyFollowerProgress:
+		return "follower-progress"
 	case KeyClientAuth:
 		return "client-auth"
 	}
@@ -74,7 +80,9 @@ var apis = map[APIKey]api{
 	KeyAPIVersions:    {KeyAPIVersions, 0, 0, func() Request { return new(APIVersionsRequest) }, func() Response { return new(APIVersionsResponse) }},
 	KeyEpochEndOffset: {KeyEpochEndOffset, 0, 0, func() Request { return new(EpochEndOffsetRequest) }, func() Response { return new(EpochEndOffsetResponse) }},
 	KeySPUAuth:        {KeySPUAuth, 0, 0, func() Request { return new(SPUAuthRequest) }, func() Response { return new(SPUAuthResponse) }},
-	KeyClientAuth:     {KeyClientAuth, 0, 0, func() Request { return new(ClientAuthRequest) }, func() Response { return new(ClientAuthResponse) }},
+	KeyFollowerProgress: {KeyFollowerProgress, 0, 0, func() Request { return new(FollowerProgressRequest) },
+		func() Response { return new(FollowerProgressResponse) }},
+	KeyClientAuth: {KeyClientAuth, 0, 0, func() Request { return new(ClientAuthRequest) }, func() Response { return new(ClientAuthResponse) }},
 }
 
 // DecodeRequest decodes the payload of a request frame. It returns an
@@ -115,5 +123,5 @@ func DecodeResponse(key APIKey, payload []byte) (Response, error) {
 }
 
 func knownKeys() []APIKey {
-	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyAPIVersions, KeyEpochEndOffset}
+	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyAPIVersions, KeyEpochEndOffset, KeyFollowerProgress}
 }

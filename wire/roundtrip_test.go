@@ -59,6 +59,7 @@ func TestRoundTrip(t *testing.T) {
 		}})
 		roundTripRequest(t, &FetchRequest{ReplicaID: 5002, Partitions: []FetchPartition{}})
 		roundTripRequest(t, &FetchRequest{ReplicaID: -1, ReadUncommitted: true, Partitions: []FetchPartition{{Topic: "a", CurrentLeaderEpoch: -1}}})
+		roundTripRequest(t, &FetchRequest{ReplicaID: 5002, ProgressApart: true, Partitions: []FetchPartition{{Topic: "a", Offset: 9, CurrentLeaderEpoch: 2}}})
 		withSource := &FetchResponse{Partitions: []FetchPartitionResponse{
 			{Topic: "a", Partition: 0, HighWatermark: 10, LogStartOffset: 0, LogEndOffset: 12, Source: bytesSource("from a file")},
 			{Topic: "b", Partition: 1, ErrorCode: OffsetOutOfRange, ErrorMessage: "offset 99 not in [0, 12)", HighWatermark: 12, LogEndOffset: 12, Records: nil},
@@ -92,6 +93,17 @@ func TestRoundTrip(t *testing.T) {
 		}}
 		roundTripResponse(t, r, r)
 	})
+	t.Run("follower progress", func(t *testing.T) {
+		roundTripRequest(t, &FollowerProgressRequest{ReplicaID: 5002, Partitions: []ProgressPartition{
+			{Topic: "t", Partition: 0, EndOffset: 1 << 40, CurrentLeaderEpoch: 4},
+			{Topic: "u", Partition: 9, EndOffset: 0, CurrentLeaderEpoch: -1},
+		}})
+		r := &FollowerProgressResponse{Partitions: []ProgressPartitionResponse{
+			{Topic: "t", Partition: 0, HighWatermark: 100},
+			{Topic: "u", Partition: 9, ErrorCode: NotLeader, ErrorMessage: "leader is 5003", HighWatermark: -1},
+		}}
+		roundTripResponse(t, r, r)
+	})
 }
 
 func TestDecodeRequestErrors(t *testing.T) {
@@ -107,9 +119,13 @@ func TestDecodeRequestErrors(t *testing.T) {
 	huge := []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff}
 	_, err = DecodeRequest(KeyFetch, 0, huge)
 	requireErrIs(t, err, ErrInvalidRequest)
-	// The fetch's isolation byte is 0 or 1.
+	// The fetch's mode byte is 0 or 1, or 2 for a follower only.
 	f, _ := bytesOf(&FetchRequest{ReplicaID: -1})
 	f[len(f)-1] = 2
+	_, err = DecodeRequest(KeyFetch, 0, f)
+	requireErrIs(t, err, ErrInvalidRequest)
+	f, _ = bytesOf(&FetchRequest{ReplicaID: 5002})
+	f[len(f)-1] = 3
 	_, err = DecodeRequest(KeyFetch, 0, f)
 	requireErrIs(t, err, ErrInvalidRequest)
 }
