@@ -437,6 +437,17 @@ func (w *worker) fetchFromLeader(ctx context.Context, conn *wire.Conn, parts map
 			}
 			log.Warn("appending from the leader failed; reconciling again", "partition", wt.k, "err", err)
 			w.setEpoch(wt.k, wt.p, needsReconcile, 200*time.Millisecond)
+			continue
+		}
+		// Follow the leader's log start (Kafka's follower log start
+		// offset): whole segments below it and below this replica's HW
+		// go, so a leader that frees its log with snapshots (the
+		// consumer-offset topic) frees its followers' too. Cheap when
+		// there is nothing to delete.
+		if l := wt.p.r.Log(); pr.LogStartOffset > l.StartOffset() {
+			if _, err := l.DeleteBefore(min(pr.LogStartOffset, wt.p.r.Offsets().HW)); err != nil {
+				log.Warn("cannot delete the segments below the leader's log start", "partition", wt.k, "err", err)
+			}
 		}
 	}
 	return nil
