@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fluvio-go/fluvio"
@@ -158,13 +157,13 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		sleep(undo, down)
 	case FaultPause:
 		f.At = time.Now()
-		if err := proc.Signal(syscall.SIGSTOP); err != nil {
+		if err := proc.Pause(); err != nil {
 			return err
 		}
 		paused := hb + hb/2 + time.Duration(n.rng.Int64N(int64(hb)))
 		n.record(f, "paused", paused)
 		sleep(undo, paused)
-		if err := proc.Signal(syscall.SIGCONT); err != nil {
+		if err := proc.Resume(); err != nil {
 			return err
 		}
 	case FaultRestart:
@@ -223,7 +222,7 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 			}
 		}
 		for _, fp := range followers {
-			if err := fp.Signal(syscall.SIGSTOP); err != nil {
+			if err := fp.Pause(); err != nil {
 				return err
 			}
 		}
@@ -234,7 +233,7 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		f.At = time.Now()
 		killErr := proc.Kill(undo)
 		for _, fp := range followers {
-			if err := fp.Signal(syscall.SIGCONT); err != nil {
+			if err := fp.Resume(); err != nil {
 				return err
 			}
 		}
@@ -358,7 +357,7 @@ func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Dura
 		if kind == FaultActiveSCKill || kind == FaultNATSNodeKill {
 			err = p.Kill(undo)
 		} else {
-			err = p.Signal(syscall.SIGSTOP)
+			err = p.Pause()
 		}
 		if err != nil {
 			return err
@@ -385,7 +384,7 @@ func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Dura
 	sleep(undo, max(0, down-time.Since(f.At)))
 	for _, p := range hit {
 		if p.Running() {
-			if err := p.Signal(syscall.SIGCONT); err != nil {
+			if err := p.Resume(); err != nil {
 				return err
 			}
 		} else if err := p.Start(); err != nil {
