@@ -377,9 +377,10 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 		}
 	}
 	var started []scProc
+	// Every port of every SC to start is checked before any starts: a
+	// taken one is named with its holder, and nothing is left half-started.
 	for i, p := range procs {
 		if p.rec.Alive() {
-			step(l.stdout, "%s already running (pid %d) on %s", p.name, p.rec.PID, p.addr)
 			continue
 		}
 		if err := localcluster.PortFree(p.addr); err != nil {
@@ -397,12 +398,18 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 				}
 				return withHint(fmt.Errorf("a fluvio SC already answers at %s, and it is not the cluster in %s", st.SCAddr, l.dir), exitConflict, hint)
 			}
-			return portInUse("SC", p.addr, flag, err)
+			return portInUse(scWhat(i), p.addr, flag, err)
 		}
 		if p.cluster != "" {
 			if err := localcluster.PortFree(p.cluster); err != nil {
-				return portInUse(p.name+" routes", p.cluster, "", err)
+				return portInUse(scWhat(i)+"'s NATS routes", p.cluster, "", err)
 			}
+		}
+	}
+	for i, p := range procs {
+		if p.rec.Alive() {
+			step(l.stdout, "%s already running (pid %d) on %s", p.name, p.rec.PID, p.addr)
+			continue
 		}
 		// Each SC's --http is planned (its port + 5), or a free port
 		// when that one is taken.
@@ -487,6 +494,14 @@ func (l *localCluster) scChecks() []localcluster.Check {
 		checks = append(checks, localcluster.Check{Name: "sc-server " + strconv.Itoa(i+2), HTTP: p.HTTP, Alive: p.Proc.Alive, Log: p.Proc.Log})
 	}
 	return checks
+}
+
+// scWhat names the i-th SC in a port-taken message: "SC", "SC 2", ...
+func scWhat(i int) string {
+	if i == 0 {
+		return "SC"
+	}
+	return "SC " + strconv.Itoa(i+1)
 }
 
 // allPeersAlive reports whether every extra SC runs.
