@@ -420,16 +420,14 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 		if *p.http, err = localcluster.OrFree(plan.SCHTTP()); err != nil {
 			return err
 		}
-		argv := []string{bin, "--sc", p.addr, "--data-dir", p.dir, "--http", *p.http}
-		argv = append(argv, st.TLSArgs("sc")...)
+		cmd := localcluster.SCCommand{Bin: bin, Addr: p.addr, HTTP: *p.http, DataDir: p.dir, Extra: st.TLSArgs("sc")}
 		if st.Auth {
-			argv = append(argv, "--auth-dir", st.AuthDir()) // one set of identities for every SC
-		} else {
-			argv = append(argv, "--no-auth")
+			cmd.AuthDir = st.AuthDir() // one set of identities for every SC
 		}
 		if p.cluster != "" {
-			argv = append(argv, "--cluster", p.cluster, "--routes", strings.Join(routes, ","), "--name", localcluster.SCName(i))
+			cmd.Cluster, cmd.Routes, cmd.Name = p.cluster, routes, localcluster.SCName(i)
 		}
+		argv := cmd.Argv()
 		logName := "sc"
 		if i > 0 {
 			logName = "sc-" + strconv.Itoa(i+1)
@@ -665,12 +663,8 @@ func (l *localCluster) startSPUs(ctx context.Context, a *fluvio.Client, bin stri
 		if s.HTTP, err = localcluster.OrFree(httpAddr); err != nil {
 			return err
 		}
-		argv := []string{bin, "--id", strconv.Itoa(int(s.ID)), "--sc-controller", l.st.SCList(),
-			"--log-base-dir", filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID))), "--http", s.HTTP}
-		if c := l.st.SPUCreds(s.ID); c != "" {
-			argv = append(argv, "--creds", c)
-		}
-		argv = append(argv, l.st.TLSArgs(tlsSPUName(s.ID))...)
+		argv := localcluster.SPUCommand{Bin: bin, ID: s.ID, SCs: l.st.SCList(), LogDir: filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID))),
+			HTTP: s.HTTP, Creds: l.st.SPUCreds(s.ID), Extra: l.st.TLSArgs(tlsSPUName(s.ID))}.Argv()
 		rec, err := localcluster.StartDetached(argv, l.logPath("spu-"+strconv.Itoa(int(s.ID))))
 		if err != nil {
 			return err
