@@ -237,6 +237,7 @@ func TestClusterConsumerOffsetSnapshots(t *testing.T) {
 	if end < commits || start == 0 || end-start > 2*2*every+21 {
 		t.Fatalf("consumer-offset log [%d, %d) after %d commits: want its start moved and under %d records kept", start, end, commits, 2*2*every+21)
 	}
+	t.Logf("consumer-offset log after %d commits of 20 keys, a snapshot every %d+ records: [%d, %d), %d records kept", commits, every, start, end, end-start)
 	want, err := c.ListConsumers(ctx, "", "many")
 	requireNoErr(t, err)
 	requireEqual(t, len(want), 20)
