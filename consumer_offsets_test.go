@@ -13,6 +13,7 @@ import (
 	"github.com/fluvio-go/fluvio/fluviotest"
 	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // waitOffsetTopic waits until the SC has created the consumer-offset
@@ -236,6 +237,7 @@ func TestClusterConsumerOffsetSnapshots(t *testing.T) {
 	if end < commits || start == 0 || end-start > 2*2*every+21 {
 		t.Fatalf("consumer-offset log [%d, %d) after %d commits: want its start moved and under %d records kept", start, end, commits, 2*2*every+21)
 	}
+	t.Logf("consumer-offset log after %d commits of 20 keys, a snapshot every %d+ records: [%d, %d), %d records kept", commits, every, start, end, end-start)
 	want, err := c.ListConsumers(ctx, "", "many")
 	requireNoErr(t, err)
 	requireEqual(t, len(want), 20)
@@ -263,4 +265,49 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestClusterConsumerOffsetsFromKVBucket: offsets an earlier version
+// stored in the SC's KV bucket are read as a fallback (listed, resumed
+// from); the next commit puts the key in the consumer-offset topic, which
+// wins from then on; deleting the consumer deletes it from both.
+func TestClusterConsumerOffsetsFromKVBucket(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
+	c := connectCluster(t, cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	createTopic(t, c, "old", TopicConfig{})
+	produceN(t, ctx, c, "old", "v", 5)
+
+	js, err := jetstream.New(cl.Conn())
+	requireNoErr(t, err)
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "fluvio-consumers", History: 1})
+	requireNoErr(t, err)
+	_, err = kv.Put(ctx, "app.old.0", []byte(`{"offset":2,"modifiedMs":1700000000000}`))
+	requireNoErr(t, err)
+	cl.RestartSC() // the SC binds the bucket at start
+
+	offs, err := c.ListConsumers(ctx, "app", "")
+	requireNoErr(t, err)
+	if len(offs) != 1 || offs[0].Offset != 2 || offs[0].Modified.UnixMilli() != 1700000000000 {
+		t.Fatalf("offsets from the KV bucket %+v, want old/0 at 2", offs)
+	}
+	cons, err := c.Consumer("old", FromBeginning(), WithConsumer("app"), WithAutoCommit(0))
+	requireNoErr(t, err)
+	requireEqual(t, fmt.Sprint(readN(t, ctx, cons, 2)), "[v3 v4]")
+	offs, err = c.ListConsumers(ctx, "app", "old")
+	requireNoErr(t, err)
+	if len(offs) != 1 || offs[0].Offset != 4 {
+		t.Fatalf("offsets after the commit %+v, want old/0 at 4 (from the topic)", offs)
+	}
+
+	del, err := c.DeleteConsumer(ctx, "app", "", -1)
+	requireNoErr(t, err)
+	requireEqual(t, len(del), 1)
+	if _, err := kv.Get(ctx, "app.old.0"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("the KV bucket still has the key: %v", err)
+	}
+	offs, err = c.ListConsumers(ctx, "", "")
+	requireNoErr(t, err)
+	requireEqual(t, len(offs), 0)
 }
