@@ -61,6 +61,12 @@ func (h *handler) Handle(ctx context.Context, req wire.Request) wire.Reply {
 		return h.d.listOffsets(r)
 	case *wire.EpochEndOffsetRequest:
 		return h.d.epochEndOffset(r)
+	case *wire.OffsetCommitRequest:
+		return h.d.offsetCommit(ctx, r)
+	case *wire.OffsetFetchRequest:
+		return h.d.offsetFetch(ctx, r)
+	case *wire.OffsetDeleteRequest:
+		return h.d.offsetDelete(ctx, r)
 	case *wire.FollowerProgressRequest:
 		if !h.private {
 			return wire.RespondErr(wire.InvalidRequest.ErrMsg(fmt.Sprintf(

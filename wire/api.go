@@ -16,6 +16,11 @@ const (
 	// KeySPUAuth: a follower SPU proves its identity on the private
 	// server (the number of Kafka's SaslAuthenticate).
 	KeySPUAuth APIKey = 36
+	// The named consumers' offset APIs (offsets.go), numbered as Kafka's
+	// OffsetCommit, OffsetFetch and OffsetDelete.
+	KeyOffsetCommit APIKey = 8
+	KeyOffsetFetch  APIKey = 9
+	KeyOffsetDelete APIKey = 47
 	// KeyFollowerProgress: a follower SPU reports its log ends apart from
 	// its fetches (pipelined replication). Not a Kafka API: Kafka's
 	// followers report progress only by their fetch offsets.
@@ -43,6 +48,12 @@ func (k APIKey) String() string {
 		return "epoch-end-offset"
 	case KeySPUAuth:
 		return "spu-auth"
+	case KeyOffsetCommit:
+		return "offset-commit"
+	case KeyOffsetFetch:
+		return "offset-fetch"
+	case KeyOffsetDelete:
+		return "offset-delete"
 	case KeyFollowerProgress:
 		return "follower-progress"
 	case KeyClientAuth:
@@ -86,6 +97,9 @@ var apis = map[APIKey]api{
 	KeyAPIVersions:    {KeyAPIVersions, 0, 0, func() Request { return new(APIVersionsRequest) }, func() Response { return new(APIVersionsResponse) }},
 	KeyEpochEndOffset: {KeyEpochEndOffset, 0, 0, func() Request { return new(EpochEndOffsetRequest) }, func() Response { return new(EpochEndOffsetResponse) }},
 	KeySPUAuth:        {KeySPUAuth, 0, 0, func() Request { return new(SPUAuthRequest) }, func() Response { return new(SPUAuthResponse) }},
+	KeyOffsetCommit:   {KeyOffsetCommit, 0, 0, func() Request { return new(OffsetCommitRequest) }, func() Response { return new(OffsetCommitResponse) }},
+	KeyOffsetFetch:    {KeyOffsetFetch, 0, 0, func() Request { return new(OffsetFetchRequest) }, func() Response { return new(OffsetFetchResponse) }},
+	KeyOffsetDelete:   {KeyOffsetDelete, 0, 0, func() Request { return new(OffsetDeleteRequest) }, func() Response { return new(OffsetDeleteResponse) }},
 	KeyFollowerProgress: {KeyFollowerProgress, 0, 0, func() Request { return new(FollowerProgressRequest) },
 		func() Response { return new(FollowerProgressResponse) }},
 	KeyClientAuth: {KeyClientAuth, 0, 0, func() Request { return new(ClientAuthRequest) }, func() Response { return new(ClientAuthResponse) }},
@@ -131,5 +145,5 @@ func DecodeResponse(key APIKey, payload []byte) (Response, error) {
 }
 
 func knownKeys() []APIKey {
-	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyAPIVersions, KeyEpochEndOffset, KeyFollowerProgress, KeyMultiProduce}
+	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyOffsetCommit, KeyOffsetFetch, KeyAPIVersions, KeyEpochEndOffset, KeyOffsetDelete, KeyFollowerProgress, KeyMultiProduce}
 }

@@ -77,6 +77,18 @@ func TestRoundTrip(t *testing.T) {
 		r := &ListOffsetsResponse{Offset: 42}
 		roundTripResponse(t, r, r)
 	})
+	t.Run("offsets", func(t *testing.T) {
+		e := OffsetEntry{Consumer: "app", Topic: "orders", Partition: 2, Offset: 41, TopicID: 1 << 50, ModifiedMs: 1700000000000}
+		roundTripRequest(t, &OffsetCommitRequest{Partition: 0, Entries: []OffsetEntry{e, {Consumer: "b"}}})
+		roundTripRequest(t, &OffsetFetchRequest{Partition: 1, Consumer: "app", Topic: ""})
+		roundTripRequest(t, &OffsetDeleteRequest{Partition: 0, Keys: []OffsetEntry{e}})
+		c := &OffsetCommitResponse{ErrorCode: NotLeader, ErrorMessage: "moved"}
+		roundTripResponse(t, c, c)
+		f := &OffsetFetchResponse{Entries: []OffsetEntry{e}}
+		roundTripResponse(t, f, f)
+		d := &OffsetDeleteResponse{Deleted: []OffsetEntry{e, e}}
+		roundTripResponse(t, d, d)
+	})
 	t.Run("api versions", func(t *testing.T) {
 		p, err := bytesOf(&APIVersionsRequest{})
 		requireNoErr(t, err)
