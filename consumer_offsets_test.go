@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -310,4 +311,79 @@ func TestClusterConsumerOffsetsFromKVBucket(t *testing.T) {
 	offs, err = c.ListConsumers(ctx, "", "")
 	requireNoErr(t, err)
 	requireEqual(t, len(offs), 0)
+}
+
+// TestClusterConsumerOffsetsUnderLeaderKills: a consumer commits rising
+// offsets without pause while the leader of its consumer-offset partition
+// is killed three times (RF 3; the killed SPU comes back before the next
+// kill). Every commit the client saw succeed is kept: after each failover
+// the stored offset is at least the last acknowledged one, and it never
+// goes back.
+func TestClusterConsumerOffsetsUnderLeaderKills(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 3})
+	c := connectCluster(t, cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	createTopic(t, c, "busy", TopicConfig{})
+	waitOffsetTopic(t, ctx, c)
+
+	var acked atomic.Int64
+	acked.Store(-1)
+	cctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		for i := int64(0); cctx.Err() == nil; i++ {
+			err := c.CommitOffsets(cctx, ConsumerOffset{Consumer: "busy", Topic: "busy", Offset: i})
+			if err == nil {
+				acked.Store(i)
+				continue
+			}
+			if cctx.Err() != nil {
+				break
+			}
+			// The retries ran out during a failover: not acknowledged.
+		}
+		close(done)
+	}()
+	stored := func() int64 {
+		t.Helper()
+		offs, err := c.ListConsumers(ctx, "busy", "busy")
+		requireNoErr(t, err)
+		if len(offs) != 1 {
+			t.Fatalf("stored offsets %+v", offs)
+		}
+		return offs[0].Offset
+	}
+	elections, last := 0, int64(-1)
+	for range 3 {
+		testkit.WaitFor(t, 10*time.Second, func() error {
+			if acked.Load() < last+20 {
+				return fmt.Errorf("%d commits acknowledged", acked.Load())
+			}
+			return nil
+		})
+		before := waitOffsetTopic(t, ctx, c)
+		ackedBefore := acked.Load()
+		cl.KillSPU(before.Leader)
+		testkit.WaitFor(t, 20*time.Second, func() error {
+			p := waitOffsetTopic(t, ctx, c)
+			if p.Leader == before.Leader {
+				return fmt.Errorf("leader still %d", p.Leader)
+			}
+			return nil
+		})
+		elections++
+		if got := stored(); got < ackedBefore || got < last {
+			t.Fatalf("after killing leader %d: stored offset %d, but %d was acknowledged before (and %d stored earlier)", before.Leader, got, ackedBefore, last)
+		}
+		last = stored()
+		cl.StartSPU(before.Leader)
+	}
+	stop()
+	<-done
+	if got := stored(); got < acked.Load() {
+		t.Fatalf("stored offset %d, last acknowledged %d", got, acked.Load())
+	}
+	requireEqual(t, elections, 3)
+	t.Logf("%d commits acknowledged across %d leader kills", acked.Load()+1, elections)
 }
