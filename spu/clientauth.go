@@ -116,7 +116,7 @@ func (a *clientAuth) check(ctx context.Context, req wire.Request) error {
 		return wire.ClientAuthFailed.ErrMsg(fmt.Sprintf(
 			"SPU %d serves only authenticated clients and this connection sent no hello: connect with your profile's credentials (nats_creds in the profile, --creds, fluvio.WithCredentials) or, on a TLS cluster, a client certificate signed by the cluster's CA (the profile's tls section)", a.self))
 	}
-	if _, ok := req.(*wire.ProduceRequest); ok && role == tlsconf.RoleReadOnly {
+	if isProduce(req) && role == tlsconf.RoleReadOnly {
 		return wire.NotAuthorized.ErrMsg("this connection is read-only: it may consume but not produce; use the client or admin credentials")
 	}
 	// Named consumers' offsets: as on the admin API, clients commit and
@@ -132,4 +132,13 @@ func (a *clientAuth) check(ctx context.Context, req wire.Request) error {
 		}
 	}
 	return nil
+}
+
+// isProduce reports whether req writes records (Produce or MultiProduce).
+func isProduce(req wire.Request) bool {
+	switch req.(type) {
+	case *wire.ProduceRequest, *wire.MultiProduceRequest:
+		return true
+	}
+	return false
 }
