@@ -84,7 +84,7 @@ type pipeline struct {
 
 // reserve takes a slot (blocking while maxInFlight requests are in
 // flight) for the next start; unreserve gives it back unused.
-func (pl *pipeline) reserve()   { pl.slots <- struct{}{} }
+func (pl *pipeline) reserve() { pl.slots <- struct{}{} }
 
 // tryReserve takes a slot if one is free.
 func (pl *pipeline) tryReserve() bool {
