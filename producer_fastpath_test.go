@@ -2,11 +2,14 @@ package fluvio
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/fluvio-go/fluvio/batch"
 )
 
 // stackTransport acknowledges every request at once (offset = requests so
@@ -69,5 +72,93 @@ func TestSendSyncIdleStartsOnCaller(t *testing.T) {
 	}
 	if tr.onCaller[5] {
 		t.Error("Send's record was started on a SendSync caller")
+	}
+}
+
+// seqTransport acknowledges every request at once with the log's offsets
+// and checks that requests arrive in sequence order: each request's first
+// batch continues the previous request's sequences (what the leader
+// checks; a request started out of order would be refused there).
+type seqTransport struct {
+	mu      sync.Mutex
+	nextSeq int32
+	next    int64
+	bad     []string
+}
+
+func (s *seqTransport) partitions(context.Context, string) (int32, error) { return 1, nil }
+func (s *seqTransport) startProduce(_ context.Context, c produceCall) func(context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	base := s.next
+	for p := c.records; len(p) > 0; {
+		n, err := batch.Size(p)
+		if err != nil {
+			s.bad = append(s.bad, err.Error())
+			break
+		}
+		if seq := batch.BaseSequence(p); seq != s.nextSeq {
+			s.bad = append(s.bad, fmt.Sprintf("batch at sequence %d, want %d", seq, s.nextSeq))
+		}
+		s.nextSeq = batch.BaseSequence(p) + batch.RecordCount(p)
+		s.next += int64(batch.RecordCount(p))
+		p = p[n:]
+	}
+	return func(context.Context) (int64, error) { return base, nil }
+}
+
+// SendSync callers on the fast path and Send's records through the run
+// loop, concurrently on one partition: requests still start in sequence
+// order, and every record gets its own offset.
+func TestSendSyncFastPathConcurrent(t *testing.T) {
+	tr := &seqTransport{}
+	p, err := newProducer(context.Background(), tr, slog.New(slog.DiscardHandler), "t", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	const syncers, perSyncer, sends = 4, 200, 2000
+	var wg sync.WaitGroup
+	offsets := make(chan Offset, syncers*perSyncer)
+	for range syncers {
+		wg.Go(func() {
+			for range perSyncer {
+				off, err := p.SendSync(ctx, nil, []byte("sync"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				offsets <- off
+			}
+		})
+	}
+	wg.Go(func() {
+		for range sends {
+			if err := p.Send(ctx, nil, []byte("async")); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	wg.Wait()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	close(offsets)
+	seen := map[Offset]bool{}
+	for off := range offsets {
+		if seen[off] {
+			t.Fatalf("offset %d given to two SendSync records", off)
+		}
+		seen[off] = true
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if len(tr.bad) > 0 {
+		t.Fatalf("requests out of sequence order: %q", tr.bad[:min(len(tr.bad), 5)])
+	}
+	if tr.next != syncers*perSyncer+sends {
+		t.Fatalf("%d records stored, want %d", tr.next, syncers*perSyncer+sends)
 	}
 }
