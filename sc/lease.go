@@ -105,24 +105,82 @@ func (s *Server) currentFence() (fence, error) {
 	return fence{leaseRev: s.lease.rev, gen: s.lease.rec.Generation}, nil
 }
 
-// leaseLoop renews the lease while active and campaigns for it while
-// standby, every LeaseTTL/4. Owned by Server; stopped by Close.
+// leaseRetry is how soon a standby tries again when it wants the lease
+// (lapsed or released) but could not take it: typically the bucket's
+// stream has no leader for a moment after a NATS node died, and the
+// first attempt after its election should not wait a whole poll.
+const leaseRetry = 100 * time.Millisecond
+
+// leaseOpTimeout bounds one lease read or write. A request routed to a
+// NATS node that stopped answering (a paused peer whose routes are not
+// yet closed) is abandoned in time to try again within the lease's
+// period, instead of waiting the whole StoreTimeout.
+func (s *Server) leaseOpTimeout() time.Duration {
+	return min(s.cfg.StoreTimeout, max(s.cfg.LeaseTTL/4, time.Second))
+}
+
+// leaseLoop renews the lease while active (every LeaseTTL/4) and
+// campaigns for it while standby: every LeaseTTL/4, at the instant the
+// revision it saw will have stood still for LeaseTTL, at once when the
+// watch (watch.go) shows the lease released, and every leaseRetry while
+// it wants the lease and cannot store it. Owned by Server; stopped by
+// Close.
 func (s *Server) leaseLoop() {
-	t := time.NewTicker(s.cfg.LeaseTTL / 4)
+	period := s.cfg.LeaseTTL / 4
+	t := time.NewTimer(period)
 	defer t.Stop()
 	for {
+		next := period
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-s.demoteKick:
 			s.demote("a write found the lease taken by another SC")
+		case <-s.leaseKick:
+			if !s.active.Load() {
+				next = s.campaignStep()
+			}
 		case <-t.C:
 			if s.active.Load() {
 				s.renew()
-			} else if err := s.campaign(false); err != nil {
-				s.log.Debug("lease campaign failed", "err", err)
+			} else {
+				next = s.campaignStep()
 			}
 		}
+		t.Stop()
+		t.Reset(next)
+	}
+}
+
+// campaignStep runs one campaign and returns when to look again.
+func (s *Server) campaignStep() time.Duration {
+	wait, err := s.campaign(false)
+	if err != nil {
+		s.log.Debug("lease campaign failed", "err", err)
+	}
+	return wait
+}
+
+// kickLease wakes the lease loop; it never blocks.
+func (s *Server) kickLease() {
+	select {
+	case s.leaseKick <- struct{}{}:
+	default:
+	}
+}
+
+// noteLease records a lease revision the watch delivered: the instant a
+// standby first sees a renewal is what its LeaseTTL counts from, so the
+// watch (milliseconds) makes a takeover start up to one poll period
+// sooner than polling alone. A released lease wakes the lease loop.
+func (s *Server) noteLease(rec leaseRecord, rev uint64) {
+	s.leaseMu.Lock()
+	if rev > s.lease.seenRev {
+		s.lease.seenRev, s.lease.seenAt = rev, time.Now()
+	}
+	s.leaseMu.Unlock()
+	if rec.Holder == "" {
+		s.kickLease()
 	}
 }
 
@@ -160,13 +218,21 @@ func (s *Server) renew() {
 
 // campaign tries to take the lease: at once when there is none or it was
 // released, or with preempt; otherwise once its revision has stood still
-// for LeaseTTL. On success the SC becomes active.
-func (s *Server) campaign(preempt bool) error {
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.StoreTimeout)
+// for LeaseTTL. On success the SC becomes active. It returns how long to
+// wait before the next attempt: leaseRetry while it wants the lease and
+// could not take it, else until the revision it saw would have stood
+// still for LeaseTTL (at most LeaseTTL/4).
+func (s *Server) campaign(preempt bool) (time.Duration, error) {
+	period := s.cfg.LeaseTTL / 4
+	timeout := s.leaseOpTimeout()
+	if preempt { // at start: no hurry, and the machine may be busy
+		timeout = s.cfg.StoreTimeout
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, timeout)
 	defer cancel()
 	cur, rev, ok, err := s.store.readLease(ctx)
 	if err != nil {
-		return fmt.Errorf("read the SC lease: %w", err)
+		return leaseRetry, fmt.Errorf("read the SC lease: %w", err)
 	}
 	now := time.Now()
 	if ok && cur.Holder != "" && !preempt {
@@ -175,13 +241,21 @@ func (s *Server) campaign(preempt bool) error {
 			ttl = s.cfg.LeaseTTL
 		}
 		s.leaseMu.Lock()
-		if s.lease.seenRev != rev {
+		if rev < s.lease.seenRev {
+			// A replica behind the one the watch or an earlier read came
+			// from (direct gets are served by any replica): ask again.
+			s.leaseMu.Unlock()
+			return leaseRetry, nil
+		}
+		if rev > s.lease.seenRev {
 			s.lease.seenRev, s.lease.seenAt = rev, now
 		}
 		stood := now.Sub(s.lease.seenAt)
 		s.leaseMu.Unlock()
 		if stood <= ttl {
-			return nil // the holder is alive, as far as we can tell
+			// The holder is alive, as far as we can tell: look again
+			// when it will have been silent for ttl.
+			return min(period, ttl-stood+time.Millisecond), nil
 		}
 		s.leaseMu.Lock()
 		first := s.lease.warnedRev != rev
@@ -192,17 +266,21 @@ func (s *Server) campaign(preempt bool) error {
 				"generation", cur.Generation, "silent_for", stood.Round(time.Millisecond))
 		}
 	}
+	ctx, cancel = context.WithTimeout(s.ctx, timeout) // a fresh budget for the generation and the CAS
+	defer cancel()
 	gen, err := s.store.lastGeneration(ctx, cur)
 	if err != nil {
-		return fmt.Errorf("read the SC generation: %w", err)
+		return leaseRetry, fmt.Errorf("read the SC generation: %w", err)
 	}
 	rec := leaseRecord{Holder: s.cfg.Name, Generation: gen + 1, TTLMs: s.cfg.LeaseTTL.Milliseconds(),
 		AcquiredMs: now.UnixMilli(), RenewedMs: now.UnixMilli(), NATS: natsurl.Redact(s.url), HTTP: s.httpAddr}
 	newRev, err := s.store.writeLease(ctx, rec, rev)
 	if err != nil {
 		// Right after a NATS node died the bucket may have no stream
-		// leader for a few seconds (a RAFT election): try again next poll.
-		return fmt.Errorf("take the SC lease: %w", err)
+		// leader for a few seconds (a RAFT election): try again soon. A
+		// conflict means another SC took it (or the holder renewed):
+		// read it again soon too.
+		return leaseRetry, fmt.Errorf("take the SC lease: %w", err)
 	}
 	if err := s.becomeActive(rec, newRev, now); err != nil {
 		s.log.Warn("took the lease but cannot serve; handing it back", "err", err)
@@ -210,9 +288,15 @@ func (s *Server) campaign(preempt bool) error {
 		s.lease.rec, s.lease.rev = rec, newRev
 		s.leaseMu.Unlock()
 		s.release()
-		return err
+		return period, err
 	}
-	return nil
+	// Taking over (reloading KV, waiting for writeMu) used part of the
+	// lease: the standbys count LeaseTTL from the revision just written,
+	// so renew now rather than at the next period.
+	if time.Since(now) > period {
+		s.renew()
+	}
+	return period, nil
 }
 
 // release hands the lease back (Holder ""), so a standby takes over at
