@@ -89,6 +89,7 @@ type leaseState struct {
 	seenRev   uint64    // standby: the lease revision last observed...
 	seenAt    time.Time // ...and when it was first observed
 	warnedRev uint64    // the lapsed lease revision already logged
+	triedGen  int64     // the generation of this SC's last failed take-over CAS (it may have been stored)
 }
 
 // errNotActive answers writes on an SC that is not (or no longer) active.
@@ -205,6 +206,14 @@ func (s *Server) renew() {
 		}
 		s.leaseMu.Unlock()
 	case isConflict(err):
+		// A renewal that timed out may have been stored all the same
+		// (its answer was lost, not its write): then the lease is still
+		// ours at a later revision. Nobody else writes our name with
+		// our generation.
+		if s.adoptOwnRenewal(ctx, rec) {
+			s.renew()
+			return
+		}
 		s.demote("another SC took the lease")
 	default:
 		s.leaseMu.Lock()
@@ -214,6 +223,25 @@ func (s *Server) renew() {
 			s.demote(fmt.Sprintf("could not renew the lease for %v: %v", s.cfg.LeaseTTL*3/4, err))
 		}
 	}
+}
+
+// adoptOwnRenewal reads the lease after a renewal conflict; if it still
+// names this SC with the generation it holds, it adopts that revision
+// (the last renewal was stored though it seemed to fail) and reports
+// true.
+func (s *Server) adoptOwnRenewal(ctx context.Context, held leaseRecord) bool {
+	cur, rev, ok, err := s.store.readLease(ctx)
+	if err != nil || !ok || cur.Holder != s.cfg.Name || cur.Generation != held.Generation {
+		return false
+	}
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	if s.lease.rev == 0 || s.lease.rec.Generation != held.Generation || rev <= s.lease.rev {
+		return false
+	}
+	s.log.Info("a lease renewal that seemed to fail was stored; keeping the lease", "revision", rev)
+	s.lease.rev = rev
+	return true
 }
 
 // campaign tries to take the lease: at once when there is none or it was
@@ -235,7 +263,13 @@ func (s *Server) campaign(preempt bool) (time.Duration, error) {
 		return leaseRetry, fmt.Errorf("read the SC lease: %w", err)
 	}
 	now := time.Now()
-	if ok && cur.Holder != "" && !preempt {
+	s.leaseMu.Lock()
+	ownLost := ok && cur.Holder == s.cfg.Name && cur.Generation == s.lease.triedGen
+	s.leaseMu.Unlock()
+	// ownLost: our own take-over CAS timed out but was stored: the lease
+	// is ours, nobody acts on it, so take it again at once (a new
+	// generation) instead of waiting for it to lapse.
+	if ok && cur.Holder != "" && !preempt && !ownLost {
 		ttl := time.Duration(cur.TTLMs) * time.Millisecond
 		if ttl <= 0 {
 			ttl = s.cfg.LeaseTTL
@@ -276,6 +310,11 @@ func (s *Server) campaign(preempt bool) (time.Duration, error) {
 		AcquiredMs: now.UnixMilli(), RenewedMs: now.UnixMilli(), NATS: natsurl.Redact(s.url), HTTP: s.httpAddr}
 	newRev, err := s.store.writeLease(ctx, rec, rev)
 	if err != nil {
+		if !isConflict(err) {
+			s.leaseMu.Lock()
+			s.lease.triedGen = rec.Generation
+			s.leaseMu.Unlock()
+		}
 		// Right after a NATS node died the bucket may have no stream
 		// leader for a few seconds (a RAFT election): try again soon. A
 		// conflict means another SC took it (or the holder renewed):
