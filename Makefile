@@ -42,11 +42,11 @@ readme: ## run the shell blocks of README.md, then examples/README.md, in order,
 
 SECURITY_IDLE_CONNS ?= 20000
 
-security: ## the security suite (NATS identities and permissions, forged control messages, follower proofs, 20,000 idle connections): prints the summary line
+security: ## the security suite (NATS identities and permissions, forged control messages, follower proofs, client authentication, TLS on every link, 20,000 idle connections): prints the summary line
 	@mkdir -p $(BIN)
 	@rm -f $(BIN)/security-summary.txt
 	SECURITY_IDLE_CONNS=$(SECURITY_IDLE_CONNS) SECURITY_SUMMARY=$(CURDIR)/$(BIN)/security-summary.txt \
-	  $(GO) test -count=1 -timeout 10m ./security/ ./internal/natsauth/ ./internal/bindcheck/
+	  $(GO) test -count=1 -timeout 10m ./security/ ./internal/natsauth/ ./internal/bindcheck/ ./internal/tlsconf/
 	@cat $(BIN)/security-summary.txt
 
 race: ## run the tests with the race detector, three times, to shake out flakes

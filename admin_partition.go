@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
 )
@@ -31,4 +32,48 @@ func (c *Client) AddPartitions(ctx context.Context, topic string, count int32) (
 		out = append(out, NewPartition{Partition: p.Partition, Replicas: slices.Clone(p.Replicas)})
 	}
 	return out, nil
+}
+
+// PartitionRepair is what RepairPartition did or would do.
+type PartitionRepair = bus.PartitionRepairResponse
+
+// ReplicaRepair is one replica's cut in a PartitionRepair.
+type ReplicaRepair = bus.ReplicaRepair
+
+// PartitionRepair.Action values.
+const (
+	RepairNothing    = bus.RepairNothing    // no replica is corrupt
+	RepairFromLeader = bus.RepairFromLeader // a healthy replica leads; the corrupt ones repair from it
+	RepairDryRun     = bus.RepairDryRun     // what truncate would do; nothing changed
+	RepairTruncated  = bus.RepairTruncated  // the log was cut and the partition serves again
+)
+
+// repairTimeout bounds RepairPartition when ctx has no deadline: a repair
+// reads the damaged log once on each corrupt replica's SPU.
+const repairTimeout = 3 * time.Minute
+
+// RepairPartition repairs a partition whose replicas are all corrupt
+// (every replica's log failed to open with damage below its tail, so no
+// healthy replica can give back what the damage took). Without truncate
+// it changes nothing and says what would be dropped (a dry run). With
+// truncate the replica that keeps the most is cut at the last valid batch
+// before its damage (the cut bytes are kept in a .broken file beside the
+// segment), leads at a new epoch and serves again; the other replicas
+// follow it. Where a healthy replica exists, nothing is cut: the answer
+// says the corrupt replicas repair themselves from it. Admin role only.
+func (c *Client) RepairPartition(ctx context.Context, topic string, partition int32, truncate bool) (*PartitionRepair, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, repairTimeout)
+		defer cancel()
+	}
+	resp, err := request[bus.PartitionRepairResponse](ctx, c, bus.SubjectAdminPartitionRepair,
+		bus.PartitionRepairRequest{Topic: topic, Partition: partition, TruncateAtCorruption: truncate})
+	if err != nil {
+		return nil, fmt.Errorf("repair partition %s-%d: %w", topic, partition, err)
+	}
+	if resp.Action == bus.RepairTruncated {
+		c.meta.invalidate(topic)
+	}
+	return &resp, nil
 }

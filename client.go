@@ -25,6 +25,8 @@ type Client struct {
 	// denials ends a request at once when NATS refuses to publish it
 	// (nil for a Client made on a connection from elsewhere).
 	denials *denials
+	// creds signs the hello on SPU connections (nil: none).
+	creds *natsauth.Creds
 
 	// ctx is cancelled by Close: it bounds dials and ends consumers.
 	ctx    context.Context
@@ -63,11 +65,12 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 	if err := ctx.Err(); err != nil || timeout <= 0 {
 		return nil, fmt.Errorf("connect to the SC at %s: %w", natsurl.Redact(addr), cmp.Or(err, context.DeadlineExceeded))
 	}
-	aopts, _, err := natsauth.ConnectOptions(url, cfg.creds)
+	aopts, creds, err := natsauth.ConnectOptions(url, cfg.creds)
 	if err != nil {
 		return nil, &Error{Op: "connect to the SC at " + natsurl.Redact(addr), Err: err,
 			Hint: "pass the credential file 'fluvio cluster start' wrote (DATA-DIR/auth/admin.creds) with WithCredentials"}
 	}
+	aopts = append(aopts, natsauth.TLSOptions(cfg.tls)...)
 	den := &denials{}
 	// Reconnect for as long as the client lives (the control plane may be
 	// down for a while: the data plane goes on meanwhile), moving to
@@ -77,6 +80,9 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 		nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
 		nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3))...)
 	if err != nil {
+		if hint, ok := natsauth.TLSHint(err, "the SC", natsurl.Redact(addr), cfg.tls != nil); ok {
+			return nil, &Error{Op: "connect to the SC at " + natsurl.Redact(addr), Err: natsurl.RedactError(err), Hint: hint}
+		}
 		if errors.Is(err, nats.ErrAuthorization) {
 			return nil, &Error{Op: "connect to the SC at " + natsurl.Redact(addr), Err: natsurl.RedactError(err),
 				Hint: "the cluster requires credentials: pass the file 'fluvio cluster start' wrote (DATA-DIR/auth/admin.creds, or client.creds) with WithCredentials, or set FLUVIO_CLIENT_CREDS for the examples"}
@@ -90,6 +96,7 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 	}
 	c := newClient(nc, cfg)
 	c.denials = den
+	c.creds = creds
 	return c, nil
 }
 
@@ -97,7 +104,11 @@ func newClient(nc *nats.Conn, cfg clientConfig) *Client {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{cfg: cfg, nc: nc, ctx: ctx, cancel: cancel}
 	c.meta = newMetadataCache(c)
-	c.pool = newConnPool(ctx, cfg.dial, cfg.dialTimeout)
+	dial := cfg.dial
+	if dial == nil {
+		dial = c.dialSPU
+	}
+	c.pool = newConnPool(ctx, dial, cfg.dialTimeout)
 	c.mu.producers = map[*Producer]struct{}{}
 	return c
 }

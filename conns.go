@@ -2,6 +2,7 @@ package fluvio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -19,8 +20,8 @@ type spuConn interface {
 	Close() error
 }
 
-// dialFunc opens a connection to an SPU's public address.
-type dialFunc func(ctx context.Context, addr string) (spuConn, error)
+// dialFunc opens a connection to SPU id's public address.
+type dialFunc func(ctx context.Context, id bus.SPUID, addr string) (spuConn, error)
 
 // connPool holds one connection per SPU, dialed on first use and shared.
 // Concurrent first users wait for the same dial.
@@ -67,7 +68,7 @@ func (p *connPool) get(ctx context.Context, id bus.SPUID, addr string) (spuConn,
 		p.conns[id] = e
 		p.mu.Unlock()
 		dctx, cancel := context.WithTimeout(p.ctx, p.dialTimeout)
-		conn, err := p.dial(dctx, addr)
+		conn, err := p.dial(dctx, id, addr)
 		cancel()
 		// Under mu: drop compares e.conn under mu while this dial may still
 		// be running for another user of the entry. Readers that waited on
@@ -78,6 +79,9 @@ func (p *connPool) get(ctx context.Context, id bus.SPUID, addr string) (spuConn,
 		close(e.ready)
 		if e.err != nil {
 			p.forget(id, e)
+			if permanentDialError(e.err) {
+				return nil, &Error{Op: fmt.Sprintf("connect to SPU %d at %s", id, addr), Err: e.err}
+			}
 			return nil, markRetriable(&Error{Op: fmt.Sprintf("connect to SPU %d at %s", id, addr), Err: e.err,
 				Hint: fmt.Sprintf("is spu-server %d running and reachable? check 'fluvio spu list'", id)})
 		}
@@ -90,6 +94,9 @@ func (p *connPool) get(ctx context.Context, id bus.SPUID, addr string) (spuConn,
 		return nil, ctx.Err()
 	}
 	if e.err != nil {
+		if permanentDialError(e.err) {
+			return nil, fmt.Errorf("connect to SPU %d at %s: %w", id, addr, e.err)
+		}
 		return nil, markRetriable(fmt.Errorf("connect to SPU %d at %s: %w", id, addr, e.err))
 	}
 	return e.conn, nil
@@ -132,4 +139,12 @@ func (p *connPool) closeAll() {
 	for _, e := range entries {
 		closeWhenReady(e)
 	}
+}
+
+// permanentDialError reports whether a dial failed on settings a retry
+// does not change: TLS that does not match the SPU's, or an SPU refusing
+// the client's identity.
+func permanentDialError(err error) bool {
+	return errors.Is(err, wire.ErrTLSHandshake) || errors.Is(err, wire.TLSRequired.Err()) ||
+		errors.Is(err, wire.ClientAuthFailed.Err()) || errors.Is(err, wire.NotAuthorized.Err())
 }

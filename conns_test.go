@@ -2,6 +2,7 @@ package fluvio
 
 import (
 	"context"
+	"github.com/fluvio-go/fluvio/bus"
 	"sync"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestConnPoolDropDuringDial(t *testing.T) {
 	defer cancel()
 	dialing := make(chan struct{})
 	fresh := &nopConn{}
-	p := newConnPool(ctx, func(context.Context, string) (spuConn, error) {
+	p := newConnPool(ctx, func(context.Context, bus.SPUID, string) (spuConn, error) {
 		close(dialing)
 		return fresh, nil
 	}, 0)

@@ -1,8 +1,10 @@
 package fluvio
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/wire"
@@ -33,6 +35,10 @@ var (
 	// ErrConsumerNotFound matches DeleteConsumer's error when the named
 	// consumer has no stored offsets (on that topic or partition).
 	ErrConsumerNotFound error = bus.ErrConsumerNotFound
+	// ErrNotRepairable matches RepairPartition's error when the repair
+	// cannot be done now: a replica's SPU is offline (start it: nothing
+	// need be dropped), or an SPU does not answer.
+	ErrNotRepairable error = bus.ErrNotRepairable
 	// ErrTopicExists matches CreateTopic's error for an existing topic.
 	ErrTopicExists error = bus.ErrTopicExists
 	// ErrNotEnoughSPUs matches CreateTopic's error when the replication
@@ -152,4 +158,155 @@ func busHint(err error) string {
 		return e.Code.Hint()
 	}
 	return ""
+}
+
+// Classification of failed requests: what is worth retrying, and what a
+// failure says about whether the records were stored. The producer's
+// pipeline (producer_pipeline.go) and the consumer's reads decide with
+// these; Client.classify marks the SPUs' answers.
+
+// errRetriable marks an error worth retrying after a metadata refresh.
+type errRetriable struct{ err error }
+
+func (e *errRetriable) Error() string { return e.err.Error() }
+func (e *errRetriable) Unwrap() error { return e.err }
+
+// markRetriable wraps err so that retriable(err) is true.
+func markRetriable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &errRetriable{err: err}
+}
+
+// retriable reports whether err was marked by markRetriable.
+func retriable(err error) bool {
+	var r *errRetriable
+	return errors.As(err, &r)
+}
+
+// errNotSent marks a request that never left the client (no leader known,
+// no connection): it stored nothing.
+type errNotSent struct{ err error }
+
+func (e *errNotSent) Error() string { return e.err.Error() }
+func (e *errNotSent) Unwrap() error { return e.err }
+
+// notSent wraps err as errNotSent (retriable(err) is kept).
+func notSent(err error) error { return &errNotSent{err: err} }
+
+// definitelyNotStored reports whether a failed attempt surely stored
+// nothing: it was not sent, or the leader refused it before appending.
+// Anything else (a lost connection, a timeout, not leader or not enough
+// replicas after the append, an SPU shutting down) may have been stored.
+func definitelyNotStored(err error) bool {
+	if _, ok := errors.AsType[*errNotSent](err); ok {
+		return true
+	}
+	we, ok := errors.AsType[*wire.Error](err)
+	if !ok {
+		return false
+	}
+	switch we.Code {
+	case wire.NotEnoughReplicas, wire.UnknownTopicOrPartition, wire.OutOfOrderSequence, wire.UnknownProducerID,
+		wire.PartlyDuplicate, wire.CorruptBatch, wire.InvalidRecord, wire.RecordTooLarge, wire.InvalidProducerEpoch,
+		wire.InvalidRequest, wire.UnsupportedVersion, wire.FrameTooLarge, wire.UnknownAPIKey:
+		return true
+	}
+	return false
+}
+
+// isDuplicate reports whether an answer is the leader's DuplicateSequence
+// with the original offset of the batches: they were stored before.
+func isDuplicate(base int64, err error) bool {
+	return base >= 0 && errors.Is(err, wire.ErrDuplicateSequence)
+}
+
+// storedBefore reports whether a refusal says that the batch's sequences
+// were stored before, without their offset (SequenceTooOld, or an older
+// leader's DuplicateSequence): the records fail, but the epoch stays, so
+// the next batches follow them.
+func storedBefore(err error) bool {
+	return errors.Is(err, wire.ErrSequenceTooOld) || errors.Is(err, wire.ErrDuplicateSequence)
+}
+
+// sequenceRefusal reports whether err is one of the leader's idempotence
+// refusals.
+func sequenceRefusal(err error) bool {
+	for _, e := range []error{wire.ErrDuplicateSequence, wire.ErrOutOfOrderSequence, wire.ErrUnknownProducerID, wire.ErrPartlyDuplicate, wire.ErrSequenceTooOld} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// classify turns a failed data-plane call into the error its caller sees,
+// marking what is worth retrying and dropping what is stale: the
+// connection after a transport failure, the topic's metadata after an
+// answer that says the leader moved.
+func (c *Client) classify(ctx context.Context, topic string, partition int32, l leader, conn spuConn, err error) error {
+	where := fmt.Sprintf("%s partition %d at SPU %d (%s)", topic, partition, l.id, l.addr)
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return err
+	}
+	we, ok := errors.AsType[*wire.Error](err)
+	if !ok {
+		// The connection failed: dial again, maybe elsewhere.
+		c.pool.drop(l.id, conn)
+		c.meta.invalidate(topic)
+		if c.ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", where, ErrClosed)
+		}
+		return markRetriable(fmt.Errorf("%s: %w", where, err))
+	}
+	if leaderMoved(we.Code) {
+		c.meta.invalidate(topic)
+		return markRetriable(fmt.Errorf("%s: %w", where, err))
+	}
+	if we.Code == wire.RecordTooLarge {
+		return &Error{Op: where, Err: errors.Join(ErrRecordTooLarge, err),
+			Hint: "send smaller records, or create the topic with a larger max record size"}
+	}
+	if we.Retriable {
+		return markRetriable(fmt.Errorf("%s: %w", where, err))
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+// leaderMoved reports whether an SPU's answer says that the partition's
+// leader moved, or that the SPU has not applied the SC's replica set yet
+// (a new topic): ask the SC again, then retry.
+func leaderMoved(code wire.ErrorCode) bool {
+	switch code {
+	case wire.NotLeader, wire.LeaderNotAvailable, wire.ShuttingDown, wire.StaleEpoch, wire.UnknownLeaderEpoch,
+		wire.UnknownTopicOrPartition:
+		return true
+	}
+	return false
+}
+
+// firstError keeps the first failure of a Producer's records sent without
+// a waiter (Send), for the next Flush or Close to report.
+type firstError struct {
+	mu  sync.Mutex
+	err error // guarded by mu
+}
+
+// record keeps err unless an earlier failure is kept.
+func (f *firstError) record(err error) {
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
+	}
+	f.mu.Unlock()
+}
+
+// take returns the kept failure and forgets it.
+func (f *firstError) take() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	err := f.err
+	f.err = nil
+	return err
 }

@@ -86,7 +86,7 @@ func (f *fakeCluster) metadata(req bus.MetadataRequest) (bus.MetadataResponse, e
 func (f *fakeCluster) connect(t *testing.T) *Client {
 	t.Helper()
 	c, err := Connect(context.Background(), f.nats.Addr(), func(cfg *clientConfig) {
-		cfg.dial = func(ctx context.Context, addr string) (spuConn, error) {
+		cfg.dial = func(ctx context.Context, _ bus.SPUID, addr string) (spuConn, error) {
 			var id int32
 			if _, err := fmt.Sscanf(addr, "spu-%d:9005", &id); err != nil {
 				return nil, err

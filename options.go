@@ -1,6 +1,7 @@
 package fluvio
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"time"
 )
@@ -30,10 +31,14 @@ type clientConfig struct {
 	requestTimeout time.Duration
 	dialTimeout    time.Duration
 	now            func() time.Time
-	// dial opens a connection to an SPU (wire.Dial; tests replace it).
+	// dial opens a connection to an SPU (nil: Client.dialSPU, the wire
+	// protocol; tests replace it).
 	dial dialFunc
 	// creds is the NATS credential file (WithCredentials), "" for none.
 	creds string
+	// tls, when set, is used for the NATS connection and every SPU
+	// connection (WithTLS).
+	tls *tls.Config
 }
 
 func defaultClientConfig() clientConfig {
@@ -43,7 +48,6 @@ func defaultClientConfig() clientConfig {
 		requestTimeout: DefaultRequestTimeout,
 		dialTimeout:    DefaultDialTimeout,
 		now:            time.Now,
-		dial:           dialWire,
 	}
 }
 
@@ -71,6 +75,17 @@ func WithName(name string) Option {
 // without an identity, which a cluster with auth refuses.
 func WithCredentials(path string) Option {
 	return func(c *clientConfig) { c.creds = path }
+}
+
+// WithTLS connects to the SC's NATS and to every SPU with TLS configured
+// by cfg: RootCAs is the cluster's CA, Certificates the client's
+// certificate when the cluster requires one (mutual TLS; its OU names
+// the role: admin, client or read-only). An empty ServerName checks each
+// server's certificate against the host dialed. nil (the default) means
+// plaintext; a cluster that speaks TLS then fails the connection with a
+// message saying so.
+func WithTLS(cfg *tls.Config) Option {
+	return func(c *clientConfig) { c.tls = cfg }
 }
 
 // WithRequestTimeout bounds each request to the SC (default

@@ -2,40 +2,13 @@ package fluvio
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
 )
-
-// producerTransport is what a Producer needs from the Client: the partition
-// count of its topic and one produce request to a partition's leader. The
-// Client implements it over metadata from the SC and wire connections to
-// SPUs; tests fake it.
-type producerTransport interface {
-	// partitions returns the topic's partition count.
-	partitions(ctx context.Context, topic string) (int32, error)
-	// startProduce writes a request of records (one or more encoded
-	// batches) to the leader of the partition and returns at once; wait
-	// returns the offset assigned to the first record (-1 with AcksNone).
-	// Requests started one after another for a partition are written in
-	// that order. Errors worth retrying after a metadata refresh are
-	// marked so that retriable(err) is true.
-	startProduce(ctx context.Context, req produceCall) (wait func(context.Context) (int64, error))
-}
-
-// produceCall is one produce request.
-type produceCall struct {
-	topic     string
-	partition int32
-	acks      Acks
-	timeout   time.Duration
-	records   []byte
-}
 
 // Producer sends records to one topic. Records are batched per partition
 // (WithBatchSize, WithLinger); each partition pipelines up to
@@ -73,25 +46,13 @@ type Producer struct {
 		sync.RWMutex
 		closed bool // guarded by state
 	}
-	errs struct {
-		sync.Mutex
-		first error // guarded by errs: first failed Send since Flush
-	}
+	errs      firstError // the first failed Send since Flush
 	closeOnce sync.Once
 	onClose   func() // set by the Client: forget the producer
 
-	stats producerStats // Stats
-
-	// unsentRecords counts the records in batches not yet sent
-	// (accumulating or lingering): see lingerCut.
-	unsentRecords atomic.Int64
-
-	// lingering lists the partitions whose run loop waits for the linger
-	// time of a non-empty batch, for flushLingering.
-	lingering struct {
-		sync.Mutex
-		qs []*partitionQueue // guarded by lingering; each q.lingering
-	}
+	stats  producerStats // Stats
+	linger lingerControl // ends lingering early when it only delays
+	pool   batchPool     // the partitions' batches, reused
 }
 
 func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, topic string, opts []ProducerOption) (*Producer, error) {
@@ -127,7 +88,9 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 	if cfg.idempotent {
 		p.pid = newProducerID()
 	}
-	p.budget.onBlock = p.flushLingering
+	p.linger.budget = p.budget
+	p.budget.onBlock = p.linger.flush
+	p.pool.compression, p.pool.now = cfg.compression, cfg.now
 	p.parts = make([]*partitionQueue, 0, n)
 	for i := range n {
 		p.addQueue(i)
@@ -138,22 +101,26 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 	return p, nil
 }
 
-// addQueue starts the queue of partition i. Caller holds state.mu for
-// writing, or p is not shared yet.
+// addQueue starts the queue of partition i and its pipeline: the queue
+// batches the records (producer_queue.go), the pipeline writes, retries
+// and completes the requests (producer_pipeline.go) with a sequencer
+// (producer_sequencer.go) and a requestWriter (producer_request.go).
+// Caller holds state for writing, or p is not shared yet.
 func (p *Producer) addQueue(i int32) {
-	cfg := p.cfg
-	q := &partitionQueue{p: p, id: i, wake: make(chan struct{}, 1),
-		slots: make(chan struct{}, cfg.maxInFlight), inflight: make(chan *inflightReq, cfg.maxInFlight),
-		sendMu: make(chan struct{}, 1), seq: seqState{pid: p.pid}}
+	pl := &pipeline{
+		topic: p.topic, partition: i, ctx: p.ctx, cfg: &p.cfg, log: p.log, stats: &p.stats,
+		seq: newSequencer(p.cfg.idempotent, p.pid, i, p.log, &p.stats),
+		w: &requestWriter{t: p.t, ctx: p.ctx, topic: p.topic, partition: i,
+			acks: p.cfg.acks, timeout: p.cfg.produceTimeout, stats: &p.stats},
+		budget: p.budget, errs: &p.errs, pool: &p.pool,
+		slots:    make(chan struct{}, p.cfg.maxInFlight),
+		inflight: make(chan *inflightReq, p.cfg.maxInFlight),
+		sendMu:   make(chan struct{}, 1),
+	}
+	q := newPartitionQueue(i, &p.cfg, p.closing, &p.linger, &p.pool, pl)
 	p.parts = append(p.parts, q)
 	p.wg.Go(q.run)
-	p.wg.Go(q.completer)
-}
-
-// partitionRefresher is a producerTransport that can ask for the current
-// partition count (the client's; test fakes have a fixed count).
-type partitionRefresher interface {
-	refreshPartitions(ctx context.Context, topic string) (int32, error)
+	p.wg.Go(pl.completer)
 }
 
 // watchPartitions asks for the topic's partition count every
@@ -257,7 +224,7 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 	for _, h := range headers {
 		n += len(h.Key) + len(h.Value)
 	}
-	if size := n + recordOverhead + len(headers)*8 + batch.HeaderSize; size > p.cfg.maxRequestSize {
+	if size := recordSize(n, headers) + batch.HeaderSize; size > p.cfg.maxRequestSize {
 		return &Error{Op: fmt.Sprintf("send to topic %q", p.topic),
 			Err:  fmt.Errorf("%w: record size (%d bytes), exceeded maximum request size (%d bytes)", ErrRecordTooLarge, size, p.cfg.maxRequestSize),
 			Hint: "send a smaller record, or raise the producer's max request size (fluvio produce --max-request-size)"}
@@ -296,11 +263,7 @@ func (p *Producer) Flush(ctx context.Context) error {
 	if err := p.budget.waitEmpty(ctx); err != nil {
 		return err
 	}
-	p.errs.Lock()
-	err := p.errs.first
-	p.errs.first = nil
-	p.errs.Unlock()
-	return err
+	return p.errs.take()
 }
 
 // Close sends the queued records, waits for their acknowledgements (each
@@ -319,86 +282,7 @@ func (p *Producer) Close() error {
 		if p.onClose != nil {
 			p.onClose()
 		}
-		p.errs.Lock()
-		err = p.errs.first
-		p.errs.first = nil
-		p.errs.Unlock()
+		err = p.errs.take()
 	})
 	return err
 }
-
-func (p *Producer) recordErr(err error) {
-	p.errs.Lock()
-	if p.errs.first == nil {
-		p.errs.first = err
-	}
-	p.errs.Unlock()
-}
-
-// errRetriable marks an error worth retrying after a metadata refresh.
-type errRetriable struct{ err error }
-
-func (e *errRetriable) Error() string { return e.err.Error() }
-func (e *errRetriable) Unwrap() error { return e.err }
-
-// markRetriable wraps err so that retriable(err) is true.
-func markRetriable(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &errRetriable{err: err}
-}
-
-// retriable reports whether err was marked by markRetriable.
-func retriable(err error) bool {
-	var r *errRetriable
-	return errors.As(err, &r)
-}
-
-// addLingering records that q's run loop waits out the linger time of a
-// non-empty batch.
-func (p *Producer) addLingering(q *partitionQueue) {
-	p.lingering.Lock()
-	if !q.lingering {
-		q.lingering = true
-		p.lingering.qs = append(p.lingering.qs, q)
-	}
-	p.lingering.Unlock()
-}
-
-// flushLingering sends every lingering batch now if lingerCut says so.
-// Called when a Send finds the window (WithMaxBuffered) full: no batch
-// grows while the senders wait, so lingering would only delay the
-// acknowledgements that make room (Kafka's and franz-go's linger ends
-// early the same way).
-func (p *Producer) flushLingering() {
-	if !p.unsentHeavy() {
-		return
-	}
-	p.lingering.Lock()
-	qs := p.lingering.qs
-	p.lingering.qs = nil
-	for _, q := range qs {
-		q.lingering = false
-	}
-	p.lingering.Unlock()
-	for _, q := range qs {
-		q.requestFlush()
-	}
-}
-
-// unsentHeavy reports whether every record held is in a batch not yet
-// sent: nothing is in flight, so no answer will make room and lingering
-// only wastes the linger time. Only then does a full window cut the
-// linger short; while requests are in flight their answers make room
-// soon and the batches keep growing meanwhile (cutting at once sends
-// one-record batches over many partitions, each request costing as much
-// as a full one: measured slower over 100 and 1,000 partitions).
-func (p *Producer) unsentHeavy() bool {
-	records, _ := p.budget.outstanding()
-	return p.unsentRecords.Load() >= int64(records)
-}
-
-// lingerCut reports whether batches should go out without lingering: a
-// sender waits for room and nothing is in flight.
-func (p *Producer) lingerCut() bool { return p.budget.blocked() && p.unsentHeavy() }

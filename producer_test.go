@@ -411,7 +411,7 @@ func TestProducerConcurrentSenders(t *testing.T) {
 
 // TestProducerPipelinesRequests: the first request of a producer epoch
 // goes alone (the leader takes a new producer only from sequence 0, see
-// partitionQueue.start); after its answer up to WithMaxInFlight requests
+// pipeline.start); after its answer up to WithMaxInFlight requests
 // are in flight, and batches that fill meanwhile travel together.
 func TestProducerPipelinesRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

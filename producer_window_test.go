@@ -100,7 +100,7 @@ func TestProducerFullWindowInFlightKeepsLinger(t *testing.T) {
 		p := newTestProducer(t, f, WithLinger(time.Second), WithMaxBuffered(4, 1<<20))
 		ctx := context.Background()
 		// The producer epoch's first request goes alone (see
-		// partitionQueue.start): answered before the test starts.
+		// pipeline.start): answered before the test starts.
 		_, err := p.SendSync(ctx, nil, []byte("w"))
 		requireNoErr(t, err)
 		gate := make(chan struct{})

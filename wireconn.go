@@ -2,15 +2,36 @@ package fluvio
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 
+	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
-// dialWire dials an SPU's public server with the wire protocol.
-func dialWire(ctx context.Context, addr string) (spuConn, error) {
-	c, err := wire.Dial(ctx, addr)
+// dialSPU dials SPU id's public server with the wire protocol, with TLS
+// when the client has it (WithTLS), and, when the client has credentials
+// (WithCredentials), proves its identity with a signed hello (wire
+// ClientAuth) before returning: an SPU of a cluster with identities
+// serves only authenticated connections.
+func (c *Client) dialSPU(ctx context.Context, id bus.SPUID, addr string) (spuConn, error) {
+	conn, err := wire.Dialer{TLS: c.cfg.tls}.Dial(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	if c.creds == nil {
+		return conn, nil
+	}
+	nonce := make([]byte, 16)
+	_, _ = rand.Read(nonce)
+	req := &wire.ClientAuthRequest{PublicKey: c.creds.Public, SPU: int32(id), UnixMs: c.cfg.now().UnixMilli(), Nonce: nonce}
+	if req.Signature, err = c.creds.Sign(req.SignedBytes()); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if _, err := conn.ClientAuth(ctx, req); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("SPU %d at %s refused this client's credentials (%s): %w", id, addr, c.cfg.creds, err)
+	}
+	return conn, nil
 }

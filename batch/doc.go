@@ -40,7 +40,8 @@
 // Producers build batches with a [Builder] (no allocation per record once
 // its buffer has grown); the SPU checks them with [Check] before appending
 // (length, magic, CRC, then every record against the header, in one pass
-// without allocating), readers with [Validate] (length, magic, CRC: no
+// without allocating; [CheckAll] checks a request's batches and returns
+// them as [Checked], walked again without checks), readers with [Validate] (length, magic, CRC: no
 // record decoding), and reads header fields with the raw accessors
 // ([BaseOffset], [LastOffsetDelta], ...). [Decode] is the full decoder for
 // consumers and tests. No function here allocates from a length it has not

@@ -89,6 +89,7 @@ const (
 	CodeStaleEpoch       = 25 // an ISR update carries an old leader epoch
 	CodeNotLeader        = 26 // an ISR update from an SPU that is not the leader
 	CodeConsumerNotFound = 30 // no stored offsets for that consumer (topic, partition)
+	CodeNotRepairable    = 40 // a partition repair cannot be done now (a replica offline, an SPU not answering)
 )
 
 // The error table. Handlers return these (or a With copy); callers match
@@ -136,6 +137,8 @@ var (
 		Hint: "only the leader reports the ISR; wait for the SC's replica set"}
 	ErrConsumerNotFound = &Error{Code: CodeConsumerNotFound, Message: "consumer not found",
 		Hint: "list the consumers with 'fluvio consumer list'"}
+	ErrNotRepairable = &Error{Code: CodeNotRepairable, Message: "partition cannot be repaired now",
+		Hint: "see 'fluvio partition list' and 'fluvio cluster check'"}
 )
 
 // table lists every entry, to fill in messages for codes that arrive
@@ -144,7 +147,7 @@ var table = []*Error{
 	ErrInternal, ErrBadRequest, ErrUnsupported, ErrUnavailable, ErrTimeout, ErrStore,
 	ErrSPUExists, ErrSPUNotFound, ErrSPUInvalidID, ErrSPUNotRegistered, ErrSPUIDMismatch,
 	ErrSPUConflict, ErrInvalidAddress, ErrTopicExists, ErrTopicNotFound, ErrInvalidName, ErrInvalidConfig,
-	ErrNotEnoughSPUs, ErrStaleEpoch, ErrNotLeader, ErrConsumerNotFound,
+	ErrNotEnoughSPUs, ErrStaleEpoch, ErrNotLeader, ErrConsumerNotFound, ErrNotRepairable,
 }
 
 // ErrorForCode returns the table entry for code, or nil.

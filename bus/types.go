@@ -88,6 +88,18 @@ type ReplicaSet struct {
 	// Peers gives the private (replication) address of every SPU named
 	// in Replicas, so followers know where their leader listens.
 	Peers []PeerEndpoint `msgpack:"peers,omitempty" json:"peers,omitempty"`
+	// Clients, in full sets, are the cluster's client identities: the
+	// public nkeys the SPU's public server accepts in a signed hello
+	// (wire ClientAuth), each with its role. Empty in a cluster without
+	// identities.
+	Clients []ClientKey `msgpack:"clients,omitempty" json:"clients,omitempty"`
+}
+
+// ClientKey is one client identity: a public nkey (U...) and its role
+// (admin, client or read-only).
+type ClientKey struct {
+	Key  string `msgpack:"key" json:"key"`
+	Role string `msgpack:"role" json:"role"`
 }
 
 // PeerEndpoint is an SPU's private address, as followers use it, and

@@ -5,131 +5,60 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
-// firstSPU is the id of the first SPU; the others follow.
-const firstSPU int32 = 5001
-
-// cluster is the SC and the SPUs as child processes of this one.
+// cluster is the SC(s) and the SPUs as child processes of this one, run
+// by the local-cluster supervisor (internal/localcluster).
 type cluster struct {
 	cfg    Config
 	log    *slog.Logger
-	scAddr string   // every SC's address, comma-separated
-	sc     *process // the first SC
-	scs    []*process
-	spus   map[int32]*process
+	lc     *localcluster.Cluster
+	scAddr string                // every SC's address, comma-separated
+	sc     *localcluster.Process // the first SC
+	scs    []*localcluster.Process
+	spus   map[int32]*localcluster.Process
 	ids    []int32
 	dirs   map[int32]string    // SPU id -> its --log-base-dir
 	addrs  map[int32][2]string // SPU id -> its public and private addresses
 	client *fluvio.Client
-	wg     sync.WaitGroup // the processes' waiters
 }
 
-// freePorts returns n distinct loopback addresses nobody listened on a
-// moment ago (all are held open until the last is found, so none repeats).
-func freePorts(n int) ([]string, error) {
-	var addrs []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("chaos: find a free loopback port: %w", err)
-		}
-		defer l.Close()
-		addrs = append(addrs, l.Addr().String())
-	}
-	return addrs, nil
-}
-
-// startCluster starts the SC, registers and starts the SPUs and creates
-// the topic; it returns once every partition has a leader and a full ISR.
-// On error, the processes started so far are stopped.
+// startCluster starts the SC(s) and the SPUs (on a free port plan below
+// the ephemeral range, so a restarted process finds its ports) and
+// creates the topic; it returns once every partition has a leader and a
+// full ISR. On error, the processes started so far are stopped.
 func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
-	c = &cluster{cfg: cfg, log: cfg.Logger, spus: map[int32]*process{}, dirs: map[int32]string{}, addrs: map[int32][2]string{}}
+	c = &cluster{cfg: cfg, log: cfg.Logger, spus: map[int32]*localcluster.Process{}, dirs: map[int32]string{}, addrs: map[int32][2]string{}}
 	defer func() {
 		if err != nil {
 			c.close(context.WithoutCancel(ctx))
 		}
 	}()
-	logs := filepath.Join(cfg.Dir, "logs")
-	if err := os.MkdirAll(logs, 0o755); err != nil {
+	hb := cfg.HeartbeatTimeout
+	scArgs := []string{"--heartbeat-interval", (hb / 4).String(), "--heartbeat-timeout", hb.String(), "--resync-interval", "5s"}
+	if cfg.SCReplicas > 1 {
+		scArgs = append(scArgs, "--lease-ttl", (2 * hb).String())
+	}
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	c.lc, err = localcluster.StartCluster(sctx, localcluster.ClusterConfig{
+		BinDir: cfg.BinDir, Dir: cfg.Dir, SCs: cfg.SCReplicas, SPUs: spus, SCArgs: scArgs,
+		ClientName: "fluvio-chaos", Logger: c.log,
+	})
+	if err != nil {
 		return c, fmt.Errorf("chaos: %w", err)
 	}
-	nSC := cfg.SCReplicas
-	ports, err := freePorts(2*nSC + 2*spus)
-	if err != nil {
-		return c, err
-	}
-	scPorts, routes := ports[:nSC], ports[nSC:2*nSC]
-	ports = ports[2*nSC-1:] // ports[1+2*i] and ports[2+2*i] are SPU i's
-	c.scAddr = strings.Join(scPorts, ",")
-	hb := cfg.HeartbeatTimeout
-	for i := range nSC {
-		name, log, data := "sc-server", "sc.log", "sc"
-		if i > 0 {
-			name, log, data = fmt.Sprintf("sc-server %d", i+1), fmt.Sprintf("sc-%d.log", i+1), fmt.Sprintf("sc-%d", i+1)
-		}
-		args := []string{"--sc", scPorts[i], "--data-dir", filepath.Join(cfg.Dir, data), "--no-auth",
-			"--heartbeat-interval", (hb / 4).String(), "--heartbeat-timeout", hb.String(), "--resync-interval", "5s"}
-		if nSC > 1 {
-			args = append(args, "--cluster", routes[i], "--routes", strings.Join(routes, ","),
-				"--name", fmt.Sprintf("sc-%d", i+1), "--lease-ttl", (2 * hb).String(), "--sc-private", "none")
-		}
-		p := &process{name: name, path: filepath.Join(cfg.BinDir, "sc-server"), logPath: filepath.Join(logs, log), wg: &c.wg, args: args}
-		if err := p.start(); err != nil {
-			return c, err
-		}
-		c.scs = append(c.scs, p)
-		c.log.Info(name+" started", "addr", scPorts[i], "pid", p.pid())
-	}
+	c.scAddr, c.scs, c.client = c.lc.SCAddrs(), c.lc.SCs(), c.lc.Client()
 	c.sc = c.scs[0]
-	if err := testkit.Poll(ctx, 30*time.Second, func() error {
-		if !c.sc.running() {
-			return testkit.Stop(fmt.Errorf("chaos: sc-server exited at start: see %s", c.sc.logPath))
-		}
-		client, err := fluvio.Connect(ctx, c.scAddr, fluvio.WithName("fluvio-chaos"))
-		if err != nil {
-			return err
-		}
-		if _, err := client.SCVersion(ctx); err != nil {
-			client.Close()
-			return err
-		}
-		c.client = client
-		return nil
-	}); err != nil {
-		return c, fmt.Errorf("chaos: the SC at %s did not answer (see %s): %w", c.scAddr, c.sc.logPath, err)
-	}
-	for i := range int32(spus) {
-		id := firstSPU + i
-		pub, priv := ports[1+2*i], ports[2+2*i]
-		if _, err := c.client.RegisterSPU(ctx, fluvio.SPUConfig{ID: id, PublicEndpoint: pub, PrivateEndpoint: priv}); err != nil {
-			return c, fmt.Errorf("chaos: %w", err)
-		}
-		dir := filepath.Join(cfg.Dir, "spu-"+strconv.Itoa(int(id)))
-		c.dirs[id] = dir
-		c.addrs[id] = [2]string{pub, priv}
-		c.spus[id] = &process{
-			name: fmt.Sprintf("spu-server %d", id), path: filepath.Join(cfg.BinDir, "spu-server"), wg: &c.wg,
-			logPath: filepath.Join(logs, fmt.Sprintf("spu-%d.log", id)),
-			args:    []string{"--id", strconv.Itoa(int(id)), "--sc-controller", c.scAddr, "--log-base-dir", dir},
-		}
-		c.ids = append(c.ids, id)
-		if err := c.spus[id].start(); err != nil {
-			return c, err
-		}
-		c.log.Info("spu-server started", "id", id, "public", pub, "private", priv, "pid", c.spus[id].pid())
+	for _, s := range c.lc.SPUs() {
+		c.ids = append(c.ids, s.ID)
+		c.spus[s.ID], c.dirs[s.ID], c.addrs[s.ID] = s.Process, s.Dir, [2]string{s.Public, s.Private}
 	}
 	spec := fluvio.TopicConfig{Partitions: partitions, Replicas: spus, MinInSyncReplicas: 2}
 	if cfg.Negative {
@@ -218,8 +147,8 @@ func led(ps []fluvio.PartitionInfo, spu int32) []int32 {
 func (c *cluster) waitHealthy(ctx context.Context, timeout time.Duration, committed bool) error {
 	err := testkit.Poll(ctx, timeout, func() error {
 		for _, id := range c.ids {
-			if p := c.spus[id]; !p.running() {
-				return testkit.Stop(fmt.Errorf("%s exited: see %s", p.name, p.logPath))
+			if p := c.spus[id]; !p.Running() {
+				return testkit.Stop(fmt.Errorf("%s exited: see %s", p.Name(), p.LogPath()))
 			}
 		}
 		ps, err := c.partitions(ctx)
@@ -261,55 +190,18 @@ func (c *cluster) epochs(ctx context.Context) (int, error) {
 }
 
 // ensureRunning resumes paused SPUs and SCs and starts stopped ones.
-func (c *cluster) ensureRunning() error {
-	var errs []error
-	for _, p := range c.scs {
-		p.mu.Lock()
-		paused := p.paused && p.runningLocked()
-		p.mu.Unlock()
-		if paused {
-			errs = append(errs, p.signal(syscall.SIGCONT))
-		}
-		errs = append(errs, p.start())
-	}
-	for _, id := range c.ids {
-		p := c.spus[id]
-		p.mu.Lock()
-		paused := p.paused && p.runningLocked()
-		p.mu.Unlock()
-		if paused {
-			errs = append(errs, p.signal(syscall.SIGCONT))
-		}
-		errs = append(errs, p.start())
-	}
-	return errors.Join(errs...)
-}
+func (c *cluster) ensureRunning() error { return c.lc.EnsureRunning() }
 
 // stopSPUs stops every SPU with SIGTERM (their HW checkpoints are written
 // at close).
 func (c *cluster) stopSPUs(ctx context.Context) error {
-	var errs []error
-	for _, id := range slices.Backward(c.ids) {
-		errs = append(errs, c.spus[id].stop(ctx, 15*time.Second))
-	}
-	return errors.Join(errs...)
+	return c.lc.StopSPUs(ctx, localcluster.StopGrace)
 }
 
 // close stops every process, closes the connections and waits for the
 // process waiters.
 func (c *cluster) close(ctx context.Context) {
-	if c.client != nil {
-		_ = c.client.Close()
+	if c.lc != nil {
+		_ = c.lc.Close(ctx)
 	}
-	_ = c.stopSPUs(ctx)
-	for _, p := range slices.Backward(c.scs) {
-		p.mu.Lock()
-		paused := p.paused && p.runningLocked()
-		p.mu.Unlock()
-		if paused {
-			_ = p.signal(syscall.SIGCONT)
-		}
-		_ = p.stop(ctx, 15*time.Second)
-	}
-	c.wg.Wait()
 }

@@ -15,8 +15,8 @@
 //
 //	config.go    Config: binaries, directory, seed, duration, rate, mode
 //	build.go     BuildBinaries: go build sc-server and spu-server
-//	process.go   one child process: start with fixed args, signal, wait
-//	cluster.go   the SC and the SPUs: ports, registration, topic, leaders
+//	cluster.go   the SC and the SPUs, run by internal/localcluster (ports,
+//	             processes, registration, readiness); the topic, leaders
 //	workload.go  producers: unique values "p<producer>-<seq>", acks and failures
 //	nemesis.go   the seeded faults and their log
 //	replicas.go  reading every replica log from disk

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
@@ -149,7 +150,7 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 	switch kind {
 	case FaultKill:
 		f.At = time.Now()
-		if err := proc.kill(undo); err != nil {
+		if err := proc.Kill(undo); err != nil {
 			return err
 		}
 		down := hb/2 + time.Duration(n.rng.Int64N(int64(2*hb)))
@@ -157,24 +158,24 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		sleep(undo, down)
 	case FaultPause:
 		f.At = time.Now()
-		if err := proc.signal(syscall.SIGSTOP); err != nil {
+		if err := proc.Signal(syscall.SIGSTOP); err != nil {
 			return err
 		}
 		paused := hb + hb/2 + time.Duration(n.rng.Int64N(int64(hb)))
 		n.record(f, "paused", paused)
 		sleep(undo, paused)
-		if err := proc.signal(syscall.SIGCONT); err != nil {
+		if err := proc.Signal(syscall.SIGCONT); err != nil {
 			return err
 		}
 	case FaultRestart:
 		f.At = time.Now()
-		n.record(f, "pid", proc.pid())
-		if err := proc.stop(undo, 15*time.Second); err != nil {
+		n.record(f, "pid", proc.PID())
+		if err := proc.Stop(undo, 15*time.Second); err != nil {
 			return err
 		}
 	case FaultCorrupt:
 		f.At = time.Now()
-		if err := proc.stop(undo, 15*time.Second); err != nil {
+		if err := proc.Stop(undo, 15*time.Second); err != nil {
 			return err
 		}
 		seg, pos, err := corruptSegment(filepath.Join(n.c.dirs[target], fmt.Sprintf("%s-%d", topicName, part)))
@@ -184,7 +185,7 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		n.record(f, "partition", part, "segment", seg, "position", pos)
 	case FaultWipe:
 		f.At = time.Now()
-		if err := proc.stop(undo, 15*time.Second); err != nil {
+		if err := proc.Stop(undo, 15*time.Second); err != nil {
 			return err
 		}
 		if err := os.RemoveAll(n.c.dirs[target]); err != nil {
@@ -199,10 +200,10 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		}
 		// Told to stop, the spu-server exits by itself; bounded.
 		wctx, cancel := context.WithTimeout(undo, 15*time.Second)
-		werr := proc.wait(wctx)
+		werr := proc.Wait(wctx)
 		cancel()
 		if werr != nil {
-			if err := proc.kill(undo); err != nil {
+			if err := proc.Kill(undo); err != nil {
 				return err
 			}
 		}
@@ -215,14 +216,14 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		}
 		n.record(f)
 	case FaultStallKill:
-		var followers []*process
+		var followers []*localcluster.Process
 		for _, id := range n.c.ids {
 			if id != target {
 				followers = append(followers, n.c.spus[id])
 			}
 		}
 		for _, fp := range followers {
-			if err := fp.signal(syscall.SIGSTOP); err != nil {
+			if err := fp.Signal(syscall.SIGSTOP); err != nil {
 				return err
 			}
 		}
@@ -231,9 +232,9 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		stall := hb/4 + time.Duration(n.rng.Int64N(int64(hb/4)+1))
 		sleep(undo, stall)
 		f.At = time.Now()
-		killErr := proc.kill(undo)
+		killErr := proc.Kill(undo)
 		for _, fp := range followers {
-			if err := fp.signal(syscall.SIGCONT); err != nil {
+			if err := fp.Signal(syscall.SIGCONT); err != nil {
 				return err
 			}
 		}
@@ -246,13 +247,13 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 	default:
 		return fmt.Errorf("chaos: unknown fault %q", kind)
 	}
-	if proc.running() {
+	if proc.Running() {
 		return nil // a paused SPU was continued
 	}
-	if err := proc.start(); err != nil {
+	if err := proc.Start(); err != nil {
 		return err
 	}
-	n.log.Info("nemesis: started again", "spu", target, "pid", proc.pid())
+	n.log.Info("nemesis: started again", "spu", target, "pid", proc.PID())
 	return nil
 }
 
@@ -313,16 +314,16 @@ func (n *nemesis) createTopic(ctx context.Context) error {
 func (n *nemesis) killSC(ctx context.Context, hb time.Duration) error {
 	undo := context.WithoutCancel(ctx)
 	f := Fault{Kind: FaultSCKill, SPU: -1, At: time.Now()}
-	if err := n.c.sc.kill(undo); err != nil {
+	if err := n.c.sc.Kill(undo); err != nil {
 		return err
 	}
 	down := hb/2 + time.Duration(n.rng.Int64N(int64(2*hb)))
 	n.record(f, "down", down)
 	sleep(undo, down)
-	if err := n.c.sc.start(); err != nil {
+	if err := n.c.sc.Start(); err != nil {
 		return err
 	}
-	n.log.Info("nemesis: sc-server started again", "pid", n.c.sc.pid())
+	n.log.Info("nemesis: sc-server started again", "pid", n.c.sc.PID())
 	// The SC answers again before the next fault (or the end).
 	return testkit.Poll(undo, 30*time.Second, func() error {
 		_, err := n.c.partitions(undo)
@@ -342,22 +343,22 @@ func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Dura
 		return nil
 	}
 	f := Fault{Kind: kind, SPU: -1}
-	var hit []*process
+	var hit []*localcluster.Process
 	switch kind {
 	case FaultActiveSCKill, FaultActiveSCPause:
-		hit = []*process{n.c.scs[active]}
+		hit = []*localcluster.Process{n.c.scs[active]}
 	case FaultNATSNodeKill:
 		other := (active + 1 + n.rng.IntN(len(n.c.scs)-1)) % len(n.c.scs)
-		hit = []*process{n.c.scs[other]}
+		hit = []*localcluster.Process{n.c.scs[other]}
 	case FaultControlPlaneOutage:
 		hit = n.c.scs
 	}
 	f.At = time.Now()
 	for _, p := range hit {
 		if kind == FaultActiveSCKill || kind == FaultNATSNodeKill {
-			err = p.kill(undo)
+			err = p.Kill(undo)
 		} else {
-			err = p.signal(syscall.SIGSTOP)
+			err = p.Signal(syscall.SIGSTOP)
 		}
 		if err != nil {
 			return err
@@ -392,11 +393,11 @@ func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Dura
 	n.record(f, "scs", len(hit), "down", down, "sc_failover", f.SCFailover, "sc_failover_seen", f.SCFailoverSeen)
 	sleep(undo, max(0, down-time.Since(f.At)))
 	for _, p := range hit {
-		if p.running() {
-			if err := p.signal(syscall.SIGCONT); err != nil {
+		if p.Running() {
+			if err := p.Signal(syscall.SIGCONT); err != nil {
 				return err
 			}
-		} else if err := p.start(); err != nil {
+		} else if err := p.Start(); err != nil {
 			return err
 		}
 	}

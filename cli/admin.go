@@ -81,9 +81,13 @@ func dialAdmin(ctx context.Context, t target, timeout time.Duration) (*fluvio.Cl
 			return nil, withHint(err, exitUsage, "pass this cluster's credential file with --creds FILE ('fluvio cluster start' writes DATA-DIR/auth/admin.creds), or fix the profile's with 'fluvio profile add NAME --sc HOST:PORT --creds FILE'")
 		}
 	}
+	tlsCfg, err := t.TLS.config()
+	if err != nil {
+		return nil, err
+	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, err := fluvio.Connect(cctx, t.Addr, fluvio.WithName("fluvio-cli"), fluvio.WithCredentials(t.Creds))
+	c, err := fluvio.Connect(cctx, t.Addr, fluvio.WithName("fluvio-cli"), fluvio.WithCredentials(t.Creds), fluvio.WithTLS(tlsCfg))
 	if err != nil {
 		// The cause only: unreachable names the address and the next step.
 		if fe, ok := errors.AsType[*fluvio.Error](err); ok && fe.Err != nil {

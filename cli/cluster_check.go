@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/internal/natsurl"
 )
@@ -78,7 +79,7 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 	if err != nil {
 		return g.fail(stderr, err)
 	}
-	var st *clusterState
+	var st *localcluster.State
 	if g.SC == "" && g.Profile == "" {
 		dir, err := g.localDir(*cf.dataDir)
 		if err != nil {
@@ -90,18 +91,18 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 		}
 		if ok {
 			st = s
-			t = st.target("the local cluster in " + dir)
+			t = stateTarget(st, "the local cluster in "+dir)
 		}
 	}
 	if st != nil {
-		if st.SC.alive() {
+		if st.SC.Alive() {
 			res.ok("local sc-server", "running (pid %d), data in %s", st.SC.PID, st.DataDir)
 		} else {
 			res.fail("local sc-server", "start it with 'fluvio cluster start'", "not running (data in %s)", st.DataDir)
 		}
 		for i, p := range st.Peers {
 			name := fmt.Sprintf("local sc-server %d", i+2)
-			if p.Proc.alive() {
+			if p.Proc.Alive() {
 				res.ok(name, "running (pid %d) on %s", p.Proc.PID, p.Addr)
 			} else {
 				res.fail(name, "start it with 'fluvio cluster start'", "not running (its NATS node is down too)")
@@ -109,7 +110,7 @@ one --sc, --profile, $FLUVIO_SC or the current profile names.`,
 		}
 		checkPorts(&res, st)
 	} else if t.Source == "default" || t.Profile == localProfile {
-		if err := portFree(t.Addr); err == nil {
+		if err := localcluster.PortFree(t.Addr); err == nil {
 			res.ok("SC port", "%s is free for 'fluvio cluster start'", t.Addr)
 		} else {
 			res.warn("SC port", "if this is not a fluvio SC, pick another address with 'fluvio cluster start --sc-addr HOST:PORT'", "%s is in use", t.Addr)
@@ -153,16 +154,16 @@ type clusterPort struct {
 // checkPorts checks the local cluster's ports: a running process's must
 // accept connections; a stopped one's must be free for 'cluster start'.
 // (HTTP ports are picked anew at each start, so only running ones count.)
-func checkPorts(res *checks, st *clusterState) {
-	ports := []clusterPort{{"SC", st.SCAddr, st.SC.alive()}}
-	if st.SCHTTP != "" && st.SC.alive() {
+func checkPorts(res *checks, st *localcluster.State) {
+	ports := []clusterPort{{"SC", st.SCAddr, st.SC.Alive()}}
+	if st.SCHTTP != "" && st.SC.Alive() {
 		ports = append(ports, clusterPort{"SC http", st.SCHTTP, true})
 	}
 	if st.SCCluster != "" {
-		ports = append(ports, clusterPort{"SC routes", st.SCCluster, st.SC.alive()})
+		ports = append(ports, clusterPort{"SC routes", st.SCCluster, st.SC.Alive()})
 	}
 	for i, p := range st.Peers {
-		alive := p.Proc.alive()
+		alive := p.Proc.Alive()
 		ports = append(ports, clusterPort{fmt.Sprintf("SC %d", i+2), p.Addr, alive},
 			clusterPort{fmt.Sprintf("SC %d routes", i+2), p.Cluster, alive})
 		if p.HTTP != "" && alive {
@@ -170,7 +171,7 @@ func checkPorts(res *checks, st *clusterState) {
 		}
 	}
 	for _, s := range st.SPUs {
-		alive := s.Proc.alive()
+		alive := s.Proc.Alive()
 		ports = append(ports,
 			clusterPort{fmt.Sprintf("SPU %d public", s.ID), s.Public, alive},
 			clusterPort{fmt.Sprintf("SPU %d private", s.ID), s.Private, alive})
@@ -191,7 +192,7 @@ func checkPorts(res *checks, st *clusterState) {
 				continue
 			}
 			conn.Close()
-		} else if err := portFree(p.addr); err != nil {
+		} else if err := localcluster.PortFree(p.addr); err != nil {
 			bad = append(bad, fmt.Sprintf("%s %s is taken by another program, and its process is stopped", p.what, p.addr))
 		}
 	}
@@ -363,23 +364,23 @@ func (c *checks) failErr(check string, err error, t target) {
 }
 
 // checkReady asks each process of a local cluster for /readyz.
-func checkReady(ctx context.Context, res *checks, st *clusterState) {
+func checkReady(ctx context.Context, res *checks, st *localcluster.State) {
 	type proc struct {
 		name, http, log string
 		alive           bool
 	}
-	procs := []proc{{"sc-server ready", st.SCHTTP, st.SC.Log, st.SC.alive()}}
+	procs := []proc{{"sc-server ready", st.SCHTTP, st.SC.Log, st.SC.Alive()}}
 	for i, p := range st.Peers {
-		procs = append(procs, proc{fmt.Sprintf("sc-server %d ready", i+2), p.HTTP, p.Proc.Log, p.Proc.alive()})
+		procs = append(procs, proc{fmt.Sprintf("sc-server %d ready", i+2), p.HTTP, p.Proc.Log, p.Proc.Alive()})
 	}
 	for _, s := range st.SPUs {
-		procs = append(procs, proc{fmt.Sprintf("spu-server %d ready", s.ID), s.HTTP, s.Proc.Log, s.Proc.alive()})
+		procs = append(procs, proc{fmt.Sprintf("spu-server %d ready", s.ID), s.HTTP, s.Proc.Log, s.Proc.Alive()})
 	}
 	for _, p := range procs {
 		if p.http == "" || !p.alive {
 			continue // no --http (older cluster), or down: reported above
 		}
-		switch r := probeReady(ctx, p.http); {
+		switch r := localcluster.ProbeReady(ctx, p.http); {
 		case r == "yes":
 			res.ok(p.name, "%s answers 200", httpURL(p.http, "/readyz"))
 		default:

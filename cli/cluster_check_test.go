@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
@@ -61,10 +62,10 @@ func TestClusterCheckPorts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer answering.Close()
-	self := procRecord{PID: os.Getpid(), Argv: os.Args} // alive: this test process
-	st := &clusterState{
+	self := localcluster.Record{PID: os.Getpid(), Argv: os.Args} // alive: this test process
+	st := &localcluster.State{
 		SCAddr: answering.Addr().String(), SC: self,
-		SPUs: []spuProc{{ID: 5001, Public: answering.Addr().String(), Private: answering.Addr().String(), Proc: self}},
+		SPUs: []localcluster.SPUProc{{ID: 5001, Public: answering.Addr().String(), Private: answering.Addr().String(), Proc: self}},
 	}
 	var res checks
 	checkPorts(&res, st)
@@ -81,7 +82,7 @@ func TestClusterCheckPorts(t *testing.T) {
 	}
 
 	// Stopped: its ports must be free; one held by another program fails.
-	st.SPUs[0] = spuProc{ID: 5001, Public: silent, Private: answering.Addr().String()}
+	st.SPUs[0] = localcluster.SPUProc{ID: 5001, Public: silent, Private: answering.Addr().String()}
 	res = nil
 	checkPorts(&res, st)
 	if len(res) != 1 || res[0].Status != "fail" || !strings.Contains(res[0].Detail, "SPU 5001 private "+st.SCAddr+" is taken by another program") {

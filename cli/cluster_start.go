@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
 )
 
@@ -91,8 +92,10 @@ sc-server and spu-server are looked for next to this fluvio binary, then on PATH
 
 With --sc-replicas 3 it starts three sc-servers, each embedding a node of one
 NATS cluster on loopback (routes between them, the metadata bucket at 3
-replicas); one SC holds the lease and serves writes, the others serve reads and
-take over when it dies. SPUs and the profile get all three addresses.
+replicas), on the plan's ports: 9003 (routes 9007), then ten ports lower each
+(8993, 8983); one SC holds the lease and serves writes, the others serve reads
+and take over when it dies. SPUs and the profile get all three addresses.
+Start returns once every SC's /readyz answers.
 
 Running it again is safe: a running cluster is left alone, a stopped one (see
 'fluvio cluster stop') resumes with its data, stopped SPUs are restarted, and a
@@ -149,7 +152,7 @@ type localCluster struct {
 	binDir string
 	nSC    int  // --sc-replicas
 	nSCSet bool // given on the command line
-	st     *clusterState
+	st     *localcluster.State
 	// oldIncarnation maps the SPUs this start (re)starts to the
 	// incarnation the SC listed before, which does not count as online.
 	oldIncarnation map[int32]string
@@ -166,7 +169,7 @@ func (l *localCluster) incarnations(ctx context.Context, a *fluvio.Client) map[i
 		return out
 	}
 	for _, s := range l.st.SPUs {
-		if s.Proc.alive() {
+		if s.Proc.Alive() {
 			continue
 		}
 		for _, item := range items {
@@ -210,23 +213,30 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 			nSPU = max(len(st.SPUs), nSPU)
 		}
 	} else {
-		st = &clusterState{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC(), Auth: true}
+		st = &localcluster.State{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC(), Auth: true}
 		if l.nSC > 1 {
-			addrs, err := freeLoopbackAddrs(2*l.nSC - 1)
-			if err != nil {
-				return err
+			// Every SC's NATS and route ports follow the plan too (the
+			// other SCs ten ports apart below the first).
+			plan, err := localcluster.NewPlan(scAddr)
+			if err == nil {
+				err = plan.CheckSCs(l.nSC)
 			}
-			st.SCCluster = addrs[0]
+			if err != nil {
+				return withHint(fmt.Errorf("--sc-replicas %d with --sc-addr %s: %w", l.nSC, scAddr, err), exitUsage,
+					"pick another --sc-addr port (the default 9003 fits)")
+			}
+			_, _, st.SCCluster, _ = plan.SCN(0)
 			for i := 1; i < l.nSC; i++ {
-				st.Peers = append(st.Peers, scPeer{Addr: addrs[2*i-1], Cluster: addrs[2*i]})
+				nats, _, routes, _ := plan.SCN(i)
+				st.Peers = append(st.Peers, localcluster.SCPeer{Addr: nats, Cluster: routes})
 			}
 		}
 	}
 	l.st = st
 
-	if exists && st.SC.alive() && l.allPeersAlive() && len(st.SPUs) >= nSPU && l.allSPUsAlive() {
-		fmt.Fprintf(l.stdout, "fluvio cluster already running in %s: SC at %s (pid %d), %d SPU(s)\n", l.dir, st.scList(), st.SC.PID, len(st.SPUs))
-		if err := l.g.setProfile(localProfile, profile{SC: st.scList(), LocalDir: l.dir, Creds: st.adminCreds()}, true); err != nil {
+	if exists && st.SC.Alive() && l.allPeersAlive() && len(st.SPUs) >= nSPU && l.allSPUsAlive() {
+		fmt.Fprintf(l.stdout, "fluvio cluster already running in %s: SC at %s (pid %d), %d SPU(s)\n", l.dir, st.SCList(), st.SC.PID, len(st.SPUs))
+		if err := l.g.setProfile(localProfile, profile{SC: st.SCList(), LocalDir: l.dir, Creds: st.AdminCreds()}, true); err != nil {
 			return err
 		}
 		fmt.Fprintln(l.stdout, "next: 'fluvio cluster status' shows it; 'fluvio cluster stop' stops it; 'fluvio cluster delete' removes it")
@@ -242,14 +252,14 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 		return err
 	}
 	if st.Auth {
-		if _, err := natsauth.EnsureIdentities(st.authDir()); err != nil {
-			return withHint(err, exitError, "fix the permissions of "+st.authDir()+", or start another cluster with --data-dir DIR")
+		if _, err := natsauth.EnsureIdentities(st.AuthDir()); err != nil {
+			return withHint(err, exitError, "fix the permissions of "+st.AuthDir()+", or start another cluster with --data-dir DIR")
 		}
 	}
 	if err := l.startSC(ctx, scBin, !exists); err != nil {
 		return err
 	}
-	a, err := dialAdmin(ctx, st.target("the local cluster"), 5*time.Second)
+	a, err := dialAdmin(ctx, stateTarget(st, "the local cluster"), 5*time.Second)
 	if err != nil {
 		return err
 	}
@@ -261,11 +271,11 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 			return err
 		}
 		for range n {
-			public, private, _ := plan.spu(len(st.SPUs))
-			st.SPUs = append(st.SPUs, spuProc{ID: int32(firstLocalSPU + len(st.SPUs)), Public: public, Private: private})
+			public, private, _ := plan.SPU(len(st.SPUs))
+			st.SPUs = append(st.SPUs, localcluster.SPUProc{ID: int32(localcluster.FirstSPU + len(st.SPUs)), Public: public, Private: private})
 		}
 	}
-	if err := st.save(); err != nil {
+	if err := st.Save(); err != nil {
 		return err
 	}
 	if len(st.Peers) > 0 {
@@ -285,13 +295,13 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	if err := l.waitOnline(ctx, a); err != nil {
 		return err
 	}
-	if err := l.g.setProfile(localProfile, profile{SC: st.scList(), LocalDir: l.dir, Creds: st.adminCreds()}, true); err != nil {
+	if err := l.g.setProfile(localProfile, profile{SC: st.SCList(), LocalDir: l.dir, Creds: st.AdminCreds()}, true); err != nil {
 		return err
 	}
-	step(l.stdout, "profile %q is current: commands without --sc now use %s", localProfile, st.scList())
+	step(l.stdout, "profile %q is current: commands without --sc now use %s", localProfile, st.SCList())
 	if st.Auth {
 		step(l.stdout, "NATS auth is on: the profile connects as admin (%s); %s and %s have fewer rights",
-			st.adminCreds(), filepath.Join(st.authDir(), natsauth.FileClient), filepath.Join(st.authDir(), natsauth.FileReadOnly))
+			st.AdminCreds(), filepath.Join(st.AuthDir(), natsauth.FileClient), filepath.Join(st.AuthDir(), natsauth.FileReadOnly))
 	}
 	fmt.Fprintf(l.stdout, `
 fluvio cluster is running in %s (logs in %s).
@@ -308,7 +318,7 @@ next:
 
 func (l *localCluster) allSPUsAlive() bool {
 	for _, s := range l.st.SPUs {
-		if !s.Proc.alive() {
+		if !s.Proc.Alive() {
 			return false
 		}
 	}
@@ -322,7 +332,7 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 	type scProc struct {
 		name, addr, cluster, dir string
 		http                     *string
-		rec                      *procRecord
+		rec                      *localcluster.Record
 	}
 	procs := []scProc{{"sc-server", st.SCAddr, st.SCCluster, filepath.Join(l.dir, "sc"), &st.SCHTTP, &st.SC}}
 	for i := range st.Peers {
@@ -338,18 +348,18 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 	}
 	var started []scProc
 	for i, p := range procs {
-		if p.rec.alive() {
+		if p.rec.Alive() {
 			step(l.stdout, "%s already running (pid %d) on %s", p.name, p.rec.PID, p.addr)
 			continue
 		}
-		if err := portFree(p.addr); err != nil {
+		if err := localcluster.PortFree(p.addr); err != nil {
 			flag := ""
 			if fresh && i == 0 {
 				_, port, _ := strings.Cut(st.SCAddr, ":")
 				n, _ := strconv.Atoi(port)
 				flag = fmt.Sprintf("fluvio cluster start --sc-addr 127.0.0.1:%d", n+100)
 			}
-			if err := pingSC(ctx, target{Addr: st.SCAddr, Source: "the port", Creds: st.adminCreds()}); i == 0 && (err == nil || isAuthRefused(err)) {
+			if err := pingSC(ctx, target{Addr: st.SCAddr, Source: "the port", Creds: st.AdminCreds()}); i == 0 && (err == nil || isAuthRefused(err)) {
 				// Another fluvio cluster (another data dir) runs there.
 				hint := "use that cluster ('fluvio profile add NAME --sc " + st.SCAddr + "'), or stop it: 'fluvio cluster stop --data-dir ITS_DIR' for a cluster 'fluvio cluster start' or 'make run' started (make run: .run/cluster), else stop the sc-server you started by hand"
 				if flag != "" {
@@ -359,42 +369,39 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 			}
 			return portInUse("SC", p.addr, flag, err)
 		}
-		// The first SC's --http is planned (port + 5); the peers of
-		// --sc-replicas take free ports.
-		if i == 0 {
-			plan, err := l.plan(1)
-			if err != nil {
-				return err
+		if p.cluster != "" {
+			if err := localcluster.PortFree(p.cluster); err != nil {
+				return portInUse(p.name+" routes", p.cluster, "", err)
 			}
-			if *p.http, err = orFree(plan.scHTTP()); err != nil {
-				return err
-			}
-		} else {
-			addrs, err := freeLoopbackAddrs(1)
-			if err != nil {
-				return err
-			}
-			*p.http = addrs[0]
+		}
+		// Each SC's --http is planned (its port + 5), or a free port
+		// when that one is taken.
+		plan, err := localcluster.NewPlan(p.addr)
+		if err != nil {
+			return err
+		}
+		if *p.http, err = localcluster.OrFree(plan.SCHTTP()); err != nil {
+			return err
 		}
 		argv := []string{bin, "--sc", p.addr, "--data-dir", p.dir, "--http", *p.http}
 		if st.Auth {
-			argv = append(argv, "--auth-dir", st.authDir()) // one set of identities for every SC
+			argv = append(argv, "--auth-dir", st.AuthDir()) // one set of identities for every SC
 		} else {
 			argv = append(argv, "--no-auth")
 		}
 		if p.cluster != "" {
-			argv = append(argv, "--cluster", p.cluster, "--routes", strings.Join(routes, ","), "--name", scName(i))
+			argv = append(argv, "--cluster", p.cluster, "--routes", strings.Join(routes, ","), "--name", localcluster.SCName(i))
 		}
 		logName := "sc"
 		if i > 0 {
 			logName = "sc-" + strconv.Itoa(i+1)
 		}
-		rec, err := startProcess(argv, l.logPath(logName))
+		rec, err := localcluster.StartDetached(argv, l.logPath(logName))
 		if err != nil {
 			return err
 		}
 		*p.rec = rec
-		if err := st.save(); err != nil {
+		if err := st.Save(); err != nil {
 			return err
 		}
 		started = append(started, p)
@@ -402,24 +409,36 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 	if len(started) == 0 {
 		return nil
 	}
-	t := st.target("the local cluster")
-	fmt.Fprintf(l.stdout, "… waiting for %d sc-server(s) to answer on %s\n", len(started), st.scList())
+	t := stateTarget(st, "the local cluster")
+	fmt.Fprintf(l.stdout, "… waiting for %d sc-server(s) to answer on %s\n", len(started), st.SCList())
+	var exits []localcluster.Check // a started SC that exits fails the start at once
+	for _, p := range started {
+		exits = append(exits, localcluster.Check{Name: p.name, Alive: p.rec.Alive, Log: p.rec.Log})
+	}
 	for {
-		for _, p := range started {
-			if !p.rec.alive() {
-				return withHint(fmt.Errorf("%s exited while starting; the end of its log %s:\n%s", p.name, p.rec.Log, logTail(p.rec.Log, 10)), exitError,
-					"fix the problem the log shows, then run 'fluvio cluster start' again")
-			}
+		if errs := localcluster.Unready(ctx, exits); len(errs) > 0 {
+			return exitedWhileStarting(errs[0])
 		}
 		if err := pingSC(ctx, t); err == nil {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return withHint(fmt.Errorf("sc-server did not answer on %s: %w", st.scList(), ctx.Err()), exitUnavailable,
+			return withHint(fmt.Errorf("sc-server did not answer on %s: %w", st.SCList(), ctx.Err()), exitUnavailable,
 				"see the logs in "+filepath.Join(l.dir, "logs"))
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(localcluster.ReadyInterval):
 		}
+	}
+	// One SC answering is not every SC serving: a standby opens its
+	// /readyz once its view of the metadata is loaded. Wait for each, so
+	// that the next command ('cluster check', 'cluster status') finds
+	// every SC ready.
+	if err := localcluster.WaitReady(ctx, l.scChecks()...); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return withHint(fmt.Errorf("waiting for the SCs: %w", err), exitUnavailable,
+				"see the SC logs in "+filepath.Join(l.dir, "logs")+" and 'fluvio cluster status'")
+		}
+		return exitedWhileStarting(err)
 	}
 	for _, p := range started {
 		step(l.stdout, "%s started (pid %d) on %s, log %s, metrics http://%s/metrics", p.name, p.rec.PID, p.addr, p.rec.Log, *p.http)
@@ -427,10 +446,22 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 	return nil
 }
 
+// scChecks are the readiness checks of every SC of the cluster: its
+// process runs and its /readyz answers 200 (a cluster started by an
+// older fluvio may have no --http: then only the process counts).
+func (l *localCluster) scChecks() []localcluster.Check {
+	st := l.st
+	checks := []localcluster.Check{{Name: "sc-server", HTTP: st.SCHTTP, Alive: st.SC.Alive, Log: st.SC.Log}}
+	for i, p := range st.Peers {
+		checks = append(checks, localcluster.Check{Name: "sc-server " + strconv.Itoa(i+2), HTTP: p.HTTP, Alive: p.Proc.Alive, Log: p.Proc.Log})
+	}
+	return checks
+}
+
 // allPeersAlive reports whether every extra SC runs.
 func (l *localCluster) allPeersAlive() bool {
 	for _, p := range l.st.Peers {
-		if !p.Proc.alive() {
+		if !p.Proc.Alive() {
 			return false
 		}
 	}
@@ -498,10 +529,10 @@ func (l *localCluster) registerSPUs(ctx context.Context, a *fluvio.Client) error
 }
 
 // plan is the port plan of the cluster, checked for n SPUs.
-func (l *localCluster) plan(n int) (portPlan, error) {
-	plan, err := newPortPlan(l.st.SCAddr)
+func (l *localCluster) plan(n int) (localcluster.Plan, error) {
+	plan, err := localcluster.NewPlan(l.st.SCAddr)
 	if err == nil {
-		err = plan.check(n)
+		err = plan.Check(n)
 	}
 	if err != nil {
 		return plan, withHint(fmt.Errorf("the port plan of the cluster in %s: %w", l.dir, err), exitUsage,
@@ -510,34 +541,16 @@ func (l *localCluster) plan(n int) (portPlan, error) {
 	return plan, nil
 }
 
-// takenPort returns the first of addrs that cannot be listened on, or "".
-func takenPort(addrs ...string) string {
-	for _, addr := range addrs {
-		if portFree(addr) != nil {
-			return addr
-		}
-	}
-	return ""
-}
-
-// heldBy is ", by pid N (NAME)" for the process holding addr, or "".
-func heldBy(addr string) string {
-	if h := portHolder(addr); h != "" {
-		return ", by " + h
-	}
-	return ""
-}
-
 // spuPortInUse is the error for an SPU port that is taken.
 func spuPortInUse(id int32, addr string) error {
-	return withHint(fmt.Errorf("port of SPU %d (%s) is in use%s", id, addr, heldBy(addr)), exitConflict,
+	return withHint(fmt.Errorf("port of SPU %d (%s) is in use%s", id, addr, localcluster.HeldBy(addr)), exitConflict,
 		"stop that program, or run this cluster's ports elsewhere: 'fluvio cluster delete', then 'fluvio cluster start --sc-addr 127.0.0.1:PORT' (SPU ports follow the SC's)")
 }
 
 // spuKey returns the public key of managed SPU id's credentials (made
 // when missing), "" for a cluster without auth.
 func (l *localCluster) spuKey(id int32) (string, error) {
-	path := l.st.spuCreds(id)
+	path := l.st.SPUCreds(id)
 	if path == "" {
 		return "", nil
 	}
@@ -549,7 +562,7 @@ func (l *localCluster) spuKey(id int32) (string, error) {
 }
 
 // moveSPU registers SPU s again at public and private (it is not running).
-func (l *localCluster) moveSPU(ctx context.Context, a *fluvio.Client, s *spuProc, public, private string) error {
+func (l *localCluster) moveSPU(ctx context.Context, a *fluvio.Client, s *localcluster.SPUProc, public, private string) error {
 	if _, err := a.UnregisterSPU(ctx, s.ID); err != nil && !errors.Is(err, fluvio.ErrSPUNotFound) {
 		return err
 	}
@@ -562,7 +575,7 @@ func (l *localCluster) moveSPU(ctx context.Context, a *fluvio.Client, s *spuProc
 		return err
 	}
 	s.Public, s.Private = public, private
-	return l.st.save()
+	return l.st.Save()
 }
 
 // startSPUs starts every SPU whose process is not running. An SPU whose
@@ -577,34 +590,34 @@ func (l *localCluster) startSPUs(ctx context.Context, a *fluvio.Client, bin stri
 	}
 	for i := range l.st.SPUs {
 		s := &l.st.SPUs[i]
-		if s.Proc.alive() {
+		if s.Proc.Alive() {
 			step(l.stdout, "spu-server %d already running (pid %d)", s.ID, s.Proc.PID)
 			continue
 		}
-		public, private, httpAddr := plan.spu(i)
-		if taken := takenPort(s.Public, s.Private); taken != "" {
-			if s.Public == public && s.Private == private || takenPort(public, private) != "" {
+		public, private, httpAddr := plan.SPU(i)
+		if taken := localcluster.Taken(s.Public, s.Private); taken != "" {
+			if s.Public == public && s.Private == private || localcluster.Taken(public, private) != "" {
 				return spuPortInUse(s.ID, taken)
 			}
 			if err := l.moveSPU(ctx, a, s, public, private); err != nil {
 				return err
 			}
-			step(l.stdout, "SPU %d moved to its planned ports, public %s, private %s (%s was in use%s)", s.ID, public, private, taken, heldBy(taken))
+			step(l.stdout, "SPU %d moved to its planned ports, public %s, private %s (%s was in use%s)", s.ID, public, private, taken, localcluster.HeldBy(taken))
 		}
-		if s.HTTP, err = orFree(httpAddr); err != nil {
+		if s.HTTP, err = localcluster.OrFree(httpAddr); err != nil {
 			return err
 		}
-		argv := []string{bin, "--id", strconv.Itoa(int(s.ID)), "--sc-controller", l.st.scList(),
+		argv := []string{bin, "--id", strconv.Itoa(int(s.ID)), "--sc-controller", l.st.SCList(),
 			"--log-base-dir", filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID))), "--http", s.HTTP}
-		if c := l.st.spuCreds(s.ID); c != "" {
+		if c := l.st.SPUCreds(s.ID); c != "" {
 			argv = append(argv, "--creds", c)
 		}
-		rec, err := startProcess(argv, l.logPath("spu-"+strconv.Itoa(int(s.ID))))
+		rec, err := localcluster.StartDetached(argv, l.logPath("spu-"+strconv.Itoa(int(s.ID))))
 		if err != nil {
 			return err
 		}
 		s.Proc = rec
-		if err := l.st.save(); err != nil {
+		if err := l.st.Save(); err != nil {
 			return err
 		}
 		step(l.stdout, "spu-server %d started (pid %d), public %s, private %s, metrics http://%s/metrics", s.ID, rec.PID, s.Public, s.Private, s.HTTP)
@@ -620,25 +633,27 @@ func (l *localCluster) waitOnline(ctx context.Context, a *fluvio.Client) error {
 		want = append(want, s.ID)
 	}
 	fmt.Fprintf(l.stdout, "… waiting for %d SPU(s) to come online\n", len(want))
+	var exits, ready []localcluster.Check
+	for _, s := range l.st.SPUs {
+		name := "spu-server " + strconv.Itoa(int(s.ID))
+		exits = append(exits, localcluster.Check{Name: name, Alive: s.Proc.Alive, Log: s.Proc.Log})
+		// Online at the SC is not yet serving clients: each SPU's
+		// /readyz and public port too, so that the next command
+		// (cluster check, produce) finds every public port open.
+		ready = append(ready, localcluster.Check{Name: name, HTTP: s.HTTP, Public: s.Public, Alive: s.Proc.Alive, Log: s.Proc.Log})
+	}
 	for {
-		for _, s := range l.st.SPUs {
-			if !s.Proc.alive() {
-				return withHint(fmt.Errorf("spu-server %d exited while starting; the end of its log %s:\n%s", s.ID, s.Proc.Log, logTail(s.Proc.Log, 10)), exitError,
-					"fix the problem the log shows, then run 'fluvio cluster start' again")
-			}
+		if errs := localcluster.Unready(ctx, exits); len(errs) > 0 {
+			return exitedWhileStarting(errs[0])
 		}
 		offline, err := l.offlineSPUs(ctx, a, want)
 		if err == nil && len(offline) == 0 {
-			// Online at the SC is not yet serving clients: wait for
-			// each SPU's /readyz too, so that the next command (cluster
-			// check, produce) finds every public port open.
-			notReady := l.unreadySPUs(ctx)
-			if len(notReady) == 0 {
+			errs := localcluster.Unready(ctx, ready)
+			if len(errs) == 0 {
 				step(l.stdout, "all %d SPU(s) online and ready", len(want))
 				return nil
 			}
-			err = fmt.Errorf("SPU(s) %v online but not ready (/readyz)", notReady)
-			offline = notReady
+			err = fmt.Errorf("SPU(s) online but not ready: %s", localcluster.JoinReasons(errs))
 		}
 		select {
 		case <-ctx.Done():
@@ -647,21 +662,9 @@ func (l *localCluster) waitOnline(ctx context.Context, a *fluvio.Client) error {
 			}
 			return withHint(fmt.Errorf("waiting for the SPUs: %w: %w", err, ctx.Err()), exitUnavailable,
 				"see the SPU logs in "+filepath.Join(l.dir, "logs")+" and 'fluvio cluster status'")
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(localcluster.ReadyInterval):
 		}
 	}
-}
-
-// unreadySPUs returns the ids of the SPUs started with --http whose
-// /readyz does not answer 200.
-func (l *localCluster) unreadySPUs(ctx context.Context) []int32 {
-	var out []int32
-	for _, s := range l.st.SPUs {
-		if s.HTTP != "" && probeReady(ctx, s.HTTP) != "yes" {
-			out = append(out, s.ID)
-		}
-	}
-	return out
 }
 
 // offlineSPUs returns the ids of want that the SC does not list online.

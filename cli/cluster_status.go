@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 )
 
 // componentStatus is one row of 'fluvio cluster status'.
@@ -117,16 +117,16 @@ func statusViews(rows []componentStatus) []componentView {
 
 // clusterStatus inspects the processes of st and asks the SC (if it
 // answers) for versions and SPU liveness.
-func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
+func clusterStatus(ctx context.Context, st *localcluster.State) []componentStatus {
 	sc := componentStatus{Name: "sc", Address: st.SCAddr, Log: st.SC.Log, Status: "down", HTTP: st.SCHTTP}
 	nats := componentStatus{Name: "nats", Address: st.SCAddr, Status: "down"}
-	if st.SC.alive() {
+	if st.SC.Alive() {
 		sc.Up, sc.Status, sc.PID = true, "up", st.SC.PID
 	}
 	scs := []componentStatus{sc}
 	for i, p := range st.Peers {
 		r := componentStatus{Name: "sc " + strconv.Itoa(i+2), Address: p.Addr, Log: p.Proc.Log, Status: "down", HTTP: p.HTTP}
-		if p.Proc.alive() {
+		if p.Proc.Alive() {
 			r.Up, r.Status, r.PID = true, "up", p.Proc.PID
 		}
 		scs = append(scs, r)
@@ -136,7 +136,7 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 		anyUp = anyUp || r.Up
 	}
 	var spus map[int32]fluvio.SPU
-	t := st.target("the local cluster")
+	t := stateTarget(st, "the local cluster")
 	if anyUp {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
@@ -170,7 +170,7 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 	rows := append(scs, nats)
 	for _, s := range st.SPUs {
 		r := componentStatus{Name: "spu " + strconv.Itoa(int(s.ID)), Address: s.Public, Log: s.Proc.Log, Status: "down", HTTP: s.HTTP}
-		if s.Proc.alive() {
+		if s.Proc.Alive() {
 			r.PID = s.Proc.PID
 			r.Status = "up"
 			r.Up = true
@@ -187,7 +187,7 @@ func clusterStatus(ctx context.Context, st *clusterState) []componentStatus {
 	}
 	for i := range rows {
 		if rows[i].PID != 0 {
-			rows[i].Ready = probeReady(ctx, rows[i].HTTP)
+			rows[i].Ready = localcluster.ProbeReady(ctx, rows[i].HTTP)
 		}
 	}
 	return rows
@@ -206,7 +206,7 @@ func controlPlaneStatus(ctx context.Context, a *fluvio.Client, scs []componentSt
 		if !scs[i].Up {
 			continue
 		}
-		if scName(i) == cp.ActiveSC {
+		if localcluster.SCName(i) == cp.ActiveSC {
 			scs[i].Status += ", active"
 		} else {
 			scs[i].Status += ", standby"
@@ -234,28 +234,4 @@ func httpURL(addr, path string) string {
 		return ""
 	}
 	return "http://" + addr + path
-}
-
-// probeReady asks a process's /readyz: "yes", "no: REASON", or "" when it
-// has no HTTP address.
-func probeReady(ctx context.Context, addr string) string {
-	if addr == "" {
-		return ""
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, httpURL(addr, "/readyz"), nil)
-	if err != nil {
-		return "no: " + err.Error()
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "no: /readyz does not answer"
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode == http.StatusOK {
-		return "yes"
-	}
-	return "no: " + strings.TrimPrefix(strings.TrimSpace(string(body)), "not ready: ")
 }

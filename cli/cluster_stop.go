@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 )
 
 func runClusterStop(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
@@ -66,18 +68,18 @@ func noCluster(dir string) error {
 
 // stopCluster stops the SPUs, then the SC, and returns how many processes
 // it stopped. PIDs are forgotten once their process is gone.
-func stopCluster(ctx context.Context, st *clusterState, stdout io.Writer, grace time.Duration) (int, error) {
+func stopCluster(ctx context.Context, st *localcluster.State, stdout io.Writer, grace time.Duration) (int, error) {
 	n := 0
 	var errs []error
-	stop := func(name string, r *procRecord) {
+	stop := func(name string, r *localcluster.Record) {
 		if r.PID <= 0 {
 			return
 		}
-		if !r.alive() {
+		if !r.Alive() {
 			r.PID = 0
 			return
 		}
-		stopped, err := stopProcess(ctx, *r, grace)
+		stopped, err := (*r).Stop(ctx, grace)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			return
@@ -95,7 +97,7 @@ func stopCluster(ctx context.Context, st *clusterState, stdout io.Writer, grace 
 		stop(fmt.Sprintf("sc-server %d", i+2), &st.Peers[i].Proc)
 	}
 	stop("sc-server", &st.SC)
-	if err := st.save(); err != nil {
+	if err := st.Save(); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
@@ -131,7 +133,7 @@ profile is removed when it points at this cluster.`,
 		return g.fail(stderr, err)
 	}
 	if !ok && !isEmptyOrMissing(dir) && err == nil {
-		return g.fail(stderr, withHint(fmt.Errorf("%s holds no fluvio cluster (no %s): not deleting it", dir, stateFile), exitNotFound,
+		return g.fail(stderr, withHint(fmt.Errorf("%s holds no fluvio cluster (no %s): not deleting it", dir, localcluster.StateFile), exitNotFound,
 			"check --data-dir; 'fluvio cluster delete' only removes directories made by 'fluvio cluster start'"))
 	}
 	if !ok && err == nil {
@@ -140,7 +142,7 @@ profile is removed when it points at this cluster.`,
 			return g.fail(stderr, withHint(fmt.Errorf("nothing to delete: no local cluster in %s", dir), exitNotFound,
 				"pass the --data-dir the cluster was started with ('fluvio cluster status' lists it); --force makes this not an error"))
 		}
-		_ = os.Remove(filepath.Join(dir, lockFile))
+		_ = os.Remove(filepath.Join(dir, localcluster.LockFile))
 		_ = os.Remove(dir)
 		if err := g.dropLocalProfile(dir); err != nil {
 			return g.fail(stderr, err)
@@ -184,7 +186,7 @@ func isEmptyOrMissing(dir string) bool {
 		return errors.Is(err, os.ErrNotExist)
 	}
 	for _, e := range ents {
-		if e.Name() != lockFile {
+		if e.Name() != localcluster.LockFile {
 			return false
 		}
 	}

@@ -2,12 +2,17 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 )
 
 func TestClusterStateRoundTrip(t *testing.T) {
@@ -15,9 +20,9 @@ func TestClusterStateRoundTrip(t *testing.T) {
 	if _, ok, err := loadState(dir); ok || err != nil {
 		t.Fatalf("empty dir: ok=%v err=%v", ok, err)
 	}
-	st := &clusterState{Version: 1, DataDir: dir, SCAddr: "127.0.0.1:1", SPUs: []spuProc{{ID: 5001, Public: "127.0.0.1:2", Private: "127.0.0.1:3",
-		Proc: procRecord{PID: 42, Argv: []string{"/bin/x", "--id", "5001"}, Log: "/l"}}}}
-	if err := st.save(); err != nil {
+	st := &localcluster.State{Version: 1, DataDir: dir, SCAddr: "127.0.0.1:1", SPUs: []localcluster.SPUProc{{ID: 5001, Public: "127.0.0.1:2", Private: "127.0.0.1:3",
+		Proc: localcluster.Record{PID: 42, Argv: []string{"/bin/x", "--id", "5001"}, Log: "/l"}}}}
+	if err := st.Save(); err != nil {
 		t.Fatal(err)
 	}
 	got, ok, err := loadState(dir)
@@ -27,7 +32,7 @@ func TestClusterStateRoundTrip(t *testing.T) {
 	requireEqual(t, got.SPUs[0].Proc.Argv[2], "5001")
 	requireEqual(t, got.SCAddr, "127.0.0.1:1")
 
-	if err := os.WriteFile(statePath(dir), []byte("{not json"), 0o644); err != nil {
+	if err := os.WriteFile(localcluster.StatePath(dir), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = loadState(dir)
@@ -36,52 +41,6 @@ func TestClusterStateRoundTrip(t *testing.T) {
 	}
 	_, hint, _ := explain(err)
 	requireContains(t, hint, "fluvio cluster delete --force")
-}
-
-func TestProcessVerification(t *testing.T) {
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Fatalf("no sleep binary on PATH: %v", err)
-	}
-	log := filepath.Join(t.TempDir(), "logs", "sleep.log")
-	rec, err := startProcess([]string{sleep, "30"}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = stopProcess(context.Background(), rec, time.Second) })
-	if !rec.alive() {
-		t.Fatal("started process not alive")
-	}
-	// Same PID, other command line: not ours (a reused PID), never signalled.
-	other := rec
-	other.Argv = []string{sleep, "31"}
-	if other.alive() {
-		t.Fatal("a PID running another command line counted as ours")
-	}
-	if stopped, err := stopProcess(context.Background(), other, time.Second); stopped || err != nil {
-		t.Fatalf("stopProcess of a foreign command line: %v %v", stopped, err)
-	}
-	if !rec.alive() {
-		t.Fatal("stopProcess signalled a process that was not its own")
-	}
-	stopped, err := stopProcess(context.Background(), rec, 5*time.Second)
-	if !stopped || err != nil {
-		t.Fatalf("stopProcess: %v %v", stopped, err)
-	}
-	if rec.alive() {
-		t.Fatal("still alive after stop")
-	}
-	data, _ := os.ReadFile(log)
-	requireContains(t, string(data), "fluvio cluster: starting "+sleep+" 30")
-	requireEqual(t, procRecord{PID: 0}.alive(), false)
-	requireEqual(t, procRecord{PID: 1 << 30}.alive(), false)
-}
-
-func TestProcState(t *testing.T) {
-	requireEqual(t, procState([]byte("123 (sc-server) S 1 2 3")), byte('S'))
-	requireEqual(t, procState([]byte("123 (a) (b) Z 1")), byte('Z'))
-	requireEqual(t, procState([]byte("garbage")), byte(0))
-	requireEqual(t, strings.Join(splitCmdline([]byte("a\x00b c\x00")), "|"), "a|b c")
 }
 
 func TestFindBinary(t *testing.T) {
@@ -148,11 +107,11 @@ func TestClusterCommandsWithoutCluster(t *testing.T) {
 	}
 
 	// delete asks; anything but y/yes keeps the data.
-	st := &clusterState{Version: 1, DataDir: dir, SCAddr: "127.0.0.1:1"}
+	st := &localcluster.State{Version: 1, DataDir: dir, SCAddr: "127.0.0.1:1"}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.save(); err != nil {
+	if err := st.Save(); err != nil {
 		t.Fatal(err)
 	}
 	e.stdin = "no\n"
@@ -244,5 +203,43 @@ func TestLocalDirPrecedence(t *testing.T) {
 	cfg, _, _ := g.loadProfiles()
 	if _, ok := cfg.Profiles[localProfile]; ok || cfg.Current != "" {
 		t.Fatalf("profile kept: %+v", cfg)
+	}
+}
+
+// TestClusterStartWaitsForEverySC: the readiness 'cluster start' waits
+// for covers every SC of the cluster, the standbys too: with a peer whose
+// /readyz answers 503 the wait names it and times out; once it answers
+// 200 the wait ends.
+func TestClusterStartWaitsForEverySC(t *testing.T) {
+	var standbyReady atomic.Bool
+	serve := func(ready func() bool) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			if !ready() {
+				http.Error(w, "not ready: starting: the admin service is not up yet", http.StatusServiceUnavailable)
+				return
+			}
+			fmt.Fprintln(w, "ok")
+		}))
+		t.Cleanup(srv.Close)
+		return strings.TrimPrefix(srv.URL, "http://")
+	}
+	self := localcluster.Record{PID: os.Getpid(), Argv: os.Args} // alive: this test process
+	st := &localcluster.State{SCHTTP: serve(func() bool { return true }), SC: self,
+		Peers: []localcluster.SCPeer{{HTTP: serve(func() bool { return true }), Proc: self}, {HTTP: serve(standbyReady.Load), Proc: self}}}
+	l := &localCluster{st: st}
+	checks := l.scChecks()
+	requireEqual(t, len(checks), 3)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	err := localcluster.WaitReady(ctx, checks...)
+	cancel()
+	if err == nil || !strings.Contains(err.Error(), "sc-server 3: /readyz starting: the admin service is not up yet") {
+		t.Fatalf("wait with a standby not ready = %v", err)
+	}
+	standbyReady.Store(true)
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := localcluster.WaitReady(ctx, checks...); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -93,14 +93,17 @@
 // A recorded PID is trusted only while /proc/PID/cmdline equals the
 // recorded argv, so stop never signals a process that reused the PID.
 // start is idempotent: it starts what is not running, registers SPUs as
-// managed (ids 5001...), waits until the SC lists them online (a restarted
-// SPU must show a new incarnation), and writes the "local" profile. stop
+// managed (ids 5001...), waits until every SC's /readyz answers 200 and
+// the SC lists every SPU online (a restarted SPU must show a new
+// incarnation) with its /readyz 200 and its public port open, and writes the "local" profile. stop
 // sends SIGTERM (SIGKILL after --grace) to the SPUs, then the SC, and keeps
 // the data. delete stops and removes the directory, only if it holds a
 // cluster.json. check asks the client library for the KV bucket's health
 // (fluvio.Client.CheckMetadataStore).
 //
-// Ports follow a fixed plan from the SC's (cluster_ports.go: SC 9003, SPU
+// Processes, PIDs, logs, ports and readiness are internal/localcluster's,
+// the one local-cluster supervisor.
+// Ports follow a fixed plan from the SC's (localcluster.Plan: SC 9003, SPU
 // 5001 on 9010/9011, 5002 on 9020/9021, ...), outside the kernel's
 // ephemeral range; an SPU of an older cluster whose port is taken moves to
 // its planned ports (registered again), and a taken planned port is an

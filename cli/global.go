@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/internal/natsurl"
 	"github.com/spf13/pflag"
 )
@@ -38,6 +39,9 @@ type Global struct {
 	Profile string
 	// Creds is the value of --creds, "" when not given.
 	Creds string
+	// TLSCA, TLSCert and TLSKey are --tls-ca, --tls-cert and --tls-key:
+	// they replace the profile's TLS settings.
+	TLSCA, TLSCert, TLSKey string
 
 	// path is the command path being run, e.g. "fluvio topic create".
 	path string
@@ -149,6 +153,9 @@ func (g *Global) addTargetFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&g.SC, "sc", "c", "", "address of the Streaming Controller, `HOST:PORT` (default: the current profile's, else "+DefaultSC+")")
 	fs.StringVarP(&g.Profile, "profile", "P", "", "use the SC address of profile `NAME` (see 'fluvio profile list')")
 	fs.StringVar(&g.Creds, "creds", "", "NATS credential `FILE` to connect with (default: $"+EnvCreds+", else the profile's)")
+	fs.StringVar(&g.TLSCA, "tls-ca", "", "speak TLS, trusting the cluster's CA certificate `FILE` (default: the profile's tls settings)")
+	fs.StringVar(&g.TLSCert, "tls-cert", "", "client certificate `FILE` for a cluster with mutual TLS (with --tls-key)")
+	fs.StringVar(&g.TLSKey, "tls-key", "", "the client certificate's key `FILE`")
 }
 
 // parse parses args into fs. It returns ok=false with the exit code to
@@ -186,6 +193,9 @@ type target struct {
 	// Creds is the NATS credential file: --creds, else FLUVIO_CLIENT_CREDS,
 	// else the profile's; "" connects without an identity.
 	Creds string `json:"creds,omitempty" yaml:"creds,omitempty"`
+	// TLS is --tls-ca/--tls-cert/--tls-key, else the profile's; nil:
+	// plaintext.
+	TLS *profileTLS `json:"tls,omitempty" yaml:"tls,omitempty"`
 }
 
 // describe says where the address came from, for error messages.
@@ -208,6 +218,24 @@ func (g *Global) resolveTarget() (target, error) {
 	t, creds, err := g.resolveAddr()
 	if err != nil {
 		return t, err
+	}
+	flagTLS, err := tlsFromFlags(g.TLSCA, g.TLSCert, g.TLSKey, "")
+	if err != nil {
+		return t, withHint(err, exitUsage, "pass the cluster's CA with --tls-ca FILE, and a client certificate with --tls-cert FILE --tls-key FILE")
+	}
+	if flagTLS != nil {
+		t.TLS = flagTLS
+	} else if t.TLS == nil && t.Profile == "" {
+		// --sc or FLUVIO_SC naming a cluster a profile knows: use that
+		// profile's TLS settings.
+		if cfg, _, err := g.loadProfiles(); err == nil {
+			for _, name := range sortedProfileNames(cfg) {
+				if p := cfg.Profiles[name]; p.SC == t.Addr && p.TLS != nil {
+					t.TLS = p.TLS
+					break
+				}
+			}
+		}
 	}
 	switch {
 	case g.Creds != "":
@@ -265,7 +293,7 @@ func (g *Global) resolveAddr() (t target, creds string, err error) {
 				Code: exitNotFound,
 			}
 		}
-		return target{Addr: p.SC, Profile: g.Profile, Source: "--profile"}, p.Creds, nil
+		return target{Addr: p.SC, Profile: g.Profile, Source: "--profile", TLS: p.TLS}, p.Creds, nil
 	}
 	if v := g.getenv(EnvSC); v != "" {
 		return target{Addr: v, Source: EnvSC}, "", nil
@@ -275,13 +303,16 @@ func (g *Global) resolveAddr() (t target, creds string, err error) {
 		return target{}, "", err
 	}
 	if p, ok := cfg.Profiles[cfg.Current]; ok && cfg.Current != "" {
-		return target{Addr: p.SC, Profile: cfg.Current, Source: "current profile"}, p.Creds, nil
+		return target{Addr: p.SC, Profile: cfg.Current, Source: "current profile", TLS: p.TLS}, p.Creds, nil
 	}
 	return target{Addr: DefaultSC, Source: "default"}, "", nil
 }
 
 // unreachable is the error for an SC that cannot be dialed.
 func unreachable(t target, err error) error {
+	if hint, ok := natsauth.TLSHint(err, "the SC", natsurl.Redact(t.Addr), t.TLS != nil); ok {
+		return &cliError{Err: fmt.Errorf("cannot connect to the SC at %s: %w", t.describe(), err), Hint: hint, Code: exitUnavailable}
+	}
 	if isAuthRefused(err) {
 		hint := "this cluster requires credentials: pass --creds FILE (a local cluster's are in DATA-DIR/auth: admin.creds, client.creds, read-only.creds), or use its profile ('fluvio profile switch local'); with a nats.conf of passwords, " +
 			natsurl.Hint(err, "a client user's in the address, --sc", "")

@@ -87,10 +87,3 @@ func freeAddr(t *testing.T) string {
 	l.Close()
 	return addr
 }
-
-func requireNoErr(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("unexpected error: %v", err)
-	}
-}

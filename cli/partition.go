@@ -9,8 +9,9 @@ import (
 )
 
 func init() {
-	registerGroup("partition", "list partitions: leaders, replicas, ISR and offsets",
+	registerGroup("partition", "list partitions: leaders, replicas, ISR and offsets; repair a corrupt one",
 		leaf("list", "list the partitions of every topic (or of --topic)", runPartitionList, "ls"),
+		leaf("repair", "repair a partition whose replicas are all corrupt (dry run unless --truncate-at-corruption)", runPartitionRepair),
 	)
 }
 

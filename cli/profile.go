@@ -34,6 +34,9 @@ type profile struct {
 	// Cluster names the profile's [cluster.NAME] table in the TOML file
 	// (by default the profile's own name).
 	Cluster string `yaml:"-" json:"cluster,omitempty"`
+	// TLS is the cluster's [cluster.NAME.tls] (profile_tls.go); nil:
+	// plaintext.
+	TLS *profileTLS `yaml:"-" json:"tls,omitempty"`
 }
 
 // profilesPath returns the profiles file path: $FLUVIO_CONFIG, else
@@ -299,15 +302,23 @@ func profileNotFound(name, path string) error {
 
 func runProfileAdd(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
 	fs := g.newFlagSet(help{
-		Usage: "fluvio profile add NAME --sc HOST:PORT [--creds FILE] [--switch]",
+		Usage: "fluvio profile add NAME --sc HOST:PORT [--creds FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--switch]",
 		Short: `Add profile NAME pointing at the SC at HOST:PORT, or update it if it exists.
-The first profile added becomes the current one; --switch makes this one current.`,
+The first profile added becomes the current one; --switch makes this one current.
+With --tls-ca the profile speaks TLS to the cluster (tls_policy = "verified",
+Fluvio's [cluster.NAME.tls]); --tls-cert and --tls-key are the client certificate
+a cluster with mutual TLS requires. Updating a profile without --tls-* keeps its TLS.`,
 		Examples: `fluvio profile add prod --sc sc.example.com:9003
 			fluvio profile add local --sc 127.0.0.1:9003 --switch
-			fluvio profile add ops --sc 127.0.0.1:9003 --creds ~/.fluvio/local/auth/read-only.creds`,
+			fluvio profile add ops --sc 127.0.0.1:9003 --creds ~/.fluvio/local/auth/read-only.creds
+			fluvio profile add secure --sc 10.0.0.5:9003 --creds admin.creds --tls-ca ca.crt --tls-cert admin.crt --tls-key admin.key`,
 	}, false)
 	sc := fs.StringP("sc", "c", "", "the profile's SC address, `HOST:PORT` (required)")
 	creds := fs.String("creds", "", "the NATS credential `FILE` the profile connects with (a cluster with auth)")
+	tlsCA := fs.String("tls-ca", "", "the cluster's CA certificate `FILE`: the profile speaks TLS")
+	tlsCert := fs.String("tls-cert", "", "the client certificate `FILE` (a cluster with mutual TLS)")
+	tlsKey := fs.String("tls-key", "", "the client certificate's key `FILE`")
+	tlsDomain := fs.String("tls-domain", "", "the `NAME` every server certificate carries (default: the host dialed)")
 	sw := fs.Bool("switch", false, "make it the current profile")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
@@ -335,7 +346,16 @@ The first profile added becomes the current one; --switch makes this one current
 		}
 		*creds = abs
 	}
-	if err := g.setProfile(name, profile{SC: *sc, Creds: *creds}, *sw); err != nil {
+	ptls, err := tlsFromFlags(*tlsCA, *tlsCert, *tlsKey, *tlsDomain)
+	if err != nil {
+		return g.usageError(stderr, err.Error())
+	}
+	if ptls == nil {
+		if cfg, _, err := g.loadProfiles(); err == nil {
+			ptls = cfg.Profiles[name].TLS // keep the profile's
+		}
+	}
+	if err := g.setProfile(name, profile{SC: *sc, Creds: *creds, TLS: ptls}, *sw); err != nil {
 		return g.fail(stderr, err)
 	}
 	fmt.Fprintf(stdout, "profile %q set to %s\n", name, natsurl.Redact(*sc))

@@ -23,17 +23,16 @@ import (
 //	use_spu_local_address = false
 //
 //	[cluster.local.tls]
-//	tls_policy = "disabled"
+//	tls_policy = "disabled"    # or "verified" with tls_source and a certs table (profile_tls.go)
 //
 //	[cluster.local.metadata]
 //	local_dir = "/home/me/.fluvio/local"   # ours: 'fluvio cluster start' data dir
 //	nats_creds = "/home/me/.fluvio/local/auth/admin.creds"  # ours: the NATS identity
 //
 // A Fluvio file is read as it is: a profile's SC is its cluster's
-// endpoint. Writing keeps every table and key we do not use (a profile's
-// topic and partition, a cluster's tls section, metadata), so the file
-// stays Fluvio's and the TLS settings are left for the TLS support to
-// read. Earlier versions of this CLI wrote YAML ("current:",
+// endpoint and its TLS the cluster's tls table. Writing keeps every table
+// and key we do not use (a profile's topic and partition, metadata), so
+// the file stays Fluvio's. Earlier versions of this CLI wrote YAML ("current:",
 // "profiles:"); such a file is converted once, and the YAML kept beside
 // it as <path>.yaml.bak.
 
@@ -73,6 +72,7 @@ func (c *profileConfig) fromRaw() {
 		p := profile{Cluster: cluster}
 		if cm, ok := clusters[cluster].(map[string]any); ok {
 			p.SC, _ = cm["endpoint"].(string)
+			p.TLS = parseTLSTable(cm["tls"])
 			if md, ok := cm["metadata"].(map[string]any); ok {
 				p.LocalDir, _ = md["local_dir"].(string)
 				p.Creds, _ = md["nats_creds"].(string)
@@ -124,8 +124,10 @@ func encodeProfiles(c *profileConfig) ([]byte, error) {
 		if _, ok := cm["use_spu_local_address"]; !ok {
 			cm["use_spu_local_address"] = false
 		}
-		if tls, ok := cm["tls"].(map[string]any); !ok || len(tls) == 0 {
-			cm["tls"] = map[string]any{"tls_policy": "disabled"}
+		if p.TLS != nil {
+			cm["tls"] = p.TLS.table()
+		} else if tls, ok := cm["tls"].(map[string]any); !ok || len(tls) == 0 {
+			cm["tls"] = map[string]any{"tls_policy": tlsDisabled}
 		}
 		if p.LocalDir != "" {
 			subTable(cm, "metadata")["local_dir"] = p.LocalDir

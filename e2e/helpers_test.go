@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 )
 
 // env is an isolated user environment: its own HOME and profiles file.
@@ -175,35 +175,15 @@ func requireContains(t *testing.T, s, sub string) {
 	}
 }
 
-// freePlanAddr returns an SC address for a local cluster of up to spus
-// SPUs whose whole port plan (the SC's port P, P+1, P+5 and 10 ports per
-// SPU from P+7: cli/cluster_ports.go) is free now and lies below the
-// kernel's ephemeral range, so that no outgoing connection of another
-// test takes one of them while the cluster stops and starts. (A port
-// from 127.0.0.1:0 is in that range, and so would be its planned SPU
-// ports.)
+// freePlanAddr returns an SC address for a local cluster of up to 3 SCs
+// and spus SPUs whose whole port plan (localcluster.Plan) is free now and
+// lies below the kernel's ephemeral range, so that no outgoing connection
+// of another test takes one of them while the cluster stops and starts.
 func freePlanAddr(t *testing.T, spus int) string {
 	t.Helper()
-	for range 200 {
-		p := 10000 + rand.IntN(20000)
-		ports := []int{p, p + 1, p + 5}
-		for i := range spus {
-			first := p + 7 + 10*i
-			ports = append(ports, first, first+1, first+2)
-		}
-		free := true
-		for _, port := range ports {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-			if err != nil {
-				free = false
-				break
-			}
-			l.Close()
-		}
-		if free {
-			return fmt.Sprintf("127.0.0.1:%d", p)
-		}
+	p, err := localcluster.FreePlan("127.0.0.1", 3, spus)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port plan below 30000 after 200 tries")
-	return ""
+	return p.SCAddr()
 }

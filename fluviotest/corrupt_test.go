@@ -1,11 +1,13 @@
 package fluviotest_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +136,114 @@ func TestCorruptFollowerLeavesISRAndRepairs(t *testing.T) {
 	got, err := readAll(rctx, t, client, "disk")
 	if err != nil || !slices.Equal(got, want) {
 		t.Fatalf("read %v (%v), want %v", got, err, want)
+	}
+}
+
+// TestRepairOnlyReplica: the only replica of a partition has a flipped
+// byte in a closed segment in the middle of its log. It is reported
+// Corrupt and nothing cuts it; RepairPartition without truncate says what
+// would be dropped and changes nothing; with truncate the SPU cuts its
+// log at the damage and serves again: the partition is Online, every
+// record below the cut is read, a new record goes in at the cut, and a
+// second repair finds nothing to do.
+func TestRepairOnlyReplica(t *testing.T) {
+	c := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	client, err := fluvio.Connect(ctx, c.SCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.CreateTopic(ctx, "solo", fluvio.TopicConfig{Partitions: 1, Replicas: 1, SegmentBytes: 1024}); err != nil {
+		t.Fatal(err)
+	}
+	want := produceN(ctx, t, client, "solo", 60)
+	id := c.SPUIDs()[0]
+	c.StopSPU(id)
+	segs, err := filepath.Glob(filepath.Join(c.SPUDataDir(id), "solo-0", "*.log"))
+	if err != nil || len(segs) < 3 {
+		t.Fatalf("want 3 segments or more: %v %v", segs, err)
+	}
+	slices.Sort(segs)
+	target := segs[len(segs)/2]
+	b, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[70] ^= 0xff // in the segment's first batch; valid batches follow
+	if err := os.WriteFile(target, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cut, err := strconv.ParseInt(strings.TrimSuffix(filepath.Base(target), ".log"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.StartSPU(id)
+	testkit.WaitFor(t, 10*time.Second, func() error {
+		ps, err := client.ListPartitions(ctx, "solo")
+		if err != nil {
+			return err
+		}
+		if ps[0].Status.Resolution != fluvio.PartitionCorrupt {
+			return fmt.Errorf("resolution %s", ps[0].Status.Resolution)
+		}
+		return nil
+	})
+
+	plan, err := client.RepairPartition(ctx, "solo", 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Action != fluvio.RepairDryRun || plan.Leader != id || plan.EndOffset != cut || plan.DroppedRecords != int64(len(want))-cut ||
+		len(plan.Replicas) != 1 || plan.Replicas[0].DroppedBytes <= 0 || !strings.HasSuffix(plan.Replicas[0].File, filepath.Base(target)) {
+		t.Fatalf("dry run %+v: want a cut at offset %d dropping %d records", plan, cut, int64(len(want))-cut)
+	}
+	if after, _ := os.ReadFile(target); !bytes.Equal(after, b) {
+		t.Fatal("the dry run changed the segment")
+	}
+	ps, err := client.ListPartitions(ctx, "solo")
+	if err != nil || ps[0].Status.Resolution != fluvio.PartitionCorrupt {
+		t.Fatalf("after the dry run: %v %+v", err, ps)
+	}
+
+	done, err := client.RepairPartition(ctx, "solo", 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.Action != fluvio.RepairTruncated || done.EndOffset != cut || done.Replicas[0] != plan.Replicas[0] || done.LeaderEpoch <= plan.LeaderEpoch {
+		t.Fatalf("repair %+v, the dry run said %+v", done, plan)
+	}
+	if _, err := os.Stat(target + ".broken"); err != nil {
+		t.Fatalf("the cut bytes were not kept: %v", err)
+	}
+	testkit.WaitFor(t, 10*time.Second, func() error {
+		ps, err := client.ListPartitions(ctx, "solo")
+		if err != nil {
+			return err
+		}
+		if ps[0].Status.Resolution != fluvio.PartitionOnline || ps[0].Status.Replicas[0].Corrupt != "" {
+			return fmt.Errorf("partition %+v", ps[0].Status)
+		}
+		return nil
+	})
+	rctx, rcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer rcancel()
+	got, err := readAll(rctx, t, client, "solo")
+	if err != nil || !slices.Equal(got, want[:cut]) {
+		t.Fatalf("read %d records (%v), want the %d below the cut", len(got), err, cut)
+	}
+	p, err := client.Producer("solo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	off, err := p.SendSync(ctx, nil, []byte("after"))
+	if err != nil || off != cut {
+		t.Fatalf("produce after the repair: offset %d (%v), want %d", off, err, cut)
+	}
+	again, err := client.RepairPartition(ctx, "solo", 0, true)
+	if err != nil || again.Action != fluvio.RepairNothing {
+		t.Fatalf("second repair: %+v %v", again, err)
 	}
 }

@@ -3,7 +3,9 @@ package sc
 import (
 	"encoding/base64"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/fluvio-go/fluvio/bus"
@@ -197,4 +199,36 @@ func (s *Server) checkRegisterKey(id bus.SPUID, key string) error {
 		}
 	}
 	return nil
+}
+
+// clientKeys are the cluster's client identities for the SPUs' public
+// servers (bus.ReplicaSet.Clients): the embedded NATS's admin, client
+// and read-only identities, or, with an external NATS, those that
+// 'fluvio cluster gen-nats-conf' wrote beside the SC's --nats-creds.
+func (s *Server) clientKeys() []bus.ClientKey {
+	ids := s.ids
+	if ids == nil && s.cfg.Creds != "" {
+		dir := filepath.Dir(s.cfg.Creds)
+		var out []bus.ClientKey
+		for file, role := range map[string]natsauth.Role{natsauth.FileAdmin: natsauth.RoleAdmin,
+			natsauth.FileClient: natsauth.RoleClient, natsauth.FileReadOnly: natsauth.RoleReadOnly} {
+			if c, err := natsauth.Load(filepath.Join(dir, file)); err == nil {
+				out = append(out, bus.ClientKey{Key: c.Public, Role: string(role)})
+			}
+		}
+		if len(out) == 0 {
+			s.log.Warn("no client identities beside --nats-creds: SPUs will accept only clients with a certificate (TLS) or none if they run without credentials",
+				"dir", dir, "want", []string{natsauth.FileAdmin, natsauth.FileClient, natsauth.FileReadOnly})
+		}
+		slices.SortFunc(out, func(a, b bus.ClientKey) int { return strings.Compare(a.Key, b.Key) })
+		return out
+	}
+	if ids == nil {
+		return nil
+	}
+	return []bus.ClientKey{
+		{Key: ids.Admin.Public, Role: string(natsauth.RoleAdmin)},
+		{Key: ids.Client.Public, Role: string(natsauth.RoleClient)},
+		{Key: ids.ReadOnly.Public, Role: string(natsauth.RoleReadOnly)},
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/tlsconf"
 	"github.com/nats-io/nuid"
 	"github.com/spf13/pflag"
 )
@@ -89,6 +90,13 @@ type Config struct {
 	// when no ISR member is online (it may lose committed records).
 	// Default false.
 	UncleanLeaderElection bool
+	// TLS names the SC's certificate and key and the cluster's CA (flags
+	// --tls-cert, --tls-key, --tls-ca). The embedded NATS then speaks TLS
+	// only on its client listener (and so through the private port,
+	// which forwards bytes), with a CA it requires client certificates
+	// signed by it, and its cluster routes use mutual TLS with the same
+	// files. With NATSURL the SC connects to that NATS with TLS.
+	TLS tlsconf.Files
 	// Insecure lets the embedded NATS (and the private port and cluster
 	// routes) listen on non-loopback addresses without TLS; a warning is
 	// logged at every start (internal/bindcheck).
@@ -127,6 +135,9 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ClusterName, "cluster-name", DefaultClusterName, "NATS cluster name (the same on every node)")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the embedded JetStream store (default ~/.fluvio/sc)")
 	fs.StringVar(&c.AuthDir, "auth-dir", "", "directory of the cluster's NATS credentials, made when missing (default DATA-DIR/auth; see --no-auth)")
+	fs.StringVar(&c.TLS.Cert, "tls-cert", "", "the SC's TLS certificate `FILE` (PEM): the embedded NATS speaks TLS only (clients, SPUs, the private port, routes)")
+	fs.StringVar(&c.TLS.Key, "tls-key", "", "the private key `FILE` of --tls-cert (PEM)")
+	fs.StringVar(&c.TLS.CA, "tls-ca", "", "the cluster's CA certificate `FILE` (PEM): clients and SPUs must present certificates it signed; routes verify each other with it")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow non-loopback listen addresses without TLS (and without auth with --no-auth); logged as a warning at every start")
 	fs.BoolVar(&c.noAuth, "no-auth", false, "let anyone connect to the embedded NATS (no identities; loopback only)")
 	c.fromFlags = true
@@ -216,6 +227,12 @@ func (c Config) Validate() error {
 	}
 	if c.Creds != "" && c.NATSURL == "" {
 		return errors.New("sc: --nats-creds is for an external NATS (--nats-url); the embedded NATS uses --auth-dir")
+	}
+	if err := c.TLS.Validate(c.NATSURL == ""); err != nil {
+		return fmt.Errorf("sc: %w", err)
+	}
+	if c.ClusterAddr != "" && c.TLS.Cert != "" && c.TLS.CA == "" {
+		return errors.New("sc: TLS on the NATS cluster routes needs the CA that signed the other SCs' certificates: pass --tls-ca")
 	}
 	if c.NATSURL == "" {
 		if c.DataDir == "" {

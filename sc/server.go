@@ -112,9 +112,11 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if cfg.NATSURL == "" {
 		priv, _ := cfg.privateAddr()
 		if err := bindcheck.Check("sc", []bindcheck.Listener{
-			{Flag: "--sc", Addr: cfg.Addr, Auth: cfg.AuthDir != ""},
-			{Flag: "--sc-private", Addr: priv, Auth: cfg.AuthDir != ""},
-			{Flag: "--cluster", Addr: cfg.ClusterAddr, Auth: cfg.AuthDir != ""}, // routes present the route secret
+			{Flag: "--sc", Addr: cfg.Addr, Auth: cfg.AuthDir != "" || cfg.TLS.CA != "", TLS: cfg.TLS.Cert != ""},
+			{Flag: "--sc-private", Addr: priv, Auth: cfg.AuthDir != "" || cfg.TLS.CA != "", TLS: cfg.TLS.Cert != ""},
+			// Routes present the route secret (auth on) and, with TLS,
+			// authenticate by mutual TLS (the CA) too.
+			{Flag: "--cluster", Addr: cfg.ClusterAddr, Auth: cfg.AuthDir != "" || cfg.TLS.CA != "", TLS: cfg.TLS.Cert != ""},
 		}, cfg.Insecure, cfg.Logger); err != nil {
 			return nil, err
 		}
@@ -148,6 +150,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.st.replace(snap)
 	s.st.mu.Unlock()
 	s.syncAuth() // the registered SPUs' users
+	s.st.clients = s.clientKeys()
 	if err := s.startPrivate(); err != nil {
 		return nil, err
 	}
@@ -207,8 +210,22 @@ func (s *Server) connect() error {
 		if err != nil {
 			return fmt.Errorf("sc: --nats-creds: %w", err)
 		}
+		if cfg.TLS.Enabled() {
+			pem, err := cfg.TLS.Load()
+			if err != nil {
+				return fmt.Errorf("sc: %w", err)
+			}
+			tc, err := pem.ClientConfig("")
+			if err != nil {
+				return fmt.Errorf("sc: %w", err)
+			}
+			aopts = append(aopts, natsauth.TLSOptions(tc)...)
+		}
 		nc, err := nats.Connect(cfg.NATSURL, append(opts, aopts...)...)
 		if err != nil {
+			if hint, ok := natsauth.TLSHint(err, "the NATS", natsurl.Redact(cfg.NATSURL), cfg.TLS.Enabled()); ok {
+				return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", natsurl.Redact(cfg.NATSURL), natsurl.RedactError(err), hint)
+			}
 			return fmt.Errorf("sc: cannot connect to NATS at %s: %w; %s", natsurl.Redact(cfg.NATSURL), natsurl.RedactError(err), connectHint(err))
 		}
 		s.nc, s.url = nc, cfg.NATSURL
@@ -259,17 +276,24 @@ func (s *Server) connect() error {
 			return err
 		}
 	}
+	if err := tlsOptions(nopts, cfg); err != nil { // after clusterOptions: it adds the routes' TLS
+		return err
+	}
 	ns, err := server.NewServer(nopts)
 	if err != nil {
 		return fmt.Errorf("sc: embedded NATS: %w", err)
 	}
 	s.ns = ns
+	if nopts.TLSConfig != nil {
+		ns.SetLoggerV2(natsTLSLog{log: s.log}, true, false, false)
+	}
 	ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
 		return fmt.Errorf("sc: embedded NATS did not start on %s: is the port in use? pick another with --sc HOST:PORT", cfg.Addr)
 	}
-	s.url = ns.ClientURL()
-	nc, err := nats.Connect(s.url, append(opts, nats.InProcessServer(ns))...)
+	s.url = ns.ClientURL() // tls://HOST:PORT with TLS
+	// In-process: no TLS (the server does not require it there).
+	nc, err := nats.Connect(strings.Replace(s.url, "tls://", "nats://", 1), append(opts, nats.InProcessServer(ns))...)
 	if err != nil {
 		return fmt.Errorf("sc: connect to the embedded NATS: %w", err)
 	}

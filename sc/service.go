@@ -44,6 +44,7 @@ func (s *Server) serveRole(role string) error {
 			endpoint{"topic-add-partition", "topic.add_partition", bus.Micro(ctx, guard(s, s.handleTopicAddPartition))},
 			endpoint{"consumer-commit", "consumer.commit", bus.Micro(ctx, guard(s, s.handleConsumerCommit))},
 			endpoint{"consumer-delete", "consumer.delete", bus.Micro(ctx, guard(s, s.handleConsumerDelete))},
+			endpoint{"partition-repair", "partition.repair", bus.Micro(ctx, guard(s, s.handlePartitionRepair))},
 		)
 		other = []endpoint{
 			{"spu-hello", bus.SubjectSPURegisterAll, bus.Micro(ctx, guard(s, s.handleHello))},

@@ -17,6 +17,9 @@ type state struct {
 	gen    int64 // SC generation (high 32 bits of epochs)
 	spus   map[bus.SPUID]*spuEntry
 	topics map[string]*topicEntry
+	// clients are the client identities sent with every full replica
+	// set (SPUs check clients' hellos against them); set once at Start.
+	clients []bus.ClientKey
 }
 
 // spuEntry is one registered SPU.
@@ -169,6 +172,7 @@ func (st *state) fullSet(e *spuEntry, now time.Time) bus.ReplicaSet {
 		Epoch:    st.nextEpoch(e),
 		Full:     true,
 		Replicas: st.replicasOf(e.rec.Spec.ID),
+		Clients:  st.clients,
 	}
 	set.Peers = st.peers(set.Replicas)
 	e.sent, e.sentAt, e.fullSent = set.Epoch, now, true

@@ -44,7 +44,7 @@ func TestSPUMatrix(t *testing.T) {
 					t.Errorf("SPU %d could publish on %s", i, subject)
 				}
 			}
-			for _, verb := range []string{"replicas", "control"} {
+			for _, verb := range []string{"replicas", "control", "repair"} {
 				subject := fmt.Sprintf("fluvio.spu.%d.%s", j, verb)
 				sub.tried++
 				if denied(t, nc, d, func() error { _, err := nc.SubscribeSync(subject); return err }) {
@@ -58,6 +58,7 @@ func TestSPUMatrix(t *testing.T) {
 		for _, subject := range []string{
 			fmt.Sprintf("fluvio.spu.%d.replicas", i), // even its own: only the SC sends replica sets
 			fmt.Sprintf("fluvio.spu.%d.control", i),
+			fmt.Sprintf("fluvio.spu.%d.repair", i), // only the SC asks an SPU to cut its log
 			"$KV.fluvio.spu.1", "$JS.API.STREAM.INFO.KV_fluvio", bus.SubjectAdminTopicDelete,
 		} {
 			pub.tried++

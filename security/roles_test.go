@@ -25,6 +25,8 @@ var adminEndpoints = map[string]any{
 	bus.SubjectAdminPartitionList: bus.PartitionListRequest{},
 	bus.SubjectAdminMetadataGet:   bus.MetadataRequest{},
 	bus.SubjectAdminVersionGet:    bus.VersionRequest{},
+	// Only admins may cut a partition's log.
+	bus.SubjectAdminPartitionRepair: bus.PartitionRepairRequest{Topic: "nobody", TruncateAtCorruption: true},
 }
 
 // allowed is what each client role may call.
@@ -33,6 +35,7 @@ var allowed = map[natsauth.Role]map[string]bool{
 		bus.SubjectAdminSPUList: true, bus.SubjectAdminSPURegister: true, bus.SubjectAdminSPUUnregister: true,
 		bus.SubjectAdminTopicCreate: true, bus.SubjectAdminTopicDelete: true, bus.SubjectAdminTopicList: true,
 		bus.SubjectAdminPartitionList: true, bus.SubjectAdminMetadataGet: true, bus.SubjectAdminVersionGet: true,
+		bus.SubjectAdminPartitionRepair: true,
 	},
 	natsauth.RoleClient: {
 		bus.SubjectAdminSPUList: true, bus.SubjectAdminTopicList: true, bus.SubjectAdminPartitionList: true,
@@ -40,7 +43,7 @@ var allowed = map[natsauth.Role]map[string]bool{
 	},
 	natsauth.RoleReadOnly: {
 		bus.SubjectAdminSPUList: true, bus.SubjectAdminTopicList: true, bus.SubjectAdminPartitionList: true,
-		bus.SubjectAdminVersionGet: true,
+		bus.SubjectAdminMetadataGet: true, bus.SubjectAdminVersionGet: true,
 	},
 }
 
@@ -97,7 +100,7 @@ func TestRoleMatrix(t *testing.T) {
 		}
 		// Only the SC writes the buckets or forges SC messages.
 		for _, subject := range []string{"$KV.fluvio.spu.1", "$KV.fluvio-consumers.x", "$JS.API.STREAM.DELETE.KV_fluvio",
-			"$JS.API.STREAM.PURGE.KV_fluvio", "fluvio.spu.5001.replicas", "fluvio.spu.5001.heartbeat"} {
+			"$JS.API.STREAM.PURGE.KV_fluvio", "fluvio.spu.5001.replicas", "fluvio.spu.5001.heartbeat", "fluvio.spu.5001.repair"} {
 			if !denied(t, nc, d, func() error { return nc.Publish(subject, []byte("{}")) }) {
 				t.Errorf("%s may publish on %s", who.Role, subject)
 			}

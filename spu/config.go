@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/tlsconf"
 	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/spf13/pflag"
 )
@@ -25,6 +26,13 @@ type Config struct {
 	// register' writes it; 'fluvio cluster start' makes its managed SPUs'
 	// under DATA-DIR/auth). Empty: connect without an identity.
 	Creds string
+	// TLS names this SPU's certificate and key (its public and private
+	// servers, and its client side towards NATS and its peers) and the
+	// cluster's CA (flags --tls-cert, --tls-key, --tls-ca). With a CA the
+	// servers require client certificates signed by it: on the private
+	// server the certificate must name the SPU (CN or DNS SAN spu-N) and
+	// a follower may fetch only as that SPU. Empty: plaintext.
+	TLS tlsconf.Files
 	// MaxConnections bounds the open connections of each TCP server
 	// (public, private); 0: a third of the file descriptor limit
 	// (wire.DefaultMaxConns). MaxConnectionsPerIP bounds those from one
@@ -90,6 +98,9 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Int32Var(&c.ID, "id", -1, "SPU id (must be registered: fluvio custom-spu register --id N ...)")
 	fs.StringVar(&c.SCAddr, "sc-controller", DefaultSCAddr, "address of the SC (its NATS)")
 	fs.StringVar(&c.Creds, "creds", "", "this SPU's NATS credential `FILE` (written by 'fluvio custom-spu register')")
+	fs.StringVar(&c.TLS.Cert, "tls-cert", "", "this SPU's TLS certificate `FILE` (PEM; CN or DNS SAN spu-ID): its servers speak TLS only and it dials NATS and its peers with TLS")
+	fs.StringVar(&c.TLS.Key, "tls-key", "", "the private key `FILE` of --tls-cert (PEM)")
+	fs.StringVar(&c.TLS.CA, "tls-ca", "", "the cluster's CA certificate `FILE` (PEM): verifies the SC and the peers, and the SPU's servers require client certificates it signed")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow non-loopback public/private addresses without TLS (logged as a warning at every start)")
 	fs.IntVar(&c.MaxConnections, "max-connections", 0, "open connections per TCP server before new ones are refused (default: a third of the file descriptor limit)")
 	fs.IntVar(&c.MaxConnectionsPerIP, "max-connections-per-ip", 0, "open connections from one IP address per TCP server (default 1024)")
@@ -134,6 +145,9 @@ func (c Config) Validate() error {
 	c = c.withDefaults()
 	if c.LogBaseDir == "" {
 		return errors.New("spu: no log directory: pass --log-base-dir DIR")
+	}
+	if err := c.TLS.Validate(true); err != nil {
+		return fmt.Errorf("spu: %w", err)
 	}
 	if c.MaxConnections < 0 || c.MaxConnectionsPerIP < 0 || c.IdleTimeout < 0 {
 		return errors.New("spu: --max-connections, --max-connections-per-ip and --idle-timeout may not be negative")

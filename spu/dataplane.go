@@ -2,6 +2,7 @@ package spu
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,6 +63,8 @@ type dataPlane struct {
 
 	fetchers *fetcher.Manager
 	auth     *peerAuth     // followers' proofs on the private server (peerauth.go)
+	clients  *clientAuth   // clients' proofs on the public server (clientauth.go)
+	tls      *tls.Config   // the servers' TLS; nil: plaintext
 	isrKick  chan struct{} // buffered 1: check ISRs now
 	lagMax   time.Duration // replica-lag-time-max; 0: replica.DefaultLagMax
 
@@ -120,6 +123,14 @@ func newDataPlane(cfg Config, self bus.SPUID) (*dataPlane, error) {
 		creds = c
 	}
 	d.auth = newPeerAuth(self, creds)
+	tlsServer, tlsClient, err := loadTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d.tls = tlsServer
+	d.auth.mtls = tlsServer != nil && tlsServer.ClientCAs != nil
+	d.auth.dialer = wire.Dialer{TLS: tlsClient}
+	d.clients = newClientAuth(self, creds != nil || d.auth.mtls)
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.fetchers = fetcher.New(fetcher.Config{Self: self, MaxWait: followerFetchWait, Logger: d.log, Dial: d.auth.dial})
 	d.wg.Go(d.loop)
@@ -139,7 +150,7 @@ func (d *dataPlane) setISRProposer(p ISRProposer) {
 // for every connection goroutine to exit.
 func (d *dataPlane) Serve(ctx context.Context, public, private net.Listener) error {
 	wcfg := wire.ServerConfig{Logger: d.log, MaxConns: d.cfg.MaxConnections,
-		MaxConnsPerIP: d.cfg.MaxConnectionsPerIP, IdleTimeout: d.cfg.IdleTimeout}
+		MaxConnsPerIP: d.cfg.MaxConnectionsPerIP, IdleTimeout: d.cfg.IdleTimeout, TLS: d.tls}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	wg.Go(func() { errs[0] = wire.Serve(ctx, public, wcfg, &handler{d: d}) })

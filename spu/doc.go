@@ -18,8 +18,9 @@
 // (fluvio_spu_request_duration_seconds), errors by API and wire code,
 // fsync latency of the replicas' logs (a timing vfs.FS, metrics_fs.go),
 // and per replica its log size, log end offset, high watermark and ISR
-// size. The data side records through the wire handler (metrics_handler.go);
-// without --http nothing is recorded.
+// size. The data side records each produce and fetch answer as the
+// connection's writer resolves it (produce.go, fetch.go); without --http
+// nothing is recorded.
 //
 // It may import bus, wire, spu/replica, spu/fetcher and wal; it never
 // imports sc, cli or fluvio.

@@ -17,44 +17,54 @@ import (
 // for followers, the log end) to move and reads again. No lock is held
 // while waiting. Records go from the log's chunk to the socket without
 // being decoded.
+// The answer is recorded in the metrics as it is resolved.
 func (d *dataPlane) serveFetch(req *wire.FetchRequest) wire.Reply {
+	start := time.Now()
+	return wire.Defer(func(ctx context.Context) (wire.Response, error) {
+		resp, err := d.longPoll(ctx, req)
+		d.cfg.metrics.fetched(req, resp, err, time.Since(start))
+		return resp, err
+	})
+}
+
+// longPoll reads until the answer holds MinBytes, MaxWaitMs has passed or
+// a partition failed.
+func (d *dataPlane) longPoll(ctx context.Context, req *wire.FetchRequest) (wire.Response, error) {
 	wait := min(time.Duration(max(req.MaxWaitMs, 0))*time.Millisecond, maxFetchWait)
 	minBytes := max(int(req.MinBytes), 1)
-	return wire.Defer(func(ctx context.Context) (wire.Response, error) {
-		deadline := time.Now().Add(wait)
-		var timer *time.Timer
-		defer func() {
-			if timer != nil {
-				timer.Stop()
-			}
-		}()
-		for {
-			chans := d.fetchWaitChans(req)
-			resp, total, failed := d.readFetch(req)
-			if total >= minBytes || failed || !time.Now().Before(deadline) {
-				return resp, nil
-			}
-			closeChunks(resp)
-			if timer == nil {
-				timer = time.NewTimer(time.Until(deadline))
-			}
-			cases := make([]reflect.SelectCase, 0, len(chans)+2)
-			cases = append(cases,
-				reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
-				reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)})
-			for _, c := range chans {
-				cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c)})
-			}
-			switch i, _, _ := reflect.Select(cases); i {
-			case 0:
-				return nil, wire.ShuttingDown.ErrMsg("the connection or the SPU is closing")
-			case 1:
-				timer = nil // fired
-				resp, _, _ := d.readFetch(req)
-				return resp, nil
-			}
+	deadline := time.Now().Add(wait)
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
 		}
-	})
+	}()
+	for {
+		chans := d.fetchWaitChans(req)
+		resp, total, failed := d.readFetch(req)
+		if total >= minBytes || failed || !time.Now().Before(deadline) {
+			return resp, nil
+		}
+		closeChunks(resp)
+		if timer == nil {
+			timer = time.NewTimer(time.Until(deadline))
+		}
+		cases := make([]reflect.SelectCase, 0, len(chans)+2)
+		cases = append(cases,
+			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)})
+		for _, c := range chans {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c)})
+		}
+		switch i, _, _ := reflect.Select(cases); i {
+		case 0:
+			return nil, wire.ShuttingDown.ErrMsg("the connection or the SPU is closing")
+		case 1:
+			timer = nil // fired
+			resp, _, _ := d.readFetch(req)
+			return resp, nil
+		}
+	}
 }
 
 // fetchWaitChans returns the channels that close when a fetch's answer may

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/fluvio-go/fluvio/internal/tlsconf"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -15,19 +16,15 @@ type handler struct {
 	private bool
 }
 
-// serve answers one request (Handle, metrics_handler.go, calls it): it runs
-// on the connection's reader goroutine, in request order.
-func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
+// Handle implements wire.Handler: it runs on the connection's reader
+// goroutine, in request order, and hands each request to the data plane
+// (produce.go, fetch.go, listoffsets.go, epoch.go). Produce and fetch
+// record their answers in the metrics (with --http) as the writer
+// resolves them; a request refused here is counted as refused.
+func (h *handler) Handle(ctx context.Context, req wire.Request) wire.Reply {
 	if h.private {
 		if r, ok := req.(*wire.SPUAuthRequest); ok {
-			if err := h.d.auth.verify(r); err != nil {
-				h.d.log.Warn("refused a proof of identity on the private server", "spu", r.SPU, "err", err)
-				return wire.RespondErr(err)
-			}
-			if st := wire.ConnStateOf(ctx); st != nil {
-				st.SetPeer(r.SPU)
-			}
-			return wire.Respond(&wire.SPUAuthResponse{})
+			return h.authenticate(ctx, r)
 		}
 		replicaID := int32(-1)
 		switch r := req.(type) {
@@ -37,7 +34,14 @@ func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
 			replicaID = r.ReplicaID
 		}
 		if err := h.d.auth.checkPeer(ctx, replicaID); err != nil {
-			return wire.RespondErr(err)
+			return h.refuse(req, err)
+		}
+	} else {
+		if r, ok := req.(*wire.ClientAuthRequest); ok {
+			return h.authenticateClient(ctx, r)
+		}
+		if err := h.d.clients.check(ctx, req); err != nil {
+			return h.refuse(req, err)
 		}
 	}
 	switch r := req.(type) {
@@ -45,7 +49,7 @@ func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
 		return h.d.produce(ctx, r)
 	case *wire.FetchRequest:
 		if r.ReplicaID >= 0 && !h.private {
-			return wire.RespondErr(wire.InvalidRequest.ErrMsg(fmt.Sprintf(
+			return h.refuse(req, wire.InvalidRequest.ErrMsg(fmt.Sprintf(
 				"replica %d fetched on the public server; followers fetch from the private server", r.ReplicaID)))
 		}
 		return h.d.serveFetch(r)
@@ -55,6 +59,56 @@ func (h *handler) serve(ctx context.Context, req wire.Request) wire.Reply {
 		return h.d.epochEndOffset(r)
 	}
 	return wire.RespondErr(wire.UnknownAPIKey.ErrMsg(fmt.Sprintf("%s is not served here", req.APIKey())))
+}
+
+// authenticate takes a peer SPU's proof of identity on the private server.
+// With mutual TLS the proof must name the certificate's SPU.
+func (h *handler) authenticate(ctx context.Context, r *wire.SPUAuthRequest) wire.Reply {
+	err := h.d.auth.verify(r)
+	st := wire.ConnStateOf(ctx)
+	if err == nil && st != nil {
+		if certID, ok, cerr := certPeer(st); cerr != nil {
+			err = cerr
+		} else if ok && certID != r.SPU {
+			err = wire.SPUAuthFailed.ErrMsg(fmt.Sprintf("the proof is SPU %d's but the certificate is SPU %d's", r.SPU, certID))
+		}
+	}
+	if err != nil {
+		h.d.log.Warn("refused a proof of identity on the private server", "spu", r.SPU, "err", err)
+		return wire.RespondErr(err)
+	}
+	if st != nil {
+		st.SetPeer(r.SPU)
+	}
+	return wire.Respond(&wire.SPUAuthResponse{})
+}
+
+// authenticateClient takes a client's signed hello on the public server.
+func (h *handler) authenticateClient(ctx context.Context, r *wire.ClientAuthRequest) wire.Reply {
+	if !h.d.clients.required {
+		return wire.Respond(&wire.ClientAuthResponse{Role: tlsconf.RoleClient}) // nothing to check
+	}
+	role, err := h.d.clients.verify(r)
+	if err != nil {
+		h.d.log.Warn("refused a client's hello on the public server", "key", r.PublicKey, "err", err)
+		return wire.RespondErr(err)
+	}
+	if st := wire.ConnStateOf(ctx); st != nil {
+		st.SetRole(role)
+	}
+	return wire.Respond(&wire.ClientAuthResponse{Role: role})
+}
+
+// refuse answers req with err before the data plane sees it, counting a
+// refused produce or fetch in the metrics.
+func (h *handler) refuse(req wire.Request, err error) wire.Reply {
+	switch r := req.(type) {
+	case *wire.ProduceRequest:
+		h.d.cfg.metrics.produced(r.Topic, r.Partition, 0, 0, wire.CodeOf(err), 0)
+	case *wire.FetchRequest:
+		h.d.cfg.metrics.fetched(r, nil, err, 0)
+	}
+	return wire.RespondErr(err)
 }
 
 // unknownPartition is the error for a partition this SPU holds no replica of.

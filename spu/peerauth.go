@@ -9,6 +9,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
+	"github.com/fluvio-go/fluvio/internal/tlsconf"
 	"github.com/fluvio-go/fluvio/wire"
 	"github.com/nats-io/nkeys"
 )
@@ -18,14 +19,21 @@ import (
 // replica 5002" at the log end put 5002 back in the ISR: acks=all then
 // acknowledged records that no live follower held.
 //
-// There is no TLS on the data plane yet, so the proof is the SPU's nkey
-// (the seed of its NATS credentials, spu-server --creds): a follower's
-// first request on a leader's private server is a wire SPUAuth signed
-// with it, the leader checks it against the public key the SC sent with
-// the replica set (bus.PeerEndpoint.NKey), and the connection then may
-// fetch only as that SPU. Replays are refused by time (authSkew) and
-// nonce. An SPU without credentials (a cluster with --no-auth) neither
-// proves nor asks.
+// Two proofs, either or both:
+//
+//   - With TLS and a CA (--tls-ca), the private server requires a client
+//     certificate signed by the CA, and the certificate names the SPU
+//     (CN or DNS SAN spu-N, tlsconf.SPUID): the connection may fetch only
+//     as that SPU.
+//   - With NATS identities (spu-server --creds), a follower's first
+//     request is a wire SPUAuth signed with its nkey; the leader checks
+//     it against the public key the SC sent with the replica set
+//     (bus.PeerEndpoint.NKey), so an unregistered SPU (its key revoked)
+//     is refused even while its certificate is still valid. Replays are
+//     refused by time (authSkew) and nonce.
+//
+// With both, the proof must name the certificate's SPU. An SPU with
+// neither (a cluster with --no-auth and no TLS) neither proves nor asks.
 
 // authSkew is how far a proof's time may be from the leader's clock; the
 // leader remembers the nonces it saw for that long.
@@ -37,21 +45,23 @@ const maxNonces = 100_000
 
 // peerAuth signs this SPU's proofs and checks its peers'.
 type peerAuth struct {
-	self  bus.SPUID
-	creds *natsauth.Creds // nil: no identities in this cluster
-	now   func() time.Time
+	self   bus.SPUID
+	creds  *natsauth.Creds // nil: no identities in this cluster
+	mtls   bool            // the private server requires CA-signed certificates
+	dialer wire.Dialer     // TLS towards the leaders when this SPU has TLS
+	now    func() time.Time
 
 	mu     sync.Mutex
 	keys   map[bus.SPUID]string // peers' public nkeys, from replica sets
-	nonces map[string]time.Time // seen within authSkew
+	nonces nonceCache
 }
 
 func newPeerAuth(self bus.SPUID, creds *natsauth.Creds) *peerAuth {
-	return &peerAuth{self: self, creds: creds, now: time.Now, keys: map[bus.SPUID]string{}, nonces: map[string]time.Time{}}
+	return &peerAuth{self: self, creds: creds, now: time.Now, keys: map[bus.SPUID]string{}, nonces: nonceCache{}}
 }
 
 // required reports whether this SPU's private server demands proofs.
-func (a *peerAuth) required() bool { return a.creds != nil }
+func (a *peerAuth) required() bool { return a.creds != nil || a.mtls }
 
 // setKey records peer id's public key ("" forgets it).
 func (a *peerAuth) setKey(id bus.SPUID, key string) {
@@ -66,7 +76,7 @@ func (a *peerAuth) setKey(id bus.SPUID, key string) {
 
 // dial connects to leader's private server at addr and proves who we are.
 func (a *peerAuth) dial(ctx context.Context, leader int32, addr string) (*wire.Conn, error) {
-	c, err := wire.Dial(ctx, addr)
+	c, err := a.dialer.Dial(ctx, addr)
 	if err != nil || a.creds == nil {
 		return c, err
 	}
@@ -123,20 +133,51 @@ func (a *peerAuth) verify(req *wire.SPUAuthRequest) error {
 	if err := pk.Verify(req.SignedBytes(), req.Signature); err != nil {
 		return fail("SPU %d's signature does not verify: only the holder of its credentials can fetch as it", req.SPU)
 	}
-	for n, t := range a.nonces {
+	if msg := a.nonces.add(req.Nonce, now); msg != "" {
+		return fail("%s", msg)
+	}
+	return nil
+}
+
+// nonceCache remembers the nonces of the proofs seen within authSkew.
+// Its user serializes the calls.
+type nonceCache map[string]time.Time
+
+// add records nonce, or returns why the proof must be refused.
+func (c nonceCache) add(nonce []byte, now time.Time) string {
+	for n, t := range c {
 		if now.Sub(t) > authSkew {
-			delete(a.nonces, n)
+			delete(c, n)
 		}
 	}
-	n := string(req.Nonce)
-	if _, seen := a.nonces[n]; seen {
-		return fail("replayed proof (nonce seen before)")
+	n := string(nonce)
+	if _, seen := c[n]; seen {
+		return "replayed proof (nonce seen before)"
 	}
-	if len(a.nonces) >= maxNonces {
-		return fail("too many proofs in the last %v; retry later", authSkew)
+	if len(c) >= maxNonces {
+		return fmt.Sprintf("too many proofs in the last %v; retry later", authSkew)
 	}
-	a.nonces[n] = now
-	return nil
+	c[n] = now
+	return ""
+}
+
+// certPeer returns the SPU the connection's verified client certificate
+// names; ok false on a connection without one.
+func certPeer(st *wire.ConnState) (id int32, ok bool, err error) {
+	ts := st.TLS()
+	if ts == nil || len(ts.VerifiedChains) == 0 || len(ts.PeerCertificates) == 0 {
+		return 0, false, nil
+	}
+	cert := ts.PeerCertificates[0]
+	id, named, err := tlsconf.SPUID(cert)
+	if err != nil {
+		return 0, true, wire.SPUAuthFailed.ErrMsg(err.Error())
+	}
+	if !named {
+		return 0, true, wire.SPUAuthFailed.ErrMsg(fmt.Sprintf(
+			"the client certificate %q names no SPU (CN or DNS SAN spu-N): only SPUs may use an SPU's private (replication) port; clients use the public port", cert.Subject.CommonName))
+	}
+	return id, true, nil
 }
 
 // checkPeer is the private server's gate: with auth required, a request
@@ -149,6 +190,18 @@ func (a *peerAuth) checkPeer(ctx context.Context, replicaID int32) error {
 	st := wire.ConnStateOf(ctx)
 	if st == nil {
 		return nil // in-process calls (tests): no connection to prove
+	}
+	if a.mtls {
+		certID, _, err := certPeer(st)
+		if err != nil {
+			return err
+		}
+		if replicaID >= 0 && replicaID != certID {
+			return wire.SPUAuthFailed.ErrMsg(fmt.Sprintf("this connection's certificate is SPU %d's: it may not fetch as replica %d", certID, replicaID))
+		}
+		if a.creds == nil {
+			return nil
+		}
 	}
 	peer, ok := st.Peer()
 	switch {

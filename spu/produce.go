@@ -8,12 +8,21 @@ import (
 	"github.com/fluvio-go/fluvio/wire"
 )
 
-// produce appends on the reader goroutine (so the batches of one
-// connection keep their order), runs the fsync and acks wait in a commit
-// goroutine (bounded by the connection's queue depth, ended by ctx: the
-// connection) and answers in order on the writer goroutine.
+// produce serves a produce request. It appends on the reader goroutine
+// (so the batches of one connection keep their order; replica.Append
+// validates the request in one pass and appends it to the log), runs the
+// fsync and acks wait in a commit goroutine (bounded by the connection's
+// queue depth, ended by ctx: the connection) and answers in order on the
+// writer goroutine, recording the answer in the metrics.
 func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.Reply {
-	fail := func(err error) wire.Reply { return wire.Respond(produceErr(err)) }
+	start := time.Now()
+	// req.Records aliases the connection's buffer: only its size is kept.
+	topic, partition, size := req.Topic, req.Partition, len(req.Records)
+	answered := func(resp *wire.ProduceResponse, records int64) *wire.ProduceResponse {
+		d.cfg.metrics.produced(topic, partition, int(records), size, resp.ErrorCode, time.Since(start))
+		return resp
+	}
+	fail := func(err error) wire.Reply { return wire.Respond(answered(produceErr(err), 0)) }
 	switch req.Acks {
 	case wire.AcksNone, wire.AcksLeader, wire.AcksAll:
 	default:
@@ -41,7 +50,7 @@ func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.
 			resp.ErrorCode, resp.ErrorMessage = errFields(dup)
 			resp.LogAppendTimeMs = -1
 		}
-		return resp
+		return answered(resp, next-base)
 	}
 	if r.CommitsInline(req.Acks) {
 		// Nothing to sync or wait for: answer without a commit goroutine.
@@ -63,7 +72,7 @@ func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.
 			err = wire.ShuttingDown.ErrMsg("the connection is closing")
 		}
 		if err != nil {
-			return produceErr(err), nil
+			return answered(produceErr(err), 0), nil
 		}
 		return answer(), nil
 	})

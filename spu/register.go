@@ -74,7 +74,8 @@ func (s *Server) bind() error {
 			continue
 		}
 		addr := cmp.Or(l.flag, l.reg)
-		ls = append(ls, bindcheck.Listener{Flag: "--" + l.which + "-server", Addr: addr, Auth: l.which == "private" && s.cfg.Creds != ""})
+		ls = append(ls, bindcheck.Listener{Flag: "--" + l.which + "-server", Addr: addr,
+			Auth: s.cfg.Creds != "" || s.cfg.TLS.CA != "", TLS: s.cfg.TLS.Cert != ""})
 	}
 	if err := bindcheck.Check(fmt.Sprintf("spu %d", s.id), ls, s.cfg.Insecure, s.log); err != nil {
 		return err

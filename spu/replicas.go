@@ -92,6 +92,9 @@ func (d *dataPlane) Apply(set bus.ReplicaSet) error {
 		d.peers[p.ID] = p.Private
 		d.auth.setKey(p.ID, p.NKey)
 	}
+	if set.Full {
+		d.clients.setKeys(set.Clients)
+	}
 	var drop []*partition
 	if set.Full {
 		want := make(map[bus.PartitionID]bool, len(set.Replicas))
@@ -223,7 +226,8 @@ func (d *dataPlane) openReplica(spec bus.ReplicaSpec, durable int64, repair bool
 type brokenReplica struct {
 	epoch int32
 	err   error
-	where string // "FILE at position N"
+	where string          // "FILE at position N"
+	spec  bus.ReplicaSpec // the last assignment, for an operator's repair
 }
 
 // openCorrupt handles a log that failed to open because of corruption
@@ -234,8 +238,8 @@ type brokenReplica struct {
 // could be elected with records missing. It reports the corruption
 // (status Corrupt), so the SC takes it out of the ISR and elects another
 // in-sync replica where it led; the next assignment, as a follower out of
-// the ISR, repairs it. With no other replica at all, only an operator's
-// explicit repair drops records.
+// the ISR, repairs it. With no healthy replica, only an operator's
+// explicit repair drops records (Repair, 'fluvio partition repair').
 func (d *dataPlane) openCorrupt(spec bus.ReplicaSpec, cause error) (*replica.Replica, error) {
 	where := cause.Error()
 	if ce, ok := errors.AsType[*wal.CorruptError](cause); ok {
@@ -243,7 +247,7 @@ func (d *dataPlane) openCorrupt(spec bus.ReplicaSpec, cause error) (*replica.Rep
 	}
 	if spec.Leader == d.self || spec.Leader < 0 || slices.Contains(spec.ISR, d.self) {
 		d.mu.Lock()
-		d.broken[spec.PartitionID] = brokenReplica{epoch: spec.LeaderEpoch, err: cause, where: where}
+		d.broken[spec.PartitionID] = brokenReplica{epoch: spec.LeaderEpoch, err: cause, where: where, spec: spec}
 		d.mu.Unlock()
 		d.log.Error("replica is corrupt: reported to the SC, which elects another in-sync replica; it is repaired from that one once it follows",
 			"topic", spec.Topic, "partition", spec.Partition, "corrupt", where, "err", cause)

@@ -37,6 +37,7 @@ type Server struct {
 	pub, priv   net.Listener
 	replicasCh  chan *nats.Msg
 	controlCh   chan *nats.Msg
+	repairCh    chan *nats.Msg
 	subs        []*nats.Subscription
 	hello       bus.SPUHelloResponse
 	// storageID is the data directory's identity (storageid.go).
@@ -97,6 +98,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		cfg: cfg, log: cfg.Logger.With("spu", cfg.ID), id: cfg.ID,
 		incarnation: newIncarnation(), done: make(chan struct{}),
 		replicasCh: make(chan *nats.Msg, 1024), controlCh: make(chan *nats.Msg, 16),
+		repairCh: make(chan *nats.Msg, 16),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	started := s
@@ -138,6 +140,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		interval = cfg.HeartbeatInterval
 	}
 	s.wg.Go(func() { s.controlLoop(st) })
+	s.wg.Go(s.repairLoop)
 	s.wg.Go(func() { s.heartbeatLoop(st, interval) })
 	s.log.Info("spu started", "name", s.name, "public", s.pub.Addr().String(), "private", s.priv.Addr().String(),
 		"advertised_public", s.spec.PublicEndpoint, "advertised_private", s.spec.PrivateEndpoint, "sc", s.nc.ConnectedUrlRedacted(),
@@ -153,6 +156,11 @@ func (s *Server) connect() error {
 	if err != nil {
 		return fmt.Errorf("spu: --creds: %w", err)
 	}
+	_, tlsClient, err := loadTLS(s.cfg)
+	if err != nil {
+		return err
+	}
+	aopts = append(aopts, natsauth.TLSOptions(tlsClient)...)
 	nc, err := nats.Connect(url, append(aopts,
 		nats.Name(fmt.Sprintf("fluvio-spu-%d", s.id)),
 		nats.Timeout(2*time.Second),
@@ -170,6 +178,9 @@ func (s *Server) connect() error {
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("reconnected to the SC", "url", nc.ConnectedUrlRedacted()) }),
 	)...)
 	if err != nil {
+		if hint, ok := natsauth.TLSHint(err, "the SC", natsurl.Redact(s.cfg.SCAddr), tlsClient != nil); ok {
+			return fmt.Errorf("spu: cannot connect to the SC at %s: %w; %s", natsurl.Redact(s.cfg.SCAddr), natsurl.RedactError(err), hint)
+		}
 		if errors.Is(err, nats.ErrAuthorization) {
 			what := "without credentials"
 			if s.cfg.Creds != "" {
@@ -184,6 +195,7 @@ func (s *Server) connect() error {
 	for subject, ch := range map[string]chan *nats.Msg{
 		bus.SubjectSPUReplicas(s.id): s.replicasCh,
 		bus.SubjectSPUControl(s.id):  s.controlCh,
+		bus.SubjectSPURepair(s.id):   s.repairCh,
 	} {
 		sub, err := nc.ChanSubscribe(subject, ch)
 		if err != nil {

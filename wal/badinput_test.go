@@ -3,6 +3,7 @@ package wal
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -136,16 +137,86 @@ func TestWALCorruptionIsReported(t *testing.T) {
 	}
 }
 
+// TestWALCorruptionInIndexedSealedSegmentFoundAtOpen: a flipped byte in
+// a closed segment, before its last index entry (the part Open used to
+// trust to the index), is found by Open, naming the file and the batch's
+// position; with TruncateAtCorruption the log is cut there, the later
+// segments removed and the cut bytes kept in .broken.
+func TestWALCorruptionInIndexedSealedSegmentFoundAtOpen(t *testing.T) {
+	opts := Options{IndexIntervalBytes: 100, SegmentBytes: 600}
+	size := int64(len(makeBatch(0, 3, 1, 0)))
+	mem, want := diskLog(t, opts, 12)
+	idx, err := vfs.ReadFile(mem, segPath(0, indexSuffix), 1<<20)
+	requireNoErr(t, err)
+	entries, err := decodeIndex(idx, 1<<20)
+	requireNoErr(t, err)
+	if len(entries) == 0 || int64(entries[len(entries)-1].pos) <= size+30 {
+		t.Fatalf("the first segment's index %v does not skip over its second batch", entries)
+	}
+	rewrite(t, mem, segPath(0, logSuffix), func(b []byte) []byte { b[size+30] ^= 1; return b })
+	opts.FS = mem
+	_, err = Open(walDir, opts)
+	ce, ok := errors.AsType[*CorruptError](err)
+	if !ok || !strings.HasSuffix(ce.File, segmentName(0, logSuffix)) || ce.Pos != size {
+		t.Fatalf("Open = %v, want corruption of segment 0 at position %d", err, size)
+	}
+
+	// The dry run says what the cut drops and changes nothing.
+	before, err := vfs.ReadFile(mem, segPath(0, logSuffix), 1<<20)
+	requireNoErr(t, err)
+	plan, err := PlanRepair(walDir, opts)
+	requireNoErr(t, err)
+	after, err := vfs.ReadFile(mem, segPath(0, logSuffix), 1<<20)
+	requireNoErr(t, err)
+	if plan == nil || !bytes.Equal(before, after) {
+		t.Fatalf("PlanRepair = %+v, segment changed: %v", plan, !bytes.Equal(before, after))
+	}
+	if _, err := Open(walDir, opts); !IsCorrupt(err) {
+		t.Fatalf("after the dry run Open = %v, want the corruption still there", err)
+	}
+
+	opts.TruncateAtCorruption = true
+	l, err := Open(walDir, opts)
+	requireNoErr(t, err)
+	rep := l.Repaired()
+	if *plan != *rep {
+		t.Fatalf("the dry run said %+v, the repair did %+v", plan, rep)
+	}
+	if rep == nil || rep.End != 3 || rep.Pos != size || l.EndOffset() != 3 || rep.DroppedSegments == 0 {
+		t.Fatalf("repair %+v, end %d: want the log cut after the first batch and the later segments removed", rep, l.EndOffset())
+	}
+	if rep.OldEnd != int64(len(want))*3 || rep.DroppedRecords != rep.OldEnd-3 || rep.DroppedBytes <= 0 {
+		t.Fatalf("repair %+v: want records [3, %d) counted as dropped", rep, len(want)*3)
+	}
+	if _, err := mem.Stat(segPath(0, logSuffix+brokenSuffix)); err != nil {
+		t.Fatalf("the cut bytes were not kept: %v", err)
+	}
+	requireEqual(t, len(readAll(t, l, 0)), 1)
+	requireNoErr(t, l.Close())
+	if plan, err := PlanRepair(walDir, opts); err != nil || plan != nil {
+		t.Fatalf("PlanRepair of the repaired log = %+v, %v; want nothing to repair", plan, err)
+	}
+}
+
+// TestWALCorruptionFoundOnRead: damage that appears while the log is open
+// (after Open checked it) is found when the batch is read.
 func TestWALCorruptionFoundOnRead(t *testing.T) {
 	opts := Options{IndexIntervalBytes: 100, SegmentBytes: 600}
 	mem, _ := diskLog(t, opts, 12)
-	// A flip in the middle of a sealed segment that its index skips over
-	// is found when the batch is read.
-	rewrite(t, mem, segPath(0, logSuffix), func(b []byte) []byte { b[30] ^= 1; return b })
 	opts.FS = mem
 	l, err := Open(walDir, opts)
 	requireNoErr(t, err)
 	defer l.Close()
+	// Flip a byte of the open file in place (same file, as disk rot would).
+	b, err := vfs.ReadFile(mem, segPath(0, logSuffix), 1<<20)
+	requireNoErr(t, err)
+	b[30] ^= 1
+	f, err := mem.OpenAppend(segPath(0, logSuffix))
+	requireNoErr(t, err)
+	requireNoErr(t, f.Truncate(30))
+	_, err = f.Write(b[30:])
+	requireNoErr(t, err)
+	requireNoErr(t, f.Close())
 	_, err = l.Read(0, 100)
 	if !IsCorrupt(err) {
 		t.Fatalf("Read = %v, want corruption", err)

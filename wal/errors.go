@@ -19,13 +19,13 @@ var (
 	// and Read, wrapped with the file and position; test with IsCorrupt.
 	// The replica should be taken offline and re-replicated.
 	ErrCorrupt = errors.New("wal: corrupt batch")
-	// ErrInvalidBatch is returned by Append and AppendReplica when the
+	// ErrInvalidBatch is returned by Check, Append and AppendReplica when the
 	// input is not a sequence of valid batches (bad length, magic or CRC;
 	// it wraps the batch package's error) or its offsets or epochs go
 	// backwards. Nothing is appended. It is the caller's fault, not
 	// corruption on disk.
 	ErrInvalidBatch = errors.New("wal: invalid batch")
-	// ErrTooLarge is returned by Append and AppendReplica for a batch
+	// ErrTooLarge is returned by Check, Append and AppendReplica for a batch
 	// larger than Options.MaxBatchBytes. Nothing is appended.
 	ErrTooLarge = errors.New("wal: batch too large")
 	// ErrOffsetMismatch is returned by AppendReplica when the first batch

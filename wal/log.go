@@ -70,22 +70,6 @@ type Log struct {
 	repaired *Repair // set by Open under TruncateAtCorruption; read-only after
 }
 
-// Repair is what Open cut under Options.TruncateAtCorruption.
-type Repair struct {
-	// File and Pos locate the first bad batch; Reason says what was bad.
-	File   string
-	Pos    int64
-	Reason string
-	// End is the log end offset after the cut: every record from it on
-	// was dropped (to be fetched again from a healthy replica).
-	End int64
-	// DroppedSegments counts the whole segments after the damage removed.
-	DroppedSegments int
-}
-
-// Repaired returns what Open cut because of corruption, or nil.
-func (l *Log) Repaired() *Repair { return l.repaired }
-
 // Dir returns the log's directory.
 func (l *Log) Dir() string { return l.dir }
 
@@ -163,58 +147,57 @@ func (l *Log) failLocked(err error) error {
 	return fmt.Errorf("%w: %w", ErrFailed, err)
 }
 
-// checkBatches validates the concatenated batches in b (size limit,
+// Check validates the concatenated batches in b in one pass (size limit,
 // length, magic, CRC, every record decoding and matching the header as
-// batch.Check says, epochs not decreasing within b) and returns how many
-// there are. It reads b only.
-func (l *Log) checkBatches(b []byte) (int, error) {
+// batch.Check says) for AppendChecked. Errors wrap ErrInvalidBatch or
+// ErrTooLarge and name the batch. It reads b only.
+func (l *Log) Check(b []byte) (batch.Checked, error) {
 	if len(b) == 0 {
-		return 0, fmt.Errorf("%w: no batch", ErrInvalidBatch)
+		return batch.Checked{}, fmt.Errorf("%w: no batch", ErrInvalidBatch)
 	}
-	count, epoch := 0, int32(math.MinInt32)
-	for p := b; len(p) > 0; count++ {
-		n, err := batch.Check(p, l.opts.MaxBatchBytes)
-		if errors.Is(err, batch.ErrTooLarge) {
-			return 0, fmt.Errorf("%w: batch %d: %w", ErrTooLarge, count, err)
-		}
-		if err != nil {
-			return 0, fmt.Errorf("%w: batch %d: %w", ErrInvalidBatch, count, err)
-		}
-		if e := batch.LeaderEpoch(p); e < epoch {
-			return 0, fmt.Errorf("%w: batch %d: leader epoch %d after %d", ErrEpochRegression, count, e, epoch)
-		} else {
-			epoch = e
-		}
-		p = p[n:]
+	c, err := batch.CheckAll(b, l.opts.MaxBatchBytes)
+	if errors.Is(err, batch.ErrTooLarge) {
+		return batch.Checked{}, fmt.Errorf("%w: %w", ErrTooLarge, err)
 	}
-	return count, nil
+	if err != nil {
+		return batch.Checked{}, fmt.Errorf("%w: %w", ErrInvalidBatch, err)
+	}
+	return c, nil
 }
 
 // Append appends b, which holds one or more concatenated encoded batches,
-// as the partition leader: it first validates every batch (nothing is
-// appended if one is invalid: ErrInvalidBatch, ErrTooLarge,
-// ErrEpochRegression), then assigns base offsets in place starting at
-// EndOffset (b is modified; the CRC does not cover base offsets), writes
-// the batches and returns the first one's base offset.
+// as the partition leader: Check, then AppendChecked.
+func (l *Log) Append(b []byte) (base int64, err error) {
+	c, err := l.Check(b)
+	if err != nil {
+		return -1, err
+	}
+	return l.AppendChecked(c)
+}
+
+// AppendChecked appends batches that passed Check, as the partition
+// leader: it assigns base offsets in place starting at EndOffset (the
+// CRC does not cover base offsets), writes the batches and returns the
+// first one's base offset. Nothing is appended if a leader epoch goes
+// backwards (ErrEpochRegression).
 //
 // The leader epoch stored is the one each batch carries (the caller
 // stamps it with batch.SetLeaderEpoch); it must not be below LatestEpoch.
 // A higher epoch is recorded in the leader-epoch file before the data is
 // written.
 //
-// Append blocks while it writes. Under SyncAlways it returns only after an
-// fsync covering the batches (shared with concurrent Appends: group
-// commit), so the records are durable on return; under SyncInterval and
-// SyncNever they are readable on return and durable after the next
+// AppendChecked blocks while it writes. Under SyncAlways it returns only
+// after an fsync covering the batches (shared with concurrent appends:
+// group commit), so the records are durable on return; under SyncInterval
+// and SyncNever they are readable on return and durable after the next
 // (background or explicit) Sync. After a write or fsync error it returns
 // ErrFailed, as does every later write. Safe for concurrent use; the
 // batches of one call are contiguous.
-func (l *Log) Append(b []byte) (base int64, err error) {
-	l.writers.Add(1)
-	if _, err := l.checkBatches(b); err != nil {
-		l.writers.Add(-1)
-		return -1, err
+func (l *Log) AppendChecked(c batch.Checked) (base int64, err error) {
+	if c.Len() == 0 {
+		return -1, fmt.Errorf("%w: no batch", ErrInvalidBatch)
 	}
+	l.writers.Add(1)
 	l.st.Lock()
 	if err := l.writableLocked(); err != nil {
 		l.st.Unlock()
@@ -222,13 +205,17 @@ func (l *Log) Append(b []byte) (base int64, err error) {
 		return -1, err
 	}
 	base = l.leo.Load()
-	off := base
-	for p := b; len(p) > 0; {
+	off, epoch := base, int32(math.MinInt32)
+	for p := range c.All() {
+		if err := epochAfter(p, &epoch); err != nil {
+			l.st.Unlock()
+			l.writers.Add(-1)
+			return -1, err
+		}
 		batch.SetBaseOffset(p, off)
 		off = batch.NextOffset(p)
-		p = p[batch.Length(p)+batch.LogOverhead:]
 	}
-	end, err := l.appendLocked(b)
+	end, err := l.appendLocked(c)
 	l.st.Unlock()
 	l.writers.Add(-1)
 	if err != nil {
@@ -246,19 +233,22 @@ func (l *Log) Append(b []byte) (base int64, err error) {
 // AppendReplica appends b (one or more concatenated batches) as a
 // follower: base offsets are kept, and the first must equal EndOffset
 // (else ErrOffsetMismatch) and each batch must start where the previous
-// ends (else ErrInvalidBatch). Validation, epochs, blocking and
+// ends (else ErrInvalidBatch). Validation (Check), epochs, blocking and
 // durability are as for Append. Safe for concurrent use.
 func (l *Log) AppendReplica(b []byte) error {
-	if _, err := l.checkBatches(b); err != nil {
+	c, err := l.Check(b)
+	if err != nil {
 		return err
 	}
-	next := batch.BaseOffset(b)
-	for p := b; len(p) > 0; {
+	next, epoch := batch.BaseOffset(b), int32(math.MinInt32)
+	for p := range c.All() {
 		if got := batch.BaseOffset(p); got != next {
 			return fmt.Errorf("%w: batch at offset %d where %d was expected", ErrInvalidBatch, got, next)
 		}
+		if err := epochAfter(p, &epoch); err != nil {
+			return err
+		}
 		next = batch.NextOffset(p)
-		p = p[batch.Length(p)+batch.LogOverhead:]
 	}
 	l.st.Lock()
 	if err := l.writableLocked(); err != nil {
@@ -269,7 +259,7 @@ func (l *Log) AppendReplica(b []byte) error {
 		l.st.Unlock()
 		return fmt.Errorf("%w: first batch at offset %d, log ends at %d", ErrOffsetMismatch, first, leo)
 	}
-	end, err := l.appendLocked(b)
+	end, err := l.appendLocked(c)
 	l.st.Unlock()
 	if err != nil {
 		return err
@@ -281,18 +271,28 @@ func (l *Log) AppendReplica(b []byte) error {
 	return nil
 }
 
-// appendLocked writes validated batches whose first base offset is
-// EndOffset; st held for writing. It returns the new end offset.
-func (l *Log) appendLocked(b []byte) (int64, error) {
+// epochAfter checks that batch p's leader epoch does not go below
+// *epoch (the previous batch's) and moves *epoch to it.
+func epochAfter(p []byte, epoch *int32) error {
+	e := batch.LeaderEpoch(p)
+	if e < *epoch {
+		return fmt.Errorf("%w: batch at offset %d: leader epoch %d after %d", ErrEpochRegression, batch.BaseOffset(p), e, *epoch)
+	}
+	*epoch = e
+	return nil
+}
+
+// appendLocked writes checked batches whose first base offset is
+// EndOffset and whose leader epochs do not go backwards (epochAfter); st
+// held for writing. It returns the new end offset. Nothing is written if
+// the first epoch is below the log's latest.
+func (l *Log) appendLocked(c batch.Checked) (int64, error) {
+	b := c.Bytes()
 	if e := batch.LeaderEpoch(b); e < l.st.epochs.latest() {
 		return 0, fmt.Errorf("%w: batch epoch %d, log at epoch %d", ErrEpochRegression, e, l.st.epochs.latest())
 	}
 	active := l.st.segs[len(l.st.segs)-1]
-	last := b
-	for p := b; len(p) > 0; p = p[batch.Length(p)+batch.LogOverhead:] {
-		last = p
-	}
-	end := batch.NextOffset(last)
+	end := batch.NextOffset(c.Last())
 	if active.size > 0 && (active.size+int64(len(b)) > l.opts.SegmentBytes ||
 		l.opts.Now().Sub(active.created) >= l.opts.SegmentAge ||
 		end-active.base > math.MaxUint32) {
@@ -303,7 +303,7 @@ func (l *Log) appendLocked(b []byte) (int64, error) {
 	}
 	// Record new epochs durably before the data that carries them.
 	changed := false
-	for p := b; len(p) > 0; p = p[batch.Length(p)+batch.LogOverhead:] {
+	for p := range c.All() {
 		changed = l.st.epochs.assign(batch.LeaderEpoch(p), batch.BaseOffset(p)) || changed
 	}
 	if changed {

@@ -410,3 +410,30 @@ func TestWALRemove(t *testing.T) {
 		t.Fatal("dir still exists")
 	}
 }
+
+// TestWALCheckThenAppendChecked: the leader's path validates once (Check)
+// and appends what was checked; an epoch that goes backwards inside the
+// checked batches appends nothing.
+func TestWALCheckThenAppendChecked(t *testing.T) {
+	l, err := Open(t.TempDir(), Options{})
+	requireNoErr(t, err)
+	defer l.Close()
+	_, err = l.AppendChecked(batch.Checked{})
+	requireErrIs(t, err, ErrInvalidBatch)
+	c, err := l.Check(append(makeBatch(1, 2, 3, 0), makeBatch(2, 3, 3, 0)...))
+	requireNoErr(t, err)
+	base, err := l.AppendChecked(c)
+	requireNoErr(t, err)
+	requireEqual(t, base, 0)
+	requireEqual(t, l.EndOffset(), 5)
+	got := readAll(t, l, 0)
+	requireEqual(t, len(got), 2)
+	requireEqual(t, batch.BaseOffset(got[1]), 2)
+
+	c, err = l.Check(append(makeBatch(3, 1, 4, 0), makeBatch(4, 1, 3, 0)...))
+	requireNoErr(t, err) // epochs are the appender's: checked when appending
+	_, err = l.AppendChecked(c)
+	requireErrIs(t, err, ErrEpochRegression)
+	requireEqual(t, l.EndOffset(), 5)
+	requireEqual(t, l.LatestEpoch(), 3)
+}

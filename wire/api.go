@@ -16,6 +16,9 @@ const (
 	// KeySPUAuth: a follower SPU proves its identity on the private
 	// server (the number of Kafka's SaslAuthenticate).
 	KeySPUAuth APIKey = 36
+	// KeyClientAuth: a client proves its identity on the public server
+	// (an API of ours, outside Kafka's numbers).
+	KeyClientAuth APIKey = 1001
 )
 
 func (k APIKey) String() string {
@@ -32,6 +35,8 @@ func (k APIKey) String() string {
 		return "epoch-end-offset"
 	case KeySPUAuth:
 		return "spu-auth"
+	case KeyClientAuth:
+		return "client-auth"
 	}
 	return fmt.Sprintf("api-%d", int16(k))
 }
@@ -69,6 +74,7 @@ var apis = map[APIKey]api{
 	KeyAPIVersions:    {KeyAPIVersions, 0, 0, func() Request { return new(APIVersionsRequest) }, func() Response { return new(APIVersionsResponse) }},
 	KeyEpochEndOffset: {KeyEpochEndOffset, 0, 0, func() Request { return new(EpochEndOffsetRequest) }, func() Response { return new(EpochEndOffsetResponse) }},
 	KeySPUAuth:        {KeySPUAuth, 0, 0, func() Request { return new(SPUAuthRequest) }, func() Response { return new(SPUAuthResponse) }},
+	KeyClientAuth:     {KeyClientAuth, 0, 0, func() Request { return new(ClientAuthRequest) }, func() Response { return new(ClientAuthResponse) }},
 }
 
 // DecodeRequest decodes the payload of a request frame. It returns an

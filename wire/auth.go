@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"sync/atomic"
 )
@@ -87,6 +88,24 @@ func (c *Conn) SPUAuth(ctx context.Context, req *SPUAuthRequest) error {
 // ConnStateOf returns it from the ctx Handle gets.
 type ConnState struct {
 	peer atomic.Int64 // authenticated SPU id + 1; 0: none
+	role atomic.Pointer[string]
+	tls  *tls.ConnectionState // nil: plaintext
+}
+
+// TLS returns the connection's TLS state (its verified peer
+// certificates), nil on a plaintext connection.
+func (s *ConnState) TLS() *tls.ConnectionState { return s.tls }
+
+// SetRole records the client role the connection authenticated as.
+func (s *ConnState) SetRole(role string) { s.role.Store(&role) }
+
+// Role returns the client role the connection authenticated as, "" if
+// none.
+func (s *ConnState) Role() string {
+	if r := s.role.Load(); r != nil {
+		return *r
+	}
+	return ""
 }
 
 type connStateKey struct{}
@@ -105,4 +124,70 @@ func (s *ConnState) SetPeer(id int32) { s.peer.Store(int64(id) + 1) }
 func (s *ConnState) Peer() (id int32, ok bool) {
 	v := s.peer.Load()
 	return int32(v - 1), v != 0
+}
+
+// ClientAuthRequest proves, on an SPU's public server, that the client
+// holds the nkey of a cluster identity (its NATS credentials): it signs
+// SPU, UnixMs and Nonce (SignedBytes) with that key. The SPU checks the
+// key against the client identities the SC sent it with its replica set
+// (bus.ReplicaSet.Clients), the time against its clock and the nonce
+// against the ones it has seen; the connection then has the identity's
+// role (read-only may only consume). A client with a verified
+// certificate (mutual TLS) needs none.
+type ClientAuthRequest struct {
+	PublicKey string
+	SPU       int32
+	UnixMs    int64
+	Nonce     []byte
+	Signature []byte
+}
+
+// SignedBytes is what the client signs: a context string, the SPU's id,
+// the time and the nonce.
+func (r *ClientAuthRequest) SignedBytes() []byte {
+	b := []byte("fluvio-client-auth-v1\x00")
+	b = binary.BigEndian.AppendUint32(b, uint32(r.SPU))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.UnixMs))
+	return append(b, r.Nonce...)
+}
+
+// APIKey implements Request.
+func (*ClientAuthRequest) APIKey() APIKey { return KeyClientAuth }
+
+func (r *ClientAuthRequest) encode(e *encoder) {
+	e.string(r.PublicKey)
+	e.int32(r.SPU)
+	e.int64(r.UnixMs)
+	e.bytes(r.Nonce)
+	e.bytes(r.Signature)
+}
+
+func (r *ClientAuthRequest) decode(d *decoder) {
+	r.PublicKey = d.string()
+	r.SPU = d.int32()
+	r.UnixMs = d.int64()
+	r.Nonce = d.bytes()
+	r.Signature = d.bytes()
+}
+
+// ClientAuthResponse answers a ClientAuthRequest: the role the
+// connection now has.
+type ClientAuthResponse struct {
+	Role string
+}
+
+// APIKey implements Response.
+func (*ClientAuthResponse) APIKey() APIKey { return KeyClientAuth }
+
+func (r *ClientAuthResponse) encode(e *encoder) { e.string(r.Role) }
+
+func (r *ClientAuthResponse) decode(d *decoder) { r.Role = d.string() }
+
+// ClientAuth sends a ClientAuthRequest and returns the role granted.
+func (c *Conn) ClientAuth(ctx context.Context, req *ClientAuthRequest) (string, error) {
+	resp := new(ClientAuthResponse)
+	if err := c.roundTrip(ctx, req, resp); err != nil {
+		return "", err
+	}
+	return resp.Role, nil
 }

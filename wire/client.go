@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"sync"
@@ -21,6 +22,9 @@ type Dialer struct {
 	MaxFrameSize int
 	// KeepAlive is the TCP keep-alive period; 0 means the net default.
 	KeepAlive time.Duration
+	// TLS, when set, makes the connection TLS (tls.go); an empty
+	// ServerName is taken from addr's host.
+	TLS *tls.Config
 }
 
 // Dial connects to an SPU at addr (host:port) with the zero Dialer.
@@ -37,6 +41,11 @@ func (d Dialer) Dial(ctx context.Context, addr string) (*Conn, error) {
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
+	}
+	if d.TLS != nil {
+		if nc, err = dialTLS(ctx, nc, addr, d.TLS); err != nil {
+			return nil, err
+		}
 	}
 	return NewConn(nc, d.MaxFrameSize), nil
 }
@@ -156,6 +165,12 @@ func (c *Conn) readLoop() {
 		if f.corr != cl.corr {
 			err := fmt.Errorf("response correlation id %d, expected %d", f.corr, cl.corr)
 			cl.done <- fmt.Errorf("%w: %s: %w", ErrConnClosed, c.addr, err)
+			c.fail(err)
+			return
+		}
+		if f.code == TLSRequired {
+			err := tlsRequiredError(c.addr, TLSRequired.ErrMsg(decodeErrorPayload(f.payload)))
+			cl.done <- err
 			c.fail(err)
 			return
 		}

@@ -38,6 +38,9 @@ const (
 	ShuttingDown            ErrorCode = 102
 	PartlyDuplicate         ErrorCode = 103
 	SequenceTooOld          ErrorCode = 104
+	ClientAuthFailed        ErrorCode = 105
+	TLSRequired             ErrorCode = 106
+	NotAuthorized           ErrorCode = 29
 )
 
 // Error is a failed request or partition: a code, a message and whether
@@ -95,6 +98,9 @@ var codes = map[ErrorCode]codeInfo{
 	FrameTooLarge:           {"frame too large", false, "send smaller requests (fewer or smaller batches per request)"},
 	ShuttingDown:            {"SPU shutting down", true, "retry against the new leader after a metadata refresh"},
 	PartlyDuplicate:         {"partly duplicate request", true, "some batches of the request were stored before and some were not (or the stored ones are apart); resend each batch in a request of its own"},
+	ClientAuthFailed:        {"client not authenticated", false, "this SPU serves only authenticated clients: connect with your profile's credentials (nats_creds, fluvio.WithCredentials) or, on a TLS cluster, a client certificate signed by the cluster's CA (the profile's tls section)"},
+	TLSRequired:             {"TLS required", false, "this SPU port speaks TLS only: set tls in your profile (tls_policy = \"verified\") or pass --tls-ca"},
+	NotAuthorized:           {"not authorized", false, "the read-only role may consume but not produce: use the client or admin credentials"},
 	SequenceTooOld:          {"sequence too old", false, "the batch's sequences were stored before, too long ago for the leader to name their offsets; nothing was appended, do not resend them"},
 }
 

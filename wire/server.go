@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,11 @@ type ServerConfig struct {
 	QueueDepth int
 	// Logger receives connection-level events. Nil discards them.
 	Logger *slog.Logger
+	// TLS, when set, makes the server speak TLS only (tls.go): with
+	// ClientAuth set to require certificates it is mutual TLS, and the
+	// verified peer certificate is in ConnStateOf(ctx).TLS(). Nil: the
+	// server speaks plaintext only.
+	TLS *tls.Config
 }
 
 func (c ServerConfig) withDefaults() ServerConfig {
@@ -227,13 +233,16 @@ func Serve(ctx context.Context, ln net.Listener, cfg ServerConfig, h Handler) er
 			_ = tc.SetNoDelay(true)
 		}
 		wg.Go(func() {
-			_ = ServeConn(ctx, nc, cfg, h)
-			mu.Lock()
-			delete(conns, nc)
-			if perIP[ip]--; perIP[ip] <= 0 {
-				delete(perIP, ip)
-			}
-			mu.Unlock()
+			// The slot is released before the connection is closed, so a
+			// client that saw the close finds the slot free.
+			_ = serveConn(ctx, nc, cfg, h, func() {
+				mu.Lock()
+				delete(conns, nc)
+				if perIP[ip]--; perIP[ip] <= 0 {
+					delete(perIP, ip)
+				}
+				mu.Unlock()
+			})
 		})
 	}
 	_ = ln.Close()
@@ -258,9 +267,20 @@ type queued struct {
 // writer goroutine has exited. The returned error says why it stopped
 // (nil for a clean close by the peer or ctx).
 func ServeConn(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler) error {
+	return serveConn(ctx, nc, cfg, h, func() {})
+}
+
+// serveConn is ServeConn calling release just before the final close.
+func serveConn(ctx context.Context, raw net.Conn, cfg ServerConfig, h Handler, release func()) error {
 	cfg = cfg.withDefaults()
-	log := cfg.Logger.With("remote", nc.RemoteAddr().String())
-	cctx, cancel := context.WithCancel(context.WithValue(ctx, connStateKey{}, &ConnState{}))
+	log := cfg.Logger.With("remote", raw.RemoteAddr().String())
+	nc, tlsState := accept(ctx, raw, cfg, log)
+	if nc == nil {
+		release()
+		_ = raw.Close()
+		return nil
+	}
+	cctx, cancel := context.WithCancel(context.WithValue(ctx, connStateKey{}, &ConnState{tls: tlsState}))
 	defer cancel()
 	stop := context.AfterFunc(cctx, func() { _ = nc.Close() })
 	defer stop()
@@ -272,6 +292,7 @@ func ServeConn(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler) er
 	err := readLoop(cctx, nc, cfg, h, queue, log)
 	close(queue)
 	wg.Wait()
+	release()
 	_ = nc.Close()
 	if err != nil {
 		log.Debug("wire: connection closed", "err", err)

@@ -1,8 +1,8 @@
 // Package bindcheck refuses unsafe listen addresses: a server binds
 // loopback by default, and a listener another host can reach needs
-// authentication and encryption. Nothing here encrypts yet (no TLS), so
-// a non-loopback listener is refused unless the operator passes
-// --insecure, and then every start logs a warning naming the address.
+// authentication and encryption (TLS). A non-loopback listener without
+// both is refused unless the operator passes --insecure, and then every
+// start logs a warning naming the address.
 package bindcheck
 
 import (
@@ -20,6 +20,8 @@ type Listener struct {
 	Addr string
 	// Auth says whether the listener authenticates its peers.
 	Auth bool
+	// TLS says whether the listener speaks TLS only.
+	TLS bool
 }
 
 // Loopback reports whether addr binds only loopback interfaces.
@@ -40,12 +42,15 @@ func Loopback(addr string) bool {
 // insecure; with insecure it logs a warning for each of them.
 func Check(server string, ls []Listener, insecure bool, log *slog.Logger) error {
 	for _, l := range ls {
-		if l.Addr == "" || Loopback(l.Addr) {
+		if l.Addr == "" || Loopback(l.Addr) || (l.Auth && l.TLS) {
 			continue
 		}
 		what := "without TLS: records, metadata and credentials' challenges cross the network in clear text"
-		if !l.Auth {
+		switch {
+		case !l.Auth && !l.TLS:
 			what = "without authentication and without TLS: anyone who reaches it can use it"
+		case !l.Auth:
+			what = "with TLS but without authentication: anyone who reaches it can use it (pass --tls-ca to require client certificates, or turn auth on)"
 		}
 		if !insecure {
 			return fmt.Errorf("%s: refusing to listen on %s (%s) %s; bind a loopback address (127.0.0.1), or pass --insecure to accept the risk (README \"Security\")",

@@ -76,10 +76,18 @@ func rules() []rule {
 			forbid: concat([]string{"wal", "vfs", "fluviotest"}, servers), testAllow: testKits},
 		{name: "e2e drives the binaries and the client library", from: under("e2e"), allow: []string{"@root", "internal"},
 			forbid: concat([]string{"wal", "vfs", "fluviotest"}, servers), testAllow: testKits},
-		{name: "internal helpers import only internal helpers", from: under("internal"), allow: []string{"internal"}, testAllow: testKits},
+		{name: "internal helpers import only internal helpers", from: internalHelper, allow: []string{"internal"}, testAllow: testKits},
+		{name: "the local-cluster supervisor runs the servers as processes, through the client library", from: under("internal/localcluster"),
+			allow: []string{"internal", "@root"}, forbid: concat([]string{"wal", "vfs"}, servers, drivers), testAllow: testKits},
 		{name: "the security suite attacks in-process servers (tests only)", from: under("security"), allow: []string{},
-			forbid: concat([]string{"cli", "chaos", "bench", "e2e", "examples"}, []string{}), testAllow: []string{"sc", "spu", "bus", "wire", "internal", "@root"}},
+			forbid: concat([]string{"cli", "chaos", "bench", "e2e", "examples"}, []string{}), testAllow: []string{"sc", "spu", "bus", "wire", "batch", "internal", "@root"}},
 	}
+}
+
+// internalHelper matches internal/... but the local-cluster supervisor,
+// which has its own rule.
+func internalHelper(rel string) bool {
+	return matches(rel, "internal") && !matches(rel, "internal/localcluster")
 }
 
 func concat(lists ...[]string) []string {
@@ -256,6 +264,7 @@ func TestLayeringFailsOnAddedImport(t *testing.T) {
 		{"sc/zz_layering_probe.go", "sc", "wal", violation{rule: "sc never imports spu, wal or wire", from: "sc", to: "wal"}},
 		{"wal/zz_layering_probe_test.go", "wal", "bus", violation{rule: "wal imports only batch and vfs", from: "wal", to: "bus", test: true}},
 		{"examples/zz_layering_probe.go", "examples", "bus", violation{rule: "examples import only package fluvio", from: "examples", to: "bus"}},
+		{"internal/localcluster/zz_layering_probe.go", "localcluster", "spu", violation{rule: "the local-cluster supervisor runs the servers as processes, through the client library", from: "internal/localcluster", to: "spu"}},
 	}
 	replace := map[string]string{}
 	dir := t.TempDir()
@@ -338,6 +347,12 @@ func TestRuleEngine(t *testing.T) {
 		{"e2e drives the binaries and the client library", "e2e", "spu", true, true},
 		{"internal helpers import only internal helpers", "internal/servermain", "internal/natsurl", false, false},
 		{"internal helpers import only internal helpers", "internal/natsurl", "bus", false, true},
+		{"the local-cluster supervisor runs the servers as processes, through the client library", "internal/localcluster", "", false, false},
+		{"the local-cluster supervisor runs the servers as processes, through the client library", "internal/localcluster", "internal/natsauth", false, false},
+		{"the local-cluster supervisor runs the servers as processes, through the client library", "internal/localcluster", "sc", false, true},
+		{"the local-cluster supervisor runs the servers as processes, through the client library", "internal/localcluster", "spu/replica", false, true},
+		{"the local-cluster supervisor runs the servers as processes, through the client library", "internal/localcluster", "bus", false, true},
+		{"the local-cluster supervisor runs the servers as processes, through the client library", "internal/localcluster", "cli", true, true},
 		{"the security suite attacks in-process servers (tests only)", "security", "sc", true, false},
 		{"the security suite attacks in-process servers (tests only)", "security", "cli", true, true},
 		{"the security suite attacks in-process servers (tests only)", "security", "bus", false, true},

@@ -16,6 +16,7 @@ const (
 	subjSPUISRT       = "fluvio.spu.%d.isr"
 	subjSPUReplicasT  = "fluvio.spu.%d.replicas"
 	subjSPUControlT   = "fluvio.spu.%d.control"
+	subjSPURepairT    = "fluvio.spu.%d.repair"
 )
 
 // SPUID is an SPU id (bus.SPUID).
@@ -35,7 +36,8 @@ const (
 	RoleSC Role = "sc"
 	// RoleSPU is one SPU: it publishes only its own request subjects
 	// (fluvio.spu.<id>.register|heartbeat|isr) and receives only what the
-	// SC sends it (fluvio.spu.<id>.replicas|control).
+	// SC sends it (fluvio.spu.<id>.replicas|control|repair), answering
+	// the repair requests.
 	RoleSPU Role = "spu"
 	// RoleAdmin may call every admin endpoint and watch (not publish) the
 	// SC-SPU subjects.
@@ -44,7 +46,9 @@ const (
 	// topics, partitions), not change anything.
 	RoleClient Role = "client"
 	// RoleReadOnly may list and describe (topic, partition and SPU lists,
-	// the version), but not fetch the metadata producers and consumers use.
+	// the version) and read the metadata consumers need (leaders); the
+	// SPUs let it consume, not produce (spu/clientauth.go). It may not
+	// commit a named consumer's offset.
 	RoleReadOnly Role = "read-only"
 )
 
@@ -72,11 +76,11 @@ type Perms struct {
 // readOnlySubjects are the admin endpoints RoleReadOnly may call.
 var readOnlySubjects = []string{
 	subjAdmin + "topic.list", subjAdmin + "partition.list", subjAdmin + "spu.list", subjAdmin + "version.get",
-	subjAdmin + "consumer.list",
+	subjAdmin + "consumer.list", subjAdmin + "metadata.get",
 }
 
 // clientSubjects are the admin endpoints RoleClient may call.
-var clientSubjects = append(slices.Clone(readOnlySubjects), subjAdmin+"metadata.get", subjAdmin+"consumer.commit")
+var clientSubjects = append(slices.Clone(readOnlySubjects), subjAdmin+"consumer.commit")
 
 // Permissions returns what an identity with role and public key pub may
 // do. spu is the SPU id for RoleSPU (ignored otherwise); bucket is the
@@ -87,7 +91,7 @@ func Permissions(role Role, pub string, spu SPUID, bucket string) (Perms, error)
 	case RoleSC:
 		return Perms{
 			Publish: []string{
-				anySPU(subjSPUReplicasT), anySPU(subjSPUControlT),
+				anySPU(subjSPUReplicasT), anySPU(subjSPUControlT), anySPU(subjSPURepairT),
 				// JetStream and every KV bucket of the account (the
 				// metadata, the named consumers' offsets): only the SC.
 				"$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV.>",
@@ -102,8 +106,12 @@ func Permissions(role Role, pub string, spu SPUID, bucket string) (Perms, error)
 		}, nil
 	case RoleSPU:
 		return Perms{
-			Publish:   []string{spuSubject(subjSPURegisterT, spu), spuSubject(subjSPUHeartbeatT, spu), spuSubject(subjSPUISRT, spu)},
-			Subscribe: []string{spuSubject(subjSPUReplicasT, spu), spuSubject(subjSPUControlT, spu), inbox},
+			Publish: []string{spuSubject(subjSPURegisterT, spu), spuSubject(subjSPUHeartbeatT, spu), spuSubject(subjSPUISRT, spu)},
+			Subscribe: []string{spuSubject(subjSPUReplicasT, spu), spuSubject(subjSPUControlT, spu),
+				spuSubject(subjSPURepairT, spu), inbox},
+			// To answer the SC's repair requests (only the SC may send
+			// them: nobody else may publish on fluvio.spu.<id>.repair).
+			AllowResponses: true,
 		}, nil
 	case RoleAdmin:
 		// Admins may watch the SC-SPU traffic ('nats sub fluvio.spu.>'),

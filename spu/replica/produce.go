@@ -14,16 +14,18 @@ import (
 
 // Append is the ordered half of a produce on the leader: it checks the
 // role (NotLeader), for acks=all the ISR size (NotEnoughReplicas),
-// validates every batch (CorruptBatch, InvalidRecord, RecordTooLarge: nothing is appended
-// if one is bad), stamps the leader epoch into each batch (records is
-// modified) and appends. Batches of an idempotent producer (producer id
-// >= 0) are first checked against the producer-state table (see
-// Producers.Check): a retry of stored batches appends nothing and returns
-// a DuplicateSequence error together with their original base offset and
-// end (the caller commits and answers them like an append: IsDuplicate);
-// the other refusals append nothing and return base -1. It returns the
-// first base offset and the offset after the last record. It does not
-// wait for fsync when SyncAppends is set; Commit does.
+// validates every batch in one pass (wal.Log.Check: CorruptBatch,
+// InvalidRecord, RecordTooLarge; nothing is appended if one is bad),
+// converts the batches to the topic's codec if it has one, stamps the
+// leader epoch into each batch (records is modified) and appends. Batches
+// of an idempotent producer (producer id >= 0) are first checked against
+// the producer-state table (see Producers.Check): a retry of stored
+// batches appends nothing and returns a DuplicateSequence error together
+// with their original base offset and end (the caller commits and answers
+// them like an append: IsDuplicate); the other refusals append nothing
+// and return base -1. It returns the first base offset and the offset
+// after the last record. It does not wait for fsync when SyncAppends is
+// set; Commit does.
 func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err error) {
 	r.role.RLock()
 	defer r.role.RUnlock()
@@ -50,36 +52,25 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 	if len(records) == 0 {
 		return -1, -1, newError(KindCorruptBatch, "the request holds no record batch")
 	}
+	// The one validating pass over the request: CRC and every record.
+	c, err := r.log.Check(records)
+	if err != nil {
+		return -1, -1, r.appendErr(err)
+	}
 	if r.cfg.Recompress {
-		if records, err = r.recompress(records); err != nil {
+		if c, err = r.recompress(c); err != nil {
 			return -1, -1, err
 		}
 	}
-	// Walk the batch boundaries to stamp the epoch and count offsets; the
-	// log validates each batch (length, magic, CRC) before writing any.
-	var records64 int64
+	// One walk over the checked headers: stamp the leader epoch, read the
+	// producer fields.
 	var seqArr [8]SeqBatch
 	seqs, idempotent := seqArr[:0], false
-	for p := records; len(p) > 0; {
-		n, err := batch.Size(p)
-		if err == nil && (n < batch.HeaderSize || n > len(p)) {
-			err = fmt.Errorf("%w: a %d-byte batch with %d bytes left", batch.ErrTooShort, n, len(p))
-		}
-		if err != nil {
-			return -1, -1, batchErr(err)
-		}
-		span := int64(batch.LastOffsetDelta(p)) + 1
-		sb := SeqBatchOf(p)
-		if sb.PID >= 0 {
-			if int64(sb.Count) != span {
-				return -1, -1, newError(KindInvalidBatch, fmt.Sprintf("an idempotent batch of producer %d holds %d records over %d offsets; nothing was appended", sb.PID, sb.Count, span))
-			}
-			idempotent = true
-		}
+	for b := range c.All() {
+		batch.SetLeaderEpoch(b, epoch)
+		sb := SeqBatchOf(b)
+		idempotent = idempotent || sb.PID >= 0
 		seqs = append(seqs, sb)
-		records64 += span
-		batch.SetLeaderEpoch(p, epoch)
-		p = p[n:]
 	}
 	if idempotent {
 		// Check, append and record under the producers' lock, so that
@@ -93,56 +84,60 @@ func (r *Replica) Append(records []byte, acks wire.Acks) (base, next int64, err 
 		if dup {
 			// A retry of stored batches: answer with where they are
 			// (Commit then waits for them as for a new append).
-			return dupBase, dupBase + records64, newError(KindDuplicate, fmt.Sprintf(
+			return dupBase, dupBase + c.Records(), newError(KindDuplicate, fmt.Sprintf(
 				"the request's batches were stored before at offset %d; nothing was appended", dupBase))
 		}
 	}
-	base, err = r.log.Append(records)
+	base, err = r.log.AppendChecked(c)
 	if err != nil {
-		switch {
-		case errors.Is(err, wal.ErrTooLarge):
-			return -1, -1, &Error{Kind: KindRecordTooLarge, Msg: err.Error(), Err: err}
-		case errors.Is(err, batch.ErrInvalid), errors.Is(err, batch.ErrCompressed):
-			return -1, -1, &Error{Kind: KindInvalidBatch, Msg: InvalidBatchMessage(err), Err: err}
-		case errors.Is(err, wal.ErrInvalidBatch):
-			return -1, -1, &Error{Kind: KindCorruptBatch, Msg: err.Error() + "; nothing was appended", Err: err}
-		}
-		return -1, -1, r.storageErr("append", err)
+		return -1, -1, r.appendErr(err)
 	}
 	if idempotent {
-		r.prod.t.RecordBatches(records) // Append set their base offsets
+		r.prod.t.RecordAppended(seqs, base)
 	}
-	return base, base + records64, nil
+	return base, base + c.Records(), nil
 }
 
-// recompress returns records with every batch in the topic's codec
-// (records itself when all are). Each batch is validated (CRC) first, so
-// a corrupt one is refused, not rewritten with a fresh CRC.
-func (r *Replica) recompress(records []byte) ([]byte, error) {
+// appendErr is the error for a failed Check or append of the log: the
+// request's fault (too large, invalid, corrupt), else the storage's.
+func (r *Replica) appendErr(err error) error {
+	switch {
+	case errors.Is(err, wal.ErrTooLarge):
+		return &Error{Kind: KindRecordTooLarge, Msg: err.Error(), Err: err}
+	case errors.Is(err, batch.ErrInvalid), errors.Is(err, batch.ErrCompressed):
+		return &Error{Kind: KindInvalidBatch, Msg: InvalidBatchMessage(err), Err: err}
+	case errors.Is(err, wal.ErrInvalidBatch):
+		return &Error{Kind: KindCorruptBatch, Msg: err.Error() + "; nothing was appended", Err: err}
+	}
+	return r.storageErr("append", err)
+}
+
+// recompress returns c with every batch in the topic's codec (c itself
+// when all are). The new bytes are checked again: the log's size limit
+// applies to what it stores.
+func (r *Replica) recompress(c batch.Checked) (batch.Checked, error) {
 	same := true
-	for p := records; len(p) > 0; {
-		n, err := batch.Validate(p)
-		if err != nil {
-			return nil, batchErr(err)
-		}
-		if batch.CodecOf(p) != r.cfg.Compression {
+	for b := range c.All() {
+		if batch.CodecOf(b) != r.cfg.Compression {
 			same = false
+			break
 		}
-		p = p[n:]
 	}
 	if same {
-		return records, nil
+		return c, nil
 	}
-	out := make([]byte, 0, len(records))
-	for p := records; len(p) > 0; {
-		n, _ := batch.Size(p)
+	out := make([]byte, 0, len(c.Bytes()))
+	for b := range c.All() {
 		var err error
-		if out, err = batch.Recompress(out, p[:n], r.cfg.Compression, 0); err != nil {
-			return nil, batchErr(err)
+		if out, err = batch.Recompress(out, b, r.cfg.Compression, 0); err != nil {
+			return batch.Checked{}, batchErr(err)
 		}
-		p = p[n:]
 	}
-	return out, nil
+	c, err := r.log.Check(out)
+	if err != nil {
+		return batch.Checked{}, r.appendErr(err)
+	}
+	return c, nil
 }
 
 // IsDuplicate reports whether Append's answer is a retry of stored

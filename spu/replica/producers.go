@@ -238,6 +238,15 @@ func (t *Producers) Record(b SeqBatch, off int64) {
 	e.runs = append(e.runs, seqRun{first: b.Seq, last: b.lastSeq(), base: off})
 }
 
+// RecordAppended notes the batches of a checked request appended from
+// offset base, in order (each batch covers Count offsets).
+func (t *Producers) RecordAppended(bs []SeqBatch, base int64) {
+	for _, b := range bs {
+		t.Record(b, base)
+		base += int64(b.Count)
+	}
+}
+
 // evict drops the producer that appended least recently (a linear scan:
 // it runs only when a new producer finds the table full).
 func (t *Producers) evict() {

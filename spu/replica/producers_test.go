@@ -400,3 +400,29 @@ func FuzzProducers(f *testing.F) {
 		tab.RecordBatches([]byte{0, 1, 2})
 	})
 }
+
+// TestReplicaAppendChecksBeforeProducerTable: the request is validated
+// (one pass) before its producer fields are trusted, and a request of
+// several idempotent batches records each at its own offset.
+func TestReplicaAppendChecksBeforeProducerTable(t *testing.T) {
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 1, Replicas: []ID{1}, ISR: []ID{1}})
+	// Sequence 5 of an unknown producer would be UnknownProducerID: with
+	// a bad CRC it is a corrupt batch, and the table learns nothing.
+	bad := idemBatch(7, 5, "x")
+	bad[len(bad)-1] ^= 1
+	if _, _, err := r.Append(bad, wire.AcksLeader); !errors.Is(err, ErrCorruptBatch) {
+		t.Fatalf("corrupt idempotent batch: %v, want a corrupt batch", err)
+	}
+	if n := r.ProducerCount(); n != 0 {
+		t.Fatalf("%d producers after a corrupt batch, want 0", n)
+	}
+	req := append(idemBatch(7, 0, "a", "b"), idemBatch(7, 2, "c")...)
+	base, next, err := r.Append(req, wire.AcksLeader)
+	if err != nil || base != 0 || next != 3 {
+		t.Fatalf("Append = %d, %d, %v; want 0, 3", base, next, err)
+	}
+	// The second batch alone, resent: stored at 2.
+	if base, next, err := r.Append(idemBatch(7, 2, "c"), wire.AcksLeader); !IsDuplicate(base, err) || base != 2 || next != 3 {
+		t.Fatalf("retry of the second batch = %d, %d, %v; want DuplicateSequence at 2", base, next, err)
+	}
+}

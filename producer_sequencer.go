@@ -3,7 +3,9 @@ package fluvio
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"log/slog"
 	"math"
+	"sync"
 
 	"github.com/fluvio-go/fluvio/batch"
 )
@@ -31,7 +33,7 @@ import (
 // next producer epoch and starts again at sequence 0: batches sent after it (already in
 // flight, then refused as out of order) are re-stamped under the new
 // epoch when retried; batches sent before it keep their stamps (they may
-// have been stored, and their retries must be recognized: seqState.retired).
+// have been stored, and their retries must be recognized: sequencer.retired).
 // A batch that ran out of retries may have been stored (its answers
 // lost): the partition keeps its epoch, so that a stored batch keeps
 // counting and the next ones follow it. If it was not stored, the next
@@ -41,7 +43,7 @@ import (
 // had acknowledged with acks=leader in a failover, and a leader that
 // forgot the producer: the sequences it lacks will never come). The
 // first request of an epoch is answered before the next one is written
-// (partitionQueue.start).
+// (pipeline.start).
 
 // noProducerID marks a batch without idempotence (WithIdempotence(false)).
 const noProducerID = -1
@@ -53,9 +55,16 @@ func newProducerID() int64 {
 	return int64(binary.BigEndian.Uint64(b[:]) & math.MaxInt64)
 }
 
-// seqState is a partition's idempotence state; guarded by its
-// partitionQueue's seqMu.
-type seqState struct {
+// sequencer is a partition's idempotence state: it stamps batches with
+// the producer id, epoch and sequences, and moves to the next epoch after
+// a failure. Without idempotence it stamps nothing.
+type sequencer struct {
+	enabled bool
+	part    int32
+	log     *slog.Logger
+	stats   *producerStats
+
+	mu    sync.Mutex // guards the fields below and the batches' stamps
 	pid   int64
 	epoch int16
 	next  int32 // the sequence of the next new record
@@ -72,14 +81,18 @@ type retiredEpoch struct {
 	cutoff int32
 }
 
-// maxRetired bounds seqState.retired. A batch kept in flight across more
+// maxRetired bounds sequencer.retired. A batch kept in flight across more
 // epoch bumps than this (each needs a failure settled after it was sent)
 // is re-stamped.
 const maxRetired = 16
 
-// keeps reports whether a batch stamped (pid, epoch, seq) under an epoch
-// that is not the current one keeps its stamp; seqMu held.
-func (s *seqState) keeps(pid int64, epoch int16, seq int32) bool {
+func newSequencer(enabled bool, pid int64, part int32, log *slog.Logger, stats *producerStats) *sequencer {
+	return &sequencer{enabled: enabled, part: part, log: log, stats: stats, pid: pid}
+}
+
+// keepsLocked reports whether a batch stamped (pid, epoch, seq) under an
+// epoch that is not the current one keeps its stamp; mu held.
+func (s *sequencer) keepsLocked(pid int64, epoch int16, seq int32) bool {
 	for _, r := range s.retired {
 		if r.pid == pid && r.epoch == epoch {
 			return seq < r.cutoff
@@ -95,24 +108,24 @@ func (s *seqState) keeps(pid int64, epoch int16, seq int32) bool {
 // refused as out of order, never stored): it is re-stamped with new
 // sequences under the current epoch. stamp reports whether a batch now
 // starts the epoch (sequence 0): such a request is answered before the
-// next one is written (see start).
-func (q *partitionQueue) stamp(batches []*pendingBatch) (first bool) {
-	if !q.p.cfg.idempotent {
+// next one is written (see pipeline.start).
+func (s *sequencer) stamp(batches []*pendingBatch) (first bool) {
+	if !s.enabled {
 		return false
 	}
-	q.seqMu.Lock()
-	defer q.seqMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, pb := range batches {
-		if pb.stamped && (pb.pid == q.seq.pid && pb.epoch == q.seq.epoch || q.seq.keeps(pb.pid, pb.epoch, pb.seq)) {
+		if pb.stamped && (pb.pid == s.pid && pb.epoch == s.epoch || s.keepsLocked(pb.pid, pb.epoch, pb.seq)) {
 			continue // a retry keeps its sequence
 		}
 		n := int32(pb.b.Len())
-		if q.seq.next > math.MaxInt32-n {
-			q.nextEpochLocked(q.seq.next) // sequences would wrap
+		if s.next > math.MaxInt32-n {
+			s.nextEpochLocked(s.next) // sequences would wrap
 		}
 		fresh := !pb.stamped
-		pb.stamped, pb.pid, pb.epoch, pb.seq = true, q.seq.pid, q.seq.epoch, q.seq.next
-		q.seq.next += n
+		pb.stamped, pb.pid, pb.epoch, pb.seq = true, s.pid, s.epoch, s.next
+		s.next += n
 		if pb.seq == 0 {
 			first = true
 		}
@@ -130,15 +143,15 @@ func (q *partitionQueue) stamp(batches []*pendingBatch) (first bool) {
 // were stamped under the current epoch, the partition moves to the next
 // one, and the batches from the first of them on are re-stamped when
 // (re)sent.
-func (q *partitionQueue) failed(batches []*pendingBatch) {
-	if !q.p.cfg.idempotent {
+func (s *sequencer) failed(batches []*pendingBatch) {
+	if !s.enabled {
 		return
 	}
-	q.seqMu.Lock()
-	defer q.seqMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, pb := range batches {
-		if pb.stamped && pb.pid == q.seq.pid && pb.epoch == q.seq.epoch {
-			q.nextEpochLocked(pb.seq)
+		if pb.stamped && pb.pid == s.pid && pb.epoch == s.epoch {
+			s.nextEpochLocked(pb.seq)
 			return
 		}
 	}
@@ -146,18 +159,18 @@ func (q *partitionQueue) failed(batches []*pendingBatch) {
 
 // nextEpochLocked starts the next producer epoch at sequence 0 (a new
 // producer id once the epochs run out), retiring the current one from
-// sequence cutoff on; seqMu held.
-func (q *partitionQueue) nextEpochLocked(cutoff int32) {
-	if len(q.seq.retired) == maxRetired {
-		q.seq.retired = append(q.seq.retired[:0], q.seq.retired[1:]...)
+// sequence cutoff on; mu held.
+func (s *sequencer) nextEpochLocked(cutoff int32) {
+	if len(s.retired) == maxRetired {
+		s.retired = append(s.retired[:0], s.retired[1:]...)
 	}
-	q.seq.retired = append(q.seq.retired, retiredEpoch{pid: q.seq.pid, epoch: q.seq.epoch, cutoff: cutoff})
-	if q.seq.epoch == math.MaxInt16 {
-		q.seq.pid, q.seq.epoch = newProducerID(), 0
+	s.retired = append(s.retired, retiredEpoch{pid: s.pid, epoch: s.epoch, cutoff: cutoff})
+	if s.epoch == math.MaxInt16 {
+		s.pid, s.epoch = newProducerID(), 0
 	} else {
-		q.seq.epoch++
+		s.epoch++
 	}
-	q.seq.next = 0
-	q.p.stats.epochBumps.Add(1)
-	q.p.log.Debug("producer epoch bumped", "partition", q.id, "producer_id", q.seq.pid, "epoch", q.seq.epoch)
+	s.next = 0
+	s.stats.epochBumps.Add(1)
+	s.log.Debug("producer epoch bumped", "partition", s.part, "producer_id", s.pid, "epoch", s.epoch)
 }

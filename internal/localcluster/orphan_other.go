@@ -1,9 +1,9 @@
 //go:build !linux
 
-package chaos
+package localcluster
 
 import "os/exec"
 
 // orphanGuard does nothing outside Linux: stop the processes by hand if
-// the harness dies (their PIDs are in the log with -v).
+// their owner dies (their PIDs are in the owner's log).
 func orphanGuard(*exec.Cmd) {}

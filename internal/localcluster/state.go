@@ -1,0 +1,216 @@
+package localcluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/fluvio-go/fluvio/internal/natsauth"
+)
+
+// A detached local cluster ('fluvio cluster start') lives in one data
+// directory (default ~/.fluvio/local):
+//
+//	cluster.json     the State below: addresses, SPU ids and ports, PIDs
+//	.lock            flock(2)ed while a cluster command changes the cluster
+//	sc/              the sc-server's JetStream store (the metadata)
+//	sc-2/, ...       the JetStream stores of the other SCs (--sc-replicas)
+//	spu-<id>/        each spu-server's replica logs
+//	auth/            the NATS credentials (sc, admin, client, read-only,
+//	                 spu-<id>); the local profile uses auth/admin.creds
+//	logs/sc.log      the sc-server's output (logs/sc-2.log, ...)
+//	logs/spu-<id>.log
+const (
+	StateFile = "cluster.json"
+	LockFile  = ".lock"
+	// FirstSPU is the id of a local cluster's first SPU; the others follow.
+	FirstSPU = 5001
+)
+
+// State is cluster.json.
+type State struct {
+	// Version of this file's format.
+	Version int    `json:"version"`
+	DataDir string `json:"dataDir"`
+	// SCAddr is the SC's (embedded NATS) address, HOST:PORT.
+	SCAddr string `json:"scAddr"`
+	// SCHTTP is the sc-server's --http address (/metrics, /livez,
+	// /readyz): the planned port, or a free one, at each start.
+	SCHTTP  string    `json:"scHTTP,omitempty"`
+	SC      Record    `json:"sc"`
+	SPUs    []SPUProc `json:"spus"`
+	Created time.Time `json:"created"`
+	// With --sc-replicas N > 1 every SC embeds a node of one NATS cluster:
+	// SCCluster is the first SC's route address and Peers the other SCs
+	// (sc/, sc-2/, ... hold their JetStream stores).
+	SCCluster string   `json:"scCluster,omitempty"`
+	Peers     []SCPeer `json:"scPeers,omitempty"`
+	// Auth is true for a cluster whose NATS requires identities (every
+	// cluster made since they exist; older ones keep running without).
+	// Every SC of the cluster uses the same identities (auth/).
+	Auth bool `json:"auth,omitempty"`
+}
+
+// SCPeer is one more SC of a local cluster with --sc-replicas.
+type SCPeer struct {
+	Addr    string `json:"addr"`
+	Cluster string `json:"cluster"`
+	HTTP    string `json:"http,omitempty"`
+	Proc    Record `json:"proc"`
+}
+
+// SPUProc is one managed SPU of the local cluster.
+type SPUProc struct {
+	ID      int32  `json:"id"`
+	Public  string `json:"public"`
+	Private string `json:"private"`
+	// HTTP is the spu-server's --http address (/metrics, /livez,
+	// /readyz): the planned port, or a free one, at each start.
+	HTTP string `json:"http,omitempty"`
+	Proc Record `json:"proc"`
+}
+
+// AuthDir is where the cluster's credentials live.
+func (st *State) AuthDir() string { return filepath.Join(st.DataDir, "auth") }
+
+// AdminCreds is the admin credential file, "" without auth.
+func (st *State) AdminCreds() string {
+	if !st.Auth {
+		return ""
+	}
+	return filepath.Join(st.AuthDir(), natsauth.FileAdmin)
+}
+
+// SPUCreds is SPU id's credential file, "" without auth.
+func (st *State) SPUCreds(id int32) string {
+	if !st.Auth {
+		return ""
+	}
+	return filepath.Join(st.AuthDir(), natsauth.SPUFile(id))
+}
+
+// SCList is the address SPUs and clients get: the SC's, or with several
+// SCs every SC's, comma-separated (they fail over between them).
+func (st *State) SCList() string {
+	addrs := []string{st.SCAddr}
+	for _, p := range st.Peers {
+		addrs = append(addrs, p.Addr)
+	}
+	return strings.Join(addrs, ",")
+}
+
+// SCName is the --name of the i-th SC (0 is the first).
+func SCName(i int) string { return "sc-" + strconv.Itoa(i+1) }
+
+// StatePath is the state file of the cluster in dir.
+func StatePath(dir string) string { return filepath.Join(dir, StateFile) }
+
+// DamagedStateError is LoadState's error for a state file that does not
+// parse.
+type DamagedStateError struct {
+	Path string
+	Err  error
+}
+
+func (e *DamagedStateError) Error() string {
+	return fmt.Sprintf("cluster state %s is damaged: %v", e.Path, e.Err)
+}
+
+func (e *DamagedStateError) Unwrap() error { return e.Err }
+
+// LoadState reads dir's cluster.json; ok is false when there is none.
+func LoadState(dir string) (st *State, ok bool, err error) {
+	data, err := os.ReadFile(StatePath(dir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read cluster state: %w", err)
+	}
+	st = &State{}
+	if err := json.Unmarshal(data, st); err != nil {
+		return nil, false, &DamagedStateError{Path: StatePath(dir), Err: err}
+	}
+	return st, true, nil
+}
+
+// Save writes cluster.json atomically.
+func (st *State) Save() error {
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode cluster state: %w", err)
+	}
+	if err := writeFileAtomic(StatePath(st.DataDir), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write cluster state: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to path through a synced temporary file
+// and a rename.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// ErrLocked is Lock's error when another command holds the lock.
+var ErrLocked = errors.New("locked by another command")
+
+// Lock takes an exclusive lock on dir's .lock (creating dir) so two
+// commands do not start or stop the same cluster at once. unlock
+// releases it. A held lock is ErrLocked.
+func Lock(dir string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, LockFile), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}

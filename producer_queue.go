@@ -1,0 +1,175 @@
+package fluvio
+
+import (
+	"sync"
+	"time"
+)
+
+// partitionQueue accumulates one partition's records into batches
+// (producer_batch.go). Its run loop (one goroutine, owned by the Producer)
+// decides when batches go out: when one is full, has lingered long
+// enough, or is flushed (Flush, SendSync, or a Send that finds the window
+// full). It hands them to the partition's pipeline (producer_pipeline.go),
+// which writes, retries and completes the requests.
+type partitionQueue struct {
+	id      int32
+	cfg     *producerConfig
+	closing <-chan struct{} // the Producer's: closed by Close
+	linger  *lingerControl  // the Producer's (producer_linger.go)
+	pool    *batchPool
+	pipe    *pipeline
+	wake    chan struct{} // capacity 1: a notification that work may be ready
+	slot    lingerSlot    // this queue in linger's list
+
+	mu     sync.Mutex
+	cur    *pendingBatch   // guarded by mu: the batch being filled
+	ready  []*pendingBatch // guarded by mu: full batches, oldest first
+	urgent bool            // guarded by mu: send without lingering (Flush, SendSync, a full window)
+}
+
+func newPartitionQueue(id int32, cfg *producerConfig, closing <-chan struct{}, linger *lingerControl, pool *batchPool, pipe *pipeline) *partitionQueue {
+	q := &partitionQueue{id: id, cfg: cfg, closing: closing, linger: linger, pool: pool, pipe: pipe, wake: make(chan struct{}, 1)}
+	q.slot.flush = q.requestFlush
+	return q
+}
+
+func (q *partitionQueue) notify() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// add appends a record to the current batch, closing it first if the
+// record would take it past the batch size. done, if set, receives the
+// record's outcome; urgent sends the batch without lingering (SendSync).
+func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done chan<- SendResult, urgent bool, nowMs int64) {
+	size := recordSize(n, headers)
+	q.mu.Lock()
+	wake := false
+	if q.cur != nil && q.cur.b.Len() > 0 && q.cur.b.Size()+size > q.cfg.batchSize {
+		q.ready = append(q.ready, q.cur)
+		q.cur = nil
+		wake = true
+	}
+	if q.cur == nil {
+		q.cur = q.pool.get(nowMs)
+		wake = true // arm the linger timer
+	}
+	cur := q.cur
+	if urgent {
+		q.urgent = true
+		wake = true
+	}
+	cur.add(key, value, headers, n, done, nowMs)
+	q.linger.unsent.Add(1)
+	if cur.b.Size() >= q.cfg.batchSize {
+		q.ready = append(q.ready, cur)
+		q.cur = nil
+		wake = true
+	}
+	q.mu.Unlock()
+	if wake {
+		q.notify()
+	}
+}
+
+// requestFlush sends the queued batches without lingering.
+func (q *partitionQueue) requestFlush() {
+	q.mu.Lock()
+	q.urgent = true
+	q.mu.Unlock()
+	q.notify()
+}
+
+// run is the partition's send loop: it waits until batches are ready and
+// sends them as one request once a pipeline slot is free. It exits once
+// the producer is closing and the queue is empty, closing the pipeline so
+// that its completer exits after the last answer.
+func (q *partitionQueue) run() {
+	defer q.pipe.close()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		// Take a slot first, so that everything that accumulated while
+		// the pipeline was full goes into this request.
+		q.pipe.reserve()
+		batches, wait, exit := q.take()
+		if exit {
+			q.pipe.unreserve()
+			return
+		}
+		if len(batches) == 0 {
+			q.pipe.unreserve()
+			if wait > 0 {
+				// Listed before checking for blocked senders: a sender
+				// that blocks after the check flushes the list.
+				q.linger.add(&q.slot)
+				if q.linger.cut() {
+					continue
+				}
+				timer.Reset(wait)
+			}
+			select {
+			case <-q.wake:
+			case <-timer.C:
+			case <-q.closing:
+			}
+			timer.Stop()
+			continue
+		}
+		q.pipe.start(batches)
+	}
+}
+
+// take returns the batches to send now; or, if none, how long the current
+// batch may still linger (0: nothing to wait for) and whether the loop
+// should exit.
+func (q *partitionQueue) take() (batches []*pendingBatch, wait time.Duration, exit bool) {
+	closing := false
+	select {
+	case <-q.closing:
+		closing = true
+	default:
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.cur != nil && q.cur.b.Len() > 0 {
+		age := q.cfg.now().Sub(q.cur.created)
+		if q.urgent || closing || age >= q.cfg.linger || q.linger.cut() {
+			q.ready = append(q.ready, q.cur)
+			q.cur = nil
+		} else {
+			wait = q.cfg.linger - age
+		}
+	}
+	if len(q.ready) == 0 {
+		if q.cur == nil {
+			q.urgent = false
+		}
+		return nil, wait, closing && q.cur == nil
+	}
+	// Take the oldest batches up to the max request size (at least one). A
+	// batch larger than the batch size (one big record) goes alone: if
+	// the SPU refuses it (record too large), it fails no other batch.
+	size, n := 0, 0
+	for n < len(q.ready) {
+		s := q.ready[n].b.Size()
+		big := s > q.cfg.batchSize && q.ready[n].b.Len() == 1
+		if n > 0 && (size+s > q.cfg.maxRequestSize || big) {
+			break
+		}
+		size += s
+		n++
+		if big {
+			break
+		}
+	}
+	batches = append([]*pendingBatch(nil), q.ready[:n]...)
+	for _, pb := range batches {
+		q.linger.unsent.Add(-int64(pb.b.Len()))
+	}
+	q.ready = append(q.ready[:0], q.ready[n:]...)
+	return batches, 0, false
+}

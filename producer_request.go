@@ -1,0 +1,192 @@
+package fluvio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fluvio-go/fluvio/wire"
+)
+
+// Building and writing produce requests: the pipeline (producer_pipeline.go)
+// hands a requestWriter the batches of one request; the writer lays them
+// out (produceCall), writes them through the producerTransport and
+// returns the wait for the answer. The Client's transport turns a
+// produceCall into a wire.ProduceRequest to the partition's leader.
+
+// producerTransport is what a Producer needs from the Client: the partition
+// count of its topic and one produce request to a partition's leader. The
+// Client implements it over metadata from the SC and wire connections to
+// SPUs; tests fake it.
+type producerTransport interface {
+	// partitions returns the topic's partition count.
+	partitions(ctx context.Context, topic string) (int32, error)
+	// startProduce writes a request of records (one or more encoded
+	// batches) to the leader of the partition and returns at once; wait
+	// returns the offset assigned to the first record (-1 with AcksNone).
+	// Requests started one after another for a partition are written in
+	// that order. Errors worth retrying after a metadata refresh are
+	// marked so that retriable(err) is true.
+	startProduce(ctx context.Context, req produceCall) (wait func(context.Context) (int64, error))
+}
+
+// partitionRefresher is a producerTransport that can ask for the current
+// partition count (the client's; test fakes have a fixed count).
+type partitionRefresher interface {
+	refreshPartitions(ctx context.Context, topic string) (int32, error)
+}
+
+// produceCall is one produce request.
+type produceCall struct {
+	topic     string
+	partition int32
+	acks      Acks
+	timeout   time.Duration
+	records   []byte
+}
+
+// answerMargin is how much longer than the leader's produce timeout a
+// request waits for its answer: time for the network.
+const answerMargin = 5 * time.Second
+
+// requestWriter builds and writes the produce requests of one partition.
+type requestWriter struct {
+	t         producerTransport
+	ctx       context.Context // the Producer's: cancelled by Close
+	topic     string
+	partition int32
+	acks      Acks
+	timeout   time.Duration // the leader's produce timeout
+	stats     *producerStats
+	scratch   []byte // concatenation buffer; the caller serializes write
+}
+
+// write writes one request of batches (already stamped) and returns the
+// wait for its answer: the first record's offset, or an error. The
+// request's deadline leaves the leader its produce timeout plus
+// answerMargin. Callers serialize write (the pipeline holds its sendMu):
+// the records may live in w.scratch until the request is written.
+func (w *requestWriter) write(batches []*pendingBatch) func() (int64, error) {
+	ctx, cancel := context.WithTimeout(w.ctx, w.timeout+answerMargin)
+	wait := w.t.startProduce(ctx, produceCall{
+		topic: w.topic, partition: w.partition, acks: w.acks,
+		timeout: w.timeout, records: w.records(batches),
+	})
+	return func() (int64, error) {
+		defer cancel()
+		base, err := wait(ctx)
+		if err != nil && errors.Is(err, context.DeadlineExceeded) && w.ctx.Err() == nil {
+			// The leader did not answer in time: try again (after a
+			// metadata refresh).
+			err = markRetriable(fmt.Errorf("no answer in %v: %w", w.timeout+answerMargin, err))
+		}
+		w.stats.count(base, err)
+		return base, err
+	}
+}
+
+// records returns the request's records: the batch's own bytes for a
+// single batch (no copy), else the batches concatenated into w.scratch.
+func (w *requestWriter) records(batches []*pendingBatch) []byte {
+	if len(batches) == 1 {
+		return batches[0].b.Bytes()
+	}
+	w.scratch = w.scratch[:0]
+	for _, pb := range batches {
+		w.scratch = append(w.scratch, pb.b.Bytes()...)
+	}
+	return w.scratch
+}
+
+// clientTransport is the Client as a producerTransport.
+type clientTransport struct{ c *Client }
+
+// refreshPartitions asks the SC for the topic's partitions (refreshing
+// the cache) and returns their count.
+func (t clientTransport) refreshPartitions(ctx context.Context, topic string) (int32, error) {
+	parts, err := t.c.meta.refresh(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	return int32(len(parts)), nil
+}
+
+func (t clientTransport) partitions(ctx context.Context, topic string) (int32, error) {
+	return t.c.meta.partitions(ctx, topic)
+}
+
+func (t clientTransport) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
+	return t.c.startProduce(ctx, call)
+}
+
+func wireAcks(a Acks) wire.Acks {
+	switch a {
+	case AcksNone:
+		return wire.AcksNone
+	case AcksLeader:
+		return wire.AcksLeader
+	}
+	return wire.AcksAll
+}
+
+// asyncProducer is a connection that can write a produce request without
+// waiting for its answer (*wire.Conn).
+type asyncProducer interface {
+	StartProduce(ctx context.Context, req *wire.ProduceRequest) *wire.PendingProduce
+}
+
+// startProduce writes one produce request to the partition's leader and
+// returns the wait for its answer. A connection that cannot split the
+// round trip (a test fake) is called synchronously.
+func (c *Client) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
+	l, conn, err := c.leaderConn(ctx, call.topic, call.partition)
+	if err != nil {
+		err = notSent(err) // no leader or no connection: nothing was written
+		return func(context.Context) (int64, error) { return -1, err }
+	}
+	req := &wire.ProduceRequest{
+		Acks: wireAcks(call.acks), TimeoutMs: int32(call.timeout.Milliseconds()),
+		Topic: call.topic, Partition: call.partition, Records: call.records,
+	}
+	answer := func(resp *wire.ProduceResponse, err error) (int64, error) {
+		if err == nil {
+			err = resp.Err()
+		}
+		if err != nil && resp != nil && resp.ErrorCode == wire.DuplicateSequence && resp.BaseOffset >= 0 {
+			// A retry of stored batches: the leader's proof is their
+			// original offset (the pipeline completes them with it).
+			return resp.BaseOffset, fmt.Errorf("%s partition %d: %w", call.topic, call.partition, err)
+		}
+		if err != nil {
+			return -1, c.classify(ctx, call.topic, call.partition, l, conn, err)
+		}
+		if call.acks == AcksNone {
+			return -1, nil
+		}
+		return resp.BaseOffset, nil
+	}
+	if ap, ok := conn.(asyncProducer); ok {
+		pending := ap.StartProduce(ctx, req)
+		return func(wctx context.Context) (int64, error) { return answer(pending.Wait(wctx)) }
+	}
+	base, err := answer(conn.Produce(ctx, req))
+	return func(context.Context) (int64, error) { return base, err }
+}
+
+// leaderConn returns the partition's leader and a connection to it.
+func (c *Client) leaderConn(ctx context.Context, topic string, partition int32) (leader, spuConn, error) {
+	if err := c.checkOpen(); err != nil {
+		return leader{}, nil, err
+	}
+	l, err := c.meta.leader(ctx, topic, partition)
+	if err != nil {
+		return leader{}, nil, err
+	}
+	conn, err := c.pool.get(ctx, l.id, l.addr)
+	if err != nil {
+		c.meta.invalidate(topic)
+		return leader{}, nil, err
+	}
+	return l, conn, nil
+}
