@@ -48,12 +48,6 @@ func TestE2EClusterSCReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starts 3 sc-servers and 2 spu-servers")
 	}
-	// Under the whole suite's load an SPU was once listed offline right
-	// after 'cluster start --sc-replicas 3' (the slow SC failover tail under
-	// load): run it on its own.
-	if os.Getenv("FLUVIO_E2E_HA") != "1" {
-		t.Skip("set FLUVIO_E2E_HA=1 to run (three SCs: slow under load, see docs/deploy.md)")
-	}
 	e := newEnv(t)
 	dir := filepath.Join(e.home, ".fluvio", "local")
 	cleanupCluster(t, e, dir)
