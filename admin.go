@@ -109,14 +109,18 @@ func (c *Client) ValidateTopic(ctx context.Context, name string, cfg TopicConfig
 	return nil
 }
 
-// DeleteTopic deletes a topic and, on its SPUs, its logs. An unknown topic
-// is an error matching ErrTopicNotFound.
+// DeleteTopic deletes a topic and, on its SPUs, its logs, then the named
+// consumers' offsets of it (a topic created again with the name starts
+// with none in any case: offsets carry the topic's incarnation id). An
+// unknown topic is an error matching ErrTopicNotFound; a system topic
+// (consumer-offset) cannot be deleted (ErrBadRequest).
 func (c *Client) DeleteTopic(ctx context.Context, name string) error {
 	_, err := request[bus.TopicDeleteResponse](ctx, c, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: name})
 	c.meta.invalidate(name)
 	if err != nil {
 		return fmt.Errorf("delete topic %q: %w", name, err)
 	}
+	c.dropTopicConsumers(ctx, name)
 	return nil
 }
 
@@ -137,8 +141,8 @@ func (c *Client) ListTopics(ctx context.Context) ([]TopicInfo, error) {
 }
 
 // DescribeTopics returns the SC's description of the named topics (all
-// topics when names is empty), ordered by name. An unknown name is an
-// error matching ErrTopicNotFound.
+// users' topics when names is empty: see DescribeSystemTopics), ordered
+// by name. An unknown name is an error matching ErrTopicNotFound.
 func (c *Client) DescribeTopics(ctx context.Context, names ...string) ([]Topic, error) {
 	resp, err := request[bus.TopicListResponse](ctx, c, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: names})
 	if err != nil {
@@ -146,6 +150,33 @@ func (c *Client) DescribeTopics(ctx context.Context, names ...string) ([]Topic, 
 	}
 	if resp.Items == nil {
 		return []Topic{}, nil
+	}
+	return resp.Items, nil
+}
+
+// DescribeSystemTopics returns the system topics (TopicSpec.System: the
+// consumer-offset topic, once the SC has created it), ordered by name.
+// The other listings leave them out.
+func (c *Client) DescribeSystemTopics(ctx context.Context) ([]Topic, error) {
+	resp, err := request[bus.TopicListResponse](ctx, c, bus.SubjectAdminTopicList, bus.TopicListRequest{System: true})
+	if err != nil {
+		return nil, fmt.Errorf("list system topics: %w", err)
+	}
+	if resp.Items == nil {
+		return []Topic{}, nil
+	}
+	return resp.Items, nil
+}
+
+// ListSystemPartitions lists the system topics' partitions, as
+// ListPartitions lists the users'.
+func (c *Client) ListSystemPartitions(ctx context.Context) ([]Partition, error) {
+	resp, err := request[bus.PartitionListResponse](ctx, c, bus.SubjectAdminPartitionList, bus.PartitionListRequest{System: true})
+	if err != nil {
+		return nil, fmt.Errorf("list system partitions: %w", err)
+	}
+	if resp.Items == nil {
+		return []Partition{}, nil
 	}
 	return resp.Items, nil
 }

@@ -18,8 +18,8 @@ import (
 // FromTail, FromTime), following each partition's log as it grows unless
 // DisableContinuous or WithEnd says where to stop. A consumer without a
 // name keeps no state on the server: each call to Records starts reading
-// afresh. A named one (WithConsumer) stores its offsets on the SC and
-// continues after them.
+// afresh. A named one (WithConsumer) stores its offsets in the
+// consumer-offset system topic and continues after them.
 type Consumer struct {
 	c          *Client
 	topic      string

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // readN reads up to n records of cons and returns their values.
@@ -61,7 +62,7 @@ func TestClusterNamedConsumer(t *testing.T) {
 	cl.StartSPU(cl.SPUIDs()[0])
 	requireEqual(t, fmt.Sprint(readN(t, ctx, open(), 2)), "[v3 v4]")
 
-	// The SC restarts: the offsets are in KV.
+	// The SC restarts: the offsets are on the SPUs (consumer-offset topic).
 	cl.RestartSC()
 	cons := open(WithAutoCommit(0))
 	// Commit mid-iteration stores what was read so far.
@@ -93,19 +94,13 @@ func TestClusterNamedConsumer(t *testing.T) {
 		if seen == 3 { // v7 v8 v9, then the consumer waits: the commits go on
 			go func() {
 				defer rcancel()
-				deadline := time.Now().Add(10 * time.Second)
-				for {
+				stored <- testkit.Poll(ctx, 10*time.Second, func() error {
 					offs, err := c.ListConsumers(ctx, "app", "named")
 					if err == nil && len(offs) == 1 && offs[0].Offset == 9 {
-						stored <- nil
-						return
+						return nil
 					}
-					if time.Now().After(deadline) {
-						stored <- fmt.Errorf("offsets %+v, %v: auto-commit did not store offset 9", offs, err)
-						return
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
+					return fmt.Errorf("offsets %+v, %v: auto-commit did not store offset 9", offs, err)
+				})
 			}()
 		}
 	}

@@ -56,6 +56,21 @@ func (m *metadataCache) partitions(ctx context.Context, topic string) (int32, er
 	return int32(len(parts)), nil
 }
 
+// topicID returns the topic's incarnation id (bus.PartitionMetadata.TopicID),
+// from the cache or the SC.
+func (m *metadataCache) topicID(ctx context.Context, topic string) (int64, error) {
+	m.mu.Lock()
+	parts, ok := m.topics[topic]
+	m.mu.Unlock()
+	if !ok {
+		var err error
+		if parts, err = m.refresh(ctx, topic); err != nil {
+			return 0, err
+		}
+	}
+	return parts[0].TopicID, nil
+}
+
 // leader returns the partition's leader, fetching metadata if the cache
 // has none. A partition without an online leader is a retriable
 // ErrNoLeader; an unknown topic is bus.ErrTopicNotFound; a partition out of

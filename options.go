@@ -432,8 +432,9 @@ func defaultConsumerConfig() consumerConfig {
 // stores the offsets it has read while Records runs.
 const DefaultAutoCommitInterval = 5 * time.Second
 
-// WithConsumer names the consumer: the SC stores the last offset it read
-// per partition (durably, in a replicated KV bucket), and a consumer of
+// WithConsumer names the consumer: the last offset it read per partition
+// is stored durably (in the replicated consumer-offset system topic, with
+// acks=all; see CommitOffsets), and a consumer of
 // the same name and topic starts after it, in each partition that has one
 // (the start option applies to the others). Offsets are stored every
 // DefaultAutoCommitInterval while Records runs (WithAutoCommit), when

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // discardTransport acknowledges every request at once: it measures the
@@ -136,14 +137,10 @@ var benchTopics atomic.Int64
 // warmUp waits until the SPU serves the new topic.
 func warmUp(b *testing.B, p *Producer) {
 	b.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, err := p.SendSync(context.Background(), nil, []byte("warm-up"))
-		if err == nil {
-			return
+	testkit.WaitFor(b, 10*time.Second, func() error {
+		if _, err := p.SendSync(context.Background(), nil, []byte("warm-up")); err != nil {
+			return fmt.Errorf("topic not served: %w", err)
 		}
-		if time.Now().After(deadline) {
-			b.Fatalf("topic not served: %v", err)
-		}
-	}
+		return nil
+	})
 }

@@ -153,6 +153,8 @@ type TopicStatus struct {
 	Reason string `json:"reason,omitempty"`
 	// CreatedMs is the creation time in Unix milliseconds.
 	CreatedMs int64 `json:"createdMs,omitempty"`
+	// ID identifies this incarnation of the topic (PartitionMetadata.TopicID).
+	ID int64 `json:"id,omitempty"`
 	// Partitions is each partition's leader, replicas, ISR and the SPUs'
 	// reports (size, LEO, HW), as partition.list gives them.
 	Partitions []Partition `json:"partitions,omitempty"`
@@ -191,6 +193,10 @@ type TopicDeleteResponse struct {
 type TopicListRequest struct {
 	Type  string   `json:"type,omitempty"`
 	Names []string `json:"names,omitempty"`
+	// System lists the system topics (TopicSpec.System) instead of the
+	// users' topics when Names is empty; named topics are listed whatever
+	// their kind.
+	System bool `json:"system,omitempty"`
 }
 
 // TopicListResponse lists topics ordered by name.
@@ -270,6 +276,9 @@ type ReplicaReport struct {
 type PartitionListRequest struct {
 	Type   string   `json:"type,omitempty"`
 	Topics []string `json:"topics,omitempty"`
+	// System lists the system topics' partitions instead of the users'
+	// when Topics is empty (as TopicListRequest.System).
+	System bool `json:"system,omitempty"`
 }
 
 // PartitionListResponse lists partitions ordered by topic and number.

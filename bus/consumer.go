@@ -1,19 +1,22 @@
 package bus
 
 // Named consumers: the last offset a consumer read per (consumer, topic,
-// partition), kept by the SC in a JetStream KV bucket of their own (see
-// sc/consumers.go) and served on these admin subjects.
+// partition) lives in the consumer-offset system topic (ConsumerOffsetTopic),
+// served by the SPUs (wire OffsetCommit, OffsetFetch, OffsetDelete). On
+// these admin subjects the SC makes sure that topic exists
+// (consumer.storage) and serves the KV bucket earlier versions kept
+// offsets in (consumer.list, consumer.delete; sc/consumers.go).
 const (
-	SubjectAdminConsumerCommit = "fluvio.admin.v1.consumer.commit"
-	SubjectAdminConsumerList   = "fluvio.admin.v1.consumer.list"
-	SubjectAdminConsumerDelete = "fluvio.admin.v1.consumer.delete"
+	SubjectAdminConsumerStorage = "fluvio.admin.v1.consumer.storage"
+	SubjectAdminConsumerList    = "fluvio.admin.v1.consumer.list"
+	SubjectAdminConsumerDelete  = "fluvio.admin.v1.consumer.delete"
 
-	ConsumerCommitRequestType  = "fluvio.bus.v1.consumer_commit_request"
-	ConsumerCommitResponseType = "fluvio.bus.v1.consumer_commit_response"
-	ConsumerListRequestType    = "fluvio.bus.v1.consumer_list_request"
-	ConsumerListResponseType   = "fluvio.bus.v1.consumer_list_response"
-	ConsumerDeleteRequestType  = "fluvio.bus.v1.consumer_delete_request"
-	ConsumerDeleteResponseType = "fluvio.bus.v1.consumer_delete_response"
+	ConsumerStorageRequestType  = "fluvio.bus.v1.consumer_storage_request"
+	ConsumerStorageResponseType = "fluvio.bus.v1.consumer_storage_response"
+	ConsumerListRequestType     = "fluvio.bus.v1.consumer_list_request"
+	ConsumerListResponseType    = "fluvio.bus.v1.consumer_list_response"
+	ConsumerDeleteRequestType   = "fluvio.bus.v1.consumer_delete_request"
+	ConsumerDeleteResponseType  = "fluvio.bus.v1.consumer_delete_response"
 )
 
 // ConsumerOffset is the last offset a named consumer read in one
@@ -27,16 +30,17 @@ type ConsumerOffset struct {
 	ModifiedMs int64 `msgpack:"modifiedMs" json:"modified_time"`
 }
 
-// ConsumerCommitRequest stores offsets (ModifiedMs is set by the SC). The
-// topic must exist and the partition be one of its.
-type ConsumerCommitRequest struct {
-	Type    string           `msgpack:"type" json:"type,omitempty"`
-	Offsets []ConsumerOffset `msgpack:"offsets" json:"offsets"`
+// ConsumerStorageRequest asks the SC to make sure the consumer-offset
+// system topic exists (clients send it when the metadata lacks the topic).
+type ConsumerStorageRequest struct {
+	Type string `msgpack:"type" json:"type,omitempty"`
 }
 
-// ConsumerCommitResponse answers ConsumerCommitRequest.
-type ConsumerCommitResponse struct {
-	Type string `msgpack:"type" json:"type"`
+// ConsumerStorageResponse names the topic and its partition count.
+type ConsumerStorageResponse struct {
+	Type       string `msgpack:"type" json:"type"`
+	Topic      string `msgpack:"topic" json:"topic"`
+	Partitions int32  `msgpack:"partitions" json:"partitions"`
 }
 
 // ConsumerListRequest lists stored offsets; Consumer and Topic, when set,
@@ -70,11 +74,11 @@ type ConsumerDeleteResponse struct {
 	Deleted []ConsumerOffset `msgpack:"deleted" json:"deleted"`
 }
 
-func (m *ConsumerCommitRequest) typeField() (*string, string) {
-	return &m.Type, ConsumerCommitRequestType
+func (m *ConsumerStorageRequest) typeField() (*string, string) {
+	return &m.Type, ConsumerStorageRequestType
 }
-func (m *ConsumerCommitResponse) typeField() (*string, string) {
-	return &m.Type, ConsumerCommitResponseType
+func (m *ConsumerStorageResponse) typeField() (*string, string) {
+	return &m.Type, ConsumerStorageResponseType
 }
 func (m *ConsumerListRequest) typeField() (*string, string) {
 	return &m.Type, ConsumerListRequestType

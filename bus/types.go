@@ -38,7 +38,21 @@ type TopicSpec struct {
 	// --replica-assignment): one list of SPU ids per partition, leader
 	// first. Partitions and ReplicationFactor follow from it.
 	ReplicaAssignment [][]SPUID `msgpack:"replicaAssignment,omitempty" json:"replicaAssignment,omitempty"`
+	// System marks a topic the cluster creates and uses itself (Fluvio's
+	// system topics; see ConsumerOffsetTopic). Only the SC sets it: plain
+	// listings hide such topics, and they cannot be deleted, grown or
+	// produced to by clients.
+	System bool `msgpack:"system,omitempty" json:"system,omitempty"`
 }
+
+// ConsumerOffsetTopic is the system topic that stores named consumers'
+// offsets (Fluvio's name for it). The SC creates it; the leader of each of
+// its partitions serves the offset APIs of wire (OffsetCommit,
+// OffsetFetch, OffsetDelete) for the consumers hashed to that partition.
+const ConsumerOffsetTopic = "consumer-offset"
+
+// IsSystemTopicName reports whether name is reserved for a system topic.
+func IsSystemTopicName(name string) bool { return name == ConsumerOffsetTopic }
 
 // Minimum sizes, as Fluvio's (SPU_LOG_LOG_SEGMENT_MAX_BYTE_MIN and
 // SPU_PARTITION_MAX_BYTES_MIN).
@@ -142,6 +156,12 @@ type PartitionMetadata struct {
 	Replicas    []SPUID `msgpack:"replicas" json:"replicas"`
 	ISR         []SPUID `msgpack:"isr" json:"isr"`
 	LeaderEpoch int32   `msgpack:"leaderEpoch" json:"leaderEpoch"`
+	// TopicID identifies this incarnation of the topic: a topic deleted
+	// and created again under the same name gets another id (named
+	// consumers' offsets carry it, so the new topic starts with none).
+	TopicID int64 `msgpack:"topicId,omitempty" json:"topicId,omitempty"`
+	// System is the topic's TopicSpec.System.
+	System bool `msgpack:"system,omitempty" json:"system,omitempty"`
 }
 
 // SPUEndpoint is an SPU's advertised public address, as clients use it.
@@ -152,7 +172,7 @@ type SPUEndpoint struct {
 }
 
 // MetadataRequest asks the SC where partitions live (SubjectAdmin("metadata", "get")).
-// Empty Topics means every topic.
+// Empty Topics means every user topic (system topics only by name).
 type MetadataRequest struct {
 	Topics []string `msgpack:"topics,omitempty" json:"topics,omitempty"`
 }

@@ -3,6 +3,8 @@ package chaos
 import (
 	"bytes"
 	"context"
+	"errors"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"log/slog"
 	"strings"
 	"sync"
@@ -43,10 +45,13 @@ func TestProgressLines(t *testing.T) {
 	n.record(Fault{Kind: FaultPause})
 	n.record(Fault{Kind: FaultKill})
 	want := "chaos: producing under faults, "
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(out.String(), "acknowledged=2 unknown=1 faults=3 (kill=2 pause=1)") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	// Polled without failing: the check below prints the whole output.
+	_ = testkit.Poll(context.Background(), 5*time.Second, func() error {
+		if !strings.Contains(out.String(), "acknowledged=2 unknown=1 faults=3 (kill=2 pause=1)") {
+			return errors.New("no progress line with the counts yet")
+		}
+		return nil
+	})
 	p.stopProgress()
 	s := out.String()
 	if !strings.Contains(s, want) || !strings.Contains(s, "acknowledged=2 unknown=1 faults=3 (kill=2 pause=1)") || !strings.Contains(s, "(faults for 5m0s)") {

@@ -80,7 +80,7 @@ func step(w io.Writer, format string, args ...any) {
 
 func runClusterStart(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
 	fs := g.newFlagSet(help{
-		Usage: "fluvio cluster start [--spu N] [--sc-replicas N] [--data-dir DIR] [--sc-addr HOST:PORT]",
+		Usage: "fluvio cluster start [--spu N] [--sc-replicas N] [--tls] [--data-dir DIR] [--sc-addr HOST:PORT]",
 		Short: `Start a local cluster in the background: sc-server with its embedded NATS
 (JetStream keeps the metadata) and N spu-server processes, registered as
 managed SPUs on fixed ports that follow the SC's, as Fluvio's local cluster
@@ -97,12 +97,20 @@ replicas), on the plan's ports: 9003 (routes 9007), then ten ports lower each
 and take over when it dies. SPUs and the profile get all three addresses.
 Start returns once every SC's /readyz answers.
 
+With --tls every link speaks mutual TLS: it makes a CA under DIR/tls (ECDSA
+P-256; keys mode 0600) and certificates for the SCs (their NATS, private port
+and routes), each SPU (named spu-N: its public and private servers, and its
+dials to NATS and its peers) and the admin, client and read-only clients, and
+writes the "local" profile with tls_policy = "verified" and the admin's
+certificate. A cluster is started with --tls or without it once, for good.
+
 Running it again is safe: a running cluster is left alone, a stopped one (see
 'fluvio cluster stop') resumes with its data, stopped SPUs are restarted, and a
 larger --spu adds SPUs.`,
 		Examples: `fluvio cluster start
 			fluvio cluster start --spu 3
 			fluvio cluster start --spu 3 --sc-replicas 3
+			fluvio cluster start --tls
 			fluvio cluster start --data-dir /tmp/fluvio-dev --sc-addr 127.0.0.1:9103`,
 	}, false)
 	cf := addClusterFlags(fs)
@@ -111,6 +119,7 @@ larger --spu adds SPUs.`,
 	scAddr := fs.String("sc-addr", DefaultSC, "`HOST:PORT` of the SC (its embedded NATS), for a new cluster")
 	binDir := fs.String("bin-dir", "", "`DIR` holding sc-server and spu-server (default: next to fluvio, else PATH)")
 	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for the SC and the SPUs to come up")
+	withTLS := fs.Bool("tls", false, "TLS on every link, with a local CA and certificates under DIR/tls; for a new cluster")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -134,6 +143,7 @@ larger --spu adds SPUs.`,
 	defer cancel()
 	l := &localCluster{g: g, dir: dir, stdout: stdout, binDir: *binDir}
 	l.nSC, l.nSCSet = *nSC, fs.Changed("sc-replicas")
+	l.tls, l.tlsSet = *withTLS, fs.Changed("tls")
 	if err := l.start(ctx, *nSPU, fs.Changed("spu"), *scAddr, fs.Changed("sc-addr")); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			err = withHint(fmt.Errorf("the cluster did not come up within --timeout %v: %w", *timeout, err), exitUnavailable,
@@ -152,6 +162,8 @@ type localCluster struct {
 	binDir string
 	nSC    int  // --sc-replicas
 	nSCSet bool // given on the command line
+	tls    bool // --tls
+	tlsSet bool // given on the command line
 	st     *localcluster.State
 	// oldIncarnation maps the SPUs this start (re)starts to the
 	// incarnation the SC listed before, which does not count as online.
@@ -203,6 +215,14 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 			return withHint(fmt.Errorf("the cluster in %s has %d SC(s), not %d (--sc-replicas)", l.dir, 1+len(st.Peers), l.nSC), exitConflict,
 				"run 'fluvio cluster start' without --sc-replicas to resume it, or 'fluvio cluster delete' to start over")
 		}
+		if l.tlsSet && l.tls != st.TLS {
+			have := "without TLS"
+			if st.TLS {
+				have = "with TLS"
+			}
+			return withHint(fmt.Errorf("the cluster in %s runs %s (--tls=%v)", l.dir, have, l.tls), exitConflict,
+				"run 'fluvio cluster start' without --tls to resume it as it is, or 'fluvio cluster delete' and start again")
+		}
 		if nSet && nSPU < len(st.SPUs) {
 			return withHint(fmt.Errorf("the cluster in %s has %d SPUs; removing SPUs is not supported (--spu %d)", l.dir, len(st.SPUs), nSPU), exitConflict,
 				"run 'fluvio cluster start' without --spu to resume it, or 'fluvio cluster delete' to start over")
@@ -213,7 +233,7 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 			nSPU = max(len(st.SPUs), nSPU)
 		}
 	} else {
-		st = &localcluster.State{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC(), Auth: true}
+		st = &localcluster.State{Version: 1, DataDir: l.dir, SCAddr: scAddr, Created: time.Now().UTC(), Auth: true, TLS: l.tls}
 		if l.nSC > 1 {
 			// Every SC's NATS and route ports follow the plan too (the
 			// other SCs ten ports apart below the first).
@@ -236,7 +256,7 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 
 	if exists && st.SC.Alive() && l.allPeersAlive() && len(st.SPUs) >= nSPU && l.allSPUsAlive() {
 		fmt.Fprintf(l.stdout, "fluvio cluster already running in %s: SC at %s (pid %d), %d SPU(s)\n", l.dir, st.SCList(), st.SC.PID, len(st.SPUs))
-		if err := l.g.setProfile(localProfile, profile{SC: st.SCList(), LocalDir: l.dir, Creds: st.AdminCreds()}, true); err != nil {
+		if err := l.g.setProfile(localProfile, localProfileOf(st, l.dir), true); err != nil {
 			return err
 		}
 		fmt.Fprintln(l.stdout, "next: 'fluvio cluster status' shows it; 'fluvio cluster stop' stops it; 'fluvio cluster delete' removes it")
@@ -255,6 +275,9 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 		if _, err := natsauth.EnsureIdentities(st.AuthDir()); err != nil {
 			return withHint(err, exitError, "fix the permissions of "+st.AuthDir()+", or start another cluster with --data-dir DIR")
 		}
+	}
+	if err := l.ensureTLS(); err != nil {
+		return err
 	}
 	if err := l.startSC(ctx, scBin, !exists); err != nil {
 		return err
@@ -278,6 +301,9 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	if err := st.Save(); err != nil {
 		return err
 	}
+	if err := l.ensureTLS(); err != nil { // the new SPUs' certificates
+		return err
+	}
 	if len(st.Peers) > 0 {
 		if err := l.waitActiveSC(ctx, a); err != nil {
 			return err
@@ -295,13 +321,17 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	if err := l.waitOnline(ctx, a); err != nil {
 		return err
 	}
-	if err := l.g.setProfile(localProfile, profile{SC: st.SCList(), LocalDir: l.dir, Creds: st.AdminCreds()}, true); err != nil {
+	if err := l.g.setProfile(localProfile, localProfileOf(st, l.dir), true); err != nil {
 		return err
 	}
 	step(l.stdout, "profile %q is current: commands without --sc now use %s", localProfile, st.SCList())
 	if st.Auth {
 		step(l.stdout, "NATS auth is on: the profile connects as admin (%s); %s and %s have fewer rights",
 			st.AdminCreds(), filepath.Join(st.AuthDir(), natsauth.FileClient), filepath.Join(st.AuthDir(), natsauth.FileReadOnly))
+	}
+	if st.TLS {
+		step(l.stdout, "TLS is on for every link (mutual TLS): CA %s; the profile uses the admin's certificate %s",
+			st.TLSFiles("admin").CA, st.TLSFiles("admin").Cert)
 	}
 	fmt.Fprintf(l.stdout, `
 fluvio cluster is running in %s (logs in %s).
@@ -359,7 +389,7 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 				n, _ := strconv.Atoi(port)
 				flag = fmt.Sprintf("fluvio cluster start --sc-addr 127.0.0.1:%d", n+100)
 			}
-			if err := pingSC(ctx, target{Addr: st.SCAddr, Source: "the port", Creds: st.AdminCreds()}); i == 0 && (err == nil || isAuthRefused(err)) {
+			if err := pingSC(ctx, target{Addr: st.SCAddr, Source: "the port", Creds: st.AdminCreds(), TLS: stateTLS(st)}); i == 0 && (err == nil || isAuthRefused(err)) {
 				// Another fluvio cluster (another data dir) runs there.
 				hint := "use that cluster ('fluvio profile add NAME --sc " + st.SCAddr + "'), or stop it: 'fluvio cluster stop --data-dir ITS_DIR' for a cluster 'fluvio cluster start' or 'make run' started (make run: .run/cluster), else stop the sc-server you started by hand"
 				if flag != "" {
@@ -384,6 +414,7 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 			return err
 		}
 		argv := []string{bin, "--sc", p.addr, "--data-dir", p.dir, "--http", *p.http}
+		argv = append(argv, st.TLSArgs("sc")...)
 		if st.Auth {
 			argv = append(argv, "--auth-dir", st.AuthDir()) // one set of identities for every SC
 		} else {
@@ -528,6 +559,18 @@ func (l *localCluster) registerSPUs(ctx context.Context, a *fluvio.Client) error
 	return nil
 }
 
+// ensureTLS makes the cluster's CA and the certificates it lacks (a
+// cluster with --tls).
+func (l *localCluster) ensureTLS() error {
+	if err := l.st.EnsureTLS(); err != nil {
+		return withHint(fmt.Errorf("TLS certificates: %w", err), exitError, "fix the permissions of "+l.st.TLSDir()+", or start another cluster with --data-dir DIR")
+	}
+	return nil
+}
+
+// tlsSPUName is the name of SPU id's certificate.
+func tlsSPUName(id int32) string { return "spu-" + strconv.Itoa(int(id)) }
+
 // plan is the port plan of the cluster, checked for n SPUs.
 func (l *localCluster) plan(n int) (localcluster.Plan, error) {
 	plan, err := localcluster.NewPlan(l.st.SCAddr)
@@ -612,6 +655,7 @@ func (l *localCluster) startSPUs(ctx context.Context, a *fluvio.Client, bin stri
 		if c := l.st.SPUCreds(s.ID); c != "" {
 			argv = append(argv, "--creds", c)
 		}
+		argv = append(argv, l.st.TLSArgs(tlsSPUName(s.ID))...)
 		rec, err := localcluster.StartDetached(argv, l.logPath("spu-"+strconv.Itoa(int(s.ID))))
 		if err != nil {
 			return err

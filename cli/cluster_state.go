@@ -36,5 +36,20 @@ func lockDir(dir string) (unlock func(), err error) {
 
 // stateTarget is the cluster's SCs as the admin sees them.
 func stateTarget(st *localcluster.State, source string) target {
-	return target{Addr: st.SCList(), Source: source, Creds: st.AdminCreds()}
+	return target{Addr: st.SCList(), Source: source, Creds: st.AdminCreds(), TLS: stateTLS(st)}
+}
+
+// stateTLS is the admin's TLS settings for a local cluster with --tls
+// (nil without): its certificate and the cluster's CA.
+func stateTLS(st *localcluster.State) *profileTLS {
+	if !st.TLS {
+		return nil
+	}
+	f := st.TLSFiles("admin")
+	return &profileTLS{Policy: tlsVerified, Source: tlsFiles, Cert: f.Cert, Key: f.Key, CA: f.CA}
+}
+
+// localProfileOf is the profile 'fluvio cluster start' writes for st.
+func localProfileOf(st *localcluster.State, dir string) profile {
+	return profile{SC: st.SCList(), LocalDir: dir, Creds: st.AdminCreds(), TLS: stateTLS(st)}
 }

@@ -72,12 +72,70 @@ func TestTopicAddPartition(t *testing.T) {
 
 	requireContains(t, e.fails(exitNotFound, "topic", "add-partition", "nope", "--sc", sc), `topic "nope" not found`)
 
-	// No internal topics here: --system says where the offsets are.
-	out, errs, code := e.run("topic", "list", "--system", "-O", "json", "--sc", sc)
-	if code != 0 || strings.TrimSpace(out) != "[]" || !strings.Contains(errs, "no internal topics") {
-		t.Fatalf("topic list --system: exit %d, stdout %q, stderr %q", code, out, errs)
-	}
 	requireContains(t, e.fails(exitUsage, "topic", "add-partition", "grow", "-c", "0", "--sc", sc), "--count 0")
+}
+
+// TestTopicListSystem: the consumer-offset system topic (made by the SC,
+// here at the first named consumer's commit) is listed by 'topic list
+// --system' (table and JSON) and 'partition list --system' only, and
+// cannot be deleted, created or grown; its offsets show in 'consumer list'.
+func TestTopicListSystem(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
+	sc := cl.SCAddr()
+	e := newCLIEnv(t)
+	// Before any named consumer (one SPU: the SC waits a few seconds
+	// before making it with fewer than 3 replicas) there may be none yet.
+	out, _, code := e.run("topic", "list", "--system", "--sc", sc)
+	requireEqual(t, code, 0)
+	requireContains(t, out, "NAME")
+	e.ok("topic", "create", "events", "--sc", sc)
+	e.ok("produce", "events", "-f", writeTemp(t, "a\nb\n"), "--sc", sc)
+	e.ok("consume", "events", "--consumer", "app", "-B", "-d", "--sc", sc)
+
+	list := e.ok("topic", "list", "--sc", sc)
+	if strings.Contains(list, "consumer-offset") || !strings.Contains(list, "events") {
+		t.Fatalf("topic list:\n%s", list)
+	}
+	sys := e.ok("topic", "list", "--system", "--sc", sc)
+	if !strings.Contains(sys, "consumer-offset") || strings.Contains(sys, "events") {
+		t.Fatalf("topic list --system:\n%s", sys)
+	}
+	var items []map[string]any
+	if err := json.Unmarshal([]byte(e.ok("topic", "list", "--system", "-O", "json", "--sc", sc)), &items); err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 || items[0]["name"] != "consumer-offset" || items[0]["spec"].(map[string]any)["system"] != true {
+		t.Fatalf("topic list --system -O json: %v", items)
+	}
+	if parts := e.ok("partition", "list", "--sc", sc); strings.Contains(parts, "consumer-offset") {
+		t.Fatalf("partition list:\n%s", parts)
+	}
+	requireContains(t, e.ok("partition", "list", "--system", "--sc", sc), "consumer-offset")
+	requireContains(t, e.ok("consumer", "list", "--sc", sc), "app")
+
+	_, errs, code := e.run("topic", "delete", "consumer-offset", "--sc", sc)
+	if code == 0 || !strings.Contains(errs, `topic "consumer-offset" is a system topic: it cannot be deleted`) || !strings.Contains(errs, "fluvio consumer delete") {
+		t.Fatalf("topic delete consumer-offset: exit %d, stderr %q", code, errs)
+	}
+	_, errs, code = e.run("topic", "create", "consumer-offset", "--sc", sc)
+	if code == 0 || !strings.Contains(errs, `topic name "consumer-offset" is reserved for a system topic`) {
+		t.Fatalf("topic create consumer-offset: exit %d, stderr %q", code, errs)
+	}
+	_, errs, code = e.run("topic", "add-partition", "consumer-offset", "-c", "1", "--sc", sc)
+	if code == 0 || !strings.Contains(errs, "system topic") {
+		t.Fatalf("topic add-partition consumer-offset: exit %d, stderr %q", code, errs)
+	}
+	requireContains(t, e.ok("topic", "list", "--system", "--sc", sc), "consumer-offset")
+}
+
+// writeTemp writes body to a temporary file and returns its path.
+func writeTemp(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "input")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // TestTopicCreateFluvioFlags: --max-partition-size and --segment-size

@@ -102,7 +102,8 @@
 // (fluvio.Client.CheckMetadataStore).
 //
 // Processes, PIDs, logs, ports and readiness are internal/localcluster's,
-// the one local-cluster supervisor.
+// the one local-cluster supervisor (chaos, bench and the e2e tests use it
+// too).
 // Ports follow a fixed plan from the SC's (localcluster.Plan: SC 9003, SPU
 // 5001 on 9010/9011, 5002 on 9020/9021, ...), outside the kernel's
 // ephemeral range; an SPU of an older cluster whose port is taken moves to

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/fluvio-go/fluvio"
 )
 
 func init() {
@@ -17,19 +19,22 @@ func init() {
 
 func runPartitionList(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
 	fs := g.newFlagSet(help{
-		Usage: "fluvio partition list [--topic NAME]... [-O table|yaml|json]",
+		Usage: "fluvio partition list [--topic NAME]... [--system] [-O table|yaml|json]",
 		Short: `List partitions with their leader SPU, replicas (leader first), in-sync
 replicas, and the leader's last reported log size, log end offset (LEO: the
 next offset to be written) and high watermark (HW: offsets below it are
 committed and readable). A value the leader has not reported yet shows as -.
 SPUs report these with their heartbeat (every second), so they may lag the
 log by that much: a line after the table says how old the oldest report is
-(JSON and YAML carry status.reportedAt per partition).`,
+(JSON and YAML carry status.reportedAt per partition). --system lists the
+system topics' partitions instead (consumer-offset).`,
 		Examples: `fluvio partition list
-			fluvio partition list --topic orders -O json`,
+			fluvio partition list --topic orders -O json
+			fluvio partition list --system`,
 	}, true)
 	out := addOutputFlag(fs.FlagSet)
 	topics := fs.StringSliceP("topic", "t", nil, "only the partitions of topic `NAME` (repeatable)")
+	system := fs.Bool("system", false, "list the system topics' partitions (named consumers' offsets) instead of the users'")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -41,7 +46,12 @@ log by that much: a line after the table says how old the oldest report is
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	items, err := a.ListPartitions(ctx, *topics...)
+	var items []fluvio.Partition
+	if *system && len(*topics) == 0 {
+		items, err = a.ListSystemPartitions(ctx)
+	} else {
+		items, err = a.ListPartitions(ctx, *topics...)
+	}
 	if err != nil {
 		return g.fail(stderr, err)
 	}

@@ -186,42 +186,50 @@ func createTopic(ctx context.Context, g *Global, name string, cfg fluvio.TopicCo
 
 func runTopicList(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
 	fs := g.newFlagSet(help{
-		Usage: "fluvio topic list [-O table|yaml|json]",
+		Usage: "fluvio topic list [--system] [-O table|yaml|json]",
 		Short: `List the topics with their partitions, replication, retention and status
-(provisioned when every partition's leader is online, else pending, with the reason).`,
+(provisioned when every partition's leader is online, else pending, with the reason).
+System topics, which the cluster creates and uses itself, are listed only with
+--system: consumer-offset holds named consumers' offsets (fluvio consumer list);
+they cannot be deleted.`,
 		Examples: `fluvio topic list
-			fluvio topic list -O json`,
+			fluvio topic list -O json
+			fluvio topic list --system`,
 	}, true)
 	out := addOutputFlag(fs.FlagSet)
-	system := fs.Bool("system", false, "list internal topics instead (there are none: see the help)")
+	system := fs.Bool("system", false, "list the system topics (named consumers' offsets) instead of the users'")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
 	if fs.NArg() != 0 {
 		return g.usageError(stderr, fmt.Sprintf("unexpected argument %q: to see one topic run 'fluvio topic describe NAME'", fs.Arg(0)))
 	}
-	items, code := listTopics(ctx, g, stderr, nil)
-	if items == nil {
-		return code
-	}
+	var items []fluvio.Topic
 	if *system {
-		// Fluvio keeps consumer offsets in an internal topic; this cluster
-		// keeps them in the SC's KV bucket, so there are no internal topics.
-		items = items[:0]
-		fmt.Fprintln(stderr, "no internal topics: named consumers' offsets are kept by the SC in a KV bucket, not in a topic; see 'fluvio consumer list'")
-		if *out == outputTable {
-			if err := newTable("NAME", "TYPE", "PARTITIONS", "REPLICAS", "RETENTION TIME", "STATUS", "REASON").write(stdout); err != nil {
-				return g.fail(stderr, err)
-			}
-			return exitOK
+		a, err := g.admin(ctx)
+		if err != nil {
+			return g.fail(stderr, err)
 		}
+		defer a.Close()
+		if items, err = a.DescribeSystemTopics(ctx); err != nil {
+			return g.fail(stderr, err)
+		}
+	} else {
+		var code int
+		if items, code = listTopics(ctx, g, stderr, nil); items == nil {
+			return code
+		}
+	}
+	empty := "no topics: create one with 'fluvio topic create NAME'"
+	if *system {
+		empty = "no system topics yet: the SC creates consumer-offset once SPUs are registered (or at the first named consumer's commit)"
 	}
 	t := newTable("NAME", "TYPE", "PARTITIONS", "REPLICAS", "RETENTION TIME", "STATUS", "REASON")
 	for _, tp := range items {
 		t.add(tp.Name, "computed", strconv.Itoa(int(tp.Spec.Partitions)), strconv.Itoa(int(tp.Spec.ReplicationFactor)),
 			formatDuration(time.Duration(tp.Spec.RetentionMs)*time.Millisecond), strings.ToLower(tp.Status.Resolution), tp.Status.Reason)
 	}
-	if err := printList(stdout, stderr, *out, items, t, "no topics: create one with 'fluvio topic create NAME'"); err != nil {
+	if err := printList(stdout, stderr, *out, items, t, empty); err != nil {
 		return g.fail(stderr, err)
 	}
 	return exitOK

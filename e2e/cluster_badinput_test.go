@@ -24,20 +24,7 @@ import (
 func TestE2EClusterBadInput(t *testing.T) {
 	e := newEnv(t)
 	dir := filepath.Join(e.home, "cluster")
-	t.Cleanup(func() {
-		last := clusterFile{}
-		if data, err := os.ReadFile(filepath.Join(dir, "cluster.json")); err == nil {
-			_ = json.Unmarshal(data, &last)
-		}
-		cmd := exec.Command(bin("fluvio"), "cluster", "delete", "--force", "--data-dir", dir)
-		cmd.Env = e.vars
-		_ = cmd.Run()
-		for pid, argv := range pids(last) {
-			if running(pid, argv) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	})
+	cleanupCluster(t, e, dir, "--data-dir", dir)
 	e.ok("cluster", "start", "--spu", "2", "--data-dir", dir, "--sc-addr", freePlanAddr(t, 2))
 	c := readCluster(t, dir)
 

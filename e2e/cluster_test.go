@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -10,46 +11,20 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
-// clusterFile is the part of the local cluster's cluster.json the test reads.
-type clusterFile struct {
-	SCAddr string `json:"scAddr"`
-	SC     struct {
-		PID  int      `json:"pid"`
-		Argv []string `json:"argv"`
-	} `json:"sc"`
-	SPUs []struct {
-		ID      int32  `json:"id"`
-		Public  string `json:"public"`
-		Private string `json:"private"`
-		Proc    struct {
-			PID  int      `json:"pid"`
-			Argv []string `json:"argv"`
-		} `json:"proc"`
-	} `json:"spus"`
-	Peers []struct {
-		Proc struct {
-			PID  int      `json:"pid"`
-			Argv []string `json:"argv"`
-		} `json:"proc"`
-	} `json:"scPeers"`
-}
-
-func readCluster(t *testing.T, dir string) clusterFile {
+// readCluster reads the local cluster's cluster.json in dir (the
+// supervisor's State).
+func readCluster(t *testing.T, dir string) *localcluster.State {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "cluster.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c clusterFile
-	if err := json.Unmarshal(data, &c); err != nil {
-		t.Fatal(err)
+	c, ok, err := localcluster.LoadState(dir)
+	if err != nil || !ok {
+		t.Fatalf("cluster.json in %s: ok=%v %v", dir, ok, err)
 	}
 	return c
 }
@@ -86,57 +61,49 @@ func setSPUPublic(t *testing.T, dir string, i int, addr string) {
 	}
 }
 
-// running reports whether pid runs argv (not a zombie).
+// running reports whether pid runs argv (not a zombie): the
+// supervisor's check by PID and command line.
 func running(pid int, argv []string) bool {
-	if pid <= 0 {
-		return false
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
-		return false
-	}
-	cmd, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	return err == nil && strings.TrimRight(string(cmd), "\x00") == strings.Join(argv, "\x00")
+	return localcluster.Record{PID: pid, Argv: argv}.Alive()
 }
 
-// pids returns the recorded processes of the cluster in dir.
-func pids(c clusterFile) map[int][]string {
+// pids returns the recorded processes of a cluster's state (nil: none).
+func pids(c *localcluster.State) map[int][]string {
 	m := map[int][]string{}
-	if c.SC.PID > 0 {
-		m[c.SC.PID] = c.SC.Argv
+	if c == nil {
+		return m
 	}
-	for _, s := range c.SPUs {
-		if s.Proc.PID > 0 {
-			m[s.Proc.PID] = s.Proc.Argv
-		}
-	}
-	for _, p := range c.Peers {
-		if p.Proc.PID > 0 {
-			m[p.Proc.PID] = p.Proc.Argv
+	for _, r := range append([]localcluster.Record{c.SC}, procs(c)...) {
+		if r.PID > 0 {
+			m[r.PID] = r.Argv
 		}
 	}
 	return m
 }
 
+// procs are the recorded SPU and SC peer processes of c.
+func procs(c *localcluster.State) []localcluster.Record {
+	var out []localcluster.Record
+	for _, s := range c.SPUs {
+		out = append(out, s.Proc)
+	}
+	for _, p := range c.Peers {
+		out = append(out, p.Proc)
+	}
+	return out
+}
+
 // cleanupCluster deletes the local cluster in dir when t ends: fluvio
-// cluster delete stops what runs; then, as a last resort, it kills by the
-// recorded PIDs whatever still runs our command lines.
-func cleanupCluster(t *testing.T, e *env, dir string) {
+// cluster delete stops what runs; then, as a last resort, the supervisor
+// stops by the recorded PIDs whatever still runs our command lines.
+func cleanupCluster(t *testing.T, e *env, dir string, args ...string) {
 	t.Cleanup(func() {
-		var last clusterFile
-		if data, err := os.ReadFile(filepath.Join(dir, "cluster.json")); err == nil {
-			_ = json.Unmarshal(data, &last)
-		}
-		cmd := exec.Command(bin("fluvio"), "cluster", "delete", "--force")
+		last, _, _ := localcluster.LoadState(dir)
+		cmd := exec.Command(bin("fluvio"), append([]string{"cluster", "delete", "--force"}, args...)...)
 		cmd.Env = e.vars
 		_ = cmd.Run()
 		for pid, argv := range pids(last) {
-			if running(pid, argv) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
+			_, _ = localcluster.Record{PID: pid, Argv: argv}.Stop(context.Background(), time.Second)
 		}
 	})
 }

@@ -71,7 +71,9 @@ func TestE2EDiskFull(t *testing.T) {
 	}
 	mnt := mountTmpfs(t, 8<<20)
 	e := newEnv(t)
-	sc := freeAddr(t)
+	plan := freePlan(t, 0)
+	sc := plan.SCAddr()
+	pub, priv := plan.CustomSPU()
 	scDir := filepath.Join(t.TempDir(), "sc")
 	e.start("sc-server", "--sc", sc, "--data-dir", scDir)
 	// NATS auth is on: the CLI speaks as the admin, the SPU with the
@@ -84,7 +86,7 @@ func TestE2EDiskFull(t *testing.T) {
 		}
 		return nil
 	})
-	e.ok("custom-spu", "register", "--id", "300", "--public-server", freeAddr(t), "--private-server", freeAddr(t), "--sc", sc)
+	e.ok("custom-spu", "register", "--id", "300", "--public-server", pub, "--private-server", priv, "--sc", sc)
 	spu := e.start("spu-server", "--id", "300", "--sc-controller", sc, "--log-base-dir", filepath.Join(mnt, "spu"))
 	e.ok("topic", "create", "full", "--sc", sc)
 

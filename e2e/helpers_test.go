@@ -75,14 +75,13 @@ func (e *env) fails(args ...string) string {
 	return errs
 }
 
-// proc is a server process a test started; t.Cleanup kills it by PID.
+// proc is a server process a test started, owned through the
+// local-cluster supervisor (localcluster.Process: signalled and waited
+// for by its PID only); t.Cleanup kills it.
 type proc struct {
+	*localcluster.Process
 	name string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	wg   sync.WaitGroup // the goroutine that waits for the process
-	done chan struct{}
-	err  error // set before done closes
+	out  *syncBuffer // its stdout and stderr
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and concurrent readers.
@@ -106,44 +105,30 @@ func (s *syncBuffer) String() string {
 // start runs a binary in the background with stdout and stderr captured.
 func (e *env) start(name string, args ...string) *proc {
 	e.t.Helper()
-	p := &proc{name: name, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin(name), args...)
-	p.cmd.Env = e.vars
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
+	p := &proc{name: name, out: &syncBuffer{}}
+	lp, err := localcluster.StartProcess(localcluster.Spec{Name: name, Path: bin(name), Args: args, Env: e.vars, Stdout: p.out, Stderr: p.out})
+	if err != nil {
 		e.t.Fatalf("start %s: %v", name, err)
 	}
-	p.wg.Go(func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	})
+	p.Process = lp
 	e.t.Cleanup(func() {
 		p.kill(syscall.SIGKILL)
-		p.wg.Wait()
+		_ = lp.Close(context.Background())
 	})
 	return p
 }
 
 // kill sends sig to the process by PID and waits for it to exit.
 func (p *proc) kill(sig syscall.Signal) {
-	select {
-	case <-p.done:
-		return
-	default:
+	if err := p.Signal(sig); err != nil {
+		return // not running
 	}
-	_ = syscall.Kill(p.cmd.Process.Pid, sig)
-	<-p.done
+	_ = p.Wait(context.Background())
 }
 
-// exited reports whether the process has exited, and its exit code.
-func (p *proc) exited() (bool, int) {
-	select {
-	case <-p.done:
-		return true, p.cmd.ProcessState.ExitCode()
-	default:
-		return false, 0
-	}
-}
+// exited reports whether the process has exited, and its exit code (-1
+// when a signal ended it).
+func (p *proc) exited() (bool, int) { return p.Exited() }
 
 // freeAddr returns a loopback address nothing listened on a moment ago.
 func freeAddr(t *testing.T) string {
@@ -181,9 +166,19 @@ func requireContains(t *testing.T, s, sub string) {
 // of another test takes one of them while the cluster stops and starts.
 func freePlanAddr(t *testing.T, spus int) string {
 	t.Helper()
+	return freePlan(t, spus).SCAddr()
+}
+
+// freePlan is a free port plan for up to 3 SCs and spus SPUs, for tests
+// that start sc-server and spu-server themselves: the SC on SCAddr (its
+// private port, the next one, is free too), the SPUs on SPU(i) or
+// CustomSPU, all below the ephemeral range, so a server restarted on the
+// same address finds it free.
+func freePlan(t *testing.T, spus int) localcluster.Plan {
+	t.Helper()
 	p, err := localcluster.FreePlan("127.0.0.1", 3, spus)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p.SCAddr()
+	return p
 }

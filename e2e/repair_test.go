@@ -28,7 +28,8 @@ func TestE2ERepairOnlyReplica(t *testing.T) {
 		t.Skip("-short: skipping the process-level repair test")
 	}
 	e := newEnv(t)
-	sc := freeAddr(t)
+	plan := freePlan(t, 0) // the SPU restarts on the same ports
+	sc := plan.SCAddr()
 	scDir := filepath.Join(t.TempDir(), "sc")
 	e.start("sc-server", "--sc", sc, "--data-dir", scDir)
 	e.vars = append(e.vars, "FLUVIO_CLIENT_CREDS="+filepath.Join(scDir, "auth", "admin.creds"))
@@ -39,7 +40,7 @@ func TestE2ERepairOnlyReplica(t *testing.T) {
 		return nil
 	})
 	const id = 601
-	pub, priv := freeAddr(t), freeAddr(t)
+	pub, priv := plan.CustomSPU()
 	e.ok("custom-spu", "register", "--id", fmt.Sprint(id), "--public-server", pub, "--private-server", priv, "--sc", sc)
 	data := filepath.Join(t.TempDir(), "spu")
 	creds := filepath.Join(e.home, ".fluvio", "creds", fmt.Sprintf("spu-%d.creds", id))

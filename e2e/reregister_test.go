@@ -51,7 +51,8 @@ func TestE2EReregisteredSPU(t *testing.T) {
 		t.Skip("-short: skipping the process-level re-registration test")
 	}
 	e := newEnv(t)
-	sc := freeAddr(t)
+	plan := freePlan(t, 3)
+	sc := plan.SCAddr()
 	scDir := filepath.Join(t.TempDir(), "sc")
 	e.start("sc-server", "--sc", sc, "--data-dir", scDir)
 	// NATS auth is on: the CLI speaks as the admin the SC made.
@@ -73,8 +74,9 @@ func TestE2EReregisteredSPU(t *testing.T) {
 		creds := filepath.Join(e.home, ".fluvio", "creds", fmt.Sprintf("spu-%d.creds", id))
 		s.p = e.start("spu-server", "--id", fmt.Sprint(id), "--sc-controller", sc, "--log-base-dir", dir, "--creds", creds)
 	}
-	for _, id := range []int32{401, 402, 403} {
-		spus[id] = &spuProc{pub: freeAddr(t), priv: freeAddr(t)}
+	for i, id := range []int32{401, 402, 403} {
+		pub, priv, _ := plan.SPU(i)
+		spus[id] = &spuProc{pub: pub, priv: priv}
 		e.ok("custom-spu", "register", "--id", fmt.Sprint(id), "--public-server", spus[id].pub, "--private-server", spus[id].priv, "--sc", sc)
 		startSPU(id, filepath.Join(t.TempDir(), "spu"))
 	}

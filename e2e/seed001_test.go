@@ -67,11 +67,15 @@ func sameFields(got string, want []string) error {
 // by free ones. It also checks that an SPU may still use the public port.
 func TestE2ESeed001Transcript(t *testing.T) {
 	e := newEnv(t)
-	port := func() string {
-		_, p, _ := net.SplitHostPort(freeAddr(t))
+	// The plan's ports keep Fluvio's layout: SC P (9003), its private
+	// port P+1 (9004), a custom SPU on P+2 and P+3 (9005, 9006).
+	plan := freePlan(t, 1)
+	port := func(addr string) string {
+		_, p, _ := net.SplitHostPort(addr)
 		return p
 	}
-	p3, p4, p5, p6 := port(), port(), port(), port()
+	pub, priv := plan.CustomSPU()
+	p3, p4, p5, p6 := port(plan.SCAddr()), port(plan.SCPrivate()), port(pub), port(priv)
 	host := "127.0.0.1"
 	subst := strings.NewReplacer(
 		"`SC-PRIVATE`", host, "`SC`", host,
@@ -121,7 +125,7 @@ func TestE2ESeed001Transcript(t *testing.T) {
 	}
 
 	// The public port keeps working for SPUs.
-	pub, priv := freeAddr(t), freeAddr(t)
+	pub, priv, _ = plan.SPU(0)
 	e.ok("custom-spu", "register", "--id", "201", "--public-server", pub, "--private-server", priv, "--sc", host+":"+p3)
 	e.start("spu-server", "--id", "201", "--sc-controller", host+":"+p3, "--creds", filepath.Join(e.home, ".fluvio", "creds", "spu-201.creds"))
 	testkit.WaitFor(t, 10*time.Second, func() error {

@@ -17,8 +17,9 @@ import (
 // and an SC restart that keeps the metadata.
 func TestE2ESeedWorkflow(t *testing.T) {
 	e := newEnv(t)
-	sc := freeAddr(t)
-	pub, priv := freeAddr(t), freeAddr(t)
+	plan := freePlan(t, 2)
+	sc := plan.SCAddr()
+	pub, priv := plan.CustomSPU()
 	scDir := filepath.Join(t.TempDir(), "sc")
 	scProc := e.start("sc-server", "--sc", sc, "--data-dir", scDir)
 	// NATS auth is on by default: the CLI uses the admin identity the SC
@@ -122,7 +123,8 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	requireContains(t, again.out.String(), "refused SPU 200 with the credentials")
 
 	// SC restart: the metadata lives in JetStream KV and survives.
-	e.ok("custom-spu", "register", "--id", "201", "-n", "edge", "-r", "rack-a", "-p", freeAddr(t), "-v", freeAddr(t), "--sc", sc)
+	pub201, priv201, _ := plan.SPU(1)
+	e.ok("custom-spu", "register", "--id", "201", "-n", "edge", "-r", "rack-a", "-p", pub201, "-v", priv201, "--sc", sc)
 	e.ok("topic", "create", "seed", "--sc", sc)
 	scProc.kill(syscall.SIGTERM)
 	if _, code := scProc.exited(); code != 0 {

@@ -42,6 +42,9 @@ type Options struct {
 	// HTTP serves /metrics, /livez and /readyz from the SC and every SPU
 	// on free loopback ports: Cluster.SCHTTPAddr, SPU(id).HTTPAddr().
 	HTTP bool
+	// OffsetSnapshotEvery is the SPUs' spu.Config.OffsetSnapshotEvery
+	// (consumer-offset snapshots); 0 means its default.
+	OffsetSnapshotEvery int
 }
 
 // Cluster is an in-process cluster: an embedded NATS with JetStream, the SC
@@ -240,6 +243,8 @@ func (c *Cluster) startSPU(p *spuProc) {
 		PrivateListener: p.privateLn,
 		Logger:          c.log.With("component", "spu", "id", p.id),
 		HTTPAddr:        c.httpAddr(),
+
+		OffsetSnapshotEvery: c.opts.OffsetSnapshotEvery,
 	})
 	p.publicLn, p.privateLn = nil, nil // the SPU owns them now
 	if err != nil {

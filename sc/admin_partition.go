@@ -34,6 +34,9 @@ func (s *Server) handleTopicAddPartition(_ context.Context, _ string, req bus.To
 	if cur == nil {
 		return resp, topicNotFound(req.Name)
 	}
+	if cur.rec.Spec.System {
+		return resp, systemTopicRefused(req.Name, "given partitions")
+	}
 	have := len(cur.rec.Partitions)
 	if total := have + int(req.Count); total > MaxPartitions {
 		return resp, bus.ErrInvalidConfig.With(fmt.Sprintf("topic %q has %d partitions: %d more would make %d, over the limit of %d",

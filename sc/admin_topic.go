@@ -93,6 +93,16 @@ func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCre
 	if err := validateName("topic", req.Name); err != nil {
 		return resp, err
 	}
+	if err := checkUserTopic(req.Name, req.Spec); err != nil {
+		return resp, err
+	}
+	return s.createTopic(req)
+}
+
+// createTopic places and stores a topic (user or system: the callers
+// check which names and specs they allow).
+func (s *Server) createTopic(req bus.TopicCreateRequest) (bus.TopicCreateResponse, error) {
+	var resp bus.TopicCreateResponse
 	spec := req.Spec
 	if err := validateSpec(&spec); err != nil {
 		return resp, err
@@ -140,7 +150,7 @@ func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCre
 	if err != nil {
 		return resp, bus.ErrInternal.With("replica placement: "+err.Error(), "")
 	}
-	rec := topicRecord{Name: req.Name, Spec: spec, CreatedMs: time.Now().UnixMilli()}
+	rec := topicRecord{Name: req.Name, Spec: spec, CreatedMs: time.Now().UnixMilli(), ID: newTopicID()}
 	for _, replicas := range assign {
 		rec.Partitions = append(rec.Partitions, partitionRecord{
 			Replicas: replicas, Leader: replicas[0], ISR: slices.Clone(replicas),
@@ -226,6 +236,9 @@ func (s *Server) handleTopicDelete(_ context.Context, _ string, req bus.TopicDel
 	if err != nil {
 		return resp, storeError("delete topic", err)
 	}
+	if t != nil && t.rec.Spec.System {
+		return resp, systemTopicRefused(req.Name, "deleted")
+	}
 	if t == nil {
 		if stale != nil { // KV lost it already: make sure its SPUs drop it
 			s.st.mu.Lock()
@@ -261,7 +274,7 @@ func (s *Server) handleTopicList(_ context.Context, _ string, req bus.TopicListR
 	defer s.st.mu.Unlock()
 	names := req.Names
 	if len(names) == 0 {
-		names = s.st.sortedTopics()
+		names = s.st.sortedTopicsOf(req.System)
 	}
 	for _, n := range names {
 		t, ok := s.st.topics[n]
@@ -281,7 +294,7 @@ func (s *Server) handlePartitionList(_ context.Context, _ string, req bus.Partit
 	defer s.st.mu.Unlock()
 	names := req.Topics
 	if len(names) == 0 {
-		names = s.st.sortedTopics()
+		names = s.st.sortedTopicsOf(req.System)
 	}
 	for _, n := range names {
 		t, ok := s.st.topics[n]

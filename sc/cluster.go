@@ -69,7 +69,7 @@ func clusterOptions(o *server.Options, cfg Config, routeSecret string) error {
 	return nil
 }
 
-// openBucketsRetry opens the metadata and the consumer-offset buckets,
+// openBucketsRetry opens the metadata and the legacy consumer-offset buckets,
 // retrying while JetStream is not yet available: a cluster node waits for
 // its peers (a JetStream meta leader needs a majority) before any stream
 // can be created. It gives up at ctx's deadline, or after 2 StoreTimeouts
@@ -88,7 +88,7 @@ func (s *Server) openBucketsRetry(ctx context.Context, js jetstream.JetStream) e
 			s.store, err = openStore(octx, s.nc, js, s.cfg.Bucket, s.cfg.KVReplicas)
 		}
 		if err == nil {
-			s.consumers, err = openConsumers(octx, js, s.cfg.Bucket, s.cfg.KVReplicas)
+			s.consumers, err = openConsumers(octx, js, s.cfg.Bucket)
 		}
 		ocancel()
 		if err == nil {

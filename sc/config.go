@@ -101,6 +101,14 @@ type Config struct {
 	// routes) listen on non-loopback addresses without TLS; a warning is
 	// logged at every start (internal/bindcheck).
 	Insecure bool
+	// ConsumerOffsetPartitions is the partition count of the
+	// consumer-offset system topic, used when the SC creates it (system.go).
+	// Default 1.
+	ConsumerOffsetPartitions int
+	// SystemTopicSettle is how long the registered SPUs must stay the
+	// same before the SC creates the consumer-offset topic with fewer than
+	// 3 replicas (system.go). Default 5s.
+	SystemTopicSettle time.Duration
 	// Logger receives the SC's logs. Nil discards them.
 	Logger *slog.Logger
 
@@ -152,6 +160,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.HA, "ha", false, "one of several SCs on this bucket: wait as a standby while another SC holds the lease")
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", DefaultLeaseTTL, "a standby SC takes over this long after the active SC's last lease renewal")
 	fs.StringVar(&c.Name, "name", "", "this SC's name in the lease and logs (default sc-HOSTNAME-RANDOM)")
+	fs.IntVar(&c.ConsumerOffsetPartitions, "consumer-offset-partitions", DefaultConsumerOffsetPartitions, "partitions of the consumer-offset system topic (named consumers' offsets), when the SC creates it")
 	fs.BoolVar(&c.UncleanLeaderElection, "unclean-leader-election", false, "allow a replica outside the ISR to become leader (may lose committed records)")
 }
 
@@ -167,6 +176,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Bucket == "" {
 		c.Bucket = DefaultBucket
+	}
+	if c.ConsumerOffsetPartitions <= 0 {
+		c.ConsumerOffsetPartitions = DefaultConsumerOffsetPartitions
+	}
+	if c.SystemTopicSettle <= 0 {
+		c.SystemTopicSettle = DefaultSystemTopicSettle
 	}
 	if c.fromFlags && !c.noAuth && c.NATSURL == "" && c.AuthDir == "" && c.DataDir != "" {
 		c.AuthDir = filepath.Join(c.DataDir, "auth")

@@ -8,47 +8,32 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Named consumers' offsets live in a JetStream KV bucket of their own,
-// "<bucket>-consumers", one key per (consumer, topic, partition):
+// Named consumers' offsets live in the consumer-offset system topic on
+// the SPUs (system.go, spu/offsets.go). Earlier versions kept them here,
+// in a JetStream KV bucket "<bucket>-consumers", one key per (consumer,
+// topic, partition):
 //
 //	<consumer>.<topic>.<partition>   {"offset": N, "modifiedMs": T}
 //
-// Why KV and not an internal topic on the SPUs (Kafka's
-// __consumer_offsets, Fluvio's consumer-offset topic): a commit is a
-// last-writer-wins update of a small value, which is what KV is (it keeps
-// only the latest value per key); our logs have no compaction, so an
-// offsets topic would grow with every commit and a consumer would replay
-// it all to find its position. The bucket has the metadata bucket's
-// replica count (R3 on a NATS cluster), so offsets survive SPU restarts
-// and leader failovers (they are not on the SPUs at all) and SC restarts.
-// Offsets are not fenced by the SC lease: they are the consumers' data,
-// written by the consumers through whichever SC answers.
-//
-// Deleting a topic deletes its consumers' offsets, and creating a topic
-// deletes any left for its name (a delete that failed half way), so a new
-// topic starts with none.
+// The SC no longer writes that bucket. When it exists (a cluster upgraded
+// with offsets in it) the SC serves it read-only on consumer.list and
+// deletes from it on consumer.delete and topic delete; clients read it as
+// a fallback for the (consumer, topic, partition) keys the topic does not
+// have yet, and their next commit moves each offset into the topic. A
+// cluster that never had the bucket does not get one.
 
-// openConsumers creates or binds the consumer-offset bucket.
-func openConsumers(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (jetstream.KeyValue, error) {
+// openConsumers binds the legacy consumer-offset bucket; nil when there
+// is none.
+func openConsumers(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.KeyValue, error) {
 	name := bucket + "-consumers"
 	kv, err := js.KeyValue(ctx, name)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      name,
-			Description: "fluvio named consumers' offsets (consumer.topic.partition)",
-			History:     1,
-			Storage:     jetstream.FileStorage,
-			Replicas:    replicas,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = js.KeyValue(ctx, name)
-		}
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sc: open KV bucket %q: %w", name, err)
@@ -105,48 +90,11 @@ func validateConsumerName(name string) *bus.Error {
 	return nil
 }
 
-// handleConsumerCommit stores offsets. The topic must exist (as this SC
-// knows it) and hold the partition.
-func (s *Server) handleConsumerCommit(_ context.Context, _ string, req bus.ConsumerCommitRequest) (bus.ConsumerCommitResponse, error) {
-	var resp bus.ConsumerCommitResponse
-	for _, o := range req.Offsets {
-		if err := validateConsumerName(o.Consumer); err != nil {
-			return resp, err
-		}
-		s.st.mu.Lock()
-		t, ok := s.st.topics[o.Topic]
-		n := 0
-		if ok {
-			n = len(t.rec.Partitions)
-		}
-		s.st.mu.Unlock()
-		switch {
-		case !ok:
-			return resp, topicNotFound(o.Topic)
-		case o.Partition < 0 || int(o.Partition) >= n:
-			return resp, bus.ErrInvalidConfig.With(fmt.Sprintf("topic %q has partitions 0..%d, not %d", o.Topic, n-1, o.Partition), "")
-		case o.Offset < -1:
-			return resp, bus.ErrInvalidConfig.With(fmt.Sprintf("offset %d: offsets start at 0", o.Offset), "")
-		}
-	}
-	now := time.Now().UnixMilli()
-	for _, o := range req.Offsets {
-		data, err := json.Marshal(offsetRecord{Offset: o.Offset, ModifiedMs: now})
-		if err != nil {
-			return resp, bus.ErrInternal.With(err.Error(), "")
-		}
-		ctx, cancel := s.storeCtx()
-		_, err = s.consumers.Put(ctx, offsetKey(o.Consumer, o.Topic, o.Partition), data)
-		cancel()
-		if err != nil {
-			return resp, storeError("store consumer offset", err)
-		}
-	}
-	return resp, nil
-}
-
 // listOffsets reads the offsets whose keys match the KV filter.
 func (s *Server) listOffsets(filter string) ([]bus.ConsumerOffset, error) {
+	if s.consumers == nil {
+		return []bus.ConsumerOffset{}, nil
+	}
 	ctx, cancel := s.storeCtx()
 	defer cancel()
 	lister, err := s.consumers.ListKeysFiltered(ctx, filter)
@@ -199,7 +147,7 @@ func filterFor(consumer, topic string) string {
 	return consumer + "." + topic + ".*"
 }
 
-// handleConsumerList lists stored offsets.
+// handleConsumerList lists the offsets in the legacy bucket.
 func (s *Server) handleConsumerList(_ context.Context, _ string, req bus.ConsumerListRequest) (bus.ConsumerListResponse, error) {
 	resp := bus.ConsumerListResponse{Items: []bus.ConsumerOffset{}}
 	if req.Consumer != "" {
@@ -220,8 +168,8 @@ func (s *Server) handleConsumerList(_ context.Context, _ string, req bus.Consume
 	return resp, nil
 }
 
-// handleConsumerDelete deletes a consumer's offsets (all, one topic's, or
-// one partition's).
+// handleConsumerDelete deletes a consumer's offsets from the legacy
+// bucket (all, one topic's, or one partition's).
 func (s *Server) handleConsumerDelete(_ context.Context, _ string, req bus.ConsumerDeleteRequest) (bus.ConsumerDeleteResponse, error) {
 	resp := bus.ConsumerDeleteResponse{Deleted: []bus.ConsumerOffset{}}
 	if err := validateConsumerName(req.Consumer); err != nil {

@@ -1,6 +1,7 @@
 package sc_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -24,7 +25,10 @@ func TestAdminDurableAcrossRestarts(t *testing.T) {
 		unknown bool
 	}
 	final := make([]map[string]*state, workers)
-	stop := make(chan struct{})
+	// Cancelled at the end: a request the SC dropped while restarting gets
+	// no answer, and its outcome is unknown at once instead of after the
+	// request timeout.
+	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var internal sync.Map
 	for w := range workers {
@@ -32,10 +36,8 @@ func TestAdminDurableAcrossRestarts(t *testing.T) {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			for {
-				select {
-				case <-stop:
+				if ctx.Err() != nil {
 					return
-				default:
 				}
 				name := fmt.Sprintf("w%d-t%d", w, r.IntN(names))
 				st := final[w][name]
@@ -44,12 +46,15 @@ func TestAdminDurableAcrossRestarts(t *testing.T) {
 					final[w][name] = st
 				}
 				var err error
+				rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 				create := r.IntN(2) == 0
 				if create {
-					_, err = e.createTopic(name, 1, 1)
+					_, err = bus.Request[bus.TopicCreateResponse](rctx, e.nc, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{
+						Name: name, Spec: bus.TopicSpec{Partitions: 1, ReplicationFactor: 1}})
 				} else {
-					_, err = req[bus.TopicDeleteResponse](t, e.nc, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: name})
+					_, err = bus.Request[bus.TopicDeleteResponse](rctx, e.nc, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: name})
 				}
+				cancel()
 				switch {
 				case err == nil:
 					st.exists, st.unknown = create, false
@@ -71,7 +76,7 @@ func TestAdminDurableAcrossRestarts(t *testing.T) {
 		e.restart()
 	}
 	time.Sleep(300 * time.Millisecond)
-	close(stop)
+	stop()
 	wg.Wait()
 	internal.Range(func(k, v any) bool {
 		t.Errorf("%s: internal error %v", k, v)

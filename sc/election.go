@@ -24,7 +24,12 @@ func (s *Server) kickElection() {
 // got its NATS connection back) sees live SPUs as offline until their
 // next heartbeat, and electing then would move leaderships away from
 // them. A kick meanwhile waits (the channel holds one) until that time.
-func (s *Server) electionLoop() {
+func (s *Server) electionLoop() { s.runElections(s.elect) }
+
+// runElections is electionLoop with the pass as a parameter: one pass per
+// kick (kicks during a pass coalesce into one more, kicks during a hold
+// into the one at its end), never before electAfter, until s.ctx ends.
+func (s *Server) runElections(pass func()) {
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -32,13 +37,21 @@ func (s *Server) electionLoop() {
 		case <-s.electKick:
 		}
 		if wait := time.Until(time.Unix(0, s.electAfter.Load())); wait > 0 {
+			t := time.NewTimer(wait)
 			select {
 			case <-s.ctx.Done():
+				t.Stop()
 				return
-			case <-time.After(wait):
+			case <-t.C:
+			}
+			// A kick during the hold is covered by this pass: it reads
+			// the state as it is now.
+			select {
+			case <-s.electKick:
+			default:
 			}
 		}
-		s.elect()
+		pass()
 	}
 }
 

@@ -140,7 +140,7 @@ func TestNATSOutageNoChurn(t *testing.T) {
 	}()
 	time.Sleep(1200 * time.Millisecond) // past the start-up grace period
 
-	ns.RestartAfter(1500 * time.Millisecond) // an outage longer than the timeout
+	e.restartNATS(1500 * time.Millisecond) // an outage longer than the timeout
 	testkit.WaitFor(t, 5*time.Second, func() error {
 		resp, err := req[bus.SPUListResponse](t, e.nc, bus.SubjectAdminSPUList, bus.SPUListRequest{})
 		if err != nil {

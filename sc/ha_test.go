@@ -282,8 +282,7 @@ func TestKillActiveDuringTopicCreation(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			name := fmt.Sprintf("t%02d", i)
-			deadline := time.Now().Add(15 * time.Second)
-			for time.Now().Before(deadline) {
+			err := testkit.Poll(context.Background(), 15*time.Second, func() error {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 				resp, err := bus.Request[bus.TopicCreateResponse](ctx, h.nc, bus.SubjectAdminTopicCreate,
 					bus.TopicCreateRequest{Name: name, Spec: bus.TopicSpec{Partitions: 2, ReplicationFactor: 2}})
@@ -291,13 +290,15 @@ func TestKillActiveDuringTopicCreation(t *testing.T) {
 				switch {
 				case err == nil:
 					answered[i] = resp.Topic
-					return
+					return nil
 				case errors.Is(err, bus.ErrTopicExists):
-					return // an earlier attempt was stored; its answer was lost
+					return nil // an earlier attempt was stored; its answer was lost
 				}
-				time.Sleep(20 * time.Millisecond)
+				return err
+			})
+			if err != nil {
+				t.Errorf("topic %s: %v", name, err)
 			}
-			t.Errorf("topic %s: no answer in 15 s", name)
 		})
 	}
 	close(start)

@@ -80,6 +80,17 @@ func (e *env) start() {
 	e.t.Cleanup(func() { _ = s.Close() })
 }
 
+// restartNATS stops NATS for outage (already stopped: no-op) and starts
+// it again on the same port and store. The SC is closed before the new
+// NATS stops at cleanup (Cleanup runs last in, first out): an SC closed
+// with NATS gone waits out its store timeout to hand back its lease.
+func (e *env) restartNATS(outage time.Duration) {
+	e.t.Helper()
+	e.ns = e.ns.RestartAfter(outage)
+	s := e.sc
+	e.t.Cleanup(func() { _ = s.Close() })
+}
+
 // restart closes the SC and starts a new one on the same NATS.
 func (e *env) restart() {
 	e.t.Helper()

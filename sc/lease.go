@@ -92,6 +92,35 @@ type leaseState struct {
 	triedGen  int64     // the generation of this SC's last failed take-over CAS (it may have been stored)
 }
 
+// The lease's timing decisions read only the clock and leaseState, so
+// tests run them under testing/synctest's fake clock
+// (timing_synctest_test.go).
+
+// renewed records a renewal (or a takeover) of rev carrying rec, sent at
+// sent: this SC acts until 3/4 of ttl after it, a quarter of ttl before a
+// standby that saw rev no earlier than sent can take over.
+func (l *leaseState) renewed(rec leaseRecord, rev uint64, sent time.Time, ttl time.Duration) {
+	l.rec, l.rev = rec, rev
+	l.validUntil = sent.Add(ttl * 3 / 4)
+}
+
+// expired reports whether this SC's validity has run out at now.
+func (l *leaseState) expired(now time.Time) bool { return now.After(l.validUntil) }
+
+// valid reports whether this SC holds the lease and may act at now.
+func (l *leaseState) valid(now time.Time) bool { return l.rev != 0 && !l.expired(now) }
+
+// lapsed is a standby's look at the lease revision rev at now: how long
+// rev has stood still by this SC's clock (from when it first saw it), and
+// whether that is longer than ttl (its holder stopped renewing).
+func (l *leaseState) lapsed(rev uint64, now time.Time, ttl time.Duration) (stood time.Duration, lapsed bool) {
+	if rev > l.seenRev { // revisions only grow; an older one is a stale read
+		l.seenRev, l.seenAt = rev, now
+	}
+	stood = now.Sub(l.seenAt)
+	return stood, stood > ttl
+}
+
 // errNotActive answers writes on an SC that is not (or no longer) active.
 var errNotActive = errors.New("sc: this SC is not the active one")
 
@@ -100,7 +129,7 @@ var errNotActive = errors.New("sc: this SC is not the active one")
 func (s *Server) currentFence() (fence, error) {
 	s.leaseMu.Lock()
 	defer s.leaseMu.Unlock()
-	if !s.active.Load() || s.lease.rev == 0 || time.Now().After(s.lease.validUntil) {
+	if !s.active.Load() || !s.lease.valid(time.Now()) {
 		return fence{}, errNotActive
 	}
 	return fence{leaseRev: s.lease.rev, gen: s.lease.rec.Generation}, nil
@@ -201,8 +230,7 @@ func (s *Server) renew() {
 	case err == nil:
 		s.leaseMu.Lock()
 		if s.lease.rev == rev {
-			s.lease.rec, s.lease.rev = rec, newRev
-			s.lease.validUntil = sent.Add(s.cfg.LeaseTTL * 3 / 4)
+			s.lease.renewed(rec, newRev, sent, s.cfg.LeaseTTL)
 		}
 		s.leaseMu.Unlock()
 	case isConflict(err):
@@ -217,7 +245,7 @@ func (s *Server) renew() {
 		s.demote("another SC took the lease")
 	default:
 		s.leaseMu.Lock()
-		expired := time.Now().After(s.lease.validUntil)
+		expired := s.lease.expired(time.Now())
 		s.leaseMu.Unlock()
 		if expired {
 			s.demote(fmt.Sprintf("could not renew the lease for %v: %v", s.cfg.LeaseTTL*3/4, err))
@@ -281,12 +309,9 @@ func (s *Server) campaign(preempt bool) (time.Duration, error) {
 			s.leaseMu.Unlock()
 			return leaseRetry, nil
 		}
-		if rev > s.lease.seenRev {
-			s.lease.seenRev, s.lease.seenAt = rev, now
-		}
-		stood := now.Sub(s.lease.seenAt)
+		stood, lapsed := s.lease.lapsed(rev, now, ttl)
 		s.leaseMu.Unlock()
-		if stood <= ttl {
+		if !lapsed {
 			// The holder is alive, as far as we can tell: look again
 			// when it will have been silent for ttl.
 			return min(period, ttl-stood+time.Millisecond), nil

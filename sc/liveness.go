@@ -6,19 +6,31 @@ import (
 	"github.com/fluvio-go/fluvio/bus"
 )
 
+// The failure detector. Its timing (livenessLoop, expire, resumeBeats,
+// and the election hold in election.go) reads only the clock and the
+// in-memory state, so tests run it under testing/synctest's fake clock
+// (timing_synctest_test.go); the NATS side feeds it heartbeats
+// (register.go) and connection events (server.go).
+
+// livenessTick is how often livenessLoop looks for silent SPUs: an SPU
+// goes offline between HeartbeatTimeout and HeartbeatTimeout+livenessTick
+// after its last beat.
+func livenessTick(timeout time.Duration) time.Duration { return min(timeout/4, 250*time.Millisecond) }
+
 // livenessLoop marks SPUs offline when no heartbeat arrived for
 // HeartbeatTimeout. Liveness lives in memory only; nothing is written to
 // KV per beat. Owned by Server; stopped by Close.
 func (s *Server) livenessLoop() {
-	tick := min(s.cfg.HeartbeatTimeout/4, 250*time.Millisecond)
-	t := time.NewTicker(tick)
+	t := time.NewTicker(livenessTick(s.cfg.HeartbeatTimeout))
 	defer t.Stop()
+	var sys systemTopicWatch
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
 		case now := <-t.C:
 			s.expire(now)
+			s.ensureSystemTopicsTick(&sys, now)
 		}
 	}
 }
@@ -27,7 +39,7 @@ func (s *Server) livenessLoop() {
 // timeout. While the SC itself has no NATS connection nobody can beat, so
 // nobody expires (reconnected then restarts every SPU's timeout).
 func (s *Server) expire(now time.Time) {
-	if s.nc != nil && !s.nc.IsConnected() {
+	if s.natsDown != nil && s.natsDown() {
 		return
 	}
 	s.st.mu.Lock()
@@ -39,6 +51,20 @@ func (s *Server) expire(now time.Time) {
 			s.log.Warn("SPU offline: no heartbeat", "id", id, "name", e.rec.Name,
 				"silent_for", now.Sub(e.lastBeat).Round(time.Millisecond), "timeout", s.cfg.HeartbeatTimeout)
 			s.kickElection()
+		}
+	}
+}
+
+// resumeBeats runs when the SC's NATS connection comes back at now:
+// heartbeats could not arrive meanwhile, so every online SPU gets a fresh
+// timeout and elections wait one timeout for the SPUs to beat again.
+func (s *Server) resumeBeats(now time.Time) {
+	s.holdElectionsUntil(now.Add(s.cfg.HeartbeatTimeout))
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	for _, e := range s.st.spus {
+		if e.online {
+			e.lastBeat = now
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 // handleMetadata tells clients where partitions live: every SPU's public
 // address and liveness, and the leader of each partition of req.Topics
-// (all topics when empty). An unknown topic is ErrTopicNotFound.
+// (all users' topics when empty; a system topic only by name). An unknown topic is ErrTopicNotFound.
 func (s *Server) handleMetadata(_ context.Context, _ string, req bus.MetadataRequest) (bus.MetadataResponse, error) {
 	resp := bus.MetadataResponse{SPUs: []bus.SPUEndpoint{}, Partitions: []bus.PartitionMetadata{}}
 	s.catchUp(req.Topics)
@@ -25,7 +25,7 @@ func (s *Server) handleMetadata(_ context.Context, _ string, req bus.MetadataReq
 	}
 	names := req.Topics
 	if len(names) == 0 {
-		names = s.st.sortedTopics()
+		names = s.st.sortedTopicsOf(false) // system topics only by name
 	}
 	for _, n := range names {
 		t, ok := s.st.topics[n]
@@ -36,7 +36,7 @@ func (s *Server) handleMetadata(_ context.Context, _ string, req bus.MetadataReq
 			resp.Partitions = append(resp.Partitions, bus.PartitionMetadata{
 				PartitionID: bus.PartitionID{Topic: n, Partition: int32(i)},
 				Leader:      p.Leader, Replicas: slices.Clone(p.Replicas), ISR: slices.Clone(p.ISR),
-				LeaderEpoch: p.LeaderEpoch,
+				LeaderEpoch: p.LeaderEpoch, TopicID: t.rec.topicID(), System: t.rec.Spec.System,
 			})
 		}
 	}

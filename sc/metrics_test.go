@@ -126,7 +126,7 @@ func TestReadyz(t *testing.T) {
 	})
 	code, _ = httpGet(t, base+"/livez")
 	requireEqual(t, code, 200)
-	e.ns = e.ns.Restart()
+	e.restartNATS(0)
 	testkit.WaitFor(t, 10*time.Second, func() error {
 		if code, body := httpGet(t, base+"/readyz"); code != 200 {
 			return fmt.Errorf("readyz after NATS returned: %d %q", code, body)

@@ -30,6 +30,9 @@ func (l natsTLSLog) tls(format string, v []any) {
 	// Client lines start "HOST:PORT - cid:N - ".
 	remote, _, _ := strings.Cut(msg, " - ")
 	switch {
+	case strings.Contains(msg, "connection reset"), strings.Contains(msg, "i/o timeout"):
+		// A probe or a client that gave up: nothing to configure.
+		l.log.Debug("NATS TLS handshake cut short", "detail", msg)
 	case strings.Contains(msg, "route"):
 		l.log.Warn("NATS route TLS handshake failed: check the other SC's --tls-cert is signed by this --tls-ca", "detail", msg)
 	case strings.Contains(msg, "first record does not look like a TLS handshake"), strings.HasSuffix(msg, "EOF"):

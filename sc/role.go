@@ -36,8 +36,7 @@ func (s *Server) becomeActive(rec leaseRecord, rev uint64, sent time.Time) error
 		s.resyncSoon()
 	}
 	s.leaseMu.Lock()
-	s.lease.rec, s.lease.rev = rec, rev
-	s.lease.validUntil = sent.Add(s.cfg.LeaseTTL * 3 / 4)
+	s.lease.renewed(rec, rev, sent, s.cfg.LeaseTTL)
 	s.leaseMu.Unlock()
 	// Without a full timeout of overheard heartbeats, the SPUs' liveness
 	// is unknown: elect nobody until they had time to beat.

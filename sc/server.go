@@ -55,6 +55,10 @@ type Server struct {
 	writeMu sync.Mutex
 	st      *state
 
+	// natsDown reports whether the SC's NATS connection is down (nobody
+	// can beat then, so nobody expires); nil: never (timing tests).
+	natsDown func() bool
+
 	electKick  chan struct{} // buffered 1: run an election pass
 	electAfter atomic.Int64  // unix nanos before which no election runs
 
@@ -133,6 +137,8 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err := s.connect(); err != nil {
 		return nil, err
 	}
+	nc := s.nc
+	s.natsDown = func() bool { return !nc.IsConnected() }
 	js, err := jetstream.New(s.nc)
 	if err != nil {
 		return nil, fmt.Errorf("sc: JetStream: %w", err)
@@ -336,20 +342,11 @@ func (s *Server) PrivateAddr() string {
 	return s.private.Addr()
 }
 
-// reconnected runs when the SC's NATS connection comes back: heartbeats
-// could not arrive meanwhile, so every online SPU gets a fresh timeout and
-// elections wait one timeout for the SPUs to beat again.
+// reconnected runs when the SC's NATS connection comes back (see
+// resumeBeats).
 func (s *Server) reconnected(nc *nats.Conn) {
 	s.log.Info("NATS connection back", "url", nc.ConnectedUrlRedacted())
-	s.holdElectionsUntil(time.Now().Add(s.cfg.HeartbeatTimeout))
-	now := time.Now()
-	s.st.mu.Lock()
-	defer s.st.mu.Unlock()
-	for _, e := range s.st.spus {
-		if e.online {
-			e.lastBeat = now
-		}
-	}
+	s.resumeBeats(time.Now())
 }
 
 // URL is the NATS URL SPUs and clients use, nats://HOST:PORT.

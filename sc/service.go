@@ -42,7 +42,7 @@ func (s *Server) serveRole(role string) error {
 			endpoint{"topic-create", "topic.create", bus.Micro(ctx, guard(s, s.handleTopicCreate))},
 			endpoint{"topic-delete", "topic.delete", bus.Micro(ctx, guard(s, s.handleTopicDelete))},
 			endpoint{"topic-add-partition", "topic.add_partition", bus.Micro(ctx, guard(s, s.handleTopicAddPartition))},
-			endpoint{"consumer-commit", "consumer.commit", bus.Micro(ctx, guard(s, s.handleConsumerCommit))},
+			endpoint{"consumer-storage", "consumer.storage", bus.Micro(ctx, guard(s, s.handleConsumerStorage))},
 			endpoint{"consumer-delete", "consumer.delete", bus.Micro(ctx, guard(s, s.handleConsumerDelete))},
 			endpoint{"partition-repair", "partition.repair", bus.Micro(ctx, guard(s, s.handlePartitionRepair))},
 		)

@@ -109,6 +109,18 @@ func (st *state) sortedTopics() []string {
 	return names
 }
 
+// sortedTopicsOf lists the system topics (system) or the users' topics by
+// name. Caller holds mu.
+func (st *state) sortedTopicsOf(system bool) []string {
+	var names []string
+	for _, n := range st.sortedTopics() {
+		if st.topics[n].rec.Spec.System == system {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 // corrupt reports whether online SPU id's last heartbeat says its replica
 // of pid is corrupt (its log did not open). Caller holds mu.
 func (st *state) corrupt(id bus.SPUID, pid bus.PartitionID) bool {
@@ -234,6 +246,7 @@ func (st *state) topicView(t *topicEntry) bus.Topic {
 		Resolution: bus.TopicProvisioned,
 		ReplicaMap: map[int32][]bus.SPUID{},
 		CreatedMs:  t.rec.CreatedMs,
+		ID:         t.rec.topicID(),
 	}}
 	var offline, provisioning []bus.SPUID
 	for n, p := range t.rec.Partitions {

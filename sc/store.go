@@ -48,10 +48,22 @@ type spuRecord struct {
 // topicRecord is what KV holds for a topic: spec and assignment in one key,
 // so that a create is atomic and an ISR or leader change is one CAS.
 type topicRecord struct {
-	Name       string            `json:"name"`
-	Spec       bus.TopicSpec     `json:"spec"`
-	CreatedMs  int64             `json:"createdMs"`
+	Name      string        `json:"name"`
+	Spec      bus.TopicSpec `json:"spec"`
+	CreatedMs int64         `json:"createdMs"`
+	// ID tells this incarnation of the name from one deleted before
+	// (random at create; records written before it existed use CreatedMs:
+	// see topicID).
+	ID         int64             `json:"id,omitempty"`
 	Partitions []partitionRecord `json:"partitions"`
+}
+
+// topicID is the record's incarnation id (bus.PartitionMetadata.TopicID).
+func (r *topicRecord) topicID() int64 {
+	if r.ID != 0 {
+		return r.ID
+	}
+	return r.CreatedMs
 }
 
 // partitionRecord is one partition's assignment.

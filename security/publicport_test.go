@@ -145,6 +145,16 @@ func TestPublicPortNeedsAuth(t *testing.T) {
 	if _, err := cl.Produce(ctx, oneRecord("raw but authenticated")); err != nil {
 		t.Fatalf("authenticated produce: %v", err)
 	}
+	// Named consumers' offsets: read-only connections may not commit,
+	// client ones may not delete (refused before the SPU looks for the
+	// consumer-offset partition).
+	entry := []wire.OffsetEntry{{Consumer: "app", Topic: "victim", Offset: 1}}
+	if _, err := ro.OffsetCommit(ctx, &wire.OffsetCommitRequest{Entries: entry}); !errors.Is(err, wire.NotAuthorized.Err()) {
+		t.Errorf("read-only offset commit: %v, want NotAuthorized", err)
+	}
+	if _, err := cl.OffsetDelete(ctx, &wire.OffsetDeleteRequest{Keys: entry}); !errors.Is(err, wire.NotAuthorized.Err()) {
+		t.Errorf("client offset delete: %v, want NotAuthorized", err)
+	}
 	client, err := fluvio.Connect(ctx, c.sc.URL(), fluvio.WithCredentials(filepath.Join(c.dir, "auth", natsauth.FileClient)))
 	if err != nil {
 		t.Fatal(err)

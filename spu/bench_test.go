@@ -43,7 +43,7 @@ func benchProduceSize(b *testing.B, syncPolicy string, acks wire.Acks, size, rec
 	defer s.stop()
 	sp := spec("bench", 0, 1, 0)
 	sp.Config.Sync = syncPolicy
-	sp.Config.MaxRecordBytes = int32(2 * size) // 1 MiB records with their framing
+	sp.Config.MaxRecordBytes = int32(2 * size * records) // 1 MiB records with their framing
 	s.apply(&testing.T{}, true, nil, sp)
 	c, err := wire.Dial(context.Background(), s.public)
 	if err != nil {
@@ -148,15 +148,31 @@ func BenchmarkFetch(b *testing.B) {
 }
 
 // BenchmarkProduceReplicated is BenchmarkProduce with acks=all on three
-// SPUs in one process (one leader, two followers fetching over loopback).
+// SPUs in one process (one leader, two followers fetching over loopback),
+// with followers that pipeline their fetches (the default) and with
+// followers that fetch one request at a time.
 func BenchmarkProduceReplicated(b *testing.B) {
-	for _, syncPolicy := range []string{"always", "never"} {
-		b.Run("sync="+syncPolicy, func(b *testing.B) {
+	for _, fetch := range []string{"pipelined", "sequential"} {
+		for _, syncPolicy := range []string{"always", "never"} {
+			b.Run("fetch="+fetch+"/sync="+syncPolicy, func(b *testing.B) {
+				benchProduceReplicated(b, fetch == "sequential", syncPolicy)
+			})
+		}
+	}
+}
+
+func benchProduceReplicated(b *testing.B, sequential bool, syncPolicy string) {
+	{
+		{
 			t := &testing.T{}
 			s1, s2, s3 := startSPU(t, 1, 0), startSPU(t, 2, 0), startSPU(t, 3, 0)
 			defer s3.stop()
 			defer s2.stop()
 			defer s1.stop()
+			if sequential {
+				s2.fetchSequentially()
+				s3.fetchSequentially()
+			}
 			sp := spec("bench", 0, 1, 0, 1, 2, 3)
 			sp.Config.Sync = syncPolicy
 			for _, s := range []*testSPU{s1, s2, s3} {
@@ -201,6 +217,6 @@ func BenchmarkProduceReplicated(b *testing.B) {
 				b.Fatal(err)
 			default:
 			}
-		})
+		}
 	}
 }

@@ -119,5 +119,17 @@ func (a *clientAuth) check(ctx context.Context, req wire.Request) error {
 	if _, ok := req.(*wire.ProduceRequest); ok && role == tlsconf.RoleReadOnly {
 		return wire.NotAuthorized.ErrMsg("this connection is read-only: it may consume but not produce; use the client or admin credentials")
 	}
+	// Named consumers' offsets: as on the admin API, clients commit and
+	// read them, only admins delete them ('fluvio consumer delete').
+	switch req.(type) {
+	case *wire.OffsetCommitRequest:
+		if role == tlsconf.RoleReadOnly {
+			return wire.NotAuthorized.ErrMsg("this connection is read-only: it may read named consumers' offsets but not commit them; use the client or admin credentials")
+		}
+	case *wire.OffsetDeleteRequest:
+		if role != tlsconf.RoleAdmin {
+			return wire.NotAuthorized.ErrMsg("only admins delete named consumers' offsets: use the admin credentials ('fluvio consumer delete' with the admin profile)")
+		}
+	}
 	return nil
 }

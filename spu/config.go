@@ -81,6 +81,10 @@ type Config struct {
 	// operating system's. Tests inject write and fsync errors with
 	// vfstest.WithErrors (vfs/vfstest).
 	FS vfs.FS
+	// OffsetSnapshotEvery is the least number of records the leader of a
+	// consumer-offset partition writes between two snapshots of its live
+	// entries (offsets.go); 0 means DefaultOffsetSnapshotEvery.
+	OffsetSnapshotEvery int
 
 	// metrics is set by Start when HTTPAddr is; nil records nothing.
 	metrics *metrics
@@ -121,6 +125,9 @@ func (c Config) withDefaults() Config {
 		if home, err := os.UserHomeDir(); err == nil {
 			c.LogBaseDir = filepath.Join(home, ".fluvio", "data", fmt.Sprintf("spu-logs-%d", c.ID))
 		}
+	}
+	if c.OffsetSnapshotEvery <= 0 {
+		c.OffsetSnapshotEvery = DefaultOffsetSnapshotEvery
 	}
 	if c.HeartbeatInterval == 0 {
 		c.HeartbeatInterval = DefaultHeartbeatInterval

@@ -81,6 +81,9 @@ type dataPlane struct {
 	peers   map[bus.SPUID]string
 	propose ISRProposer
 	closed  bool
+
+	// offsets are the consumer-offset partitions' stores (offsets.go).
+	offsets offsetStores
 }
 
 // partition is one replica under its (immutable) id. A replica re-opened

@@ -169,37 +169,37 @@ func TestFetchBadInput(t *testing.T) {
 	ctx := context.Background()
 	_, err := produce(ctx, c, "t", 0, wire.AcksLeader, "a", "b", "c")
 	requireNoErr(t, err)
-	fetch := func(p wire.FetchPartition) *wire.FetchPartitionResponse {
+	consumerFetch := func(p wire.FetchPartition) *wire.FetchPartitionResponse {
 		t.Helper()
 		r, err := c.Fetch(ctx, &wire.FetchRequest{ReplicaID: -1, MaxWaitMs: 5000, Partitions: []wire.FetchPartition{p}})
 		requireNoErr(t, err)
 		return &r.Partitions[0]
 	}
 	t.Run("offset out of range", func(t *testing.T) {
-		pr := fetch(wire.FetchPartition{Topic: "t", Offset: 99, CurrentLeaderEpoch: -1})
+		pr := consumerFetch(wire.FetchPartition{Topic: "t", Offset: 99, CurrentLeaderEpoch: -1})
 		requireErrIs(t, pr.Err(), wire.ErrOffsetOutOfRange)
 		if !strings.Contains(pr.ErrorMessage, "outside the log [0, 3]") {
 			t.Fatalf("message: %s", pr.ErrorMessage)
 		}
-		pr = fetch(wire.FetchPartition{Topic: "t", Offset: -1, CurrentLeaderEpoch: -1})
+		pr = consumerFetch(wire.FetchPartition{Topic: "t", Offset: -1, CurrentLeaderEpoch: -1})
 		requireErrIs(t, pr.Err(), wire.ErrOffsetOutOfRange)
 	})
 	t.Run("unknown partition answers at once", func(t *testing.T) {
 		start := time.Now()
-		pr := fetch(wire.FetchPartition{Topic: "t", Partition: 4, CurrentLeaderEpoch: -1})
+		pr := consumerFetch(wire.FetchPartition{Topic: "t", Partition: 4, CurrentLeaderEpoch: -1})
 		requireErrIs(t, pr.Err(), wire.ErrUnknownTopicOrPartition)
 		if time.Since(start) > 2*time.Second {
 			t.Fatal("an error waited for the long poll")
 		}
 	})
 	t.Run("not leader", func(t *testing.T) {
-		pr := fetch(wire.FetchPartition{Topic: "followed", CurrentLeaderEpoch: -1})
+		pr := consumerFetch(wire.FetchPartition{Topic: "followed", CurrentLeaderEpoch: -1})
 		requireErrIs(t, pr.Err(), wire.ErrNotLeader)
 	})
 	t.Run("epoch fencing", func(t *testing.T) {
-		requireErrIs(t, fetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 2}).Err(), wire.ErrStaleEpoch)
-		requireErrIs(t, fetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 4}).Err(), wire.ErrUnknownLeaderEpoch)
-		requireEqual(t, fetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 3}).ErrorCode, wire.None)
+		requireErrIs(t, consumerFetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 2}).Err(), wire.ErrStaleEpoch)
+		requireErrIs(t, consumerFetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 4}).Err(), wire.ErrUnknownLeaderEpoch)
+		requireEqual(t, consumerFetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 3}).ErrorCode, wire.None)
 	})
 	t.Run("followers use the private server", func(t *testing.T) {
 		_, err := c.Fetch(ctx, &wire.FetchRequest{ReplicaID: 5, Partitions: []wire.FetchPartition{{Topic: "t"}}})

@@ -118,7 +118,9 @@ func (d *dataPlane) readFetch(req *wire.FetchRequest) (*wire.FetchResponse, int,
 			off replica.Offsets
 			err error
 		)
-		if req.ReplicaID >= 0 {
+		if req.ReplicaID >= 0 && req.ProgressApart {
+			c, off, err = r.ReadForFollowerAt(req.ReplicaID, p.Offset, max(limit, 1), p.CurrentLeaderEpoch)
+		} else if req.ReplicaID >= 0 {
 			c, off, err = r.ReadForFollower(req.ReplicaID, p.Offset, max(limit, 1), p.CurrentLeaderEpoch)
 			d.kickISR()
 		} else if req.ReadUncommitted {

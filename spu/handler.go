@@ -32,6 +32,8 @@ func (h *handler) Handle(ctx context.Context, req wire.Request) wire.Reply {
 			replicaID = r.ReplicaID
 		case *wire.EpochEndOffsetRequest:
 			replicaID = r.ReplicaID
+		case *wire.FollowerProgressRequest:
+			replicaID = r.ReplicaID
 		}
 		if err := h.d.auth.checkPeer(ctx, replicaID); err != nil {
 			return h.refuse(req, err)
@@ -57,6 +59,18 @@ func (h *handler) Handle(ctx context.Context, req wire.Request) wire.Reply {
 		return h.d.listOffsets(r)
 	case *wire.EpochEndOffsetRequest:
 		return h.d.epochEndOffset(r)
+	case *wire.OffsetCommitRequest:
+		return h.d.offsetCommit(ctx, r)
+	case *wire.OffsetFetchRequest:
+		return h.d.offsetFetch(ctx, r)
+	case *wire.OffsetDeleteRequest:
+		return h.d.offsetDelete(ctx, r)
+	case *wire.FollowerProgressRequest:
+		if !h.private {
+			return wire.RespondErr(wire.InvalidRequest.ErrMsg(fmt.Sprintf(
+				"replica %d reported progress on the public server; followers use the private server", r.ReplicaID)))
+		}
+		return h.d.followerProgress(r)
 	}
 	return wire.RespondErr(wire.UnknownAPIKey.ErrMsg(fmt.Sprintf("%s is not served here", req.APIKey())))
 }

@@ -39,7 +39,14 @@ func TestHeartbeatsAndReplicaSets(t *testing.T) {
 	f.publish(subject, bus.ReplicaSet{SPU: 7, Epoch: base, Full: true}) // stale
 	f.publish(subject, bus.ReplicaSet{SPU: 8, Epoch: base + 9})         // not ours
 	f.publish(bus.SubjectSPUReplicas(7), "garbage")                     // undecodable
-	time.Sleep(200 * time.Millisecond)                                  // several beats
+	// Several beats after those three: none of them was applied.
+	beats := f.beatCount()
+	testkit.WaitFor(t, 3*time.Second, func() error {
+		if n := f.beatCount(); n < beats+3 {
+			return fmt.Errorf("%d heartbeats since the publishes, want 3", n-beats)
+		}
+		return nil
+	})
 	testkit.WaitFor(t, time.Second, applied(base+1, false))
 	f.publish(subject, bus.ReplicaSet{SPU: 7, Epoch: base + 3}) // gap: base+2 lost
 	testkit.WaitFor(t, 3*time.Second, applied(base+3, true))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/spu/fetcher"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -81,6 +82,31 @@ func startSPUIn(t *testing.T, id bus.SPUID, dir string, lagMax time.Duration) *t
 	}
 	t.Cleanup(s.stop)
 	return s
+}
+
+// fetchSequentially makes the SPU's followers fetch one request at a time
+// (as they do from a leader that does not take FollowerProgress reports)
+// instead of pipelining. Call it before the first apply.
+func (s *testSPU) fetchSequentially() {
+	s.dp.fetchers.Close()
+	s.dp.fetchers = fetcher.New(fetcher.Config{Self: int32(s.id), MaxWait: followerFetchWait, Logger: s.dp.log,
+		Dial: s.dp.auth.dial, Sequential: true})
+}
+
+// fetchModes runs f as subtests with pipelining followers and with
+// followers fetching one request at a time.
+func fetchModes(t *testing.T, f func(t *testing.T, start func(id bus.SPUID) *testSPU)) {
+	for _, sequential := range []bool{false, true} {
+		t.Run(map[bool]string{false: "pipelined", true: "sequential"}[sequential], func(t *testing.T) {
+			f(t, func(id bus.SPUID) *testSPU {
+				s := startSPU(t, id, 0)
+				if sequential {
+					s.fetchSequentially()
+				}
+				return s
+			})
+		})
+	}
 }
 
 // apply sends one replica set (the next epoch) to the SPU.

@@ -2,8 +2,10 @@ package spu
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wire"
 )
@@ -27,6 +29,9 @@ func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.
 	case wire.AcksNone, wire.AcksLeader, wire.AcksAll:
 	default:
 		return fail(wire.InvalidRequest.ErrMsg("acks must be 0 (none), 1 (leader) or -1 (all)"))
+	}
+	if bus.IsSystemTopicName(req.Topic) {
+		return fail(wire.InvalidRequest.ErrMsg(fmt.Sprintf("topic %q is a system topic: only its leader writes it (named consumers commit through the offset APIs)", req.Topic)))
 	}
 	r := d.lookup(req.Topic, req.Partition)
 	if r == nil {

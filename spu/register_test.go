@@ -78,6 +78,13 @@ func (f *fakeSC) lastBeat() (bus.Heartbeat, bool) {
 	return f.beats[len(f.beats)-1], true
 }
 
+// beatCount returns how many heartbeats arrived.
+func (f *fakeSC) beatCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.beats)
+}
+
 func (f *fakeSC) publish(subject string, v any) {
 	f.t.Helper()
 	data, err := bus.Marshal(v, false)

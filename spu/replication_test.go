@@ -73,7 +73,11 @@ func isrOf(s *testSPU, topic string) []int32 {
 }
 
 func TestReplicationAcksAll(t *testing.T) {
-	s1, s2, s3 := startSPU(t, 1, 0), startSPU(t, 2, 0), startSPU(t, 3, 0)
+	fetchModes(t, testReplicationAcksAll)
+}
+
+func testReplicationAcksAll(t *testing.T, start func(bus.SPUID) *testSPU) {
+	s1, s2, s3 := start(1), start(2), start(3)
 	peers := peersOf(s1, s2, s3)
 	sp := spec("r", 0, 1, 0, 1, 2, 3)
 	for _, s := range []*testSPU{s1, s2, s3} {
@@ -224,7 +228,11 @@ func TestReplicationDivergedEpochs(t *testing.T) {
 // Leadership moves from 1 to 2 (epoch 1) and back (epoch 2); the old
 // leader follows, fenced by epoch, and no acknowledged record is lost.
 func TestReplicationLeaderChange(t *testing.T) {
-	s1, s2 := startSPU(t, 1, 0), startSPU(t, 2, 0)
+	fetchModes(t, testReplicationLeaderChange)
+}
+
+func testReplicationLeaderChange(t *testing.T, start func(bus.SPUID) *testSPU) {
+	s1, s2 := start(1), start(2)
 	peers := peersOf(s1, s2)
 	ctx := context.Background()
 	var acked []string

@@ -362,6 +362,43 @@ func TestWALRetentionBytes(t *testing.T) {
 	}
 }
 
+// TestWALDeleteBefore: whole closed segments below the offset go (the
+// start moves to a segment base at or below it), the active segment and
+// the one holding the offset stay, and the result survives a re-open.
+func TestWALDeleteBefore(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir, Options{SegmentBytes: 1 << 10, RetentionTime: -1})
+	requireNoErr(t, err)
+	for id := range 100 {
+		_, err := l.Append(makeBatch(id, 2, 0, 0))
+		requireNoErr(t, err)
+	}
+	n, err := l.DeleteBefore(0)
+	requireNoErr(t, err)
+	requireEqual(t, n, 0)
+	n, err = l.DeleteBefore(101)
+	requireNoErr(t, err)
+	if n == 0 || l.StartOffset() > 101 || l.StartOffset() == 0 {
+		t.Fatalf("removed %d segments, start %d: want some removed and the start in (0, 101]", n, l.StartOffset())
+	}
+	chunk, err := l.Read(101, 1<<20)
+	requireNoErr(t, err)
+	requireNoErr(t, chunk.Close())
+	_, err = l.Read(0, 1<<20)
+	requireErrIs(t, err, ErrOutOfRange)
+	// Everything below the end: all but the active segment go.
+	_, err = l.DeleteBefore(l.EndOffset())
+	requireNoErr(t, err)
+	start := l.StartOffset()
+	requireNoErr(t, l.Roll())
+	requireNoErr(t, l.Close())
+	l, err = Open(dir, Options{SegmentBytes: 1 << 10, RetentionTime: -1})
+	requireNoErr(t, err)
+	defer l.Close()
+	requireEqual(t, l.StartOffset(), start)
+	requireEqual(t, l.EndOffset(), int64(200))
+}
+
 func TestWALSegmentAgeRoll(t *testing.T) {
 	now := time.Unix(1000, 0)
 	clock := func() time.Time { return now }

@@ -16,6 +16,15 @@ const (
 	// KeySPUAuth: a follower SPU proves its identity on the private
 	// server (the number of Kafka's SaslAuthenticate).
 	KeySPUAuth APIKey = 36
+	// The named consumers' offset APIs (offsets.go), numbered as Kafka's
+	// OffsetCommit, OffsetFetch and OffsetDelete.
+	KeyOffsetCommit APIKey = 8
+	KeyOffsetFetch  APIKey = 9
+	KeyOffsetDelete APIKey = 47
+	// KeyFollowerProgress: a follower SPU reports its log ends apart from
+	// its fetches (pipelined replication). Not a Kafka API: Kafka's
+	// followers report progress only by their fetch offsets.
+	KeyFollowerProgress APIKey = 1000
 	// KeyClientAuth: a client proves its identity on the public server
 	// (an API of ours, outside Kafka's numbers).
 	KeyClientAuth APIKey = 1001
@@ -35,6 +44,14 @@ func (k APIKey) String() string {
 		return "epoch-end-offset"
 	case KeySPUAuth:
 		return "spu-auth"
+	case KeyOffsetCommit:
+		return "offset-commit"
+	case KeyOffsetFetch:
+		return "offset-fetch"
+	case KeyOffsetDelete:
+		return "offset-delete"
+	case KeyFollowerProgress:
+		return "follower-progress"
 	case KeyClientAuth:
 		return "client-auth"
 	}
@@ -74,7 +91,12 @@ var apis = map[APIKey]api{
 	KeyAPIVersions:    {KeyAPIVersions, 0, 0, func() Request { return new(APIVersionsRequest) }, func() Response { return new(APIVersionsResponse) }},
 	KeyEpochEndOffset: {KeyEpochEndOffset, 0, 0, func() Request { return new(EpochEndOffsetRequest) }, func() Response { return new(EpochEndOffsetResponse) }},
 	KeySPUAuth:        {KeySPUAuth, 0, 0, func() Request { return new(SPUAuthRequest) }, func() Response { return new(SPUAuthResponse) }},
-	KeyClientAuth:     {KeyClientAuth, 0, 0, func() Request { return new(ClientAuthRequest) }, func() Response { return new(ClientAuthResponse) }},
+	KeyOffsetCommit:   {KeyOffsetCommit, 0, 0, func() Request { return new(OffsetCommitRequest) }, func() Response { return new(OffsetCommitResponse) }},
+	KeyOffsetFetch:    {KeyOffsetFetch, 0, 0, func() Request { return new(OffsetFetchRequest) }, func() Response { return new(OffsetFetchResponse) }},
+	KeyOffsetDelete:   {KeyOffsetDelete, 0, 0, func() Request { return new(OffsetDeleteRequest) }, func() Response { return new(OffsetDeleteResponse) }},
+	KeyFollowerProgress: {KeyFollowerProgress, 0, 0, func() Request { return new(FollowerProgressRequest) },
+		func() Response { return new(FollowerProgressResponse) }},
+	KeyClientAuth: {KeyClientAuth, 0, 0, func() Request { return new(ClientAuthRequest) }, func() Response { return new(ClientAuthResponse) }},
 }
 
 // DecodeRequest decodes the payload of a request frame. It returns an
@@ -115,5 +137,5 @@ func DecodeResponse(key APIKey, payload []byte) (Response, error) {
 }
 
 func knownKeys() []APIKey {
-	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyAPIVersions, KeyEpochEndOffset}
+	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyOffsetCommit, KeyOffsetFetch, KeyAPIVersions, KeyEpochEndOffset, KeyOffsetDelete, KeyFollowerProgress}
 }

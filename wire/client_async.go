@@ -104,3 +104,85 @@ func (c *Conn) start(ctx context.Context, req Request, resp Response) (*call, er
 	// Wait returns that.
 	return cl, nil
 }
+
+// PendingFetch is a fetch written to the connection whose answer has not
+// been read yet (a follower's pipelined fetch).
+type PendingFetch struct {
+	c    *Conn
+	cl   *call
+	resp *FetchResponse
+	err  error
+}
+
+// StartFetch writes req and returns without waiting for the answer.
+// Answers come in request order, so a request started after it is
+// answered after it.
+func (c *Conn) StartFetch(ctx context.Context, req *FetchRequest) *PendingFetch {
+	p := &PendingFetch{c: c, resp: new(FetchResponse)}
+	p.cl, p.err = c.start(ctx, req, p.resp)
+	return p
+}
+
+// Wait blocks until the answer arrives or ctx ends, and returns it as
+// Fetch does.
+func (p *PendingFetch) Wait(ctx context.Context) (*FetchResponse, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	select {
+	case err := <-p.cl.done:
+		if err != nil {
+			return nil, err
+		}
+		return p.resp, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wire: %s request to %s: %w", p.cl.key, p.c.addr, ctx.Err())
+	}
+}
+
+// PendingProgress is a FollowerProgress report written to the
+// connection; its answer is read in the background.
+type PendingProgress struct {
+	cl   *call
+	resp *FollowerProgressResponse
+	err  error
+	done bool
+}
+
+// StartFollowerProgress writes req and returns without waiting for the
+// answer (the leader takes the report when it reads it; the answer only
+// says whether it was refused).
+func (c *Conn) StartFollowerProgress(ctx context.Context, req *FollowerProgressRequest) *PendingProgress {
+	p := &PendingProgress{resp: new(FollowerProgressResponse)}
+	p.cl, p.err = c.start(ctx, req, p.resp)
+	p.done = p.err != nil
+	return p
+}
+
+// Poll returns the answer once it has arrived (done false before). err is
+// the request's error (the connection failed, or the leader refused the
+// whole request); the partitions' errors are in the response.
+func (p *PendingProgress) Poll() (resp *FollowerProgressResponse, done bool, err error) {
+	if !p.done {
+		select {
+		case p.err = <-p.cl.done:
+			p.done = true
+		default:
+			return nil, false, nil
+		}
+	}
+	if p.err != nil {
+		return nil, true, p.err
+	}
+	return p.resp, true, nil
+}
+
+// FollowerProgress sends a FollowerProgressRequest and waits for its
+// answer (StartFollowerProgress does not wait).
+func (c *Conn) FollowerProgress(ctx context.Context, req *FollowerProgressRequest) (*FollowerProgressResponse, error) {
+	resp := new(FollowerProgressResponse)
+	if err := c.roundTrip(ctx, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}

@@ -25,6 +25,13 @@ type FetchRequest struct {
 	// in-sync replicas may not have yet, which a failover can lose. On the
 	// wire it is the last byte: 0 read committed, 1 read uncommitted.
 	ReadUncommitted bool
+	// ProgressApart marks a follower's fetch (ReplicaID >= 0) whose
+	// offsets are only where to read: the follower reports what it holds
+	// with FollowerProgress instead, so it can send its next fetch before
+	// it has appended the previous answer (pipelined replication). On the
+	// wire it is the last byte's value 2. Only servers that list
+	// FollowerProgress in APIVersions take it.
+	ProgressApart bool
 }
 
 // FetchPartition is one partition of a FetchRequest.
@@ -57,11 +64,14 @@ func (r *FetchRequest) encode(e *encoder) {
 		e.int32(p.MaxBytes)
 		e.int32(p.CurrentLeaderEpoch)
 	}
-	isolation := byte(0)
-	if r.ReadUncommitted {
-		isolation = 1
+	mode := byte(0)
+	switch {
+	case r.ProgressApart:
+		mode = 2
+	case r.ReadUncommitted:
+		mode = 1
 	}
-	e.buf = append(e.buf, isolation)
+	e.buf = append(e.buf, mode)
 }
 
 func (r *FetchRequest) decode(d *decoder) {
@@ -84,8 +94,13 @@ func (r *FetchRequest) decode(d *decoder) {
 		case 0:
 		case 1:
 			r.ReadUncommitted = true
+		case 2:
+			if r.ReplicaID < 0 {
+				d.fail("mode byte 2 (progress apart) is for followers, replica id %d is a consumer's", r.ReplicaID)
+			}
+			r.ProgressApart = true
 		default:
-			d.fail("isolation byte %d (0 or 1)", d.p[0])
+			d.fail("isolation byte %d (0 read committed, 1 read uncommitted, 2 follower with progress apart)", d.p[0])
 		}
 		d.p = d.p[1:]
 	}

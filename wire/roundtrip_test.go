@@ -59,6 +59,7 @@ func TestRoundTrip(t *testing.T) {
 		}})
 		roundTripRequest(t, &FetchRequest{ReplicaID: 5002, Partitions: []FetchPartition{}})
 		roundTripRequest(t, &FetchRequest{ReplicaID: -1, ReadUncommitted: true, Partitions: []FetchPartition{{Topic: "a", CurrentLeaderEpoch: -1}}})
+		roundTripRequest(t, &FetchRequest{ReplicaID: 5002, ProgressApart: true, Partitions: []FetchPartition{{Topic: "a", Offset: 9, CurrentLeaderEpoch: 2}}})
 		withSource := &FetchResponse{Partitions: []FetchPartitionResponse{
 			{Topic: "a", Partition: 0, HighWatermark: 10, LogStartOffset: 0, LogEndOffset: 12, Source: bytesSource("from a file")},
 			{Topic: "b", Partition: 1, ErrorCode: OffsetOutOfRange, ErrorMessage: "offset 99 not in [0, 12)", HighWatermark: 12, LogEndOffset: 12, Records: nil},
@@ -76,6 +77,18 @@ func TestRoundTrip(t *testing.T) {
 		r := &ListOffsetsResponse{Offset: 42}
 		roundTripResponse(t, r, r)
 	})
+	t.Run("offsets", func(t *testing.T) {
+		e := OffsetEntry{Consumer: "app", Topic: "orders", Partition: 2, Offset: 41, TopicID: 1 << 50, ModifiedMs: 1700000000000}
+		roundTripRequest(t, &OffsetCommitRequest{Partition: 0, Entries: []OffsetEntry{e, {Consumer: "b"}}})
+		roundTripRequest(t, &OffsetFetchRequest{Partition: 1, Consumer: "app", Topic: ""})
+		roundTripRequest(t, &OffsetDeleteRequest{Partition: 0, Keys: []OffsetEntry{e}})
+		c := &OffsetCommitResponse{ErrorCode: NotLeader, ErrorMessage: "moved"}
+		roundTripResponse(t, c, c)
+		f := &OffsetFetchResponse{Entries: []OffsetEntry{e}}
+		roundTripResponse(t, f, f)
+		d := &OffsetDeleteResponse{Deleted: []OffsetEntry{e, e}}
+		roundTripResponse(t, d, d)
+	})
 	t.Run("api versions", func(t *testing.T) {
 		p, err := bytesOf(&APIVersionsRequest{})
 		requireNoErr(t, err)
@@ -89,6 +102,17 @@ func TestRoundTrip(t *testing.T) {
 		r := &EpochEndOffsetResponse{Partitions: []EpochPartitionResponse{
 			{Topic: "t", Partition: 0, LeaderEpoch: 2, EndOffset: 100},
 			{Topic: "u", Partition: 1, ErrorCode: StaleEpoch, ErrorMessage: "epoch 3 < 4", LeaderEpoch: -1, EndOffset: -1},
+		}}
+		roundTripResponse(t, r, r)
+	})
+	t.Run("follower progress", func(t *testing.T) {
+		roundTripRequest(t, &FollowerProgressRequest{ReplicaID: 5002, Partitions: []ProgressPartition{
+			{Topic: "t", Partition: 0, EndOffset: 1 << 40, CurrentLeaderEpoch: 4},
+			{Topic: "u", Partition: 9, EndOffset: 0, CurrentLeaderEpoch: -1},
+		}})
+		r := &FollowerProgressResponse{Partitions: []ProgressPartitionResponse{
+			{Topic: "t", Partition: 0, HighWatermark: 100},
+			{Topic: "u", Partition: 9, ErrorCode: NotLeader, ErrorMessage: "leader is 5003", HighWatermark: -1},
 		}}
 		roundTripResponse(t, r, r)
 	})
@@ -107,9 +131,13 @@ func TestDecodeRequestErrors(t *testing.T) {
 	huge := []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff}
 	_, err = DecodeRequest(KeyFetch, 0, huge)
 	requireErrIs(t, err, ErrInvalidRequest)
-	// The fetch's isolation byte is 0 or 1.
+	// The fetch's mode byte is 0 or 1, or 2 for a follower only.
 	f, _ := bytesOf(&FetchRequest{ReplicaID: -1})
 	f[len(f)-1] = 2
+	_, err = DecodeRequest(KeyFetch, 0, f)
+	requireErrIs(t, err, ErrInvalidRequest)
+	f, _ = bytesOf(&FetchRequest{ReplicaID: 5002})
+	f[len(f)-1] = 3
 	_, err = DecodeRequest(KeyFetch, 0, f)
 	requireErrIs(t, err, ErrInvalidRequest)
 }

@@ -1,6 +1,7 @@
-// Package ours plugs our own cluster into the benchmarks: System starts real
-// sc-server and spu-server processes (bin/), registers the SPU and creates
-// topics through the fluvio CLI; Driver is the worker side, built on the
+// Package ours plugs our own cluster into the benchmarks: System has the
+// local-cluster supervisor (internal/localcluster) start real sc-server and
+// spu-server processes (bin/) and register the SPUs, and creates topics
+// through the fluvio CLI; Driver is the worker side, built on the
 // client library (package fluvio): a producer with acks=leader or all and a
 // bounded window, a consumer from offset 0, one-in-flight latency.
 //

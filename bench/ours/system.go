@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,11 +13,12 @@ import (
 
 	"github.com/fluvio-go/fluvio/bench"
 	"github.com/fluvio-go/fluvio/bench/internal/proc"
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 )
 
 // SPUID is the id of the first SPU the benchmark starts; the others
 // (ServerConfig.Replicas > 1) are SPUID+1, SPUID+2, ...
-const SPUID = 5001
+const SPUID = localcluster.FirstSPU
 
 // System starts our cluster: one sc-server (embedded NATS) and one
 // spu-server per replica (ServerConfig.Replicas, at least one), each a
@@ -46,120 +46,55 @@ func (s *System) Available(ctx context.Context) error {
 	return nil
 }
 
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago (the servers take their addresses as flags).
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("ours: free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// listening reports whether something accepts TCP connections at addr.
-func listening(addr string) func() bool {
-	return func() bool {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err != nil {
-			return false
-		}
-		c.Close()
-		return true
-	}
-}
-
-// Start implements bench.System: sc-server on a free port with its data in
-// dir/sc, then per SPU (cfg.Replicas, at least one): registered as a
-// custom SPU through the fluvio CLI, then spu-server with its logs in
-// dir/spu-ID, ready once its public server listens.
+// Start implements bench.System: the local-cluster supervisor
+// (internal/localcluster) starts sc-server with its data in dir/sc and
+// one spu-server per replica (cfg.Replicas, at least one) with its logs in
+// dir/spu-ID, on a free port plan, each with --http and --pprof, and
+// returns once every SC's and SPU's /readyz answers, the SPUs are online
+// and their public ports open. Process output goes to dir/logs.
 func (s *System) Start(ctx context.Context, dir string, cfg bench.ServerConfig) (bench.Instance, error) {
-	scAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	scHTTP, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	sc, err := proc.Start(ctx, filepath.Join(s.BinDir, "sc-server"),
-		[]string{"--sc", scAddr, "--data-dir", filepath.Join(dir, "sc"), "--http", scHTTP, "--pprof", "--no-auth"}, // the benchmarks measure the data plane
-		filepath.Join(dir, "sc-server.log"), listening(scAddr))
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	c, err := localcluster.StartCluster(sctx, localcluster.ClusterConfig{
+		BinDir: s.BinDir, Dir: dir, SPUs: max(1, cfg.Replicas),
+		// The benchmarks measure the data plane: no NATS auth (the
+		// supervisor's clusters run --no-auth), profiles served.
+		SCArgs: []string{"--pprof"}, SPUArgs: []string{"--pprof"}, ClientName: "fluvio-bench",
+	})
 	if err != nil {
 		return nil, fmt.Errorf("ours: %w", err)
 	}
-	in := &Instance{bin: s.BinDir, dir: dir, scAddr: scAddr, sc: sc, cfg: cfg, https: []string{scHTTP}}
-	// The SC's NATS port opens before its admin service answers.
-	if err := in.waitAdmin(ctx); err != nil {
-		return nil, errors.Join(err, in.Stop(ctx))
-	}
-	for i := range max(1, cfg.Replicas) {
-		if err := in.startSPU(ctx, SPUID+i); err != nil {
-			return nil, errors.Join(err, in.Stop(ctx))
-		}
+	in := &Instance{bin: s.BinDir, dir: dir, c: c, cfg: cfg, https: []string{c.SCHTTP(0)}}
+	for _, spu := range c.SPUs() {
+		in.https = append(in.https, spu.HTTP)
+		in.spuHTTPs = append(in.spuHTTPs, spu.HTTP)
 	}
 	return in, nil
 }
 
-// startSPU registers SPU id and starts its spu-server.
-func (in *Instance) startSPU(ctx context.Context, id int) error {
-	pub, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	priv, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	httpAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	if _, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
-		[]string{"custom-spu", "register", "--sc", in.scAddr, "--id", strconv.Itoa(id),
-			"--public-server", pub, "--private-server", priv},
-		filepath.Join(in.dir, "fluvio-cli.log")); err != nil {
-		return fmt.Errorf("ours: register spu %d: %w", id, err)
-	}
-	logDir, logFile := filepath.Join(in.dir, "spu"), filepath.Join(in.dir, "spu-server.log")
-	if id != SPUID {
-		logDir, logFile = filepath.Join(in.dir, fmt.Sprintf("spu-%d", id)), filepath.Join(in.dir, fmt.Sprintf("spu-server-%d.log", id))
-	}
-	spu, err := proc.Start(ctx, filepath.Join(in.bin, "spu-server"),
-		[]string{"--id", strconv.Itoa(id), "--sc-controller", in.scAddr,
-			"--public-server", pub, "--private-server", priv,
-			"--log-base-dir", logDir, "--http", httpAddr, "--pprof"},
-		logFile, listening(pub))
-	if err != nil {
-		return fmt.Errorf("ours: spu %d: %w", id, err)
-	}
-	in.spus = append(in.spus, spu)
-	in.https = append(in.https, httpAddr)
-	in.spuHTTPs = append(in.spuHTTPs, httpAddr)
-	return nil
-}
-
 // Instance is a running sc-server and its spu-servers.
 type Instance struct {
-	bin, dir, scAddr string
-	sc               *proc.Process
-	spus             []*proc.Process
-	cfg              bench.ServerConfig
+	bin, dir string
+	c        *localcluster.Cluster
+	cfg      bench.ServerConfig
 	// https are the SC's and the SPUs' HTTP addresses (/metrics and, with
 	// --pprof, /debug/pprof/); spuHTTPs the SPUs' alone.
 	https, spuHTTPs []string
 }
 
 // Addr implements bench.Instance: the SC address clients connect to.
-func (in *Instance) Addr() string { return in.scAddr }
+func (in *Instance) Addr() string { return in.c.SCAddrs() }
 
 // DataPIDs implements bench.Instance: the SC and the SPUs. The SC is an
 // embedded NATS with a JetStream KV store; the peer's nats-server holds
 // its stream metadata in the same process, so both sides count their
 // metadata.
 func (in *Instance) DataPIDs() []int {
-	pids := []int{in.sc.PID()}
-	for _, p := range in.spus {
+	var pids []int
+	for _, p := range in.c.SCs() {
+		pids = append(pids, p.PID())
+	}
+	for _, p := range in.c.SPUs() {
 		pids = append(pids, p.PID())
 	}
 	return pids
@@ -167,7 +102,7 @@ func (in *Instance) DataPIDs() []int {
 
 // Parts implements bench.Parted: the SC and the SPUs.
 func (in *Instance) Parts() map[string][]int {
-	return map[string][]int{"sc": {in.sc.PID()}, "spu": in.DataPIDs()[1:]}
+	return map[string][]int{"sc": {in.c.SCs()[0].PID()}, "spu": in.DataPIDs()[1:]}
 }
 
 // PprofAddrs implements bench.Profiled: the SC's and each SPU's --http.
@@ -240,23 +175,6 @@ func metricSum(text, name string) (int64, error) {
 // max payload) in: the topic default, 1 MiB, counts the record's framing.
 const maxRecordSize = "2MiB"
 
-// waitAdmin polls a read-only admin command until the SC answers it.
-func (in *Instance) waitAdmin(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		_, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
-			[]string{"custom-spu", "list", "--sc", in.scAddr}, filepath.Join(in.dir, "fluvio-cli.log"))
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("ours: SC admin not answering: %w", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // Create implements bench.Instance: one topic with l.Partitions partitions,
 // replication ServerConfig.Replicas (at least 1), max record size 2 MiB, through the fluvio CLI, with WAL
 // sync "always" for the
@@ -270,7 +188,7 @@ func (in *Instance) Create(ctx context.Context, l bench.Layout) error {
 		sync = "always"
 	}
 	if _, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
-		[]string{"topic", "create", l.Topic, "--sc", in.scAddr,
+		[]string{"topic", "create", l.Topic, "--sc", in.Addr(),
 			"--partitions", strconv.Itoa(l.Partitions), "--replication", strconv.Itoa(in.replicas()), "--sync", sync,
 			"--max-record-size", maxRecordSize},
 		filepath.Join(in.dir, "fluvio-cli.log")); err != nil {
@@ -297,7 +215,7 @@ func (in *Instance) replicas() int { return max(1, in.cfg.Replicas) }
 // leader and a full ISR, from fluvio partition list -O json.
 func (in *Instance) readyPartitions(ctx context.Context, topic string) (int, error) {
 	out, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
-		[]string{"partition", "list", "--sc", in.scAddr, "--topic", topic, "-O", "json"},
+		[]string{"partition", "list", "--sc", in.Addr(), "--topic", topic, "-O", "json"},
 		filepath.Join(in.dir, "fluvio-cli.log"))
 	if err != nil {
 		return 0, err
@@ -324,14 +242,19 @@ func (in *Instance) readyPartitions(ctx context.Context, topic string) (int, err
 	return n, nil
 }
 
-// Stop implements bench.Instance: the SPUs first, then the SC.
+// Stop implements bench.Instance: the SPUs first, then the SC. A
+// process that had crashed, or had to be killed after SIGTERM, is an
+// error with the end of its log.
 func (in *Instance) Stop(ctx context.Context) error {
-	var errs []error
-	for _, p := range in.spus {
-		errs = append(errs, p.Stop(ctx))
+	errs := []error{in.c.Close(ctx)}
+	for _, p := range in.c.SCs() {
+		errs = append(errs, p.ExitErr())
 	}
-	if in.sc != nil {
-		errs = append(errs, in.sc.Stop(ctx))
+	for _, p := range in.c.SPUs() {
+		errs = append(errs, p.ExitErr())
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("ours: %w", err)
+	}
+	return nil
 }

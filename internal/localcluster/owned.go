@@ -25,8 +25,9 @@ type Spec struct {
 	// Log, when set, is the file stdout and stderr are appended to (a
 	// dated header line before each start).
 	Log string
-	// Output, when set, receives stdout and stderr too (a test's buffer).
-	Output io.Writer
+	// Stdout and Stderr, when set, receive the process's stdout and
+	// stderr too (a test's buffers; the same writer for both is fine).
+	Stdout, Stderr io.Writer
 }
 
 // Process is an owned child process: started, paused, resumed, killed
@@ -79,23 +80,17 @@ func (p *Process) Start() error {
 	if p.runningLocked() {
 		return nil
 	}
-	var out io.Writer
 	var logf *os.File
 	if p.spec.Log != "" {
 		f, err := openLog(p.spec.Log, "start "+p.spec.Name+": "+p.spec.Path+" "+strings.Join(p.spec.Args, " "))
 		if err != nil {
 			return fmt.Errorf("log of %s: %w", p.spec.Name, err)
 		}
-		logf, out = f, f
+		logf = f
 	}
-	if p.spec.Output != nil {
-		// Not a file: exec copies the output in this process until
-		// the child exits, so the log stays open until then.
-		if out != nil {
-			out = io.MultiWriter(out, p.spec.Output)
-		} else {
-			out = p.spec.Output
-		}
+	stdout, stderr := withLog(logf, p.spec.Stdout), withLog(logf, p.spec.Stderr)
+	if p.spec.Stdout == p.spec.Stderr {
+		stderr = stdout // one writer: exec writes from one goroutine
 	}
 	closeLog := func() {
 		if logf != nil {
@@ -104,16 +99,18 @@ func (p *Process) Start() error {
 	}
 	cmd := exec.Command(p.spec.Path, p.spec.Args...)
 	cmd.Env = p.spec.Env
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	orphanGuard(cmd)
 	if err := cmd.Start(); err != nil {
 		closeLog()
 		return fmt.Errorf("start %s (%s): %w", p.spec.Name, p.spec.Path, err)
 	}
-	if p.spec.Output == nil {
+	if p.spec.Stdout == nil && p.spec.Stderr == nil {
 		closeLog() // the child has its own copy
 		logf = nil
 	}
+	// Otherwise exec copies the output in this process until the child
+	// exits: the log stays open until then.
 	done := make(chan struct{})
 	p.cmd, p.done, p.paused, p.waitErr = cmd, done, false, nil
 	p.starts++
@@ -294,6 +291,20 @@ func (p *Process) ExitErr() error {
 		err = fmt.Errorf("%w; the end of its log %s:\n%s", err, p.spec.Log, LogTail(p.spec.Log, 10))
 	}
 	return err
+}
+
+// withLog is the writer of one output stream: the log file and w, either
+// one, or nil (discarded).
+func withLog(log *os.File, w io.Writer) io.Writer {
+	switch {
+	case log == nil && w == nil:
+		return nil
+	case log == nil:
+		return w
+	case w == nil:
+		return log
+	}
+	return io.MultiWriter(log, w)
 }
 
 // Close stops the process (grace 10 s) and waits for its waiter

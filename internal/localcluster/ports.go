@@ -28,6 +28,7 @@ const DefaultSCPort = 9003
 // on P-20, and so on.
 const (
 	planSCPrivate = 1  // sc-server --sc-private: P+1
+	planCustomSPU = 2  // a custom SPU's public and private servers: P+2, P+3
 	planSCRoutes  = 4  // sc-server --cluster: P+4
 	planSCHTTP    = 5  // sc-server --http: P+5
 	planSPUFirst  = 7  // first SPU's public server: P+7
@@ -97,6 +98,12 @@ func (p Plan) SCN(i int) (nats, private, routes, http string) {
 	return p.addr(base), p.addr(base + planSCPrivate), p.addr(base + planSCRoutes), p.addr(base + planSCHTTP)
 }
 
+// CustomSPU returns the public and private addresses the plan keeps for
+// a custom SPU run out-of-band (P+2, P+3: 9005 and 9006, as Fluvio's).
+func (p Plan) CustomSPU() (public, private string) {
+	return p.addr(p.SC + planCustomSPU), p.addr(p.SC + planCustomSPU + 1)
+}
+
 // SPU returns the public, private and HTTP addresses of the i-th SPU (0
 // for the first).
 func (p Plan) SPU(i int) (public, private, http string) {
@@ -105,9 +112,10 @@ func (p Plan) SPU(i int) (public, private, http string) {
 }
 
 // Addrs lists every address of the plan with scs SCs (routes only with
-// more than one) and spus SPUs.
+// more than one) and spus SPUs, and the custom SPU's.
 func (p Plan) Addrs(scs, spus int) []string {
-	var out []string
+	pub, priv := p.CustomSPU()
+	out := []string{pub, priv}
 	for i := range max(scs, 1) {
 		nats, private, routes, http := p.SCN(i)
 		out = append(out, nats, private, http)

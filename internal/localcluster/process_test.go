@@ -232,7 +232,7 @@ func TestOwnedStopEscalates(t *testing.T) {
 func TestOwnedExitError(t *testing.T) {
 	spec := helperSpec(t, "exit3")
 	var out syncBuffer
-	spec.Output = &out
+	spec.Stdout, spec.Stderr = &out, &out
 	p, err := StartProcess(spec)
 	if err != nil {
 		t.Fatal(err)

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/fluvio-go/fluvio/internal/natsauth"
+	"github.com/fluvio-go/fluvio/internal/tlsconf"
 )
 
 // A detached local cluster ('fluvio cluster start') lives in one data
@@ -25,6 +28,8 @@ import (
 //	spu-<id>/        each spu-server's replica logs
 //	auth/            the NATS credentials (sc, admin, client, read-only,
 //	                 spu-<id>); the local profile uses auth/admin.creds
+//	tls/             with --tls: ca.crt and ca.key, and NAME.crt, NAME.key
+//	                 for sc, spu-<id>, admin, client, read-only (keys 0600)
 //	logs/sc.log      the sc-server's output (logs/sc-2.log, ...)
 //	logs/spu-<id>.log
 const (
@@ -56,6 +61,9 @@ type State struct {
 	// cluster made since they exist; older ones keep running without).
 	// Every SC of the cluster uses the same identities (auth/).
 	Auth bool `json:"auth,omitempty"`
+	// TLS is true for a cluster started with --tls: every link speaks
+	// mutual TLS with the certificates under tls/ (EnsureTLS).
+	TLS bool `json:"tls,omitempty"`
 }
 
 // SCPeer is one more SC of a local cluster with --sc-replicas.
@@ -94,6 +102,73 @@ func (st *State) SPUCreds(id int32) string {
 		return ""
 	}
 	return filepath.Join(st.AuthDir(), natsauth.SPUFile(id))
+}
+
+// TLSDir is where the cluster's CA and certificates live.
+func (st *State) TLSDir() string { return filepath.Join(st.DataDir, "tls") }
+
+// TLSFiles are the certificate, key and CA of name (sc, spu-N, admin,
+// client, read-only) in TLSDir; empty without TLS.
+func (st *State) TLSFiles(name string) tlsconf.Files {
+	if !st.TLS {
+		return tlsconf.Files{}
+	}
+	return tlsconf.FilesIn(st.TLSDir(), name)
+}
+
+// TLSArgs are the --tls-cert, --tls-key and --tls-ca arguments of the
+// server whose certificate is name; none without TLS.
+func (st *State) TLSArgs(name string) []string {
+	if !st.TLS {
+		return nil
+	}
+	f := st.TLSFiles(name)
+	return []string{"--tls-cert", f.Cert, "--tls-key", f.Key, "--tls-ca", f.CA}
+}
+
+// EnsureTLS makes the cluster's CA (ECDSA P-256, key 0600) and the
+// certificates it lacks: the SCs' (one, for every SC and their routes),
+// each SPU's (named spu-N: their servers and their dials to NATS and to
+// their peers) and the client roles' (admin, client, read-only: their
+// OU). Every certificate serves the loopback names and the hosts of the
+// cluster's addresses.
+func (st *State) EnsureTLS() error {
+	if !st.TLS {
+		return nil
+	}
+	dir := st.TLSDir()
+	ca, err := tlsconf.EnsureAuthority(dir, "fluvio local cluster CA ("+st.DataDir+")")
+	if err != nil {
+		return err
+	}
+	hosts := slices.Clone(tlsconf.LocalHosts)
+	addHost := func(addr string) {
+		if h, _, err := net.SplitHostPort(addr); err == nil && h != "" && !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	addHost(st.SCAddr)
+	for _, p := range st.Peers {
+		addHost(p.Addr)
+	}
+	leaves := []tlsconf.Leaf{{Name: "sc", Hosts: hosts},
+		{Name: tlsconf.RoleAdmin, Role: tlsconf.RoleAdmin}, {Name: tlsconf.RoleClient, Role: tlsconf.RoleClient},
+		{Name: tlsconf.RoleReadOnly, Role: tlsconf.RoleReadOnly}}
+	for _, s := range st.SPUs {
+		h := slices.Clone(hosts)
+		for _, a := range []string{s.Public, s.Private} {
+			if x, _, err := net.SplitHostPort(a); err == nil && x != "" && !slices.Contains(h, x) {
+				h = append(h, x)
+			}
+		}
+		leaves = append(leaves, tlsconf.Leaf{Name: tlsconf.SPUName(s.ID), Hosts: h})
+	}
+	for _, l := range leaves {
+		if _, err := ca.Ensure(dir, l); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SCList is the address SPUs and clients get: the SC's, or with several

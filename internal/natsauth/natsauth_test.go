@@ -157,13 +157,13 @@ func TestConfEnforcesRoles(t *testing.T) {
 		t.Fatalf("SC got %v %v, want SPU 1's own heartbeat only", m, err)
 	}
 	rd, rerrs := connect(ids.ReadOnly)
-	if err := rd.Publish("fluvio.admin.v1.consumer.commit", nil); err != nil {
+	if err := rd.Publish("fluvio.admin.v1.consumer.storage", nil); err != nil {
 		t.Fatal(err)
 	}
 	_ = rd.Flush()
 	select {
 	case <-rerrs:
 	case <-time.After(2 * time.Second):
-		t.Fatal("read-only published consumer.commit")
+		t.Fatal("read-only published consumer.storage")
 	}
 }

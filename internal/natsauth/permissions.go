@@ -80,7 +80,7 @@ var readOnlySubjects = []string{
 }
 
 // clientSubjects are the admin endpoints RoleClient may call.
-var clientSubjects = append(slices.Clone(readOnlySubjects), subjAdmin+"consumer.commit")
+var clientSubjects = append(slices.Clone(readOnlySubjects), subjAdmin+"consumer.storage")
 
 // Permissions returns what an identity with role and public key pub may
 // do. spu is the SPU id for RoleSPU (ignored otherwise); bucket is the

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"go.uber.org/goleak"
 )
 
@@ -331,13 +332,12 @@ cat %s/err
 	if strings.Contains(out.String(), "CONNECTED") || !strings.Contains(out.String(), "Connection refused") {
 		t.Fatalf("want the host's port refused (not reached, not unreachable) in the sandbox:\n%s", out.String())
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(processesWith("sleep\x00"+sleeper)) > 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if pids := processesWith("sleep\x00" + sleeper); len(pids) > 0 {
-		t.Fatalf("the script's 'sleep %s' outlived the sandbox: pids %v", sleeper, pids)
-	}
+	testkit.WaitFor(t, 5*time.Second, func() error {
+		if pids := processesWith("sleep\x00" + sleeper); len(pids) > 0 {
+			return fmt.Errorf("the script's 'sleep %s' outlived the sandbox: pids %v", sleeper, pids)
+		}
+		return nil
+	})
 }
 
 // TestHostModeStopsWhatItStarted: on the host, the processes a script

@@ -34,6 +34,10 @@ type Config struct {
 	Dial func(ctx context.Context, leader int32, addr string) (*wire.Conn, error)
 	// Logger receives connection and truncation events; nil discards.
 	Logger *slog.Logger
+	// Sequential makes every worker fetch one request at a time, its fetch
+	// offsets reporting its progress, as it does with a leader that does
+	// not serve FollowerProgress; false pipelines with leaders that do.
+	Sequential bool
 }
 
 // Manager runs the follower side of replication: one worker goroutine per
@@ -234,6 +238,7 @@ func (w *worker) run(ctx context.Context) {
 	}()
 	log := w.m.log.With("leader", w.src.leader, "addr", w.src.addr)
 	var conn *wire.Conn
+	pipelined := false
 	defer func() {
 		if conn != nil {
 			conn.Close()
@@ -277,7 +282,28 @@ func (w *worker) run(ctx context.Context) {
 				backoff = min(2*backoff, 2*time.Second)
 				continue
 			}
+			pipelined = false
+			if !w.m.cfg.Sequential {
+				if pipelined, err = leaderTakesProgress(ctx, c); err != nil {
+					c.Close()
+					log.Warn("cannot ask the leader for its API versions; retrying", "err", err, "in", backoff)
+					if !sleep(backoff) {
+						return
+					}
+					backoff = min(2*backoff, 2*time.Second)
+					continue
+				}
+			}
 			conn, backoff = c, 50*time.Millisecond
+		}
+		if pipelined {
+			if err := w.pipeline(ctx, conn, log); err != nil && ctx.Err() == nil {
+				log.Warn("fetch failed", "err", err)
+				conn.Close()
+				conn = nil
+				sleep(backoff)
+			}
+			continue
 		}
 		if err := w.reconcile(ctx, conn, parts, log); err != nil {
 			if ctx.Err() == nil {
@@ -396,26 +422,7 @@ func (w *worker) fetchFromLeader(ctx context.Context, conn *wire.Conn, parts map
 	}
 	for i, wt := range wants {
 		pr := &resp.Partitions[i]
-		switch pr.ErrorCode {
-		case wire.None:
-		case wire.OffsetOutOfRange:
-			if pr.LogStartOffset > wt.leo {
-				// Retention on the leader passed this follower's end: the
-				// log restarts empty at the leader's start (Kafka's
-				// truncate-fully-and-start-at) and fetches on from there.
-				if err := wt.p.r.ResetTo(wt.epoch, pr.LogStartOffset); err != nil && !errors.Is(err, replica.ErrRoleChanged) {
-					log.Warn("follower below the leader's log start: cannot restart its log there; retrying", "partition", wt.k,
-						"follower_end", wt.leo, "leader_start", pr.LogStartOffset, "err", err)
-					w.setEpoch(wt.k, wt.p, needsReconcile, time.Second)
-				}
-				continue
-			}
-			log.Info("fetch offset out of range; reconciling again", "partition", wt.k, "offset", wt.leo, "err", pr.Err())
-			w.setEpoch(wt.k, wt.p, needsReconcile, 100*time.Millisecond)
-			continue
-		default:
-			log.Debug("leader refused the fetch", "partition", wt.k, "err", pr.Err())
-			w.setEpoch(wt.k, wt.p, needsReconcile, 200*time.Millisecond)
+		if !w.handleFetchError(wt.k, wt.p, wt.epoch, wt.leo, pr, log) {
 			continue
 		}
 		records, err := skipBefore(pr.Records, wt.leo)
@@ -430,9 +437,51 @@ func (w *worker) fetchFromLeader(ctx context.Context, conn *wire.Conn, parts map
 			}
 			log.Warn("appending from the leader failed; reconciling again", "partition", wt.k, "err", err)
 			w.setEpoch(wt.k, wt.p, needsReconcile, 200*time.Millisecond)
+			continue
+		}
+		// Follow the leader's log start (Kafka's follower log start
+		// offset): whole segments below it and below this replica's HW
+		// go, so a leader that frees its log with snapshots (the
+		// consumer-offset topic) frees its followers' too. Cheap when
+		// there is nothing to delete.
+		if l := wt.p.r.Log(); pr.LogStartOffset > l.StartOffset() {
+			if _, err := l.DeleteBefore(min(pr.LogStartOffset, wt.p.r.Offsets().HW)); err != nil {
+				log.Warn("cannot delete the segments below the leader's log start", "partition", wt.k, "err", err)
+			}
 		}
 	}
 	return nil
+}
+
+// handleFetchError acts on a partition's fetch error (offset: where the
+// fetch read from) and reports whether the answer holds records to
+// append: out of range below the leader's log start restarts the log
+// there; any other error sends the partition back to reconciling.
+func (w *worker) handleFetchError(k Key, p *fetchPart, epoch int32, offset int64, pr *wire.FetchPartitionResponse, log *slog.Logger) bool {
+	switch pr.ErrorCode {
+	case wire.None:
+		return true
+	case wire.OffsetOutOfRange:
+		if pr.LogStartOffset > offset {
+			// Retention on the leader passed this follower's end: the
+			// log restarts empty at the leader's start (Kafka's
+			// truncate-fully-and-start-at) and fetches on from there.
+			if err := p.r.ResetTo(epoch, pr.LogStartOffset); err != nil && !errors.Is(err, replica.ErrRoleChanged) {
+				log.Warn("follower below the leader's log start: cannot restart its log there; retrying", "partition", k,
+					"follower_end", offset, "leader_start", pr.LogStartOffset, "err", err)
+				w.setEpoch(k, p, needsReconcile, time.Second)
+			}
+			return false
+		}
+		log.Info("fetch offset out of range; reconciling again", "partition", k, "offset", offset, "err", pr.Err())
+		w.setEpoch(k, p, needsReconcile, 100*time.Millisecond)
+	case wire.CorruptBatch:
+		w.setEpoch(k, p, needsReconcile, 200*time.Millisecond)
+	default:
+		log.Debug("leader refused the fetch", "partition", k, "err", pr.Err())
+		w.setEpoch(k, p, needsReconcile, 200*time.Millisecond)
+	}
+	return false
 }
 
 // skipBefore drops whole batches that end before offset (a read may start

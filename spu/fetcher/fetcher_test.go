@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +39,19 @@ type fakeLeader struct {
 
 	mu      sync.Mutex
 	offsets []int64
+	events  []string // "fetch OFFSET", "fetch-apart OFFSET", "progress END"
+}
+
+func (f *fakeLeader) event(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, fmt.Sprintf(format, args...))
+}
+
+func (f *fakeLeader) eventLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.events)
 }
 
 func (f *fakeLeader) Handle(ctx context.Context, req wire.Request) wire.Reply {
@@ -48,9 +63,17 @@ func (f *fakeLeader) Handle(ctx context.Context, req wire.Request) wire.Reply {
 				LeaderEpoch: 0, EndOffset: f.end})
 		}
 		return wire.Respond(resp)
+	case *wire.FollowerProgressRequest:
+		resp := &wire.FollowerProgressResponse{}
+		for _, p := range r.Partitions {
+			f.event("progress %s %d", p.Topic, p.EndOffset)
+			resp.Partitions = append(resp.Partitions, wire.ProgressPartitionResponse{Topic: p.Topic, Partition: p.Partition, HighWatermark: f.end})
+		}
+		return wire.Respond(resp)
 	case *wire.FetchRequest:
 		resp := &wire.FetchResponse{}
 		for _, p := range r.Partitions {
+			f.event("%s %s %d", map[bool]string{false: "fetch", true: "fetch-apart"}[r.ProgressApart], p.Topic, p.Offset)
 			f.mu.Lock()
 			f.offsets = append(f.offsets, p.Offset)
 			f.mu.Unlock()
@@ -104,10 +127,18 @@ func follower(t *testing.T, topic string, leader int32) *replica.Replica {
 }
 
 func TestFollowCopiesTheLeadersBatches(t *testing.T) {
+	for _, sequential := range []bool{false, true} {
+		t.Run(map[bool]string{false: "pipelined", true: "sequential"}[sequential], func(t *testing.T) {
+			testFollowCopiesTheLeadersBatches(t, sequential)
+		})
+	}
+}
+
+func testFollowCopiesTheLeadersBatches(t *testing.T, sequential bool) {
 	log := append(append(batchAt(0, 0, "a", "b"), batchAt(2, 0, "c")...), batchAt(3, 0, "d", "e", "f")...)
 	fl := &fakeLeader{log: log, end: 6}
 	addr := serve(t, fl)
-	m := New(Config{Self: 2, MaxWait: 50 * time.Millisecond})
+	m := New(Config{Self: 2, MaxWait: 50 * time.Millisecond, Sequential: sequential})
 	defer m.Close()
 	r1, r2 := follower(t, "one", 1), follower(t, "two", 1)
 	m.Follow(context.Background(), "one", 0, r1, 1, addr)
@@ -129,6 +160,7 @@ func TestFollowCopiesTheLeadersBatches(t *testing.T) {
 		}
 		c.Close()
 	}
+	checkFetchOrder(t, fl.eventLog(), sequential)
 	if leader, a, ok := m.Following("one", 0); !ok || leader != 1 || a != addr {
 		t.Fatalf("Following = %d %s %v", leader, a, ok)
 	}
@@ -149,6 +181,32 @@ func TestFollowCopiesTheLeadersBatches(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// checkFetchOrder checks how the follower fetched partition "one" (six
+// records, one answer): sequentially, fetch offsets 0 then 6 and no
+// progress report; pipelined, the fetch from 6 (where the first answer
+// ends) is sent before the report that the follower holds 6 records,
+// i.e. before the first answer was appended, and the fetch offsets are
+// not progress.
+func checkFetchOrder(t *testing.T, events []string, sequential bool) {
+	t.Helper()
+	idx := func(e string) int { return slices.Index(events, e) }
+	if sequential {
+		if idx("fetch one 0") < 0 || idx("fetch one 6") < 0 || slices.ContainsFunc(events, func(e string) bool {
+			return strings.HasPrefix(e, "progress") || strings.HasPrefix(e, "fetch-apart")
+		}) {
+			t.Fatalf("sequential follower: events %q", events)
+		}
+		return
+	}
+	first, next, report := idx("fetch-apart one 0"), idx("fetch-apart one 6"), idx("progress one 6")
+	if first < 0 || next < 0 || report < 0 || !(first < next && next < report) {
+		t.Fatalf("pipelined follower: want fetch from 0, fetch from 6, then the report of 6; events %q", events)
+	}
+	if slices.Contains(events, "fetch one 0") {
+		t.Fatalf("pipelined follower sent a fetch whose offset is its progress: %q", events)
+	}
 }
 
 func TestUnreachableLeaderRetriesAndCloses(t *testing.T) {

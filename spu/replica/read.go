@@ -73,6 +73,19 @@ func (r *Replica) readForConsumer(offset int64, maxBytes int, epoch int32, uncom
 // UnknownLeaderEpoch) and that this replica leads. The caller closes the
 // chunk.
 func (r *Replica) ReadForFollower(id ID, offset int64, maxBytes int, epoch int32) (*wal.Chunk, Offsets, error) {
+	off, err := r.FollowerProgress(id, offset, epoch)
+	if err != nil {
+		return nil, off, err
+	}
+	return r.readFollower(offset, maxBytes, off)
+}
+
+// ReadForFollowerAt reads batches from offset up to the log end for
+// follower id without taking offset as its progress: the follower
+// reports that apart (FollowerProgress), which lets it fetch the next
+// batches before it has appended the last ones. The checks are
+// ReadForFollower's.
+func (r *Replica) ReadForFollowerAt(id ID, offset int64, maxBytes int, epoch int32) (*wal.Chunk, Offsets, error) {
 	r.mu.Lock()
 	st := r.mu.st
 	if st.Role() != Leader || r.mu.closed {
@@ -84,21 +97,55 @@ func (r *Replica) ReadForFollower(id ID, offset int64, maxBytes int, epoch int32
 		r.mu.Unlock()
 		return nil, Offsets{}, epochErr(err)
 	}
+	if !st.IsReplica(id) {
+		r.mu.Unlock()
+		return nil, Offsets{}, &Error{Kind: KindBadRequest, Msg: fmt.Sprintf("SPU %d holds no replica of %s-%d", id, r.cfg.Topic, r.cfg.Partition)}
+	}
+	off := Offsets{Start: r.log.StartOffset(), HW: st.HW(), LEO: r.log.EndOffset()}
+	r.mu.Unlock()
+	if offset > off.LEO {
+		return nil, off, outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
+	}
+	return r.readFollower(offset, maxBytes, off)
+}
+
+// FollowerProgress records that follower id has everything below end
+// (moving the HW and waking acks=all waiters at once when it passes
+// their batches) and returns the offsets after it. It checks the epoch
+// and leadership as ReadForFollower does; an end beyond the log end is
+// OffsetOutOfRange.
+func (r *Replica) FollowerProgress(id ID, end int64, epoch int32) (Offsets, error) {
+	r.mu.Lock()
+	st := r.mu.st
+	if st.Role() != Leader || r.mu.closed {
+		err := r.notLeaderLocked()
+		r.mu.Unlock()
+		return Offsets{}, err
+	}
+	if err := st.CheckEpoch(epoch); err != nil {
+		r.mu.Unlock()
+		return Offsets{}, epochErr(err)
+	}
 	// The log may be ahead of the State between an Append and its Commit.
 	moved := st.LocalAppended(r.log.EndOffset(), r.durable())
-	moved2, err := st.FollowerFetched(id, offset, r.now())
-	moved = moved || moved2
-	if moved {
+	moved2, err := st.FollowerFetched(id, end, r.now())
+	if moved || moved2 {
 		r.notifyLocked()
 	}
 	off := Offsets{Start: r.log.StartOffset(), HW: st.HW(), LEO: r.log.EndOffset()}
 	r.mu.Unlock()
 	if err != nil {
 		if errors.Is(err, ErrOutOfRange) {
-			return nil, off, outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
+			return off, outOfRange(r.cfg.Topic, r.cfg.Partition, end, off)
 		}
-		return nil, off, &Error{Kind: KindBadRequest, Msg: err.Error(), Err: err}
+		return off, &Error{Kind: KindBadRequest, Msg: err.Error(), Err: err}
 	}
+	return off, nil
+}
+
+// readFollower reads for a follower from offset (off: the offsets when
+// it was checked).
+func (r *Replica) readFollower(offset int64, maxBytes int, off Offsets) (*wal.Chunk, Offsets, error) {
 	if offset < off.Start {
 		return nil, off, outOfRange(r.cfg.Topic, r.cfg.Partition, offset, off)
 	}

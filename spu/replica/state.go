@@ -129,6 +129,12 @@ func (s *State) SetMinISR(n int) {
 
 // maximalISR is the committed ISR plus proposed additions and members of
 // proposals with an unknown outcome: every replica the SC may count.
+// IsReplica reports whether id is a follower of this leader's partition.
+func (s *State) IsReplica(id ID) bool {
+	_, ok := s.followers[id]
+	return ok
+}
+
 func (s *State) maximalISR() []ID {
 	out := slices.Clone(s.isr)
 	for _, set := range [][]ID{s.proposed, s.maybe} {

@@ -14,14 +14,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 )
 
 // Process is a started child process, owned by whoever started it until
-// Stop returns.
+// Stop returns. It is a process of the local-cluster supervisor
+// (internal/localcluster), which owns its start, signals and waiter.
 type Process struct {
-	name string
-	cmd  *exec.Cmd
-	log  *os.File
+	p *localcluster.Process
 	// LogPath is the file receiving the process's stdout and stderr.
 	LogPath string
 }
@@ -30,31 +31,23 @@ type Process struct {
 // every 5 ms until it returns true, ctx ends or the process exits. On any
 // failure the process is stopped before Start returns.
 func Start(ctx context.Context, bin string, args []string, logPath string, ready func() bool) (*Process, error) {
-	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	lp, err := localcluster.StartProcess(localcluster.Spec{Name: filepath.Base(bin), Path: bin, Args: args, Log: logPath})
 	if err != nil {
-		return nil, fmt.Errorf("proc: open log: %w", err)
+		return nil, fmt.Errorf("proc: %w", err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout = lf
-	cmd.Stderr = lf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		lf.Close()
-		return nil, fmt.Errorf("proc: start %s: %w", bin, err)
-	}
-	p := &Process{name: filepath.Base(bin), cmd: cmd, log: lf, LogPath: logPath}
-	slog.Debug("started", "process", p.name, "pid", p.PID())
+	p := &Process{p: lp, LogPath: logPath}
+	slog.Debug("started", "process", lp.Name(), "pid", p.PID())
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for !ready() {
 		select {
 		case <-ctx.Done():
-			err := fmt.Errorf("proc: %s (pid %d) not ready: %w; log %s: %s", p.name, p.PID(), ctx.Err(), logPath, tail(logPath))
+			err := fmt.Errorf("proc: %s (pid %d) not ready: %w; log %s: %s", lp.Name(), p.PID(), ctx.Err(), logPath, tail(logPath))
 			return nil, errors.Join(err, p.Stop(context.Background()))
 		case <-tick.C:
 		}
-		if !Alive(p.PID()) {
-			err := fmt.Errorf("proc: %s (pid %d) exited before it was ready; log %s: %s", p.name, p.PID(), logPath, tail(logPath))
+		if !lp.Running() {
+			err := fmt.Errorf("proc: %s (pid %d) exited before it was ready; log %s: %s", lp.Name(), p.PID(), logPath, tail(logPath))
 			return nil, errors.Join(err, p.Stop(context.Background()))
 		}
 	}
@@ -62,36 +55,15 @@ func Start(ctx context.Context, bin string, args []string, logPath string, ready
 }
 
 // PID is the process id.
-func (p *Process) PID() int { return p.cmd.Process.Pid }
+func (p *Process) PID() int { return p.p.LastPID() }
 
 // Stop sends SIGTERM to the process by PID, waits up to 10 s (or until ctx
 // ends) for it to exit, then kills it, and reaps it. A process that exits
-// because of the SIGTERM is not an error.
+// because of the SIGTERM is not an error; one that failed, crashed or had
+// to be killed is, with the end of its log.
 func (p *Process) Stop(ctx context.Context) error {
-	defer p.log.Close()
-	_ = syscall.Kill(p.PID(), syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
-	timer := time.NewTimer(10 * time.Second)
-	defer timer.Stop()
-	var err error
-	select {
-	case err = <-done:
-	case <-timer.C:
-		_ = syscall.Kill(p.PID(), syscall.SIGKILL)
-		err = <-done
-	case <-ctx.Done():
-		_ = syscall.Kill(p.PID(), syscall.SIGKILL)
-		err = <-done
-	}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM {
-			return nil
-		}
-		return fmt.Errorf("proc: %s (pid %d): %w; log %s: %s", p.name, p.PID(), err, p.LogPath, tail(p.LogPath))
-	}
-	return err
+	err := p.p.Stop(ctx, 10*time.Second)
+	return errors.Join(err, p.p.Close(ctx), p.p.ExitErr())
 }
 
 // Alive reports whether pid exists and is not a zombie.

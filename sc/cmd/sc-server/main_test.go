@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/localcluster"
 	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/goleak"
@@ -22,71 +21,62 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// proc is a server process started by a test and stopped by its PID.
+// proc is a server process started by a test through the local-cluster
+// supervisor and stopped by its PID.
 type proc struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer
-	err  bytes.Buffer
-	done chan struct{}
-	code int
+	*localcluster.Process
+	out, err syncBuffer
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
+// syncBuffer is a bytes.Buffer safe for a writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func start(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin, args...), done: make(chan struct{})}
-	p.cmd.Stdout = lockedWriter{&p.mu, &p.out}
-	p.cmd.Stderr = lockedWriter{&p.mu, &p.err}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
+	p := &proc{}
+	lp, err := localcluster.StartProcess(localcluster.Spec{Name: filepath.Base(bin), Path: bin, Args: args, Stdout: &p.out, Stderr: &p.err})
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() {
-		_ = p.cmd.Wait()
-		p.code = p.cmd.ProcessState.ExitCode()
-		close(p.done)
-	}()
+	p.Process = lp
 	t.Cleanup(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGCONT)
-		_ = p.cmd.Process.Kill()
-		<-p.done
+		if p.Paused() {
+			_ = p.Resume()
+		}
+		_ = p.Kill(context.Background())
+		_ = p.Close(context.Background())
 	})
 	return p
 }
 
-func (p *proc) stdout() string { p.mu.Lock(); defer p.mu.Unlock(); return p.out.String() }
-func (p *proc) stderr() string { p.mu.Lock(); defer p.mu.Unlock(); return p.err.String() }
+func (p *proc) stdout() string { return p.out.String() }
+func (p *proc) stderr() string { return p.err.String() }
 
 // wait waits for the process to exit and returns its exit code.
 func (p *proc) wait(t *testing.T, d time.Duration) int {
 	t.Helper()
-	select {
-	case <-p.done:
-		return p.code
-	case <-time.After(d):
-		t.Fatalf("process %d still running after %v; stderr:\n%s", p.cmd.Process.Pid, d, p.stderr())
-		return -1
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := p.Wait(ctx); err != nil {
+		t.Fatalf("process %d still running after %v; stderr:\n%s", p.PID(), d, p.stderr())
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	_, code := p.Exited()
+	return code
 }
 
 func build(t *testing.T, dir, pkg, name string) string {
@@ -139,7 +129,12 @@ func TestE2ESCServerProcess(t *testing.T) {
 	dir := t.TempDir()
 	scBin := build(t, dir, "github.com/fluvio-go/fluvio/sc/cmd/sc-server", "sc-server")
 	spuBin := build(t, dir, "github.com/fluvio-go/fluvio/spu/cmd/spu-server", "spu-server")
-	addr := freeAddr(t)
+	plan, err := localcluster.FreePlan("127.0.0.1", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := plan.SCAddr() // its private port, the next one, is free too
+	pub, priv := plan.CustomSPU()
 	data := filepath.Join(dir, "sc")
 	scArgs := []string{"--sc", addr, "--data-dir", data, "--no-auth", "--heartbeat-interval", "200ms", "--heartbeat-timeout", "1s"}
 	sc := start(t, scBin, scArgs...)
@@ -165,7 +160,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 
 	ctx := context.Background()
 	_, err = bus.Request[bus.SPURegisterResponse](ctx, nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
-		ID: 200, PublicEndpoint: freeAddr(t), PrivateEndpoint: freeAddr(t)})
+		ID: 200, PublicEndpoint: pub, PrivateEndpoint: priv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +172,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 		t.Fatalf("spu-server stdout %q", got)
 	}
 
-	if err := spu.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := spu.Pause(); err != nil {
 		t.Fatal(err)
 	}
 	took = testkit.WaitFor(t, 5*time.Second, want(nc, 200, bus.SPUOffline))
@@ -185,12 +180,12 @@ func TestE2ESCServerProcess(t *testing.T) {
 	if took < 500*time.Millisecond {
 		t.Fatalf("offline after %v, well before the 1s timeout", took)
 	}
-	if err := spu.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := spu.Resume(); err != nil {
 		t.Fatal(err)
 	}
 	testkit.WaitFor(t, 3*time.Second, want(nc, 200, bus.SPUOnline))
 
-	if err := sc.cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := sc.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	if code := sc.wait(t, 10*time.Second); code != 0 {
@@ -212,7 +207,7 @@ func TestE2ESCServerProcess(t *testing.T) {
 		!strings.Contains(again.stderr(), "fluvio custom-spu register --id 200 --public-server HOST:PORT --private-server HOST:PORT") {
 		t.Fatalf("unregistered spu-server: exit %d, stderr:\n%s", code, again.stderr())
 	}
-	if err := sc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := sc.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	if code := sc.wait(t, 10*time.Second); code != 0 {

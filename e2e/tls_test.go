@@ -1,0 +1,72 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestE2EClusterStartTLS: 'fluvio cluster start --tls' makes a CA and the
+// certificates under the data dir (keys 0600) and starts every process
+// with mutual TLS in one command; the local profile carries the TLS
+// settings (profile export shows them) and produce/consume work through
+// it across two replicas; a client without TLS settings, and one without
+// a client certificate, are told what to set; resuming the cluster
+// without --tls keeps TLS, and asking for --tls=false is refused.
+func TestE2EClusterStartTLS(t *testing.T) {
+	e := newEnv(t)
+	dir := filepath.Join(e.home, ".fluvio", "local")
+	scAddr := freePlanAddr(t, 2)
+	cleanupCluster(t, e, dir)
+
+	out := e.ok("cluster", "start", "--tls", "--spu", "2", "--sc-addr", scAddr, "--timeout", "60s")
+	requireContains(t, out, "all 2 SPU(s) online")
+	requireContains(t, out, "TLS is on for every link")
+	tlsDir := filepath.Join(dir, "tls")
+	for _, name := range []string{"ca", "sc", "spu-5001", "spu-5002", "admin", "client", "read-only"} {
+		fi, err := os.Stat(filepath.Join(tlsDir, name+".key"))
+		if err != nil {
+			t.Fatalf("key of %s: %v", name, err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s.key has mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
+	exported := e.ok("profile", "export")
+	for _, want := range []string{`tls_policy = "verified"`, `tls_source = "files"`, filepath.Join(tlsDir, "ca.crt"), filepath.Join(tlsDir, "admin.crt")} {
+		requireContains(t, exported, want)
+	}
+
+	e.ok("topic", "create", "secure", "-r", "2")
+	e.ok("produce", "secure", "--file", writeLines(t, "one", "two", "three"))
+	got := e.ok("consume", "secure", "-B", "-d")
+	if got != "one\ntwo\nthree\n" {
+		t.Fatalf("consumed %q", got)
+	}
+	requireContains(t, e.ok("cluster", "check"), "full ISR")
+
+	// Without the profile's TLS settings: told that the SC speaks TLS.
+	plain := &env{t: t, home: e.home, vars: append(append([]string{}, e.vars...), "FLUVIO_CONFIG="+filepath.Join(e.home, "none"))}
+	errs := plain.fails("topic", "list", "--sc", scAddr, "--creds", filepath.Join(dir, "auth", "admin.creds"))
+	requireContains(t, errs, "speaks TLS")
+	requireContains(t, errs, "--tls-ca")
+	// The CA but no client certificate: the cluster requires one.
+	errs = plain.fails("topic", "list", "--sc", scAddr, "--creds", filepath.Join(dir, "auth", "admin.creds"), "--tls-ca", filepath.Join(tlsDir, "ca.crt"))
+	requireContains(t, errs, "client certificate")
+	// The read-only certificate and credentials consume but do not produce.
+	ro := []string{"--sc", scAddr, "--creds", filepath.Join(dir, "auth", "read-only.creds"), "--tls-ca", filepath.Join(tlsDir, "ca.crt"),
+		"--tls-cert", filepath.Join(tlsDir, "read-only.crt"), "--tls-key", filepath.Join(tlsDir, "read-only.key")}
+	if got := plain.ok(append([]string{"consume", "secure", "-B", "-d"}, ro...)...); got != "one\ntwo\nthree\n" {
+		t.Fatalf("read-only consumed %q", got)
+	}
+	requireContains(t, plain.fails(append([]string{"produce", "secure", "--file", writeLines(t, "no")}, ro...)...), "read-only")
+
+	requireContains(t, e.fails("cluster", "start", "--tls=false"), "runs with TLS")
+	e.ok("cluster", "stop")
+	out = e.ok("cluster", "start")
+	requireContains(t, out, "all 2 SPU(s) online")
+	if got := e.ok("consume", "secure", "-B", "-d"); !strings.HasPrefix(got, "one\n") {
+		t.Fatalf("after a restart consumed %q", got)
+	}
+}
