@@ -57,3 +57,33 @@ func BenchmarkConsume(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCommitOffsets commits one named consumer's offset (one record
+// in the consumer-offset topic, acks=all, fsync) and reads it back, on
+// an in-process cluster of 1 and of 3 SPUs (3 replicas).
+func BenchmarkCommitOffsets(b *testing.B) {
+	for _, spus := range []int{1, 3} {
+		b.Run(fmt.Sprintf("spus=%d", spus), func(b *testing.B) {
+			cl := fluviotest.Start(b, fluviotest.Options{SPUs: spus})
+			c := connectCluster(b, cl)
+			ctx := context.Background()
+			createTopic(b, c, "bench-commit", TopicConfig{})
+			var i int64
+			b.Run("commit", func(b *testing.B) {
+				for b.Loop() {
+					i++
+					if err := c.CommitOffsets(ctx, ConsumerOffset{Consumer: "bench", Topic: "bench-commit", Offset: i}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("list", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := c.ListConsumers(ctx, "bench", "bench-commit"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/fluvio-go/fluvio/fluviotest"
 	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // waitOffsetTopic waits until the SC has created the consumer-offset
@@ -236,6 +238,7 @@ func TestClusterConsumerOffsetSnapshots(t *testing.T) {
 	if end < commits || start == 0 || end-start > 2*2*every+21 {
 		t.Fatalf("consumer-offset log [%d, %d) after %d commits: want its start moved and under %d records kept", start, end, commits, 2*2*every+21)
 	}
+	t.Logf("consumer-offset log after %d commits of 20 keys, a snapshot every %d+ records: [%d, %d), %d records kept", commits, every, start, end, end-start)
 	want, err := c.ListConsumers(ctx, "", "many")
 	requireNoErr(t, err)
 	requireEqual(t, len(want), 20)
@@ -263,4 +266,124 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestClusterConsumerOffsetsFromKVBucket: offsets an earlier version
+// stored in the SC's KV bucket are read as a fallback (listed, resumed
+// from); the next commit puts the key in the consumer-offset topic, which
+// wins from then on; deleting the consumer deletes it from both.
+func TestClusterConsumerOffsetsFromKVBucket(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
+	c := connectCluster(t, cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	createTopic(t, c, "old", TopicConfig{})
+	produceN(t, ctx, c, "old", "v", 5)
+
+	js, err := jetstream.New(cl.Conn())
+	requireNoErr(t, err)
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "fluvio-consumers", History: 1})
+	requireNoErr(t, err)
+	_, err = kv.Put(ctx, "app.old.0", []byte(`{"offset":2,"modifiedMs":1700000000000}`))
+	requireNoErr(t, err)
+	cl.RestartSC() // the SC binds the bucket at start
+
+	offs, err := c.ListConsumers(ctx, "app", "")
+	requireNoErr(t, err)
+	if len(offs) != 1 || offs[0].Offset != 2 || offs[0].Modified.UnixMilli() != 1700000000000 {
+		t.Fatalf("offsets from the KV bucket %+v, want old/0 at 2", offs)
+	}
+	cons, err := c.Consumer("old", FromBeginning(), WithConsumer("app"), WithAutoCommit(0))
+	requireNoErr(t, err)
+	requireEqual(t, fmt.Sprint(readN(t, ctx, cons, 2)), "[v3 v4]")
+	offs, err = c.ListConsumers(ctx, "app", "old")
+	requireNoErr(t, err)
+	if len(offs) != 1 || offs[0].Offset != 4 {
+		t.Fatalf("offsets after the commit %+v, want old/0 at 4 (from the topic)", offs)
+	}
+
+	del, err := c.DeleteConsumer(ctx, "app", "", -1)
+	requireNoErr(t, err)
+	requireEqual(t, len(del), 1)
+	if _, err := kv.Get(ctx, "app.old.0"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("the KV bucket still has the key: %v", err)
+	}
+	offs, err = c.ListConsumers(ctx, "", "")
+	requireNoErr(t, err)
+	requireEqual(t, len(offs), 0)
+}
+
+// TestClusterConsumerOffsetsUnderLeaderKills: a consumer commits rising
+// offsets without pause while the leader of its consumer-offset partition
+// is killed three times (RF 3; the killed SPU comes back before the next
+// kill). Every commit the client saw succeed is kept: after each failover
+// the stored offset is at least the last acknowledged one, and it never
+// goes back.
+func TestClusterConsumerOffsetsUnderLeaderKills(t *testing.T) {
+	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 3})
+	c := connectCluster(t, cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	createTopic(t, c, "busy", TopicConfig{})
+	waitOffsetTopic(t, ctx, c)
+
+	var acked atomic.Int64
+	acked.Store(-1)
+	cctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		for i := int64(0); cctx.Err() == nil; i++ {
+			err := c.CommitOffsets(cctx, ConsumerOffset{Consumer: "busy", Topic: "busy", Offset: i})
+			if err == nil {
+				acked.Store(i)
+				continue
+			}
+			if cctx.Err() != nil {
+				break
+			}
+			// The retries ran out during a failover: not acknowledged.
+		}
+		close(done)
+	}()
+	stored := func() int64 {
+		t.Helper()
+		offs, err := c.ListConsumers(ctx, "busy", "busy")
+		requireNoErr(t, err)
+		if len(offs) != 1 {
+			t.Fatalf("stored offsets %+v", offs)
+		}
+		return offs[0].Offset
+	}
+	elections, last := 0, int64(-1)
+	for range 3 {
+		testkit.WaitFor(t, 10*time.Second, func() error {
+			if acked.Load() < last+20 {
+				return fmt.Errorf("%d commits acknowledged", acked.Load())
+			}
+			return nil
+		})
+		before := waitOffsetTopic(t, ctx, c)
+		ackedBefore := acked.Load()
+		cl.KillSPU(before.Leader)
+		testkit.WaitFor(t, 20*time.Second, func() error {
+			p := waitOffsetTopic(t, ctx, c)
+			if p.Leader == before.Leader {
+				return fmt.Errorf("leader still %d", p.Leader)
+			}
+			return nil
+		})
+		elections++
+		if got := stored(); got < ackedBefore || got < last {
+			t.Fatalf("after killing leader %d: stored offset %d, but %d was acknowledged before (and %d stored earlier)", before.Leader, got, ackedBefore, last)
+		}
+		last = stored()
+		cl.StartSPU(before.Leader)
+	}
+	stop()
+	<-done
+	if got := stored(); got < acked.Load() {
+		t.Fatalf("stored offset %d, last acknowledged %d", got, acked.Load())
+	}
+	requireEqual(t, elections, 3)
+	t.Logf("%d commits acknowledged across %d leader kills", acked.Load()+1, elections)
 }

@@ -60,7 +60,7 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 		c.ids = append(c.ids, s.ID)
 		c.spus[s.ID], c.dirs[s.ID], c.addrs[s.ID] = s.Process, s.Dir, [2]string{s.Public, s.Private}
 	}
-	spec := fluvio.TopicConfig{Partitions: partitions, Replicas: spus, MinInSyncReplicas: 2}
+	spec := fluvio.TopicConfig{Partitions: partitions, Replicas: spus, MinInSyncReplicas: 2, SegmentBytes: segmentBytes}
 	if cfg.Negative {
 		spec.Sync = "never"
 	}

@@ -73,6 +73,10 @@ const (
 	spus       = 3
 	partitions = 3
 	topicName  = "chaos"
+	// segmentBytes is the chaos topics' segment size: small, so that logs
+	// roll within seconds and the corrupt fault finds closed segments with
+	// index entries (one every 4 KiB) to damage.
+	segmentBytes = 16 << 10
 )
 
 func (c Config) withDefaults() Config {

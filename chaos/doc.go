@@ -4,8 +4,8 @@
 // at a steady rate, and a seeded nemesis that kill -9s partition leaders,
 // SIGSTOPs them for longer than the heartbeat timeout, stalls followers,
 // restarts SPUs, wipes an SPU's data directory before restarting it,
-// unregisters and registers an SPU again, and flips a byte in the middle of
-// a stopped follower's newest segment before restarting it (every run
+// unregisters and registers an SPU again, and flips a byte in a closed,
+// indexed segment of a stopped follower before restarting it (every run
 // starts with one of each of these three). Afterwards every replica of every partition is read from
 // offset 0, straight from the SPUs' log directories (wal.Open, after the
 // SPUs stopped), and Check compares what was acknowledged with what is

@@ -51,9 +51,14 @@ const (
 	// it again on its data directory.
 	FaultReregister FaultKind = "reregister"
 	// FaultCorrupt: SIGTERM a follower of a partition, flip one byte in
-	// the middle of its replica's newest segment (valid batches follow:
-	// corruption, not a torn tail), start it again. It must leave the ISR,
-	// cut its log at the damage and fetch the rest from its leader.
+	// the first batch of its replica's newest closed segment that has
+	// index entries (valid batches and segments follow: corruption, not a
+	// torn tail; chaos topics use small segments so they roll), start it
+	// again. Its open must find the damage, it must leave the ISR, cut its
+	// log at the damage and fetch the rest from its leader: the fault is
+	// recorded once its .broken file appears (the run fails after 30 s
+	// without). Drawn before any such segment exists, it is tried again
+	// at the next fault.
 	FaultCorrupt FaultKind = "corrupt"
 	// FaultStallKill: SIGSTOP a partition's followers, kill -9 its leader
 	// while they are stopped, SIGCONT them, start the leader again. With

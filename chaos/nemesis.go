@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fluvio-go/fluvio"
@@ -158,13 +158,13 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		sleep(undo, down)
 	case FaultPause:
 		f.At = time.Now()
-		if err := proc.Signal(syscall.SIGSTOP); err != nil {
+		if err := proc.Pause(); err != nil {
 			return err
 		}
 		paused := hb + hb/2 + time.Duration(n.rng.Int64N(int64(hb)))
 		n.record(f, "paused", paused)
 		sleep(undo, paused)
-		if err := proc.Signal(syscall.SIGCONT); err != nil {
+		if err := proc.Resume(); err != nil {
 			return err
 		}
 	case FaultRestart:
@@ -174,15 +174,40 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 			return err
 		}
 	case FaultCorrupt:
+		dir := filepath.Join(n.c.dirs[target], fmt.Sprintf("%s-%d", topicName, part))
+		seg, err := closedSegment(dir)
+		if err != nil {
+			// Too early in the run: no segment rolled yet. The next fault
+			// is this one again.
+			n.log.Info("nemesis: no closed indexed segment to corrupt yet; trying again at the next fault", "spu", target, "err", err)
+			n.forced = append([]FaultKind{FaultCorrupt}, n.forced...)
+			return nil
+		}
 		f.At = time.Now()
 		if err := proc.Stop(undo, 15*time.Second); err != nil {
 			return err
 		}
-		seg, pos, err := corruptSegment(filepath.Join(n.c.dirs[target], fmt.Sprintf("%s-%d", topicName, part)))
+		pos, err := corruptFirstBatch(seg)
 		if err != nil {
-			n.log.Warn("nemesis: nothing to corrupt", "spu", target, "err", err)
+			return fmt.Errorf("chaos: corrupt %s: %w", seg, err)
 		}
-		n.record(f, "partition", part, "segment", seg, "position", pos)
+		if err := proc.Start(); err != nil {
+			return err
+		}
+		n.log.Info("nemesis: started again", "spu", target, "pid", proc.PID())
+		// Counted once it reached the scenario: the SPU found the damage at
+		// open and cut its log there (the cut bytes in .broken), to fetch
+		// the rest from its leader.
+		if err := testkit.Poll(undo, 30*time.Second, func() error {
+			if st, err := os.Stat(seg + ".broken"); err != nil || st.ModTime().Before(f.At) {
+				return fmt.Errorf("no fresh %s.broken", filepath.Base(seg))
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("chaos: SPU %d did not repair its corrupt replica of partition %d (%s at %d) within 30s: %w", target, part, seg, pos, err)
+		}
+		n.record(f, "partition", part, "closed_segment", seg, "position", pos, "repaired", true)
+		return nil
 	case FaultWipe:
 		f.At = time.Now()
 		if err := proc.Stop(undo, 15*time.Second); err != nil {
@@ -223,7 +248,7 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 			}
 		}
 		for _, fp := range followers {
-			if err := fp.Signal(syscall.SIGSTOP); err != nil {
+			if err := fp.Pause(); err != nil {
 				return err
 			}
 		}
@@ -234,7 +259,7 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 		f.At = time.Now()
 		killErr := proc.Kill(undo)
 		for _, fp := range followers {
-			if err := fp.Signal(syscall.SIGCONT); err != nil {
+			if err := fp.Resume(); err != nil {
 				return err
 			}
 		}
@@ -257,39 +282,40 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind, part int32, hb tim
 	return nil
 }
 
-// corruptSegment flips one byte in the middle of the newest segment of
-// the replica directory dir, at the start of a batch's records so that
-// valid batches follow; it returns the file and position.
-func corruptSegment(dir string) (string, int64, error) {
+// closedSegment returns the newest closed segment of the replica
+// directory dir that has index entries (a non-empty .index file): its
+// first batch lies before the last entry, the part of a closed segment
+// that recovery used to trust to the index. An error when there is none
+// yet (the active segment is never picked).
+func closedSegment(dir string) (string, error) {
 	segs, err := filepath.Glob(filepath.Join(dir, "*.log"))
-	if err != nil || len(segs) == 0 {
-		return "", 0, fmt.Errorf("no segment in %s: %v", dir, err)
+	if err != nil {
+		return "", err
 	}
 	slices.Sort(segs)
-	seg := segs[len(segs)-1]
+	for i := len(segs) - 2; i >= 0; i-- {
+		st, err := os.Stat(strings.TrimSuffix(segs[i], ".log") + ".index")
+		if err == nil && st.Size() > 0 {
+			return segs[i], nil
+		}
+	}
+	return "", fmt.Errorf("%d segments in %s, none closed with index entries", len(segs), dir)
+}
+
+// corruptFirstBatch flips one byte of the records of the first batch of
+// segment file seg (covered by its CRC; valid batches follow) and returns
+// its position.
+func corruptFirstBatch(seg string) (int64, error) {
 	b, err := os.ReadFile(seg)
 	if err != nil {
-		return "", 0, err
+		return 0, err
 	}
-	// Walk to the batch holding the middle byte; flip a byte of its
-	// records (covered by its CRC).
-	var pos int64 = -1
-	for p := 0; p+batch.HeaderSize < len(b); {
-		n, err := batch.Size(b[p:])
-		if err != nil || p+n > len(b) {
-			break
-		}
-		if p+n >= len(b)/2 && p+n < len(b) {
-			pos = int64(p + batch.RecordsOffset)
-			break
-		}
-		p += n
+	n, err := batch.Size(b)
+	if err != nil || n <= batch.RecordsOffset || n >= len(b) {
+		return 0, fmt.Errorf("the first batch of %s (%d bytes of %d) has no records or nothing follows it: %v", seg, n, len(b), err)
 	}
-	if pos < 0 {
-		return seg, 0, fmt.Errorf("%s holds fewer than two batches", seg)
-	}
-	b[pos] ^= 0xff
-	return seg, pos, os.WriteFile(seg, b, 0o644)
+	b[batch.RecordsOffset] ^= 0xff
+	return batch.RecordsOffset, os.WriteFile(seg, b, 0o644)
 }
 
 // createTopic creates a topic and starts a burst of records into it at
@@ -358,7 +384,7 @@ func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Dura
 		if kind == FaultActiveSCKill || kind == FaultNATSNodeKill {
 			err = p.Kill(undo)
 		} else {
-			err = p.Signal(syscall.SIGSTOP)
+			err = p.Pause()
 		}
 		if err != nil {
 			return err
@@ -394,7 +420,7 @@ func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Dura
 	sleep(undo, max(0, down-time.Since(f.At)))
 	for _, p := range hit {
 		if p.Running() {
-			if err := p.Signal(syscall.SIGCONT); err != nil {
+			if err := p.Resume(); err != nil {
 				return err
 			}
 		} else if err := p.Start(); err != nil {

@@ -1,10 +1,16 @@
 package chaos
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/wal"
 )
 
 func plan(seed int64, cfg Config) []string {
@@ -47,5 +53,52 @@ func TestNemesisSeeded(t *testing.T) {
 		if fields := strings.Fields(f); len(fields) != 3 || fields[1] != string(FaultStallKill) {
 			t.Fatalf("negative control drew %q, want only stall-kill", f)
 		}
+	}
+}
+
+// TestCorruptClosedSegment: the corrupt fault picks a closed segment with
+// index entries (never the active one, nothing before any has rolled) and
+// flips a byte of its first batch, before the last index entry; opening
+// the log must then report that segment as corrupt (recovery used to
+// trust the index there and found the damage only on read).
+func TestCorruptClosedSegment(t *testing.T) {
+	dir := t.TempDir()
+	l, err := wal.Open(dir, wal.Options{SegmentBytes: segmentBytes, Sync: wal.SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := (&batch.Batch{ProducerID: -1, BaseSequence: -1, Records: []batch.Record{{Value: []byte(strings.Repeat("v", 100))}}}).AppendTo(nil)
+	appendOne := func() {
+		t.Helper()
+		if _, err := l.Append(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendOne()
+	if seg, err := closedSegment(dir); err == nil {
+		t.Fatalf("picked %s with no closed segment", seg)
+	}
+	for l.Size() < 3*segmentBytes {
+		appendOne()
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seg, err := closedSegment(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	slices.Sort(segs)
+	if seg == segs[len(segs)-1] || seg != segs[len(segs)-2] {
+		t.Fatalf("picked %s of %v: want the newest closed one", seg, segs)
+	}
+	if _, err := corruptFirstBatch(seg); err != nil {
+		t.Fatal(err)
+	}
+	_, err = wal.Open(dir, wal.Options{})
+	ce, ok := errors.AsType[*wal.CorruptError](err)
+	if !ok || ce.File != seg {
+		t.Fatalf("open after the fault: %v, want corruption in %s", err, seg)
 	}
 }

@@ -171,7 +171,7 @@ func (w *workload) produce(ctx context.Context, id int, part int32, every time.D
 // the producer started; the burst runs on (owned by w.bursts).
 func (w *workload) newTopic(ctx context.Context, k int) error {
 	name := fmt.Sprintf("%s-new-%d", topicName, k)
-	spec := fluvio.TopicConfig{Partitions: 1, Replicas: spus, MinInSyncReplicas: 2}
+	spec := fluvio.TopicConfig{Partitions: 1, Replicas: spus, MinInSyncReplicas: 2, SegmentBytes: segmentBytes}
 	if w.cfg.Negative {
 		spec.Sync = "never"
 	}

@@ -335,7 +335,7 @@ func checkPartitions(ctx context.Context, res *checks, a *fluvio.Client, t targe
 		}
 	}
 	if len(corrupt) > 0 {
-		res.fail("corrupt replicas", "a follower re-fetches from a healthy in-sync replica by itself; with none left, 'fluvio partition repair TOPIC -p N --truncate-at-corruption' cuts the log at the damage (records after it are lost)",
+		res.fail("corrupt replicas", "a follower re-fetches from a healthy in-sync replica by itself; with none left, 'fluvio partition repair TOPIC -p N' shows what a cut at the damage would drop, and with --truncate-at-corruption does it (records after it are lost)",
 			"%d replica(s) did not open because of corruption: %s", len(corrupt), strings.Join(corrupt, "; "))
 	}
 	switch {

@@ -377,9 +377,10 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 		}
 	}
 	var started []scProc
+	// Every port of every SC to start is checked before any starts: a
+	// taken one is named with its holder, and nothing is left half-started.
 	for i, p := range procs {
 		if p.rec.Alive() {
-			step(l.stdout, "%s already running (pid %d) on %s", p.name, p.rec.PID, p.addr)
 			continue
 		}
 		if err := localcluster.PortFree(p.addr); err != nil {
@@ -397,12 +398,18 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 				}
 				return withHint(fmt.Errorf("a fluvio SC already answers at %s, and it is not the cluster in %s", st.SCAddr, l.dir), exitConflict, hint)
 			}
-			return portInUse("SC", p.addr, flag, err)
+			return portInUse(scWhat(i), p.addr, flag, err)
 		}
 		if p.cluster != "" {
 			if err := localcluster.PortFree(p.cluster); err != nil {
-				return portInUse(p.name+" routes", p.cluster, "", err)
+				return portInUse(scWhat(i)+"'s NATS routes", p.cluster, "", err)
 			}
+		}
+	}
+	for i, p := range procs {
+		if p.rec.Alive() {
+			step(l.stdout, "%s already running (pid %d) on %s", p.name, p.rec.PID, p.addr)
+			continue
 		}
 		// Each SC's --http is planned (its port + 5), or a free port
 		// when that one is taken.
@@ -413,16 +420,14 @@ func (l *localCluster) startSC(ctx context.Context, bin string, fresh bool) erro
 		if *p.http, err = localcluster.OrFree(plan.SCHTTP()); err != nil {
 			return err
 		}
-		argv := []string{bin, "--sc", p.addr, "--data-dir", p.dir, "--http", *p.http}
-		argv = append(argv, st.TLSArgs("sc")...)
+		cmd := localcluster.SCCommand{Bin: bin, Addr: p.addr, HTTP: *p.http, DataDir: p.dir, Extra: st.TLSArgs("sc")}
 		if st.Auth {
-			argv = append(argv, "--auth-dir", st.AuthDir()) // one set of identities for every SC
-		} else {
-			argv = append(argv, "--no-auth")
+			cmd.AuthDir = st.AuthDir() // one set of identities for every SC
 		}
 		if p.cluster != "" {
-			argv = append(argv, "--cluster", p.cluster, "--routes", strings.Join(routes, ","), "--name", localcluster.SCName(i))
+			cmd.Cluster, cmd.Routes, cmd.Name = p.cluster, routes, localcluster.SCName(i)
 		}
+		argv := cmd.Argv()
 		logName := "sc"
 		if i > 0 {
 			logName = "sc-" + strconv.Itoa(i+1)
@@ -487,6 +492,14 @@ func (l *localCluster) scChecks() []localcluster.Check {
 		checks = append(checks, localcluster.Check{Name: "sc-server " + strconv.Itoa(i+2), HTTP: p.HTTP, Alive: p.Proc.Alive, Log: p.Proc.Log})
 	}
 	return checks
+}
+
+// scWhat names the i-th SC in a port-taken message: "SC", "SC 2", ...
+func scWhat(i int) string {
+	if i == 0 {
+		return "SC"
+	}
+	return "SC " + strconv.Itoa(i+1)
 }
 
 // allPeersAlive reports whether every extra SC runs.
@@ -650,12 +663,8 @@ func (l *localCluster) startSPUs(ctx context.Context, a *fluvio.Client, bin stri
 		if s.HTTP, err = localcluster.OrFree(httpAddr); err != nil {
 			return err
 		}
-		argv := []string{bin, "--id", strconv.Itoa(int(s.ID)), "--sc-controller", l.st.SCList(),
-			"--log-base-dir", filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID))), "--http", s.HTTP}
-		if c := l.st.SPUCreds(s.ID); c != "" {
-			argv = append(argv, "--creds", c)
-		}
-		argv = append(argv, l.st.TLSArgs(tlsSPUName(s.ID))...)
+		argv := localcluster.SPUCommand{Bin: bin, ID: s.ID, SCs: l.st.SCList(), LogDir: filepath.Join(l.dir, "spu-"+strconv.Itoa(int(s.ID))),
+			HTTP: s.HTTP, Creds: l.st.SPUCreds(s.ID), Extra: l.st.TLSArgs(tlsSPUName(s.ID))}.Argv()
 		rec, err := localcluster.StartDetached(argv, l.logPath("spu-"+strconv.Itoa(int(s.ID))))
 		if err != nil {
 			return err

@@ -26,7 +26,7 @@ func runCustomSPURegister(ctx context.Context, g *Global, args []string, stdout,
 // registerSPU is custom-spu register and cluster spu register.
 func registerSPU(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer, spuType string) int {
 	fs := g.newFlagSet(help{
-		Usage: g.path + " --id ID --public-server HOST:PORT --private-server HOST:PORT [--name NAME] [--rack RACK] [--creds-out FILE] [-c HOST:PORT | -P PROFILE]",
+		Usage: g.path + " --id ID --public-server HOST:PORT --private-server HOST:PORT [--name NAME] [--rack RACK] [--creds-out FILE] [--certs-out DIR] [-c HOST:PORT | -P PROFILE]",
 		Short: `Tell the SC that an SPU with this id is authorized to join the cluster. It is
 used in replica assignment at once and shows offline until 'spu-server --id ID'
 connects. spu-server processes with an id nobody registered are refused.
@@ -36,7 +36,13 @@ other SPUs replicate from: both must be reachable addresses, not 0.0.0.0.
 It also makes the SPU's NATS credentials: a new nkey pair whose public key the
 SC stores (only the holder of the file can speak as this SPU id) and whose
 seed is written to --creds-out (mode 0600). Hand that file to the SPU's host:
-'spu-server --id ID --creds FILE'. Unregistering revokes it.`,
+'spu-server --id ID --creds FILE'. Unregistering revokes it.
+
+On a cluster with TLS the SPU also needs a certificate signed by the cluster's
+CA that names it (spu-ID): --certs-out DIR issues it (with the CA in --ca-dir,
+by default the one of the profile: 'fluvio cluster start --tls' keeps it in
+DATA-DIR/tls) and writes spu-ID.crt, spu-ID.key (mode 0600) and ca.crt there;
+without --certs-out it says which files the SPU needs.`,
 		Examples: g.path + ` --id 200 --public-server 127.0.0.1:9005 --private-server 127.0.0.1:9006 --sc 127.0.0.1:9003
 			` + g.path + ` -i 201 -n edge-1 -r rack-a -p 10.0.0.7:9005 -v 10.0.0.7:9006
 			# then, on the SPU's host (with the file written by register):
@@ -49,6 +55,8 @@ seed is written to --creds-out (mode 0600). Hand that file to the SPU's host:
 	priv := fs.StringP("private-server", "v", "", "private `HOST:PORT` other SPUs replicate from (required)")
 	credsOut := fs.String("creds-out", "", "where to write the SPU's NATS credentials, `FILE` (default ~/.fluvio/creds/spu-<id>.creds)")
 	spuCreds := fs.String("spu-creds", "", "use the SPU credentials in `FILE` (from 'fluvio cluster gen-nats-conf') instead of making new ones")
+	certsOut := fs.String("certs-out", "", "issue the SPU's TLS certificate into `DIR` (spu-<id>.crt, spu-<id>.key, ca.crt)")
+	caDir := fs.String("ca-dir", "", "`DIR` holding the cluster's ca.crt and ca.key for --certs-out (default: the profile's CA directory)")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -114,6 +122,9 @@ seed is written to --creds-out (mode 0600). Hand that file to the SPU's host:
 	}
 	if out != "" {
 		fmt.Fprintf(stderr, "credentials of SPU %d written to %s: start it with 'spu-server --id %d --creds %s'\n", *id, out, *id, out)
+	}
+	if err := spuCertificates(g.dialed, int32(*id), *pub, *priv, *certsOut, *caDir, stderr); err != nil {
+		return g.fail(stderr, fmt.Errorf("SPU %d is registered, but: %w", *id, err))
 	}
 	n := spu.Name
 	if n == "" {

@@ -80,8 +80,13 @@ system topics' partitions instead (consumer-offset).`,
 		fmt.Fprintln(stderr, reportAge(oldest, time.Now()))
 		for _, p := range items {
 			for _, r := range p.Status.Replicas {
-				if r.Corrupt != "" {
-					fmt.Fprintf(stderr, "%s: replica on SPU %d is Corrupt: %s (it does not lead; see 'fluvio cluster check')\n", p.Name, r.SPU, r.Corrupt)
+				switch {
+				case r.Corrupt == "":
+				case p.Status.Resolution == fluvio.PartitionCorrupt:
+					fmt.Fprintf(stderr, "%s: replica on SPU %d is Corrupt: %s (no healthy replica leads: 'fluvio partition repair %s -p %d' shows what a repair would drop)\n",
+						p.Name, r.SPU, r.Corrupt, p.Spec.Topic, p.Spec.Partition)
+				default:
+					fmt.Fprintf(stderr, "%s: replica on SPU %d is Corrupt: %s (it does not lead and repairs itself from the leader; see 'fluvio cluster check')\n", p.Name, r.SPU, r.Corrupt)
 				}
 			}
 		}

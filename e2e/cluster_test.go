@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -291,6 +292,24 @@ func TestE2EClusterStartErrors(t *testing.T) {
 	errs := e.fails("cluster", "start", "--sc-addr", l)
 	requireContains(t, errs, "port "+l[strings.LastIndexByte(l, ':')+1:]+" for the SC")
 	requireContains(t, errs, "--sc-addr")
+	// --sc-replicas 3: a taken route port of the third SC is named with
+	// its holder (this test) before any SC starts.
+	plan := freePlan(t, 1)
+	_, _, routes, _ := plan.SCN(2)
+	held, err := net.Listen("tcp", routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	dir := filepath.Join(e.home, "ha")
+	errs = e.fails("cluster", "start", "--sc-replicas", "3", "--sc-addr", plan.SCAddr(), "--data-dir", dir)
+	requireContains(t, errs, "port "+routes[strings.LastIndexByte(routes, ':')+1:]+" for the SC 3's NATS routes ("+routes+") is in use")
+	if runtime.GOOS == "linux" {
+		requireContains(t, errs, fmt.Sprintf("by pid %d (", os.Getpid()))
+	}
+	if st, ok, _ := localcluster.LoadState(dir); ok && (st.SC.PID != 0 || len(pids(st)) != 0) {
+		t.Fatalf("an SC was started before the taken port was found: %+v", st)
+	}
 	// No binaries next to fluvio in --bin-dir: say which and how to build them.
 	errs = e.fails("cluster", "start", "--sc-addr", freePlanAddr(t, 3), "--bin-dir", t.TempDir())
 	requireContains(t, errs, "sc-server not found")

@@ -114,6 +114,9 @@ func TestE2ERepairOnlyReplica(t *testing.T) {
 		}
 		return nil
 	})
+	if _, errs, _ := e.fluvio("partition", "list", "--sc", sc); !strings.Contains(errs, "'fluvio partition repair solo -p 0'") {
+		t.Fatalf("partition list does not point to the repair command:\n%s", errs)
+	}
 	out, errs, code := e.fluvio("cluster", "check", "--sc", sc)
 	if code == 0 || !strings.Contains(out+errs, filepath.Base(target)) {
 		t.Fatalf("cluster check with a corrupt replica: exit %d, want a failure naming %s\n%s%s", code, filepath.Base(target), out, errs)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestE2EClusterStartTLS: 'fluvio cluster start --tls' makes a CA and the
@@ -12,8 +13,9 @@ import (
 // with mutual TLS in one command; the local profile carries the TLS
 // settings (profile export shows them) and produce/consume work through
 // it across two replicas; a client without TLS settings, and one without
-// a client certificate, are told what to set; resuming the cluster
-// without --tls keeps TLS, and asking for --tls=false is refused.
+// a client certificate, are told what to set; a custom SPU registered
+// with --certs-out joins through the private port; asking to resume the
+// cluster with --tls=false is refused.
 func TestE2EClusterStartTLS(t *testing.T) {
 	e := newEnv(t)
 	dir := filepath.Join(e.home, ".fluvio", "local")
@@ -62,11 +64,33 @@ func TestE2EClusterStartTLS(t *testing.T) {
 	}
 	requireContains(t, plain.fails(append([]string{"produce", "secure", "--file", writeLines(t, "no")}, ro...)...), "read-only")
 
-	requireContains(t, e.fails("cluster", "start", "--tls=false"), "runs with TLS")
-	e.ok("cluster", "stop")
-	out = e.ok("cluster", "start")
-	requireContains(t, out, "all 2 SPU(s) online")
-	if got := e.ok("consume", "secure", "-B", "-d"); !strings.HasPrefix(got, "one\n") {
-		t.Fatalf("after a restart consumed %q", got)
+	// A custom SPU joins the TLS cluster through the private port 9004
+	// (a byte proxy to NATS: TLS end to end) with the certificate
+	// 'custom-spu register --certs-out' issues.
+	pub, priv := freeAddr(t), freeAddr(t)
+	_, stderr, code := e.fluvio("custom-spu", "register", "--id", "200", "-p", pub, "-v", priv)
+	if code != 0 || !strings.Contains(stderr, "this cluster speaks TLS: SPU 200 needs a certificate") {
+		t.Fatalf("register on a TLS cluster without --certs-out: exit %d, %s", code, stderr)
 	}
+	e.ok("custom-spu", "unregister", "--id", "200")
+	certs := filepath.Join(e.home, "spu-200-certs")
+	_, stderr, code = e.fluvio("custom-spu", "register", "--id", "200", "-p", pub, "-v", priv, "--certs-out", certs)
+	if code != 0 || !strings.Contains(stderr, "--tls-cert "+filepath.Join(certs, "spu-200.crt")) {
+		t.Fatalf("register --certs-out: exit %d, %s", code, stderr)
+	}
+	c := readCluster(t, dir)
+	private := planned(t, c.SCAddr, 1)
+	spu := e.start("spu-server", "--id", "200", "--sc-controller", private, "--creds", filepath.Join(e.home, ".fluvio", "creds", "spu-200.creds"),
+		"--tls-cert", filepath.Join(certs, "spu-200.crt"), "--tls-key", filepath.Join(certs, "spu-200.key"), "--tls-ca", filepath.Join(certs, "ca.crt"),
+		"--log-base-dir", filepath.Join(e.home, "spu-200"))
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(row(e.ok("spu", "list"), "200"), "online") {
+		if time.Now().After(deadline) {
+			t.Fatalf("custom SPU 200 never came online over TLS; its output:\n%s", spu.out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.ok("custom-spu", "unregister", "--id", "200")
+
+	requireContains(t, e.fails("cluster", "start", "--tls=false"), "runs with TLS")
 }

@@ -247,3 +247,147 @@ func TestRepairOnlyReplica(t *testing.T) {
 		t.Fatalf("second repair: %+v %v", again, err)
 	}
 }
+
+// damageSegment flips a byte in the first batch of the n-th segment (from
+// the end when n < 0) of topic-0 on SPU id and returns its base offset.
+func damageSegment(t *testing.T, c *fluviotest.Cluster, id int32, topic string, n int) int64 {
+	t.Helper()
+	segs, err := filepath.Glob(filepath.Join(c.SPUDataDir(id), topic+"-0", "*.log"))
+	if err != nil || len(segs) < 4 {
+		t.Fatalf("want 4 segments or more on SPU %d: %v %v", id, segs, err)
+	}
+	slices.Sort(segs)
+	if n < 0 {
+		n += len(segs)
+	}
+	b, err := os.ReadFile(segs[n])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[70] ^= 0xff
+	if err := os.WriteFile(segs[n], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base, err := strconv.ParseInt(strings.TrimSuffix(filepath.Base(segs[n]), ".log"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base
+}
+
+// TestRepairEveryReplicaCorrupt: both replicas of a partition are damaged,
+// at different places. The repair picks the one whose cut keeps more, cuts
+// only it and makes it the leader; the other, now a follower outside the
+// ISR, cuts its own damage by itself, fetches the rest from the new
+// leader and rejoins the ISR. Both end with the same records: every one
+// below the leader's cut.
+func TestRepairEveryReplicaCorrupt(t *testing.T) {
+	c := fluviotest.Start(t, fluviotest.Options{SPUs: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	client, err := fluvio.Connect(ctx, c.SCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.CreateTopic(ctx, "pair", fluvio.TopicConfig{Partitions: 1, Replicas: 2, SegmentBytes: 1024}); err != nil {
+		t.Fatal(err)
+	}
+	want := produceN(ctx, t, client, "pair", 80)
+	ids := c.SPUIDs()
+	testkit.WaitFor(t, 10*time.Second, func() error {
+		ps, err := client.ListPartitions(ctx, "pair")
+		if err != nil {
+			return err
+		}
+		for _, r := range ps[0].Status.Replicas {
+			if r.LEO != int64(len(want)) {
+				return fmt.Errorf("replica %+v behind", r)
+			}
+		}
+		return nil
+	})
+	for _, id := range ids {
+		c.StopSPU(id)
+	}
+	early := damageSegment(t, c, ids[0], "pair", 1) // keeps less
+	late := damageSegment(t, c, ids[1], "pair", -2) // keeps more
+	if early >= late {
+		t.Fatalf("damage at %d and %d: want the first below the second", early, late)
+	}
+	for _, id := range ids {
+		c.StartSPU(id)
+	}
+	testkit.WaitFor(t, 10*time.Second, func() error {
+		ps, err := client.ListPartitions(ctx, "pair")
+		if err != nil {
+			return err
+		}
+		for _, r := range ps[0].Status.Replicas {
+			if !r.Online || r.Corrupt == "" {
+				return fmt.Errorf("replica %+v not reported corrupt", r)
+			}
+		}
+		return nil
+	})
+
+	plan, err := client.RepairPartition(ctx, "pair", 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Action != fluvio.RepairDryRun || plan.Leader != ids[1] || plan.EndOffset != late || plan.DroppedRecords != int64(len(want))-late ||
+		len(plan.Replicas) != 2 || plan.Replicas[1].EndOffset != early {
+		t.Fatalf("dry run %+v: want SPU %d (cut at %d) over SPU %d (cut at %d)", plan, ids[1], late, ids[0], early)
+	}
+	done, err := client.RepairPartition(ctx, "pair", 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.Action != fluvio.RepairTruncated || done.Leader != ids[1] || done.EndOffset != late {
+		t.Fatalf("repair %+v", done)
+	}
+	testkit.WaitFor(t, 20*time.Second, func() error {
+		ps, err := client.ListPartitions(ctx, "pair")
+		if err != nil {
+			return err
+		}
+		p := ps[0]
+		if p.Status.Resolution != fluvio.PartitionOnline || len(p.Status.ISR) != 2 {
+			return fmt.Errorf("partition %s, ISR %v", p.Status.Resolution, p.Status.ISR)
+		}
+		for _, r := range p.Status.Replicas {
+			if r.Corrupt != "" || r.LEO != late {
+				return fmt.Errorf("replica %+v: want repaired with LEO %d", r, late)
+			}
+		}
+		return nil
+	})
+	rctx, rcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer rcancel()
+	got, err := readAll(rctx, t, client, "pair")
+	if err != nil || !slices.Equal(got, want[:late]) {
+		t.Fatalf("read %d records (%v), want the %d below the leader's cut", len(got), err, late)
+	}
+	// The follower's own cut was kept aside too; the old leader no longer leads.
+	if broken, _ := filepath.Glob(filepath.Join(c.SPUDataDir(ids[0]), "pair-0", "*.broken")); len(broken) == 0 {
+		t.Fatalf("SPU %d kept no .broken file", ids[0])
+	}
+	// Only the leader's log is the truth now: the follower re-fetched from it.
+	c.StopSPU(ids[1])
+	testkit.WaitFor(t, 20*time.Second, func() error {
+		md, err := client.Partitions(ctx, "pair")
+		if err != nil {
+			return err
+		}
+		if md[0].Leader != ids[0] {
+			return fmt.Errorf("leader %d", md[0].Leader)
+		}
+		return nil
+	})
+	rctx2, rcancel2 := context.WithTimeout(ctx, 20*time.Second)
+	defer rcancel2()
+	got, err = readAll(rctx2, t, client, "pair")
+	if err != nil || !slices.Equal(got, want[:late]) {
+		t.Fatalf("the repaired follower serves %d records (%v), want %d", len(got), err, late)
+	}
+}

@@ -197,3 +197,73 @@ func TestPartitionRepair(t *testing.T) {
 		})
 	}
 }
+
+// TestPartitionRepairHealthyOutsideISR: the leader's replica is corrupt
+// and the only other replica is healthy but was out of the ISR (behind).
+// A healthy ISR member would simply be elected; this one is a candidate
+// of the repair at its log end, with nothing to cut. The replica that
+// keeps more wins: the healthy one when its log reaches past the corrupt
+// one's cut (then nothing is cut at all), else the corrupt one, cut.
+func TestPartitionRepairHealthyOutsideISR(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		healthyAt int64 // the healthy replica's LEO; the corrupt one keeps 5
+		wantCut   bool
+	}{
+		{"healthy replica keeps more", 8, false},
+		{"corrupt replica keeps more", 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.register(1, "")
+			e.register(2, "")
+			topic, err := e.createTopic("half", 1, 2)
+			requireNoErr(t, err)
+			leader, other := topic.Status.ReplicaMap[0][0], topic.Status.ReplicaMap[0][1]
+			pid := bus.PartitionID{Topic: "half", Partition: 0}
+			fl, fo := newFakeSPU(t, e, leader), newFakeSPU(t, e, other)
+			for _, f := range []*fakeSPU{fl, fo} {
+				_, err := f.hello()
+				requireNoErr(t, err)
+			}
+			al := answerRepairs(t, fl, bus.ReplicaRepair{File: "a.log", Position: 70, EndOffset: 5, OldEndOffset: 9, DroppedRecords: 4, DroppedBytes: 400})
+			ao := answerRepairs(t, fo, bus.ReplicaRepair{})
+			setStatus(fl, bus.ReplicaStatus{PartitionID: pid, Role: "leader", LEO: 9, HW: 9})
+			setStatus(fo, bus.ReplicaStatus{PartitionID: pid, Role: "follower", LEO: tc.healthyAt, HW: tc.healthyAt})
+			stopL := fl.beatEvery(100 * time.Millisecond)
+			defer stopL()
+			stopO := fo.beatEvery(100 * time.Millisecond)
+			defer stopO()
+			// The leader drops the lagging follower from the ISR, then its
+			// own log turns out corrupt.
+			_, err = req[bus.ISRUpdateResponse](t, fl.nc, bus.SubjectSPUISR(leader),
+				bus.ISRUpdate{ID: leader, PartitionID: pid, LeaderEpoch: 0, ISR: []bus.SPUID{leader}})
+			requireNoErr(t, err)
+			setStatus(fl, corruptStatus(pid, leader))
+			e.waitCorrupt("half", leader)
+			before := e.partition("half")
+			if !slices.Equal(before.Status.ISR, []bus.SPUID{leader}) {
+				t.Fatalf("ISR %v, want only the corrupt leader", before.Status.ISR)
+			}
+
+			r, err := req[bus.PartitionRepairResponse](t, e.nc, bus.SubjectAdminPartitionRepair,
+				bus.PartitionRepairRequest{Topic: "half", Partition: 0, TruncateAtCorruption: true})
+			requireNoErr(t, err)
+			want, end := other, tc.healthyAt
+			if tc.wantCut {
+				want, end = leader, 5
+			}
+			if r.Action != bus.RepairTruncated || r.Leader != want || r.EndOffset != end || r.LeaderEpoch != before.Spec.LeaderEpoch+1 {
+				t.Fatalf("repair %+v: want SPU %d leading from offset %d", r, want, end)
+			}
+			_, cutL := al.cuts()
+			dryO, cutO := ao.cuts()
+			if (cutL == 1) != tc.wantCut || cutO != 0 || dryO != 0 {
+				t.Fatalf("cuts: corrupt SPU %d cut %d times, healthy SPU %d asked %d+%d times", leader, cutL, other, dryO, cutO)
+			}
+			if p := e.partition("half"); p.Spec.Leader != want || !slices.Equal(p.Status.ISR, []bus.SPUID{want}) {
+				t.Fatalf("partition after the repair: leader %d, ISR %v", p.Spec.Leader, p.Status.ISR)
+			}
+		})
+	}
+}

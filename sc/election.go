@@ -24,7 +24,12 @@ func (s *Server) kickElection() {
 // got its NATS connection back) sees live SPUs as offline until their
 // next heartbeat, and electing then would move leaderships away from
 // them. A kick meanwhile waits (the channel holds one) until that time.
-func (s *Server) electionLoop() { s.runElections(s.elect) }
+func (s *Server) electionLoop() {
+	s.runElections(func() {
+		s.elect()
+		s.electPasses.Add(1)
+	})
+}
 
 // runElections is electionLoop with the pass as a parameter: one pass per
 // kick (kicks during a pass coalesce into one more, kicks during a hold

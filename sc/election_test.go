@@ -107,7 +107,7 @@ func TestNoElectionAfterSCRestart(t *testing.T) {
 	stopL, stopO := fl.beatEvery(100*time.Millisecond), fo.beatEvery(100*time.Millisecond)
 	defer stopL()
 	defer stopO()
-	time.Sleep(1500 * time.Millisecond) // past the grace period: a pass ran
+	waitPassAfter(t, e, 0) // the held pass, once the grace period is over
 	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"stay"}})
 	requireNoErr(t, err)
 	requireEqual(t, md.Partitions[0].Leader, leader)
@@ -120,6 +120,7 @@ func TestNATSOutageNoChurn(t *testing.T) {
 	ns := bustest.StartDir(t, t.TempDir())
 	cfg := fastConfig(ns.URL())
 	cfg.HeartbeatTimeout = time.Second
+	cfg.ResyncInterval = 200 * time.Millisecond // each resync kicks an election pass
 	e := &env{t: t, ns: ns, nc: ns.Connect(t, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond)), cfg: cfg}
 	e.start()
 	e.register(1, "")
@@ -138,7 +139,7 @@ func TestNATSOutageNoChurn(t *testing.T) {
 			stop()
 		}
 	}()
-	time.Sleep(1200 * time.Millisecond) // past the start-up grace period
+	waitPassAfter(t, e, 0) // past the start-up grace period
 
 	e.restartNATS(1500 * time.Millisecond) // an outage longer than the timeout
 	testkit.WaitFor(t, 5*time.Second, func() error {
@@ -153,7 +154,7 @@ func TestNATSOutageNoChurn(t *testing.T) {
 		}
 		return nil
 	})
-	time.Sleep(1200 * time.Millisecond) // past the grace period after reconnecting
+	waitPassAfter(t, e, e.sc.ElectionPasses()) // the first after the reconnect is past its grace period
 	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"steady"}})
 	requireNoErr(t, err)
 	for _, p := range md.Partitions {
@@ -161,4 +162,15 @@ func TestNATSOutageNoChurn(t *testing.T) {
 			t.Fatalf("partition %d: leader %d epoch %d after the outage, want %d epoch 0", p.Partition, p.Leader, p.LeaderEpoch, want)
 		}
 	}
+}
+
+// waitPassAfter waits until the SC has run more than n election passes.
+func waitPassAfter(t *testing.T, e *env, n int64) {
+	t.Helper()
+	testkit.WaitFor(t, 10*time.Second, func() error {
+		if got := e.sc.ElectionPasses(); got <= n {
+			return fmt.Errorf("%d election passes, waiting for pass %d", got, n+1)
+		}
+		return nil
+	})
 }

@@ -37,9 +37,19 @@ func (s *Server) livenessLoop() {
 
 // expire marks offline every online SPU silent for longer than the
 // timeout. While the SC itself has no NATS connection nobody can beat, so
-// nobody expires (reconnected then restarts every SPU's timeout).
+// nobody expires; the first look after the connection is back restarts
+// every SPU's timeout (resumeBeats) before expiring anyone: the NATS
+// client runs its reconnect handler (reconnected) asynchronously, maybe
+// after this loop's next tick. Called by livenessLoop only (it owns
+// sawNATSDown).
 func (s *Server) expire(now time.Time) {
 	if s.natsDown != nil && s.natsDown() {
+		s.sawNATSDown = true
+		return
+	}
+	if s.sawNATSDown {
+		s.sawNATSDown = false
+		s.resumeBeats(now)
 		return
 	}
 	s.st.mu.Lock()

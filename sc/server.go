@@ -57,10 +57,13 @@ type Server struct {
 
 	// natsDown reports whether the SC's NATS connection is down (nobody
 	// can beat then, so nobody expires); nil: never (timing tests).
-	natsDown func() bool
+	// sawNATSDown is livenessLoop's: it saw the connection down.
+	natsDown    func() bool
+	sawNATSDown bool
 
-	electKick  chan struct{} // buffered 1: run an election pass
-	electAfter atomic.Int64  // unix nanos before which no election runs
+	electKick   chan struct{} // buffered 1: run an election pass
+	electAfter  atomic.Int64  // unix nanos before which no election runs
+	electPasses atomic.Int64  // election passes run (tests wait for one: export_test.go)
 
 	// The lease and the role (lease.go, role.go). active is true while
 	// this SC holds the lease; leaseMu guards lease; roleMu guards the

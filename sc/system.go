@@ -85,7 +85,12 @@ func newTopicID() int64 {
 type systemTopicWatch struct {
 	count int
 	since time.Time
+	tried time.Time // the last failed attempt: retried after systemTopicRetry
 }
+
+// systemTopicRetry spaces the attempts to create the system topic after a
+// failure (each logs a warning).
+const systemTopicRetry = 5 * time.Second
 
 // ensureSystemTopicsTick is livenessLoop's step: on the active SC, create
 // the consumer-offset topic when it is missing and the SPUs are there.
@@ -114,8 +119,12 @@ func (s *Server) ensureSystemTopicsTick(w *systemTopicWatch, now time.Time) {
 	if registered < consumerOffsetReplicas && now.Sub(w.since) < s.cfg.SystemTopicSettle {
 		return
 	}
+	if now.Sub(w.tried) < systemTopicRetry {
+		return
+	}
 	if _, err := s.ensureConsumerOffsetTopic(); err != nil {
-		s.log.Warn("cannot create the consumer-offset system topic yet; will retry", "err", err)
+		w.tried = now
+		s.log.Warn("cannot create the consumer-offset system topic yet; will retry", "err", err, "retry_in", systemTopicRetry)
 	}
 }
 

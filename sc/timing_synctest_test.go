@@ -213,10 +213,12 @@ func TestElectionHoldTiming(t *testing.T) {
 }
 
 // TestNATSOutageTiming: while the SC's NATS is down nobody can beat, so
-// nobody expires however long it lasts; when it comes back every SPU gets
-// a fresh timeout and elections wait one timeout (resumeBeats): an SPU
-// that beats again stays online, one that does not goes offline one
-// timeout after the reconnect, and the election for it runs only then.
+// nobody expires however long it lasts. When it comes back the liveness
+// loop's first look restarts every SPU's timeout and holds elections for
+// one timeout (resumeBeats; the NATS client's reconnect handler does the
+// same, but asynchronously, maybe later): an SPU that beats again stays
+// online, one that does not goes offline one timeout after that look,
+// and the election for it runs only then.
 func TestNATSOutageTiming(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const timeout = 3 * time.Second
@@ -235,7 +237,8 @@ func TestNATSOutageTiming(t *testing.T) {
 			}
 		}
 		s.kicked()
-		wg.Go(s.livenessLoop)
+		t0 := time.Now()
+		wg.Go(s.livenessLoop) // ticks at t0 + k*tick
 		wg.Go(func() { s.runElections(func() { passes.Add(1) }) })
 		for range 3 {
 			time.Sleep(time.Second)
@@ -244,16 +247,19 @@ func TestNATSOutageTiming(t *testing.T) {
 		}
 
 		down.Store(true)
-		time.Sleep(5 * timeout) // no beats arrive
+		time.Sleep(5*timeout + tick/3) // no beats arrive; it comes back between two ticks
 		synctest.Wait()
 		if !s.isOnline(1) || !s.isOnline(2) || passes.Load() != 0 {
 			t.Fatalf("during the outage: online %v %v, %d election passes; want both online, none", s.isOnline(1), s.isOnline(2), passes.Load())
 		}
-
-		down.Store(false)
-		back := time.Now()
-		s.resumeBeats(back)
-		s.kickElection() // as the resync after a reconnect does
+		down.Store(false) // the reconnect handler has not run (and will not)
+		resumed := t0.Add((time.Since(t0)/tick + 1) * tick)
+		time.Sleep(time.Until(resumed))
+		synctest.Wait()
+		if !s.isOnline(1) || !s.isOnline(2) {
+			t.Fatal("an SPU went offline at the first look after the reconnect")
+		}
+		s.kickElection() // as a resync does
 		for range 3 {    // SPU 1 beats again, SPU 2 does not
 			time.Sleep(time.Second - time.Millisecond)
 			beat(t, s, 1, "a")
@@ -261,7 +267,7 @@ func TestNATSOutageTiming(t *testing.T) {
 		synctest.Wait()
 		if !s.isOnline(2) || passes.Load() != 0 {
 			t.Fatalf("%v after the reconnect: SPU 2 online=%v, %d passes; want online (a fresh timeout) and no pass (held)",
-				time.Since(back), s.isOnline(2), passes.Load())
+				time.Since(resumed), s.isOnline(2), passes.Load())
 		}
 		time.Sleep(3*time.Millisecond + tick)
 		synctest.Wait()

@@ -56,7 +56,7 @@ func (d *dataPlane) reopen(pt *partition, cause error, now time.Time) {
 	if spec.Leader != d.self || len(spec.Replicas) == 1 {
 		durable = pt.r.Log().DurableOffset()
 	}
-	fresh, err := d.openReplica(spec, durable, false)
+	fresh, err := d.openReplica(spec, durable, false, true)
 	if err != nil {
 		d.mu.Lock()
 		pt.reopenAt = now

@@ -55,7 +55,7 @@ func (d *dataPlane) Repair(id bus.PartitionID, dryRun bool) (bus.ReplicaRepairRe
 		resp.Repair = d.replicaRepair(plan)
 		return resp, nil
 	}
-	r, err := d.openReplica(b.spec, -1, true)
+	r, err := d.openReplica(b.spec, -1, true, false)
 	if err != nil {
 		return resp, bus.ErrInternal.With(fmt.Sprintf("repair %s on SPU %d: %v", name, d.self, err), "check the spu-server log")
 	}

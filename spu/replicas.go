@@ -152,7 +152,7 @@ func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
 	pt, ok := d.replicas[spec.PartitionID]
 	d.mu.RUnlock()
 	if !ok {
-		r, err := d.openReplica(spec, -1, false)
+		r, err := d.openReplica(spec, -1, false, false)
 		if wal.IsCorrupt(err) {
 			r, err = d.openCorrupt(spec, err)
 		}
@@ -192,15 +192,20 @@ func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
 }
 
 // openReplica opens (recovers) the log of spec's replica and returns a
-// Replica on it, with no role yet. A durable offset >= 0 truncates the
+// Replica on it, with no role yet. reopened says this process opened it
+// before (after a storage failure). A durable offset >= 0 truncates the
 // log there first: a follower re-opened after a storage failure keeps
 // only what was fsynced (fsyncgate; its leader sends the rest again).
-func (d *dataPlane) openReplica(spec bus.ReplicaSpec, durable int64, repair bool) (*replica.Replica, error) {
+func (d *dataPlane) openReplica(spec bus.ReplicaSpec, durable int64, repair, reopened bool) (*replica.Replica, error) {
 	opts, syncAppends, err := walOptions(spec.Config)
 	if err != nil {
 		return nil, err
 	}
 	opts.TruncateAtCorruption = repair
+	// Re-opened after a storage failure: this process checked every
+	// closed segment at the first open and they do not change since; a
+	// full read at each retry would stall the loop.
+	opts.TrustClosedIndexes = reopened
 	opts.Logger = d.log.With("topic", spec.Topic, "partition", spec.Partition)
 	opts.FS = d.cfg.metrics.timeSyncs(d.cfg.FS)
 	l, err := wal.Open(d.replicaDir(spec.PartitionID), opts)
@@ -253,7 +258,7 @@ func (d *dataPlane) openCorrupt(spec bus.ReplicaSpec, cause error) (*replica.Rep
 			"topic", spec.Topic, "partition", spec.Partition, "corrupt", where, "err", cause)
 		return nil, fmt.Errorf("open log: %w", cause)
 	}
-	r, err := d.openReplica(spec, -1, true)
+	r, err := d.openReplica(spec, -1, true, false)
 	if err != nil {
 		return nil, err
 	}

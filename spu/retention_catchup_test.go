@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
@@ -54,4 +55,44 @@ func TestFollowerBelowLeaderLogStart(t *testing.T) {
 	_, err := produce(context.Background(), c, "ret", 0, wire.AcksAll, "new")
 	requireNoErr(t, err)
 	sameLogs(t, "ret", s1, s2)
+}
+
+// TestFollowerFollowsLeaderLogStart: a follower in sync deletes its whole
+// segments below its leader's log start as it fetches (the leader of a
+// consumer-offset partition moves its start with snapshots; plain
+// retention here, on the leader only), keeping the segment that holds the
+// leader's start. Both follower modes (pipelined, sequential) do it.
+func TestFollowerFollowsLeaderLogStart(t *testing.T) {
+	fetchModes(t, testFollowerFollowsLeaderLogStart)
+}
+
+func testFollowerFollowsLeaderLogStart(t *testing.T, start func(bus.SPUID) *testSPU) {
+	s1, s2 := start(1), start(2)
+	sp := spec("lead", 0, 1, 0, 1, 2)
+	sp.Config.MinInSyncReplicas = 1
+	sp.Config.SegmentBytes = 1 << 10
+	peers := peersOf(s1, s2)
+	s1.apply(t, true, peers, sp)
+	s2.apply(t, true, peers, sp)
+	c := dial(t, s1.public)
+	for i := range 40 {
+		_, err := produce(context.Background(), c, "lead", 0, wire.AcksAll, fmt.Sprintf("r-%02d-%s", i, "padding-padding-padding-padding-padding-padding"))
+		requireNoErr(t, err)
+	}
+	leader, follower := s1.dp.lookup("lead", 0).Log(), s2.dp.lookup("lead", 0).Log()
+	requireEqual(t, follower.StartOffset(), int64(0))
+	cut := leader.EndOffset() - 5
+	if _, err := leader.DeleteBefore(cut); err != nil || leader.StartOffset() == 0 {
+		t.Fatalf("the leader's DeleteBefore(%d): start %d, %v", cut, leader.StartOffset(), err)
+	}
+	// The next fetches carry the leader's start.
+	_, err := produce(context.Background(), c, "lead", 0, wire.AcksAll, "after")
+	requireNoErr(t, err)
+	testkit.WaitFor(t, 10*time.Second, func() error {
+		if s := follower.StartOffset(); s == 0 || s > leader.StartOffset() {
+			return fmt.Errorf("follower start %d, leader start %d", s, leader.StartOffset())
+		}
+		return nil
+	})
+	requireEqual(t, follower.EndOffset(), leader.EndOffset())
 }

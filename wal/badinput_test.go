@@ -161,6 +161,17 @@ func TestWALCorruptionInIndexedSealedSegmentFoundAtOpen(t *testing.T) {
 		t.Fatalf("Open = %v, want corruption of segment 0 at position %d", err, size)
 	}
 
+	// A re-open by the process that checked the log before trusts the
+	// index (no full read); the damage is then found on read.
+	trusted := opts
+	trusted.TrustClosedIndexes = true
+	tl, err := Open(walDir, trusted)
+	requireNoErr(t, err)
+	if _, err := tl.Read(0, 1<<20); !IsCorrupt(err) {
+		t.Fatalf("Read with TrustClosedIndexes = %v, want corruption", err)
+	}
+	requireNoErr(t, tl.Close())
+
 	// The dry run says what the cut drops and changes nothing.
 	before, err := vfs.ReadFile(mem, segPath(0, logSuffix), 1<<20)
 	requireNoErr(t, err)

@@ -312,7 +312,7 @@ func (l *Log) appendLocked(c batch.Checked) (int64, error) {
 		}
 	}
 	before := active.size
-	if err := active.append(b); err != nil {
+	if err := active.append(c); err != nil {
 		return 0, l.failLocked(err)
 	}
 	l.size.Add(active.size - before)

@@ -61,6 +61,13 @@ type Options struct {
 	// (see Log.Repaired). For a replica that re-fetches the rest from a
 	// healthy one, or an operator's explicit repair; never by default.
 	TruncateAtCorruption bool
+	// TrustClosedIndexes makes Open check each closed segment only from
+	// its last index entry on, as it did before every batch was checked:
+	// for a log re-opened by the process that opened (and so checked) it
+	// before, whose closed segments are immutable since their roll (for
+	// example after a storage failure, where a full read per retry would
+	// stall). Damage found later is still caught when a batch is read.
+	TrustClosedIndexes bool
 	// SegmentBytes is the size at which the active segment is rolled;
 	// default 256 MiB, at most MaxSegmentBytes. One Append is never split,
 	// so a segment can exceed it by one Append.

@@ -108,19 +108,17 @@ func (s *segment) remove(fs vfs.FS) error {
 	return errors.Join(errs...)
 }
 
-// append writes p (validated batches whose first base offset is s.next)
+// append writes c (checked batches whose first base offset is s.next)
 // to the .log and adds index entries in memory; they reach the index
 // files at flushIndexes (roll, close). The active segment's indexes are
 // rebuilt at open anyway. On error the in-memory state is unchanged but
-// the file may hold part of p; the Log fail-stops.
-func (s *segment) append(p []byte) error {
-	if _, err := s.log.Write(p); err != nil {
+// the file may hold part of c; the Log fail-stops.
+func (s *segment) append(c batch.Checked) error {
+	if _, err := s.log.Write(c.Bytes()); err != nil {
 		return fmt.Errorf("wal: write %s: %w", s.path(logSuffix), err)
 	}
-	for len(p) > 0 {
-		n := int64(batch.Length(p)) + batch.LogOverhead
-		s.observe(p[:n])
-		p = p[n:]
+	for b := range c.All() {
+		s.observe(b)
 	}
 	return nil
 }

@@ -42,6 +42,15 @@ type bufferedConn struct {
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
+// ReadFrom keeps the socket's own ReadFrom (sendfile, splice) reachable
+// through the wrapper.
+func (c *bufferedConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
 // tlsRequiredMessage is the error a plaintext client gets on a TLS port.
 const tlsRequiredMessage = "this SPU port speaks TLS only: connect with TLS (tls_policy = \"verified\" in the profile's [cluster.NAME.tls], 'fluvio profile add --tls-ca', or fluvio.WithTLS)"
 

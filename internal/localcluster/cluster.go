@@ -102,12 +102,13 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 		if i > 0 {
 			name, data, log = "sc-server "+strconv.Itoa(i+1), "sc-"+strconv.Itoa(i+1), "sc-"+strconv.Itoa(i+1)
 		}
-		args := []string{"--sc", nats, "--sc-private", private, "--http", http, "--data-dir", filepath.Join(cfg.Dir, data), "--no-auth"}
+		cmd := SCCommand{Bin: filepath.Join(cfg.BinDir, "sc-server"), Addr: nats, Private: private, HTTP: http,
+			DataDir: filepath.Join(cfg.Dir, data), Extra: cfg.SCArgs}
 		if cfg.SCs > 1 {
-			args = append(args, "--cluster", route, "--routes", strings.Join(routes, ","), "--name", SCName(i))
+			cmd.Cluster, cmd.Routes, cmd.Name = route, routes, SCName(i)
 		}
-		p, err := StartProcess(Spec{Name: name, Path: filepath.Join(cfg.BinDir, "sc-server"),
-			Args: append(args, cfg.SCArgs...), Log: c.logPath(log)})
+		argv := cmd.Argv()
+		p, err := StartProcess(Spec{Name: name, Path: argv[0], Args: argv[1:], Log: c.logPath(log)})
 		if err != nil {
 			return c, err
 		}
@@ -128,10 +129,10 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 		if err := c.RegisterSPU(ctx, id, pub, priv); err != nil {
 			return c, err
 		}
-		args := []string{"--id", strconv.Itoa(int(id)), "--sc-controller", c.SCAddrs(), "--public-server", pub, "--private-server", priv,
-			"--http", http, "--log-base-dir", s.Dir}
-		s.Process = NewProcess(Spec{Name: "spu-server " + strconv.Itoa(int(id)), Path: filepath.Join(cfg.BinDir, "spu-server"),
-			Args: append(args, cfg.SPUArgs...), Log: c.logPath("spu-" + strconv.Itoa(int(id)))})
+		argv := SPUCommand{Bin: filepath.Join(cfg.BinDir, "spu-server"), ID: id, SCs: c.SCAddrs(), LogDir: s.Dir, HTTP: http,
+			Public: pub, Private: priv, Extra: cfg.SPUArgs}.Argv()
+		s.Process = NewProcess(Spec{Name: "spu-server " + strconv.Itoa(int(id)), Path: argv[0], Args: argv[1:],
+			Log: c.logPath("spu-" + strconv.Itoa(int(id)))})
 		c.spus = append(c.spus, s)
 		if err := s.Start(); err != nil {
 			return c, err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,4 +160,28 @@ func clusterPIDs(dir string) []int {
 		}
 	}
 	return pids
+}
+
+// TestClusterPlanTaken: a caller that gives its own plan gets the taken
+// port named with its holder, and nothing is started; one that leaves
+// the plan zero gets a free one.
+func TestClusterPlanTaken(t *testing.T) {
+	plan, err := FreePlan("127.0.0.1", 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, priv, _ := plan.SPU(0)
+	listen(t, priv)
+	dir := t.TempDir()
+	_, err = StartCluster(context.Background(), ClusterConfig{BinDir: t.TempDir(), Dir: dir, SPUs: 1, Plan: plan})
+	pe, ok := errors.AsType[*PortInUseError](err)
+	if !ok || pe.Addr != priv {
+		t.Fatalf("StartCluster on a plan with %s taken = %v, want a PortInUseError for it", priv, err)
+	}
+	if pe.Holder == "" && runtime.GOOS == "linux" {
+		t.Errorf("the holder of %s is not named: %v", priv, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "logs")); !os.IsNotExist(err) {
+		t.Errorf("a process was started (logs/ exists: %v)", err)
+	}
 }

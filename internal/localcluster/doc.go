@@ -27,4 +27,22 @@
 // Readiness (WaitReady) polls each SC's and each SPU's /readyz and each
 // SPU's public port, and fails at once, with the end of its log, when a
 // process exits while starting.
+//
+// One concept per file:
+//
+//	ports.go      Plan: the fixed port plan; FreePlan for callers that may go elsewhere
+//	portcheck.go  PortFree, Holder (which process holds a port), PortInUseError
+//	command.go    SCCommand, SPUCommand: the servers' command lines
+//	detached.go   Record, StartDetached, Record.Stop: processes that outlive their starter
+//	owned.go      Process: child processes (start again, pause, resume, kill, stop)
+//	orphan_*.go   the kernel kills owned processes whose owner died (Linux)
+//	logs.go       log files (dated start lines, rotation) and their tails
+//	ready.go      ProbeReady, Check, WaitReady
+//	state.go      State (cluster.json), Lock (.lock) of a detached cluster
+//	cluster.go    Cluster: an owned cluster of SCs and SPUs with its admin client
+//
+// fluviotest runs the servers in-process and cannot import this package
+// (it depends on the client library, which fluviotest's own tests
+// import); it needs no ports of the plan, since it hands the servers
+// listeners it opened.
 package localcluster

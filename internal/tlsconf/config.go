@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 )
 
@@ -110,21 +109,4 @@ func (p PEM) ClientConfig(serverName string) (*tls.Config, error) {
 		c.Certificates = []tls.Certificate{cert}
 	}
 	return c, nil
-}
-
-// ForAddr returns c ready to dial addr: a clone whose ServerName is addr's
-// host when c names none. nil stays nil.
-func ForAddr(c *tls.Config, addr string) *tls.Config {
-	if c == nil {
-		return nil
-	}
-	c = c.Clone()
-	if c.ServerName == "" && !c.InsecureSkipVerify {
-		host, _, err := net.SplitHostPort(addr)
-		if err != nil {
-			host = addr
-		}
-		c.ServerName = host
-	}
-	return c
 }

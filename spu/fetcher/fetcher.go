@@ -439,18 +439,24 @@ func (w *worker) fetchFromLeader(ctx context.Context, conn *wire.Conn, parts map
 			w.setEpoch(wt.k, wt.p, needsReconcile, 200*time.Millisecond)
 			continue
 		}
-		// Follow the leader's log start (Kafka's follower log start
-		// offset): whole segments below it and below this replica's HW
-		// go, so a leader that frees its log with snapshots (the
-		// consumer-offset topic) frees its followers' too. Cheap when
-		// there is nothing to delete.
-		if l := wt.p.r.Log(); pr.LogStartOffset > l.StartOffset() {
-			if _, err := l.DeleteBefore(min(pr.LogStartOffset, wt.p.r.Offsets().HW)); err != nil {
-				log.Warn("cannot delete the segments below the leader's log start", "partition", wt.k, "err", err)
-			}
-		}
+		followLogStart(wt.k, wt.p, pr.LogStartOffset, log)
 	}
 	return nil
+}
+
+// followLogStart follows the leader's log start (Kafka's follower log
+// start offset): the follower's whole segments below it and below its own
+// HW go, so a leader that frees its log with snapshots (the
+// consumer-offset topic, spu/offsets.go) frees its followers' too. Cheap
+// when there is nothing to delete.
+func followLogStart(k Key, p *fetchPart, leaderStart int64, log *slog.Logger) {
+	l := p.r.Log()
+	if leaderStart <= l.StartOffset() {
+		return
+	}
+	if _, err := l.DeleteBefore(min(leaderStart, p.r.Offsets().HW)); err != nil {
+		log.Warn("cannot delete the segments below the leader's log start", "partition", k, "err", err)
+	}
 }
 
 // handleFetchError acts on a partition's fetch error (offset: where the

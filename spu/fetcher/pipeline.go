@@ -200,6 +200,8 @@ func (w *worker) applyAnswer(wants []want, resp *wire.FetchResponse, log *slog.L
 		if len(pr.Records) == 0 {
 			if err := wt.p.r.AppendFromLeader(wt.epoch, nil, pr.HighWatermark); err != nil && !errors.Is(err, replica.ErrRoleChanged) {
 				log.Debug("taking the leader's HW failed", "partition", wt.k, "err", err)
+			} else if err == nil {
+				followLogStart(wt.k, wt.p, pr.LogStartOffset, log)
 			}
 			continue
 		}
@@ -212,7 +214,9 @@ func (w *worker) applyAnswer(wants []want, resp *wire.FetchResponse, log *slog.L
 			}
 			log.Warn("appending from the leader failed; reconciling again", "partition", wt.k, "err", err)
 			w.setEpoch(wt.k, wt.p, needsReconcile, 200*time.Millisecond)
+			continue
 		}
+		followLogStart(wt.k, wt.p, pr.LogStartOffset, log)
 	}
 }
 
