@@ -51,6 +51,7 @@ func TestE2EClusterSCReplicas(t *testing.T) {
 	e := newEnv(t)
 	dir := filepath.Join(e.home, ".fluvio", "local")
 	cleanupCluster(t, e, dir)
+	t.Cleanup(func() { dumpClusterLogs(t, dir) }) // before the cluster is deleted
 	out := e.ok("cluster", "start", "--spu", "2", "--sc-replicas", "3", "--sc-addr", freePlanAddr(t, 2), "--timeout", "90s")
 	requireContains(t, out, `NATS cluster "fluvio": 3 nodes, metadata at 3 replicas; active SC sc-`)
 	requireContains(t, out, "all 2 SPU(s) online")
@@ -114,4 +115,19 @@ func writeLines(t *testing.T, lines ...string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// dumpClusterLogs logs the end of every process log of a failed test.
+func dumpClusterLogs(t *testing.T, dir string) {
+	if !t.Failed() {
+		return
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "logs"))
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, "logs", e.Name()))
+		if len(b) > 6000 {
+			b = b[len(b)-6000:]
+		}
+		t.Logf("=== %s (tail)\n%s", e.Name(), b)
+	}
 }
