@@ -125,3 +125,43 @@ func (s *Server) logStreamLeaders() {
 		s.log.Debug("cannot follow the metadata stream's leader elections", "err", err)
 	}
 }
+
+// loadRetry reads the whole bucket at start. A cluster node whose peers
+// start at the same moment may find JetStream still settling (listing
+// keys needs the meta leader, which a loaded machine elects late: seen
+// as "list KV keys: context deadline exceeded" when 'cluster start
+// --sc-replicas 3' ran beside the test suite), so it tries again, each
+// try bounded by 2 StoreTimeouts, for up to 30 s in a cluster.
+func (s *Server) loadRetry(ctx context.Context) (snapshot, error) {
+	budget := 2 * s.cfg.StoreTimeout
+	if s.cfg.ClusterAddr != "" {
+		budget = max(budget, 30*time.Second)
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	for {
+		octx, ocancel := context.WithTimeout(ctx, 2*s.cfg.StoreTimeout)
+		snap, err := s.store.load(octx, s.badKey)
+		ocancel()
+		if err == nil || s.cfg.ClusterAddr == "" || ctx.Err() != nil {
+			return snap, err
+		}
+		s.log.Warn("cannot read the metadata yet; trying again", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// RouteAddr is the HOST:PORT the embedded NATS node accepts routes on
+// (Config.ClusterAddr), "" when it is not a cluster node.
+func (s *Server) RouteAddr() string {
+	if s.ns == nil {
+		return ""
+	}
+	if a := s.ns.ClusterAddr(); a != nil {
+		return a.String()
+	}
+	return ""
+}

@@ -149,9 +149,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err := s.openBucketsRetry(ctx, js); err != nil {
 		return nil, err
 	}
-	octx, cancel := context.WithTimeout(ctx, 2*cfg.StoreTimeout)
-	defer cancel()
-	snap, err := s.store.load(octx, s.badKey)
+	snap, err := s.loadRetry(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -254,6 +252,13 @@ func (s *Server) connect() error {
 	} else {
 		port = server.RANDOM_PORT
 	}
+	if cfg.ClusterAddr != "" { // the same for the route listener
+		l, err := net.Listen("tcp", cfg.ClusterAddr)
+		if err != nil {
+			return fmt.Errorf("sc: cannot listen for NATS routes on %s: %w; is another sc-server running? stop it, or pick another address with --cluster HOST:PORT", cfg.ClusterAddr, err)
+		}
+		_ = l.Close()
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("sc: create data dir: %w; pick another with --data-dir DIR", err)
 	}
@@ -299,6 +304,9 @@ func (s *Server) connect() error {
 	ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
 		return fmt.Errorf("sc: embedded NATS did not start on %s: is the port in use? pick another with --sc HOST:PORT", cfg.Addr)
+	}
+	if cfg.ClusterAddr != "" && ns.ClusterAddr() == nil {
+		return fmt.Errorf("sc: the embedded NATS could not listen for routes on %s: is the port in use? pick another with --cluster HOST:PORT", cfg.ClusterAddr)
 	}
 	s.url = ns.ClientURL() // tls://HOST:PORT with TLS
 	// In-process: no TLS (the server does not require it there).

@@ -59,6 +59,10 @@ func TestRogueRouteRefused(t *testing.T) {
 			t.Fatalf("start SC %d: %v", i+1, errs[i])
 		}
 	}
+	// The rogue must dial our node, not whatever else took the port.
+	if got := scs[0].RouteAddr(); got != routes[0] {
+		t.Fatalf("SC 1 accepts routes on %q, want %q", got, routes[0])
+	}
 	secret, err := natsauth.RouteSecret(auth)
 	if err != nil {
 		t.Fatal(err)
@@ -74,15 +78,15 @@ func TestRogueRouteRefused(t *testing.T) {
 	} {
 		rogue, log := startRogue(t, routes[0], bad.user)
 		testkit.WaitFor(t, 20*time.Second, func() error {
-			if rogue.NumRoutes() > 0 {
-				return testkit.Stop(fmt.Errorf("a rogue route with %s was accepted", bad.name))
+			if peers := routedTo(t, rogue); len(peers) > 0 {
+				return testkit.Stop(fmt.Errorf("a rogue route with %s was accepted by %v", bad.name, peers))
 			}
 			if !log.refused() {
 				return fmt.Errorf("the rogue with %s has not been refused yet", bad.name)
 			}
 			return nil
 		})
-		if rogue.NumRoutes() > 0 {
+		if len(routedTo(t, rogue)) > 0 {
 			accepted++
 		}
 		rogue.Shutdown()
@@ -96,13 +100,30 @@ func TestRogueRouteRefused(t *testing.T) {
 	// The positive control: with the secret, the same rogue joins.
 	rogue, _ := startRogue(t, routes[0], url.UserPassword("fluvio-route", secret))
 	testkit.WaitFor(t, 20*time.Second, func() error {
-		if rogue.NumRoutes() == 0 {
+		if len(routedTo(t, rogue)) == 0 {
 			return fmt.Errorf("the rogue holding the route secret has no route yet")
 		}
 		return nil
 	})
 	rogue.Shutdown()
 	rogue.WaitForShutdown()
+}
+
+// routedTo returns the names of the SC nodes (sc-1...) the rogue holds a
+// route with.
+func routedTo(t *testing.T, rogue *server.Server) []string {
+	t.Helper()
+	rz, err := rogue.Routez(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rz.Routes {
+		if strings.HasPrefix(r.RemoteName, "sc-") {
+			out = append(out, r.RemoteName)
+		}
+	}
+	return out
 }
 
 // startRogue starts a nats-server whose cluster block routes to route,
@@ -116,7 +137,9 @@ func startRogue(t *testing.T, route string, user *url.Userinfo) (*server.Server,
 	u := &url.URL{Scheme: "nats-route", Host: net.JoinHostPort(host, port), User: user}
 	ns, err := server.NewServer(&server.Options{
 		ServerName: "rogue", Host: "127.0.0.1", Port: server.RANDOM_PORT, NoSigs: true,
-		Cluster: server.ClusterOpts{Name: sc.DefaultClusterName, Host: "127.0.0.1", Port: server.RANDOM_PORT},
+		// Its own route port takes no one else (another test's server).
+		Cluster: server.ClusterOpts{Name: sc.DefaultClusterName, Host: "127.0.0.1", Port: server.RANDOM_PORT,
+			Username: "rogue", Password: "rogue-only-" + t.Name()},
 		Routes:  []*url.URL{u},
 	})
 	if err != nil {
