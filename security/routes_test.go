@@ -140,7 +140,7 @@ func startRogue(t *testing.T, route string, user *url.Userinfo) (*server.Server,
 		// Its own route port takes no one else (another test's server).
 		Cluster: server.ClusterOpts{Name: sc.DefaultClusterName, Host: "127.0.0.1", Port: server.RANDOM_PORT,
 			Username: "rogue", Password: "rogue-only-" + t.Name()},
-		Routes:  []*url.URL{u},
+		Routes: []*url.URL{u},
 	})
 	if err != nil {
 		t.Fatal(err)
