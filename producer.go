@@ -244,8 +244,15 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 		p.budget.release(1, n)
 		return badOption("send", "fix the Partitioner: it must return 0..n-1", "partitioner chose partition %d of topic %q, which has %d", part, p.topic, len(p.parts))
 	}
-	p.parts[part].add(key, value, headers, n, done, urgent, p.cfg.now().UnixMilli())
+	q := p.parts[part]
+	wake := q.add(key, value, headers, n, done, urgent, p.cfg.now().UnixMilli())
 	p.state.RUnlock()
+	if urgent && q.startNow() {
+		return nil
+	}
+	if wake {
+		q.notify()
+	}
 	return nil
 }
 

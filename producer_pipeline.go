@@ -84,7 +84,17 @@ type pipeline struct {
 
 // reserve takes a slot (blocking while maxInFlight requests are in
 // flight) for the next start; unreserve gives it back unused.
-func (pl *pipeline) reserve()   { pl.slots <- struct{}{} }
+func (pl *pipeline) reserve() { pl.slots <- struct{}{} }
+
+// tryReserve takes a slot if one is free.
+func (pl *pipeline) tryReserve() bool {
+	select {
+	case pl.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
 func (pl *pipeline) unreserve() { <-pl.slots }
 
 // close tells the completer that no request follows: it exits after the

@@ -21,6 +21,13 @@ type partitionQueue struct {
 	wake    chan struct{} // capacity 1: a notification that work may be ready
 	slot    lingerSlot    // this queue in linger's list
 
+	// runMu is held by whoever takes batches and starts their request:
+	// the run loop, or a SendSync caller on the fast path (startNow), so
+	// that requests start one at a time, oldest batches first. A channel
+	// of capacity 1, like the pipeline's sendMu (waiting on it is a
+	// durable block under testing/synctest).
+	runMu chan struct{}
+
 	mu     sync.Mutex
 	cur    *pendingBatch   // guarded by mu: the batch being filled
 	ready  []*pendingBatch // guarded by mu: full batches, oldest first
@@ -28,7 +35,8 @@ type partitionQueue struct {
 }
 
 func newPartitionQueue(id int32, cfg *producerConfig, closing <-chan struct{}, linger *lingerControl, pool *batchPool, pipe *pipeline) *partitionQueue {
-	q := &partitionQueue{id: id, cfg: cfg, closing: closing, linger: linger, pool: pool, pipe: pipe, wake: make(chan struct{}, 1)}
+	q := &partitionQueue{id: id, cfg: cfg, closing: closing, linger: linger, pool: pool, pipe: pipe, wake: make(chan struct{}, 1),
+		runMu: make(chan struct{}, 1)}
 	q.slot.flush = q.requestFlush
 	return q
 }
@@ -43,10 +51,12 @@ func (q *partitionQueue) notify() {
 // add appends a record to the current batch, closing it first if the
 // record would take it past the batch size. done, if set, receives the
 // record's outcome; urgent sends the batch without lingering (SendSync).
-func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done chan<- SendResult, urgent bool, nowMs int64) {
+// It returns whether the run loop has work: the caller then calls
+// startNow (urgent, when it holds no lock) or notify.
+func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done chan<- SendResult, urgent bool, nowMs int64) (wake bool) {
 	size := recordSize(n, headers)
 	q.mu.Lock()
-	wake := false
+	wake = false
 	if q.cur != nil && q.cur.b.Len() > 0 && q.cur.b.Size()+size > q.cfg.batchSize {
 		q.ready = append(q.ready, q.cur)
 		q.cur = nil
@@ -69,9 +79,40 @@ func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done ch
 		wake = true
 	}
 	q.mu.Unlock()
-	if wake {
+	return wake
+}
+
+// startNow is SendSync's fast path: when nothing else is starting a
+// request of this partition and a pipeline slot is free, the caller takes
+// the batches and starts the request itself instead of waking the run
+// loop, one goroutine hand-off less on an idle producer's round trip. It
+// reports whether it did; if not, the caller notifies the run loop.
+func (q *partitionQueue) startNow() bool {
+	select {
+	case q.runMu <- struct{}{}:
+	default:
+		return false
+	}
+	defer func() { <-q.runMu }()
+	if !q.pipe.tryReserve() {
+		return false
+	}
+	batches, _, exit := q.take()
+	if exit || len(batches) == 0 {
+		q.pipe.unreserve()
+		return false
+	}
+	q.pipe.start(batches)
+	q.mu.Lock()
+	more := q.cur != nil || len(q.ready) > 0
+	if !more {
+		q.urgent = false // as the run loop's next take would
+	}
+	q.mu.Unlock()
+	if more {
 		q.notify()
 	}
+	return true
 }
 
 // requestFlush sends the queued batches without lingering.
@@ -95,12 +136,15 @@ func (q *partitionQueue) run() {
 		// Take a slot first, so that everything that accumulated while
 		// the pipeline was full goes into this request.
 		q.pipe.reserve()
+		q.runMu <- struct{}{}
 		batches, wait, exit := q.take()
 		if exit {
+			<-q.runMu
 			q.pipe.unreserve()
 			return
 		}
 		if len(batches) == 0 {
+			<-q.runMu
 			q.pipe.unreserve()
 			if wait > 0 {
 				// Listed before checking for blocked senders: a sender
@@ -120,6 +164,7 @@ func (q *partitionQueue) run() {
 			continue
 		}
 		q.pipe.start(batches)
+		<-q.runMu
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"slices"
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/wire"
@@ -20,7 +21,7 @@ func (c *Client) dialSPU(ctx context.Context, id bus.SPUID, addr string) (spuCon
 		return nil, err
 	}
 	if c.creds == nil {
-		return conn, nil
+		return coalesceIfServed(ctx, conn)
 	}
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
@@ -32,6 +33,22 @@ func (c *Client) dialSPU(ctx context.Context, id bus.SPUID, addr string) (spuCon
 	if _, err := conn.ClientAuth(ctx, req); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("SPU %d at %s refused this client's credentials (%s): %w", id, addr, c.cfg.creds, err)
+	}
+	return coalesceIfServed(ctx, conn)
+}
+
+// coalesceIfServed asks the SPU for its APIs and, if it serves
+// MultiProduce, lets the connection send the produce requests of several
+// partitions that are ready together in one frame (wire CoalesceProduce);
+// an SPU of an older version gets one Produce frame per request.
+func coalesceIfServed(ctx context.Context, conn *wire.Conn) (spuConn, error) {
+	v, err := conn.APIVersions(ctx)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if slices.ContainsFunc(v.APIs, func(a wire.APIVersion) bool { return a.Key == wire.KeyMultiProduce }) {
+		conn.CoalesceProduce()
 	}
 	return conn, nil
 }

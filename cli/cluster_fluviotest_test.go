@@ -38,7 +38,7 @@ func TestClusterCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.ok("spu", "list", "-O", "json")), &spus); err != nil || len(spus) != 3 {
 		t.Fatalf("spu list -O json: %v %v", err, spus)
 	}
-	requireEqual(t, e.ok("custom-spu", "unregister", "--name", "custom-spu-300"), "custom-spu 'custom-spu-300' unregistered successfully\n")
+	requireEqual(t, e.ok("custom-spu", "unregister", "--name", "custom-spu-300"), "custom-spu 'custom-spu-300' deleted unregistered\n")
 
 	requireEqual(t, e.ok("topic", "create", "orders", "-p", "2", "-r", "2", "--retention-time", "1d"), "topic \"orders\" created\n")
 	requireContains(t, e.fails(exitConflict, "topic", "create", "orders"), "error: Topic already exists")

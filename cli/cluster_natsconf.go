@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,13 +12,14 @@ import (
 	"strings"
 
 	"github.com/fluvio-go/fluvio/internal/natsauth"
+	"github.com/fluvio-go/fluvio/internal/tlsconf"
 )
 
 // runClusterGenNATSConf writes the identities of a cluster that runs on an
 // external NATS, and the nats-server config that accepts exactly them.
 func runClusterGenNATSConf(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
 	fs := g.newFlagSet(help{
-		Usage: "fluvio cluster gen-nats-conf --out-dir DIR [--spus 5001-5003] [--listen HOST:PORT] [--kv-bucket NAME]",
+		Usage: "fluvio cluster gen-nats-conf --out-dir DIR [--spus 5001-5003] [--listen HOST:PORT] [--kv-bucket NAME] [--tls]",
 		Short: `Write the NATS identities of a cluster that runs on an external NATS, and a
 nats-server config (DIR/nats.conf) that accepts only them, each with its role's
 least-privilege permissions: sc, admin, client, read-only, and one user per SPU
@@ -29,7 +31,13 @@ running it again after registering more SPUs only adds their users. SPUs are
 the --spus ids plus every spu-<id>.creds already in DIR ('fluvio custom-spu
 register --creds-out DIR/spu-<id>.creds' writes one). Reload nats-server after
 a change ('nats-server --signal reload'); an SPU removed from the config is
-disconnected by the reload.`,
+disconnected by the reload.
+
+With --tls it also makes a CA in DIR/tls (kept when it exists) and certificates
+for nats-server, the SC, each SPU (spu-<id>, loopback names only: an SPU on
+another host gets its own with 'fluvio custom-spu register --certs-out DIR
+--ca-dir DIR/tls') and the admin, client and read-only clients, and nats.conf
+speaks TLS only, requiring client certificates signed by the CA.`,
 		Examples: `fluvio cluster gen-nats-conf --out-dir /etc/fluvio --spus 5001-5003
 			nats-server -c /etc/fluvio/nats.conf
 			sc-server --nats-url nats://127.0.0.1:4222 --nats-creds /etc/fluvio/sc.creds
@@ -40,6 +48,7 @@ disconnected by the reload.`,
 	spus := fs.String("spus", "", "SPU ids to make identities for: `IDS` like 5001-5003 or 5001,5004")
 	listen := fs.String("listen", "127.0.0.1:4222", "the nats-server listen address, `HOST:PORT`")
 	bucket := fs.String("kv-bucket", natsauth.DefaultBucket, "the SC's KV bucket `NAME` (sc-server --kv-bucket)")
+	withTLS := fs.Bool("tls", false, "also make a CA and certificates in DIR/tls, and a nats.conf that speaks TLS only (mutual TLS)")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -81,7 +90,21 @@ disconnected by the reload.`,
 		}
 		users = append(users, natsauth.User{Name: fmt.Sprintf("spu-%d", id), Role: natsauth.RoleSPU, Public: c.Public, SPU: id})
 	}
-	conf, err := natsauth.Conf(natsauth.ServerConfig{Listen: *listen, StoreDir: filepath.Join(dir, "jetstream"), Bucket: *bucket, Users: users})
+	var confTLS *natsauth.ConfTLS
+	tlsDir := filepath.Join(dir, "tls")
+	tlsArgs := func(string) string { return "" }
+	scheme := "nats"
+	if *withTLS {
+		if confTLS, err = genTLS(tlsDir, *listen, ids); err != nil {
+			return g.fail(stderr, withHint(err, exitError, "pick a writable --out-dir"))
+		}
+		tlsArgs = func(name string) string {
+			f := tlsconf.FilesIn(tlsDir, name)
+			return fmt.Sprintf(" --tls-cert %s --tls-key %s --tls-ca %s", f.Cert, f.Key, f.CA)
+		}
+		scheme = "tls"
+	}
+	conf, err := natsauth.Conf(natsauth.ServerConfig{Listen: *listen, StoreDir: filepath.Join(dir, "jetstream"), Bucket: *bucket, Users: users, TLS: confTLS})
 	if err != nil {
 		return g.fail(stderr, err)
 	}
@@ -92,14 +115,44 @@ disconnected by the reload.`,
 	fmt.Fprintf(stdout, "wrote %s: %d users (sc, admin, client, read-only and %d SPU(s))\n", path, len(users), len(ids))
 	fmt.Fprintf(stdout, `next:
   nats-server -c %[1]s
-  sc-server --nats-url nats://%[2]s --nats-creds %[3]s
-  fluvio profile add external --sc %[2]s --creds %[4]s --switch
-`, path, *listen, filepath.Join(dir, natsauth.FileSC), filepath.Join(dir, natsauth.FileAdmin))
+  sc-server --nats-url %[5]s://%[2]s --nats-creds %[3]s%[6]s
+  fluvio profile add external --sc %[2]s --creds %[4]s%[7]s --switch
+`, path, *listen, filepath.Join(dir, natsauth.FileSC), filepath.Join(dir, natsauth.FileAdmin), scheme, tlsArgs("sc"), tlsArgs("admin"))
 	for _, id := range ids {
-		fmt.Fprintf(stdout, "  fluvio custom-spu register --id %[1]d -p HOST:PORT -v HOST:PORT --spu-creds %[2]s\n  spu-server --id %[1]d --sc-controller %[3]s --creds %[2]s\n",
-			id, filepath.Join(dir, natsauth.SPUFile(id)), *listen)
+		fmt.Fprintf(stdout, "  fluvio custom-spu register --id %[1]d -p HOST:PORT -v HOST:PORT --spu-creds %[2]s\n  spu-server --id %[1]d --sc-controller %[3]s --creds %[2]s%[4]s\n",
+			id, filepath.Join(dir, natsauth.SPUFile(id)), *listen, tlsArgs(tlsconf.SPUName(int32(id))))
 	}
 	return exitOK
+}
+
+// genTLS makes the CA in dir (kept when it exists) and the certificates
+// gen-nats-conf --tls hands out, and returns nats-server's tls files.
+func genTLS(dir, listen string, ids []natsauth.SPUID) (*natsauth.ConfTLS, error) {
+	ca, err := tlsconf.EnsureAuthority(dir, "fluvio cluster CA")
+	if err != nil {
+		return nil, err
+	}
+	hosts := slices.Clone(tlsconf.LocalHosts)
+	if h, _, err := net.SplitHostPort(listen); err == nil && h != "" && h != "0.0.0.0" && h != "::" && !slices.Contains(hosts, h) {
+		hosts = append(hosts, h)
+	}
+	leaves := []tlsconf.Leaf{{Name: "nats", Hosts: hosts}, {Name: "sc"},
+		{Name: tlsconf.RoleAdmin, Role: tlsconf.RoleAdmin}, {Name: tlsconf.RoleClient, Role: tlsconf.RoleClient},
+		{Name: tlsconf.RoleReadOnly, Role: tlsconf.RoleReadOnly}}
+	for _, id := range ids {
+		leaves = append(leaves, tlsconf.Leaf{Name: tlsconf.SPUName(int32(id)), Hosts: tlsconf.LocalHosts})
+	}
+	var natsFiles tlsconf.Files
+	for _, l := range leaves {
+		f, err := ca.Ensure(dir, l)
+		if err != nil {
+			return nil, err
+		}
+		if l.Name == "nats" {
+			natsFiles = f
+		}
+	}
+	return &natsauth.ConfTLS{Cert: natsFiles.Cert, Key: natsFiles.Key, CA: natsFiles.CA}, nil
 }
 
 // parseSPUIDs parses "5001-5003,5007" ("" is none).

@@ -167,21 +167,17 @@ told to stop and disconnected at once; its credentials no longer work.`,
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	var spu fluvio.SPU
 	if byID {
-		spu, err = a.UnregisterSPU(ctx, fluvio.SPUID(*id))
+		_, err = a.UnregisterSPU(ctx, fluvio.SPUID(*id))
 	} else {
-		spu, err = a.UnregisterSPUNamed(ctx, *name)
+		_, err = a.UnregisterSPUNamed(ctx, *name)
 	}
 	if err != nil {
 		return g.fail(stderr, err)
 	}
-	// The SPU's name, as 'register' printed it (custom-spu-200), whichever
-	// of --id and --name picked it.
-	if spu.Name != "" {
-		what = spu.Name
-	}
-	fmt.Fprintf(stdout, "custom-spu '%s' unregistered successfully\n", what)
+	// Seed 001's line, word for word: the SPU as the command named it
+	// ('200' for --id 200, the name for --name).
+	fmt.Fprintf(stdout, "custom-spu '%s' deleted unregistered\n", what)
 	return exitOK
 }
 

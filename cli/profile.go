@@ -149,6 +149,19 @@ func (g *Global) setProfile(name string, p profile, makeCurrent bool) error {
 		return err
 	}
 	cfg.Profiles[name] = p
+	if p.TLS == nil {
+		// No TLS now: drop the cluster's old tls table, which encoding
+		// would otherwise keep (a cluster started again without --tls
+		// kept the deleted one's certificates).
+		cluster := p.Cluster
+		if cluster == "" {
+			cluster = name
+		}
+		clusters, _ := cfg.raw["cluster"].(map[string]any)
+		if cm, ok := clusters[cluster].(map[string]any); ok {
+			delete(cm, "tls")
+		}
+	}
 	if makeCurrent || cfg.Current == "" {
 		cfg.Current = name
 	}
@@ -443,8 +456,9 @@ func runProfileExport(ctx context.Context, g *Global, args []string, stdout, std
 		Usage: "fluvio profile export [NAME] [-O toml|json|yaml]",
 		Short: `Print the current profile (or NAME). TOML, the default, is a whole profiles
 file holding just that profile: save it and point FLV_PROFILE_PATH (or
-FLUVIO_CONFIG) at it on another machine. JSON and YAML print the cluster
-settings (endpoint, tls).`,
+FLUVIO_CONFIG) at it on another machine (the files it names, the NATS
+credentials and TLS certificates, must be there too). JSON and YAML print
+the cluster settings (endpoint, tls, metadata.nats_creds).`,
 		Examples: `fluvio profile export > prod.toml && FLV_PROFILE_PATH=prod.toml fluvio topic list
 			fluvio profile export local -O json`,
 	}, false)

@@ -169,18 +169,37 @@ func exportProfile(c *profileConfig, name string) ([]byte, error) {
 	if cluster == "" {
 		cluster = name
 	}
-	out := &profileConfig{Current: cluster, Profiles: map[string]profile{cluster: {SC: p.SC, Cluster: cluster}}, raw: map[string]any{}}
+	// The NATS credentials go with the profile: without them a cluster
+	// with auth (every local one) refuses the exported file.
+	out := &profileConfig{Current: cluster, Profiles: map[string]profile{cluster: {SC: p.SC, Cluster: cluster, Creds: p.Creds}}, raw: map[string]any{}}
 	if cm, ok := subTable(c.raw, "cluster")[cluster].(map[string]any); ok {
-		// Keep the cluster's other settings (tls), not our local_dir.
-		cp := map[string]any{}
-		for k, v := range cm {
-			if k != "metadata" {
-				cp[k] = v
-			}
-		}
-		subTable(out.raw, "cluster")[cluster] = cp
+		subTable(out.raw, "cluster")[cluster] = exportedCluster(cm)
 	}
 	return encodeProfiles(out)
+}
+
+// exportedCluster copies a cluster table for export: every setting (tls,
+// metadata such as nats_creds) but our local_dir, which names this
+// machine's 'fluvio cluster start' data dir.
+func exportedCluster(cm map[string]any) map[string]any {
+	cp := map[string]any{}
+	for k, v := range cm {
+		if k != "metadata" {
+			cp[k] = v
+			continue
+		}
+		md, _ := v.(map[string]any)
+		kept := map[string]any{}
+		for mk, mv := range md {
+			if mk != "local_dir" {
+				kept[mk] = mv
+			}
+		}
+		if len(kept) > 0 {
+			cp[k] = kept
+		}
+	}
+	return cp
 }
 
 // clusterExport is the cluster settings 'fluvio profile export -O
@@ -193,10 +212,8 @@ func clusterExport(c *profileConfig, name string) map[string]any {
 	}
 	out := map[string]any{"endpoint": p.SC, "use_spu_local_address": false, "tls": map[string]any{"tls_policy": "disabled"}}
 	if cm, ok := subTable(c.raw, "cluster")[cluster].(map[string]any); ok {
-		for k, v := range cm {
-			if k != "metadata" {
-				out[k] = v
-			}
+		for k, v := range exportedCluster(cm) {
+			out[k] = v
 		}
 	}
 	return out

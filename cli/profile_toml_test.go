@@ -118,3 +118,55 @@ func TestProfilesMigrateYAML(t *testing.T) {
 	requireEqual(t, len(list), 2)
 	requireEqual(t, list[0], profileView{Name: "local", Spec: profile{SC: "127.0.0.1:9003", LocalDir: "/tmp/fluvio-local", Cluster: "local"}})
 }
+
+// TestProfileExportKeepsCreds: the exported profile carries the NATS
+// credentials file (every local cluster has auth on: without it the file
+// is refused elsewhere) but not the local cluster's data dir; -O json
+// shows them too.
+func TestProfileExportKeepsCreds(t *testing.T) {
+	e := newCLIEnv(t)
+	creds := filepath.Join(t.TempDir(), "admin.creds")
+	if err := os.WriteFile(creds, []byte("seed"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("profile", "add", "prod", "--sc", "10.0.0.5:9003", "--creds", creds, "--switch")
+	cfg, _, err := loadProfileFile(t, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.Profiles["prod"]
+	p.LocalDir = "/var/lib/fluvio/local"
+	cfg.Profiles["prod"] = p
+	if err := saveProfiles(e.env[EnvConfig], cfg); err != nil {
+		t.Fatal(err)
+	}
+
+	exported := e.ok("profile", "export")
+	got, _, err := decodeProfiles("exported", []byte(exported))
+	if err != nil {
+		t.Fatalf("exported file: %v\n%s", err, exported)
+	}
+	requireEqual(t, got.Current, "prod")
+	requireEqual(t, got.Profiles["prod"].Creds, creds)
+	requireEqual(t, got.Profiles["prod"].SC, "10.0.0.5:9003")
+	requireEqual(t, got.Profiles["prod"].LocalDir, "")
+
+	var cl map[string]any
+	if err := json.Unmarshal([]byte(e.ok("profile", "export", "-O", "json")), &cl); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := cl["metadata"].(map[string]any)
+	requireEqual(t, md["nats_creds"], any(creds))
+	if _, ok := md["local_dir"]; ok {
+		t.Fatalf("-O json exports local_dir: %v", cl)
+	}
+}
+
+func loadProfileFile(t *testing.T, e *cliEnv) (*profileConfig, bool, error) {
+	t.Helper()
+	data, err := os.ReadFile(e.env[EnvConfig])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decodeProfiles(e.env[EnvConfig], data)
+}

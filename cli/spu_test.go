@@ -70,7 +70,7 @@ func TestCustomSPUWorkflow(t *testing.T) {
 	}
 
 	out = e.ok("custom-spu", "unregister", "--id", "200", "--sc", sc.Addr())
-	requireEqual(t, out, "custom-spu 'custom-spu-200' unregistered successfully\n") // the name register printed
+	requireEqual(t, out, "custom-spu '200' deleted unregistered\n") // seed 001's line
 	errs = e.fails(exitNotFound, "custom-spu", "unregister", "--id", "200", "--sc", sc.Addr())
 	requireContains(t, errs, "SPU not found")
 
@@ -92,7 +92,7 @@ func TestCustomSPURegisterNameRack(t *testing.T) {
 	// A name that exists is refused even with another id.
 	errs := e.fails(exitConflict, "custom-spu", "register", "-i", "8", "-n", "edge-1", "-p", "10.0.0.8:9005", "-v", "10.0.0.8:9006", "-c", sc.Addr())
 	requireContains(t, errs, `"edge-1" already exists`)
-	requireEqual(t, e.ok("custom-spu", "unregister", "--name", "edge-1", "-c", sc.Addr()), "custom-spu 'edge-1' unregistered successfully\n")
+	requireEqual(t, e.ok("custom-spu", "unregister", "--name", "edge-1", "-c", sc.Addr()), "custom-spu 'edge-1' deleted unregistered\n")
 }
 
 func TestCustomSPUUsageErrors(t *testing.T) {

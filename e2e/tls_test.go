@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestE2EClusterStartTLS: 'fluvio cluster start --tls' makes a CA and the
@@ -93,4 +97,55 @@ func TestE2EClusterStartTLS(t *testing.T) {
 	e.ok("custom-spu", "unregister", "--id", "200")
 
 	requireContains(t, e.fails("cluster", "start", "--tls=false"), "runs with TLS")
+}
+
+// TestE2ENATSConfTLS: an external nats-server with the config and the
+// certificates 'fluvio cluster gen-nats-conf --tls' writes (TLS only,
+// client certificates required), an sc-server and an spu-server with
+// their credentials and certificates, and the CLI through a profile with
+// TLS: records go through, and a client without TLS settings is told the
+// server speaks TLS.
+func TestE2ENATSConfTLS(t *testing.T) {
+	needNATSServer(t)
+	e := newEnv(t)
+	dir := filepath.Join(e.home, "nats")
+	addr := freeAddr(t)
+	out := e.ok("cluster", "gen-nats-conf", "--out-dir", dir, "--spus", "5001", "--listen", addr, "--tls")
+	requireContains(t, out, "--tls-cert "+filepath.Join(dir, "tls", "sc.crt"))
+	conf, err := os.ReadFile(filepath.Join(dir, "nats.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireContains(t, string(conf), "verify: true")
+	natsProc := e.start("nats-server", "-c", filepath.Join(dir, "nats.conf"))
+	testkit.WaitFor(t, 10*time.Second, func() error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return fmt.Errorf("nats-server not listening on %s: %w; output %q", addr, err, natsProc.out.String())
+		}
+		return c.Close()
+	})
+	tlsArgs := func(name string) []string {
+		return []string{"--tls-cert", filepath.Join(dir, "tls", name+".crt"), "--tls-key", filepath.Join(dir, "tls", name+".key"),
+			"--tls-ca", filepath.Join(dir, "tls", "ca.crt")}
+	}
+	scHTTP := freeAddr(t)
+	e.start("sc-server", append([]string{"--nats-url", "tls://" + addr, "--nats-creds", filepath.Join(dir, "sc.creds"), "--http", scHTTP}, tlsArgs("sc")...)...)
+	waitReady(t, "sc-server", scHTTP, 200)
+	e.ok(append([]string{"profile", "add", "ext", "--sc", addr, "--creds", filepath.Join(dir, "admin.creds"), "--switch"}, tlsArgs("admin")...)...)
+
+	pub, priv := freeAddr(t), freeAddr(t)
+	e.ok("custom-spu", "register", "--id", "5001", "-p", pub, "-v", priv, "--spu-creds", filepath.Join(dir, "spu-5001.creds"))
+	spuHTTP := freeAddr(t)
+	e.start("spu-server", append([]string{"--id", "5001", "--sc-controller", addr, "--creds", filepath.Join(dir, "spu-5001.creds"),
+		"--log-base-dir", filepath.Join(e.home, "spu"), "--http", spuHTTP}, tlsArgs("spu-5001")...)...)
+	waitReady(t, "spu-server", spuHTTP, 200)
+
+	e.ok("topic", "create", "ext")
+	e.ok("produce", "ext", "--file", writeLines(t, "a", "b"))
+	if got := e.ok("consume", "ext", "-B", "-d"); got != "a\nb\n" {
+		t.Fatalf("consumed %q", got)
+	}
+	plain := &env{t: t, home: e.home, vars: append(append([]string{}, e.vars...), "FLUVIO_CONFIG="+filepath.Join(e.home, "none"))}
+	requireContains(t, plain.fails("topic", "list", "--sc", addr, "--creds", filepath.Join(dir, "admin.creds")), "speaks TLS")
 }

@@ -68,7 +68,10 @@ type Server struct {
 	// The lease and the role (lease.go, role.go). active is true while
 	// this SC holds the lease; leaseMu guards lease; roleMu guards the
 	// active service and the standby's passive subscription.
-	active        atomic.Bool
+	active atomic.Bool
+	// sysTopicBusy is set while a goroutine creates the system topic
+	// (system.go), so the liveness loop never waits for it.
+	sysTopicBusy  atomic.Bool
 	serviceActive atomic.Bool // active and its endpoints are up (Active)
 	leaseMu       sync.Mutex
 	lease         leaseState

@@ -38,6 +38,20 @@ func oneRecord(value string) *wire.ProduceRequest {
 	return &wire.ProduceRequest{Acks: wire.AcksLeader, Topic: "victim", Partition: 0, Records: b.Bytes()}
 }
 
+// multiRecord is oneRecord as a MultiProduce request (twice, as for two
+// partitions of one leader).
+func multiRecord(value string) *wire.MultiProduceRequest {
+	r := oneRecord(value)
+	p := wire.ProducePartition{Topic: r.Topic, Partition: r.Partition, Records: r.Records}
+	return &wire.MultiProduceRequest{Acks: r.Acks, Partitions: []wire.ProducePartition{p, p}}
+}
+
+// oneMulti is oneRecord as a multi-partition produce.
+func oneMulti(value string) *wire.MultiProduceRequest {
+	r := oneRecord(value)
+	return &wire.MultiProduceRequest{Acks: r.Acks, Partitions: []wire.ProducePartition{{Topic: r.Topic, Partition: r.Partition, Records: r.Records}}}
+}
+
 func fetchVictim(ctx context.Context, conn *wire.Conn) (*wire.FetchResponse, error) {
 	return conn.Fetch(ctx, &wire.FetchRequest{ReplicaID: -1, MaxBytes: 1 << 20, Partitions: []wire.FetchPartition{
 		{Topic: "victim", Partition: 0, Offset: 0, MaxBytes: 1 << 20, CurrentLeaderEpoch: -1}}})
@@ -100,6 +114,10 @@ func TestPublicPortNeedsAuth(t *testing.T) {
 	if err != nil && !strings.Contains(err.Error(), "credentials") {
 		t.Errorf("the refusal does not say what to configure: %v", err)
 	}
+	_, err = conn.MultiProduce(ctx, multiRecord("anonymous, several partitions"))
+	refused("multi-produce without a hello", err, needAuth, &produceAccepted)
+	_, err = conn.MultiProduce(ctx, oneMulti("anonymous"))
+	refused("multi-partition produce without a hello", err, needAuth, &produceAccepted)
 	_, err = fetchVictim(ctx, conn)
 	refused("fetch without a hello", err, needAuth, &consumeAccepted)
 	_, err = conn.ListOffsets(ctx, &wire.ListOffsetsRequest{Topic: "victim", Partition: 0, Timestamp: -1})
@@ -131,6 +149,10 @@ func TestPublicPortNeedsAuth(t *testing.T) {
 	}
 	_, err = ro.Produce(ctx, oneRecord("read-only"))
 	refused("read-only produce", err, wire.NotAuthorized.Err(), &produceAccepted)
+	_, err = ro.MultiProduce(ctx, oneMulti("read-only"))
+	refused("read-only multi-partition produce", err, wire.NotAuthorized.Err(), &produceAccepted)
+	_, err = ro.MultiProduce(ctx, multiRecord("read-only, several partitions"))
+	refused("read-only multi-produce", err, wire.NotAuthorized.Err(), &produceAccepted)
 	if _, err := fetchVictim(ctx, ro); err != nil {
 		t.Errorf("read-only fetch: %v", err)
 	}

@@ -116,9 +116,6 @@ func (a *clientAuth) check(ctx context.Context, req wire.Request) error {
 		return wire.ClientAuthFailed.ErrMsg(fmt.Sprintf(
 			"SPU %d serves only authenticated clients and this connection sent no hello: connect with your profile's credentials (nats_creds in the profile, --creds, fluvio.WithCredentials) or, on a TLS cluster, a client certificate signed by the cluster's CA (the profile's tls section)", a.self))
 	}
-	if _, ok := req.(*wire.ProduceRequest); ok && role == tlsconf.RoleReadOnly {
-		return wire.NotAuthorized.ErrMsg("this connection is read-only: it may consume but not produce; use the client or admin credentials")
-	}
 	// Named consumers' offsets: as on the admin API, clients commit and
 	// read them, only admins delete them ('fluvio consumer delete').
 	switch req.(type) {
@@ -131,5 +128,19 @@ func (a *clientAuth) check(ctx context.Context, req wire.Request) error {
 			return wire.NotAuthorized.ErrMsg("only admins delete named consumers' offsets: use the admin credentials ('fluvio consumer delete' with the admin profile)")
 		}
 	}
+	if role == tlsconf.RoleReadOnly && !readOnlyAllowed(req) {
+		return wire.NotAuthorized.ErrMsg(fmt.Sprintf("this connection is read-only: it may consume but not produce (%s); use the client or admin credentials", req.APIKey()))
+	}
 	return nil
+}
+
+// readOnlyAllowed is what a read-only connection may ask: reads only.
+// An allow-list, so that an API added later that writes is refused to
+// read-only connections until it is listed here.
+func readOnlyAllowed(req wire.Request) bool {
+	switch req.(type) {
+	case *wire.FetchRequest, *wire.ListOffsetsRequest, *wire.OffsetFetchRequest:
+		return true
+	}
+	return false
 }

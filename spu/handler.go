@@ -49,6 +49,8 @@ func (h *handler) Handle(ctx context.Context, req wire.Request) wire.Reply {
 	switch r := req.(type) {
 	case *wire.ProduceRequest:
 		return h.d.produce(ctx, r)
+	case *wire.MultiProduceRequest:
+		return h.d.multiProduce(ctx, r)
 	case *wire.FetchRequest:
 		if r.ReplicaID >= 0 && !h.private {
 			return h.refuse(req, wire.InvalidRequest.ErrMsg(fmt.Sprintf(
@@ -119,6 +121,10 @@ func (h *handler) refuse(req wire.Request, err error) wire.Reply {
 	switch r := req.(type) {
 	case *wire.ProduceRequest:
 		h.d.cfg.metrics.produced(r.Topic, r.Partition, 0, 0, wire.CodeOf(err), 0)
+	case *wire.MultiProduceRequest:
+		for _, p := range r.Partitions {
+			h.d.cfg.metrics.produced(p.Topic, p.Partition, 0, 0, wire.CodeOf(err), 0)
+		}
 	case *wire.FetchRequest:
 		h.d.cfg.metrics.fetched(r, nil, err, 0)
 	}

@@ -87,3 +87,29 @@ func produceErr(err error) *wire.ProduceResponse {
 	code, msg := errFields(err)
 	return &wire.ProduceResponse{ErrorCode: code, ErrorMessage: msg, BaseOffset: -1, LogAppendTimeMs: -1, LogStartOffset: -1}
 }
+
+// multiProduce serves a MultiProduce request: each partition as produce
+// serves a single-partition request (appended here, in request order, on
+// the reader goroutine; committed beside the writer), answered together
+// once every partition's commit is done.
+func (d *dataPlane) multiProduce(ctx context.Context, req *wire.MultiProduceRequest) wire.Reply {
+	replies := make([]wire.Reply, len(req.Partitions))
+	for i := range req.Partitions {
+		replies[i] = d.produce(ctx, req.Produce(i))
+	}
+	return wire.Defer(func(ctx context.Context) (wire.Response, error) {
+		resp := &wire.MultiProduceResponse{Partitions: make([]wire.ProduceResponse, len(replies))}
+		for i, r := range replies {
+			out, err := r.Resolve(ctx)
+			pr, ok := out.(*wire.ProduceResponse)
+			switch {
+			case err != nil:
+				pr = produceErr(err)
+			case !ok:
+				pr = produceErr(wire.Unknown.ErrMsg("produce answered with no response"))
+			}
+			resp.Partitions[i] = *pr
+		}
+		return resp, nil
+	})
+}

@@ -130,6 +130,29 @@ func WriteFileAtomic(fs FS, name string, data []byte) error {
 	return SyncDir(fs, filepath.Dir(name))
 }
 
+// ReplaceFile replaces name with data atomically but not durably: write a
+// temporary file and rename it over name, with no fsync. After a crash
+// name may hold the old content, the new one, or (where the file system
+// does not order the rename after the data) an empty or partial file; it
+// is for files whose reader tolerates all of those (a hint that can be
+// rebuilt), where two fsyncs per write would cost more than the hint
+// saves.
+func ReplaceFile(fs FS, name string, data []byte) error {
+	tmp := name + ".tmp"
+	f, err := fs.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return fs.Rename(tmp, name)
+}
+
 // ReadFile reads the whole of name, refusing files larger than maxSize.
 func ReadFile(fs FS, name string, maxSize int64) ([]byte, error) {
 	f, err := fs.Open(name)

@@ -28,6 +28,10 @@ const (
 	// KeyClientAuth: a client proves its identity on the public server
 	// (an API of ours, outside Kafka's numbers).
 	KeyClientAuth APIKey = 1001
+	// KeyMultiProduce: produce to several partitions of one leader in one
+	// request (an API of ours: Kafka's Produce is multi-partition, ours is
+	// not, and stays as it is for older clients and servers).
+	KeyMultiProduce APIKey = 1002
 )
 
 func (k APIKey) String() string {
@@ -54,6 +58,8 @@ func (k APIKey) String() string {
 		return "follower-progress"
 	case KeyClientAuth:
 		return "client-auth"
+	case KeyMultiProduce:
+		return "multi-produce"
 	}
 	return fmt.Sprintf("api-%d", int16(k))
 }
@@ -97,6 +103,8 @@ var apis = map[APIKey]api{
 	KeyFollowerProgress: {KeyFollowerProgress, 0, 0, func() Request { return new(FollowerProgressRequest) },
 		func() Response { return new(FollowerProgressResponse) }},
 	KeyClientAuth: {KeyClientAuth, 0, 0, func() Request { return new(ClientAuthRequest) }, func() Response { return new(ClientAuthResponse) }},
+	KeyMultiProduce: {KeyMultiProduce, 0, 0, func() Request { return new(MultiProduceRequest) },
+		func() Response { return new(MultiProduceResponse) }},
 }
 
 // DecodeRequest decodes the payload of a request frame. It returns an
@@ -137,5 +145,5 @@ func DecodeResponse(key APIKey, payload []byte) (Response, error) {
 }
 
 func knownKeys() []APIKey {
-	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyOffsetCommit, KeyOffsetFetch, KeyAPIVersions, KeyEpochEndOffset, KeyOffsetDelete, KeyFollowerProgress}
+	return []APIKey{KeyProduce, KeyFetch, KeyListOffsets, KeyOffsetCommit, KeyOffsetFetch, KeyAPIVersions, KeyEpochEndOffset, KeyOffsetDelete, KeyFollowerProgress, KeyMultiProduce}
 }

@@ -69,6 +69,14 @@ type Conn struct {
 		corr    int32
 		waiting atomic.Int32 // writers waiting for or holding the lock
 	}
+	// coalesce: StartProduce writes the produce requests waiting for w
+	// together, as MultiProduce frames (CoalesceProduce).
+	coalesce atomic.Bool
+	// pq holds the produce requests waiting for w (coalesce only).
+	pq struct {
+		sync.Mutex
+		items []*PendingProduce
+	}
 	// p is the queue of calls awaiting their response, oldest first.
 	p struct {
 		sync.Mutex

@@ -20,15 +20,156 @@ type PendingProduce struct {
 	cl   *call
 	resp *ProduceResponse
 	err  error // the write failed: Wait returns it
+	// m and idx: the request went out as partition idx of a MultiProduce
+	// frame (CoalesceProduce); cl is nil then.
+	m   *multiWait
+	idx int
+	// ctx and req wait with the request until it is written (coalesce).
+	ctx context.Context
+	req *ProduceRequest
 }
 
 // StartProduce writes req and returns without waiting for the answer.
 // ctx's deadline bounds the write; Wait bounds the wait. The request's
 // Records have been written (and may be reused) when StartProduce returns.
+// After CoalesceProduce, requests that wait for the connection while
+// another is being written go out together in one MultiProduce frame (in
+// the order they were started), so a producer writing many partitions of
+// one leader at once sends few frames without waiting for more.
 func (c *Conn) StartProduce(ctx context.Context, req *ProduceRequest) *PendingProduce {
 	p := &PendingProduce{c: c, resp: new(ProduceResponse)}
-	p.cl, p.err = c.start(ctx, req, p.resp)
+	if !c.coalesce.Load() {
+		p.cl, p.err = c.start(ctx, req, p.resp)
+		return p
+	}
+	if err := ctx.Err(); err != nil {
+		p.err = err
+		return p
+	}
+	p.ctx, p.req = ctx, req
+	c.pq.Lock()
+	c.pq.items = append(c.pq.items, p)
+	c.pq.Unlock()
+	c.w.waiting.Add(1)
+	c.w.Lock()
+	last := c.w.waiting.Add(-1) == 0
+	c.pq.Lock()
+	items := c.pq.items
+	c.pq.items = nil
+	c.pq.Unlock()
+	// Either an earlier holder of w wrote p, or it is among items.
+	err := c.writeProducesLocked(items)
+	if err == nil && last && c.w.bw.Buffered() > 0 {
+		err = c.w.bw.Flush()
+	}
+	c.w.Unlock()
+	if err != nil {
+		c.fail(fmt.Errorf("write produce request: %w", err))
+	}
 	return p
+}
+
+// CoalesceProduce lets StartProduce combine the produce requests waiting
+// for the connection into MultiProduce frames. Call it only for a server
+// that lists KeyMultiProduce in APIVersions.
+func (c *Conn) CoalesceProduce() { c.coalesce.Store(true) }
+
+// maxMultiProduceBytes bounds the records of one MultiProduce frame (the
+// server's frame limit is DefaultMaxFrameSize); more go in the next frame.
+const maxMultiProduceBytes = 16 << 20
+
+// writeProducesLocked writes items (w held), in order: runs of requests
+// with the same acks and timeout as one MultiProduce frame each (a run of
+// one as a Produce frame). Each item's call is set (or its error, when its
+// context ended before it was written, or the connection had failed). A
+// write error is returned; the items whose frames were queued are then
+// failed by the caller's fail.
+func (c *Conn) writeProducesLocked(items []*PendingProduce) error {
+	for len(items) > 0 {
+		n, size := 1, len(items[0].req.Records)
+		for n < len(items) && items[n].req.Acks == items[0].req.Acks && items[n].req.TimeoutMs == items[0].req.TimeoutMs &&
+			size+len(items[n].req.Records) <= maxMultiProduceBytes {
+			size += len(items[n].req.Records)
+			n++
+		}
+		run := items[:n]
+		items = items[n:]
+		live := run[:0:0]
+		for _, p := range run {
+			if err := p.ctx.Err(); err != nil {
+				p.err = err
+				p.ctx, p.req = nil, nil
+				continue
+			}
+			live = append(live, p)
+		}
+		if len(live) == 0 {
+			continue
+		}
+		var err error
+		if len(live) == 1 {
+			p := live[0]
+			p.cl, err = c.writeCallLocked(p.ctx, p.req, p.resp)
+			if p.cl == nil && err == nil {
+				err = errors.New("wire: produce request not written")
+			}
+			if p.cl == nil {
+				p.err = err
+				err = nil
+			}
+		} else {
+			req := &MultiProduceRequest{Acks: live[0].req.Acks, TimeoutMs: live[0].req.TimeoutMs,
+				Partitions: make([]ProducePartition, len(live))}
+			for i, p := range live {
+				req.Partitions[i] = ProducePartition{Topic: p.req.Topic, Partition: p.req.Partition, Records: p.req.Records}
+			}
+			m := &multiWait{resp: new(MultiProduceResponse), finished: make(chan struct{}), addr: c.addr}
+			var cl *call
+			cl, err = c.writeCallLocked(live[0].ctx, req, m.resp)
+			m.cl = cl
+			for i, p := range live {
+				if cl == nil {
+					p.err = err
+				} else {
+					p.m, p.idx = m, i
+				}
+			}
+			if cl == nil {
+				err = nil
+			}
+		}
+		for _, p := range live {
+			p.ctx, p.req = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// multiWait is the answer of one MultiProduce frame, shared by the
+// PendingProduces of its partitions: the first Wait takes it from the
+// call, the others read it once finished is closed.
+type multiWait struct {
+	cl       *call
+	resp     *MultiProduceResponse
+	addr     string
+	finished chan struct{}
+	err      error // set before finished is closed
+}
+
+func (m *multiWait) wait(ctx context.Context) error {
+	select {
+	case err := <-m.cl.done:
+		m.err = err
+		close(m.finished)
+		return err
+	case <-m.finished:
+		return m.err
+	case <-ctx.Done():
+		return fmt.Errorf("wire: %s request to %s: %w", m.cl.key, m.addr, ctx.Err())
+	}
 }
 
 // Wait blocks until the answer arrives or ctx ends, and returns it as
@@ -37,6 +178,17 @@ func (c *Conn) StartProduce(ctx context.Context, req *ProduceRequest) *PendingPr
 func (p *PendingProduce) Wait(ctx context.Context) (*ProduceResponse, error) {
 	if p.err != nil {
 		return nil, p.err
+	}
+	if p.m != nil {
+		if err := p.m.wait(ctx); err != nil {
+			return nil, err
+		}
+		if p.idx >= len(p.m.resp.Partitions) {
+			return nil, fmt.Errorf("wire: %s answer from %s has %d partitions, fewer than the request's", KeyMultiProduce,
+				p.c.addr, len(p.m.resp.Partitions))
+		}
+		r := &p.m.resp.Partitions[p.idx]
+		return r, r.Err()
 	}
 	select {
 	case err := <-p.cl.done:
@@ -52,6 +204,36 @@ func (p *PendingProduce) Wait(ctx context.Context) (*ProduceResponse, error) {
 // start is the sending half of roundTrip: it queues the call and writes
 // the frame.
 func (c *Conn) start(ctx context.Context, req Request, resp Response) (*call, error) {
+	c.w.waiting.Add(1)
+	c.w.Lock()
+	last := c.w.waiting.Add(-1) == 0
+	cl, err := c.writeCallLocked(ctx, req, resp)
+	// Flush unless another writer is queued behind us: it will flush both
+	// frames with one write (batching without a delay).
+	var werr error
+	if cl != nil && last {
+		werr = c.w.bw.Flush()
+	}
+	c.w.Unlock()
+	if cl == nil {
+		return nil, err
+	}
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		c.fail(fmt.Errorf("write %s request: %w", cl.key, err))
+	}
+	// On a write failure fail() has answered the call with ErrConnClosed;
+	// Wait returns that.
+	return cl, nil
+}
+
+// writeCallLocked (w held) queues a call for req and writes its frame into
+// the buffer without flushing. A nil call means nothing was written (err
+// says why: ctx ended, the connection failed, a bad request); with a call,
+// err is a write error (the caller fails the connection).
+func (c *Conn) writeCallLocked(ctx context.Context, req Request, resp Response) (*call, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -65,14 +247,9 @@ func (c *Conn) start(ctx context.Context, req Request, resp Response) (*call, er
 	}
 	frame := parts[0].b // starts with the header, filled in below
 	cl := &call{key: req.APIKey(), resp: resp, done: make(chan error, 1)}
-
-	c.w.waiting.Add(1)
-	c.w.Lock()
-	last := c.w.waiting.Add(-1) == 0
 	c.p.Lock()
 	if err := c.p.err; err != nil {
 		c.p.Unlock()
-		c.w.Unlock()
 		return nil, err
 	}
 	cl.corr = c.w.corr
@@ -85,23 +262,11 @@ func (c *Conn) start(ctx context.Context, req Request, resp Response) (*call, er
 	binary.BigEndian.PutUint32(frame[8:], uint32(cl.corr))
 	dl, _ := ctx.Deadline()
 	_ = c.nc.SetWriteDeadline(dl)
-	var err error
 	for _, p := range parts {
-		if _, err = c.w.bw.Write(p.b); err != nil {
-			break
+		if _, err := c.w.bw.Write(p.b); err != nil {
+			return cl, err
 		}
 	}
-	// Flush unless another writer is queued behind us: it will flush both
-	// frames with one write (batching without a delay).
-	if err == nil && last {
-		err = c.w.bw.Flush()
-	}
-	c.w.Unlock()
-	if err != nil {
-		c.fail(fmt.Errorf("write %s request: %w", cl.key, err))
-	}
-	// On a write failure fail() has answered the call with ErrConnClosed;
-	// Wait returns that.
 	return cl, nil
 }
 

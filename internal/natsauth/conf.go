@@ -25,6 +25,15 @@ type ServerConfig struct {
 	// Bucket is the SC's KV bucket. Default "fluvio".
 	Bucket string
 	Users  []User
+	// TLS, when set, makes the client listener speak TLS only with this
+	// certificate and require client certificates signed by the CA
+	// (verify: true).
+	TLS *ConfTLS
+}
+
+// ConfTLS names the PEM files of nats-server's tls block.
+type ConfTLS struct {
+	Cert, Key, CA string
 }
 
 // Conf renders a nats-server configuration that accepts exactly the
@@ -45,6 +54,11 @@ func Conf(cfg ServerConfig) (string, error) {
 	b.WriteString("# each with its role's least-privilege permissions (internal/natsauth).\n")
 	b.WriteString("# Add an SPU: register it, then add its user here and run 'nats-server --signal reload'.\n\n")
 	fmt.Fprintf(&b, "listen: %s\n", strconv.Quote(cfg.Listen))
+	if t := cfg.TLS; t != nil {
+		b.WriteString("# TLS only; clients (the SC, SPUs, fluvio) present certificates signed by ca_file.\n")
+		fmt.Fprintf(&b, "tls {\n  cert_file: %s\n  key_file: %s\n  ca_file: %s\n  verify: true\n  timeout: 2\n}\n",
+			strconv.Quote(t.Cert), strconv.Quote(t.Key), strconv.Quote(t.CA))
+	}
 	fmt.Fprintf(&b, "jetstream {\n  store_dir: %s\n}\n\n", strconv.Quote(cfg.StoreDir))
 	b.WriteString("authorization {\n  users = [\n")
 	for _, u := range cfg.Users {

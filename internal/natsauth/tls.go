@@ -37,7 +37,7 @@ func TLSHint(err error, what, addr string, withTLS bool) (hint string, ok bool) 
 		return what + " at " + addr + " does not speak TLS; remove tls from your profile (tls_policy = \"disabled\") or start it with --tls-cert and --tls-key", true
 	case x509err:
 		return what + " at " + addr + " has a certificate this side does not trust: use the cluster's CA (ca_cert in the profile's tls section, or --tls-ca) and the domain its certificates name", true
-	case withTLS && strings.Contains(strings.ToLower(err.Error()), "tls"):
+	case withTLS && (strings.Contains(err.Error(), "tls: ") || strings.Contains(err.Error(), "tls error")):
 		return what + " at " + addr + " refused this side's TLS: it requires a client certificate signed by the cluster's CA (cert and key in the profile's tls section, or --tls-cert and --tls-key)", true
 	}
 	return "", false

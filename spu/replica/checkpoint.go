@@ -17,8 +17,14 @@ import (
 //	0      format version
 //	1200   the high watermark
 //
-// It is replaced atomically (temp file, fsync, rename, fsync dir). The log
-// ignores files it does not know.
+// It is replaced atomically (temp file, rename) without fsync
+// (vfs.ReplaceFile): it is a hint, read back as min(checkpoint, the
+// recovered durable end), and a crash can only leave an older value, or an
+// empty or partial file that readHW refuses (the HW is then rebuilt as
+// followers report); a partial write of the digits reads as a lower HW.
+// Two fsyncs per written partition per checkpoint were the SPU's largest
+// fsync load with many partitions. The log ignores files it does not
+// know.
 const hwFileName = "replication-offset-checkpoint"
 
 // readHW returns the checkpointed HW of the log in dir, or 0 when there
@@ -65,7 +71,7 @@ func (r *Replica) CheckpointHW() error {
 
 func (r *Replica) writeHW(hw int64) error {
 	data := []byte("0\n" + strconv.FormatInt(hw, 10) + "\n")
-	if err := vfs.WriteFileAtomic(r.fs, filepath.Join(r.log.Dir(), hwFileName), data); err != nil {
+	if err := vfs.ReplaceFile(r.fs, filepath.Join(r.log.Dir(), hwFileName), data); err != nil {
 		return fmt.Errorf("replica %s-%d: checkpoint HW: %w", r.cfg.Topic, r.cfg.Partition, err)
 	}
 	return nil
