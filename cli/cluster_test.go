@@ -258,3 +258,23 @@ func TestClusterStartWaitsForEverySC(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestClusterStartProfileEnvNote: with the profiles file named by the
+// environment (make run's FLUVIO_CONFIG=.run/config), the next steps
+// 'cluster start' prints begin with the export they need; with the
+// default file they do not.
+func TestClusterStartProfileEnvNote(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"HOME": "/h"}, ""},
+		{map[string]string{"HOME": "/h", EnvConfig: "/h/.fluvio/config"}, ""},
+		{map[string]string{"HOME": "/h", EnvConfig: "/repo/.run/config"}, "  export FLUVIO_CONFIG=/repo/.run/config   # the profile \"local\" is there, not in ~/.fluvio/config\n"},
+		{map[string]string{"HOME": "/h", EnvProfilePath: "/p/prod.toml"}, "  export FLV_PROFILE_PATH=/p/prod.toml   # the profile \"local\" is there, not in ~/.fluvio/config\n"},
+	}
+	for _, c := range cases {
+		g := &Global{getenv: func(k string) string { return c.env[k] }}
+		requireEqual(t, g.profileEnvNote(), c.want)
+	}
+}
