@@ -214,7 +214,7 @@ func definitelyNotStored(err error) bool {
 		return false
 	}
 	switch we.Code {
-	case wire.NotEnoughReplicas, wire.UnknownTopicOrPartition, wire.OutOfOrderSequence, wire.UnknownProducerID,
+	case wire.NotEnoughReplicas, wire.UnknownTopicOrPartition, wire.ReplicaCorrupt, wire.OutOfOrderSequence, wire.UnknownProducerID,
 		wire.PartlyDuplicate, wire.CorruptBatch, wire.InvalidRecord, wire.RecordTooLarge, wire.InvalidProducerEpoch,
 		wire.InvalidRequest, wire.UnsupportedVersion, wire.FrameTooLarge, wire.UnknownAPIKey:
 		return true
@@ -286,7 +286,7 @@ func (c *Client) classify(ctx context.Context, topic string, partition int32, l 
 func leaderMoved(code wire.ErrorCode) bool {
 	switch code {
 	case wire.NotLeader, wire.LeaderNotAvailable, wire.ShuttingDown, wire.StaleEpoch, wire.UnknownLeaderEpoch,
-		wire.UnknownTopicOrPartition:
+		wire.UnknownTopicOrPartition, wire.ReplicaCorrupt:
 		return true
 	}
 	return false

@@ -122,6 +122,13 @@ func TestE2ERepairOnlyReplica(t *testing.T) {
 		t.Fatalf("cluster check with a corrupt replica: exit %d, want a failure naming %s\n%s%s", code, filepath.Base(target), out, errs)
 	}
 
+	// A consumer is told that the replica is corrupt and how to repair it,
+	// not that the partition is unknown.
+	if out, errs, code := e.fluvio("consume", "solo", "-B", "-d", "--sc", sc); code == 0 || !strings.Contains(errs, "is corrupt") ||
+		!strings.Contains(errs, "fluvio partition repair solo -p 0") {
+		t.Fatalf("consume of the corrupt partition: exit %d, want an error naming the corruption and the repair\n%s%s", code, out, errs)
+	}
+
 	dry := e.ok("partition", "repair", "solo", "-p", "0", "--sc", sc)
 	t.Logf("dry run:\n%s", dry)
 	requireContains(t, dry, "dry run, nothing changed")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/tlsconf"
 	"github.com/fluvio-go/fluvio/wire"
 )
@@ -132,7 +133,17 @@ func (h *handler) refuse(req wire.Request, err error) wire.Reply {
 }
 
 // unknownPartition is the error for a partition this SPU holds no replica of.
+// A replica whose log did not open because of corruption is named as
+// such, with the command that repairs it, rather than as unknown.
 func (d *dataPlane) unknownPartition(topic string, p int32) error {
+	d.mu.RLock()
+	b, corrupt := d.broken[bus.PartitionID{Topic: topic, Partition: p}]
+	d.mu.RUnlock()
+	if corrupt {
+		return wire.ReplicaCorrupt.ErrMsg(fmt.Sprintf(
+			"SPU %d's replica of %s-%d is corrupt (%s) and serves nothing until repaired: with a healthy replica it repairs itself from the leader; with none, run 'fluvio partition repair %s -p %d' (a dry run first)",
+			d.self, topic, p, b.where, topic, p))
+	}
 	return wire.UnknownTopicOrPartition.ErrMsg(fmt.Sprintf(
 		"SPU %d holds no replica of %s-%d; check 'fluvio partition list' and refresh metadata", d.self, topic, p))
 }
