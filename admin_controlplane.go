@@ -32,6 +32,9 @@ type ControlPlane struct {
 	Generation int64         `json:"generation"`
 	LeaseAge   time.Duration `json:"leaseAge"`
 	LeaseTTL   time.Duration `json:"leaseTTL"`
+	// ActiveSince is when the active SC took the lease (its clock: the
+	// instant it sent the compare-and-set that made it active).
+	ActiveSince time.Time `json:"activeSince,omitzero"`
 }
 
 // NATSNode is one NATS server holding a replica of the metadata bucket.
@@ -92,6 +95,7 @@ func (c *Client) ControlPlane(ctx context.Context, bucket string) (ControlPlane,
 		Holder     string `json:"holder"`
 		Generation int64  `json:"generation"`
 		TTLMs      int64  `json:"ttlMs"`
+		AcquiredMs int64  `json:"acquiredMs"`
 		RenewedMs  int64  `json:"renewedMs"`
 	}
 	if err := json.Unmarshal(e.Value(), &lease); err != nil {
@@ -102,6 +106,9 @@ func (c *Client) ControlPlane(ctx context.Context, bucket string) (ControlPlane,
 	cp.LeaseAge = time.Since(time.UnixMilli(lease.RenewedMs)).Round(time.Millisecond)
 	if cp.ActiveSC != "" && cp.LeaseTTL > 0 && cp.LeaseAge > cp.LeaseTTL {
 		cp.ActiveSC = "" // expired: the holder died and nobody took over yet
+	}
+	if cp.ActiveSC != "" && lease.AcquiredMs > 0 {
+		cp.ActiveSince = time.UnixMilli(lease.AcquiredMs)
 	}
 	return cp, nil
 }

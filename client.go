@@ -75,10 +75,10 @@ func Connect(ctx context.Context, addr string, opts ...Option) (*Client, error) 
 	// Reconnect for as long as the client lives (the control plane may be
 	// down for a while: the data plane goes on meanwhile), moving to
 	// another server of the list or of the cluster; PINGs notice a stopped
-	// (not dead) server in ~4 s.
+	// (not dead) server in ~4 s (the 4th PING unanswered, like SC and SPU).
 	nc, err := nats.Connect(url, append(aopts, nats.Name(cfg.name), nats.Timeout(timeout), nats.ErrorHandler(den.report),
 		nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
-		nats.PingInterval(2*time.Second), nats.MaxPingsOutstanding(2))...)
+		nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3))...)
 	if err != nil {
 		if hint, ok := natsauth.TLSHint(err, "the SC", natsurl.Redact(addr), cfg.tls != nil); ok {
 			return nil, &Error{Op: "connect to the SC at " + natsurl.Redact(addr), Err: natsurl.RedactError(err), Hint: hint}

@@ -57,7 +57,7 @@ func (c *Client) Consumer(topic string, opts ...ConsumerOption) (*Consumer, erro
 	}
 	for _, p := range cfg.partitions {
 		if p < 0 || p >= n {
-			return nil, badOption("consumer", fmt.Sprintf("pick a partition from 'fluvio partition list %s'", topic),
+			return nil, badOption("consumer", fmt.Sprintf("pick a partition from 'fluvio partition list --topic %s'", topic),
 				"topic %q has partitions 0..%d, not %d", topic, n-1, p)
 		}
 		if !slices.Contains(parts, p) {

@@ -86,7 +86,7 @@ func (m *metadataCache) leader(ctx context.Context, topic string, partition int3
 		}
 	}
 	if partition < 0 || int(partition) >= len(parts) {
-		return leader{}, badOption("partition", fmt.Sprintf("pick a partition from 'fluvio partition list %s'", topic),
+		return leader{}, badOption("partition", fmt.Sprintf("pick a partition from 'fluvio partition list --topic %s'", topic),
 			"topic %q has partitions 0..%d, not %d", topic, len(parts)-1, partition)
 	}
 	p := parts[partition]

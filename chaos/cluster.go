@@ -82,18 +82,25 @@ func startCluster(ctx context.Context, cfg Config) (c *cluster, err error) {
 // activeSC returns the index in c.scs of the SC holding the lease, -1
 // when none does.
 func (c *cluster) activeSC(ctx context.Context) (int, error) {
+	i, _, err := c.activeSCSince(ctx)
+	return i, err
+}
+
+// activeSCSince is activeSC plus when that SC took the lease (its
+// clock; every process runs on this machine).
+func (c *cluster) activeSCSince(ctx context.Context) (int, time.Time, error) {
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	cp, err := c.client.ControlPlane(rctx, "fluvio")
 	if err != nil {
-		return -1, err
+		return -1, time.Time{}, err
 	}
 	for i := range c.scs {
 		if cp.ActiveSC == fmt.Sprintf("sc-%d", i+1) {
-			return i, nil
+			return i, cp.ActiveSince, nil
 		}
 	}
-	return -1, nil
+	return -1, time.Time{}, nil
 }
 
 // metadataReplicasCurrent succeeds when every replica of the metadata

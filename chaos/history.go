@@ -98,6 +98,9 @@ type Fault struct {
 	// SCFailover is, for a fault on the active SC, the time from the fault
 	// until another SC held the lease (0: not measured).
 	SCFailover time.Duration
+	// SCFailoverSeen is when the harness's client saw the new active SC
+	// (its lease readable again), after the fault.
+	SCFailoverSeen time.Duration
 }
 
 // History is what the harness saw while the faults ran.

@@ -17,8 +17,13 @@ var bins struct {
 
 // binDir builds sc-server and spu-server once per test binary (without
 // the race detector: the servers are not under test here, the harness is).
+// FLUVIO_CHAOS_BIN_DIR names a directory holding them instead (make
+// build's bin/, or another version's to compare).
 func binDir(t *testing.T) string {
 	t.Helper()
+	if d := os.Getenv("FLUVIO_CHAOS_BIN_DIR"); d != "" {
+		return d
+	}
 	bins.once.Do(func() {
 		bins.dir, bins.err = os.MkdirTemp("", "chaos-bin-")
 		if bins.err == nil {

@@ -392,22 +392,31 @@ func (n *nemesis) controlPlane(ctx context.Context, kind FaultKind, hb time.Dura
 	}
 	down := 2*hb + time.Duration(n.rng.Int64N(int64(2*hb)))
 	if kind == FaultActiveSCKill || kind == FaultActiveSCPause {
-		// Measure the takeover while the old active SC is down.
+		// Measure the takeover while the old active SC is down: until
+		// the lease names another SC, which says when it took it (the
+		// harness may see it later: its own connection may have been to
+		// the stopped node, and the lease cannot be read while the
+		// bucket has no stream leader).
+		var since time.Time
 		err := testkit.Poll(undo, 30*time.Second, func() error {
-			now, err := n.c.activeSC(undo)
+			now, at, err := n.c.activeSCSince(undo)
 			if err != nil || now < 0 || now == active {
 				return fmt.Errorf("no new active SC yet (%d, %v)", now, err)
 			}
+			since = at
 			return nil
 		})
 		if err != nil {
 			n.log.Warn("nemesis: no SC took over", "fault", kind, "err", err)
 		} else {
 			f.SCFailover = time.Since(f.At)
+			if since.After(f.At) {
+				f.SCFailover, f.SCFailoverSeen = since.Sub(f.At), time.Since(f.At)
+			}
 		}
 		down = max(down, time.Since(f.At)+hb)
 	}
-	n.record(f, "scs", len(hit), "down", down, "sc_failover", f.SCFailover)
+	n.record(f, "scs", len(hit), "down", down, "sc_failover", f.SCFailover, "sc_failover_seen", f.SCFailoverSeen)
 	sleep(undo, max(0, down-time.Since(f.At)))
 	for _, p := range hit {
 		if p.Running() {

@@ -318,10 +318,12 @@ func checkPartitions(ctx context.Context, res *checks, a *fluvio.Client, t targe
 		res.failErr("partitions", err, t)
 		return
 	}
-	var leaderless, provisioning, under, corrupt []string
+	var leaderless, provisioning, under, corrupt, needRepair []string
 	for _, p := range parts {
+		damaged := false
 		for _, r := range p.Status.Replicas {
 			if r.Corrupt != "" {
+				damaged = true
 				corrupt = append(corrupt, fmt.Sprintf("SPU %d, partition %s, file %s", r.SPU, p.Name, r.Corrupt))
 			}
 		}
@@ -330,6 +332,9 @@ func checkPartitions(ctx context.Context, res *checks, a *fluvio.Client, t targe
 			provisioning = append(provisioning, p.Name)
 		case p.Status.Resolution != fluvio.PartitionOnline:
 			leaderless = append(leaderless, p.Name)
+			if damaged {
+				needRepair = append(needRepair, fmt.Sprintf("'fluvio partition repair %s -p %d'", p.Spec.Topic, p.Spec.Partition))
+			}
 		case len(p.Status.ISR) < len(p.Spec.Replicas):
 			under = append(under, fmt.Sprintf("%s (ISR %v of %v)", p.Name, p.Status.ISR, p.Spec.Replicas))
 		}
@@ -340,7 +345,14 @@ func checkPartitions(ctx context.Context, res *checks, a *fluvio.Client, t targe
 	}
 	switch {
 	case len(leaderless) > 0:
-		res.fail("partitions", "start the SPUs that are down ('fluvio cluster start' for a local cluster); 'fluvio partition list' shows leaders and ISR",
+		next := "start the SPUs that are down ('fluvio cluster start' for a local cluster); 'fluvio partition list' shows leaders and ISR"
+		if len(needRepair) == len(leaderless) {
+			// Every SPU may be up: the replicas left are corrupt.
+			next = "no healthy replica is left to lead: " + strings.Join(needRepair, ", ") + " shows what a repair would drop"
+		} else if len(needRepair) > 0 {
+			next += "; where no healthy replica is left: " + strings.Join(needRepair, ", ")
+		}
+		res.fail("partitions", next,
 			"%d of %d without an online leader: %s", len(leaderless), len(parts), strings.Join(leaderless, ", "))
 	case len(provisioning) > 0:
 		res.warn("partitions", "a new topic's SPU is still creating its replicas; run 'fluvio cluster check' again in a moment, and check the SPU log if it stays",

@@ -126,13 +126,23 @@ func TestClusterCheckCorruptReplica(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &res); err != nil {
 			return fmt.Errorf("check -O json: %v\n%s", err, out)
 		}
+		named, repair := false, false
 		for _, r := range res {
 			if r.Check == "corrupt replicas" && r.Status == "fail" && code != 0 &&
 				strings.Contains(r.Detail, fmt.Sprintf("SPU %d, partition bad-0, file %s at position", id, seg)) {
-				return nil
+				named = true
+			}
+			// The SPU is up: the leaderless partition's next step is the
+			// repair, not starting SPUs.
+			if r.Check == "partitions" && r.Status == "fail" && strings.Contains(r.Next, "'fluvio partition repair bad -p 0'") &&
+				!strings.Contains(r.Next, "start the SPUs") {
+				repair = true
 			}
 		}
-		return fmt.Errorf("no failed corrupt-replica check naming SPU, partition and file in %s", out)
+		if named && repair {
+			return nil
+		}
+		return fmt.Errorf("no failed corrupt-replica check naming SPU, partition and file, or no repair step for bad-0, in %s", out)
 	})
 	_, errs, _ := e.run("partition", "list")
 	if !strings.Contains(errs, fmt.Sprintf("bad-0: replica on SPU %d is Corrupt: %s at position", id, seg)) {

@@ -336,13 +336,13 @@ func (l *localCluster) start(ctx context.Context, nSPU int, nSet bool, scAddr st
 	fmt.Fprintf(l.stdout, `
 fluvio cluster is running in %s (logs in %s).
 next:
-  fluvio topic create hello
+%s  fluvio topic create hello
   echo 'hello world' | fluvio produce hello
   fluvio consume hello -B -d
   fluvio cluster status          # processes, addresses, logs, /metrics /livez /readyz URLs
   fluvio cluster stop            # stop, keep the data ('fluvio cluster start' resumes)
   fluvio cluster delete          # stop and remove everything
-`, l.dir, filepath.Join(l.dir, "logs"))
+`, l.dir, filepath.Join(l.dir, "logs"), l.g.profileEnvNote())
 	return nil
 }
 
@@ -736,4 +736,23 @@ func (l *localCluster) offlineSPUs(ctx context.Context, a *fluvio.Client, want [
 		}
 	}
 	return offline, nil
+}
+
+// profileEnvNote is the line 'cluster start' puts first under "next:"
+// when the profiles file is not ~/.fluvio/config but one named by the
+// environment (as make run does): the commands below find the local
+// profile only while that variable is set. "" otherwise.
+func (g *Global) profileEnvNote() string {
+	home, _ := g.homeDir()
+	for _, name := range []string{EnvConfig, EnvProfilePath} {
+		v := g.getenv(name)
+		if v == "" {
+			continue
+		}
+		if abs, err := filepath.Abs(v); err == nil && abs == filepath.Join(home, ".fluvio", "config") {
+			return ""
+		}
+		return fmt.Sprintf("  export %s=%s   # the profile %q is there, not in ~/.fluvio/config\n", name, v, localProfile)
+	}
+	return ""
 }

@@ -316,8 +316,13 @@ func unreachable(t target, err error) error {
 	if isAuthRefused(err) {
 		hint := "this cluster requires credentials: pass --creds FILE (a local cluster's are in DATA-DIR/auth: admin.creds, client.creds, read-only.creds), or use its profile ('fluvio profile switch local'); with a nats.conf of passwords, " +
 			natsurl.Hint(err, "a client user's in the address, --sc", "")
-		if t.Creds != "" {
+		switch {
+		case t.Creds != "":
 			hint = "NATS refused the credentials " + t.Creds + ": they belong to another cluster or were revoked; pass this cluster's with --creds FILE"
+		case t.Profile != "":
+			// The profile in use is the one to fix: switching to it does nothing.
+			hint = fmt.Sprintf("this cluster requires credentials and profile %q names none: add them with 'fluvio profile add %s --sc %s --creds FILE' (a local cluster's are in DATA-DIR/auth: admin.creds, client.creds, read-only.creds), or pass --creds FILE",
+				t.Profile, t.Profile, natsurl.Redact(t.Addr))
 		}
 		return &cliError{Err: fmt.Errorf("the SC at %s refused the connection: %w", t.describe(), err), Hint: hint, Code: exitUnavailable}
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,5 +35,37 @@ func TestPermissionViolation(t *testing.T) {
 	requireContains(t, errs, "next: the NATS user")
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("took %v: the permission error should end the wait", d)
+	}
+}
+
+// TestAuthRefusedHint: a cluster that requires credentials refuses a
+// connection without them; the hint names the fix for where the address
+// came from (the profile in use, or --sc).
+func TestAuthRefusedHint(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true,
+		Users: []*server.User{{Username: "admin", Password: "pw"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	addr := ns.Addr().(*net.TCPAddr).String()
+	e := newCLIEnv(t)
+
+	errs := e.fails(exitUnavailable, "topic", "list", "--sc", addr)
+	requireContains(t, errs, "refused the connection")
+	requireContains(t, errs, "pass --creds FILE")
+
+	e.ok("profile", "add", "prod", "--sc", addr, "--switch")
+	errs = e.fails(exitUnavailable, "topic", "list")
+	requireContains(t, errs, `(from profile "prod") refused the connection`)
+	requireContains(t, errs, `profile "prod" names none: add them with 'fluvio profile add prod --sc `+addr+` --creds FILE'`)
+	if strings.Contains(errs, "profile switch") {
+		t.Fatalf("the hint sends to the profile already in use:\n%s", errs)
 	}
 }

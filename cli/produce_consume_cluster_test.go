@@ -119,8 +119,13 @@ func TestProduceConsumeCluster(t *testing.T) {
 		t.Errorf("produce -f of a missing file: %q", errs)
 	}
 	errs = e.fails(exitUsage, "consume", "words", "-p", "5", "--sc", sc)
-	if !strings.Contains(errs, "partitions 0..1") || !strings.Contains(errs, "next: pick a partition from 'fluvio partition list words'") {
+	const hint = "next: pick a partition from 'fluvio partition list --topic words'"
+	if !strings.Contains(errs, "partitions 0..1") || !strings.Contains(errs, hint) {
 		t.Errorf("consume -p 5 of 2 partitions: %q", errs)
+	}
+	// The command the hint names runs and lists the topic's partitions.
+	if out := e.ok(append(strings.Fields(strings.TrimSuffix(strings.TrimPrefix(hint, "next: pick a partition from 'fluvio "), "'")), "--sc", sc)...); !strings.Contains(out, "words  1") {
+		t.Errorf("the hint's command printed %q", out)
 	}
 
 	// A following consumer prints a record produced after it started.

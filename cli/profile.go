@@ -149,6 +149,19 @@ func (g *Global) setProfile(name string, p profile, makeCurrent bool) error {
 		return err
 	}
 	cfg.Profiles[name] = p
+	if p.TLS == nil {
+		// No TLS now: drop the cluster's old tls table, which encoding
+		// would otherwise keep (a cluster started again without --tls
+		// kept the deleted one's certificates).
+		cluster := p.Cluster
+		if cluster == "" {
+			cluster = name
+		}
+		clusters, _ := cfg.raw["cluster"].(map[string]any)
+		if cm, ok := clusters[cluster].(map[string]any); ok {
+			delete(cm, "tls")
+		}
+	}
 	if makeCurrent || cfg.Current == "" {
 		cfg.Current = name
 	}

@@ -92,3 +92,32 @@ func TestProfileTLSRoundTrip(t *testing.T) {
 	// --tls-ca overrides; a missing file is a usage error.
 	requireContains(t, e.fails(exitUsage, "topic", "list", "--tls-ca", filepath.Join(dir, "none.crt")), "--tls-ca")
 }
+
+// TestProfileTLSDroppedWhenUnset: writing a profile without TLS (what
+// 'cluster start' without --tls does after a TLS cluster was deleted)
+// leaves no TLS table of the old cluster behind, while 'profile add'
+// without TLS flags keeps the profile's.
+func TestProfileTLSDroppedWhenUnset(t *testing.T) {
+	e := newCLIEnv(t)
+	dir := t.TempDir()
+	files := map[string]string{}
+	for _, n := range []string{"ca.crt", "admin.crt", "admin.key"} {
+		files[n] = filepath.Join(dir, n)
+		if err := os.WriteFile(files[n], []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.ok("profile", "add", "local", "--sc", "127.0.0.1:9003", "--tls-ca", files["ca.crt"], "--tls-cert", files["admin.crt"], "--tls-key", files["admin.key"], "--switch")
+	e.ok("profile", "add", "local", "--sc", "127.0.0.1:9003") // keeps the TLS files
+	requireContains(t, e.ok("profile", "export"), `tls_policy = "verified"`)
+
+	g := &Global{getenv: func(k string) string { return e.env[k] }}
+	if err := g.setProfile("local", profile{SC: "127.0.0.1:9003"}, true); err != nil {
+		t.Fatal(err)
+	}
+	exported := e.ok("profile", "export")
+	requireContains(t, exported, `tls_policy = "disabled"`)
+	if strings.Contains(exported, "admin.crt") {
+		t.Fatalf("the old TLS files stayed in the profile:\n%s", exported)
+	}
+}

@@ -121,6 +121,10 @@ func TestE2ESeedWorkflow(t *testing.T) {
 		return nil
 	})
 	requireContains(t, again.out.String(), "refused SPU 200 with the credentials")
+	requireContains(t, again.out.String(), "run 'fluvio custom-spu register --id 200 ...'")
+	if strings.Contains(again.out.String(), "NATS refused the credentials: put") {
+		t.Fatalf("the refusal sends an SPU with nkey credentials to nats.conf's passwords first:\n%s", again.out.String())
+	}
 
 	// SC restart: the metadata lives in JetStream KV and survives.
 	pub201, priv201, _ := plan.SPU(1)

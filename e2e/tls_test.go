@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,6 +52,18 @@ func TestE2EClusterStartTLS(t *testing.T) {
 		t.Fatalf("consumed %q", got)
 	}
 	requireContains(t, e.ok("cluster", "check"), "full ISR")
+	// The example programs (package fluvio only) with the client's
+	// certificate and credentials: fluvio.LoadTLS and WithTLS.
+	ex := &env{t: t, home: e.home, vars: append(append([]string{}, e.vars...), "FLUVIO_SC="+scAddr,
+		"FLUVIO_CLIENT_CREDS="+filepath.Join(dir, "auth", "client.creds"), "FLUVIO_TLS_CA="+filepath.Join(tlsDir, "ca.crt"),
+		"FLUVIO_TLS_CERT="+filepath.Join(tlsDir, "client.crt"), "FLUVIO_TLS_KEY="+filepath.Join(tlsDir, "client.key"))}
+	for _, args := range [][]string{{"example-producer", "--topic", "secure", "--count", "2"}, {"example-consumer", "--topic", "secure", "--beginning", "--once"}} {
+		cmd := exec.Command(bin(args[0]), args[1:]...)
+		cmd.Env = ex.vars
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s over TLS: %v\n%s", args[0], err, b)
+		}
+	}
 
 	// Without the profile's TLS settings: told that the SC speaks TLS.
 	plain := &env{t: t, home: e.home, vars: append(append([]string{}, e.vars...), "FLUVIO_CONFIG="+filepath.Join(e.home, "none"))}
@@ -63,10 +76,14 @@ func TestE2EClusterStartTLS(t *testing.T) {
 	// The read-only certificate and credentials consume but do not produce.
 	ro := []string{"--sc", scAddr, "--creds", filepath.Join(dir, "auth", "read-only.creds"), "--tls-ca", filepath.Join(tlsDir, "ca.crt"),
 		"--tls-cert", filepath.Join(tlsDir, "read-only.crt"), "--tls-key", filepath.Join(tlsDir, "read-only.key")}
-	if got := plain.ok(append([]string{"consume", "secure", "-B", "-d"}, ro...)...); got != "one\ntwo\nthree\n" {
+	if got := plain.ok(append([]string{"consume", "secure", "-B", "-d"}, ro...)...); got != "one\ntwo\nthree\nhello 0\nhello 1\n" { // the example producer sent two
 		t.Fatalf("read-only consumed %q", got)
 	}
-	requireContains(t, plain.fails(append([]string{"produce", "secure", "--file", writeLines(t, "no")}, ro...)...), "read-only")
+	_, errs, code := plain.fluvio(append([]string{"produce", "secure", "--file", writeLines(t, "no")}, ro...)...)
+	requireContains(t, errs, "read-only")
+	if code != 6 { // the CLI's permission exit code, as for NATS's refusals
+		t.Fatalf("read-only produce: exit %d, want 6\n%s", code, errs)
+	}
 
 	// A custom SPU joins the TLS cluster through the private port 9004
 	// (a byte proxy to NATS: TLS end to end) with the certificate

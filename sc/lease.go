@@ -89,6 +89,7 @@ type leaseState struct {
 	seenRev   uint64    // standby: the lease revision last observed...
 	seenAt    time.Time // ...and when it was first observed
 	warnedRev uint64    // the lapsed lease revision already logged
+	triedGen  int64     // the generation of this SC's last failed take-over CAS (it may have been stored)
 }
 
 // The lease's timing decisions read only the clock and leaseState, so
@@ -113,7 +114,7 @@ func (l *leaseState) valid(now time.Time) bool { return l.rev != 0 && !l.expired
 // rev has stood still by this SC's clock (from when it first saw it), and
 // whether that is longer than ttl (its holder stopped renewing).
 func (l *leaseState) lapsed(rev uint64, now time.Time, ttl time.Duration) (stood time.Duration, lapsed bool) {
-	if l.seenRev != rev {
+	if rev > l.seenRev { // revisions only grow; an older one is a stale read
 		l.seenRev, l.seenAt = rev, now
 	}
 	stood = now.Sub(l.seenAt)
@@ -134,24 +135,82 @@ func (s *Server) currentFence() (fence, error) {
 	return fence{leaseRev: s.lease.rev, gen: s.lease.rec.Generation}, nil
 }
 
-// leaseLoop renews the lease while active and campaigns for it while
-// standby, every LeaseTTL/4. Owned by Server; stopped by Close.
+// leaseRetry is how soon a standby tries again when it wants the lease
+// (lapsed or released) but could not take it: typically the bucket's
+// stream has no leader for a moment after a NATS node died, and the
+// first attempt after its election should not wait a whole poll.
+const leaseRetry = 100 * time.Millisecond
+
+// leaseOpTimeout bounds one lease read or write. A request routed to a
+// NATS node that stopped answering (a paused peer whose routes are not
+// yet closed) is abandoned in time to try again within the lease's
+// period, instead of waiting the whole StoreTimeout.
+func (s *Server) leaseOpTimeout() time.Duration {
+	return min(s.cfg.StoreTimeout, max(s.cfg.LeaseTTL/4, time.Second))
+}
+
+// leaseLoop renews the lease while active (every LeaseTTL/4) and
+// campaigns for it while standby: every LeaseTTL/4, at the instant the
+// revision it saw will have stood still for LeaseTTL, at once when the
+// watch (watch.go) shows the lease released, and every leaseRetry while
+// it wants the lease and cannot store it. Owned by Server; stopped by
+// Close.
 func (s *Server) leaseLoop() {
-	t := time.NewTicker(s.cfg.LeaseTTL / 4)
+	period := s.cfg.LeaseTTL / 4
+	t := time.NewTimer(period)
 	defer t.Stop()
 	for {
+		next := period
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-s.demoteKick:
 			s.demote("a write found the lease taken by another SC")
+		case <-s.leaseKick:
+			if !s.active.Load() {
+				next = s.campaignStep()
+			}
 		case <-t.C:
 			if s.active.Load() {
 				s.renew()
-			} else if err := s.campaign(false); err != nil {
-				s.log.Debug("lease campaign failed", "err", err)
+			} else {
+				next = s.campaignStep()
 			}
 		}
+		t.Stop()
+		t.Reset(next)
+	}
+}
+
+// campaignStep runs one campaign and returns when to look again.
+func (s *Server) campaignStep() time.Duration {
+	wait, err := s.campaign(false)
+	if err != nil {
+		s.log.Debug("lease campaign failed", "err", err)
+	}
+	return wait
+}
+
+// kickLease wakes the lease loop; it never blocks.
+func (s *Server) kickLease() {
+	select {
+	case s.leaseKick <- struct{}{}:
+	default:
+	}
+}
+
+// noteLease records a lease revision the watch delivered: the instant a
+// standby first sees a renewal is what its LeaseTTL counts from, so the
+// watch (milliseconds) makes a takeover start up to one poll period
+// sooner than polling alone. A released lease wakes the lease loop.
+func (s *Server) noteLease(rec leaseRecord, rev uint64) {
+	s.leaseMu.Lock()
+	if rev > s.lease.seenRev {
+		s.lease.seenRev, s.lease.seenAt = rev, time.Now()
+	}
+	s.leaseMu.Unlock()
+	if rec.Holder == "" {
+		s.kickLease()
 	}
 }
 
@@ -175,6 +234,14 @@ func (s *Server) renew() {
 		}
 		s.leaseMu.Unlock()
 	case isConflict(err):
+		// A renewal that timed out may have been stored all the same
+		// (its answer was lost, not its write): then the lease is still
+		// ours at a later revision. Nobody else writes our name with
+		// our generation.
+		if s.adoptOwnRenewal(ctx, rec) {
+			s.renew()
+			return
+		}
 		s.demote("another SC took the lease")
 	default:
 		s.leaseMu.Lock()
@@ -186,27 +253,68 @@ func (s *Server) renew() {
 	}
 }
 
+// adoptOwnRenewal reads the lease after a renewal conflict; if it still
+// names this SC with the generation it holds, it adopts that revision
+// (the last renewal was stored though it seemed to fail) and reports
+// true.
+func (s *Server) adoptOwnRenewal(ctx context.Context, held leaseRecord) bool {
+	cur, rev, ok, err := s.store.readLease(ctx)
+	if err != nil || !ok || cur.Holder != s.cfg.Name || cur.Generation != held.Generation {
+		return false
+	}
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	if s.lease.rev == 0 || s.lease.rec.Generation != held.Generation || rev <= s.lease.rev {
+		return false
+	}
+	s.log.Info("a lease renewal that seemed to fail was stored; keeping the lease", "revision", rev)
+	s.lease.rev = rev
+	return true
+}
+
 // campaign tries to take the lease: at once when there is none or it was
 // released, or with preempt; otherwise once its revision has stood still
-// for LeaseTTL. On success the SC becomes active.
-func (s *Server) campaign(preempt bool) error {
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.StoreTimeout)
+// for LeaseTTL. On success the SC becomes active. It returns how long to
+// wait before the next attempt: leaseRetry while it wants the lease and
+// could not take it, else until the revision it saw would have stood
+// still for LeaseTTL (at most LeaseTTL/4).
+func (s *Server) campaign(preempt bool) (time.Duration, error) {
+	period := s.cfg.LeaseTTL / 4
+	timeout := s.leaseOpTimeout()
+	if preempt { // at start: no hurry, and the machine may be busy
+		timeout = s.cfg.StoreTimeout
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, timeout)
 	defer cancel()
 	cur, rev, ok, err := s.store.readLease(ctx)
 	if err != nil {
-		return fmt.Errorf("read the SC lease: %w", err)
+		return leaseRetry, fmt.Errorf("read the SC lease: %w", err)
 	}
 	now := time.Now()
-	if ok && cur.Holder != "" && !preempt {
+	s.leaseMu.Lock()
+	ownLost := ok && cur.Holder == s.cfg.Name && cur.Generation == s.lease.triedGen
+	s.leaseMu.Unlock()
+	// ownLost: our own take-over CAS timed out but was stored: the lease
+	// is ours, nobody acts on it, so take it again at once (a new
+	// generation) instead of waiting for it to lapse.
+	if ok && cur.Holder != "" && !preempt && !ownLost {
 		ttl := time.Duration(cur.TTLMs) * time.Millisecond
 		if ttl <= 0 {
 			ttl = s.cfg.LeaseTTL
 		}
 		s.leaseMu.Lock()
+		if rev < s.lease.seenRev {
+			// A replica behind the one the watch or an earlier read came
+			// from (direct gets are served by any replica): ask again.
+			s.leaseMu.Unlock()
+			return leaseRetry, nil
+		}
 		stood, lapsed := s.lease.lapsed(rev, now, ttl)
 		s.leaseMu.Unlock()
 		if !lapsed {
-			return nil // the holder is alive, as far as we can tell
+			// The holder is alive, as far as we can tell: look again
+			// when it will have been silent for ttl.
+			return min(period, ttl-stood+time.Millisecond), nil
 		}
 		s.leaseMu.Lock()
 		first := s.lease.warnedRev != rev
@@ -217,17 +325,26 @@ func (s *Server) campaign(preempt bool) error {
 				"generation", cur.Generation, "silent_for", stood.Round(time.Millisecond))
 		}
 	}
+	ctx, cancel = context.WithTimeout(s.ctx, timeout) // a fresh budget for the generation and the CAS
+	defer cancel()
 	gen, err := s.store.lastGeneration(ctx, cur)
 	if err != nil {
-		return fmt.Errorf("read the SC generation: %w", err)
+		return leaseRetry, fmt.Errorf("read the SC generation: %w", err)
 	}
 	rec := leaseRecord{Holder: s.cfg.Name, Generation: gen + 1, TTLMs: s.cfg.LeaseTTL.Milliseconds(),
 		AcquiredMs: now.UnixMilli(), RenewedMs: now.UnixMilli(), NATS: natsurl.Redact(s.url), HTTP: s.httpAddr}
 	newRev, err := s.store.writeLease(ctx, rec, rev)
 	if err != nil {
+		if !isConflict(err) {
+			s.leaseMu.Lock()
+			s.lease.triedGen = rec.Generation
+			s.leaseMu.Unlock()
+		}
 		// Right after a NATS node died the bucket may have no stream
-		// leader for a few seconds (a RAFT election): try again next poll.
-		return fmt.Errorf("take the SC lease: %w", err)
+		// leader for a few seconds (a RAFT election): try again soon. A
+		// conflict means another SC took it (or the holder renewed):
+		// read it again soon too.
+		return leaseRetry, fmt.Errorf("take the SC lease: %w", err)
 	}
 	if err := s.becomeActive(rec, newRev, now); err != nil {
 		s.log.Warn("took the lease but cannot serve; handing it back", "err", err)
@@ -235,9 +352,15 @@ func (s *Server) campaign(preempt bool) error {
 		s.lease.rec, s.lease.rev = rec, newRev
 		s.leaseMu.Unlock()
 		s.release()
-		return err
+		return period, err
 	}
-	return nil
+	// Taking over (reloading KV, waiting for writeMu) used part of the
+	// lease: the standbys count LeaseTTL from the revision just written,
+	// so renew now rather than at the next period.
+	if time.Since(now) > period {
+		s.renew()
+	}
+	return period, nil
 }
 
 // release hands the lease back (Holder ""), so a standby takes over at

@@ -105,16 +105,26 @@ func (s *Server) resyncSoon() {
 	}
 }
 
-// resync is one pass of resyncLoop.
+// resync is one pass of resyncLoop. The reload runs without writeMu:
+// held across KV reads (up to StoreTimeout while a NATS node is stopped
+// and not yet known dead), it kept a standby that had just taken the
+// lease from becoming active for seconds, long enough for another
+// standby to see the new lease unrenewed and take it in turn. A snapshot
+// that overlapped one of this SC's own writes is dropped (it may predate
+// the write; memory already has it), and the next pass reloads.
 func (s *Server) resync() {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	before := s.writes.Load()
 	ctx, cancel := s.storeCtx()
 	defer cancel()
 	snap, err := s.store.load(ctx, s.badKey)
-	if err != nil {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	switch {
+	case err != nil:
 		s.log.Warn("resync: cannot reload metadata from KV; keeping the copy in memory", "err", err)
-	} else {
+	case s.writes.Load() != before:
+		s.log.Debug("resync: a write ran during the reload; keeping the copy in memory")
+	default:
 		s.st.mu.Lock()
 		s.st.replace(snap)
 		s.st.mu.Unlock()

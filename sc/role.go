@@ -47,6 +47,7 @@ func (s *Server) becomeActive(rec leaseRecord, rev uint64, sent time.Time) error
 	s.st.mu.Lock()
 	if loaded {
 		s.st.replace(snap)
+		s.writes.Add(1) // a resync reload that began before this one is older
 	}
 	s.st.gen = rec.Generation
 	s.active.Store(true)
@@ -65,6 +66,7 @@ func (s *Server) becomeActive(rec leaseRecord, rev uint64, sent time.Time) error
 	}
 	s.serviceActive.Store(true)
 	s.failovers.Add(1)
+	s.activeAt.Store(time.Now().UnixNano())
 	s.log.Info("this SC is active", "name", s.cfg.Name, "generation", rec.Generation, "reloaded", loaded)
 	s.kickElection()
 	return nil

@@ -68,16 +68,22 @@ type Server struct {
 	// The lease and the role (lease.go, role.go). active is true while
 	// this SC holds the lease; leaseMu guards lease; roleMu guards the
 	// active service and the standby's passive subscription.
-	active        atomic.Bool
+	active atomic.Bool
+	// sysTopicBusy is set while a goroutine creates the system topic
+	// (system.go), so the liveness loop never waits for it.
+	sysTopicBusy  atomic.Bool
 	serviceActive atomic.Bool // active and its endpoints are up (Active)
 	leaseMu       sync.Mutex
 	lease         leaseState
 	roleMu        sync.Mutex
 	passive       *nats.Subscription // standby: overheard SPU heartbeats
 	demoteKick    chan struct{}      // buffered 1: a write found the lease gone
+	leaseKick     chan struct{}      // buffered 1: the watch saw the lease released (lease.go)
 	resyncKick    chan struct{}      // buffered 1: resync now (liveness.go)
 	started       time.Time          // when Start began listening
 	failovers     atomic.Int64       // times this SC became active
+	writes        atomic.Uint64      // bumped before and after every fenced write (resync drops overlapping reloads)
+	activeAt      atomic.Int64       // unix ns this SC last became active; 0 once its first write after that is logged
 	killed        atomic.Bool        // Kill: keep the lease (like a crash)
 
 	// stopMu guards stopping; inflight counts handler calls (see guard).
@@ -118,14 +124,15 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		if err := bindcheck.Check("sc", []bindcheck.Listener{
 			{Flag: "--sc", Addr: cfg.Addr, Auth: cfg.AuthDir != "" || cfg.TLS.CA != "", TLS: cfg.TLS.Cert != ""},
 			{Flag: "--sc-private", Addr: priv, Auth: cfg.AuthDir != "" || cfg.TLS.CA != "", TLS: cfg.TLS.Cert != ""},
-			// Routes authenticate by mutual TLS (the CA) when TLS is on.
-			{Flag: "--cluster", Addr: cfg.ClusterAddr, Auth: cfg.TLS.CA != "", TLS: cfg.TLS.Cert != ""},
+			// Routes present the route secret (auth on) and, with TLS,
+			// authenticate by mutual TLS (the CA) too.
+			{Flag: "--cluster", Addr: cfg.ClusterAddr, Auth: cfg.AuthDir != "" || cfg.TLS.CA != "", TLS: cfg.TLS.Cert != ""},
 		}, cfg.Insecure, cfg.Logger); err != nil {
 			return nil, err
 		}
 	}
 	s = &Server{cfg: cfg, log: cfg.Logger.With("sc", cfg.Name), st: newState(),
-		electKick: make(chan struct{}, 1), demoteKick: make(chan struct{}, 1), resyncKick: make(chan struct{}, 1)}
+		electKick: make(chan struct{}, 1), demoteKick: make(chan struct{}, 1), leaseKick: make(chan struct{}, 1), resyncKick: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	started := s
 	defer func() {
@@ -145,9 +152,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err := s.openBucketsRetry(ctx, js); err != nil {
 		return nil, err
 	}
-	octx, cancel := context.WithTimeout(ctx, 2*cfg.StoreTimeout)
-	defer cancel()
-	snap, err := s.store.load(octx, s.badKey)
+	snap, err := s.loadRetry(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +173,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	// --ha it serves reads as a standby and takes the lease only if it
 	// is free (lease.go).
 	if !cfg.HA {
-		if err := s.campaign(true); err != nil {
+		if _, err := s.campaign(true); err != nil {
 			return nil, fmt.Errorf("sc: %w", err)
 		}
 	} else {
@@ -176,13 +181,16 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		if err := s.serveRole("standby"); err != nil {
 			return nil, err
 		}
-		_ = s.campaign(false) // a failure is retried by the lease loop
+		_, _ = s.campaign(false) // a failure is retried by the lease loop
 	}
 	s.wg.Go(s.livenessLoop)
 	s.wg.Go(s.resyncLoop)
 	s.wg.Go(s.electionLoop)
 	s.wg.Go(s.leaseLoop)
 	s.wg.Go(s.watchLoop)
+	if cfg.ClusterAddr != "" {
+		s.logStreamLeaders()
+	}
 	role := "standby"
 	if s.active.Load() {
 		role = "active"
@@ -247,6 +255,13 @@ func (s *Server) connect() error {
 	} else {
 		port = server.RANDOM_PORT
 	}
+	if cfg.ClusterAddr != "" { // the same for the route listener
+		l, err := net.Listen("tcp", cfg.ClusterAddr)
+		if err != nil {
+			return fmt.Errorf("sc: cannot listen for NATS routes on %s: %w; is another sc-server running? stop it, or pick another address with --cluster HOST:PORT", cfg.ClusterAddr, err)
+		}
+		_ = l.Close()
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("sc: create data dir: %w; pick another with --data-dir DIR", err)
 	}
@@ -255,17 +270,15 @@ func (s *Server) connect() error {
 		JetStream: true, StoreDir: cfg.DataDir,
 		NoSigs: true, NoLog: true,
 	}
-	if cfg.ClusterAddr != "" {
-		if err := clusterOptions(nopts, cfg); err != nil {
-			return err
-		}
-	}
-	if err := tlsOptions(nopts, cfg); err != nil {
-		return err
-	}
+	var routeSecret string
 	if cfg.AuthDir != "" {
 		if s.ids, err = natsauth.EnsureIdentities(cfg.AuthDir); err != nil {
 			return fmt.Errorf("sc: %w; fix the directory or pick another with --auth-dir DIR", err)
+		}
+		if cfg.ClusterAddr != "" {
+			if routeSecret, err = natsauth.RouteSecret(cfg.AuthDir); err != nil {
+				return fmt.Errorf("sc: %w", err)
+			}
 		}
 		s.auth = newAuthenticator(s)
 		if err := s.auth.set(s.ids.Users()); err != nil {
@@ -274,6 +287,14 @@ func (s *Server) connect() error {
 		nopts.CustomClientAuthentication = s.auth
 		nopts.AlwaysEnableNonce = true // nkey clients sign the INFO nonce
 		opts = append(opts, s.ids.SC.Options()...)
+	}
+	if cfg.ClusterAddr != "" {
+		if err := clusterOptions(nopts, cfg, routeSecret); err != nil {
+			return err
+		}
+	}
+	if err := tlsOptions(nopts, cfg); err != nil { // after clusterOptions: it adds the routes' TLS
+		return err
 	}
 	ns, err := server.NewServer(nopts)
 	if err != nil {
@@ -286,6 +307,9 @@ func (s *Server) connect() error {
 	ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
 		return fmt.Errorf("sc: embedded NATS did not start on %s: is the port in use? pick another with --sc HOST:PORT", cfg.Addr)
+	}
+	if cfg.ClusterAddr != "" && ns.ClusterAddr() == nil {
+		return fmt.Errorf("sc: the embedded NATS could not listen for routes on %s: is the port in use? pick another with --cluster HOST:PORT", cfg.ClusterAddr)
 	}
 	s.url = ns.ClientURL() // tls://HOST:PORT with TLS
 	// In-process: no TLS (the server does not require it there).

@@ -85,7 +85,7 @@ func newTopicID() int64 {
 type systemTopicWatch struct {
 	count int
 	since time.Time
-	tried time.Time // the last failed attempt: retried after systemTopicRetry
+	tried time.Time // the last attempt: the next one comes systemTopicRetry later
 }
 
 // systemTopicRetry spaces the attempts to create the system topic after a
@@ -119,13 +119,18 @@ func (s *Server) ensureSystemTopicsTick(w *systemTopicWatch, now time.Time) {
 	if registered < consumerOffsetReplicas && now.Sub(w.since) < s.cfg.SystemTopicSettle {
 		return
 	}
-	if now.Sub(w.tried) < systemTopicRetry {
+	if now.Sub(w.tried) < systemTopicRetry || !s.sysTopicBusy.CompareAndSwap(false, true) {
 		return
 	}
-	if _, err := s.ensureConsumerOffsetTopic(); err != nil {
-		w.tried = now
-		s.log.Warn("cannot create the consumer-offset system topic yet; will retry", "err", err, "retry_in", systemTopicRetry)
-	}
+	w.tried = now
+	// KV writes can take a while: the liveness loop goes on meanwhile
+	// (SPUs must still be marked offline on time). Owned by s.wg.
+	s.wg.Go(func() {
+		defer s.sysTopicBusy.Store(false)
+		if _, err := s.ensureConsumerOffsetTopic(); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("cannot create the consumer-offset system topic yet; will retry", "err", err, "retry_in", systemTopicRetry)
+		}
+	})
 }
 
 // ensureConsumerOffsetTopic creates the consumer-offset topic if it is

@@ -42,6 +42,13 @@ func (s *Server) follow(w jetstream.KeyWatcher) {
 				return
 			}
 			if e != nil && !s.active.Load() {
+				if e.Key() == keyLease {
+					var rec leaseRecord // deleted by hand: none, take it
+					if e.Operation() != jetstream.KeyValuePut || json.Unmarshal(e.Value(), &rec) == nil {
+						s.noteLease(rec, e.Revision())
+					}
+					continue
+				}
 				s.applyWatched(e)
 				if strings.HasPrefix(e.Key(), keySPUPrefix) {
 					s.syncAuth() // this node's NATS accepts the SPUs KV lists

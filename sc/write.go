@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -55,7 +56,12 @@ func (s *Server) fencedPut(ctx context.Context, key string, v any, rev uint64, d
 		if err != nil {
 			return 0, err
 		}
+		s.writes.Add(1)
 		newRev, err := s.store.fencedWrite(ctx, f, key, b, rev, del)
+		s.writes.Add(1)
+		if err == nil {
+			s.logFirstWrite(key)
+		}
 		if !errors.Is(err, errFenced) {
 			return newRev, err
 		}
@@ -79,5 +85,14 @@ func (s *Server) requestDemote() {
 	select {
 	case s.demoteKick <- struct{}{}:
 	default:
+	}
+}
+
+// logFirstWrite logs the first metadata write stored after this SC became
+// active: the end of a failover as writers see it.
+func (s *Server) logFirstWrite(key string) {
+	at := s.activeAt.Load()
+	if at != 0 && s.activeAt.CompareAndSwap(at, 0) {
+		s.log.Info("first metadata write as the active SC", "key", key, "after_active", time.Since(time.Unix(0, at)).Round(time.Millisecond))
 	}
 }

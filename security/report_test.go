@@ -22,6 +22,7 @@ var summaryKeys = []string{
 	"forged-replica-sets applied", "forged-isr applied", "forged-heartbeats applied",
 	"anonymous-admin accepted", "unauthenticated-follower-fetch accepted",
 	"unauthenticated-produce accepted", "unauthenticated-consume accepted", "plaintext-on-tls accepted",
+	"rogue-route accepted",
 	"idle-connections", "producer-p99-ratio",
 }
 
@@ -69,7 +70,7 @@ func TestSummaryFormat(t *testing.T) {
 	reportMu.Lock()
 	reported = saved
 	reportMu.Unlock()
-	want := "security: cross-spu-publish denied=3/3 cross-spu-subscribe denied=- forged-replica-sets applied=- forged-isr applied=- forged-heartbeats applied=- anonymous-admin accepted=- unauthenticated-follower-fetch accepted=- unauthenticated-produce accepted=- unauthenticated-consume accepted=- plaintext-on-tls accepted=- idle-connections=20000 producer-p99-ratio=-"
+	want := "security: cross-spu-publish denied=3/3 cross-spu-subscribe denied=- forged-replica-sets applied=- forged-isr applied=- forged-heartbeats applied=- anonymous-admin accepted=- unauthenticated-follower-fetch accepted=- unauthenticated-produce accepted=- unauthenticated-consume accepted=- plaintext-on-tls accepted=- rogue-route accepted=- idle-connections=20000 producer-p99-ratio=-"
 	if got != want {
 		t.Fatalf("summary:\n got %s\nwant %s", got, want)
 	}

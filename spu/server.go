@@ -186,8 +186,8 @@ func (s *Server) connect() error {
 			if s.cfg.Creds != "" {
 				what = "with the credentials " + s.cfg.Creds
 			}
-			return fmt.Errorf("spu: the SC's NATS at %s refused SPU %d %s: %w; an SPU gets its credentials when registered: run 'fluvio custom-spu register --id %d ...' and start it with --creds FILE (an unregistered SPU's are revoked); %s",
-				natsurl.Redact(s.cfg.SCAddr), s.id, what, natsurl.RedactError(err), s.id, connectHint(err))
+			return fmt.Errorf("spu: the SC's NATS at %s refused SPU %d %s: %w; an SPU gets its credentials when registered: run 'fluvio custom-spu register --id %d ...' and start it with --creds FILE (an unregistered SPU's are revoked); with an external NATS of passwords (nats.conf), put this SPU's user in the address instead: --sc-controller nats://USER:PASSWORD@HOST:PORT",
+				natsurl.Redact(s.cfg.SCAddr), s.id, what, natsurl.RedactError(err), s.id)
 		}
 		return fmt.Errorf("spu: cannot reach the SC at %s: %w; %s", natsurl.Redact(s.cfg.SCAddr), natsurl.RedactError(err), connectHint(err))
 	}

@@ -34,6 +34,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	fs := flag.NewFlagSet("consumer", flag.ContinueOnError)
 	sc := fs.String("sc", scAddr(getenv), "SC address HOST:PORT (env FLUVIO_SC)")
 	creds := fs.String("creds", getenv("FLUVIO_CLIENT_CREDS"), "NATS credential file of a cluster with auth, e.g. DATA-DIR/auth/client.creds (env FLUVIO_CLIENT_CREDS)")
+	tlsCA := fs.String("tls-ca", getenv("FLUVIO_TLS_CA"), "the CA certificate of a cluster with TLS, e.g. DATA-DIR/tls/ca.crt (env FLUVIO_TLS_CA)")
+	tlsCert := fs.String("tls-cert", getenv("FLUVIO_TLS_CERT"), "client certificate for mutual TLS, e.g. DATA-DIR/tls/client.crt (env FLUVIO_TLS_CERT)")
+	tlsKey := fs.String("tls-key", getenv("FLUVIO_TLS_KEY"), "its key, e.g. DATA-DIR/tls/client.key (env FLUVIO_TLS_KEY)")
 	topic := fs.String("topic", "greetings", "topic to read")
 	partition := fs.Int("partition", -1, "read only this partition (default: all)")
 	beginning := fs.Bool("beginning", false, "start at the beginning (default: only new records)")
@@ -44,7 +47,15 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return err
 	}
 
-	client, err := fluvio.Connect(ctx, *sc, fluvio.WithCredentials(*creds))
+	copts := []fluvio.Option{fluvio.WithCredentials(*creds)}
+	if *tlsCA != "" || *tlsCert != "" || *tlsKey != "" {
+		cfg, err := fluvio.LoadTLS(*tlsCA, *tlsCert, *tlsKey)
+		if err != nil {
+			return err
+		}
+		copts = append(copts, fluvio.WithTLS(cfg))
+	}
+	client, err := fluvio.Connect(ctx, *sc, copts...)
 	if err != nil {
 		return err
 	}

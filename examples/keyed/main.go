@@ -40,6 +40,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	fs := flag.NewFlagSet("keyed", flag.ContinueOnError)
 	sc := fs.String("sc", scAddr(getenv), "SC address HOST:PORT (env FLUVIO_SC)")
 	creds := fs.String("creds", getenv("FLUVIO_CLIENT_CREDS"), "NATS credential file of a cluster with auth, e.g. DATA-DIR/auth/client.creds (env FLUVIO_CLIENT_CREDS)")
+	tlsCA := fs.String("tls-ca", getenv("FLUVIO_TLS_CA"), "the CA certificate of a cluster with TLS, e.g. DATA-DIR/tls/ca.crt (env FLUVIO_TLS_CA)")
+	tlsCert := fs.String("tls-cert", getenv("FLUVIO_TLS_CERT"), "client certificate for mutual TLS, e.g. DATA-DIR/tls/client.crt (env FLUVIO_TLS_CERT)")
+	tlsKey := fs.String("tls-key", getenv("FLUVIO_TLS_KEY"), "its key, e.g. DATA-DIR/tls/client.key (env FLUVIO_TLS_KEY)")
 	topic := fs.String("topic", "user-events", "topic to use (created if missing)")
 	partitions := fs.Int("partitions", 3, "partitions of the topic when it is created")
 	users := fs.Int("users", 4, "number of users (keys)")
@@ -48,7 +51,15 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return err
 	}
 
-	client, err := fluvio.Connect(ctx, *sc, fluvio.WithCredentials(*creds))
+	copts := []fluvio.Option{fluvio.WithCredentials(*creds)}
+	if *tlsCA != "" || *tlsCert != "" || *tlsKey != "" {
+		cfg, err := fluvio.LoadTLS(*tlsCA, *tlsCert, *tlsKey)
+		if err != nil {
+			return err
+		}
+		copts = append(copts, fluvio.WithTLS(cfg))
+	}
+	client, err := fluvio.Connect(ctx, *sc, copts...)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	fs := flag.NewFlagSet("producer", flag.ContinueOnError)
 	sc := fs.String("sc", scAddr(getenv), "SC address HOST:PORT (env FLUVIO_SC)")
 	creds := fs.String("creds", getenv("FLUVIO_CLIENT_CREDS"), "NATS credential file of a cluster with auth, e.g. DATA-DIR/auth/client.creds (env FLUVIO_CLIENT_CREDS)")
+	tlsCA := fs.String("tls-ca", getenv("FLUVIO_TLS_CA"), "the CA certificate of a cluster with TLS, e.g. DATA-DIR/tls/ca.crt (env FLUVIO_TLS_CA)")
+	tlsCert := fs.String("tls-cert", getenv("FLUVIO_TLS_CERT"), "client certificate for mutual TLS, e.g. DATA-DIR/tls/client.crt (env FLUVIO_TLS_CERT)")
+	tlsKey := fs.String("tls-key", getenv("FLUVIO_TLS_KEY"), "its key, e.g. DATA-DIR/tls/client.key (env FLUVIO_TLS_KEY)")
 	topic := fs.String("topic", "greetings", "topic to write to")
 	create := fs.Bool("create", false, "create the topic (1 partition) if it does not exist")
 	count := fs.Int("count", 10, "number of records to send (at least 1)")
@@ -46,7 +49,15 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return fmt.Errorf("--count %d: send at least 1 record", *count)
 	}
 
-	client, err := fluvio.Connect(ctx, *sc, fluvio.WithCredentials(*creds))
+	copts := []fluvio.Option{fluvio.WithCredentials(*creds)}
+	if *tlsCA != "" || *tlsCert != "" || *tlsKey != "" {
+		cfg, err := fluvio.LoadTLS(*tlsCA, *tlsCert, *tlsKey)
+		if err != nil {
+			return err
+		}
+		copts = append(copts, fluvio.WithTLS(cfg))
+	}
+	client, err := fluvio.Connect(ctx, *sc, copts...)
 	if err != nil {
 		return err
 	}

@@ -99,6 +99,8 @@ func Permissions(role Role, pub string, spu SPUID, bucket string) (Perms, error)
 			Subscribe: []string{
 				subjAdminAll, anySPU(subjSPURegisterT), anySPU(subjSPUHeartbeatT), anySPU(subjSPUISRT),
 				"$SRV.>", inbox,
+				// The metadata stream's leader elections (logged).
+				"$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.>",
 			},
 			AllowResponses: true,
 		}, nil
