@@ -28,6 +28,12 @@ var (
 	// damaged). Every record before it has been yielded; the error's hint
 	// names the offset to start from to read past it.
 	ErrBadBatch = errors.New("a record batch in the log does not decode")
+	// ErrNotAuthorized matches an SPU's refusal of what the client's role
+	// may not do (the read-only role producing or committing offsets).
+	ErrNotAuthorized error = wire.NotAuthorized.Err()
+	// ErrNotAuthenticated matches an SPU's refusal of a client that did
+	// not prove an identity (no credentials, no client certificate).
+	ErrNotAuthenticated error = wire.ClientAuthFailed.Err()
 
 	// ErrTopicNotFound matches (errors.Is) the SC's and the client's "topic
 	// not found" errors; their hint is 'fluvio topic create NAME'.

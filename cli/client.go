@@ -29,6 +29,8 @@ func clientError(err error) error {
 		code = exitUsage
 	case errors.Is(err, fluvio.ErrNoLeader):
 		code = exitUnavailable
+	case errors.Is(err, fluvio.ErrNotAuthorized), errors.Is(err, fluvio.ErrNotAuthenticated):
+		code = exitPermission // as for NATS's refusals
 	}
 	hint := fluvio.Hint(err)
 	if fe, ok := errors.AsType[*fluvio.Error](err); ok && hint != "" && fe.Hint == hint {

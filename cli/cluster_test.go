@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/internal/localcluster"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 func TestClusterStateRoundTrip(t *testing.T) {
@@ -212,9 +213,11 @@ func TestLocalDirPrecedence(t *testing.T) {
 // 200 the wait ends.
 func TestClusterStartWaitsForEverySC(t *testing.T) {
 	var standbyReady atomic.Bool
+	var notReadyAnswers atomic.Int32
 	serve := func(ready func() bool) string {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			if !ready() {
+				notReadyAnswers.Add(1)
 				http.Error(w, "not ready: starting: the admin service is not up yet", http.StatusServiceUnavailable)
 				return
 			}
@@ -230,9 +233,21 @@ func TestClusterStartWaitsForEverySC(t *testing.T) {
 	checks := l.scChecks()
 	requireEqual(t, len(checks), 3)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// The wait ends only when cancelled; cancel it once the standby has
+	// answered "not ready" twice (the waiter has read at least one answer),
+	// however slow the machine is.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	go func() {
+		defer cancel()
+		_ = testkit.Poll(ctx, 30*time.Second, func() error {
+			if n := notReadyAnswers.Load(); n < 2 {
+				return fmt.Errorf("%d not-ready answers", n)
+			}
+			return nil
+		})
+	}()
 	err := localcluster.WaitReady(ctx, checks...)
-	cancel()
+	<-ctx.Done()
 	if err == nil || !strings.Contains(err.Error(), "sc-server 3: /readyz starting: the admin service is not up yet") {
 		t.Fatalf("wait with a standby not ready = %v", err)
 	}

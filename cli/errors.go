@@ -19,7 +19,7 @@ const (
 	exitNotFound    = 3 // the named object does not exist
 	exitConflict    = 4 // the object already exists, or the request conflicts with the state
 	exitUnavailable = 5 // the SC, NATS or an SPU cannot be reached
-	exitPermission  = 6 // NATS refused the request (permissions)
+	exitPermission  = 6 // NATS or an SPU refused the request (permissions, identity)
 )
 
 // cliError is an error with the next step to take and an exit code.

@@ -79,7 +79,11 @@ func TestE2EClusterStartTLS(t *testing.T) {
 	if got := plain.ok(append([]string{"consume", "secure", "-B", "-d"}, ro...)...); got != "one\ntwo\nthree\nhello 0\nhello 1\n" { // the example producer sent two
 		t.Fatalf("read-only consumed %q", got)
 	}
-	requireContains(t, plain.fails(append([]string{"produce", "secure", "--file", writeLines(t, "no")}, ro...)...), "read-only")
+	_, errs, code := plain.fluvio(append([]string{"produce", "secure", "--file", writeLines(t, "no")}, ro...)...)
+	requireContains(t, errs, "read-only")
+	if code != 6 { // the CLI's permission exit code, as for NATS's refusals
+		t.Fatalf("read-only produce: exit %d, want 6\n%s", code, errs)
+	}
 
 	// A custom SPU joins the TLS cluster through the private port 9004
 	// (a byte proxy to NATS: TLS end to end) with the certificate

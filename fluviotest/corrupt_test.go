@@ -283,7 +283,7 @@ func damageSegment(t *testing.T, c *fluviotest.Cluster, id int32, topic string, 
 // below the leader's cut.
 func TestRepairEveryReplicaCorrupt(t *testing.T) {
 	c := fluviotest.Start(t, fluviotest.Options{SPUs: 2})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	client, err := fluvio.Connect(ctx, c.SCAddr())
 	if err != nil {
@@ -295,7 +295,7 @@ func TestRepairEveryReplicaCorrupt(t *testing.T) {
 	}
 	want := produceN(ctx, t, client, "pair", 80)
 	ids := c.SPUIDs()
-	testkit.WaitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 30*time.Second, func() error {
 		ps, err := client.ListPartitions(ctx, "pair")
 		if err != nil {
 			return err
@@ -318,7 +318,7 @@ func TestRepairEveryReplicaCorrupt(t *testing.T) {
 	for _, id := range ids {
 		c.StartSPU(id)
 	}
-	testkit.WaitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 30*time.Second, func() error {
 		ps, err := client.ListPartitions(ctx, "pair")
 		if err != nil {
 			return err
@@ -362,12 +362,15 @@ func TestRepairEveryReplicaCorrupt(t *testing.T) {
 		}
 		return nil
 	})
-	rctx, rcancel := context.WithTimeout(ctx, 20*time.Second)
-	defer rcancel()
-	got, err := readAll(rctx, t, client, "pair")
-	if err != nil || !slices.Equal(got, want[:late]) {
-		t.Fatalf("read %d records (%v), want the %d below the leader's cut", len(got), err, late)
-	}
+	testkit.WaitFor(t, 20*time.Second, func() error {
+		rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+		defer rcancel()
+		got, err := readAll(rctx, t, client, "pair")
+		if err != nil || !slices.Equal(got, want[:late]) {
+			return fmt.Errorf("read %d records (%v), want the %d below the leader's cut", len(got), err, late)
+		}
+		return nil
+	})
 	// The follower's own cut was kept aside too; the old leader no longer leads.
 	if broken, _ := filepath.Glob(filepath.Join(c.SPUDataDir(ids[0]), "pair-0", "*.broken")); len(broken) == 0 {
 		t.Fatalf("SPU %d kept no .broken file", ids[0])
@@ -384,10 +387,13 @@ func TestRepairEveryReplicaCorrupt(t *testing.T) {
 		}
 		return nil
 	})
-	rctx2, rcancel2 := context.WithTimeout(ctx, 20*time.Second)
-	defer rcancel2()
-	got, err = readAll(rctx2, t, client, "pair")
-	if err != nil || !slices.Equal(got, want[:late]) {
-		t.Fatalf("the repaired follower serves %d records (%v), want %d", len(got), err, late)
-	}
+	testkit.WaitFor(t, 20*time.Second, func() error {
+		rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+		defer rcancel()
+		got, err := readAll(rctx, t, client, "pair")
+		if err != nil || !slices.Equal(got, want[:late]) {
+			return fmt.Errorf("the repaired follower serves %d records (%v), want %d", len(got), err, late)
+		}
+		return nil
+	})
 }

@@ -24,7 +24,7 @@ func TestSystemTopicAfterSettle(t *testing.T) {
 	defer spu.beatEvery(100 * time.Millisecond)()
 
 	var sys bus.TopicListResponse
-	testkit.WaitFor(t, 10*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		var err error
 		sys, err = req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{System: true})
 		if err == nil && len(sys.Items) != 1 {
@@ -36,7 +36,7 @@ func TestSystemTopicAfterSettle(t *testing.T) {
 	if got.Name != bus.ConsumerOffsetTopic || !got.Spec.System || got.Spec.ReplicationFactor != 1 || got.Spec.Partitions != 1 || got.Status.ID == 0 {
 		t.Fatalf("system topic %+v", got)
 	}
-	testkit.WaitFor(t, 5*time.Second, func() error {
+	testkit.WaitFor(t, 20*time.Second, func() error {
 		set, ok := spu.lastSet()
 		for _, r := range set.Replicas {
 			if ok && r.Topic == bus.ConsumerOffsetTopic && r.Config.System {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"strings"
+	"syscall"
 
 	"github.com/nats-io/nats.go"
 )
@@ -37,8 +38,18 @@ func TLSHint(err error, what, addr string, withTLS bool) (hint string, ok bool) 
 		return what + " at " + addr + " does not speak TLS; remove tls from your profile (tls_policy = \"disabled\") or start it with --tls-cert and --tls-key", true
 	case x509err:
 		return what + " at " + addr + " has a certificate this side does not trust: use the cluster's CA (ca_cert in the profile's tls section, or --tls-ca) and the domain its certificates name", true
-	case withTLS && (strings.Contains(err.Error(), "tls: ") || strings.Contains(err.Error(), "tls error")):
+	case withTLS && (strings.Contains(err.Error(), "tls: ") || strings.Contains(err.Error(), "tls error") || refusedAfterHandshake(err)):
 		return what + " at " + addr + " refused this side's TLS: it requires a client certificate signed by the cluster's CA (cert and key in the profile's tls section, or --tls-cert and --tls-key)", true
 	}
 	return "", false
+}
+
+// refusedAfterHandshake reports a connection the server closed right
+// after the client's side of a TLS 1.3 handshake: the server checks the
+// client's certificate last, so a client without one (or with one from
+// another CA) may see its first write fail with a broken pipe or a reset
+// instead of the server's alert.
+func refusedAfterHandshake(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) ||
+		strings.Contains(err.Error(), "broken pipe") || strings.Contains(err.Error(), "connection reset by peer")
 }
