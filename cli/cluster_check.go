@@ -249,7 +249,11 @@ func checkSC(ctx context.Context, res *checks, t target, bucket string) {
 	for _, s := range spus {
 		name := fmt.Sprintf("SPU %d", s.Spec.ID)
 		if !s.Online() {
-			res.fail(name, fmt.Sprintf("start it: 'spu-server --id %d --sc-controller %s' (local cluster: 'fluvio cluster start')", s.Spec.ID, t.Addr),
+			start := fmt.Sprintf("start it: 'spu-server --id %d --sc-controller %s' (local cluster: 'fluvio cluster start')", s.Spec.ID, t.Addr)
+			if t.Creds != "" { // NATS auth is on: the SPU needs its own identity
+				start = fmt.Sprintf("start it: 'spu-server --id %d --sc-controller %s --creds FILE', FILE the credentials its registration wrote (local cluster: 'fluvio cluster start')", s.Spec.ID, t.Addr)
+			}
+			res.fail(name, start,
 				"%s is %s", s.Name, strings.ToLower(s.Status.Resolution))
 			continue
 		}
