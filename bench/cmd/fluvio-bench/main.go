@@ -116,11 +116,15 @@ func run() error {
 	fmt.Printf("fluvio-bench: mode %s, %d repetitions of each workload, systems %s; per repetition:\n%s\n", mode.Name, mode.Reps, *only, strings.Join(plan, "\n"))
 	fmt.Printf("estimated duration: about %s (the machine decides; every run has its own bound)\n\n", estimate.Round(time.Minute/2))
 	log.Info("benchmarks starting", "mode", mode.Name, "reps", mode.Reps, "systems", *only)
+	// The commit is taken before the run: the binaries were built from it,
+	// and the working tree may move on while a full run lasts.
+	commit := report.Describe(ctx, ".", mode.Name).Commit
 	samples, err := r.Run(ctx)
 	if err != nil {
 		return err
 	}
 	machine := report.Describe(ctx, ".", mode.Name)
+	machine.Commit = commit
 	medians := report.Medians(samples)
 	lims := runner.LimitRows()
 	for i := range lims {
