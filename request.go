@@ -43,11 +43,14 @@ func request[Resp any](ctx context.Context, c *Client, subject string, req any) 
 
 // noResponderRetry is the pause between two tries of a request that found
 // no SC serving its subject, and noResponderWindow how long such tries go
-// on (an SC that is starting serves within a second or two; longer, and
-// the user hears that no SC answers).
+// on: an SC that is starting serves within a second or two, and a standby
+// takes over from a dead active SC within about 4 s (lease TTL plus the
+// metadata stream's election; sc/DESIGN.md), so a command sent during a
+// failover waits for the new active SC instead of failing. Longer, and
+// the user hears that no SC answers.
 const (
 	noResponderRetry  = 250 * time.Millisecond
-	noResponderWindow = 3 * time.Second
+	noResponderWindow = 8 * time.Second
 )
 
 // requestUntilServed is bus.Request, tried again while NATS answers "no
