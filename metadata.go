@@ -57,16 +57,14 @@ func (m *metadataCache) partitions(ctx context.Context, topic string) (int32, er
 }
 
 // topicID returns the topic's incarnation id (bus.PartitionMetadata.TopicID),
-// from the cache or the SC.
+// always asked of the SC (and cached for the data path): a topic deleted
+// and created again under the same name keeps its partitions and leaders,
+// so a cached id could be the old incarnation's, and named consumers'
+// offsets are kept or dropped by it.
 func (m *metadataCache) topicID(ctx context.Context, topic string) (int64, error) {
-	m.mu.Lock()
-	parts, ok := m.topics[topic]
-	m.mu.Unlock()
-	if !ok {
-		var err error
-		if parts, err = m.refresh(ctx, topic); err != nil {
-			return 0, err
-		}
+	parts, err := m.refresh(ctx, topic)
+	if err != nil {
+		return 0, err
 	}
 	return parts[0].TopicID, nil
 }
