@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fluvio-go/fluvio/internal/atomicfile"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/internal/tlsconf"
 )
@@ -109,7 +110,7 @@ speaks TLS only, requiring client certificates signed by the CA.`,
 		return g.fail(stderr, err)
 	}
 	path := filepath.Join(dir, "nats.conf")
-	if err := writeFileAtomic(path, []byte(conf), 0o600); err != nil {
+	if err := atomicfile.Write(path, []byte(conf), 0o600); err != nil {
 		return g.fail(stderr, fmt.Errorf("write %s: %w", path, err))
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d users (sc, admin, client, read-only and %d SPU(s))\n", path, len(users), len(ids))

@@ -8,6 +8,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"gopkg.in/yaml.v3"
+
+	"github.com/fluvio-go/fluvio/internal/atomicfile"
 )
 
 // The profiles file is Fluvio's ~/.fluvio/config, TOML:
@@ -153,7 +155,7 @@ func encodeProfiles(c *profileConfig) ([]byte, error) {
 func migrateProfiles(path string, data []byte, cfg *profileConfig) error {
 	backup := path + ".yaml.bak"
 	if _, err := os.Stat(backup); errors.Is(err, os.ErrNotExist) {
-		if err := writeFileAtomic(backup, data, 0o600); err != nil {
+		if err := atomicfile.Write(backup, data, 0o600); err != nil {
 			return withHint(fmt.Errorf("back up the YAML profiles file: %w", err), exitError, "check that the directory of "+path+" is writable")
 		}
 	}

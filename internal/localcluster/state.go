@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/atomicfile"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
 	"github.com/fluvio-go/fluvio/internal/tlsconf"
 )
@@ -222,46 +223,8 @@ func (st *State) Save() error {
 	if err != nil {
 		return fmt.Errorf("encode cluster state: %w", err)
 	}
-	if err := writeFileAtomic(StatePath(st.DataDir), append(data, '\n'), 0o644); err != nil {
+	if err := atomicfile.Write(StatePath(st.DataDir), append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write cluster state: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes data to path through a synced temporary file
-// and a rename.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }
