@@ -38,26 +38,13 @@ type ConsumerOffset struct {
 const dropConsumersTimeout = 5 * time.Second
 
 // MaxConsumerNameLen bounds a consumer name.
-const MaxConsumerNameLen = 63
+const MaxConsumerNameLen = bus.MaxConsumerNameLen
 
-// validateConsumerName allows letters, digits, '-' and '_'.
+// validateConsumerName allows letters, digits, '-' and '_'
+// (bus.ValidateConsumerName, which the SC applies too).
 func validateConsumerName(name string) error {
-	bad := func(why string) error {
-		return bus.ErrInvalidName.With(fmt.Sprintf("invalid consumer name %q: %s", name, why),
-			"use letters, digits, '-' and '_', at most 63 characters")
-	}
-	switch {
-	case name == "":
-		return bad("it is empty")
-	case len(name) > MaxConsumerNameLen:
-		return bad(fmt.Sprintf("it is %d characters long, the limit is %d", len(name), MaxConsumerNameLen))
-	}
-	for _, c := range name {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-		default:
-			return bad(fmt.Sprintf("character %q is not allowed", c))
-		}
+	if err := bus.ValidateConsumerName(name); err != nil {
+		return err
 	}
 	return nil
 }

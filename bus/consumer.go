@@ -1,5 +1,7 @@
 package bus
 
+import "fmt"
+
 // Named consumers: the last offset a consumer read per (consumer, topic,
 // partition) lives in the consumer-offset system topic (ConsumerOffsetTopic),
 // served by the SPUs (wire OffsetCommit, OffsetFetch, OffsetDelete). On
@@ -127,4 +129,31 @@ func (m *TopicAddPartitionRequest) typeField() (*string, string) {
 }
 func (m *TopicAddPartitionResponse) typeField() (*string, string) {
 	return &m.Type, TopicAddPartitionResponseType
+}
+
+// MaxConsumerNameLen bounds a consumer name.
+const MaxConsumerNameLen = 63
+
+// ValidateConsumerName allows letters, digits, '-' and '_' (a KV key
+// token: no '.', '*' or '>'), at most MaxConsumerNameLen characters. The
+// client checks before sending and the SC again on receipt.
+func ValidateConsumerName(name string) *Error {
+	bad := func(why string) *Error {
+		return ErrInvalidName.With(fmt.Sprintf("invalid consumer name %q: %s", name, why),
+			"use letters, digits, '-' and '_', at most 63 characters")
+	}
+	switch {
+	case name == "":
+		return bad("it is empty")
+	case len(name) > MaxConsumerNameLen:
+		return bad(fmt.Sprintf("it is %d characters long, the limit is %d", len(name), MaxConsumerNameLen))
+	}
+	for _, c := range name {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return bad(fmt.Sprintf("character %q is not allowed", c))
+		}
+	}
+	return nil
 }

@@ -64,32 +64,6 @@ func parseOffsetKey(key string) (consumer, topic string, partition int32, ok boo
 	return parts[0], parts[1], int32(p), true
 }
 
-// MaxConsumerNameLen bounds a consumer name.
-const MaxConsumerNameLen = 63
-
-// validateConsumerName allows letters, digits, '-' and '_' (a KV key
-// token: no '.', '*' or '>').
-func validateConsumerName(name string) *bus.Error {
-	bad := func(why string) *bus.Error {
-		return bus.ErrInvalidName.With(fmt.Sprintf("invalid consumer name %q: %s", name, why),
-			"use letters, digits, '-' and '_', at most 63 characters")
-	}
-	switch {
-	case name == "":
-		return bad("it is empty")
-	case len(name) > MaxConsumerNameLen:
-		return bad(fmt.Sprintf("it is %d characters long, the limit is %d", len(name), MaxConsumerNameLen))
-	}
-	for _, c := range name {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-		default:
-			return bad(fmt.Sprintf("character %q is not allowed", c))
-		}
-	}
-	return nil
-}
-
 // listOffsets reads the offsets whose keys match the KV filter.
 func (s *Server) listOffsets(filter string) ([]bus.ConsumerOffset, error) {
 	if s.consumers == nil {
@@ -151,7 +125,7 @@ func filterFor(consumer, topic string) string {
 func (s *Server) handleConsumerList(_ context.Context, _ string, req bus.ConsumerListRequest) (bus.ConsumerListResponse, error) {
 	resp := bus.ConsumerListResponse{Items: []bus.ConsumerOffset{}}
 	if req.Consumer != "" {
-		if err := validateConsumerName(req.Consumer); err != nil {
+		if err := bus.ValidateConsumerName(req.Consumer); err != nil {
 			return resp, err
 		}
 	}
@@ -172,7 +146,7 @@ func (s *Server) handleConsumerList(_ context.Context, _ string, req bus.Consume
 // bucket (all, one topic's, or one partition's).
 func (s *Server) handleConsumerDelete(_ context.Context, _ string, req bus.ConsumerDeleteRequest) (bus.ConsumerDeleteResponse, error) {
 	resp := bus.ConsumerDeleteResponse{Deleted: []bus.ConsumerOffset{}}
-	if err := validateConsumerName(req.Consumer); err != nil {
+	if err := bus.ValidateConsumerName(req.Consumer); err != nil {
 		return resp, err
 	}
 	if req.Topic != "" {
