@@ -110,6 +110,7 @@ func (c *Client) CommitOffsets(ctx context.Context, offsets ...ConsumerOffset) e
 
 func (c *Client) commitOffsets(ctx context.Context, offsets []ConsumerOffset) error {
 	byPart := map[int32][]wire.OffsetEntry{}
+	ids := map[string]int64{} // each topic's id, asked of the SC once per call
 	var n int32
 	for _, o := range offsets {
 		if err := validateConsumerName(o.Consumer); err != nil {
@@ -125,9 +126,12 @@ func (c *Client) commitOffsets(ctx context.Context, offsets []ConsumerOffset) er
 		case o.Offset < -1:
 			return bus.ErrInvalidConfig.With(fmt.Sprintf("offset %d: offsets start at 0", o.Offset), "")
 		}
-		id, err := c.meta.topicID(ctx, o.Topic)
-		if err != nil {
-			return err
+		id, ok := ids[o.Topic]
+		if !ok {
+			if id, err = c.meta.topicID(ctx, o.Topic); err != nil {
+				return err
+			}
+			ids[o.Topic] = id
 		}
 		if n == 0 {
 			if n, err = c.offsetPartitions(ctx, true); err != nil {
