@@ -309,8 +309,9 @@ type partitionReader struct {
 	reuse bool
 	recs  []Record
 	// pre is the fetch sent ahead for the offset after the last answer
-	// (prefetch), or nil.
-	pre *prefetch
+	// (prefetch), or nil; prefetched counts the answers taken from one.
+	pre        *prefetch
+	prefetched int
 }
 
 func (c *Consumer) newReader(part int32) *partitionReader {
@@ -394,6 +395,9 @@ func (r *partitionReader) next(ctx context.Context) ([]Record, bool, error) {
 	err := r.retry(ctx, func() error {
 		var err error
 		resp, err = r.c.c.fetchRecords(ctx, &r.conn, r.c.topic, r.part, r.offset, &r.c.cfg, true, pre)
+		if pre != nil && pre.taken {
+			r.prefetched++
+		}
 		pre = nil // a retry sends its own fetch
 		if errors.Is(err, wire.ErrOffsetOutOfRange) && resp != nil && r.offset < resp.LogStartOffset {
 			// Retention removed what we wanted: continue at the start.

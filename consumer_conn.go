@@ -78,7 +78,8 @@ func (c *Client) fetchRecords(ctx context.Context, rc *readerConn, topic string,
 	}
 	var resp *wire.FetchResponse
 	if pre != nil && pre.offset == offset && pre.conn == conn && pre.wait == wait {
-		resp, err = pre.p.Wait(ctx)
+		pre.taken = true
+		resp, err = pre.answer(ctx)
 	} else {
 		resp, err = conn.Fetch(ctx, fetchRequest(topic, partition, offset, cfg, wait))
 	}
@@ -114,24 +115,34 @@ type prefetch struct {
 	offset int64
 	wait   bool
 	conn   spuConn
-	p      *wire.PendingFetch
+	answer func(context.Context) (*wire.FetchResponse, error)
+	taken  bool // fetchRecords used its answer
 }
 
-// fetchStarter is a connection that can send a fetch without waiting for
-// its answer (*wire.Conn).
+// fetchStarter is a connection other than *wire.Conn that can send a
+// fetch without waiting for its answer (the tests' in-memory SPUs).
 type fetchStarter interface {
-	StartFetch(ctx context.Context, req *wire.FetchRequest) *wire.PendingFetch
+	startFetch(ctx context.Context, req *wire.FetchRequest) func(context.Context) (*wire.FetchResponse, error)
 }
 
 // startFetch sends the fetch of offset on the reader's current connection
 // and returns without waiting, or returns nil when there is no connection
 // or it cannot (the next fetchRecords then sends its own).
 func (c *Client) startFetch(ctx context.Context, rc *readerConn, topic string, partition int32, offset int64, cfg *consumerConfig, wait bool) *prefetch {
-	fs, ok := rc.conn.(fetchStarter)
-	if !ok || c.checkOpen() != nil {
+	if rc.conn == nil || c.checkOpen() != nil {
 		return nil
 	}
-	return &prefetch{offset: offset, wait: wait, conn: rc.conn, p: fs.StartFetch(ctx, fetchRequest(topic, partition, offset, cfg, wait))}
+	req := fetchRequest(topic, partition, offset, cfg, wait)
+	pre := &prefetch{offset: offset, wait: wait, conn: rc.conn}
+	switch conn := rc.conn.(type) {
+	case *wire.Conn:
+		pre.answer = conn.StartFetch(ctx, req).Wait
+	case fetchStarter:
+		pre.answer = conn.startFetch(ctx, req)
+	default:
+		return nil
+	}
+	return pre
 }
 
 // listOffset returns the partition's offset for a timestamp (or
