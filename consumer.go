@@ -308,10 +308,6 @@ type partitionReader struct {
 	// another goroutine.
 	reuse bool
 	recs  []Record
-	// pre is the fetch sent ahead for the offset after the last answer
-	// (prefetch), or nil; prefetched counts the answers taken from one.
-	pre        *prefetch
-	prefetched int
 }
 
 func (c *Consumer) newReader(part int32) *partitionReader {
@@ -390,15 +386,9 @@ func (r *partitionReader) next(ctx context.Context) ([]Record, bool, error) {
 		return nil, true, nil
 	}
 	var resp *wire.FetchPartitionResponse
-	pre := r.pre
-	r.pre = nil
 	err := r.retry(ctx, func() error {
 		var err error
-		resp, err = r.c.c.fetchRecords(ctx, &r.conn, r.c.topic, r.part, r.offset, &r.c.cfg, true, pre)
-		if pre != nil && pre.taken {
-			r.prefetched++
-		}
-		pre = nil // a retry sends its own fetch
+		resp, err = r.c.c.fetchRecords(ctx, &r.conn, r.c.topic, r.part, r.offset, &r.c.cfg, true)
 		if errors.Is(err, wire.ErrOffsetOutOfRange) && resp != nil && r.offset < resp.LogStartOffset {
 			// Retention removed what we wanted: continue at the start.
 			r.offset = resp.LogStartOffset
@@ -413,36 +403,12 @@ func (r *partitionReader) next(ctx context.Context) ([]Record, bool, error) {
 		}
 		return nil, false, err
 	}
-	r.prefetch(ctx, resp.Records)
 	recs, err := r.decode(resp.Records)
 	if err != nil {
 		return recs, false, err // the records before the bad batch first
 	}
 	done := r.stopAt >= 0 && r.offset >= r.stopAt
 	return recs, done, nil
-}
-
-// prefetch sends the fetch that follows buf (the records of the answer
-// just received) before they are decoded (startFetch): the SPU reads and
-// sends the next records while these are checked, decoded and handed out.
-// It goes by the batch headers' lengths and offsets alone; decode then
-// checks every batch (CRC, records), and the prefetched answer is taken
-// only if decode ended at the offset it asked for (fetchRecords). Nothing
-// is sent past the consumer's end.
-func (r *partitionReader) prefetch(ctx context.Context, buf []byte) {
-	end := int64(-1)
-	for len(buf) >= batch.HeaderSize {
-		n, err := batch.Size(buf)
-		if err != nil || n > len(buf) {
-			break
-		}
-		end = batch.NextOffset(buf)
-		buf = buf[n:]
-	}
-	if end <= r.offset || (r.stopAt >= 0 && end >= r.stopAt) {
-		return
-	}
-	r.pre = r.c.c.startFetch(ctx, &r.conn, r.c.topic, r.part, end, &r.c.cfg, true)
 }
 
 // decode turns raw batches into records at or after r.offset and before

@@ -67,22 +67,20 @@ func (rc *readerConn) close() {
 }
 
 // fetchRecords reads one partition from its leader, long-polling up to maxWait,
-// on the reader's connection. When pre was sent for this offset on this
-// connection (startFetch) it takes pre's answer instead of sending a
-// fetch; a pre that no longer fits is left behind (answers come in
-// order: the new fetch's answer follows its, which is dropped).
-func (c *Client) fetchRecords(ctx context.Context, rc *readerConn, topic string, partition int32, offset int64, cfg *consumerConfig, wait bool, pre *prefetch) (*wire.FetchPartitionResponse, error) {
+// on the reader's connection.
+func (c *Client) fetchRecords(ctx context.Context, rc *readerConn, topic string, partition int32, offset int64, cfg *consumerConfig, wait bool) (*wire.FetchPartitionResponse, error) {
 	l, conn, err := rc.get(ctx, c, topic, partition)
 	if err != nil {
 		return nil, err
 	}
-	var resp *wire.FetchResponse
-	if pre != nil && pre.offset == offset && pre.conn == conn && pre.wait == wait {
-		pre.taken = true
-		resp, err = pre.answer(ctx)
-	} else {
-		resp, err = conn.Fetch(ctx, fetchRequest(topic, partition, offset, cfg, wait))
+	req := &wire.FetchRequest{
+		ReplicaID: -1, MinBytes: 1, MaxBytes: cfg.maxBytes, ReadUncommitted: cfg.uncommitted,
+		Partitions: []wire.FetchPartition{{Topic: topic, Partition: partition, Offset: offset, MaxBytes: cfg.maxBytes, CurrentLeaderEpoch: -1}},
 	}
+	if wait {
+		req.MaxWaitMs = int32(cfg.maxWait.Milliseconds())
+	}
+	resp, err := conn.Fetch(ctx, req)
 	if err == nil && len(resp.Partitions) != 1 {
 		err = fmt.Errorf("fetch answered %d partitions, want 1: %w", len(resp.Partitions), wire.ErrInvalidRequest)
 	}
@@ -95,54 +93,6 @@ func (c *Client) fetchRecords(ctx context.Context, rc *readerConn, topic string,
 		return p, c.classify(ctx, topic, partition, l, conn, err)
 	}
 	return p, nil
-}
-
-func fetchRequest(topic string, partition int32, offset int64, cfg *consumerConfig, wait bool) *wire.FetchRequest {
-	req := &wire.FetchRequest{
-		ReplicaID: -1, MinBytes: 1, MaxBytes: cfg.maxBytes, ReadUncommitted: cfg.uncommitted,
-		Partitions: []wire.FetchPartition{{Topic: topic, Partition: partition, Offset: offset, MaxBytes: cfg.maxBytes, CurrentLeaderEpoch: -1}},
-	}
-	if wait {
-		req.MaxWaitMs = int32(cfg.maxWait.Milliseconds())
-	}
-	return req
-}
-
-// prefetch is a fetch sent before the records of the previous one were
-// decoded and handed out (startFetch), so that the SPU reads and sends
-// the next records while the client works on the current ones.
-type prefetch struct {
-	offset int64
-	wait   bool
-	conn   spuConn
-	answer func(context.Context) (*wire.FetchResponse, error)
-	taken  bool // fetchRecords used its answer
-}
-
-// fetchStarter is a connection other than *wire.Conn that can send a
-// fetch without waiting for its answer (the tests' in-memory SPUs).
-type fetchStarter interface {
-	startFetch(ctx context.Context, req *wire.FetchRequest) func(context.Context) (*wire.FetchResponse, error)
-}
-
-// startFetch sends the fetch of offset on the reader's current connection
-// and returns without waiting, or returns nil when there is no connection
-// or it cannot (the next fetchRecords then sends its own).
-func (c *Client) startFetch(ctx context.Context, rc *readerConn, topic string, partition int32, offset int64, cfg *consumerConfig, wait bool) *prefetch {
-	if rc.conn == nil || c.checkOpen() != nil {
-		return nil
-	}
-	req := fetchRequest(topic, partition, offset, cfg, wait)
-	pre := &prefetch{offset: offset, wait: wait, conn: rc.conn}
-	switch conn := rc.conn.(type) {
-	case *wire.Conn:
-		pre.answer = conn.StartFetch(ctx, req).Wait
-	case fetchStarter:
-		pre.answer = conn.startFetch(ctx, req)
-	default:
-		return nil
-	}
-	return pre
 }
 
 // listOffset returns the partition's offset for a timestamp (or

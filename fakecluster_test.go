@@ -196,28 +196,6 @@ func (s *fakeSPU) Fetch(ctx context.Context, req *wire.FetchRequest) (*wire.Fetc
 	}
 }
 
-// startFetch lets the consumer send its next fetch before it handles the
-// current answer (prefetch), as it does on a wire connection.
-func (s *fakeSPU) startFetch(ctx context.Context, req *wire.FetchRequest) func(context.Context) (*wire.FetchResponse, error) {
-	type answer struct {
-		resp *wire.FetchResponse
-		err  error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		resp, err := s.Fetch(ctx, req)
-		ch <- answer{resp, err}
-	}()
-	return func(ctx context.Context) (*wire.FetchResponse, error) {
-		select {
-		case a := <-ch:
-			return a.resp, a.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
 func (s *fakeSPU) ListOffsets(ctx context.Context, req *wire.ListOffsetsRequest) (*wire.ListOffsetsResponse, error) {
 	if !s.leads(req.Partition) {
 		return &wire.ListOffsetsResponse{ErrorCode: wire.NotLeader}, wire.NotLeader.Err()
