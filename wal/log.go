@@ -79,6 +79,14 @@ type Log struct {
 	wg   sync.WaitGroup
 
 	repaired *Repair // set by Open under TruncateAtCorruption; read-only after
+
+	// creation is what SyncCreate still has to make durable when Open ran
+	// under Options.DeferCreateSync (recovery.go).
+	creation struct {
+		sync.Mutex
+		pending bool
+		levels  int // directory levels Open made
+	}
 }
 
 // Dir returns the log's directory.

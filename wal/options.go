@@ -104,6 +104,20 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for segment age and retention; default time.Now.
 	Now func() time.Time
+	// SyncParent makes the log directory's entry in its parent durable.
+	// Open calls it when the log holds nothing yet (it created the
+	// directory, or an earlier creation was cut short), after the
+	// directory's own entries are synced; an error fails Open. Nil: Open
+	// fsyncs the parent itself. A caller creating many logs under one
+	// parent passes a shared group commit (one fsync for many logs
+	// created at the same time).
+	SyncParent func() error
+	// DeferCreateSync makes Open return before the creation of a log
+	// that holds nothing yet is durable (the fsyncs of its directory and
+	// parent): the caller calls Log.SyncCreate before the log is used.
+	// For a caller opening many logs: their fsyncs, issued once all of
+	// them are created, share the filesystem's journal commits.
+	DeferCreateSync bool
 }
 
 // Validate reports the first invalid field of o (zero fields are valid).
