@@ -32,7 +32,8 @@ import (
 //
 // Corruption is reported as an error matching IsCorrupt, naming the file
 // and position; Open never panics on disk content. Under SyncInterval it
-// starts one background goroutine, stopped by Close.
+// starts a background fsync goroutine, and under SyncInterval and SyncNever
+// an early-writeback one (writeback.go), both stopped by Close.
 func Open(dir string, opts Options) (*Log, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -55,6 +56,9 @@ func Open(dir string, opts Options) (*Log, error) {
 	}
 	if opts.Sync == SyncInterval {
 		l.startSyncer()
+	}
+	if opts.Sync != SyncAlways && opts.WritebackBytes > 0 {
+		l.startWritebacker()
 	}
 	return l, nil
 }
