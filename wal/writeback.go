@@ -22,9 +22,9 @@ import (
 // as before. Appends never wait for it; under SyncAlways every append is
 // fsynced anyway and it is off.
 
-// startWritebacker runs the early-writeback goroutine until Close.
+// startWritebacker runs the early-writeback goroutine until Close, for
+// SyncNever (under SyncInterval the syncer's goroutine does it).
 func (l *Log) startWritebacker() {
-	l.wbKick = make(chan struct{}, 1)
 	l.wg.Go(func() {
 		for {
 			select {
