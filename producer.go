@@ -16,7 +16,10 @@ import (
 // SPU appends in the order they were written, so records of a partition
 // are stored in the order Send accepted them (see WithMaxInFlight for
 // retries). Batches that fill while the pipeline is full travel together
-// in the next request. Partitions proceed in parallel.
+// in the next request. Partitions proceed in parallel; the requests of
+// many partitions that are due at once (their linger time is over, Flush,
+// or a full window) are written together, one MultiProduce frame per
+// leader.
 //
 // A Producer is safe for concurrent use. It is idempotent by default
 // (WithIdempotence): every batch carries the producer's id and per
@@ -50,6 +53,7 @@ type Producer struct {
 	closeOnce sync.Once
 	onClose   func() // set by the Client: forget the producer
 
+	timers    *lingerTimers   // with a manyStarter transport: the partitions' linger timer (producer_linger.go)
 	stats     producerStats   // Stats
 	deadlines answerDeadlines // the requests' contexts (producer_request.go)
 	linger    lingerControl   // ends lingering early when it only delays
@@ -91,6 +95,11 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 	}
 	p.deadlines.parent, p.deadlines.d = pctx, cfg.produceTimeout+answerMargin
 	p.linger.budget = p.budget
+	if _, ok := t.(manyStarter); ok {
+		p.linger.drain = func(qs []*partitionQueue) { p.drain(qs, true) }
+		p.timers = &lingerTimers{wake: make(chan struct{}, 1), now: cfg.now, closing: p.closing, drain: p.drain}
+		p.wg.Go(p.timers.loop)
+	}
 	p.budget.onBlock = p.linger.flush
 	p.pool.compression, p.pool.now = cfg.compression, cfg.now
 	p.parts = make([]*partitionQueue, 0, n)
@@ -120,6 +129,7 @@ func (p *Producer) addQueue(i int32) {
 		sendMu:   make(chan struct{}, 1),
 	}
 	q := newPartitionQueue(i, &p.cfg, p.closing, &p.linger, &p.pool, pl)
+	q.timers = p.timers
 	p.parts = append(p.parts, q)
 	p.wg.Go(q.run)
 	p.wg.Go(pl.completer)
@@ -266,8 +276,12 @@ func (p *Producer) Flush(ctx context.Context) error {
 	p.state.RLock()
 	parts := p.parts
 	p.state.RUnlock()
-	for _, q := range parts {
-		q.requestFlush()
+	if p.linger.drain != nil {
+		p.drain(parts, true)
+	} else {
+		for _, q := range parts {
+			q.requestFlush()
+		}
 	}
 	if err := p.budget.waitEmpty(ctx); err != nil {
 		return err

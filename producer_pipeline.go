@@ -103,6 +103,17 @@ func (pl *pipeline) tryReserve() bool {
 }
 func (pl *pipeline) unreserve() { <-pl.slots }
 
+// tryLockSend takes sendMu if it is free (Producer.drain); the caller
+// gives it back with <-pl.sendMu.
+func (pl *pipeline) tryLockSend() bool {
+	select {
+	case pl.sendMu <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
 // close tells the completer that no request follows: it exits after the
 // last answer. Called once by the queue's run loop.
 func (pl *pipeline) close() { close(pl.inflight) }

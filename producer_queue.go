@@ -10,7 +10,13 @@ import (
 // decides when batches go out: when one is full, has lingered long
 // enough, or is flushed (Flush, SendSync, or a Send that finds the window
 // full). It hands them to the partition's pipeline (producer_pipeline.go),
-// which writes, retries and completes the requests.
+// which writes, retries and completes the requests. With the Client's
+// transport most batches of a producer writing many partitions are
+// started elsewhere, many partitions at once (Producer.drain,
+// producer_drain.go): when their linger time is over (the Producer's one
+// linger timer), on Flush and when a Send finds the window full with
+// nothing in flight; the run loop starts the rest (full batches, and
+// partitions that drain found busy).
 type partitionQueue struct {
 	id      int32
 	cfg     *producerConfig
@@ -20,6 +26,11 @@ type partitionQueue struct {
 	pipe    *pipeline
 	wake    chan struct{} // capacity 1: a notification that work may be ready
 	slot    lingerSlot    // this queue in linger's list
+	// timers, if set, is the Producer's shared linger timer
+	// (producer_linger.go), which starts this queue's batch when its
+	// linger time is over; else the run loop keeps a timer of its own.
+	timers *lingerTimers
+	timed  bool // guarded by timers.mu: listed in timers
 
 	// runMu is held by whoever takes batches and starts their request:
 	// the run loop, or a SendSync caller on the fast path (startNow), so
@@ -37,7 +48,7 @@ type partitionQueue struct {
 func newPartitionQueue(id int32, cfg *producerConfig, closing <-chan struct{}, linger *lingerControl, pool *batchPool, pipe *pipeline) *partitionQueue {
 	q := &partitionQueue{id: id, cfg: cfg, closing: closing, linger: linger, pool: pool, pipe: pipe, wake: make(chan struct{}, 1),
 		runMu: make(chan struct{}, 1)}
-	q.slot.flush = q.requestFlush
+	q.slot.q = q
 	return q
 }
 
@@ -105,6 +116,13 @@ func (q *partitionQueue) startNow() bool {
 		return false
 	}
 	q.pipe.start(req, batches)
+	q.afterStart()
+	return true
+}
+
+// afterStart follows a request started outside the run loop (startNow,
+// Producer.drain): the run loop sends what is left, if anything.
+func (q *partitionQueue) afterStart() {
 	q.mu.Lock()
 	more := q.cur != nil || len(q.ready) > 0
 	if !more {
@@ -114,8 +132,19 @@ func (q *partitionQueue) startNow() bool {
 	if more {
 		q.notify()
 	}
-	return true
 }
+
+// tryLockRun takes runMu if it is free; unlockRun gives it back.
+func (q *partitionQueue) tryLockRun() bool {
+	select {
+	case q.runMu <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (q *partitionQueue) unlockRun() { <-q.runMu }
 
 // requestFlush sends the queued batches without lingering.
 func (q *partitionQueue) requestFlush() {
@@ -158,7 +187,13 @@ func (q *partitionQueue) run() {
 				if q.linger.cut() {
 					continue
 				}
-				timer.Reset(wait)
+				if q.timers != nil {
+					// The Producer's linger timer starts the batch when
+					// it is due, together with the others due then.
+					q.timers.add(q, q.cfg.now().Add(wait))
+				} else {
+					timer.Reset(wait)
+				}
 			}
 			select {
 			case <-q.wake:

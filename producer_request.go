@@ -32,6 +32,13 @@ type producerTransport interface {
 	startProduce(ctx context.Context, req produceCall) (wait func(context.Context) (int64, error))
 }
 
+// manyStarter is a producerTransport that can start the requests of many
+// partitions at once (the Client's: one write per leader connection, the
+// requests in MultiProduce frames). Without it each is started alone.
+type manyStarter interface {
+	startProduceMany(ctx context.Context, calls []produceCall) []func(context.Context) (int64, error)
+}
+
 // partitionRefresher is a producerTransport that can ask for the current
 // partition count (the client's; test fakes have a fixed count).
 type partitionRefresher interface {
@@ -72,10 +79,17 @@ type requestWriter struct {
 // may live in w.scratch until the request is written.
 func (w *requestWriter) write(batches []*pendingBatch) func() (int64, error) {
 	ctx := w.deadlines.get()
-	wait := w.t.startProduce(ctx, produceCall{
-		topic: w.topic, partition: w.partition, acks: w.acks,
-		timeout: w.timeout, records: w.records(batches),
-	})
+	return w.waitFor(ctx, w.t.startProduce(ctx, w.call(batches)))
+}
+
+// call lays out the request of batches (already stamped); its records
+// may live in w.scratch until it is written.
+func (w *requestWriter) call(batches []*pendingBatch) produceCall {
+	return produceCall{topic: w.topic, partition: w.partition, acks: w.acks, timeout: w.timeout, records: w.records(batches)}
+}
+
+// waitFor returns the wait for the answer of a request started with ctx.
+func (w *requestWriter) waitFor(ctx context.Context, wait func(context.Context) (int64, error)) func() (int64, error) {
 	return func() (int64, error) {
 		base, err := wait(ctx)
 		if err != nil && errors.Is(err, context.DeadlineExceeded) && w.ctx.Err() == nil {
@@ -184,11 +198,7 @@ func (c *Client) startProduce(ctx context.Context, call produceCall) func(contex
 	}
 	// One allocation for the request and its answer's context (a
 	// 1,000-partition producer starts a request per record).
-	sp := &startedProduce{c: c, ctx: ctx, call: call, l: l, conn: conn, req: wire.ProduceRequest{
-		Acks: wireAcks(call.acks), TimeoutMs: int32(call.timeout.Milliseconds()),
-		Topic: call.topic, Partition: call.partition, Records: call.records,
-	}}
-	sp.call.records = nil // the answer needs none of them
+	sp := newStartedProduce(ctx, c, call, l, conn)
 	if ap, ok := conn.(asyncProducer); ok {
 		sp.pending = ap.StartProduce(ctx, &sp.req)
 		sp.req.Records = nil // written: the batches may be reused
@@ -196,6 +206,15 @@ func (c *Client) startProduce(ctx context.Context, call produceCall) func(contex
 	}
 	sp.base, sp.err = sp.answer(conn.Produce(ctx, &sp.req))
 	return sp.result
+}
+
+func newStartedProduce(ctx context.Context, c *Client, call produceCall, l leader, conn spuConn) *startedProduce {
+	sp := &startedProduce{c: c, ctx: ctx, call: call, l: l, conn: conn, req: wire.ProduceRequest{
+		Acks: wireAcks(call.acks), TimeoutMs: int32(call.timeout.Milliseconds()),
+		Topic: call.topic, Partition: call.partition, Records: call.records,
+	}}
+	sp.call.records = nil // the answer needs none of them
+	return sp
 }
 
 // startedProduce is one produce request written by Client.startProduce.
@@ -236,6 +255,64 @@ func (sp *startedProduce) answer(resp *wire.ProduceResponse, err error) (int64, 
 		return -1, nil
 	}
 	return resp.BaseOffset, nil
+}
+
+// manyProducer is a connection that can write several produce requests
+// in one go (*wire.Conn).
+type manyProducer interface {
+	StartProduceMany(ctx context.Context, reqs []*wire.ProduceRequest) []*wire.PendingProduce
+}
+
+func (t clientTransport) startProduceMany(ctx context.Context, calls []produceCall) []func(context.Context) (int64, error) {
+	return t.c.startProduceMany(ctx, calls)
+}
+
+// startProduceMany starts the requests of calls (each of another
+// partition) as startProduce does, writing those of one leader together
+// (StartProduceMany), and returns their waits in the order of calls.
+func (c *Client) startProduceMany(ctx context.Context, calls []produceCall) []func(context.Context) (int64, error) {
+	waits := make([]func(context.Context) (int64, error), len(calls))
+	type group struct {
+		mp  manyProducer
+		idx []int
+		sps []*startedProduce
+	}
+	var groups []*group
+	byConn := map[spuConn]*group{}
+	for i, call := range calls {
+		l, conn, err := c.leaderConn(ctx, call.topic, call.partition)
+		if err != nil {
+			err = notSent(err)
+			waits[i] = func(context.Context) (int64, error) { return -1, err }
+			continue
+		}
+		mp, ok := conn.(manyProducer)
+		if !ok {
+			waits[i] = c.startProduce(ctx, call)
+			continue
+		}
+		g := byConn[conn]
+		if g == nil {
+			g = &group{mp: mp}
+			byConn[conn] = g
+			groups = append(groups, g)
+		}
+		g.idx = append(g.idx, i)
+		g.sps = append(g.sps, newStartedProduce(ctx, c, call, l, conn))
+	}
+	for _, g := range groups {
+		reqs := make([]*wire.ProduceRequest, len(g.sps))
+		for j, sp := range g.sps {
+			reqs[j] = &sp.req
+		}
+		pending := g.mp.StartProduceMany(ctx, reqs)
+		for j, sp := range g.sps {
+			sp.pending = pending[j]
+			sp.req.Records = nil // written: the batches may be reused
+			waits[g.idx[j]] = sp.wait
+		}
+	}
+	return waits
 }
 
 // leaderConn returns the partition's leader and a connection to it.

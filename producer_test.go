@@ -39,6 +39,9 @@ type fakeLog struct {
 	lose func(call int, c produceCall) bool
 	// refusals are dedup's errors, in order.
 	refusals []error
+	// bulkCalls counts the requests started by startProduceMany
+	// (Producer.drain).
+	bulkCalls int
 }
 
 func newFakeLog(n int32) *fakeLog {
@@ -82,6 +85,19 @@ func (f *fakeLog) startProduce(ctx context.Context, c produceCall) func(context.
 		}
 		return base, err
 	}
+}
+
+// startProduceMany starts each call in order, as the Client does on
+// one connection (Producer.drain uses it).
+func (f *fakeLog) startProduceMany(ctx context.Context, calls []produceCall) []func(context.Context) (int64, error) {
+	f.mu.Lock()
+	f.bulkCalls += len(calls)
+	f.mu.Unlock()
+	waits := make([]func(context.Context) (int64, error), len(calls))
+	for i, c := range calls {
+		waits[i] = f.startProduce(ctx, c)
+	}
+	return waits
 }
 
 func (f *fakeLog) append(c produceCall) (int64, error) {

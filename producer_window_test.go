@@ -2,6 +2,7 @@ package fluvio
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -129,6 +130,92 @@ func TestProducerFullWindowInFlightKeepsLinger(t *testing.T) {
 		time.Sleep(time.Second)
 		synctest.Wait()
 		requireEqual(t, f.sent(t), 6)
+		requireNoErr(t, p.Close())
+	})
+}
+
+// TestProducerFullWindowDrainsTogether: when a Send finds the window full
+// with nothing in flight, the lingering batches of every partition are
+// started together on that goroutine (Producer.drain: one startProduceMany,
+// which the Client writes as MultiProduce frames), not by waking each
+// partition's loop; the epoch's first requests are answered before the
+// partitions' next ones, and every record is stored once, in order.
+func TestProducerFullWindowDrainsTogether(t *testing.T) {
+	for _, idem := range []bool{true, false} {
+		t.Run(fmt.Sprintf("idempotence=%v", idem), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const parts = 50
+				f := newFakeLog(parts) // (its dedup table is one partition's: not used here)
+				p := newTestProducer(t, f, WithLinger(time.Hour), WithMaxBuffered(parts, 1<<20), WithIdempotence(idem))
+				ctx := context.Background()
+				const rounds = 4
+				for i := range rounds * parts {
+					// Round robin: every round fills the window with one
+					// record per partition; the next Send drains them.
+					requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%03d", i)))
+				}
+				requireNoErr(t, p.Flush(ctx))
+				requireNoErr(t, p.Close())
+				f.mu.Lock()
+				bulkCalls := f.bulkCalls
+				f.mu.Unlock()
+				// A partition whose loop was busy when the window filled
+				// sends its batch itself (with the next round's record if
+				// it arrived meanwhile).
+				if bulkCalls < (rounds-1)*parts/2 {
+					t.Fatalf("%d of %d requests started together; want most of them", bulkCalls, f.calls)
+				}
+				for part := range int32(parts) {
+					recs := f.records(t, part)
+					requireEqual(t, len(recs), rounds)
+					for r, rec := range recs {
+						if want := fmt.Sprintf("record-%03d", r*parts+int(part)); string(rec.Value) != want {
+							t.Fatalf("partition %d record %d = %q, want %q", part, r, rec.Value, want)
+						}
+					}
+				}
+				if idem {
+					for part := range int32(parts) {
+						next := int32(0)
+						for _, st := range f.stamps(part) {
+							if st.Epoch != 0 || st.Seq != next {
+								t.Fatalf("partition %d stamps %+v: want epoch 0, sequences 0, 1, ... in order", part, f.stamps(part))
+							}
+							next += st.Count
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestProducerLingerTimerStartsDueTogether: with a transport that starts
+// many partitions' requests at once (the Client's), the partitions'
+// batches linger on the producer's one timer: none goes before its linger
+// time, and those due together are started together, not by each
+// partition's loop on a timer of its own.
+func TestProducerLingerTimerStartsDueTogether(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const parts = 20
+		f := newFakeLog(parts)
+		p := newTestProducer(t, f, WithLinger(10*time.Millisecond), WithMaxBuffered(1000, 1<<20))
+		ctx := context.Background()
+		for i := range parts {
+			requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "r%d", i))) // one per partition
+		}
+		time.Sleep(10*time.Millisecond - time.Microsecond)
+		synctest.Wait()
+		requireEqual(t, f.sent(t), 0)
+		time.Sleep(time.Microsecond)
+		synctest.Wait()
+		requireEqual(t, f.sent(t), parts)
+		f.mu.Lock()
+		bulkCalls, calls := f.bulkCalls, f.calls
+		f.mu.Unlock()
+		if bulkCalls != parts || calls != parts {
+			t.Fatalf("%d requests, %d of them started together; want %d, all together", calls, bulkCalls, parts)
+		}
 		requireNoErr(t, p.Close())
 	})
 }

@@ -69,6 +69,55 @@ func (c *Conn) StartProduce(ctx context.Context, req *ProduceRequest) *PendingPr
 	return p
 }
 
+// StartProduceMany is StartProduce for several requests at once, in
+// order: after CoalesceProduce they go out as MultiProduce frames (with
+// any requests queued behind a write meanwhile) in one write, without a
+// goroutine per request; without it, one frame each. ctx's deadline
+// bounds the writes; every request's Records have been written when it
+// returns.
+func (c *Conn) StartProduceMany(ctx context.Context, reqs []*ProduceRequest) []*PendingProduce {
+	out := make([]*PendingProduce, len(reqs))
+	if !c.coalesce.Load() {
+		for i, req := range reqs {
+			out[i] = c.StartProduce(ctx, req)
+		}
+		return out
+	}
+	err := ctx.Err()
+	c.pq.Lock()
+	for i, req := range reqs {
+		p := &PendingProduce{c: c, resp: new(ProduceResponse)}
+		out[i] = p
+		if err != nil {
+			p.err = err
+			continue
+		}
+		p.ctx, p.req = ctx, req
+		c.pq.items = append(c.pq.items, p)
+	}
+	c.pq.Unlock()
+	if err != nil {
+		return out
+	}
+	c.w.waiting.Add(1)
+	c.w.Lock()
+	last := c.w.waiting.Add(-1) == 0
+	c.pq.Lock()
+	items := c.pq.items
+	c.pq.items = nil
+	c.pq.Unlock()
+	// Either an earlier holder of w wrote them, or they are among items.
+	err = c.writeProducesLocked(items)
+	if err == nil && last && c.w.bw.Buffered() > 0 {
+		err = c.w.bw.Flush()
+	}
+	c.w.Unlock()
+	if err != nil {
+		c.fail(fmt.Errorf("write produce requests: %w", err))
+	}
+	return out
+}
+
 // CoalesceProduce lets StartProduce combine the produce requests waiting
 // for the connection into MultiProduce frames. Call it only for a server
 // that lists KeyMultiProduce in APIVersions.
