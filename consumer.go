@@ -315,7 +315,17 @@ func (c *Consumer) newReader(part int32) *partitionReader {
 }
 
 func (r *partitionReader) retry(ctx context.Context, f func() error) error {
-	err := retry(ctx, consumerMaxRetries, consumerRetryBackoff, consumerMaxBackoff, f)
+	warned := false
+	err := retry(ctx, consumerMaxRetries, consumerRetryBackoff, consumerMaxBackoff, func() error {
+		err := f()
+		if err != nil && !warned && retriable(err) {
+			// Once per wait, so that a user is not left guessing for the
+			// ~25 s the retries may take (the CLI prints warnings).
+			warned = true
+			r.c.c.cfg.logger.Warn(fmt.Sprintf("%s partition %d cannot be read yet; retrying for up to %s (Ctrl-C stops)", r.c.topic, r.part, retryWaits(consumerMaxRetries, consumerRetryBackoff, consumerMaxBackoff).Round(time.Second)), "err", err)
+		}
+		return err
+	})
 	if err != nil && ctx.Err() != nil {
 		return context.Cause(ctx)
 	}

@@ -83,9 +83,9 @@ func (f *fakeCluster) metadata(req bus.MetadataRequest) (bus.MetadataResponse, e
 }
 
 // connect returns a Client whose SPU dials reach the fake SPUs.
-func (f *fakeCluster) connect(t *testing.T) *Client {
+func (f *fakeCluster) connect(t *testing.T, opts ...Option) *Client {
 	t.Helper()
-	c, err := Connect(context.Background(), f.nats.Addr(), func(cfg *clientConfig) {
+	c, err := Connect(context.Background(), f.nats.Addr(), append(opts, func(cfg *clientConfig) {
 		cfg.dial = func(ctx context.Context, _ bus.SPUID, addr string) (spuConn, error) {
 			var id int32
 			if _, err := fmt.Sscanf(addr, "spu-%d:9005", &id); err != nil {
@@ -96,7 +96,7 @@ func (f *fakeCluster) connect(t *testing.T) *Client {
 			f.mu.Unlock()
 			return &fakeSPU{f: f, id: id}, nil
 		}
-	})
+	})...)
 	requireNoErr(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c

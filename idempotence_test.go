@@ -132,7 +132,6 @@ func outOfOrderResendAttempt(t *testing.T) (ooo int) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeLog(1)
 		f.dedup = replica.NewProducers(0)
-		f.gate = make(chan struct{})
 		refused := 0
 		f.fail = func(call int, c produceCall) error {
 			if call == 3 {
@@ -146,7 +145,16 @@ func outOfOrderResendAttempt(t *testing.T) (ooo int) {
 		f.lose = func(call int, c produceCall) bool { return call == 2 || call == 5 }
 		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(64), WithMaxInFlight(4), WithRetries(10, time.Millisecond))
 		ctx := context.Background()
-		for i := range 40 {
+		// The epoch's first request is answered before the next one is
+		// written (pipeline.start); then the answers wait, so that the
+		// next records go in requests of their own, up to the pipeline's
+		// depth.
+		requireNoErr(t, p.Send(ctx, nil, []byte("record-00-with-padding-to-fill-a-batch")))
+		requireNoErr(t, p.Flush(ctx))
+		f.mu.Lock()
+		f.gate = make(chan struct{})
+		f.mu.Unlock()
+		for i := 1; i < 40; i++ {
 			requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%02d-with-padding-to-fill-a-batch", i)))
 			synctest.Wait()
 			if i == 8 {
@@ -221,23 +229,34 @@ func TestProducerRestampAfterFailureInPipeline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeLog(1)
 		f.dedup = replica.NewProducers(0)
-		f.gate = make(chan struct{})
-		tooLarge := errors.New("record too large")
 		f.fail = func(call int, c produceCall) error {
 			if len(c.records) > 1000 {
-				return tooLarge
+				return wire.InvalidRecord.ErrMsg("a record the leader refuses")
 			}
 			return nil
 		}
 		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(200), WithMaxInFlight(4), WithRetries(10, time.Millisecond))
 		ctx := context.Background()
-		for _, v := range [][]byte{[]byte("a"), make([]byte, 2000), []byte("b"), []byte("c")} {
+		// The epoch's first request is answered before the next one is
+		// written (pipeline.start); then the answers wait.
+		requireNoErr(t, p.Send(ctx, nil, []byte("a")))
+		requireNoErr(t, p.Flush(ctx))
+		f.mu.Lock()
+		f.gate = make(chan struct{})
+		f.mu.Unlock()
+		for _, v := range [][]byte{make([]byte, 2000), []byte("b"), []byte("c")} {
 			requireNoErr(t, p.Send(ctx, nil, v))
 			synctest.Wait() // each in a request of its own, all in flight
 		}
+		f.mu.Lock()
+		calls := f.calls
+		f.mu.Unlock()
+		if calls != 4 {
+			t.Fatalf("%d requests, want 4 (each record in its own)", calls)
+		}
 		close(f.gate)
-		if err := p.Flush(ctx); !errors.Is(err, tooLarge) {
-			t.Fatalf("Flush = %v, want the big record's error", err)
+		if err := p.Flush(ctx); !errors.Is(err, wire.ErrInvalidRecord) {
+			t.Fatalf("Flush = %v, want the refused record's error", err)
 		}
 		requireNoErr(t, p.Close())
 		var got []string

@@ -253,7 +253,12 @@ func WithLinger(d time.Duration) ProducerOption {
 
 // WithBatchSize sets the batch size in bytes at which a batch is sent
 // without lingering (default DefaultBatchSize). A single record larger than
-// this is sent in a batch of its own.
+// this is sent in a batch of its own. Batches that are ready while the
+// partition's requests in flight are at WithMaxInFlight travel together in
+// the next request (up to WithMaxRequestSize), large records' batches
+// too: if the leader refuses such a request as too large (one batch over
+// the topic's max record size), each batch is sent again alone and only
+// that one fails.
 func WithBatchSize(n int) ProducerOption {
 	return func(c *producerConfig) {
 		if n > 0 {
@@ -338,7 +343,9 @@ func WithProduceTimeout(d time.Duration) ProducerOption {
 // default) the leader refuses a request that skips ahead of one it
 // refused, so the order holds through retries too. Without it (WithIdempotence(false)), when a
 // request fails with a retriable error while a later one, already
-// written, succeeds (an ISR that grew back in between, for example), the
+// written, succeeds (an ISR that grew back in between, for example), or
+// is refused as too large for one record over the topic's max record size
+// (its other batches are sent again alone, see WithBatchSize), the
 // retried records land after the later ones; WithMaxInFlight(1) rules
 // that out at some cost in throughput.
 func WithMaxInFlight(n int) ProducerOption {

@@ -28,9 +28,11 @@ import (
 // one (out of order sequence, unknown producer) until it is resent: they
 // fail too and are resent after it. A resend the leader finds partly
 // stored (PartlyDuplicate: a new leader that copied only some of its
-// batches) is split into one request per batch. Without idempotence a
-// later request that had already succeeded stays where it is, and a retried batch can land after it (see
-// WithMaxInFlight).
+// batches) is split into one request per batch, and so is a request of
+// several batches refused as too large (one of them is over the topic's
+// max record size; sendAlone), so that only that batch fails. Without
+// idempotence a later request that had already succeeded stays where it
+// is, and a retried batch can land after it (see WithMaxInFlight).
 
 // inflightReq is one started request.
 type inflightReq struct {
@@ -265,7 +267,17 @@ func (pl *pipeline) retryFrom(first *inflightReq, base int64, err error) {
 func (pl *pipeline) resend(req *inflightReq, base int64, err error, backoff *time.Duration) {
 	resent := false
 	req.noteAttempt(base, err)
-	for err != nil && pl.shouldRetry(req, err) {
+	for err != nil {
+		if len(req.batches) > 1 && errors.Is(err, wire.ErrRecordTooLarge) {
+			// One of its batches is over the topic's max record size
+			// (the leader appended nothing): each batch alone, so that
+			// only that one fails.
+			pl.sendAlone(req, err, backoff)
+			return
+		}
+		if !pl.shouldRetry(req, err) {
+			break
+		}
 		if pl.cfg.unsafeRefusedResendStored && unsafeStored(req, err) {
 			break // test only: settle completes it as stored
 		}
@@ -311,6 +323,24 @@ func (pl *pipeline) split(req *inflightReq, err error, backoff *time.Duration) {
 	pl.log.Debug("produce retry: one request per batch", "partition", pl.partition, "batches", len(req.batches), "err", err)
 	for _, pb := range req.batches {
 		pl.resend(&inflightReq{batches: []*pendingBatch{pb}, attempt: req.attempt, failed: req.failed, part: true, maybeStored: req.maybeStored}, -1, err, backoff)
+	}
+	pl.release(req)
+}
+
+// sendAlone sends each batch of req, refused as too large, in a request
+// of its own, in order, then frees req's slot: each one is settled
+// (retried if need be) before the next is stamped and written, so the
+// batch over the limit fails alone and moves the partition to the next
+// epoch (its sequences will never be stored) before the batches after it
+// are stamped again. Caller holds sendMu.
+func (pl *pipeline) sendAlone(req *inflightReq, err error, backoff *time.Duration) {
+	pl.log.Debug("produce: one request per batch after a too large refusal", "partition", pl.partition, "batches", len(req.batches), "err", err)
+	for _, pb := range req.batches {
+		part := &inflightReq{batches: []*pendingBatch{pb}, attempt: req.attempt, failed: req.failed, part: true, maybeStored: req.maybeStored}
+		pl.stats.retries.Add(1)
+		pl.seq.stamp(part.batches)
+		base, err := pl.w.write(part.batches)()
+		pl.resend(part, base, err, backoff)
 	}
 	pl.release(req)
 }

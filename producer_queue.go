@@ -195,21 +195,20 @@ func (q *partitionQueue) take() (batches []*pendingBatch, wait time.Duration, ex
 		}
 		return nil, wait, closing && q.cur == nil
 	}
-	// Take the oldest batches up to the max request size (at least one). A
-	// batch larger than the batch size (one big record) goes alone: if
-	// the SPU refuses it (record too large), it fails no other batch.
+	// Take the oldest batches up to the max request size (at least one).
+	// Batches of one big record (larger than the batch size) travel
+	// together like the others: a request that the leader refuses as too
+	// large (one batch over the topic's max record size; it appends
+	// nothing then) is sent again one batch per request, so that only the
+	// big record fails (pipeline.resend).
 	size, n := 0, 0
 	for n < len(q.ready) {
 		s := q.ready[n].b.Size()
-		big := s > q.cfg.batchSize && q.ready[n].b.Len() == 1
-		if n > 0 && (size+s > q.cfg.maxRequestSize || big) {
+		if n > 0 && size+s > q.cfg.maxRequestSize {
 			break
 		}
 		size += s
 		n++
-		if big {
-			break
-		}
 	}
 	batches = append([]*pendingBatch(nil), q.ready[:n]...)
 	for _, pb := range batches {

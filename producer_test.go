@@ -502,39 +502,101 @@ func TestProducerRetryKeepsOrderInPipeline(t *testing.T) {
 	})
 }
 
-// TestProducerBigRecordAlone: a record larger than the batch size travels
-// in a request of its own, so the SPU refusing it fails nothing else.
-func TestProducerBigRecordAlone(t *testing.T) {
+// TestProducerBigRecordsTravelTogether: records larger than the batch
+// size (a batch each) that queue while a request is in flight go out
+// together in the next request, so a window of large records is not cut
+// to one record per request slot.
+func TestProducerBigRecordsTravelTogether(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeLog(1)
 		f.gate = make(chan struct{})
-		tooLarge := errors.New("record too large")
+		var perRequest []int // batches per request
 		f.fail = func(call int, c produceCall) error {
-			if len(c.records) > 1000 {
-				return tooLarge
+			n := 0
+			for _, err := range batch.All(c.records) {
+				requireNoErr(t, err)
+				n++
 			}
+			perRequest = append(perRequest, n) // requests of a partition are started one at a time
 			return nil
 		}
 		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(200), WithMaxInFlight(1))
 		ctx := context.Background()
 		requireNoErr(t, p.Send(ctx, nil, []byte("a")))
-		synctest.Wait() // "a" is in flight; the rest queues behind it
-		for _, v := range [][]byte{[]byte("b"), []byte("c"), make([]byte, 2000), []byte("d")} {
-			requireNoErr(t, p.Send(ctx, nil, v))
+		synctest.Wait() // "a" is in flight; the big records queue behind it
+		for i := range 4 {
+			requireNoErr(t, p.Send(ctx, nil, bytes.Repeat([]byte{byte('0' + i)}, 500)))
 		}
+		synctest.Wait()
 		close(f.gate)
-		if err := p.Flush(ctx); !errors.Is(err, tooLarge) {
-			t.Fatalf("Flush = %v, want the big record's error", err)
-		}
+		requireNoErr(t, p.Flush(ctx))
 		requireNoErr(t, p.Close())
-		var got []string
-		for _, r := range f.records(t, 0) {
-			got = append(got, string(r.Value))
+		if fmt.Sprint(perRequest) != "[1 4]" {
+			t.Fatalf("batches per request %v, want [1 4]: the four big records should travel in one request", perRequest)
 		}
-		if fmt.Sprint(got) != "[a b c d]" {
-			t.Fatalf("stored %v, want [a b c d]: only the big record fails", got)
-		}
+		requireEqual(t, len(f.records(t, 0)), 5)
 	})
+}
+
+// TestProducerBigRecordRefusedAlone: a request that the leader refuses as
+// too large (one batch over the topic's max record size; nothing is
+// appended) is sent again one batch per request, so only the big record
+// fails and the others are stored once, in order, with and without
+// idempotence (the batches after the refused one move to the next
+// producer epoch), also when the refusal answers a retry.
+func TestProducerBigRecordRefusedAlone(t *testing.T) {
+	for _, tc := range []struct{ idem, retried bool }{{true, false}, {false, false}, {true, true}} {
+		idem := tc.idem
+		t.Run(fmt.Sprintf("idempotence=%v/retried=%v", idem, tc.retried), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFakeLog(1)
+				if idem {
+					f.dedup = replica.NewProducers(0)
+				}
+				f.gate = make(chan struct{})
+				refused := 0
+				f.fail = func(call int, c produceCall) error {
+					if tc.retried && call == 2 {
+						return markRetriable(errors.New("not leader"))
+					}
+					for b, err := range batch.All(c.records) {
+						requireNoErr(t, err)
+						if len(b) > 1000 {
+							refused++
+							return wire.RecordTooLarge.ErrMsg(fmt.Sprintf("batch of %d bytes over the limit", len(b)))
+						}
+					}
+					return nil
+				}
+				p := newTestProducer(t, f, WithLinger(0), WithBatchSize(200), WithMaxInFlight(1), WithIdempotence(idem))
+				ctx := context.Background()
+				requireNoErr(t, p.Send(ctx, nil, []byte("a")))
+				synctest.Wait() // "a" is in flight; the rest queues behind it
+				for _, v := range [][]byte{[]byte("b"), bytes.Repeat([]byte("c"), 500), make([]byte, 2000), bytes.Repeat([]byte("d"), 500)} {
+					requireNoErr(t, p.Send(ctx, nil, v))
+				}
+				synctest.Wait()
+				close(f.gate)
+				if err := p.Flush(ctx); !errors.Is(err, wire.ErrRecordTooLarge) {
+					t.Fatalf("Flush = %v, want the big record's refusal", err)
+				}
+				requireNoErr(t, p.Close())
+				if refused != 2 {
+					t.Fatalf("%d refusals, want 2: the request of four batches, then the big one alone", refused)
+				}
+				var got []string
+				for _, r := range f.records(t, 0) {
+					got = append(got, string(r.Value[:1]))
+				}
+				if fmt.Sprint(got) != "[a b c d]" {
+					t.Fatalf("stored %v, want [a b c d]: only the big record fails", got)
+				}
+				if idem && p.Stats().EpochBumps != 1 {
+					t.Fatalf("%d epoch bumps, want 1 (the big batch's sequences are never stored)", p.Stats().EpochBumps)
+				}
+			})
+		})
+	}
 }
 
 // leaderChange makes partition p's log end after its first n batches and

@@ -30,6 +30,16 @@ func retry(ctx context.Context, maxRetries int, backoff, maxBackoff time.Duratio
 	}
 }
 
+// retryWaits is how long retry sleeps in all when every call fails.
+func retryWaits(maxRetries int, backoff, maxBackoff time.Duration) time.Duration {
+	var total time.Duration
+	for range maxRetries {
+		total += backoff
+		backoff = min(2*backoff, maxBackoff)
+	}
+	return total
+}
+
 // sleepCtx waits d or until ctx ends, returning ctx's cause then.
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)

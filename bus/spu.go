@@ -53,6 +53,10 @@ type Heartbeat struct {
 	// cleanly: the SC marks it offline at once (and moves leaderships)
 	// instead of waiting for the heartbeat timeout.
 	Stopping bool `json:"stopping,omitempty"`
+	// Version is the spu-server's version, as in SPUHello: an SC that
+	// never saw this SPU's hello (it took over after a failover) learns it
+	// from the next beat.
+	Version string `json:"version,omitempty"`
 }
 
 // HeartbeatResponse acknowledges a Heartbeat.

@@ -64,12 +64,13 @@ func (g *Global) admin(ctx context.Context) (*fluvio.Client, error) {
 		return nil, err
 	}
 	g.dialed = &t
-	return dialAdmin(ctx, t, g.connectTimeout)
+	return dialAdmin(ctx, t, g.connectTimeout, fluvio.WithLogger(warningLogger(g.stderr)))
 }
 
 // dialAdmin connects the client library to the SC at t within timeout.
 // The error for an SC that cannot be dialed names t and says what to do.
-func dialAdmin(ctx context.Context, t target, timeout time.Duration) (*fluvio.Client, error) {
+// opts are added to the client's options.
+func dialAdmin(ctx context.Context, t target, timeout time.Duration, opts ...fluvio.Option) (*fluvio.Client, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(dl))
 	}
@@ -87,7 +88,8 @@ func dialAdmin(ctx context.Context, t target, timeout time.Duration) (*fluvio.Cl
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, err := fluvio.Connect(cctx, t.Addr, fluvio.WithName("fluvio-cli"), fluvio.WithCredentials(t.Creds), fluvio.WithTLS(tlsCfg))
+	opts = append([]fluvio.Option{fluvio.WithName("fluvio-cli"), fluvio.WithCredentials(t.Creds), fluvio.WithTLS(tlsCfg)}, opts...)
+	c, err := fluvio.Connect(cctx, t.Addr, opts...)
 	if err != nil {
 		// The cause only: unreachable names the address and the next step.
 		if fe, ok := errors.AsType[*fluvio.Error](err); ok && fe.Err != nil {

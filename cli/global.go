@@ -53,6 +53,9 @@ type Global struct {
 	connectTimeout time.Duration
 	// dialed is the SC address the command connected to, once it has.
 	dialed *target
+	// stderr gets the client library's warnings (a partition waiting for
+	// its leader); nil discards them.
+	stderr io.Writer
 }
 
 func newGlobal() *Global {

@@ -16,6 +16,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func (g *Global) run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	args = moveLeadingTargetFlags(args)
+	g.stderr = stderr
 	if len(args) == 0 {
 		fmt.Fprint(stderr, rootUsage())
 		return exitUsage

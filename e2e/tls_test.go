@@ -81,6 +81,10 @@ func TestE2EClusterStartTLS(t *testing.T) {
 	}
 	_, errs, code := plain.fluvio(append([]string{"produce", "secure", "--file", writeLines(t, "no")}, ro...)...)
 	requireContains(t, errs, "read-only")
+	requireContains(t, errs, "next: connect with the client or admin role") // said once, on the next: line
+	if strings.Count(errs, "client or admin") != 1 {
+		t.Errorf("read-only produce repeats its advice:\n%s", errs)
+	}
 	if code != 6 { // the CLI's permission exit code, as for NATS's refusals
 		t.Fatalf("read-only produce: exit %d, want 6\n%s", code, errs)
 	}

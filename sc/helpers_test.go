@@ -140,6 +140,7 @@ type fakeSPU struct {
 	nc          *nats.Conn
 	id          bus.SPUID
 	incarnation string
+	version     string // sent on heartbeats
 
 	mu       sync.Mutex
 	sets     []bus.ReplicaSet
@@ -156,7 +157,7 @@ func newFakeSPU(t testing.TB, e *env, id bus.SPUID) *fakeSPU {
 // newFakeSPUOn is newFakeSPU on a connection of the caller's.
 func newFakeSPUOn(t testing.TB, nc *nats.Conn, id bus.SPUID) *fakeSPU {
 	t.Helper()
-	f := &fakeSPU{t: t, id: id, incarnation: "inc-1", nc: nc}
+	f := &fakeSPU{t: t, id: id, incarnation: "inc-1", nc: nc, version: "v-test"}
 	_, err := f.nc.Subscribe(bus.SubjectSPUReplicas(id), func(m *nats.Msg) {
 		var set bus.ReplicaSet
 		if err := bus.Unmarshal(m.Data, &set); err != nil {
@@ -187,7 +188,7 @@ func (f *fakeSPU) hello() (bus.SPUHelloResponse, error) {
 
 func (f *fakeSPU) beat() error {
 	f.mu.Lock()
-	hb := bus.Heartbeat{ID: f.id, Incarnation: f.incarnation, AppliedEpoch: f.applied, Replicas: f.status}
+	hb := bus.Heartbeat{ID: f.id, Incarnation: f.incarnation, AppliedEpoch: f.applied, Replicas: f.status, Version: f.version}
 	f.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()

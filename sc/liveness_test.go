@@ -129,3 +129,14 @@ func TestStoppingHeartbeat(t *testing.T) {
 	_, err = second.hello()
 	requireNoErr(t, err)
 }
+
+// TestHeartbeatCarriesVersion: an SC that never saw the SPU's hello (it
+// took over after a failover) learns the SPU's version from its beats.
+func TestHeartbeatCarriesVersion(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(200, "")
+	f := newFakeSPU(t, e, 200)
+	f.version = "v-after-failover"
+	requireNoErr(t, f.beat()) // no hello first
+	requireEqual(t, e.spus()[200].Status.Version, "v-after-failover")
+}

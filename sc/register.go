@@ -133,6 +133,9 @@ func (s *Server) handleHeartbeat(_ context.Context, subject string, hb bus.Heart
 		s.kickElection()
 	}
 	e.online, e.lastBeat, e.incarnation = true, now, hb.Incarnation
+	if hb.Version != "" {
+		e.version = hb.Version
+	}
 	e.applied = hb.AppliedEpoch
 	prev := e.reports
 	e.reports = make(map[bus.PartitionID]bus.ReplicaStatus, len(hb.Replicas))

@@ -121,7 +121,7 @@ func (a *clientAuth) check(ctx context.Context, req wire.Request) error {
 	switch req.(type) {
 	case *wire.OffsetCommitRequest:
 		if role == tlsconf.RoleReadOnly {
-			return wire.NotAuthorized.ErrMsg("this connection is read-only: it may read named consumers' offsets but not commit them; use the client or admin credentials")
+			return wire.NotAuthorized.ErrMsg("this connection is read-only: it may read named consumers' offsets but not commit them")
 		}
 	case *wire.OffsetDeleteRequest:
 		if role != tlsconf.RoleAdmin {
@@ -129,7 +129,7 @@ func (a *clientAuth) check(ctx context.Context, req wire.Request) error {
 		}
 	}
 	if role == tlsconf.RoleReadOnly && !readOnlyAllowed(req) {
-		return wire.NotAuthorized.ErrMsg(fmt.Sprintf("this connection is read-only: it may consume but not produce (%s); use the client or admin credentials", req.APIKey()))
+		return wire.NotAuthorized.ErrMsg(fmt.Sprintf("this connection is read-only: it may consume but not produce (%s)", req.APIKey()))
 	}
 	return nil
 }

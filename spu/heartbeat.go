@@ -9,6 +9,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/natsurl"
+	"github.com/fluvio-go/fluvio/internal/version"
 	"github.com/nats-io/nats.go"
 )
 
@@ -120,7 +121,7 @@ func (s *Server) applySet(st *syncState, set bus.ReplicaSet) {
 func (s *Server) heartbeat(st *syncState, interval time.Duration, scOK bool) (time.Duration, bool) {
 	ctx, cancel := context.WithTimeout(s.ctx, interval)
 	defer cancel()
-	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, StorageID: s.storageID, AppliedEpoch: st.applied.Load(),
+	hb := bus.Heartbeat{ID: s.id, Incarnation: s.incarnation, StorageID: s.storageID, Version: version.String(), AppliedEpoch: st.applied.Load(),
 		NeedFullSync: st.needFull.Load(), Replicas: s.dp.Status()}
 	if hb.Replicas == nil {
 		hb.Replicas = []bus.ReplicaStatus{}

@@ -102,7 +102,7 @@ var codes = map[ErrorCode]codeInfo{
 	ClientAuthFailed:        {"client not authenticated", false, "this SPU serves only authenticated clients: connect with your profile's credentials (nats_creds, fluvio.WithCredentials) or, on a TLS cluster, a client certificate signed by the cluster's CA (the profile's tls section)"},
 	ReplicaCorrupt:          {"replica corrupt", true, "the SPU's copy of the partition is damaged and serves nothing until repaired: with a healthy replica it repairs itself from the leader; with none, run 'fluvio partition repair TOPIC -p N' (a dry run first)"},
 	TLSRequired:             {"TLS required", false, "this SPU port speaks TLS only: set tls in your profile (tls_policy = \"verified\") or pass --tls-ca"},
-	NotAuthorized:           {"not authorized", false, "the read-only role may consume but not produce: use the client or admin credentials"},
+	NotAuthorized:           {"not authorized", false, "connect with the client or admin role: --creds DATA-DIR/auth/client.creds (or --tls-cert/--tls-key with a client certificate), or a profile that has them"},
 	SequenceTooOld:          {"sequence too old", false, "the batch's sequences were stored before, too long ago for the leader to name their offsets; nothing was appended, do not resend them"},
 }
 
