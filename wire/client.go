@@ -59,7 +59,7 @@ type Conn struct {
 	nc       net.Conn
 	addr     string
 	maxFrame int
-	wg       sync.WaitGroup // the reader goroutine
+	wg       sync.WaitGroup // the background reader goroutine, while it runs
 
 	// w serializes writers; correlation ids are assigned under it so that
 	// the pending queue and the byte stream have the same order.
@@ -96,8 +96,6 @@ type Conn struct {
 	// fr reads the response frames; only the holder of the read role
 	// uses it.
 	fr frameReader
-	// kick hands the read role to the background reader.
-	kick chan struct{}
 	// frames counts the answers read by waiting callers and by the
 	// background reader (for tests).
 	frames struct{ byCaller, byBackground atomic.Int64 }
@@ -120,17 +118,15 @@ func (cl *call) answer(err error) {
 }
 
 // NewConn wraps an established connection (maxFrame 0 means
-// DefaultClientMaxFrameSize) and starts its background reader goroutine;
-// Close stops it.
+// DefaultClientMaxFrameSize). Close closes it.
 func NewConn(nc net.Conn, maxFrame int) *Conn {
 	if maxFrame <= 0 {
 		maxFrame = DefaultClientMaxFrameSize
 	}
-	c := &Conn{nc: nc, addr: nc.RemoteAddr().String(), maxFrame: maxFrame, kick: make(chan struct{}, 1)}
+	c := &Conn{nc: nc, addr: nc.RemoteAddr().String(), maxFrame: maxFrame}
 	c.w.bw = bufio.NewWriterSize(nc, 64<<10)
 	c.fr = frameReader{br: bufio.NewReaderSize(nc, 64<<10), max: maxFrame}
 	c.p.done = make(chan struct{})
-	c.wg.Go(c.backgroundReader)
 	return c
 }
 
@@ -147,7 +143,7 @@ func (c *Conn) Err() error {
 	return c.p.err
 }
 
-// Close closes the connection and waits for its reader goroutine. Pending
+// Close closes the connection and waits for its background reader. Pending
 // calls fail with ErrConnClosed.
 func (c *Conn) Close() error {
 	c.fail(nil)

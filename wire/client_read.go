@@ -17,16 +17,17 @@ import (
 // waiting for its own answer when nobody else reads (an idle round trip:
 // the caller is woken by the network poller itself, no goroutine hand-off,
 // which on a busy machine costs a thread wake-up of several microseconds),
-// or else the background reader goroutine, which reads while calls are
-// pending and answers each caller through its call's done channel.
+// or else a background reader goroutine, started when a caller leaves the
+// role while calls are pending, which reads until none is and answers each
+// caller through its call's done channel.
 //
 // A caller reads only until its own answer is in; if more calls are
-// pending then, the role passes to the background reader. A caller whose
+// pending then, the role passes to a background reader. A caller whose
 // ctx ends while it reads is interrupted with a read deadline; the frame
 // it was reading stays in the frameReader and the background reader
-// finishes it. While no call is pending nobody reads: a connection the
-// server closed is noticed by the next call (its answer fails with
-// ErrConnClosed, which is retriable).
+// finishes it. While no call is pending nobody reads and no goroutine
+// runs: a connection the server closed is noticed by the next call (its
+// answer fails with ErrConnClosed, which is retriable).
 
 // await waits for cl's answer, reading it itself when nobody else reads.
 // Cancelling ctx abandons the wait; the answer is still read and dropped.
@@ -97,16 +98,19 @@ func (c *Conn) interrupt(cl *call) {
 	}
 }
 
-// releaseRead gives up a caller's read role: to the background reader if
+// releaseRead gives up a caller's read role: to a background reader if
 // calls are still pending, else to whoever waits next.
 func (c *Conn) releaseRead() {
 	c.p.Lock()
 	c.p.reader = nil
 	pass := len(c.p.queue) > 0 && c.p.err == nil
 	c.p.reading = pass
+	if pass {
+		c.wg.Add(1) // under p: before fail, so before Close's Wait
+	}
 	c.p.Unlock()
 	if pass {
-		c.kick <- struct{}{} // never blocks: only the holder of the role kicks
+		go c.backgroundReader()
 	}
 }
 
@@ -117,43 +121,39 @@ func (c *Conn) readInBackground() {
 	pass := !c.p.reading && len(c.p.queue) > 0 && c.p.err == nil
 	if pass {
 		c.p.reading = true
+		c.wg.Add(1)
 	}
 	c.p.Unlock()
 	if pass {
-		c.kick <- struct{}{}
+		go c.backgroundReader()
 	}
 }
 
-// backgroundReader reads whenever it is handed the read role, until no
-// call is pending; it exits once the connection has failed or closed.
+// backgroundReader holds the read role it was handed until no call is
+// pending (then it exits: an idle connection has no goroutine) or the
+// connection fails.
 func (c *Conn) backgroundReader() {
+	defer c.wg.Done()
+	c.p.Lock()
+	clear := c.p.interrupted
+	c.p.interrupted = false
+	c.p.Unlock()
+	if clear {
+		_ = c.nc.SetReadDeadline(time.Time{})
+	}
 	for {
-		select {
-		case <-c.kick:
-		case <-c.p.done:
+		if err := c.readOne(&c.frames.byBackground); err != nil {
+			c.fail(err) // a deadline: only callers are interrupted
 			return
 		}
 		c.p.Lock()
-		clear := c.p.interrupted
-		c.p.interrupted = false
-		c.p.Unlock()
-		if clear {
-			_ = c.nc.SetReadDeadline(time.Time{})
+		idle := len(c.p.queue) == 0
+		if idle {
+			c.p.reading = false
 		}
-		for {
-			if err := c.readOne(&c.frames.byBackground); err != nil {
-				c.fail(err) // a deadline: only callers are interrupted
-				return
-			}
-			c.p.Lock()
-			idle := len(c.p.queue) == 0
-			if idle {
-				c.p.reading = false
-			}
-			c.p.Unlock()
-			if idle {
-				break
-			}
+		c.p.Unlock()
+		if idle {
+			return
 		}
 	}
 }
