@@ -31,6 +31,15 @@ type producerTransport interface {
 	startProduce(ctx context.Context, req produceCall) (wait func(context.Context) (int64, error))
 }
 
+// peekingTransport is a producerTransport whose requests can also be
+// awaited without side effects (the Client): peek waits for the answer
+// (or ctx) and returns the first record's offset and true if it is a
+// success, false for anything else (an error, AcksNone), which wait alone
+// classifies. Both may wait at once, on different goroutines.
+type peekingTransport interface {
+	startProducePeek(ctx context.Context, req produceCall) (wait func(context.Context) (int64, error), peek func(context.Context) (int64, bool))
+}
+
 // partitionRefresher is a producerTransport that can ask for the current
 // partition count (the client's; test fakes have a fixed count).
 type partitionRefresher interface {
@@ -63,16 +72,24 @@ type requestWriter struct {
 }
 
 // write writes one request of batches (already stamped) and returns the
-// wait for its answer: the first record's offset, or an error. The
+// wait for its answer: the first record's offset, or an error; and, if
+// the transport has it (peekingTransport), a peek at the answer. The
 // request's deadline leaves the leader its produce timeout plus
 // answerMargin. Callers serialize write (the pipeline holds its sendMu):
 // the records may live in w.scratch until the request is written.
-func (w *requestWriter) write(batches []*pendingBatch) func() (int64, error) {
+func (w *requestWriter) write(batches []*pendingBatch) (func() (int64, error), func(context.Context) (int64, bool)) {
 	ctx, cancel := context.WithTimeout(w.ctx, w.timeout+answerMargin)
-	wait := w.t.startProduce(ctx, produceCall{
+	call := produceCall{
 		topic: w.topic, partition: w.partition, acks: w.acks,
 		timeout: w.timeout, records: w.records(batches),
-	})
+	}
+	var wait func(context.Context) (int64, error)
+	var peek func(context.Context) (int64, bool)
+	if pt, ok := w.t.(peekingTransport); ok {
+		wait, peek = pt.startProducePeek(ctx, call)
+	} else {
+		wait = w.t.startProduce(ctx, call)
+	}
 	return func() (int64, error) {
 		defer cancel()
 		base, err := wait(ctx)
@@ -83,7 +100,7 @@ func (w *requestWriter) write(batches []*pendingBatch) func() (int64, error) {
 		}
 		w.stats.count(base, err)
 		return base, err
-	}
+	}, peek
 }
 
 // records returns the request's records: the batch's own bytes for a
@@ -117,6 +134,11 @@ func (t clientTransport) partitions(ctx context.Context, topic string) (int32, e
 }
 
 func (t clientTransport) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
+	wait, _ := t.c.startProduce(ctx, call)
+	return wait
+}
+
+func (t clientTransport) startProducePeek(ctx context.Context, call produceCall) (func(context.Context) (int64, error), func(context.Context) (int64, bool)) {
 	return t.c.startProduce(ctx, call)
 }
 
@@ -137,13 +159,14 @@ type asyncProducer interface {
 }
 
 // startProduce writes one produce request to the partition's leader and
-// returns the wait for its answer. A connection that cannot split the
+// returns the wait for its answer, and a peek at it (peekingTransport; nil
+// when there is nothing to peek at). A connection that cannot split the
 // round trip (a test fake) is called synchronously.
-func (c *Client) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
+func (c *Client) startProduce(ctx context.Context, call produceCall) (func(context.Context) (int64, error), func(context.Context) (int64, bool)) {
 	l, conn, err := c.leaderConn(ctx, call.topic, call.partition)
 	if err != nil {
 		err = notSent(err) // no leader or no connection: nothing was written
-		return func(context.Context) (int64, error) { return -1, err }
+		return func(context.Context) (int64, error) { return -1, err }, nil
 	}
 	req := &wire.ProduceRequest{
 		Acks: wireAcks(call.acks), TimeoutMs: int32(call.timeout.Milliseconds()),
@@ -168,10 +191,22 @@ func (c *Client) startProduce(ctx context.Context, call produceCall) func(contex
 	}
 	if ap, ok := conn.(asyncProducer); ok {
 		pending := ap.StartProduce(ctx, req)
-		return func(wctx context.Context) (int64, error) { return answer(pending.Wait(wctx)) }
+		wait := func(wctx context.Context) (int64, error) { return answer(pending.Wait(wctx)) }
+		if call.acks == AcksNone {
+			return wait, nil
+		}
+		// Wait may be called on two goroutines at once (the wire
+		// connection lets several wait for one answer).
+		return wait, func(pctx context.Context) (int64, bool) {
+			resp, err := pending.Wait(pctx)
+			if err != nil || resp.BaseOffset < 0 {
+				return -1, false
+			}
+			return resp.BaseOffset, true
+		}
 	}
 	base, err := answer(conn.Produce(ctx, req))
-	return func(context.Context) (int64, error) { return base, err }
+	return func(context.Context) (int64, error) { return base, err }, nil
 }
 
 // leaderConn returns the partition's leader and a connection to it.
