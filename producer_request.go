@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/fluvio-go/fluvio/wire"
@@ -66,7 +67,8 @@ type requestWriter struct {
 	topic     string
 	partition int32
 	acks      Acks
-	timeout   time.Duration // the leader's produce timeout
+	timeout   time.Duration    // the leader's produce timeout
+	deadlines *answerDeadlines // the Producer's: the requests' contexts
 	stats     *producerStats
 	scratch   []byte // concatenation buffer; the caller serializes write
 }
@@ -75,10 +77,11 @@ type requestWriter struct {
 // wait for its answer: the first record's offset, or an error; and, if
 // the transport has it (peekingTransport), a peek at the answer. The
 // request's deadline leaves the leader its produce timeout plus
-// answerMargin. Callers serialize write (the pipeline holds its sendMu):
-// the records may live in w.scratch until the request is written.
+// answerMargin (and up to deadlineSlack more: see answerDeadlines).
+// Callers serialize write (the pipeline holds its sendMu): the records
+// may live in w.scratch until the request is written.
 func (w *requestWriter) write(batches []*pendingBatch) (func() (int64, error), func(context.Context) (int64, bool)) {
-	ctx, cancel := context.WithTimeout(w.ctx, w.timeout+answerMargin)
+	ctx := w.deadlines.get()
 	call := produceCall{
 		topic: w.topic, partition: w.partition, acks: w.acks,
 		timeout: w.timeout, records: w.records(batches),
@@ -91,7 +94,6 @@ func (w *requestWriter) write(batches []*pendingBatch) (func() (int64, error), f
 		wait = w.t.startProduce(ctx, call)
 	}
 	return func() (int64, error) {
-		defer cancel()
 		base, err := wait(ctx)
 		if err != nil && errors.Is(err, context.DeadlineExceeded) && w.ctx.Err() == nil {
 			// The leader did not answer in time: try again (after a
@@ -101,6 +103,41 @@ func (w *requestWriter) write(batches []*pendingBatch) (func() (int64, error), f
 		w.stats.count(base, err)
 		return base, err
 	}, peek
+}
+
+// deadlineSlack is how much later than needed a request's deadline may
+// be: the requests started within deadlineSlack of each other share one
+// context (answerDeadlines).
+const deadlineSlack = time.Second
+
+// answerDeadlines hands out the contexts of a Producer's requests: each
+// ends at least d (the produce timeout plus answerMargin) after the
+// request starts, and the requests started within deadlineSlack share
+// one, so a request costs no timer and no context of its own (one of
+// each per request was a fifth of a 1,000-partition producer's
+// allocations). A context ends by its deadline, or with the Producer's.
+type answerDeadlines struct {
+	parent context.Context
+	d      time.Duration
+
+	mu     sync.Mutex
+	ctx    context.Context    // guarded by mu
+	cancel context.CancelFunc // guarded by mu: the newest context's; it ends by its deadline
+	end    time.Time          // guarded by mu: ctx's deadline
+}
+
+// get returns a context that ends no sooner than d from now.
+func (a *answerDeadlines) get() context.Context {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ctx == nil || a.end.Sub(now) < a.d {
+		// The previous context stays with its requests until its
+		// deadline releases it.
+		a.end = now.Add(a.d + deadlineSlack)
+		a.ctx, a.cancel = context.WithDeadline(a.parent, a.end)
+	}
+	return a.ctx
 }
 
 // records returns the request's records: the batch's own bytes for a
@@ -168,45 +205,74 @@ func (c *Client) startProduce(ctx context.Context, call produceCall) (func(conte
 		err = notSent(err) // no leader or no connection: nothing was written
 		return func(context.Context) (int64, error) { return -1, err }, nil
 	}
-	req := &wire.ProduceRequest{
+	// One allocation for the request and its answer's context (a
+	// 1,000-partition producer starts a request per record).
+	sp := &startedProduce{c: c, ctx: ctx, call: call, l: l, conn: conn, req: wire.ProduceRequest{
 		Acks: wireAcks(call.acks), TimeoutMs: int32(call.timeout.Milliseconds()),
 		Topic: call.topic, Partition: call.partition, Records: call.records,
-	}
-	answer := func(resp *wire.ProduceResponse, err error) (int64, error) {
-		if err == nil {
-			err = resp.Err()
-		}
-		if err != nil && resp != nil && resp.ErrorCode == wire.DuplicateSequence && resp.BaseOffset >= 0 {
-			// A retry of stored batches: the leader's proof is their
-			// original offset (the pipeline completes them with it).
-			return resp.BaseOffset, fmt.Errorf("%s partition %d: %w", call.topic, call.partition, err)
-		}
-		if err != nil {
-			return -1, c.classify(ctx, call.topic, call.partition, l, conn, err)
-		}
-		if call.acks == AcksNone {
-			return -1, nil
-		}
-		return resp.BaseOffset, nil
-	}
+	}}
+	sp.call.records = nil // the answer needs none of them
 	if ap, ok := conn.(asyncProducer); ok {
-		pending := ap.StartProduce(ctx, req)
-		wait := func(wctx context.Context) (int64, error) { return answer(pending.Wait(wctx)) }
+		sp.pending = ap.StartProduce(ctx, &sp.req)
+		sp.req.Records = nil // written: the batches may be reused
 		if call.acks == AcksNone {
-			return wait, nil
+			return sp.wait, nil
 		}
-		// Wait may be called on two goroutines at once (the wire
-		// connection lets several wait for one answer).
-		return wait, func(pctx context.Context) (int64, bool) {
-			resp, err := pending.Wait(pctx)
-			if err != nil || resp.BaseOffset < 0 {
-				return -1, false
-			}
-			return resp.BaseOffset, true
-		}
+		return sp.wait, sp.peek
 	}
-	base, err := answer(conn.Produce(ctx, req))
-	return func(context.Context) (int64, error) { return base, err }, nil
+	sp.base, sp.err = sp.answer(conn.Produce(ctx, &sp.req))
+	return sp.result, nil
+}
+
+// startedProduce is one produce request written by Client.startProduce.
+type startedProduce struct {
+	c       *Client
+	ctx     context.Context
+	call    produceCall
+	l       leader
+	conn    spuConn
+	req     wire.ProduceRequest
+	pending *wire.PendingProduce // nil: answered synchronously (base, err)
+	base    int64
+	err     error
+}
+
+func (sp *startedProduce) wait(wctx context.Context) (int64, error) {
+	return sp.answer(sp.pending.Wait(wctx))
+}
+
+func (sp *startedProduce) result(context.Context) (int64, error) { return sp.base, sp.err }
+
+// peek waits for the answer like wait (the wire connection lets both
+// wait at once) but classifies nothing: the first record's offset and
+// true for a success, false for anything else.
+func (sp *startedProduce) peek(pctx context.Context) (int64, bool) {
+	resp, err := sp.pending.Wait(pctx)
+	if err != nil || resp.BaseOffset < 0 {
+		return -1, false
+	}
+	return resp.BaseOffset, true
+}
+
+// answer turns the leader's answer into the first record's offset or the
+// error the pipeline sees.
+func (sp *startedProduce) answer(resp *wire.ProduceResponse, err error) (int64, error) {
+	call := &sp.call
+	if err == nil {
+		err = resp.Err()
+	}
+	if err != nil && resp != nil && resp.ErrorCode == wire.DuplicateSequence && resp.BaseOffset >= 0 {
+		// A retry of stored batches: the leader's proof is their
+		// original offset (the pipeline completes them with it).
+		return resp.BaseOffset, fmt.Errorf("%s partition %d: %w", call.topic, call.partition, err)
+	}
+	if err != nil {
+		return -1, sp.c.classify(sp.ctx, call.topic, call.partition, sp.l, sp.conn, err)
+	}
+	if call.acks == AcksNone {
+		return -1, nil
+	}
+	return resp.BaseOffset, nil
 }
 
 // leaderConn returns the partition's leader and a connection to it.

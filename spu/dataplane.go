@@ -70,6 +70,9 @@ type dataPlane struct {
 
 	// applyMu serializes Apply calls (two opens of one log must not race).
 	applyMu sync.Mutex
+	// baseSync fsyncs LogBaseDir for the replicas created in it: their
+	// directories' entries (wal.Options.SyncParent), a group commit.
+	baseSync *dirSync
 
 	// mu guards replicas, peers and propose; never held while calling
 	// into a Replica method that blocks on I/O.
@@ -112,6 +115,7 @@ func newDataPlane(cfg Config, self bus.SPUID) (*dataPlane, error) {
 	}
 	d := &dataPlane{
 		cfg: cfg, self: self, log: slog.New(newRateLimited(cfg.Logger.Handler(), storageLogEvery)).With("spu", self),
+		baseSync: newDirSync(cfg.metrics.timeSyncs(cfg.FS), cfg.LogBaseDir),
 		replicas: make(map[bus.PartitionID]*partition),
 		broken:   make(map[bus.PartitionID]brokenReplica),
 		peers:    make(map[bus.SPUID]string),

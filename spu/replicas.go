@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
@@ -37,7 +38,9 @@ func walOptions(c bus.TopicSpec) (wal.Options, bool, error) {
 	syncAppends := false
 	switch c.Sync {
 	case "", "always":
-		o.Sync, syncAppends = wal.SyncNever, true
+		// Every append is fsynced before its ack: early writeback
+		// would only add system calls.
+		o.Sync, syncAppends, o.WritebackBytes = wal.SyncNever, true, -1
 	case "interval":
 		o.Sync = wal.SyncInterval
 	case "never":
@@ -133,26 +136,142 @@ func (d *dataPlane) Apply(set bus.ReplicaSet) error {
 			d.log.Info("replica removed", "topic", pt.id.Topic, "partition", pt.id.Partition)
 		}
 	}
-	for _, spec := range set.Replicas {
-		if err := d.applyOne(spec); err != nil {
-			errs = append(errs, fmt.Errorf("%s-%d: %w", spec.Topic, spec.Partition, err))
-		}
-	}
+	errs = append(errs, d.applyParallel(set.Replicas)...)
 	return errors.Join(errs...)
 }
 
-// applyOne opens the replica if needed and gives it its assignment. The
+// applyWorkers bounds the replicas opened at once by one Apply. Opening
+// is mostly waiting: for the reads of an existing log's recovery, or the
+// filesystem's metadata work of a new one.
+const applyWorkers = 16
+
+// applyParallel applies specs (applyOne) on up to applyWorkers
+// goroutines, which end before it returns, in two rounds:
+//
+//  1. each replica not open yet is opened; one whose log existed with
+//     records is served at once; a new (or still empty) log is created
+//     without waiting for its fsyncs (wal.Options.DeferCreateSync);
+//  2. the new logs' creations are made durable (wal.Log.SyncCreate: an
+//     fsync of each one's directory and, through baseSync, of
+//     LogBaseDir), and only then are they served.
+//
+// Issued after every new log exists, the fsyncs of round 2 find their
+// changes in one or two journal commits of the filesystem instead of one
+// commit each (spu/DESIGN.md, "Creating replicas"). A replica is never
+// served before its creation is durable, so no record is acknowledged in
+// a directory a power loss could take away. The specs of one partition
+// are applied in their order by one goroutine: two opens of one log never
+// race. It returns the errors in the order of specs.
+func (d *dataPlane) applyParallel(specs []bus.ReplicaSpec) []error {
+	byID := make(map[bus.PartitionID][]int, len(specs))
+	var order []bus.PartitionID
+	for i, spec := range specs {
+		if _, ok := byID[spec.PartitionID]; !ok {
+			order = append(order, spec.PartitionID)
+		}
+		byID[spec.PartitionID] = append(byID[spec.PartitionID], i)
+	}
+	errs := make([]error, len(specs))
+	apply := func(id bus.PartitionID, idx []int, opened *replica.Replica) {
+		for n, i := range idx {
+			if n > 0 {
+				opened = nil
+			}
+			if err := d.applyOne(specs[i], opened); err != nil {
+				errs[i] = fmt.Errorf("%s-%d: %w", id.Topic, id.Partition, err)
+			}
+		}
+	}
+	var mu sync.Mutex
+	created := map[bus.PartitionID]*replica.Replica{} // guarded by mu in round 1
+	var createdOrder []bus.PartitionID
+	parallel(order, func(id bus.PartitionID) {
+		idx := byID[id]
+		r, err := d.openNew(specs[idx[0]])
+		switch {
+		case err != nil:
+			errs[idx[0]] = fmt.Errorf("%s-%d: %w", id.Topic, id.Partition, err)
+			apply(id, idx[1:], nil)
+		case r != nil && r.Log().CreatePending():
+			mu.Lock()
+			created[id] = r
+			createdOrder = append(createdOrder, id)
+			mu.Unlock()
+		default:
+			apply(id, idx, r)
+		}
+	})
+	parallel(createdOrder, func(id bus.PartitionID) {
+		idx, r := byID[id], created[id]
+		if err := r.Log().SyncCreate(); err != nil {
+			_ = r.Close()
+			errs[idx[0]] = fmt.Errorf("%s-%d: make the new log durable: %w", id.Topic, id.Partition, err)
+			apply(id, idx[1:], nil)
+			return
+		}
+		apply(id, idx, r)
+	})
+	return slices.DeleteFunc(errs, func(err error) bool { return err == nil })
+}
+
+// parallel calls fn for each id on up to applyWorkers goroutines and
+// returns when every call has.
+func parallel(ids []bus.PartitionID, fn func(bus.PartitionID)) {
+	next := make(chan bus.PartitionID)
+	var wg sync.WaitGroup
+	for range min(applyWorkers, len(ids)) {
+		wg.Go(func() {
+			for id := range next {
+				fn(id)
+			}
+		})
+	}
+	for _, id := range ids {
+		next <- id
+	}
+	close(next)
+	wg.Wait()
+}
+
+// openNew opens the log of spec's replica unless the replica is open
+// already (nil, nil), deferring the fsyncs of a new log's creation to its
+// SyncCreate.
+func (d *dataPlane) openNew(spec bus.ReplicaSpec) (*replica.Replica, error) {
+	if err := checkPartitionID(spec.PartitionID); err != nil {
+		return nil, err
+	}
+	d.mu.RLock()
+	_, ok := d.replicas[spec.PartitionID]
+	d.mu.RUnlock()
+	if ok {
+		return nil, nil
+	}
+	r, err := d.openLog(spec, -1, false, false, true)
+	if wal.IsCorrupt(err) {
+		r, err = d.openCorrupt(spec, err)
+	}
+	return r, err
+}
+
+// applyOne opens the replica if needed (unless opened, a replica opened
+// for it and not yet served, is given) and gives it its assignment. The
 // log is opened (recovered) without holding d.mu, so that produce and
 // fetch on other replicas go on meanwhile.
-func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
+func (d *dataPlane) applyOne(spec bus.ReplicaSpec, opened *replica.Replica) error {
 	if err := checkPartitionID(spec.PartitionID); err != nil {
 		return err
 	}
 	d.mu.RLock()
 	pt, ok := d.replicas[spec.PartitionID]
 	d.mu.RUnlock()
+	if ok && opened != nil {
+		_ = opened.Close()
+	}
 	if !ok {
-		r, err := d.openReplica(spec, -1, false, false)
+		r, err := opened, error(nil)
+		if r == nil {
+			r, err = d.openReplica(spec, -1, false, false)
+		}
 		if wal.IsCorrupt(err) {
 			r, err = d.openCorrupt(spec, err)
 		}
@@ -197,6 +316,12 @@ func (d *dataPlane) applyOne(spec bus.ReplicaSpec) error {
 // log there first: a follower re-opened after a storage failure keeps
 // only what was fsynced (fsyncgate; its leader sends the rest again).
 func (d *dataPlane) openReplica(spec bus.ReplicaSpec, durable int64, repair, reopened bool) (*replica.Replica, error) {
+	return d.openLog(spec, durable, repair, reopened, false)
+}
+
+// openLog is openReplica; with deferCreate, the fsyncs that make a new
+// log's creation durable are left to its Log.SyncCreate (applyParallel).
+func (d *dataPlane) openLog(spec bus.ReplicaSpec, durable int64, repair, reopened, deferCreate bool) (*replica.Replica, error) {
 	opts, syncAppends, err := walOptions(spec.Config)
 	if err != nil {
 		return nil, err
@@ -208,6 +333,8 @@ func (d *dataPlane) openReplica(spec bus.ReplicaSpec, durable int64, repair, reo
 	opts.TrustClosedIndexes = reopened
 	opts.Logger = d.log.With("topic", spec.Topic, "partition", spec.Partition)
 	opts.FS = d.cfg.metrics.timeSyncs(d.cfg.FS)
+	opts.SyncParent = d.baseSync.Sync
+	opts.DeferCreateSync = deferCreate
 	l, err := wal.Open(d.replicaDir(spec.PartitionID), opts)
 	if err != nil {
 		return nil, fmt.Errorf("open log: %w", err)

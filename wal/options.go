@@ -46,6 +46,7 @@ const (
 	DefaultMaxBatchBytes      = 1<<20 + batch.HeaderSize
 	DefaultIndexIntervalBytes = 4 << 10
 	DefaultSyncEvery          = time.Second
+	DefaultWritebackBytes     = 1 << 20
 	// MaxSegmentBytes bounds SegmentBytes: index positions are 32-bit.
 	MaxSegmentBytes = math.MaxInt32
 )
@@ -94,10 +95,29 @@ type Options struct {
 	// SyncEvery is the period of background fsyncs under SyncInterval;
 	// default 1 s.
 	SyncEvery time.Duration
+	// WritebackBytes: under SyncInterval and SyncNever, every this many
+	// bytes appended to the active segment the log asks the kernel to
+	// start writing them back without waiting (writeback.go; a hint, no
+	// fsync, no durability change); default 1 MiB; negative: never.
+	WritebackBytes int64
 	// Logger receives recovery and failure reports; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock for segment age and retention; default time.Now.
 	Now func() time.Time
+	// SyncParent makes the log directory's entry in its parent durable.
+	// Open calls it when the log holds nothing yet (it created the
+	// directory, or an earlier creation was cut short), after the
+	// directory's own entries are synced; an error fails Open. Nil: Open
+	// fsyncs the parent itself. A caller creating many logs under one
+	// parent passes a shared group commit (one fsync for many logs
+	// created at the same time).
+	SyncParent func() error
+	// DeferCreateSync makes Open return before the creation of a log
+	// that holds nothing yet is durable (the fsyncs of its directory and
+	// parent): the caller calls Log.SyncCreate before the log is used.
+	// For a caller opening many logs: their fsyncs, issued once all of
+	// them are created, share the filesystem's journal commits.
+	DeferCreateSync bool
 }
 
 // Validate reports the first invalid field of o (zero fields are valid).
@@ -144,6 +164,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SyncEvery == 0 {
 		o.SyncEvery = DefaultSyncEvery
+	}
+	if o.WritebackBytes == 0 {
+		o.WritebackBytes = DefaultWritebackBytes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -32,7 +32,9 @@ import (
 //
 // Corruption is reported as an error matching IsCorrupt, naming the file
 // and position; Open never panics on disk content. Under SyncInterval it
-// starts one background goroutine, stopped by Close.
+// starts a background fsync goroutine, which also runs the early writeback
+// (writeback.go); under SyncNever a goroutine runs the early writeback;
+// Close stops them.
 func Open(dir string, opts Options) (*Log, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -53,8 +55,14 @@ func Open(dir string, opts Options) (*Log, error) {
 		}
 		return nil, err
 	}
-	if opts.Sync == SyncInterval {
-		l.startSyncer()
+	if opts.Sync != SyncAlways && opts.WritebackBytes > 0 {
+		l.wbKick = make(chan struct{}, 1)
+	}
+	switch {
+	case opts.Sync == SyncInterval:
+		l.startSyncer() // it also runs the early writeback
+	case l.wbKick != nil:
+		l.startWritebacker()
 	}
 	return l, nil
 }
@@ -62,6 +70,7 @@ func Open(dir string, opts Options) (*Log, error) {
 func (l *Log) path(name string) string { return filepath.Join(l.dir, name) }
 
 func (l *Log) recover() error {
+	created := l.missingLevels()
 	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
 		return fmt.Errorf("wal: create %s: %w", l.dir, err)
 	}
@@ -89,15 +98,13 @@ func (l *Log) recover() error {
 	slices.Sort(bases)
 	now := l.opts.Now()
 	interval := int64(l.opts.IndexIntervalBytes)
-	if len(bases) == 0 {
+	fresh := len(bases) == 0
+	if fresh {
 		s, err := createSegment(l.fs, l.dir, 0, interval, now)
 		if err != nil {
 			return err
 		}
 		l.st.segs = []*segment{s}
-		if err := vfs.SyncDir(l.fs, l.dir); err != nil {
-			return fmt.Errorf("wal: sync dir: %w", err)
-		}
 	}
 	for i, base := range bases {
 		s, err := l.openSegment(base, interval)
@@ -125,12 +132,96 @@ func (l *Log) recover() error {
 	l.start.Store(l.st.segs[0].base)
 	l.leo.Store(active.next)
 	l.recountSizeLocked()
-	// Everything recovered is on disk; make sure it is durable too.
-	if err := active.log.Sync(); err != nil {
-		return fmt.Errorf("wal: sync %s: %w", active.path(logSuffix), err)
+	// Everything recovered is on disk; make sure it is durable too (a
+	// segment created just now is empty and its directory synced).
+	if !fresh {
+		if err := active.log.Sync(); err != nil {
+			return fmt.Errorf("wal: sync %s: %w", active.path(logSuffix), err)
+		}
 	}
 	l.durable.Store(active.next)
-	return l.recoverEpochs()
+	if err := l.recoverEpochs(); err != nil {
+		return err
+	}
+	// A log that holds nothing yet may have been created by this Open or
+	// by one cut short (a crash, or a failed parent fsync): its entry in
+	// the parent directory is made durable before the log is used, so
+	// records acknowledged later never sit in a directory a power loss
+	// could take away.
+	if fresh || created > 0 || l.leo.Load() == 0 {
+		c := &l.creation
+		c.pending, c.levels = true, created
+		if !l.opts.DeferCreateSync {
+			return l.SyncCreate()
+		}
+	}
+	return nil
+}
+
+// SyncCreate makes the creation of the log durable: the entries of its
+// directory (its segment's files), the directory's entry in its parent
+// (Options.SyncParent), and the levels above it that Open made. It does nothing when Open found a log with records or did this
+// already (without Options.DeferCreateSync, Open does it before it
+// returns). A failure leaves it to do at the next call. Safe for
+// concurrent use.
+func (l *Log) SyncCreate() error {
+	c := &l.creation
+	c.Lock()
+	defer c.Unlock()
+	if !c.pending {
+		return nil
+	}
+	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+		return fmt.Errorf("wal: sync dir %s: %w", l.dir, err)
+	}
+	if err := l.syncParents(c.levels); err != nil {
+		return err
+	}
+	c.pending = false
+	return nil
+}
+
+// CreatePending reports whether SyncCreate has something left to do.
+func (l *Log) CreatePending() bool {
+	l.creation.Lock()
+	defer l.creation.Unlock()
+	return l.creation.pending
+}
+
+// missingLevels counts the directories of l.dir's path that do not exist
+// (0 when l.dir does).
+func (l *Log) missingLevels() int {
+	n := 0
+	for p := filepath.Clean(l.dir); ; p = filepath.Dir(p) {
+		if _, err := l.fs.Stat(p); !errors.Is(err, iofs.ErrNotExist) {
+			return n
+		}
+		n++
+		if filepath.Dir(p) == p {
+			return n
+		}
+	}
+}
+
+// syncParents makes the log directory's entry durable (Options.SyncParent,
+// or an fsync of its parent), then the entries of the created levels
+// above it, deepest first.
+func (l *Log) syncParents(created int) error {
+	dir := filepath.Clean(l.dir)
+	sync := l.opts.SyncParent
+	if sync == nil {
+		sync = func() error { return vfs.SyncDir(l.fs, filepath.Dir(dir)) }
+	}
+	if err := sync(); err != nil {
+		return fmt.Errorf("wal: sync the parent of %s: %w", dir, err)
+	}
+	for p := filepath.Dir(dir); created > 1 && filepath.Dir(p) != p; created-- {
+		if err := vfs.SyncDir(l.fs, filepath.Dir(p)); err != nil {
+			return fmt.Errorf("wal: sync the parent of %s: %w", p, err)
+		}
+		p = filepath.Dir(p)
+	}
+	return nil
 }
 
 // openSegment opens an existing segment's files, creating missing indexes.

@@ -23,13 +23,17 @@ import (
 //     as zeros (the size reached the disk, the data did not);
 //   - a truncation below the synced size is either kept or undone;
 //   - directory entries (creates, renames, removes) since the directory's
-//     last Sync each survive or are undone independently, by chance.
+//     last Sync each survive or are undone independently, by chance;
+//   - a directory made by MkdirAll since its parent's last Sync survives
+//     or is lost (with everything in it), by chance.
 //
-// Directories themselves (MkdirAll) are durable at once. MemFS is safe for
-// concurrent use.
+// Removing a directory is durable at once. MemFS is safe for concurrent
+// use.
 type MemFS struct {
 	mu   sync.Mutex
 	dirs map[string]*memDir // guarded by mu
+	// newDirs are the directories made since their parent's last Sync.
+	newDirs map[string]bool // guarded by mu
 }
 
 type memDir struct {
@@ -45,7 +49,7 @@ type memNode struct {
 
 // NewCrashableMem returns an empty MemFS with the root directory "/".
 func NewCrashableMem() *MemFS {
-	m := &MemFS{dirs: map[string]*memDir{}}
+	m := &MemFS{dirs: map[string]*memDir{}, newDirs: map[string]bool{}}
 	m.dirs["/"] = newMemDir()
 	return m
 }
@@ -151,6 +155,7 @@ func (m *MemFS) Remove(name string) error {
 			return pathErr("remove", name, errors.New("directory not empty"))
 		}
 		delete(m.dirs, name)
+		delete(m.newDirs, name)
 		return nil
 	}
 	d, base, err := m.lookup("remove", name)
@@ -181,6 +186,7 @@ func (m *MemFS) RemoveAll(name string) error {
 	for p := range m.dirs {
 		if p == name || strings.HasPrefix(p, name+"/") {
 			delete(m.dirs, p)
+			delete(m.newDirs, p)
 		}
 	}
 	if d, ok := m.dirs[filepath.Dir(name)]; ok {
@@ -243,6 +249,7 @@ func (m *MemFS) MkdirAll(name string, _ os.FileMode) error {
 				}
 			}
 			m.dirs[p] = newMemDir()
+			m.newDirs[p] = true
 		}
 		if p == "/" {
 			return nil
@@ -261,7 +268,7 @@ func (m *MemFS) CrashClone(rng *rand.Rand, unsyncedPercent int) *MemFS {
 	keep := func() bool {
 		return unsyncedPercent >= 100 || (unsyncedPercent > 0 && rng.IntN(100) < unsyncedPercent)
 	}
-	out := &MemFS{dirs: map[string]*memDir{}}
+	out := &MemFS{dirs: map[string]*memDir{}, newDirs: map[string]bool{}}
 	clones := map[*memNode]*memNode{}
 	// Iterate in a stable order so a seed reproduces the same state.
 	dirNames := make([]string, 0, len(m.dirs))
@@ -271,6 +278,14 @@ func (m *MemFS) CrashClone(rng *rand.Rand, unsyncedPercent int) *MemFS {
 	slices.Sort(dirNames)
 	for _, p := range dirNames {
 		d := m.dirs[p]
+		// Parents sort before their children: a lost parent takes its
+		// subtree with it.
+		if _, ok := out.dirs[filepath.Dir(p)]; p != "/" && !ok {
+			continue
+		}
+		if m.newDirs[p] && !keep() {
+			continue
+		}
 		nd := newMemDir()
 		out.dirs[p] = nd
 		var names []string
@@ -353,6 +368,17 @@ func (f *memFile) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// StartWriteback is a no-op: it makes nothing durable (only Sync does, as
+// CrashClone models), which is all early writeback promises.
+func (f *memFile) StartWriteback(off, n int64) error {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if f.closed {
+		return pathErr("sync_file_range", f.name, errClosed)
+	}
+	return nil
+}
+
 func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 	f.fs.mu.Lock()
 	defer f.fs.mu.Unlock()
@@ -385,6 +411,11 @@ func (f *memFile) Sync() error {
 		f.dir.synced = make(map[string]*memNode, len(f.dir.entries))
 		for k, v := range f.dir.entries {
 			f.dir.synced[k] = v
+		}
+		for p := range f.fs.newDirs {
+			if filepath.Dir(p) == f.name {
+				delete(f.fs.newDirs, p)
+			}
 		}
 		return nil
 	}
