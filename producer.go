@@ -50,9 +50,10 @@ type Producer struct {
 	closeOnce sync.Once
 	onClose   func() // set by the Client: forget the producer
 
-	stats  producerStats // Stats
-	linger lingerControl // ends lingering early when it only delays
-	pool   batchPool     // the partitions' batches, reused
+	stats     producerStats   // Stats
+	deadlines answerDeadlines // the requests' contexts (producer_request.go)
+	linger    lingerControl   // ends lingering early when it only delays
+	pool      batchPool       // the partitions' batches, reused
 }
 
 func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, topic string, opts []ProducerOption) (*Producer, error) {
@@ -88,6 +89,7 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 	if cfg.idempotent {
 		p.pid = newProducerID()
 	}
+	p.deadlines.parent, p.deadlines.d = pctx, cfg.produceTimeout+answerMargin
 	p.linger.budget = p.budget
 	p.budget.onBlock = p.linger.flush
 	p.pool.compression, p.pool.now = cfg.compression, cfg.now
@@ -111,7 +113,7 @@ func (p *Producer) addQueue(i int32) {
 		topic: p.topic, partition: i, ctx: p.ctx, cfg: &p.cfg, log: p.log, stats: &p.stats,
 		seq: newSequencer(p.cfg.idempotent, p.pid, i, p.log, &p.stats),
 		w: &requestWriter{t: p.t, ctx: p.ctx, topic: p.topic, partition: i,
-			acks: p.cfg.acks, timeout: p.cfg.produceTimeout, stats: &p.stats},
+			acks: p.cfg.acks, timeout: p.cfg.produceTimeout, deadlines: &p.deadlines, stats: &p.stats},
 		budget: p.budget, errs: &p.errs, pool: &p.pool,
 		slots:    make(chan struct{}, p.cfg.maxInFlight),
 		inflight: make(chan *inflightReq, p.cfg.maxInFlight),

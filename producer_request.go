@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/fluvio-go/fluvio/wire"
@@ -57,7 +58,8 @@ type requestWriter struct {
 	topic     string
 	partition int32
 	acks      Acks
-	timeout   time.Duration // the leader's produce timeout
+	timeout   time.Duration    // the leader's produce timeout
+	deadlines *answerDeadlines // the Producer's: the requests' contexts
 	stats     *producerStats
 	scratch   []byte // concatenation buffer; the caller serializes write
 }
@@ -65,16 +67,16 @@ type requestWriter struct {
 // write writes one request of batches (already stamped) and returns the
 // wait for its answer: the first record's offset, or an error. The
 // request's deadline leaves the leader its produce timeout plus
-// answerMargin. Callers serialize write (the pipeline holds its sendMu):
-// the records may live in w.scratch until the request is written.
+// answerMargin (and up to deadlineSlack more: see answerDeadlines).
+// Callers serialize write (the pipeline holds its sendMu): the records
+// may live in w.scratch until the request is written.
 func (w *requestWriter) write(batches []*pendingBatch) func() (int64, error) {
-	ctx, cancel := context.WithTimeout(w.ctx, w.timeout+answerMargin)
+	ctx := w.deadlines.get()
 	wait := w.t.startProduce(ctx, produceCall{
 		topic: w.topic, partition: w.partition, acks: w.acks,
 		timeout: w.timeout, records: w.records(batches),
 	})
 	return func() (int64, error) {
-		defer cancel()
 		base, err := wait(ctx)
 		if err != nil && errors.Is(err, context.DeadlineExceeded) && w.ctx.Err() == nil {
 			// The leader did not answer in time: try again (after a
@@ -84,6 +86,41 @@ func (w *requestWriter) write(batches []*pendingBatch) func() (int64, error) {
 		w.stats.count(base, err)
 		return base, err
 	}
+}
+
+// deadlineSlack is how much later than needed a request's deadline may
+// be: the requests started within deadlineSlack of each other share one
+// context (answerDeadlines).
+const deadlineSlack = time.Second
+
+// answerDeadlines hands out the contexts of a Producer's requests: each
+// ends at least d (the produce timeout plus answerMargin) after the
+// request starts, and the requests started within deadlineSlack share
+// one, so a request costs no timer and no context of its own (one of
+// each per request was a fifth of a 1,000-partition producer's
+// allocations). A context ends by its deadline, or with the Producer's.
+type answerDeadlines struct {
+	parent context.Context
+	d      time.Duration
+
+	mu     sync.Mutex
+	ctx    context.Context    // guarded by mu
+	cancel context.CancelFunc // guarded by mu: the newest context's; it ends by its deadline
+	end    time.Time          // guarded by mu: ctx's deadline
+}
+
+// get returns a context that ends no sooner than d from now.
+func (a *answerDeadlines) get() context.Context {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ctx == nil || a.end.Sub(now) < a.d {
+		// The previous context stays with its requests until its
+		// deadline releases it.
+		a.end = now.Add(a.d + deadlineSlack)
+		a.ctx, a.cancel = context.WithDeadline(a.parent, a.end)
+	}
+	return a.ctx
 }
 
 // records returns the request's records: the batch's own bytes for a

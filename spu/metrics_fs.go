@@ -50,3 +50,7 @@ func (f timedFile) Sync() error {
 	f.m.observeSync(time.Since(start))
 	return err
 }
+
+// StartWriteback passes the WAL's early-writeback hint through (it is not
+// an fsync and is not timed).
+func (f timedFile) StartWriteback(off, n int64) error { return vfs.StartWriteback(f.File, off, n) }

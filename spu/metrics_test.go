@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"net"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/testkit"
+	"github.com/fluvio-go/fluvio/vfs"
+	"github.com/fluvio-go/fluvio/vfs/vfstest"
 	"github.com/fluvio-go/fluvio/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -216,4 +219,41 @@ func TestMetricsReplication(t *testing.T) {
 	requireEqual(t, value(t, m1.recordsIn.WithLabelValues("rm", "0")), 12)
 	requireEqual(t, value(t, m2.recordsIn.WithLabelValues("rm", "0")), 0) // followers take no produces
 	requireEqual(t, value(t, m1.recordsOut.WithLabelValues("rm", "0", readerConsumer)), 0)
+}
+
+// TestTimedFSPassesWriteback: the WAL's early writeback reaches the file
+// under the SPU's timed filesystem (a wrapper that hid it would turn it
+// off) and is not counted as an fsync.
+func TestTimedFSPassesWriteback(t *testing.T) {
+	inj := vfstest.NewInjector()
+	m := newMetrics(1)
+	fs := m.timeSyncs(vfstest.WithErrors(vfs.Default, inj))
+	f, err := fs.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(make([]byte, 8192)); err != nil {
+		t.Fatal(err)
+	}
+	if err := vfs.StartWriteback(f, 0, 8192); err != nil {
+		t.Fatalf("StartWriteback through the timed FS: %v", err)
+	}
+	if n := inj.Count(vfstest.OpWriteback); n != 1 {
+		t.Errorf("%d writebacks reached the file system, want 1", n)
+	}
+}
+
+// TestWALOptionsWriteback: early writeback is on for the interval and
+// never policies and off for always (every append is fsynced anyway).
+func TestWALOptionsWriteback(t *testing.T) {
+	for sync, on := range map[string]bool{"always": false, "": false, "interval": true, "never": true} {
+		o, _, err := walOptions(bus.TopicSpec{Sync: sync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := o.WritebackBytes >= 0; got != on {
+			t.Errorf("sync %q: WritebackBytes %d, want on=%v", sync, o.WritebackBytes, on)
+		}
+	}
 }

@@ -38,7 +38,9 @@ func walOptions(c bus.TopicSpec) (wal.Options, bool, error) {
 	syncAppends := false
 	switch c.Sync {
 	case "", "always":
-		o.Sync, syncAppends = wal.SyncNever, true
+		// Every append is fsynced before its ack: early writeback
+		// would only add system calls.
+		o.Sync, syncAppends, o.WritebackBytes = wal.SyncNever, true, -1
 	case "interval":
 		o.Sync = wal.SyncInterval
 	case "never":

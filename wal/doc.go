@@ -56,6 +56,13 @@
 //     cache); a background goroutine fsyncs every Options.SyncEvery.
 //   - SyncNever: only Sync, Roll (the sealed segment) and Close fsync.
 //
+// Under SyncInterval and SyncNever a goroutine also starts the writeback
+// of every Options.WritebackBytes (1 MiB) appended, without waiting
+// (sync_file_range WRITE, as RocksDB's bytes_per_sync): dirty pages do not
+// pile up to the kernel's thresholds, where it would throttle the
+// appender in write(2), and a roll's fsync finds its segment mostly
+// written. It is a hint, not an fsync: DurableOffset moves only with one.
+//
 // Under every policy, Sync returns after an fsync covering everything
 // appended before it. A failed write or fsync fail-stops the log: every
 // later write returns ErrFailed and DurableOffset never moves again, since

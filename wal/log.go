@@ -64,6 +64,17 @@ type Log struct {
 	fsyncs   atomic.Int64 // fsync rounds of the group commit, for benchmarks
 	writers  atomic.Int64 // Appends between their start and their write
 
+	// Early writeback (writeback.go): wbKick wakes its goroutine (nil
+	// when off); wbOff turns it off when the files cannot take the hint;
+	// wb is where the last round ended, guarded by syncMu.
+	wbKick     chan struct{}
+	wbOff      atomic.Bool
+	writebacks atomic.Int64 // rounds started, for tests
+	wb         struct {
+		seg  *segment
+		done int64
+	}
+
 	stop chan struct{} // closed by Close to stop the interval syncer
 	wg   sync.WaitGroup
 
@@ -325,6 +336,7 @@ func (l *Log) appendLocked(c batch.Checked) (int64, error) {
 	}
 	l.size.Add(active.size - before)
 	l.leo.Store(end)
+	l.kickWritebackLocked(active)
 	if invariants {
 		l.checkInvariantsLocked()
 	}

@@ -46,6 +46,7 @@ const (
 	DefaultMaxBatchBytes      = 1<<20 + batch.HeaderSize
 	DefaultIndexIntervalBytes = 4 << 10
 	DefaultSyncEvery          = time.Second
+	DefaultWritebackBytes     = 1 << 20
 	// MaxSegmentBytes bounds SegmentBytes: index positions are 32-bit.
 	MaxSegmentBytes = math.MaxInt32
 )
@@ -94,6 +95,11 @@ type Options struct {
 	// SyncEvery is the period of background fsyncs under SyncInterval;
 	// default 1 s.
 	SyncEvery time.Duration
+	// WritebackBytes: under SyncInterval and SyncNever, every this many
+	// bytes appended to the active segment the log asks the kernel to
+	// start writing them back without waiting (writeback.go; a hint, no
+	// fsync, no durability change); default 1 MiB; negative: never.
+	WritebackBytes int64
 	// Logger receives recovery and failure reports; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock for segment age and retention; default time.Now.
@@ -158,6 +164,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SyncEvery == 0 {
 		o.SyncEvery = DefaultSyncEvery
+	}
+	if o.WritebackBytes == 0 {
+		o.WritebackBytes = DefaultWritebackBytes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

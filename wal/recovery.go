@@ -32,7 +32,9 @@ import (
 //
 // Corruption is reported as an error matching IsCorrupt, naming the file
 // and position; Open never panics on disk content. Under SyncInterval it
-// starts one background goroutine, stopped by Close.
+// starts a background fsync goroutine, which also runs the early writeback
+// (writeback.go); under SyncNever a goroutine runs the early writeback;
+// Close stops them.
 func Open(dir string, opts Options) (*Log, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -53,8 +55,14 @@ func Open(dir string, opts Options) (*Log, error) {
 		}
 		return nil, err
 	}
-	if opts.Sync == SyncInterval {
-		l.startSyncer()
+	if opts.Sync != SyncAlways && opts.WritebackBytes > 0 {
+		l.wbKick = make(chan struct{}, 1)
+	}
+	switch {
+	case opts.Sync == SyncInterval:
+		l.startSyncer() // it also runs the early writeback
+	case l.wbKick != nil:
+		l.startWritebacker()
 	}
 	return l, nil
 }

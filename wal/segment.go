@@ -57,6 +57,7 @@ type segment struct {
 	flushedIdx             int        // index[:flushedIdx] is in the .index file
 	flushedTimes           int        // times[:flushedTimes] is in the .timeindex file
 	seen                   epochCache // epochs of the batches observed (used by recovery)
+	wbAsked                int64      // size when the early writeback was last kicked (writeback.go)
 }
 
 func (s *segment) path(suffix string) string {

@@ -110,7 +110,9 @@ func (l *Log) syncOnce(target int64) error {
 // appenders before its fsync, when the previous round had company.
 const groupCommitWait = 30 * time.Microsecond
 
-// startSyncer runs the SyncInterval background fsync loop until Close.
+// startSyncer runs the SyncInterval background fsync loop until Close;
+// the same goroutine runs the early writeback (writeback.go), one
+// goroutine per log rather than two.
 func (l *Log) startSyncer() {
 	l.wg.Go(func() {
 		t := time.NewTicker(l.opts.SyncEvery)
@@ -119,6 +121,8 @@ func (l *Log) startSyncer() {
 			select {
 			case <-l.stop:
 				return
+			case <-l.wbKick: // nil (never ready) when early writeback is off
+				l.writeback()
 			case <-t.C:
 				if err := l.Sync(); err != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrFailed) {
 					l.logger.Error("wal: background sync", "dir", l.dir, "err", err)

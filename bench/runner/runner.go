@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fluvio-go/fluvio"
@@ -44,7 +43,10 @@ type Runner struct {
 	// inst is the instance of the run in progress (runOne), for the
 	// server profiles.
 	inst bench.Instance
-	Log  *slog.Logger
+	// settler brings the page cache to the same state before every
+	// worker run (settle.go); the zero value means defaultSettler.
+	settler settler
+	Log     *slog.Logger
 }
 
 // Headline record sizes: produce and consume are measured at these.
@@ -262,7 +264,9 @@ func (r *Runner) limits(ctx context.Context, rep int) ([]report.Sample, error) {
 		return nil, fmt.Errorf("runner: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	syscall.Sync()
+	if err := r.settle(ctx, "limits"); err != nil {
+		return nil, err
+	}
 	cfg := r.Mode.Limits(dir)
 	if r.WorkerBin != "" {
 		cfg.EchoCmd = []string{r.WorkerBin, "--op", "echo"}
@@ -286,9 +290,8 @@ func (r *Runner) runOne(ctx context.Context, sc scenario, sys bench.System, rep 
 	if avail != nil {
 		return nil, avail
 	}
-	// Flush what earlier runs left dirty in the page cache, so that their
-	// write-back does not land on this run's fsyncs.
-	syscall.Sync()
+	// The previous run's directory is gone (removed when it ended) and
+	// every worker run first settles the page cache (r.worker).
 	dir, err := os.MkdirTemp(r.WorkDir, fmt.Sprintf("%s-%s-%d-", sc.name, sys.Name(), rep))
 	if err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
@@ -317,11 +320,37 @@ func (r *Runner) runOne(ctx context.Context, sc scenario, sys bench.System, rep 
 	return sc.run(ctx, r, sys, in, dir)
 }
 
+// settle writes back the page cache's dirty pages and waits for them to
+// drain (settler), so that every run of every system starts from the same
+// state; what it found is logged ("page cache settled").
+func (r *Runner) settle(ctx context.Context, what string) error {
+	s := r.settler
+	if s.meminfo == "" {
+		s = defaultSettler
+	}
+	res, err := s.settle(ctx, r.WorkDir)
+	if err != nil {
+		return err
+	}
+	if r.Log != nil {
+		lvl := slog.LevelDebug
+		if res.TimedOut {
+			lvl = slog.LevelWarn
+		}
+		r.Log.Log(ctx, lvl, "page cache settled", "before", what, "dirty_mib_before", res.Before>>20,
+			"dirty_mib_after", res.After>>20, "took", res.Took.Round(time.Millisecond), "timed_out", res.TimedOut)
+	}
+	return nil
+}
+
 // worker runs one bench-worker process and decodes its figures.
 func (r *Runner) worker(ctx context.Context, sys bench.System, op string, spec bench.Spec, dir string) (bench.Figures, error) {
 	var f bench.Figures
 	text, err := bench.MarshalSpec(spec)
 	if err != nil {
+		return f, err
+	}
+	if err := r.settle(ctx, filepath.Base(dir)+" "+op); err != nil {
 		return f, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*spec.Duration+60*time.Second)

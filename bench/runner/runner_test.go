@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,8 +46,22 @@ func TestTinyRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	mode := Tiny()
-	r := &Runner{Mode: mode, WorkerBin: filepath.Join(bin, "bench-worker"), WorkDir: t.TempDir(), Limits: true,
-		Systems: []bench.System{&jetstream.System{ServerBin: filepath.Join(bin, "bench-nats-server")}, &ours.System{BinDir: bin}}}
+	work := t.TempDir()
+	logs := &logCapture{}
+	r := &Runner{Mode: mode, WorkerBin: filepath.Join(bin, "bench-worker"), WorkDir: work, Limits: true, Log: slog.New(logs),
+		Systems: []bench.System{
+			&cleanStartPeer{&cleanStart{System: &jetstream.System{ServerBin: filepath.Join(bin, "bench-nats-server")}, t: t, work: work}},
+			&cleanStart{System: &ours.System{BinDir: bin}, t: t, work: work}}}
+	// Every run starts alone in the work dir (cleanStart) and every
+	// worker run after a settle of the page cache.
+	defer func() {
+		if n := logs.count("page cache settled"); n < logs.count("run")+mode.Reps {
+			t.Errorf("%d settles for %d runs and %d limit probes; want one before each worker and probe", n, logs.count("run"), mode.Reps)
+		}
+		if n := logs.count("run"); n == 0 {
+			t.Error("no run logged")
+		}
+	}()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	samples, err := r.Run(ctx)
@@ -118,6 +134,63 @@ func TestTinyRun(t *testing.T) {
 	if len(entries) != 0 {
 		t.Errorf("work dir not cleaned after successful runs: %v", entries)
 	}
+}
+
+// cleanStart is a System whose Start fails the test if any other run's
+// directory is still in the work dir: each run must start with the
+// previous one's data gone.
+type cleanStart struct {
+	bench.System
+	t    *testing.T
+	work string
+}
+
+// cleanStartPeer is a cleanStart of the peer, with its batch modes.
+type cleanStartPeer struct{ *cleanStart }
+
+func (c cleanStartPeer) PublishModes() []string {
+	return c.System.(bench.BatchPublisher).PublishModes()
+}
+
+func (c *cleanStart) Start(ctx context.Context, dir string, cfg bench.ServerConfig) (bench.Instance, error) {
+	entries, err := os.ReadDir(c.work)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if filepath.Join(c.work, e.Name()) != dir {
+			c.t.Errorf("%s starts in %s while %s is still there", c.Name(), dir, e.Name())
+		}
+	}
+	return c.System.Start(ctx, dir, cfg)
+}
+
+// logCapture is a slog.Handler that keeps the messages.
+type logCapture struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logCapture) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logCapture) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, r.Message)
+	return nil
+}
+func (l *logCapture) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logCapture) WithGroup(string) slog.Handler      { return l }
+
+func (l *logCapture) count(msg string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, m := range l.msgs {
+		if m == msg {
+			n++
+		}
+	}
+	return n
 }
 
 func TestOursAvailable(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 )
 
 // TestFS checks that fsys behaves as a vfs.FS must, in dir: create, write,
-// read at, sync, truncate, append, stat, read dir, rename, remove, atomic
+// read at, early writeback, sync, truncate, append, stat, read dir, rename, remove, atomic
 // write and directory sync. It fails t at the first difference.
 func TestFS(t testing.TB, fsys vfs.FS, dir string) {
 	t.Helper()
@@ -20,6 +20,9 @@ func TestFS(t testing.TB, fsys vfs.FS, dir string) {
 	must(t, err)
 	write(t, f, "hello ")
 	write(t, f, "world")
+	if err := vfs.StartWriteback(f, 0, 11); err != nil && !errors.Is(err, vfs.ErrNoWriteback) {
+		t.Fatalf("StartWriteback: %v", err)
+	}
 	must(t, f.Sync())
 	buf := make([]byte, 5)
 	_, err = f.ReadAt(buf, 6)

@@ -24,7 +24,11 @@ const (
 	OpCreate                  // FS.Create
 	OpTruncate                // File.Truncate
 	OpRemove                  // FS.Remove and FS.RemoveAll
-	OpAll      = OpWrite | OpSync | OpDirSync | OpRename | OpCreate | OpTruncate | OpRemove
+	// OpWriteback is vfs.StartWriteback (early writeback, a hint that
+	// makes nothing durable); it is not among OpAll, so crash points
+	// enumerated over OpAll are the same with or without it.
+	OpWriteback
+	OpAll = OpWrite | OpSync | OpDirSync | OpRename | OpCreate | OpTruncate | OpRemove
 )
 
 // Injector decides which operations of a WithErrors filesystem fail. It
@@ -198,6 +202,15 @@ func (f *errFile) Sync() error {
 		return err
 	}
 	return f.File.Sync()
+}
+
+// StartWriteback passes the hint to the wrapped file (vfs.StartWriteback)
+// unless the injector fails it.
+func (f *errFile) StartWriteback(off, n int64) error {
+	if err := f.inj.check(OpWriteback); err != nil {
+		return err
+	}
+	return vfs.StartWriteback(f.File, off, n)
 }
 
 func (f *errFile) Truncate(size int64) error {

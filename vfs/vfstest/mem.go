@@ -368,6 +368,17 @@ func (f *memFile) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// StartWriteback is a no-op: it makes nothing durable (only Sync does, as
+// CrashClone models), which is all early writeback promises.
+func (f *memFile) StartWriteback(off, n int64) error {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if f.closed {
+		return pathErr("sync_file_range", f.name, errClosed)
+	}
+	return nil
+}
+
 func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 	f.fs.mu.Lock()
 	defer f.fs.mu.Unlock()

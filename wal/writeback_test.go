@@ -1,0 +1,144 @@
+package wal
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
+	"github.com/fluvio-go/fluvio/vfs"
+	"github.com/fluvio-go/fluvio/vfs/vfstest"
+)
+
+// bigBatch is a batch of one record of n bytes.
+func bigBatch(id, n int) []byte {
+	var b batch.Builder
+	b.Reset(1)
+	b.Add(nil, bytes.Repeat([]byte{byte(id)}, n), nil, 1)
+	return bytes.Clone(b.Bytes())
+}
+
+// TestEarlyWriteback checks that under SyncNever the log starts the
+// writeback of every WritebackBytes appended to the .log, in contiguous
+// spans from its start (through the vfs, onto a real file), and that it
+// makes nothing durable.
+func TestEarlyWriteback(t *testing.T) {
+	inj := vfstest.NewInjector()
+	rec := &recFS{FS: vfstest.WithErrors(vfs.Default, inj)}
+	l, err := Open(filepath.Join(t.TempDir(), "p"), Options{FS: rec, Sync: SyncNever, WritebackBytes: 64 << 10})
+	requireNoErr(t, err)
+	defer l.Close()
+	for i := range 16 {
+		_, err := l.Append(bigBatch(i, 32<<10))
+		requireNoErr(t, err)
+	}
+	syncs := inj.Count(vfstest.OpSync)
+	testkit.WaitFor(t, 10*time.Second, func() error {
+		if end := rec.end(); end < l.Size()-64<<10 {
+			return fmt.Errorf("writeback started up to %d of %d bytes", end, l.Size())
+		}
+		return nil
+	})
+	rec.mu.Lock()
+	next := int64(0)
+	for _, r := range rec.spans {
+		if !strings.HasSuffix(r.name, logSuffix) || r.off != next || r.n <= 0 {
+			t.Errorf("writeback spans %v: want contiguous spans of the .log from 0", rec.spans)
+			break
+		}
+		next = r.off + r.n
+	}
+	rec.mu.Unlock()
+	if n := inj.Count(vfstest.OpWriteback); n == 0 {
+		t.Error("no writeback reached the file system under the fault injector")
+	}
+	if d := l.DurableOffset(); d != 0 {
+		t.Errorf("DurableOffset = %d after writebacks alone, want 0 (no fsync)", d)
+	}
+	if n := inj.Count(vfstest.OpSync); n != syncs {
+		t.Errorf("%d fsyncs after the appends, %d after the writebacks: want none added", syncs, n)
+	}
+}
+
+// recFS records the early-writeback spans asked of its files.
+type recFS struct {
+	vfs.FS
+	mu    sync.Mutex
+	spans []span
+}
+
+type span struct {
+	name   string
+	off, n int64
+}
+
+func (r *recFS) end() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.spans) == 0 {
+		return 0
+	}
+	return r.spans[len(r.spans)-1].off + r.spans[len(r.spans)-1].n
+}
+
+func (r *recFS) Create(name string) (vfs.File, error) {
+	f, err := r.FS.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	return &recFile{File: f, fs: r, name: name}, nil
+}
+
+type recFile struct {
+	vfs.File
+	fs   *recFS
+	name string
+}
+
+func (f *recFile) StartWriteback(off, n int64) error {
+	f.fs.mu.Lock()
+	f.fs.spans = append(f.fs.spans, span{f.name, off, n})
+	f.fs.mu.Unlock()
+	return vfs.StartWriteback(f.File, off, n)
+}
+
+// TestEarlyWritebackErrorsAreHints checks a failing writeback neither
+// fails an append nor the log, and that SyncAlways starts none.
+func TestEarlyWritebackErrorsAreHints(t *testing.T) {
+	for _, policy := range []SyncPolicy{SyncInterval, SyncAlways} {
+		t.Run(policy.String(), func(t *testing.T) {
+			inj := vfstest.NewInjector()
+			inj.FailEvery(vfstest.OpWriteback, syscall.EIO)
+			l, err := Open(filepath.Join(t.TempDir(), "p"), Options{FS: vfstest.WithErrors(vfstest.NewCrashableMem(), inj), Sync: policy, WritebackBytes: 4 << 10})
+			requireNoErr(t, err)
+			for i := range 64 {
+				_, err := l.Append(bigBatch(i, 8<<10))
+				requireNoErr(t, err)
+			}
+			if policy == SyncAlways {
+				requireNoErr(t, l.Close())
+				requireEqual(t, inj.Count(vfstest.OpWriteback), 0)
+				return
+			}
+			testkit.WaitFor(t, 10*time.Second, func() error {
+				if inj.Count(vfstest.OpWriteback) == 0 {
+					return errors.New("no writeback tried")
+				}
+				return nil
+			})
+			requireNoErr(t, l.Sync())
+			requireEqual(t, l.DurableOffset(), l.EndOffset())
+			if err := l.Failed(); err != nil {
+				t.Fatalf("log failed after a writeback error: %v", err)
+			}
+			requireNoErr(t, l.Close())
+		})
+	}
+}
