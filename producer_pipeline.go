@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/fluvio-go/fluvio/wire"
@@ -82,6 +83,9 @@ type pipeline struct {
 	// completer holds it while it retries, so that no later request
 	// overtakes a retried one.
 	sendMu chan struct{}
+
+	freeMu sync.Mutex
+	free   []*inflightReq // guarded by freeMu: settled requests, for newReq
 }
 
 // reserve takes a slot (blocking while maxInFlight requests are in
@@ -112,19 +116,47 @@ func (pl *pipeline) close() { close(pl.inflight) }
 // pipelined behind a refused first one would only be refused too (and a
 // leader that still took them at any sequence would store them ahead of
 // the first one).
-func (pl *pipeline) start(batches []*pendingBatch) {
+func (pl *pipeline) start(req *inflightReq, batches []*pendingBatch) {
 	pl.sendMu <- struct{}{}
 	first := pl.seq.stamp(batches)
-	req := &inflightReq{batches: batches}
+	req.batches = batches
+	var answered chan struct{} // req may be recycled once answered
 	if first {
-		req.answered = make(chan struct{})
+		answered = make(chan struct{})
+		req.answered = answered
 	}
 	req.wait = pl.w.write(batches)
 	pl.inflight <- req // never blocks: slots bound it
 	<-pl.sendMu
-	if req.answered != nil {
-		<-req.answered
+	if answered != nil {
+		<-answered
 	}
+}
+
+// newReq returns an empty request (a recycled one if there is one), for
+// start: a 1,000-partition producer starts a request per record, and
+// reusing them and their batch slices saves two allocations each.
+func (pl *pipeline) newReq() *inflightReq {
+	pl.freeMu.Lock()
+	defer pl.freeMu.Unlock()
+	if n := len(pl.free); n > 0 {
+		req := pl.free[n-1]
+		pl.free = pl.free[:n-1]
+		return req
+	}
+	return &inflightReq{}
+}
+
+// freeReq takes back a request that is settled and released (or was
+// never started); nothing refers to it any more.
+func (pl *pipeline) freeReq(req *inflightReq) {
+	clear(req.batches)
+	*req = inflightReq{batches: req.batches[:0]}
+	pl.freeMu.Lock()
+	if len(pl.free) < cap(pl.slots)+1 {
+		pl.free = append(pl.free, req)
+	}
+	pl.freeMu.Unlock()
 }
 
 // completer reads the answers in order until close.
@@ -163,10 +195,11 @@ func (pl *pipeline) shouldRetry(req *inflightReq, err error) bool {
 	return pl.cfg.maxRetries > 0 && errors.Is(err, wire.ErrUnknownTopicOrPartition) && now.Sub(req.failed) < unknownPartitionWait
 }
 
-// finish settles a request and frees its slot.
+// finish settles a request, frees its slot and recycles it.
 func (pl *pipeline) finish(req *inflightReq, base int64, err error) {
 	pl.settle(req, base, err)
 	pl.release(req)
+	pl.freeReq(req)
 }
 
 // release frees req's slot and lets start write the next request.

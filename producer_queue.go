@@ -97,12 +97,14 @@ func (q *partitionQueue) startNow() bool {
 	if !q.pipe.tryReserve() {
 		return false
 	}
-	batches, _, exit := q.take()
+	req := q.pipe.newReq()
+	batches, _, exit := q.take(req.batches)
 	if exit || len(batches) == 0 {
+		q.pipe.freeReq(req)
 		q.pipe.unreserve()
 		return false
 	}
-	q.pipe.start(batches)
+	q.pipe.start(req, batches)
 	q.mu.Lock()
 	more := q.cur != nil || len(q.ready) > 0
 	if !more {
@@ -137,14 +139,17 @@ func (q *partitionQueue) run() {
 		// the pipeline was full goes into this request.
 		q.pipe.reserve()
 		q.runMu <- struct{}{}
-		batches, wait, exit := q.take()
+		req := q.pipe.newReq()
+		batches, wait, exit := q.take(req.batches)
 		if exit {
 			<-q.runMu
+			q.pipe.freeReq(req)
 			q.pipe.unreserve()
 			return
 		}
 		if len(batches) == 0 {
 			<-q.runMu
+			q.pipe.freeReq(req)
 			q.pipe.unreserve()
 			if wait > 0 {
 				// Listed before checking for blocked senders: a sender
@@ -163,15 +168,15 @@ func (q *partitionQueue) run() {
 			timer.Stop()
 			continue
 		}
-		q.pipe.start(batches)
+		q.pipe.start(req, batches)
 		<-q.runMu
 	}
 }
 
-// take returns the batches to send now; or, if none, how long the current
-// batch may still linger (0: nothing to wait for) and whether the loop
-// should exit.
-func (q *partitionQueue) take() (batches []*pendingBatch, wait time.Duration, exit bool) {
+// take returns the batches to send now, appended to dst (a recycled
+// request's slice); or, if none, how long the current batch may still
+// linger (0: nothing to wait for) and whether the loop should exit.
+func (q *partitionQueue) take(dst []*pendingBatch) (batches []*pendingBatch, wait time.Duration, exit bool) {
 	closing := false
 	select {
 	case <-q.closing:
@@ -210,7 +215,7 @@ func (q *partitionQueue) take() (batches []*pendingBatch, wait time.Duration, ex
 		size += s
 		n++
 	}
-	batches = append([]*pendingBatch(nil), q.ready[:n]...)
+	batches = append(dst[:0], q.ready[:n]...)
 	for _, pb := range batches {
 		q.linger.unsent.Add(-int64(pb.b.Len()))
 	}

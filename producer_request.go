@@ -182,33 +182,60 @@ func (c *Client) startProduce(ctx context.Context, call produceCall) func(contex
 		err = notSent(err) // no leader or no connection: nothing was written
 		return func(context.Context) (int64, error) { return -1, err }
 	}
-	req := &wire.ProduceRequest{
+	// One allocation for the request and its answer's context (a
+	// 1,000-partition producer starts a request per record).
+	sp := &startedProduce{c: c, ctx: ctx, call: call, l: l, conn: conn, req: wire.ProduceRequest{
 		Acks: wireAcks(call.acks), TimeoutMs: int32(call.timeout.Milliseconds()),
 		Topic: call.topic, Partition: call.partition, Records: call.records,
-	}
-	answer := func(resp *wire.ProduceResponse, err error) (int64, error) {
-		if err == nil {
-			err = resp.Err()
-		}
-		if err != nil && resp != nil && resp.ErrorCode == wire.DuplicateSequence && resp.BaseOffset >= 0 {
-			// A retry of stored batches: the leader's proof is their
-			// original offset (the pipeline completes them with it).
-			return resp.BaseOffset, fmt.Errorf("%s partition %d: %w", call.topic, call.partition, err)
-		}
-		if err != nil {
-			return -1, c.classify(ctx, call.topic, call.partition, l, conn, err)
-		}
-		if call.acks == AcksNone {
-			return -1, nil
-		}
-		return resp.BaseOffset, nil
-	}
+	}}
+	sp.call.records = nil // the answer needs none of them
 	if ap, ok := conn.(asyncProducer); ok {
-		pending := ap.StartProduce(ctx, req)
-		return func(wctx context.Context) (int64, error) { return answer(pending.Wait(wctx)) }
+		sp.pending = ap.StartProduce(ctx, &sp.req)
+		sp.req.Records = nil // written: the batches may be reused
+		return sp.wait
 	}
-	base, err := answer(conn.Produce(ctx, req))
-	return func(context.Context) (int64, error) { return base, err }
+	sp.base, sp.err = sp.answer(conn.Produce(ctx, &sp.req))
+	return sp.result
+}
+
+// startedProduce is one produce request written by Client.startProduce.
+type startedProduce struct {
+	c       *Client
+	ctx     context.Context
+	call    produceCall
+	l       leader
+	conn    spuConn
+	req     wire.ProduceRequest
+	pending *wire.PendingProduce // nil: answered synchronously (base, err)
+	base    int64
+	err     error
+}
+
+func (sp *startedProduce) wait(wctx context.Context) (int64, error) {
+	return sp.answer(sp.pending.Wait(wctx))
+}
+
+func (sp *startedProduce) result(context.Context) (int64, error) { return sp.base, sp.err }
+
+// answer turns the leader's answer into the first record's offset or the
+// error the pipeline sees.
+func (sp *startedProduce) answer(resp *wire.ProduceResponse, err error) (int64, error) {
+	call := &sp.call
+	if err == nil {
+		err = resp.Err()
+	}
+	if err != nil && resp != nil && resp.ErrorCode == wire.DuplicateSequence && resp.BaseOffset >= 0 {
+		// A retry of stored batches: the leader's proof is their
+		// original offset (the pipeline completes them with it).
+		return resp.BaseOffset, fmt.Errorf("%s partition %d: %w", call.topic, call.partition, err)
+	}
+	if err != nil {
+		return -1, sp.c.classify(sp.ctx, call.topic, call.partition, sp.l, sp.conn, err)
+	}
+	if call.acks == AcksNone {
+		return -1, nil
+	}
+	return resp.BaseOffset, nil
 }
 
 // leaderConn returns the partition's leader and a connection to it.
