@@ -98,6 +98,45 @@ func (c *Client) CreateTopic(ctx context.Context, name string, cfg TopicConfig) 
 	return nil
 }
 
+// DefaultTopicWait bounds CreateTopicReady's wait when its ctx has no
+// deadline.
+const DefaultTopicWait = 30 * time.Second
+
+// CreateTopicReady creates a topic like CreateTopic and returns once every
+// partition can take a produce: its leader SPU has created the replica,
+// made the creation durable and reported it to the SC (the topic's status
+// is provisioned). The SC answers as soon as the last report arrives; it
+// is told by the SPUs' heartbeats, which they send as soon as they have
+// created the replicas (nothing polls). If that takes longer than ctx
+// allows (without a deadline, DefaultTopicWait), the topic stays created
+// and the error matches ErrTopicNotReady and says which SPUs the
+// partitions wait for. An SC older than this client does not wait: then
+// it returns once the topic is stored, like CreateTopic.
+func (c *Client) CreateTopicReady(ctx context.Context, name string, cfg TopicConfig) error {
+	wait := DefaultTopicWait
+	if dl, ok := ctx.Deadline(); ok {
+		// The SC answers at the end of the wait: leave its answer time
+		// to come back before ctx ends.
+		left := time.Until(dl)
+		wait = left - min(time.Second, left/10)
+	} else {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait+c.cfg.requestTimeout)
+		defer cancel()
+	}
+	waitMs := max(1, min(wait.Milliseconds(), bus.MaxTopicWaitMs))
+	resp, err := request[bus.TopicCreateResponse](ctx, c, bus.SubjectAdminTopicCreate,
+		bus.TopicCreateRequest{Name: name, Spec: cfg.spec(), WaitMs: waitMs})
+	if err != nil {
+		return fmt.Errorf("create topic %q: %w", name, err)
+	}
+	if st := resp.Topic.Status; resp.Waited && st.Resolution != bus.TopicProvisioned {
+		return fmt.Errorf("topic %q created, but not ready after %v (%s): %w", name,
+			(time.Duration(waitMs) * time.Millisecond).Round(100*time.Millisecond), st.Reason, ErrTopicNotReady)
+	}
+	return nil
+}
+
 // ValidateTopic asks the SC whether CreateTopic(ctx, name, cfg) would
 // succeed (the name, the settings and a placement of the replicas) without
 // creating the topic. Errors are CreateTopic's.

@@ -47,6 +47,10 @@ var (
 	ErrNotRepairable error = bus.ErrNotRepairable
 	// ErrTopicExists matches CreateTopic's error for an existing topic.
 	ErrTopicExists error = bus.ErrTopicExists
+	// ErrTopicNotReady matches CreateTopicReady's error when the topic was
+	// created but some partition could not take a produce in time (its
+	// leader SPU offline, or slow to create the replica).
+	ErrTopicNotReady = errors.New("fluvio: topic not ready")
 	// ErrNotEnoughSPUs matches CreateTopic's error when the replication
 	// factor exceeds the registered SPUs.
 	ErrNotEnoughSPUs error = bus.ErrNotEnoughSPUs

@@ -163,17 +163,29 @@ type TopicStatus struct {
 // TopicCreateRequest creates a topic. Name: lowercase letters, digits and
 // '-', at most 63 characters. Spec.Partitions and Spec.ReplicationFactor
 // default to 1 when 0. DryRun validates and places without storing.
+// WaitMs > 0 makes the SC answer only once every partition can take a
+// produce (its leader SPU has reported the replica: the topic's status is
+// provisioned), or after WaitMs (at most MaxTopicWaitMs), whichever
+// first; the answer's Waited says it did.
 type TopicCreateRequest struct {
 	Type   string    `json:"type,omitempty"`
 	Name   string    `json:"name"`
 	Spec   TopicSpec `json:"spec"`
 	DryRun bool      `json:"dryRun,omitempty"`
+	WaitMs int64     `json:"waitMs,omitempty"`
 }
 
+// MaxTopicWaitMs bounds TopicCreateRequest.WaitMs.
+const MaxTopicWaitMs = 5 * 60 * 1000
+
 // TopicCreateResponse answers TopicCreateRequest with the created topic.
+// Waited: the SC waited as WaitMs asked, and Topic.Status is as of the end
+// of the wait (provisioned, or pending with the reason); an SC that does
+// not know WaitMs answers at once and leaves it false.
 type TopicCreateResponse struct {
-	Type  string `json:"type"`
-	Topic Topic  `json:"topic"`
+	Type   string `json:"type"`
+	Topic  Topic  `json:"topic"`
+	Waited bool   `json:"waited,omitempty"`
 }
 
 // TopicDeleteRequest deletes a topic; its SPUs delete their logs.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -28,7 +29,9 @@ func runTopicCreate(ctx context.Context, g *Global, args []string, stdout, stder
 		Usage: "fluvio topic create NAME [-p PARTITIONS] [-r REPLICAS] [flags]",
 		Short: `Create a topic. The SC assigns each partition's replicas to SPUs (least loaded
 first, spread across racks unless --ignore-rack-assignment) and the SPUs create
-the logs. NAME: lowercase letters, digits and '-', at most 63 characters.
+the logs. It returns once every partition can take a produce (its leader SPU
+has created the replica and told the SC), or with a warning after --wait (the
+topic stays created); --wait 0 returns as soon as the SC has stored it. NAME: lowercase letters, digits and '-', at most 63 characters.
 Durations take s, m, h, d and w (30s, 12h, 7d); sizes take B, KB, MB, GB and
 KiB, MiB, GiB (512MiB, 1GB).`,
 		Examples: `fluvio topic create greetings
@@ -49,11 +52,17 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 	assignFile := fs.String("replica-assignment", "", "place the partitions by hand: a JSON `FILE` [{\"id\":0,\"replicas\":[5001,5002]}, ...] (leader first)")
 	configFile := fs.String("config", "", "read the whole topic (name included) from Fluvio's YAML topic configuration `FILE`")
 	dryRun := fs.Bool("dry-run", false, "validate and place the topic without creating it")
+	wait := fs.String("wait", "30s", "wait at most this `DURATION` for every partition to take a produce (0: return once the SC has stored the topic)")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
+	waitFor, err := parseDuration(*wait)
+	if err != nil {
+		return g.usageError(stderr, "--wait: "+err.Error())
+	}
+	mode := createMode{dryRun: *dryRun, wait: waitFor}
 	if *configFile != "" {
-		return createFromFile(ctx, g, fs, *configFile, *dryRun, stdout, stderr)
+		return createFromFile(ctx, g, fs, *configFile, mode, stdout, stderr)
 	}
 	if fs.NArg() != 1 {
 		return g.usageError(stderr, "topic create takes one argument: the topic name (or --config FILE)")
@@ -135,13 +144,20 @@ KiB, MiB, GiB (512MiB, 1GB).`,
 		}
 		cfg.MaxRecordBytes = int32(n)
 	}
-	return createTopic(ctx, g, name, cfg, *dryRun, stdout, stderr)
+	return createTopic(ctx, g, name, cfg, mode, stdout, stderr)
+}
+
+// createMode is how 'topic create' creates: only validating (dryRun), or
+// for real, waiting up to wait for the partitions (0: not at all).
+type createMode struct {
+	dryRun bool
+	wait   time.Duration
 }
 
 // createFromFile is 'topic create --config FILE': everything comes from
 // the file, so any other topic option (or a NAME argument) is an error
 // naming both.
-func createFromFile(ctx context.Context, g *Global, fs *flagSet, path string, dryRun bool, stdout, stderr io.Writer) int {
+func createFromFile(ctx context.Context, g *Global, fs *flagSet, path string, mode createMode, stdout, stderr io.Writer) int {
 	for _, f := range []string{"partitions", "replication", "ignore-rack-assignment", "retention-time", "segment-size",
 		"max-record-size", "min-insync-replicas", "sync", "compression-type", "max-partition-size", "replica-assignment"} {
 		if fs.Changed(f) {
@@ -159,24 +175,43 @@ func createFromFile(ctx context.Context, g *Global, fs *flagSet, path string, dr
 		return g.fail(stderr, withHint(fmt.Errorf("invalid topic name in %s: %w", path, err), exitUsage,
 			"use lowercase letters, digits and '-', at most 63 characters"))
 	}
-	return createTopic(ctx, g, name, cfg, dryRun, stdout, stderr)
+	return createTopic(ctx, g, name, cfg, mode, stdout, stderr)
 }
 
-// createTopic asks the SC to create (or with dryRun, validate) the topic.
-func createTopic(ctx context.Context, g *Global, name string, cfg fluvio.TopicConfig, dryRun bool, stdout, stderr io.Writer) int {
+// createTopic asks the SC to create (or with mode.dryRun, validate) the
+// topic and waits up to mode.wait until every partition can take a
+// produce (fluvio.Client.CreateTopicReady: the SC answers when the SPUs
+// report the replicas). A topic created but not ready in time is a
+// warning, not a failure: it exists, and producers wait for its leaders.
+func createTopic(ctx context.Context, g *Global, name string, cfg fluvio.TopicConfig, mode createMode, stdout, stderr io.Writer) int {
 	a, err := g.admin(ctx)
 	if err != nil {
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	create := a.CreateTopic
-	if dryRun {
+	create := a.CreateTopicReady
+	switch {
+	case mode.dryRun:
 		create = a.ValidateTopic
+	case mode.wait <= 0:
+		create = a.CreateTopic
+	default:
+		// CreateTopicReady leaves a tenth of ctx (at most 1 s) for the
+		// SC's answer: the SC waits mode.wait.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, mode.wait+min(time.Second, mode.wait/9))
+		defer cancel()
 	}
-	if err := create(ctx, name, cfg); err != nil {
+	err = create(ctx, name, cfg)
+	if errors.Is(err, fluvio.ErrTopicNotReady) {
+		fmt.Fprintf(stdout, "topic %q created\n", name)
+		fmt.Fprintf(stderr, "warning: %v; producers wait for its leaders: see 'fluvio partition list --topic %s'\n", err, name)
+		return exitOK
+	}
+	if err != nil {
 		return g.fail(stderr, err)
 	}
-	if dryRun {
+	if mode.dryRun {
 		fmt.Fprintf(stdout, "topic %q is valid and can be placed (dry run: not created)\n", name)
 		return exitOK
 	}

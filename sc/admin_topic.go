@@ -87,7 +87,10 @@ func validateSpec(spec *bus.TopicSpec) *bus.Error {
 
 // handleTopicCreate validates, places the replicas with sc/placement and
 // stores topic.<name> (create only: an existing topic is refused), then
-// tells each SPU holding a replica.
+// tells each SPU holding a replica; with req.WaitMs it answers once the
+// topic is provisioned or the wait is over (waitProvisioned). The
+// endpoint runs each request on its own goroutine (spawn), so a waiting
+// create holds up no other.
 func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCreateRequest) (bus.TopicCreateResponse, error) {
 	var resp bus.TopicCreateResponse
 	if err := validateName("topic", req.Name); err != nil {
@@ -96,7 +99,17 @@ func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCre
 	if err := checkUserTopic(req.Name, req.Spec); err != nil {
 		return resp, err
 	}
-	return s.createTopic(req)
+	if req.WaitMs < 0 {
+		return resp, bus.ErrInvalidConfig.With(fmt.Sprintf("waitMs %d may not be negative", req.WaitMs), "")
+	}
+	resp, err := s.createTopic(req)
+	if err != nil || req.DryRun || req.WaitMs == 0 {
+		return resp, err
+	}
+	wait := time.Duration(min(req.WaitMs, bus.MaxTopicWaitMs)) * time.Millisecond
+	resp.Topic, err = s.waitProvisioned(req.Name, wait)
+	resp.Waited = err == nil
+	return resp, err
 }
 
 // createTopic places and stores a topic (user or system: the callers
@@ -256,6 +269,7 @@ func (s *Server) handleTopicDelete(_ context.Context, _ string, req bus.TopicDel
 	s.st.mu.Lock()
 	delete(s.st.topics, req.Name)
 	s.pushTopicChange(nil, &t.rec)
+	s.st.notifyLocked()
 	s.st.mu.Unlock()
 	s.dropTopicConsumers(req.Name)
 	s.log.Info("topic deleted", "topic", req.Name)

@@ -147,6 +147,7 @@ func (s *Server) handleHeartbeat(_ context.Context, subject string, hb bus.Heart
 			s.kickElection()
 		}
 	}
+	s.st.notifyLocked()
 	// A set published but not applied within two beats was lost.
 	if e.applied < e.sent && now.Sub(e.sentAt) > 2*s.cfg.HeartbeatInterval {
 		full = true

@@ -90,6 +90,9 @@ type Server struct {
 	stopMu   sync.Mutex
 	stopping bool
 	inflight sync.WaitGroup
+	// stopCh is closed when Close begins: handlers that wait (a topic
+	// create waiting for its partitions) answer at once.
+	stopCh chan struct{}
 
 	ctx       context.Context // cancelled by Close; handlers' base context
 	cancel    context.CancelFunc
@@ -131,7 +134,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 			return nil, err
 		}
 	}
-	s = &Server{cfg: cfg, log: cfg.Logger.With("sc", cfg.Name), st: newState(),
+	s = &Server{cfg: cfg, log: cfg.Logger.With("sc", cfg.Name), st: newState(), stopCh: make(chan struct{}),
 		electKick: make(chan struct{}, 1), demoteKick: make(chan struct{}, 1), leaseKick: make(chan struct{}, 1), resyncKick: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	started := s

@@ -2,11 +2,13 @@ package sc
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/version"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 )
 
@@ -39,7 +41,7 @@ func (s *Server) serveRole(role string) error {
 		admin = append(admin,
 			endpoint{"spu-register", "spu.register", bus.Micro(ctx, guard(s, s.handleSPURegister))},
 			endpoint{"spu-unregister", "spu.unregister", bus.Micro(ctx, guard(s, s.handleSPUUnregister))},
-			endpoint{"topic-create", "topic.create", bus.Micro(ctx, guard(s, s.handleTopicCreate))},
+			endpoint{"topic-create", "topic.create", s.spawn("topic-create", bus.Micro(ctx, guard(s, s.handleTopicCreate)))},
 			endpoint{"topic-delete", "topic.delete", bus.Micro(ctx, guard(s, s.handleTopicDelete))},
 			endpoint{"topic-add-partition", "topic.add_partition", bus.Micro(ctx, guard(s, s.handleTopicAddPartition))},
 			endpoint{"consumer-storage", "consumer.storage", bus.Micro(ctx, guard(s, s.handleConsumerStorage))},
@@ -137,6 +139,68 @@ func guard[Req, Resp any](s *Server, fn bus.HandlerFunc[Req, Resp]) bus.HandlerF
 	}
 }
 
+// spawn runs each request of h on its own goroutine, counted in flight
+// like a guarded handler (Close waits for it), for an endpoint whose
+// requests may wait (micro calls one endpoint's handler for one request
+// at a time). The goroutine answers through detached, not micro's
+// request. When the SC is stopping, h answers at once, on the caller's
+// goroutine (its guard refuses the request).
+func (s *Server) spawn(endpoint string, h micro.Handler) micro.Handler {
+	return micro.HandlerFunc(func(r micro.Request) {
+		if !s.enter() {
+			h.Handle(r)
+			return
+		}
+		go func() {
+			defer s.inflight.Done()
+			h.Handle(detached{Request: r, s: s, endpoint: endpoint})
+		}()
+	})
+}
+
+// detached answers a micro request after its handler returned: it
+// publishes on the request's reply subject itself. micro's own Respond and
+// Error record the outcome for micro's stats, which micro reads when the
+// handler returns (a data race once the answer comes later), so that
+// endpoint's error count in 'nats micro stats' stays 0; the SC's own
+// metrics count its errors.
+type detached struct {
+	micro.Request
+	s        *Server
+	endpoint string
+}
+
+// Respond implements micro.Request.
+func (r detached) Respond(data []byte, opts ...micro.RespondOpt) error {
+	m := &nats.Msg{Subject: r.Reply(), Data: data}
+	for _, o := range opts {
+		o(m)
+	}
+	return r.s.nc.PublishMsg(m)
+}
+
+// RespondJSON implements micro.Request.
+func (r detached) RespondJSON(v any, opts ...micro.RespondOpt) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return r.Respond(b, opts...)
+}
+
+// Error implements micro.Request.
+func (r detached) Error(code, description string, data []byte, opts ...micro.RespondOpt) error {
+	if m := r.s.metrics; m != nil {
+		m.errors.WithLabelValues(r.endpoint, code).Inc()
+	}
+	m := &nats.Msg{Subject: r.Reply(), Data: data,
+		Header: nats.Header{micro.ErrorHeader: {description}, micro.ErrorCodeHeader: {code}}}
+	for _, o := range opts {
+		o(m)
+	}
+	return r.s.nc.PublishMsg(m)
+}
+
 // enter registers an in-flight handler unless the SC is stopping.
 func (s *Server) enter() bool {
 	s.stopMu.Lock()
@@ -151,6 +215,9 @@ func (s *Server) enter() bool {
 // quiesce refuses new requests and waits for those in flight.
 func (s *Server) quiesce() {
 	s.stopMu.Lock()
+	if !s.stopping {
+		close(s.stopCh)
+	}
 	s.stopping = true
 	s.stopMu.Unlock()
 	s.inflight.Wait()

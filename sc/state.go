@@ -20,6 +20,10 @@ type state struct {
 	// clients are the client identities sent with every full replica
 	// set (SPUs check clients' hellos against them); set once at Start.
 	clients []bus.ClientKey
+	// changed is closed, and replaced, when replica reports or topics
+	// change (notifyLocked): topic creates that wait (topicwait.go) look
+	// again.
+	changed chan struct{}
 }
 
 // spuEntry is one registered SPU.
@@ -49,7 +53,13 @@ type topicEntry struct {
 }
 
 func newState() *state {
-	return &state{spus: map[bus.SPUID]*spuEntry{}, topics: map[string]*topicEntry{}}
+	return &state{spus: map[bus.SPUID]*spuEntry{}, topics: map[string]*topicEntry{}, changed: make(chan struct{})}
+}
+
+// notifyLocked wakes everyone waiting on changed. Caller holds mu.
+func (st *state) notifyLocked() {
+	close(st.changed)
+	st.changed = make(chan struct{})
 }
 
 // nextEpoch returns the next replica-set epoch for e. Epochs increase
@@ -77,6 +87,7 @@ func (st *state) replace(snap snapshot) {
 		topics[name] = &topicEntry{rec: v.rec, rev: v.rev}
 	}
 	st.topics = topics
+	st.notifyLocked()
 }
 
 // spuByName finds an SPU by name. Caller holds mu.

@@ -67,10 +67,9 @@ type Log struct {
 	// Early writeback (writeback.go): wbKick wakes its goroutine (nil
 	// when off); wbOff turns it off when the files cannot take the hint;
 	// wb is where the last round ended, guarded by syncMu.
-	wbKick     chan struct{}
-	wbOff      atomic.Bool
-	writebacks atomic.Int64 // rounds started, for tests
-	wb         struct {
+	wbKick chan struct{}
+	wbOff  atomic.Bool
+	wb     struct {
 		seg  *segment
 		done int64
 	}
@@ -404,6 +403,7 @@ func (l *Log) Truncate(offset int64) error {
 	defer l.syncMu.Unlock()
 	l.st.Lock()
 	err := l.truncateLocked(offset)
+	l.clampWritebackLocked()
 	l.st.Unlock()
 	l.changed()
 	return err

@@ -44,7 +44,6 @@ func (l *Log) kickWritebackLocked(s *segment) {
 	if l.wbKick == nil || l.wbOff.Load() {
 		return
 	}
-	s.wbAsked = min(s.wbAsked, s.size) // a truncate cut below it
 	if s.size-s.wbAsked < l.opts.WritebackBytes {
 		return
 	}
@@ -71,12 +70,11 @@ func (l *Log) writeback() {
 	l.st.RUnlock()
 	from := int64(0)
 	if l.wb.seg == s {
-		from = min(l.wb.done, to)
+		from = l.wb.done
 	}
 	if to <= from {
 		return
 	}
-	l.writebacks.Add(1)
 	err := vfs.StartWriteback(s.log, from, to-from)
 	l.wb.seg, l.wb.done = s, to
 	switch {
@@ -86,4 +84,14 @@ func (l *Log) writeback() {
 	case err != nil:
 		l.logger.Warn("wal: early writeback (a hint; the next fsync reports write errors)", "dir", l.dir, "err", err)
 	}
+}
+
+// clampWritebackLocked brings the early writeback's marks back to the
+// active segment's size after a truncate cut it; syncMu and st held.
+func (l *Log) clampWritebackLocked() {
+	s := l.st.segs[len(l.st.segs)-1]
+	if l.wb.seg == s {
+		l.wb.done = min(l.wb.done, s.size)
+	}
+	s.wbAsked = min(s.wbAsked, s.size)
 }

@@ -142,3 +142,50 @@ func TestEarlyWritebackErrorsAreHints(t *testing.T) {
 		})
 	}
 }
+
+// TestEarlyWritebackAfterTruncate: after a truncate cuts the active
+// segment below where the writeback had got to, the writeback follows
+// the segment as it grows again.
+func TestEarlyWritebackAfterTruncate(t *testing.T) {
+	rec := &recFS{FS: vfstest.NewCrashableMem()}
+	l, err := Open("/p", Options{FS: rec, Sync: SyncNever, WritebackBytes: 64 << 10})
+	requireNoErr(t, err)
+	defer l.Close()
+	appendN := func(n int) {
+		for i := range n {
+			_, err := l.Append(bigBatch(i, 32<<10))
+			requireNoErr(t, err)
+		}
+	}
+	covered := func() {
+		testkit.WaitFor(t, 10*time.Second, func() error {
+			if end := rec.end(); end < l.Size()-64<<10 {
+				return fmt.Errorf("writeback started up to %d of %d bytes", end, l.Size())
+			}
+			return nil
+		})
+	}
+	appendN(16)
+	covered()
+	requireNoErr(t, l.Truncate(4))
+	cut := l.Size()
+	appendN(16)
+	covered()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	// The spans after the cut start at it and follow each other.
+	var after []span
+	for i, r := range rec.spans {
+		if i > 0 && r.off < rec.spans[i-1].off+rec.spans[i-1].n {
+			after = rec.spans[i:]
+		}
+	}
+	if len(after) == 0 || after[0].off != cut {
+		t.Fatalf("spans %v: want the ones after the truncate to start at %d", rec.spans, cut)
+	}
+	for i := 1; i < len(after); i++ {
+		if after[i].off != after[i-1].off+after[i-1].n {
+			t.Fatalf("spans after the truncate %v are not contiguous", after)
+		}
+	}
+}

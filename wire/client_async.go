@@ -172,7 +172,7 @@ func (c *Conn) writeProducesLocked(items []*PendingProduce) error {
 			for i, p := range live {
 				req.Partitions[i] = ProducePartition{Topic: p.req.Topic, Partition: p.req.Partition, Records: p.req.Records}
 			}
-			m := &multiWait{resp: new(MultiProduceResponse), finished: make(chan struct{}), addr: c.addr}
+			m := &multiWait{c: c, resp: new(MultiProduceResponse)}
 			var cl *call
 			cl, err = c.writeCallLocked(live[0].ctx, req, m.resp)
 			m.cl = cl
@@ -198,28 +198,14 @@ func (c *Conn) writeProducesLocked(items []*PendingProduce) error {
 }
 
 // multiWait is the answer of one MultiProduce frame, shared by the
-// PendingProduces of its partitions: the first Wait takes it from the
-// call, the others read it once finished is closed.
+// PendingProduces of its partitions (each waits for the one call).
 type multiWait struct {
-	cl       *call
-	resp     *MultiProduceResponse
-	addr     string
-	finished chan struct{}
-	err      error // set before finished is closed
+	c    *Conn
+	cl   *call
+	resp *MultiProduceResponse
 }
 
-func (m *multiWait) wait(ctx context.Context) error {
-	select {
-	case err := <-m.cl.done:
-		m.err = err
-		close(m.finished)
-		return err
-	case <-m.finished:
-		return m.err
-	case <-ctx.Done():
-		return fmt.Errorf("wire: %s request to %s: %w", m.cl.key, m.addr, ctx.Err())
-	}
-}
+func (m *multiWait) wait(ctx context.Context) error { return m.c.await(ctx, m.cl) }
 
 // Wait blocks until the answer arrives or ctx ends, and returns it as
 // Produce does: the response and, when its ErrorCode is set, that error.
@@ -239,15 +225,10 @@ func (p *PendingProduce) Wait(ctx context.Context) (*ProduceResponse, error) {
 		r := &p.m.resp.Partitions[p.idx]
 		return r, r.Err()
 	}
-	select {
-	case err := <-p.cl.done:
-		if err != nil {
-			return nil, err
-		}
-		return p.resp, p.resp.Err()
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wire: %s request to %s: %w", p.cl.key, p.c.addr, ctx.Err())
+	if err := p.c.await(ctx, p.cl); err != nil {
+		return nil, err
 	}
+	return p.resp, p.resp.Err()
 }
 
 // start is the sending half of roundTrip: it queues the call and writes
@@ -286,7 +267,11 @@ func (c *Conn) writeCallLocked(ctx context.Context, req Request, resp Response) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	e := encoder{buf: make([]byte, SizeLen+RequestHeaderLen, 256)}
+	capacity := 256
+	if h, ok := req.(interface{ encodedSizeHint() int }); ok {
+		capacity = max(capacity, SizeLen+RequestHeaderLen+h.encodedSizeHint())
+	}
+	e := encoder{buf: make([]byte, SizeLen+RequestHeaderLen, capacity)}
 	req.encode(&e)
 	parts, size := e.finish()
 	for _, p := range parts {
@@ -295,7 +280,7 @@ func (c *Conn) writeCallLocked(ctx context.Context, req Request, resp Response) 
 		}
 	}
 	frame := parts[0].b // starts with the header, filled in below
-	cl := &call{key: req.APIKey(), resp: resp, done: make(chan error, 1)}
+	cl := &call{key: req.APIKey(), resp: resp, done: make(chan struct{})}
 	c.p.Lock()
 	if err := c.p.err; err != nil {
 		c.p.Unlock()
@@ -343,15 +328,10 @@ func (p *PendingFetch) Wait(ctx context.Context) (*FetchResponse, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	select {
-	case err := <-p.cl.done:
-		if err != nil {
-			return nil, err
-		}
-		return p.resp, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wire: %s request to %s: %w", p.cl.key, p.c.addr, ctx.Err())
+	if err := p.c.await(ctx, p.cl); err != nil {
+		return nil, err
 	}
+	return p.resp, nil
 }
 
 // PendingProgress is a FollowerProgress report written to the
@@ -370,6 +350,8 @@ func (c *Conn) StartFollowerProgress(ctx context.Context, req *FollowerProgressR
 	p := &PendingProgress{resp: new(FollowerProgressResponse)}
 	p.cl, p.err = c.start(ctx, req, p.resp)
 	p.done = p.err != nil
+	// Nobody waits for this answer: have the background reader read it.
+	c.readInBackground()
 	return p
 }
 
@@ -379,8 +361,8 @@ func (c *Conn) StartFollowerProgress(ctx context.Context, req *FollowerProgressR
 func (p *PendingProgress) Poll() (resp *FollowerProgressResponse, done bool, err error) {
 	if !p.done {
 		select {
-		case p.err = <-p.cl.done:
-			p.done = true
+		case <-p.cl.done:
+			p.err, p.done = p.cl.err, true
 		default:
 			return nil, false, nil
 		}

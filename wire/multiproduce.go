@@ -40,6 +40,22 @@ func (r *MultiProduceRequest) encode(e *encoder) {
 	}
 }
 
+// encodedSizeHint is about the size of the encoded request in its first
+// buffer (records of refThreshold or more are referenced, not copied), so
+// that the encoder allocates it once instead of growing it partition by
+// partition (a frame of a thousand 1 KiB records grew eleven times).
+func (r *MultiProduceRequest) encodedSizeHint() int {
+	n := 2 + 4 + 4
+	for i := range r.Partitions {
+		p := &r.Partitions[i]
+		n += 2 + len(p.Topic) + 4 + 4
+		if len(p.Records) < refThreshold {
+			n += len(p.Records)
+		}
+	}
+	return n
+}
+
 func (r *MultiProduceRequest) decode(d *decoder) {
 	r.Acks = Acks(d.int16())
 	r.TimeoutMs = d.int32()

@@ -176,3 +176,20 @@ func TestStartProduceCoalescedContextEnded(t *testing.T) {
 		t.Fatalf("frames %q", rec.frames)
 	}
 }
+
+// TestMultiProduceSizeHint: the encoder's first buffer, sized from
+// encodedSizeHint, holds the whole request when every record is copied
+// (below refThreshold), so it is allocated once.
+func TestMultiProduceSizeHint(t *testing.T) {
+	r := &MultiProduceRequest{Acks: AcksLeader, TimeoutMs: 1000}
+	for i := range 300 {
+		r.Partitions = append(r.Partitions, ProducePartition{Topic: "topic-of-the-bench", Partition: int32(i), Records: make([]byte, 1000+i)})
+	}
+	e := encoder{buf: make([]byte, 0, r.encodedSizeHint())}
+	first := &e.buf[:1][0]
+	r.encode(&e)
+	parts, size := e.finish()
+	if len(parts) != 1 || size > r.encodedSizeHint() || &parts[0].b[0] != first {
+		t.Fatalf("%d parts, %d bytes, hint %d, reallocated %v: the hint must hold the request", len(parts), size, r.encodedSizeHint(), &parts[0].b[0] != first)
+	}
+}

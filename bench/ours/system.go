@@ -2,7 +2,6 @@ package ours
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/bench"
 	"github.com/fluvio-go/fluvio/bench/internal/proc"
 	"github.com/fluvio-go/fluvio/internal/localcluster"
@@ -173,74 +173,41 @@ func metricSum(text, name string) (int64, error) {
 
 // maxRecordSize lets the size curve's 1 MiB records (JetStream's default
 // max payload) in: the topic default, 1 MiB, counts the record's framing.
-const maxRecordSize = "2MiB"
+const maxRecordSize = 2 << 20
 
-// Create implements bench.Instance: one topic with l.Partitions partitions,
-// replication ServerConfig.Replicas (at least 1), max record size 2 MiB, through the fluvio CLI, with WAL
-// sync "always" for the
-// durable run (ServerConfig.SyncAlways) and "interval" otherwise (the
-// durability of JetStream's default sync); it returns once every partition
-// is Online (its leader SPU reported the replica) with every replica in
-// its in-sync replica set.
+// Create implements bench.Instance: one topic with l.Partitions
+// partitions, replication ServerConfig.Replicas (at least 1), max record
+// size 2 MiB, with WAL sync "always" for the durable run
+// (ServerConfig.SyncAlways) and "interval" otherwise (the durability of
+// JetStream's default sync). Like the peer's Create (a connection, then
+// CreateStream calls, each returning once its R1 stream exists), it
+// connects a client in this process and returns when
+// fluvio.Client.CreateTopicReady does: once every partition can take a
+// produce (its leader SPU has created the replica durably and reported it
+// to the SC, which answers the moment the last report arrives). That is
+// the whole "create K" figure.
 func (in *Instance) Create(ctx context.Context, l bench.Layout) error {
 	sync := "interval"
 	if in.cfg.SyncAlways {
 		sync = "always"
 	}
-	if _, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
-		[]string{"topic", "create", l.Topic, "--sc", in.Addr(),
-			"--partitions", strconv.Itoa(l.Partitions), "--replication", strconv.Itoa(in.replicas()), "--sync", sync,
-			"--max-record-size", maxRecordSize},
-		filepath.Join(in.dir, "fluvio-cli.log")); err != nil {
-		return fmt.Errorf("ours: create topic: %w", err)
-	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	for {
-		n, err := in.readyPartitions(ctx, l.Topic)
-		if err == nil && n >= l.Partitions {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("ours: topic %s: %d of %d partitions ready: %w", l.Topic, n, l.Partitions, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	c, err := fluvio.Connect(ctx, in.Addr(), fluvio.WithName("fluvio-bench-admin"))
+	if err != nil {
+		return fmt.Errorf("ours: connect: %w", err)
 	}
+	defer c.Close()
+	err = c.CreateTopicReady(ctx, l.Topic, fluvio.TopicConfig{Partitions: int32(l.Partitions),
+		Replicas: int32(in.replicas()), Sync: sync, MaxRecordBytes: maxRecordSize})
+	if err != nil {
+		return fmt.Errorf("ours: create topic: %w", err)
+	}
+	return nil
 }
 
 // replicas is the topics' replication factor.
 func (in *Instance) replicas() int { return max(1, in.cfg.Replicas) }
-
-// readyPartitions counts the topic's partitions that are Online with a
-// leader and a full ISR, from fluvio partition list -O json.
-func (in *Instance) readyPartitions(ctx context.Context, topic string) (int, error) {
-	out, err := proc.Output(ctx, filepath.Join(in.bin, "fluvio"),
-		[]string{"partition", "list", "--sc", in.Addr(), "--topic", topic, "-O", "json"},
-		filepath.Join(in.dir, "fluvio-cli.log"))
-	if err != nil {
-		return 0, err
-	}
-	var parts []struct {
-		Spec struct {
-			Topic  string `json:"topic"`
-			Leader int32  `json:"leader"`
-		} `json:"spec"`
-		Status struct {
-			Resolution string  `json:"resolution"`
-			ISR        []int32 `json:"isr"`
-		} `json:"status"`
-	}
-	if err := json.Unmarshal(out, &parts); err != nil {
-		return 0, fmt.Errorf("ours: partition list: %w", err)
-	}
-	n := 0
-	for _, p := range parts {
-		if p.Spec.Topic == topic && p.Spec.Leader >= 0 && p.Status.Resolution == "Online" && len(p.Status.ISR) >= in.replicas() {
-			n++
-		}
-	}
-	return n, nil
-}
 
 // Stop implements bench.Instance: the SPUs first, then the SC. A
 // process that had crashed, or had to be killed after SIGTERM, is an
