@@ -144,9 +144,12 @@ func TestConnCallerInterruptedMidFrame(t *testing.T) {
 	requireNoErr(t, err)
 	requireEqual(t, r.BaseOffset, 222)
 	requireEqual(t, c.Err(), nil)
-	// The background reader finished the abandoned answer, and read the
-	// next one too: its call was sent while the role was the background's.
-	requireEqual(t, c.frames.byBackground.Load(), 2)
+	// The background reader finished the abandoned answer (and the next
+	// one too if its call was sent before that: then the role was still
+	// the background's).
+	if n := c.frames.byBackground.Load(); n < 1 {
+		t.Fatalf("%d answers read in the background, want the abandoned one at least", n)
+	}
 }
 
 // An answer no caller waits for (a follower's progress report) is read
