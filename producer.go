@@ -173,12 +173,14 @@ func (p *Producer) ProducerID() int64 { return p.pid }
 // key and value are copied before Send returns. Errors: ErrClosed after
 // Close; ctx.Err() if ctx ended while blocked.
 func (p *Producer) Send(ctx context.Context, key, value []byte) error {
-	return p.send(ctx, key, value, nil, nil, false)
+	_, err := p.send(ctx, key, value, nil, nil, false)
+	return err
 }
 
 // SendWithHeaders is Send with record headers.
 func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, headers []Header) error {
-	return p.send(ctx, key, value, headers, nil, false)
+	_, err := p.send(ctx, key, value, headers, nil, false)
+	return err
 }
 
 // SendSync sends one record without lingering and blocks until it is
@@ -187,8 +189,17 @@ func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, heade
 // and the record may still be stored.
 func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, error) {
 	done := make(chan SendResult, 1)
-	if err := p.send(ctx, key, value, nil, done, true); err != nil {
+	own, err := p.send(ctx, key, value, nil, done, true)
+	if err != nil {
 		return -1, err
+	}
+	if own != nil {
+		// The fast path started the request on this goroutine: a success
+		// is read from the answer here (the completer settles the request
+		// as always, afterwards); anything else is the completer's word.
+		if off, ok := own(ctx); ok {
+			return off, nil
+		}
 	}
 	select {
 	case r := <-done:
@@ -212,50 +223,55 @@ type SendResult struct {
 // reported there, not by Flush. Errors are Send's.
 func (p *Producer) SendAsync(ctx context.Context, key, value []byte) (<-chan SendResult, error) {
 	done := make(chan SendResult, 1)
-	if err := p.send(ctx, key, value, nil, done, false); err != nil {
+	if _, err := p.send(ctx, key, value, nil, done, false); err != nil {
 		return nil, err
 	}
 	return done, nil
 }
 
-func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header, done chan<- SendResult, urgent bool) error {
+// send queues a record; urgent (SendSync) may start its request on the
+// caller's goroutine (startNow), and then returns own, which reads the
+// record's offset from the request's answer.
+func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header, done chan<- SendResult, urgent bool) (own func(context.Context) (Offset, bool), err error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	n := len(key) + len(value)
 	for _, h := range headers {
 		n += len(h.Key) + len(h.Value)
 	}
 	if size := recordSize(n, headers) + batch.HeaderSize; size > p.cfg.maxRequestSize {
-		return &Error{Op: fmt.Sprintf("send to topic %q", p.topic),
+		return nil, &Error{Op: fmt.Sprintf("send to topic %q", p.topic),
 			Err:  fmt.Errorf("%w: record size (%d bytes), exceeded maximum request size (%d bytes)", ErrRecordTooLarge, size, p.cfg.maxRequestSize),
 			Hint: "send a smaller record, or raise the producer's max request size (fluvio produce --max-request-size)"}
 	}
 	if err := p.budget.acquire(ctx, n, p.closing); err != nil {
-		return err
+		return nil, err
 	}
 	p.state.RLock()
 	if p.state.closed {
 		p.state.RUnlock()
 		p.budget.release(1, n)
-		return fmt.Errorf("producer of topic %q: %w", p.topic, ErrClosed)
+		return nil, fmt.Errorf("producer of topic %q: %w", p.topic, ErrClosed)
 	}
 	part := p.cfg.partitioner.Partition(key, int32(len(p.parts)))
 	if part < 0 || int(part) >= len(p.parts) {
 		p.state.RUnlock()
 		p.budget.release(1, n)
-		return badOption("send", "fix the Partitioner: it must return 0..n-1", "partitioner chose partition %d of topic %q, which has %d", part, p.topic, len(p.parts))
+		return nil, badOption("send", "fix the Partitioner: it must return 0..n-1", "partitioner chose partition %d of topic %q, which has %d", part, p.topic, len(p.parts))
 	}
 	q := p.parts[part]
 	wake := q.add(key, value, headers, n, done, urgent, p.cfg.now().UnixMilli())
 	p.state.RUnlock()
-	if urgent && q.startNow() {
-		return nil
+	if urgent {
+		if started, own := q.startNow(done); started {
+			return own, nil
+		}
 	}
 	if wake {
 		q.notify()
 	}
-	return nil
+	return nil, nil
 }
 
 // Flush sends every queued record without lingering and blocks until all

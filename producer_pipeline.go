@@ -104,8 +104,13 @@ func (pl *pipeline) tryReserve() bool {
 func (pl *pipeline) unreserve() { <-pl.slots }
 
 // close tells the completer that no request follows: it exits after the
-// last answer. Called once by the queue's run loop.
-func (pl *pipeline) close() { close(pl.inflight) }
+// last answer. Called once by the queue's run loop. It takes sendMu: a
+// SendSync caller may still hold a request it has to hand over (start).
+func (pl *pipeline) close() {
+	pl.sendMu <- struct{}{}
+	close(pl.inflight)
+	<-pl.sendMu
+}
 
 // start writes one request for batches. Caller holds a reserved slot.
 //
@@ -116,7 +121,20 @@ func (pl *pipeline) close() { close(pl.inflight) }
 // pipelined behind a refused first one would only be refused too (and a
 // leader that still took them at any sequence would store them ahead of
 // the first one).
-func (pl *pipeline) start(req *inflightReq, batches []*pendingBatch) {
+//
+// With wantOwn (SendSync's fast path), when the transport can peek at the
+// answer (see requestWriter.write), the request does not start an epoch
+// and no other request is in flight, start leaves the request to the
+// caller instead of the completer and returns own, which the caller must
+// call exactly once: it waits for the answer on the caller's goroutine
+// (the caller reads it off the connection) and, if it is a success,
+// settles the request there and returns the first record's offset and
+// true; otherwise it hands the request to the completer (which retries
+// or fails it as always) and returns false. Until own returns, the caller
+// keeps sendMu, so no request starts behind this one: on an idle
+// partition nothing would anyway, and the answer reaches the caller
+// without waking another goroutine.
+func (pl *pipeline) start(req *inflightReq, batches []*pendingBatch, wantOwn bool) (own func(context.Context) (int64, bool)) {
 	pl.sendMu <- struct{}{}
 	first := pl.seq.stamp(batches)
 	req.batches = batches
@@ -125,12 +143,29 @@ func (pl *pipeline) start(req *inflightReq, batches []*pendingBatch) {
 		answered = make(chan struct{})
 		req.answered = answered
 	}
-	req.wait = pl.w.write(batches)
+	var peek func(context.Context) (int64, bool)
+	req.wait, peek = pl.w.write(batches)
+	if peek != nil && wantOwn && !first && len(pl.slots) == 1 {
+		return func(ctx context.Context) (int64, bool) {
+			defer func() { <-pl.sendMu }()
+			if _, ok := peek(ctx); ok {
+				base, err := req.wait() // the answer is in: no wait
+				if err == nil {
+					pl.finish(req, base, nil) // recycles req
+					return base, true
+				}
+				req.wait = func() (int64, error) { return base, err }
+			}
+			pl.inflight <- req // never blocks: slots bound it
+			return -1, false
+		}
+	}
 	pl.inflight <- req // never blocks: slots bound it
 	<-pl.sendMu
 	if answered != nil {
 		<-answered
 	}
+	return nil
 }
 
 // newReq returns an empty request (a recycled one if there is one), for
@@ -340,7 +375,8 @@ func (pl *pipeline) resend(req *inflightReq, base int64, err error, backoff *tim
 		req.attempt++
 		pl.stats.retries.Add(1)
 		pl.seq.stamp(req.batches)
-		base, err = pl.w.write(req.batches)()
+		wait, _ := pl.w.write(req.batches)
+		base, err = wait()
 		req.noteAttempt(base, err)
 		resent = true
 	}
@@ -372,7 +408,8 @@ func (pl *pipeline) sendAlone(req *inflightReq, err error, backoff *time.Duratio
 		part := &inflightReq{batches: []*pendingBatch{pb}, attempt: req.attempt, failed: req.failed, part: true, maybeStored: req.maybeStored}
 		pl.stats.retries.Add(1)
 		pl.seq.stamp(part.batches)
-		base, err := pl.w.write(part.batches)()
+		wait, _ := pl.w.write(part.batches)
+		base, err := wait()
 		pl.resend(part, base, err, backoff)
 	}
 	pl.release(req)

@@ -1,6 +1,7 @@
 package fluvio
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -86,25 +87,38 @@ func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done ch
 // request of this partition and a pipeline slot is free, the caller takes
 // the batches and starts the request itself instead of waking the run
 // loop, one goroutine hand-off less on an idle producer's round trip. It
-// reports whether it did; if not, the caller notifies the run loop.
-func (q *partitionQueue) startNow() bool {
+// reports whether it did; if not, the caller notifies the run loop. When
+// the request carries the record whose waiter is done and the caller may
+// own the request (pipeline.start), own is set and the caller must call
+// it once: it returns that record's offset once the answer is a success
+// (false otherwise: the completer reports the outcome on done), one more
+// hand-off less, the completer's.
+func (q *partitionQueue) startNow(done chan<- SendResult) (started bool, own func(context.Context) (Offset, bool)) {
 	select {
 	case q.runMu <- struct{}{}:
 	default:
-		return false
+		return false, nil
 	}
 	defer func() { <-q.runMu }()
 	if !q.pipe.tryReserve() {
-		return false
+		return false, nil
 	}
 	req := q.pipe.newReq()
 	batches, _, exit := q.take(req.batches)
 	if exit || len(batches) == 0 {
 		q.pipe.freeReq(req)
 		q.pipe.unreserve()
-		return false
+		return false, nil
 	}
-	q.pipe.start(req, batches)
+	// The record's place in the request, read before the request starts:
+	// its batches are recycled once the request is settled.
+	delta, found := recordDelta(batches, done)
+	if reqOwn := q.pipe.start(req, batches, found); reqOwn != nil {
+		own = func(ctx context.Context) (Offset, bool) {
+			base, ok := reqOwn(ctx)
+			return base + delta, ok
+		}
+	}
 	q.mu.Lock()
 	more := q.cur != nil || len(q.ready) > 0
 	if !more {
@@ -114,7 +128,24 @@ func (q *partitionQueue) startNow() bool {
 	if more {
 		q.notify()
 	}
-	return true
+	return true, own
+}
+
+// recordDelta is the offset of done's record relative to the first record
+// of batches.
+func recordDelta(batches []*pendingBatch, done chan<- SendResult) (delta int64, found bool) {
+	if done == nil {
+		return 0, false
+	}
+	for _, pb := range batches {
+		for _, w := range pb.waiters {
+			if w.done == done {
+				return delta + int64(w.index), true
+			}
+		}
+		delta += int64(pb.b.Len())
+	}
+	return 0, false
 }
 
 // requestFlush sends the queued batches without lingering.
@@ -168,7 +199,7 @@ func (q *partitionQueue) run() {
 			timer.Stop()
 			continue
 		}
-		q.pipe.start(req, batches)
+		q.pipe.start(req, batches, false)
 		<-q.runMu
 	}
 }

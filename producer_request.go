@@ -32,6 +32,15 @@ type producerTransport interface {
 	startProduce(ctx context.Context, req produceCall) (wait func(context.Context) (int64, error))
 }
 
+// peekingTransport is a producerTransport whose requests can also be
+// awaited without side effects (the Client): peek waits for the answer
+// (or ctx) and returns the first record's offset and true if it is a
+// success, false for anything else (an error, AcksNone), which wait alone
+// classifies. Both may wait at once, on different goroutines.
+type peekingTransport interface {
+	startProducePeek(ctx context.Context, req produceCall) (wait func(context.Context) (int64, error), peek func(context.Context) (int64, bool))
+}
+
 // partitionRefresher is a producerTransport that can ask for the current
 // partition count (the client's; test fakes have a fixed count).
 type partitionRefresher interface {
@@ -65,17 +74,25 @@ type requestWriter struct {
 }
 
 // write writes one request of batches (already stamped) and returns the
-// wait for its answer: the first record's offset, or an error. The
+// wait for its answer: the first record's offset, or an error; and, if
+// the transport has it (peekingTransport), a peek at the answer. The
 // request's deadline leaves the leader its produce timeout plus
 // answerMargin (and up to deadlineSlack more: see answerDeadlines).
 // Callers serialize write (the pipeline holds its sendMu): the records
 // may live in w.scratch until the request is written.
-func (w *requestWriter) write(batches []*pendingBatch) func() (int64, error) {
+func (w *requestWriter) write(batches []*pendingBatch) (func() (int64, error), func(context.Context) (int64, bool)) {
 	ctx := w.deadlines.get()
-	wait := w.t.startProduce(ctx, produceCall{
+	call := produceCall{
 		topic: w.topic, partition: w.partition, acks: w.acks,
 		timeout: w.timeout, records: w.records(batches),
-	})
+	}
+	var wait func(context.Context) (int64, error)
+	var peek func(context.Context) (int64, bool)
+	if pt, ok := w.t.(peekingTransport); ok {
+		wait, peek = pt.startProducePeek(ctx, call)
+	} else {
+		wait = w.t.startProduce(ctx, call)
+	}
 	return func() (int64, error) {
 		base, err := wait(ctx)
 		if err != nil && errors.Is(err, context.DeadlineExceeded) && w.ctx.Err() == nil {
@@ -85,7 +102,7 @@ func (w *requestWriter) write(batches []*pendingBatch) func() (int64, error) {
 		}
 		w.stats.count(base, err)
 		return base, err
-	}
+	}, peek
 }
 
 // deadlineSlack is how much later than needed a request's deadline may
@@ -154,6 +171,11 @@ func (t clientTransport) partitions(ctx context.Context, topic string) (int32, e
 }
 
 func (t clientTransport) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
+	wait, _ := t.c.startProduce(ctx, call)
+	return wait
+}
+
+func (t clientTransport) startProducePeek(ctx context.Context, call produceCall) (func(context.Context) (int64, error), func(context.Context) (int64, bool)) {
 	return t.c.startProduce(ctx, call)
 }
 
@@ -174,13 +196,14 @@ type asyncProducer interface {
 }
 
 // startProduce writes one produce request to the partition's leader and
-// returns the wait for its answer. A connection that cannot split the
+// returns the wait for its answer, and a peek at it (peekingTransport; nil
+// when there is nothing to peek at). A connection that cannot split the
 // round trip (a test fake) is called synchronously.
-func (c *Client) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
+func (c *Client) startProduce(ctx context.Context, call produceCall) (func(context.Context) (int64, error), func(context.Context) (int64, bool)) {
 	l, conn, err := c.leaderConn(ctx, call.topic, call.partition)
 	if err != nil {
 		err = notSent(err) // no leader or no connection: nothing was written
-		return func(context.Context) (int64, error) { return -1, err }
+		return func(context.Context) (int64, error) { return -1, err }, nil
 	}
 	// One allocation for the request and its answer's context (a
 	// 1,000-partition producer starts a request per record).
@@ -192,10 +215,13 @@ func (c *Client) startProduce(ctx context.Context, call produceCall) func(contex
 	if ap, ok := conn.(asyncProducer); ok {
 		sp.pending = ap.StartProduce(ctx, &sp.req)
 		sp.req.Records = nil // written: the batches may be reused
-		return sp.wait
+		if call.acks == AcksNone {
+			return sp.wait, nil
+		}
+		return sp.wait, sp.peek
 	}
 	sp.base, sp.err = sp.answer(conn.Produce(ctx, &sp.req))
-	return sp.result
+	return sp.result, nil
 }
 
 // startedProduce is one produce request written by Client.startProduce.
@@ -216,6 +242,17 @@ func (sp *startedProduce) wait(wctx context.Context) (int64, error) {
 }
 
 func (sp *startedProduce) result(context.Context) (int64, error) { return sp.base, sp.err }
+
+// peek waits for the answer like wait (the wire connection lets both
+// wait at once) but classifies nothing: the first record's offset and
+// true for a success, false for anything else.
+func (sp *startedProduce) peek(pctx context.Context) (int64, bool) {
+	resp, err := sp.pending.Wait(pctx)
+	if err != nil || resp.BaseOffset < 0 {
+		return -1, false
+	}
+	return resp.BaseOffset, true
+}
 
 // answer turns the leader's answer into the first record's offset or the
 // error the pipeline sees.

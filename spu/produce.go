@@ -15,7 +15,9 @@ import (
 // validates the request in one pass and appends it to the log), runs the
 // fsync and acks wait in a commit goroutine (bounded by the connection's
 // queue depth, ended by ctx: the connection) and answers in order on the
-// writer goroutine, recording the answer in the metrics.
+// writer goroutine, recording the answer in the metrics. A commit with
+// nothing to wait for runs here and its answer is ready at once (the
+// connection's reader then writes it itself when nothing is queued ahead).
 func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.Reply {
 	start := time.Now()
 	// req.Records aliases the connection's buffer: only its size is kept.

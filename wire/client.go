@@ -59,7 +59,7 @@ type Conn struct {
 	nc       net.Conn
 	addr     string
 	maxFrame int
-	wg       sync.WaitGroup // the reader goroutine
+	wg       sync.WaitGroup // the background reader goroutine, while it runs
 
 	// w serializes writers; correlation ids are assigned under it so that
 	// the pending queue and the byte stream have the same order.
@@ -77,33 +77,56 @@ type Conn struct {
 		sync.Mutex
 		items []*PendingProduce
 	}
-	// p is the queue of calls awaiting their response, oldest first.
+	// p is the queue of calls awaiting their response, oldest first, and
+	// the read role (client_read.go).
 	p struct {
 		sync.Mutex
 		queue []*call
 		err   error // set once the connection has failed
 		done  chan struct{}
+		// reading: a goroutine holds the read role (a caller waiting for
+		// its answer, or the background reader).
+		reading bool
+		// reader is the call whose waiter holds the role (nil: none, or
+		// the background reader); interrupted: a read deadline was set to
+		// stop that waiter, and the next reader clears it.
+		reader      *call
+		interrupted bool
 	}
+	// fr reads the response frames; only the holder of the read role
+	// uses it.
+	fr frameReader
+	// frames counts the answers read by waiting callers and by the
+	// background reader (for tests).
+	frames struct{ byCaller, byBackground atomic.Int64 }
 }
 
+// call is one request awaiting its answer: err is set before done is
+// closed.
 type call struct {
 	corr int32
 	key  APIKey
 	resp Response
-	done chan error // buffered 1
+	done chan struct{}
+	err  error
+}
+
+// answer completes the call with err.
+func (cl *call) answer(err error) {
+	cl.err = err
+	close(cl.done)
 }
 
 // NewConn wraps an established connection (maxFrame 0 means
-// DefaultClientMaxFrameSize) and starts its reader goroutine; Close stops
-// it.
+// DefaultClientMaxFrameSize). Close closes it.
 func NewConn(nc net.Conn, maxFrame int) *Conn {
 	if maxFrame <= 0 {
 		maxFrame = DefaultClientMaxFrameSize
 	}
 	c := &Conn{nc: nc, addr: nc.RemoteAddr().String(), maxFrame: maxFrame}
 	c.w.bw = bufio.NewWriterSize(nc, 64<<10)
+	c.fr = frameReader{br: bufio.NewReaderSize(nc, 64<<10), max: maxFrame}
 	c.p.done = make(chan struct{})
-	c.wg.Go(c.readLoop)
 	return c
 }
 
@@ -120,7 +143,7 @@ func (c *Conn) Err() error {
 	return c.p.err
 }
 
-// Close closes the connection and waits for its reader goroutine. Pending
+// Close closes the connection and waits for its background reader. Pending
 // calls fail with ErrConnClosed.
 func (c *Conn) Close() error {
 	c.fail(nil)
@@ -147,53 +170,9 @@ func (c *Conn) fail(cause error) {
 	err := c.p.err
 	c.p.Unlock()
 	for _, cl := range queue {
-		cl.done <- err
+		cl.answer(err)
 	}
 	_ = c.nc.Close()
-}
-
-func (c *Conn) readLoop() {
-	br := bufio.NewReaderSize(c.nc, 64<<10)
-	for {
-		f, err := readResponse(br, c.maxFrame)
-		if err != nil {
-			c.fail(err)
-			return
-		}
-		c.p.Lock()
-		if len(c.p.queue) == 0 {
-			c.p.Unlock()
-			c.fail(fmt.Errorf("unsolicited response with correlation id %d", f.corr))
-			return
-		}
-		cl := c.p.queue[0]
-		c.p.queue[0] = nil
-		c.p.queue = c.p.queue[1:]
-		c.p.Unlock()
-		if f.corr != cl.corr {
-			err := fmt.Errorf("response correlation id %d, expected %d", f.corr, cl.corr)
-			cl.done <- fmt.Errorf("%w: %s: %w", ErrConnClosed, c.addr, err)
-			c.fail(err)
-			return
-		}
-		if f.code == TLSRequired {
-			err := tlsRequiredError(c.addr, TLSRequired.ErrMsg(decodeErrorPayload(f.payload)))
-			cl.done <- err
-			c.fail(err)
-			return
-		}
-		if f.code != None {
-			cl.done <- f.code.ErrMsg(decodeErrorPayload(f.payload))
-			continue
-		}
-		d := decoder{p: f.payload}
-		cl.resp.decode(&d)
-		if err := d.done(); err != nil {
-			cl.done <- fmt.Errorf("wire: %s response from %s: %w", cl.key, c.addr, err)
-			continue
-		}
-		cl.done <- nil
-	}
 }
 
 // roundTrip sends req and waits for resp to be filled in. ctx's deadline
@@ -204,12 +183,7 @@ func (c *Conn) roundTrip(ctx context.Context, req Request, resp Response) error 
 	if err != nil {
 		return err
 	}
-	select {
-	case err := <-cl.done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("wire: %s request to %s: %w", cl.key, c.addr, ctx.Err())
-	}
+	return c.await(ctx, cl)
 }
 
 // Produce sends a ProduceRequest. It returns the response and, when its

@@ -123,7 +123,7 @@ func (c *Conn) writeProducesLocked(items []*PendingProduce) error {
 			for i, p := range live {
 				req.Partitions[i] = ProducePartition{Topic: p.req.Topic, Partition: p.req.Partition, Records: p.req.Records}
 			}
-			m := &multiWait{resp: new(MultiProduceResponse), finished: make(chan struct{}), addr: c.addr}
+			m := &multiWait{c: c, resp: new(MultiProduceResponse)}
 			var cl *call
 			cl, err = c.writeCallLocked(live[0].ctx, req, m.resp)
 			m.cl = cl
@@ -149,28 +149,14 @@ func (c *Conn) writeProducesLocked(items []*PendingProduce) error {
 }
 
 // multiWait is the answer of one MultiProduce frame, shared by the
-// PendingProduces of its partitions: the first Wait takes it from the
-// call, the others read it once finished is closed.
+// PendingProduces of its partitions (each waits for the one call).
 type multiWait struct {
-	cl       *call
-	resp     *MultiProduceResponse
-	addr     string
-	finished chan struct{}
-	err      error // set before finished is closed
+	c    *Conn
+	cl   *call
+	resp *MultiProduceResponse
 }
 
-func (m *multiWait) wait(ctx context.Context) error {
-	select {
-	case err := <-m.cl.done:
-		m.err = err
-		close(m.finished)
-		return err
-	case <-m.finished:
-		return m.err
-	case <-ctx.Done():
-		return fmt.Errorf("wire: %s request to %s: %w", m.cl.key, m.addr, ctx.Err())
-	}
-}
+func (m *multiWait) wait(ctx context.Context) error { return m.c.await(ctx, m.cl) }
 
 // Wait blocks until the answer arrives or ctx ends, and returns it as
 // Produce does: the response and, when its ErrorCode is set, that error.
@@ -190,15 +176,10 @@ func (p *PendingProduce) Wait(ctx context.Context) (*ProduceResponse, error) {
 		r := &p.m.resp.Partitions[p.idx]
 		return r, r.Err()
 	}
-	select {
-	case err := <-p.cl.done:
-		if err != nil {
-			return nil, err
-		}
-		return p.resp, p.resp.Err()
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wire: %s request to %s: %w", p.cl.key, p.c.addr, ctx.Err())
+	if err := p.c.await(ctx, p.cl); err != nil {
+		return nil, err
 	}
+	return p.resp, p.resp.Err()
 }
 
 // start is the sending half of roundTrip: it queues the call and writes
@@ -246,7 +227,7 @@ func (c *Conn) writeCallLocked(ctx context.Context, req Request, resp Response) 
 		}
 	}
 	frame := parts[0].b // starts with the header, filled in below
-	cl := &call{key: req.APIKey(), resp: resp, done: make(chan error, 1)}
+	cl := &call{key: req.APIKey(), resp: resp, done: make(chan struct{})}
 	c.p.Lock()
 	if err := c.p.err; err != nil {
 		c.p.Unlock()
@@ -294,15 +275,10 @@ func (p *PendingFetch) Wait(ctx context.Context) (*FetchResponse, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	select {
-	case err := <-p.cl.done:
-		if err != nil {
-			return nil, err
-		}
-		return p.resp, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wire: %s request to %s: %w", p.cl.key, p.c.addr, ctx.Err())
+	if err := p.c.await(ctx, p.cl); err != nil {
+		return nil, err
 	}
+	return p.resp, nil
 }
 
 // PendingProgress is a FollowerProgress report written to the
@@ -321,6 +297,8 @@ func (c *Conn) StartFollowerProgress(ctx context.Context, req *FollowerProgressR
 	p := &PendingProgress{resp: new(FollowerProgressResponse)}
 	p.cl, p.err = c.start(ctx, req, p.resp)
 	p.done = p.err != nil
+	// Nobody waits for this answer: have the background reader read it.
+	c.readInBackground()
 	return p
 }
 
@@ -330,8 +308,8 @@ func (c *Conn) StartFollowerProgress(ctx context.Context, req *FollowerProgressR
 func (p *PendingProgress) Poll() (resp *FollowerProgressResponse, done bool, err error) {
 	if !p.done {
 		select {
-		case p.err = <-p.cl.done:
-			p.done = true
+		case <-p.cl.done:
+			p.err, p.done = p.cl.err, true
 		default:
 			return nil, false, nil
 		}

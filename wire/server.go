@@ -280,17 +280,19 @@ func serveConn(ctx context.Context, raw net.Conn, cfg ServerConfig, h Handler, r
 		_ = raw.Close()
 		return nil
 	}
-	cctx, cancel := context.WithCancel(context.WithValue(ctx, connStateKey{}, &ConnState{tls: tlsState}))
+	st := &ConnState{tls: tlsState}
+	cctx, cancel := context.WithCancel(context.WithValue(ctx, connStateKey{}, st))
 	defer cancel()
 	stop := context.AfterFunc(cctx, func() { _ = nc.Close() })
 	defer stop()
 
-	queue := make(chan queued, cfg.QueueDepth)
+	w := &respWriter{nc: nc, cfg: cfg, cancel: cancel, log: log, st: st, queue: make(chan queued, cfg.QueueDepth)}
+	w.bw = bufio.NewWriterSize(nc, 64<<10)
 	var wg sync.WaitGroup
-	wg.Go(func() { writeLoop(cctx, cancel, nc, cfg, queue, log) })
+	wg.Go(func() { w.loop(cctx) })
 
-	err := readLoop(cctx, nc, cfg, h, queue, log)
-	close(queue)
+	err := readLoop(cctx, nc, cfg, h, w, log)
+	close(w.queue)
 	wg.Wait()
 	release()
 	_ = nc.Close()
@@ -301,16 +303,9 @@ func serveConn(ctx context.Context, raw net.Conn, cfg ServerConfig, h Handler, r
 }
 
 // readLoop reads and dispatches requests until it must stop.
-func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, queue chan<- queued, log *slog.Logger) error {
+func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, w *respWriter, log *slog.Logger) error {
 	br := bufio.NewReaderSize(nc, 64<<10)
-	send := func(q queued) bool {
-		select {
-		case queue <- q:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+	send := func(q queued) bool { return w.send(ctx, q) }
 	// buf is reused for every request's payload: requests may alias it
 	// only until Handle returns (see Handler).
 	var buf []byte
@@ -369,51 +364,126 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, que
 	}
 }
 
-// writeLoop answers queued requests in order. After a write error it
+// respWriter writes a connection's responses, in request order. A reply
+// that is ready when its request has been handled (an acks=leader
+// produce, list offsets, an error) is written by the reader itself when
+// nothing is queued for the writer goroutine: an idle round trip then
+// costs no goroutine hand-off (on a busy machine each is a thread wake-up
+// of several microseconds). Replies that wait (Defer), fetch responses
+// (large, written while the reader goes on reading) and any reply behind
+// a queued one go through queue to the writer goroutine, which answers
+// them in order.
+type respWriter struct {
+	nc     net.Conn
+	cfg    ServerConfig
+	cancel context.CancelFunc
+	log    *slog.Logger
+	st     *ConnState
+	queue  chan queued
+	// queued counts the replies sent to queue and not yet written (and
+	// flushed, for the last one). Only the reader adds to it, so a reader
+	// that sees 0 knows every earlier answer is on the wire.
+	queued atomic.Int32
+	failed atomic.Bool // a write failed: nothing more is answered
+	mu     sync.Mutex  // bw: the reader's inline writes and the writer's
+	bw     *bufio.Writer
+}
+
+// inline reports whether q may be written by the reader now.
+func (w *respWriter) inline(q queued) bool {
+	if q.reply.wait != nil || q.closeAfter || w.queued.Load() != 0 {
+		return false
+	}
+	_, fetch := q.reply.resp.(*FetchResponse)
+	return !fetch
+}
+
+// send answers q: inline when it may, else through the writer goroutine.
+// It returns false once the connection is closing.
+func (w *respWriter) send(ctx context.Context, q queued) bool {
+	if w.inline(q) {
+		if w.failed.Load() {
+			return false
+		}
+		w.mu.Lock()
+		err := w.write(q.corr, q.reply.resp, q.reply.err, true)
+		w.mu.Unlock()
+		if err != nil {
+			w.fail(err)
+			return false
+		}
+		w.st.inlined.Add(1)
+		return true
+	}
+	w.queued.Add(1)
+	select {
+	case w.queue <- q:
+		return true
+	case <-ctx.Done():
+		w.queued.Add(-1)
+		return false
+	}
+}
+
+// write writes one response (w.mu held) and flushes it if asked.
+func (w *respWriter) write(corr int32, resp Response, err error, flushNow bool) error {
+	if resp == nil && err == nil {
+		err = errors.New("handler returned no response")
+	}
+	werr := writeResponse(w.nc, w.bw, w.cfg, corr, resp, err)
+	closeSources(resp)
+	if werr == nil && flushNow {
+		werr = flush(w.nc, w.bw, w.cfg)
+	}
+	return werr
+}
+
+// fail cancels the connection after a write error (nil: a planned
+// close); nothing more is written.
+func (w *respWriter) fail(err error) {
+	w.failed.Store(true)
+	fail(w.cancel, w.nc, w.log, err)
+}
+
+// loop answers the queued replies in order. After a write error it
 // cancels the connection and drains the queue without answering.
-func writeLoop(ctx context.Context, cancel context.CancelFunc, nc net.Conn, cfg ServerConfig, queue <-chan queued, log *slog.Logger) {
-	bw := bufio.NewWriterSize(nc, 64<<10)
-	failed := false
-	for q := range queue {
-		if failed {
-			continue
+func (w *respWriter) loop(ctx context.Context) {
+	for q := range w.queue {
+		w.answer(ctx, q)
+		w.queued.Add(-1)
+	}
+}
+
+func (w *respWriter) answer(ctx context.Context, q queued) {
+	if w.failed.Load() {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if q.reply.wait != nil && w.bw.Buffered() > 0 {
+		// Do not hold finished responses back while this one waits.
+		if err := flush(w.nc, w.bw, w.cfg); err != nil {
+			w.fail(err)
+			return
 		}
-		if q.reply.wait != nil && bw.Buffered() > 0 {
-			// Do not hold finished responses back while this one waits.
-			if err := flush(nc, bw, cfg); err != nil {
-				failed = fail(cancel, nc, log, err)
-				continue
-			}
+	}
+	resp, err := q.reply.resp, q.reply.err
+	if q.reply.wait != nil {
+		resp, err = safeWait(ctx, q.reply.wait, w.log)
+		if ctx.Err() != nil {
+			// The connection is closing: nothing more is answered;
+			// the client fails its pending calls with ErrConnClosed.
+			closeSources(resp)
+			w.fail(nil)
+			return
 		}
-		resp, err := q.reply.resp, q.reply.err
-		if q.reply.wait != nil {
-			resp, err = safeWait(ctx, q.reply.wait, log)
-			if ctx.Err() != nil {
-				// The connection is closing: nothing more is answered;
-				// the client fails its pending calls with ErrConnClosed.
-				closeSources(resp)
-				failed = fail(cancel, nc, log, nil)
-				continue
-			}
-		}
-		if resp == nil && err == nil {
-			err = errors.New("handler returned no response")
-		}
-		werr := writeResponse(nc, bw, cfg, q.corr, resp, err)
-		closeSources(resp)
-		if err := werr; err != nil {
-			failed = fail(cancel, nc, log, err)
-			continue
-		}
-		if q.closeAfter || len(queue) == 0 {
-			if err := flush(nc, bw, cfg); err != nil {
-				failed = fail(cancel, nc, log, err)
-				continue
-			}
-		}
-		if q.closeAfter {
-			failed = fail(cancel, nc, log, nil)
-		}
+	}
+	if err := w.write(q.corr, resp, err, q.closeAfter || len(w.queue) == 0); err != nil {
+		w.fail(err)
+		return
+	}
+	if q.closeAfter {
+		w.fail(nil)
 	}
 }
 

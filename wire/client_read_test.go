@@ -1,0 +1,259 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
+)
+
+// responseFrameBytes encodes resp as a response frame with correlation id
+// corr.
+func responseFrameBytes(t *testing.T, corr int32, resp Response) []byte {
+	t.Helper()
+	e := encoder{buf: make([]byte, SizeLen+ResponseHeaderLen, 256)}
+	resp.encode(&e)
+	parts, n := e.finish()
+	appendResponseHeader(parts[0].b[:0], corr, None, n-SizeLen-ResponseHeaderLen)
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p.b...)
+	}
+	return out
+}
+
+// scriptedServer accepts one connection and hands it to script.
+func scriptedServer(t *testing.T, script func(nc net.Conn, br *bufio.Reader)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	requireNoErr(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		script(nc, bufio.NewReader(nc))
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+	})
+	return ln.Addr().String()
+}
+
+// An idle round trip is read by its caller; with a long poll ahead, the
+// caller behind it is answered by the background reader.
+func TestConnCallerReadsIdleAnswer(t *testing.T) {
+	e := &echo{release: make(chan struct{})}
+	c := dial(t, testServer(t, ServerConfig{}, e))
+	ctx := context.Background()
+	for i := range 3 {
+		r, err := c.Produce(ctx, &ProduceRequest{Records: make([]byte, i)})
+		requireNoErr(t, err)
+		requireEqual(t, r.BaseOffset, int64(i))
+	}
+	requireEqual(t, c.frames.byCaller.Load(), 3)
+	requireEqual(t, c.frames.byBackground.Load(), 0)
+
+	fetched := make(chan error, 1)
+	go func() {
+		_, err := c.Fetch(ctx, &FetchRequest{Partitions: []FetchPartition{{Topic: "t"}}})
+		fetched <- err
+	}()
+	testkit.WaitFor(t, 5*time.Second, func() error {
+		c.p.Lock()
+		defer c.p.Unlock()
+		if len(c.p.queue) != 1 || !c.p.reading {
+			return errors.New("the fetch's caller is not reading yet")
+		}
+		return nil
+	})
+	produced := make(chan error, 1)
+	go func() {
+		_, err := c.Produce(ctx, &ProduceRequest{Records: make([]byte, 9)})
+		produced <- err
+	}()
+	testkit.WaitFor(t, 5*time.Second, func() error {
+		c.p.Lock()
+		defer c.p.Unlock()
+		if len(c.p.queue) != 2 {
+			return errors.New("the produce is not sent yet")
+		}
+		return nil
+	})
+	close(e.release)
+	requireNoErr(t, <-fetched)
+	requireNoErr(t, <-produced)
+	// The fetch's caller read its answer and passed the role on.
+	requireEqual(t, c.frames.byCaller.Load(), 4)
+	requireEqual(t, c.frames.byBackground.Load(), 1)
+}
+
+// A caller whose ctx ends in the middle of reading a frame gives up; the
+// background reader finishes that frame (and drops it), and the next
+// call gets its own answer.
+func TestConnCallerInterruptedMidFrame(t *testing.T) {
+	half := make(chan struct{})
+	goOn := make(chan struct{})
+	addr := scriptedServer(t, func(nc net.Conn, br *bufio.Reader) {
+		if _, _, err := readRequestInto(br, DefaultMaxFrameSize, nil); err != nil {
+			return
+		}
+		first := responseFrameBytes(t, 0, &ProduceResponse{BaseOffset: 111})
+		if _, err := nc.Write(first[:7]); err != nil {
+			return
+		}
+		close(half)
+		<-goOn
+		if _, err := nc.Write(first[7:]); err != nil {
+			return
+		}
+		if _, _, err := readRequestInto(br, DefaultMaxFrameSize, nil); err != nil {
+			return
+		}
+		_, _ = nc.Write(responseFrameBytes(t, 1, &ProduceResponse{BaseOffset: 222}))
+		_, _ = br.ReadByte() // until the client closes
+	})
+	nc, err := net.Dial("tcp", addr)
+	requireNoErr(t, err)
+	got := make(chan int, 16)
+	c := NewConn(&notifyConn{Conn: nc, got: got}, 0)
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	abandoned := make(chan error, 1)
+	go func() {
+		_, err := c.Produce(ctx, &ProduceRequest{Records: []byte("a")})
+		abandoned <- err
+	}()
+	<-half
+	requireEqual(t, <-got, 7) // the caller has read the first 7 bytes of the frame
+	cancel()
+	requireErrIs(t, <-abandoned, context.Canceled)
+	close(goOn)
+	r, err := c.Produce(context.Background(), &ProduceRequest{Records: []byte("b")})
+	requireNoErr(t, err)
+	requireEqual(t, r.BaseOffset, 222)
+	requireEqual(t, c.Err(), nil)
+	// The background reader finished the abandoned answer, and read the
+	// next one too: its call was sent while the role was the background's.
+	requireEqual(t, c.frames.byBackground.Load(), 2)
+}
+
+// An answer no caller waits for (a follower's progress report) is read
+// in the background.
+func TestConnProgressReadInBackground(t *testing.T) {
+	c := dial(t, testServer(t, ServerConfig{}, &echo{}))
+	p := c.StartFollowerProgress(context.Background(), &FollowerProgressRequest{ReplicaID: 2})
+	testkit.WaitFor(t, 5*time.Second, func() error {
+		if _, done, _ := p.Poll(); !done {
+			return errors.New("progress answer not read")
+		}
+		return nil
+	})
+	_, _, err := p.Poll()
+	requireErrIs(t, err, ErrUnsupportedVersion) // echo refuses it
+	requireEqual(t, c.frames.byBackground.Load(), 1)
+}
+
+// Nobody reads an idle connection: one the server closed fails the next
+// call with a retriable ErrConnClosed, and Done closes.
+func TestConnClosedWhileIdle(t *testing.T) {
+	closed := make(chan struct{})
+	addr := scriptedServer(t, func(nc net.Conn, br *bufio.Reader) {
+		nc.Close()
+		close(closed)
+	})
+	c := dial(t, addr)
+	<-closed
+	_, err := c.Produce(context.Background(), &ProduceRequest{Records: []byte("x")})
+	requireErrIs(t, err, ErrConnClosed)
+	if !IsRetriable(err) {
+		t.Fatalf("%v: want retriable", err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Done not closed")
+	}
+}
+
+// Many goroutines on one connection, some abandoning their calls at random
+// moments: every answer goes to its own caller and the connection stays
+// usable.
+func TestConnConcurrentCallsWithCancels(t *testing.T) {
+	c := dial(t, testServer(t, ServerConfig{}, &echo{}))
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	var abandoned, answered sync.Map
+	for g := range 32 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for j := range 100 {
+				n := g*100 + j
+				// Cancelled, not a deadline: a deadline also bounds the
+				// write, and a write cut short fails the connection.
+				ctx, cancel := context.WithCancel(context.Background())
+				if rng.IntN(4) == 0 {
+					time.AfterFunc(time.Duration(rng.IntN(100))*time.Microsecond, cancel)
+				}
+				r, err := c.Produce(ctx, &ProduceRequest{Records: make([]byte, n)})
+				cancel()
+				switch {
+				case errors.Is(err, context.Canceled):
+					abandoned.Store(n, true)
+				case err != nil:
+					errs <- err
+					return
+				case r.BaseOffset != int64(n):
+					errs <- fmt.Errorf("request %d got the answer of %d", n, r.BaseOffset)
+					return
+				default:
+					answered.Store(n, true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	count := func(m *sync.Map) (n int) {
+		m.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	if count(&abandoned) == 0 || count(&answered) == 0 {
+		t.Fatalf("%d abandoned and %d answered: the test needs both", count(&abandoned), count(&answered))
+	}
+	r, err := c.Produce(context.Background(), &ProduceRequest{Records: make([]byte, 5)})
+	requireNoErr(t, err)
+	requireEqual(t, r.BaseOffset, 5)
+	requireEqual(t, c.Err(), nil)
+}
+
+// notifyConn reports the size of every read that returned data.
+type notifyConn struct {
+	net.Conn
+	got chan int
+}
+
+func (n *notifyConn) Read(p []byte) (int, error) {
+	k, err := n.Conn.Read(p)
+	if k > 0 {
+		select {
+		case n.got <- k:
+		default:
+		}
+	}
+	return k, err
+}
