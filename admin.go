@@ -115,10 +115,10 @@ const DefaultTopicWait = 30 * time.Second
 func (c *Client) CreateTopicReady(ctx context.Context, name string, cfg TopicConfig) error {
 	wait := DefaultTopicWait
 	if dl, ok := ctx.Deadline(); ok {
-		// The SC answers at the end of the wait: leave its answer time
-		// to come back before ctx ends.
+		// The SC answers at the end of the wait (counted from when the
+		// request arrives): leave its answer time to come back.
 		left := time.Until(dl)
-		wait = left - min(time.Second, left/10)
+		wait = left - min(time.Second, left/5)
 	} else {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, wait+c.cfg.requestTimeout)

@@ -196,7 +196,9 @@ func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, heade
 // SendSync sends one record without lingering and blocks until it is
 // acknowledged (per WithAcks) or failed, returning its offset. With
 // AcksNone the offset is -1. If ctx ends first, SendSync returns ctx.Err()
-// and the record may still be stored.
+// and the record may still be stored. On an idle partition the request
+// is written and its answer read on the caller's goroutine; records sent
+// to that partition meanwhile go out once it is answered.
 func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, error) {
 	done := make(chan SendResult, 1)
 	own, err := p.send(ctx, key, value, nil, done, true)

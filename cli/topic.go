@@ -196,10 +196,10 @@ func createTopic(ctx context.Context, g *Global, name string, cfg fluvio.TopicCo
 	case mode.wait <= 0:
 		create = a.CreateTopic
 	default:
-		// CreateTopicReady leaves a tenth of ctx (at most 1 s) for the
+		// CreateTopicReady leaves a fifth of ctx (at most 1 s) for the
 		// SC's answer: the SC waits mode.wait.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, mode.wait+min(time.Second, mode.wait/9))
+		ctx, cancel = context.WithTimeout(ctx, mode.wait+min(time.Second, mode.wait/4))
 		defer cancel()
 	}
 	err = create(ctx, name, cfg)

@@ -102,12 +102,14 @@ func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCre
 	if req.WaitMs < 0 {
 		return resp, bus.ErrInvalidConfig.With(fmt.Sprintf("waitMs %d may not be negative", req.WaitMs), "")
 	}
+	// The wait counts from the request's arrival: the client expects the
+	// answer within WaitMs of sending it, the create included.
+	deadline := time.Now().Add(time.Duration(min(req.WaitMs, bus.MaxTopicWaitMs)) * time.Millisecond)
 	resp, err := s.createTopic(req)
 	if err != nil || req.DryRun || req.WaitMs == 0 {
 		return resp, err
 	}
-	wait := time.Duration(min(req.WaitMs, bus.MaxTopicWaitMs)) * time.Millisecond
-	resp.Topic, err = s.waitProvisioned(req.Name, wait)
+	resp.Topic, err = s.waitProvisioned(req.Name, time.Until(deadline))
 	resp.Waited = err == nil
 	return resp, err
 }

@@ -3,8 +3,10 @@ package spu
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/wire"
@@ -90,6 +92,41 @@ func benchProduceSize(b *testing.B, syncPolicy string, acks wire.Acks, size, rec
 		b.Fatal(err)
 	default:
 	}
+}
+
+// BenchmarkProduceIdle measures an idle produce->ack round trip: one
+// request of one 1 KiB record in flight, acks=leader, sync interval (G4's
+// shape, bench/README.md), reporting the p50 and p99 besides ns/op. Client
+// and SPU share this process, so its hand-offs cost less than across
+// processes; compare it with itself (A/B), not with the cross-process bench.
+func BenchmarkProduceIdle(b *testing.B) {
+	s := startSPU(&testing.T{}, 1, 0)
+	defer s.stop()
+	sp := spec("bench", 0, 1, 0)
+	sp.Config.Sync = "interval"
+	s.apply(&testing.T{}, true, nil, sp)
+	c, err := wire.Dial(context.Background(), s.public)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var bl batch.Builder
+	bl.Reset(1)
+	bl.Add(nil, make([]byte, 1024), nil, 1)
+	payload := append([]byte(nil), bl.Bytes()...)
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, 1<<16)
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := c.Produce(ctx, &wire.ProduceRequest{Acks: wire.AcksLeader, Topic: "bench", Records: payload}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1000, "p50-us")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1000, "p99-us")
 }
 
 // BenchmarkFetch measures consumer fetch throughput: 1 MiB fetches over a

@@ -90,8 +90,8 @@ type ConnState struct {
 	peer atomic.Int64 // authenticated SPU id + 1; 0: none
 	role atomic.Pointer[string]
 	tls  *tls.ConnectionState // nil: plaintext
-	// inlined counts the answers the connection's reader wrote itself
-	// (respWriter.send), for tests.
+	// inlined counts the answers the connection's reader wrote (or tried
+	// to write) itself (respWriter.send), for tests.
 	inlined atomic.Int64
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // This file (added for the client library's producer pipeline) splits a
@@ -239,13 +240,21 @@ func (c *Conn) start(ctx context.Context, req Request, resp Response) (*call, er
 	last := c.w.waiting.Add(-1) == 0
 	cl, err := c.writeCallLocked(ctx, req, resp)
 	// Flush unless another writer is queued behind us: it will flush both
-	// frames with one write (batching without a delay).
+	// frames with one write (batching without a delay). A writer whose
+	// request was not written (its ctx ended) still flushes the frames
+	// left for it, without the deadline of the writer before it.
 	var werr error
-	if cl != nil && last {
+	if last && (cl != nil || c.w.bw.Buffered() > 0) {
+		if cl == nil {
+			_ = c.nc.SetWriteDeadline(time.Time{})
+		}
 		werr = c.w.bw.Flush()
 	}
 	c.w.Unlock()
 	if cl == nil {
+		if werr != nil {
+			c.fail(fmt.Errorf("write requests: %w", werr))
+		}
 		return nil, err
 	}
 	if err == nil {
@@ -289,7 +298,11 @@ func (c *Conn) writeCallLocked(ctx context.Context, req Request, resp Response) 
 	cl.corr = c.w.corr
 	c.w.corr++
 	c.p.queue = append(c.p.queue, cl)
+	background := c.pipelinedLocked()
 	c.p.Unlock()
+	if background {
+		go c.backgroundReader()
+	}
 	binary.BigEndian.PutUint32(frame[0:], uint32(size-SizeLen))
 	binary.BigEndian.PutUint16(frame[4:], uint16(cl.key))
 	binary.BigEndian.PutUint16(frame[6:], 0)

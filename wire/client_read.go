@@ -22,7 +22,9 @@ import (
 // caller through its call's done channel.
 //
 // A caller reads only until its own answer is in; if more calls are
-// pending then, the role passes to a background reader. A caller whose
+// pending then, the role passes to a background reader, which also takes
+// it as soon as a second call is queued while nobody reads (pipelined
+// calls are read as they come, not when their callers get round to it). A caller whose
 // ctx ends while it reads is interrupted with a read deadline; the frame
 // it was reading stays in the frameReader and the background reader
 // finishes it. While no call is pending nobody reads and no goroutine
@@ -112,6 +114,20 @@ func (c *Conn) releaseRead() {
 	if pass {
 		go c.backgroundReader()
 	}
+}
+
+// pipelinedLocked (p held, a call just queued) hands the read role to a
+// background reader (the caller starts it) when nobody reads and more
+// than one call is pending: callers read only an idle connection's one
+// answer, so answers never pile up unread behind a caller that is still
+// writing (a server blocked writing them would stop reading its requests).
+func (c *Conn) pipelinedLocked() bool {
+	if c.p.reading || len(c.p.queue) < 2 {
+		return false
+	}
+	c.p.reading = true
+	c.wg.Add(1) // under p: before fail, so before Close's Wait
+	return true
 }
 
 // readInBackground makes sure someone reads: the answer of a call that no

@@ -405,6 +405,7 @@ func (w *respWriter) send(ctx context.Context, q queued) bool {
 		if w.failed.Load() {
 			return false
 		}
+		w.st.inlined.Add(1)
 		w.mu.Lock()
 		err := w.write(q.corr, q.reply.resp, q.reply.err, true)
 		w.mu.Unlock()
@@ -412,7 +413,6 @@ func (w *respWriter) send(ctx context.Context, q queued) bool {
 			w.fail(err)
 			return false
 		}
-		w.st.inlined.Add(1)
 		return true
 	}
 	w.queued.Add(1)

@@ -3,6 +3,7 @@ package wire
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"sync/atomic"
@@ -141,19 +142,30 @@ func TestServerInlineAnswers(t *testing.T) {
 	produced(5, 7)
 	inlined(1)
 
-	// Idle again, then an error: both inline.
-	frames <- requestFrame(t, 6, &ProduceRequest{Topic: "t", Records: make([]byte, 9)})
-	produced(6, 9)
-	<-h.handled
+	// Idle again (once the writer has counted its last answer out: the
+	// client may read it first), then an error: both inline.
+	corr := int32(6)
+	testkit.WaitFor(t, 5*time.Second, func() error {
+		before := h.st.Load().inlined.Load()
+		frames <- requestFrame(t, corr, &ProduceRequest{Topic: "t", Records: make([]byte, 9)})
+		produced(corr, 9)
+		<-h.handled
+		corr++
+		if h.st.Load().inlined.Load() == before {
+			return errors.New("answered by the writer")
+		}
+		return nil
+	})
 	inlined(2)
-	frames <- requestFrame(t, 7, &ProduceRequest{Topic: "missing"})
-	requireEqual(t, answer(7).code, UnknownTopicOrPartition)
+	frames <- requestFrame(t, corr, &ProduceRequest{Topic: "missing"})
+	requireEqual(t, answer(corr).code, UnknownTopicOrPartition)
 	<-h.handled
 	inlined(3)
+	corr++
 
 	// The client goes away before reading: the inline write fails and the
 	// connection closes.
-	frames <- requestFrame(t, 8, &ProduceRequest{Topic: "t", Records: make([]byte, 11)})
+	frames <- requestFrame(t, corr, &ProduceRequest{Topic: "t", Records: make([]byte, 11)})
 	requireEqual(t, <-h.handled, 11)
 	cli.Close()
 	select {
@@ -161,7 +173,7 @@ func TestServerInlineAnswers(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("ServeConn still running after its client closed")
 	}
-	inlined(3)
+	inlined(4) // the failed write was the reader's
 }
 
 type frameResult struct {

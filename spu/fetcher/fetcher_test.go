@@ -160,16 +160,17 @@ func testFollowCopiesTheLeadersBatches(t *testing.T, sequential bool) {
 		}
 		c.Close()
 	}
-	// The follower reports what it appended when the next answer arrives:
-	// wait for the report of offset 6 before reading the order of events.
-	if !sequential {
-		testkit.WaitFor(t, 5*time.Second, func() error {
-			if e := fl.eventLog(); !slices.Contains(e, "progress one 6") {
-				return fmt.Errorf("no report of offset 6 yet: %q", e)
-			}
-			return nil
-		})
-	}
+	// The follower reports what it appended when the next answer arrives
+	// (pipelined), or asks from offset 6 once it has appended (sequential:
+	// its LEO and HW may reach 6 before that fetch is sent): wait for that
+	// event before reading the order of events.
+	last := map[bool]string{false: "progress one 6", true: "fetch one 6"}[sequential]
+	testkit.WaitFor(t, 5*time.Second, func() error {
+		if e := fl.eventLog(); !slices.Contains(e, last) {
+			return fmt.Errorf("no %q yet: %q", last, e)
+		}
+		return nil
+	})
 	checkFetchOrder(t, fl.eventLog(), sequential)
 	if leader, a, ok := m.Following("one", 0); !ok || leader != 1 || a != addr {
 		t.Fatalf("Following = %d %s %v", leader, a, ok)
