@@ -127,6 +127,22 @@ func TestSendSyncFastPathConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	n := sendSyncAndSendConcurrently(t, p)
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if len(tr.bad) > 0 {
+		t.Fatalf("requests out of sequence order: %q", tr.bad[:min(len(tr.bad), 5)])
+	}
+	if tr.next != int64(n) {
+		t.Fatalf("%d records stored, want %d", tr.next, n)
+	}
+}
+
+// sendSyncAndSendConcurrently runs SendSync callers and a Send loop at
+// once on p's one partition, flushes, checks that no two SendSync records
+// got the same offset, and returns how many records it sent.
+func sendSyncAndSendConcurrently(t *testing.T, p *Producer) int {
+	t.Helper()
 	ctx := context.Background()
 	const syncers, perSyncer, sends = 4, 200, 2000
 	var wg sync.WaitGroup
@@ -163,12 +179,5 @@ func TestSendSyncFastPathConcurrent(t *testing.T) {
 		}
 		seen[off] = true
 	}
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	if len(tr.bad) > 0 {
-		t.Fatalf("requests out of sequence order: %q", tr.bad[:min(len(tr.bad), 5)])
-	}
-	if tr.next != syncers*perSyncer+sends {
-		t.Fatalf("%d records stored, want %d", tr.next, syncers*perSyncer+sends)
-	}
+	return syncers*perSyncer + sends
 }

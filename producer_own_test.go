@@ -244,49 +244,14 @@ func TestSendSyncOwnConcurrent(t *testing.T) {
 	tr := &peekTransport{}
 	p := newPeekProducer(t, tr)
 	defer p.Close()
-	ctx := context.Background()
-	const syncers, perSyncer, sends = 4, 200, 2000
-	var wg sync.WaitGroup
-	offsets := make(chan Offset, syncers*perSyncer)
-	for range syncers {
-		wg.Go(func() {
-			for range perSyncer {
-				off, err := p.SendSync(ctx, nil, []byte("sync"))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				offsets <- off
-			}
-		})
-	}
-	wg.Go(func() {
-		for range sends {
-			if err := p.Send(ctx, nil, []byte("async")); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	})
-	wg.Wait()
-	if err := p.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	close(offsets)
-	seen := map[Offset]bool{}
-	for off := range offsets {
-		if seen[off] {
-			t.Fatalf("offset %d given to two SendSync records", off)
-		}
-		seen[off] = true
-	}
+	n := sendSyncAndSendConcurrently(t, p)
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	if len(tr.bad) > 0 {
 		t.Fatalf("requests out of sequence order: %q", tr.bad[:min(len(tr.bad), 5)])
 	}
-	if tr.next != syncers*perSyncer+sends {
-		t.Fatalf("%d records stored, want %d", tr.next, syncers*perSyncer+sends)
+	if tr.next != int64(n) {
+		t.Fatalf("%d records stored, want %d", tr.next, n)
 	}
 	t.Logf("%d SendSyncs took their own answer", tr.peeked.Load())
 }

@@ -1,12 +1,10 @@
 package fluvio
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,29 +29,11 @@ func TestRetryStopsAfterMaxRetries(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer a logger and the test may share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A read of a partition whose leader is offline warns once, at the first
 // failure, and goes on when the leader comes back.
 func TestConsumerWarnsOnceWhileLeaderOffline(t *testing.T) {
 	f := startFakeCluster(t, "down", 1)
-	var logs lockedBuffer
+	var logs testkit.Buffer
 	c := f.connect(t, WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	p, err := c.Producer("down")
 	requireNoErr(t, err)

@@ -1,18 +1,17 @@
 package bus_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/bus/bustest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 )
@@ -43,7 +42,7 @@ func startEcho(t *testing.T, nc *nats.Conn, log *slog.Logger) {
 func TestRequestRoundTrip(t *testing.T) {
 	ns := bustest.Start(t)
 	nc := ns.Connect(t)
-	var logs lockedBuffer
+	var logs testkit.Buffer
 	startEcho(t, nc, slog.New(slog.NewTextHandler(&logs, nil)))
 	ctx := context.Background()
 
@@ -68,24 +67,6 @@ func TestRequestRoundTrip(t *testing.T) {
 			t.Fatalf("log lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a logger's concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestRequestNoResponders(t *testing.T) {

@@ -1,38 +1,20 @@
 package chaos
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"github.com/fluvio-go/fluvio/internal/testkit"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestProgressLines: the reporter prints a line every ProgressEvery with
 // the phase and what was acknowledged and injected so far, and stops.
 func TestProgressLines(t *testing.T) {
-	var out syncBuffer
+	var out testkit.Buffer
 	p := startProgress(context.Background(), Config{Progress: &out, ProgressEvery: 20 * time.Millisecond, Duration: 5 * time.Minute})
 	w, n := &workload{}, &nemesis{log: slog.New(slog.DiscardHandler)}
 	p.watch(w, n)

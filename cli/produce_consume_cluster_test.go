@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -131,7 +130,7 @@ func TestProduceConsumeCluster(t *testing.T) {
 	// A following consumer prints a record produced after it started.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w := &lockedBuffer{}
+	w := &testkit.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		g := newGlobal()
@@ -166,21 +165,3 @@ func TestProduceConsumeCluster(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
-
-// lockedBuffer is a strings.Builder safe for a writer and a reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest/fakesc"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 func TestReadLine(t *testing.T) {
@@ -131,7 +132,7 @@ func TestRateMeter(t *testing.T) {
 	var nilMeter *rateMeter
 	nilMeter.add(1) // a nil meter (stderr not a terminal) does nothing
 	nilMeter.stop()
-	var b lockedBuffer
+	var b testkit.Buffer
 	r := startRate(&b)
 	r.add(41)
 	r.add(1)

@@ -9,12 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fluvio-go/fluvio/internal/localcluster"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // env is an isolated user environment: its own HOME and profiles file.
@@ -81,31 +81,13 @@ func (e *env) fails(args ...string) string {
 type proc struct {
 	*localcluster.Process
 	name string
-	out  *syncBuffer // its stdout and stderr
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and concurrent readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	out  *testkit.Buffer // its stdout and stderr
 }
 
 // start runs a binary in the background with stdout and stderr captured.
 func (e *env) start(name string, args ...string) *proc {
 	e.t.Helper()
-	p := &proc{name: name, out: &syncBuffer{}}
+	p := &proc{name: name, out: &testkit.Buffer{}}
 	lp, err := localcluster.StartProcess(localcluster.Spec{Name: name, Path: bin(name), Args: args, Env: e.vars, Stdout: p.out, Stderr: p.out})
 	if err != nil {
 		e.t.Fatalf("start %s: %v", name, err)

@@ -41,16 +41,8 @@ func benchProduce(b *testing.B, syncPolicy string, acks wire.Acks) {
 }
 
 func benchProduceSize(b *testing.B, syncPolicy string, acks wire.Acks, size, records int) {
-	s := startSPU(&testing.T{}, 1, 0)
+	s, c := benchSPU(b, syncPolicy, int32(2*size*records)) // 1 MiB records with their framing
 	defer s.stop()
-	sp := spec("bench", 0, 1, 0)
-	sp.Config.Sync = syncPolicy
-	sp.Config.MaxRecordBytes = int32(2 * size * records) // 1 MiB records with their framing
-	s.apply(&testing.T{}, true, nil, sp)
-	c, err := wire.Dial(context.Background(), s.public)
-	if err != nil {
-		b.Fatal(err)
-	}
 	defer c.Close()
 	var bl batch.Builder
 	bl.Reset(1)
@@ -100,15 +92,8 @@ func benchProduceSize(b *testing.B, syncPolicy string, acks wire.Acks, size, rec
 // and SPU share this process, so its hand-offs cost less than across
 // processes; compare it with itself (A/B), not with the cross-process bench.
 func BenchmarkProduceIdle(b *testing.B) {
-	s := startSPU(&testing.T{}, 1, 0)
+	s, c := benchSPU(b, "interval", 0)
 	defer s.stop()
-	sp := spec("bench", 0, 1, 0)
-	sp.Config.Sync = "interval"
-	s.apply(&testing.T{}, true, nil, sp)
-	c, err := wire.Dial(context.Background(), s.public)
-	if err != nil {
-		b.Fatal(err)
-	}
 	defer c.Close()
 	var bl batch.Builder
 	bl.Reset(1)
@@ -256,4 +241,24 @@ func benchProduceReplicated(b *testing.B, sequential bool, syncPolicy string) {
 			}
 		}
 	}
+}
+
+// benchSPU starts an SPU leading partition bench-0 (WAL sync policy
+// syncPolicy; maxRecordBytes 0: the default limit) and dials its public
+// port. The caller stops both.
+func benchSPU(b *testing.B, syncPolicy string, maxRecordBytes int32) (*testSPU, *wire.Conn) {
+	b.Helper()
+	s := startSPU(&testing.T{}, 1, 0)
+	sp := spec("bench", 0, 1, 0)
+	sp.Config.Sync = syncPolicy
+	if maxRecordBytes > 0 {
+		sp.Config.MaxRecordBytes = maxRecordBytes
+	}
+	s.apply(&testing.T{}, true, nil, sp)
+	c, err := wire.Dial(context.Background(), s.public)
+	if err != nil {
+		s.stop()
+		b.Fatal(err)
+	}
+	return s, c
 }

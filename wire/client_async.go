@@ -51,6 +51,15 @@ func (c *Conn) StartProduce(ctx context.Context, req *ProduceRequest) *PendingPr
 	c.pq.Lock()
 	c.pq.items = append(c.pq.items, p)
 	c.pq.Unlock()
+	c.writeQueuedProduces("write produce request")
+	return p
+}
+
+// writeQueuedProduces takes the connection's writer and writes every
+// queued produce request: the caller's are among them, unless an earlier
+// holder of the writer wrote them already. The last writer waiting
+// flushes. A write error fails the connection (what names the write).
+func (c *Conn) writeQueuedProduces(what string) {
 	c.w.waiting.Add(1)
 	c.w.Lock()
 	last := c.w.waiting.Add(-1) == 0
@@ -58,16 +67,14 @@ func (c *Conn) StartProduce(ctx context.Context, req *ProduceRequest) *PendingPr
 	items := c.pq.items
 	c.pq.items = nil
 	c.pq.Unlock()
-	// Either an earlier holder of w wrote p, or it is among items.
 	err := c.writeProducesLocked(items)
 	if err == nil && last && c.w.bw.Buffered() > 0 {
 		err = c.w.bw.Flush()
 	}
 	c.w.Unlock()
 	if err != nil {
-		c.fail(fmt.Errorf("write produce request: %w", err))
+		c.fail(fmt.Errorf("%s: %w", what, err))
 	}
-	return p
 }
 
 // StartProduceMany is StartProduce for several requests at once, in
@@ -100,22 +107,7 @@ func (c *Conn) StartProduceMany(ctx context.Context, reqs []*ProduceRequest) []*
 	if err != nil {
 		return out
 	}
-	c.w.waiting.Add(1)
-	c.w.Lock()
-	last := c.w.waiting.Add(-1) == 0
-	c.pq.Lock()
-	items := c.pq.items
-	c.pq.items = nil
-	c.pq.Unlock()
-	// Either an earlier holder of w wrote them, or they are among items.
-	err = c.writeProducesLocked(items)
-	if err == nil && last && c.w.bw.Buffered() > 0 {
-		err = c.w.bw.Flush()
-	}
-	c.w.Unlock()
-	if err != nil {
-		c.fail(fmt.Errorf("write produce requests: %w", err))
-	}
+	c.writeQueuedProduces("write produce requests")
 	return out
 }
 

@@ -370,7 +370,7 @@ func TestReadRequestHugeClaimAllocatesNothing(t *testing.T) {
 // A handler bug answers Unknown instead of crashing the server, and the
 // panic is logged with its stack.
 func TestServerHandlerPanic(t *testing.T) {
-	var logs lockedBuffer
+	var logs testkit.Buffer
 	addr := testServer(t, ServerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, HandlerFunc(func(ctx context.Context, req Request) Reply {
 		if _, ok := req.(*ProduceRequest); ok {
 			panic("boom")
@@ -390,24 +390,6 @@ func TestServerHandlerPanic(t *testing.T) {
 			t.Fatalf("log lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a logger's concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // StartProduce writes in call order; each Wait gets its own answer.

@@ -70,7 +70,7 @@ partition=0 offset=1 key="k" value="b"
 	// Following: a record sent later is printed; cancelling ends the run.
 	fctx, fcancel := context.WithCancel(ctx)
 	defer fcancel()
-	w := &syncBuffer{}
+	w := &testkit.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(fctx, []string{"--sc", cl.SCAddr(), "--topic", "greetings", "--tail", "0"}, w, getenv)

@@ -231,7 +231,7 @@ func TestOwnedStopEscalates(t *testing.T) {
 // status and the end of its log; Output receives its output too.
 func TestOwnedExitError(t *testing.T) {
 	spec := helperSpec(t, "exit3")
-	var out syncBuffer
+	var out testkit.Buffer
 	spec.Stdout, spec.Stderr = &out, &out
 	p, err := StartProcess(spec)
 	if err != nil {
