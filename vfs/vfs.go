@@ -108,23 +108,7 @@ func SyncDir(fs FS, dir string) error {
 // WriteFileAtomic replaces name with data durably: write a temporary file,
 // fsync it, rename it over name, fsync the directory.
 func WriteFileAtomic(fs FS, name string, data []byte) error {
-	tmp := name + ".tmp"
-	f, err := fs.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := fs.Rename(tmp, name); err != nil {
+	if err := replaceFile(fs, name, data, true); err != nil {
 		return err
 	}
 	return SyncDir(fs, filepath.Dir(name))
@@ -138,6 +122,12 @@ func WriteFileAtomic(fs FS, name string, data []byte) error {
 // rebuilt), where two fsyncs per write would cost more than the hint
 // saves.
 func ReplaceFile(fs FS, name string, data []byte) error {
+	return replaceFile(fs, name, data, false)
+}
+
+// replaceFile writes data to name+".tmp", fsyncs it if sync, and renames
+// it over name.
+func replaceFile(fs FS, name string, data []byte, sync bool) error {
 	tmp := name + ".tmp"
 	f, err := fs.Create(tmp)
 	if err != nil {
@@ -146,6 +136,12 @@ func ReplaceFile(fs FS, name string, data []byte) error {
 	if _, err := f.Write(data); err != nil {
 		_ = f.Close()
 		return err
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			_ = f.Close()
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
