@@ -431,17 +431,24 @@ func (w *worker) fetchFromLeader(ctx context.Context, conn *wire.Conn, parts map
 			w.setEpoch(wt.k, wt.p, needsReconcile, 200*time.Millisecond)
 			continue
 		}
-		if err := wt.p.r.AppendFromLeader(wt.epoch, records, pr.HighWatermark); err != nil {
-			if errors.Is(err, replica.ErrRoleChanged) {
-				continue
-			}
-			log.Warn("appending from the leader failed; reconciling again", "partition", wt.k, "err", err)
-			w.setEpoch(wt.k, wt.p, needsReconcile, 200*time.Millisecond)
-			continue
-		}
-		followLogStart(wt.k, wt.p, pr.LogStartOffset, log)
+		w.appendFetched(wt.k, wt.p, wt.epoch, records, pr, log)
 	}
 	return nil
+}
+
+// appendFetched appends records fetched for partition k under epoch,
+// with the leader's HW, and follows the leader's log start. A failed
+// append (other than a role change) sends the partition back to
+// reconciling.
+func (w *worker) appendFetched(k Key, p *fetchPart, epoch int32, records []byte, pr *wire.FetchPartitionResponse, log *slog.Logger) {
+	if err := p.r.AppendFromLeader(epoch, records, pr.HighWatermark); err != nil {
+		if !errors.Is(err, replica.ErrRoleChanged) {
+			log.Warn("appending from the leader failed; reconciling again", "partition", k, "err", err)
+			w.setEpoch(k, p, needsReconcile, 200*time.Millisecond)
+		}
+		return
+	}
+	followLogStart(k, p, pr.LogStartOffset, log)
 }
 
 // followLogStart follows the leader's log start (Kafka's follower log

@@ -208,15 +208,7 @@ func (w *worker) applyAnswer(wants []want, resp *wire.FetchResponse, log *slog.L
 		if !w.current(wt.k, wt.p, wt.epoch) {
 			continue // reconciling since this fetch was sent
 		}
-		if err := wt.p.r.AppendFromLeader(wt.epoch, pr.Records, pr.HighWatermark); err != nil {
-			if errors.Is(err, replica.ErrRoleChanged) {
-				continue
-			}
-			log.Warn("appending from the leader failed; reconciling again", "partition", wt.k, "err", err)
-			w.setEpoch(wt.k, wt.p, needsReconcile, 200*time.Millisecond)
-			continue
-		}
-		followLogStart(wt.k, wt.p, pr.LogStartOffset, log)
+		w.appendFetched(wt.k, wt.p, wt.epoch, pr.Records, pr, log)
 	}
 }
 
