@@ -398,15 +398,5 @@ func (d *dataPlane) offsetDelete(ctx context.Context, req *wire.OffsetDeleteRequ
 // offsetWait answers once the partition's HW reaches next (acks=all),
 // waiting in a commit goroutine as produce does.
 func (d *dataPlane) offsetWait(ctx context.Context, r *replica.Replica, next int64, answer func(error) wire.Response) wire.Reply {
-	done := make(chan error, 1)
-	d.commits.Go(func() { done <- r.Commit(ctx, next, wire.AcksAll, offsetWriteTimeout) })
-	return wire.Defer(func(ctx context.Context) (wire.Response, error) {
-		var err error
-		select {
-		case err = <-done:
-		case <-ctx.Done():
-			err = wire.ShuttingDown.ErrMsg("the connection is closing")
-		}
-		return answer(err), nil
-	})
+	return d.deferCommit(ctx, r, next, wire.AcksAll, offsetWriteTimeout, answer)
 }

@@ -66,11 +66,22 @@ func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.
 		}
 		return wire.Respond(answer())
 	}
-	// The commit (fsync, acks wait) runs beside the connection's writer, so
-	// that the requests pipelined on one connection share fsyncs (group
-	// commit) instead of syncing one after the other.
+	return d.deferCommit(ctx, r, next, req.Acks, timeout, func(err error) wire.Response {
+		if err != nil {
+			return answered(produceErr(err), 0)
+		}
+		return answer()
+	})
+}
+
+// deferCommit commits r up to next (fsync, acks wait) on a commit
+// goroutine, beside the connection's writer, so that the requests
+// pipelined on one connection share fsyncs (group commit) instead of
+// syncing one after the other; the reply is answer of the commit's
+// error, or of ShuttingDown if the connection closes first.
+func (d *dataPlane) deferCommit(ctx context.Context, r *replica.Replica, next int64, acks wire.Acks, timeout time.Duration, answer func(error) wire.Response) wire.Reply {
 	done := make(chan error, 1)
-	d.commits.Go(func() { done <- r.Commit(ctx, next, req.Acks, timeout) })
+	d.commits.Go(func() { done <- r.Commit(ctx, next, acks, timeout) })
 	return wire.Defer(func(ctx context.Context) (wire.Response, error) {
 		var err error
 		select {
@@ -78,10 +89,7 @@ func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.
 		case <-ctx.Done():
 			err = wire.ShuttingDown.ErrMsg("the connection is closing")
 		}
-		if err != nil {
-			return answered(produceErr(err), 0), nil
-		}
-		return answer(), nil
+		return answer(err), nil
 	})
 }
 
