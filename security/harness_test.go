@@ -15,6 +15,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/internal/tlsconf"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/fluvio-go/fluvio/spu"
@@ -134,39 +135,23 @@ func startClusterTLS(t *testing.T, nSPU int, withTLS, noAuth bool) *cluster {
 }
 
 // logBuffer collects the servers' logs.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type logBuffer struct{ testkit.Buffer }
 
 // waitFor waits until the logs hold every one of parts on one line.
 func (l *logBuffer) waitFor(t *testing.T, parts ...string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		l.mu.Lock()
-		text := l.b.String()
-		l.mu.Unlock()
-		for line := range strings.Lines(text) {
+	testkit.WaitFor(t, 5*time.Second, func() error {
+		for line := range strings.Lines(l.String()) {
 			all := true
 			for _, p := range parts {
 				all = all && strings.Contains(line, p)
 			}
 			if all {
-				return
+				return nil
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no log line with %q", parts)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("no log line with %q", parts)
+	})
 }
 
 type discard struct{}

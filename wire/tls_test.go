@@ -1,16 +1,16 @@
 package wire
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/internal/tlsconf"
 )
 
@@ -35,30 +35,16 @@ func newPKI(t *testing.T, clientName string) pki {
 }
 
 // logBuffer collects a server's log lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type logBuffer struct{ testkit.Buffer }
 
 func (l *logBuffer) waitFor(t *testing.T, s string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		l.mu.Lock()
-		ok := strings.Contains(l.b.String(), s)
-		l.mu.Unlock()
-		if ok {
-			return
+	testkit.WaitFor(t, 5*time.Second, func() error {
+		if !strings.Contains(l.String(), s) {
+			return fmt.Errorf("the server never logged %q; log:\n%s", s, l.String())
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("the server never logged %q; log:\n%s", s, l.b.String())
+		return nil
+	})
 }
 
 // peerCN is a handler that answers ListOffsets with the length of the
