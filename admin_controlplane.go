@@ -37,6 +37,28 @@ type ControlPlane struct {
 	ActiveSince time.Time `json:"activeSince,omitzero"`
 }
 
+// Current is how many of the metadata bucket's replicas are current.
+func (cp ControlPlane) Current() int {
+	n := 0
+	for _, node := range cp.Nodes {
+		if node.Current {
+			n++
+		}
+	}
+	return n
+}
+
+// Leader is the name of the node leading the metadata bucket's RAFT
+// group, "" when none does.
+func (cp ControlPlane) Leader() string {
+	for _, node := range cp.Nodes {
+		if node.Leader {
+			return node.Name
+		}
+	}
+	return ""
+}
+
 // NATSNode is one NATS server holding a replica of the metadata bucket.
 type NATSNode struct {
 	Name   string `json:"name"`

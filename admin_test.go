@@ -129,3 +129,10 @@ func TestClusterAdminSPUsAndChecks(t *testing.T) {
 		t.Fatalf("ListPartitions = %+v, Metadata = %+v", parts, md)
 	}
 }
+
+func TestControlPlaneCurrentAndLeader(t *testing.T) {
+	cp := ControlPlane{Nodes: []NATSNode{{Name: "sc-1", Current: true}, {Name: "sc-2", Leader: true, Current: true}, {Name: "sc-3"}}}
+	requireEqual(t, cp.Current(), 2)
+	requireEqual(t, cp.Leader(), "sc-2")
+	requireEqual(t, ControlPlane{}.Leader(), "")
+}

@@ -112,13 +112,7 @@ func (c *cluster) metadataReplicasCurrent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	current := 0
-	for _, n := range cp.Nodes {
-		if n.Current {
-			current++
-		}
-	}
-	if current < cp.KVReplicas {
+	if current := cp.Current(); current < cp.KVReplicas {
 		return fmt.Errorf("%d of %d metadata replicas current", current, cp.KVReplicas)
 	}
 	return nil

@@ -122,15 +122,7 @@ func settleWithStreamLeader(t *testing.T, ctx context.Context, lc *localcluster.
 		if err != nil {
 			return err
 		}
-		current, leader := 0, ""
-		for _, n := range cp.Nodes {
-			if n.Current {
-				current++
-			}
-			if n.Leader {
-				leader = n.Name
-			}
-		}
+		current, leader := cp.Current(), cp.Leader()
 		if cp.ActiveSC == "" || current < 3 {
 			return fmt.Errorf("active SC %q, %d/3 metadata replicas current", cp.ActiveSC, current)
 		}

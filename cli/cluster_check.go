@@ -281,7 +281,7 @@ func checkControlPlane(ctx context.Context, res *checks, a *fluvio.Client, bucke
 	}
 	if cp.Cluster != "" {
 		var names []string
-		current := 0
+		current := cp.Current()
 		for _, n := range cp.Nodes {
 			role := ""
 			if n.Leader {
@@ -289,8 +289,6 @@ func checkControlPlane(ctx context.Context, res *checks, a *fluvio.Client, bucke
 			}
 			if !n.Current {
 				role += " (behind or down)"
-			} else {
-				current++
 			}
 			names = append(names, n.Name+role)
 		}

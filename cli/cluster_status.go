@@ -212,16 +212,8 @@ func controlPlaneStatus(ctx context.Context, a *fluvio.Client, scs []componentSt
 			scs[i].Status += ", standby"
 		}
 	}
-	current, leader := 0, ""
-	for _, n := range cp.Nodes {
-		if n.Current {
-			current++
-		}
-		if n.Leader {
-			leader = n.Name
-		}
-	}
-	nats.Status += fmt.Sprintf(", cluster %s: %d/%d KV replicas current, leader %s", cp.Cluster, current, cp.KVReplicas, leader)
+	current := cp.Current()
+	nats.Status += fmt.Sprintf(", cluster %s: %d/%d KV replicas current, leader %s", cp.Cluster, current, cp.KVReplicas, cp.Leader())
 	nats.Address = strings.Join(cp.Servers, ",")
 	if current < cp.KVReplicas {
 		nats.Up = false
