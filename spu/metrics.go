@@ -29,6 +29,8 @@ type metrics struct {
 	recordsOut *prometheus.CounterVec // topic, partition, reader
 	bytesOut   *prometheus.CounterVec // topic, partition, reader
 	latency    *prometheus.HistogramVec
+	// produceLatency is latency's produce child, looked up once.
+	produceLatency prometheus.Observer
 	errors     *prometheus.CounterVec // api, code, name
 	fsync      prometheus.Histogram
 
@@ -87,6 +89,7 @@ func newMetrics(id int32) *metrics {
 			Buckets: prometheus.ExponentialBuckets(10e-6, 2.5, 14), // 10µs .. ~1.5s
 		}),
 	}
+	m.produceLatency = m.latency.WithLabelValues(apiProduce)
 	reg.MustRegister(m.recordsIn, m.bytesIn, m.recordsOut, m.bytesOut, m.latency, m.errors, m.fsync,
 		newReplicaCollector(m, constLabels),
 		collectors.NewGoCollector(),
@@ -111,17 +114,42 @@ func (m *metrics) observeSync(d time.Duration) {
 // produced records an answered produce: its latency, and its records and
 // bytes when it succeeded, or its error code.
 func (m *metrics) produced(topic string, partition int32, records, bytes int, code wire.ErrorCode, took time.Duration) {
+	m.producedTo(nil, topic, partition, records, bytes, code, took)
+}
+
+// inCounters are one partition's records-in and bytes-in counters, looked
+// up once per replica (partition.counters) instead of by label values on
+// every produce: with a request spread over 1,000 partitions the lookups
+// were a tenth of the SPU's produce CPU.
+type inCounters struct {
+	records, bytes prometheus.Counter
+}
+
+// producedTo is produced with the partition's counters (nil: looked up by
+// label values).
+func (m *metrics) producedTo(c *inCounters, topic string, partition int32, records, bytes int, code wire.ErrorCode, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.latency.WithLabelValues(apiProduce).Observe(took.Seconds())
+	m.produceLatency.Observe(took.Seconds())
 	if code != wire.None {
 		m.requestError(apiProduce, code)
 		return
 	}
+	if c == nil {
+		c = m.inCounters(topic, partition)
+	}
+	c.records.Add(float64(records))
+	c.bytes.Add(float64(bytes))
+}
+
+// inCounters looks up a partition's produce counters (nil metrics: nil).
+func (m *metrics) inCounters(topic string, partition int32) *inCounters {
+	if m == nil {
+		return nil
+	}
 	p := strconv.Itoa(int(partition))
-	m.recordsIn.WithLabelValues(topic, p).Add(float64(records))
-	m.bytesIn.WithLabelValues(topic, p).Add(float64(bytes))
+	return &inCounters{records: m.recordsIn.WithLabelValues(topic, p), bytes: m.bytesIn.WithLabelValues(topic, p)}
 }
 
 // fetched records an answered fetch: its latency, per partition the
