@@ -31,8 +31,8 @@ type metrics struct {
 	latency    *prometheus.HistogramVec
 	// produceLatency is latency's produce child, looked up once.
 	produceLatency prometheus.Observer
-	errors     *prometheus.CounterVec // api, code, name
-	fsync      prometheus.Histogram
+	errors         *prometheus.CounterVec // api, code, name
+	fsync          prometheus.Histogram
 
 	dp atomic.Pointer[dataPlane] // set once the data plane exists
 }
