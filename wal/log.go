@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -15,8 +16,8 @@ import (
 )
 
 // Log is the segmented write-ahead log of one partition replica. All its
-// methods are safe for concurrent use. Lock order: gc, syncMu, st, notify
-// (gc is never held while taking another); no lock is held while waiting
+// methods are safe for concurrent use. Lock order: gc, syncMu, st, rp,
+// notify (gc is never held while taking another); no lock is held while waiting
 // for data or for an fsync done by another goroutine.
 type Log struct {
 	dir    string
@@ -49,6 +50,18 @@ type Log struct {
 		closed bool
 	}
 
+	// rp is the recovery point on disk (recoverypoint.go); the mutex is
+	// held while the file is written.
+	rp struct {
+		sync.Mutex
+		onDisk bool
+		value  int64
+	}
+
+	// sealKick wakes the background goroutine to fsync sealed segments
+	// (nil when rolls fsync: SyncAlways, Options.SyncAtRoll).
+	sealKick chan struct{}
+
 	notify struct {
 		sync.Mutex
 		ch     chan struct{} // closed on the next change if used
@@ -62,7 +75,9 @@ type Log struct {
 	size     atomic.Int64 // bytes of all .log files; written under st
 	latestEp atomic.Int32 // written under st
 	fsyncs   atomic.Int64 // fsync rounds of the group commit, for benchmarks
-	writers  atomic.Int64 // Appends between their start and their write
+	// sealedSyncs counts sealed segments fsynced after their roll, for tests.
+	sealedSyncs atomic.Int64
+	writers     atomic.Int64 // Appends between their start and their write
 
 	// Early writeback (writeback.go): wbKick wakes its goroutine (nil
 	// when off); wbOff turns it off when the files cannot take the hint;
@@ -77,7 +92,8 @@ type Log struct {
 	stop chan struct{} // closed by Close to stop the interval syncer
 	wg   sync.WaitGroup
 
-	repaired *Repair // set by Open under TruncateAtCorruption; read-only after
+	repaired *Repair     // set by Open under TruncateAtCorruption; read-only after
+	torn     *TornSealed // set by Open when it cut a torn sealed segment; read-only after
 
 	// creation is what SyncCreate still has to make durable when Open ran
 	// under Options.DeferCreateSync (recovery.go).
@@ -350,9 +366,12 @@ func (l *Log) writeEpochsLocked() error {
 	return nil
 }
 
-// Roll closes the active segment (fsyncing it) and starts a new one at
-// EndOffset; a no-op when the active segment is empty. It blocks for the
-// fsyncs. Safe for concurrent use.
+// Roll seals the active segment and starts a new one at EndOffset; a
+// no-op when the active segment is empty. Under SyncAlways and
+// Options.SyncAtRoll it fsyncs the sealed segment first; under
+// SyncInterval and SyncNever it leaves that fsync to the background
+// goroutine (recoverypoint.go says how recovery copes). It blocks for its
+// file operations. Safe for concurrent use.
 func (l *Log) Roll() error {
 	l.st.Lock()
 	defer l.st.Unlock()
@@ -362,17 +381,33 @@ func (l *Log) Roll() error {
 	return l.rollLocked()
 }
 
-// rollLocked: fsync the active segment and its indexes, create the next
-// segment (fsync its files), fsync the directory; st held for writing.
+// rollLocked: fsync the active segment and its indexes (or, when rolls
+// are deferred, write its index entries and mark it unsynced), create the
+// next segment, fsync the directory; st held for writing.
 func (l *Log) rollLocked() error {
 	active := l.st.segs[len(l.st.segs)-1]
 	if active.size == 0 {
 		return nil
 	}
-	if err := active.syncAll(); err != nil {
-		return l.failLocked(err)
+	deferred := l.opts.deferRolls()
+	if deferred {
+		// No recovery point means every sealed segment is durable: write
+		// one before the first segment left unsynced.
+		if _, ok := l.recoveryPoint(); !ok {
+			if err := l.writeRecoveryPoint(active.base); err != nil {
+				return l.failLocked(err)
+			}
+		}
+		if err := active.flushIndexes(); err != nil {
+			return l.failLocked(err)
+		}
+		active.unsynced = true
+	} else {
+		if err := active.syncAll(); err != nil {
+			return l.failLocked(err)
+		}
+		l.advanceDurable(active.next)
 	}
-	l.advanceDurable(active.next)
 	s, err := createSegment(l.fs, l.dir, active.next, int64(l.opts.IndexIntervalBytes), l.opts.Now())
 	if err != nil {
 		return l.failLocked(err)
@@ -382,7 +417,41 @@ func (l *Log) rollLocked() error {
 		return l.failLocked(fmt.Errorf("wal: sync dir: %w", err))
 	}
 	l.st.segs = append(l.st.segs, s)
-	l.logger.Debug("wal: rolled segment", "dir", l.dir, "base", s.base)
+	l.logger.Debug("wal: rolled segment", "dir", l.dir, "base", s.base, "deferred_fsync", deferred)
+	if deferred {
+		select {
+		case l.sealKick <- struct{}{}:
+		default: // already kicked: that round takes this segment too
+		}
+	}
+	return nil
+}
+
+// unsyncedLocked returns the sealed segments whose fsync is still to be
+// done, oldest first: always a run just before the active segment, as
+// they are synced in order; st held.
+func (l *Log) unsyncedLocked() []*segment {
+	sealed := l.st.segs[:len(l.st.segs)-1]
+	i := len(sealed)
+	for i > 0 && sealed[i-1].unsynced {
+		i--
+	}
+	if i == len(sealed) {
+		return nil
+	}
+	return slices.Clone(sealed[i:])
+}
+
+// lowerRecoveryPointLocked brings the recovery point down to the active
+// segment's base after a truncation cut below it; syncMu and st held.
+func (l *Log) lowerRecoveryPointLocked() error {
+	active := l.st.segs[len(l.st.segs)-1]
+	active.unsynced = false // cut and fsynced, or new
+	if r, ok := l.recoveryPoint(); ok && r > active.base {
+		if err := l.writeRecoveryPoint(active.base); err != nil {
+			return l.failLocked(err)
+		}
+	}
 	return nil
 }
 
@@ -403,6 +472,9 @@ func (l *Log) Truncate(offset int64) error {
 	defer l.syncMu.Unlock()
 	l.st.Lock()
 	err := l.truncateLocked(offset)
+	if err == nil {
+		err = l.lowerRecoveryPointLocked()
+	}
 	l.clampWritebackLocked()
 	l.st.Unlock()
 	l.changed()
@@ -424,6 +496,9 @@ func (l *Log) Reset(offset int64) error {
 	defer l.syncMu.Unlock()
 	l.st.Lock()
 	err := l.resetLocked(offset)
+	if err == nil {
+		err = l.lowerRecoveryPointLocked()
+	}
 	l.st.Unlock()
 	l.changed()
 	return err
@@ -592,8 +667,9 @@ func (l *Log) Wait(ctx context.Context, offset int64) error {
 	}
 }
 
-// Close stops the background syncer, fsyncs the active segment (unless
-// the log has failed) and closes the files. Later calls return ErrClosed,
+// Close stops the background syncer, fsyncs the sealed segments still
+// unsynced and the active segment (unless the log has failed) and closes
+// the files. Later calls return ErrClosed,
 // as do all other methods. Blocked Waits return ErrClosed. It blocks for
 // the fsync.
 func (l *Log) Close() error {
@@ -620,8 +696,21 @@ func (l *Log) Close() error {
 	defer l.st.Unlock()
 	var err error
 	if l.st.failed == nil && len(l.st.segs) > 0 {
+		sealed := l.unsyncedLocked()
+		for _, s := range sealed {
+			if err = s.syncFiles(); err != nil {
+				break
+			}
+			s.unsynced = false
+		}
 		active := l.st.segs[len(l.st.segs)-1]
-		if err = active.syncAll(); err == nil {
+		if err == nil {
+			err = active.syncAll()
+		}
+		if err == nil && len(sealed) > 0 {
+			err = l.writeRecoveryPoint(active.base)
+		}
+		if err == nil {
 			l.advanceDurable(active.next)
 		}
 	}
