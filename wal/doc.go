@@ -36,12 +36,12 @@
 //	00000000000000001342.log.broken a torn tail cut off at recovery, kept for inspection
 //
 // The last segment is the active one; it rolls when it would exceed
-// Options.SegmentBytes or is older than Options.SegmentAge. A new segment's
-// files are created and fsynced, then the directory is fsynced, before
-// anything is appended to it. Under SyncAlways (and Options.SyncAtRoll)
-// the old segment and its indexes are fsynced first, under the log's
-// lock; under SyncInterval and SyncNever the roll only writes the old
-// segment's index entries and leaves its fsync to the background
+// Options.SegmentBytes or is older than Options.SegmentAge. Under
+// SyncAlways (and Options.SyncAtRoll) the old segment and its indexes are
+// fsynced, then the new segment's files are created and the directory is
+// fsynced, under the log's lock, before anything is appended; under SyncInterval and SyncNever the roll only writes the old
+// segment's index entries and creates the new segment, and leaves the
+// fsyncs of the old segment and of the directory to the background
 // goroutine, so appends go on into the new segment at once (see
 // Recovery). Indexes are derived data: the active segment's entries live in
 // memory until it rolls or the log closes, and every index is checked at

@@ -48,7 +48,13 @@ type Log struct {
 		epochs epochCache
 		failed error // first write or fsync error: fail-stop
 		closed bool
+		// created counts the segments a deferred roll created without
+		// fsyncing the directory; dirSynced (under syncMu) is the count
+		// the last directory fsync of a sync round covered.
+		created int64
+		rpAsked bool // askRecoveryPointLocked kicked the background
 	}
+	dirSynced int64 // guarded by syncMu
 
 	// rp is the recovery point on disk (recoverypoint.go); the mutex is
 	// held while the file is written.
@@ -352,6 +358,9 @@ func (l *Log) appendLocked(c batch.Checked) (int64, error) {
 	l.size.Add(active.size - before)
 	l.leo.Store(end)
 	l.kickWritebackLocked(active)
+	if !l.st.rpAsked && active.size >= l.opts.SegmentBytes/16 {
+		l.askRecoveryPointLocked()
+	}
 	if invariants {
 		l.checkInvariantsLocked()
 	}
@@ -381,23 +390,26 @@ func (l *Log) Roll() error {
 	return l.rollLocked()
 }
 
-// rollLocked: fsync the active segment and its indexes (or, when rolls
-// are deferred, write its index entries and mark it unsynced), create the
-// next segment, fsync the directory; st held for writing.
+// rollLocked seals the active segment and starts the next one; st held
+// for writing. When rolls fsync (SyncAlways, SyncAtRoll, or no recovery
+// point on disk yet): fsync the active segment and its indexes, create
+// the next segment, fsync the directory. When they are deferred: write
+// the sealed segment's index entries, mark it unsynced and create the
+// next segment; the background goroutine fsyncs the directory, then the
+// sealed segment (syncSealed), and DurableOffset waits for both.
 func (l *Log) rollLocked() error {
 	active := l.st.segs[len(l.st.segs)-1]
 	if active.size == 0 {
 		return nil
 	}
-	deferred := l.opts.deferRolls()
+	deferred := false
+	if l.opts.deferRolls() {
+		// No recovery point means every sealed segment is durable: this
+		// roll fsyncs, and the background goroutine writes one so that
+		// the next rolls need not (askRecoveryPointLocked).
+		_, deferred = l.recoveryPoint()
+	}
 	if deferred {
-		// No recovery point means every sealed segment is durable: write
-		// one before the first segment left unsynced.
-		if _, ok := l.recoveryPoint(); !ok {
-			if err := l.writeRecoveryPoint(active.base); err != nil {
-				return l.failLocked(err)
-			}
-		}
 		if err := active.flushIndexes(); err != nil {
 			return l.failLocked(err)
 		}
@@ -412,19 +424,48 @@ func (l *Log) rollLocked() error {
 	if err != nil {
 		return l.failLocked(err)
 	}
-	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+	if deferred {
+		l.st.created++ // its entry is made durable by the next sync round
+	} else if err := vfs.SyncDir(l.fs, l.dir); err != nil {
 		s.close()
 		return l.failLocked(fmt.Errorf("wal: sync dir: %w", err))
 	}
 	l.st.segs = append(l.st.segs, s)
 	l.logger.Debug("wal: rolled segment", "dir", l.dir, "base", s.base, "deferred_fsync", deferred)
 	if deferred {
-		select {
-		case l.sealKick <- struct{}{}:
-		default: // already kicked: that round takes this segment too
-		}
+		l.kickSealLocked()
+	} else {
+		l.askRecoveryPointLocked()
 	}
 	return nil
+}
+
+// kickSealLocked wakes the background goroutine to fsync sealed segments
+// or write the recovery point; st held. It never blocks.
+func (l *Log) kickSealLocked() {
+	select {
+	case l.sealKick <- struct{}{}:
+	default: // already kicked: that round takes this too
+	}
+}
+
+// askRecoveryPointLocked asks the background goroutine, once, to write
+// the recovery point when rolls are to be deferred and there is none on
+// disk: it is written there (two fsyncs), not under the log's lock at a
+// roll. Called at a roll that had to fsync for want of it, and when the
+// active segment is a sixteenth full: early enough for the write (which
+// waits for the filesystem's journal, so for some of the data written
+// before it) to be done by the roll, late enough that logs that never
+// fill a segment never write one. st held for writing.
+func (l *Log) askRecoveryPointLocked() {
+	if l.sealKick == nil || l.st.rpAsked {
+		return
+	}
+	if _, ok := l.recoveryPoint(); ok {
+		return
+	}
+	l.st.rpAsked = true
+	l.kickSealLocked()
 }
 
 // unsyncedLocked returns the sealed segments whose fsync is still to be
@@ -706,6 +747,11 @@ func (l *Log) Close() error {
 		active := l.st.segs[len(l.st.segs)-1]
 		if err == nil {
 			err = active.syncAll()
+		}
+		if err == nil && l.st.created != l.dirSynced {
+			if err = vfs.SyncDir(l.fs, l.dir); err == nil {
+				l.dirSynced = l.st.created
+			}
 		}
 		if err == nil && len(sealed) > 0 {
 			err = l.writeRecoveryPoint(active.base)

@@ -166,6 +166,13 @@ func (l *Log) recover() error {
 		if err := active.log.Sync(); err != nil {
 			return fmt.Errorf("wal: sync %s: %w", active.path(logSuffix), err)
 		}
+		// Deferred rolls leave the directory fsync to the next sync
+		// round, which a process crash can forestall.
+		if _, ok := l.recoveryPoint(); ok {
+			if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+				return fmt.Errorf("wal: sync dir: %w", err)
+			}
+		}
 	}
 	l.durable.Store(active.next)
 	if err := l.settleRecoveryPoint(); err != nil {

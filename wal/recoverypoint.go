@@ -74,25 +74,26 @@ func (l *Log) readRecoveryPoint() (r int64, ok bool) {
 	return 0, false
 }
 
-// writeRecoveryPoint replaces the recovery point with r durably.
+// writeRecoveryPoint replaces the recovery point with r durably. Its
+// callers hold syncMu (or run in Open), which orders the writes; l.rp is
+// not held during the file operations, so a roll reading it never waits
+// for them.
 func (l *Log) writeRecoveryPoint(r int64) error {
-	l.rp.Lock()
-	defer l.rp.Unlock()
-	if l.rp.onDisk && l.rp.value == r {
+	if cur, ok := l.recoveryPoint(); ok && cur == r {
 		return nil
 	}
 	if err := vfs.WriteFileAtomic(l.fs, l.path(recoveryPointFile), formatRecoveryPoint(r)); err != nil {
 		return fmt.Errorf("wal: write %s: %w", recoveryPointFile, err)
 	}
+	l.rp.Lock()
 	l.rp.onDisk, l.rp.value = true, r
+	l.rp.Unlock()
 	return nil
 }
 
 // removeRecoveryPoint removes the recovery point durably (SyncAlways and
 // SyncAtRoll, where every sealed segment is fsynced at its roll).
 func (l *Log) removeRecoveryPoint() error {
-	l.rp.Lock()
-	defer l.rp.Unlock()
 	if err := l.fs.Remove(l.path(recoveryPointFile)); err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return nil
@@ -102,7 +103,9 @@ func (l *Log) removeRecoveryPoint() error {
 	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
 		return fmt.Errorf("wal: sync dir: %w", err)
 	}
+	l.rp.Lock()
 	l.rp.onDisk = false
+	l.rp.Unlock()
 	return nil
 }
 

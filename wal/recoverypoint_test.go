@@ -124,10 +124,15 @@ func newTornSetup(t *testing.T, opts Options) *tornSetup {
 			ts.want = append(ts.want, b)
 		}
 	}
+	// The first roll fsyncs (no recovery point yet) and has the
+	// background goroutine write the recovery point; the next one is
+	// deferred, its segment fsynced in the background.
+	add(4)
+	requireNoErr(t, l.Roll())
+	waitRecoveryPoint(t, l)
 	add(4)
 	requireNoErr(t, l.Roll())
 	ts.synced = l.EndOffset()
-	// The first deferred roll's segment is fsynced in the background.
 	testkit.WaitFor(t, 5*time.Second, func() error {
 		if d := l.DurableOffset(); d < ts.synced {
 			return fmt.Errorf("durable offset %d, the sealed segment ends at %d: no background fsync", d, ts.synced)
@@ -162,6 +167,18 @@ func newTornSetup(t *testing.T, opts Options) *tornSetup {
 		ts.durable++
 	}
 	return ts
+}
+
+// waitRecoveryPoint waits for the background goroutine to write the
+// recovery point a roll asked for.
+func waitRecoveryPoint(t *testing.T, l *Log) {
+	t.Helper()
+	testkit.WaitFor(t, 5*time.Second, func() error {
+		if _, ok := l.recoveryPoint(); !ok {
+			return errors.New("no recovery point written after the first roll")
+		}
+		return nil
+	})
 }
 
 // fileLen returns the size of name on fs, -1 if it is missing.
@@ -347,6 +364,9 @@ func TestTruncateLowersRecoveryPoint(t *testing.T) {
 		_, err := l.Append(makeBatch(id, 3, 1, 1))
 		requireNoErr(t, err)
 		requireNoErr(t, l.Roll())
+		if id == 0 {
+			waitRecoveryPoint(t, l)
+		}
 	}
 	requireNoErr(t, l.Sync())
 	if r, ok := l.recoveryPoint(); !ok || r != 18 {

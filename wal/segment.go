@@ -68,7 +68,8 @@ func (s *segment) path(suffix string) string {
 }
 
 // createSegment creates the three files of a new empty segment; the
-// caller fsyncs the directory before appending. The files are empty, so
+// caller fsyncs the directory before appending, or (a deferred roll)
+// before anything appended to it or to a later segment is called durable. The files are empty, so
 // they hold no data to fsync: the directory's fsync makes them durable
 // (their entries and inodes, committed together by the filesystem's
 // journal), which is what the crash model of vfstest.MemFS assumes too.

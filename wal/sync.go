@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // Sync makes every record appended so far durable: it returns after an
@@ -93,7 +95,11 @@ func (l *Log) syncOnce(target int64) error {
 	sealed := l.unsyncedLocked()
 	f := l.st.segs[len(l.st.segs)-1].log
 	end := l.leo.Load()
+	created := l.st.created
 	l.st.RUnlock()
+	if err := l.syncDir(created); err != nil {
+		return err
+	}
 	if err := l.syncSealed(sealed); err != nil {
 		return err
 	}
@@ -104,6 +110,21 @@ func (l *Log) syncOnce(target int64) error {
 	// Offsets below end were all written to f or to older segments,
 	// which were fsynced when rolled or just now.
 	l.advanceDurable(end)
+	return nil
+}
+
+// syncDir fsyncs the directory if segments were created since the last
+// round's (created is st.created as read with the segments the caller
+// syncs), so their entries are durable before anything in or after them
+// is called durable; syncMu held.
+func (l *Log) syncDir(created int64) error {
+	if created == l.dirSynced {
+		return nil
+	}
+	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+		return l.fail(fmt.Errorf("wal: sync dir: %w", err))
+	}
+	l.dirSynced = created
 	return nil
 }
 
@@ -135,7 +156,11 @@ func (l *Log) syncSealed(sealed []*segment) error {
 }
 
 // syncSealedNow is the background goroutine's answer to a roll that left
-// its segment unsynced: fsync the sealed segments (not the active one).
+// its segment unsynced: fsync the directory and the sealed segments (not
+// the active one). Asked for the recovery point (askRecoveryPointLocked),
+// it writes one if there is none: at the active segment's base, below
+// which every segment was fsynced at its roll (no roll is deferred
+// without a recovery point on disk).
 func (l *Log) syncSealedNow() {
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
@@ -145,9 +170,19 @@ func (l *Log) syncSealedNow() {
 		return
 	}
 	sealed := l.unsyncedLocked()
+	created := l.st.created
+	base := l.st.segs[len(l.st.segs)-1].base
 	l.st.RUnlock()
+	if _, ok := l.recoveryPoint(); !ok {
+		if err := l.writeRecoveryPoint(base); err != nil {
+			_ = l.fail(err)
+		}
+		return
+	}
 	// A failure fail-stops the log; failLocked has logged it.
-	_ = l.syncSealed(sealed)
+	if l.syncDir(created) == nil {
+		_ = l.syncSealed(sealed)
+	}
 }
 
 // fail is failLocked for a caller that does not hold st.
