@@ -2,10 +2,12 @@ package spu
 
 import (
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -32,8 +34,21 @@ type metrics struct {
 	errors     *prometheus.CounterVec // api, code, name
 	fsync      prometheus.Histogram
 
+	// produceLatency is latency's produce child, and in the partitions'
+	// children of recordsIn and bytesIn, looked up once: a produce would otherwise hash and
+	// look up three label sets (and format the partition) per request.
+	// No child is ever deleted, so a cached one stays the registered one.
+	produceLatency prometheus.Observer
+	in             struct {
+		sync.RWMutex
+		m map[bus.PartitionID]*partitionIn
+	}
+
 	dp atomic.Pointer[dataPlane] // set once the data plane exists
 }
+
+// partitionIn is one partition's children of recordsIn and bytesIn.
+type partitionIn struct{ records, bytes prometheus.Counter }
 
 // Reader label values of the out counters.
 const (
@@ -87,6 +102,7 @@ func newMetrics(id int32) *metrics {
 			Buckets: prometheus.ExponentialBuckets(10e-6, 2.5, 14), // 10µs .. ~1.5s
 		}),
 	}
+	m.produceLatency = m.latency.WithLabelValues(apiProduce)
 	reg.MustRegister(m.recordsIn, m.bytesIn, m.recordsOut, m.bytesOut, m.latency, m.errors, m.fsync,
 		newReplicaCollector(m, constLabels),
 		collectors.NewGoCollector(),
@@ -114,14 +130,37 @@ func (m *metrics) produced(topic string, partition int32, records, bytes int, co
 	if m == nil {
 		return
 	}
-	m.latency.WithLabelValues(apiProduce).Observe(took.Seconds())
+	m.produceLatency.Observe(took.Seconds())
 	if code != wire.None {
 		m.requestError(apiProduce, code)
 		return
 	}
+	in := m.partitionIn(topic, partition)
+	in.records.Add(float64(records))
+	in.bytes.Add(float64(bytes))
+}
+
+// partitionIn returns the partition's in counters, looked up once.
+func (m *metrics) partitionIn(topic string, partition int32) *partitionIn {
+	id := bus.PartitionID{Topic: topic, Partition: partition}
+	m.in.RLock()
+	in := m.in.m[id]
+	m.in.RUnlock()
+	if in != nil {
+		return in
+	}
+	m.in.Lock()
+	defer m.in.Unlock()
+	if in := m.in.m[id]; in != nil {
+		return in
+	}
+	if m.in.m == nil {
+		m.in.m = make(map[bus.PartitionID]*partitionIn)
+	}
 	p := strconv.Itoa(int(partition))
-	m.recordsIn.WithLabelValues(topic, p).Add(float64(records))
-	m.bytesIn.WithLabelValues(topic, p).Add(float64(bytes))
+	in = &partitionIn{records: m.recordsIn.WithLabelValues(topic, p), bytes: m.bytesIn.WithLabelValues(topic, p)}
+	m.in.m[id] = in
+	return in
 }
 
 // fetched records an answered fetch: its latency, per partition the

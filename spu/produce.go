@@ -19,59 +19,86 @@ import (
 // nothing to wait for runs here and its answer is ready at once (the
 // connection's reader then writes it itself when nothing is queued ahead).
 func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.Reply {
-	start := time.Now()
 	// req.Records aliases the connection's buffer: only its size is kept.
-	topic, partition, size := req.Topic, req.Partition, len(req.Records)
-	answered := func(resp *wire.ProduceResponse, records int64) *wire.ProduceResponse {
-		d.cfg.metrics.produced(topic, partition, int(records), size, resp.ErrorCode, time.Since(start))
-		return resp
-	}
-	fail := func(err error) wire.Reply { return wire.Respond(answered(produceErr(err), 0)) }
+	a := produceAnswer{m: d.cfg.metrics, topic: req.Topic, partition: req.Partition, size: len(req.Records), start: time.Now()}
 	switch req.Acks {
 	case wire.AcksNone, wire.AcksLeader, wire.AcksAll:
 	default:
-		return fail(wire.InvalidRequest.ErrMsg("acks must be 0 (none), 1 (leader) or -1 (all)"))
+		return a.fail(wire.InvalidRequest.ErrMsg("acks must be 0 (none), 1 (leader) or -1 (all)"))
 	}
 	if bus.IsSystemTopicName(req.Topic) {
-		return fail(wire.InvalidRequest.ErrMsg(fmt.Sprintf("topic %q is a system topic: only its leader writes it (named consumers commit through the offset APIs)", req.Topic)))
+		return a.fail(wire.InvalidRequest.ErrMsg(fmt.Sprintf("topic %q is a system topic: only its leader writes it (named consumers commit through the offset APIs)", req.Topic)))
 	}
 	r := d.lookup(req.Topic, req.Partition)
 	if r == nil {
-		return fail(d.unknownPartition(req.Topic, req.Partition))
+		return a.fail(d.unknownPartition(req.Topic, req.Partition))
 	}
 	base, next, err := r.Append(req.Records, req.Acks)
 	// A retry of stored batches is committed and answered like an append,
 	// with DuplicateSequence and their original offset.
-	var dup error
 	if replica.IsDuplicate(base, err) {
-		dup, err = err, nil
+		a.dup, err = err, nil
 	}
 	if err != nil {
-		return fail(err)
+		return a.fail(err)
 	}
-	appended := time.Now().UnixMilli()
+	appended := time.Now()
+	a.r, a.base, a.next, a.appendedMs = r, base, next, appended.UnixMilli()
 	timeout := time.Duration(req.TimeoutMs) * time.Millisecond
-	answer := func() *wire.ProduceResponse {
-		resp := &wire.ProduceResponse{BaseOffset: base, LogAppendTimeMs: appended, LogStartOffset: r.Log().StartOffset()}
-		if dup != nil {
-			resp.ErrorCode, resp.ErrorMessage = errFields(dup)
-			resp.LogAppendTimeMs = -1
-		}
-		return answered(resp, next-base)
-	}
 	if r.CommitsInline(req.Acks) {
-		// Nothing to sync or wait for: answer without a commit goroutine.
+		// Nothing to sync or wait for: answer without a commit goroutine
+		// (and without allocating one; the append's clock reading is the
+		// answer's).
 		if err := r.Commit(ctx, next, req.Acks, timeout); err != nil {
-			return fail(err)
+			return a.fail(err)
 		}
-		return wire.Respond(answer())
+		return wire.Respond(a.answer(nil, appended))
 	}
+	deferred := a // only this copy lives on beside the commit
 	return d.deferCommit(ctx, r, next, req.Acks, timeout, func(err error) wire.Response {
-		if err != nil {
-			return answered(produceErr(err), 0)
-		}
-		return answer()
+		return deferred.answer(err, time.Now())
 	})
+}
+
+// produceAnswer is what a produce's answer is made of: the request's
+// partition and size, when it arrived, and once appended the replica, the
+// offsets and the append time (and dup, a retry of stored batches). The
+// answer is recorded in the metrics.
+type produceAnswer struct {
+	m          *metrics
+	topic      string
+	partition  int32
+	size       int
+	start      time.Time
+	r          *replica.Replica
+	base, next int64
+	appendedMs int64
+	dup        error
+}
+
+// fail answers the request with err (nothing was appended).
+func (a *produceAnswer) fail(err error) wire.Reply {
+	return wire.Respond(a.answered(produceErr(err), 0, time.Now()))
+}
+
+// answer is the appended request's answer once its commit returned err,
+// at now.
+func (a *produceAnswer) answer(err error, now time.Time) *wire.ProduceResponse {
+	if err != nil {
+		return a.answered(produceErr(err), 0, now)
+	}
+	resp := &wire.ProduceResponse{BaseOffset: a.base, LogAppendTimeMs: a.appendedMs, LogStartOffset: a.r.Log().StartOffset()}
+	if a.dup != nil {
+		resp.ErrorCode, resp.ErrorMessage = errFields(a.dup)
+		resp.LogAppendTimeMs = -1
+	}
+	return a.answered(resp, a.next-a.base, now)
+}
+
+// answered records resp (records appended) in the metrics and returns it.
+func (a *produceAnswer) answered(resp *wire.ProduceResponse, records int64, now time.Time) *wire.ProduceResponse {
+	a.m.produced(a.topic, a.partition, int(records), a.size, resp.ErrorCode, now.Sub(a.start))
+	return resp
 }
 
 // deferCommit commits r up to next (fsync, acks wait) on a commit
