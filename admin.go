@@ -113,18 +113,8 @@ const DefaultTopicWait = 30 * time.Second
 // partitions wait for. An SC older than this client does not wait: then
 // it returns once the topic is stored, like CreateTopic.
 func (c *Client) CreateTopicReady(ctx context.Context, name string, cfg TopicConfig) error {
-	wait := DefaultTopicWait
-	if dl, ok := ctx.Deadline(); ok {
-		// The SC answers at the end of the wait (counted from when the
-		// request arrives): leave its answer time to come back.
-		left := time.Until(dl)
-		wait = left - min(time.Second, left/5)
-	} else {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, wait+c.cfg.requestTimeout)
-		defer cancel()
-	}
-	waitMs := max(1, min(wait.Milliseconds(), bus.MaxTopicWaitMs))
+	ctx, waitMs, cancel := c.readyWait(ctx)
+	defer cancel()
 	resp, err := request[bus.TopicCreateResponse](ctx, c, bus.SubjectAdminTopicCreate,
 		bus.TopicCreateRequest{Name: name, Spec: cfg.spec(), WaitMs: waitMs})
 	if err != nil {
@@ -135,6 +125,25 @@ func (c *Client) CreateTopicReady(ctx context.Context, name string, cfg TopicCon
 			(time.Duration(waitMs) * time.Millisecond).Round(100*time.Millisecond), st.Reason, ErrTopicNotReady)
 	}
 	return nil
+}
+
+// readyWait returns how long, in milliseconds, the SC may wait for new
+// partitions to be ready within ctx: ctx's time left less its answer's
+// time back (a fifth, at most 1 s), or DefaultTopicWait when ctx has no
+// deadline (then the returned ctx gets one: the wait and a request's
+// timeout).
+func (c *Client) readyWait(ctx context.Context) (context.Context, int64, context.CancelFunc) {
+	wait := DefaultTopicWait
+	cancel := context.CancelFunc(func() {})
+	if dl, ok := ctx.Deadline(); ok {
+		// The SC answers at the end of the wait (counted from when the
+		// request arrives): leave its answer time to come back.
+		left := time.Until(dl)
+		wait = left - min(time.Second, left/5)
+	} else {
+		ctx, cancel = context.WithTimeout(ctx, wait+c.cfg.requestTimeout)
+	}
+	return ctx, max(1, min(wait.Milliseconds(), bus.MaxTopicWaitMs)), cancel
 }
 
 // ValidateTopic asks the SC whether CreateTopic(ctx, name, cfg) would

@@ -22,16 +22,51 @@ type NewPartition struct {
 // them at their next partition refresh (WithPartitionRefresh). An unknown
 // topic is an error matching ErrTopicNotFound.
 func (c *Client) AddPartitions(ctx context.Context, topic string, count int32) ([]NewPartition, error) {
-	resp, err := request[bus.TopicAddPartitionResponse](ctx, c, bus.SubjectAdminTopicAddPartition, bus.TopicAddPartitionRequest{Name: topic, Count: count})
+	resp, err := c.addPartitions(ctx, topic, count, 0)
+	if err != nil {
+		return nil, err
+	}
+	return newPartitions(resp), nil
+}
+
+// AddPartitionsReady adds partitions like AddPartitions and returns once
+// every new partition can take a produce (its leader SPU has created the
+// replica and reported it to the SC; the SC answers as soon as the last
+// report arrives). If that takes longer than ctx allows (without a
+// deadline, DefaultTopicWait), the partitions stay added: they are
+// returned with an error matching ErrTopicNotReady that says which SPUs
+// they wait for. An SC older than this client does not wait.
+func (c *Client) AddPartitionsReady(ctx context.Context, topic string, count int32) ([]NewPartition, error) {
+	ctx, wait, cancel := c.readyWait(ctx)
+	defer cancel()
+	resp, err := c.addPartitions(ctx, topic, count, wait)
+	if err != nil {
+		return nil, err
+	}
+	added := newPartitions(resp)
+	if resp.Waited && resp.Pending != "" {
+		return added, fmt.Errorf("partitions added to topic %q, but not ready after %v (%s): %w", topic,
+			(time.Duration(wait) * time.Millisecond).Round(100*time.Millisecond), resp.Pending, ErrTopicNotReady)
+	}
+	return added, nil
+}
+
+func (c *Client) addPartitions(ctx context.Context, topic string, count int32, waitMs int64) (bus.TopicAddPartitionResponse, error) {
+	resp, err := request[bus.TopicAddPartitionResponse](ctx, c, bus.SubjectAdminTopicAddPartition,
+		bus.TopicAddPartitionRequest{Name: topic, Count: count, WaitMs: waitMs})
 	c.meta.invalidate(topic)
 	if err != nil {
-		return nil, fmt.Errorf("add partitions to topic %q: %w", topic, err)
+		return resp, fmt.Errorf("add partitions to topic %q: %w", topic, err)
 	}
+	return resp, nil
+}
+
+func newPartitions(resp bus.TopicAddPartitionResponse) []NewPartition {
 	out := make([]NewPartition, 0, len(resp.Partitions))
 	for _, p := range resp.Partitions {
 		out = append(out, NewPartition{Partition: p.Partition, Replicas: slices.Clone(p.Replicas)})
 	}
-	return out, nil
+	return out
 }
 
 // PartitionRepair is what RepairPartition did or would do.

@@ -105,10 +105,14 @@ const (
 
 // TopicAddPartitionRequest adds Count partitions to topic Name, placed as
 // topic create places them (same replication factor and rack rule).
+// WaitMs > 0 makes the SC answer only once every new partition can take a
+// produce (its leader SPU has reported the replica), or after WaitMs (at
+// most MaxTopicWaitMs), whichever first, as TopicCreateRequest.WaitMs.
 type TopicAddPartitionRequest struct {
-	Type  string `msgpack:"type" json:"type,omitempty"`
-	Name  string `msgpack:"name" json:"name"`
-	Count int32  `msgpack:"count" json:"count"`
+	Type   string `msgpack:"type" json:"type,omitempty"`
+	Name   string `msgpack:"name" json:"name"`
+	Count  int32  `msgpack:"count" json:"count"`
+	WaitMs int64  `msgpack:"waitMs,omitempty" json:"waitMs,omitempty"`
 }
 
 // NewPartition is one added partition and its replicas (leader first).
@@ -117,11 +121,16 @@ type NewPartition struct {
 	Replicas  []SPUID `msgpack:"replicas" json:"replicas"`
 }
 
-// TopicAddPartitionResponse lists the added partitions.
+// TopicAddPartitionResponse lists the added partitions. Waited: the SC
+// waited as WaitMs asked; Pending then says why some new partitions
+// cannot take a produce yet at the end of the wait ("" when all can). An
+// SC that does not know WaitMs answers at once and leaves Waited false.
 type TopicAddPartitionResponse struct {
 	Type       string         `msgpack:"type" json:"type"`
 	Name       string         `msgpack:"name" json:"name"`
 	Partitions []NewPartition `msgpack:"partitions" json:"partitions"`
+	Waited     bool           `msgpack:"waited,omitempty" json:"waited,omitempty"`
+	Pending    string         `msgpack:"pending,omitempty" json:"pending,omitempty"`
 }
 
 func (m *TopicAddPartitionRequest) typeField() (*string, string) {

@@ -16,7 +16,8 @@ import (
 )
 
 // TestTopicAddPartition: 'topic add-partition NAME -c N' prints Fluvio's
-// message and a PARTITION SPU table once the partitions are served; a
+// message and a PARTITION SPU table once the partitions are served (the
+// partition list right after shows them Online); a
 // producer connected before writes to them; an unknown topic is 'topic
 // "NAME" not found'; partition list keeps Fluvio's column order.
 func TestTopicAddPartition(t *testing.T) {
@@ -45,6 +46,16 @@ func TestTopicAddPartition(t *testing.T) {
 	if len(lines) != 4 || lines[0] != `added new partitions to topic: "grow"` || strings.Join(strings.Fields(lines[1]), " ") != "PARTITION SPU" ||
 		!strings.HasPrefix(lines[2], "1 ") || !strings.HasPrefix(lines[3], "2 ") {
 		t.Fatalf("add-partition printed:\n%s", out)
+	}
+	// It returned once the new partitions were served: no polling here.
+	var listed []fluvio.Partition
+	if err := json.Unmarshal([]byte(e.ok("partition", "list", "--topic", "grow", "-O", "json", "--sc", sc)), &listed); err != nil || len(listed) != 3 {
+		t.Fatalf("partition list: %v, %d partitions", err, len(listed))
+	}
+	for _, p := range listed {
+		if p.Status.Resolution != "Online" {
+			t.Fatalf("partition %d is %s right after topic add-partition", p.Spec.Partition, p.Status.Resolution)
+		}
 	}
 	parts := e.ok("partition", "list", "--topic", "grow", "--sc", sc)
 	if h := strings.Fields(strings.SplitN(parts, "\n", 2)[0]); len(h) < 3 || h[0] != "TOPIC" || h[1] != "PARTITION" || h[2] != "LEADER" {

@@ -196,10 +196,8 @@ func createTopic(ctx context.Context, g *Global, name string, cfg fluvio.TopicCo
 	case mode.wait <= 0:
 		create = a.CreateTopic
 	default:
-		// CreateTopicReady leaves a fifth of ctx (at most 1 s) for the
-		// SC's answer: the SC waits mode.wait.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, mode.wait+min(time.Second, mode.wait/4))
+		ctx, cancel = readyContext(ctx, mode.wait)
 		defer cancel()
 	}
 	err = create(ctx, name, cfg)
@@ -217,6 +215,13 @@ func createTopic(ctx context.Context, g *Global, name string, cfg fluvio.TopicCo
 	}
 	fmt.Fprintf(stdout, "topic %q created\n", name)
 	return exitOK
+}
+
+// readyContext bounds a CreateTopicReady or AddPartitionsReady call so
+// that the SC waits wait: those calls leave a fifth of ctx (at most 1 s)
+// for the SC's answer.
+func readyContext(ctx context.Context, wait time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, wait+min(time.Second, wait/4))
 }
 
 func runTopicList(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {

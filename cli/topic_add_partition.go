@@ -2,23 +2,24 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
-	"time"
-)
 
-// addPartitionWait bounds how long add-partition waits for the new
-// partitions to be Online (their SPUs opened the logs).
-const addPartitionWait = 10 * time.Second
+	"github.com/fluvio-go/fluvio"
+)
 
 func runTopicAddPartition(ctx context.Context, g *Global, args []string, stdout, stderr io.Writer) int {
 	fs := g.newFlagSet(help{
 		Usage: "fluvio topic add-partition NAME [-c COUNT]",
 		Short: `Add partitions to a topic. The SC places them as it placed the topic's
 (same replication, least-loaded SPUs first) and the command returns once
-their leaders serve them; running producers start writing to them within
-a second. Keyed records may hash to another partition from then on.`,
+their leaders serve them (the SC answers when the SPUs report the new
+replicas), or with a warning after --wait (the partitions stay added);
+--wait 0 returns as soon as the SC has stored them. Running producers start
+writing to them within a second. Keyed records may hash to another
+partition from then on.`,
 		Examples: `fluvio topic add-partition orders
 			fluvio topic add-partition orders -c 3`,
 	}, false)
@@ -27,8 +28,13 @@ a second. Keyed records may hash to another partition from then on.`,
 	fs.StringVar(&g.SC, "sc", "", "address of the Streaming Controller, `HOST:PORT` (default: the current profile's, else "+DefaultSC+")")
 	fs.StringVarP(&g.Profile, "profile", "P", "", "use the SC address of profile `NAME` (see 'fluvio profile list')")
 	count := fs.Int32P("count", "c", 1, "number of partitions to add, `N`")
+	wait := fs.String("wait", "30s", "wait at most this `DURATION` for the new partitions to take a produce (0: return once the SC has stored them)")
 	if code, ok := g.parse(fs, args, stdout, stderr); !ok {
 		return code
+	}
+	waitFor, err := parseDuration(*wait)
+	if err != nil {
+		return g.usageError(stderr, "--wait: "+err.Error())
 	}
 	if fs.NArg() != 1 {
 		return g.usageError(stderr, "topic add-partition takes one argument: the topic name")
@@ -42,30 +48,19 @@ a second. Keyed records may hash to another partition from then on.`,
 		return g.fail(stderr, err)
 	}
 	defer a.Close()
-	added, err := a.AddPartitions(ctx, name, *count)
-	if err != nil {
-		return g.fail(stderr, err)
+	add := a.AddPartitionsReady
+	if waitFor <= 0 {
+		add = a.AddPartitions
+	} else {
+		var cancel context.CancelFunc
+		ctx, cancel = readyContext(ctx, waitFor)
+		defer cancel()
 	}
-	// Wait until the new partitions are served (bounded).
-	deadline := time.Now().Add(addPartitionWait)
-	for {
-		parts, err := a.Partitions(ctx, name)
-		online := 0
-		for _, p := range parts {
-			for _, n := range added {
-				if p.Partition == n.Partition && p.Status == "Online" {
-					online++
-				}
-			}
-		}
-		if err == nil && online == len(added) {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			fmt.Fprintf(stderr, "note: the new partitions are not all online after %v; see 'fluvio partition list --topic %s'\n", addPartitionWait, name)
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+	added, err := add(ctx, name, *count)
+	if errors.Is(err, fluvio.ErrTopicNotReady) {
+		fmt.Fprintf(stderr, "warning: %v; producers wait for their leaders: see 'fluvio partition list --topic %s'\n", err, name)
+	} else if err != nil {
+		return g.fail(stderr, err)
 	}
 	fmt.Fprintf(stdout, "added new partitions to topic: %q\n", name)
 	t := newTable("PARTITION", "SPU")

@@ -50,3 +50,34 @@ func TestTopicCreateWaits(t *testing.T) {
 
 	requireContains(t, e.fails(exitUsage, "topic", "create", "bad", "--wait", "soon"), "--wait")
 }
+
+// 'topic add-partition' waits like 'topic create': a new partition whose
+// leader SPU is down makes it warn after --wait, naming the SPU (the
+// partition is added: exit 0, and the table is printed); --wait 0 does
+// not wait.
+func TestTopicAddPartitionWaits(t *testing.T) {
+	c := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
+	e := newCLIEnv(t)
+	e.env[EnvSC] = c.SCAddr()
+	e.ok("topic", "create", "grow")
+	id := c.SPUIDs()[0]
+	c.StopSPU(id)
+
+	out, errs, code := e.run("topic", "add-partition", "grow", "--wait", "1s")
+	requireEqual(t, code, exitOK)
+	requireContains(t, out, `added new partitions to topic: "grow"`)
+	for _, want := range []string{"warning: ", "not ready after 1s", fmt.Sprint(id), "'fluvio partition list --topic grow'"} {
+		requireContains(t, errs, want)
+	}
+
+	out, errs, code = e.run("topic", "add-partition", "grow", "--wait", "0")
+	requireEqual(t, code, exitOK)
+	requireContains(t, out, `added new partitions to topic: "grow"`)
+	requireEqual(t, errs, "")
+
+	var parts []fluvio.Partition
+	if err := json.Unmarshal([]byte(e.ok("partition", "list", "--topic", "grow", "-O", "json")), &parts); err != nil || len(parts) != 3 {
+		t.Fatalf("partition list after two add-partitions with the SPU down: %v, %d partitions, want 3", err, len(parts))
+	}
+	requireContains(t, e.fails(exitUsage, "topic", "add-partition", "grow", "--wait", "soon"), "--wait")
+}

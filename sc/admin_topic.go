@@ -109,7 +109,7 @@ func (s *Server) handleTopicCreate(_ context.Context, _ string, req bus.TopicCre
 	if err != nil || req.DryRun || req.WaitMs == 0 {
 		return resp, err
 	}
-	resp.Topic, err = s.waitProvisioned(req.Name, time.Until(deadline))
+	resp.Topic, err = s.waitProvisioned(req.Name, 0, time.Until(deadline))
 	resp.Waited = err == nil
 	return resp, err
 }

@@ -259,10 +259,26 @@ func (st *state) topicView(t *topicEntry) bus.Topic {
 		CreatedMs:  t.rec.CreatedMs,
 		ID:         t.rec.topicID(),
 	}}
+	for n := range t.rec.Partitions {
+		v.Status.ReplicaMap[int32(n)] = slices.Clone(t.rec.Partitions[n].Replicas)
+		v.Status.Partitions = append(v.Status.Partitions, st.partitionView(&t.rec, n))
+	}
+	if reason := st.pendingReason(t, 0); reason != "" {
+		v.Status.Resolution = bus.TopicPending
+		v.Status.Reason = reason
+	}
+	return v
+}
+
+// pendingReason says why partitions from..end of t cannot take a produce
+// yet (their leaders offline, or not yet reporting the replicas), "" when
+// they all can. Caller holds mu.
+func (st *state) pendingReason(t *topicEntry, from int) string {
 	var offline, provisioning []bus.SPUID
 	for n, p := range t.rec.Partitions {
-		v.Status.ReplicaMap[int32(n)] = slices.Clone(p.Replicas)
-		v.Status.Partitions = append(v.Status.Partitions, st.partitionView(&t.rec, n))
+		if n < from {
+			continue
+		}
 		switch {
 		case !st.online(p.Leader):
 			if !slices.Contains(offline, p.Leader) {
@@ -276,13 +292,11 @@ func (st *state) topicView(t *topicEntry) bus.Topic {
 	}
 	switch {
 	case len(offline) > 0:
-		v.Status.Resolution = bus.TopicPending
-		v.Status.Reason = "leader SPU offline: " + joinIDs(offline)
+		return "leader SPU offline: " + joinIDs(offline)
 	case len(provisioning) > 0:
-		v.Status.Resolution = bus.TopicPending
-		v.Status.Reason = "leader SPU has not yet reported its replicas: " + joinIDs(provisioning)
+		return "leader SPU has not yet reported its replicas: " + joinIDs(provisioning)
 	}
-	return v
+	return ""
 }
 
 // leaderReady reports whether partition n's leader SPU has reported, in

@@ -6,14 +6,14 @@ import (
 	"github.com/fluvio-go/fluvio/bus"
 )
 
-// waitProvisioned waits until every partition of topic name can take a
-// produce (its leader SPU reported the replica at the current leader
+// waitProvisioned waits until every partition of topic name from
+// partition from on can take a produce (its leader SPU reported the replica at the current leader
 // epoch: leaderReady, the topic view's status provisioned), until d has
 // passed, or until the SC stops, and returns the topic's view then. It
 // wakes on every change of the replica reports (state.changed: an SPU's
 // heartbeat, which an SPU sends as soon as it has applied a replica set),
 // not on a timer. A topic deleted meanwhile is ErrTopicNotFound.
-func (s *Server) waitProvisioned(name string, d time.Duration) (bus.Topic, error) {
+func (s *Server) waitProvisioned(name string, from int, d time.Duration) (bus.Topic, error) {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	for {
@@ -23,7 +23,7 @@ func (s *Server) waitProvisioned(name string, d time.Duration) (bus.Topic, error
 			s.st.mu.Unlock()
 			return bus.Topic{}, topicNotFound(name)
 		}
-		ready := s.st.topicReady(t)
+		ready := s.st.topicReady(t, from)
 		changed := s.st.changed
 		var v bus.Topic
 		if ready {
@@ -48,12 +48,12 @@ func (s *Server) waitProvisioned(name string, d time.Duration) (bus.Topic, error
 	}
 }
 
-// topicReady reports whether every partition of t has its leader's
-// report (topicView's provisioned, without building the view). Caller
-// holds mu.
-func (st *state) topicReady(t *topicEntry) bool {
+// topicReady reports whether every partition of t from partition from on
+// has its leader's report (with from 0, topicView's provisioned, without
+// building the view). Caller holds mu.
+func (st *state) topicReady(t *topicEntry, from int) bool {
 	for n, p := range t.rec.Partitions {
-		if !st.leaderReady(t.rec.Name, n, p) {
+		if n >= from && !st.leaderReady(t.rec.Name, n, p) {
 			return false
 		}
 	}

@@ -244,8 +244,9 @@ func TestTimedFSPassesWriteback(t *testing.T) {
 	}
 }
 
-// TestWALOptionsWriteback: early writeback is on for the interval and
-// never policies and off for always (every append is fsynced anyway).
+// TestWALOptionsWriteback: early writeback and the background fsync of
+// sealed segments are on for the interval and never policies and off for
+// always (every append is fsynced anyway).
 func TestWALOptionsWriteback(t *testing.T) {
 	for sync, on := range map[string]bool{"always": false, "": false, "interval": true, "never": true} {
 		o, _, err := walOptions(bus.TopicSpec{Sync: sync})
@@ -254,6 +255,11 @@ func TestWALOptionsWriteback(t *testing.T) {
 		}
 		if got := o.WritebackBytes >= 0; got != on {
 			t.Errorf("sync %q: WritebackBytes %d, want on=%v", sync, o.WritebackBytes, on)
+		}
+		// Rolls are fsynced at once exactly where every append is:
+		// elsewhere the sealed segment's fsync is left to the background.
+		if o.SyncAtRoll == on {
+			t.Errorf("sync %q: SyncAtRoll %v, want %v", sync, o.SyncAtRoll, !on)
 		}
 	}
 }

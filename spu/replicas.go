@@ -39,8 +39,9 @@ func walOptions(c bus.TopicSpec) (wal.Options, bool, error) {
 	switch c.Sync {
 	case "", "always":
 		// Every append is fsynced before its ack: early writeback
-		// would only add system calls.
-		o.Sync, syncAppends, o.WritebackBytes = wal.SyncNever, true, -1
+		// would only add system calls. A roll fsyncs the segment it
+		// seals, so damage in any sealed segment stays corruption.
+		o.Sync, syncAppends, o.WritebackBytes, o.SyncAtRoll = wal.SyncNever, true, -1, true
 	case "interval":
 		o.Sync = wal.SyncInterval
 	case "never":

@@ -317,3 +317,40 @@ func BenchmarkRecovery(b *testing.B) {
 		requireNoErr(b, l.Close())
 	}
 }
+
+// BenchmarkAppendLargeStalls appends WAL_BENCH_STALL_MB MiB (default 512)
+// of 100 KiB batches under SyncInterval with default (256 MiB) segments,
+// as fast as it can, into a new log per op (run it with -benchtime 1x or
+// a few x): when appends outrun the disk, the time an Append spends
+// waiting is what a producer's ack waits for. It reports the share of the
+// run spent in appends slower than 5 ms (stall-ms), the slowest append
+// (max-ms) and MB/s.
+func BenchmarkAppendLargeStalls(b *testing.B) {
+	mb := 512
+	if s := os.Getenv("WAL_BENCH_STALL_MB"); s != "" {
+		mb, _ = strconv.Atoi(s)
+	}
+	p := benchBatch(1, 100<<10)
+	b.SetBytes(int64(mb) << 20)
+	var stall, worst time.Duration
+	for b.Loop() {
+		dir := b.TempDir()
+		l, err := Open(dir, benchOpts(SyncInterval))
+		requireNoErr(b, err)
+		for l.Size() < int64(mb)<<20 {
+			t0 := time.Now()
+			_, err := l.Append(p)
+			d := time.Since(t0)
+			requireNoErr(b, err)
+			if d > 5*time.Millisecond {
+				stall += d
+			}
+			worst = max(worst, d)
+		}
+		b.StopTimer()
+		requireNoErr(b, l.Remove())
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(stall.Milliseconds())/float64(b.N), "stall-ms/op")
+	b.ReportMetric(float64(worst.Milliseconds()), "max-ms")
+}

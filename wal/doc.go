@@ -32,13 +32,18 @@
 //	00000000000000001342.log        the next segment starts at offset 1342
 //	...
 //	leader-epoch-checkpoint         epoch -> first offset (KIP-101), text
+//	recovery-point                  end of the fsynced sealed segments (deferred rolls), text
 //	00000000000000001342.log.broken a torn tail cut off at recovery, kept for inspection
 //
 // The last segment is the active one; it rolls when it would exceed
-// Options.SegmentBytes or is older than Options.SegmentAge. A new segment's
-// files are created and fsynced, then the directory is fsynced, before
-// anything is appended to it; the old segment and its indexes are fsynced
-// first. Indexes are derived data: the active segment's entries live in
+// Options.SegmentBytes or is older than Options.SegmentAge. Under
+// SyncAlways (and Options.SyncAtRoll) the old segment and its indexes are
+// fsynced, then the new segment's files are created and the directory is
+// fsynced, under the log's lock, before anything is appended; under SyncInterval and SyncNever the roll only writes the old
+// segment's index entries and creates the new segment, and leaves the
+// fsyncs of the old segment and of the directory to the background
+// goroutine, so appends go on into the new segment at once (see
+// Recovery). Indexes are derived data: the active segment's entries live in
 // memory until it rolls or the log closes, and every index is checked at
 // open and rebuilt from the .log when missing or invalid. The
 // leader-epoch file is replaced by temp file, fsync, rename, directory
@@ -54,7 +59,13 @@
 //     appenders cost about one fsync per round, not one each.
 //   - SyncInterval: Append returns once the batches are written (page
 //     cache); a background goroutine fsyncs every Options.SyncEvery.
-//   - SyncNever: only Sync, Roll (the sealed segment) and Close fsync.
+//   - SyncNever: only Sync and Close fsync (and the background goroutine,
+//     the segments a roll sealed).
+//
+// Under SyncInterval and SyncNever a roll does not fsync the segment it
+// seals: the background goroutine does, at once, oldest first, then
+// writes the recovery point (below), and only then moves DurableOffset
+// past it. Sync and Close fsync the sealed segments still waiting too.
 //
 // Under SyncInterval and SyncNever a goroutine also starts the writeback
 // of every Options.WritebackBytes (1 MiB) appended, without waiting
@@ -87,6 +98,20 @@
 // Every batch's CRC is checked again when it is read. Options
 // .TruncateAtCorruption cuts the log at the first bad batch instead (the
 // bytes kept in .broken); PlanRepair says what that cut would drop.
+//
+// Sealed segments that a deferred roll left unsynced are the exception
+// (recoverypoint.go). The file recovery-point holds R: every segment that
+// ends at or below R was fsynced; it is replaced durably (temp file,
+// fsync, rename, dir fsync) after the background fsync and before
+// DurableOffset moves. After a power loss a sealed segment past R may be
+// short or hold zeroed pages while later segments hold data (the kernel
+// writes pages back in no set order), so Open scans each in full and cuts
+// the log at the first damage in one: the bytes from there go to .broken,
+// every later segment is removed, that segment becomes the active one,
+// and TornSealed says what was cut. Nothing below DurableOffset is in that
+// region. Damage in a segment that ends at or below R stays corruption;
+// with no recovery-point file (SyncAlways, SyncAtRoll, or no deferred roll
+// yet) every sealed segment is held to that rule.
 //
 // # Batch header
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -15,8 +16,8 @@ import (
 )
 
 // Log is the segmented write-ahead log of one partition replica. All its
-// methods are safe for concurrent use. Lock order: gc, syncMu, st, notify
-// (gc is never held while taking another); no lock is held while waiting
+// methods are safe for concurrent use. Lock order: gc, syncMu, st, rp,
+// notify (gc is never held while taking another); no lock is held while waiting
 // for data or for an fsync done by another goroutine.
 type Log struct {
 	dir    string
@@ -47,7 +48,25 @@ type Log struct {
 		epochs epochCache
 		failed error // first write or fsync error: fail-stop
 		closed bool
+		// created counts the segments a deferred roll created without
+		// fsyncing the directory; dirSynced (under syncMu) is the count
+		// the last directory fsync of a sync round covered.
+		created int64
+		rpAsked bool // askRecoveryPointLocked kicked the background
 	}
+	dirSynced int64 // guarded by syncMu
+
+	// rp is the recovery point on disk (recoverypoint.go); the mutex is
+	// held while the file is written.
+	rp struct {
+		sync.Mutex
+		onDisk bool
+		value  int64
+	}
+
+	// sealKick wakes the background goroutine to fsync sealed segments
+	// (nil when rolls fsync: SyncAlways, Options.SyncAtRoll).
+	sealKick chan struct{}
 
 	notify struct {
 		sync.Mutex
@@ -62,7 +81,9 @@ type Log struct {
 	size     atomic.Int64 // bytes of all .log files; written under st
 	latestEp atomic.Int32 // written under st
 	fsyncs   atomic.Int64 // fsync rounds of the group commit, for benchmarks
-	writers  atomic.Int64 // Appends between their start and their write
+	// sealedSyncs counts sealed segments fsynced after their roll, for tests.
+	sealedSyncs atomic.Int64
+	writers     atomic.Int64 // Appends between their start and their write
 
 	// Early writeback (writeback.go): wbKick wakes its goroutine (nil
 	// when off); wbOff turns it off when the files cannot take the hint;
@@ -77,7 +98,8 @@ type Log struct {
 	stop chan struct{} // closed by Close to stop the interval syncer
 	wg   sync.WaitGroup
 
-	repaired *Repair // set by Open under TruncateAtCorruption; read-only after
+	repaired *Repair     // set by Open under TruncateAtCorruption; read-only after
+	torn     *TornSealed // set by Open when it cut a torn sealed segment; read-only after
 
 	// creation is what SyncCreate still has to make durable when Open ran
 	// under Options.DeferCreateSync (recovery.go).
@@ -336,6 +358,9 @@ func (l *Log) appendLocked(c batch.Checked) (int64, error) {
 	l.size.Add(active.size - before)
 	l.leo.Store(end)
 	l.kickWritebackLocked(active)
+	if !l.st.rpAsked && active.size >= l.opts.SegmentBytes/16 {
+		l.askRecoveryPointLocked()
+	}
 	if invariants {
 		l.checkInvariantsLocked()
 	}
@@ -350,9 +375,12 @@ func (l *Log) writeEpochsLocked() error {
 	return nil
 }
 
-// Roll closes the active segment (fsyncing it) and starts a new one at
-// EndOffset; a no-op when the active segment is empty. It blocks for the
-// fsyncs. Safe for concurrent use.
+// Roll seals the active segment and starts a new one at EndOffset; a
+// no-op when the active segment is empty. Under SyncAlways and
+// Options.SyncAtRoll it fsyncs the sealed segment first; under
+// SyncInterval and SyncNever it leaves that fsync to the background
+// goroutine (recoverypoint.go says how recovery copes). It blocks for its
+// file operations. Safe for concurrent use.
 func (l *Log) Roll() error {
 	l.st.Lock()
 	defer l.st.Unlock()
@@ -362,27 +390,109 @@ func (l *Log) Roll() error {
 	return l.rollLocked()
 }
 
-// rollLocked: fsync the active segment and its indexes, create the next
-// segment (fsync its files), fsync the directory; st held for writing.
+// rollLocked seals the active segment and starts the next one; st held
+// for writing. When rolls fsync (SyncAlways, SyncAtRoll, or no recovery
+// point on disk yet): fsync the active segment and its indexes, create
+// the next segment, fsync the directory. When they are deferred: write
+// the sealed segment's index entries, mark it unsynced and create the
+// next segment; the background goroutine fsyncs the directory, then the
+// sealed segment (syncSealed), and DurableOffset waits for both.
 func (l *Log) rollLocked() error {
 	active := l.st.segs[len(l.st.segs)-1]
 	if active.size == 0 {
 		return nil
 	}
-	if err := active.syncAll(); err != nil {
-		return l.failLocked(err)
+	deferred := false
+	if l.opts.deferRolls() {
+		// No recovery point means every sealed segment is durable: this
+		// roll fsyncs, and the background goroutine writes one so that
+		// the next rolls need not (askRecoveryPointLocked).
+		_, deferred = l.recoveryPoint()
 	}
-	l.advanceDurable(active.next)
+	if deferred {
+		if err := active.flushIndexes(); err != nil {
+			return l.failLocked(err)
+		}
+		active.unsynced = true
+	} else {
+		if err := active.syncAll(); err != nil {
+			return l.failLocked(err)
+		}
+		l.advanceDurable(active.next)
+	}
 	s, err := createSegment(l.fs, l.dir, active.next, int64(l.opts.IndexIntervalBytes), l.opts.Now())
 	if err != nil {
 		return l.failLocked(err)
 	}
-	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+	if deferred {
+		l.st.created++ // its entry is made durable by the next sync round
+	} else if err := vfs.SyncDir(l.fs, l.dir); err != nil {
 		s.close()
 		return l.failLocked(fmt.Errorf("wal: sync dir: %w", err))
 	}
 	l.st.segs = append(l.st.segs, s)
-	l.logger.Debug("wal: rolled segment", "dir", l.dir, "base", s.base)
+	l.logger.Debug("wal: rolled segment", "dir", l.dir, "base", s.base, "deferred_fsync", deferred)
+	if deferred {
+		l.kickSealLocked()
+	} else {
+		l.askRecoveryPointLocked()
+	}
+	return nil
+}
+
+// kickSealLocked wakes the background goroutine to fsync sealed segments
+// or write the recovery point; st held. It never blocks.
+func (l *Log) kickSealLocked() {
+	select {
+	case l.sealKick <- struct{}{}:
+	default: // already kicked: that round takes this too
+	}
+}
+
+// askRecoveryPointLocked asks the background goroutine, once, to write
+// the recovery point when rolls are to be deferred and there is none on
+// disk: it is written there (two fsyncs), not under the log's lock at a
+// roll. Called at a roll that had to fsync for want of it, and when the
+// active segment is a sixteenth full: early enough for the write (which
+// waits for the filesystem's journal, so for some of the data written
+// before it) to be done by the roll, late enough that logs that never
+// fill a segment never write one. st held for writing.
+func (l *Log) askRecoveryPointLocked() {
+	if l.sealKick == nil || l.st.rpAsked {
+		return
+	}
+	if _, ok := l.recoveryPoint(); ok {
+		return
+	}
+	l.st.rpAsked = true
+	l.kickSealLocked()
+}
+
+// unsyncedLocked returns the sealed segments whose fsync is still to be
+// done, oldest first: always a run just before the active segment, as
+// they are synced in order; st held.
+func (l *Log) unsyncedLocked() []*segment {
+	sealed := l.st.segs[:len(l.st.segs)-1]
+	i := len(sealed)
+	for i > 0 && sealed[i-1].unsynced {
+		i--
+	}
+	if i == len(sealed) {
+		return nil
+	}
+	return slices.Clone(sealed[i:])
+}
+
+// lowerRecoveryPointLocked brings the recovery point down to the active
+// segment's base after a truncation cut below it; syncMu and st held.
+func (l *Log) lowerRecoveryPointLocked() error {
+	active := l.st.segs[len(l.st.segs)-1]
+	active.unsynced = false // cut and fsynced, or new
+	if r, ok := l.recoveryPoint(); ok && r > active.base {
+		if err := l.writeRecoveryPoint(active.base); err != nil {
+			return l.failLocked(err)
+		}
+	}
 	return nil
 }
 
@@ -403,6 +513,9 @@ func (l *Log) Truncate(offset int64) error {
 	defer l.syncMu.Unlock()
 	l.st.Lock()
 	err := l.truncateLocked(offset)
+	if err == nil {
+		err = l.lowerRecoveryPointLocked()
+	}
 	l.clampWritebackLocked()
 	l.st.Unlock()
 	l.changed()
@@ -424,6 +537,9 @@ func (l *Log) Reset(offset int64) error {
 	defer l.syncMu.Unlock()
 	l.st.Lock()
 	err := l.resetLocked(offset)
+	if err == nil {
+		err = l.lowerRecoveryPointLocked()
+	}
 	l.st.Unlock()
 	l.changed()
 	return err
@@ -592,8 +708,9 @@ func (l *Log) Wait(ctx context.Context, offset int64) error {
 	}
 }
 
-// Close stops the background syncer, fsyncs the active segment (unless
-// the log has failed) and closes the files. Later calls return ErrClosed,
+// Close stops the background syncer, fsyncs the sealed segments still
+// unsynced and the active segment (unless the log has failed) and closes
+// the files. Later calls return ErrClosed,
 // as do all other methods. Blocked Waits return ErrClosed. It blocks for
 // the fsync.
 func (l *Log) Close() error {
@@ -620,8 +737,26 @@ func (l *Log) Close() error {
 	defer l.st.Unlock()
 	var err error
 	if l.st.failed == nil && len(l.st.segs) > 0 {
+		sealed := l.unsyncedLocked()
+		for _, s := range sealed {
+			if err = s.syncFiles(); err != nil {
+				break
+			}
+			s.unsynced = false
+		}
 		active := l.st.segs[len(l.st.segs)-1]
-		if err = active.syncAll(); err == nil {
+		if err == nil {
+			err = active.syncAll()
+		}
+		if err == nil && l.st.created != l.dirSynced {
+			if err = vfs.SyncDir(l.fs, l.dir); err == nil {
+				l.dirSynced = l.st.created
+			}
+		}
+		if err == nil && len(sealed) > 0 {
+			err = l.writeRecoveryPoint(active.base)
+		}
+		if err == nil {
 			l.advanceDurable(active.next)
 		}
 	}

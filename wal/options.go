@@ -21,8 +21,9 @@ const (
 	// Append returns once written (page cache) and is durable after the
 	// next background or explicit Sync.
 	SyncInterval
-	// SyncNever fsyncs only on Sync, Roll and Close; for data whose
-	// durability comes from replication.
+	// SyncNever fsyncs only on Sync and Close, and in the background the
+	// segments a roll sealed; for data whose durability comes from
+	// replication.
 	SyncNever
 )
 
@@ -95,6 +96,13 @@ type Options struct {
 	// SyncEvery is the period of background fsyncs under SyncInterval;
 	// default 1 s.
 	SyncEvery time.Duration
+	// SyncAtRoll makes a roll fsync the segment it seals before the next
+	// one starts, under the log's lock, as SyncAlways does, instead of
+	// leaving that fsync to the background (recoverypoint.go). For a
+	// caller that opens the log SyncNever and calls Sync after every
+	// append (the SPU's sync=always): there damage anywhere in a sealed
+	// segment stays corruption at open.
+	SyncAtRoll bool
 	// WritebackBytes: under SyncInterval and SyncNever, every this many
 	// bytes appended to the active segment the log asks the kernel to
 	// start writing them back without waiting (writeback.go; a hint, no

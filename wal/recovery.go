@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -58,11 +59,11 @@ func Open(dir string, opts Options) (*Log, error) {
 	if opts.Sync != SyncAlways && opts.WritebackBytes > 0 {
 		l.wbKick = make(chan struct{}, 1)
 	}
-	switch {
-	case opts.Sync == SyncInterval:
-		l.startSyncer() // it also runs the early writeback
-	case l.wbKick != nil:
-		l.startWritebacker()
+	if opts.deferRolls() {
+		l.sealKick = make(chan struct{}, 1)
+	}
+	if opts.Sync == SyncInterval || l.wbKick != nil || l.sealKick != nil {
+		l.startBackground()
 	}
 	return l, nil
 }
@@ -106,16 +107,34 @@ func (l *Log) recover() error {
 		}
 		l.st.segs = []*segment{s}
 	}
+	// Sealed segments that end at or below the recovery point were
+	// fsynced; those after it may have been sealed by a deferred roll
+	// and torn by a power loss (recoverypoint.go).
+	settled := int64(math.MaxInt64)
+	if r, ok := l.readRecoveryPoint(); ok {
+		settled = r
+		l.rp.onDisk, l.rp.value = true, r
+	}
+	firstUnsettled := -1
 	for i, base := range bases {
 		s, err := l.openSegment(base, interval)
 		if err != nil {
 			return err
 		}
 		l.st.segs = append(l.st.segs, s)
-		if i < len(bases)-1 {
-			err = l.loadSealed(s, bases[i+1])
-		} else {
+		switch {
+		case i == len(bases)-1:
 			err = l.recoverActive(s)
+		case bases[i+1] <= settled:
+			err = l.loadSealed(s, bases[i+1])
+		default:
+			if firstUnsettled < 0 {
+				firstUnsettled = len(l.st.segs) - 1
+			}
+			err = l.recoverUnsettled(s, bases[i+1], bases[i+1:])
+		}
+		if err == nil && l.torn != nil {
+			break // cut at a torn sealed segment: the later ones are gone
 		}
 		if err != nil {
 			ce, ok := errors.AsType[*CorruptError](err)
@@ -133,13 +152,32 @@ func (l *Log) recover() error {
 	l.leo.Store(active.next)
 	l.recountSizeLocked()
 	// Everything recovered is on disk; make sure it is durable too (a
-	// segment created just now is empty and its directory synced).
+	// segment created just now is empty and its directory synced): the
+	// active segment, and the sealed ones that may not have been fsynced
+	// (a process crash leaves their pages in the page cache).
 	if !fresh {
+		if firstUnsettled >= 0 {
+			for _, s := range l.st.segs[firstUnsettled : len(l.st.segs)-1] {
+				if err := s.syncFiles(); err != nil {
+					return err
+				}
+			}
+		}
 		if err := active.log.Sync(); err != nil {
 			return fmt.Errorf("wal: sync %s: %w", active.path(logSuffix), err)
 		}
+		// Deferred rolls leave the directory fsync to the next sync
+		// round, which a process crash can forestall.
+		if _, ok := l.recoveryPoint(); ok {
+			if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+				return fmt.Errorf("wal: sync dir: %w", err)
+			}
+		}
 	}
 	l.durable.Store(active.next)
+	if err := l.settleRecoveryPoint(); err != nil {
+		return err
+	}
 	if err := l.recoverEpochs(); err != nil {
 		return err
 	}
@@ -392,6 +430,74 @@ func (l *Log) recoverActive(s *segment) error {
 		return corruptf(name, 0, "segment of %d bytes exceeds the 32-bit index range", s.size)
 	}
 	return s.writeIndexes()
+}
+
+// recoverUnsettled loads a sealed segment past the recovery point (its
+// fsync may not have happened before a power loss), whose next segment
+// starts at nextBase; later are the bases of the segments after it. The
+// segment is scanned in full. A bad or short batch, or an end short of
+// nextBase, is a tear, wherever it lies and whatever follows it (the
+// kernel writes a file's pages back in no set order): the log is cut
+// there, as for a torn tail of the active segment, the later segments are
+// removed, this segment becomes the active one, and Log.TornSealed says
+// what was cut.
+func (l *Log) recoverUnsettled(s *segment, nextBase int64, later []int64) error {
+	name := s.path(logSuffix)
+	fileSize := s.size
+	s.index, s.times = nil, nil
+	pos, rerr := s.replay(0, fileSize)
+	if errors.Is(rerr, errIO) {
+		return fmt.Errorf("wal: read %s: %w", name, rerr)
+	}
+	if rerr == nil && s.next == nextBase {
+		if s.size > MaxSegmentBytes {
+			return corruptf(name, 0, "segment of %d bytes exceeds the 32-bit index range", s.size)
+		}
+		return s.writeIndexes()
+	}
+	if rerr == nil {
+		rerr = fmt.Errorf("segment ends at offset %d but the next segment starts at %d", s.next, nextBase)
+	}
+	if pos < fileSize {
+		if err := l.cutTornTail(s, pos, fileSize, rerr); err != nil {
+			return err
+		}
+	}
+	for j := len(later) - 1; j >= 0; j-- {
+		gone := &segment{dir: l.dir, base: later[j]}
+		if err := gone.remove(l.fs); err != nil {
+			return fmt.Errorf("wal: remove segment after a torn sealed segment: %w", err)
+		}
+	}
+	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+		return fmt.Errorf("wal: sync dir: %w", err)
+	}
+	if s.size > MaxSegmentBytes {
+		return corruptf(name, 0, "segment of %d bytes exceeds the 32-bit index range", s.size)
+	}
+	l.torn = &TornSealed{Segment: s.base, Position: pos, End: s.next, OldEnd: nextBase, DroppedSegments: len(later)}
+	l.logger.Warn("wal: sealed segment torn before its fsync (power loss); log cut there",
+		"segment", name, "position", pos, "end_offset", s.next, "sealed_end", nextBase,
+		"later_segments_removed", len(later), "cause", rerr)
+	return s.writeIndexes()
+}
+
+// settleRecoveryPoint brings the recovery point in line with a recovered
+// log, everything of which is now fsynced: at the active segment's base
+// when rolls are deferred (if the file exists: a missing one already
+// means that), removed when every roll fsyncs.
+func (l *Log) settleRecoveryPoint() error {
+	r, ok := l.recoveryPoint()
+	if !ok {
+		return nil
+	}
+	if !l.opts.deferRolls() {
+		return l.removeRecoveryPoint()
+	}
+	if base := l.st.segs[len(l.st.segs)-1].base; r != base {
+		return l.writeRecoveryPoint(base)
+	}
+	return nil
 }
 
 // cutAtCorruption is Options.TruncateAtCorruption: the log ends at the

@@ -58,6 +58,9 @@ type segment struct {
 	flushedTimes           int        // times[:flushedTimes] is in the .timeindex file
 	seen                   epochCache // epochs of the batches observed (used by recovery)
 	wbAsked                int64      // size when the early writeback was last kicked (writeback.go)
+	// unsynced: sealed by a roll that left its fsync to the background
+	// (recoverypoint.go); its index entries are written, not fsynced.
+	unsynced bool
 }
 
 func (s *segment) path(suffix string) string {
@@ -65,7 +68,8 @@ func (s *segment) path(suffix string) string {
 }
 
 // createSegment creates the three files of a new empty segment; the
-// caller fsyncs the directory before appending. The files are empty, so
+// caller fsyncs the directory before appending, or (a deferred roll)
+// before anything appended to it or to a later segment is called durable. The files are empty, so
 // they hold no data to fsync: the directory's fsync makes them durable
 // (their entries and inodes, committed together by the filesystem's
 // journal), which is what the crash model of vfstest.MemFS assumes too.
@@ -175,6 +179,11 @@ func (s *segment) syncAll() error {
 	if err := s.flushIndexes(); err != nil {
 		return err
 	}
+	return s.syncFiles()
+}
+
+// syncFiles fsyncs the .log and both indexes (their entries written).
+func (s *segment) syncFiles() error {
 	for _, f := range []vfs.File{s.log, s.idxFile, s.timeFile} {
 		if err := f.Sync(); err != nil {
 			return fmt.Errorf("wal: sync segment %d: %w", s.base, err)

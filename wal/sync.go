@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/fluvio-go/fluvio/vfs"
 )
 
 // Sync makes every record appended so far durable: it returns after an
@@ -79,8 +81,8 @@ func (l *Log) syncTo(target int64) error {
 	}
 }
 
-// syncOnce fsyncs the active segment if target is not yet durable;
-// syncMu held.
+// syncOnce fsyncs the sealed segments still unsynced, then the active
+// segment, if target is not yet durable; syncMu held.
 func (l *Log) syncOnce(target int64) error {
 	if l.durable.Load() >= target {
 		return nil
@@ -90,40 +92,131 @@ func (l *Log) syncOnce(target int64) error {
 		l.st.RUnlock()
 		return err
 	}
+	sealed := l.unsyncedLocked()
 	f := l.st.segs[len(l.st.segs)-1].log
 	end := l.leo.Load()
+	created := l.st.created
 	l.st.RUnlock()
-	l.fsyncs.Add(1)
-	if err := f.Sync(); err != nil {
-		l.st.Lock()
-		err = l.failLocked(fmt.Errorf("wal: fsync: %w", err))
-		l.st.Unlock()
+	if err := l.syncDir(created); err != nil {
 		return err
 	}
+	if err := l.syncSealed(sealed); err != nil {
+		return err
+	}
+	l.fsyncs.Add(1)
+	if err := f.Sync(); err != nil {
+		return l.fail(fmt.Errorf("wal: fsync: %w", err))
+	}
 	// Offsets below end were all written to f or to older segments,
-	// which were fsynced when rolled.
+	// which were fsynced when rolled or just now.
 	l.advanceDurable(end)
 	return nil
+}
+
+// syncDir fsyncs the directory if segments were created since the last
+// round's (created is st.created as read with the segments the caller
+// syncs), so their entries are durable before anything in or after them
+// is called durable; syncMu held.
+func (l *Log) syncDir(created int64) error {
+	if created == l.dirSynced {
+		return nil
+	}
+	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+		return l.fail(fmt.Errorf("wal: sync dir: %w", err))
+	}
+	l.dirSynced = created
+	return nil
+}
+
+// syncSealed fsyncs the sealed segments a deferred roll left unsynced
+// (unsyncedLocked's run, oldest first), then moves the recovery point
+// past them, then DurableOffset: in that order, so that recovery never
+// cuts what DurableOffset reported durable. syncMu held, st not.
+func (l *Log) syncSealed(sealed []*segment) error {
+	if len(sealed) == 0 {
+		return nil
+	}
+	for _, s := range sealed {
+		if err := s.syncFiles(); err != nil {
+			return l.fail(err)
+		}
+	}
+	last := sealed[len(sealed)-1]
+	if err := l.writeRecoveryPoint(last.next); err != nil {
+		return l.fail(err)
+	}
+	l.st.Lock()
+	for _, s := range sealed {
+		s.unsynced = false
+	}
+	l.st.Unlock()
+	l.sealedSyncs.Add(int64(len(sealed)))
+	l.advanceDurable(last.next)
+	return nil
+}
+
+// syncSealedNow is the background goroutine's answer to a roll that left
+// its segment unsynced: fsync the directory and the sealed segments (not
+// the active one). Asked for the recovery point (askRecoveryPointLocked),
+// it writes one if there is none: at the active segment's base, below
+// which every segment was fsynced at its roll (no roll is deferred
+// without a recovery point on disk).
+func (l *Log) syncSealedNow() {
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	l.st.RLock()
+	if l.writableLocked() != nil {
+		l.st.RUnlock()
+		return
+	}
+	sealed := l.unsyncedLocked()
+	created := l.st.created
+	base := l.st.segs[len(l.st.segs)-1].base
+	l.st.RUnlock()
+	if _, ok := l.recoveryPoint(); !ok {
+		if err := l.writeRecoveryPoint(base); err != nil {
+			_ = l.fail(err)
+		}
+		return
+	}
+	// A failure fail-stops the log; failLocked has logged it.
+	if l.syncDir(created) == nil {
+		_ = l.syncSealed(sealed)
+	}
+}
+
+// fail is failLocked for a caller that does not hold st.
+func (l *Log) fail(err error) error {
+	l.st.Lock()
+	defer l.st.Unlock()
+	return l.failLocked(err)
 }
 
 // groupCommitWait is how long a group-commit round waits for more
 // appenders before its fsync, when the previous round had company.
 const groupCommitWait = 30 * time.Microsecond
 
-// startSyncer runs the SyncInterval background fsync loop until Close;
-// the same goroutine runs the early writeback (writeback.go), one
-// goroutine per log rather than two.
-func (l *Log) startSyncer() {
+// startBackground runs the log's background goroutine until Close: the
+// SyncInterval fsync every Options.SyncEvery, the fsync of the segments a
+// roll sealed (recoverypoint.go) and the early writeback (writeback.go),
+// one goroutine per log rather than three.
+func (l *Log) startBackground() {
 	l.wg.Go(func() {
-		t := time.NewTicker(l.opts.SyncEvery)
-		defer t.Stop()
+		var tick <-chan time.Time // nil (never ready) unless SyncInterval
+		if l.opts.Sync == SyncInterval {
+			t := time.NewTicker(l.opts.SyncEvery)
+			defer t.Stop()
+			tick = t.C
+		}
 		for {
 			select {
 			case <-l.stop:
 				return
+			case <-l.sealKick: // nil when rolls fsync
+				l.syncSealedNow()
 			case <-l.wbKick: // nil (never ready) when early writeback is off
 				l.writeback()
-			case <-t.C:
+			case <-tick:
 				if err := l.Sync(); err != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrFailed) {
 					l.logger.Error("wal: background sync", "dir", l.dir, "err", err)
 				}

@@ -22,21 +22,6 @@ import (
 // as before. Appends never wait for it; under SyncAlways every append is
 // fsynced anyway and it is off.
 
-// startWritebacker runs the early-writeback goroutine until Close, for
-// SyncNever (under SyncInterval the syncer's goroutine does it).
-func (l *Log) startWritebacker() {
-	l.wg.Go(func() {
-		for {
-			select {
-			case <-l.stop:
-				return
-			case <-l.wbKick:
-				l.writeback()
-			}
-		}
-	})
-}
-
 // kickWritebackLocked wakes the writeback goroutine when the active
 // segment s holds WritebackBytes not yet handed to it; st held for
 // writing. It never blocks.

@@ -263,6 +263,20 @@ func (m *MemFS) MkdirAll(name string, _ os.FileMode) error {
 // directory entry, a file's unsynced tail) survives: 0 keeps only synced
 // state, 100 keeps everything (a process crash rather than a power loss).
 func (m *MemFS) CrashClone(rng *rand.Rand, unsyncedPercent int) *MemFS {
+	return m.crashClone(rng, unsyncedPercent, nil)
+}
+
+// CrashCloneReordered is CrashClone where, in each file whose path holes
+// accepts, the surviving unsynced bytes may also miss a span anywhere
+// (read as zeros) while the bytes after it survive: the kernel writes a
+// file's dirty pages back in no set order, so a power loss can keep a
+// later page and lose an earlier one. Other files crash as with
+// CrashClone.
+func (m *MemFS) CrashCloneReordered(rng *rand.Rand, unsyncedPercent int, holes func(path string) bool) *MemFS {
+	return m.crashClone(rng, unsyncedPercent, holes)
+}
+
+func (m *MemFS) crashClone(rng *rand.Rand, unsyncedPercent int, holes func(string) bool) *MemFS {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	keep := func() bool {
@@ -310,6 +324,9 @@ func (m *MemFS) CrashClone(rng *rand.Rand, unsyncedPercent int) *MemFS {
 			c, ok := clones[n]
 			if !ok {
 				c = &memNode{data: n.crashData(rng, keep, unsyncedPercent)}
+				if holes != nil && holes(filepath.Join(p, name)) {
+					n.punchHole(rng, c.data)
+				}
 				c.syncedLen = len(c.data)
 				clones[n] = c
 			}
@@ -342,6 +359,20 @@ func (n *memNode) crashData(rng *rand.Rand, keep func() bool, pct int) []byte {
 		clear(out[z:])
 	}
 	return out
+}
+
+// punchHole zeroes a random span of out (a crash state of n) within the
+// bytes n had not synced, keeping at least one surviving byte after it;
+// it does nothing when fewer than two unsynced bytes survived or a
+// truncation below the synced size is pending.
+func (n *memNode) punchHole(rng *rand.Rand, out []byte) {
+	base := min(n.syncedLen, len(out))
+	if n.snapshot != nil || len(out)-base < 2 {
+		return
+	}
+	a := base + rng.IntN(len(out)-base-1)
+	b := a + 1 + rng.IntN(len(out)-1-a)
+	clear(out[a:b])
 }
 
 type memFile struct {
