@@ -273,15 +273,18 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 		return nil, badOption("send", "fix the Partitioner: it must return 0..n-1", "partitioner chose partition %d of topic %q, which has %d", part, p.topic, len(p.parts))
 	}
 	q := p.parts[part]
-	wake := q.add(key, value, headers, n, done, urgent, p.cfg.now().UnixMilli())
+	wake, lingering := q.add(key, value, headers, n, done, urgent, p.cfg.now().UnixMilli())
 	p.state.RUnlock()
 	if urgent {
 		if started, own := q.startNow(done); started {
 			return own, nil
 		}
 	}
-	if wake {
+	switch {
+	case wake:
 		q.notify()
+	case lingering:
+		q.lingering()
 	}
 	return nil, nil
 }

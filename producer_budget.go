@@ -8,14 +8,16 @@ import (
 
 // budget bounds the records and bytes a producer holds unacknowledged.
 // acquire blocks while the budget is spent; release wakes the waiters by
-// closing a channel.
+// closing a channel (and makes a new one only when someone took the old
+// one: a 1,000-partition producer releases once per record).
 type budget struct {
 	maxRecords, maxBytes int
 
 	mu      sync.Mutex
 	records int           // guarded by mu
 	bytes   int           // guarded by mu
-	changed chan struct{} // guarded by mu; closed and replaced on release
+	changed chan struct{} // guarded by mu; closed and replaced on release if watched
+	watched bool          // guarded by mu: a waiter took changed since it was made
 
 	// onBlock, if set, is called (without mu) each time acquire is about
 	// to wait: the window is full, so the producer sends its lingering
@@ -41,6 +43,7 @@ func (b *budget) acquire(ctx context.Context, n int, closed <-chan struct{}) err
 			return nil
 		}
 		ch := b.changed
+		b.watched = true
 		b.mu.Unlock()
 		if err := b.wait(ctx, ch, closed); err != nil {
 			return err
@@ -75,8 +78,13 @@ func (b *budget) release(records, n int) {
 	b.mu.Lock()
 	b.records -= records
 	b.bytes -= n
+	if !b.watched {
+		b.mu.Unlock()
+		return
+	}
 	ch := b.changed
 	b.changed = make(chan struct{})
+	b.watched = false
 	b.mu.Unlock()
 	close(ch)
 }
@@ -90,6 +98,7 @@ func (b *budget) waitEmpty(ctx context.Context) error {
 			return nil
 		}
 		ch := b.changed
+		b.watched = true
 		b.mu.Unlock()
 		select {
 		case <-ch:

@@ -3,6 +3,7 @@ package fluvio
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,9 @@ type partitionQueue struct {
 	// of capacity 1, like the pipeline's sendMu (waiting on it is a
 	// durable block under testing/synctest).
 	runMu chan struct{}
+	// wakes counts the run loop's wake-ups (the tests' measure of
+	// hand-offs).
+	wakes atomic.Int64
 
 	mu     sync.Mutex
 	cur    *pendingBatch   // guarded by mu: the batch being filled
@@ -63,12 +67,13 @@ func (q *partitionQueue) notify() {
 // add appends a record to the current batch, closing it first if the
 // record would take it past the batch size. done, if set, receives the
 // record's outcome; urgent sends the batch without lingering (SendSync).
-// It returns whether the run loop has work: the caller then calls
-// startNow (urgent, when it holds no lock) or notify.
-func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done chan<- SendResult, urgent bool, nowMs int64) (wake bool) {
+// It returns whether the run loop has work (a full batch, or urgent): the
+// caller then calls startNow (urgent, when it holds no lock) or notify;
+// or else whether the record started a new batch, which lingers: the
+// caller then calls lingering.
+func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done chan<- SendResult, urgent bool, nowMs int64) (wake, started bool) {
 	size := recordSize(n, headers)
 	q.mu.Lock()
-	wake = false
 	if q.cur != nil && q.cur.b.Len() > 0 && q.cur.b.Size()+size > q.cfg.batchSize {
 		q.ready = append(q.ready, q.cur)
 		q.cur = nil
@@ -76,7 +81,7 @@ func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done ch
 	}
 	if q.cur == nil {
 		q.cur = q.pool.get(nowMs)
-		wake = true // arm the linger timer
+		started = true
 	}
 	cur := q.cur
 	if urgent {
@@ -91,7 +96,29 @@ func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done ch
 		wake = true
 	}
 	q.mu.Unlock()
-	return wake
+	return wake, started && !wake
+}
+
+// lingering follows an add that started a batch (and left the run loop
+// nothing to do): the batch waits out its linger time. With the
+// Producer's linger timer the queue is listed there from the sender's
+// goroutine, as the run loop would list it, without waking the run loop:
+// over many partitions (1,000 records over 1,000 partitions: every record
+// starts a batch) that wake-up was a goroutine hand-off per record. A
+// batch that must not linger (no linger time, or a full window with
+// nothing in flight: lingerControl.cut) wakes the run loop.
+func (q *partitionQueue) lingering() {
+	if q.timers == nil || q.cfg.linger <= 0 {
+		q.notify()
+		return
+	}
+	// Listed before checking for blocked senders, as in run.
+	q.linger.add(&q.slot)
+	if q.linger.cut() {
+		q.notify()
+		return
+	}
+	q.timers.add(q, q.cfg.now().Add(q.cfg.linger))
 }
 
 // startNow is SendSync's fast path: when nothing else is starting a
@@ -231,6 +258,7 @@ func (q *partitionQueue) run() {
 			case <-timer.C:
 			case <-q.closing:
 			}
+			q.wakes.Add(1)
 			timer.Stop()
 			continue
 		}

@@ -219,3 +219,43 @@ func TestProducerLingerTimerStartsDueTogether(t *testing.T) {
 		requireNoErr(t, p.Close())
 	})
 }
+
+// TestProducerLingerStartsWithoutWakingRunLoops: over many partitions
+// every record starts a batch; with the producer's linger timer the
+// sender lists it there itself, so no partition's run loop wakes up to do
+// it (a goroutine hand-off per record), and the batches still go out
+// together when their linger time is over.
+func TestProducerLingerStartsWithoutWakingRunLoops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const parts = 50
+		f := newFakeLog(parts)
+		p := newTestProducer(t, f, WithLinger(10*time.Millisecond), WithMaxBuffered(1000, 1<<20))
+		ctx := context.Background()
+		synctest.Wait() // the run loops are parked
+		wakes := func() (n int64) {
+			for _, q := range p.parts {
+				n += q.wakes.Load()
+			}
+			return n
+		}
+		before := wakes()
+		for round := range 3 {
+			for i := range parts {
+				requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "r%d-%d", round, i)))
+			}
+			synctest.Wait()
+			if n := wakes() - before; n != 0 {
+				t.Fatalf("round %d: the run loops woke %d times for lingering batches, want 0", round, n)
+			}
+			requireEqual(t, f.sent(t), round*parts)
+			time.Sleep(10 * time.Millisecond)
+			synctest.Wait()
+			requireEqual(t, f.sent(t), (round+1)*parts)
+		}
+		f.mu.Lock()
+		bulkCalls := f.bulkCalls
+		f.mu.Unlock()
+		requireEqual(t, bulkCalls, 3*parts)
+		requireNoErr(t, p.Close())
+	})
+}

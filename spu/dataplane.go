@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
@@ -98,6 +99,22 @@ type partition struct {
 	// attempt; both guarded by dataPlane.mu.
 	spec     bus.ReplicaSpec
 	reopenAt time.Time
+	// in caches the partition's produce counters (counters).
+	in atomic.Pointer[inCounters]
+}
+
+// counters returns the partition's produce counters, looked up on first
+// use (nil without metrics).
+func (pt *partition) counters(m *metrics) *inCounters {
+	if m == nil {
+		return nil
+	}
+	if c := pt.in.Load(); c != nil {
+		return c
+	}
+	c := m.inCounters(pt.id.Topic, pt.id.Partition)
+	pt.in.Store(c)
+	return c
 }
 
 // newDataPlane starts the data side with no replicas; they arrive through
@@ -171,12 +188,17 @@ func (d *dataPlane) Serve(ctx context.Context, public, private net.Listener) err
 
 // lookup returns the replica of topic/partition, or nil.
 func (d *dataPlane) lookup(topic string, p int32) *replica.Replica {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	if pt, ok := d.replicas[bus.PartitionID{Topic: topic, Partition: p}]; ok {
+	if pt := d.lookupPartition(topic, p); pt != nil {
 		return pt.r
 	}
 	return nil
+}
+
+// lookupPartition returns the partition of topic-p, or nil.
+func (d *dataPlane) lookupPartition(topic string, p int32) *partition {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.replicas[bus.PartitionID{Topic: topic, Partition: p}]
 }
 
 // Status reports every replica, for heartbeats.

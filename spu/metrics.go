@@ -2,12 +2,10 @@ package spu
 
 import (
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
-	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -31,24 +29,13 @@ type metrics struct {
 	recordsOut *prometheus.CounterVec // topic, partition, reader
 	bytesOut   *prometheus.CounterVec // topic, partition, reader
 	latency    *prometheus.HistogramVec
-	errors     *prometheus.CounterVec // api, code, name
-	fsync      prometheus.Histogram
-
-	// produceLatency is latency's produce child, and in the partitions'
-	// children of recordsIn and bytesIn, looked up once: a produce would otherwise hash and
-	// look up three label sets (and format the partition) per request.
-	// No child is ever deleted, so a cached one stays the registered one.
+	// produceLatency is latency's produce child, looked up once.
 	produceLatency prometheus.Observer
-	in             struct {
-		sync.RWMutex
-		m map[bus.PartitionID]*partitionIn
-	}
+	errors         *prometheus.CounterVec // api, code, name
+	fsync          prometheus.Histogram
 
 	dp atomic.Pointer[dataPlane] // set once the data plane exists
 }
-
-// partitionIn is one partition's children of recordsIn and bytesIn.
-type partitionIn struct{ records, bytes prometheus.Counter }
 
 // Reader label values of the out counters.
 const (
@@ -127,6 +114,20 @@ func (m *metrics) observeSync(d time.Duration) {
 // produced records an answered produce: its latency, and its records and
 // bytes when it succeeded, or its error code.
 func (m *metrics) produced(topic string, partition int32, records, bytes int, code wire.ErrorCode, took time.Duration) {
+	m.producedTo(nil, topic, partition, records, bytes, code, took)
+}
+
+// inCounters are one partition's records-in and bytes-in counters, looked
+// up once per replica (partition.counters) instead of by label values on
+// every produce: with a request spread over 1,000 partitions the lookups
+// were a tenth of the SPU's produce CPU.
+type inCounters struct {
+	records, bytes prometheus.Counter
+}
+
+// producedTo is produced with the partition's counters (nil: looked up by
+// label values).
+func (m *metrics) producedTo(c *inCounters, topic string, partition int32, records, bytes int, code wire.ErrorCode, took time.Duration) {
 	if m == nil {
 		return
 	}
@@ -135,32 +136,20 @@ func (m *metrics) produced(topic string, partition int32, records, bytes int, co
 		m.requestError(apiProduce, code)
 		return
 	}
-	in := m.partitionIn(topic, partition)
-	in.records.Add(float64(records))
-	in.bytes.Add(float64(bytes))
+	if c == nil {
+		c = m.inCounters(topic, partition)
+	}
+	c.records.Add(float64(records))
+	c.bytes.Add(float64(bytes))
 }
 
-// partitionIn returns the partition's in counters, looked up once.
-func (m *metrics) partitionIn(topic string, partition int32) *partitionIn {
-	id := bus.PartitionID{Topic: topic, Partition: partition}
-	m.in.RLock()
-	in := m.in.m[id]
-	m.in.RUnlock()
-	if in != nil {
-		return in
-	}
-	m.in.Lock()
-	defer m.in.Unlock()
-	if in := m.in.m[id]; in != nil {
-		return in
-	}
-	if m.in.m == nil {
-		m.in.m = make(map[bus.PartitionID]*partitionIn)
+// inCounters looks up a partition's produce counters (nil metrics: nil).
+func (m *metrics) inCounters(topic string, partition int32) *inCounters {
+	if m == nil {
+		return nil
 	}
 	p := strconv.Itoa(int(partition))
-	in = &partitionIn{records: m.recordsIn.WithLabelValues(topic, p), bytes: m.bytesIn.WithLabelValues(topic, p)}
-	m.in.m[id] = in
-	return in
+	return &inCounters{records: m.recordsIn.WithLabelValues(topic, p), bytes: m.bytesIn.WithLabelValues(topic, p)}
 }
 
 // fetched records an answered fetch: its latency, per partition the

@@ -2,6 +2,7 @@ package spu
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/fluvio-go/fluvio/wire"
@@ -42,4 +43,46 @@ func TestMultiProduce(t *testing.T) {
 	requireNoErr(t, eq(got, []string{"a1", "a2", "a3", "a1", "a2", "a3"}))
 	got, _ = consume(t, c, "b", 0, 0)
 	requireNoErr(t, eq(got, []string{"b1", "b1"}))
+}
+
+// Each partition of a MultiProduce request is counted in the metrics as
+// its own produce (records and bytes in on its own partition's counters,
+// one latency observation, an error by code), whether its answer is ready
+// at once (sync interval, acks=leader: no commit to wait for) or waits
+// for its commit (sync always, or acks=all).
+func TestMultiProduceMetrics(t *testing.T) {
+	for _, tc := range []struct {
+		sync string
+		acks wire.Acks
+	}{{"interval", wire.AcksLeader}, {"interval", wire.AcksAll}, {"always", wire.AcksLeader}} {
+		t.Run(tc.sync+"/"+tc.acks.String(), func(t *testing.T) {
+			s, m := startMeteredSPU(t, 1)
+			a, b := spec("a", 0, 1, 0), spec("b", 3, 1, 0)
+			a.Config.Sync, b.Config.Sync = tc.sync, tc.sync
+			s.apply(t, true, nil, a, b)
+			c := dial(t, s.public)
+			ra, rb := records("a1", "a2"), records("b1")
+			for range 2 {
+				resp, err := c.MultiProduce(context.Background(), &wire.MultiProduceRequest{Acks: tc.acks, TimeoutMs: 5000, Partitions: []wire.ProducePartition{
+					{Topic: "a", Partition: 0, Records: ra},
+					{Topic: "b", Partition: 3, Records: rb},
+					{Topic: "missing", Partition: 0, Records: rb},
+				}})
+				requireNoErr(t, err)
+				requireNoErr(t, resp.Partitions[0].Err())
+				requireNoErr(t, resp.Partitions[1].Err())
+				requireErrIs(t, resp.Partitions[2].Err(), wire.ErrUnknownTopicOrPartition)
+			}
+			requireEqual(t, value(t, m.recordsIn.WithLabelValues("a", "0")), 4)
+			requireEqual(t, value(t, m.bytesIn.WithLabelValues("a", "0")), float64(2*len(ra)))
+			requireEqual(t, value(t, m.recordsIn.WithLabelValues("b", "3")), 2)
+			requireEqual(t, value(t, m.bytesIn.WithLabelValues("b", "3")), float64(2*len(rb)))
+			code, name := "3", wire.UnknownTopicOrPartition.String()
+			requireEqual(t, value(t, m.errors.WithLabelValues(apiProduce, code, name)), 2)
+			body := scrape(t, m)
+			if want := `fluvio_spu_request_duration_seconds_count{api="produce",spu="1"} 6`; !strings.Contains(body, want) {
+				t.Fatalf("metrics lack %q:\n%s", want, body)
+			}
+		})
+	}
 }

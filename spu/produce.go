@@ -19,20 +19,59 @@ import (
 // nothing to wait for runs here and its answer is ready at once (the
 // connection's reader then writes it itself when nothing is queued ahead).
 func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.Reply {
-	// req.Records aliases the connection's buffer: only its size is kept.
-	a := produceAnswer{m: d.cfg.metrics, topic: req.Topic, partition: req.Partition, size: len(req.Records), start: time.Now()}
+	resp := new(wire.ProduceResponse)
+	pc := d.appendProduce(ctx, req, time.Now(), resp)
+	if pc.done == nil {
+		return wire.Respond(resp)
+	}
+	return wire.Defer(func(ctx context.Context) (wire.Response, error) {
+		pc.wait(ctx, resp)
+		return resp, nil
+	})
+}
+
+// produceCommit is a partition's produce whose answer waits for its
+// commit (fsync, acks wait) on a commit goroutine.
+type produceCommit struct {
+	done   <-chan error // the commit's outcome; nil: the answer is ready
+	answer func(err error, resp *wire.ProduceResponse)
+}
+
+// wait fills resp once the commit is done, or with ShuttingDown if ctx
+// (the connection) ends first.
+func (pc produceCommit) wait(ctx context.Context, resp *wire.ProduceResponse) {
+	var err error
+	select {
+	case err = <-pc.done:
+	case <-ctx.Done():
+		err = wire.ShuttingDown.ErrMsg("the connection is closing")
+	}
+	pc.answer(err, resp)
+}
+
+// appendProduce appends one partition's records (req; its Records alias
+// the connection's buffer and are not kept) and fills resp with the
+// answer, or, when the answer waits for a commit, starts the commit and
+// returns it: its wait fills resp. start is when the request arrived
+// (the latency metric). Everything per partition here is O(1) besides
+// the append itself: a request of one record for each of 1,000
+// partitions costs 1,000 of these.
+func (d *dataPlane) appendProduce(ctx context.Context, req *wire.ProduceRequest, start time.Time, resp *wire.ProduceResponse) produceCommit {
+	a := produceAnswer{m: d.cfg.metrics, topic: req.Topic, partition: req.Partition, size: len(req.Records), start: start}
 	switch req.Acks {
 	case wire.AcksNone, wire.AcksLeader, wire.AcksAll:
 	default:
-		return a.fail(wire.InvalidRequest.ErrMsg("acks must be 0 (none), 1 (leader) or -1 (all)"))
+		return a.fail(wire.InvalidRequest.ErrMsg("acks must be 0 (none), 1 (leader) or -1 (all)"), resp)
 	}
 	if bus.IsSystemTopicName(req.Topic) {
-		return a.fail(wire.InvalidRequest.ErrMsg(fmt.Sprintf("topic %q is a system topic: only its leader writes it (named consumers commit through the offset APIs)", req.Topic)))
+		return a.fail(wire.InvalidRequest.ErrMsg(fmt.Sprintf("topic %q is a system topic: only its leader writes it (named consumers commit through the offset APIs)", req.Topic)), resp)
 	}
-	r := d.lookup(req.Topic, req.Partition)
-	if r == nil {
-		return a.fail(d.unknownPartition(req.Topic, req.Partition))
+	pt := d.lookupPartition(req.Topic, req.Partition)
+	if pt == nil {
+		return a.fail(d.unknownPartition(req.Topic, req.Partition), resp)
 	}
+	r := pt.r
+	a.counters = pt.counters(d.cfg.metrics)
 	base, next, err := r.Append(req.Records, req.Acks)
 	// A retry of stored batches is committed and answered like an append,
 	// with DuplicateSequence and their original offset.
@@ -40,32 +79,35 @@ func (d *dataPlane) produce(ctx context.Context, req *wire.ProduceRequest) wire.
 		a.dup, err = err, nil
 	}
 	if err != nil {
-		return a.fail(err)
+		return a.fail(err, resp)
 	}
 	appended := time.Now()
 	a.r, a.base, a.next, a.appendedMs = r, base, next, appended.UnixMilli()
 	timeout := time.Duration(req.TimeoutMs) * time.Millisecond
 	if r.CommitsInline(req.Acks) {
 		// Nothing to sync or wait for: answer without a commit goroutine
-		// (and without allocating one; the append's clock reading is the
-		// answer's).
+		// (and without allocating: a lives on this stack; the append's
+		// clock reading ends the answer's latency).
 		if err := r.Commit(ctx, next, req.Acks, timeout); err != nil {
-			return a.fail(err)
+			return a.fail(err, resp)
 		}
-		return wire.Respond(a.answer(nil, appended))
+		a.answer(nil, resp, appended)
+		return produceCommit{}
 	}
 	deferred := a // only this copy lives on beside the commit
-	return d.deferCommit(ctx, r, next, req.Acks, timeout, func(err error) wire.Response {
-		return deferred.answer(err, time.Now())
-	})
+	return produceCommit{done: d.startCommit(ctx, r, next, req.Acks, timeout), answer: func(err error, resp *wire.ProduceResponse) {
+		deferred.answer(err, resp, time.Now())
+	}}
 }
 
-// produceAnswer is what a produce's answer is made of: the request's
-// partition and size, when it arrived, and once appended the replica, the
-// offsets and the append time (and dup, a retry of stored batches). The
-// answer is recorded in the metrics.
+// produceAnswer is what one partition's produce answer is made of: the
+// request's partition and size, when it arrived, and once appended the
+// replica, its counters, the offsets and the append time (and dup, a
+// retry of stored batches). The answer is recorded in the metrics. A
+// value, not closures: an inline answer allocates nothing for it.
 type produceAnswer struct {
 	m          *metrics
+	counters   *inCounters
 	topic      string
 	partition  int32
 	size       int
@@ -76,29 +118,41 @@ type produceAnswer struct {
 	dup        error
 }
 
-// fail answers the request with err (nothing was appended).
-func (a *produceAnswer) fail(err error) wire.Reply {
-	return wire.Respond(a.answered(produceErr(err), 0, time.Now()))
+// fail fills resp with err (nothing was appended): the answer is ready.
+func (a *produceAnswer) fail(err error, resp *wire.ProduceResponse) produceCommit {
+	*resp = *produceErr(err)
+	a.answered(resp, 0, time.Now())
+	return produceCommit{}
 }
 
-// answer is the appended request's answer once its commit returned err,
-// at now.
-func (a *produceAnswer) answer(err error, now time.Time) *wire.ProduceResponse {
+// answer fills resp with the appended request's answer once its commit
+// returned err, at now.
+func (a *produceAnswer) answer(err error, resp *wire.ProduceResponse, now time.Time) {
 	if err != nil {
-		return a.answered(produceErr(err), 0, now)
+		*resp = *produceErr(err)
+		a.answered(resp, 0, now)
+		return
 	}
-	resp := &wire.ProduceResponse{BaseOffset: a.base, LogAppendTimeMs: a.appendedMs, LogStartOffset: a.r.Log().StartOffset()}
+	*resp = wire.ProduceResponse{BaseOffset: a.base, LogAppendTimeMs: a.appendedMs, LogStartOffset: a.r.Log().StartOffset()}
 	if a.dup != nil {
 		resp.ErrorCode, resp.ErrorMessage = errFields(a.dup)
 		resp.LogAppendTimeMs = -1
 	}
-	return a.answered(resp, a.next-a.base, now)
+	a.answered(resp, a.next-a.base, now)
 }
 
-// answered records resp (records appended) in the metrics and returns it.
-func (a *produceAnswer) answered(resp *wire.ProduceResponse, records int64, now time.Time) *wire.ProduceResponse {
-	a.m.produced(a.topic, a.partition, int(records), a.size, resp.ErrorCode, now.Sub(a.start))
-	return resp
+// answered records resp (records appended) in the metrics.
+func (a *produceAnswer) answered(resp *wire.ProduceResponse, records int64, now time.Time) {
+	a.m.producedTo(a.counters, a.topic, a.partition, int(records), a.size, resp.ErrorCode, now.Sub(a.start))
+}
+
+// startCommit commits r up to next (fsync, acks wait) on a commit
+// goroutine, beside the connection's writer, and returns the channel of
+// its outcome.
+func (d *dataPlane) startCommit(ctx context.Context, r *replica.Replica, next int64, acks wire.Acks, timeout time.Duration) <-chan error {
+	done := make(chan error, 1)
+	d.commits.Go(func() { done <- r.Commit(ctx, next, acks, timeout) })
+	return done
 }
 
 // deferCommit commits r up to next (fsync, acks wait) on a commit
@@ -107,8 +161,7 @@ func (a *produceAnswer) answered(resp *wire.ProduceResponse, records int64, now 
 // syncing one after the other; the reply is answer of the commit's
 // error, or of ShuttingDown if the connection closes first.
 func (d *dataPlane) deferCommit(ctx context.Context, r *replica.Replica, next int64, acks wire.Acks, timeout time.Duration, answer func(error) wire.Response) wire.Reply {
-	done := make(chan error, 1)
-	d.commits.Go(func() { done <- r.Commit(ctx, next, acks, timeout) })
+	done := d.startCommit(ctx, r, next, acks, timeout)
 	return wire.Defer(func(ctx context.Context) (wire.Response, error) {
 		var err error
 		select {
@@ -128,24 +181,31 @@ func produceErr(err error) *wire.ProduceResponse {
 // multiProduce serves a MultiProduce request: each partition as produce
 // serves a single-partition request (appended here, in request order, on
 // the reader goroutine; committed beside the writer), answered together
-// once every partition's commit is done.
+// once every partition's commit is done. A request whose partitions have
+// nothing to wait for (acks none or leader, no fsync per append) is
+// answered at once, like produce's, without a reply per partition.
 func (d *dataPlane) multiProduce(ctx context.Context, req *wire.MultiProduceRequest) wire.Reply {
-	replies := make([]wire.Reply, len(req.Partitions))
+	start := time.Now()
+	resp := &wire.MultiProduceResponse{Partitions: make([]wire.ProduceResponse, len(req.Partitions))}
+	type waiting struct {
+		i  int
+		pc produceCommit
+	}
+	var commits []waiting
+	var one wire.ProduceRequest
 	for i := range req.Partitions {
-		replies[i] = d.produce(ctx, req.Produce(i))
+		p := &req.Partitions[i]
+		one = wire.ProduceRequest{Acks: req.Acks, TimeoutMs: req.TimeoutMs, Topic: p.Topic, Partition: p.Partition, Records: p.Records}
+		if pc := d.appendProduce(ctx, &one, start, &resp.Partitions[i]); pc.done != nil {
+			commits = append(commits, waiting{i, pc})
+		}
+	}
+	if len(commits) == 0 {
+		return wire.Respond(resp)
 	}
 	return wire.Defer(func(ctx context.Context) (wire.Response, error) {
-		resp := &wire.MultiProduceResponse{Partitions: make([]wire.ProduceResponse, len(replies))}
-		for i, r := range replies {
-			out, err := r.Resolve(ctx)
-			pr, ok := out.(*wire.ProduceResponse)
-			switch {
-			case err != nil:
-				pr = produceErr(err)
-			case !ok:
-				pr = produceErr(wire.Unknown.ErrMsg("produce answered with no response"))
-			}
-			resp.Partitions[i] = *pr
+		for _, w := range commits {
+			w.pc.wait(ctx, &resp.Partitions[w.i])
 		}
 		return resp, nil
 	})

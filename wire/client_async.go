@@ -19,7 +19,8 @@ import (
 type PendingProduce struct {
 	c    *Conn
 	cl   *call
-	resp *ProduceResponse
+	resp *ProduceResponse // &own: one allocation per request
+	own  ProduceResponse
 	err  error // the write failed: Wait returns it
 	// m and idx: the request went out as partition idx of a MultiProduce
 	// frame (CoalesceProduce); cl is nil then.
@@ -38,7 +39,8 @@ type PendingProduce struct {
 // the order they were started), so a producer writing many partitions of
 // one leader at once sends few frames without waiting for more.
 func (c *Conn) StartProduce(ctx context.Context, req *ProduceRequest) *PendingProduce {
-	p := &PendingProduce{c: c, resp: new(ProduceResponse)}
+	p := &PendingProduce{c: c}
+	p.resp = &p.own
 	if !c.coalesce.Load() {
 		p.cl, p.err = c.start(ctx, req, p.resp)
 		return p
@@ -94,7 +96,8 @@ func (c *Conn) StartProduceMany(ctx context.Context, reqs []*ProduceRequest) []*
 	err := ctx.Err()
 	c.pq.Lock()
 	for i, req := range reqs {
-		p := &PendingProduce{c: c, resp: new(ProduceResponse)}
+		p := &PendingProduce{c: c}
+		p.resp = &p.own
 		out[i] = p
 		if err != nil {
 			p.err = err
@@ -272,7 +275,7 @@ func (c *Conn) writeCallLocked(ctx context.Context, req Request, resp Response) 
 	if h, ok := req.(interface{ encodedSizeHint() int }); ok {
 		capacity = max(capacity, SizeLen+RequestHeaderLen+h.encodedSizeHint())
 	}
-	e := encoder{buf: make([]byte, SizeLen+RequestHeaderLen, capacity)}
+	e := encoder{buf: frameBuffer(capacity)[:SizeLen+RequestHeaderLen]}
 	req.encode(&e)
 	parts, size := e.finish()
 	for _, p := range parts {
@@ -301,6 +304,10 @@ func (c *Conn) writeCallLocked(ctx context.Context, req Request, resp Response) 
 	binary.BigEndian.PutUint32(frame[8:], uint32(cl.corr))
 	dl, _ := ctx.Deadline()
 	_ = c.nc.SetWriteDeadline(dl)
+	// The buffered writer copies what it keeps: once written, the frame's
+	// first part (the encoder's own buffer; later parts may be the
+	// caller's records) is free.
+	defer releaseFrame(frame)
 	for _, p := range parts {
 		if _, err := c.w.bw.Write(p.b); err != nil {
 			return cl, err
