@@ -57,66 +57,93 @@ func (pc produceCommit) wait(ctx context.Context, resp *wire.ProduceResponse) {
 // the append itself: a request of one record for each of 1,000
 // partitions costs 1,000 of these.
 func (d *dataPlane) appendProduce(ctx context.Context, req *wire.ProduceRequest, start time.Time, resp *wire.ProduceResponse) produceCommit {
-	topic, partition, size := req.Topic, req.Partition, len(req.Records)
-	var counters *inCounters
-	answered := func(resp *wire.ProduceResponse, records int64, now time.Time) {
-		d.cfg.metrics.producedTo(counters, topic, partition, int(records), size, resp.ErrorCode, now.Sub(start))
-	}
-	fail := func(err error) produceCommit {
-		*resp = *produceErr(err)
-		answered(resp, 0, time.Now())
-		return produceCommit{}
-	}
+	a := produceAnswer{m: d.cfg.metrics, topic: req.Topic, partition: req.Partition, size: len(req.Records), start: start}
 	switch req.Acks {
 	case wire.AcksNone, wire.AcksLeader, wire.AcksAll:
 	default:
-		return fail(wire.InvalidRequest.ErrMsg("acks must be 0 (none), 1 (leader) or -1 (all)"))
+		return a.fail(wire.InvalidRequest.ErrMsg("acks must be 0 (none), 1 (leader) or -1 (all)"), resp)
 	}
 	if bus.IsSystemTopicName(req.Topic) {
-		return fail(wire.InvalidRequest.ErrMsg(fmt.Sprintf("topic %q is a system topic: only its leader writes it (named consumers commit through the offset APIs)", req.Topic)))
+		return a.fail(wire.InvalidRequest.ErrMsg(fmt.Sprintf("topic %q is a system topic: only its leader writes it (named consumers commit through the offset APIs)", req.Topic)), resp)
 	}
 	pt := d.lookupPartition(req.Topic, req.Partition)
 	if pt == nil {
-		return fail(d.unknownPartition(req.Topic, req.Partition))
+		return a.fail(d.unknownPartition(req.Topic, req.Partition), resp)
 	}
 	r := pt.r
-	counters = pt.counters(d.cfg.metrics)
+	a.counters = pt.counters(d.cfg.metrics)
 	base, next, err := r.Append(req.Records, req.Acks)
 	// A retry of stored batches is committed and answered like an append,
 	// with DuplicateSequence and their original offset.
-	var dup error
 	if replica.IsDuplicate(base, err) {
-		dup, err = err, nil
+		a.dup, err = err, nil
 	}
 	if err != nil {
-		return fail(err)
+		return a.fail(err, resp)
 	}
 	appended := time.Now()
-	answer := func(resp *wire.ProduceResponse, now time.Time) {
-		*resp = wire.ProduceResponse{BaseOffset: base, LogAppendTimeMs: appended.UnixMilli(), LogStartOffset: r.Log().StartOffset()}
-		if dup != nil {
-			resp.ErrorCode, resp.ErrorMessage = errFields(dup)
-			resp.LogAppendTimeMs = -1
-		}
-		answered(resp, next-base, now)
-	}
+	a.r, a.base, a.next, a.appendedMs = r, base, next, appended.UnixMilli()
 	timeout := time.Duration(req.TimeoutMs) * time.Millisecond
 	if r.CommitsInline(req.Acks) {
-		// Nothing to sync or wait for: answer without a commit goroutine.
+		// Nothing to sync or wait for: answer without a commit goroutine
+		// (and without allocating: a lives on this stack; the append's
+		// clock reading ends the answer's latency).
 		if err := r.Commit(ctx, next, req.Acks, timeout); err != nil {
-			return fail(err)
+			return a.fail(err, resp)
 		}
-		answer(resp, appended)
+		a.answer(nil, resp, appended)
 		return produceCommit{}
 	}
+	deferred := a // only this copy lives on beside the commit
 	return produceCommit{done: d.startCommit(ctx, r, next, req.Acks, timeout), answer: func(err error, resp *wire.ProduceResponse) {
-		if err != nil {
-			*resp = *produceErr(err)
-			answered(resp, 0, time.Now())
-			return
-		}
-		answer(resp, time.Now())
+		deferred.answer(err, resp, time.Now())
 	}}
+}
+
+// produceAnswer is what one partition's produce answer is made of: the
+// request's partition and size, when it arrived, and once appended the
+// replica, its counters, the offsets and the append time (and dup, a
+// retry of stored batches). The answer is recorded in the metrics. A
+// value, not closures: an inline answer allocates nothing for it.
+type produceAnswer struct {
+	m          *metrics
+	counters   *inCounters
+	topic      string
+	partition  int32
+	size       int
+	start      time.Time
+	r          *replica.Replica
+	base, next int64
+	appendedMs int64
+	dup        error
+}
+
+// fail fills resp with err (nothing was appended): the answer is ready.
+func (a *produceAnswer) fail(err error, resp *wire.ProduceResponse) produceCommit {
+	*resp = *produceErr(err)
+	a.answered(resp, 0, time.Now())
+	return produceCommit{}
+}
+
+// answer fills resp with the appended request's answer once its commit
+// returned err, at now.
+func (a *produceAnswer) answer(err error, resp *wire.ProduceResponse, now time.Time) {
+	if err != nil {
+		*resp = *produceErr(err)
+		a.answered(resp, 0, now)
+		return
+	}
+	*resp = wire.ProduceResponse{BaseOffset: a.base, LogAppendTimeMs: a.appendedMs, LogStartOffset: a.r.Log().StartOffset()}
+	if a.dup != nil {
+		resp.ErrorCode, resp.ErrorMessage = errFields(a.dup)
+		resp.LogAppendTimeMs = -1
+	}
+	a.answered(resp, a.next-a.base, now)
+}
+
+// answered records resp (records appended) in the metrics.
+func (a *produceAnswer) answered(resp *wire.ProduceResponse, records int64, now time.Time) {
+	a.m.producedTo(a.counters, a.topic, a.partition, int(records), a.size, resp.ErrorCode, now.Sub(a.start))
 }
 
 // startCommit commits r up to next (fsync, acks wait) on a commit

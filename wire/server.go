@@ -28,7 +28,9 @@ type ServerConfig struct {
 	// byte has arrived. Default 10 s.
 	ReadTimeout time.Duration
 	// IdleTimeout closes a connection that sends no request for this
-	// long. Default 60 s (clients redial when they need the SPU again).
+	// long (or up to 1/64 of it sooner: the deadline is not re-armed for
+	// every request). Default 60 s (clients redial when they need the SPU
+	// again).
 	IdleTimeout time.Duration
 	// FirstRequestTimeout closes a connection whose first request has not
 	// started within this long of the accept: connections opened only to
@@ -41,7 +43,8 @@ type ServerConfig struct {
 	// MaxConnsPerIP bounds the open connections from one remote IP
 	// address. Default 1024.
 	MaxConnsPerIP int
-	// WriteTimeout bounds writing one response. Default 30 s.
+	// WriteTimeout bounds writing one response (within 1/64 of it, like
+	// IdleTimeout). Default 30 s.
 	WriteTimeout time.Duration
 	// QueueDepth bounds the requests in flight per connection (read but
 	// not yet answered); the connection is not read further while it is
@@ -309,12 +312,13 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, w *
 	// buf is reused for every request's payload: requests may alias it
 	// only until Handle returns (see Handler).
 	var buf []byte
+	var dl deadline // the read deadline armed
 	for first := true; ; first = false {
 		wait := cfg.IdleTimeout
 		if first {
 			wait = min(wait, cfg.FirstRequestTimeout)
 		}
-		_ = nc.SetReadDeadline(time.Now().Add(wait))
+		dl.arm(nc.SetReadDeadline, time.Now().Add(wait), deadlineSlack(wait))
 		if _, err := br.Peek(1); err != nil {
 			if errors.Is(err, io.EOF) || ctx.Err() != nil {
 				return nil
@@ -324,7 +328,10 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, w *
 			}
 			return err
 		}
-		_ = nc.SetReadDeadline(time.Now().Add(cfg.ReadTimeout))
+		if !frameBuffered(br) {
+			// The rest of the frame is still to come: it has ReadTimeout.
+			dl.arm(nc.SetReadDeadline, time.Now().Add(cfg.ReadTimeout), 0)
+		}
 		hdr, payload, err := readRequestInto(br, cfg.MaxFrameSize, buf)
 		if cap(payload) <= maxKeptBuffer {
 			buf = payload
@@ -385,8 +392,14 @@ type respWriter struct {
 	// that sees 0 knows every earlier answer is on the wire.
 	queued atomic.Int32
 	failed atomic.Bool // a write failed: nothing more is answered
-	mu     sync.Mutex  // bw: the reader's inline writes and the writer's
+	mu     sync.Mutex  // bw and dl: the reader's inline writes and the writer's
 	bw     *bufio.Writer
+	dl     deadline // the write deadline armed
+}
+
+// armWrite (mu held) gives the writes that follow WriteTimeout.
+func (w *respWriter) armWrite() {
+	w.dl.arm(w.nc.SetWriteDeadline, time.Now().Add(w.cfg.WriteTimeout), deadlineSlack(w.cfg.WriteTimeout))
 }
 
 // inline reports whether q may be written by the reader now.
@@ -430,10 +443,11 @@ func (w *respWriter) write(corr int32, resp Response, err error, flushNow bool) 
 	if resp == nil && err == nil {
 		err = errors.New("handler returned no response")
 	}
-	werr := writeResponse(w.nc, w.bw, w.cfg, corr, resp, err)
+	w.armWrite()
+	werr := writeResponse(w.bw, corr, resp, err)
 	closeSources(resp)
 	if werr == nil && flushNow {
-		werr = flush(w.nc, w.bw, w.cfg)
+		werr = w.bw.Flush()
 	}
 	return werr
 }
@@ -462,7 +476,8 @@ func (w *respWriter) answer(ctx context.Context, q queued) {
 	defer w.mu.Unlock()
 	if q.reply.wait != nil && w.bw.Buffered() > 0 {
 		// Do not hold finished responses back while this one waits.
-		if err := flush(w.nc, w.bw, w.cfg); err != nil {
+		w.armWrite()
+		if err := w.bw.Flush(); err != nil {
 			w.fail(err)
 			return
 		}
@@ -496,15 +511,9 @@ func fail(cancel context.CancelFunc, nc net.Conn, log *slog.Logger, err error) b
 	return true
 }
 
-func flush(nc net.Conn, bw *bufio.Writer, cfg ServerConfig) error {
-	_ = nc.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
-	return bw.Flush()
-}
-
 // writeResponse writes one response frame: resp, or a request-level error
-// frame for herr.
-func writeResponse(nc net.Conn, bw *bufio.Writer, cfg ServerConfig, corr int32, resp Response, herr error) error {
-	_ = nc.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+// frame for herr. The caller has set the connection's write deadline.
+func writeResponse(bw *bufio.Writer, corr int32, resp Response, herr error) error {
 	if herr != nil {
 		code, msg := CodeOf(herr), herr.Error()
 		if e, ok := errors.AsType[*Error](herr); ok {
