@@ -108,10 +108,13 @@
 // writes pages back in no set order), so Open scans each in full and cuts
 // the log at the first damage in one: the bytes from there go to .broken,
 // every later segment is removed, that segment becomes the active one,
-// and TornSealed says what was cut. Nothing below DurableOffset is in that
-// region. Damage in a segment that ends at or below R stays corruption;
-// with no recovery-point file (SyncAlways, SyncAtRoll, or no deferred roll
-// yet) every sealed segment is held to that rule.
+// and TornSealed says what was cut. The last segment, when it starts at
+// or past R, is cut at its first damage too, even with valid batches after
+// it: it may be a sealed segment whose successor's directory entry was
+// lost, or an active one whose later pages reached the disk first.
+// Damage in a segment that ends at or below R stays corruption; with no
+// recovery-point file (SyncAlways, SyncAtRoll, or no deferred roll yet)
+// every segment is held to the rules above.
 //
 // # Batch header
 //

@@ -124,7 +124,7 @@ func (l *Log) recover() error {
 		l.st.segs = append(l.st.segs, s)
 		switch {
 		case i == len(bases)-1:
-			err = l.recoverActive(s)
+			err = l.recoverActive(s, settled != math.MaxInt64 && base >= settled)
 		case bases[i+1] <= settled:
 			err = l.loadSealed(s, bases[i+1])
 		default:
@@ -406,7 +406,11 @@ func (l *Log) loadIndexes(s *segment, nextBase int64) error {
 }
 
 // recoverActive scans the last segment in full, truncating a torn tail.
-func (l *Log) recoverActive(s *segment) error {
+// A bad batch followed by a valid one is corruption, unless the segment
+// is unsettled: at or past the recovery point (recoverypoint.go), where
+// a power loss can have kept a later page and lost an earlier one, so the
+// log is cut at the first bad batch whatever follows.
+func (l *Log) recoverActive(s *segment, unsettled bool) error {
 	name := s.path(logSuffix)
 	fileSize := s.size
 	s.index, s.times = nil, nil
@@ -419,8 +423,12 @@ func (l *Log) recoverActive(s *segment) error {
 		if serr != nil {
 			return fmt.Errorf("wal: read %s: %w", name, serr)
 		}
-		if found {
+		if found && !unsettled {
 			return corruptAt(name, pos, err, "%v (a valid batch follows at %d)", err, q)
+		}
+		if found {
+			l.logger.Warn("wal: valid batches after the tear of a segment past the recovery point (pages written back out of order); cut at the tear",
+				"segment", name, "position", pos, "valid_at", q)
 		}
 		if err := l.cutTornTail(s, pos, fileSize, err); err != nil {
 			return err
@@ -534,7 +542,7 @@ func (l *Log) cutAtCorruption(s *segment, ce *CorruptError, later []int64) error
 		return fmt.Errorf("wal: sync dir: %w", err)
 	}
 	s.size = pos
-	if err := l.recoverActive(s); err != nil {
+	if err := l.recoverActive(s, false); err != nil {
 		return err
 	}
 	rep.End, rep.DroppedSegments = keptEnd, len(later)

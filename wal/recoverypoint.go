@@ -24,7 +24,11 @@ import (
 // short or hold zeroed pages while later segments hold data (the kernel
 // writes pages back in no particular order): recovery cuts the log at its
 // first damage there and removes every later segment, as for a torn tail
-// of the active segment. Damage in a segment that ends at or below R is
+// of the active segment. So does the last segment when it starts at or
+// past R, even with valid batches after the damage (it may be a sealed
+// segment whose successor's entry was lost, whose pages the same reorder
+// can tear; and the active segment's unsynced pages are written back in
+// no set order too). Damage in a segment that ends at or below R is
 // corruption (IsCorrupt), as before.
 //
 // The file is replaced atomically and durably (temp file, fsync, rename,

@@ -300,6 +300,76 @@ func TestCrashDamageBelowRecoveryPointIsCorruption(t *testing.T) {
 	}
 }
 
+// TestCrashLastSegmentPastRecoveryPointIsCut: the last segment, when it
+// starts past the recovery point, is cut at its first damage even with
+// valid batches after it: a sealed segment whose successors' entries were
+// lost (not yet made durable by a directory fsync), or the active segment
+// with a later page written back before an earlier one. Without a
+// recovery point the same damage in the last segment is corruption.
+func TestCrashLastSegmentPastRecoveryPointIsCut(t *testing.T) {
+	opts := Options{Sync: SyncInterval, SyncEvery: time.Hour, IndexIntervalBytes: 100, SegmentBytes: 1 << 20}
+	ts := newTornSetup(t, opts)
+	flip := func(b []byte) []byte { b[len(b)/4+40] ^= 0xff; return b } // inside the CRC's span
+	for _, tc := range []struct {
+		name    string
+		last    int64 // the segment left last, damaged
+		dropRP  bool  // remove the recovery point: the old rule applies
+		corrupt bool
+	}{
+		{"sealed segment left last", ts.unsynced[0], false, false},
+		{"active segment", ts.active, false, false},
+		{"no recovery point", ts.active, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ts.mem.CrashClone(rand.New(rand.NewPCG(4, 4)), 100)
+			for _, b := range append(slices.Clone(ts.unsynced), ts.active) {
+				if b > tc.last {
+					for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+						requireNoErr(t, c.Remove(segPath(b, suf)))
+					}
+				}
+			}
+			if tc.dropRP {
+				requireNoErr(t, c.Remove(filepath.Join(walDir, recoveryPointFile)))
+			}
+			orig, err := vfs.ReadFile(c, segPath(tc.last, logSuffix), 1<<20)
+			requireNoErr(t, err)
+			rewrite(t, c, segPath(tc.last, logSuffix), flip)
+			l, err := Open(walDir, Options{FS: c, Sync: SyncInterval})
+			if tc.corrupt {
+				if !IsCorrupt(err) {
+					t.Fatalf("Open = %v, want corruption", err)
+				}
+				return
+			}
+			requireNoErr(t, err)
+			defer l.Close()
+			// The log ends where the batch holding the flipped byte began,
+			// although valid batches follow it.
+			at, want, later := len(orig)/4+40, int64(-1), false
+			for p := 0; p < len(orig); {
+				n := int(batch.Length(orig[p:])) + batch.LogOverhead
+				switch {
+				case p <= at && at < p+n:
+					want = batch.BaseOffset(orig[p:])
+				case p > at:
+					later = true
+				}
+				p += n
+			}
+			if want < 0 || !later {
+				t.Fatalf("the flip at %d of %d bytes is not followed by a valid batch", at, len(orig))
+			}
+			if l.EndOffset() != want {
+				t.Fatalf("end %d after the cut in segment %d, want %d", l.EndOffset(), tc.last, want)
+			}
+			if fileLen(c, segPath(tc.last, logSuffix)+brokenSuffix) <= 0 {
+				t.Fatal("no .broken copy of the cut bytes")
+			}
+		})
+	}
+}
+
 // TestSyncAlwaysRollsStayDurable: under SyncAlways and SyncAtRoll a roll
 // fsyncs the sealed segment before returning, no recovery point is
 // written, one found is removed at open (after it served that open), and

@@ -66,6 +66,12 @@ type Conn struct {
 	w struct {
 		sync.Mutex
 		bw      *bufio.Writer
+		dl      time.Time // the socket's write deadline (zero: none)
+		scratch []byte    // small frames are encoded here (writeCallLocked)
+		enc     encoder   // the frames' encoder (writeCallLocked)
+		// spare is the queued produces' slice of the last write
+		// (writeQueuedProduces), for the next requests to queue.
+		spare   []*PendingProduce
 		corr    int32
 		waiting atomic.Int32 // writers waiting for or holding the lock
 	}
@@ -97,8 +103,8 @@ type Conn struct {
 	// uses it.
 	fr frameReader
 	// frames counts the answers read by waiting callers and by the
-	// background reader (for tests).
-	frames struct{ byCaller, byBackground atomic.Int64 }
+	// background reader, and those decoded in place (for tests).
+	frames struct{ byCaller, byBackground, inPlace atomic.Int64 }
 }
 
 // call is one request awaiting its answer: err is set before done is

@@ -67,9 +67,11 @@ func (c *Conn) writeQueuedProduces(what string) {
 	last := c.w.waiting.Add(-1) == 0
 	c.pq.Lock()
 	items := c.pq.items
-	c.pq.items = nil
+	c.pq.items = c.w.spare[:0] // the slice of the last write: no allocation per request
 	c.pq.Unlock()
 	err := c.writeProducesLocked(items)
+	clear(items)
+	c.w.spare = items[:0]
 	if err == nil && last && c.w.bw.Buffered() > 0 {
 		err = c.w.bw.Flush()
 	}
@@ -241,7 +243,7 @@ func (c *Conn) start(ctx context.Context, req Request, resp Response) (*call, er
 	var werr error
 	if last && (cl != nil || c.w.bw.Buffered() > 0) {
 		if cl == nil {
-			_ = c.nc.SetWriteDeadline(time.Time{})
+			c.setWriteDeadlineLocked(time.Time{})
 		}
 		werr = c.w.bw.Flush()
 	}
@@ -275,9 +277,23 @@ func (c *Conn) writeCallLocked(ctx context.Context, req Request, resp Response) 
 	if h, ok := req.(interface{ encodedSizeHint() int }); ok {
 		capacity = max(capacity, SizeLen+RequestHeaderLen+h.encodedSizeHint())
 	}
-	e := encoder{buf: frameBuffer(capacity)[:SizeLen+RequestHeaderLen]}
-	req.encode(&e)
+	// The connection's encoder, reused (its parts are cleared below).
+	e := &c.w.enc
+	*e = encoder{parts: e.parts[:0]}
+	if capacity <= maxScratchFrame {
+		// The connection's own buffer: the frame is copied into bw (or
+		// written) before the writer lock is released.
+		if cap(c.w.scratch) < capacity {
+			c.w.scratch = make([]byte, 0, max(capacity, 1024))
+		}
+		e.buf = c.w.scratch[:SizeLen+RequestHeaderLen]
+	} else {
+		e.buf = frameBuffer(capacity)[:SizeLen+RequestHeaderLen]
+	}
+	req.encode(e)
 	parts, size := e.finish()
+	e.parts = parts
+	defer clear(e.parts) // refer to no records once written
 	for _, p := range parts {
 		if p.src != nil {
 			return nil, errors.New("wire: a request cannot carry a record source")
@@ -303,17 +319,38 @@ func (c *Conn) writeCallLocked(ctx context.Context, req Request, resp Response) 
 	binary.BigEndian.PutUint16(frame[6:], 0)
 	binary.BigEndian.PutUint32(frame[8:], uint32(cl.corr))
 	dl, _ := ctx.Deadline()
-	_ = c.nc.SetWriteDeadline(dl)
+	c.setWriteDeadlineLocked(dl)
 	// The buffered writer copies what it keeps: once written, the frame's
 	// first part (the encoder's own buffer; later parts may be the
 	// caller's records) is free.
-	defer releaseFrame(frame)
+	if cap(frame) > maxScratchFrame {
+		defer releaseFrame(frame)
+	} else if cap(frame) > cap(c.w.scratch) {
+		c.w.scratch = frame[:0] // grown by the encoder: keep the larger one
+	}
 	for _, p := range parts {
 		if _, err := c.w.bw.Write(p.b); err != nil {
 			return cl, err
 		}
 	}
 	return cl, nil
+}
+
+// maxScratchFrame bounds the request frames encoded into the
+// connection's scratch buffer (an idle producer's request of one record
+// then allocates no frame); larger ones come from frameBuffer.
+const maxScratchFrame = 16 << 10
+
+// setWriteDeadlineLocked (w held) sets the socket's write deadline to dl
+// unless it is set to dl already: the requests of a producer share their
+// contexts (and so their deadlines) for a second, and each setting is a
+// runtime timer update on the request's path.
+func (c *Conn) setWriteDeadlineLocked(dl time.Time) {
+	if dl.Equal(c.w.dl) {
+		return
+	}
+	c.w.dl = dl
+	_ = c.nc.SetWriteDeadline(dl)
 }
 
 // PendingFetch is a fetch written to the connection whose answer has not

@@ -179,13 +179,29 @@ func (c *Conn) backgroundReader() {
 // far is kept) or a connection failure (the connection has failed: every
 // call is answered). count counts the frame.
 func (c *Conn) readOne(count *atomic.Int64) error {
-	f, err := c.fr.next()
-	if err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) && c.Err() == nil {
+	var f responseFrame
+	// A small answer the oldest call decodes by copying is decoded where
+	// it lies in the read buffer: no frame to allocate and copy.
+	c.p.Lock()
+	inPlace := len(c.p.queue) > 0 && decodesByCopy(c.p.queue[0].resp)
+	c.p.Unlock()
+	if inPlace {
+		var n int
+		if f, n = c.fr.peekSmall(); n > 0 {
+			c.frames.inPlace.Add(1)
+			defer c.fr.br.Discard(n) // once answered: f.payload aliases the buffer
+		}
+		inPlace = n > 0
+	}
+	if !inPlace {
+		var err error
+		if f, err = c.fr.next(); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && c.Err() == nil {
+				return err
+			}
+			c.fail(err)
 			return err
 		}
-		c.fail(err)
-		return err
 	}
 	c.p.Lock()
 	if len(c.p.queue) == 0 {
@@ -196,7 +212,11 @@ func (c *Conn) readOne(count *atomic.Int64) error {
 	}
 	cl := c.p.queue[0]
 	c.p.queue[0] = nil
-	c.p.queue = c.p.queue[1:]
+	if len(c.p.queue) == 1 {
+		c.p.queue = c.p.queue[:0] // the next call reuses the array
+	} else {
+		c.p.queue = c.p.queue[1:]
+	}
 	c.p.Unlock()
 	count.Add(1)
 	if f.corr != cl.corr {
@@ -215,14 +235,60 @@ func (c *Conn) readOne(count *atomic.Int64) error {
 		cl.answer(f.code.ErrMsg(decodeErrorPayload(f.payload)))
 		return nil
 	}
-	d := decoder{p: f.payload}
-	cl.resp.decode(&d)
-	if err := d.done(); err != nil {
+	// The read role's decoder, reused; it keeps no payload afterwards.
+	d := &c.fr.d
+	*d = decoder{p: f.payload}
+	cl.resp.decode(d)
+	err := d.done()
+	*d = decoder{}
+	if err != nil {
 		cl.answer(fmt.Errorf("wire: %s response from %s: %w", cl.key, c.addr, err))
 		return nil
 	}
 	cl.answer(nil)
 	return nil
+}
+
+// decodesByCopy reports whether resp's decoding keeps nothing of the
+// payload (its byte fields, if any, are copied): its frame may be decoded
+// in place.
+func decodesByCopy(resp Response) bool {
+	switch resp.(type) {
+	case *ProduceResponse, *MultiProduceResponse:
+		return true
+	}
+	return false
+}
+
+// maxPeekedFrame bounds the frames peekSmall returns in place.
+const maxPeekedFrame = 4 << 10
+
+// peekSmall returns the next frame without consuming it, its payload
+// aliasing the read buffer, and its length n, when it is at most
+// maxPeekedFrame bytes and no frame is half read; else (or on any read
+// error: next then reads the same bytes and reports it) n is 0. The
+// caller discards n bytes once done with the payload.
+func (r *frameReader) peekSmall() (f responseFrame, n int) {
+	if r.headN != 0 {
+		return responseFrame{}, 0
+	}
+	h, err := r.br.Peek(SizeLen + ResponseHeaderLen)
+	if err != nil {
+		return responseFrame{}, 0
+	}
+	size := int64(int32(binary.BigEndian.Uint32(h)))
+	if size < ResponseHeaderLen || size > int64(r.max) || SizeLen+size > maxPeekedFrame {
+		return responseFrame{}, 0
+	}
+	b, err := r.br.Peek(SizeLen + int(size))
+	if err != nil {
+		return responseFrame{}, 0
+	}
+	return responseFrame{
+		corr:    int32(binary.BigEndian.Uint32(b[4:])),
+		code:    ErrorCode(binary.BigEndian.Uint16(b[8:])),
+		payload: b[SizeLen+ResponseHeaderLen:],
+	}, len(b)
 }
 
 // frameReader reads response frames. A read cut short by a deadline keeps
@@ -234,7 +300,8 @@ type frameReader struct {
 	head  [SizeLen + ResponseHeaderLen]byte
 	headN int // bytes of head read
 	f     *responseFrame
-	n     int // bytes of f.payload read
+	n     int     // bytes of f.payload read
+	d     decoder // readOne's, reused
 }
 
 // next returns the next frame, checking its size against max before

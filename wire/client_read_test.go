@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -319,4 +320,71 @@ func TestConnFlushByCancelledWriter(t *testing.T) {
 	_, err := c.Produce(cancelled, &ProduceRequest{Records: []byte("x")})
 	requireErrIs(t, err, context.Canceled)
 	requireNoErr(t, <-answered)
+}
+
+// Small produce answers are decoded where they lie in the read buffer,
+// also when they arrive in pieces; an answer too large for that (a long
+// error message) and a fetch answer (whose records alias its frame) are
+// read into frames of their own. Every answer reaches its call intact.
+func TestConnDecodesSmallAnswersInPlace(t *testing.T) {
+	longMsg := strings.Repeat("m", 2*maxPeekedFrame)
+	got := make(chan int, 16) // the bytes each read of the client returned
+	addr := scriptedServer(t, func(nc net.Conn, br *bufio.Reader) {
+		for corr := int32(0); ; corr++ {
+			if _, _, err := readRequestInto(br, DefaultMaxFrameSize, nil); err != nil {
+				return
+			}
+			var out []byte
+			switch corr {
+			case 0, 3:
+				out = responseFrameBytes(t, corr, &ProduceResponse{BaseOffset: 100 + int64(corr), LogAppendTimeMs: 7})
+			case 1: // in two pieces
+				out = responseFrameBytes(t, corr, &ProduceResponse{BaseOffset: 101, ErrorMessage: "split"})
+				for len(got) > 0 { // reads of the earlier answers
+					<-got
+				}
+				if _, err := nc.Write(out[:9]); err != nil {
+					return
+				}
+				if <-got != 9 { // the reader has the first piece and waits for the rest
+					t.Error("the client did not read the first piece alone")
+				}
+				out = out[9:]
+			case 2: // larger than maxPeekedFrame
+				out = responseFrameBytes(t, corr, &ProduceResponse{BaseOffset: -1, ErrorCode: NotLeader, ErrorMessage: longMsg})
+			case 4:
+				out = responseFrameBytes(t, corr, &FetchResponse{Partitions: []FetchPartitionResponse{{Topic: "t", Records: []byte("rec")}}})
+			}
+			if _, err := nc.Write(out); err != nil {
+				return
+			}
+		}
+	})
+	nc, err := net.Dial("tcp", addr)
+	requireNoErr(t, err)
+	c := NewConn(&notifyConn{Conn: nc, got: got}, 0)
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	for i, want := range []int64{100, 101} {
+		r, err := c.Produce(ctx, &ProduceRequest{Records: []byte("x")})
+		requireNoErr(t, err)
+		requireEqual(t, r.BaseOffset, want)
+		if i == 1 {
+			requireEqual(t, r.ErrorMessage, "split")
+		}
+	}
+	_, err = c.Produce(ctx, &ProduceRequest{Records: []byte("x")})
+	requireErrIs(t, err, ErrNotLeader)
+	if e, ok := errors.AsType[*Error](err); !ok || e.Message != longMsg {
+		t.Fatalf("error %v: want the whole long message", err)
+	}
+	r, err := c.Produce(ctx, &ProduceRequest{Records: []byte("x")})
+	requireNoErr(t, err)
+	requireEqual(t, r.BaseOffset, 103)
+	requireEqual(t, r.LogAppendTimeMs, 7)
+	fr, err := c.Fetch(ctx, &FetchRequest{})
+	requireNoErr(t, err)
+	requireEqual(t, string(fr.Partitions[0].Records), "rec")
+	requireEqual(t, c.frames.inPlace.Load(), 3) // answers 0, 1 and 3
+	requireEqual(t, c.frames.byCaller.Load(), 5)
 }
