@@ -184,6 +184,7 @@ func (r *Replica) Commit(ctx context.Context, next int64, acks wire.Acks, timeou
 	for {
 		r.mu.Lock()
 		st, ch, closed := r.mu.st, r.mu.hwCh, r.mu.closed
+		r.mu.hwWatched = true
 		hw, role, isr := st.HW(), st.Role(), st.ISR()
 		err := st.CanAckAll()
 		r.mu.Unlock()

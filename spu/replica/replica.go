@@ -80,7 +80,12 @@ type Replica struct {
 	mu struct {
 		sync.Mutex
 		st      *State
-		hwCh    chan struct{} // closed when HW or the role changes
+		hwCh    chan struct{} // closed when HW or the role changes (if watched)
+		// hwWatched: someone took hwCh since it was made. A change with
+		// no one watching keeps the channel: a leader over 1,000
+		// partitions appends to each about once per request, and made
+		// and closed a channel every time.
+		hwWatched bool
 		closed  bool
 		lastErr error // a storage failure that took the replica down
 		savedHW int64 // the HW last checkpointed
@@ -145,8 +150,12 @@ func (r *Replica) durable() int64 {
 
 // notifyLocked wakes everything waiting on the HW channel; mu held.
 func (r *Replica) notifyLocked() {
+	if !r.mu.hwWatched {
+		return
+	}
 	close(r.mu.hwCh)
 	r.mu.hwCh = make(chan struct{})
+	r.mu.hwWatched = false
 }
 
 // HWChanged returns a channel closed at the next HW or role change. Get
@@ -154,6 +163,7 @@ func (r *Replica) notifyLocked() {
 func (r *Replica) HWChanged() <-chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.mu.hwWatched = true
 	return r.mu.hwCh
 }
 

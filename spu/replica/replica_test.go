@@ -245,3 +245,51 @@ func TestReplicaLeaderIgnoresPushedISR(t *testing.T) {
 		t.Fatalf("isr %v after a stale answer", isr)
 	}
 }
+
+// TestReplicaHWChangedWakesWatchers: a channel taken from HWChanged is
+// closed at the next HW change, however many changes went by unwatched
+// before it was taken (those keep the channel: nobody waits on it).
+func TestReplicaHWChangedWakesWatchers(t *testing.T) {
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 1, Replicas: []ID{1}, ISR: []ID{1}})
+	produce := func() {
+		t.Helper()
+		_, next, err := r.Append(oneBatch("x"), wire.AcksLeader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Commit(context.Background(), next, wire.AcksLeader, time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	for range 3 {
+		produce() // no watcher
+	}
+	ch := r.HWChanged()
+	if closed(ch) {
+		t.Fatal("HWChanged is closed before any change since it was taken")
+	}
+	produce()
+	if !closed(ch) {
+		t.Fatal("HWChanged was not closed by the HW change after it was taken")
+	}
+	if hw := r.Offsets().HW; hw != 4 {
+		t.Fatalf("HW %d, want 4", hw)
+	}
+	ch2 := r.HWChanged()
+	if closed(ch2) {
+		t.Fatal("the next HWChanged is closed before the next change")
+	}
+	produce()
+	produce()
+	if !closed(ch2) {
+		t.Fatal("the second watcher was not woken")
+	}
+}
