@@ -79,16 +79,16 @@ type Replica struct {
 
 	mu struct {
 		sync.Mutex
-		st      *State
-		hwCh    chan struct{} // closed when HW or the role changes (if watched)
+		st   *State
+		hwCh chan struct{} // closed when HW or the role changes (if watched)
 		// hwWatched: someone took hwCh since it was made. A change with
 		// no one watching keeps the channel: a leader over 1,000
 		// partitions appends to each about once per request, and made
 		// and closed a channel every time.
 		hwWatched bool
-		closed  bool
-		lastErr error // a storage failure that took the replica down
-		savedHW int64 // the HW last checkpointed
+		closed    bool
+		lastErr   error // a storage failure that took the replica down
+		savedHW   int64 // the HW last checkpointed
 		// removing: Remove is closing the replica (no snapshot to write).
 		removing bool
 	}
