@@ -131,6 +131,7 @@ func (p *Producer) addQueue(i int32) {
 	q := newPartitionQueue(i, &p.cfg, p.closing, &p.linger, &p.pool, pl)
 	q.timers = p.timers
 	p.parts = append(p.parts, q)
+	p.linger.partitions.Store(int64(len(p.parts)))
 	p.wg.Go(q.run)
 	p.wg.Go(pl.completer)
 }

@@ -81,6 +81,7 @@ func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done ch
 	}
 	if q.cur == nil {
 		q.cur = q.pool.get(nowMs)
+		q.linger.unsentBatches.Add(1)
 		started = true
 	}
 	cur := q.cur
@@ -313,6 +314,7 @@ func (q *partitionQueue) take(dst []*pendingBatch) (batches []*pendingBatch, wai
 	for _, pb := range batches {
 		q.linger.unsent.Add(-int64(pb.b.Len()))
 	}
+	q.linger.unsentBatches.Add(-int64(len(batches)))
 	q.ready = append(q.ready[:0], q.ready[n:]...)
 	return batches, 0, false
 }

@@ -259,3 +259,57 @@ func TestProducerLingerStartsWithoutWakingRunLoops(t *testing.T) {
 		requireNoErr(t, p.Close())
 	})
 }
+
+// TestProducerSpreadWindowCutsLinger: when the window is spread over the
+// partitions (at most two records each) and a quarter of it or more
+// waits in one-record batches, a Send that finds it full sends them at
+// once although requests are in flight: lingering would not grow them
+// (each partition gets about one record per window) and the leader would
+// idle until the linger time is over.
+func TestProducerSpreadWindowCutsLinger(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const parts, first = 40, 10
+		f := newFakeLog(parts)
+		byKey := PartitionerFunc(func(key []byte, n int32) int32 { return int32(key[0]) % n })
+		p := newTestProducer(t, f, WithLinger(time.Hour), WithMaxBuffered(parts, 1<<20), WithPartitioner(byKey))
+		ctx := context.Background()
+		for i := range parts {
+			// Each partition's epoch starts with a request answered alone
+			// (see pipeline.start): done before the answers are held.
+			_, err := p.SendSync(ctx, []byte{byte(i)}, []byte("w"))
+			requireNoErr(t, err)
+		}
+		gate := make(chan struct{})
+		f.mu.Lock()
+		f.gate = gate
+		f.mu.Unlock()
+		for i := range first {
+			requireNoErr(t, p.Send(ctx, []byte{byte(i)}, []byte("in flight")))
+		}
+		flushed := make(chan error, 1)
+		go func() { flushed <- p.Flush(ctx) }()
+		synctest.Wait()
+		requireEqual(t, f.sent(t), parts+first) // their answers are held
+		for i := first; i < parts; i++ {
+			requireNoErr(t, p.Send(ctx, []byte{byte(i)}, []byte("lingering")))
+		}
+		synctest.Wait()
+		requireEqual(t, f.sent(t), parts+first) // the window has room: they linger
+		start := time.Now()
+		blocked := make(chan error, 1)
+		go func() { blocked <- p.Send(ctx, []byte{0}, []byte("one more")) }() // the window is full
+		synctest.Wait()
+		if n := f.sent(t); n != 2*parts {
+			t.Fatalf("%d records sent once the window was full, want %d: the one-record batches kept lingering", n, 2*parts)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("the batches went out after %v of fake time, want at once", d)
+		}
+		close(gate)
+		requireNoErr(t, <-blocked)
+		requireNoErr(t, <-flushed)
+		requireNoErr(t, p.Flush(ctx))
+		requireEqual(t, f.sent(t), 2*parts+1)
+		requireNoErr(t, p.Close())
+	})
+}
