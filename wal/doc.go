@@ -71,7 +71,7 @@
 // of every Options.WritebackBytes (1 MiB) appended, without waiting
 // (sync_file_range WRITE, as RocksDB's bytes_per_sync): dirty pages do not
 // pile up to the kernel's thresholds, where it would throttle the
-// appender in write(2), and a roll's fsync finds its segment mostly
+// appender in write(2), and the fsync of a sealed segment finds it mostly
 // written. It is a hint, not an fsync: DurableOffset moves only with one.
 //
 // Under every policy, Sync returns after an fsync covering everything

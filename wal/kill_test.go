@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,17 +18,26 @@ import (
 )
 
 // killChildEnv switches the test binary into the child of TestKill9: it
-// appends to the log in that directory with SyncAlways and prints
-// "<id> <base>" for every batch once Append has returned (durable), until
-// it is killed.
+// appends to the log in that directory and prints "<id> <base>" for every
+// batch once it is durable, until it is killed: with SyncAlways once
+// Append has returned; with SyncNever (WAL_KILL_CHILD_SYNC=never, rolls
+// deferred to the background) once a Sync after the Append has returned.
 const killChildEnv = "WAL_KILL_CHILD_DIR"
 
 func killBatch(id int) []byte { return makeBatch(id, 1+id%5, 1, int64(id)) }
 
+func killOpts(policy SyncPolicy) Options {
+	return Options{SegmentBytes: 16 << 10, IndexIntervalBytes: 512, Sync: policy}
+}
+
 func killChildMain() {
 	dir := os.Getenv(killChildEnv)
 	start, _ := strconv.Atoi(os.Getenv("WAL_KILL_CHILD_ID"))
-	l, err := Open(dir, Options{SegmentBytes: 16 << 10, IndexIntervalBytes: 512})
+	policy := SyncAlways
+	if os.Getenv("WAL_KILL_CHILD_SYNC") == "never" {
+		policy = SyncNever
+	}
+	l, err := Open(dir, killOpts(policy))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(2)
@@ -39,6 +49,9 @@ func killChildMain() {
 			for seq := 0; ; seq++ {
 				id := start + w*1_000_000 + seq
 				base, err := l.Append(killBatch(id))
+				if err == nil && policy == SyncNever {
+					err = l.Sync()
+				}
 				if err != nil {
 					fmt.Fprintln(os.Stderr, "append:", err)
 					os.Exit(3)
@@ -56,7 +69,8 @@ func killChildMain() {
 // random point, reopens the log and checks that every batch the child
 // reported durable is present at its offset with its content. The same
 // log directory lives through 100 trials in a row. 100 trials by default
-// (WAL_KILL_TRIALS to change).
+// (WAL_KILL_TRIALS to change) under SyncAlways, a third as many under
+// SyncNever (rolls deferred: sealed segments fsynced in the background).
 func TestKill9(t *testing.T) {
 	trials := 100
 	if s := os.Getenv("WAL_KILL_TRIALS"); s != "" {
@@ -67,6 +81,11 @@ func TestKill9(t *testing.T) {
 	if testing.Short() {
 		trials = min(trials, 10)
 	}
+	t.Run("always", func(t *testing.T) { kill9(t, SyncAlways, trials) })
+	t.Run("never", func(t *testing.T) { kill9(t, SyncNever, max(trials/3, 1)) })
+}
+
+func kill9(t *testing.T, policy SyncPolicy, trials int) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("WAL_KILL_SEED"); s != "" {
 		seed, _ = strconv.ParseUint(s, 10, 64)
@@ -75,14 +94,15 @@ func TestKill9(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	var dir string
 	var acked map[int]int64 // id -> base offset
-	totalAcked, maxLines := 0, 0
+	totalAcked, maxLines, deferred := 0, 0, 0
 	for trial := range trials {
 		if trial%100 == 0 {
 			// A fresh log every 100 trials keeps each check linear.
 			dir, acked = t.TempDir(), map[int]int64{}
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), killChildEnv+"="+dir, fmt.Sprintf("WAL_KILL_CHILD_ID=%d", (trial+1)*10_000_000))
+		cmd.Env = append(os.Environ(), killChildEnv+"="+dir, fmt.Sprintf("WAL_KILL_CHILD_ID=%d", (trial+1)*10_000_000),
+			"WAL_KILL_CHILD_SYNC="+policy.String())
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.StdoutPipe()
@@ -117,14 +137,20 @@ func TestKill9(t *testing.T) {
 		}
 		totalAcked += len(reported)
 		maxLines = max(maxLines, len(reported))
-		verifyKilledLog(t, dir, acked, trial)
+		verifyKilledLog(t, dir, policy, acked, trial)
+		if _, err := os.Stat(filepath.Join(dir, recoveryPointFile)); err == nil {
+			deferred++
+		}
 	}
-	t.Logf("figures: kill -9 trials %d, acknowledged batches %d (max %d in one trial), lost 0", trials, totalAcked, maxLines)
+	t.Logf("figures: %s: kill -9 trials %d, acknowledged batches %d (max %d in one trial), lost 0; trials after which the log had a recovery point (rolls deferred) %d", policy, trials, totalAcked, maxLines, deferred)
+	if policy == SyncNever && trials >= 10 && deferred == 0 {
+		t.Fatal("rolls were never deferred: the test did not reach the background fsync of sealed segments")
+	}
 }
 
-func verifyKilledLog(t *testing.T, dir string, acked map[int]int64, trial int) {
+func verifyKilledLog(t *testing.T, dir string, policy SyncPolicy, acked map[int]int64, trial int) {
 	t.Helper()
-	l, err := Open(dir, Options{SegmentBytes: 16 << 10, IndexIntervalBytes: 512})
+	l, err := Open(dir, killOpts(policy))
 	if err != nil {
 		t.Fatalf("trial %d: reopen: %v", trial, err)
 	}

@@ -395,6 +395,7 @@ type respWriter struct {
 	mu     sync.Mutex  // bw and dl: the reader's inline writes and the writer's
 	bw     *bufio.Writer
 	dl     deadline // the write deadline armed
+	enc    encoder  // the responses' encoder, reused (mu held)
 }
 
 // armWrite (mu held) gives the writes that follow WriteTimeout.
@@ -444,7 +445,7 @@ func (w *respWriter) write(corr int32, resp Response, err error, flushNow bool) 
 		err = errors.New("handler returned no response")
 	}
 	w.armWrite()
-	werr := writeResponse(w.bw, corr, resp, err)
+	werr := writeResponse(w.bw, &w.enc, corr, resp, err)
 	closeSources(resp)
 	if werr == nil && flushNow {
 		werr = w.bw.Flush()
@@ -512,8 +513,10 @@ func fail(cancel context.CancelFunc, nc net.Conn, log *slog.Logger, err error) b
 }
 
 // writeResponse writes one response frame: resp, or a request-level error
-// frame for herr. The caller has set the connection's write deadline.
-func writeResponse(bw *bufio.Writer, corr int32, resp Response, herr error) error {
+// frame for herr, encoding it with e (reused: its buffer and parts; it
+// refers to nothing of resp afterwards). The caller has set the
+// connection's write deadline.
+func writeResponse(bw *bufio.Writer, e *encoder, corr int32, resp Response, herr error) error {
 	if herr != nil {
 		code, msg := CodeOf(herr), herr.Error()
 		if e, ok := errors.AsType[*Error](herr); ok {
@@ -526,9 +529,20 @@ func writeResponse(bw *bufio.Writer, corr int32, resp Response, herr error) erro
 		_, err := bw.Write(p)
 		return err
 	}
-	e := encoder{buf: make([]byte, SizeLen+ResponseHeaderLen, 256)}
-	resp.encode(&e)
+	buf := e.buf[:0]
+	if cap(buf) < 256 || cap(buf) > maxKeptResponseBuffer {
+		buf = make([]byte, 0, 256)
+	}
+	*e = encoder{buf: buf[:SizeLen+ResponseHeaderLen], parts: e.parts[:0]}
+	resp.encode(e)
 	parts, n := e.finish()
+	first := parts[0].b
+	defer func() {
+		// Keep the first part's buffer (the header and the small fields)
+		// and the parts slice, referring to no records.
+		clear(parts)
+		*e = encoder{buf: first[:0], parts: parts[:0]}
+	}()
 	appendResponseHeader(parts[0].b[:0], corr, None, n-SizeLen-ResponseHeaderLen)
 	for _, p := range parts {
 		if p.src == nil {
@@ -550,6 +564,10 @@ func writeResponse(bw *bufio.Writer, corr int32, resp Response, herr error) erro
 	}
 	return nil
 }
+
+// maxKeptResponseBuffer is the largest encoding buffer a connection keeps
+// for its next response (a fetch of many partitions grows it).
+const maxKeptResponseBuffer = 64 << 10
 
 // closeSources closes the record sources of a fetch response that
 // implement io.Closer (pooled buffers), once written or abandoned.

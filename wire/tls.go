@@ -107,7 +107,7 @@ func refusePlaintext(nc net.Conn, cfg ServerConfig) {
 		corr = hdr.CorrelationID
 	}
 	bw := bufio.NewWriter(nc)
-	if werr := writeResponse(bw, corr, nil, TLSRequired.ErrMsg(tlsRequiredMessage)); werr == nil {
+	if werr := writeResponse(bw, new(encoder), corr, nil, TLSRequired.ErrMsg(tlsRequiredMessage)); werr == nil {
 		_ = bw.Flush()
 	}
 }
