@@ -80,7 +80,7 @@ type Replica struct {
 	mu struct {
 		sync.Mutex
 		st      *State
-		hwCh    chan struct{} // closed when HW or the role changes
+		hwCh    chan struct{} // closed when HW or the role changes; nil until asked for
 		closed  bool
 		lastErr error // a storage failure that took the replica down
 		savedHW int64 // the HW last checkpointed
@@ -122,7 +122,6 @@ func New(cfg Config) *Replica {
 	}
 	r.mu.st.hw = min(hw, r.mu.st.durable)
 	r.mu.savedHW = hw
-	r.mu.hwCh = make(chan struct{})
 	r.prod.t, r.prod.valid = r.loadProducers(), true
 	return r
 }
@@ -143,10 +142,23 @@ func (r *Replica) durable() int64 {
 	return r.log.EndOffset()
 }
 
-// notifyLocked wakes everything waiting on the HW channel; mu held.
+// notifyLocked wakes everything waiting on the HW channel; mu held. The
+// next channel is made when someone asks for it (hwChLocked): an append
+// that no one waits for (no consumer in a long poll, acks below all)
+// makes none.
 func (r *Replica) notifyLocked() {
-	close(r.mu.hwCh)
-	r.mu.hwCh = make(chan struct{})
+	if r.mu.hwCh != nil {
+		close(r.mu.hwCh)
+		r.mu.hwCh = nil
+	}
+}
+
+// hwChLocked returns the channel notifyLocked closes next; mu held.
+func (r *Replica) hwChLocked() chan struct{} {
+	if r.mu.hwCh == nil {
+		r.mu.hwCh = make(chan struct{})
+	}
+	return r.mu.hwCh
 }
 
 // HWChanged returns a channel closed at the next HW or role change. Get
@@ -154,7 +166,7 @@ func (r *Replica) notifyLocked() {
 func (r *Replica) HWChanged() <-chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.mu.hwCh
+	return r.hwChLocked()
 }
 
 // Become applies the SC's assignment. It returns whether the replica is

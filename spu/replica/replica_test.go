@@ -245,3 +245,57 @@ func TestReplicaLeaderIgnoresPushedISR(t *testing.T) {
 		t.Fatalf("isr %v after a stale answer", isr)
 	}
 }
+
+// TestHWChangedOnDemand: HWChanged's channel is closed by the next HW
+// change after it was asked for (a consumer's long poll, an acks=all
+// wait); appends that move the HW while no one asked make no channel.
+func TestHWChangedOnDemand(t *testing.T) {
+	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 1, Replicas: []ID{1}, ISR: []ID{1}})
+	commit := func(values ...string) {
+		t.Helper()
+		_, next, err := r.Append(oneBatch(values...), wire.AcksLeader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Commit(context.Background(), next, wire.AcksLeader, time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hwCh := func() chan struct{} {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.mu.hwCh
+	}
+	commit("a")
+	if hwCh() != nil {
+		t.Fatal("an append no one waited for made an HW channel")
+	}
+	ch := r.HWChanged()
+	if again := r.HWChanged(); again != ch {
+		t.Fatal("two asks without a change got two channels")
+	}
+	select {
+	case <-ch:
+		t.Fatal("closed before any change")
+	default:
+	}
+	commit("b")
+	select {
+	case <-ch:
+	default:
+		t.Fatal("the HW moved and the channel asked for before is open")
+	}
+	if hwCh() != nil {
+		t.Fatal("the change left a channel no one asked for")
+	}
+	next := r.HWChanged()
+	if next == ch {
+		t.Fatal("asked after the change: got the closed channel")
+	}
+	r.Close()
+	select {
+	case <-next:
+	default:
+		t.Fatal("Close left the HW channel open")
+	}
+}
