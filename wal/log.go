@@ -56,8 +56,9 @@ type Log struct {
 	}
 	dirSynced int64 // guarded by syncMu
 
-	// rp is the recovery point on disk (recoverypoint.go); the mutex is
-	// held while the file is written.
+	// rp is the recovery point on disk (recoverypoint.go). The mutex
+	// guards these fields only: the file's writers hold syncMu (or run
+	// in Open), which orders them.
 	rp struct {
 		sync.Mutex
 		onDisk bool
@@ -81,9 +82,7 @@ type Log struct {
 	size     atomic.Int64 // bytes of all .log files; written under st
 	latestEp atomic.Int32 // written under st
 	fsyncs   atomic.Int64 // fsync rounds of the group commit, for benchmarks
-	// sealedSyncs counts sealed segments fsynced after their roll, for tests.
-	sealedSyncs atomic.Int64
-	writers     atomic.Int64 // Appends between their start and their write
+	writers  atomic.Int64 // Appends between their start and their write
 
 	// Early writeback (writeback.go): wbKick wakes its goroutine (nil
 	// when off); wbOff turns it off when the files cannot take the hint;
@@ -95,7 +94,7 @@ type Log struct {
 		done int64
 	}
 
-	stop chan struct{} // closed by Close to stop the interval syncer
+	stop chan struct{} // closed by Close to stop the background goroutine
 	wg   sync.WaitGroup
 
 	repaired *Repair     // set by Open under TruncateAtCorruption; read-only after
@@ -708,11 +707,10 @@ func (l *Log) Wait(ctx context.Context, offset int64) error {
 	}
 }
 
-// Close stops the background syncer, fsyncs the sealed segments still
-// unsynced and the active segment (unless the log has failed) and closes
-// the files. Later calls return ErrClosed,
-// as do all other methods. Blocked Waits return ErrClosed. It blocks for
-// the fsync.
+// Close stops the background goroutine, fsyncs the sealed segments still
+// unsynced, the active segment and the directory (unless the log has
+// failed) and closes the files. Later calls return ErrClosed, as do all
+// other methods. Blocked Waits return ErrClosed. It blocks for the fsyncs.
 func (l *Log) Close() error {
 	l.st.Lock()
 	if l.st.closed {

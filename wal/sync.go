@@ -150,7 +150,6 @@ func (l *Log) syncSealed(sealed []*segment) error {
 		s.unsynced = false
 	}
 	l.st.Unlock()
-	l.sealedSyncs.Add(int64(len(sealed)))
 	l.advanceDurable(last.next)
 	return nil
 }
