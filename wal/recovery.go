@@ -167,8 +167,11 @@ func (l *Log) recover() error {
 			return fmt.Errorf("wal: sync %s: %w", active.path(logSuffix), err)
 		}
 		// Deferred rolls leave the directory fsync to the next sync
-		// round, which a process crash can forestall.
-		if _, ok := l.recoveryPoint(); ok {
+		// round, which a process crash can forestall: then a sealed
+		// segment past the recovery point is still here (that round also
+		// writes the recovery point, whose own write fsyncs the
+		// directory), and the entries are made durable now.
+		if firstUnsettled >= 0 {
 			if err := vfs.SyncDir(l.fs, l.dir); err != nil {
 				return fmt.Errorf("wal: sync dir: %w", err)
 			}

@@ -79,16 +79,11 @@ type Replica struct {
 
 	mu struct {
 		sync.Mutex
-		st   *State
-		hwCh chan struct{} // closed when HW or the role changes (if watched)
-		// hwWatched: someone took hwCh since it was made. A change with
-		// no one watching keeps the channel: a leader over 1,000
-		// partitions appends to each about once per request, and made
-		// and closed a channel every time.
-		hwWatched bool
-		closed    bool
-		lastErr   error // a storage failure that took the replica down
-		savedHW   int64 // the HW last checkpointed
+		st      *State
+		hwCh    chan struct{} // closed when HW or the role changes; nil until asked for
+		closed  bool
+		lastErr error // a storage failure that took the replica down
+		savedHW int64 // the HW last checkpointed
 		// removing: Remove is closing the replica (no snapshot to write).
 		removing bool
 	}
@@ -127,7 +122,6 @@ func New(cfg Config) *Replica {
 	}
 	r.mu.st.hw = min(hw, r.mu.st.durable)
 	r.mu.savedHW = hw
-	r.mu.hwCh = make(chan struct{})
 	r.prod.t, r.prod.valid = r.loadProducers(), true
 	return r
 }
@@ -148,14 +142,23 @@ func (r *Replica) durable() int64 {
 	return r.log.EndOffset()
 }
 
-// notifyLocked wakes everything waiting on the HW channel; mu held.
+// notifyLocked wakes everything waiting on the HW channel; mu held. The
+// next channel is made when someone asks for it (hwChLocked): an append
+// that no one waits for (no consumer in a long poll, acks below all)
+// makes none.
 func (r *Replica) notifyLocked() {
-	if !r.mu.hwWatched {
-		return
+	if r.mu.hwCh != nil {
+		close(r.mu.hwCh)
+		r.mu.hwCh = nil
 	}
-	close(r.mu.hwCh)
-	r.mu.hwCh = make(chan struct{})
-	r.mu.hwWatched = false
+}
+
+// hwChLocked returns the channel notifyLocked closes next; mu held.
+func (r *Replica) hwChLocked() chan struct{} {
+	if r.mu.hwCh == nil {
+		r.mu.hwCh = make(chan struct{})
+	}
+	return r.mu.hwCh
 }
 
 // HWChanged returns a channel closed at the next HW or role change. Get
@@ -163,8 +166,7 @@ func (r *Replica) notifyLocked() {
 func (r *Replica) HWChanged() <-chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.mu.hwWatched = true
-	return r.mu.hwCh
+	return r.hwChLocked()
 }
 
 // Become applies the SC's assignment. It returns whether the replica is

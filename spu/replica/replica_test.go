@@ -246,14 +246,14 @@ func TestReplicaLeaderIgnoresPushedISR(t *testing.T) {
 	}
 }
 
-// TestReplicaHWChangedWakesWatchers: a channel taken from HWChanged is
-// closed at the next HW change, however many changes went by unwatched
-// before it was taken (those keep the channel: nobody waits on it).
-func TestReplicaHWChangedWakesWatchers(t *testing.T) {
+// TestHWChangedOnDemand: HWChanged's channel is closed by the next HW
+// change after it was asked for (a consumer's long poll, an acks=all
+// wait); appends that move the HW while no one asked make no channel.
+func TestHWChangedOnDemand(t *testing.T) {
 	r := newReplica(t, wal.Options{Sync: wal.SyncNever}, Assignment{Leader: 1, Epoch: 1, Replicas: []ID{1}, ISR: []ID{1}})
-	produce := func() {
+	commit := func(values ...string) {
 		t.Helper()
-		_, next, err := r.Append(oneBatch("x"), wire.AcksLeader)
+		_, next, err := r.Append(oneBatch(values...), wire.AcksLeader)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,35 +261,41 @@ func TestReplicaHWChangedWakesWatchers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	closed := func(ch <-chan struct{}) bool {
-		select {
-		case <-ch:
-			return true
-		default:
-			return false
-		}
+	hwCh := func() chan struct{} {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.mu.hwCh
 	}
-	for range 3 {
-		produce() // no watcher
+	commit("a")
+	if hwCh() != nil {
+		t.Fatal("an append no one waited for made an HW channel")
 	}
 	ch := r.HWChanged()
-	if closed(ch) {
-		t.Fatal("HWChanged is closed before any change since it was taken")
+	if again := r.HWChanged(); again != ch {
+		t.Fatal("two asks without a change got two channels")
 	}
-	produce()
-	if !closed(ch) {
-		t.Fatal("HWChanged was not closed by the HW change after it was taken")
+	select {
+	case <-ch:
+		t.Fatal("closed before any change")
+	default:
 	}
-	if hw := r.Offsets().HW; hw != 4 {
-		t.Fatalf("HW %d, want 4", hw)
+	commit("b")
+	select {
+	case <-ch:
+	default:
+		t.Fatal("the HW moved and the channel asked for before is open")
 	}
-	ch2 := r.HWChanged()
-	if closed(ch2) {
-		t.Fatal("the next HWChanged is closed before the next change")
+	if hwCh() != nil {
+		t.Fatal("the change left a channel no one asked for")
 	}
-	produce()
-	produce()
-	if !closed(ch2) {
-		t.Fatal("the second watcher was not woken")
+	next := r.HWChanged()
+	if next == ch {
+		t.Fatal("asked after the change: got the closed channel")
+	}
+	r.Close()
+	select {
+	case <-next:
+	default:
+		t.Fatal("Close left the HW channel open")
 	}
 }
