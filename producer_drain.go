@@ -34,8 +34,8 @@ func (p *Producer) drain(qs []*partitionQueue, force bool) {
 		req      *inflightReq
 		answered chan struct{} // the request starts an epoch
 	}
-	var starts []started
-	var calls []produceCall
+	starts := make([]started, 0, len(qs))
+	calls := make([]produceCall, 0, len(qs))
 	for _, q := range qs {
 		pl := q.pipe
 		if !q.tryLockRun() {
@@ -87,7 +87,7 @@ func (p *Producer) drain(qs []*partitionQueue, force bool) {
 	waits := ms.startProduceMany(ctx, calls)
 	for i, st := range starts {
 		pl := st.q.pipe
-		st.req.wait = pl.w.waitFor(ctx, waits[i])
+		st.req.answer = pl.w.answerOf(ctx, waits[i])
 		pl.inflight <- st.req // never blocks: slots bound it
 		<-pl.sendMu
 		if st.answered == nil {

@@ -38,9 +38,9 @@ import (
 // inflightReq is one started request.
 type inflightReq struct {
 	batches []*pendingBatch
-	wait    func() (int64, error) // the answer: base offset or error
-	attempt int                   // retries so far
-	failed  time.Time             // first retriable failure (zero: none yet)
+	answer  answer    // base offset or error
+	attempt int       // retries so far
+	failed  time.Time // first retriable failure (zero: none yet)
 	// answered, if set, is closed once the request is settled: start
 	// waits for it before returning, so no other request is written (the request starts a
 	// producer epoch; see start).
@@ -155,17 +155,17 @@ func (pl *pipeline) start(req *inflightReq, batches []*pendingBatch, wantOwn boo
 		req.answered = answered
 	}
 	var peek func(context.Context) (int64, bool)
-	req.wait, peek = pl.w.write(batches)
+	req.answer, peek = pl.w.write(batches)
 	if peek != nil && wantOwn && !first && len(pl.slots) == 1 {
 		return func(ctx context.Context) (int64, bool) {
 			defer func() { <-pl.sendMu }()
 			if _, ok := peek(ctx); ok {
-				base, err := req.wait() // the answer is in: no wait
+				base, err := req.answer.get() // the answer is in: no wait
 				if err == nil {
 					pl.finish(req, base, nil) // recycles req
 					return base, true
 				}
-				req.wait = func() (int64, error) { return base, err }
+				req.answer = takenAnswer(base, err)
 			}
 			pl.inflight <- req // never blocks: slots bound it
 			return -1, false
@@ -214,7 +214,7 @@ func (pl *pipeline) freeReq(req *inflightReq) {
 // newer batch would be stored ahead of them.
 func (pl *pipeline) completer() {
 	for req := range pl.inflight {
-		base, err := req.wait()
+		base, err := req.answer.get()
 		if err != nil && !isDuplicate(base, err) {
 			pl.retryFrom(req, base, err)
 			continue
@@ -330,7 +330,7 @@ func (pl *pipeline) retryFrom(first *inflightReq, base int64, err error) {
 	// Everything started is in inflight (start writes under sendMu).
 	for n := len(pl.inflight); n > 0; n-- {
 		req := <-pl.inflight
-		base, err := req.wait()
+		base, err := req.answer.get()
 		answers = append(answers, answer{req, base, err})
 	}
 	backoff := pl.cfg.retryBackoff
@@ -386,8 +386,8 @@ func (pl *pipeline) resend(req *inflightReq, base int64, err error, backoff *tim
 		req.attempt++
 		pl.stats.retries.Add(1)
 		pl.seq.stamp(req.batches)
-		wait, _ := pl.w.write(req.batches)
-		base, err = wait()
+		a, _ := pl.w.write(req.batches)
+		base, err = a.get()
 		req.noteAttempt(base, err)
 		resent = true
 	}
@@ -419,8 +419,8 @@ func (pl *pipeline) sendAlone(req *inflightReq, err error, backoff *time.Duratio
 		part := &inflightReq{batches: []*pendingBatch{pb}, attempt: req.attempt, failed: req.failed, part: true, maybeStored: req.maybeStored}
 		pl.stats.retries.Add(1)
 		pl.seq.stamp(part.batches)
-		wait, _ := pl.w.write(part.batches)
-		base, err := wait()
+		a, _ := pl.w.write(part.batches)
+		base, err := a.get()
 		pl.resend(part, base, err, backoff)
 	}
 	pl.release(req)

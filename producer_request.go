@@ -36,8 +36,21 @@ type producerTransport interface {
 // partitions at once (the Client's: one write per leader connection, the
 // requests in MultiProduce frames). Without it each is started alone.
 type manyStarter interface {
-	startProduceMany(ctx context.Context, calls []produceCall) []func(context.Context) (int64, error)
+	startProduceMany(ctx context.Context, calls []produceCall) []answerWaiter
 }
+
+// answerWaiter waits for a started request's answer: the offset of its
+// first record (-1 with AcksNone), or an error (the transport's wait
+// function). The Client's requests are one (*startedProduce: no closure
+// per request); waitFunc adapts a function.
+type answerWaiter interface {
+	wait(ctx context.Context) (int64, error)
+}
+
+// waitFunc is a function as an answerWaiter.
+type waitFunc func(context.Context) (int64, error)
+
+func (f waitFunc) wait(ctx context.Context) (int64, error) { return f(ctx) }
 
 // peekingTransport is a producerTransport whose requests can also be
 // awaited without side effects (the Client): peek waits for the answer
@@ -80,14 +93,14 @@ type requestWriter struct {
 	scratch   []byte // concatenation buffer; the caller serializes write
 }
 
-// write writes one request of batches (already stamped) and returns the
-// wait for its answer: the first record's offset, or an error; and, if
+// write writes one request of batches (already stamped) and returns its
+// answer to wait for (the first record's offset, or an error); and, if
 // the transport has it (peekingTransport), a peek at the answer. The
 // request's deadline leaves the leader its produce timeout plus
 // answerMargin (and up to deadlineSlack more: see answerDeadlines).
 // Callers serialize write (the pipeline holds its sendMu): the records
 // may live in w.scratch until the request is written.
-func (w *requestWriter) write(batches []*pendingBatch) (func() (int64, error), func(context.Context) (int64, bool)) {
+func (w *requestWriter) write(batches []*pendingBatch) (answer, func(context.Context) (int64, bool)) {
 	ctx := w.deadlines.get()
 	call := w.call(batches)
 	var wait func(context.Context) (int64, error)
@@ -97,7 +110,7 @@ func (w *requestWriter) write(batches []*pendingBatch) (func() (int64, error), f
 	} else {
 		wait = w.t.startProduce(ctx, call)
 	}
-	return w.waitFor(ctx, wait), peek
+	return w.answerOf(ctx, waitFunc(wait)), peek
 }
 
 // call lays out the request of batches (already stamped); its records
@@ -106,18 +119,41 @@ func (w *requestWriter) call(batches []*pendingBatch) produceCall {
 	return produceCall{topic: w.topic, partition: w.partition, acks: w.acks, timeout: w.timeout, records: w.records(batches)}
 }
 
-// waitFor returns the wait for the answer of a request started with ctx.
-func (w *requestWriter) waitFor(ctx context.Context, wait func(context.Context) (int64, error)) func() (int64, error) {
-	return func() (int64, error) {
-		base, err := wait(ctx)
-		if err != nil && errors.Is(err, context.DeadlineExceeded) && w.ctx.Err() == nil {
-			// The leader did not answer in time: try again (after a
-			// metadata refresh).
-			err = markRetriable(fmt.Errorf("no answer in %v: %w", w.timeout+answerMargin, err))
-		}
-		w.stats.count(base, err)
-		return base, err
+// answerOf returns the answer of a request started with ctx.
+func (w *requestWriter) answerOf(ctx context.Context, waiter answerWaiter) answer {
+	return answer{w: w, ctx: ctx, waiter: waiter}
+}
+
+// answer is a started request's answer, kept in its inflightReq (a value:
+// no closure per request). get waits for it.
+type answer struct {
+	w      *requestWriter
+	ctx    context.Context // the request's
+	waiter answerWaiter
+	// taken: the answer was already read (SendSync's own path); base and
+	// err are it.
+	taken bool
+	base  int64
+	err   error
+}
+
+// taken returns an answer already read.
+func takenAnswer(base int64, err error) answer { return answer{taken: true, base: base, err: err} }
+
+// get waits for the answer: the first record's offset, or an error. A
+// leader that does not answer in time is a retriable error (after a
+// metadata refresh), unless the producer is closing.
+func (a *answer) get() (int64, error) {
+	if a.taken {
+		return a.base, a.err
 	}
+	base, err := a.waiter.wait(a.ctx)
+	w := a.w
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && w.ctx.Err() == nil {
+		err = markRetriable(fmt.Errorf("no answer in %v: %w", w.timeout+answerMargin, err))
+	}
+	w.stats.count(base, err)
+	return base, err
 }
 
 // deadlineSlack is how much later than needed a request's deadline may
@@ -301,15 +337,15 @@ type manyProducer interface {
 	StartProduceMany(ctx context.Context, reqs []*wire.ProduceRequest) []*wire.PendingProduce
 }
 
-func (t clientTransport) startProduceMany(ctx context.Context, calls []produceCall) []func(context.Context) (int64, error) {
+func (t clientTransport) startProduceMany(ctx context.Context, calls []produceCall) []answerWaiter {
 	return t.c.startProduceMany(ctx, calls)
 }
 
 // startProduceMany starts the requests of calls (each of another
 // partition) as startProduce does, writing those of one leader together
 // (StartProduceMany), and returns their waits in the order of calls.
-func (c *Client) startProduceMany(ctx context.Context, calls []produceCall) []func(context.Context) (int64, error) {
-	waits := make([]func(context.Context) (int64, error), len(calls))
+func (c *Client) startProduceMany(ctx context.Context, calls []produceCall) []answerWaiter {
+	waits := make([]answerWaiter, len(calls))
 	type group struct {
 		mp  manyProducer
 		idx []int
@@ -321,12 +357,13 @@ func (c *Client) startProduceMany(ctx context.Context, calls []produceCall) []fu
 		l, conn, err := c.leaderConn(ctx, call.topic, call.partition)
 		if err != nil {
 			err = notSent(err)
-			waits[i] = func(context.Context) (int64, error) { return -1, err }
+			waits[i] = waitFunc(func(context.Context) (int64, error) { return -1, err })
 			continue
 		}
 		mp, ok := conn.(manyProducer)
 		if !ok {
-			waits[i], _ = c.startProduce(ctx, call)
+			wait, _ := c.startProduce(ctx, call)
+			waits[i] = waitFunc(wait)
 			continue
 		}
 		g := byConn[conn]
@@ -347,7 +384,7 @@ func (c *Client) startProduceMany(ctx context.Context, calls []produceCall) []fu
 		for j, sp := range g.sps {
 			sp.pending = pending[j]
 			sp.req.Records = nil // written: the batches may be reused
-			waits[g.idx[j]] = sp.wait
+			waits[g.idx[j]] = sp // its wait method: no closure
 		}
 	}
 	return waits

@@ -89,13 +89,13 @@ func (f *fakeLog) startProduce(ctx context.Context, c produceCall) func(context.
 
 // startProduceMany starts each call in order, as the Client does on
 // one connection (Producer.drain uses it).
-func (f *fakeLog) startProduceMany(ctx context.Context, calls []produceCall) []func(context.Context) (int64, error) {
+func (f *fakeLog) startProduceMany(ctx context.Context, calls []produceCall) []answerWaiter {
 	f.mu.Lock()
 	f.bulkCalls += len(calls)
 	f.mu.Unlock()
-	waits := make([]func(context.Context) (int64, error), len(calls))
+	waits := make([]answerWaiter, len(calls))
 	for i, c := range calls {
-		waits[i] = f.startProduce(ctx, c)
+		waits[i] = waitFunc(f.startProduce(ctx, c))
 	}
 	return waits
 }
