@@ -107,11 +107,35 @@ var apis = map[APIKey]api{
 		func() Response { return new(MultiProduceResponse) }},
 }
 
+// smallAPIs indexes apis by key for the keys below its length (the
+// Kafka-numbered ones): a request's lookup is then an index, not a map
+// access hashing the key.
+var smallAPIs = func() (t [64]*api) {
+	for k, a := range apis {
+		if k >= 0 && int(k) < len(t) {
+			t[k] = &a
+		}
+	}
+	return t
+}()
+
+// apiOf returns the API of key.
+func apiOf(key APIKey) (api, bool) {
+	if key >= 0 && int(key) < len(smallAPIs) {
+		if a := smallAPIs[key]; a != nil {
+			return *a, true
+		}
+		return api{}, false
+	}
+	a, ok := apis[key]
+	return a, ok
+}
+
 // DecodeRequest decodes the payload of a request frame. It returns an
 // *Error with UnknownAPIKey, UnsupportedVersion or InvalidRequest when it
 // cannot. Byte fields of the request alias payload.
 func DecodeRequest(key APIKey, version int16, payload []byte) (Request, error) {
-	a, ok := apis[key]
+	a, ok := apiOf(key)
 	if !ok {
 		return nil, UnknownAPIKey.ErrMsg(fmt.Sprintf("API key %d is not served; this SPU serves %v", int16(key), knownKeys()))
 	}
@@ -131,7 +155,7 @@ func DecodeRequest(key APIKey, version int16, payload []byte) (Request, error) {
 // DecodeResponse decodes a response payload for the API key. Byte fields
 // alias payload.
 func DecodeResponse(key APIKey, payload []byte) (Response, error) {
-	a, ok := apis[key]
+	a, ok := apiOf(key)
 	if !ok {
 		return nil, fmt.Errorf("wire: no API with key %d", int16(key))
 	}

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -56,22 +57,16 @@ func readRequest(r io.Reader, maxSize int) (RequestHeader, []byte, error) {
 // readRequestInto is readRequest reading the payload into buf when it is
 // large enough (the returned payload then aliases buf).
 func readRequestInto(r io.Reader, maxSize int, buf []byte) (RequestHeader, []byte, error) {
-	var head [SizeLen + RequestHeaderLen]byte
-	if _, err := io.ReadFull(r, head[:SizeLen]); err != nil {
+	var size int64
+	var h RequestHeader
+	var err error
+	if br, ok := r.(*bufio.Reader); ok {
+		size, h, err = peekRequestHead(br)
+	} else {
+		size, h, err = readRequestHead(r)
+	}
+	if err != nil {
 		return RequestHeader{}, nil, err
-	}
-	size := int64(int32(binary.BigEndian.Uint32(head[:])))
-	if size < RequestHeaderLen {
-		return RequestHeader{}, nil, &frameError{code: InvalidRequest,
-			msg: fmt.Sprintf("frame size %d is below the %d-byte request header", size, RequestHeaderLen)}
-	}
-	if _, err := io.ReadFull(r, head[SizeLen:]); err != nil {
-		return RequestHeader{}, nil, unexpected(err)
-	}
-	h := RequestHeader{
-		Key:           APIKey(binary.BigEndian.Uint16(head[4:])),
-		Version:       int16(binary.BigEndian.Uint16(head[6:])),
-		CorrelationID: int32(binary.BigEndian.Uint32(head[8:])),
 	}
 	if size > int64(maxSize) {
 		return h, nil, &frameError{code: FrameTooLarge, hdr: h, hasHeader: true,
@@ -91,6 +86,66 @@ func readRequestInto(r io.Reader, maxSize int, buf []byte) (RequestHeader, []byt
 		return h, nil, unexpected(err)
 	}
 	return h, payload, nil
+}
+
+// readRequestHead reads a request frame's size and header from r.
+func readRequestHead(r io.Reader) (int64, RequestHeader, error) {
+	var head [SizeLen + RequestHeaderLen]byte
+	if _, err := io.ReadFull(r, head[:SizeLen]); err != nil {
+		return 0, RequestHeader{}, err
+	}
+	size := int64(int32(binary.BigEndian.Uint32(head[:])))
+	if err := checkRequestSize(size); err != nil {
+		return 0, RequestHeader{}, err
+	}
+	if _, err := io.ReadFull(r, head[SizeLen:]); err != nil {
+		return 0, RequestHeader{}, unexpected(err)
+	}
+	return size, requestHeader(head[SizeLen:]), nil
+}
+
+// peekRequestHead is readRequestHead reading through br's buffer (no
+// header array to allocate: the server's reader is a *bufio.Reader).
+func peekRequestHead(br *bufio.Reader) (int64, RequestHeader, error) {
+	p, err := br.Peek(SizeLen)
+	if err != nil {
+		_, _ = br.Discard(len(p))
+		if len(p) > 0 {
+			err = unexpected(err)
+		}
+		return 0, RequestHeader{}, err
+	}
+	size := int64(int32(binary.BigEndian.Uint32(p)))
+	if err := checkRequestSize(size); err != nil {
+		_, _ = br.Discard(SizeLen)
+		return 0, RequestHeader{}, err
+	}
+	p, err = br.Peek(SizeLen + RequestHeaderLen)
+	if err != nil {
+		_, _ = br.Discard(len(p))
+		return 0, RequestHeader{}, unexpected(err)
+	}
+	h := requestHeader(p[SizeLen:])
+	_, _ = br.Discard(SizeLen + RequestHeaderLen)
+	return size, h, nil
+}
+
+// checkRequestSize refuses a request frame too small for its header.
+func checkRequestSize(size int64) error {
+	if size < RequestHeaderLen {
+		return &frameError{code: InvalidRequest,
+			msg: fmt.Sprintf("frame size %d is below the %d-byte request header", size, RequestHeaderLen)}
+	}
+	return nil
+}
+
+// requestHeader decodes a request header (after the size).
+func requestHeader(p []byte) RequestHeader {
+	return RequestHeader{
+		Key:           APIKey(binary.BigEndian.Uint16(p[0:])),
+		Version:       int16(binary.BigEndian.Uint16(p[2:])),
+		CorrelationID: int32(binary.BigEndian.Uint32(p[4:])),
+	}
 }
 
 // unexpected turns io.EOF inside a frame into io.ErrUnexpectedEOF.
