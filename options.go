@@ -242,7 +242,11 @@ func WithAcks(a Acks) ProducerOption { return func(c *producerConfig) { c.acks =
 
 // WithLinger sets how long a batch waits for more records (default
 // DefaultLinger); 0 sends as soon as the previous request of the partition
-// has been answered.
+// has been answered. A Send that finds the window (WithMaxBuffered) full
+// ends the linger early when lingering cannot grow the batches: nothing
+// is in flight, or the window is spread over so many partitions (at most
+// two records each) that a quarter of it or more waits in batches of
+// about one record.
 func WithLinger(d time.Duration) ProducerOption {
 	return func(c *producerConfig) {
 		if d >= 0 {
