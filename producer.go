@@ -101,7 +101,7 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 		p.wg.Go(p.timers.loop)
 	}
 	p.budget.onBlock = p.linger.flush
-	p.pool.compression, p.pool.now = cfg.compression, cfg.now
+	p.pool.compression = cfg.compression
 	p.parts = make([]*partitionQueue, 0, n)
 	for i := range n {
 		p.addQueue(i)
@@ -274,7 +274,8 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 		return nil, badOption("send", "fix the Partitioner: it must return 0..n-1", "partitioner chose partition %d of topic %q, which has %d", part, p.topic, len(p.parts))
 	}
 	q := p.parts[part]
-	wake, lingering := q.add(key, value, headers, n, done, urgent, p.cfg.now().UnixMilli())
+	now := p.cfg.now()
+	wake, lingering := q.add(key, value, headers, n, done, urgent, now)
 	p.state.RUnlock()
 	if urgent {
 		if started, own := q.startNow(done); started {
@@ -285,7 +286,7 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 	case wake:
 		q.notify()
 	case lingering:
-		q.lingering()
+		q.lingering(now)
 	}
 	return nil, nil
 }

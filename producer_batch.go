@@ -78,14 +78,13 @@ func (pb *pendingBatch) complete(base int64, err error) (unwaited bool) {
 // batchPool hands out empty batches, reusing completed ones.
 type batchPool struct {
 	compression Compression
-	now         func() time.Time
 
 	mu   sync.Mutex
 	free []*pendingBatch // guarded by mu
 }
 
-// get returns an empty batch whose records are timed from nowMs.
-func (bp *batchPool) get(nowMs int64) *pendingBatch {
+// get returns an empty batch created at now.
+func (bp *batchPool) get(now time.Time) *pendingBatch {
 	var pb *pendingBatch
 	bp.mu.Lock()
 	if n := len(bp.free); n > 0 {
@@ -97,10 +96,10 @@ func (bp *batchPool) get(nowMs int64) *pendingBatch {
 		pb = &pendingBatch{}
 	}
 	pb.b.SetCompression(batch.Codec(bp.compression))
-	pb.b.Reset(nowMs)
+	pb.b.Reset(now.UnixMilli())
 	pb.bytes = 0
 	pb.waiters = pb.waiters[:0]
-	pb.created = bp.now()
+	pb.created = now
 	pb.stamped = false
 	return pb
 }

@@ -34,6 +34,7 @@ func (p *Producer) drain(qs []*partitionQueue, force bool) {
 		req      *inflightReq
 		answered chan struct{} // the request starts an epoch
 	}
+	now := p.cfg.now() // one clock reading for the batches' ages
 	starts := make([]started, 0, len(qs))
 	calls := make([]produceCall, 0, len(qs))
 	for _, q := range qs {
@@ -59,7 +60,7 @@ func (p *Producer) drain(qs []*partitionQueue, force bool) {
 			q.mu.Unlock()
 		}
 		req := pl.newReq()
-		batches, wait, exit := q.take(req.batches)
+		batches, wait, exit := q.take(req.batches, now)
 		if exit || len(batches) == 0 {
 			pl.freeReq(req)
 			<-pl.sendMu
@@ -67,7 +68,7 @@ func (p *Producer) drain(qs []*partitionQueue, force bool) {
 			q.afterStart()
 			q.unlockRun()
 			if wait > 0 && q.timers != nil {
-				q.timers.add(q, p.cfg.now().Add(wait))
+				q.timers.add(q, now.Add(wait))
 			}
 			continue
 		}

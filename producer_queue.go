@@ -71,7 +71,8 @@ func (q *partitionQueue) notify() {
 // caller then calls startNow (urgent, when it holds no lock) or notify;
 // or else whether the record started a new batch, which lingers: the
 // caller then calls lingering.
-func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done chan<- SendResult, urgent bool, nowMs int64) (wake, started bool) {
+func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done chan<- SendResult, urgent bool, now time.Time) (wake, started bool) {
+	nowMs := now.UnixMilli()
 	size := recordSize(n, headers)
 	q.mu.Lock()
 	if q.cur != nil && q.cur.b.Len() > 0 && q.cur.b.Size()+size > q.cfg.batchSize {
@@ -80,7 +81,7 @@ func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done ch
 		wake = true
 	}
 	if q.cur == nil {
-		q.cur = q.pool.get(nowMs)
+		q.cur = q.pool.get(now)
 		q.linger.unsentBatches.Add(1)
 		started = true
 	}
@@ -100,15 +101,15 @@ func (q *partitionQueue) add(key, value []byte, headers []Header, n int, done ch
 	return wake, started && !wake
 }
 
-// lingering follows an add that started a batch (and left the run loop
-// nothing to do): the batch waits out its linger time. With the
+// lingering follows an add at now that started a batch (and left the run
+// loop nothing to do): the batch waits out its linger time. With the
 // Producer's linger timer the queue is listed there from the sender's
 // goroutine, as the run loop would list it, without waking the run loop:
 // over many partitions (1,000 records over 1,000 partitions: every record
 // starts a batch) that wake-up was a goroutine hand-off per record. A
 // batch that must not linger (no linger time, or a full window with
 // nothing in flight: lingerControl.cut) wakes the run loop.
-func (q *partitionQueue) lingering() {
+func (q *partitionQueue) lingering(now time.Time) {
 	if q.timers == nil || q.cfg.linger <= 0 {
 		q.notify()
 		return
@@ -119,7 +120,7 @@ func (q *partitionQueue) lingering() {
 		q.notify()
 		return
 	}
-	q.timers.add(q, q.cfg.now().Add(q.cfg.linger))
+	q.timers.add(q, now.Add(q.cfg.linger))
 }
 
 // startNow is SendSync's fast path: when nothing else is starting a
@@ -143,7 +144,7 @@ func (q *partitionQueue) startNow(done chan<- SendResult) (started bool, own fun
 		return false, nil
 	}
 	req := q.pipe.newReq()
-	batches, _, exit := q.take(req.batches)
+	batches, _, exit := q.take(req.batches, q.cfg.now())
 	if exit || len(batches) == 0 {
 		q.pipe.freeReq(req)
 		q.pipe.unreserve()
@@ -228,7 +229,7 @@ func (q *partitionQueue) run() {
 		q.pipe.reserve()
 		q.runMu <- struct{}{}
 		req := q.pipe.newReq()
-		batches, wait, exit := q.take(req.batches)
+		batches, wait, exit := q.take(req.batches, q.cfg.now())
 		if exit {
 			<-q.runMu
 			q.pipe.freeReq(req)
@@ -271,7 +272,7 @@ func (q *partitionQueue) run() {
 // take returns the batches to send now, appended to dst (a recycled
 // request's slice); or, if none, how long the current batch may still
 // linger (0: nothing to wait for) and whether the loop should exit.
-func (q *partitionQueue) take(dst []*pendingBatch) (batches []*pendingBatch, wait time.Duration, exit bool) {
+func (q *partitionQueue) take(dst []*pendingBatch, now time.Time) (batches []*pendingBatch, wait time.Duration, exit bool) {
 	closing := false
 	select {
 	case <-q.closing:
@@ -281,7 +282,7 @@ func (q *partitionQueue) take(dst []*pendingBatch) (batches []*pendingBatch, wai
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.cur != nil && q.cur.b.Len() > 0 {
-		age := q.cfg.now().Sub(q.cur.created)
+		age := now.Sub(q.cur.created)
 		if q.urgent || closing || age >= q.cfg.linger || q.linger.cut() {
 			q.ready = append(q.ready, q.cur)
 			q.cur = nil
