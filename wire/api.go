@@ -135,6 +135,12 @@ func apiOf(key APIKey) (api, bool) {
 // *Error with UnknownAPIKey, UnsupportedVersion or InvalidRequest when it
 // cannot. Byte fields of the request alias payload.
 func DecodeRequest(key APIKey, version int16, payload []byte) (Request, error) {
+	return decodeRequest(new(decoder), key, version, payload)
+}
+
+// decodeRequest is DecodeRequest decoding with d (a connection's, reused:
+// it keeps nothing of payload afterwards).
+func decodeRequest(d *decoder, key APIKey, version int16, payload []byte) (Request, error) {
 	a, ok := apiOf(key)
 	if !ok {
 		return nil, UnknownAPIKey.ErrMsg(fmt.Sprintf("API key %d is not served; this SPU serves %v", int16(key), knownKeys()))
@@ -144,9 +150,11 @@ func DecodeRequest(key APIKey, version int16, payload []byte) (Request, error) {
 			key, version, a.minVersion, a.maxVersion))
 	}
 	req := a.newReq()
-	d := decoder{p: payload}
-	req.decode(&d)
-	if err := d.done(); err != nil {
+	*d = decoder{p: payload}
+	req.decode(d)
+	err := d.done()
+	*d = decoder{}
+	if err != nil {
 		return nil, InvalidRequest.ErrMsg(fmt.Sprintf("%s request: %v", key, err))
 	}
 	return req, nil

@@ -150,9 +150,14 @@ func largeBuffer(n int) []byte {
 // only until Handle returns).
 func releaseLarge(b []byte) {
 	if cap(b) > maxKeptBuffer {
-		largeBuffers.Put(&b)
+		putLarge(b)
 	}
 }
+
+// putLarge is releaseLarge's Put, apart so that only a large buffer's
+// slice header goes to the heap (taking &b in releaseLarge itself moved b
+// there on every call).
+func putLarge(b []byte) { largeBuffers.Put(&b) }
 
 // Handler serves decoded requests. Handle is called on the connection's
 // reader goroutine, one request at a time in the order they arrived: it
@@ -313,6 +318,7 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, w *
 	// only until Handle returns (see Handler).
 	var buf []byte
 	var dl deadline // the read deadline armed
+	var dec decoder // the requests' decoder, reused
 	for first := true; ; first = false {
 		wait := cfg.IdleTimeout
 		if first {
@@ -353,7 +359,7 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, w *
 			}
 			return fmt.Errorf("wire: reading a request: %w", err)
 		}
-		req, err := DecodeRequest(hdr.Key, hdr.Version, payload)
+		req, err := decodeRequest(&dec, hdr.Key, hdr.Version, payload)
 		if err != nil {
 			send(queued{corr: hdr.CorrelationID, reply: RespondErr(err), closeAfter: true})
 			return err
