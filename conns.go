@@ -88,10 +88,16 @@ func (p *connPool) get(ctx context.Context, id bus.SPUID, addr string) (spuConn,
 		return e.conn, nil
 	}
 	p.mu.Unlock()
+	// Dialed already is the common case (a 1,000-partition producer's
+	// drain gets a connection per request): no two-way select for it.
 	select {
 	case <-e.ready:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	default:
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	if e.err != nil {
 		if permanentDialError(e.err) {
