@@ -47,8 +47,8 @@ func (l *lossyTransport) startProduce(ctx context.Context, call produceCall) fun
 
 // startProducePeek hides the Client's peek: every answer goes through
 // startProduce's wait, where it may be lost.
-func (l *lossyTransport) startProducePeek(ctx context.Context, call produceCall) (func(context.Context) (int64, error), func(context.Context) (int64, bool)) {
-	return l.startProduce(ctx, call), nil
+func (l *lossyTransport) startProducePeek(ctx context.Context, call produceCall) (answerWaiter, answerPeeker) {
+	return waitFunc(l.startProduce(ctx, call)), nil
 }
 
 // TestClusterIdempotentRetryAfterFailover: on 3 SPUs with 3 replicas and

@@ -396,7 +396,7 @@ func runModel(t *testing.T, s modelScript, unsafe bool) (counts modelCounts, vio
 			}
 			value := fmt.Appendf(nil, "r%05d", i)
 			value = append(value, bytes.Repeat([]byte{'.'}, r.Size)...)
-			if _, err := p.send(ctx, []byte{byte(r.Part)}, value, nil, dones[i], true); err != nil {
+			if _, _, err := p.send(ctx, []byte{byte(r.Part)}, value, nil, dones[i], true); err != nil {
 				violation = fmt.Errorf("send %d: %w", i, err)
 				return
 			}

@@ -184,13 +184,13 @@ func (p *Producer) ProducerID() int64 { return p.pid }
 // key and value are copied before Send returns. Errors: ErrClosed after
 // Close; ctx.Err() if ctx ended while blocked.
 func (p *Producer) Send(ctx context.Context, key, value []byte) error {
-	_, err := p.send(ctx, key, value, nil, nil, false)
+	_, _, err := p.send(ctx, key, value, nil, nil, false)
 	return err
 }
 
 // SendWithHeaders is Send with record headers.
 func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, headers []Header) error {
-	_, err := p.send(ctx, key, value, headers, nil, false)
+	_, _, err := p.send(ctx, key, value, headers, nil, false)
 	return err
 }
 
@@ -201,26 +201,36 @@ func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, heade
 // is written and its answer read on the caller's goroutine; records sent
 // to that partition meanwhile go out once it is answered.
 func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, error) {
-	done := make(chan SendResult, 1)
-	own, err := p.send(ctx, key, value, nil, done, true)
+	done := syncDones.Get().(chan SendResult)
+	own, owned, err := p.send(ctx, key, value, nil, done, true)
 	if err != nil {
+		syncDones.Put(done) // not queued: nothing will send on it
 		return -1, err
 	}
-	if own != nil {
+	if owned {
 		// The fast path started the request on this goroutine: a success
-		// is read from the answer here (the completer settles the request
-		// as always, afterwards); anything else is the completer's word.
-		if off, ok := own(ctx); ok {
+		// is read from the answer here (the request is settled by then,
+		// its outcome sent on done); anything else is the completer's
+		// word.
+		if off, ok := own.wait(ctx); ok {
+			<-done // the settled outcome: done is empty again
+			syncDones.Put(done)
 			return off, nil
 		}
 	}
 	select {
 	case r := <-done:
+		syncDones.Put(done) // its one outcome is taken
 		return r.Offset, r.Err
 	case <-ctx.Done():
-		return -1, ctx.Err()
+		return -1, ctx.Err() // done stays with the request: never reused
 	}
 }
+
+// syncDones recycles SendSync's outcome channels (capacity 1): a channel
+// goes back once its one outcome was received, so nothing sends on it
+// again; one allocation less per SendSync.
+var syncDones = sync.Pool{New: func() any { return make(chan SendResult, 1) }}
 
 // SendResult is the outcome of one record sent with SendAsync: the
 // offset it was stored at (-1 with AcksNone), or why it failed (the
@@ -236,50 +246,50 @@ type SendResult struct {
 // reported there, not by Flush. Errors are Send's.
 func (p *Producer) SendAsync(ctx context.Context, key, value []byte) (<-chan SendResult, error) {
 	done := make(chan SendResult, 1)
-	if _, err := p.send(ctx, key, value, nil, done, false); err != nil {
+	if _, _, err := p.send(ctx, key, value, nil, done, false); err != nil {
 		return nil, err
 	}
 	return done, nil
 }
 
 // send queues a record; urgent (SendSync) may start its request on the
-// caller's goroutine (startNow), and then returns own, which reads the
-// record's offset from the request's answer.
-func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header, done chan<- SendResult, urgent bool) (own func(context.Context) (Offset, bool), err error) {
+// caller's goroutine (startNow), and then returns own (owned), which
+// reads the record's offset from the request's answer.
+func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header, done chan<- SendResult, urgent bool) (own ownedReq, owned bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return ownedReq{}, false, err
 	}
 	n := len(key) + len(value)
 	for _, h := range headers {
 		n += len(h.Key) + len(h.Value)
 	}
 	if size := recordSize(n, headers) + batch.HeaderSize; size > p.cfg.maxRequestSize {
-		return nil, &Error{Op: fmt.Sprintf("send to topic %q", p.topic),
+		return ownedReq{}, false, &Error{Op: fmt.Sprintf("send to topic %q", p.topic),
 			Err:  fmt.Errorf("%w: record size (%d bytes), exceeded maximum request size (%d bytes)", ErrRecordTooLarge, size, p.cfg.maxRequestSize),
 			Hint: "send a smaller record, or raise the producer's max request size (fluvio produce --max-request-size)"}
 	}
 	if err := p.budget.acquire(ctx, n, p.closing); err != nil {
-		return nil, err
+		return ownedReq{}, false, err
 	}
 	p.state.RLock()
 	if p.state.closed {
 		p.state.RUnlock()
 		p.budget.release(1, n)
-		return nil, fmt.Errorf("producer of topic %q: %w", p.topic, ErrClosed)
+		return ownedReq{}, false, fmt.Errorf("producer of topic %q: %w", p.topic, ErrClosed)
 	}
 	part := p.cfg.partitioner.Partition(key, int32(len(p.parts)))
 	if part < 0 || int(part) >= len(p.parts) {
 		p.state.RUnlock()
 		p.budget.release(1, n)
-		return nil, badOption("send", "fix the Partitioner: it must return 0..n-1", "partitioner chose partition %d of topic %q, which has %d", part, p.topic, len(p.parts))
+		return ownedReq{}, false, badOption("send", "fix the Partitioner: it must return 0..n-1", "partitioner chose partition %d of topic %q, which has %d", part, p.topic, len(p.parts))
 	}
 	q := p.parts[part]
 	now := p.cfg.now()
 	wake, lingering := q.add(key, value, headers, n, done, urgent, now)
 	p.state.RUnlock()
 	if urgent {
-		if started, own := q.startNow(done); started {
-			return own, nil
+		if started, own, owned := q.startNow(done, now); started {
+			return own, owned, nil
 		}
 	}
 	switch {
@@ -288,7 +298,7 @@ func (p *Producer) send(ctx context.Context, key, value []byte, headers []Header
 	case lingering:
 		q.lingering(now)
 	}
-	return nil, nil
+	return ownedReq{}, false, nil
 }
 
 // Flush sends every queued record without lingering and blocks until all

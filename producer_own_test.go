@@ -34,10 +34,10 @@ func (f *peekTransport) partitions(context.Context, string) (int32, error) { ret
 
 func (f *peekTransport) startProduce(ctx context.Context, c produceCall) func(context.Context) (int64, error) {
 	wait, _ := f.startProducePeek(ctx, c)
-	return wait
+	return wait.wait
 }
 
-func (f *peekTransport) startProducePeek(_ context.Context, c produceCall) (func(context.Context) (int64, error), func(context.Context) (int64, bool)) {
+func (f *peekTransport) startProducePeek(_ context.Context, c produceCall) (answerWaiter, answerPeeker) {
 	f.mu.Lock()
 	n := f.requests
 	f.requests++
@@ -88,7 +88,7 @@ func (f *peekTransport) startProducePeek(_ context.Context, c produceCall) (func
 		f.peeked.Add(1)
 		return base, true
 	}
-	return wait, peek
+	return waitFunc(wait), peekFunc(peek)
 }
 
 func newPeekProducer(t *testing.T, tr producerTransport, opts ...ProducerOption) *Producer {

@@ -145,7 +145,7 @@ func (pl *pipeline) close() {
 // keeps sendMu, so no request starts behind this one: on an idle
 // partition nothing would anyway, and the answer reaches the caller
 // without waking another goroutine.
-func (pl *pipeline) start(req *inflightReq, batches []*pendingBatch, wantOwn bool) (own func(context.Context) (int64, bool)) {
+func (pl *pipeline) start(req *inflightReq, batches []*pendingBatch, wantOwn bool) (own ownedReq, owned bool) {
 	pl.sendMu <- struct{}{}
 	first := pl.seq.stamp(batches)
 	req.batches = batches
@@ -154,29 +154,46 @@ func (pl *pipeline) start(req *inflightReq, batches []*pendingBatch, wantOwn boo
 		answered = make(chan struct{})
 		req.answered = answered
 	}
-	var peek func(context.Context) (int64, bool)
+	var peek answerPeeker
 	req.answer, peek = pl.w.write(batches)
 	if peek != nil && wantOwn && !first && len(pl.slots) == 1 {
-		return func(ctx context.Context) (int64, bool) {
-			defer func() { <-pl.sendMu }()
-			if _, ok := peek(ctx); ok {
-				base, err := req.answer.get() // the answer is in: no wait
-				if err == nil {
-					pl.finish(req, base, nil) // recycles req
-					return base, true
-				}
-				req.answer = takenAnswer(base, err)
-			}
-			pl.inflight <- req // never blocks: slots bound it
-			return -1, false
-		}
+		return ownedReq{pl: pl, req: req, peek: peek}, true
 	}
 	pl.inflight <- req // never blocks: slots bound it
 	<-pl.sendMu
 	if answered != nil {
 		<-answered
 	}
-	return nil
+	return ownedReq{}, false
+}
+
+// ownedReq is a request that start left to its SendSync caller (a value,
+// not a closure: no allocation per round trip). The caller holds sendMu
+// until wait returns.
+type ownedReq struct {
+	pl    *pipeline
+	req   *inflightReq
+	peek  answerPeeker
+	delta int64 // the caller's record's offset relative to the request's first (startNow)
+}
+
+// wait is start's own (see start): it waits for the answer on the
+// caller's goroutine and, if it is a success, settles the request there
+// and returns the caller's record's offset and true; otherwise it hands
+// the request to the completer and returns false. Called exactly once.
+func (o ownedReq) wait(ctx context.Context) (Offset, bool) {
+	pl, req := o.pl, o.req
+	defer func() { <-pl.sendMu }()
+	if _, ok := o.peek.peek(ctx); ok {
+		base, err := req.answer.get() // the answer is in: no wait
+		if err == nil {
+			pl.finish(req, base, nil) // recycles req
+			return base + o.delta, true
+		}
+		req.answer = takenAnswer(base, err)
+	}
+	pl.inflight <- req // never blocks: slots bound it
+	return -1, false
 }
 
 // newReq returns an empty request (a recycled one if there is one), for

@@ -1,7 +1,6 @@
 package fluvio
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,42 +124,39 @@ func (q *partitionQueue) lingering(now time.Time) {
 
 // startNow is SendSync's fast path: when nothing else is starting a
 // request of this partition and a pipeline slot is free, the caller takes
-// the batches and starts the request itself instead of waking the run
-// loop, one goroutine hand-off less on an idle producer's round trip. It
-// reports whether it did; if not, the caller notifies the run loop. When
-// the request carries the record whose waiter is done and the caller may
-// own the request (pipeline.start), own is set and the caller must call
-// it once: it returns that record's offset once the answer is a success
-// (false otherwise: the completer reports the outcome on done), one more
-// hand-off less, the completer's.
-func (q *partitionQueue) startNow(done chan<- SendResult) (started bool, own func(context.Context) (Offset, bool)) {
+// the batches (as of now, send's clock reading) and starts the request
+// itself instead of waking the run loop, one goroutine hand-off less on an
+// idle producer's round trip. It reports whether it did; if not, the
+// caller notifies the run loop. When the request carries the record whose
+// waiter is done and the caller may own the request (pipeline.start), own
+// is set (owned) and the caller must call own.wait once: it returns that
+// record's offset once the answer is a success (false otherwise: the
+// completer reports the outcome on done), one more hand-off less, the
+// completer's.
+func (q *partitionQueue) startNow(done chan<- SendResult, now time.Time) (started bool, own ownedReq, owned bool) {
 	select {
 	case q.runMu <- struct{}{}:
 	default:
-		return false, nil
+		return false, ownedReq{}, false
 	}
 	defer func() { <-q.runMu }()
 	if !q.pipe.tryReserve() {
-		return false, nil
+		return false, ownedReq{}, false
 	}
 	req := q.pipe.newReq()
-	batches, _, exit := q.take(req.batches, q.cfg.now())
+	batches, _, exit := q.take(req.batches, now)
 	if exit || len(batches) == 0 {
 		q.pipe.freeReq(req)
 		q.pipe.unreserve()
-		return false, nil
+		return false, ownedReq{}, false
 	}
 	// The record's place in the request, read before the request starts:
 	// its batches are recycled once the request is settled.
 	delta, found := recordDelta(batches, done)
-	if reqOwn := q.pipe.start(req, batches, found); reqOwn != nil {
-		own = func(ctx context.Context) (Offset, bool) {
-			base, ok := reqOwn(ctx)
-			return base + delta, ok
-		}
-	}
+	own, owned = q.pipe.start(req, batches, found)
+	own.delta = delta
 	q.afterStart()
-	return true, own
+	return true, own, owned
 }
 
 // afterStart follows a request started outside the run loop (startNow,

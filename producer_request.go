@@ -56,10 +56,22 @@ func (f waitFunc) wait(ctx context.Context) (int64, error) { return f(ctx) }
 // awaited without side effects (the Client): peek waits for the answer
 // (or ctx) and returns the first record's offset and true if it is a
 // success, false for anything else (an error, AcksNone), which wait alone
-// classifies. Both may wait at once, on different goroutines.
+// classifies. Both may wait at once, on different goroutines. A nil peek
+// means there is nothing to peek at. The Client's request is both (one
+// *startedProduce: no closure per request).
 type peekingTransport interface {
-	startProducePeek(ctx context.Context, req produceCall) (wait func(context.Context) (int64, error), peek func(context.Context) (int64, bool))
+	startProducePeek(ctx context.Context, req produceCall) (wait answerWaiter, peek answerPeeker)
 }
+
+// answerPeeker is the peek of peekingTransport.
+type answerPeeker interface {
+	peek(ctx context.Context) (int64, bool)
+}
+
+// peekFunc is a function as an answerPeeker.
+type peekFunc func(context.Context) (int64, bool)
+
+func (f peekFunc) peek(ctx context.Context) (int64, bool) { return f(ctx) }
 
 // partitionRefresher is a producerTransport that can ask for the current
 // partition count (the client's; test fakes have a fixed count).
@@ -100,17 +112,14 @@ type requestWriter struct {
 // answerMargin (and up to deadlineSlack more: see answerDeadlines).
 // Callers serialize write (the pipeline holds its sendMu): the records
 // may live in w.scratch until the request is written.
-func (w *requestWriter) write(batches []*pendingBatch) (answer, func(context.Context) (int64, bool)) {
+func (w *requestWriter) write(batches []*pendingBatch) (answer, answerPeeker) {
 	ctx := w.deadlines.get()
 	call := w.call(batches)
-	var wait func(context.Context) (int64, error)
-	var peek func(context.Context) (int64, bool)
 	if pt, ok := w.t.(peekingTransport); ok {
-		wait, peek = pt.startProducePeek(ctx, call)
-	} else {
-		wait = w.t.startProduce(ctx, call)
+		wait, peek := pt.startProducePeek(ctx, call)
+		return w.answerOf(ctx, wait), peek
 	}
-	return w.answerOf(ctx, waitFunc(wait)), peek
+	return w.answerOf(ctx, waitFunc(w.t.startProduce(ctx, call))), nil
 }
 
 // call lays out the request of batches (already stamped); its records
@@ -223,10 +232,10 @@ func (t clientTransport) partitions(ctx context.Context, topic string) (int32, e
 
 func (t clientTransport) startProduce(ctx context.Context, call produceCall) func(context.Context) (int64, error) {
 	wait, _ := t.c.startProduce(ctx, call)
-	return wait
+	return wait.wait
 }
 
-func (t clientTransport) startProducePeek(ctx context.Context, call produceCall) (func(context.Context) (int64, error), func(context.Context) (int64, bool)) {
+func (t clientTransport) startProducePeek(ctx context.Context, call produceCall) (answerWaiter, answerPeeker) {
 	return t.c.startProduce(ctx, call)
 }
 
@@ -250,25 +259,25 @@ type asyncProducer interface {
 // returns the wait for its answer, and a peek at it (peekingTransport; nil
 // when there is nothing to peek at). A connection that cannot split the
 // round trip (a test fake) is called synchronously.
-func (c *Client) startProduce(ctx context.Context, call produceCall) (func(context.Context) (int64, error), func(context.Context) (int64, bool)) {
+func (c *Client) startProduce(ctx context.Context, call produceCall) (answerWaiter, answerPeeker) {
 	l, conn, err := c.leaderConn(ctx, call.topic, call.partition)
 	if err != nil {
 		err = notSent(err) // no leader or no connection: nothing was written
-		return func(context.Context) (int64, error) { return -1, err }, nil
+		return waitFunc(func(context.Context) (int64, error) { return -1, err }), nil
 	}
-	// One allocation for the request and its answer's context (a
-	// 1,000-partition producer starts a request per record).
+	// One allocation for the request, its answer's context, its wait and
+	// its peek (a 1,000-partition producer starts a request per record).
 	sp := newStartedProduce(ctx, c, call, l, conn)
 	if ap, ok := conn.(asyncProducer); ok {
 		sp.pending = ap.StartProduce(ctx, &sp.req)
 		sp.req.Records = nil // written: the batches may be reused
 		if call.acks == AcksNone {
-			return sp.wait, nil
+			return sp, nil
 		}
-		return sp.wait, sp.peek
+		return sp, sp
 	}
 	sp.base, sp.err = sp.answer(conn.Produce(ctx, &sp.req))
-	return sp.result, nil
+	return sp, nil
 }
 
 func newStartedProduce(ctx context.Context, c *Client, call produceCall, l leader, conn spuConn) *startedProduce {
@@ -293,11 +302,14 @@ type startedProduce struct {
 	err     error
 }
 
+// wait waits for the answer (answerWaiter); one answered synchronously
+// (no pending) is base and err.
 func (sp *startedProduce) wait(wctx context.Context) (int64, error) {
+	if sp.pending == nil {
+		return sp.base, sp.err
+	}
 	return sp.answer(sp.pending.Wait(wctx))
 }
-
-func (sp *startedProduce) result(context.Context) (int64, error) { return sp.base, sp.err }
 
 // peek waits for the answer like wait (the wire connection lets both
 // wait at once) but classifies nothing: the first record's offset and
@@ -362,8 +374,7 @@ func (c *Client) startProduceMany(ctx context.Context, calls []produceCall) []an
 		}
 		mp, ok := conn.(manyProducer)
 		if !ok {
-			wait, _ := c.startProduce(ctx, call)
-			waits[i] = waitFunc(wait)
+			waits[i], _ = c.startProduce(ctx, call)
 			continue
 		}
 		g := byConn[conn]
