@@ -58,6 +58,11 @@ type Producer struct {
 	deadlines answerDeadlines // the requests' contexts (producer_request.go)
 	linger    lingerControl   // ends lingering early when it only delays
 	pool      batchPool       // the partitions' batches, reused
+	// dones recycles SendSync's outcome channels (capacity 1): a channel
+	// goes back once its one outcome was received, so nothing sends on it
+	// again; one allocation less per SendSync. The Producer's own, not a
+	// global pool: a channel belongs to the synctest bubble that made it.
+	dones sync.Pool
 }
 
 func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, topic string, opts []ProducerOption) (*Producer, error) {
@@ -94,6 +99,7 @@ func newProducer(ctx context.Context, t producerTransport, log *slog.Logger, top
 		p.pid = newProducerID()
 	}
 	p.deadlines.parent, p.deadlines.d = pctx, cfg.produceTimeout+answerMargin
+	p.dones.New = func() any { return make(chan SendResult, 1) }
 	p.linger.budget = p.budget
 	if _, ok := t.(manyStarter); ok {
 		p.linger.drain = func(qs []*partitionQueue) { p.drain(qs, true) }
@@ -201,10 +207,10 @@ func (p *Producer) SendWithHeaders(ctx context.Context, key, value []byte, heade
 // is written and its answer read on the caller's goroutine; records sent
 // to that partition meanwhile go out once it is answered.
 func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, error) {
-	done := syncDones.Get().(chan SendResult)
+	done := p.dones.Get().(chan SendResult)
 	own, owned, err := p.send(ctx, key, value, nil, done, true)
 	if err != nil {
-		syncDones.Put(done) // not queued: nothing will send on it
+		p.dones.Put(done) // not queued: nothing will send on it
 		return -1, err
 	}
 	if owned {
@@ -214,23 +220,19 @@ func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, err
 		// word.
 		if off, ok := own.wait(ctx); ok {
 			<-done // the settled outcome: done is empty again
-			syncDones.Put(done)
+			p.dones.Put(done)
 			return off, nil
 		}
 	}
 	select {
 	case r := <-done:
-		syncDones.Put(done) // its one outcome is taken
+		p.dones.Put(done) // its one outcome is taken
 		return r.Offset, r.Err
 	case <-ctx.Done():
 		return -1, ctx.Err() // done stays with the request: never reused
 	}
 }
 
-// syncDones recycles SendSync's outcome channels (capacity 1): a channel
-// goes back once its one outcome was received, so nothing sends on it
-// again; one allocation less per SendSync.
-var syncDones = sync.Pool{New: func() any { return make(chan SendResult, 1) }}
 
 // SendResult is the outcome of one record sent with SendAsync: the
 // offset it was stored at (-1 with AcksNone), or why it failed (the
