@@ -233,7 +233,6 @@ func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, err
 	}
 }
 
-
 // SendResult is the outcome of one record sent with SendAsync: the
 // offset it was stored at (-1 with AcksNone), or why it failed (the
 // record may then still be stored, see Send).
