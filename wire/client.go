@@ -98,6 +98,12 @@ type Conn struct {
 		// stop that waiter, and the next reader clears it.
 		reader      *call
 		interrupted bool
+		// readerDone is the Done of reader's context (nil: none);
+		// watchDone and watchStop are the context.AfterFunc registered
+		// on the last reader's context (watchLocked, client_read.go).
+		readerDone <-chan struct{}
+		watchDone  <-chan struct{}
+		watchStop  func() bool
 	}
 	// fr reads the response frames; only the holder of the read role
 	// uses it.
@@ -174,7 +180,12 @@ func (c *Conn) fail(cause error) {
 	c.p.queue = nil
 	close(c.p.done)
 	err := c.p.err
+	stop := c.p.watchStop
+	c.p.watchStop, c.p.watchDone = nil, nil
 	c.p.Unlock()
+	if stop != nil {
+		stop() // the registration would keep c until its context ends
+	}
 	for _, cl := range queue {
 		cl.answer(err)
 	}

@@ -52,10 +52,36 @@ func (c *Conn) await(ctx context.Context, cl *call) error {
 	}
 	c.p.reading = true
 	c.p.reader = cl
+	c.p.readerDone = ctx.Done()
 	clear := c.p.interrupted
 	c.p.interrupted = false
+	stopOld := c.watchLocked(ctx)
 	c.p.Unlock()
+	if stopOld != nil {
+		stopOld()
+	}
 	return c.readFor(ctx, cl, clear)
+}
+
+// watchLocked (p held, the caller just took the read role with ctx) makes
+// sure that ctx ending interrupts the read: a context.AfterFunc on ctx
+// that interrupts whoever reads with it. The registration stays for the
+// next callers with the same context (a producer's loop passes one for
+// many calls), so such a call registers nothing (a registration and its
+// removal were three allocations and two locks of the parent context
+// per call); a caller with another context replaces it, and fail removes
+// it. A context that has already ended is registered again, so that its
+// function runs (at once) for this reader too. It returns the replaced
+// registration's stop, for the caller to call without p.
+func (c *Conn) watchLocked(ctx context.Context) (stopOld func() bool) {
+	d := c.p.readerDone
+	if d == nil || c.p.err != nil || (d == c.p.watchDone && ctx.Err() == nil) {
+		return nil
+	}
+	stopOld = c.p.watchStop
+	c.p.watchDone = d
+	c.p.watchStop = context.AfterFunc(ctx, func() { c.interrupt(d) })
+	return stopOld
 }
 
 // readFor reads frames (the caller holds the read role) until cl is
@@ -72,10 +98,6 @@ func (c *Conn) readFor(ctx context.Context, cl *call, clear bool) error {
 		return cl.err
 	default:
 	}
-	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { c.interrupt(cl) })
-		defer stop()
-	}
 	for {
 		err := c.readOne(&c.frames.byCaller)
 		select {
@@ -90,11 +112,12 @@ func (c *Conn) readFor(ctx context.Context, cl *call, clear bool) error {
 	}
 }
 
-// interrupt stops cl's waiter if it is still reading (its ctx ended).
-func (c *Conn) interrupt(cl *call) {
+// interrupt stops the waiter that reads with the context whose Done is
+// done, if one still reads (that context ended).
+func (c *Conn) interrupt(done <-chan struct{}) {
 	c.p.Lock()
 	defer c.p.Unlock()
-	if c.p.reader == cl {
+	if c.p.reader != nil && c.p.readerDone == done {
 		c.p.interrupted = true
 		_ = c.nc.SetReadDeadline(time.Now())
 	}
@@ -105,6 +128,7 @@ func (c *Conn) interrupt(cl *call) {
 func (c *Conn) releaseRead() {
 	c.p.Lock()
 	c.p.reader = nil
+	c.p.readerDone = nil
 	pass := len(c.p.queue) > 0 && c.p.err == nil
 	c.p.reading = pass
 	if pass {
