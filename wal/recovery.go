@@ -474,14 +474,8 @@ func (l *Log) recoverUnsettled(s *segment, nextBase int64, later []int64) error 
 			return err
 		}
 	}
-	for j := len(later) - 1; j >= 0; j-- {
-		gone := &segment{dir: l.dir, base: later[j]}
-		if err := gone.remove(l.fs); err != nil {
-			return fmt.Errorf("wal: remove segment after a torn sealed segment: %w", err)
-		}
-	}
-	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
-		return fmt.Errorf("wal: sync dir: %w", err)
+	if err := l.removeLater(later, "a torn sealed segment"); err != nil {
+		return err
 	}
 	if s.size > MaxSegmentBytes {
 		return corruptf(name, 0, "segment of %d bytes exceeds the 32-bit index range", s.size)
@@ -535,14 +529,8 @@ func (l *Log) cutAtCorruption(s *segment, ce *CorruptError, later []int64) error
 	if err := l.cutTornTail(s, pos, st.Size(), ce); err != nil {
 		return err
 	}
-	for j := len(later) - 1; j >= 0; j-- {
-		gone := &segment{dir: l.dir, base: later[j]}
-		if err := gone.remove(l.fs); err != nil {
-			return fmt.Errorf("wal: remove segment after the corruption: %w", err)
-		}
-	}
-	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
-		return fmt.Errorf("wal: sync dir: %w", err)
+	if err := l.removeLater(later, "the corruption"); err != nil {
+		return err
 	}
 	s.size = pos
 	if err := l.recoverActive(s, false); err != nil {
@@ -715,4 +703,20 @@ func (l *Log) scanEpochs(segs []*segment) ([]epochEntry, error) {
 		}
 	}
 	return c.entries, nil
+}
+
+// removeLater removes the segments whose bases are later (newest first,
+// so a crash half way leaves a contiguous log) after a cut at recovery,
+// then fsyncs the directory; after names the cut for the error.
+func (l *Log) removeLater(later []int64, after string) error {
+	for j := len(later) - 1; j >= 0; j-- {
+		gone := &segment{dir: l.dir, base: later[j]}
+		if err := gone.remove(l.fs); err != nil {
+			return fmt.Errorf("wal: remove segment after %s: %w", after, err)
+		}
+	}
+	if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+		return fmt.Errorf("wal: sync dir: %w", err)
+	}
+	return nil
 }
