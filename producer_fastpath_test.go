@@ -130,17 +130,24 @@ func TestSendSyncFastPathConcurrent(t *testing.T) {
 	n := sendSyncAndSendConcurrently(t, p)
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	if len(tr.bad) > 0 {
-		t.Fatalf("requests out of sequence order: %q", tr.bad[:min(len(tr.bad), 5)])
-	}
-	if tr.next != int64(n) {
-		t.Fatalf("%d records stored, want %d", tr.next, n)
-	}
+	requireSequenced(t, tr.bad, tr.next, n)
 }
 
 // sendSyncAndSendConcurrently runs SendSync callers and a Send loop at
 // once on p's one partition, flushes, checks that no two SendSync records
 // got the same offset, and returns how many records it sent.
+// requireSequenced fails t unless a sequence-checking transport saw no
+// request out of order (bad) and stored n records (next).
+func requireSequenced(t *testing.T, bad []string, next int64, n int) {
+	t.Helper()
+	if len(bad) > 0 {
+		t.Fatalf("requests out of sequence order: %q", bad[:min(len(bad), 5)])
+	}
+	if next != int64(n) {
+		t.Fatalf("%d records stored, want %d", next, n)
+	}
+}
+
 func sendSyncAndSendConcurrently(t *testing.T, p *Producer) int {
 	t.Helper()
 	ctx := context.Background()

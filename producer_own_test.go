@@ -247,11 +247,6 @@ func TestSendSyncOwnConcurrent(t *testing.T) {
 	n := sendSyncAndSendConcurrently(t, p)
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	if len(tr.bad) > 0 {
-		t.Fatalf("requests out of sequence order: %q", tr.bad[:min(len(tr.bad), 5)])
-	}
-	if tr.next != int64(n) {
-		t.Fatalf("%d records stored, want %d", tr.next, n)
-	}
+	requireSequenced(t, tr.bad, tr.next, n)
 	t.Logf("%d SendSyncs took their own answer", tr.peeked.Load())
 }
