@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fluvio-go/fluvio/internal/natsauth"
@@ -27,6 +28,11 @@ type Client struct {
 	denials *denials
 	// creds signs the hello on SPU connections (nil: none).
 	creds *natsauth.Creds
+	// routes counts the changes that may move a partition's leader or
+	// connection: metadata fetched or dropped, Close. A producer's
+	// partition keeps the leader and connection it found while it stays
+	// the same (produceRoute).
+	routes atomic.Uint64
 
 	// ctx is cancelled by Close: it bounds dials and ends consumers.
 	ctx    context.Context
@@ -123,6 +129,7 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.mu.closed = true
+	c.routes.Add(1) // the producers' last sends find the client closed
 	producers := make([]*Producer, 0, len(c.mu.producers))
 	for p := range c.mu.producers {
 		producers = append(producers, p)

@@ -166,6 +166,7 @@ func (m *metadataCache) fetchMetadata(ctx context.Context, topic string) ([]bus.
 	for _, s := range resp.SPUs {
 		m.spus[s.ID] = s
 	}
+	m.c.routes.Add(1)
 	m.mu.Unlock()
 	return byIndex, nil
 }
@@ -174,6 +175,7 @@ func (m *metadataCache) fetchMetadata(ctx context.Context, topic string) ([]bus.
 func (m *metadataCache) invalidate(topic string) {
 	m.mu.Lock()
 	delete(m.topics, topic)
+	m.c.routes.Add(1)
 	m.mu.Unlock()
 }
 

@@ -219,8 +219,7 @@ func (p *Producer) SendSync(ctx context.Context, key, value []byte) (Offset, err
 		// its outcome sent on done); anything else is the completer's
 		// word.
 		if off, ok := own.wait(ctx); ok {
-			<-done // the settled outcome: done is empty again
-			p.dones.Put(done)
+			p.dones.Put(done) // nothing was sent on it (ownedReq.waiter)
 			return off, nil
 		}
 	}

@@ -66,6 +66,9 @@ func toBatchHeaders(hs []Header) []batch.Header {
 // for Flush to report).
 func (pb *pendingBatch) complete(base int64, err error) (unwaited bool) {
 	for _, w := range pb.waiters {
+		if w.done == nil {
+			continue // answered by its SendSync itself (ownedReq.wait)
+		}
 		r := SendResult{Offset: -1, Err: err}
 		if err == nil && base >= 0 {
 			r.Offset = base + int64(w.index)

@@ -84,7 +84,7 @@ func (p *Producer) drain(qs []*partitionQueue, force bool) {
 	if len(starts) == 0 {
 		return
 	}
-	ctx := p.deadlines.get()
+	ctx := p.deadlines.get(p.cfg.now())
 	waits := ms.startProduceMany(ctx, calls)
 	for i, st := range starts {
 		pl := st.q.pipe

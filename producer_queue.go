@@ -152,9 +152,9 @@ func (q *partitionQueue) startNow(done chan<- SendResult, now time.Time) (starte
 	}
 	// The record's place in the request, read before the request starts:
 	// its batches are recycled once the request is settled.
-	delta, found := recordDelta(batches, done)
-	own, owned = q.pipe.start(req, batches, found)
-	own.delta = delta
+	delta, w, found := recordDelta(batches, done)
+	own, owned = q.pipe.start(req, batches, found, now)
+	own.delta, own.waiter = delta, w
 	q.afterStart()
 	return true, own, owned
 }
@@ -174,20 +174,20 @@ func (q *partitionQueue) afterStart() {
 }
 
 // recordDelta is the offset of done's record relative to the first record
-// of batches.
-func recordDelta(batches []*pendingBatch, done chan<- SendResult) (delta int64, found bool) {
+// of batches, and its waiter.
+func recordDelta(batches []*pendingBatch, done chan<- SendResult) (delta int64, w *waiter, found bool) {
 	if done == nil {
-		return 0, false
+		return 0, nil, false
 	}
 	for _, pb := range batches {
-		for _, w := range pb.waiters {
-			if w.done == done {
-				return delta + int64(w.index), true
+		for i := range pb.waiters {
+			if pb.waiters[i].done == done {
+				return delta + int64(pb.waiters[i].index), &pb.waiters[i], true
 			}
 		}
 		delta += int64(pb.b.Len())
 	}
-	return 0, false
+	return 0, nil, false
 }
 
 // tryLockRun takes runMu if it is free; unlockRun gives it back.
@@ -225,7 +225,8 @@ func (q *partitionQueue) run() {
 		q.pipe.reserve()
 		q.runMu <- struct{}{}
 		req := q.pipe.newReq()
-		batches, wait, exit := q.take(req.batches, q.cfg.now())
+		now := q.cfg.now()
+		batches, wait, exit := q.take(req.batches, now)
 		if exit {
 			<-q.runMu
 			q.pipe.freeReq(req)
@@ -260,7 +261,7 @@ func (q *partitionQueue) run() {
 			timer.Stop()
 			continue
 		}
-		q.pipe.start(req, batches, false)
+		q.pipe.start(req, batches, false, now)
 		<-q.runMu
 	}
 }

@@ -108,6 +108,9 @@ type Conn struct {
 	// fr reads the response frames; only the holder of the read role
 	// uses it.
 	fr frameReader
+	// raw is the socket's raw reads and writes (rawio.go) under fr and
+	// w.bw; nil when nc is not a TCP connection (for tests).
+	raw *rawIO
 	// frames counts the answers read by waiting callers and by the
 	// background reader, and those decoded in place (for tests).
 	frames struct{ byCaller, byBackground, inPlace atomic.Int64 }
@@ -136,8 +139,10 @@ func NewConn(nc net.Conn, maxFrame int) *Conn {
 		maxFrame = DefaultClientMaxFrameSize
 	}
 	c := &Conn{nc: nc, addr: nc.RemoteAddr().String(), maxFrame: maxFrame}
-	c.w.bw = bufio.NewWriterSize(nc, 64<<10)
-	c.fr = frameReader{br: bufio.NewReaderSize(nc, 64<<10), max: maxFrame}
+	rw := newRawIO(nc) // the socket's reads and writes (rawio.go)
+	c.raw, _ = rw.(*rawIO)
+	c.w.bw = bufio.NewWriterSize(rw, 64<<10)
+	c.fr = frameReader{br: bufio.NewReaderSize(rw, 64<<10), max: maxFrame}
 	c.p.done = make(chan struct{})
 	return c
 }
