@@ -118,7 +118,7 @@ func BenchmarkProduceIdle(b *testing.B) {
 // 64 MiB log that is in the page cache.
 func BenchmarkFetch(b *testing.B) {
 	t := &testing.T{}
-	s := startSPU(t, 1, 0)
+	s := startSPUIn(t, 1, b.TempDir(), 0)
 	defer s.stop()
 	sp := spec("bench", 0, 1, 0)
 	sp.Config.Sync = "never"
@@ -187,7 +187,7 @@ func benchProduceReplicated(b *testing.B, sequential bool, syncPolicy string) {
 	{
 		{
 			t := &testing.T{}
-			s1, s2, s3 := startSPU(t, 1, 0), startSPU(t, 2, 0), startSPU(t, 3, 0)
+			s1, s2, s3 := startSPUIn(t, 1, b.TempDir(), 0), startSPUIn(t, 2, b.TempDir(), 0), startSPUIn(t, 3, b.TempDir(), 0)
 			defer s3.stop()
 			defer s2.stop()
 			defer s1.stop()
@@ -248,7 +248,8 @@ func benchProduceReplicated(b *testing.B, sequential bool, syncPolicy string) {
 // port. The caller stops both.
 func benchSPU(b *testing.B, syncPolicy string, maxRecordBytes int32) (*testSPU, *wire.Conn) {
 	b.Helper()
-	s := startSPU(&testing.T{}, 1, 0)
+	// b.TempDir, not startSPU's: a zero testing.T never removes its own.
+	s := startSPUIn(&testing.T{}, 1, b.TempDir(), 0)
 	sp := spec("bench", 0, 1, 0)
 	sp.Config.Sync = syncPolicy
 	if maxRecordBytes > 0 {

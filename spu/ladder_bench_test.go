@@ -73,11 +73,6 @@ func BenchmarkLargeLadder(b *testing.B) {
 		defer s.stop()
 		defer c.Close()
 		benchWireRoundTrip(b, c, payload)
-		if pt := s.dp.lookupPartition("bench", 0); pt != nil {
-			if committed, aborted := streamCounts(pt); committed+aborted > 0 {
-				b.ReportMetric(float64(committed)/float64(b.N), "streamed/op")
-			}
-		}
 	})
 }
 
@@ -182,10 +177,4 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1000, "p50-us")
 	b.ReportMetric(float64(lat[len(lat)*9/10].Nanoseconds())/1000, "p90-us")
-}
-
-// streamCounts returns the partition log's committed and aborted streamed
-// appends.
-func streamCounts(pt *partition) (committed, aborted int64) {
-	return pt.r.Log().Streams()
 }
