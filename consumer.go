@@ -308,6 +308,9 @@ type partitionReader struct {
 	// another goroutine.
 	reuse bool
 	recs  []Record
+	// scratch holds each batch's decoded records until they are copied
+	// into recs (batch.DecodeInto): no record slice per batch.
+	scratch []batch.Record
 }
 
 func (c *Consumer) newReader(part int32) *partitionReader {
@@ -429,8 +432,10 @@ func (r *partitionReader) decode(buf []byte) ([]Record, error) {
 		out = r.recs[:0]
 		defer func() { r.recs = out[:0] }()
 	}
+	// The scratch must not keep this answer's buffer alive after it.
+	defer func() { clear(r.scratch[:cap(r.scratch)]) }()
 	for parsed := 0; len(buf) > 0; parsed++ {
-		b, n, err := batch.Decode(buf)
+		b, n, err := batch.DecodeInto(buf, r.scratch)
 		if err != nil {
 			if errors.Is(err, batch.ErrTooShort) && parsed > 0 {
 				break // a partial batch at the end of a size-limited fetch
@@ -438,6 +443,9 @@ func (r *partitionReader) decode(buf []byte) ([]Record, error) {
 			return out, r.badBatch(buf, err)
 		}
 		buf = buf[n:]
+		if cap(b.Records) > cap(r.scratch) {
+			r.scratch = b.Records[:0]
+		}
 		for _, rec := range b.Records {
 			off := b.BaseOffset + int64(rec.OffsetDelta)
 			if off < r.offset || (r.stopAt >= 0 && off >= r.stopAt) {

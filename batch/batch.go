@@ -137,7 +137,13 @@ const minRecordSize = 7
 // is bounded by len(buf), plus the decompressed size (at most MaxSize) for
 // a compressed batch; Attributes keeps the codec. Errors wrap ErrTooShort,
 // ErrTooLarge, ErrBadMagic, ErrCorrupt or ErrCompressed (an unknown codec).
-func Decode(buf []byte) (Batch, int, error) {
+func Decode(buf []byte) (Batch, int, error) { return DecodeInto(buf, nil) }
+
+// DecodeInto is Decode with the records decoded into recs' array when it
+// is large enough (the returned Batch's Records then alias it), so that a
+// reader decoding batch after batch allocates no record slice per batch.
+// The caller must be done with the previous batch's Records first.
+func DecodeInto(buf []byte, recs []Record) (Batch, int, error) {
 	n, err := Validate(buf)
 	if err != nil {
 		return Batch{}, 0, err
@@ -163,7 +169,12 @@ func Decode(buf []byte) (Batch, int, error) {
 		return Batch{}, 0, fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrCorrupt, count, len(p))
 	}
 	if count > 0 {
-		out.Records = make([]Record, count)
+		if cap(recs) >= count {
+			out.Records = recs[:count]
+			clear(out.Records)
+		} else {
+			out.Records = make([]Record, count)
+		}
 	}
 	prev := int32(-1)
 	for i := range count {

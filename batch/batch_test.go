@@ -411,3 +411,45 @@ func FuzzDecodeRecords(f *testing.F) {
 		}
 	})
 }
+
+// DecodeInto decodes into the given array when it is large enough: a
+// batch decoded after another into the same array has exactly its own
+// records (no header, key or value left from the one before), and
+// decoding allocates nothing for records without headers.
+func TestDecodeIntoReusesRecords(t *testing.T) {
+	s := sample()
+	first := s.AppendTo(nil) // record 1 has headers
+	var bl Builder
+	bl.Reset(50)
+	for i := range 3 {
+		bl.Add(nil, []byte{byte('a' + i)}, nil, 50+int64(i))
+	}
+	second := append([]byte(nil), bl.Bytes()...)
+	scratch := make([]Record, 0, 8)
+	got, _, err := DecodeInto(first, scratch)
+	requireNoErr(t, err)
+	if !batchEqual(got, sample()) {
+		t.Fatalf("first: %+v", got)
+	}
+	if &got.Records[0] != &scratch[:1][0] {
+		t.Fatal("the records were not decoded into the given array")
+	}
+	got, _, err = DecodeInto(second, scratch)
+	requireNoErr(t, err)
+	want, _, err := Decode(second)
+	requireNoErr(t, err)
+	if !batchEqual(got, want) || got.Records[1].Headers != nil || got.Records[0].Key != nil {
+		t.Fatalf("second into the same array: %+v, want %+v", got, want)
+	}
+	if a := testing.AllocsPerRun(20, func() { _, _, _ = DecodeInto(second, scratch) }); a != 0 {
+		t.Fatalf("DecodeInto allocates %v per batch", a)
+	}
+	// Too small an array: a new one, the given one untouched.
+	small := make([]Record, 1, 2)
+	small[0].Key = []byte("keep")
+	got, _, err = DecodeInto(first, small[:0])
+	requireNoErr(t, err)
+	if len(got.Records) != 3 || string(small[0].Key) != "keep" {
+		t.Fatalf("decoded into a too small array: %d records, given record %+v", len(got.Records), small[0])
+	}
+}

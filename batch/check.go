@@ -69,6 +69,25 @@ func CheckAll(buf []byte, maxSize int) (Checked, error) {
 	return c, nil
 }
 
+// CheckSummed is CheckAll of buf holding exactly one batch whose CRC-32C
+// (of its bytes from AttributesOffset on) the caller computed as the
+// batch arrived (UpdateChecksum): the same checks, without a second pass
+// over the bytes for the CRC. A buf that holds more or less than one
+// batch is refused (ErrInvalid, ErrTooShort).
+func CheckSummed(buf []byte, maxSize int, sum uint32) (Checked, error) {
+	n, err := validate(buf, maxSize, &sum)
+	if err == nil && n != len(buf) {
+		err = fmt.Errorf("%w: %d bytes after the batch", ErrInvalid, len(buf)-n)
+	}
+	if err == nil {
+		err = checkContents(buf)
+	}
+	if err != nil {
+		return Checked{}, fmt.Errorf("batch 0: %w", err)
+	}
+	return Checked{buf: buf, batches: 1, records: int64(LastOffsetDelta(buf)) + 1}, nil
+}
+
 // Bytes returns the checked batches, concatenated.
 func (c Checked) Bytes() []byte { return c.buf }
 

@@ -132,7 +132,17 @@ func Validate(buf []byte) (n int, err error) { return ValidateMax(buf, MaxSize) 
 
 // ValidateMax is Validate with a caller's limit on the total batch size;
 // a larger batch gets ErrTooLarge before its CRC is computed.
-func ValidateMax(buf []byte, maxSize int) (n int, err error) {
+func ValidateMax(buf []byte, maxSize int) (n int, err error) { return validate(buf, maxSize, nil) }
+
+// UpdateChecksum returns crc updated with p: the CRC-32C of a batch's
+// bytes from AttributesOffset on, computed piece by piece as they arrive
+// (start from 0), equals Checksum of them whole.
+func UpdateChecksum(crc uint32, p []byte) uint32 { return crc32.Update(crc, castagnoli, p) }
+
+// validate is ValidateMax; when sum is set it is the CRC-32C of the
+// batch's bytes from AttributesOffset on, already computed (as the batch
+// arrived: UpdateChecksum), and is compared instead of computing it.
+func validate(buf []byte, maxSize int, sum *uint32) (n int, err error) {
 	n, err = Size(buf)
 	if err != nil {
 		return 0, err
@@ -146,7 +156,13 @@ func ValidateMax(buf []byte, maxSize int) (n int, err error) {
 	if buf[MagicOffset] != Magic {
 		return 0, fmt.Errorf("%w: %d", ErrBadMagic, int8(buf[MagicOffset]))
 	}
-	if got, want := Checksum(buf[AttributesOffset:n]), CRC(buf); got != want {
+	got := uint32(0)
+	if sum != nil {
+		got = *sum
+	} else {
+		got = Checksum(buf[AttributesOffset:n])
+	}
+	if want := CRC(buf); got != want {
 		return 0, fmt.Errorf("%w: crc %08x, computed %08x", ErrCorrupt, want, got)
 	}
 	lod, rc := LastOffsetDelta(buf), RecordCount(buf)

@@ -72,7 +72,7 @@ func (d *dataPlane) appendProduce(ctx context.Context, req *wire.ProduceRequest,
 	}
 	r := pt.r
 	a.counters = pt.counters(d.cfg.metrics)
-	base, next, err := r.Append(req.Records, req.Acks)
+	base, next, err := appendRecords(r, req)
 	// A retry of stored batches is committed and answered like an append,
 	// with DuplicateSequence and their original offset.
 	if replica.IsDuplicate(base, err) {

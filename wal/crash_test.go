@@ -69,11 +69,69 @@ func crashWorkload(fs vfs.FS) (want [][]byte, durable int, err error) {
 			return want, durable, err
 		}
 	}
+	// Streamed appends (stream.go): one committed, one with a bad CRC
+	// aborted after all its bytes were written, then a plain append.
+	streamBatch := func(id, n int, corrupt bool) error {
+		b := makeBatch(id*10, n, 5, int64(id))
+		if corrupt {
+			b[len(b)-1] ^= 0xff
+		}
+		s, err := l.BeginStream(b, len(b))
+		if err != nil {
+			return err
+		}
+		if s == nil {
+			return errors.New("stream declined")
+		}
+		failed := func(err error) error {
+			streamCrashPoints++
+			if !corrupt { // written whole before the crash, it may be there
+				want = append(want, bytes.Clone(b))
+			}
+			return err
+		}
+		for p := b; len(p) > 0; p = p[min(len(p), 50):] {
+			if err := s.Write(p[:min(len(p), 50)]); err != nil {
+				s.Abort()
+				return failed(err)
+			}
+		}
+		c, err := l.Check(b)
+		if err != nil {
+			if !corrupt {
+				return err
+			}
+			s.Abort()
+			if err := l.Failed(); err != nil {
+				return failed(err)
+			}
+			return nil
+		}
+		if _, err := s.Commit(c); err != nil {
+			return failed(err)
+		}
+		want, durable = append(want, bytes.Clone(b)), len(want)+1
+		return nil
+	}
+	if err := streamBatch(10, 3, false); err != nil {
+		return want, durable, err
+	}
+	if err := streamBatch(11, 2, true); err != nil {
+		return want, durable, err
+	}
+	if err := appendBatches(12, 1, 5); err != nil {
+		return want, durable, err
+	}
 	if err := l.Sync(); err != nil {
 		return want, durable, err
 	}
 	return want, durable, l.Close()
 }
+
+// streamCrashPoints counts the crash points of crashWorkload that fell
+// inside a streamed append (between its first write and its commit or
+// abort).
+var streamCrashPoints int
 
 // TestCrashAtEveryOp crashes the workload at its k-th mutating filesystem
 // operation (write, fsync, dir fsync, create, rename, truncate, remove)
@@ -108,7 +166,10 @@ func TestCrashAtEveryOp(t *testing.T) {
 			states++
 		}
 	}
-	t.Logf("figures: crash points %d, recovered states checked %d", total, states)
+	if streamCrashPoints < 5 {
+		t.Fatalf("only %d crash points fell inside a streamed append", streamCrashPoints)
+	}
+	t.Logf("figures: crash points %d (%d inside a streamed append), recovered states checked %d", total, streamCrashPoints, states)
 }
 
 // TestCrashFsyncFailureIsFailStop: after a failed fsync nothing more is

@@ -83,6 +83,9 @@ type Log struct {
 	latestEp atomic.Int32 // written under st
 	fsyncs   atomic.Int64 // fsync rounds of the group commit, for benchmarks
 	writers  atomic.Int64 // Appends between their start and their write
+	streams  struct {
+		committed, aborted atomic.Int64 // Streams (stream.go), for tests and benchmarks
+	}
 
 	// Early writeback (writeback.go): wbKick wakes its goroutine (nil
 	// when off); wbOff turns it off when the files cannot take the hint;
@@ -195,6 +198,20 @@ func (l *Log) Check(b []byte) (batch.Checked, error) {
 		return batch.Checked{}, fmt.Errorf("%w: no batch", ErrInvalidBatch)
 	}
 	c, err := batch.CheckAll(b, l.opts.MaxBatchBytes)
+	if errors.Is(err, batch.ErrTooLarge) {
+		return batch.Checked{}, fmt.Errorf("%w: %w", ErrTooLarge, err)
+	}
+	if err != nil {
+		return batch.Checked{}, fmt.Errorf("%w: %w", ErrInvalidBatch, err)
+	}
+	return c, nil
+}
+
+// CheckSummed is Check of b holding exactly one batch whose CRC-32C the
+// caller computed as it arrived (batch.CheckSummed): a Stream's batch,
+// checked without a second pass for the CRC.
+func (l *Log) CheckSummed(b []byte, sum uint32) (batch.Checked, error) {
+	c, err := batch.CheckSummed(b, l.opts.MaxBatchBytes, sum)
 	if errors.Is(err, batch.ErrTooLarge) {
 		return batch.Checked{}, fmt.Errorf("%w: %w", ErrTooLarge, err)
 	}

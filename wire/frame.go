@@ -72,20 +72,24 @@ func readRequestInto(r io.Reader, maxSize int, buf []byte) (RequestHeader, []byt
 		return h, nil, &frameError{code: FrameTooLarge, hdr: h, hasHeader: true,
 			msg: fmt.Sprintf("frame of %d bytes exceeds the limit of %d", size, maxSize)}
 	}
-	n := int(size - RequestHeaderLen)
-	payload := buf[:0]
-	switch {
-	case cap(payload) >= n:
-	case n > maxKeptBuffer:
-		payload = largeBuffer(n)
-	default:
-		payload = make([]byte, n)
-	}
-	payload = payload[:n]
+	payload := payloadBuffer(buf, int(size-RequestHeaderLen))
 	if _, err := io.ReadFull(r, payload); err != nil {
 		return h, nil, unexpected(err)
 	}
 	return h, payload, nil
+}
+
+// payloadBuffer returns a buffer of n bytes for a request's payload: buf
+// when it is large enough, else a pooled large buffer or a new one.
+func payloadBuffer(buf []byte, n int) []byte {
+	switch {
+	case cap(buf) >= n:
+		return buf[:n]
+	case n > maxKeptBuffer:
+		return largeBuffer(n)
+	default:
+		return make([]byte, n)
+	}
 }
 
 // readRequestHead reads a request frame's size and header from r.

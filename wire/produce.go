@@ -41,6 +41,10 @@ type ProduceRequest struct {
 	// Their base offsets and leader epochs are overwritten by the leader;
 	// nothing else is changed, so the CRCs stay valid.
 	Records []byte
+	// Stream, on the server only (never encoded), is set when the
+	// Handler, a ProduceStreamer, took Records while they arrived: the
+	// handler commits it (or aborts it) in Handle.
+	Stream RecordsStream
 }
 
 // APIKey implements Request.

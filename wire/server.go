@@ -52,6 +52,10 @@ type ServerConfig struct {
 	QueueDepth int
 	// Logger receives connection-level events. Nil discards them.
 	Logger *slog.Logger
+	// StreamBudget bounds how long a large produce request may be
+	// streamed to a ProduceStreamer (which holds the partition's log
+	// meanwhile); a slower one is read whole instead. Default 20 ms.
+	StreamBudget time.Duration
 	// TLS, when set, makes the server speak TLS only (tls.go): with
 	// ClientAuth set to require certificates it is mutual TLS, and the
 	// verified peer certificate is in ConnStateOf(ctx).TLS(). Nil: the
@@ -83,6 +87,9 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	}
 	if c.QueueDepth <= 0 {
 		c.QueueDepth = 128
+	}
+	if c.StreamBudget <= 0 {
+		c.StreamBudget = 20 * time.Millisecond
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -338,7 +345,17 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, w *
 			// The rest of the frame is still to come: it has ReadTimeout.
 			dl.arm(nc.SetReadDeadline, time.Now().Add(cfg.ReadTimeout), 0)
 		}
-		hdr, payload, err := readRequestInto(br, cfg.MaxFrameSize, buf)
+		var (
+			hdr     RequestHeader
+			payload []byte
+			stream  RecordsStream
+			err     error
+		)
+		if ps, ok := h.(ProduceStreamer); ok && streamedProduce(br, cfg.MaxFrameSize) {
+			hdr, payload, stream, err = readProduceStreamed(ctx, nc, br, cfg, ps, buf, dl.at)
+		} else {
+			hdr, payload, err = readRequestInto(br, cfg.MaxFrameSize, buf)
+		}
 		if cap(payload) <= maxKeptBuffer {
 			buf = payload
 		}
@@ -360,6 +377,14 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, w *
 			return fmt.Errorf("wire: reading a request: %w", err)
 		}
 		req, err := decodeRequest(&dec, hdr.Key, hdr.Version, payload)
+		if stream != nil {
+			if pr, ok := req.(*ProduceRequest); ok && err == nil {
+				pr.Stream = stream
+			} else {
+				stream.Abort()
+				stream = nil
+			}
+		}
 		if err != nil {
 			send(queued{corr: hdr.CorrelationID, reply: RespondErr(err), closeAfter: true})
 			return err
@@ -369,6 +394,9 @@ func readLoop(ctx context.Context, nc net.Conn, cfg ServerConfig, h Handler, w *
 			reply = Respond(SupportedAPIs())
 		} else {
 			reply = safeHandle(ctx, h, req, log)
+		}
+		if stream != nil {
+			stream.Abort() // a no-op once the handler committed it
 		}
 		releaseLarge(payload)
 		if !send(queued{corr: hdr.CorrelationID, reply: reply}) {

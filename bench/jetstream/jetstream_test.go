@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,22 +13,9 @@ import (
 	"github.com/fluvio-go/fluvio/bench/internal/proc"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) {
-	code := func() int {
-		defer benchtest.Cleanup()
-		return m.Run()
-	}()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { benchtest.Main(m) }
 
 func TestConfig(t *testing.T) {
 	c := Config("/tmp/x y", true)

@@ -2,30 +2,15 @@ package ours
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/fluvio-go/fluvio/bench"
 	"github.com/fluvio-go/fluvio/bench/internal/benchtest"
 	"github.com/fluvio-go/fluvio/bench/internal/proc"
-	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) {
-	code := func() int {
-		defer benchtest.Cleanup()
-		return m.Run()
-	}()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { benchtest.Main(m) }
 
 // TestSmoke starts a real sc-server and spu-server and runs a tiny
 // produce, consume and latency run with the Driver: figures must be

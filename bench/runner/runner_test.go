@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,22 +16,9 @@ import (
 	"github.com/fluvio-go/fluvio/bench/jetstream"
 	"github.com/fluvio-go/fluvio/bench/ours"
 	"github.com/fluvio-go/fluvio/bench/report"
-	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) {
-	code := func() int {
-		defer benchtest.Cleanup()
-		return m.Run()
-	}()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { benchtest.Main(m) }
 
 // TestTinyRun runs the whole pipeline in tiny mode: limits, JetStream and
 // ours in separate server and worker processes. It checks the samples are

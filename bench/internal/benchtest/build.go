@@ -27,7 +27,7 @@ var commands = map[string]string{
 // Binaries builds every binary a run needs (bench-nats-server,
 // bench-worker, sc-server, spu-server, fluvio; without the race detector,
 // as make build and bench/run.sh do) into one directory, once per test
-// binary, and returns it. Remove it with Cleanup from TestMain.
+// binary, and returns it. Remove it with Cleanup, or use Main as TestMain.
 func Binaries(ctx context.Context) (string, error) {
 	once.Do(func() {
 		binDir, err = os.MkdirTemp("", "bench-bin-")
