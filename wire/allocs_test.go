@@ -85,9 +85,14 @@ func TestIdleStartProduceAllocs(t *testing.T) {
 	// Client: the PendingProduce, the call and its done channel; server:
 	// the request, its topic and the response. A stray allocation of the
 	// runtime over the 200 runs is tolerated, one more per request is not.
-	const want = 6
+	// The race detector's instrumented build keeps two more small values
+	// on the heap on this path (measured: 8).
+	want := 6
+	if raceDetector {
+		want = 8
+	}
 	t.Logf("%.2f allocations per round trip (client and server)", allocs)
-	if allocs > want+0.5 {
+	if allocs > float64(want)+0.5 {
 		t.Fatalf("%.2f allocations per idle StartProduce round trip, want %d: something on the path allocates per request again", allocs, want)
 	}
 }
