@@ -15,7 +15,9 @@ type Header struct {
 // Record is one record read by a Consumer.
 //
 // Key and Value alias the fetch response they came from, which the client
-// never reuses: a Record may be kept after the iteration moves on. A nil
+// reuses only once nothing refers to it any more (the garbage collector
+// tells): a Record may be kept after the iteration moves on, and its bytes
+// never change. A nil
 // Key or Value was produced as nil (null); an empty one as empty.
 type Record struct {
 	Topic     string

@@ -350,7 +350,7 @@ func (r *frameReader) next() (responseFrame, error) {
 		r.f = &responseFrame{
 			corr:    int32(binary.BigEndian.Uint32(r.head[4:])),
 			code:    ErrorCode(binary.BigEndian.Uint16(r.head[8:])),
-			payload: rawBytes(int(size - ResponseHeaderLen)),
+			payload: frameRecycler.payload(int(size - ResponseHeaderLen)),
 		}
 		r.n = 0
 	}

@@ -4,7 +4,8 @@ import "unsafe" // go:linkname to the runtime's allocator
 
 // A response frame's payload is allocated per frame and handed to the
 // caller (a fetch answer's records alias it, and a consumer's records
-// alias those: the client never reuses it). make zeroes a new buffer
+// alias those: the client reuses it only once nothing refers to it any
+// more, recycle.go). make zeroes a new buffer
 // before the frame's bytes overwrite every one of them: for a 4 MiB
 // fetch answer that was a fifth of a consumer's CPU (memclr, the runtime
 // clearing a large span again), a pass over each byte as costly as the

@@ -25,3 +25,6 @@ func sysWrite(fd uintptr, p []byte) (int, syscall.Errno) {
 	}
 	return int(n), 0
 }
+
+// raceDetector reports a race-detector build (see rawio_race.go).
+const raceDetector = false
