@@ -10,6 +10,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // CreateTopicReady returns once every partition can take a produce: right
@@ -23,17 +24,17 @@ func TestClusterCreateTopicReady(t *testing.T) {
 	defer cancel()
 
 	const n = 40
-	requireNoErr(t, c.CreateTopicReady(ctx, "ready", TopicConfig{Partitions: n, Replicas: 2}))
+	testkit.NoErr(t, c.CreateTopicReady(ctx, "ready", TopicConfig{Partitions: n, Replicas: 2}))
 	parts, err := c.ListPartitions(ctx, "ready")
-	requireNoErr(t, err)
-	requireEqual(t, len(parts), n)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(parts), n)
 	for _, p := range parts {
 		if p.Status.Resolution != bus.PartitionOnline {
 			t.Fatalf("partition %d is %s right after CreateTopicReady", p.Spec.Partition, p.Status.Resolution)
 		}
 	}
 	p, err := c.Producer("ready")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	for i := range n {
 		if _, err := p.SendSync(ctx, []byte(fmt.Sprint(i)), []byte("v")); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestClusterAdmin covers the admin calls and their errors.
@@ -15,7 +16,7 @@ func TestClusterAdmin(t *testing.T) {
 	c := connectCluster(t, cl)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	requireNoErr(t, c.CreateTopic(ctx, "admin-a", TopicConfig{Partitions: 2}))
+	testkit.NoErr(t, c.CreateTopic(ctx, "admin-a", TopicConfig{Partitions: 2}))
 	if err := c.CreateTopic(ctx, "admin-a", TopicConfig{}); !errors.Is(err, ErrTopicExists) {
 		t.Fatalf("second CreateTopic = %v, want ErrTopicExists", err)
 	}
@@ -23,17 +24,17 @@ func TestClusterAdmin(t *testing.T) {
 		t.Fatalf("CreateTopic with 3 replicas on 1 SPU = %v, want ErrNotEnoughSPUs", err)
 	}
 	topics, err := c.ListTopics(ctx)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(topics) != 1 || topics[0].Name != "admin-a" || topics[0].Partitions != 2 {
 		t.Fatalf("ListTopics = %+v", topics)
 	}
 	parts, err := c.Partitions(ctx, "admin-a")
-	requireNoErr(t, err)
-	requireEqual(t, len(parts), 2)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(parts), 2)
 	if _, err := c.Partitions(ctx, "nope"); !errors.Is(err, ErrTopicNotFound) {
 		t.Fatalf("Partitions(nope) = %v, want ErrTopicNotFound", err)
 	}
-	requireNoErr(t, c.DeleteTopic(ctx, "admin-a"))
+	testkit.NoErr(t, c.DeleteTopic(ctx, "admin-a"))
 	if err := c.DeleteTopic(ctx, "admin-a"); !errors.Is(err, ErrTopicNotFound) {
 		t.Fatalf("second DeleteTopic = %v, want ErrTopicNotFound", err)
 	}
@@ -56,7 +57,7 @@ func connectCluster(t testing.TB, cl *fluviotest.Cluster) *Client {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := Connect(ctx, cl.SCAddr())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -65,7 +66,7 @@ func createTopic(t testing.TB, c *Client, name string, cfg TopicConfig) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	requireNoErr(t, c.CreateTopic(ctx, name, cfg))
+	testkit.NoErr(t, c.CreateTopic(ctx, name, cfg))
 }
 
 // TestClusterAdminSPUsAndChecks covers the SPU, metadata, version and
@@ -77,12 +78,12 @@ func TestClusterAdminSPUsAndChecks(t *testing.T) {
 	defer cancel()
 
 	v, err := c.SCVersion(ctx)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if v.Version == "" || c.NATSServerVersion() == "" || c.NATSServerURL() == "" {
 		t.Fatalf("SCVersion = %+v, NATS %q at %q", v, c.NATSServerVersion(), c.NATSServerURL())
 	}
 	values, err := c.CheckMetadataStore(ctx, "fluvio")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if values == 0 {
 		t.Fatal("the metadata bucket holds no values, but an SPU is registered")
 	}
@@ -91,7 +92,7 @@ func TestClusterAdminSPUsAndChecks(t *testing.T) {
 	}
 
 	spu, err := c.RegisterSPU(ctx, SPUConfig{ID: 7, PublicEndpoint: "127.0.0.1:7001", PrivateEndpoint: "127.0.0.1:7002"})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if spu.Spec.ID != 7 || spu.Spec.Type != SPUTypeCustom || spu.Online() {
 		t.Fatalf("RegisterSPU = %+v", spu)
 	}
@@ -99,32 +100,32 @@ func TestClusterAdminSPUsAndChecks(t *testing.T) {
 		t.Fatalf("second RegisterSPU = %v, want ErrSPUExists", err)
 	}
 	custom, err := c.ListCustomSPUs(ctx)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	all, err := c.ListSPUs(ctx)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(custom) != 1 || custom[0].Spec.ID != 7 || len(all) != 2 {
 		t.Fatalf("ListCustomSPUs = %+v, ListSPUs = %+v", custom, all)
 	}
 	_, err = c.UnregisterSPUNamed(ctx, spu.Name)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if _, err := c.UnregisterSPU(ctx, 7); !errors.Is(err, ErrSPUNotFound) {
 		t.Fatalf("UnregisterSPU of an unregistered id = %v, want ErrSPUNotFound", err)
 	}
 
-	requireNoErr(t, c.ValidateTopic(ctx, "dry", TopicConfig{Partitions: 2}))
+	testkit.NoErr(t, c.ValidateTopic(ctx, "dry", TopicConfig{Partitions: 2}))
 	if err := c.ValidateTopic(ctx, "dry", TopicConfig{Replicas: 2}); !errors.Is(err, ErrNotEnoughSPUs) {
 		t.Fatalf("ValidateTopic with 2 replicas on 1 SPU = %v, want ErrNotEnoughSPUs", err)
 	}
-	requireNoErr(t, c.CreateTopic(ctx, "full", TopicConfig{Partitions: 2, Sync: "never"}))
+	testkit.NoErr(t, c.CreateTopic(ctx, "full", TopicConfig{Partitions: 2, Sync: "never"}))
 	topics, err := c.DescribeTopics(ctx)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(topics) != 1 || topics[0].Name != "full" || topics[0].Spec.Sync != "never" {
 		t.Fatalf("DescribeTopics = %+v (the dry run must not create a topic)", topics)
 	}
 	parts, err := c.ListPartitions(ctx, "full")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	md, err := c.Metadata(ctx, "full")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(parts) != 2 || len(md.Partitions) != 2 || len(md.SPUs) != 1 {
 		t.Fatalf("ListPartitions = %+v, Metadata = %+v", parts, md)
 	}
@@ -132,7 +133,7 @@ func TestClusterAdminSPUsAndChecks(t *testing.T) {
 
 func TestControlPlaneCurrentAndLeader(t *testing.T) {
 	cp := ControlPlane{Nodes: []NATSNode{{Name: "sc-1", Current: true}, {Name: "sc-2", Leader: true, Current: true}, {Name: "sc-3"}}}
-	requireEqual(t, cp.Current(), 2)
-	requireEqual(t, cp.Leader(), "sc-2")
-	requireEqual(t, ControlPlane{}.Leader(), "")
+	testkit.Equal(t, cp.Current(), 2)
+	testkit.Equal(t, cp.Leader(), "sc-2")
+	testkit.Equal(t, ControlPlane{}.Leader(), "")
 }

@@ -18,22 +18,22 @@ func TestClientProduceConsumeAllPartitions(t *testing.T) {
 	c := f.connect(t)
 	ctx := context.Background()
 	p, err := c.Producer("orders", WithBatchSize(2048))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	const n = 3000
 	for i := range n {
-		requireNoErr(t, p.Send(ctx, fmt.Appendf(nil, "user-%d", i%50), fmt.Appendf(nil, "%d", i)))
+		testkit.NoErr(t, p.Send(ctx, fmt.Appendf(nil, "user-%d", i%50), fmt.Appendf(nil, "%d", i)))
 	}
-	requireNoErr(t, p.Flush(ctx))
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Flush(ctx))
+	testkit.NoErr(t, p.Close())
 
 	cons, err := c.Consumer("orders", FromBeginning(), DisableContinuous())
-	requireNoErr(t, err)
-	requireEqual(t, len(cons.Partitions()), 3)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(cons.Partitions()), 3)
 	seen := map[string]bool{}
 	lastByKey := map[string]int{}
 	nextOffset := map[int32]int64{}
 	for rec, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		if rec.Offset != nextOffset[rec.Partition] {
 			t.Fatalf("partition %d: offset %d, want %d", rec.Partition, rec.Offset, nextOffset[rec.Partition])
 		}
@@ -50,7 +50,7 @@ func TestClientProduceConsumeAllPartitions(t *testing.T) {
 		}
 		lastByKey[string(rec.Key)] = i
 	}
-	requireEqual(t, len(seen), n)
+	testkit.Equal(t, len(seen), n)
 }
 
 func TestClientRedirectsAfterLeaderMoves(t *testing.T) {
@@ -58,19 +58,19 @@ func TestClientRedirectsAfterLeaderMoves(t *testing.T) {
 	c := f.connect(t)
 	ctx := context.Background()
 	p, err := c.Producer("moves", WithRetries(5, time.Millisecond))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	off, err := p.SendSync(ctx, nil, []byte("before"))
-	requireNoErr(t, err)
-	requireEqual(t, off, Offset(0))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, Offset(0))
 
 	f.moveLeader(0, 2) // SPU 1 now answers NotLeader
 	f.mu.Lock()
 	calls := f.metaCalls
 	f.mu.Unlock()
 	off, err = p.SendSync(ctx, nil, []byte("after"))
-	requireNoErr(t, err)
-	requireEqual(t, off, Offset(1))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, Offset(1))
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.metaCalls <= calls {
@@ -85,21 +85,21 @@ func TestClientRetriesRetriableProduceError(t *testing.T) {
 	f := startFakeCluster(t, "flaky", 1)
 	c := f.connect(t)
 	p, err := c.Producer("flaky", WithRetries(3, time.Millisecond))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	f.mu.Lock()
 	f.failOnce[0] = wire.NotEnoughReplicas
 	f.mu.Unlock()
 	off, err := p.SendSync(context.Background(), nil, []byte("x"))
-	requireNoErr(t, err)
-	requireEqual(t, off, Offset(0))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, Offset(0))
 }
 
 func TestClientPermanentProduceError(t *testing.T) {
 	f := startFakeCluster(t, "big", 1)
 	c := f.connect(t)
 	p, err := c.Producer("big")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	f.mu.Lock()
 	f.failOnce[0] = wire.RecordTooLarge
@@ -139,7 +139,7 @@ func TestConsumerFollowsNewRecords(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cons, err := c.Consumer("live", WithFetchMaxWait(time.Minute)) // from the end, following
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	got := make(chan Record, 10)
 	errc := make(chan error, 1)
 	go func() {
@@ -153,7 +153,7 @@ func TestConsumerFollowsNewRecords(t *testing.T) {
 		errc <- nil
 	}()
 	p, err := c.Producer("live", WithLinger(0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	// The consumer starts at the end: records sent before it has resolved
 	// its start may or may not be seen, so send until one arrives.
@@ -170,17 +170,17 @@ func TestConsumerFollowsNewRecords(t *testing.T) {
 			return errors.New("no record yet")
 		}
 	})
-	requireEqual(t, string(rec.Value), "hello")
-	requireEqual(t, rec.Topic, "live")
+	testkit.Equal(t, string(rec.Value), "hello")
+	testkit.Equal(t, rec.Topic, "live")
 	// A record produced while the consumer is parked in a long poll
 	// arrives promptly, long before the poll's one-minute wait.
 	start := time.Now()
 	off, err := p.SendSync(ctx, []byte("k"), []byte("second"))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	select {
 	case rec = <-got:
-		requireEqual(t, string(rec.Value), "second")
-		requireEqual(t, rec.Offset, off)
+		testkit.Equal(t, string(rec.Value), "second")
+		testkit.Equal(t, rec.Offset, off)
 	case <-time.After(5 * time.Second):
 		t.Fatal("consumer did not receive the new record")
 	}
@@ -198,18 +198,18 @@ func TestConsumerStartAndEnd(t *testing.T) {
 	c := f.connect(t)
 	ctx := context.Background()
 	p, err := c.Producer("pos", WithBatchSize(100))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for i := range 10 {
-		requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "%d", i)))
+		testkit.NoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "%d", i)))
 	}
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Close())
 	read := func(opts ...ConsumerOption) string {
 		t.Helper()
 		cons, err := c.Consumer("pos", opts...)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		var vals []string
 		for rec, err := range cons.Records(ctx) {
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			vals = append(vals, string(rec.Value))
 		}
 		return strings.Join(vals, ",")
@@ -242,28 +242,28 @@ func TestConsumerBreakStopsGoroutines(t *testing.T) {
 	c := f.connect(t)
 	ctx := context.Background()
 	p, err := c.Producer("brk")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for i := range 100 {
-		requireNoErr(t, p.Send(ctx, fmt.Appendf(nil, "%d", i), nil))
+		testkit.NoErr(t, p.Send(ctx, fmt.Appendf(nil, "%d", i), nil))
 	}
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Close())
 	cons, err := c.Consumer("brk", FromBeginning(), WithFetchMaxWait(time.Minute))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	n := 0
 	for _, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		if n++; n == 10 {
 			break // goleak in TestMain checks that the readers stopped
 		}
 	}
-	requireEqual(t, n, 10)
+	testkit.Equal(t, n, 10)
 }
 
 func TestClientCloseEndsConsumer(t *testing.T) {
 	f := startFakeCluster(t, "cl", 1, 2)
 	c := f.connect(t)
 	cons, err := c.Consumer("cl", WithFetchMaxWait(time.Minute))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	errc := make(chan error, 1)
 	go func() {
 		for _, err := range cons.Records(context.Background()) {
@@ -274,7 +274,7 @@ func TestClientCloseEndsConsumer(t *testing.T) {
 		}
 		errc <- nil
 	}()
-	requireNoErr(t, c.Close())
+	testkit.NoErr(t, c.Close())
 	select {
 	case err := <-errc:
 		if !errors.Is(err, ErrClosed) {
@@ -318,5 +318,5 @@ func TestMetadataRefreshShared(t *testing.T) {
 	wg.Wait()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	requireEqual(t, f.metaCalls, 1)
+	testkit.Equal(t, f.metaCalls, 1)
 }

@@ -68,7 +68,7 @@ func TestClusterIdempotentRetryAfterFailover(t *testing.T) {
 	lt := &lossyTransport{clientTransport: clientTransport{c}, lost: lost, proceed: proceed}
 	p, err := newProducer(ctx, lt, slog.New(slog.DiscardHandler), "exactly-once",
 		[]ProducerOption{WithLinger(0), WithAcks(AcksAll), WithRetries(40, 50*time.Millisecond)})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 
 	var acked []string
@@ -92,11 +92,11 @@ func TestClusterIdempotentRetryAfterFailover(t *testing.T) {
 	})
 	for i := range 5 {
 		off, err := p.SendSync(ctx, nil, fmt.Appendf(nil, "before-%d", i))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		acked, offsets = append(acked, fmt.Sprint("before-", i)), append(offsets, off)
 	}
 	parts, err := c.Partitions(ctx, "exactly-once")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	old := parts[0].Leader
 
 	lt.mu.Lock()
@@ -121,26 +121,26 @@ func TestClusterIdempotentRetryAfterFailover(t *testing.T) {
 	close(proceed)
 	r := <-done
 	wg.Wait()
-	requireNoErr(t, r.err)
-	requireEqual(t, r.off, Offset(len(acked))) // the offset of the first (stored) try
+	testkit.NoErr(t, r.err)
+	testkit.Equal(t, r.off, Offset(len(acked))) // the offset of the first (stored) try
 	acked, offsets = append(acked, "answer-lost"), append(offsets, r.off)
 	for i := range 5 {
 		off, err := p.SendSync(ctx, nil, fmt.Appendf(nil, "after-%d", i))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		acked, offsets = append(acked, fmt.Sprint("after-", i)), append(offsets, off)
 	}
 	parts, err = c.Partitions(ctx, "exactly-once")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if parts[0].Leader == old {
 		t.Fatalf("leader is still the killed SPU %d", old)
 	}
 
 	cons, err := c.Consumer("exactly-once", FromBeginning(), DisableContinuous())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var got []string
 	var gotOffsets []Offset
 	for rec, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		got, gotOffsets = append(got, string(rec.Value)), append(gotOffsets, rec.Offset)
 	}
 	if fmt.Sprint(got) != fmt.Sprint(acked) {
@@ -165,7 +165,7 @@ func TestClusterIdempotentRetryAfterCrash(t *testing.T) {
 	lt := &lossyTransport{clientTransport: clientTransport{c}, lost: lost, proceed: proceed}
 	p, err := newProducer(ctx, lt, slog.New(slog.DiscardHandler), "crash-once",
 		[]ProducerOption{WithLinger(0), WithRetries(60, 50*time.Millisecond)})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := p.SendSync(ctx, nil, []byte("first"))
@@ -191,17 +191,17 @@ func TestClusterIdempotentRetryAfterCrash(t *testing.T) {
 	cl.KillSPU(id)
 	cl.StartSPU(id)
 	close(proceed)
-	requireNoErr(t, <-done)
+	testkit.NoErr(t, <-done)
 	wg.Wait()
-	requireEqual(t, off, Offset(1))
+	testkit.Equal(t, off, Offset(1))
 	off2, err := p.SendSync(ctx, nil, []byte("next"))
-	requireNoErr(t, err)
-	requireEqual(t, off2, Offset(2))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off2, Offset(2))
 	cons, err := c.Consumer("crash-once", FromBeginning(), DisableContinuous())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var got []string
 	for rec, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		got = append(got, string(rec.Value))
 	}
 	if fmt.Sprint(got) != "[first answer-lost next]" {

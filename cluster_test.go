@@ -34,17 +34,17 @@ func TestCluster100kKeyedRecords(t *testing.T) {
 	defer cancel()
 
 	p, err := c.Producer("keyed")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	const n = 100_000
 	const keys = 1000
 	for i := range n {
-		requireNoErr(t, p.Send(ctx, fmt.Appendf(nil, "key-%d", i%keys), clusterValue(i)))
+		testkit.NoErr(t, p.Send(ctx, fmt.Appendf(nil, "key-%d", i%keys), clusterValue(i)))
 	}
-	requireNoErr(t, p.Flush(ctx))
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Flush(ctx))
+	testkit.NoErr(t, p.Close())
 
 	cons, err := c.Consumer("keyed", FromBeginning(), DisableContinuous())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	seen := make([]bool, n)
 	lastByKey := make([]int, keys)
 	for i := range lastByKey {
@@ -54,7 +54,7 @@ func TestCluster100kKeyedRecords(t *testing.T) {
 	partOfKey := map[int]int32{}
 	got := 0
 	for rec, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		var i, k int
 		if _, err := fmt.Sscanf(string(rec.Value), "value-%d-", &i); err != nil || i < 0 || i >= n {
 			t.Fatalf("partition %d offset %d: unexpected value %q", rec.Partition, rec.Offset, rec.Value)
@@ -83,7 +83,7 @@ func TestCluster100kKeyedRecords(t *testing.T) {
 		nextOffset[rec.Partition]++
 		got++
 	}
-	requireEqual(t, got, n)
+	testkit.Equal(t, got, n)
 	if len(nextOffset) != 3 {
 		t.Errorf("records in %d partitions, want 3", len(nextOffset))
 	}
@@ -98,7 +98,7 @@ func TestClusterConsumerWakesOnNewRecord(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	p, err := c.Producer("live", WithLinger(0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	// Wait until the SPU serves the new topic.
 	testkit.WaitFor(t, 10*time.Second, func() error {
@@ -107,7 +107,7 @@ func TestClusterConsumerWakesOnNewRecord(t *testing.T) {
 	})
 
 	cons, err := c.Consumer("live", WithFetchMaxWait(time.Minute)) // from the end, following
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	got := make(chan Record, 100)
 	errc := make(chan error, 1)
 	rctx, rcancel := context.WithCancel(ctx)
@@ -139,14 +139,14 @@ func TestClusterConsumerWakesOnNewRecord(t *testing.T) {
 	}
 	start := time.Now()
 	off, err := p.SendSync(ctx, []byte("k"), []byte("news"))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for {
 		select {
 		case rec := <-got:
 			if string(rec.Value) != "news" {
 				continue // a late probe
 			}
-			requireEqual(t, rec.Offset, off)
+			testkit.Equal(t, rec.Offset, off)
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("the new record took %v to arrive", d)
 			}
@@ -173,7 +173,7 @@ func TestClusterRedirectFromNonLeader(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	p, err := c.Producer("redirect", WithLinger(0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := p.SendSync(ctx, nil, []byte("first"))
@@ -182,7 +182,7 @@ func TestClusterRedirectFromNonLeader(t *testing.T) {
 
 	// Point the cache at the follower.
 	_, err = c.meta.refresh(ctx, "redirect")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	c.meta.mu.Lock()
 	part := &c.meta.topics["redirect"][0]
 	leaderID := part.Leader
@@ -194,18 +194,18 @@ func TestClusterRedirectFromNonLeader(t *testing.T) {
 	c.meta.mu.Unlock()
 
 	off, err := p.SendSync(ctx, nil, []byte("redirected"))
-	requireNoErr(t, err)
-	requireEqual(t, off, Offset(1))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, Offset(1))
 	c.meta.mu.Lock()
 	now := c.meta.topics["redirect"][0].Leader
 	c.meta.mu.Unlock()
-	requireEqual(t, now, leaderID)
+	testkit.Equal(t, now, leaderID)
 
 	cons, err := c.Consumer("redirect", FromBeginning(), DisableContinuous())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var vals []string
 	for rec, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		vals = append(vals, string(rec.Value))
 	}
 	if fmt.Sprint(vals) != "[first redirected]" {
@@ -223,13 +223,13 @@ func TestClusterLeaderFailover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p, err := c.Producer("failover", WithLinger(0), WithRetries(30, 50*time.Millisecond))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	var acked []string
 	send := func(v string) {
 		t.Helper()
 		_, err := p.SendSync(ctx, nil, []byte(v))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		acked = append(acked, v)
 	}
 	testkit.WaitFor(t, 10*time.Second, func() error {
@@ -254,22 +254,22 @@ func TestClusterLeaderFailover(t *testing.T) {
 		send(fmt.Sprintf("before-%d", i))
 	}
 	parts, err := c.Partitions(ctx, "failover")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	old := parts[0].Leader
 	cl.StopSPU(old)
 	for i := range 10 {
 		send(fmt.Sprintf("after-%d", i))
 	}
 	parts, err = c.Partitions(ctx, "failover")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if parts[0].Leader == old {
 		t.Fatalf("leader is still the stopped SPU %d", old)
 	}
 	cons, err := c.Consumer("failover", FromBeginning(), DisableContinuous())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var got []string
 	for rec, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		got = append(got, string(rec.Value))
 	}
 	if fmt.Sprint(got) != fmt.Sprint(acked) {
@@ -286,7 +286,7 @@ func TestClusterConsumerFromTime(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	p, err := c.Producer("times", WithLinger(0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := p.SendSync(ctx, nil, []byte("old-0"))
@@ -294,7 +294,7 @@ func TestClusterConsumerFromTime(t *testing.T) {
 	})
 	for i := 1; i < 5; i++ {
 		_, err := p.SendSync(ctx, nil, fmt.Appendf(nil, "old-%d", i))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	// Record timestamps have millisecond precision: let the clock move on.
 	before := time.Now().UnixMilli()
@@ -307,13 +307,13 @@ func TestClusterConsumerFromTime(t *testing.T) {
 	mark := time.Now()
 	for i := range 3 {
 		_, err := p.SendSync(ctx, nil, fmt.Appendf(nil, "new-%d", i))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	cons, err := c.Consumer("times", FromTime(mark), DisableContinuous())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var got []string
 	for rec, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		got = append(got, string(rec.Value))
 		if rec.Timestamp.Before(mark.Truncate(time.Millisecond)) {
 			t.Errorf("record %q at %v is before %v", rec.Value, rec.Timestamp, mark)
@@ -334,7 +334,7 @@ func TestClusterConsumerFollowsFailover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p, err := c.Producer("follow", WithLinger(0), WithRetries(30, 50*time.Millisecond))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	testkit.WaitFor(t, 10*time.Second, func() error {
 		_, err := p.SendSync(ctx, nil, []byte("v-0"))
@@ -351,7 +351,7 @@ func TestClusterConsumerFollowsFailover(t *testing.T) {
 		return nil
 	})
 	cons, err := c.Consumer("follow", FromBeginning(), WithFetchMaxWait(200*time.Millisecond))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	got := make(chan string, 100)
 	errc := make(chan error, 1)
 	rctx, rcancel := context.WithCancel(ctx)
@@ -370,16 +370,16 @@ func TestClusterConsumerFollowsFailover(t *testing.T) {
 	for i := 1; i < 5; i++ {
 		v := fmt.Sprintf("v-%d", i)
 		_, err := p.SendSync(ctx, nil, []byte(v))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		want = append(want, v)
 	}
 	parts, err := c.Partitions(ctx, "follow")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	cl.StopSPU(parts[0].Leader)
 	for i := 5; i < 10; i++ {
 		v := fmt.Sprintf("v-%d", i)
 		_, err := p.SendSync(ctx, nil, []byte(v))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		want = append(want, v)
 	}
 	var read []string

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -20,14 +21,14 @@ func storedCodecs(t *testing.T, cl *fluviotest.Cluster, topic string) []batch.Co
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, err := wire.Dial(ctx, cl.SPUPublicAddr(cl.SPUIDs()[0]))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer conn.Close()
 	resp, err := conn.Fetch(ctx, &wire.FetchRequest{ReplicaID: -1, MaxBytes: 1 << 20,
 		Partitions: []wire.FetchPartition{{Topic: topic, MaxBytes: 1 << 20, CurrentLeaderEpoch: -1}}})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var out []batch.Codec
 	for b, err := range batch.All(resp.Partitions[0].Records) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		out = append(out, batch.CodecOf(b))
 	}
 	return out
@@ -47,22 +48,22 @@ func TestClusterCompressionRoundTrip(t *testing.T) {
 		t.Helper()
 		createTopic(t, c, topic, cfg)
 		p, err := c.Producer(topic, WithCompression(codec), WithLinger(time.Hour))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		for i := range 100 {
-			requireNoErr(t, p.Send(ctx, fmt.Appendf(nil, "k%d", i), value(i)))
+			testkit.NoErr(t, p.Send(ctx, fmt.Appendf(nil, "k%d", i), value(i)))
 		}
-		requireNoErr(t, p.Flush(ctx))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Close())
 		for _, got := range storedCodecs(t, cl, topic) {
 			if got != want {
 				t.Fatalf("topic %s (compression type %q), producer %v: a batch stored as %v, want %v", topic, cfg.CompressionType, codec, got, want)
 			}
 		}
 		cons, err := c.Consumer(topic, FromBeginning(), DisableContinuous())
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		i := 0
 		for r, err := range cons.Records(ctx) {
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			if r.Offset != int64(i) || string(r.Key) != fmt.Sprintf("k%d", i) || string(r.Value) != string(value(i)) {
 				t.Fatalf("topic %s record %d: offset %d %q=%q", topic, i, r.Offset, r.Key, r.Value)
 			}
@@ -98,7 +99,7 @@ func TestClusterMaxRequestSize(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	p, err := c.Producer("small", WithMaxRequestSize(1000))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	err = p.Send(ctx, nil, make([]byte, 1000))
 	if !errors.Is(err, ErrRecordTooLarge) || !strings.Contains(err.Error(), "exceeded maximum request size (1000 bytes)") {

@@ -2,9 +2,11 @@ package fluvio
 
 import (
 	"context"
-	"github.com/fluvio-go/fluvio/bus"
 	"sync"
 	"testing"
+
+	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 
 	"github.com/fluvio-go/fluvio/wire"
 )
@@ -54,12 +56,12 @@ func TestConnPoolDropDuringDial(t *testing.T) {
 	})
 	got, err := p.get(ctx, 1, "127.0.0.1:1")
 	wg.Wait()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if got != spuConn(fresh) {
 		t.Fatalf("get returned %v, want the dialed connection", got)
 	}
 	again, err := p.get(ctx, 1, "127.0.0.1:1")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if again != spuConn(fresh) {
 		t.Fatal("the dialed connection left the pool when another one was dropped")
 	}

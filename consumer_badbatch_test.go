@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // oneRecord builds a batch of one record with value v.
@@ -35,11 +36,11 @@ func TestConsumerMeetsBadBatch(t *testing.T) {
 	binary.BigEndian.PutUint32(poison[batch.CRCOffset:], batch.Checksum(poison[batch.AttributesOffset:]))
 	for _, b := range [][]byte{oneRecord("a"), oneRecord("b"), poison, oneRecord("c")} {
 		_, err := f.append(0, b)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	read := func(opts ...ConsumerOption) ([]string, error) {
 		cons, err := c.Consumer("poison", append(opts, DisableContinuous())...)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		var got []string
 		for rec, err := range cons.Records(ctx) {
 			if err != nil {
@@ -51,7 +52,7 @@ func TestConsumerMeetsBadBatch(t *testing.T) {
 	}
 	for _, opts := range [][]ConsumerOption{{FromBeginning()}, {FromBeginning(), WithPartition(0)}} {
 		got, err := read(opts...)
-		requireEqual(t, strings.Join(got, ","), "a,b")
+		testkit.Equal(t, strings.Join(got, ","), "a,b")
 		if !errors.Is(err, ErrBadBatch) || !errors.Is(err, batch.ErrCorrupt) {
 			t.Fatalf("error %v, want ErrBadBatch wrapping the decode error", err)
 		}
@@ -62,6 +63,6 @@ func TestConsumerMeetsBadBatch(t *testing.T) {
 		}
 	}
 	got, err := read(FromOffset(3))
-	requireNoErr(t, err)
-	requireEqual(t, strings.Join(got, ","), "c")
+	testkit.NoErr(t, err)
+	testkit.Equal(t, strings.Join(got, ","), "c")
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestConsumerHeldRecordsDoNotChange: records kept by the user after the
@@ -24,24 +25,24 @@ func TestConsumerHeldRecordsDoNotChange(t *testing.T) {
 	const n, size = 320, 4 << 10
 	value := func(off int64) []byte { return bytes.Repeat(fmt.Appendf(nil, "%08d", off), size/8) }
 	p, err := c.Producer("held", WithAcks(AcksLeader), WithBatchSize(32<<10))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for i := range int64(n) {
-		requireNoErr(t, p.Send(ctx, fmt.Append(nil, i), value(i)))
+		testkit.NoErr(t, p.Send(ctx, fmt.Append(nil, i), value(i)))
 	}
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Close())
 	// Fetches of at most 64 KiB: tens of answers, each one over the size
 	// from which frames are allocated without zeroing.
 	cons, err := c.Consumer("held", FromBeginning(), DisableContinuous(), WithFetchMaxBytes(64<<10))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var held []Record
 	for rec, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		held = append(held, rec)
 		if len(held)%16 == 0 {
 			runtime.GC() // answers no longer referenced are freed and may be reused
 		}
 	}
-	requireEqual(t, len(held), n)
+	testkit.Equal(t, len(held), n)
 	// Fill the heap with freed buffers of another content, as a reuse would.
 	for range 4 {
 		runtime.KeepAlive(bytes.Repeat([]byte{0xEE}, 4<<20))

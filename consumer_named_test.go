@@ -16,7 +16,7 @@ func readN(t *testing.T, ctx context.Context, cons *Consumer, n int) []string {
 	t.Helper()
 	var got []string
 	for r, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		got = append(got, string(r.Value))
 		if len(got) == n {
 			break
@@ -37,22 +37,22 @@ func TestClusterNamedConsumer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	p, err := c.Producer("named")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for i := range 10 {
-		requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "v%d", i)))
+		testkit.NoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "v%d", i)))
 	}
-	requireNoErr(t, p.Flush(ctx))
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Flush(ctx))
+	testkit.NoErr(t, p.Close())
 
 	open := func(opts ...ConsumerOption) *Consumer {
 		cons, err := c.Consumer("named", append([]ConsumerOption{FromBeginning(), WithConsumer("app")}, opts...)...)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		return cons
 	}
 	// Records returns after 3: their offsets are stored.
-	requireEqual(t, fmt.Sprint(readN(t, ctx, open(WithAutoCommit(0)), 3)), "[v0 v1 v2]")
+	testkit.Equal(t, fmt.Sprint(readN(t, ctx, open(WithAutoCommit(0)), 3)), "[v0 v1 v2]")
 	offs, err := c.ListConsumers(ctx, "app", "named")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(offs) != 1 || offs[0].Offset != 2 || time.Since(offs[0].Modified) > time.Minute {
 		t.Fatalf("stored offsets %+v, want offset 2 of partition 0", offs)
 	}
@@ -60,7 +60,7 @@ func TestClusterNamedConsumer(t *testing.T) {
 	// The SPU restarts: the next consumer continues at v3.
 	cl.StopSPU(cl.SPUIDs()[0])
 	cl.StartSPU(cl.SPUIDs()[0])
-	requireEqual(t, fmt.Sprint(readN(t, ctx, open(), 2)), "[v3 v4]")
+	testkit.Equal(t, fmt.Sprint(readN(t, ctx, open(), 2)), "[v3 v4]")
 
 	// The SC restarts: the offsets are on the SPUs (consumer-offset topic).
 	cl.RestartSC()
@@ -68,17 +68,17 @@ func TestClusterNamedConsumer(t *testing.T) {
 	// Commit mid-iteration stores what was read so far.
 	n := 0
 	for r, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		n++
 		if string(r.Value) == "v6" {
-			requireNoErr(t, cons.Commit(ctx))
+			testkit.NoErr(t, cons.Commit(ctx))
 			offs, err := c.ListConsumers(ctx, "app", "")
-			requireNoErr(t, err)
-			requireEqual(t, offs[0].Offset, int64(6))
+			testkit.NoErr(t, err)
+			testkit.Equal(t, offs[0].Offset, int64(6))
 			break
 		}
 	}
-	requireEqual(t, n, 2)
+	testkit.Equal(t, n, 2)
 
 	// Auto-commit stores while Records runs (the iteration never returns
 	// here until cancelled).
@@ -105,14 +105,14 @@ func TestClusterNamedConsumer(t *testing.T) {
 		}
 	}
 	rcancel()
-	requireNoErr(t, <-stored)
-	requireEqual(t, seen, 3)
+	testkit.NoErr(t, <-stored)
+	testkit.Equal(t, seen, 3)
 	offs, err = c.ListConsumers(ctx, "app", "named")
-	requireNoErr(t, err)
-	requireEqual(t, offs[0].Offset, int64(9))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, offs[0].Offset, int64(9))
 
 	plain, err := c.Consumer("named")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if err := plain.Commit(ctx); !errors.Is(err, ErrBadOption) {
 		t.Fatalf("Commit without a name: %v", err)
 	}
@@ -120,6 +120,6 @@ func TestClusterNamedConsumer(t *testing.T) {
 		t.Fatalf("DeleteConsumer(nobody): %v", err)
 	}
 	del, err := c.DeleteConsumer(ctx, "app", "named", 0)
-	requireNoErr(t, err)
-	requireEqual(t, len(del), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(del), 1)
 }

@@ -40,12 +40,12 @@ func waitOffsetTopic(t *testing.T, ctx context.Context, c *Client) PartitionInfo
 func produceN(t *testing.T, ctx context.Context, c *Client, topic, prefix string, n int) {
 	t.Helper()
 	p, err := c.Producer(topic)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for i := range n {
-		requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "%s%d", prefix, i)))
+		testkit.NoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "%s%d", prefix, i)))
 	}
-	requireNoErr(t, p.Flush(ctx))
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Flush(ctx))
+	testkit.NoErr(t, p.Close())
 }
 
 // TestClusterConsumerOffsetTopic: with three SPUs the SC creates the
@@ -60,30 +60,30 @@ func TestClusterConsumerOffsetTopic(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	leader := waitOffsetTopic(t, ctx, c)
-	requireEqual(t, len(leader.Replicas), 3)
+	testkit.Equal(t, len(leader.Replicas), 3)
 
 	// Listings: plain ones hide it, the system ones show it.
 	createTopic(t, c, "orders", TopicConfig{Replicas: 3})
 	topics, err := c.DescribeTopics(ctx)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(topics) != 1 || topics[0].Name != "orders" {
 		t.Fatalf("user topics %+v, want only orders", topics)
 	}
 	sys, err := c.DescribeSystemTopics(ctx)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(sys) != 1 || sys[0].Name != bus.ConsumerOffsetTopic || !sys[0].Spec.System || sys[0].Spec.ReplicationFactor != 3 {
 		t.Fatalf("system topics %+v", sys)
 	}
 	parts, err := c.ListPartitions(ctx)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for _, p := range parts {
 		if p.Spec.Topic == bus.ConsumerOffsetTopic {
 			t.Fatalf("partition list shows the system topic: %+v", parts)
 		}
 	}
 	sysParts, err := c.ListSystemPartitions(ctx)
-	requireNoErr(t, err)
-	requireEqual(t, len(sysParts), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(sysParts), 1)
 
 	// Users cannot delete, create, grow or produce to it.
 	err = c.DeleteTopic(ctx, bus.ConsumerOffsetTopic)
@@ -98,7 +98,7 @@ func TestClusterConsumerOffsetTopic(t *testing.T) {
 		t.Fatalf("add-partition to the system topic: %v", err)
 	}
 	p, err := c.Producer(bus.ConsumerOffsetTopic)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	err = p.Send(ctx, nil, []byte("forged"))
 	if err == nil {
 		err = p.Flush(ctx)
@@ -112,10 +112,10 @@ func TestClusterConsumerOffsetTopic(t *testing.T) {
 	produceN(t, ctx, c, "orders", "v", 10)
 	open := func() *Consumer {
 		cons, err := c.Consumer("orders", FromBeginning(), WithConsumer("app"), WithAutoCommit(0))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		return cons
 	}
-	requireEqual(t, fmt.Sprint(readN(t, ctx, open(), 3)), "[v0 v1 v2]")
+	testkit.Equal(t, fmt.Sprint(readN(t, ctx, open(), 3)), "[v0 v1 v2]")
 
 	// Kill the leader of the consumer-offset partition: another replica
 	// leads, rebuilds the offsets from its log, and the consumer goes on.
@@ -130,7 +130,7 @@ func TestClusterConsumerOffsetTopic(t *testing.T) {
 		}
 		return nil
 	})
-	requireEqual(t, fmt.Sprint(readN(t, ctx, open(), 2)), "[v3 v4]")
+	testkit.Equal(t, fmt.Sprint(readN(t, ctx, open(), 2)), "[v3 v4]")
 	cl.StartSPU(leader.Leader)
 
 	// Every SPU restarts: the offsets are on their disks.
@@ -138,9 +138,9 @@ func TestClusterConsumerOffsetTopic(t *testing.T) {
 		cl.StopSPU(id)
 		cl.StartSPU(id)
 	}
-	requireEqual(t, fmt.Sprint(readN(t, ctx, open(), 2)), "[v5 v6]")
+	testkit.Equal(t, fmt.Sprint(readN(t, ctx, open(), 2)), "[v5 v6]")
 	offs, err := c.ListConsumers(ctx, "app", "")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(offs) != 1 || offs[0].Topic != "orders" || offs[0].Offset != 6 {
 		t.Fatalf("stored offsets %+v, want orders/0 at 6", offs)
 	}
@@ -161,49 +161,49 @@ func TestClusterConsumerOffsetsOfRecreatedTopic(t *testing.T) {
 		t.Helper()
 		produceN(t, ctx, c, topic, "a", 3)
 		cons, err := c.Consumer(topic, FromBeginning(), WithConsumer("app"), WithAutoCommit(0))
-		requireNoErr(t, err)
-		requireEqual(t, len(readN(t, ctx, cons, 3)), 3)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, len(readN(t, ctx, cons, 3)), 3)
 		offs, err := c.ListConsumers(ctx, "app", topic)
-		requireNoErr(t, err)
-		requireEqual(t, len(offs), 1)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, len(offs), 1)
 	}
 	// Deleted through the client: the offsets go with it.
 	createTopic(t, c, "t1", TopicConfig{})
 	read3("t1")
-	requireNoErr(t, c.DeleteTopic(ctx, "t1"))
+	testkit.NoErr(t, c.DeleteTopic(ctx, "t1"))
 	leader := waitOffsetTopic(t, ctx, c)
 	conn, err := wire.Dial(ctx, cl.SPUPublicAddr(leader.Leader))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer conn.Close()
 	raw := func(topic string) []wire.OffsetEntry {
 		t.Helper()
 		resp, err := conn.OffsetFetch(ctx, &wire.OffsetFetchRequest{Partition: 0, Topic: topic})
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		return resp.Entries
 	}
-	requireEqual(t, len(raw("t1")), 0)
+	testkit.Equal(t, len(raw("t1")), 0)
 	createTopic(t, c, "t1", TopicConfig{})
 	offs, err := c.ListConsumers(ctx, "", "t1")
-	requireNoErr(t, err)
-	requireEqual(t, len(offs), 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(offs), 0)
 
 	// Deleted behind the client's back (the SC alone): the entry stays
 	// but belongs to the old incarnation.
 	createTopic(t, c, "t2", TopicConfig{})
 	read3("t2")
 	_, err = bus.Request[bus.TopicDeleteResponse](ctx, cl.Conn(), bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: "t2"})
-	requireNoErr(t, err)
-	requireEqual(t, len(raw("t2")), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(raw("t2")), 1)
 	createTopic(t, c, "t2", TopicConfig{})
 	produceN(t, ctx, c, "t2", "b", 2)
 	offs, err = c.ListConsumers(ctx, "", "t2")
-	requireNoErr(t, err)
-	requireEqual(t, len(offs), 0)
-	requireEqual(t, len(raw("t2")), 0) // the listing deleted it
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(offs), 0)
+	testkit.Equal(t, len(raw("t2")), 0) // the listing deleted it
 	// A named consumer of the new topic starts at its start position.
 	cons, err := c.Consumer("t2", FromBeginning(), WithConsumer("app"), WithAutoCommit(0))
-	requireNoErr(t, err)
-	requireEqual(t, fmt.Sprint(readN(t, ctx, cons, 2)), "[b0 b1]")
+	testkit.NoErr(t, err)
+	testkit.Equal(t, fmt.Sprint(readN(t, ctx, cons, 2)), "[b0 b1]")
 }
 
 // TestClusterConsumerOffsetSnapshots: the leader of a consumer-offset
@@ -221,15 +221,15 @@ func TestClusterConsumerOffsetSnapshots(t *testing.T) {
 
 	const commits = 300
 	for i := range commits {
-		requireNoErr(t, c.CommitOffsets(ctx, ConsumerOffset{Consumer: fmt.Sprintf("c%d", i%5), Topic: "many", Partition: int32(i % 4), Offset: int64(i)}))
+		testkit.NoErr(t, c.CommitOffsets(ctx, ConsumerOffset{Consumer: fmt.Sprintf("c%d", i%5), Topic: "many", Partition: int32(i % 4), Offset: int64(i)}))
 	}
 	conn, err := wire.Dial(ctx, cl.SPUPublicAddr(leader.Leader))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer conn.Close()
 	offset := func(ts int64) int64 {
 		t.Helper()
 		resp, err := conn.ListOffsets(ctx, &wire.ListOffsetsRequest{Topic: bus.ConsumerOffsetTopic, Partition: 0, Timestamp: ts})
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		return resp.Offset
 	}
 	start, end := offset(wire.EarliestTimestamp), offset(wire.LatestTimestamp)
@@ -240,8 +240,8 @@ func TestClusterConsumerOffsetSnapshots(t *testing.T) {
 	}
 	t.Logf("consumer-offset log after %d commits of 20 keys, a snapshot every %d+ records: [%d, %d), %d records kept", commits, every, start, end, end-start)
 	want, err := c.ListConsumers(ctx, "", "many")
-	requireNoErr(t, err)
-	requireEqual(t, len(want), 20)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(want), 20)
 
 	// A new leader replays the snapshotted log to the same offsets.
 	cl.KillSPU(leader.Leader)
@@ -281,36 +281,36 @@ func TestClusterConsumerOffsetsFromKVBucket(t *testing.T) {
 	produceN(t, ctx, c, "old", "v", 5)
 
 	js, err := jetstream.New(cl.Conn())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "fluvio-consumers", History: 1})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = kv.Put(ctx, "app.old.0", []byte(`{"offset":2,"modifiedMs":1700000000000}`))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	cl.RestartSC() // the SC binds the bucket at start
 
 	offs, err := c.ListConsumers(ctx, "app", "")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(offs) != 1 || offs[0].Offset != 2 || offs[0].Modified.UnixMilli() != 1700000000000 {
 		t.Fatalf("offsets from the KV bucket %+v, want old/0 at 2", offs)
 	}
 	cons, err := c.Consumer("old", FromBeginning(), WithConsumer("app"), WithAutoCommit(0))
-	requireNoErr(t, err)
-	requireEqual(t, fmt.Sprint(readN(t, ctx, cons, 2)), "[v3 v4]")
+	testkit.NoErr(t, err)
+	testkit.Equal(t, fmt.Sprint(readN(t, ctx, cons, 2)), "[v3 v4]")
 	offs, err = c.ListConsumers(ctx, "app", "old")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(offs) != 1 || offs[0].Offset != 4 {
 		t.Fatalf("offsets after the commit %+v, want old/0 at 4 (from the topic)", offs)
 	}
 
 	del, err := c.DeleteConsumer(ctx, "app", "", -1)
-	requireNoErr(t, err)
-	requireEqual(t, len(del), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(del), 1)
 	if _, err := kv.Get(ctx, "app.old.0"); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Fatalf("the KV bucket still has the key: %v", err)
 	}
 	offs, err = c.ListConsumers(ctx, "", "")
-	requireNoErr(t, err)
-	requireEqual(t, len(offs), 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(offs), 0)
 }
 
 // TestClusterConsumerOffsetsUnderLeaderKills: a consumer commits rising
@@ -348,7 +348,7 @@ func TestClusterConsumerOffsetsUnderLeaderKills(t *testing.T) {
 	stored := func() int64 {
 		t.Helper()
 		offs, err := c.ListConsumers(ctx, "busy", "busy")
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		if len(offs) != 1 {
 			t.Fatalf("stored offsets %+v", offs)
 		}
@@ -384,6 +384,6 @@ func TestClusterConsumerOffsetsUnderLeaderKills(t *testing.T) {
 	if got := stored(); got < acked.Load() {
 		t.Fatalf("stored offset %d, last acknowledged %d", got, acked.Load())
 	}
-	requireEqual(t, elections, 3)
+	testkit.Equal(t, elections, 3)
 	t.Logf("%d commits acknowledged across %d leader kills", acked.Load()+1, elections)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/bus/bustest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -49,8 +50,8 @@ func startFakeCluster(t *testing.T, topic string, leaders ...int32) *fakeCluster
 		func(ctx context.Context, _ string, req bus.MetadataRequest) (bus.MetadataResponse, error) {
 			return f.metadata(req)
 		}))
-	requireNoErr(t, err)
-	requireNoErr(t, nc.Flush()) // the server knows the subscription before any request
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, nc.Flush()) // the server knows the subscription before any request
 	t.Cleanup(func() { sub.Unsubscribe() })
 	return f
 }
@@ -97,7 +98,7 @@ func (f *fakeCluster) connect(t *testing.T, opts ...Option) *Client {
 			return &fakeSPU{f: f, id: id}, nil
 		}
 	})...)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
 }

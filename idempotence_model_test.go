@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/spu"
 	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wire"
@@ -482,7 +483,7 @@ func checkModel(s modelScript, m *modelLog, results []*modelResult) error {
 func modelChecks(t *testing.T, n int) func() {
 	if s := os.Getenv(modelChecksEnv); s != "" {
 		v, err := strconv.Atoi(s)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		n = v
 	}
 	f := flag.Lookup("rapid.checks")
@@ -492,7 +493,7 @@ func modelChecks(t *testing.T, n int) func() {
 		return func() {}
 	}
 	old := f.Value.String()
-	requireNoErr(t, f.Value.Set(strconv.Itoa(n)))
+	testkit.NoErr(t, f.Value.Set(strconv.Itoa(n)))
 	return func() { _ = f.Value.Set(old) }
 }
 

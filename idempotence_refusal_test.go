@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wire"
 )
@@ -50,14 +51,14 @@ func TestProducerFirstRequestRefusedNextAccepted(t *testing.T) {
 		for i := range 40 {
 			v := fmt.Sprintf("record-%02d-with-padding-to-fill-a-batch", i)
 			want = append(want, v)
-			requireNoErr(t, p.Send(ctx, nil, []byte(v)))
+			testkit.NoErr(t, p.Send(ctx, nil, []byte(v)))
 			synctest.Wait()
 			if i == 8 {
 				close(f.gate)
 			}
 		}
-		requireNoErr(t, p.Flush(ctx))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Close())
 		got := f.values(t)
 		for i := range max(len(got), len(want)) {
 			if i >= len(got) || i >= len(want) || got[i] != want[i] {
@@ -91,11 +92,11 @@ func TestProducerRefusedResendIsNotStored(t *testing.T) {
 		if err == nil || !errors.Is(err, wire.ErrDuplicateSequence) {
 			t.Fatalf("SendSync(a) = %d, %v; want the DuplicateSequence refusal", off, err)
 		}
-		requireEqual(t, off, Offset(-1))
+		testkit.Equal(t, off, Offset(-1))
 		off, err = p.SendSync(ctx, nil, []byte("b"))
-		requireNoErr(t, err)
-		requireEqual(t, off, Offset(0))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, err)
+		testkit.Equal(t, off, Offset(0))
+		testkit.NoErr(t, p.Close())
 		if got := f.values(t); fmt.Sprint(got) != "[b]" {
 			t.Fatalf("stored %v, want [b]", got)
 		}
@@ -125,13 +126,13 @@ func TestProducerMixedResendStoresTheNewBatches(t *testing.T) {
 		ctx := context.Background()
 		vals := []string{"a0-with-padding-to-fill-a-batch-alone", "b1-with-padding-to-fill-a-batch-alone", "b2-with-padding-to-fill-a-batch-alone"}
 		for _, v := range vals {
-			requireNoErr(t, p.Send(ctx, nil, []byte(v)))
+			testkit.NoErr(t, p.Send(ctx, nil, []byte(v)))
 			synctest.Wait() // a0 in flight; b1 and b2 wait, then go together
 		}
 		close(f.gate)
 		synctest.Wait()
-		requireNoErr(t, p.Flush(ctx))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Close())
 		if got := f.values(t); fmt.Sprint(got) != fmt.Sprint(vals) {
 			t.Fatalf("stored %v, want %v", got, vals)
 		}

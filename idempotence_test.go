@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wire"
 )
@@ -32,9 +33,9 @@ func TestProducerSequencesPerPartition(t *testing.T) {
 	}
 	ctx := context.Background()
 	for i := range 60 {
-		requireNoErr(t, p.Send(ctx, fmt.Appendf(nil, "key-%d", i%7), fmt.Appendf(nil, "value-%03d", i)))
+		testkit.NoErr(t, p.Send(ctx, fmt.Appendf(nil, "key-%d", i%7), fmt.Appendf(nil, "value-%03d", i)))
 	}
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Close())
 	total := 0
 	for part := range int32(3) {
 		var next int32
@@ -49,13 +50,13 @@ func TestProducerSequencesPerPartition(t *testing.T) {
 			t.Fatalf("partition %d: %d records, sequences reach %d", part, n, next)
 		}
 	}
-	requireEqual(t, total, 60)
+	testkit.Equal(t, total, 60)
 
 	// Off: no producer id.
 	f2 := newFakeLog(1)
 	p2 := newTestProducer(t, f2, WithIdempotence(false))
-	requireNoErr(t, p2.Send(ctx, nil, []byte("x")))
-	requireNoErr(t, p2.Close())
+	testkit.NoErr(t, p2.Send(ctx, nil, []byte("x")))
+	testkit.NoErr(t, p2.Close())
 	if s := f2.stamps(0); len(s) != 1 || s[0].PID != -1 || s[0].Seq != -1 || p2.ProducerID() != -1 {
 		t.Fatalf("without idempotence: %+v, id %d", s, p2.ProducerID())
 	}
@@ -76,15 +77,15 @@ func TestProducerLostAnswerStoredOnce(t *testing.T) {
 		p := newTestProducer(t, f, WithLinger(0), WithRetries(5, time.Millisecond))
 		ctx := context.Background()
 		off, err := p.SendSync(ctx, nil, []byte("a"))
-		requireNoErr(t, err)
-		requireEqual(t, off, Offset(0))
+		testkit.NoErr(t, err)
+		testkit.Equal(t, off, Offset(0))
 		off, err = p.SendSync(ctx, nil, []byte("b"))
-		requireNoErr(t, err)
-		requireEqual(t, off, Offset(1)) // the original offset, from the retry
+		testkit.NoErr(t, err)
+		testkit.Equal(t, off, Offset(1)) // the original offset, from the retry
 		off, err = p.SendSync(ctx, nil, []byte("c"))
-		requireNoErr(t, err)
-		requireEqual(t, off, Offset(2))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, err)
+		testkit.Equal(t, off, Offset(2))
+		testkit.NoErr(t, p.Close())
 		var got []string
 		for _, r := range f.records(t, 0) {
 			got = append(got, string(r.Value))
@@ -149,22 +150,22 @@ func outOfOrderResendAttempt(t *testing.T) (ooo int) {
 		// written (pipeline.start); then the answers wait, so that the
 		// next records go in requests of their own, up to the pipeline's
 		// depth.
-		requireNoErr(t, p.Send(ctx, nil, []byte("record-00-with-padding-to-fill-a-batch")))
-		requireNoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("record-00-with-padding-to-fill-a-batch")))
+		testkit.NoErr(t, p.Flush(ctx))
 		f.mu.Lock()
 		f.gate = make(chan struct{})
 		f.mu.Unlock()
 		for i := 1; i < 40; i++ {
-			requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%02d-with-padding-to-fill-a-batch", i)))
+			testkit.NoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%02d-with-padding-to-fill-a-batch", i)))
 			synctest.Wait()
 			if i == 8 {
 				close(f.gate)
 			}
 		}
-		requireNoErr(t, p.Flush(ctx))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Close())
 		got := f.records(t, 0)
-		requireEqual(t, len(got), 40)
+		testkit.Equal(t, len(got), 40)
 		for i, r := range got {
 			if want := fmt.Sprintf("record-%02d-with-padding-to-fill-a-batch", i); string(r.Value) != want {
 				t.Fatalf("record %d = %q, want %q", i, r.Value, want)
@@ -199,15 +200,15 @@ func TestProducerPermanentFailureNextEpoch(t *testing.T) {
 		}
 		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(200), WithRetries(10, time.Millisecond))
 		ctx := context.Background()
-		requireNoErr(t, p.Send(ctx, nil, []byte("a")))
-		requireNoErr(t, p.Flush(ctx))
-		requireNoErr(t, p.Send(ctx, nil, make([]byte, 2000)))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("a")))
+		testkit.NoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Send(ctx, nil, make([]byte, 2000)))
 		if err := p.Flush(ctx); !errors.Is(err, tooLarge) {
 			t.Fatalf("Flush = %v, want the big record's error", err)
 		}
-		requireNoErr(t, p.Send(ctx, nil, []byte("b")))
-		requireNoErr(t, p.Send(ctx, nil, []byte("c")))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("b")))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("c")))
+		testkit.NoErr(t, p.Close())
 		var got []string
 		for _, r := range f.records(t, 0) {
 			got = append(got, string(r.Value))
@@ -239,13 +240,13 @@ func TestProducerRestampAfterFailureInPipeline(t *testing.T) {
 		ctx := context.Background()
 		// The epoch's first request is answered before the next one is
 		// written (pipeline.start); then the answers wait.
-		requireNoErr(t, p.Send(ctx, nil, []byte("a")))
-		requireNoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("a")))
+		testkit.NoErr(t, p.Flush(ctx))
 		f.mu.Lock()
 		f.gate = make(chan struct{})
 		f.mu.Unlock()
 		for _, v := range [][]byte{make([]byte, 2000), []byte("b"), []byte("c")} {
-			requireNoErr(t, p.Send(ctx, nil, v))
+			testkit.NoErr(t, p.Send(ctx, nil, v))
 			synctest.Wait() // each in a request of its own, all in flight
 		}
 		f.mu.Lock()
@@ -258,7 +259,7 @@ func TestProducerRestampAfterFailureInPipeline(t *testing.T) {
 		if err := p.Flush(ctx); !errors.Is(err, wire.ErrInvalidRecord) {
 			t.Fatalf("Flush = %v, want the refused record's error", err)
 		}
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, p.Close())
 		var got []string
 		for _, r := range f.records(t, 0) {
 			got = append(got, string(r.Value))
@@ -287,7 +288,7 @@ func TestProducerLeaderLostAckedRecords(t *testing.T) {
 		ctx := context.Background()
 		for _, v := range []string{"a", "b"} {
 			_, err := p.SendSync(ctx, nil, []byte(v))
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 		}
 		// The new leader has only "a".
 		f.mu.Lock()
@@ -297,9 +298,9 @@ func TestProducerLeaderLostAckedRecords(t *testing.T) {
 		f.dedup.Record(replica.SeqBatchOf(f.batches[0][0]), 0)
 		f.mu.Unlock()
 		off, err := p.SendSync(ctx, nil, []byte("c"))
-		requireNoErr(t, err)
-		requireEqual(t, off, Offset(1))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, err)
+		testkit.Equal(t, off, Offset(1))
+		testkit.NoErr(t, p.Close())
 		st := f.stamps(0)
 		if len(st) != 2 || st[1].Epoch != 1 || st[1].Seq != 0 {
 			t.Fatalf("stamps %+v: want c under epoch 1 from sequence 0", st)
@@ -322,14 +323,14 @@ func TestProducerOutOfRetriesButStored(t *testing.T) {
 		p := newTestProducer(t, f, WithLinger(0), WithRetries(2, time.Millisecond))
 		ctx := context.Background()
 		_, err := p.SendSync(ctx, nil, []byte("a"))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		if _, err := p.SendSync(ctx, nil, []byte("b")); err == nil {
 			t.Fatal("b: no error after every answer was lost")
 		}
 		off, err := p.SendSync(ctx, nil, []byte("c"))
-		requireNoErr(t, err)
-		requireEqual(t, off, Offset(2))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, err)
+		testkit.Equal(t, off, Offset(2))
+		testkit.NoErr(t, p.Close())
 		var got []string
 		for _, r := range f.records(t, 0) {
 			got = append(got, string(r.Value))

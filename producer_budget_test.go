@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"testing/synctest"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestBudgetReleaseWakesOnlyWaiters: a release with no sender waiting
@@ -13,16 +15,16 @@ import (
 func TestBudgetReleaseWakesOnlyWaiters(t *testing.T) {
 	b := newBudget(2, 1<<20)
 	ctx := context.Background()
-	requireNoErr(t, b.acquire(ctx, 10, nil))
+	testkit.NoErr(t, b.acquire(ctx, 10, nil))
 	if n := testing.AllocsPerRun(100, func() {
 		b.release(1, 10)
-		requireNoErr(t, b.acquire(ctx, 10, nil))
+		testkit.NoErr(t, b.acquire(ctx, 10, nil))
 	}); n != 0 {
 		t.Fatalf("release and acquire with room allocate %v times, want 0", n)
 	}
 	synctest.Test(t, func(t *testing.T) {
 		b := newBudget(1, 1<<20)
-		requireNoErr(t, b.acquire(ctx, 10, nil))
+		testkit.NoErr(t, b.acquire(ctx, 10, nil))
 		acquired := make(chan error, 1)
 		go func() { acquired <- b.acquire(ctx, 10, nil) }()
 		synctest.Wait()
@@ -30,7 +32,7 @@ func TestBudgetReleaseWakesOnlyWaiters(t *testing.T) {
 			t.Fatal("the second acquire does not wait on a full budget")
 		}
 		b.release(1, 10)
-		requireNoErr(t, <-acquired)
+		testkit.NoErr(t, <-acquired)
 		emptied := make(chan error, 1)
 		go func() { emptied <- b.waitEmpty(ctx) }()
 		synctest.Wait()
@@ -40,6 +42,6 @@ func TestBudgetReleaseWakesOnlyWaiters(t *testing.T) {
 		default:
 		}
 		b.release(1, 10)
-		requireNoErr(t, <-emptied)
+		testkit.NoErr(t, <-emptied)
 	})
 }

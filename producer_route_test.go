@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // A partition's requests go where its last one went without looking the
@@ -24,10 +26,10 @@ func TestProduceRouteRemembered(t *testing.T) {
 	// The first lookup fetches the metadata, which moves the count: the
 	// route is remembered as of the second.
 	_, _, err := c.routeOf(ctx, call)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	l, conn, err := c.routeOf(ctx, call)
-	requireNoErr(t, err)
-	requireEqual(t, l.id, 2)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, l.id, 2)
 	if route.conn != conn || route.gen != c.routes.Load() {
 		t.Fatal("the route found is not remembered")
 	}
@@ -39,19 +41,19 @@ func TestProduceRouteRemembered(t *testing.T) {
 	delete(c.meta.topics, "routes")
 	c.meta.mu.Unlock()
 	l2, conn2, err := c.routeOf(ctx, call)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if l2 != l || conn2 != conn {
 		t.Fatalf("route %v %p, want the remembered %v %p", l2, conn2, l, conn)
 	}
-	requireEqual(t, metaCalls(), calls)
+	testkit.Equal(t, metaCalls(), calls)
 
 	// The leader moves; dropping the metadata (as the NotLeader answer
 	// does) makes the next request look it up again.
 	f.moveLeader(1, 1)
 	c.meta.invalidate("routes")
 	l3, conn3, err := c.routeOf(ctx, call)
-	requireNoErr(t, err)
-	requireEqual(t, l3.id, 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, l3.id, 1)
 	if conn3 == conn {
 		t.Fatal("the moved partition's request still goes to the old leader's connection")
 	}
@@ -64,7 +66,7 @@ func TestProduceRouteRemembered(t *testing.T) {
 	if _, _, err := c.routeOf(ctx, produceCall{topic: "routes", partition: 0}); err != nil {
 		t.Fatal(err)
 	}
-	requireNoErr(t, c.Close())
+	testkit.NoErr(t, c.Close())
 	if _, _, err := c.routeOf(ctx, call); !errors.Is(err, ErrClosed) {
 		t.Fatalf("route of a closed client: %v, want ErrClosed", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/spu"
 	"github.com/fluvio-go/fluvio/spu/replica"
 	"github.com/fluvio-go/fluvio/wire"
@@ -149,7 +150,7 @@ func (f *fakeLog) records(t testing.TB, p int32) []batch.Record {
 	var out []batch.Record
 	for _, b := range f.batches[p] {
 		d, _, err := batch.Decode(b)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		out = append(out, d.Records...)
 	}
 	return out
@@ -158,7 +159,7 @@ func (f *fakeLog) records(t testing.TB, p int32) []batch.Record {
 func newTestProducer(t testing.TB, f *fakeLog, opts ...ProducerOption) *Producer {
 	t.Helper()
 	p, err := newProducer(context.Background(), f, slog.New(slog.DiscardHandler), "t", opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	return p
 }
 
@@ -172,12 +173,12 @@ func TestProducerOrderPerPartition(t *testing.T) {
 	for i := range n {
 		key := fmt.Appendf(nil, "k%d", i%97)
 		val := fmt.Appendf(nil, "v%d", i)
-		requireNoErr(t, p.Send(ctx, key, val))
+		testkit.NoErr(t, p.Send(ctx, key, val))
 		pp := part.Partition(key, 3)
 		want[pp] = append(want[pp], string(val))
 	}
-	requireNoErr(t, p.Flush(ctx))
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Flush(ctx))
+	testkit.NoErr(t, p.Close())
 	total := 0
 	for pp := range int32(3) {
 		got := f.records(t, pp)
@@ -191,7 +192,7 @@ func TestProducerOrderPerPartition(t *testing.T) {
 		}
 		total += len(got)
 	}
-	requireEqual(t, total, n)
+	testkit.Equal(t, total, n)
 	if f.maxIn > DefaultMaxInFlight {
 		t.Errorf("%d requests of one partition in flight at once; want at most %d", f.maxIn, DefaultMaxInFlight)
 	}
@@ -206,17 +207,17 @@ func TestProducerSendSyncOffsets(t *testing.T) {
 	defer p.Close()
 	for i := range 5 {
 		off, err := p.SendSync(context.Background(), nil, []byte("x"))
-		requireNoErr(t, err)
-		requireEqual(t, off, Offset(i))
+		testkit.NoErr(t, err)
+		testkit.Equal(t, off, Offset(i))
 	}
 	// Offsets within a multi-record batch: queue three, sync the fourth.
 	ctx := context.Background()
 	for range 3 {
-		requireNoErr(t, p.Send(ctx, nil, []byte("y")))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("y")))
 	}
 	off, err := p.SendSync(ctx, nil, []byte("z"))
-	requireNoErr(t, err)
-	requireEqual(t, off, Offset(8))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, Offset(8))
 }
 
 func TestProducerRetriesRetriable(t *testing.T) {
@@ -230,10 +231,10 @@ func TestProducerRetriesRetriable(t *testing.T) {
 	p := newTestProducer(t, f, WithRetries(3, time.Millisecond))
 	defer p.Close()
 	off, err := p.SendSync(context.Background(), []byte("k"), []byte("v"))
-	requireNoErr(t, err)
-	requireEqual(t, off, Offset(0))
-	requireEqual(t, len(f.records(t, 0)), 1)
-	requireEqual(t, f.calls, 3)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, Offset(0))
+	testkit.Equal(t, len(f.records(t, 0)), 1)
+	testkit.Equal(t, f.calls, 3)
 }
 
 func TestProducerRetriesExhausted(t *testing.T) {
@@ -243,14 +244,14 @@ func TestProducerRetriesExhausted(t *testing.T) {
 	p := newTestProducer(t, f, WithRetries(2, time.Millisecond))
 	defer p.Close()
 	ctx := context.Background()
-	requireNoErr(t, p.Send(ctx, nil, []byte("a")))
+	testkit.NoErr(t, p.Send(ctx, nil, []byte("a")))
 	err := p.Flush(ctx)
 	if !errors.Is(err, cause) {
 		t.Fatalf("Flush = %v, want %v", err, cause)
 	}
-	requireEqual(t, f.calls, 3) // first try + 2 retries
+	testkit.Equal(t, f.calls, 3) // first try + 2 retries
 	// The error is reported once.
-	requireNoErr(t, p.Flush(ctx))
+	testkit.NoErr(t, p.Flush(ctx))
 }
 
 func TestProducerNoRetryOnPermanentError(t *testing.T) {
@@ -268,12 +269,12 @@ func TestProducerNoRetryOnPermanentError(t *testing.T) {
 	if !errors.Is(err, cause) {
 		t.Fatalf("SendSync = %v, want %v", err, cause)
 	}
-	requireEqual(t, f.calls, 1)
+	testkit.Equal(t, f.calls, 1)
 	// SendSync's own error is not reported again by Flush.
-	requireNoErr(t, p.Flush(context.Background()))
+	testkit.NoErr(t, p.Flush(context.Background()))
 	off, err := p.SendSync(context.Background(), nil, []byte("b"))
-	requireNoErr(t, err)
-	requireEqual(t, off, Offset(0))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, Offset(0))
 }
 
 func TestProducerSendBlocksWhenFull(t *testing.T) {
@@ -283,7 +284,7 @@ func TestProducerSendBlocksWhenFull(t *testing.T) {
 	defer p.Close()
 	ctx := context.Background()
 	for range 10 {
-		requireNoErr(t, p.Send(ctx, nil, []byte("r")))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("r")))
 	}
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
@@ -291,9 +292,9 @@ func TestProducerSendBlocksWhenFull(t *testing.T) {
 		t.Fatalf("Send on a full producer = %v, want DeadlineExceeded", err)
 	}
 	close(f.gate) // the SPU answers: room again
-	requireNoErr(t, p.Send(ctx, nil, []byte("fits")))
-	requireNoErr(t, p.Flush(ctx))
-	requireEqual(t, len(f.records(t, 0)), 11)
+	testkit.NoErr(t, p.Send(ctx, nil, []byte("fits")))
+	testkit.NoErr(t, p.Flush(ctx))
+	testkit.Equal(t, len(f.records(t, 0)), 11)
 }
 
 func TestProducerByteBudget(t *testing.T) {
@@ -303,14 +304,14 @@ func TestProducerByteBudget(t *testing.T) {
 	defer p.Close()
 	ctx := context.Background()
 	// A record larger than the budget is admitted when nothing is held.
-	requireNoErr(t, p.Send(ctx, nil, make([]byte, 500)))
+	testkit.NoErr(t, p.Send(ctx, nil, make([]byte, 500)))
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	if err := p.Send(short, nil, []byte("x")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Send past the byte budget = %v, want DeadlineExceeded", err)
 	}
 	close(f.gate)
-	requireNoErr(t, p.Flush(ctx))
+	testkit.NoErr(t, p.Flush(ctx))
 }
 
 func TestProducerLinger(t *testing.T) {
@@ -318,17 +319,17 @@ func TestProducerLinger(t *testing.T) {
 		f := newFakeLog(1)
 		p := newTestProducer(t, f, WithLinger(50*time.Millisecond))
 		ctx := context.Background()
-		requireNoErr(t, p.Send(ctx, nil, []byte("a")))
-		requireNoErr(t, p.Send(ctx, nil, []byte("b")))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("a")))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("b")))
 		time.Sleep(49 * time.Millisecond)
 		synctest.Wait()
-		requireEqual(t, len(f.records(t, 0)), 0)
+		testkit.Equal(t, len(f.records(t, 0)), 0)
 		time.Sleep(2 * time.Millisecond)
 		synctest.Wait()
 		got := f.records(t, 0)
-		requireEqual(t, len(got), 2)
-		requireEqual(t, f.calls, 1) // both records in one batch
-		requireNoErr(t, p.Close())
+		testkit.Equal(t, len(got), 2)
+		testkit.Equal(t, f.calls, 1) // both records in one batch
+		testkit.NoErr(t, p.Close())
 	})
 }
 
@@ -338,7 +339,7 @@ func TestProducerBatchSizeSendsWithoutLinger(t *testing.T) {
 		p := newTestProducer(t, f, WithLinger(time.Hour), WithBatchSize(1000))
 		ctx := context.Background()
 		for range 20 {
-			requireNoErr(t, p.Send(ctx, nil, make([]byte, 100)))
+			testkit.NoErr(t, p.Send(ctx, nil, make([]byte, 100)))
 		}
 		synctest.Wait()
 		// About 9 records fill a 1000-byte batch; the rest linger.
@@ -353,8 +354,8 @@ func TestProducerBatchSizeSendsWithoutLinger(t *testing.T) {
 			}
 		}
 		f.mu.Unlock()
-		requireNoErr(t, p.Close()) // Close sends the lingering rest
-		requireEqual(t, len(f.records(t, 0)), 20)
+		testkit.NoErr(t, p.Close()) // Close sends the lingering rest
+		testkit.Equal(t, len(f.records(t, 0)), 20)
 	})
 }
 
@@ -363,25 +364,25 @@ func TestProducerCloseSendsAndRefuses(t *testing.T) {
 	p := newTestProducer(t, f, WithLinger(time.Hour))
 	ctx := context.Background()
 	for i := range 100 {
-		requireNoErr(t, p.Send(ctx, fmt.Appendf(nil, "%d", i), []byte("v")))
+		testkit.NoErr(t, p.Send(ctx, fmt.Appendf(nil, "%d", i), []byte("v")))
 	}
-	requireNoErr(t, p.Close())
-	requireEqual(t, len(f.records(t, 0))+len(f.records(t, 1)), 100)
+	testkit.NoErr(t, p.Close())
+	testkit.Equal(t, len(f.records(t, 0))+len(f.records(t, 1)), 100)
 	if err := p.Send(ctx, nil, []byte("late")); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Send after Close = %v, want ErrClosed", err)
 	}
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Close())
 }
 
 func TestProducerHeadersAndNilKey(t *testing.T) {
 	f := newFakeLog(1)
 	p := newTestProducer(t, f)
 	ctx := context.Background()
-	requireNoErr(t, p.SendWithHeaders(ctx, nil, []byte("v"), []Header{{Key: "h", Value: []byte("1")}}))
-	requireNoErr(t, p.Send(ctx, []byte{}, nil))
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.SendWithHeaders(ctx, nil, []byte("v"), []Header{{Key: "h", Value: []byte("1")}}))
+	testkit.NoErr(t, p.Send(ctx, []byte{}, nil))
+	testkit.NoErr(t, p.Close())
 	got := f.records(t, 0)
-	requireEqual(t, len(got), 2)
+	testkit.Equal(t, len(got), 2)
 	if got[0].Key != nil || string(got[0].Value) != "v" || len(got[0].Headers) != 1 || got[0].Headers[0].Key != "h" {
 		t.Errorf("record 0 = %+v", got[0])
 	}
@@ -406,7 +407,7 @@ func TestProducerConcurrentSenders(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Close())
 	// Each sender's key maps to one partition: its values must be in order.
 	seen := map[string]int{}
 	total := 0
@@ -422,7 +423,7 @@ func TestProducerConcurrentSenders(t *testing.T) {
 			total++
 		}
 	}
-	requireEqual(t, total, 8000)
+	testkit.Equal(t, total, 8000)
 }
 
 // TestProducerPipelinesRequests: the first request of a producer epoch
@@ -438,7 +439,7 @@ func TestProducerPipelinesRequests(t *testing.T) {
 		ctx := context.Background()
 		value := func(i int) []byte { return fmt.Appendf(nil, "record-%02d-with-padding-to-fill-a-batch", i) }
 		for i := range 5 {
-			requireNoErr(t, p.Send(ctx, nil, value(i)))
+			testkit.NoErr(t, p.Send(ctx, nil, value(i)))
 			synctest.Wait()
 		}
 		f.mu.Lock()
@@ -449,14 +450,14 @@ func TestProducerPipelinesRequests(t *testing.T) {
 			t.Fatalf("%d requests started, %d awaiting answers before the first answer; want 1 and 1", calls, in)
 		}
 		close(g1)
-		requireNoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Flush(ctx))
 
 		f.mu.Lock()
 		f.gate = make(chan struct{})
 		calls0 := f.calls
 		f.mu.Unlock()
 		for i := 5; i < 25; i++ {
-			requireNoErr(t, p.Send(ctx, nil, value(i)))
+			testkit.NoErr(t, p.Send(ctx, nil, value(i)))
 			synctest.Wait() // let run start what it can
 		}
 		f.mu.Lock()
@@ -466,10 +467,10 @@ func TestProducerPipelinesRequests(t *testing.T) {
 			t.Fatalf("%d requests started, %d awaiting answers; want 3 and 3 (the pipeline depth)", calls, in)
 		}
 		close(f.gate) // answers flow; the rest goes in few requests
-		requireNoErr(t, p.Flush(ctx))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Close())
 		got := f.records(t, 0)
-		requireEqual(t, len(got), 25)
+		testkit.Equal(t, len(got), 25)
 		for i, r := range got {
 			if want := string(value(i)); string(r.Value) != want {
 				t.Fatalf("record %d = %q, want %q", i, r.Value, want)
@@ -497,16 +498,16 @@ func TestProducerRetryKeepsOrderInPipeline(t *testing.T) {
 		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(64), WithMaxInFlight(4), WithRetries(10, time.Millisecond))
 		ctx := context.Background()
 		for i := range 50 {
-			requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%02d-with-padding-to-fill-a-batch", i)))
+			testkit.NoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%02d-with-padding-to-fill-a-batch", i)))
 			synctest.Wait()
 			if i == 10 {
 				close(f.gate)
 			}
 		}
-		requireNoErr(t, p.Flush(ctx))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Close())
 		got := f.records(t, 0)
-		requireEqual(t, len(got), 50)
+		testkit.Equal(t, len(got), 50)
 		for i, r := range got {
 			if want := fmt.Sprintf("record-%02d-with-padding-to-fill-a-batch", i); string(r.Value) != want {
 				t.Fatalf("record %d = %q, want %q", i, r.Value, want)
@@ -530,7 +531,7 @@ func TestProducerBigRecordsTravelTogether(t *testing.T) {
 		f.fail = func(call int, c produceCall) error {
 			n := 0
 			for _, err := range batch.All(c.records) {
-				requireNoErr(t, err)
+				testkit.NoErr(t, err)
 				n++
 			}
 			perRequest = append(perRequest, n) // requests of a partition are started one at a time
@@ -538,19 +539,19 @@ func TestProducerBigRecordsTravelTogether(t *testing.T) {
 		}
 		p := newTestProducer(t, f, WithLinger(0), WithBatchSize(200), WithMaxInFlight(1))
 		ctx := context.Background()
-		requireNoErr(t, p.Send(ctx, nil, []byte("a")))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("a")))
 		synctest.Wait() // "a" is in flight; the big records queue behind it
 		for i := range 4 {
-			requireNoErr(t, p.Send(ctx, nil, bytes.Repeat([]byte{byte('0' + i)}, 500)))
+			testkit.NoErr(t, p.Send(ctx, nil, bytes.Repeat([]byte{byte('0' + i)}, 500)))
 		}
 		synctest.Wait()
 		close(f.gate)
-		requireNoErr(t, p.Flush(ctx))
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Close())
 		if fmt.Sprint(perRequest) != "[1 4]" {
 			t.Fatalf("batches per request %v, want [1 4]: the four big records should travel in one request", perRequest)
 		}
-		requireEqual(t, len(f.records(t, 0)), 5)
+		testkit.Equal(t, len(f.records(t, 0)), 5)
 	})
 }
 
@@ -576,7 +577,7 @@ func TestProducerBigRecordRefusedAlone(t *testing.T) {
 						return markRetriable(errors.New("not leader"))
 					}
 					for b, err := range batch.All(c.records) {
-						requireNoErr(t, err)
+						testkit.NoErr(t, err)
 						if len(b) > 1000 {
 							refused++
 							return wire.RecordTooLarge.ErrMsg(fmt.Sprintf("batch of %d bytes over the limit", len(b)))
@@ -586,17 +587,17 @@ func TestProducerBigRecordRefusedAlone(t *testing.T) {
 				}
 				p := newTestProducer(t, f, WithLinger(0), WithBatchSize(200), WithMaxInFlight(1), WithIdempotence(idem))
 				ctx := context.Background()
-				requireNoErr(t, p.Send(ctx, nil, []byte("a")))
+				testkit.NoErr(t, p.Send(ctx, nil, []byte("a")))
 				synctest.Wait() // "a" is in flight; the rest queues behind it
 				for _, v := range [][]byte{[]byte("b"), bytes.Repeat([]byte("c"), 500), make([]byte, 2000), bytes.Repeat([]byte("d"), 500)} {
-					requireNoErr(t, p.Send(ctx, nil, v))
+					testkit.NoErr(t, p.Send(ctx, nil, v))
 				}
 				synctest.Wait()
 				close(f.gate)
 				if err := p.Flush(ctx); !errors.Is(err, wire.ErrRecordTooLarge) {
 					t.Fatalf("Flush = %v, want the big record's refusal", err)
 				}
-				requireNoErr(t, p.Close())
+				testkit.NoErr(t, p.Close())
 				if refused != 2 {
 					t.Fatalf("%d refusals, want 2: the request of four batches, then the big one alone", refused)
 				}
@@ -651,16 +652,16 @@ func TestProducerSendAsync(t *testing.T) {
 		var res []<-chan SendResult
 		for _, v := range []string{"a", "b", "c"} {
 			ch, err := p.SendAsync(ctx, nil, []byte(v))
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			res = append(res, ch)
 			synctest.Wait() // one request each
 		}
-		requireNoErr(t, p.Flush(ctx))
+		testkit.NoErr(t, p.Flush(ctx))
 		a, b, c := <-res[0], <-res[1], <-res[2]
 		if a.Err != nil || a.Offset != 0 || !errors.Is(b.Err, refused) || b.Offset != -1 || c.Err != nil || c.Offset != 1 {
 			t.Fatalf("outcomes %+v %+v %+v; want offset 0, the refusal, offset 1", a, b, c)
 		}
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, p.Close())
 		if got := f.values(t); fmt.Sprint(got) != "[a c]" {
 			t.Fatalf("stored %v, want [a c]", got)
 		}

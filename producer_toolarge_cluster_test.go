@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -24,7 +25,7 @@ func TestClusterBigRecordOverTopicLimit(t *testing.T) {
 	defer cancel()
 
 	p, err := c.Producer("big", WithBatchSize(1024), WithLinger(0), WithMaxInFlight(1))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	const n, bad = 40, 25
 	value := func(i int) []byte {
@@ -37,7 +38,7 @@ func TestClusterBigRecordOverTopicLimit(t *testing.T) {
 	results := make([]<-chan SendResult, n)
 	for i := range n {
 		results[i], err = p.SendAsync(ctx, nil, value(i))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	want := int64(0)
 	for i, ch := range results {
@@ -56,15 +57,15 @@ func TestClusterBigRecordOverTopicLimit(t *testing.T) {
 		}
 		want++
 	}
-	requireNoErr(t, p.Flush(ctx))
-	requireNoErr(t, p.Close())
+	testkit.NoErr(t, p.Flush(ctx))
+	testkit.NoErr(t, p.Close())
 	t.Logf("requests %d, single-batch resends %d", p.Stats().Requests, p.Stats().Retries)
 
 	cons, err := c.Consumer("big", FromBeginning(), DisableContinuous())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	i := 0
 	for rec, err := range cons.Records(ctx) {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		if i == bad {
 			i++
 		}
@@ -73,5 +74,5 @@ func TestClusterBigRecordOverTopicLimit(t *testing.T) {
 		}
 		i++
 	}
-	requireEqual(t, i, n)
+	testkit.Equal(t, i, n)
 }

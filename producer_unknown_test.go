@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -34,12 +35,12 @@ func TestProducerRetriesUnknownPartitionForABoundedTime(t *testing.T) {
 			}
 			p := newTestProducer(t, f, WithRetries(2, 100*time.Millisecond))
 			off, err := p.SendSync(context.Background(), nil, []byte("v"))
-			requireNoErr(t, err)
-			requireEqual(t, off, Offset(0))
+			testkit.NoErr(t, err)
+			testkit.Equal(t, off, Offset(0))
 			f.mu.Lock()
-			requireEqual(t, f.calls, 9)
+			testkit.Equal(t, f.calls, 9)
 			f.mu.Unlock()
-			requireNoErr(t, p.Close())
+			testkit.NoErr(t, p.Close())
 		})
 	})
 	t.Run("never appears", func(t *testing.T) {
@@ -56,7 +57,7 @@ func TestProducerRetriesUnknownPartitionForABoundedTime(t *testing.T) {
 			if d < unknownPartitionWait || d > unknownPartitionWait+2*DefaultMaxRetryBackoff {
 				t.Fatalf("gave up after %v, want about %v", d, unknownPartitionWait)
 			}
-			requireNoErr(t, p.Close())
+			testkit.NoErr(t, p.Close())
 		})
 	})
 	t.Run("other errors stop at WithRetries", func(t *testing.T) {
@@ -69,9 +70,9 @@ func TestProducerRetriesUnknownPartitionForABoundedTime(t *testing.T) {
 				t.Fatalf("SendSync = %v, want not leader", err)
 			}
 			f.mu.Lock()
-			requireEqual(t, f.calls, 3)
+			testkit.Equal(t, f.calls, 3)
 			f.mu.Unlock()
-			requireNoErr(t, p.Close())
+			testkit.NoErr(t, p.Close())
 		})
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestProducerFullWindowEndsLinger: when a Send finds the window
@@ -28,7 +30,7 @@ func TestProducerFullWindowEndsLinger(t *testing.T) {
 				ctx := context.Background()
 				start := time.Now()
 				for range tc.records {
-					requireNoErr(t, p.Send(ctx, nil, []byte("16 bytes of data")))
+					testkit.NoErr(t, p.Send(ctx, nil, []byte("16 bytes of data")))
 				}
 				synctest.Wait()
 				if n := f.sent(t); n != 0 {
@@ -36,7 +38,7 @@ func TestProducerFullWindowEndsLinger(t *testing.T) {
 				}
 				// The window is full: this Send blocks, which sends the
 				// lingering batches; their answers make room for it.
-				requireNoErr(t, p.Send(ctx, nil, []byte("one more")))
+				testkit.NoErr(t, p.Send(ctx, nil, []byte("one more")))
 				if d := time.Since(start); d >= time.Hour {
 					t.Fatalf("Send on a full window returned after %v: the batches waited out the linger", d)
 				}
@@ -46,12 +48,12 @@ func TestProducerFullWindowEndsLinger(t *testing.T) {
 				if n := f.sent(t); n < tc.records {
 					t.Fatalf("%d records sent after the window filled, want %d", n, tc.records)
 				}
-				requireNoErr(t, p.Flush(ctx))
+				testkit.NoErr(t, p.Flush(ctx))
 				if d := time.Since(start); d >= time.Hour {
 					t.Fatalf("Flush returned after %v: it waited for the linger", d)
 				}
-				requireEqual(t, f.sent(t), tc.records+1)
-				requireNoErr(t, p.Close())
+				testkit.Equal(t, f.sent(t), tc.records+1)
+				testkit.NoErr(t, p.Close())
 			})
 		})
 	}
@@ -65,19 +67,19 @@ func TestProducerWindowWithRoomLingers(t *testing.T) {
 		p := newTestProducer(t, f, WithLinger(time.Second), WithMaxBuffered(100, 1<<20))
 		ctx := context.Background()
 		for range 99 {
-			requireNoErr(t, p.Send(ctx, nil, []byte("r")))
+			testkit.NoErr(t, p.Send(ctx, nil, []byte("r")))
 		}
 		time.Sleep(time.Second - time.Millisecond)
 		synctest.Wait()
-		requireEqual(t, f.sent(t), 0)
+		testkit.Equal(t, f.sent(t), 0)
 		time.Sleep(2 * time.Millisecond)
 		synctest.Wait()
-		requireEqual(t, f.sent(t), 99)
+		testkit.Equal(t, f.sent(t), 99)
 		f.mu.Lock()
 		calls := f.calls
 		f.mu.Unlock()
-		requireEqual(t, calls, 1) // one batch
-		requireNoErr(t, p.Close())
+		testkit.Equal(t, calls, 1) // one batch
+		testkit.NoErr(t, p.Close())
 	})
 }
 
@@ -103,34 +105,34 @@ func TestProducerFullWindowInFlightKeepsLinger(t *testing.T) {
 		// The producer epoch's first request goes alone (see
 		// pipeline.start): answered before the test starts.
 		_, err := p.SendSync(ctx, nil, []byte("w"))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		gate := make(chan struct{})
 		f.mu.Lock()
 		f.gate = gate
 		f.mu.Unlock()
-		requireNoErr(t, p.Send(ctx, nil, []byte("a")))
-		requireNoErr(t, p.Send(ctx, nil, []byte("b")))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("a")))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("b")))
 		time.Sleep(time.Second) // lingered: sent, its answer held
 		synctest.Wait()
-		requireEqual(t, f.sent(t), 3)
-		requireNoErr(t, p.Send(ctx, nil, []byte("c")))
-		requireNoErr(t, p.Send(ctx, nil, []byte("d")))
+		testkit.Equal(t, f.sent(t), 3)
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("c")))
+		testkit.NoErr(t, p.Send(ctx, nil, []byte("d")))
 		start := time.Now()
 		sent := make(chan error, 1)
 		go func() { sent <- p.Send(ctx, nil, []byte("e")) }() // the window is full
 		synctest.Wait()
-		requireEqual(t, f.sent(t), 3) // c and d linger: a request is in flight
-		close(gate)                   // its answer makes room
-		requireNoErr(t, <-sent)
+		testkit.Equal(t, f.sent(t), 3) // c and d linger: a request is in flight
+		close(gate)                    // its answer makes room
+		testkit.NoErr(t, <-sent)
 		if d := time.Since(start); d != 0 {
 			t.Fatalf("the blocked Send waited %v of fake time, want none (room came from the answer)", d)
 		}
 		synctest.Wait()
-		requireEqual(t, f.sent(t), 3) // still lingering: nothing forces them out
+		testkit.Equal(t, f.sent(t), 3) // still lingering: nothing forces them out
 		time.Sleep(time.Second)
 		synctest.Wait()
-		requireEqual(t, f.sent(t), 6)
-		requireNoErr(t, p.Close())
+		testkit.Equal(t, f.sent(t), 6)
+		testkit.NoErr(t, p.Close())
 	})
 }
 
@@ -152,10 +154,10 @@ func TestProducerFullWindowDrainsTogether(t *testing.T) {
 				for i := range rounds * parts {
 					// Round robin: every round fills the window with one
 					// record per partition; the next Send drains them.
-					requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%03d", i)))
+					testkit.NoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "record-%03d", i)))
 				}
-				requireNoErr(t, p.Flush(ctx))
-				requireNoErr(t, p.Close())
+				testkit.NoErr(t, p.Flush(ctx))
+				testkit.NoErr(t, p.Close())
 				f.mu.Lock()
 				bulkCalls := f.bulkCalls
 				f.mu.Unlock()
@@ -167,7 +169,7 @@ func TestProducerFullWindowDrainsTogether(t *testing.T) {
 				}
 				for part := range int32(parts) {
 					recs := f.records(t, part)
-					requireEqual(t, len(recs), rounds)
+					testkit.Equal(t, len(recs), rounds)
 					for r, rec := range recs {
 						if want := fmt.Sprintf("record-%03d", r*parts+int(part)); string(rec.Value) != want {
 							t.Fatalf("partition %d record %d = %q, want %q", part, r, rec.Value, want)
@@ -202,21 +204,21 @@ func TestProducerLingerTimerStartsDueTogether(t *testing.T) {
 		p := newTestProducer(t, f, WithLinger(10*time.Millisecond), WithMaxBuffered(1000, 1<<20))
 		ctx := context.Background()
 		for i := range parts {
-			requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "r%d", i))) // one per partition
+			testkit.NoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "r%d", i))) // one per partition
 		}
 		time.Sleep(10*time.Millisecond - time.Microsecond)
 		synctest.Wait()
-		requireEqual(t, f.sent(t), 0)
+		testkit.Equal(t, f.sent(t), 0)
 		time.Sleep(time.Microsecond)
 		synctest.Wait()
-		requireEqual(t, f.sent(t), parts)
+		testkit.Equal(t, f.sent(t), parts)
 		f.mu.Lock()
 		bulkCalls, calls := f.bulkCalls, f.calls
 		f.mu.Unlock()
 		if bulkCalls != parts || calls != parts {
 			t.Fatalf("%d requests, %d of them started together; want %d, all together", calls, bulkCalls, parts)
 		}
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, p.Close())
 	})
 }
 
@@ -241,22 +243,22 @@ func TestProducerLingerStartsWithoutWakingRunLoops(t *testing.T) {
 		before := wakes()
 		for round := range 3 {
 			for i := range parts {
-				requireNoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "r%d-%d", round, i)))
+				testkit.NoErr(t, p.Send(ctx, nil, fmt.Appendf(nil, "r%d-%d", round, i)))
 			}
 			synctest.Wait()
 			if n := wakes() - before; n != 0 {
 				t.Fatalf("round %d: the run loops woke %d times for lingering batches, want 0", round, n)
 			}
-			requireEqual(t, f.sent(t), round*parts)
+			testkit.Equal(t, f.sent(t), round*parts)
 			time.Sleep(10 * time.Millisecond)
 			synctest.Wait()
-			requireEqual(t, f.sent(t), (round+1)*parts)
+			testkit.Equal(t, f.sent(t), (round+1)*parts)
 		}
 		f.mu.Lock()
 		bulkCalls := f.bulkCalls
 		f.mu.Unlock()
-		requireEqual(t, bulkCalls, 3*parts)
-		requireNoErr(t, p.Close())
+		testkit.Equal(t, bulkCalls, 3*parts)
+		testkit.NoErr(t, p.Close())
 	})
 }
 
@@ -277,24 +279,24 @@ func TestProducerSpreadWindowCutsLinger(t *testing.T) {
 			// Each partition's epoch starts with a request answered alone
 			// (see pipeline.start): done before the answers are held.
 			_, err := p.SendSync(ctx, []byte{byte(i)}, []byte("w"))
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 		}
 		gate := make(chan struct{})
 		f.mu.Lock()
 		f.gate = gate
 		f.mu.Unlock()
 		for i := range first {
-			requireNoErr(t, p.Send(ctx, []byte{byte(i)}, []byte("in flight")))
+			testkit.NoErr(t, p.Send(ctx, []byte{byte(i)}, []byte("in flight")))
 		}
 		flushed := make(chan error, 1)
 		go func() { flushed <- p.Flush(ctx) }()
 		synctest.Wait()
-		requireEqual(t, f.sent(t), parts+first) // their answers are held
+		testkit.Equal(t, f.sent(t), parts+first) // their answers are held
 		for i := first; i < parts; i++ {
-			requireNoErr(t, p.Send(ctx, []byte{byte(i)}, []byte("lingering")))
+			testkit.NoErr(t, p.Send(ctx, []byte{byte(i)}, []byte("lingering")))
 		}
 		synctest.Wait()
-		requireEqual(t, f.sent(t), parts+first) // the window has room: they linger
+		testkit.Equal(t, f.sent(t), parts+first) // the window has room: they linger
 		start := time.Now()
 		blocked := make(chan error, 1)
 		go func() { blocked <- p.Send(ctx, []byte{0}, []byte("one more")) }() // the window is full
@@ -306,10 +308,10 @@ func TestProducerSpreadWindowCutsLinger(t *testing.T) {
 			t.Fatalf("the batches went out after %v of fake time, want at once", d)
 		}
 		close(gate)
-		requireNoErr(t, <-blocked)
-		requireNoErr(t, <-flushed)
-		requireNoErr(t, p.Flush(ctx))
-		requireEqual(t, f.sent(t), 2*parts+1)
-		requireNoErr(t, p.Close())
+		testkit.NoErr(t, <-blocked)
+		testkit.NoErr(t, <-flushed)
+		testkit.NoErr(t, p.Flush(ctx))
+		testkit.Equal(t, f.sent(t), 2*parts+1)
+		testkit.NoErr(t, p.Close())
 	})
 }

@@ -40,7 +40,7 @@ func TestPartitionsOnlineMeansProducible(t *testing.T) {
 	var next int32 = parts - 1 // the last created first
 	p, err := c.Producer("ready", WithRetries(0, time.Millisecond), WithAcks(AcksLeader),
 		WithPartitioner(PartitionerFunc(func([]byte, int32) int32 { return next })))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	for ; next >= 0; next-- {
 		if _, err := p.SendSync(ctx, nil, []byte("v")); err != nil {

@@ -24,7 +24,7 @@ func TestRequestDenied(t *testing.T) {
 			Publish: &server.SubjectPermission{Deny: []string{"fluvio.admin.v1.topic.>"}},
 		}}},
 	})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ns.Start()
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	if !ns.ReadyForConnections(10 * time.Second) {
@@ -33,7 +33,7 @@ func TestRequestDenied(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := Connect(ctx, fmt.Sprintf("nats://ro:pw@%s", ns.Addr().(*net.TCPAddr).String()), WithRequestTimeout(8*time.Second))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer c.Close()
 
 	start := time.Now()
@@ -59,7 +59,7 @@ func TestRequestDenied(t *testing.T) {
 // after noResponderWindow with ErrUnavailable.
 func TestRequestWaitsForSC(t *testing.T) {
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ns.Start()
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	if !ns.ReadyForConnections(10 * time.Second) {
@@ -69,7 +69,7 @@ func TestRequestWaitsForSC(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	c, err := Connect(ctx, url, WithRequestTimeout(20*time.Second))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer c.Close()
 
 	done := make(chan error, 1)
@@ -86,15 +86,15 @@ func TestRequestWaitsForSC(t *testing.T) {
 		return nil
 	})
 	sc, err := nats.Connect(url)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer sc.Close()
 	sub, err := sc.Subscribe("fluvio.admin.v1.version.get", func(m *nats.Msg) {
 		data, _ := bus.Marshal(map[string]string{"version": "test"}, false)
 		_ = m.Respond(data)
 	})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer func() { _ = sub.Unsubscribe() }()
-	requireNoErr(t, sc.Flush())
+	testkit.NoErr(t, sc.Flush())
 	if err := <-done; err != nil {
 		t.Fatalf("SCVersion after the SC came = %v, want an answer", err)
 	}

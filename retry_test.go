@@ -12,10 +12,10 @@ import (
 )
 
 func TestRetryWaitsIsTheSumOfBackoffs(t *testing.T) {
-	requireEqual(t, retryWaits(3, 10*time.Millisecond, 25*time.Millisecond), 55*time.Millisecond)
-	requireEqual(t, retryWaits(0, time.Second, time.Second), time.Duration(0))
+	testkit.Equal(t, retryWaits(3, 10*time.Millisecond, 25*time.Millisecond), 55*time.Millisecond)
+	testkit.Equal(t, retryWaits(0, time.Second, time.Second), time.Duration(0))
 	// The consumer's budget, which its warning names.
-	requireEqual(t, retryWaits(consumerMaxRetries, consumerRetryBackoff, consumerMaxBackoff), 26550*time.Millisecond)
+	testkit.Equal(t, retryWaits(consumerMaxRetries, consumerRetryBackoff, consumerMaxBackoff), 26550*time.Millisecond)
 }
 
 func TestRetryStopsAfterMaxRetries(t *testing.T) {
@@ -36,10 +36,10 @@ func TestConsumerWarnsOnceWhileLeaderOffline(t *testing.T) {
 	var logs testkit.Buffer
 	c := f.connect(t, WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	p, err := c.Producer("down")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer p.Close()
 	_, err = p.SendSync(context.Background(), nil, []byte("kept"))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 
 	// The partition moves to SPU 2, which is offline: SPU 1 answers
 	// NotLeader and the metadata names an offline leader.
@@ -48,7 +48,7 @@ func TestConsumerWarnsOnceWhileLeaderOffline(t *testing.T) {
 	f.online[2] = false
 	f.mu.Unlock()
 	cons, err := c.Consumer("down", FromBeginning(), DisableContinuous())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	got := make(chan error, 1)
 	go func() {
 		var n int
@@ -80,7 +80,7 @@ func TestConsumerWarnsOnceWhileLeaderOffline(t *testing.T) {
 	f.mu.Unlock()
 	select {
 	case err := <-got:
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("the read did not finish after the leader came back")
 	}

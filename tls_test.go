@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/internal/tlsconf"
 )
 
@@ -14,11 +15,11 @@ import (
 func TestLoadTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca, err := tlsconf.EnsureAuthority(dir, "test")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	f, err := ca.Ensure(dir, tlsconf.Leaf{Name: "client", Role: tlsconf.RoleClient})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	cfg, err := LoadTLS(f.CA, f.Cert, f.Key)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if cfg.RootCAs == nil || len(cfg.Certificates) != 1 {
 		t.Fatalf("config %+v: want the CA and one certificate", cfg)
 	}

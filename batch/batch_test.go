@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"pgregory.net/rapid"
 )
 
@@ -31,21 +32,21 @@ func sample() Batch {
 func TestBatchRoundTrip(t *testing.T) {
 	b := sample()
 	enc := b.AppendTo(nil)
-	requireEqual(t, RecordCount(enc), 3)
-	requireEqual(t, BaseOffset(enc), 42)
-	requireEqual(t, LeaderEpoch(enc), 7)
-	requireEqual(t, LastOffsetDelta(enc), 2)
-	requireEqual(t, MaxTimestamp(enc), 1005)
-	requireEqual(t, FirstTimestamp(enc), 1000)
+	testkit.Equal(t, RecordCount(enc), 3)
+	testkit.Equal(t, BaseOffset(enc), 42)
+	testkit.Equal(t, LeaderEpoch(enc), 7)
+	testkit.Equal(t, LastOffsetDelta(enc), 2)
+	testkit.Equal(t, MaxTimestamp(enc), 1005)
+	testkit.Equal(t, FirstTimestamp(enc), 1000)
 	got, n, err := Decode(append(enc, 1, 2, 3))
-	requireNoErr(t, err)
-	requireEqual(t, n, len(enc))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, n, len(enc))
 	if !batchEqual(got, b) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", got, b)
 	}
 	size, err := Size(enc)
-	requireNoErr(t, err)
-	requireEqual(t, size, len(enc))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, size, len(enc))
 }
 
 // batchEqual compares two batches, telling nil from empty byte slices.
@@ -78,10 +79,10 @@ func TestBaseOffsetAndEpochOutsideCRC(t *testing.T) {
 	SetBaseOffset(enc, 1<<40)
 	SetLeaderEpoch(enc, 99)
 	_, err := Validate(enc)
-	requireNoErr(t, err)
-	requireEqual(t, BaseOffset(enc), 1<<40)
-	requireEqual(t, LeaderEpoch(enc), 99)
-	requireEqual(t, NextOffset(enc), 1<<40+3)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, BaseOffset(enc), 1<<40)
+	testkit.Equal(t, LeaderEpoch(enc), 99)
+	testkit.Equal(t, NextOffset(enc), 1<<40+3)
 }
 
 func TestBuilder(t *testing.T) {
@@ -90,11 +91,11 @@ func TestBuilder(t *testing.T) {
 	bl.Add([]byte("a"), []byte("1"), nil, 100)
 	bl.Add(nil, []byte("2"), []Header{{Key: "k", Value: []byte("v")}}, 107)
 	bl.Add([]byte("c"), nil, nil, 103)
-	requireEqual(t, bl.Len(), 3)
+	testkit.Equal(t, bl.Len(), 3)
 	enc := bl.Bytes()
-	requireEqual(t, bl.Size(), len(enc))
+	testkit.Equal(t, bl.Size(), len(enc))
 	got, _, err := Decode(enc)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	want := Batch{
 		LastOffsetDelta: 2, FirstTimestamp: 100, MaxTimestamp: 107,
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
@@ -167,13 +168,13 @@ func TestBadInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Validate(tc.in)
-			requireErrIs(t, err, tc.want)
+			testkit.ErrIs(t, err, tc.want)
 			_, _, err = Decode(tc.in)
-			requireErrIs(t, err, tc.want)
+			testkit.ErrIs(t, err, tc.want)
 		})
 	}
 	_, err := ValidateMax(good, len(good)-1)
-	requireErrIs(t, err, ErrTooLarge)
+	testkit.ErrIs(t, err, ErrTooLarge)
 }
 
 // reCRC recomputes the CRC so record-level checks are reached.
@@ -214,16 +215,16 @@ func TestDecodeRecordLevelCorruption(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := reCRC(f(bytes.Clone(good)))
 			_, _, err := Decode(p)
-			requireErrIs(t, err, ErrCorrupt)
+			testkit.ErrIs(t, err, ErrCorrupt)
 		})
 	}
 	c := sample()
 	c.Attributes = 1 // gzip, but the records are not gzip data
 	_, _, err := Decode(c.AppendTo(nil))
-	requireErrIs(t, err, ErrCorrupt)
+	testkit.ErrIs(t, err, ErrCorrupt)
 	c.Attributes = 5 // no such codec
 	_, _, err = Decode(c.AppendTo(nil))
-	requireErrIs(t, err, ErrCompressed)
+	testkit.ErrIs(t, err, ErrCompressed)
 }
 
 func TestAll(t *testing.T) {
@@ -235,17 +236,17 @@ func TestAll(t *testing.T) {
 	}
 	n := 0
 	for p, err := range All(buf) {
-		requireNoErr(t, err)
-		requireEqual(t, BaseOffset(p), int64(n*3))
+		testkit.NoErr(t, err)
+		testkit.Equal(t, BaseOffset(p), int64(n*3))
 		n++
 	}
-	requireEqual(t, n, 5)
+	testkit.Equal(t, n, 5)
 	nb, recs, err := Split(buf)
-	requireNoErr(t, err)
-	requireEqual(t, nb, 5)
-	requireEqual(t, recs, 15)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, nb, 5)
+	testkit.Equal(t, recs, 15)
 	_, _, err = Split(buf[:len(buf)-3])
-	requireErrIs(t, err, ErrTooShort)
+	testkit.ErrIs(t, err, ErrTooShort)
 }
 
 func genBatch(t *rapid.T) Batch {
@@ -348,8 +349,8 @@ func TestSeedCorpus(t *testing.T) {
 		data := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
 		path := filepath.Join(dir, name)
 		if write {
-			requireNoErr(t, os.MkdirAll(dir, 0o755))
-			requireNoErr(t, os.WriteFile(path, []byte(data), 0o644))
+			testkit.NoErr(t, os.MkdirAll(dir, 0o755))
+			testkit.NoErr(t, os.WriteFile(path, []byte(data), 0o644))
 			continue
 		}
 		got, err := os.ReadFile(path)
@@ -427,7 +428,7 @@ func TestDecodeIntoReusesRecords(t *testing.T) {
 	second := append([]byte(nil), bl.Bytes()...)
 	scratch := make([]Record, 0, 8)
 	got, _, err := DecodeInto(first, scratch)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if !batchEqual(got, sample()) {
 		t.Fatalf("first: %+v", got)
 	}
@@ -435,9 +436,9 @@ func TestDecodeIntoReusesRecords(t *testing.T) {
 		t.Fatal("the records were not decoded into the given array")
 	}
 	got, _, err = DecodeInto(second, scratch)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	want, _, err := Decode(second)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if !batchEqual(got, want) || got.Records[1].Headers != nil || got.Records[0].Key != nil {
 		t.Fatalf("second into the same array: %+v, want %+v", got, want)
 	}
@@ -448,7 +449,7 @@ func TestDecodeIntoReusesRecords(t *testing.T) {
 	small := make([]Record, 1, 2)
 	small[0].Key = []byte("keep")
 	got, _, err = DecodeInto(first, small[:0])
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(got.Records) != 3 || string(small[0].Key) != "keep" {
 		t.Fatalf("decoded into a too small array: %d records, given record %+v", len(got.Records), small[0])
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // refinish recomputes the length and CRC of a hand-edited batch, so that
@@ -43,8 +45,8 @@ func TestCheckAcceptsWhatProducersBuild(t *testing.T) {
 	b := sample()
 	enc := b.AppendTo(nil)
 	n, err := Check(enc, MaxSize)
-	requireNoErr(t, err)
-	requireEqual(t, n, len(enc))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, n, len(enc))
 
 	var bl Builder
 	bl.Reset(5000)
@@ -54,8 +56,8 @@ func TestCheckAcceptsWhatProducersBuild(t *testing.T) {
 	bl.Add([]byte{}, []byte{}, nil, 9000)
 	out := bl.Bytes()
 	n, err = Check(append(bytes.Clone(out), "next batch"...), MaxSize)
-	requireNoErr(t, err)
-	requireEqual(t, n, len(out))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, n, len(out))
 }
 
 func TestCheckRefuses(t *testing.T) {
@@ -116,14 +118,14 @@ func TestCheckRefuses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Check(tc.in, MaxSize)
-			requireErrIs(t, err, tc.want)
+			testkit.ErrIs(t, err, tc.want)
 			if !bytes.Contains([]byte(err.Error()), []byte(tc.msg)) {
 				t.Fatalf("error %q does not say %q", err, tc.msg)
 			}
 		})
 	}
 	_, err := Check(poisonVarint(), 10)
-	requireErrIs(t, err, ErrTooLarge)
+	testkit.ErrIs(t, err, ErrTooLarge)
 }
 
 // TestCheckSeedCorpus checks that testdata/fuzz/FuzzCheck holds the seeds
@@ -148,8 +150,8 @@ func TestCheckSeedCorpus(t *testing.T) {
 		data := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
 		path := filepath.Join(dir, name)
 		if write {
-			requireNoErr(t, os.MkdirAll(dir, 0o755))
-			requireNoErr(t, os.WriteFile(path, []byte(data), 0o644))
+			testkit.NoErr(t, os.MkdirAll(dir, 0o755))
+			testkit.NoErr(t, os.WriteFile(path, []byte(data), 0o644))
 			continue
 		}
 		got, err := os.ReadFile(path)
@@ -245,9 +247,9 @@ func TestCheckAll(t *testing.T) {
 		all = append(all, enc...)
 	}
 	c, err := CheckAll(all, MaxSize)
-	requireNoErr(t, err)
-	requireEqual(t, c.Len(), 3)
-	requireEqual(t, c.Records(), 1+2+3)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, c.Len(), 3)
+	testkit.Equal(t, c.Records(), 1+2+3)
 	if !bytes.Equal(c.Last(), buf[2]) {
 		t.Fatal("Last is not the last batch")
 	}
@@ -259,8 +261,8 @@ func TestCheckAll(t *testing.T) {
 		SetBaseOffset(b, int64(10*i)) // in place, outside the CRC
 		i++
 	}
-	requireEqual(t, i, 3)
-	requireEqual(t, BaseOffset(c.Bytes()[len(buf[0]):]), 10)
+	testkit.Equal(t, i, 3)
+	testkit.Equal(t, BaseOffset(c.Bytes()[len(buf[0]):]), 10)
 	if _, err := CheckAll(c.Bytes(), MaxSize); err != nil {
 		t.Fatalf("base offsets set through All void the check: %v", err)
 	}
@@ -269,19 +271,19 @@ func TestCheckAll(t *testing.T) {
 	bad := bytes.Clone(all)
 	bad[len(buf[0])+len(buf[1])-1] ^= 1 // the CRC of batch 1
 	_, err = CheckAll(bad, MaxSize)
-	requireErrIs(t, err, ErrCorrupt)
+	testkit.ErrIs(t, err, ErrCorrupt)
 	if !strings.HasPrefix(err.Error(), "batch 1: ") {
 		t.Fatalf("error %q does not name batch 1", err)
 	}
 	_, err = CheckAll(all, len(buf[2])-1)
-	requireErrIs(t, err, ErrTooLarge)
+	testkit.ErrIs(t, err, ErrTooLarge)
 	_, err = CheckAll(all[:len(all)-3], MaxSize)
-	requireErrIs(t, err, ErrTooShort)
+	testkit.ErrIs(t, err, ErrTooShort)
 	_, err = CheckAll(nil, MaxSize)
-	requireErrIs(t, err, ErrTooShort)
+	testkit.ErrIs(t, err, ErrTooShort)
 
 	var zero Checked
-	requireEqual(t, zero.Len(), 0)
+	testkit.Equal(t, zero.Len(), 0)
 	if zero.Last() != nil {
 		t.Fatal("an empty Checked has a last batch")
 	}

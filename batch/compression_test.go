@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestCompressionRoundTrip: for every codec, a built batch is stored
@@ -90,14 +92,14 @@ func TestCompressionBadInput(t *testing.T) {
 		if _, err := Recompress(nil, z, None, 1000); err == nil {
 			t.Fatalf("%v: decompressed past the limit", c)
 		} else {
-			requireErrIs(t, err, ErrTooLarge)
+			testkit.ErrIs(t, err, ErrTooLarge)
 		}
 		bad := bytes.Clone(z)
 		for i := RecordsOffset; i < len(bad); i++ {
 			bad[i] ^= 0x5a
 		}
 		_, _, err := Decode(reCRC(bad))
-		requireErrIs(t, err, ErrCorrupt)
+		testkit.ErrIs(t, err, ErrCorrupt)
 	}
 }
 
@@ -138,7 +140,7 @@ func TestCheckCompressed(t *testing.T) {
 		if _, err := Check(reCRC(bad), MaxSize); err == nil {
 			t.Fatalf("%v: a header that does not match its compressed records passed Check", c)
 		} else {
-			requireErrIs(t, err, ErrInvalid)
+			testkit.ErrIs(t, err, ErrInvalid)
 		}
 	}
 }

@@ -21,7 +21,7 @@ import (
 func startEcho(t *testing.T, nc *nats.Conn, log *slog.Logger) {
 	t.Helper()
 	svc, err := micro.AddService(nc, micro.Config{Name: bus.ServiceName, Version: "0.0.1"})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	t.Cleanup(func() { _ = svc.Stop() })
 	h := bus.Micro(bus.WithLogger(context.Background(), log), func(_ context.Context, _ string, req bus.TopicListRequest) (bus.TopicListResponse, error) {
 		var resp bus.TopicListResponse
@@ -36,7 +36,7 @@ func startEcho(t *testing.T, nc *nats.Conn, log *slog.Logger) {
 		}
 		return resp, nil
 	})
-	requireNoErr(t, svc.AddEndpoint("topic-list", h, micro.WithEndpointSubject(bus.SubjectAdminTopicList)))
+	testkit.NoErr(t, svc.AddEndpoint("topic-list", h, micro.WithEndpointSubject(bus.SubjectAdminTopicList)))
 }
 
 func TestRequestRoundTrip(t *testing.T) {
@@ -47,19 +47,19 @@ func TestRequestRoundTrip(t *testing.T) {
 	ctx := context.Background()
 
 	resp, err := bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"a", "b"}})
-	requireNoErr(t, err)
-	requireEqual(t, resp.Type, bus.TopicListResponseType)
-	requireEqual(t, len(resp.Items), 2)
-	requireEqual(t, resp.Items[1].Name, "b")
+	testkit.NoErr(t, err)
+	testkit.Equal(t, resp.Type, bus.TopicListResponseType)
+	testkit.Equal(t, len(resp.Items), 2)
+	testkit.Equal(t, resp.Items[1].Name, "b")
 
 	_, err = bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"missing"}})
-	requireIs(t, err, bus.ErrTopicNotFound)
+	testkit.ErrIs(t, err, bus.ErrTopicNotFound)
 	if !strings.Contains(err.Error(), `topic "missing" not found`) || !strings.Contains(err.Error(), "fluvio topic list") {
 		t.Fatalf("error lacks message or hint: %v", err)
 	}
 
 	_, err = bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"panic"}})
-	requireIs(t, err, bus.ErrInternal)
+	testkit.ErrIs(t, err, bus.ErrInternal)
 	// The panic is logged with its stack where the handler's ctx says.
 	out := logs.String()
 	for _, want := range []string{"bus: handler panicked", "panic=boom", "subject=" + bus.SubjectAdminTopicList, "stack=", "request_test.go"} {
@@ -73,7 +73,7 @@ func TestRequestNoResponders(t *testing.T) {
 	ns := bustest.Start(t)
 	nc := ns.Connect(t)
 	_, err := bus.Request[bus.TopicListResponse](context.Background(), nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
-	requireIs(t, err, bus.ErrUnavailable)
+	testkit.ErrIs(t, err, bus.ErrUnavailable)
 	if !errors.Is(err, nats.ErrNoResponders) {
 		t.Fatalf("want it to unwrap to nats.ErrNoResponders: %v", err)
 	}
@@ -87,12 +87,12 @@ func TestRequestTimeout(t *testing.T) {
 	nc := ns.Connect(t)
 	block := make(chan struct{})
 	sub, err := nc.Subscribe(bus.SubjectAdminTopicList, func(*nats.Msg) { <-block })
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer func() { close(block); _ = sub.Unsubscribe() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err = bus.Request[bus.TopicListResponse](ctx, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
-	requireIs(t, err, bus.ErrTimeout)
+	testkit.ErrIs(t, err, bus.ErrTimeout)
 }
 
 // TestJSONAccept checks the nats CLI path: a JSON body or the Accept
@@ -117,22 +117,22 @@ func TestJSONAccept(t *testing.T) {
 				m.Header.Set(bus.HeaderAccept, bus.MIMEJSON)
 			}
 			reply, err := nc.RequestMsg(m, 2*time.Second)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			var out map[string]any
-			requireNoErr(t, json.Unmarshal(reply.Data, &out))
-			requireEqual(t, out["type"], any(bus.TopicListResponseType))
-			requireEqual(t, reply.Header.Get(bus.HeaderContentType), bus.MIMEJSON)
+			testkit.NoErr(t, json.Unmarshal(reply.Data, &out))
+			testkit.Equal(t, out["type"], any(bus.TopicListResponseType))
+			testkit.Equal(t, reply.Header.Get(bus.HeaderContentType), bus.MIMEJSON)
 		})
 	}
 
 	m := nats.NewMsg(bus.SubjectAdminTopicList)
 	m.Data = []byte(`{"names":["missing"]}`)
 	reply, err := nc.RequestMsg(m, 2*time.Second)
-	requireNoErr(t, err)
-	requireEqual(t, reply.Header.Get(bus.HeaderServiceErrorCode), "21")
+	testkit.NoErr(t, err)
+	testkit.Equal(t, reply.Header.Get(bus.HeaderServiceErrorCode), "21")
 	var e map[string]any
-	requireNoErr(t, json.Unmarshal(reply.Data, &e))
-	requireEqual(t, e["message"], any(`topic "missing" not found`))
+	testkit.NoErr(t, json.Unmarshal(reply.Data, &e))
+	testkit.Equal(t, e["message"], any(`topic "missing" not found`))
 }
 
 // TestMalformed sends garbage: the handler answers ErrBadRequest and keeps
@@ -143,14 +143,14 @@ func TestMalformed(t *testing.T) {
 	startEcho(t, nc, slog.New(slog.DiscardHandler))
 	for _, body := range []string{"{", "\xc1\xc1", `{"names": 5}`, "\x93\x01\x02", `{"type":"fluvio.bus.v9.other"}`} {
 		reply, err := nc.Request(bus.SubjectAdminTopicList, []byte(body), 2*time.Second)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		err = bus.ReplyError(reply)
 		if !errors.Is(err, bus.ErrBadRequest) && !errors.Is(err, bus.ErrUnsupported) {
 			t.Fatalf("body %q: got %v, want a bad request", body, err)
 		}
 	}
 	_, err := bus.Request[bus.TopicListResponse](context.Background(), nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"still-ok"}})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 }
 
 func TestMsgHandler(t *testing.T) {
@@ -164,11 +164,11 @@ func TestMsgHandler(t *testing.T) {
 			}
 			return bus.HeartbeatResponse{HeartbeatIntervalMs: 1000}, nil
 		}))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer sub.Unsubscribe()
 	resp, err := bus.Request[bus.HeartbeatResponse](context.Background(), nc, bus.SubjectSPUHeartbeat(7), bus.Heartbeat{ID: 7})
-	requireNoErr(t, err)
-	requireEqual(t, resp.HeartbeatIntervalMs, int64(1000))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, resp.HeartbeatIntervalMs, int64(1000))
 	_, err = bus.Request[bus.HeartbeatResponse](context.Background(), nc, bus.SubjectSPUHeartbeat(7), bus.Heartbeat{ID: 8})
-	requireIs(t, err, bus.ErrSPUIDMismatch)
+	testkit.ErrIs(t, err, bus.ErrSPUIDMismatch)
 }

@@ -26,11 +26,11 @@ func TestClusterCommands(t *testing.T) {
 		}
 	}
 	pub, priv := freeAddr(t), freeAddr(t)
-	requireEqual(t, e.ok("custom-spu", "register", "--id", "300", "-p", pub, "-v", priv),
+	testkit.Equal(t, e.ok("custom-spu", "register", "--id", "300", "-p", pub, "-v", priv),
 		"custom-spu 'custom-spu-300' registered successfully\n")
 	e.fails(exitConflict, "custom-spu", "register", "--id", "300", "-p", pub, "-v", priv)
 	out = e.ok("custom-spu", "list")
-	requireEqual(t, fieldsOf(out, "300"), "300 custom-spu-300 offline custom - "+pub+" "+priv)
+	testkit.Equal(t, fieldsOf(out, "300"), "300 custom-spu-300 offline custom - "+pub+" "+priv)
 	if fieldsOf(out, "5001") != "" {
 		t.Fatalf("custom-spu list shows a managed SPU:\n%s", out)
 	}
@@ -38,19 +38,19 @@ func TestClusterCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.ok("spu", "list", "-O", "json")), &spus); err != nil || len(spus) != 3 {
 		t.Fatalf("spu list -O json: %v %v", err, spus)
 	}
-	requireEqual(t, e.ok("custom-spu", "unregister", "--name", "custom-spu-300"), "custom-spu 'custom-spu-300' deleted unregistered\n")
+	testkit.Equal(t, e.ok("custom-spu", "unregister", "--name", "custom-spu-300"), "custom-spu 'custom-spu-300' deleted unregistered\n")
 
-	requireEqual(t, e.ok("topic", "create", "orders", "-p", "2", "-r", "2", "--retention-time", "1d"), "topic \"orders\" created\n")
-	requireContains(t, e.fails(exitConflict, "topic", "create", "orders"), "error: Topic already exists")
+	testkit.Equal(t, e.ok("topic", "create", "orders", "-p", "2", "-r", "2", "--retention-time", "1d"), "topic \"orders\" created\n")
+	testkit.Contains(t, e.fails(exitConflict, "topic", "create", "orders"), "error: Topic already exists")
 	errs := e.fails(exitConflict, "topic", "create", "wide", "-r", "3")
-	requireContains(t, errs, "SPU")
-	requireContains(t, errs, "next: ")
-	requireContains(t, e.fails(exitNotFound, "topic", "describe", "nope"), `topic "nope" not found`)
-	requireContains(t, e.fails(exitNotFound, "topic", "delete", "nope"), `topic "nope" not found`)
+	testkit.Contains(t, errs, "SPU")
+	testkit.Contains(t, errs, "next: ")
+	testkit.Contains(t, e.fails(exitNotFound, "topic", "describe", "nope"), `topic "nope" not found`)
+	testkit.Contains(t, e.fails(exitNotFound, "topic", "delete", "nope"), `topic "nope" not found`)
 
 	out = e.ok("topic", "describe", "orders")
-	requireContains(t, out, "Partition Count        : 2")
-	requireContains(t, out, "Retention Time         : 1d")
+	testkit.Contains(t, out, "Partition Count        : 2")
+	testkit.Contains(t, out, "Retention Time         : 1d")
 	testkit.WaitFor(t, 5*time.Second, func() error {
 		out = e.ok("partition", "list")
 		for _, p := range []string{"0", "1"} {
@@ -79,12 +79,12 @@ func TestClusterCommands(t *testing.T) {
 		return nil
 	})
 	_, errs, _ = e.run("partition", "list", "-t", "orders")
-	requireContains(t, errs, "SIZE, LEO and HW as the leaders reported them ")
-	requireContains(t, errs, " ago at most")
+	testkit.Contains(t, errs, "SIZE, LEO and HW as the leaders reported them ")
+	testkit.Contains(t, errs, " ago at most")
 
 	// An SPU that stops shows offline.
 	c.StopSPU(5002)
-	requireContains(t, fieldsOf(e.ok("spu", "list"), "5002"), " offline ")
+	testkit.Contains(t, fieldsOf(e.ok("spu", "list"), "5002"), " offline ")
 
 	// The SC rebuilds its state from KV.
 	c.RestartSC()
@@ -96,9 +96,9 @@ func TestClusterCommands(t *testing.T) {
 		return nil
 	})
 	out = e.ok("version")
-	requireContains(t, out, "SC                : ")
-	requireContains(t, out, "SPU 5001          : ")
-	requireEqual(t, e.ok("topic", "delete", "orders"), "topic \"orders\" deleted\n")
+	testkit.Contains(t, out, "SC                : ")
+	testkit.Contains(t, out, "SPU 5001          : ")
+	testkit.Equal(t, e.ok("topic", "delete", "orders"), "topic \"orders\" deleted\n")
 }
 
 // fieldsOf returns the row of table out whose first fields are keys,

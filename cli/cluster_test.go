@@ -30,8 +30,8 @@ func TestClusterStateRoundTrip(t *testing.T) {
 	if !ok || err != nil {
 		t.Fatalf("load: ok=%v err=%v", ok, err)
 	}
-	requireEqual(t, got.SPUs[0].Proc.Argv[2], "5001")
-	requireEqual(t, got.SCAddr, "127.0.0.1:1")
+	testkit.Equal(t, got.SPUs[0].Proc.Argv[2], "5001")
+	testkit.Equal(t, got.SCAddr, "127.0.0.1:1")
 
 	if err := os.WriteFile(localcluster.StatePath(dir), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestClusterStateRoundTrip(t *testing.T) {
 		t.Fatalf("damaged state: %v", err)
 	}
 	_, hint, _ := explain(err)
-	requireContains(t, hint, "fluvio cluster delete --force")
+	testkit.Contains(t, hint, "fluvio cluster delete --force")
 }
 
 func TestFindBinary(t *testing.T) {
@@ -51,8 +51,8 @@ func TestFindBinary(t *testing.T) {
 		t.Fatal("found a missing binary")
 	}
 	msg, hint, _ := explain(err)
-	requireContains(t, msg, "sc-server not found in --bin-dir "+dir)
-	requireContains(t, hint, "make build")
+	testkit.Contains(t, msg, "sc-server not found in --bin-dir "+dir)
+	testkit.Contains(t, hint, "make build")
 	p := filepath.Join(dir, "sc-server")
 	if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
@@ -93,8 +93,8 @@ func TestLockDir(t *testing.T) {
 func TestClusterCommandsWithoutCluster(t *testing.T) {
 	e := newCLIEnv(t)
 	dir := filepath.Join(t.TempDir(), "none")
-	requireContains(t, e.fails(exitNotFound, "cluster", "status", "--data-dir", dir), "no local cluster in "+dir)
-	requireContains(t, e.fails(exitNotFound, "cluster", "stop", "--data-dir", dir), "fluvio cluster start")
+	testkit.Contains(t, e.fails(exitNotFound, "cluster", "status", "--data-dir", dir), "no local cluster in "+dir)
+	testkit.Contains(t, e.fails(exitNotFound, "cluster", "stop", "--data-dir", dir), "fluvio cluster start")
 
 	// delete refuses a directory that is not a cluster's, and keeps it.
 	other := t.TempDir()
@@ -102,7 +102,7 @@ func TestClusterCommandsWithoutCluster(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	requireContains(t, e.fails(exitNotFound, "cluster", "delete", "--force", "--data-dir", other), "holds no fluvio cluster")
+	testkit.Contains(t, e.fails(exitNotFound, "cluster", "delete", "--force", "--data-dir", other), "holds no fluvio cluster")
 	if _, err := os.Stat(keep); err != nil {
 		t.Fatalf("delete removed a foreign file: %v", err)
 	}
@@ -117,15 +117,15 @@ func TestClusterCommandsWithoutCluster(t *testing.T) {
 	}
 	e.stdin = "no\n"
 	out, _, code := e.run("cluster", "delete", "--data-dir", dir)
-	requireEqual(t, code, exitError)
-	requireContains(t, out, "[y/N]")
-	requireContains(t, out, "not deleted")
+	testkit.Equal(t, code, exitError)
+	testkit.Contains(t, out, "[y/N]")
+	testkit.Contains(t, out, "not deleted")
 	if _, ok, _ := loadState(dir); !ok {
 		t.Fatal("state gone after a refused delete")
 	}
 	e.stdin = "y\n"
 	out = e.ok("cluster", "delete", "--data-dir", dir)
-	requireContains(t, out, "removed "+dir)
+	testkit.Contains(t, out, "removed "+dir)
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("dir still there: %v", err)
 	}
@@ -138,12 +138,12 @@ func TestClusterDeleteNothing(t *testing.T) {
 	e := newCLIEnv(t)
 	dir := filepath.Join(t.TempDir(), "none")
 	out, errs, code := e.run("cluster", "delete", "--data-dir", dir)
-	requireEqual(t, code, exitNotFound)
-	requireContains(t, out, "deleting the local cluster in "+dir+" (from --data-dir)")
-	requireContains(t, errs, "nothing to delete: no local cluster in "+dir)
-	requireContains(t, errs, "--force makes this not an error")
+	testkit.Equal(t, code, exitNotFound)
+	testkit.Contains(t, out, "deleting the local cluster in "+dir+" (from --data-dir)")
+	testkit.Contains(t, errs, "nothing to delete: no local cluster in "+dir)
+	testkit.Contains(t, errs, "--force makes this not an error")
 	out = e.ok("cluster", "delete", "--force", "--data-dir", dir)
-	requireContains(t, out, "nothing to delete: no local cluster in "+dir)
+	testkit.Contains(t, out, "nothing to delete: no local cluster in "+dir)
 	if strings.Contains(out, "removed") || strings.Contains(out, "deleted;") {
 		t.Fatalf("delete of nothing claims a removal:\n%s", out)
 	}
@@ -155,7 +155,7 @@ func TestClusterDeleteNothing(t *testing.T) {
 func TestClusterTargetAnnounced(t *testing.T) {
 	e := newCLIEnv(t)
 	out, _, _ := e.run("cluster", "delete", "--force")
-	requireContains(t, out, "deleting the local cluster in "+filepath.Join(e.env["HOME"], ".fluvio", "local")+" (from the default")
+	testkit.Contains(t, out, "deleting the local cluster in "+filepath.Join(e.env["HOME"], ".fluvio", "local")+" (from the default")
 	g := newGlobal()
 	g.getenv = func(k string) string { return e.env[k] }
 	runDir := filepath.Join(t.TempDir(), "run-cluster")
@@ -167,18 +167,18 @@ func TestClusterTargetAnnounced(t *testing.T) {
 	if code == exitOK {
 		t.Fatal("start without binaries succeeded")
 	}
-	requireContains(t, out, "starting the local cluster in "+runDir+` (from the current profile "local" in FLUVIO_CONFIG=`+e.env[EnvConfig]+")")
+	testkit.Contains(t, out, "starting the local cluster in "+runDir+` (from the current profile "local" in FLUVIO_CONFIG=`+e.env[EnvConfig]+")")
 }
 
 func TestClusterStartErrors(t *testing.T) {
 	e := newCLIEnv(t)
-	requireContains(t, e.fails(exitUsage, "cluster", "start", "--spu", "0"), "pick between 1 and 100")
-	requireContains(t, e.fails(exitUsage, "cluster", "start", "--sc-addr", "nope"), "want HOST:PORT")
-	requireContains(t, e.fails(exitUsage, "cluster", "start", "extra"), "unexpected argument")
+	testkit.Contains(t, e.fails(exitUsage, "cluster", "start", "--spu", "0"), "pick between 1 and 100")
+	testkit.Contains(t, e.fails(exitUsage, "cluster", "start", "--sc-addr", "nope"), "want HOST:PORT")
+	testkit.Contains(t, e.fails(exitUsage, "cluster", "start", "extra"), "unexpected argument")
 	dir := filepath.Join(t.TempDir(), "c")
 	errs := e.fails(exitError, "cluster", "start", "--data-dir", dir, "--sc-addr", freeAddr(t), "--bin-dir", t.TempDir())
-	requireContains(t, errs, "sc-server not found")
-	requireContains(t, errs, "next: build the binaries with 'make build'")
+	testkit.Contains(t, errs, "sc-server not found")
+	testkit.Contains(t, errs, "next: build the binaries with 'make build'")
 }
 
 func TestLocalDirPrecedence(t *testing.T) {
@@ -189,14 +189,14 @@ func TestLocalDirPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireEqual(t, d, filepath.Join(e.env["HOME"], ".fluvio", "local"))
+	testkit.Equal(t, d, filepath.Join(e.env["HOME"], ".fluvio", "local"))
 	if err := g.setProfile(localProfile, profile{SC: "127.0.0.1:1", LocalDir: "/srv/fluvio"}, true); err != nil {
 		t.Fatal(err)
 	}
 	d, _ = g.localDir("")
-	requireEqual(t, d, "/srv/fluvio")
+	testkit.Equal(t, d, "/srv/fluvio")
 	d, _ = g.localDir("/flag/dir")
-	requireEqual(t, d, "/flag/dir")
+	testkit.Equal(t, d, "/flag/dir")
 	// delete drops the profile that points at the cluster.
 	if err := g.dropLocalProfile("/srv/fluvio"); err != nil {
 		t.Fatal(err)
@@ -231,7 +231,7 @@ func TestClusterStartWaitsForEverySC(t *testing.T) {
 		Peers: []localcluster.SCPeer{{HTTP: serve(func() bool { return true }), Proc: self}, {HTTP: serve(standbyReady.Load), Proc: self}}}
 	l := &localCluster{st: st}
 	checks := l.scChecks()
-	requireEqual(t, len(checks), 3)
+	testkit.Equal(t, len(checks), 3)
 
 	// The wait ends only when cancelled; cancel it once the standby has
 	// answered "not ready" twice (the waiter has read at least one answer),
@@ -275,6 +275,6 @@ func TestClusterStartProfileEnvNote(t *testing.T) {
 	}
 	for _, c := range cases {
 		g := &Global{getenv: func(k string) string { return c.env[k] }}
-		requireEqual(t, g.profileEnvNote(), c.want)
+		testkit.Equal(t, g.profileEnvNote(), c.want)
 	}
 }

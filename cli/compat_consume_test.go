@@ -20,8 +20,8 @@ func TestConsumeFluvioFlags(t *testing.T) {
 	cl := fluviotest.Start(t, fluviotest.Options{SPUs: 1})
 	sc := cl.SCAddr()
 	e := newCLIEnv(t)
-	requireEqual(t, e.ok("consumer", "list", "--sc", sc), "No consumers found\n")
-	requireEqual(t, strings.TrimSpace(e.ok("consumer", "list", "-O", "json", "--sc", sc)), "[]")
+	testkit.Equal(t, e.ok("consumer", "list", "--sc", sc), "No consumers found\n")
+	testkit.Equal(t, strings.TrimSpace(e.ok("consumer", "list", "-O", "json", "--sc", sc)), "[]")
 
 	e.ok("topic", "create", "parts", "-p", "3", "--sc", sc)
 	// One record per partition: keys chosen by partition number.
@@ -55,12 +55,12 @@ func TestConsumeFluvioFlags(t *testing.T) {
 	if two["0"] != 0 || two["1"] != all["1"] || two["2"] != all["2"] {
 		t.Fatalf("-p 1 -p 2: %v (all: %v)", two, all)
 	}
-	requireEqual(t, fmt.Sprint(count("-A")), fmt.Sprint(all))
-	requireEqual(t, fmt.Sprint(count("--maxbytes", "100", "--isolation", "ReadCommitted")), fmt.Sprint(all))
-	requireEqual(t, fmt.Sprint(count("--isolation", "read_uncommitted")), fmt.Sprint(all)) // HW = LEO here: the same records
-	requireContains(t, e.fails(exitUsage, "consume", "parts", "-A", "-p", "1", "--sc", sc), "--all-partitions and --partition are alternatives")
-	requireContains(t, e.fails(exitUsage, "consume", "parts", "--isolation", "dirty", "--sc", sc), `--isolation "dirty": use read_committed or read_uncommitted`)
-	requireContains(t, e.fails(exitUsage, "consume", "parts", "--maxbytes", "0", "--sc", sc), "--maxbytes 0")
+	testkit.Equal(t, fmt.Sprint(count("-A")), fmt.Sprint(all))
+	testkit.Equal(t, fmt.Sprint(count("--maxbytes", "100", "--isolation", "ReadCommitted")), fmt.Sprint(all))
+	testkit.Equal(t, fmt.Sprint(count("--isolation", "read_uncommitted")), fmt.Sprint(all)) // HW = LEO here: the same records
+	testkit.Contains(t, e.fails(exitUsage, "consume", "parts", "-A", "-p", "1", "--sc", sc), "--all-partitions and --partition are alternatives")
+	testkit.Contains(t, e.fails(exitUsage, "consume", "parts", "--isolation", "dirty", "--sc", sc), `--isolation "dirty": use read_committed or read_uncommitted`)
+	testkit.Contains(t, e.fails(exitUsage, "consume", "parts", "--maxbytes", "0", "--sc", sc), "--maxbytes 0")
 
 	// --start past the end with -d says so.
 	e.ok("topic", "create", "one", "--sc", sc)
@@ -81,15 +81,15 @@ func TestConsumeFluvioFlags(t *testing.T) {
 	})
 
 	// A named consumer continues where it stopped.
-	requireEqual(t, e.ok("consume", "one", "--consumer", "reader", "-B", "--end", "0", "--sc", sc), "a\n")
-	requireEqual(t, e.ok("consume", "one", "--consumer", "reader", "-B", "-d", "--sc", sc), "b\nc\n")
-	requireEqual(t, e.ok("consume", "one", "--consumer", "reader", "-B", "-d", "--sc", sc), "")
+	testkit.Equal(t, e.ok("consume", "one", "--consumer", "reader", "-B", "--end", "0", "--sc", sc), "a\n")
+	testkit.Equal(t, e.ok("consume", "one", "--consumer", "reader", "-B", "-d", "--sc", sc), "b\nc\n")
+	testkit.Equal(t, e.ok("consume", "one", "--consumer", "reader", "-B", "-d", "--sc", sc), "")
 	e.ok("consume", "parts", "--consumer", "reader", "-B", "-d", "--sc", sc)
 	list := e.ok("consumer", "list", "--sc", sc)
 	if r := row(list, "reader"); !strings.HasPrefix(r, "reader one 0 2 ") {
 		t.Fatalf("consumer list row %q in:\n%s", r, list)
 	}
-	requireContains(t, list, "CONSUMER")
+	testkit.Contains(t, list, "CONSUMER")
 	var items []map[string]any
 	if err := json.Unmarshal([]byte(e.ok("consumer", "list", "-O", "json", "--sc", sc)), &items); err != nil {
 		t.Fatal(err)
@@ -98,22 +98,22 @@ func TestConsumeFluvioFlags(t *testing.T) {
 		items[0]["offset"] != 2.0 || items[0]["modified_time"].(float64) < float64(time.Now().Add(-time.Minute).Unix()) {
 		t.Fatalf("consumer list -O json: %v", items)
 	}
-	requireEqual(t, e.ok("consumer", "delete", "reader", "--topic", "parts", "--partition", "1", "--sc", sc),
+	testkit.Equal(t, e.ok("consumer", "delete", "reader", "--topic", "parts", "--partition", "1", "--sc", sc),
 		`consumer "reader" on topic "parts" and partition "1" deleted`+"\n")
-	requireContains(t, e.fails(exitNotFound, "consumer", "delete", "reader", "--topic", "parts", "--partition", "1", "--sc", sc),
+	testkit.Contains(t, e.fails(exitNotFound, "consumer", "delete", "reader", "--topic", "parts", "--partition", "1", "--sc", sc),
 		`consumer "reader" on topic "parts" and partition "1" not found`)
-	requireContains(t, e.fails(exitUsage, "consumer", "delete", "reader", "--partition", "1", "--sc", sc), "--partition needs --topic")
+	testkit.Contains(t, e.fails(exitUsage, "consumer", "delete", "reader", "--partition", "1", "--sc", sc), "--partition needs --topic")
 	// Deleting a topic deletes its consumers; created again, it has none.
 	e.ok("topic", "delete", "parts", "--sc", sc)
 	e.ok("topic", "create", "parts", "--sc", sc)
 	if out := e.ok("consumer", "list", "--sc", sc); strings.Contains(out, "parts") {
 		t.Fatalf("consumers of a deleted topic are listed:\n%s", out)
 	}
-	requireEqual(t, e.ok("consumer", "delete", "reader", "--sc", sc), `consumer "reader" on topic "one" and partition "0" deleted`+"\n")
-	requireEqual(t, e.ok("consumer", "list", "--sc", sc), "No consumers found\n")
+	testkit.Equal(t, e.ok("consumer", "delete", "reader", "--sc", sc), `consumer "reader" on topic "one" and partition "0" deleted`+"\n")
+	testkit.Equal(t, e.ok("consumer", "list", "--sc", sc), "No consumers found\n")
 	// A named consumer after delete starts from its start option again.
-	requireEqual(t, e.ok("consume", "one", "--consumer", "reader", "-B", "-d", "--sc", sc), "a\nb\nc\n")
-	requireContains(t, e.fails(exitUsage, "consume", "one", "--consumer", "bad.name", "-B", "-d", "--sc", sc), `invalid consumer name "bad.name"`)
+	testkit.Equal(t, e.ok("consume", "one", "--consumer", "reader", "-B", "-d", "--sc", sc), "a\nb\nc\n")
+	testkit.Contains(t, e.fails(exitUsage, "consume", "one", "--consumer", "bad.name", "-B", "-d", "--sc", sc), `invalid consumer name "bad.name"`)
 }
 
 // row returns the whitespace-joined fields of the first line of out whose

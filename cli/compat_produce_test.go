@@ -35,18 +35,18 @@ func TestProduceFluvioFlags(t *testing.T) {
 		e.stdin = "a:alpha\nb:" + strings.Repeat("beta", 50) + "\nc:gamma\n"
 		produce(topic, "--compression", codec, "--key-separator", ":", "--linger", "100ms", "--batch-size", "1MiB")
 		out := e.ok("consume", topic, "-B", "-d", "-F", "{{key}}={{value}}", "--sc", sc)
-		requireEqual(t, out, "a=alpha\nb="+strings.Repeat("beta", 50)+"\nc=gamma\n")
+		testkit.Equal(t, out, "a=alpha\nb="+strings.Repeat("beta", 50)+"\nc=gamma\n")
 	}
 	for _, ct := range []string{"gzip", "any", "ZSTD"} {
 		topic := "ct-" + strings.ToLower(ct)
 		e.ok("topic", "create", topic, "--compression-type", ct, "--sc", sc)
 		e.stdin = "one\ntwo\n"
 		produce(topic, "--compression", "lz4")
-		requireEqual(t, e.ok("consume", topic, "-B", "-d", "--sc", sc), "one\ntwo\n")
+		testkit.Equal(t, e.ok("consume", topic, "-B", "-d", "--sc", sc), "one\ntwo\n")
 	}
-	requireContains(t, e.fails(exitUsage, "topic", "create", "bad", "--compression-type", "brotli", "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "topic", "create", "bad", "--compression-type", "brotli", "--sc", sc),
 		`--compression-type "brotli": use any, none, gzip, snappy, lz4 or zstd`)
-	requireContains(t, e.fails(exitUsage, "produce", "c-none", "--compression", "brotli", "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "produce", "c-none", "--compression", "brotli", "--sc", sc),
 		`--compression "brotli": use none, gzip, snappy, lz4 or zstd`)
 
 	// --max-request-size: a record that cannot fit fails, in Fluvio's words.
@@ -74,11 +74,11 @@ func TestProduceFluvioFlags(t *testing.T) {
 		}
 		return nil
 	})
-	requireContains(t, e.fails(exitUsage, "produce", "c-none", "--isolation", "serializable", "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "produce", "c-none", "--isolation", "serializable", "--sc", sc),
 		`--isolation "serializable": use read_committed or read_uncommitted`)
-	requireContains(t, e.fails(exitUsage, "produce", "c-none", "--isolation", "read_uncommitted", "--acks", "all", "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "produce", "c-none", "--isolation", "read_uncommitted", "--acks", "all", "--sc", sc),
 		"--isolation read_uncommitted means --acks leader: pass one of them")
-	requireContains(t, e.fails(exitUsage, "produce", "c-none", "--delivery-semantic", "ExactlyOnce", "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "produce", "c-none", "--delivery-semantic", "ExactlyOnce", "--sc", sc),
 		`--delivery-semantic "ExactlyOnce": use AtLeastOnce or AtMostOnce`)
-	requireContains(t, e.fails(exitUsage, "produce", "c-none", "--max-request-size", "lots", "--sc", sc), "--max-request-size")
+	testkit.Contains(t, e.fails(exitUsage, "produce", "c-none", "--max-request-size", "lots", "--sc", sc), "--max-request-size")
 }

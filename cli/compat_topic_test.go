@@ -61,7 +61,7 @@ func TestTopicAddPartition(t *testing.T) {
 	if h := strings.Fields(strings.SplitN(parts, "\n", 2)[0]); len(h) < 3 || h[0] != "TOPIC" || h[1] != "PARTITION" || h[2] != "LEADER" {
 		t.Fatalf("partition list header: %v", h)
 	}
-	requireEqual(t, strings.Count(parts, "grow "), 3)
+	testkit.Equal(t, strings.Count(parts, "grow "), 3)
 
 	// The producer created before the change writes to the new partitions.
 	testkit.WaitFor(t, 20*time.Second, func() error {
@@ -81,9 +81,9 @@ func TestTopicAddPartition(t *testing.T) {
 		return nil
 	})
 
-	requireContains(t, e.fails(exitNotFound, "topic", "add-partition", "nope", "--sc", sc), `topic "nope" not found`)
+	testkit.Contains(t, e.fails(exitNotFound, "topic", "add-partition", "nope", "--sc", sc), `topic "nope" not found`)
 
-	requireContains(t, e.fails(exitUsage, "topic", "add-partition", "grow", "-c", "0", "--sc", sc), "--count 0")
+	testkit.Contains(t, e.fails(exitUsage, "topic", "add-partition", "grow", "-c", "0", "--sc", sc), "--count 0")
 }
 
 // TestTopicListSystem: the consumer-offset system topic (made by the SC,
@@ -97,8 +97,8 @@ func TestTopicListSystem(t *testing.T) {
 	// Before any named consumer (one SPU: the SC waits a few seconds
 	// before making it with fewer than 3 replicas) there may be none yet.
 	out, _, code := e.run("topic", "list", "--system", "--sc", sc)
-	requireEqual(t, code, 0)
-	requireContains(t, out, "NAME")
+	testkit.Equal(t, code, 0)
+	testkit.Contains(t, out, "NAME")
 	e.ok("topic", "create", "events", "--sc", sc)
 	e.ok("produce", "events", "-f", writeTemp(t, "a\nb\n"), "--sc", sc)
 	e.ok("consume", "events", "--consumer", "app", "-B", "-d", "--sc", sc)
@@ -121,8 +121,8 @@ func TestTopicListSystem(t *testing.T) {
 	if parts := e.ok("partition", "list", "--sc", sc); strings.Contains(parts, "consumer-offset") {
 		t.Fatalf("partition list:\n%s", parts)
 	}
-	requireContains(t, e.ok("partition", "list", "--system", "--sc", sc), "consumer-offset")
-	requireContains(t, e.ok("consumer", "list", "--sc", sc), "app")
+	testkit.Contains(t, e.ok("partition", "list", "--system", "--sc", sc), "consumer-offset")
+	testkit.Contains(t, e.ok("consumer", "list", "--sc", sc), "app")
 
 	_, errs, code := e.run("topic", "delete", "consumer-offset", "--sc", sc)
 	if code == 0 || !strings.Contains(errs, `topic "consumer-offset" is a system topic: it cannot be deleted`) || !strings.Contains(errs, "fluvio consumer delete") {
@@ -136,7 +136,7 @@ func TestTopicListSystem(t *testing.T) {
 	if code == 0 || !strings.Contains(errs, "system topic") {
 		t.Fatalf("topic add-partition consumer-offset: exit %d, stderr %q", code, errs)
 	}
-	requireContains(t, e.ok("topic", "list", "--system", "--sc", sc), "consumer-offset")
+	testkit.Contains(t, e.ok("topic", "list", "--system", "--sc", sc), "consumer-offset")
 }
 
 // writeTemp writes body to a temporary file and returns its path.
@@ -176,24 +176,24 @@ func TestTopicCreateFluvioFlags(t *testing.T) {
 
 	e.ok("topic", "create", "sized", "--max-partition-size", "10Gb", "--segment-size", "2 Ki", "--retention-time", "7d", "--sc", sc)
 	s := spec("sized")
-	requireEqual(t, s["maxPartitionBytes"], any(1e10))
-	requireEqual(t, s["segmentBytes"], any(2048.0))
+	testkit.Equal(t, s["maxPartitionBytes"], any(1e10))
+	testkit.Equal(t, s["segmentBytes"], any(2048.0))
 	e.ok("topic", "create", "sized-kb", "--max-partition-size", "10 KB", "--dry-run", "--sc", sc)
-	requireContains(t, e.fails(exitUsage, "topic", "create", "small", "--max-partition-size", "10", "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "topic", "create", "small", "--max-partition-size", "10", "--sc", sc),
 		"max_partition_size 10 is less than minimum 2048")
-	requireContains(t, e.fails(exitUsage, "topic", "create", "small", "--max-partition-size", "4096", "--segment-size", "8192", "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "topic", "create", "small", "--max-partition-size", "4096", "--segment-size", "8192", "--sc", sc),
 		"max_partition_size 4096 is less than segment size 8192")
-	requireContains(t, e.fails(exitUsage, "topic", "create", "small", "--segment-size", "100", "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "topic", "create", "small", "--segment-size", "100", "--sc", sc),
 		"segment_size 100 is less than minimum 1024")
 
 	// --replica-assignment FILE.
 	good := write("assign.json", fmt.Sprintf(`[{"id":0,"replicas":[%d,%d]},{"id":1,"replicas":[%d,%d]}]`, ids[1], ids[0], ids[0], ids[1]))
 	e.ok("topic", "create", "placed", "--replica-assignment", good, "--sc", sc)
 	s = spec("placed")
-	requireEqual(t, s["partitions"], any(2.0))
-	requireEqual(t, s["replicationFactor"], any(2.0))
+	testkit.Equal(t, s["partitions"], any(2.0))
+	testkit.Equal(t, s["replicationFactor"], any(2.0))
 	parts := e.ok("partition", "list", "--topic", "placed", "-O", "json", "--sc", sc)
-	requireContains(t, parts, fmt.Sprintf(`"leader": %d`, ids[1]))
+	testkit.Contains(t, parts, fmt.Sprintf(`"leader": %d`, ids[1]))
 	for body, want := range map[string]string{
 		`[{"id":0,"replicas":[1,1]}]`: "partition 0 lists SPU 1 twice",
 		`[{"id":1,"replicas":[1]}]`:   "partition id 1: with 1 partitions, ids are 0..0",
@@ -201,11 +201,11 @@ func TestTopicCreateFluvioFlags(t *testing.T) {
 		`{"id":0}`:                    "is not valid",
 		fmt.Sprintf(`[{"id":0,"replicas":[%d]},{"id":1,"replicas":[%d,%d]}]`, ids[0], ids[0], ids[1]): "partition 1 has 2 replicas, partition 0 has 1",
 	} {
-		requireContains(t, e.fails(exitUsage, "topic", "create", "bad", "--replica-assignment", write("bad.json", body), "--sc", sc), want)
+		testkit.Contains(t, e.fails(exitUsage, "topic", "create", "bad", "--replica-assignment", write("bad.json", body), "--sc", sc), want)
 	}
-	requireContains(t, e.fails(exitUsage, "topic", "create", "bad", "--replica-assignment", write("unknown.json", `[{"id":0,"replicas":[999]}]`), "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "topic", "create", "bad", "--replica-assignment", write("unknown.json", `[{"id":0,"replicas":[999]}]`), "--sc", sc),
 		"partition 0 names SPU 999, which is not registered")
-	requireContains(t, e.fails(exitUsage, "topic", "create", "bad", "--replica-assignment", good, "-p", "2", "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "topic", "create", "bad", "--replica-assignment", good, "-p", "2", "--sc", sc),
 		"--replica-assignment and --partitions cannot be combined")
 
 	// --config FILE: Fluvio's YAML topic configuration.
@@ -222,18 +222,18 @@ retention:
 compression:
   type: gzip
 `)
-	requireEqual(t, e.ok("topic", "create", "--config", cfg, "--sc", sc), "topic \"from-file\" created\n")
+	testkit.Equal(t, e.ok("topic", "create", "--config", cfg, "--sc", sc), "topic \"from-file\" created\n")
 	s = spec("from-file")
-	requireEqual(t, s["partitions"], any(2.0))
-	requireEqual(t, s["retentionMs"], any(float64((48 * time.Hour).Milliseconds())))
-	requireEqual(t, s["segmentBytes"], any(1e4))
-	requireEqual(t, s["compressionType"], any("gzip"))
-	requireContains(t, e.fails(exitUsage, "topic", "create", "--config", cfg, "-p", "3", "--sc", sc),
+	testkit.Equal(t, s["partitions"], any(2.0))
+	testkit.Equal(t, s["retentionMs"], any(float64((48 * time.Hour).Milliseconds())))
+	testkit.Equal(t, s["segmentBytes"], any(1e4))
+	testkit.Equal(t, s["compressionType"], any("gzip"))
+	testkit.Contains(t, e.fails(exitUsage, "topic", "create", "--config", cfg, "-p", "3", "--sc", sc),
 		"--config and --partitions cannot be combined")
-	requireContains(t, e.fails(exitUsage, "topic", "create", "other", "--config", cfg, "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "topic", "create", "other", "--config", cfg, "--sc", sc),
 		`--config and the topic name "other" cannot be combined`)
-	requireContains(t, e.fails(exitUsage, "topic", "create", "--config", write("typo.yaml", "meta:\n  name: x\npartitions:\n  count: 1\n"), "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "topic", "create", "--config", write("typo.yaml", "meta:\n  name: x\npartitions:\n  count: 1\n"), "--sc", sc),
 		"field partitions not found")
-	requireContains(t, e.fails(exitUsage, "topic", "create", "--config", write("small.yaml", "meta:\n  name: tiny\npartition:\n  max-size: 10\n"), "--sc", sc),
+	testkit.Contains(t, e.fails(exitUsage, "topic", "create", "--config", write("small.yaml", "meta:\n  name: tiny\npartition:\n  max-size: 10\n"), "--sc", sc),
 		"max_partition_size 10 is less than minimum 2048")
 }

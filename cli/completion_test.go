@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/fluviotest/fakesc"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 func TestComplete(t *testing.T) {
@@ -55,7 +56,7 @@ func TestCompletionScripts(t *testing.T) {
 	e := newCLIEnv(t)
 	for _, sh := range []string{"bash", "zsh", "fish"} {
 		out := e.ok("completion", sh)
-		requireContains(t, out, "fluvio __complete")
+		testkit.Contains(t, out, "fluvio __complete")
 		if path, err := exec.LookPath(sh); err == nil {
 			f := filepath.Join(t.TempDir(), "c."+sh)
 			if err := os.WriteFile(f, []byte(out), 0o644); err != nil {
@@ -66,6 +67,6 @@ func TestCompletionScripts(t *testing.T) {
 			}
 		}
 	}
-	requireContains(t, e.fails(exitUsage, "completion", "tcsh"), `no completion for shell "tcsh"`)
-	requireContains(t, e.fails(exitUsage, "completion"), "bash, zsh or fish")
+	testkit.Contains(t, e.fails(exitUsage, "completion", "tcsh"), `no completion for shell "tcsh"`)
+	testkit.Contains(t, e.fails(exitUsage, "completion"), "bash, zsh or fish")
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/nats-io/nats.go"
 )
 
@@ -49,8 +50,8 @@ func TestFailAlwaysHasNextStep(t *testing.T) {
 		g := newGlobal()
 		g.path = path
 		var b strings.Builder
-		requireEqual(t, g.fail(&b, errors.New("disk full")), exitError)
-		requireEqual(t, b.String(), "error: disk full\n"+want)
+		testkit.Equal(t, g.fail(&b, errors.New("disk full")), exitError)
+		testkit.Equal(t, b.String(), "error: disk full\n"+want)
 	}
 }
 

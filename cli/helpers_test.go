@@ -61,20 +61,6 @@ func (e *cliEnv) fails(want int, args ...string) string {
 	return errs
 }
 
-func requireContains(t *testing.T, s, sub string) {
-	t.Helper()
-	if !strings.Contains(s, sub) {
-		t.Fatalf("missing %q in:\n%s", sub, s)
-	}
-}
-
-func requireEqual[T comparable](t *testing.T, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-}
-
 // freeAddr returns a loopback address nothing listens on (it was free a
 // moment ago).
 func freeAddr(t *testing.T) string {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 func TestPrinters(t *testing.T) {
@@ -22,8 +23,8 @@ func TestPrinters(t *testing.T) {
 		"ID   NAME            STATUS   TYPE     RACK  PUBLIC  PRIVATE\n" +
 		"200  custom-spu-200  online   custom   -     h:9005  h:9006\n" +
 		"1    spu-1           offline  managed  r1    h:1     h:2\n"
-	requireEqual(t, out.String(), want)
-	requireEqual(t, errb.String(), "")
+	testkit.Equal(t, out.String(), want)
+	testkit.Equal(t, errb.String(), "")
 
 	out.Reset()
 	if err := printList(&out, &errb, outputJSON, items[:1], nil, ""); err != nil {
@@ -45,7 +46,7 @@ func TestPrinters(t *testing.T) {
   }
 ]
 `
-	requireEqual(t, out.String(), wantJSON)
+	testkit.Equal(t, out.String(), wantJSON)
 
 	out.Reset()
 	if err := printList(&out, &errb, outputYAML, items, nil, ""); err != nil {
@@ -70,7 +71,7 @@ func TestPrinters(t *testing.T) {
   status:
     resolution: Offline
 `
-	requireEqual(t, out.String(), wantYAML)
+	testkit.Equal(t, out.String(), wantYAML)
 }
 
 func TestYAMLQuotesAmbiguousStrings(t *testing.T) {

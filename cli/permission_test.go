@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -31,8 +32,8 @@ func TestPermissionViolation(t *testing.T) {
 	e := newCLIEnv(t)
 	start := time.Now()
 	errs := e.fails(exitPermission, "topic", "list", "--sc", url)
-	requireContains(t, errs, "NATS refused the request on fluvio.admin.v1.topic.list")
-	requireContains(t, errs, "next: the NATS user")
+	testkit.Contains(t, errs, "NATS refused the request on fluvio.admin.v1.topic.list")
+	testkit.Contains(t, errs, "next: the NATS user")
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("took %v: the permission error should end the wait", d)
 	}
@@ -58,13 +59,13 @@ func TestAuthRefusedHint(t *testing.T) {
 	e := newCLIEnv(t)
 
 	errs := e.fails(exitUnavailable, "topic", "list", "--sc", addr)
-	requireContains(t, errs, "refused the connection")
-	requireContains(t, errs, "pass --creds FILE")
+	testkit.Contains(t, errs, "refused the connection")
+	testkit.Contains(t, errs, "pass --creds FILE")
 
 	e.ok("profile", "add", "prod", "--sc", addr, "--switch")
 	errs = e.fails(exitUnavailable, "topic", "list")
-	requireContains(t, errs, `(from profile "prod") refused the connection`)
-	requireContains(t, errs, `profile "prod" names none: add them with 'fluvio profile add prod --sc `+addr+` --creds FILE'`)
+	testkit.Contains(t, errs, `(from profile "prod") refused the connection`)
+	testkit.Contains(t, errs, `profile "prod" names none: add them with 'fluvio profile add prod --sc `+addr+` --creds FILE'`)
 	if strings.Contains(errs, "profile switch") {
 		t.Fatalf("the hint sends to the profile already in use:\n%s", errs)
 	}

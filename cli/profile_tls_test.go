@@ -10,6 +10,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/fluvio-go/fluvio/fluviotest/fakesc"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/internal/tlsconf"
 )
 
@@ -37,23 +38,23 @@ func TestProfileTLSRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	tlsTable := doc["cluster"].(map[string]any)["secure"].(map[string]any)["tls"].(map[string]any)
-	requireEqual(t, tlsTable["tls_policy"], any("verified"))
-	requireEqual(t, tlsTable["tls_source"], any("files"))
+	testkit.Equal(t, tlsTable["tls_policy"], any("verified"))
+	testkit.Equal(t, tlsTable["tls_source"], any("files"))
 	certs := tlsTable["certs"].(map[string]any)
-	requireEqual(t, certs["ca_cert"], any(f.CA))
-	requireEqual(t, certs["cert"], any(f.Cert))
-	requireEqual(t, certs["key"], any(f.Key))
-	requireEqual(t, certs["domain"], any("localhost"))
+	testkit.Equal(t, certs["ca_cert"], any(f.CA))
+	testkit.Equal(t, certs["cert"], any(f.Cert))
+	testkit.Equal(t, certs["key"], any(f.Key))
+	testkit.Equal(t, certs["domain"], any("localhost"))
 
 	exported := e.ok("profile", "export")
 	for _, want := range []string{`tls_policy = "verified"`, `tls_source = "files"`, `ca_cert = "` + f.CA + `"`, `domain = "localhost"`} {
-		requireContains(t, exported, want)
+		testkit.Contains(t, exported, want)
 	}
 	var cl map[string]any
 	if err := json.Unmarshal([]byte(e.ok("profile", "export", "-O", "json")), &cl); err != nil {
 		t.Fatal(err)
 	}
-	requireEqual(t, cl["tls"].(map[string]any)["certs"].(map[string]any)["cert"], any(f.Cert))
+	testkit.Equal(t, cl["tls"].(map[string]any)["certs"].(map[string]any)["cert"], any(f.Cert))
 
 	// The exported file, read elsewhere, has the same settings.
 	cfg, migrated, err := decodeProfiles("exported", []byte(exported))
@@ -90,7 +91,7 @@ func TestProfileTLSRoundTrip(t *testing.T) {
 		t.Fatalf("TLS profile against a plaintext SC: %s", errs)
 	}
 	// --tls-ca overrides; a missing file is a usage error.
-	requireContains(t, e.fails(exitUsage, "topic", "list", "--tls-ca", filepath.Join(dir, "none.crt")), "--tls-ca")
+	testkit.Contains(t, e.fails(exitUsage, "topic", "list", "--tls-ca", filepath.Join(dir, "none.crt")), "--tls-ca")
 }
 
 // TestProfileTLSDroppedWhenUnset: writing a profile without TLS (what
@@ -109,14 +110,14 @@ func TestProfileTLSDroppedWhenUnset(t *testing.T) {
 	}
 	e.ok("profile", "add", "local", "--sc", "127.0.0.1:9003", "--tls-ca", files["ca.crt"], "--tls-cert", files["admin.crt"], "--tls-key", files["admin.key"], "--switch")
 	e.ok("profile", "add", "local", "--sc", "127.0.0.1:9003") // keeps the TLS files
-	requireContains(t, e.ok("profile", "export"), `tls_policy = "verified"`)
+	testkit.Contains(t, e.ok("profile", "export"), `tls_policy = "verified"`)
 
 	g := &Global{getenv: func(k string) string { return e.env[k] }}
 	if err := g.setProfile("local", profile{SC: "127.0.0.1:9003"}, true); err != nil {
 		t.Fatal(err)
 	}
 	exported := e.ok("profile", "export")
-	requireContains(t, exported, `tls_policy = "disabled"`)
+	testkit.Contains(t, exported, `tls_policy = "disabled"`)
 	if strings.Contains(exported, "admin.crt") {
 		t.Fatalf("the old TLS files stayed in the profile:\n%s", exported)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/fluvio-go/fluvio/fluviotest/fakesc"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestProfilesFluvioTOML: a Fluvio ~/.fluvio/config (TOML) is read as it
@@ -29,12 +30,12 @@ func TestProfilesFluvioTOML(t *testing.T) {
 	delete(e.env, EnvConfig)
 	e.env[EnvProfilePath] = path
 
-	requireEqual(t, e.ok("profile", "current"), "local\n")
+	testkit.Equal(t, e.ok("profile", "current"), "local\n")
 	list := e.ok("profile", "list")
-	requireContains(t, list, "sandbox.xxxx.eksctl.io:9003")
-	requireContains(t, list, "local3")
+	testkit.Contains(t, list, "sandbox.xxxx.eksctl.io:9003")
+	testkit.Contains(t, list, "local3")
 	e.ok("custom-spu", "register", "--id", "7", "-p", "127.0.0.1:1", "-v", "127.0.0.1:2") // through the current profile
-	requireContains(t, e.ok("spu", "list"), "custom-spu-7")
+	testkit.Contains(t, e.ok("spu", "list"), "custom-spu-7")
 
 	// Writing keeps the file Fluvio's.
 	e.ok("profile", "add", "extra", "--sc", "10.0.0.9:9003")
@@ -43,25 +44,25 @@ func TestProfilesFluvioTOML(t *testing.T) {
 	if _, err := toml.DecodeFile(path, &doc); err != nil {
 		t.Fatalf("the written file is not TOML: %v", err)
 	}
-	requireEqual(t, doc["current_profile"], any("cloud"))
-	requireEqual(t, doc["version"], any("1.0"))
+	testkit.Equal(t, doc["current_profile"], any("cloud"))
+	testkit.Equal(t, doc["version"], any("1.0"))
 	profiles := doc["profile"].(map[string]any)
 	clusters := doc["cluster"].(map[string]any)
-	requireEqual(t, profiles["local3"].(map[string]any)["topic"], any("test3"))
-	requireEqual(t, profiles["local3"].(map[string]any)["partition"], any(int64(3)))
+	testkit.Equal(t, profiles["local3"].(map[string]any)["topic"], any("test3"))
+	testkit.Equal(t, profiles["local3"].(map[string]any)["partition"], any(int64(3)))
 	ec2 := clusters["ec2"].(map[string]any)
-	requireEqual(t, ec2["tls"].(map[string]any)["domain"], any("sandbox.example.com"))
-	requireEqual(t, clusters["local"].(map[string]any)["metadata"].(map[string]any)["installation"].(map[string]any)["type"], any("local"))
+	testkit.Equal(t, ec2["tls"].(map[string]any)["domain"], any("sandbox.example.com"))
+	testkit.Equal(t, clusters["local"].(map[string]any)["metadata"].(map[string]any)["installation"].(map[string]any)["type"], any("local"))
 	extra := clusters["extra"].(map[string]any)
-	requireEqual(t, extra["endpoint"], any("10.0.0.9:9003"))
-	requireEqual(t, extra["tls"].(map[string]any)["tls_policy"], any("disabled"))
+	testkit.Equal(t, extra["endpoint"], any("10.0.0.9:9003"))
+	testkit.Equal(t, extra["tls"].(map[string]any)["tls_policy"], any("disabled"))
 
 	// Export: TOML by default, usable as FLV_PROFILE_PATH.
 	e.ok("profile", "switch", "local")
 	exported := e.ok("profile", "export")
-	requireContains(t, exported, `current_profile = "local"`)
-	requireContains(t, exported, `endpoint = "`+sc.Addr()+`"`)
-	requireContains(t, exported, `tls_policy = "disabled"`)
+	testkit.Contains(t, exported, `current_profile = "local"`)
+	testkit.Contains(t, exported, `endpoint = "`+sc.Addr()+`"`)
+	testkit.Contains(t, exported, `tls_policy = "disabled"`)
 	other := newCLIEnv(t)
 	delete(other.env, EnvConfig)
 	file := filepath.Join(t.TempDir(), "exported.toml")
@@ -69,17 +70,17 @@ func TestProfilesFluvioTOML(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.env[EnvProfilePath] = file
-	requireContains(t, other.ok("spu", "list"), "custom-spu-7")
+	testkit.Contains(t, other.ok("spu", "list"), "custom-spu-7")
 
 	var cl map[string]any
 	if err := json.Unmarshal([]byte(e.ok("profile", "export", "cloud", "-O", "json")), &cl); err != nil {
 		t.Fatal(err)
 	}
-	requireEqual(t, cl["endpoint"], any("sandbox.xxxx.eksctl.io:9003"))
-	requireEqual(t, cl["tls"].(map[string]any)["tls_policy"], any("verified"))
-	requireContains(t, e.ok("profile", "export", "-O", "yaml"), "endpoint: "+sc.Addr())
-	requireContains(t, e.fails(exitUsage, "profile", "export", "-O", "xml"), `--output "xml": use toml, json or yaml`)
-	requireContains(t, e.fails(exitNotFound, "profile", "export", "nope"), `profile "nope" not found`)
+	testkit.Equal(t, cl["endpoint"], any("sandbox.xxxx.eksctl.io:9003"))
+	testkit.Equal(t, cl["tls"].(map[string]any)["tls_policy"], any("verified"))
+	testkit.Contains(t, e.ok("profile", "export", "-O", "yaml"), "endpoint: "+sc.Addr())
+	testkit.Contains(t, e.fails(exitUsage, "profile", "export", "-O", "xml"), `--output "xml": use toml, json or yaml`)
+	testkit.Contains(t, e.fails(exitNotFound, "profile", "export", "nope"), `profile "nope" not found`)
 
 	// FLUVIO_CONFIG wins over FLV_PROFILE_PATH.
 	e.env[EnvConfig] = filepath.Join(t.TempDir(), "none")
@@ -98,7 +99,7 @@ func TestProfilesMigrateYAML(t *testing.T) {
 	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	requireEqual(t, e.ok("profile", "current"), "prod\n")
+	testkit.Equal(t, e.ok("profile", "current"), "prod\n")
 	backup, err := os.ReadFile(path + ".yaml.bak")
 	if err != nil || string(backup) != yml {
 		t.Fatalf("backup %q, %v", backup, err)
@@ -107,16 +108,16 @@ func TestProfilesMigrateYAML(t *testing.T) {
 	if _, err := toml.DecodeFile(path, &doc); err != nil {
 		t.Fatalf("migrated file is not TOML: %v", err)
 	}
-	requireEqual(t, doc["current_profile"], any("prod"))
+	testkit.Equal(t, doc["current_profile"], any("prod"))
 	local := doc["cluster"].(map[string]any)["local"].(map[string]any)
-	requireEqual(t, local["endpoint"], any("127.0.0.1:9003"))
-	requireEqual(t, local["metadata"].(map[string]any)["local_dir"], any("/tmp/fluvio-local"))
+	testkit.Equal(t, local["endpoint"], any("127.0.0.1:9003"))
+	testkit.Equal(t, local["metadata"].(map[string]any)["local_dir"], any("/tmp/fluvio-local"))
 	var list []profileView
 	if err := json.Unmarshal([]byte(e.ok("profile", "list", "-O", "json")), &list); err != nil {
 		t.Fatal(err)
 	}
-	requireEqual(t, len(list), 2)
-	requireEqual(t, list[0], profileView{Name: "local", Spec: profile{SC: "127.0.0.1:9003", LocalDir: "/tmp/fluvio-local", Cluster: "local"}})
+	testkit.Equal(t, len(list), 2)
+	testkit.Equal(t, list[0], profileView{Name: "local", Spec: profile{SC: "127.0.0.1:9003", LocalDir: "/tmp/fluvio-local", Cluster: "local"}})
 }
 
 // TestProfileExportKeepsCreds: the exported profile carries the NATS
@@ -146,17 +147,17 @@ func TestProfileExportKeepsCreds(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exported file: %v\n%s", err, exported)
 	}
-	requireEqual(t, got.Current, "prod")
-	requireEqual(t, got.Profiles["prod"].Creds, creds)
-	requireEqual(t, got.Profiles["prod"].SC, "10.0.0.5:9003")
-	requireEqual(t, got.Profiles["prod"].LocalDir, "")
+	testkit.Equal(t, got.Current, "prod")
+	testkit.Equal(t, got.Profiles["prod"].Creds, creds)
+	testkit.Equal(t, got.Profiles["prod"].SC, "10.0.0.5:9003")
+	testkit.Equal(t, got.Profiles["prod"].LocalDir, "")
 
 	var cl map[string]any
 	if err := json.Unmarshal([]byte(e.ok("profile", "export", "-O", "json")), &cl); err != nil {
 		t.Fatal(err)
 	}
 	md, _ := cl["metadata"].(map[string]any)
-	requireEqual(t, md["nats_creds"], any(creds))
+	testkit.Equal(t, md["nats_creds"], any(creds))
 	if _, ok := md["local_dir"]; ok {
 		t.Fatalf("-O json exports local_dir: %v", cl)
 	}

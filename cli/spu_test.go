@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/fluviotest/fakesc"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"gopkg.in/yaml.v3"
 )
 
@@ -14,12 +15,12 @@ func TestCustomSPUWorkflow(t *testing.T) {
 	sc := fakesc.Start(t)
 	e := newCLIEnv(t)
 	out := e.ok("custom-spu", "register", "--id", "200", "--public-server", "127.0.0.1:9005", "--private-server", "127.0.0.1:9006", "--sc", sc.Addr())
-	requireEqual(t, out, "custom-spu 'custom-spu-200' registered successfully\n")
+	testkit.Equal(t, out, "custom-spu 'custom-spu-200' registered successfully\n")
 
 	// The same id again is refused, with the reason and a next step.
 	errs := e.fails(exitConflict, "custom-spu", "register", "-i", "200", "-p", "127.0.0.1:9005", "-v", "127.0.0.1:9006", "-c", sc.Addr())
-	requireContains(t, errs, "error: SPU 200 already exists")
-	requireContains(t, errs, "next: ")
+	testkit.Contains(t, errs, "error: SPU 200 already exists")
+	testkit.Contains(t, errs, "next: ")
 
 	out = e.ok("spu", "list", "--sc", sc.Addr())
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -35,7 +36,7 @@ func TestCustomSPUWorkflow(t *testing.T) {
 	}
 	sc.SetOnline(200, true)
 	out = e.ok("cluster", "spu", "list", "--sc", sc.Addr())
-	requireContains(t, out, "custom-spu-200  online")
+	testkit.Contains(t, out, "custom-spu-200  online")
 
 	// -O json is Fluvio's metadata shape.
 	out = e.ok("custom-spu", "list", "--sc", sc.Addr(), "-O", "json")
@@ -63,36 +64,36 @@ func TestCustomSPUWorkflow(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(out), &yitems); err != nil {
 		t.Fatalf("not YAML: %v\n%s", err, out)
 	}
-	requireContains(t, out, "spuId: 200")
-	requireContains(t, out, "rack: null")
+	testkit.Contains(t, out, "spuId: 200")
+	testkit.Contains(t, out, "rack: null")
 	if yitems[0]["spec"].(map[string]any)["publicEndpoint"] != "127.0.0.1:9005" {
 		t.Fatalf("yaml: %s", out)
 	}
 
 	out = e.ok("custom-spu", "unregister", "--id", "200", "--sc", sc.Addr())
-	requireEqual(t, out, "custom-spu '200' deleted unregistered\n") // seed 001's line
+	testkit.Equal(t, out, "custom-spu '200' deleted unregistered\n") // seed 001's line
 	errs = e.fails(exitNotFound, "custom-spu", "unregister", "--id", "200", "--sc", sc.Addr())
-	requireContains(t, errs, "SPU not found")
+	testkit.Contains(t, errs, "SPU not found")
 
 	// An empty list prints the header, and a hint on stderr.
 	out, errs, code := e.run("spu", "list", "--sc", sc.Addr())
-	requireEqual(t, code, 0)
-	requireEqual(t, strings.Fields(out)[0], "ID")
-	requireContains(t, errs, "fluvio custom-spu register")
-	requireEqual(t, strings.TrimSpace(e.ok("spu", "list", "--sc", sc.Addr(), "-O", "json")), "[]")
+	testkit.Equal(t, code, 0)
+	testkit.Equal(t, strings.Fields(out)[0], "ID")
+	testkit.Contains(t, errs, "fluvio custom-spu register")
+	testkit.Equal(t, strings.TrimSpace(e.ok("spu", "list", "--sc", sc.Addr(), "-O", "json")), "[]")
 }
 
 func TestCustomSPURegisterNameRack(t *testing.T) {
 	sc := fakesc.Start(t)
 	e := newCLIEnv(t)
 	out := e.ok("custom-spu", "register", "-i", "7", "-n", "edge-1", "-r", "rack-a", "-p", "10.0.0.7:9005", "-v", "10.0.0.7:9006", "-c", sc.Addr())
-	requireEqual(t, out, "custom-spu 'edge-1' registered successfully\n")
+	testkit.Equal(t, out, "custom-spu 'edge-1' registered successfully\n")
 	out = e.ok("custom-spu", "list", "-c", sc.Addr())
-	requireEqual(t, strings.Join(strings.Fields(strings.Split(out, "\n")[1]), " "), "7 edge-1 offline custom rack-a 10.0.0.7:9005 10.0.0.7:9006")
+	testkit.Equal(t, strings.Join(strings.Fields(strings.Split(out, "\n")[1]), " "), "7 edge-1 offline custom rack-a 10.0.0.7:9005 10.0.0.7:9006")
 	// A name that exists is refused even with another id.
 	errs := e.fails(exitConflict, "custom-spu", "register", "-i", "8", "-n", "edge-1", "-p", "10.0.0.8:9005", "-v", "10.0.0.8:9006", "-c", sc.Addr())
-	requireContains(t, errs, `"edge-1" already exists`)
-	requireEqual(t, e.ok("custom-spu", "unregister", "--name", "edge-1", "-c", sc.Addr()), "custom-spu 'edge-1' deleted unregistered\n")
+	testkit.Contains(t, errs, `"edge-1" already exists`)
+	testkit.Equal(t, e.ok("custom-spu", "unregister", "--name", "edge-1", "-c", sc.Addr()), "custom-spu 'edge-1' deleted unregistered\n")
 }
 
 func TestCustomSPUUsageErrors(t *testing.T) {
@@ -119,8 +120,8 @@ func TestCustomSPUUsageErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			errs := e.fails(exitUsage, c.args...)
-			requireContains(t, errs, c.want)
-			requireContains(t, errs, "next: run 'fluvio ")
+			testkit.Contains(t, errs, c.want)
+			testkit.Contains(t, errs, "next: run 'fluvio ")
 		})
 	}
 }
@@ -129,23 +130,23 @@ func TestSCUnreachable(t *testing.T) {
 	e := newCLIEnv(t)
 	addr := freeAddr(t)
 	errs := e.fails(exitUnavailable, "spu", "list", "--sc", addr)
-	requireContains(t, errs, "cannot reach the SC at "+addr)
-	requireContains(t, errs, "fluvio cluster start")
+	testkit.Contains(t, errs, "cannot reach the SC at "+addr)
+	testkit.Contains(t, errs, "fluvio cluster start")
 	// The default address is named as such.
 	e.env[EnvSC] = addr
 	errs = e.fails(exitUnavailable, "topic", "list")
-	requireContains(t, errs, addr+" (from FLUVIO_SC)")
+	testkit.Contains(t, errs, addr+" (from FLUVIO_SC)")
 }
 
 func TestTargetFlagsBeforeCommand(t *testing.T) {
 	sc := fakesc.Start(t)
 	e := newCLIEnv(t)
 	e.ok("--sc", sc.Addr(), "custom-spu", "register", "--id", "9", "-p", "127.0.0.1:1", "-v", "127.0.0.1:2")
-	requireContains(t, e.ok("--sc="+sc.Addr(), "spu", "list"), "custom-spu-9")
-	requireContains(t, e.ok("-c", sc.Addr(), "spu", "list", "-O", "json"), `"spuId": 9`)
-	requireContains(t, e.fails(exitUsage, "--sc"), `unknown command "--sc"`)
-	requireEqual(t, strings.Join(moveLeadingTargetFlags([]string{"-P", "p", "topic", "list"}), " "), "topic list -P p")
-	requireEqual(t, strings.Join(moveLeadingTargetFlags([]string{"topic", "list"}), " "), "topic list")
+	testkit.Contains(t, e.ok("--sc="+sc.Addr(), "spu", "list"), "custom-spu-9")
+	testkit.Contains(t, e.ok("-c", sc.Addr(), "spu", "list", "-O", "json"), `"spuId": 9`)
+	testkit.Contains(t, e.fails(exitUsage, "--sc"), `unknown command "--sc"`)
+	testkit.Equal(t, strings.Join(moveLeadingTargetFlags([]string{"-P", "p", "topic", "list"}), " "), "topic list -P p")
+	testkit.Equal(t, strings.Join(moveLeadingTargetFlags([]string{"topic", "list"}), " "), "topic list")
 }
 
 // TestSCUnreachableRedacts: the error for an unreachable SC shows no
@@ -160,7 +161,7 @@ func TestSCUnreachableRedacts(t *testing.T) {
 	} {
 		for _, args := range [][]string{{"topic", "list", "--sc", sc}, {"produce", "x", "--sc", sc}} {
 			errs := e.fails(exitUnavailable, args...)
-			requireContains(t, errs, "cannot reach the SC at nats://a:xxxxx@")
+			testkit.Contains(t, errs, "cannot reach the SC at nats://a:xxxxx@")
 			if strings.Contains(errs, "secret") {
 				t.Fatalf("fluvio %v printed a password:\n%s", args, errs)
 			}

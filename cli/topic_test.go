@@ -9,6 +9,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest/fakesc"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 func TestTopicWorkflow(t *testing.T) {
@@ -17,50 +18,50 @@ func TestTopicWorkflow(t *testing.T) {
 	for _, id := range []string{"1", "2"} {
 		e.ok("custom-spu", "register", "--id", id, "-p", "127.0.0.1:1"+id, "-v", "127.0.0.1:2"+id, "--sc", sc.Addr())
 	}
-	requireEqual(t, e.ok("topic", "create", "orders", "-p", "3", "-r", "2", "--sc", sc.Addr()), "topic \"orders\" created\n")
+	testkit.Equal(t, e.ok("topic", "create", "orders", "-p", "3", "-r", "2", "--sc", sc.Addr()), "topic \"orders\" created\n")
 	errs := e.fails(exitConflict, "topic", "create", "orders", "--sc", sc.Addr())
-	requireContains(t, errs, "error: Topic already exists\n")
+	testkit.Contains(t, errs, "error: Topic already exists\n")
 
 	errs = e.fails(exitConflict, "topic", "create", "wide", "-r", "3", "--sc", sc.Addr())
-	requireContains(t, errs, "needs 1 more SPU")
+	testkit.Contains(t, errs, "needs 1 more SPU")
 
 	out := e.ok("topic", "list", "--sc", sc.Addr())
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	requireEqual(t, len(lines), 2)
-	requireContains(t, lines[0], "NAME")
-	requireEqual(t, strings.Join(strings.Fields(lines[1]), " "), "orders computed 3 2 - provisioned -")
+	testkit.Equal(t, len(lines), 2)
+	testkit.Contains(t, lines[0], "NAME")
+	testkit.Equal(t, strings.Join(strings.Fields(lines[1]), " "), "orders computed 3 2 - provisioned -")
 
 	out = e.ok("topic", "describe", "orders", "--sc", sc.Addr())
-	requireContains(t, out, "Partition Count        : 3")
-	requireContains(t, out, "Replication Factor     : 2")
-	requireContains(t, out, "  partition 0          : [1, 2]")
-	requireContains(t, out, "  partition 1          : [2, 1]")
+	testkit.Contains(t, out, "Partition Count        : 3")
+	testkit.Contains(t, out, "Replication Factor     : 2")
+	testkit.Contains(t, out, "  partition 0          : [1, 2]")
+	testkit.Contains(t, out, "  partition 1          : [2, 1]")
 
 	out = e.ok("topic", "describe", "orders", "--sc", sc.Addr(), "-O", "json")
 	var items []fluvio.Topic
 	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 1 || items[0].Spec.Partitions != 3 {
 		t.Fatalf("describe json: %v\n%s", err, out)
 	}
-	requireContains(t, out, `"replicationFactor": 2`)
+	testkit.Contains(t, out, `"replicationFactor": 2`)
 
 	errs = e.fails(exitNotFound, "topic", "describe", "nope", "--sc", sc.Addr())
-	requireContains(t, errs, `error: topic "nope" not found`)
+	testkit.Contains(t, errs, `error: topic "nope" not found`)
 
 	out = e.ok("partition", "list", "--sc", sc.Addr())
 	lines = strings.Split(strings.TrimSpace(out), "\n")
-	requireEqual(t, len(lines), 4)
-	requireEqual(t, strings.Join(strings.Fields(lines[0]), " "), "TOPIC PARTITION LEADER REPLICAS ISR SIZE LEO HW")
-	requireEqual(t, strings.Join(strings.Fields(lines[1]), " "), "orders 0 1 [1, 2] [1, 2] 2 KiB 5 3")
+	testkit.Equal(t, len(lines), 4)
+	testkit.Equal(t, strings.Join(strings.Fields(lines[0]), " "), "TOPIC PARTITION LEADER REPLICAS ISR SIZE LEO HW")
+	testkit.Equal(t, strings.Join(strings.Fields(lines[1]), " "), "orders 0 1 [1, 2] [1, 2] 2 KiB 5 3")
 	out = e.ok("partition", "list", "--sc", sc.Addr(), "-O", "json", "--topic", "orders")
 	var parts []fluvio.Partition
 	if err := json.Unmarshal([]byte(out), &parts); err != nil || len(parts) != 3 || parts[2].Name != "orders-2" {
 		t.Fatalf("partition json: %v\n%s", err, out)
 	}
 
-	requireEqual(t, e.ok("topic", "delete", "orders", "--sc", sc.Addr()), "topic \"orders\" deleted\n")
+	testkit.Equal(t, e.ok("topic", "delete", "orders", "--sc", sc.Addr()), "topic \"orders\" deleted\n")
 	errs = e.fails(exitNotFound, "topic", "delete", "orders", "--sc", sc.Addr())
-	requireContains(t, errs, `error: topic "orders" not found`)
-	requireEqual(t, strings.TrimSpace(e.ok("topic", "list", "--sc", sc.Addr(), "-O", "yaml")), "[]")
+	testkit.Contains(t, errs, `error: topic "orders" not found`)
+	testkit.Equal(t, strings.TrimSpace(e.ok("topic", "list", "--sc", sc.Addr(), "-O", "yaml")), "[]")
 }
 
 func TestTopicCreateFlags(t *testing.T) {
@@ -77,10 +78,10 @@ func TestTopicCreateFlags(t *testing.T) {
 		t.Fatalf("request: %+v\nwant spec %+v", got, want)
 	}
 	out := e.ok("topic", "describe", "logs", "--sc", sc.Addr())
-	requireContains(t, out, "Retention Time         : 7d")
-	requireContains(t, out, "Segment Size           : 512 MiB")
+	testkit.Contains(t, out, "Retention Time         : 7d")
+	testkit.Contains(t, out, "Segment Size           : 512 MiB")
 	out = e.ok("topic", "create", "trial", "--dry-run", "--sc", sc.Addr())
-	requireContains(t, out, "dry run")
+	testkit.Contains(t, out, "dry run")
 	if !sc.LastTopicCreate().DryRun {
 		t.Fatal("--dry-run not sent")
 	}
@@ -111,7 +112,7 @@ func TestTopicUsageErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
-			requireContains(t, e.fails(exitUsage, c.args...), c.want)
+			testkit.Contains(t, e.fails(exitUsage, c.args...), c.want)
 		})
 	}
 }
@@ -124,7 +125,7 @@ func TestHelpHasExamples(t *testing.T) {
 		path = append(path, c.Name)
 		if c.Run == nil {
 			out := e.ok(append(path, "--help")...)
-			requireContains(t, out, "Commands:")
+			testkit.Contains(t, out, "Commands:")
 			for _, s := range c.Sub {
 				walk(path, s)
 			}
@@ -144,7 +145,7 @@ func TestHelpHasExamples(t *testing.T) {
 	if n < 15 {
 		t.Fatalf("only %d commands checked", n)
 	}
-	requireContains(t, e.ok("--help"), "topic")
-	requireContains(t, e.ok("help", "topic", "create"), "Examples:")
-	requireContains(t, e.fails(exitUsage, "nosuch"), `unknown command "nosuch"`)
+	testkit.Contains(t, e.ok("--help"), "topic")
+	testkit.Contains(t, e.ok("help", "topic", "create"), "Examples:")
+	testkit.Contains(t, e.fails(exitUsage, "nosuch"), `unknown command "nosuch"`)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fluvio-go/fluvio"
 	"github.com/fluvio-go/fluvio/fluviotest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // 'topic create' returns once every partition can take a produce: the
@@ -20,7 +21,7 @@ func TestTopicCreateWaits(t *testing.T) {
 	e := newCLIEnv(t)
 	e.env[EnvSC] = c.SCAddr()
 
-	requireEqual(t, e.ok("topic", "create", "ready", "-p", "12"), "topic \"ready\" created\n")
+	testkit.Equal(t, e.ok("topic", "create", "ready", "-p", "12"), "topic \"ready\" created\n")
 	var parts []fluvio.Partition
 	if err := json.Unmarshal([]byte(e.ok("partition", "list", "--topic", "ready", "-O", "json")), &parts); err != nil || len(parts) != 12 {
 		t.Fatalf("partition list: %v, %d partitions", err, len(parts))
@@ -38,17 +39,17 @@ func TestTopicCreateWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, errs, code := e.run("topic", "create", "half", "--replica-assignment", file, "--wait", "1s")
-	requireEqual(t, code, exitOK)
-	requireEqual(t, out, "topic \"half\" created\n")
+	testkit.Equal(t, code, exitOK)
+	testkit.Equal(t, out, "topic \"half\" created\n")
 	for _, want := range []string{"warning: ", "not ready after 1s", fmt.Sprint(ids[0]), "'fluvio partition list --topic half'"} {
-		requireContains(t, errs, want)
+		testkit.Contains(t, errs, want)
 	}
 
 	out, errs, code = e.run("topic", "create", "nowait", "--replica-assignment", file, "--wait", "0")
-	requireEqual(t, code, exitOK)
-	requireEqual(t, out+errs, "topic \"nowait\" created\n")
+	testkit.Equal(t, code, exitOK)
+	testkit.Equal(t, out+errs, "topic \"nowait\" created\n")
 
-	requireContains(t, e.fails(exitUsage, "topic", "create", "bad", "--wait", "soon"), "--wait")
+	testkit.Contains(t, e.fails(exitUsage, "topic", "create", "bad", "--wait", "soon"), "--wait")
 }
 
 // 'topic add-partition' waits like 'topic create': a new partition whose
@@ -64,20 +65,20 @@ func TestTopicAddPartitionWaits(t *testing.T) {
 	c.StopSPU(id)
 
 	out, errs, code := e.run("topic", "add-partition", "grow", "--wait", "1s")
-	requireEqual(t, code, exitOK)
-	requireContains(t, out, `added new partitions to topic: "grow"`)
+	testkit.Equal(t, code, exitOK)
+	testkit.Contains(t, out, `added new partitions to topic: "grow"`)
 	for _, want := range []string{"warning: ", "not ready after 1s", fmt.Sprint(id), "'fluvio partition list --topic grow'"} {
-		requireContains(t, errs, want)
+		testkit.Contains(t, errs, want)
 	}
 
 	out, errs, code = e.run("topic", "add-partition", "grow", "--wait", "0")
-	requireEqual(t, code, exitOK)
-	requireContains(t, out, `added new partitions to topic: "grow"`)
-	requireEqual(t, errs, "")
+	testkit.Equal(t, code, exitOK)
+	testkit.Contains(t, out, `added new partitions to topic: "grow"`)
+	testkit.Equal(t, errs, "")
 
 	var parts []fluvio.Partition
 	if err := json.Unmarshal([]byte(e.ok("partition", "list", "--topic", "grow", "-O", "json")), &parts); err != nil || len(parts) != 3 {
 		t.Fatalf("partition list after two add-partitions with the SPU down: %v, %d partitions, want 3", err, len(parts))
 	}
-	requireContains(t, e.fails(exitUsage, "topic", "add-partition", "grow", "--wait", "soon"), "--wait")
+	testkit.Contains(t, e.fails(exitUsage, "topic", "add-partition", "grow", "--wait", "soon"), "--wait")
 }

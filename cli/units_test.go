@@ -3,6 +3,8 @@ package cli
 import (
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -80,10 +82,10 @@ func TestParseSize(t *testing.T) {
 
 func TestFormat(t *testing.T) {
 	for in, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1 KiB", 1536: "1.5 KiB", 512 << 20: "512 MiB", 3 << 30: "3 GiB", 5 << 40: "5 TiB"} {
-		requireEqual(t, formatSize(in), want)
+		testkit.Equal(t, formatSize(in), want)
 	}
 	for in, want := range map[time.Duration]string{0: "-", 7 * 24 * time.Hour: "7d", 36 * time.Hour: "1d12h", 90 * time.Minute: "1h30m", time.Hour: "1h", 30 * time.Second: "30s", 25*time.Hour + 30*time.Second: "1d1h30s", 1500 * time.Millisecond: "1s"} {
-		requireEqual(t, formatDuration(in), want)
+		testkit.Equal(t, formatDuration(in), want)
 	}
 }
 

@@ -52,7 +52,7 @@ func TestE2EClusterBadInput(t *testing.T) {
 	}
 	check := e.ok("cluster", "check", "--data-dir", dir)
 	for _, s := range []string{"✓ sc-server ready: http://", "✓ spu-server 5001 ready: http://", "✓ spu-server 5002 ready: http://", "✓ partitions: 0"} {
-		requireContains(t, check, s)
+		testkit.Contains(t, check, s)
 	}
 
 	// kill -9 one SPU: status says it is down and where its log is.
@@ -76,19 +76,19 @@ func TestE2EClusterBadInput(t *testing.T) {
 			r = line
 		}
 	}
-	requireContains(t, r, "down")
-	requireContains(t, r, filepath.Join(dir, "logs", "spu-"+strconv.Itoa(int(victim.ID))+".log"))
+	testkit.Contains(t, r, "down")
+	testkit.Contains(t, r, filepath.Join(dir, "logs", "spu-"+strconv.Itoa(int(victim.ID))+".log"))
 
 	// start restarts it, and only it.
 	out = e.ok("cluster", "start", "--data-dir", dir)
-	requireContains(t, out, fmt.Sprintf("spu-server %d already running (pid %d)", c.SPUs[0].ID, c.SPUs[0].Proc.PID))
-	requireContains(t, out, fmt.Sprintf("spu-server %d started", victim.ID))
-	requireContains(t, out, "all 2 SPU(s) online")
+	testkit.Contains(t, out, fmt.Sprintf("spu-server %d already running (pid %d)", c.SPUs[0].ID, c.SPUs[0].Proc.PID))
+	testkit.Contains(t, out, fmt.Sprintf("spu-server %d started", victim.ID))
+	testkit.Contains(t, out, "all 2 SPU(s) online")
 	e.ok("cluster", "status", "--data-dir", dir)
 
 	// stop, then stop again.
-	requireContains(t, e.ok("cluster", "stop", "--data-dir", dir), "stopped sc-server")
-	requireContains(t, e.ok("cluster", "stop", "--data-dir", dir), "was not running")
+	testkit.Contains(t, e.ok("cluster", "stop", "--data-dir", dir), "stopped sc-server")
+	testkit.Contains(t, e.ok("cluster", "stop", "--data-dir", dir), "was not running")
 
 	// A recorded PID now used by another program: not ours, left alone.
 	other := exec.Command("sleep", "60")
@@ -114,13 +114,13 @@ func TestE2EClusterBadInput(t *testing.T) {
 	if code != 5 {
 		t.Fatalf("status with stale PIDs: exit %d, want 5 (down)", code)
 	}
-	requireContains(t, e.ok("cluster", "stop", "--data-dir", dir), "was not running")
+	testkit.Contains(t, e.ok("cluster", "stop", "--data-dir", dir), "was not running")
 	if err := syscall.Kill(other.Process.Pid, 0); err != nil {
 		t.Fatalf("cluster stop signalled a stranger's PID: %v", err)
 	}
 	out = e.ok("cluster", "start", "--data-dir", dir)
-	requireContains(t, out, "sc-server started")
-	requireContains(t, out, "all 2 SPU(s) online")
+	testkit.Contains(t, out, "sc-server started")
+	testkit.Contains(t, out, "all 2 SPU(s) online")
 
 	// A data dir that cannot be created.
 	file := filepath.Join(e.home, "a-file")
@@ -128,5 +128,5 @@ func TestE2EClusterBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	errs := e.fails("cluster", "start", "--data-dir", filepath.Join(file, "x"), "--sc-addr", freePlanAddr(t, 3))
-	requireContains(t, errs, "--data-dir")
+	testkit.Contains(t, errs, "--data-dir")
 }

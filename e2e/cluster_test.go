@@ -120,8 +120,8 @@ func TestE2ELocalCluster(t *testing.T) {
 	cleanupCluster(t, e, dir)
 
 	out := e.ok("cluster", "start", "--spu", "2", "--sc-addr", scAddr, "--timeout", "60s")
-	requireContains(t, out, "all 2 SPU(s) online")
-	requireContains(t, out, "next:")
+	testkit.Contains(t, out, "all 2 SPU(s) online")
+	testkit.Contains(t, out, "next:")
 	c := readCluster(t, dir)
 	if c.SCAddr != scAddr || len(c.SPUs) != 2 {
 		t.Fatalf("cluster.json: %+v", c)
@@ -150,18 +150,18 @@ func TestE2ELocalCluster(t *testing.T) {
 
 	// Another cluster directory on the same address: the running SC is named.
 	errs := e.fails("cluster", "start", "--data-dir", filepath.Join(e.home, "other"), "--sc-addr", scAddr)
-	requireContains(t, errs, "a fluvio SC already answers at "+scAddr)
-	requireContains(t, errs, "--sc-addr 127.0.0.1:")
+	testkit.Contains(t, errs, "a fluvio SC already answers at "+scAddr)
+	testkit.Contains(t, errs, "--sc-addr 127.0.0.1:")
 
 	// A second start is a no-op.
 	out = e.ok("cluster", "start")
-	requireContains(t, out, "already running")
+	testkit.Contains(t, out, "already running")
 	if c2 := readCluster(t, dir); c2.SC.PID != c.SC.PID {
 		t.Fatalf("second start replaced the SC: pid %d -> %d", c.SC.PID, c2.SC.PID)
 	}
 
 	status := e.ok("cluster", "status")
-	requireContains(t, row(status, "sc"), "up "+scAddr+" "+strconv.Itoa(c.SC.PID))
+	testkit.Contains(t, row(status, "sc"), "up "+scAddr+" "+strconv.Itoa(c.SC.PID))
 	for _, s := range c.SPUs {
 		if r := row(status, "spu"); !strings.Contains(status, fmt.Sprintf("spu %d   up, online", s.ID)) {
 			t.Fatalf("status lacks SPU %d up, online (%q):\n%s", s.ID, r, status)
@@ -181,7 +181,7 @@ func TestE2ELocalCluster(t *testing.T) {
 	}
 	check := e.ok("cluster", "check")
 	for _, s := range []string{"✓ sc-server binary", "✓ NATS reachable", "✓ JetStream KV", "✓ SC admin API", "✓ SPU 5001", "✓ SPU 5002", "✓ ports: SC "} {
-		requireContains(t, check, s)
+		testkit.Contains(t, check, s)
 	}
 	var checks []struct{ Check, Status string }
 	if err := json.Unmarshal([]byte(e.ok("cluster", "check", "-O", "json")), &checks); err != nil || len(checks) < 7 {
@@ -207,7 +207,7 @@ func TestE2ELocalCluster(t *testing.T) {
 
 	// stop keeps the data; the recorded processes are gone.
 	out = e.ok("cluster", "stop")
-	requireContains(t, out, "stopped sc-server")
+	testkit.Contains(t, out, "stopped sc-server")
 	for pid, argv := range pids(c) {
 		if running(pid, argv) {
 			t.Fatalf("pid %d still running after stop", pid)
@@ -217,7 +217,7 @@ func TestE2ELocalCluster(t *testing.T) {
 	if code != 5 {
 		t.Fatalf("status of a stopped cluster: exit %d, want 5\n%s", code, errs)
 	}
-	requireContains(t, e.fails("topic", "list"), "cannot reach the SC at "+scAddr)
+	testkit.Contains(t, e.fails("topic", "list"), "cannot reach the SC at "+scAddr)
 
 	// A taken SPU port at the planned place: the error names its holder.
 	l, err := net.Listen("tcp", c.SPUs[0].Public)
@@ -225,7 +225,7 @@ func TestE2ELocalCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	errs = e.fails("cluster", "start")
-	requireContains(t, errs, fmt.Sprintf("port of SPU %d (%s) is in use, by pid %d", c.SPUs[0].ID, c.SPUs[0].Public, os.Getpid()))
+	testkit.Contains(t, errs, fmt.Sprintf("port of SPU %d (%s) is in use, by pid %d", c.SPUs[0].ID, c.SPUs[0].Public, os.Getpid()))
 	l.Close()
 	e.ok("cluster", "stop")
 	// An SPU of an older cluster, on a port of the ephemeral range that an
@@ -239,8 +239,8 @@ func TestE2ELocalCluster(t *testing.T) {
 
 	// start again resumes with the data.
 	out = e.ok("cluster", "start")
-	requireContains(t, out, fmt.Sprintf("SPU %d moved to its planned ports, public %s", c.SPUs[1].ID, c.SPUs[1].Public))
-	requireContains(t, out, "all 2 SPU(s) online")
+	testkit.Contains(t, out, fmt.Sprintf("SPU %d moved to its planned ports, public %s", c.SPUs[1].ID, c.SPUs[1].Public))
+	testkit.Contains(t, out, "all 2 SPU(s) online")
 	if r := row(e.ok("topic", "list"), "kept"); r == "" {
 		t.Fatal("topic lost across stop/start")
 	}
@@ -255,12 +255,12 @@ func TestE2ELocalCluster(t *testing.T) {
 
 	// A larger --spu adds SPUs; a smaller one is refused with the way out.
 	out = e.ok("cluster", "start", "--spu", "3")
-	requireContains(t, out, "spu-server 5003 started")
-	requireContains(t, out, "all 3 SPU(s) online")
+	testkit.Contains(t, out, "spu-server 5003 started")
+	testkit.Contains(t, out, "all 3 SPU(s) online")
 	if r := row(e.ok("spu", "list"), "5003"); !strings.Contains(r, " online managed ") {
 		t.Fatalf("SPU 5003: %q", r)
 	}
-	requireContains(t, e.fails("cluster", "start", "--spu", "1"), "removing SPUs is not supported")
+	testkit.Contains(t, e.fails("cluster", "start", "--spu", "1"), "removing SPUs is not supported")
 
 	// delete without --force asks, and stdin says no.
 	_, _, code = e.fluvio("cluster", "delete")
@@ -272,7 +272,7 @@ func TestE2ELocalCluster(t *testing.T) {
 	}
 	c = readCluster(t, dir)
 	out = e.ok("cluster", "delete", "--force")
-	requireContains(t, out, "removed "+dir)
+	testkit.Contains(t, out, "removed "+dir)
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("data dir still there: %v", err)
 	}
@@ -281,7 +281,7 @@ func TestE2ELocalCluster(t *testing.T) {
 			t.Fatalf("pid %d still running after delete", pid)
 		}
 	}
-	requireContains(t, e.fails("cluster", "status"), "no local cluster")
+	testkit.Contains(t, e.fails("cluster", "status"), "no local cluster")
 }
 
 // TestE2EClusterStartErrors checks the messages for a taken SC port and
@@ -290,8 +290,8 @@ func TestE2EClusterStartErrors(t *testing.T) {
 	e := newEnv(t)
 	l := listen(t)
 	errs := e.fails("cluster", "start", "--sc-addr", l)
-	requireContains(t, errs, "port "+l[strings.LastIndexByte(l, ':')+1:]+" for the SC")
-	requireContains(t, errs, "--sc-addr")
+	testkit.Contains(t, errs, "port "+l[strings.LastIndexByte(l, ':')+1:]+" for the SC")
+	testkit.Contains(t, errs, "--sc-addr")
 	// --sc-replicas 3: a taken route port of the third SC is named with
 	// its holder (this test) before any SC starts.
 	plan := freePlan(t, 1)
@@ -303,17 +303,17 @@ func TestE2EClusterStartErrors(t *testing.T) {
 	defer held.Close()
 	dir := filepath.Join(e.home, "ha")
 	errs = e.fails("cluster", "start", "--sc-replicas", "3", "--sc-addr", plan.SCAddr(), "--data-dir", dir)
-	requireContains(t, errs, "port "+routes[strings.LastIndexByte(routes, ':')+1:]+" for the SC 3's NATS routes ("+routes+") is in use")
+	testkit.Contains(t, errs, "port "+routes[strings.LastIndexByte(routes, ':')+1:]+" for the SC 3's NATS routes ("+routes+") is in use")
 	if runtime.GOOS == "linux" {
-		requireContains(t, errs, fmt.Sprintf("by pid %d (", os.Getpid()))
+		testkit.Contains(t, errs, fmt.Sprintf("by pid %d (", os.Getpid()))
 	}
 	if st, ok, _ := localcluster.LoadState(dir); ok && (st.SC.PID != 0 || len(pids(st)) != 0) {
 		t.Fatalf("an SC was started before the taken port was found: %+v", st)
 	}
 	// No binaries next to fluvio in --bin-dir: say which and how to build them.
 	errs = e.fails("cluster", "start", "--sc-addr", freePlanAddr(t, 3), "--bin-dir", t.TempDir())
-	requireContains(t, errs, "sc-server not found")
-	requireContains(t, errs, "make build")
+	testkit.Contains(t, errs, "sc-server not found")
+	testkit.Contains(t, errs, "make build")
 }
 
 // listen holds a loopback port open until the test ends and returns it.
@@ -346,9 +346,9 @@ func TestE2EClusterStartFailingProcess(t *testing.T) {
 		_ = cmd.Run()
 	})
 	errs := e.fails("cluster", "start", "--data-dir", dir, "--bin-dir", fake, "--sc-addr", freePlanAddr(t, 3))
-	requireContains(t, errs, "spu-server 5001 exited while starting")
-	requireContains(t, errs, "boom: the disk is on fire")
-	requireContains(t, errs, filepath.Join(dir, "logs", "spu-5001.log"))
+	testkit.Contains(t, errs, "spu-server 5001 exited while starting")
+	testkit.Contains(t, errs, "boom: the disk is on fire")
+	testkit.Contains(t, errs, filepath.Join(dir, "logs", "spu-5001.log"))
 	// The SC it started is recorded, so status shows it and delete stops it.
 	out, _, code := e.fluvio("cluster", "status", "--data-dir", dir)
 	if code != 5 || !strings.Contains(row(out, "sc"), "sc up ") {

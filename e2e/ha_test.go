@@ -53,8 +53,8 @@ func TestE2EClusterSCReplicas(t *testing.T) {
 	cleanupCluster(t, e, dir)
 	t.Cleanup(func() { dumpClusterLogs(t, dir) }) // before the cluster is deleted
 	out := e.ok("cluster", "start", "--spu", "2", "--sc-replicas", "3", "--sc-addr", freePlanAddr(t, 2), "--timeout", "90s")
-	requireContains(t, out, `NATS cluster "fluvio": 3 nodes, metadata at 3 replicas; active SC sc-`)
-	requireContains(t, out, "all 2 SPU(s) online")
+	testkit.Contains(t, out, `NATS cluster "fluvio": 3 nodes, metadata at 3 replicas; active SC sc-`)
+	testkit.Contains(t, out, "all 2 SPU(s) online")
 
 	status := e.ok("cluster", "status")
 	name, pid, n := activeSC(status)
@@ -64,12 +64,12 @@ func TestE2EClusterSCReplicas(t *testing.T) {
 	if c := strings.Count(status, "standby"); c != 2 {
 		t.Fatalf("want 2 standby SCs, got %d:\n%s", c, status)
 	}
-	requireContains(t, row(status, "nats"), "cluster fluvio: 3/3 KV replicas current")
+	testkit.Contains(t, row(status, "nats"), "cluster fluvio: 3/3 KV replicas current")
 	// 'cluster start' returned once every SC's /readyz answered (the
 	// standbys' too): check passes at once, with no retry.
 	check := e.ok("cluster", "check")
-	requireContains(t, check, `✓ NATS cluster: cluster "fluvio", 3 servers known, KV bucket at 3 replicas`)
-	requireContains(t, check, "✓ active SC: sc-")
+	testkit.Contains(t, check, `✓ NATS cluster: cluster "fluvio", 3 servers known, KV bucket at 3 replicas`)
+	testkit.Contains(t, check, "✓ active SC: sc-")
 
 	e.ok("topic", "create", "ha", "-p", "2", "-r", "2")
 	e.ok("produce", "ha", "-f", writeLines(t, "before"))
@@ -101,14 +101,14 @@ func TestE2EClusterSCReplicas(t *testing.T) {
 	e.ok("produce", "ha", "-f", writeLines(t, "after"))
 	got := e.ok("consume", "ha", "-B", "-d")
 	for _, want := range []string{"before", "after"} {
-		requireContains(t, got, want)
+		testkit.Contains(t, got, want)
 	}
 	status, _, _ = e.fluvio("cluster", "status")
 	if now, _, n := activeSC(status); n != 1 || now == name {
 		t.Fatalf("after the kill: active %q (%d active), want one other than %q:\n%s", now, n, name, status)
 	}
-	check, _, _ = e.fluvio("cluster", "check")  // fails: an SC is down
-	requireContains(t, check, "! NATS cluster") // one node of three down: a warning
+	check, _, _ = e.fluvio("cluster", "check")   // fails: an SC is down
+	testkit.Contains(t, check, "! NATS cluster") // one node of three down: a warning
 
 	e.ok("cluster", "start")
 	testkit.WaitFor(t, 20*time.Second, func() error {

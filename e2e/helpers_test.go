@@ -135,13 +135,6 @@ func row(out, key string) string {
 	return ""
 }
 
-func requireContains(t *testing.T, s, sub string) {
-	t.Helper()
-	if !strings.Contains(s, sub) {
-		t.Fatalf("missing %q in:\n%s", sub, s)
-	}
-}
-
 // freePlanAddr returns an SC address for a local cluster of up to 3 SCs
 // and spus SPUs whose whole port plan (localcluster.Plan) is free now and
 // lies below the kernel's ephemeral range, so that no outgoing connection

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestE2EKeyed100k runs a 3-SPU local cluster as real processes, produces
@@ -31,7 +32,7 @@ func TestE2EKeyed100k(t *testing.T) {
 	cleanupCluster(t, e, dir)
 	scAddr := freePlanAddr(t, 3)
 	e.ok("cluster", "start", "--spu", "3", "--sc-addr", scAddr, "--timeout", "60s")
-	requireContains(t, e.ok("topic", "create", "keyed", "-p", "3", "-r", "3"), `topic "keyed" created`)
+	testkit.Contains(t, e.ok("topic", "create", "keyed", "-p", "3", "-r", "3"), `topic "keyed" created`)
 
 	// Through the CLI: "key:value" lines on stdin.
 	var in bytes.Buffer

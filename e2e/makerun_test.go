@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestE2EMakeRun runs scripts/run.sh (what 'make run' runs) twice: the
@@ -39,11 +41,11 @@ func TestE2EMakeRun(t *testing.T) {
 	for _, s := range []string{"all 3 SPU(s) online", `topic "demo" created`, "produced 3 records", "hello from make run at", "To stop it",
 		// the example programs, through package fluvio
 		`sent 4 records to "demo"; the last one is at offset`, `key="last" value="hello 3"`} {
-		requireContains(t, first, s)
+		testkit.Contains(t, first, s)
 	}
 	second := run()
 	for _, s := range []string{"already running", `topic "demo" exists already`, "produced 3 records", `sent 4 records to "demo"`} {
-		requireContains(t, second, s)
+		testkit.Contains(t, second, s)
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "config")); err != nil {
 		t.Fatalf("profiles file not under the run dir: %v", err)

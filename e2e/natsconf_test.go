@@ -147,7 +147,7 @@ func TestE2ENATSConf(t *testing.T) {
 				return nil
 			})
 			out := p.out.String()
-			requireContains(t, out, "USER:PASSWORD@HOST:PORT")
+			testkit.Contains(t, out, "USER:PASSWORD@HOST:PORT")
 			if strings.Contains(out, "wrong-secret") {
 				t.Fatalf("%s printed the password:\n%s", p.name, out)
 			}

@@ -37,7 +37,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 	if out != "custom-spu 'custom-spu-200' registered successfully\n" {
 		t.Fatalf("register printed %q", out)
 	}
-	requireContains(t, e.fails("custom-spu", "register", "--id", "200", "--public-server", pub, "--private-server", priv, "--sc", sc), "SPU 200 is already registered")
+	testkit.Contains(t, e.fails("custom-spu", "register", "--id", "200", "--public-server", pub, "--private-server", priv, "--sc", sc), "SPU 200 is already registered")
 	if r := row(e.ok("spu", "list", "--sc", sc), "200"); r != "200 custom-spu-200 offline custom - "+pub+" "+priv {
 		t.Fatalf("spu list row before spu-server: %q", r)
 	}
@@ -58,8 +58,8 @@ func TestE2ESeedWorkflow(t *testing.T) {
 		return nil
 	})
 	t.Logf("SPU 200 online %v after spu-server printed its start line", time.Since(started).Round(time.Millisecond))
-	requireContains(t, e.ok("cluster", "spu", "list", "--sc", sc), "custom-spu-200  online")
-	requireContains(t, e.ok("custom-spu", "list", "--sc", sc, "-O", "json"), `"resolution": "Online"`)
+	testkit.Contains(t, e.ok("cluster", "spu", "list", "--sc", sc), "custom-spu-200  online")
+	testkit.Contains(t, e.ok("custom-spu", "list", "--sc", sc, "-O", "json"), `"resolution": "Online"`)
 
 	// kill -9: the SC notices the missing heartbeats.
 	spu.kill(syscall.SIGKILL)
@@ -84,8 +84,8 @@ func TestE2ESeedWorkflow(t *testing.T) {
 		t.Fatalf("spu-server --id 999 exited 0; output %q", stranger.out.String())
 	}
 	// Without credentials NATS refuses it at the door.
-	requireContains(t, stranger.out.String(), "fluvio custom-spu register --id 999")
-	requireContains(t, stranger.out.String(), "--creds FILE")
+	testkit.Contains(t, stranger.out.String(), "fluvio custom-spu register --id 999")
+	testkit.Contains(t, stranger.out.String(), "--creds FILE")
 	if r := row(e.ok("spu", "list", "--sc", sc), "999"); r != "" {
 		t.Fatalf("unknown SPU listed: %q", r)
 	}
@@ -111,7 +111,7 @@ func TestE2ESeedWorkflow(t *testing.T) {
 		}
 		return nil
 	})
-	requireContains(t, e.fails("custom-spu", "unregister", "--id", "200", "--sc", sc), "not found")
+	testkit.Contains(t, e.fails("custom-spu", "unregister", "--id", "200", "--sc", sc), "not found")
 	// Its credentials are revoked: a restart is refused at the door.
 	again := e.start("spu-server", "--id", "200", "--sc-controller", sc, "--log-base-dir", spuDir, "--creds", spuCreds)
 	testkit.WaitFor(t, 15*time.Second, func() error {
@@ -120,8 +120,8 @@ func TestE2ESeedWorkflow(t *testing.T) {
 		}
 		return nil
 	})
-	requireContains(t, again.out.String(), "refused SPU 200 with the credentials")
-	requireContains(t, again.out.String(), "run 'fluvio custom-spu register --id 200 ...'")
+	testkit.Contains(t, again.out.String(), "refused SPU 200 with the credentials")
+	testkit.Contains(t, again.out.String(), "run 'fluvio custom-spu register --id 200 ...'")
 	if strings.Contains(again.out.String(), "NATS refused the credentials: put") {
 		t.Fatalf("the refusal sends an SPU with nkey credentials to nats.conf's passwords first:\n%s", again.out.String())
 	}
@@ -158,8 +158,8 @@ func TestE2ESCUnreachable(t *testing.T) {
 	if code != 5 {
 		t.Fatalf("exit %d, want 5; stderr %s", code, errs)
 	}
-	requireContains(t, errs, "cannot reach the SC at "+addr)
-	requireContains(t, errs, "next: start a local cluster with 'fluvio cluster start'")
+	testkit.Contains(t, errs, "cannot reach the SC at "+addr)
+	testkit.Contains(t, errs, "next: start a local cluster with 'fluvio cluster start'")
 	out := e.ok("version", "--sc", addr)
-	requireContains(t, out, "Fluvio CLI")
+	testkit.Contains(t, out, "Fluvio CLI")
 }

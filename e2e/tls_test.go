@@ -28,8 +28,8 @@ func TestE2EClusterStartTLS(t *testing.T) {
 	cleanupCluster(t, e, dir)
 
 	out := e.ok("cluster", "start", "--tls", "--spu", "2", "--sc-addr", scAddr, "--timeout", "60s")
-	requireContains(t, out, "all 2 SPU(s) online")
-	requireContains(t, out, "TLS is on for every link")
+	testkit.Contains(t, out, "all 2 SPU(s) online")
+	testkit.Contains(t, out, "TLS is on for every link")
 	tlsDir := filepath.Join(dir, "tls")
 	for _, name := range []string{"ca", "sc", "spu-5001", "spu-5002", "admin", "client", "read-only"} {
 		fi, err := os.Stat(filepath.Join(tlsDir, name+".key"))
@@ -42,7 +42,7 @@ func TestE2EClusterStartTLS(t *testing.T) {
 	}
 	exported := e.ok("profile", "export")
 	for _, want := range []string{`tls_policy = "verified"`, `tls_source = "files"`, filepath.Join(tlsDir, "ca.crt"), filepath.Join(tlsDir, "admin.crt")} {
-		requireContains(t, exported, want)
+		testkit.Contains(t, exported, want)
 	}
 
 	e.ok("topic", "create", "secure", "-r", "2")
@@ -51,7 +51,7 @@ func TestE2EClusterStartTLS(t *testing.T) {
 	if got != "one\ntwo\nthree\n" {
 		t.Fatalf("consumed %q", got)
 	}
-	requireContains(t, e.ok("cluster", "check"), "full ISR")
+	testkit.Contains(t, e.ok("cluster", "check"), "full ISR")
 	// The example programs (package fluvio only) with the client's
 	// certificate and credentials: fluvio.LoadTLS and WithTLS.
 	ex := &env{t: t, home: e.home, vars: append(append([]string{}, e.vars...), "FLUVIO_SC="+scAddr,
@@ -68,11 +68,11 @@ func TestE2EClusterStartTLS(t *testing.T) {
 	// Without the profile's TLS settings: told that the SC speaks TLS.
 	plain := &env{t: t, home: e.home, vars: append(append([]string{}, e.vars...), "FLUVIO_CONFIG="+filepath.Join(e.home, "none"))}
 	errs := plain.fails("topic", "list", "--sc", scAddr, "--creds", filepath.Join(dir, "auth", "admin.creds"))
-	requireContains(t, errs, "speaks TLS")
-	requireContains(t, errs, "--tls-ca")
+	testkit.Contains(t, errs, "speaks TLS")
+	testkit.Contains(t, errs, "--tls-ca")
 	// The CA but no client certificate: the cluster requires one.
 	errs = plain.fails("topic", "list", "--sc", scAddr, "--creds", filepath.Join(dir, "auth", "admin.creds"), "--tls-ca", filepath.Join(tlsDir, "ca.crt"))
-	requireContains(t, errs, "client certificate")
+	testkit.Contains(t, errs, "client certificate")
 	// The read-only certificate and credentials consume but do not produce.
 	ro := []string{"--sc", scAddr, "--creds", filepath.Join(dir, "auth", "read-only.creds"), "--tls-ca", filepath.Join(tlsDir, "ca.crt"),
 		"--tls-cert", filepath.Join(tlsDir, "read-only.crt"), "--tls-key", filepath.Join(tlsDir, "read-only.key")}
@@ -80,8 +80,8 @@ func TestE2EClusterStartTLS(t *testing.T) {
 		t.Fatalf("read-only consumed %q", got)
 	}
 	_, errs, code := plain.fluvio(append([]string{"produce", "secure", "--file", writeLines(t, "no")}, ro...)...)
-	requireContains(t, errs, "read-only")
-	requireContains(t, errs, "next: connect with the client or admin role") // said once, on the next: line
+	testkit.Contains(t, errs, "read-only")
+	testkit.Contains(t, errs, "next: connect with the client or admin role") // said once, on the next: line
 	if strings.Count(errs, "client or admin") != 1 {
 		t.Errorf("read-only produce repeats its advice:\n%s", errs)
 	}
@@ -117,7 +117,7 @@ func TestE2EClusterStartTLS(t *testing.T) {
 	}
 	e.ok("custom-spu", "unregister", "--id", "200")
 
-	requireContains(t, e.fails("cluster", "start", "--tls=false"), "runs with TLS")
+	testkit.Contains(t, e.fails("cluster", "start", "--tls=false"), "runs with TLS")
 }
 
 // TestE2ENATSConfTLS: an external nats-server with the config and the
@@ -132,12 +132,12 @@ func TestE2ENATSConfTLS(t *testing.T) {
 	dir := filepath.Join(e.home, "nats")
 	addr := freeAddr(t)
 	out := e.ok("cluster", "gen-nats-conf", "--out-dir", dir, "--spus", "5001", "--listen", addr, "--tls")
-	requireContains(t, out, "--tls-cert "+filepath.Join(dir, "tls", "sc.crt"))
+	testkit.Contains(t, out, "--tls-cert "+filepath.Join(dir, "tls", "sc.crt"))
 	conf, err := os.ReadFile(filepath.Join(dir, "nats.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireContains(t, string(conf), "verify: true")
+	testkit.Contains(t, string(conf), "verify: true")
 	natsProc := e.start("nats-server", "-c", filepath.Join(dir, "nats.conf"))
 	testkit.WaitFor(t, 10*time.Second, func() error {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -168,5 +168,5 @@ func TestE2ENATSConfTLS(t *testing.T) {
 		t.Fatalf("consumed %q", got)
 	}
 	plain := &env{t: t, home: e.home, vars: append(append([]string{}, e.vars...), "FLUVIO_CONFIG="+filepath.Join(e.home, "none"))}
-	requireContains(t, plain.fails("topic", "list", "--sc", addr, "--creds", filepath.Join(dir, "admin.creds")), "speaks TLS")
+	testkit.Contains(t, plain.fails("topic", "list", "--sc", addr, "--creds", filepath.Join(dir, "admin.creds")), "speaks TLS")
 }

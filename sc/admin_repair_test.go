@@ -29,8 +29,8 @@ func answerRepairs(t *testing.T, f *fakeSPU, plan bus.ReplicaRepair) *repairAnsw
 		a.reqs = append(a.reqs, r)
 		return bus.ReplicaRepairResponse{Repair: a.plan, Repaired: !r.DryRun}, nil
 	}))
-	requireNoErr(t, err)
-	requireNoErr(t, f.nc.Flush())
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, f.nc.Flush())
 	return a
 }
 
@@ -61,7 +61,7 @@ func corruptStatus(pid bus.PartitionID, id bus.SPUID) bus.ReplicaStatus {
 func (e *env) partition(topic string) bus.Partition {
 	e.t.Helper()
 	resp, err := req[bus.PartitionListResponse](e.t, e.nc, bus.SubjectAdminPartitionList, bus.PartitionListRequest{Topics: []string{topic}})
-	requireNoErr(e.t, err)
+	testkit.NoErr(e.t, err)
 	return resp.Items[0]
 }
 
@@ -94,13 +94,13 @@ func TestPartitionRepair(t *testing.T) {
 	e.register(1, "")
 	e.register(2, "")
 	topic, err := e.createTopic("fix", 1, 2)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	leader, other := topic.Status.ReplicaMap[0][0], topic.Status.ReplicaMap[0][1]
 	pid := bus.PartitionID{Topic: "fix", Partition: 0}
 	fl, fo := newFakeSPU(t, e, leader), newFakeSPU(t, e, other)
 	for _, f := range []*fakeSPU{fl, fo} {
 		_, err := f.hello()
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	// The leader keeps less (cut at 5) than the other (cut at 7).
 	al := answerRepairs(t, fl, bus.ReplicaRepair{File: "a.log", Position: 70, EndOffset: 5, OldEndOffset: 9, DroppedRecords: 4, DroppedBytes: 400})
@@ -124,14 +124,14 @@ func TestPartitionRepair(t *testing.T) {
 	requireErr(t, err, bus.ErrBadRequest, "partitions are 0 to 0")
 	e.waitCorrupt("fix")
 	r, err := repair(true)
-	requireNoErr(t, err)
-	requireEqual(t, r.Action, bus.RepairNothing)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, r.Action, bus.RepairNothing)
 
 	// A healthy leader: the corrupt follower repairs from it.
 	setStatus(fo, corruptStatus(pid, other))
 	e.waitCorrupt("fix", other)
 	r, err = repair(true)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if r.Action != bus.RepairFromLeader || r.Leader != leader {
 		t.Fatalf("with a healthy leader: %+v", r)
 	}
@@ -155,7 +155,7 @@ func TestPartitionRepair(t *testing.T) {
 	e.waitCorrupt("fix", min(leader, other), max(leader, other))
 	before := e.partition("fix").Spec
 	r, err = repair(false)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if r.Action != bus.RepairDryRun || r.Leader != other || r.EndOffset != 7 || r.DroppedRecords != 2 ||
 		len(r.Replicas) != 2 || r.Replicas[0].SPU != other || r.Replicas[1].SPU != leader {
 		t.Fatalf("dry run %+v: want SPU %d (keeps up to 7) chosen, 2 records dropped", r, other)
@@ -171,7 +171,7 @@ func TestPartitionRepair(t *testing.T) {
 	}
 
 	r, err = repair(true)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if r.Action != bus.RepairTruncated || r.Leader != other || r.LeaderEpoch != before.LeaderEpoch+1 || r.EndOffset != 7 {
 		t.Fatalf("repair %+v: want SPU %d leading at epoch %d from offset 7", r, other, before.LeaderEpoch+1)
 	}
@@ -218,13 +218,13 @@ func TestPartitionRepairHealthyOutsideISR(t *testing.T) {
 			e.register(1, "")
 			e.register(2, "")
 			topic, err := e.createTopic("half", 1, 2)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			leader, other := topic.Status.ReplicaMap[0][0], topic.Status.ReplicaMap[0][1]
 			pid := bus.PartitionID{Topic: "half", Partition: 0}
 			fl, fo := newFakeSPU(t, e, leader), newFakeSPU(t, e, other)
 			for _, f := range []*fakeSPU{fl, fo} {
 				_, err := f.hello()
-				requireNoErr(t, err)
+				testkit.NoErr(t, err)
 			}
 			al := answerRepairs(t, fl, bus.ReplicaRepair{File: "a.log", Position: 70, EndOffset: 5, OldEndOffset: 9, DroppedRecords: 4, DroppedBytes: 400})
 			ao := answerRepairs(t, fo, bus.ReplicaRepair{})
@@ -238,7 +238,7 @@ func TestPartitionRepairHealthyOutsideISR(t *testing.T) {
 			// own log turns out corrupt.
 			_, err = req[bus.ISRUpdateResponse](t, fl.nc, bus.SubjectSPUISR(leader),
 				bus.ISRUpdate{ID: leader, PartitionID: pid, LeaderEpoch: 0, ISR: []bus.SPUID{leader}})
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			setStatus(fl, corruptStatus(pid, leader))
 			e.waitCorrupt("half", leader)
 			before := e.partition("half")
@@ -248,7 +248,7 @@ func TestPartitionRepairHealthyOutsideISR(t *testing.T) {
 
 			r, err := req[bus.PartitionRepairResponse](t, e.nc, bus.SubjectAdminPartitionRepair,
 				bus.PartitionRepairRequest{Topic: "half", Partition: 0, TruncateAtCorruption: true})
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			want, end := other, tc.healthyAt
 			if tc.wantCut {
 				want, end = leader, 5

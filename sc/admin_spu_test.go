@@ -15,9 +15,9 @@ import (
 func TestSPURegister(t *testing.T) {
 	e := newEnv(t, nil)
 	s := e.register(200, "")
-	requireEqual(t, s.Name, "custom-spu-200")
-	requireEqual(t, s.Spec.Type, bus.SPUTypeCustom)
-	requireEqual(t, s.Status.Resolution, bus.SPUOffline)
+	testkit.Equal(t, s.Name, "custom-spu-200")
+	testkit.Equal(t, s.Spec.Type, bus.SPUTypeCustom)
+	testkit.Equal(t, s.Status.Resolution, bus.SPUOffline)
 	if s.Spec.Rack != nil {
 		t.Fatalf("rack %v, want nil", *s.Spec.Rack)
 	}
@@ -26,9 +26,9 @@ func TestSPURegister(t *testing.T) {
 		ID: 201, Name: "edge-1", Rack: "rack-a", SPUType: "managed",
 		PublicEndpoint: "10.0.0.7:9005", PrivateEndpoint: "10.0.0.7:9006",
 	})
-	requireNoErr(t, err)
-	requireEqual(t, managed.SPU.Spec.Type, bus.SPUTypeManaged)
-	requireEqual(t, managed.SPU.Spec.RackName(), "rack-a")
+	testkit.NoErr(t, err)
+	testkit.Equal(t, managed.SPU.Spec.Type, bus.SPUTypeManaged)
+	testkit.Equal(t, managed.SPU.Spec.RackName(), "rack-a")
 
 	cases := []struct {
 		name   string
@@ -60,8 +60,8 @@ func TestSPURegister(t *testing.T) {
 		})
 	}
 	spus := e.spus()
-	requireEqual(t, len(spus), 2)
-	requireEqual(t, spus[200].Spec.PublicEndpoint, "127.0.0.1:9005")
+	testkit.Equal(t, len(spus), 2)
+	testkit.Equal(t, spus[200].Spec.PublicEndpoint, "127.0.0.1:9005")
 }
 
 func TestSPUListFilters(t *testing.T) {
@@ -69,18 +69,18 @@ func TestSPUListFilters(t *testing.T) {
 	e.register(1, "")
 	_, err := req[bus.SPURegisterResponse](t, e.nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 		ID: 2, SPUType: "managed", PublicEndpoint: "h:1", PrivateEndpoint: "h:2"})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	all, err := req[bus.SPUListResponse](t, e.nc, bus.SubjectAdminSPUList, bus.SPUListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(all.Items), 2)
-	requireEqual(t, all.Items[0].Spec.ID, bus.SPUID(1))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(all.Items), 2)
+	testkit.Equal(t, all.Items[0].Spec.ID, bus.SPUID(1))
 	custom, err := req[bus.SPUListResponse](t, e.nc, bus.SubjectAdminSPUList, bus.SPUListRequest{CustomOnly: true})
-	requireNoErr(t, err)
-	requireEqual(t, len(custom.Items), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(custom.Items), 1)
 	byName, err := req[bus.SPUListResponse](t, e.nc, bus.SubjectAdminSPUList, bus.SPUListRequest{Names: []string{"custom-spu-2"}})
-	requireNoErr(t, err)
-	requireEqual(t, len(byName.Items), 1)
-	requireEqual(t, byName.Items[0].Spec.ID, bus.SPUID(2))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(byName.Items), 1)
+	testkit.Equal(t, byName.Items[0].Spec.ID, bus.SPUID(2))
 }
 
 // TestSPUListJSON checks the shape `nats req fluvio.admin.v1.spu.list '{}'
@@ -92,16 +92,16 @@ func TestSPUListJSON(t *testing.T) {
 	m.Data = []byte("{}")
 	m.Header.Set("Accept", "application/json")
 	reply, err := e.nc.RequestMsg(m, 5*time.Second)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var out struct {
 		Type  string            `json:"type"`
 		Items []json.RawMessage `json:"items"`
 	}
-	requireNoErr(t, json.Unmarshal(reply.Data, &out))
-	requireEqual(t, out.Type, bus.SPUListResponseType)
-	requireEqual(t, len(out.Items), 1)
+	testkit.NoErr(t, json.Unmarshal(reply.Data, &out))
+	testkit.Equal(t, out.Type, bus.SPUListResponseType)
+	testkit.Equal(t, len(out.Items), 1)
 	want := `{"name":"custom-spu-200","spec":{"spuId":200,"spuType":"Custom","rack":null,"publicEndpoint":"127.0.0.1:9005","privateEndpoint":"127.0.0.1:9006"},"status":{"resolution":"Offline"}}`
-	requireEqual(t, string(out.Items[0]), want)
+	testkit.Equal(t, string(out.Items[0]), want)
 }
 
 func TestSPUUnregister(t *testing.T) {
@@ -110,12 +110,12 @@ func TestSPUUnregister(t *testing.T) {
 	e.register(201, "edge")
 	f := newFakeSPU(t, e, 200)
 	_, err := f.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 
 	id := int64(200)
 	resp, err := req[bus.SPUUnregisterResponse](t, e.nc, bus.SubjectAdminSPUUnregister, bus.SPUUnregisterRequest{ID: &id})
-	requireNoErr(t, err)
-	requireEqual(t, resp.SPU.Name, "custom-spu-200")
+	testkit.NoErr(t, err)
+	testkit.Equal(t, resp.SPU.Name, "custom-spu-200")
 	testkit.WaitFor(t, 2*time.Second, func() error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -130,8 +130,8 @@ func TestSPUUnregister(t *testing.T) {
 	requireErr(t, err, bus.ErrSPUNotRegistered)
 
 	_, err = req[bus.SPUUnregisterResponse](t, e.nc, bus.SubjectAdminSPUUnregister, bus.SPUUnregisterRequest{Name: "edge"})
-	requireNoErr(t, err)
-	requireEqual(t, len(e.spus()), 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(e.spus()), 0)
 
 	_, err = req[bus.SPUUnregisterResponse](t, e.nc, bus.SubjectAdminSPUUnregister, bus.SPUUnregisterRequest{ID: &id})
 	requireErr(t, err, bus.ErrSPUNotFound, "SPU 200 not found")
@@ -145,7 +145,7 @@ func TestSPUUnregister(t *testing.T) {
 	// Registering the id again is allowed and it can come back.
 	e.register(200, "")
 	_, err = f.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if !strings.EqualFold(e.spus()[200].Status.Resolution, bus.SPUOnline) {
 		t.Fatal("re-registered SPU not online after hello")
 	}

@@ -41,11 +41,11 @@ func TestTopicCreateValidation(t *testing.T) {
 		})
 	}
 	list, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(list.Items), 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(list.Items), 0)
 	// 63 characters is fine.
 	_, err = e.createTopic(strings.Repeat("a", 63), 1, 1)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 }
 
 // TestTopicCreate: placement spreads replicas and leaders, the SPUs get
@@ -57,14 +57,14 @@ func TestTopicCreate(t *testing.T) {
 		e.register(int64(id), "")
 		fakes[id] = newFakeSPU(t, e, id)
 		_, err := fakes[id].hello()
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	topic, err := e.createTopic("orders", 3, 2)
-	requireNoErr(t, err)
-	requireEqual(t, topic.Spec.Partitions, int32(3))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, topic.Spec.Partitions, int32(3))
 	// No SPU has reported the new replicas yet (readiness_test.go).
-	requireEqual(t, topic.Status.Resolution, bus.TopicPending)
-	requireEqual(t, len(topic.Status.ReplicaMap), 3)
+	testkit.Equal(t, topic.Status.Resolution, bus.TopicPending)
+	testkit.Equal(t, len(topic.Status.ReplicaMap), 3)
 	held := map[bus.SPUID]int{}
 	for p, replicas := range topic.Status.ReplicaMap {
 		if len(replicas) != 2 || replicas[0] == replicas[1] {
@@ -75,7 +75,7 @@ func TestTopicCreate(t *testing.T) {
 		}
 	}
 	for id := bus.SPUID(1); id <= 3; id++ {
-		requireEqual(t, held[id], 2)
+		testkit.Equal(t, held[id], 2)
 		f := fakes[id]
 		testkit.WaitFor(t, 2*time.Second, func() error {
 			set, ok := f.lastSet()
@@ -97,15 +97,15 @@ func TestTopicCreate(t *testing.T) {
 	requireErr(t, err, bus.ErrTopicExists, "Topic already exists")
 
 	list, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"orders"}})
-	requireNoErr(t, err)
-	requireEqual(t, len(list.Items), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(list.Items), 1)
 	_, err = req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"nope"}})
 	requireErr(t, err, bus.ErrTopicNotFound, `topic "nope" not found`)
 
 	// Dry run places but stores nothing.
 	dry, err := req[bus.TopicCreateResponse](t, e.nc, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{Name: "dry", DryRun: true})
-	requireNoErr(t, err)
-	requireEqual(t, len(dry.Topic.Status.ReplicaMap), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(dry.Topic.Status.ReplicaMap), 1)
 	_, err = req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"dry"}})
 	requireErr(t, err, bus.ErrTopicNotFound)
 }
@@ -134,8 +134,8 @@ func TestTopicCreateConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	requireEqual(t, wins, 1)
-	requireEqual(t, exists, 9)
+	testkit.Equal(t, wins, 1)
+	testkit.Equal(t, exists, 9)
 }
 
 // TestTopicCreateTwoSCs: a second SC with HA on the same bucket waits
@@ -148,7 +148,7 @@ func TestTopicCreateTwoSCs(t *testing.T) {
 	second := &env{t: t, ns: e.ns, nc: e.nc, cfg: e.cfg}
 	second.cfg.HA = true
 	second.start() // loads SPU 1 from KV
-	requireEqual(t, second.sc.Active(), false)
+	testkit.Equal(t, second.sc.Active(), false)
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for i := range 20 {
@@ -167,7 +167,7 @@ func TestTopicCreateTwoSCs(t *testing.T) {
 			t.Fatalf("unexpected: %v", err)
 		}
 	}
-	requireEqual(t, ok, 5)
+	testkit.Equal(t, ok, 5)
 	// Reads are served by both SCs (queue group): every answer has all 5.
 	for range 10 {
 		testkit.WaitFor(t, 2*time.Second, func() error {
@@ -189,12 +189,12 @@ func TestTopicDelete(t *testing.T) {
 	e.register(2, "")
 	f1 := newFakeSPU(t, e, 1)
 	_, err := f1.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	// SPU 2 never connects: deleting must not wait for it.
 	_, err = e.createTopic("gone", 2, 2)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = req[bus.TopicDeleteResponse](t, e.nc, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: "gone"})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	testkit.WaitFor(t, 2*time.Second, func() error {
 		set, ok := f1.lastSet()
 		if !ok || len(set.Removed) != 2 || set.Removed[0].Topic != "gone" {
@@ -207,9 +207,9 @@ func TestTopicDelete(t *testing.T) {
 	// SPU 2 connects later: its full set does not have the topic.
 	f2 := newFakeSPU(t, e, 2)
 	hello, err := f2.hello()
-	requireNoErr(t, err)
-	requireEqual(t, len(hello.Replicas.Replicas), 0)
-	requireEqual(t, hello.Replicas.Full, true)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(hello.Replicas.Replicas), 0)
+	testkit.Equal(t, hello.Replicas.Full, true)
 }
 
 // TestPartitionListStatus: partition status comes from heartbeat reports.
@@ -219,49 +219,49 @@ func TestPartitionListStatus(t *testing.T) {
 	e.register(2, "")
 	f1, f2 := newFakeSPU(t, e, 1), newFakeSPU(t, e, 2)
 	_, err := f1.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	topic, err := e.createTopic("logs", 1, 2)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	leader := topic.Status.ReplicaMap[0][0]
 	lf := f1
 	if leader == 2 {
 		lf = f2
 		_, err = f2.hello()
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	id := bus.PartitionID{Topic: "logs", Partition: 0}
 	lf.mu.Lock()
 	lf.status = []bus.ReplicaStatus{{PartitionID: id, Role: "leader", LEO: 42, HW: 40, Size: 4096}}
 	lf.mu.Unlock()
-	requireNoErr(t, lf.beat())
+	testkit.NoErr(t, lf.beat())
 
 	parts, err := req[bus.PartitionListResponse](t, e.nc, bus.SubjectAdminPartitionList, bus.PartitionListRequest{Topics: []string{"logs"}})
-	requireNoErr(t, err)
-	requireEqual(t, len(parts.Items), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(parts.Items), 1)
 	p := parts.Items[0]
-	requireEqual(t, p.Name, "logs-0")
-	requireEqual(t, p.Spec.Leader, leader)
-	requireEqual(t, p.Status.Resolution, bus.PartitionOnline)
-	requireEqual(t, p.Status.LEO, int64(42))
-	requireEqual(t, p.Status.HW, int64(40))
-	requireEqual(t, p.Status.Size, int64(4096))
-	requireEqual(t, len(p.Status.ISR), 2)
-	requireEqual(t, len(p.Status.Replicas), 2)
+	testkit.Equal(t, p.Name, "logs-0")
+	testkit.Equal(t, p.Spec.Leader, leader)
+	testkit.Equal(t, p.Status.Resolution, bus.PartitionOnline)
+	testkit.Equal(t, p.Status.LEO, int64(42))
+	testkit.Equal(t, p.Status.HW, int64(40))
+	testkit.Equal(t, p.Status.Size, int64(4096))
+	testkit.Equal(t, len(p.Status.ISR), 2)
+	testkit.Equal(t, len(p.Status.Replicas), 2)
 
 	// Describe (topic.list with one name) carries the same status.
 	desc, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"logs"}})
-	requireNoErr(t, err)
-	requireEqual(t, len(desc.Items[0].Status.Partitions), 1)
-	requireEqual(t, desc.Items[0].Status.Partitions[0].Status.LEO, int64(42))
-	requireEqual(t, desc.Items[0].Status.Partitions[0].Spec.Leader, leader)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(desc.Items[0].Status.Partitions), 1)
+	testkit.Equal(t, desc.Items[0].Status.Partitions[0].Status.LEO, int64(42))
+	testkit.Equal(t, desc.Items[0].Status.Partitions[0].Spec.Leader, leader)
 
 	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"logs"}})
-	requireNoErr(t, err)
-	requireEqual(t, md.Type, bus.MetadataResponseType)
-	requireEqual(t, len(md.Partitions), 1)
-	requireEqual(t, md.Partitions[0].Leader, leader)
-	requireEqual(t, len(md.SPUs), 2)
-	requireEqual(t, md.SPUs[0].Public, "127.0.0.1:9005")
+	testkit.NoErr(t, err)
+	testkit.Equal(t, md.Type, bus.MetadataResponseType)
+	testkit.Equal(t, len(md.Partitions), 1)
+	testkit.Equal(t, md.Partitions[0].Leader, leader)
+	testkit.Equal(t, len(md.SPUs), 2)
+	testkit.Equal(t, md.SPUs[0].Public, "127.0.0.1:9005")
 	_, err = req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"nope"}})
 	requireErr(t, err, bus.ErrTopicNotFound)
 }

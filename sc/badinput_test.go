@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestMalformedInput sends garbage on every subject the SC answers: each
@@ -14,7 +15,7 @@ func TestMalformedInput(t *testing.T) {
 	e := newEnv(t, nil)
 	e.register(1, "")
 	_, err := e.createTopic("t", 1, 1)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	subjects := []string{
 		bus.SubjectAdminSPUList, bus.SubjectAdminSPURegister, bus.SubjectAdminSPUUnregister,
 		bus.SubjectAdminTopicCreate, bus.SubjectAdminTopicDelete, bus.SubjectAdminTopicList,
@@ -55,9 +56,9 @@ func TestMalformedInput(t *testing.T) {
 	}
 	// A heartbeat subject with an id that is not a number is not ours at all.
 	spus := e.spus()
-	requireEqual(t, len(spus), 1)
+	testkit.Equal(t, len(spus), 1)
 	list, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(list.Items), 1)
-	requireEqual(t, list.Items[0].Name, "t")
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(list.Items), 1)
+	testkit.Equal(t, list.Items[0].Name, "t")
 }

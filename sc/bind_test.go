@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 )
 
@@ -21,5 +22,5 @@ func TestNonLoopbackRefused(t *testing.T) {
 	if err != nil {
 		t.Fatalf("start on 0.0.0.0 with Insecure: %v", err)
 	}
-	requireNoErr(t, s.Close())
+	testkit.NoErr(t, s.Close())
 }

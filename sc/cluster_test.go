@@ -23,9 +23,9 @@ func freeAddrs(t *testing.T, n int) []string {
 	var out []string
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		out = append(out, l.Addr().String())
-		requireNoErr(t, l.Close())
+		testkit.NoErr(t, l.Close())
 	}
 	return out
 }
@@ -53,7 +53,7 @@ func startNATSCluster(t *testing.T, n int) []*sc.Server {
 		if s != nil {
 			t.Cleanup(func() { _ = s.Close() })
 		}
-		requireNoErr(t, errs[i])
+		testkit.NoErr(t, errs[i])
 	}
 	return scs
 }
@@ -78,7 +78,7 @@ func TestNATSClusterSurvivesNodeLoss(t *testing.T) {
 	list := strings.Join(urls, ",")
 	connect := func() *nats.Conn {
 		nc, err := nats.Connect(list, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		t.Cleanup(nc.Close)
 		return nc
 	}
@@ -89,11 +89,11 @@ func TestNATSClusterSurvivesNodeLoss(t *testing.T) {
 	for id := bus.SPUID(1); id <= 3; id++ {
 		f := newFakeSPUOn(t, connect(), id)
 		_, err := f.hello()
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		f.beatFast(100 * time.Millisecond)
 	}
 	_, err := h.createTopic("before", 3, 3)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 
 	killed := time.Now()
 	h.kill(first) // its NATS node goes with it

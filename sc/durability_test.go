@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestAdminDurableAcrossRestarts: admins create and delete topics while
@@ -83,7 +84,7 @@ func TestAdminDurableAcrossRestarts(t *testing.T) {
 		return true
 	})
 	list, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	have := map[string]bool{}
 	for _, tp := range list.Items {
 		have[tp.Name] = true

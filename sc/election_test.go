@@ -25,13 +25,13 @@ func TestLeaderElection(t *testing.T) {
 		e.register(int64(id), "")
 	}
 	topic, err := e.createTopic("ha", 1, 3)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = e.createTopic("solo", 1, 1)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for id := bus.SPUID(1); id <= 3; id++ {
 		fakes[id] = newFakeSPU(t, e, id)
 		_, err := fakes[id].hello()
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		stops[id] = fakes[id].beatEvery(100 * time.Millisecond)
 	}
 	replicas := topic.Status.ReplicaMap[0]
@@ -52,7 +52,7 @@ func TestLeaderElection(t *testing.T) {
 		want = p.Leader
 		return nil
 	})
-	requireEqual(t, want, replicas[1]) // the preferred order
+	testkit.Equal(t, want, replicas[1]) // the preferred order
 	for _, id := range replicas[1:] {
 		f := fakes[id]
 		testkit.WaitFor(t, 2*time.Second, func() error {
@@ -68,10 +68,10 @@ func TestLeaderElection(t *testing.T) {
 	}
 	// The solo partition led by an offline SPU stays put.
 	parts, err := req[bus.PartitionListResponse](t, e.nc, bus.SubjectAdminPartitionList, bus.PartitionListRequest{Topics: []string{"solo"}})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if leader := parts.Items[0].Spec.Leader; leader == old {
-		requireEqual(t, parts.Items[0].Status.Resolution, bus.PartitionLeaderOffline)
-		requireEqual(t, parts.Items[0].Spec.LeaderEpoch, int32(0))
+		testkit.Equal(t, parts.Items[0].Status.Resolution, bus.PartitionLeaderOffline)
+		testkit.Equal(t, parts.Items[0].Spec.LeaderEpoch, int32(0))
 	}
 
 	for _, id := range replicas[1:] {
@@ -79,9 +79,9 @@ func TestLeaderElection(t *testing.T) {
 	}
 	e.restart()
 	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"ha"}})
-	requireNoErr(t, err)
-	requireEqual(t, md.Partitions[0].Leader, want)
-	requireEqual(t, md.Partitions[0].LeaderEpoch, int32(1))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, md.Partitions[0].Leader, want)
+	testkit.Equal(t, md.Partitions[0].LeaderEpoch, int32(1))
 }
 
 // TestNoElectionAfterSCRestart: right after an SC restart every SPU looks
@@ -91,27 +91,27 @@ func TestNoElectionAfterSCRestart(t *testing.T) {
 	e.register(1, "")
 	e.register(2, "")
 	topic, err := e.createTopic("stay", 1, 2)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	leader := topic.Status.ReplicaMap[0][0]
 	other := topic.Status.ReplicaMap[0][1]
 	fl, fo := newFakeSPU(t, e, leader), newFakeSPU(t, e, other)
 	_, err = fl.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = fo.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 
 	e.restart()
-	requireNoErr(t, fo.beat()) // the follower reaches the new SC first: a kick
+	testkit.NoErr(t, fo.beat()) // the follower reaches the new SC first: a kick
 	time.Sleep(300 * time.Millisecond)
-	requireNoErr(t, fl.beat()) // the leader, within the grace period
+	testkit.NoErr(t, fl.beat()) // the leader, within the grace period
 	stopL, stopO := fl.beatEvery(100*time.Millisecond), fo.beatEvery(100*time.Millisecond)
 	defer stopL()
 	defer stopO()
 	waitPassAfter(t, e, 0) // the held pass, once the grace period is over
 	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"stay"}})
-	requireNoErr(t, err)
-	requireEqual(t, md.Partitions[0].Leader, leader)
-	requireEqual(t, md.Partitions[0].LeaderEpoch, int32(0))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, md.Partitions[0].Leader, leader)
+	testkit.Equal(t, md.Partitions[0].LeaderEpoch, int32(0))
 }
 
 // TestNATSOutageNoChurn: while the SC's NATS is down nobody can beat, so
@@ -126,12 +126,12 @@ func TestNATSOutageNoChurn(t *testing.T) {
 	e.register(1, "")
 	e.register(2, "")
 	topic, err := e.createTopic("steady", 2, 2)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var stops []func()
 	for id := bus.SPUID(1); id <= 2; id++ {
 		f := newFakeSPU(t, e, id)
 		_, err := f.hello()
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		stops = append(stops, f.beatEvery(100*time.Millisecond))
 	}
 	defer func() {
@@ -156,7 +156,7 @@ func TestNATSOutageNoChurn(t *testing.T) {
 	})
 	waitPassAfter(t, e, e.sc.ElectionPasses()) // the first after the reconnect is past its grace period
 	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{"steady"}})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for _, p := range md.Partitions {
 		if want := topic.Status.ReplicaMap[p.Partition][0]; p.Leader != want || p.LeaderEpoch != 0 {
 			t.Fatalf("partition %d: leader %d epoch %d after the outage, want %d epoch 0", p.Partition, p.Leader, p.LeaderEpoch, want)

@@ -35,7 +35,7 @@ func newHAEnv(t *testing.T, n int) *haEnv {
 		cfg := e.cfg
 		cfg.Name = fmt.Sprintf("sc-%d", i)
 		s, err := sc.Start(context.Background(), cfg)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		t.Cleanup(func() { _ = s.Close() })
 		h.scs = append(h.scs, s)
 	}
@@ -95,7 +95,7 @@ func (h *haEnv) createTopic(name string, partitions, replicas int32) (bus.Topic,
 // kill crashes s (it keeps its lease) and drops it from the set.
 func (h *haEnv) kill(s *sc.Server) {
 	h.t.Helper()
-	requireNoErr(h.t, s.Kill())
+	testkit.NoErr(h.t, s.Kill())
 	h.scs = slices.DeleteFunc(h.scs, func(x *sc.Server) bool { return x == s })
 }
 
@@ -132,16 +132,16 @@ func (f *fakeSPU) beatFast(d time.Duration) (stop func()) {
 func kvHistory(t *testing.T, nc *nats.Conn, key string) (puts [][]byte, deleted bool) {
 	t.Helper()
 	js, err := jetstream.New(nc)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	kv, err := js.KeyValue(ctx, sc.DefaultBucket)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	hist, err := kv.History(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, false
 	}
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for _, e := range hist {
 		if e.Operation() == jetstream.KeyValuePut {
 			puts = append(puts, e.Value())
@@ -157,7 +157,7 @@ func kvHistory(t *testing.T, nc *nats.Conn, key string) (puts [][]byte, deleted 
 func TestSCFailover(t *testing.T) {
 	h := newHAEnv(t, 3)
 	first := h.active(5 * time.Second)
-	requireEqual(t, first.Name(), "sc-0") // the first to start took the free lease
+	testkit.Equal(t, first.Name(), "sc-0") // the first to start took the free lease
 	for id := bus.SPUID(1); id <= 3; id++ {
 		h.register(int64(id), "")
 	}
@@ -165,11 +165,11 @@ func TestSCFailover(t *testing.T) {
 	for id := bus.SPUID(1); id <= 3; id++ {
 		fakes[id] = newFakeSPU(t, h.env, id)
 		_, err := fakes[id].hello()
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		fakes[id].beatFast(100 * time.Millisecond)
 	}
 	_, err := h.createTopic("before", 2, 3)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	gen := first.Generation()
 
 	killed := time.Now()
@@ -197,7 +197,7 @@ func TestSCFailover(t *testing.T) {
 	}
 	// Writes go to the new active SC; both remaining SCs read them.
 	_, err = h.createTopic("after", 1, 3)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for range 6 {
 		testkit.WaitFor(t, 2*time.Second, func() error {
 			md, err := req[bus.MetadataResponse](t, h.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
@@ -217,7 +217,7 @@ func TestSCFailover(t *testing.T) {
 	}
 	// A clean stop hands the lease over at once.
 	stopped := time.Now()
-	requireNoErr(t, next.Close())
+	testkit.NoErr(t, next.Close())
 	h.scs = slices.DeleteFunc(h.scs, func(x *sc.Server) bool { return x == next })
 	h.active(5 * time.Second)
 	// (A crash waits a full TTL from the last renewal; a release only for
@@ -235,22 +235,22 @@ func TestDeposedSCWritesNothing(t *testing.T) {
 	e := newEnv(t, func(c *sc.Config) { c.LeaseTTL, c.Name = time.Minute, "old" })
 	e.register(1, "")
 	js, err := jetstream.New(e.nc)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	kv, err := js.KeyValue(ctx, sc.DefaultBucket)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	// Another SC takes the lease (CAS at the holder's revision).
 	cur, err := kv.Get(ctx, "sc.lease")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var lease map[string]any
-	requireNoErr(t, json.Unmarshal(cur.Value(), &lease))
+	testkit.NoErr(t, json.Unmarshal(cur.Value(), &lease))
 	lease["holder"], lease["generation"] = "new", lease["generation"].(float64)+1
 	b, err := json.Marshal(lease)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = kv.Update(ctx, "sc.lease", b, cur.Revision())
-	requireNoErr(t, err)
-	requireEqual(t, e.sc.Active(), true) // it has not noticed yet
+	testkit.NoErr(t, err)
+	testkit.Equal(t, e.sc.Active(), true) // it has not noticed yet
 
 	_, err = e.createTopic("late", 1, 1)
 	requireErr(t, err, bus.ErrUnavailable)
@@ -264,7 +264,7 @@ func TestDeposedSCWritesNothing(t *testing.T) {
 		return nil
 	})
 	// Its reads still work; writes find no active SC (no responders).
-	requireEqual(t, len(e.spus()), 1)
+	testkit.Equal(t, len(e.spus()), 1)
 	_, err = e.createTopic("late", 1, 1)
 	requireErr(t, err, bus.ErrUnavailable)
 }
@@ -326,7 +326,7 @@ func TestKillActiveDuringTopicCreation(t *testing.T) {
 				Replicas []bus.SPUID `json:"replicas"`
 			} `json:"partitions"`
 		}
-		requireNoErr(t, json.Unmarshal(puts[0], &rec))
+		testkit.NoErr(t, json.Unmarshal(puts[0], &rec))
 		for p, part := range rec.Partitions {
 			if got := answered[i].Status.ReplicaMap[int32(p)]; !slices.Equal(got, part.Replicas) {
 				t.Fatalf("topic %s partition %d: client was told replicas %v, KV holds %v", name, p, got, part.Replicas)
@@ -350,13 +350,13 @@ func TestKillActiveDuringElection(t *testing.T) {
 	for id := bus.SPUID(1); id <= 3; id++ {
 		fakes[id] = newFakeSPU(t, h.env, id)
 		_, err := fakes[id].hello()
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		stops[id] = fakes[id].beatFast(100 * time.Millisecond)
 	}
 	const topics = 30
 	for i := range topics {
 		_, err := h.createTopic(fmt.Sprintf("e%02d", i), 1, 3)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	// (A standby answers reads from memory that follows KV a few
 	// milliseconds behind: wait until the answer has every topic.)

@@ -10,23 +10,10 @@ import (
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/bus/bustest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats.go"
 )
-
-func requireNoErr(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("unexpected error: %v", err)
-	}
-}
-
-func requireEqual[T comparable](t testing.TB, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-}
 
 // requireErr checks err matches target and its text contains every part.
 func requireErr(t testing.TB, err, target error, parts ...string) {
@@ -75,7 +62,7 @@ func newEnv(t testing.TB, tweak func(*sc.Config)) *env {
 func (e *env) start() {
 	e.t.Helper()
 	s, err := sc.Start(context.Background(), e.cfg)
-	requireNoErr(e.t, err)
+	testkit.NoErr(e.t, err)
 	e.sc = s
 	e.t.Cleanup(func() { _ = s.Close() })
 }
@@ -94,7 +81,7 @@ func (e *env) restartNATS(outage time.Duration) {
 // restart closes the SC and starts a new one on the same NATS.
 func (e *env) restart() {
 	e.t.Helper()
-	requireNoErr(e.t, e.sc.Close())
+	testkit.NoErr(e.t, e.sc.Close())
 	e.start()
 }
 
@@ -110,14 +97,14 @@ func (e *env) register(id int64, name string) bus.SPU {
 	resp, err := req[bus.SPURegisterResponse](e.t, e.nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 		ID: id, Name: name, PublicEndpoint: "127.0.0.1:9005", PrivateEndpoint: "127.0.0.1:9006",
 	})
-	requireNoErr(e.t, err)
+	testkit.NoErr(e.t, err)
 	return resp.SPU
 }
 
 func (e *env) spus() map[bus.SPUID]bus.SPU {
 	e.t.Helper()
 	resp, err := req[bus.SPUListResponse](e.t, e.nc, bus.SubjectAdminSPUList, bus.SPUListRequest{})
-	requireNoErr(e.t, err)
+	testkit.NoErr(e.t, err)
 	out := map[bus.SPUID]bus.SPU{}
 	for _, s := range resp.Items {
 		out[s.Spec.ID] = s
@@ -168,7 +155,7 @@ func newFakeSPUOn(t testing.TB, nc *nats.Conn, id bus.SPUID) *fakeSPU {
 		f.sets = append(f.sets, set)
 		f.mu.Unlock()
 	})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = f.nc.Subscribe(bus.SubjectSPUControl(id), func(m *nats.Msg) {
 		var c bus.Control
 		if err := bus.Unmarshal(m.Data, &c); err == nil {
@@ -177,8 +164,8 @@ func newFakeSPUOn(t testing.TB, nc *nats.Conn, id bus.SPUID) *fakeSPU {
 			f.mu.Unlock()
 		}
 	})
-	requireNoErr(t, err)
-	requireNoErr(t, f.nc.Flush())
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, f.nc.Flush())
 	return f
 }
 

@@ -20,16 +20,16 @@ func TestISRUpdate(t *testing.T) {
 	e.register(1, "")
 	e.register(2, "")
 	topic, err := e.createTopic("isr", 1, 2)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	replicas := topic.Status.ReplicaMap[0]
 	leader, follower := replicas[0], replicas[1]
 	lf := newFakeSPU(t, e, leader) // online first, so no election moves the leadership
 	_, err = lf.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	lf.beatEvery(100 * time.Millisecond)
 	ff := newFakeSPU(t, e, follower)
 	_, err = ff.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ff.beatEvery(100 * time.Millisecond)
 	pid := bus.PartitionID{Topic: "isr", Partition: 0}
 	isr := func(from bus.SPUID, epoch int32, set ...bus.SPUID) error {
@@ -45,7 +45,7 @@ func TestISRUpdate(t *testing.T) {
 		bus.ISRUpdate{ID: leader, PartitionID: bus.PartitionID{Topic: "isr", Partition: 5}, ISR: []bus.SPUID{leader}})
 	requireErr(t, err, bus.ErrTopicNotFound, "no partition 5")
 
-	requireNoErr(t, isr(leader, 0, leader))
+	testkit.NoErr(t, isr(leader, 0, leader))
 	testkit.WaitFor(t, 2*time.Second, func() error {
 		set, ok := ff.lastSet()
 		if !ok || set.Full || len(set.Replicas) != 1 || len(set.Replicas[0].ISR) != 1 {
@@ -54,16 +54,16 @@ func TestISRUpdate(t *testing.T) {
 		return nil
 	})
 	e.restart()
-	requireNoErr(t, lf.beat())
-	requireNoErr(t, ff.beat())
+	testkit.NoErr(t, lf.beat())
+	testkit.NoErr(t, ff.beat())
 	parts, err := req[bus.PartitionListResponse](t, e.nc, bus.SubjectAdminPartitionList, bus.PartitionListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(parts.Items[0].Status.ISR), 1)
-	requireEqual(t, parts.Items[0].Status.ISR[0], leader)
-	requireNoErr(t, isr(leader, 0, follower, leader))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(parts.Items[0].Status.ISR), 1)
+	testkit.Equal(t, parts.Items[0].Status.ISR[0], leader)
+	testkit.NoErr(t, isr(leader, 0, follower, leader))
 	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(md.Partitions[0].ISR), 2)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(md.Partitions[0].ISR), 2)
 }
 
 // TestResync: every online SPU gets a full set each ResyncInterval, and a
@@ -73,7 +73,7 @@ func TestResync(t *testing.T) {
 	e.register(1, "")
 	f := newFakeSPU(t, e, 1)
 	hello, err := f.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	stop := f.beatEvery(100 * time.Millisecond)
 	defer stop()
 	testkit.WaitFor(t, 3*time.Second, func() error {
@@ -91,12 +91,12 @@ func TestResync(t *testing.T) {
 	// A topic written to KV behind the SC's back (nats kv put) is
 	// picked up at the next resync and sent to SPU 1.
 	js, err := jetstream.New(e.nc)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	kv, err := js.KeyValue(context.Background(), sc.DefaultBucket)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = kv.Put(context.Background(), "topic.behind", []byte(`{"name":"behind","spec":{"partitions":1,"replicationFactor":1},`+
 		`"partitions":[{"replicas":[1],"leader":1,"leaderEpoch":0,"isr":[1]}]}`))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	// Junk and inconsistent records are skipped (and logged), not fatal.
 	for key, val := range map[string]string{
 		"topic.junk":     `not json`,
@@ -106,7 +106,7 @@ func TestResync(t *testing.T) {
 		"spu.9":          `{"name":"x","spec":{"spuId":8}}`,
 	} {
 		_, err = kv.Put(context.Background(), key, []byte(val))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	testkit.WaitFor(t, 3*time.Second, func() error {
 		set, ok := f.lastSet()
@@ -116,9 +116,9 @@ func TestResync(t *testing.T) {
 		return nil
 	})
 	list, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(list.Items), 1)
-	requireEqual(t, len(e.spus()), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(list.Items), 1)
+	testkit.Equal(t, len(e.spus()), 1)
 }
 
 // TestLostSetRecovered: an SPU that reports an applied epoch below the
@@ -128,12 +128,12 @@ func TestLostSetRecovered(t *testing.T) {
 	e.register(1, "")
 	f := newFakeSPU(t, e, 1)
 	_, err := f.hello()
-	requireNoErr(t, err)
-	requireNoErr(t, f.beat())
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, f.beat())
 	_, err = e.createTopic("lost", 1, 1) // a change set the fake never "applies"
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	testkit.WaitFor(t, 3*time.Second, func() error {
-		requireNoErr(t, f.beat()) // applied stays 0
+		testkit.NoErr(t, f.beat()) // applied stays 0
 		set, ok := f.lastSet()
 		if !ok || !set.Full || len(set.Replicas) != 1 {
 			return fmt.Errorf("last set %+v, want a full resend", set)
@@ -143,7 +143,7 @@ func TestLostSetRecovered(t *testing.T) {
 	n := len(f.received())
 	_, err = req[bus.HeartbeatResponse](t, f.nc, bus.SubjectSPUHeartbeat(1),
 		bus.Heartbeat{ID: 1, Incarnation: f.incarnation, AppliedEpoch: 1 << 62, NeedFullSync: true})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	testkit.WaitFor(t, 2*time.Second, func() error {
 		if got := f.received(); len(got) <= n || !got[len(got)-1].Full {
 			return fmt.Errorf("no full set after NeedFullSync")

@@ -33,19 +33,19 @@ func offline(e *env, id bus.SPUID) error {
 func TestLiveness(t *testing.T) {
 	e := newEnv(t, func(c *sc.Config) { c.HeartbeatTimeout = 400 * time.Millisecond })
 	e.register(200, "")
-	requireNoErr(t, offline(e, 200))
+	testkit.NoErr(t, offline(e, 200))
 	f := newFakeSPU(t, e, 200)
 	hello, err := f.hello()
-	requireNoErr(t, err)
-	requireEqual(t, hello.HeartbeatIntervalMs, int64(100))
-	requireEqual(t, hello.Spec.PublicEndpoint, "127.0.0.1:9005")
-	requireEqual(t, hello.Replicas.Full, true)
-	requireNoErr(t, online(e, 200))
-	requireNoErr(t, f.beat())
-	requireNoErr(t, online(e, 200))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, hello.HeartbeatIntervalMs, int64(100))
+	testkit.Equal(t, hello.Spec.PublicEndpoint, "127.0.0.1:9005")
+	testkit.Equal(t, hello.Replicas.Full, true)
+	testkit.NoErr(t, online(e, 200))
+	testkit.NoErr(t, f.beat())
+	testkit.NoErr(t, online(e, 200))
 	testkit.WaitFor(t, 3*time.Second, func() error { return offline(e, 200) })
-	requireNoErr(t, f.beat())
-	requireNoErr(t, online(e, 200))
+	testkit.NoErr(t, f.beat())
+	testkit.NoErr(t, online(e, 200))
 }
 
 // TestHeartbeatWrongID: a heartbeat carrying another SPU's id is refused
@@ -58,8 +58,8 @@ func TestHeartbeatWrongID(t *testing.T) {
 	requireErr(t, err, bus.ErrSPUIDMismatch, "SPU 201", "SPU 200")
 	_, err = req[bus.SPUHelloResponse](t, e.nc, bus.SubjectSPURegister(200), bus.SPUHello{ID: 201, Incarnation: "x"})
 	requireErr(t, err, bus.ErrSPUIDMismatch)
-	requireNoErr(t, offline(e, 200))
-	requireNoErr(t, offline(e, 201))
+	testkit.NoErr(t, offline(e, 200))
+	testkit.NoErr(t, offline(e, 201))
 }
 
 // TestHelloUnregistered: an spu-server with an unknown id gets the command
@@ -68,21 +68,21 @@ func TestHelloUnregistered(t *testing.T) {
 	e := newEnv(t, nil)
 	got := make(chan *nats.Msg, 4)
 	sub, err := e.nc.ChanSubscribe("fluvio.spu.300.>", got)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer sub.Unsubscribe()
 	_, err = req[bus.SPUHelloResponse](t, e.nc, bus.SubjectSPURegister(300), bus.SPUHello{ID: 300, Incarnation: "x"})
 	requireErr(t, err, bus.ErrSPUNotRegistered, "SPU 300 is not registered",
 		"fluvio custom-spu register --id 300 --public-server HOST:PORT --private-server HOST:PORT")
 	_, err = req[bus.HeartbeatResponse](t, e.nc, bus.SubjectSPUHeartbeat(300), bus.Heartbeat{ID: 300})
 	requireErr(t, err, bus.ErrSPUNotRegistered)
-	requireNoErr(t, e.nc.Flush())
+	testkit.NoErr(t, e.nc.Flush())
 	for len(got) > 0 {
 		m := <-got
 		if m.Subject != bus.SubjectSPURegister(300) && m.Subject != bus.SubjectSPUHeartbeat(300) {
 			t.Fatalf("SC sent %s to an unregistered SPU", m.Subject)
 		}
 	}
-	requireEqual(t, len(e.spus()), 0)
+	testkit.Equal(t, len(e.spus()), 0)
 }
 
 // TestDuplicateSPU: a second spu-server with a connected id is refused
@@ -92,7 +92,7 @@ func TestDuplicateSPU(t *testing.T) {
 	e.register(200, "")
 	first := newFakeSPU(t, e, 200)
 	_, err := first.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	stop := first.beatEvery(100 * time.Millisecond)
 	second := newFakeSPU(t, e, 200)
 	second.incarnation = "inc-2"
@@ -113,21 +113,21 @@ func TestStoppingHeartbeat(t *testing.T) {
 	e.register(200, "")
 	f := newFakeSPU(t, e, 200)
 	_, err := f.hello()
-	requireNoErr(t, err)
-	requireNoErr(t, online(e, 200))
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, online(e, 200))
 	_, err = req[bus.HeartbeatResponse](t, f.nc, bus.SubjectSPUHeartbeat(200),
 		bus.Heartbeat{ID: 200, Incarnation: "someone-else", Stopping: true})
 	requireErr(t, err, bus.ErrSPUConflict) // only the connected incarnation may say goodbye
-	requireNoErr(t, online(e, 200))
+	testkit.NoErr(t, online(e, 200))
 	_, err = req[bus.HeartbeatResponse](t, f.nc, bus.SubjectSPUHeartbeat(200),
 		bus.Heartbeat{ID: 200, Incarnation: f.incarnation, Stopping: true})
-	requireNoErr(t, err)
-	requireNoErr(t, offline(e, 200))
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, offline(e, 200))
 	// A new spu-server with the id is accepted right away.
 	second := newFakeSPU(t, e, 200)
 	second.incarnation = "inc-2"
 	_, err = second.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 }
 
 // TestHeartbeatCarriesVersion: an SC that never saw the SPU's hello (it
@@ -137,6 +137,6 @@ func TestHeartbeatCarriesVersion(t *testing.T) {
 	e.register(200, "")
 	f := newFakeSPU(t, e, 200)
 	f.version = "v-after-failover"
-	requireNoErr(t, f.beat()) // no hello first
-	requireEqual(t, e.spus()[200].Status.Version, "v-after-failover")
+	testkit.NoErr(t, f.beat()) // no hello first
+	testkit.Equal(t, e.spus()[200].Status.Version, "v-after-failover")
 }

@@ -18,10 +18,10 @@ func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()
 	c := http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get(url)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	return resp.StatusCode, string(b)
 }
 
@@ -47,10 +47,10 @@ func TestMetricsCluster(t *testing.T) {
 	e.register(2, "two")
 	f := newFakeSPU(t, e, 1)
 	_, err := f.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	f.beatEvery(50 * time.Millisecond)
 	topic, err := e.createTopic("m", 2, 2)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = e.createTopic("m", 1, 1) // exists
 	requireErr(t, err, bus.ErrTopicExists)
 	_, err = e.createTopic("Bad Name!", 1, 1)
@@ -114,8 +114,8 @@ func TestReadyz(t *testing.T) {
 	e := newEnv(t, func(c *sc.Config) { c.HTTPAddr = "127.0.0.1:0" })
 	base := "http://" + e.sc.HTTPAddr()
 	code, body := httpGet(t, base+"/readyz")
-	requireEqual(t, code, 200)
-	requireEqual(t, body, "ok\n")
+	testkit.Equal(t, code, 200)
+	testkit.Equal(t, body, "ok\n")
 	e.ns.Stop()
 	testkit.WaitFor(t, 5*time.Second, func() error {
 		code, body := httpGet(t, base+"/readyz")
@@ -125,7 +125,7 @@ func TestReadyz(t *testing.T) {
 		return nil
 	})
 	code, _ = httpGet(t, base+"/livez")
-	requireEqual(t, code, 200)
+	testkit.Equal(t, code, 200)
 	e.restartNATS(0)
 	testkit.WaitFor(t, 10*time.Second, func() error {
 		if code, body := httpGet(t, base+"/readyz"); code != 200 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/internal/natsauth"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -20,12 +21,12 @@ import (
 // as itself, and clients only on the admin API.
 func TestNATSConfPermissions(t *testing.T) {
 	opts, err := server.ProcessConfigFile("../nats.conf")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	opts.Port = server.RANDOM_PORT
 	opts.StoreDir = t.TempDir()
 	opts.NoLog, opts.NoSigs = true, true
 	ns, err := server.NewServer(opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ns.Start()
 	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
 	if !ns.ReadyForConnections(5 * time.Second) {
@@ -38,7 +39,7 @@ func TestNATSConfPermissions(t *testing.T) {
 	violations := map[*nats.Conn]chan error{}
 	connect := func(user string) *nats.Conn {
 		aopts, _, err := natsauth.ConnectOptions(url(user), "")
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		ch := make(chan error, 16)
 		nc, err := nats.Connect(url(user), append(aopts, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			select {
@@ -46,7 +47,7 @@ func TestNATSConfPermissions(t *testing.T) {
 			default:
 			}
 		}))...)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		t.Cleanup(nc.Close)
 		violations[nc] = ch
 		return nc
@@ -69,7 +70,7 @@ func TestNATSConfPermissions(t *testing.T) {
 
 	cfg := fastConfig(url("sc"))
 	s, err := sc.Start(context.Background(), cfg)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer s.Close()
 
 	admin := connect("admin")
@@ -77,26 +78,26 @@ func TestNATSConfPermissions(t *testing.T) {
 	for _, id := range []int64{5001, 5002} {
 		_, err := req[bus.SPURegisterResponse](t, admin, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 			ID: id, PublicEndpoint: "h:1", PrivateEndpoint: "h:2"})
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	_, err = req[bus.TopicCreateResponse](t, admin, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{
 		Name: "perm", Spec: bus.TopicSpec{Partitions: 2, ReplicationFactor: 2}})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	// Named consumers: a client may have the SC create the consumer-offset
 	// system topic, and read the legacy offset bucket (there is none).
 	storage, err := req[bus.ConsumerStorageResponse](t, client, bus.SubjectAdminConsumerStorage, bus.ConsumerStorageRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, storage.Topic, bus.ConsumerOffsetTopic)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, storage.Topic, bus.ConsumerOffsetTopic)
 	offs, err := req[bus.ConsumerListResponse](t, client, bus.SubjectAdminConsumerList, bus.ConsumerListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(offs.Items), 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(offs.Items), 0)
 
 	spu1 := connect("spu5001")
 	hello, err := req[bus.SPUHelloResponse](t, spu1, bus.SubjectSPURegister(5001), bus.SPUHello{ID: 5001, Incarnation: "a"})
-	requireNoErr(t, err)
-	requireEqual(t, len(hello.Replicas.Replicas), 3) // perm-0, perm-1, consumer-offset-0
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(hello.Replicas.Replicas), 3) // perm-0, perm-1, consumer-offset-0
 	_, err = req[bus.HeartbeatResponse](t, spu1, bus.SubjectSPUHeartbeat(5001), bus.Heartbeat{ID: 5001, Incarnation: "a"})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 
 	// SPU 5001 speaking as 5002 never reaches the SC: NATS refuses the
 	// request (short returns the refusal; nil when NATS let it through).
@@ -121,10 +122,10 @@ func TestNATSConfPermissions(t *testing.T) {
 	if err := short(spu1, bus.SubjectSPURegister(5002), bus.SPUHello{ID: 5002, Incarnation: "forged"}); err == nil {
 		t.Fatal("SPU 5001 said hello as 5002")
 	}
-	requireNoErr(t, offline(&env{t: t, nc: client}, 5002))
+	testkit.NoErr(t, offline(&env{t: t, nc: client}, 5002))
 	// Nor may it read 5002's replica sets, or use the admin API.
 	if _, err := spu1.SubscribeSync(bus.SubjectSPUReplicas(5002)); err == nil {
-		requireNoErr(t, spu1.Flush())
+		testkit.NoErr(t, spu1.Flush())
 		if !errors.Is(spu1.LastError(), nats.ErrPermissionViolation) {
 			t.Fatalf("SPU 5001 subscribed to 5002's replica sets (last error %v)", spu1.LastError())
 		}
@@ -142,13 +143,13 @@ func TestNATSConfPermissions(t *testing.T) {
 	}
 	for _, nc := range []*nats.Conn{client, spu1} {
 		if _, err := nc.SubscribeSync("_INBOX.admin.>"); err == nil {
-			requireNoErr(t, nc.Flush())
+			testkit.NoErr(t, nc.Flush())
 			if err := refused(nc, "_INBOX.admin.>"); err != nil {
 				t.Fatalf("%s subscribed to the admin's replies: %v", nc.Opts.User, err)
 			}
 		}
 	}
 	list, err := req[bus.TopicListResponse](t, client, bus.SubjectAdminTopicList, bus.TopicListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(list.Items), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(list.Items), 1)
 }

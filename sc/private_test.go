@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats.go"
 )
@@ -17,7 +18,7 @@ import (
 // its connections.
 func TestPrivatePort(t *testing.T) {
 	s, err := sc.Start(context.Background(), sc.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir()})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer s.Close()
 	priv := s.PrivateAddr()
 	if priv == "" || priv == s.Addr() || !strings.HasPrefix(priv, "127.0.0.1:") {
@@ -25,15 +26,15 @@ func TestPrivatePort(t *testing.T) {
 	}
 	closed := make(chan struct{})
 	nc, err := nats.Connect("nats://"+priv, nats.MaxReconnects(0), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer nc.Close()
 	_, err = req[bus.SPURegisterResponse](t, nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 		ID: 200, PublicEndpoint: "h:9005", PrivateEndpoint: "h:9006"})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	list, err := req[bus.SPUListResponse](t, nc, bus.SubjectAdminSPUList, bus.SPUListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(list.Items), 1)
-	requireNoErr(t, s.Close())
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(list.Items), 1)
+	testkit.NoErr(t, s.Close())
 	<-closed // the proxied connection ended with the SC
 }
 
@@ -42,7 +43,7 @@ func TestPrivatePort(t *testing.T) {
 // disables it.
 func TestPrivatePortBusy(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	_, err = sc.Start(context.Background(), sc.Config{Addr: "127.0.0.1:0", PrivateAddr: l.Addr().String(), DataDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), l.Addr().String()) || !strings.Contains(err.Error(), "--sc-private HOST:PORT") {
@@ -53,7 +54,7 @@ func TestPrivatePortBusy(t *testing.T) {
 	var s *sc.Server
 	for range 20 {
 		pub, err := net.Listen("tcp", "127.0.0.1:0")
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		port := pub.Addr().(*net.TCPAddr).Port
 		next, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", itoa(port+1)))
 		pub.Close()
@@ -62,19 +63,19 @@ func TestPrivatePortBusy(t *testing.T) {
 		}
 		s, err = sc.Start(context.Background(), sc.Config{Addr: pub.Addr().String(), DataDir: t.TempDir()})
 		next.Close()
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		break
 	}
 	if s == nil {
 		t.Fatal("no free pair of neighbouring ports in 20 tries")
 	}
-	requireEqual(t, s.PrivateAddr(), "")
-	requireNoErr(t, s.Close())
+	testkit.Equal(t, s.PrivateAddr(), "")
+	testkit.NoErr(t, s.Close())
 
 	s, err = sc.Start(context.Background(), sc.Config{Addr: "127.0.0.1:0", PrivateAddr: "none", DataDir: t.TempDir()})
-	requireNoErr(t, err)
-	requireEqual(t, s.PrivateAddr(), "")
-	requireNoErr(t, s.Close())
+	testkit.NoErr(t, err)
+	testkit.Equal(t, s.PrivateAddr(), "")
+	testkit.NoErr(t, s.Close())
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

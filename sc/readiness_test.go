@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestPartitionReadyOnlyAfterLeaderReport: a new partition whose leader
@@ -20,11 +21,11 @@ func TestPartitionReadyOnlyAfterLeaderReport(t *testing.T) {
 	f1, f2 := newFakeSPU(t, e, 1), newFakeSPU(t, e, 2)
 	for _, f := range []*fakeSPU{f1, f2} {
 		_, err := f.hello()
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	topic, err := e.createTopic("ready", 1, 2)
-	requireNoErr(t, err)
-	requireEqual(t, topic.Status.Resolution, bus.TopicPending)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, topic.Status.Resolution, bus.TopicPending)
 	leader := topic.Status.ReplicaMap[0][0]
 	lf, ff := f1, f2
 	if leader == 2 {
@@ -34,15 +35,15 @@ func TestPartitionReadyOnlyAfterLeaderReport(t *testing.T) {
 	part := func() bus.Partition {
 		t.Helper()
 		parts, err := req[bus.PartitionListResponse](t, e.nc, bus.SubjectAdminPartitionList, bus.PartitionListRequest{Topics: []string{"ready"}})
-		requireNoErr(t, err)
-		requireEqual(t, len(parts.Items), 1)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, len(parts.Items), 1)
 		return parts.Items[0]
 	}
 	topicStatus := func() bus.TopicStatus {
 		t.Helper()
 		list, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"ready"}})
-		requireNoErr(t, err)
-		requireEqual(t, len(list.Items), 1)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, len(list.Items), 1)
 		return list.Items[0].Status
 	}
 	report := func(f *fakeSPU, s ...bus.ReplicaStatus) {
@@ -50,13 +51,13 @@ func TestPartitionReadyOnlyAfterLeaderReport(t *testing.T) {
 		f.mu.Lock()
 		f.status = s
 		f.mu.Unlock()
-		requireNoErr(t, f.beat())
+		testkit.NoErr(t, f.beat())
 	}
 	epoch := part().Spec.LeaderEpoch
 
-	requireEqual(t, part().Status.Resolution, bus.PartitionProvisioning)
+	testkit.Equal(t, part().Status.Resolution, bus.PartitionProvisioning)
 	st := topicStatus()
-	requireEqual(t, st.Resolution, bus.TopicPending)
+	testkit.Equal(t, st.Resolution, bus.TopicPending)
 	if !strings.Contains(st.Reason, "has not yet reported its replicas") {
 		t.Fatalf("topic reason %q, want it to say the leader has not reported", st.Reason)
 	}
@@ -83,12 +84,12 @@ func TestPartitionReadyOnlyAfterLeaderReport(t *testing.T) {
 	}
 
 	report(lf, bus.ReplicaStatus{PartitionID: id, Role: "leader", LeaderEpoch: epoch, LEO: 0, HW: 0})
-	requireEqual(t, part().Status.Resolution, bus.PartitionOnline)
+	testkit.Equal(t, part().Status.Resolution, bus.PartitionOnline)
 	st = topicStatus()
-	requireEqual(t, st.Resolution, bus.TopicProvisioned)
-	requireEqual(t, st.Reason, "")
+	testkit.Equal(t, st.Resolution, bus.TopicProvisioned)
+	testkit.Equal(t, st.Reason, "")
 
 	// A later beat without the replica (the SPU lost it) takes it back.
 	report(lf)
-	requireEqual(t, part().Status.Resolution, bus.PartitionProvisioning)
+	testkit.Equal(t, part().Status.Resolution, bus.PartitionProvisioning)
 }

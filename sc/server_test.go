@@ -26,17 +26,17 @@ func TestSCRestart(t *testing.T) {
 	e.register(2, "two")
 	f := newFakeSPU(t, e, 1)
 	before, err := f.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	created, err := e.createTopic("keep", 4, 2)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 
 	e.restart()
 	spus := e.spus()
-	requireEqual(t, len(spus), 2)
-	requireEqual(t, spus[2].Name, "two")
+	testkit.Equal(t, len(spus), 2)
+	testkit.Equal(t, spus[2].Name, "two")
 	list, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(list.Items), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(list.Items), 1)
 	for p, r := range created.Status.ReplicaMap {
 		got := list.Items[0].Status.ReplicaMap[p]
 		if len(got) != len(r) || got[0] != r[0] || got[1] != r[1] {
@@ -44,15 +44,15 @@ func TestSCRestart(t *testing.T) {
 		}
 	}
 	after, err := f.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if after.Replicas.Epoch <= before.Replicas.Epoch {
 		t.Fatalf("epoch %d after restart, not above %d", after.Replicas.Epoch, before.Replicas.Epoch)
 	}
 	// A heartbeat from an SPU the new SC has not seen yet brings it
 	// online with a full set.
 	e.restart()
-	requireNoErr(t, f.beat())
-	requireNoErr(t, online(e, 1))
+	testkit.NoErr(t, f.beat())
+	testkit.NoErr(t, online(e, 1))
 	testkit.WaitFor(t, 2*time.Second, func() error {
 		set, ok := f.lastSet()
 		if !ok || !set.Full || set.Epoch <= after.Replicas.Epoch {
@@ -72,32 +72,32 @@ func TestEmbeddedRestart(t *testing.T) {
 	dir := t.TempDir()
 	cfg := sc.Config{Addr: "127.0.0.1:0", DataDir: dir}
 	s, err := sc.Start(context.Background(), cfg)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	nc, err := nats.Connect(s.URL())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = req[bus.SPURegisterResponse](t, nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 		ID: 7, PublicEndpoint: "h:1", PrivateEndpoint: "h:2"})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = req[bus.TopicCreateResponse](t, nc, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{Name: "t"})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	nc.Close()
 	if !strings.HasPrefix(s.Addr(), "127.0.0.1:") {
 		t.Fatalf("Addr %q", s.Addr())
 	}
-	requireNoErr(t, s.Close())
+	testkit.NoErr(t, s.Close())
 
 	s, err = sc.Start(context.Background(), cfg)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer s.Close()
 	nc, err = nats.Connect(s.URL())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer nc.Close()
 	list, err := req[bus.TopicListResponse](t, nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(list.Items), 1)
-	requireEqual(t, list.Items[0].Status.ReplicaMap[0][0], bus.SPUID(7))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(list.Items), 1)
+	testkit.Equal(t, list.Items[0].Status.ReplicaMap[0][0], bus.SPUID(7))
 	v, err := req[bus.VersionResponse](t, nc, bus.SubjectAdminVersionGet, bus.VersionRequest{})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if v.NATS == "" || v.GoVersion == "" {
 		t.Fatalf("version %+v", v)
 	}
@@ -105,7 +105,7 @@ func TestEmbeddedRestart(t *testing.T) {
 
 func TestPortInUse(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	_, err = sc.Start(context.Background(), sc.Config{Addr: l.Addr().String(), DataDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), l.Addr().String()) || !strings.Contains(err.Error(), "--sc HOST:PORT") {
@@ -115,7 +115,7 @@ func TestPortInUse(t *testing.T) {
 
 func TestUnreachableNATS(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now
 	start := time.Now()
@@ -139,14 +139,14 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("config %+v: no error", c)
 		}
 	}
-	requireNoErr(t, sc.Config{DataDir: "/tmp/x"}.Validate())
+	testkit.NoErr(t, sc.Config{DataDir: "/tmp/x"}.Validate())
 }
 
 // TestMicroService: `nats micro info fluvio-sc` sees every endpoint.
 func TestMicroService(t *testing.T) {
 	e := newEnv(t, nil)
 	reply, err := e.nc.Request("$SRV.INFO."+bus.ServiceName, nil, 5*time.Second)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var info struct {
 		Name      string `json:"name"`
 		Endpoints []struct {
@@ -154,8 +154,8 @@ func TestMicroService(t *testing.T) {
 			Subject string `json:"subject"`
 		} `json:"endpoints"`
 	}
-	requireNoErr(t, json.Unmarshal(reply.Data, &info))
-	requireEqual(t, info.Name, "fluvio-sc")
+	testkit.NoErr(t, json.Unmarshal(reply.Data, &info))
+	testkit.Equal(t, info.Name, "fluvio-sc")
 	subjects := map[string]bool{}
 	for _, ep := range info.Endpoints {
 		subjects[ep.Subject] = true
@@ -179,14 +179,14 @@ func TestNATSOutage(t *testing.T) {
 	ns := bustest.StartDir(t, dir)
 	cfg := fastConfig(ns.URL())
 	s, err := sc.Start(context.Background(), cfg)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer s.Close()
 	nc, err := nats.Connect(ns.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer nc.Close()
 	_, err = req[bus.SPURegisterResponse](t, nc, bus.SubjectAdminSPURegister, bus.SPURegisterRequest{
 		ID: 1, PublicEndpoint: "h:1", PrivateEndpoint: "h:2"})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 
 	ns.Restart()
 	testkit.WaitFor(t, 10*time.Second, func() error {
@@ -194,28 +194,28 @@ func TestNATSOutage(t *testing.T) {
 		return err
 	})
 	list, err := req[bus.SPUListResponse](t, nc, bus.SubjectAdminSPUList, bus.SPUListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(list.Items), 1)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(list.Items), 1)
 }
 
 func TestHTTPHealthMetrics(t *testing.T) {
 	e := newEnv(t, func(c *sc.Config) { c.HTTPAddr = "127.0.0.1:0" })
 	e.register(1, "")
 	_, err := e.createTopic("m", 2, 1)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + e.sc.HTTPAddr() + path)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		return resp.StatusCode, string(b)
 	}
 	code, body := get("/healthz")
-	requireEqual(t, code, 200)
-	requireEqual(t, body, "ok\n")
+	testkit.Equal(t, code, 200)
+	testkit.Equal(t, body, "ok\n")
 	code, body = get("/metrics")
-	requireEqual(t, code, 200)
+	testkit.Equal(t, code, 200)
 	for _, want := range []string{`fluvio_sc_spus{state="offline"} 1`, "fluvio_sc_topics 1", "fluvio_sc_partitions 2",
 		"fluvio_sc_partitions_leader_offline 2", "fluvio_sc_nats_connected 1"} {
 		if !strings.Contains(body, want) {
@@ -232,7 +232,7 @@ func TestHTTPHealthMetrics(t *testing.T) {
 // TestNoJetStream: an external NATS without JetStream is a clear error.
 func TestNoJetStream(t *testing.T) {
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ns.Start()
 	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
 	if !ns.ReadyForConnections(5 * time.Second) {

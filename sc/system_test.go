@@ -20,7 +20,7 @@ func TestSystemTopicAfterSettle(t *testing.T) {
 	e.register(1, "")
 	spu := newFakeSPU(t, e, 1)
 	_, err := spu.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer spu.beatEvery(100 * time.Millisecond)()
 
 	var sys bus.TopicListResponse
@@ -47,13 +47,13 @@ func TestSystemTopicAfterSettle(t *testing.T) {
 	})
 
 	users, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(users.Items), 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(users.Items), 0)
 	md, err := req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(md.Partitions), 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(md.Partitions), 0)
 	md, err = req[bus.MetadataResponse](t, e.nc, bus.SubjectAdminMetadataGet, bus.MetadataRequest{Topics: []string{bus.ConsumerOffsetTopic}})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(md.Partitions) != 1 || !md.Partitions[0].System || md.Partitions[0].TopicID != got.Status.ID {
 		t.Fatalf("metadata of the system topic %+v", md.Partitions)
 	}
@@ -69,11 +69,11 @@ func TestSystemTopicAfterSettle(t *testing.T) {
 
 	// A topic created again under a name gets another incarnation id.
 	first, err := e.createTopic("again", 1, 1)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = req[bus.TopicDeleteResponse](t, e.nc, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: "again"})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	second, err := e.createTopic("again", 1, 1)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if first.Status.ID == 0 || first.Status.ID == second.Status.ID {
 		t.Fatalf("incarnation ids %d then %d", first.Status.ID, second.Status.ID)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/internal/tlsconf"
 	"github.com/fluvio-go/fluvio/sc"
 )
@@ -28,9 +29,9 @@ func TestNATSRoutesTLS(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ca, err := tlsconf.EnsureAuthority(dir, "routes-ca")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	files, err := ca.Ensure(dir, tlsconf.Leaf{Name: "sc", Hosts: tlsconf.LocalHosts})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	routes := freeAddrs(t, 3)
 	scs := make([]*sc.Server, 3)
 	errs := make([]error, 3)
@@ -49,23 +50,23 @@ func TestNATSRoutesTLS(t *testing.T) {
 		if s != nil {
 			t.Cleanup(func() { _ = s.Close() })
 		}
-		requireNoErr(t, errs[i])
+		testkit.NoErr(t, errs[i])
 	}
 	if !strings.HasPrefix(scs[0].URL(), "tls://") {
 		t.Fatalf("client URL %s: the client listener does not speak TLS", scs[0].URL())
 	}
 
 	pem, err := files.Load()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	good, err := pem.ClientConfig("127.0.0.1")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	other, err := tlsconf.NewAuthority("other-ca")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	oc, okey, err := other.Issue(tlsconf.Leaf{Name: "sc", Hosts: tlsconf.LocalHosts})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	stranger := good.Clone()
 	cert, err := tls.X509KeyPair(oc, okey)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	stranger.Certificates = []tls.Certificate{cert}
 
 	// routeHandshake runs a TLS client handshake on the route port (routes

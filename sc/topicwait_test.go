@@ -39,7 +39,7 @@ func reportLeading(t *testing.T, f *fakeSPU, topic string, n int32) {
 		f.status = append(f.status, bus.ReplicaStatus{PartitionID: bus.PartitionID{Topic: topic, Partition: p}, Role: "leader"})
 	}
 	f.mu.Unlock()
-	requireNoErr(t, f.beat())
+	testkit.NoErr(t, f.beat())
 }
 
 func recv(t *testing.T, ch <-chan createResult) createResult {
@@ -61,20 +61,20 @@ func TestTopicCreateWaitsForLeaderReports(t *testing.T) {
 	e.register(1, "")
 	f := newFakeSPU(t, e, 1)
 	_, err := f.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 
 	const wait = time.Minute
 	waiting := e.createAsync("waits", 50, wait)
 	waitListed(t, e, "waits")
 	// Another create, no wait, while the first waits: answered.
 	other, err := e.createTopic("other", 1, 1)
-	requireNoErr(t, err)
-	requireEqual(t, other.Status.Resolution, bus.TopicPending)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, other.Status.Resolution, bus.TopicPending)
 	// The first one is stored but not answered: its partitions are not
 	// reported yet.
 	list, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{Names: []string{"waits"}})
-	requireNoErr(t, err)
-	requireEqual(t, list.Items[0].Status.Resolution, bus.TopicPending)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, list.Items[0].Status.Resolution, bus.TopicPending)
 	select {
 	case r := <-waiting:
 		t.Fatalf("the create answered before any report: %+v %v", r.resp.Topic.Status, r.err)
@@ -84,9 +84,9 @@ func TestTopicCreateWaitsForLeaderReports(t *testing.T) {
 	reported := time.Now()
 	reportLeading(t, f, "waits", 50)
 	r := recv(t, waiting)
-	requireNoErr(t, r.err)
-	requireEqual(t, r.resp.Waited, true)
-	requireEqual(t, r.resp.Topic.Status.Resolution, bus.TopicProvisioned)
+	testkit.NoErr(t, r.err)
+	testkit.Equal(t, r.resp.Waited, true)
+	testkit.Equal(t, r.resp.Topic.Status.Resolution, bus.TopicProvisioned)
 	if d := time.Since(reported); d > wait/2 {
 		t.Fatalf("answered %v after the report: the wait is not driven by it", d)
 	}
@@ -101,13 +101,13 @@ func TestTopicCreateWaitEnds(t *testing.T) {
 	e.register(1, "")
 	f := newFakeSPU(t, e, 1)
 	_, err := f.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	f.beatEvery(50 * time.Millisecond) // online, reporting no replica
 
 	r := recv(t, e.createAsync("late", 2, 300*time.Millisecond))
-	requireNoErr(t, r.err)
-	requireEqual(t, r.resp.Waited, true)
-	requireEqual(t, r.resp.Topic.Status.Resolution, bus.TopicPending)
+	testkit.NoErr(t, r.err)
+	testkit.Equal(t, r.resp.Waited, true)
+	testkit.Equal(t, r.resp.Topic.Status.Resolution, bus.TopicPending)
 	if !strings.Contains(r.resp.Topic.Status.Reason, "has not yet reported its replicas") {
 		t.Fatalf("reason %q", r.resp.Topic.Status.Reason)
 	}
@@ -115,17 +115,17 @@ func TestTopicCreateWaitEnds(t *testing.T) {
 	gone := e.createAsync("gone", 1, time.Minute)
 	waitListed(t, e, "gone")
 	_, err = req[bus.TopicDeleteResponse](t, e.nc, bus.SubjectAdminTopicDelete, bus.TopicDeleteRequest{Name: "gone"})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	r = recv(t, gone)
 	requireErr(t, r.err, bus.ErrTopicNotFound, `"gone"`)
 
 	stopped := e.createAsync("stopping", 1, time.Minute)
 	waitListed(t, e, "stopping")
 	closed := time.Now()
-	requireNoErr(t, e.sc.Close())
+	testkit.NoErr(t, e.sc.Close())
 	r = recv(t, stopped)
-	requireNoErr(t, r.err)
-	requireEqual(t, r.resp.Topic.Status.Resolution, bus.TopicPending)
+	testkit.NoErr(t, r.err)
+	testkit.Equal(t, r.resp.Topic.Status.Resolution, bus.TopicPending)
 	if d := time.Since(closed); d > 30*time.Second {
 		t.Fatalf("Close and the waiting create took %v", d)
 	}
@@ -147,6 +147,6 @@ func TestTopicCreateWaitValidation(t *testing.T) {
 	_, err := req[bus.TopicCreateResponse](t, e.nc, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{Name: "neg", WaitMs: -1})
 	requireErr(t, err, bus.ErrInvalidConfig, "waitMs")
 	resp, err := req[bus.TopicCreateResponse](t, e.nc, bus.SubjectAdminTopicCreate, bus.TopicCreateRequest{Name: "dry", DryRun: true, WaitMs: 60000})
-	requireNoErr(t, err)
-	requireEqual(t, resp.Waited, false)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, resp.Waited, false)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/sc"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -17,16 +18,16 @@ func TestBadKVValuesNotApplied(t *testing.T) {
 	e := newEnv(t, nil)
 	e.register(1, "")
 	_, err := e.createTopic("good", 1, 1)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	f := newFakeSPU(t, e, 1)
 	hello, err := f.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	before := hello.Replicas.Epoch
 
 	js, err := jetstream.New(e.nc)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	kv, err := js.KeyValue(context.Background(), sc.DefaultBucket)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	const goodTopic = `"spec":{"partitions":1,"replicationFactor":1},"partitions":[{"replicas":[1],"leader":1,"isr":[1]}]}`
 	for key, val := range map[string]string{
 		// A registered SPU damaged: its previous revision is used.
@@ -43,25 +44,25 @@ func TestBadKVValuesNotApplied(t *testing.T) {
 		"sc.generation": `garbage`,
 	} {
 		_, err := kv.Put(context.Background(), key, []byte(val))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	e.restart()
 
 	spus := e.spus()
-	requireEqual(t, len(spus), 1)
-	requireEqual(t, spus[1].Spec.PublicEndpoint, "127.0.0.1:9005") // the last good revision
+	testkit.Equal(t, len(spus), 1)
+	testkit.Equal(t, spus[1].Spec.PublicEndpoint, "127.0.0.1:9005") // the last good revision
 	list, err := req[bus.TopicListResponse](t, e.nc, bus.SubjectAdminTopicList, bus.TopicListRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, len(list.Items), 1)
-	requireEqual(t, list.Items[0].Name, "good")
-	requireEqual(t, list.Items[0].Status.Partitions[0].Spec.LeaderEpoch, int32(0))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, len(list.Items), 1)
+	testkit.Equal(t, list.Items[0].Name, "good")
+	testkit.Equal(t, list.Items[0].Status.Partitions[0].Spec.LeaderEpoch, int32(0))
 
 	// The generation went up, not back to 1: the SPU takes the new sets.
 	f.incarnation = "inc-2"
 	hello, err = f.hello()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if hello.Replicas.Epoch <= before {
 		t.Fatalf("epoch after a garbage generation %d, before %d: the SPU would ignore every set", hello.Replicas.Epoch, before)
 	}
-	requireEqual(t, len(hello.Replicas.Replicas), 1)
+	testkit.Equal(t, len(hello.Replicas.Replicas), 1)
 }

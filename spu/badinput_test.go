@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -17,17 +18,17 @@ import (
 func rawFrame(t *testing.T, addr string, b []byte) (corr int32, code wire.ErrorCode, closed bool) {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer nc.Close()
 	_, err = nc.Write(b)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var head [10]byte
 	_, err = io.ReadFull(nc, head[:])
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	size := binary.BigEndian.Uint32(head[:])
 	_, err = io.CopyN(io.Discard, nc, int64(size)-6)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = io.Copy(io.Discard, nc) // until the server closes
 	return int32(binary.BigEndian.Uint32(head[4:])), wire.ErrorCode(binary.BigEndian.Uint16(head[8:])), err == nil
 }
@@ -55,8 +56,8 @@ func TestSPUBadFrames(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			corr, code, closed := rawFrame(t, s.public, tc.in)
-			requireEqual(t, corr, tc.corr)
-			requireEqual(t, code, tc.code)
+			testkit.Equal(t, corr, tc.corr)
+			testkit.Equal(t, code, tc.code)
 			if !closed {
 				t.Fatal("connection not closed after a bad frame")
 			}
@@ -64,7 +65,7 @@ func TestSPUBadFrames(t *testing.T) {
 	}
 	// The SPU still serves.
 	_, err := produce(context.Background(), dial(t, s.public), "t", 0, wire.AcksLeader, "still here")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 }
 
 // FuzzSPURequest feeds arbitrary requests to the SPU's handler (both

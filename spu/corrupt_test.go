@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -49,13 +50,13 @@ func testCorruptFollowerRepairs(t *testing.T, pick func([]string) string) {
 	pad := strings.Repeat("x", 1000)
 	for i := range 40 {
 		_, err := produce(context.Background(), c, "c", 0, wire.AcksAll, fmt.Sprintf("record-%02d-%s", i, pad))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	sameLogs(t, "c", s1, s2)
 	s2.stop()
 
 	segs, err := filepath.Glob(filepath.Join(dir2, "c-0", "*.log"))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(segs) < 2 {
 		t.Fatalf("want several segments, have %v", segs)
 	}
@@ -63,15 +64,15 @@ func testCorruptFollowerRepairs(t *testing.T, pick func([]string) string) {
 	target := pick(segs)
 	if target != segs[len(segs)-1] {
 		idx, err := os.ReadFile(strings.TrimSuffix(target, ".log") + ".index")
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		if len(idx) == 0 {
 			t.Fatalf("closed segment %s has no index entry: the damage would not be behind one", target)
 		}
 	}
 	b, err := os.ReadFile(target)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	b[70] ^= 0xff // inside the segment's first batch; valid batches follow
-	requireNoErr(t, os.WriteFile(target, b, 0o644))
+	testkit.NoErr(t, os.WriteFile(target, b, 0o644))
 
 	s2 = startSPUIn(t, 2, dir2, 0)
 	s2.setEpoch++
@@ -101,7 +102,7 @@ func testCorruptFollowerRepairs(t *testing.T, pick func([]string) string) {
 		t.Fatalf("the cut bytes were not kept: %v", err)
 	}
 	_, err = produce(context.Background(), c, "c", 0, wire.AcksAll, "after")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	sameLogs(t, "c", s1, s2)
 }
 
@@ -122,7 +123,7 @@ func TestOperatorRepairOnlyReplica(t *testing.T) {
 	pad := strings.Repeat("x", 1000)
 	for i := range 40 {
 		_, err := produce(context.Background(), c, "solo", 0, wire.AcksAll, fmt.Sprintf("record-%02d-%s", i, pad))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	id := bus.PartitionID{Topic: "solo", Partition: 0}
 	if _, err := s.dp.Repair(id, true); err == nil {
@@ -131,20 +132,20 @@ func TestOperatorRepairOnlyReplica(t *testing.T) {
 	s.stop()
 
 	segs, err := filepath.Glob(filepath.Join(dir, "solo-0", "*.log"))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	slices.Sort(segs)
 	if len(segs) < 3 {
 		t.Fatalf("want at least 3 segments, have %v", segs)
 	}
 	target := segs[1] // a closed segment in the middle of the log
 	b, err := os.ReadFile(target)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	b[70] ^= 0xff
-	requireNoErr(t, os.WriteFile(target, b, 0o644))
+	testkit.NoErr(t, os.WriteFile(target, b, 0o644))
 	var cutAt int64
 	{ // the cut keeps every record before the damaged segment's base
 		base, err := strconv.ParseInt(strings.TrimSuffix(filepath.Base(target), ".log"), 10, 64)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		cutAt = base
 	}
 
@@ -158,14 +159,14 @@ func TestOperatorRepairOnlyReplica(t *testing.T) {
 	}
 
 	plan, err := s.dp.Repair(id, true)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	p := plan.Repair
 	if plan.Repaired || p.EndOffset != cutAt || p.OldEndOffset != 40 || p.DroppedRecords != 40-cutAt || p.DroppedBytes <= 0 ||
 		!strings.HasSuffix(p.File, filepath.Base(target)) || p.DroppedSegments != len(segs)-2 {
 		t.Fatalf("dry run %+v: want a cut at offset %d dropping records %d..39 and %d later segments", plan, cutAt, cutAt, len(segs)-2)
 	}
 	after, err := os.ReadFile(target)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if !bytes.Equal(after, b) || s.dp.lookup("solo", 0) != nil {
 		t.Fatal("the dry run changed the log or opened the replica")
 	}
@@ -174,7 +175,7 @@ func TestOperatorRepairOnlyReplica(t *testing.T) {
 	}
 
 	done, err := s.dp.Repair(id, false)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if !done.Repaired || done.Repair != p {
 		t.Fatalf("repair %+v, the dry run said %+v", done, p)
 	}
@@ -190,8 +191,8 @@ func TestOperatorRepairOnlyReplica(t *testing.T) {
 		t.Fatalf("read %d records after the repair, want %d", len(got), cutAt)
 	}
 	off, err := produce(context.Background(), c, "solo", 0, wire.AcksAll, "after")
-	requireNoErr(t, err)
-	requireEqual(t, off, cutAt)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, cutAt)
 	if _, err := s.dp.Repair(id, false); err == nil {
 		t.Fatal("a second repair of the repaired replica was accepted")
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/fluvio-go/fluvio/vfs/vfstest"
 )
@@ -19,8 +20,8 @@ const memBase = "/spu"
 func newMemBase(t *testing.T) *vfstest.MemFS {
 	t.Helper()
 	mem := vfstest.NewCrashableMem()
-	requireNoErr(t, mem.MkdirAll(memBase, 0o755))
-	requireNoErr(t, vfs.SyncDir(mem, "/"))
+	testkit.NoErr(t, mem.MkdirAll(memBase, 0o755))
+	testkit.NoErr(t, vfs.SyncDir(mem, "/"))
 	return mem
 }
 
@@ -46,9 +47,9 @@ func TestApplyCreatesManyReplicasDurably(t *testing.T) {
 	mem := newMemBase(t)
 	inj := vfstest.NewInjector()
 	dp, err := newDataPlane(Config{ID: 1, LogBaseDir: memBase, Logger: testLogger(), FS: vfstest.WithErrors(mem, inj)}, 1)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer dp.Close()
-	requireNoErr(t, dp.Apply(bus.ReplicaSet{Type: bus.ReplicaSetType, SPU: 1, Epoch: 1, Full: true, Replicas: manySpecs("many", n)}))
+	testkit.NoErr(t, dp.Apply(bus.ReplicaSet{Type: bus.ReplicaSetType, SPU: 1, Epoch: 1, Full: true, Replicas: manySpecs("many", n)}))
 	for p := range n {
 		if dp.lookup("many", int32(p)) == nil {
 			t.Fatalf("partition %d not served after Apply", p)
@@ -85,9 +86,9 @@ func TestApplyInterruptedCreationRecovers(t *testing.T) {
 		mem := newMemBase(t)
 		inj := vfstest.NewInjector()
 		dp, err := newDataPlane(Config{ID: 1, LogBaseDir: memBase, Logger: testLogger(), FS: vfstest.WithErrors(mem, inj)}, 1)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		defer dp.Close()
-		requireNoErr(t, dp.Apply(bus.ReplicaSet{Type: bus.ReplicaSetType, SPU: 1, Epoch: 1, Full: true, Replicas: specs}))
+		testkit.NoErr(t, dp.Apply(bus.ReplicaSet{Type: bus.ReplicaSetType, SPU: 1, Epoch: 1, Full: true, Replicas: specs}))
 		n := 0
 		for _, op := range []vfstest.Op{vfstest.OpWrite, vfstest.OpSync, vfstest.OpDirSync, vfstest.OpCreate, vfstest.OpRename, vfstest.OpTruncate, vfstest.OpRemove} {
 			n += inj.Count(op)
@@ -103,7 +104,7 @@ func TestApplyInterruptedCreationRecovers(t *testing.T) {
 		inj := vfstest.NewInjector()
 		inj.FailAt(vfstest.OpAll, k, true)
 		dp, err := newDataPlane(Config{ID: 1, LogBaseDir: memBase, Logger: testLogger(), FS: vfstest.WithErrors(mem, inj)}, 1)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		if err := dp.Apply(bus.ReplicaSet{Type: bus.ReplicaSetType, SPU: 1, Epoch: 1, Full: true, Replicas: specs}); err == nil {
 			if inj.Tripped() {
 				t.Fatalf("k=%d: Apply succeeded through an injected failure", k)
@@ -137,7 +138,7 @@ func TestApplyInterruptedCreationRecovers(t *testing.T) {
 				}
 			}
 			restarted, err := newDataPlane(Config{ID: 1, LogBaseDir: memBase, Logger: testLogger(), FS: crashed}, 1)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			if err := restarted.Apply(bus.ReplicaSet{Type: bus.ReplicaSetType, SPU: 1, Epoch: 1, Full: true, Replicas: specs}); err != nil {
 				t.Fatalf("k=%d seed %d: the set after the crash: %v", k, seed, err)
 			}
@@ -147,7 +148,7 @@ func TestApplyInterruptedCreationRecovers(t *testing.T) {
 					t.Fatalf("k=%d seed %d: partition %d not recreated empty after the crash", k, seed, p)
 				}
 			}
-			requireNoErr(t, restarted.Close())
+			testkit.NoErr(t, restarted.Close())
 		}
 	}
 	if tooFew > total/4 {
@@ -166,8 +167,8 @@ func TestDirSyncGroupCommit(t *testing.T) {
 	mem := newMemBase(t)
 	inj := vfstest.NewInjector()
 	ds := newDirSync(vfstest.WithErrors(mem, inj), memBase)
-	requireNoErr(t, ds.Sync())
-	requireNoErr(t, ds.Sync())
+	testkit.NoErr(t, ds.Sync())
+	testkit.NoErr(t, ds.Sync())
 	if got := inj.Count(vfstest.OpDirSync); got != 2 {
 		t.Fatalf("two calls one after the other: %d fsyncs, want 2", got)
 	}
@@ -180,7 +181,7 @@ func TestDirSyncGroupCommit(t *testing.T) {
 	}
 	wg.Wait()
 	for _, err := range errs {
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	if got := inj.Count(vfstest.OpDirSync) - 2; got < 1 || got > callers {
 		t.Fatalf("%d concurrent callers: %d fsyncs", callers, got)
@@ -191,5 +192,5 @@ func TestDirSyncGroupCommit(t *testing.T) {
 		t.Fatal("a failed fsync was not reported")
 	}
 	inj.Heal()
-	requireNoErr(t, ds.Sync()) // the next one is a new fsync
+	testkit.NoErr(t, ds.Sync()) // the next one is a new fsync
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -23,30 +24,30 @@ func TestProduceFetchRoundTrip(t *testing.T) {
 
 	for i, acks := range []wire.Acks{wire.AcksLeader, wire.AcksAll, wire.AcksNone} {
 		base, err := produce(ctx, c, "greetings", 0, acks, fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i))
-		requireNoErr(t, err)
-		requireEqual(t, base, int64(2*i))
+		testkit.NoErr(t, err)
+		testkit.Equal(t, base, int64(2*i))
 	}
 	got, pr := consume(t, c, "greetings", 0, 0)
-	requireNoErr(t, eq(got, []string{"a0", "b0", "a1", "b1", "a2", "b2"}))
-	requireEqual(t, pr.HighWatermark, 6)
-	requireEqual(t, pr.LogEndOffset, 6)
-	requireEqual(t, pr.LogStartOffset, 0)
+	testkit.NoErr(t, eq(got, []string{"a0", "b0", "a1", "b1", "a2", "b2"}))
+	testkit.Equal(t, pr.HighWatermark, 6)
+	testkit.Equal(t, pr.LogEndOffset, 6)
+	testkit.Equal(t, pr.LogStartOffset, 0)
 	// From the middle of a batch: the batch comes whole, the caller skips.
 	got, _ = consume(t, c, "greetings", 0, 3)
-	requireNoErr(t, eq(got, []string{"b1", "a2", "b2"}))
+	testkit.NoErr(t, eq(got, []string{"b1", "a2", "b2"}))
 	// The stored batches carry the leader epoch and offsets; the rest is the
 	// producer's bytes (CRC still valid).
 	_, pr = consume(t, c, "greetings", 0, 0)
 	n, recs, err := batch.Split(pr.Records)
-	requireNoErr(t, err)
-	requireEqual(t, n, 3)
-	requireEqual(t, recs, 6)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, n, 3)
+	testkit.Equal(t, recs, 6)
 
 	st := s.dp.Status()
-	requireEqual(t, len(st), 1)
-	requireEqual(t, st[0].Role, "leader")
-	requireEqual(t, st[0].LEO, 6)
-	requireEqual(t, st[0].HW, 6)
+	testkit.Equal(t, len(st), 1)
+	testkit.Equal(t, st[0].Role, "leader")
+	testkit.Equal(t, st[0].LEO, 6)
+	testkit.Equal(t, st[0].HW, 6)
 	if st[0].Size <= 0 {
 		t.Fatalf("size %d", st[0].Size)
 	}
@@ -77,10 +78,10 @@ func TestFetchLongPollWakesOnProduce(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	_, err := produce(context.Background(), producer, "t", 0, wire.AcksLeader, "hello")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	r := <-res
-	requireNoErr(t, r.err)
-	requireNoErr(t, eq(values(t, r.resp.Partitions[0].Records, 0), []string{"hello"}))
+	testkit.NoErr(t, r.err)
+	testkit.NoErr(t, eq(values(t, r.resp.Partitions[0].Records, 0), []string{"hello"}))
 	if r.took > 5*time.Second {
 		t.Fatalf("long poll took %s to wake", r.took)
 	}
@@ -94,12 +95,12 @@ func TestFetchLongPollTimesOut(t *testing.T) {
 	start := time.Now()
 	r, err := c.Fetch(context.Background(), &wire.FetchRequest{ReplicaID: -1, MaxWaitMs: 150, MinBytes: 1,
 		Partitions: []wire.FetchPartition{{Topic: "t", CurrentLeaderEpoch: -1}}})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if d := time.Since(start); d < 140*time.Millisecond {
 		t.Fatalf("answered after %s, before max wait", d)
 	}
-	requireEqual(t, len(r.Partitions[0].Records), 0)
-	requireEqual(t, r.Partitions[0].ErrorCode, wire.None)
+	testkit.Equal(t, len(r.Partitions[0].Records), 0)
+	testkit.Equal(t, r.Partitions[0].ErrorCode, wire.None)
 }
 
 func TestProduceBadInput(t *testing.T) {
@@ -115,51 +116,51 @@ func TestProduceBadInput(t *testing.T) {
 		bad := append(append([]byte(nil), good...), records("z")...)
 		bad[len(bad)-1] ^= 0xff // corrupt the second batch: nothing of the request is appended
 		_, err := c.Produce(ctx, &wire.ProduceRequest{Acks: wire.AcksLeader, Topic: "t", Records: bad})
-		requireErrIs(t, err, wire.ErrCorruptBatch)
+		testkit.ErrIs(t, err, wire.ErrCorruptBatch)
 		if !strings.Contains(err.Error(), "nothing was appended") {
 			t.Fatalf("message: %v", err)
 		}
-		requireEqual(t, s.dp.lookup("t", 0).Log().EndOffset(), 0)
+		testkit.Equal(t, s.dp.lookup("t", 0).Log().EndOffset(), 0)
 		// The connection is kept.
 		base, err := produce(ctx, c, "t", 0, wire.AcksLeader, "ok")
-		requireNoErr(t, err)
-		requireEqual(t, base, 0)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, base, 0)
 	})
 	t.Run("truncated batch", func(t *testing.T) {
 		r := records("x")
 		_, err := c.Produce(ctx, &wire.ProduceRequest{Acks: wire.AcksLeader, Topic: "t", Records: r[:len(r)-3]})
-		requireErrIs(t, err, wire.ErrCorruptBatch)
+		testkit.ErrIs(t, err, wire.ErrCorruptBatch)
 		_, err = c.Produce(ctx, &wire.ProduceRequest{Acks: wire.AcksLeader, Topic: "t"})
-		requireErrIs(t, err, wire.ErrCorruptBatch)
+		testkit.ErrIs(t, err, wire.ErrCorruptBatch)
 	})
 	t.Run("record too large", func(t *testing.T) {
 		_, err := produce(ctx, c, "small", 0, wire.AcksLeader, strings.Repeat("x", 200))
-		requireErrIs(t, err, wire.ErrRecordTooLarge)
-		requireEqual(t, s.dp.lookup("small", 0).Log().EndOffset(), 0)
+		testkit.ErrIs(t, err, wire.ErrRecordTooLarge)
+		testkit.Equal(t, s.dp.lookup("small", 0).Log().EndOffset(), 0)
 		_, err = produce(ctx, c, "small", 0, wire.AcksLeader, "fits")
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	})
 	t.Run("unknown topic", func(t *testing.T) {
 		_, err := produce(ctx, c, "nope", 0, wire.AcksLeader, "x")
-		requireErrIs(t, err, wire.ErrUnknownTopicOrPartition)
+		testkit.ErrIs(t, err, wire.ErrUnknownTopicOrPartition)
 		if !strings.Contains(err.Error(), "nope-0") || !strings.Contains(err.Error(), "fluvio partition list") {
 			t.Fatalf("message: %v", err)
 		}
 		_, err = produce(ctx, c, "t", 7, wire.AcksLeader, "x")
-		requireErrIs(t, err, wire.ErrUnknownTopicOrPartition)
+		testkit.ErrIs(t, err, wire.ErrUnknownTopicOrPartition)
 	})
 	t.Run("not leader", func(t *testing.T) {
 		_, err := produce(ctx, c, "followed", 0, wire.AcksLeader, "x")
-		requireErrIs(t, err, wire.ErrNotLeader)
+		testkit.ErrIs(t, err, wire.ErrNotLeader)
 		if !wire.IsRetriable(err) || !strings.Contains(err.Error(), "the leader is SPU 2") {
 			t.Fatalf("error: %v", err)
 		}
 	})
 	t.Run("bad acks", func(t *testing.T) {
 		_, err := c.Produce(ctx, &wire.ProduceRequest{Acks: 5, Topic: "t", Records: records("x")})
-		requireErrIs(t, err, wire.ErrInvalidRequest)
+		testkit.ErrIs(t, err, wire.ErrInvalidRequest)
 	})
-	requireEqual(t, c.Err(), nil)
+	testkit.Equal(t, c.Err(), nil)
 }
 
 func TestFetchBadInput(t *testing.T) {
@@ -168,48 +169,48 @@ func TestFetchBadInput(t *testing.T) {
 	c := dial(t, s.public)
 	ctx := context.Background()
 	_, err := produce(ctx, c, "t", 0, wire.AcksLeader, "a", "b", "c")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	consumerFetch := func(p wire.FetchPartition) *wire.FetchPartitionResponse {
 		t.Helper()
 		r, err := c.Fetch(ctx, &wire.FetchRequest{ReplicaID: -1, MaxWaitMs: 5000, Partitions: []wire.FetchPartition{p}})
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		return &r.Partitions[0]
 	}
 	t.Run("offset out of range", func(t *testing.T) {
 		pr := consumerFetch(wire.FetchPartition{Topic: "t", Offset: 99, CurrentLeaderEpoch: -1})
-		requireErrIs(t, pr.Err(), wire.ErrOffsetOutOfRange)
+		testkit.ErrIs(t, pr.Err(), wire.ErrOffsetOutOfRange)
 		if !strings.Contains(pr.ErrorMessage, "outside the log [0, 3]") {
 			t.Fatalf("message: %s", pr.ErrorMessage)
 		}
 		pr = consumerFetch(wire.FetchPartition{Topic: "t", Offset: -1, CurrentLeaderEpoch: -1})
-		requireErrIs(t, pr.Err(), wire.ErrOffsetOutOfRange)
+		testkit.ErrIs(t, pr.Err(), wire.ErrOffsetOutOfRange)
 	})
 	t.Run("unknown partition answers at once", func(t *testing.T) {
 		start := time.Now()
 		pr := consumerFetch(wire.FetchPartition{Topic: "t", Partition: 4, CurrentLeaderEpoch: -1})
-		requireErrIs(t, pr.Err(), wire.ErrUnknownTopicOrPartition)
+		testkit.ErrIs(t, pr.Err(), wire.ErrUnknownTopicOrPartition)
 		if time.Since(start) > 2*time.Second {
 			t.Fatal("an error waited for the long poll")
 		}
 	})
 	t.Run("not leader", func(t *testing.T) {
 		pr := consumerFetch(wire.FetchPartition{Topic: "followed", CurrentLeaderEpoch: -1})
-		requireErrIs(t, pr.Err(), wire.ErrNotLeader)
+		testkit.ErrIs(t, pr.Err(), wire.ErrNotLeader)
 	})
 	t.Run("epoch fencing", func(t *testing.T) {
-		requireErrIs(t, consumerFetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 2}).Err(), wire.ErrStaleEpoch)
-		requireErrIs(t, consumerFetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 4}).Err(), wire.ErrUnknownLeaderEpoch)
-		requireEqual(t, consumerFetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 3}).ErrorCode, wire.None)
+		testkit.ErrIs(t, consumerFetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 2}).Err(), wire.ErrStaleEpoch)
+		testkit.ErrIs(t, consumerFetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 4}).Err(), wire.ErrUnknownLeaderEpoch)
+		testkit.Equal(t, consumerFetch(wire.FetchPartition{Topic: "t", CurrentLeaderEpoch: 3}).ErrorCode, wire.None)
 	})
 	t.Run("followers use the private server", func(t *testing.T) {
 		_, err := c.Fetch(ctx, &wire.FetchRequest{ReplicaID: 5, Partitions: []wire.FetchPartition{{Topic: "t"}}})
-		requireErrIs(t, err, wire.ErrInvalidRequest)
+		testkit.ErrIs(t, err, wire.ErrInvalidRequest)
 	})
 	t.Run("max bytes still returns one batch", func(t *testing.T) {
 		r, err := c.Fetch(ctx, &wire.FetchRequest{ReplicaID: -1, MaxBytes: 1,
 			Partitions: []wire.FetchPartition{{Topic: "t", MaxBytes: 1, CurrentLeaderEpoch: -1}}})
-		requireNoErr(t, err)
-		requireNoErr(t, eq(values(t, r.Partitions[0].Records, 0), []string{"a", "b", "c"}))
+		testkit.NoErr(t, err)
+		testkit.NoErr(t, eq(values(t, r.Partitions[0].Records, 0), []string{"a", "b", "c"}))
 	})
 }
 
@@ -226,8 +227,8 @@ func TestListOffsets(t *testing.T) {
 		return r.Offset, nil
 	}
 	off, err := list(wire.LatestTimestamp)
-	requireNoErr(t, err)
-	requireEqual(t, off, 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, 0)
 
 	var b batch.Builder
 	for i, ts := range []int64{1000, 2000, 3000} {
@@ -235,23 +236,23 @@ func TestListOffsets(t *testing.T) {
 		b.Add(nil, []byte("v"), nil, ts)
 		b.Add(nil, []byte("w"), nil, ts+10)
 		r, err := c.Produce(ctx, &wire.ProduceRequest{Acks: wire.AcksLeader, Topic: "t", Records: append([]byte(nil), b.Bytes()...)})
-		requireNoErr(t, err)
-		requireEqual(t, r.BaseOffset, int64(2*i))
+		testkit.NoErr(t, err)
+		testkit.Equal(t, r.BaseOffset, int64(2*i))
 	}
 	for _, tc := range []struct {
 		ts   int64
 		want int64
 	}{{wire.EarliestTimestamp, 0}, {wire.LatestTimestamp, 6}, {500, 0}, {2005, 2}, {2010, 2}, {2011, 4}, {9999, 6}} {
 		off, err := list(tc.ts)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		if off != tc.want {
 			t.Errorf("timestamp %d: offset %d, want %d", tc.ts, off, tc.want)
 		}
 	}
 	_, err = c.ListOffsets(ctx, &wire.ListOffsetsRequest{Topic: "x", Timestamp: -1})
-	requireErrIs(t, err, wire.ErrUnknownTopicOrPartition)
+	testkit.ErrIs(t, err, wire.ErrUnknownTopicOrPartition)
 	_, err = list(-7)
-	requireErrIs(t, err, wire.ErrInvalidRequest)
+	testkit.ErrIs(t, err, wire.ErrInvalidRequest)
 }
 
 func TestApplyRemovesAndReopens(t *testing.T) {
@@ -262,11 +263,11 @@ func TestApplyRemovesAndReopens(t *testing.T) {
 	ctx := context.Background()
 	for _, topic := range []string{"a", "b", "c"} {
 		_, err := produce(ctx, c, topic, 0, wire.AcksLeader, topic+"1")
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	// A change set removes b; a full set without c removes c.
 	s.setEpoch++
-	requireNoErr(t, s.dp.Apply(bus.ReplicaSet{SPU: 1, Epoch: s.setEpoch, Removed: []bus.PartitionID{{Topic: "b"}}}))
+	testkit.NoErr(t, s.dp.Apply(bus.ReplicaSet{SPU: 1, Epoch: s.setEpoch, Removed: []bus.PartitionID{{Topic: "b"}}}))
 	s.apply(t, true, nil, spec("a", 0, 1, 0))
 	for _, gone := range []string{"b-0", "c-0"} {
 		if _, err := os.Stat(filepath.Join(dir, gone)); !errors.Is(err, os.ErrNotExist) {
@@ -274,19 +275,19 @@ func TestApplyRemovesAndReopens(t *testing.T) {
 		}
 	}
 	_, err := produce(ctx, c, "b", 0, wire.AcksLeader, "x")
-	requireErrIs(t, err, wire.ErrUnknownTopicOrPartition)
+	testkit.ErrIs(t, err, wire.ErrUnknownTopicOrPartition)
 	// A stale leader epoch for a replica is ignored.
 	s.apply(t, false, nil, spec("a", 0, 1, 2))
 	s.apply(t, false, nil, spec("a", 0, 2, 1, 2, 1))
 	_, err = produce(ctx, c, "a", 0, wire.AcksLeader, "a2")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 
 	// Restart on the same directory: the data is recovered.
 	s.stop()
 	s2 := startSPUIn(t, 1, dir, 0)
 	s2.apply(t, true, nil, spec("a", 0, 1, 3))
 	got, _ := consume(t, dial(t, s2.public), "a", 0, 0)
-	requireNoErr(t, eq(got, []string{"a1", "a2"}))
+	testkit.NoErr(t, eq(got, []string{"a1", "a2"}))
 }
 
 func TestManyPipelinedProducers(t *testing.T) {
@@ -308,10 +309,10 @@ func TestManyPipelinedProducers(t *testing.T) {
 		}()
 	}
 	for range producers {
-		requireNoErr(t, <-errs)
+		testkit.NoErr(t, <-errs)
 	}
 	got, _ := consume(t, c, "t", 0, 0)
-	requireEqual(t, len(got), producers*each)
+	testkit.Equal(t, len(got), producers*each)
 	// Each producer's records are in its order.
 	next := map[string]int{}
 	for _, v := range got {
@@ -362,9 +363,9 @@ func TestConcurrentApplyStatusTraffic(t *testing.T) {
 		s.apply(t, true, nil, spec("t", 0, 1, 0), spec(fmt.Sprintf("extra%d", i), 0, 1, 0))
 	}
 	close(stop)
-	requireNoErr(t, <-done)
-	requireNoErr(t, <-done)
-	requireEqual(t, len(s.dp.Status()), 2)
+	testkit.NoErr(t, <-done)
+	testkit.NoErr(t, <-done)
+	testkit.Equal(t, len(s.dp.Status()), 2)
 }
 
 func TestApplyRefusesBadIDs(t *testing.T) {
@@ -384,5 +385,5 @@ func TestApplyRefusesBadIDs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "escape-0")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a log was created outside the base dir: %v", err)
 	}
-	requireEqual(t, len(s.dp.Status()), 0)
+	testkit.Equal(t, len(s.dp.Status()), 0)
 }

@@ -209,7 +209,7 @@ func TestReplicationFailoverChecker(t *testing.T) {
 		})
 	}
 	close(stopProducer)
-	requireNoErr(t, <-producerDone)
+	testkit.NoErr(t, <-producerDone)
 
 	sc.mu.Lock()
 	leader := spus[sc.leader]

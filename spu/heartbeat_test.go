@@ -20,7 +20,7 @@ func TestHeartbeatsAndReplicaSets(t *testing.T) {
 	f.serve()
 	var out bytes.Buffer
 	s, err := spu.Start(context.Background(), testConfig(t, f, 7, &out))
-	requireNoErrT(t, err)
+	testkit.NoErr(t, err)
 	defer s.Close()
 	base := f.epoch
 	applied := func(want int64, needFull bool) func() error {
@@ -90,7 +90,7 @@ func TestStopWhenUnregistered(t *testing.T) {
 		f.serve()
 		var out bytes.Buffer
 		s, err := spu.Start(context.Background(), testConfig(t, f, 10, &out))
-		requireNoErrT(t, err)
+		testkit.NoErr(t, err)
 		defer s.Close()
 		f.mu.Lock()
 		f.registered = false
@@ -113,7 +113,7 @@ func TestSurvivesSCOutage(t *testing.T) {
 	f.serve()
 	var out bytes.Buffer
 	s, err := spu.Start(context.Background(), testConfig(t, f, 11, &out))
-	requireNoErrT(t, err)
+	testkit.NoErr(t, err)
 	defer s.Close()
 	testkit.WaitFor(t, 3*time.Second, func() error {
 		if _, ok := f.lastBeat(); !ok {
@@ -141,22 +141,22 @@ func TestCloseSaysGoodbye(t *testing.T) {
 	f.serve()
 	var out bytes.Buffer
 	s, err := spu.Start(context.Background(), testConfig(t, f, 12, &out))
-	requireNoErrT(t, err)
-	requireNoErrT(t, s.Close())
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, s.Close())
 	hb, ok := f.lastBeat()
 	if !ok || !hb.Stopping || hb.ID != 12 {
 		t.Fatalf("last heartbeat %+v, want Stopping", hb)
 	}
 	// Kill looks like a crash: no goodbye.
 	s, err = spu.Start(context.Background(), testConfig(t, f, 12, &out))
-	requireNoErrT(t, err)
+	testkit.NoErr(t, err)
 	testkit.WaitFor(t, 3*time.Second, func() error {
 		if hb, ok := f.lastBeat(); !ok || hb.Stopping {
 			return errors.New("no heartbeat from the second SPU yet")
 		}
 		return nil
 	})
-	requireNoErrT(t, s.Kill())
+	testkit.NoErr(t, s.Kill())
 	if hb, _ := f.lastBeat(); hb.Stopping {
 		t.Fatal("Kill said goodbye")
 	}

@@ -2,7 +2,6 @@ package spu
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,30 +11,10 @@ import (
 
 	"github.com/fluvio-go/fluvio/batch"
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/spu/fetcher"
 	"github.com/fluvio-go/fluvio/wire"
 )
-
-func requireNoErr(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("unexpected error: %v", err)
-	}
-}
-
-func requireErrIs(t testing.TB, err, target error) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Fatalf("error = %v, want %v", err, target)
-	}
-}
-
-func requireEqual[T comparable](t testing.TB, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-}
 
 // testSPU is a data plane serving on 127.0.0.1:0, stopped at cleanup.
 type testSPU struct {
@@ -56,12 +35,12 @@ func startSPU(t *testing.T, id bus.SPUID, lagMax time.Duration) *testSPU {
 func startSPUIn(t *testing.T, id bus.SPUID, dir string, lagMax time.Duration) *testSPU {
 	t.Helper()
 	dp, err := newDataPlane(Config{ID: id, LogBaseDir: dir, Logger: testLogger()}, id)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	dp.lagMax = lagMax
 	pub, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	priv, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- dp.Serve(ctx, pub, priv) }()
@@ -113,7 +92,7 @@ func fetchModes(t *testing.T, f func(t *testing.T, start func(id bus.SPUID) *tes
 func (s *testSPU) apply(t *testing.T, full bool, peers []bus.PeerEndpoint, specs ...bus.ReplicaSpec) {
 	t.Helper()
 	s.setEpoch++
-	requireNoErr(t, s.dp.Apply(bus.ReplicaSet{Type: bus.ReplicaSetType, SPU: s.id, Epoch: s.setEpoch, Full: full,
+	testkit.NoErr(t, s.dp.Apply(bus.ReplicaSet{Type: bus.ReplicaSetType, SPU: s.id, Epoch: s.setEpoch, Full: full,
 		Replicas: specs, Peers: peers}))
 }
 
@@ -129,7 +108,7 @@ func spec(topic string, p int32, leader bus.SPUID, epoch int32, replicas ...bus.
 func dial(t *testing.T, addr string) *wire.Conn {
 	t.Helper()
 	c, err := wire.Dial(context.Background(), addr)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -154,7 +133,7 @@ func values(t testing.TB, raw []byte, from int64) []string {
 	var out []string
 	for len(raw) > 0 {
 		b, n, err := batch.Decode(raw)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		for _, r := range b.Records {
 			if b.BaseOffset+int64(r.OffsetDelta) >= from {
 				out = append(out, string(r.Value))
@@ -170,7 +149,7 @@ func consume(t testing.TB, c *wire.Conn, topic string, p int32, from int64) ([]s
 	t.Helper()
 	resp, err := c.Fetch(context.Background(), &wire.FetchRequest{ReplicaID: -1, MaxBytes: 1 << 20,
 		Partitions: []wire.FetchPartition{{Topic: topic, Partition: p, Offset: from, MaxBytes: 1 << 20, CurrentLeaderEpoch: -1}}})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	pr := &resp.Partitions[0]
 	return values(t, pr.Records, from), pr
 }

@@ -33,7 +33,7 @@ func get(url string) (int, string, error) {
 func TestHTTPReadyz(t *testing.T) {
 	f := newFakeSC(t, loopbackSpec(7))
 	hl, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErrT(t, err)
+	testkit.NoErr(t, err)
 	base := "http://" + hl.Addr().String()
 	var out bytes.Buffer
 	cfg := testConfig(t, f, 7, &out)
@@ -55,27 +55,27 @@ func TestHTTPReadyz(t *testing.T) {
 		return nil
 	})
 	code, body, err := get(base + "/readyz")
-	requireNoErrT(t, err)
+	testkit.NoErr(t, err)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "not yet registered") {
 		t.Fatalf("readyz before the SC answers: %d %q, want 503 naming registration", code, body)
 	}
 	f.serve()
 	r := <-done
-	requireNoErrT(t, r.err)
+	testkit.NoErr(t, r.err)
 	if r.s.HTTPAddr() != hl.Addr().String() {
 		t.Fatalf("HTTPAddr %q, want %q", r.s.HTTPAddr(), hl.Addr())
 	}
 	code, body, err = get(base + "/readyz")
-	requireNoErrT(t, err)
+	testkit.NoErr(t, err)
 	if code != 200 {
 		t.Fatalf("readyz once serving: %d %q", code, body)
 	}
 	code, body, err = get(base + "/metrics")
-	requireNoErrT(t, err)
+	testkit.NoErr(t, err)
 	if code != 200 || !strings.Contains(body, `fluvio_spu_fsync_duration_seconds_count{spu="7"}`) {
 		t.Fatalf("metrics: %d\n%s", code, body)
 	}
-	requireNoErrT(t, r.s.Close())
+	testkit.NoErr(t, r.s.Close())
 	if _, _, err := get(base + "/livez"); err == nil {
 		t.Fatal("livez still answers after Close")
 	}

@@ -55,26 +55,26 @@ func TestIdempotentProduceOverTCP(t *testing.T) {
 	s.apply(t, true, nil, spec("idem", 0, 1, 0))
 	c := dial(t, s.public)
 	_, err := produce(context.Background(), c, "idem", 0, wire.AcksAll, "plain")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	b := idemRecords(1234, 0, "a", "b")
 	first, err := produceRaw(c, "idem", wire.AcksAll, b)
-	requireNoErr(t, err)
-	requireEqual(t, first, 1)
-	requireEqual(t, produceDup(t, c, "idem", wire.AcksAll, b), first)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, first, 1)
+	testkit.Equal(t, produceDup(t, c, "idem", wire.AcksAll, b), first)
 	// A second connection (as after a reconnect) gets the same answer.
-	requireEqual(t, produceDup(t, dial(t, s.public), "idem", wire.AcksLeader, b), first)
+	testkit.Equal(t, produceDup(t, dial(t, s.public), "idem", wire.AcksLeader, b), first)
 	got, pr := consume(t, c, "idem", 0, 0)
-	requireNoErr(t, eq(got, []string{"plain", "a", "b"}))
-	requireEqual(t, pr.HighWatermark, 3)
+	testkit.NoErr(t, eq(got, []string{"plain", "a", "b"}))
+	testkit.Equal(t, pr.HighWatermark, 3)
 
 	_, err = produceRaw(c, "idem", wire.AcksAll, idemRecords(1234, 5, "late"))
-	requireErrIs(t, err, wire.ErrOutOfOrderSequence)
+	testkit.ErrIs(t, err, wire.ErrOutOfOrderSequence)
 	if !wire.IsRetriable(err) {
 		t.Fatalf("out of order is not retriable: %v", err)
 	}
 	next, err := produceRaw(c, "idem", wire.AcksAll, idemRecords(1234, 2, "c"))
-	requireNoErr(t, err)
-	requireEqual(t, next, 3)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, next, 3)
 
 	s.stop()
 	s2 := startSPUIn(t, 1, dir, 0)
@@ -87,10 +87,10 @@ func TestIdempotentProduceOverTCP(t *testing.T) {
 		}
 	}
 	off, err := produceRaw(c2, "idem", wire.AcksAll, idemRecords(1234, 3, "d"))
-	requireNoErr(t, err)
-	requireEqual(t, off, 4)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, 4)
 	got, _ = consume(t, c2, "idem", 0, 0)
-	requireNoErr(t, eq(got, []string{"plain", "a", "b", "c", "d"}))
+	testkit.NoErr(t, eq(got, []string{"plain", "a", "b", "c", "d"}))
 }
 
 // TestIdempotentFailoverRetry: a 3-replica partition stores a batch with
@@ -107,8 +107,8 @@ func TestIdempotentFailoverRetry(t *testing.T) {
 	c1 := dial(t, s1.public)
 	for i := range 3 {
 		off, err := produceRaw(c1, "fo", wire.AcksAll, idemRecords(77, int32(i), fmt.Sprint("m", i)))
-		requireNoErr(t, err)
-		requireEqual(t, off, int64(i))
+		testkit.NoErr(t, err)
+		testkit.Equal(t, off, int64(i))
 	}
 	// The batch whose answer is lost: it is committed (acks=all), the
 	// client never reads the answer.
@@ -130,13 +130,13 @@ func TestIdempotentFailoverRetry(t *testing.T) {
 	s2.apply(t, true, peers, sp1)
 	s3.apply(t, true, peers, sp1)
 	c2 := dial(t, s2.public)
-	requireEqual(t, produceDup(t, c2, "fo", wire.AcksAll, lost), 3)
+	testkit.Equal(t, produceDup(t, c2, "fo", wire.AcksAll, lost), 3)
 	off, err := produceRaw(c2, "fo", wire.AcksAll, idemRecords(77, 4, "after"))
-	requireNoErr(t, err)
-	requireEqual(t, off, 4)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, 4)
 	sameLogs(t, "fo", s2, s3)
 	got, _ := consume(t, c2, "fo", 0, 0)
-	requireNoErr(t, eq(got, []string{"m0", "m1", "m2", "lost-ack", "after"}))
+	testkit.NoErr(t, eq(got, []string{"m0", "m1", "m2", "lost-ack", "after"}))
 }
 
 // TestIdempotentConcurrentRetries: the same batch sent at once on 8
@@ -164,12 +164,12 @@ func TestIdempotentConcurrentRetries(t *testing.T) {
 			if err := <-errs; errors.Is(err, wire.ErrDuplicateSequence) {
 				dups++
 			} else {
-				requireNoErr(t, err)
+				testkit.NoErr(t, err)
 			}
-			requireEqual(t, <-offs, int64(round))
+			testkit.Equal(t, <-offs, int64(round))
 		}
-		requireEqual(t, dups, 7)
+		testkit.Equal(t, dups, 7)
 	}
 	got, _ := consume(t, dial(t, s.public), "race", 0, 0)
-	requireEqual(t, len(got), 20)
+	testkit.Equal(t, len(got), 20)
 }

@@ -26,20 +26,20 @@ func startMeteredSPU(t *testing.T, id bus.SPUID) (*testSPU, *metrics) {
 	m := newMetrics(id)
 	dir := t.TempDir()
 	dp, err := newDataPlane(Config{ID: id, LogBaseDir: dir, Logger: testLogger(), metrics: m}, id)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	m.attach(dp)
 	pub, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	priv, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- dp.Serve(ctx, pub, priv) }()
 	s := &testSPU{id: id, dp: dp, dir: dir, public: pub.Addr().String(), private: priv.Addr().String()}
 	s.stop = func() {
 		cancel()
-		requireNoErr(t, <-done)
-		requireNoErr(t, dp.Close())
+		testkit.NoErr(t, <-done)
+		testkit.NoErr(t, dp.Close())
 	}
 	t.Cleanup(s.stop)
 	return s, m
@@ -57,37 +57,37 @@ func TestMetricsProduceFetch(t *testing.T) {
 	batch1, batch2 := records("a", "b", "c"), records("d", "e")
 	for _, b := range [][]byte{batch1, batch2} {
 		resp, err := c.Produce(ctx, &wire.ProduceRequest{Topic: "metered", Partition: 0, Acks: wire.AcksLeader, TimeoutMs: 5000, Records: b})
-		requireNoErr(t, err)
-		requireEqual(t, resp.ErrorCode, wire.None)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, resp.ErrorCode, wire.None)
 	}
-	requireEqual(t, value(t, m.recordsIn.WithLabelValues("metered", "0")), 5)
-	requireEqual(t, value(t, m.bytesIn.WithLabelValues("metered", "0")), float64(len(batch1)+len(batch2)))
+	testkit.Equal(t, value(t, m.recordsIn.WithLabelValues("metered", "0")), 5)
+	testkit.Equal(t, value(t, m.bytesIn.WithLabelValues("metered", "0")), float64(len(batch1)+len(batch2)))
 
 	got, pr := consume(t, c, "metered", 0, 0)
-	requireNoErr(t, eq(got, []string{"a", "b", "c", "d", "e"}))
-	requireEqual(t, value(t, m.recordsOut.WithLabelValues("metered", "0", readerConsumer)), 5)
-	requireEqual(t, value(t, m.bytesOut.WithLabelValues("metered", "0", readerConsumer)), float64(len(pr.Records)))
+	testkit.NoErr(t, eq(got, []string{"a", "b", "c", "d", "e"}))
+	testkit.Equal(t, value(t, m.recordsOut.WithLabelValues("metered", "0", readerConsumer)), 5)
+	testkit.Equal(t, value(t, m.bytesOut.WithLabelValues("metered", "0", readerConsumer)), float64(len(pr.Records)))
 	// From offset 3 the second batch only comes back.
 	_, pr2 := consume(t, c, "metered", 0, 3)
-	requireEqual(t, value(t, m.recordsOut.WithLabelValues("metered", "0", readerConsumer)), 7)
-	requireEqual(t, value(t, m.bytesOut.WithLabelValues("metered", "0", readerConsumer)), float64(len(pr.Records)+len(pr2.Records)))
+	testkit.Equal(t, value(t, m.recordsOut.WithLabelValues("metered", "0", readerConsumer)), 7)
+	testkit.Equal(t, value(t, m.bytesOut.WithLabelValues("metered", "0", readerConsumer)), float64(len(pr.Records)+len(pr2.Records)))
 
 	// Errors: a produce to a partition this SPU does not hold, a fetch of
 	// one; neither moves the data counters.
 	_, err := c.Produce(ctx, &wire.ProduceRequest{Topic: "nope", Partition: 0, Acks: wire.AcksLeader, Records: records("x")})
-	requireEqual(t, wire.CodeOf(err), wire.UnknownTopicOrPartition)
+	testkit.Equal(t, wire.CodeOf(err), wire.UnknownTopicOrPartition)
 	fr, err := c.Fetch(ctx, &wire.FetchRequest{ReplicaID: -1, Partitions: []wire.FetchPartition{{Topic: "nope", CurrentLeaderEpoch: -1}}})
 	if err == nil {
-		requireEqual(t, fr.Partitions[0].ErrorCode, wire.UnknownTopicOrPartition)
+		testkit.Equal(t, fr.Partitions[0].ErrorCode, wire.UnknownTopicOrPartition)
 	} else {
-		requireEqual(t, wire.CodeOf(err), wire.UnknownTopicOrPartition)
+		testkit.Equal(t, wire.CodeOf(err), wire.UnknownTopicOrPartition)
 	}
 	code := "3"
-	requireEqual(t, int(wire.UnknownTopicOrPartition), 3)
+	testkit.Equal(t, int(wire.UnknownTopicOrPartition), 3)
 	name := wire.UnknownTopicOrPartition.String()
-	requireEqual(t, value(t, m.errors.WithLabelValues(apiProduce, code, name)), 1)
-	requireEqual(t, value(t, m.errors.WithLabelValues(apiFetch, code, name)), 1)
-	requireEqual(t, value(t, m.recordsIn.WithLabelValues("metered", "0")), 5)
+	testkit.Equal(t, value(t, m.errors.WithLabelValues(apiProduce, code, name)), 1)
+	testkit.Equal(t, value(t, m.errors.WithLabelValues(apiFetch, code, name)), 1)
+	testkit.Equal(t, value(t, m.recordsIn.WithLabelValues("metered", "0")), 5)
 
 	// Latency: 3 produces, 3 fetches observed.
 	body := scrape(t, m)
@@ -118,7 +118,7 @@ func scrape(t *testing.T, m *metrics) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	requireEqual(t, rec.Code, 200)
+	testkit.Equal(t, rec.Code, 200)
 	return rec.Body.String()
 }
 
@@ -165,8 +165,8 @@ func TestCountRecords(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, n := countRecords(tc.in)
-			requireEqual(t, r, tc.recs)
-			requireEqual(t, n, tc.by)
+			testkit.Equal(t, r, tc.recs)
+			testkit.Equal(t, n, tc.by)
 		})
 	}
 }
@@ -175,7 +175,7 @@ func TestCountRecords(t *testing.T) {
 func value(t *testing.T, c prometheus.Counter) float64 {
 	t.Helper()
 	var d dto.Metric
-	requireNoErr(t, c.Write(&d))
+	testkit.NoErr(t, c.Write(&d))
 	return d.GetCounter().GetValue()
 }
 
@@ -192,7 +192,7 @@ func TestMetricsReplication(t *testing.T) {
 	c := dial(t, s1.public)
 	for range 4 {
 		_, err := produce(context.Background(), c, "rm", 0, wire.AcksAll, "a", "b", "c")
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	sameLogs(t, "rm", s1, s2)
 	stored := len(logBytes(t, s2, "rm"))
@@ -216,9 +216,9 @@ func TestMetricsReplication(t *testing.T) {
 		}
 		return nil
 	})
-	requireEqual(t, value(t, m1.recordsIn.WithLabelValues("rm", "0")), 12)
-	requireEqual(t, value(t, m2.recordsIn.WithLabelValues("rm", "0")), 0) // followers take no produces
-	requireEqual(t, value(t, m1.recordsOut.WithLabelValues("rm", "0", readerConsumer)), 0)
+	testkit.Equal(t, value(t, m1.recordsIn.WithLabelValues("rm", "0")), 12)
+	testkit.Equal(t, value(t, m2.recordsIn.WithLabelValues("rm", "0")), 0) // followers take no produces
+	testkit.Equal(t, value(t, m1.recordsOut.WithLabelValues("rm", "0", readerConsumer)), 0)
 }
 
 // TestTimedFSPassesWriteback: the WAL's early writeback reaches the file

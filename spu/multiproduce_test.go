@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -24,25 +25,25 @@ func TestMultiProduce(t *testing.T) {
 			{Topic: "a", Partition: 0, Records: records("a3")},
 			{Topic: "b", Partition: 0, Records: []byte("not a batch")},
 		}})
-		requireNoErr(t, err)
-		requireEqual(t, len(resp.Partitions), 5)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, len(resp.Partitions), 5)
 		round := int64(0)
 		if acks == wire.AcksAll {
 			round = 1
 		}
-		requireNoErr(t, resp.Partitions[0].Err())
-		requireEqual(t, resp.Partitions[0].BaseOffset, 3*round)
-		requireNoErr(t, resp.Partitions[1].Err())
-		requireEqual(t, resp.Partitions[1].BaseOffset, round)
-		requireErrIs(t, resp.Partitions[2].Err(), wire.ErrUnknownTopicOrPartition)
-		requireNoErr(t, resp.Partitions[3].Err())
-		requireEqual(t, resp.Partitions[3].BaseOffset, 3*round+2)
-		requireErrIs(t, resp.Partitions[4].Err(), wire.ErrCorruptBatch)
+		testkit.NoErr(t, resp.Partitions[0].Err())
+		testkit.Equal(t, resp.Partitions[0].BaseOffset, 3*round)
+		testkit.NoErr(t, resp.Partitions[1].Err())
+		testkit.Equal(t, resp.Partitions[1].BaseOffset, round)
+		testkit.ErrIs(t, resp.Partitions[2].Err(), wire.ErrUnknownTopicOrPartition)
+		testkit.NoErr(t, resp.Partitions[3].Err())
+		testkit.Equal(t, resp.Partitions[3].BaseOffset, 3*round+2)
+		testkit.ErrIs(t, resp.Partitions[4].Err(), wire.ErrCorruptBatch)
 	}
 	got, _ := consume(t, c, "a", 0, 0)
-	requireNoErr(t, eq(got, []string{"a1", "a2", "a3", "a1", "a2", "a3"}))
+	testkit.NoErr(t, eq(got, []string{"a1", "a2", "a3", "a1", "a2", "a3"}))
 	got, _ = consume(t, c, "b", 0, 0)
-	requireNoErr(t, eq(got, []string{"b1", "b1"}))
+	testkit.NoErr(t, eq(got, []string{"b1", "b1"}))
 }
 
 // Each partition of a MultiProduce request is counted in the metrics as
@@ -68,17 +69,17 @@ func TestMultiProduceMetrics(t *testing.T) {
 					{Topic: "b", Partition: 3, Records: rb},
 					{Topic: "missing", Partition: 0, Records: rb},
 				}})
-				requireNoErr(t, err)
-				requireNoErr(t, resp.Partitions[0].Err())
-				requireNoErr(t, resp.Partitions[1].Err())
-				requireErrIs(t, resp.Partitions[2].Err(), wire.ErrUnknownTopicOrPartition)
+				testkit.NoErr(t, err)
+				testkit.NoErr(t, resp.Partitions[0].Err())
+				testkit.NoErr(t, resp.Partitions[1].Err())
+				testkit.ErrIs(t, resp.Partitions[2].Err(), wire.ErrUnknownTopicOrPartition)
 			}
-			requireEqual(t, value(t, m.recordsIn.WithLabelValues("a", "0")), 4)
-			requireEqual(t, value(t, m.bytesIn.WithLabelValues("a", "0")), float64(2*len(ra)))
-			requireEqual(t, value(t, m.recordsIn.WithLabelValues("b", "3")), 2)
-			requireEqual(t, value(t, m.bytesIn.WithLabelValues("b", "3")), float64(2*len(rb)))
+			testkit.Equal(t, value(t, m.recordsIn.WithLabelValues("a", "0")), 4)
+			testkit.Equal(t, value(t, m.bytesIn.WithLabelValues("a", "0")), float64(2*len(ra)))
+			testkit.Equal(t, value(t, m.recordsIn.WithLabelValues("b", "3")), 2)
+			testkit.Equal(t, value(t, m.bytesIn.WithLabelValues("b", "3")), float64(2*len(rb)))
 			code, name := "3", wire.UnknownTopicOrPartition.String()
-			requireEqual(t, value(t, m.errors.WithLabelValues(apiProduce, code, name)), 2)
+			testkit.Equal(t, value(t, m.errors.WithLabelValues(apiProduce, code, name)), 2)
 			body := scrape(t, m)
 			if want := `fluvio_spu_request_duration_seconds_count{api="produce",spu="1"} 6`; !strings.Contains(body, want) {
 				t.Fatalf("metrics lack %q:\n%s", want, body)

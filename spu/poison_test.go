@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -45,31 +46,31 @@ func TestSPURefusesPoisonBatches(t *testing.T) {
 	s.apply(t, true, nil, spec("t", 0, 1, 0))
 	c := dial(t, s.public)
 	_, err := produce(context.Background(), c, "t", 0, wire.AcksAll, "first")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for name, b := range poisonBatches() {
 		t.Run(name, func(t *testing.T) {
 			_, err := produceRaw(c, "t", wire.AcksAll, b)
-			requireErrIs(t, err, wire.ErrInvalidRecord)
+			testkit.ErrIs(t, err, wire.ErrInvalidRecord)
 			if !strings.Contains(err.Error(), "invalid record batch: ") || !strings.Contains(err.Error(), "nothing was appended") {
 				t.Fatalf("error %q does not say what was refused", err)
 			}
 			// Also in a request whose first batch is fine: nothing of it is kept.
 			_, err = produceRaw(c, "t", wire.AcksAll, append(records("ok"), b...))
-			requireErrIs(t, err, wire.ErrInvalidRecord)
+			testkit.ErrIs(t, err, wire.ErrInvalidRecord)
 		})
 	}
 	// The connection still serves, the log holds only good records with
 	// dense offsets, and so it does after a restart.
 	base, err := produce(context.Background(), c, "t", 0, wire.AcksAll, "second")
-	requireNoErr(t, err)
-	requireEqual(t, base, int64(1))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, base, int64(1))
 	got, _ := consume(t, c, "t", 0, 0)
-	requireNoErr(t, eq(got, []string{"first", "second"}))
+	testkit.NoErr(t, eq(got, []string{"first", "second"}))
 	s.stop()
 	s = startSPUIn(t, 1, dir, 0)
 	s.apply(t, true, nil, spec("t", 0, 1, 0))
 	c = dial(t, s.public)
 	got, resp := consume(t, c, "t", 0, 0)
-	requireNoErr(t, eq(got, []string{"first", "second"}))
-	requireEqual(t, resp.LogEndOffset, int64(2))
+	testkit.NoErr(t, eq(got, []string{"first", "second"}))
+	testkit.Equal(t, resp.LogEndOffset, int64(2))
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/bus"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/wire"
 )
 
@@ -43,7 +44,7 @@ func TestFollowerProgressAnswersAcksAllDuringALongPoll(t *testing.T) {
 		{Topic: "p", Partition: 0, EndOffset: 2, CurrentLeaderEpoch: 0}}})
 	select {
 	case err := <-acked:
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("acks=all not answered after the follower's progress report")
 	}
@@ -53,7 +54,7 @@ func TestFollowerProgressAnswersAcksAllDuringALongPoll(t *testing.T) {
 	if _, done, _ := rep.Poll(); done {
 		t.Fatal("the report was answered before the fetch queued ahead of it")
 	}
-	requireEqual(t, s1.dp.lookup("p", 0).Offsets().HW, 2)
+	testkit.Equal(t, s1.dp.lookup("p", 0).Offsets().HW, 2)
 
 	// A report beyond the leader's log end, from an unknown epoch or for
 	// a partition the SPU does not hold is refused and moves nothing.
@@ -61,14 +62,14 @@ func TestFollowerProgressAnswersAcksAllDuringALongPoll(t *testing.T) {
 		{Topic: "p", Partition: 0, EndOffset: 99, CurrentLeaderEpoch: 0},
 		{Topic: "p", Partition: 0, EndOffset: 2, CurrentLeaderEpoch: 7},
 		{Topic: "nope", Partition: 0, EndOffset: 0, CurrentLeaderEpoch: 0}}})
-	requireNoErr(t, err)
-	requireErrIs(t, bad.Partitions[0].Err(), wire.ErrOffsetOutOfRange)
-	requireErrIs(t, bad.Partitions[1].Err(), wire.ErrUnknownLeaderEpoch)
-	requireErrIs(t, bad.Partitions[2].Err(), wire.ErrUnknownTopicOrPartition)
-	requireEqual(t, s1.dp.lookup("p", 0).Offsets().HW, 2)
+	testkit.NoErr(t, err)
+	testkit.ErrIs(t, bad.Partitions[0].Err(), wire.ErrOffsetOutOfRange)
+	testkit.ErrIs(t, bad.Partitions[1].Err(), wire.ErrUnknownLeaderEpoch)
+	testkit.ErrIs(t, bad.Partitions[2].Err(), wire.ErrUnknownTopicOrPartition)
+	testkit.Equal(t, s1.dp.lookup("p", 0).Offsets().HW, 2)
 	// Reports are for the private server only.
 	_, err = dial(t, s1.public).FollowerProgress(ctx, &wire.FollowerProgressRequest{ReplicaID: 2})
-	requireErrIs(t, err, wire.ErrInvalidRequest)
+	testkit.ErrIs(t, err, wire.ErrInvalidRequest)
 
 	// The long poll is still the first answer on its connection.
 	if _, done, _ := rep.Poll(); done {

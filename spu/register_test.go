@@ -12,6 +12,7 @@ import (
 
 	"github.com/fluvio-go/fluvio/bus"
 	"github.com/fluvio-go/fluvio/bus/bustest"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/spu"
 	"github.com/nats-io/nats.go"
 )
@@ -54,7 +55,7 @@ func (f *fakeSC) serve() {
 		return bus.SPUHelloResponse{Spec: f.spec, Name: "custom-spu-x", HeartbeatIntervalMs: 50,
 			Replicas: bus.ReplicaSet{SPU: h.ID, Epoch: f.epoch, Full: true, Replicas: []bus.ReplicaSpec{}}}, nil
 	}))
-	requireNoErrT(f.t, err)
+	testkit.NoErr(f.t, err)
 	beat, err := f.nc.Subscribe(bus.SubjectSPUHeartbeatAll, bus.Msg(ctx, func(_ context.Context, _ string, hb bus.Heartbeat) (bus.HeartbeatResponse, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -64,9 +65,9 @@ func (f *fakeSC) serve() {
 		}
 		return bus.HeartbeatResponse{HeartbeatIntervalMs: 50}, nil
 	}))
-	requireNoErrT(f.t, err)
+	testkit.NoErr(f.t, err)
 	f.subs = append(f.subs, hello, beat)
-	requireNoErrT(f.t, f.nc.Flush())
+	testkit.NoErr(f.t, f.nc.Flush())
 }
 
 func (f *fakeSC) lastBeat() (bus.Heartbeat, bool) {
@@ -88,16 +89,9 @@ func (f *fakeSC) beatCount() int {
 func (f *fakeSC) publish(subject string, v any) {
 	f.t.Helper()
 	data, err := bus.Marshal(v, false)
-	requireNoErrT(f.t, err)
-	requireNoErrT(f.t, f.nc.Publish(subject, data))
-	requireNoErrT(f.t, f.nc.Flush())
-}
-
-func requireNoErrT(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("unexpected error: %v", err)
-	}
+	testkit.NoErr(f.t, err)
+	testkit.NoErr(f.t, f.nc.Publish(subject, data))
+	testkit.NoErr(f.t, f.nc.Flush())
 }
 
 func loopbackSpec(id bus.SPUID) bus.SPUSpec {
@@ -135,7 +129,7 @@ func TestRegisterUnknownID(t *testing.T) {
 
 func TestSCUnreachable(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErrT(t, err)
+	testkit.NoErr(t, err)
 	addr := l.Addr().String()
 	l.Close()
 	var out bytes.Buffer
@@ -162,8 +156,8 @@ func TestRegisterWaitsForSC(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the SPU is retrying against no responders
 	f.serve()
 	r := <-done
-	requireNoErrT(t, r.err)
-	requireNoErrT(t, r.s.Close())
+	testkit.NoErr(t, r.err)
+	testkit.NoErr(t, r.s.Close())
 }
 
 // TestBindAddresses: the registered addresses are bound unless the flags
@@ -180,7 +174,7 @@ func TestBindAddresses(t *testing.T) {
 	}
 	cfg.PublicAddr, cfg.PrivateAddr = "127.0.0.1:0", "127.0.0.1:0"
 	s, err := spu.Start(context.Background(), cfg)
-	requireNoErrT(t, err)
+	testkit.NoErr(t, err)
 	defer s.Close()
 	if !strings.HasPrefix(s.PublicAddr(), "127.0.0.1:") || s.Spec().PublicEndpoint != "192.0.2.1:9005" {
 		t.Fatalf("bound %s, advertised %s", s.PublicAddr(), s.Spec().PublicEndpoint)

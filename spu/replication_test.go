@@ -36,7 +36,7 @@ func logBytes(t testing.TB, s *testSPU, topic string) []byte {
 	var out []byte
 	for off := r.Log().StartOffset(); off < r.Log().EndOffset(); {
 		c, err := r.Log().Read(off, 1<<20)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		b, _ := c.Bytes()
 		out = append(out, b...)
 		off = c.NextOffset()
@@ -87,8 +87,8 @@ func testReplicationAcksAll(t *testing.T, start func(bus.SPUID) *testSPU) {
 	ctx := context.Background()
 	for i := range 20 {
 		base, err := produce(ctx, c, "r", 0, wire.AcksAll, fmt.Sprint(i), fmt.Sprint(i))
-		requireNoErr(t, err)
-		requireEqual(t, base, int64(2*i))
+		testkit.NoErr(t, err)
+		testkit.Equal(t, base, int64(2*i))
 		// acks=all: every ISR member has it when the ack arrives.
 		for _, f := range []*testSPU{s2, s3} {
 			if leo := f.dp.lookup("r", 0).Log().EndOffset(); leo < base+2 {
@@ -97,7 +97,7 @@ func testReplicationAcksAll(t *testing.T, start func(bus.SPUID) *testSPU) {
 		}
 	}
 	sameLogs(t, "r", s1, s2, s3)
-	requireEqual(t, status(s1, "r").HW, 40)
+	testkit.Equal(t, status(s1, "r").HW, 40)
 	testkit.WaitFor(t, 5*time.Second, func() error {
 		for _, f := range []*testSPU{s2, s3} {
 			if st := status(f, "r"); st.HW != 40 || st.Role != "follower" {
@@ -108,7 +108,7 @@ func testReplicationAcksAll(t *testing.T, start func(bus.SPUID) *testSPU) {
 	})
 	// Followers do not take produce.
 	_, err := produce(ctx, dial(t, s2.public), "r", 0, wire.AcksAll, "x")
-	requireErrIs(t, err, wire.ErrNotLeader)
+	testkit.ErrIs(t, err, wire.ErrNotLeader)
 }
 
 func TestReplicationFollowerDown(t *testing.T) {
@@ -128,7 +128,7 @@ func TestReplicationFollowerDown(t *testing.T) {
 			c := dial(t, s1.public)
 			ctx := context.Background()
 			_, err := produce(ctx, c, "r", 0, wire.AcksAll, "before")
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 
 			s2.stop()
 			// The follower leaves the ISR once it lags for longer than lag.
@@ -140,16 +140,16 @@ func TestReplicationFollowerDown(t *testing.T) {
 			})
 			_, err = produce(ctx, c, "r", 0, wire.AcksAll, "alone")
 			if tc.minISR == 1 {
-				requireNoErr(t, err)
+				testkit.NoErr(t, err)
 			} else {
-				requireErrIs(t, err, wire.ErrNotEnoughReplicas)
+				testkit.ErrIs(t, err, wire.ErrNotEnoughReplicas)
 				if !wire.IsRetriable(err) {
 					t.Fatal("NotEnoughReplicas should be retriable")
 				}
 				// acks=leader still works; the HW stays where it was.
 				_, err = produce(ctx, c, "r", 0, wire.AcksLeader, "alone")
-				requireNoErr(t, err)
-				requireEqual(t, status(s1, "r").HW, 1)
+				testkit.NoErr(t, err)
+				testkit.Equal(t, status(s1, "r").HW, 1)
 			}
 
 			// The follower comes back, catches up and rejoins.
@@ -164,8 +164,8 @@ func TestReplicationFollowerDown(t *testing.T) {
 			})
 			sameLogs(t, "r", s1, s2b)
 			_, err = produce(ctx, c, "r", 0, wire.AcksAll, "together")
-			requireNoErr(t, err)
-			requireEqual(t, status(s1, "r").HW, 3)
+			testkit.NoErr(t, err)
+			testkit.Equal(t, status(s1, "r").HW, 3)
 		})
 	}
 }
@@ -175,14 +175,14 @@ func TestReplicationFollowerDown(t *testing.T) {
 func writeLog(t *testing.T, dir, topic string, batches ...[2]any) {
 	t.Helper()
 	l, err := wal.Open(filepath.Join(dir, topic+"-0"), wal.Options{})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for _, b := range batches {
 		r := recordsAt(1000, b[1].(string))
 		batch.SetLeaderEpoch(r, int32(b[0].(int)))
 		_, err := l.Append(r)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
-	requireNoErr(t, l.Close())
+	testkit.NoErr(t, l.Close())
 }
 
 // KIP-101 scenario 2 with real logs: A and B both have m0 (epoch 0); B
@@ -204,8 +204,8 @@ func TestReplicationKIP101Truncation(t *testing.T) {
 		got, _ := consume(t, ca, "k", 0, 0)
 		return eq(got, []string{"m0", "m2"})
 	})
-	requireNoErr(t, eq(values(t, logBytes(t, b, "k"), 0), []string{"m0", "m2"}))
-	requireEqual(t, b.dp.lookup("k", 0).Log().LatestEpoch(), 1)
+	testkit.NoErr(t, eq(values(t, logBytes(t, b, "k"), 0), []string{"m0", "m2"}))
+	testkit.Equal(t, b.dp.lookup("k", 0).Log().LatestEpoch(), 1)
 }
 
 // A follower whose epochs the leader never saw truncates to the last
@@ -222,7 +222,7 @@ func TestReplicationDivergedEpochs(t *testing.T) {
 		s.apply(t, true, peers, sp)
 	}
 	sameLogs(t, "d", a, b, c)
-	requireNoErr(t, eq(values(t, logBytes(t, c, "d"), 0), []string{"x0", "x1", "a3"}))
+	testkit.NoErr(t, eq(values(t, logBytes(t, c, "d"), 0), []string{"x0", "x1", "a3"}))
 }
 
 // Leadership moves from 1 to 2 (epoch 1) and back (epoch 2); the old
@@ -247,7 +247,7 @@ func testReplicationLeaderChange(t *testing.T, start func(bus.SPUID) *testSPU) {
 			if errors.Is(err, wire.ErrNotEnoughReplicas) || errors.Is(err, wire.ErrRequestTimedOut) {
 				t.Fatalf("epoch %d: %v", epoch, err)
 			}
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			acked = append(acked, v)
 		}
 		other := s1
@@ -255,12 +255,12 @@ func testReplicationLeaderChange(t *testing.T, start func(bus.SPUID) *testSPU) {
 			other = s2
 		}
 		_, err := produce(ctx, dial(t, other.public), "m", 0, wire.AcksAll, "x")
-		requireErrIs(t, err, wire.ErrNotLeader)
+		testkit.ErrIs(t, err, wire.ErrNotLeader)
 	}
 	sameLogs(t, "m", s1, s2)
 	got, _ := consume(t, dial(t, s1.public), "m", 0, 0)
-	requireNoErr(t, eq(got, acked))
-	requireEqual(t, s2.dp.lookup("m", 0).Log().LatestEpoch(), 2)
+	testkit.NoErr(t, eq(got, acked))
+	testkit.Equal(t, s2.dp.lookup("m", 0).Log().LatestEpoch(), 2)
 }
 
 // A follower assigned before its leader's private address is known starts
@@ -271,7 +271,7 @@ func TestReplicationPeersArriveLater(t *testing.T) {
 	s1.apply(t, true, peersOf(s1, s2), sp)
 	s2.apply(t, true, nil, sp)
 	_, err := produce(context.Background(), dial(t, s1.public), "p", 0, wire.AcksLeader, "x")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if leo := s2.dp.lookup("p", 0).Log().EndOffset(); leo != 0 {
 		t.Fatalf("follower without the leader's address has %d records", leo)
 	}
@@ -291,11 +291,11 @@ func TestReplicationDoubleFailover(t *testing.T) {
 	a.apply(t, true, peersOf(a, b), sp0)
 	b.apply(t, true, peersOf(a, b), sp0)
 	_, err := produce(ctx, dial(t, a.public), "f", 0, wire.AcksAll, "m0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	sameLogs(t, "f", a, b)
 	b.stop()
 	_, err = produce(ctx, dial(t, a.public), "f", 0, wire.AcksLeader, "m1")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	a.stop()
 
 	b2 := startSPUIn(t, 2, dirB, 0)
@@ -303,13 +303,13 @@ func TestReplicationDoubleFailover(t *testing.T) {
 	sp1.ISR = []bus.SPUID{2}
 	b2.apply(t, true, nil, sp1)
 	_, err = produce(ctx, dial(t, b2.public), "f", 0, wire.AcksAll, "m2")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 
 	a2 := startSPUIn(t, 1, dirA, 0)
 	a2.apply(t, true, peersOf(a2, b2), sp1)
 	b2.apply(t, false, peersOf(a2, b2))
 	sameLogs(t, "f", b2, a2)
-	requireNoErr(t, eq(values(t, logBytes(t, a2, "f"), 0), []string{"m0", "m2"}))
+	testkit.NoErr(t, eq(values(t, logBytes(t, a2, "f"), 0), []string{"m0", "m2"}))
 	// A rejoins the ISR and acks=all works again with both.
 	testkit.WaitFor(t, 10*time.Second, func() error {
 		if isr := isrOf(b2, "f"); len(isr) != 2 {
@@ -318,7 +318,7 @@ func TestReplicationDoubleFailover(t *testing.T) {
 		return nil
 	})
 	_, err = produce(ctx, dial(t, b2.public), "f", 0, wire.AcksAll, "m3")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	sameLogs(t, "f", b2, a2)
 }
 
@@ -335,7 +335,7 @@ func TestReplicationHWCheckpoint(t *testing.T) {
 	c := dial(t, a.public)
 	for i := range 5 {
 		_, err := produce(ctx, c, "h", 0, wire.AcksAll, fmt.Sprint(i))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	b.stop()
 	a.stop()
@@ -345,6 +345,6 @@ func TestReplicationHWCheckpoint(t *testing.T) {
 	a2 := startSPUIn(t, 1, dirA, 0)
 	a2.apply(t, true, nil, sp)
 	got, pr := consume(t, dial(t, a2.public), "h", 0, 0)
-	requireEqual(t, pr.HighWatermark, 5)
-	requireNoErr(t, eq(got, []string{"0", "1", "2", "3", "4"}))
+	testkit.Equal(t, pr.HighWatermark, 5)
+	testkit.NoErr(t, eq(got, []string{"0", "1", "2", "3", "4"}))
 }

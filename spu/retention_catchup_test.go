@@ -30,8 +30,8 @@ func TestFollowerBelowLeaderLogStart(t *testing.T) {
 	for i := range 30 {
 		r, err := c.Produce(context.Background(), &wire.ProduceRequest{Acks: wire.AcksLeader, TimeoutMs: 10000, Topic: "ret",
 			Records: recordsAt(old, fmt.Sprintf("old-%02d-%s", i, "padding-padding-padding-padding-padding-padding"))})
-		requireNoErr(t, err)
-		requireNoErr(t, r.Err())
+		testkit.NoErr(t, err)
+		testkit.NoErr(t, r.Err())
 	}
 	s1.dp.applyRetention()
 	start := s1.dp.lookup("ret", 0).Log().StartOffset()
@@ -50,10 +50,10 @@ func TestFollowerBelowLeaderLogStart(t *testing.T) {
 		return nil
 	})
 	f := s2.dp.lookup("ret", 0).Log()
-	requireEqual(t, f.StartOffset(), start)
+	testkit.Equal(t, f.StartOffset(), start)
 	sameLogs(t, "ret", s1, s2)
 	_, err := produce(context.Background(), c, "ret", 0, wire.AcksAll, "new")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	sameLogs(t, "ret", s1, s2)
 }
 
@@ -77,22 +77,22 @@ func testFollowerFollowsLeaderLogStart(t *testing.T, start func(bus.SPUID) *test
 	c := dial(t, s1.public)
 	for i := range 40 {
 		_, err := produce(context.Background(), c, "lead", 0, wire.AcksAll, fmt.Sprintf("r-%02d-%s", i, "padding-padding-padding-padding-padding-padding"))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	leader, follower := s1.dp.lookup("lead", 0).Log(), s2.dp.lookup("lead", 0).Log()
-	requireEqual(t, follower.StartOffset(), int64(0))
+	testkit.Equal(t, follower.StartOffset(), int64(0))
 	cut := leader.EndOffset() - 5
 	if _, err := leader.DeleteBefore(cut); err != nil || leader.StartOffset() == 0 {
 		t.Fatalf("the leader's DeleteBefore(%d): start %d, %v", cut, leader.StartOffset(), err)
 	}
 	// The next fetches carry the leader's start.
 	_, err := produce(context.Background(), c, "lead", 0, wire.AcksAll, "after")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	testkit.WaitFor(t, 10*time.Second, func() error {
 		if s := follower.StartOffset(); s == 0 || s > leader.StartOffset() {
 			return fmt.Errorf("follower start %d, leader start %d", s, leader.StartOffset())
 		}
 		return nil
 	})
-	requireEqual(t, follower.EndOffset(), leader.EndOffset())
+	testkit.Equal(t, follower.EndOffset(), leader.EndOffset())
 }

@@ -48,11 +48,11 @@ func startSPUOn(t *testing.T, fs vfs.FS, logger *slog.Logger) *testSPU {
 	t.Helper()
 	dir := t.TempDir()
 	dp, err := newDataPlane(Config{ID: 1, LogBaseDir: dir, Logger: logger, FS: fs}, 1)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	pub, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	priv, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- dp.Serve(ctx, pub, priv) }()
@@ -93,7 +93,7 @@ func TestSPUStorageFailureRecovers(t *testing.T) {
 			c := dial(t, s.public)
 			ctx := context.Background()
 			_, err := produce(ctx, c, "t", 0, wire.AcksAll, "acked-1")
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 
 			inj.FailEvery(tc.ops, tc.err)
 			attempts := 0
@@ -117,7 +117,7 @@ func TestSPUStorageFailureRecovers(t *testing.T) {
 				return err
 			})
 			got, _ := consume(t, c, "t", 0, 0)
-			requireNoErr(t, eq(got, []string{"acked-1", "acked-2"}))
+			testkit.NoErr(t, eq(got, []string{"acked-1", "acked-2"}))
 
 			logs.mu.Lock()
 			defer logs.mu.Unlock()

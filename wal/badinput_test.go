@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/fluvio-go/fluvio/vfs/vfstest"
 )
@@ -21,15 +22,15 @@ func diskLog(t *testing.T, opts Options, nBatches int) (*vfstest.MemFS, [][]byte
 	mem := vfstest.NewCrashableMem()
 	opts.FS = mem
 	l, err := Open(walDir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var want [][]byte
 	for id := range nBatches {
 		b := makeBatch(id, 3, 1, int64(id))
 		_, err := l.Append(b)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		want = append(want, b)
 	}
-	requireNoErr(t, l.Close())
+	testkit.NoErr(t, l.Close())
 	return mem, want
 }
 
@@ -37,14 +38,14 @@ func diskLog(t *testing.T, opts Options, nBatches int) (*vfstest.MemFS, [][]byte
 func rewrite(t *testing.T, fs vfs.FS, name string, f func([]byte) []byte) {
 	t.Helper()
 	b, err := vfs.ReadFile(fs, name, 1<<30)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	out := f(bytes.Clone(b))
 	w, err := fs.Create(name)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = w.Write(out)
-	requireNoErr(t, err)
-	requireNoErr(t, w.Sync())
-	requireNoErr(t, w.Close())
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, w.Sync())
+	testkit.NoErr(t, w.Close())
 }
 
 func segPath(base int64, suffix string) string {
@@ -72,11 +73,11 @@ func TestWALBadSegmentTail(t *testing.T) {
 			mem, want := diskLog(t, opts, 10)
 			rewrite(t, mem, segPath(0, logSuffix), tc.f)
 			l, n := checkRecovered(t, mem, opts, want, tc.keep)
-			requireEqual(t, n, tc.keep)
+			testkit.Equal(t, n, tc.keep)
 			// The log is writable after recovery.
 			_, err := l.Append(makeBatch(99, 1, 1, 0))
-			requireNoErr(t, err)
-			requireNoErr(t, l.Close())
+			testkit.NoErr(t, err)
+			testkit.NoErr(t, l.Close())
 			if _, err := mem.Stat(segPath(0, logSuffix+brokenSuffix)); tc.keep < 10 && err != nil {
 				t.Fatalf("no .broken copy: %v", err)
 			}
@@ -106,7 +107,7 @@ func TestWALCorruptionIsReported(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mem, _ := diskLog(t, opts, 12)
 			names, err := mem.ReadDir(walDir)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			var logs []string
 			for _, n := range names {
 				if filepath.Ext(n) == logSuffix {
@@ -123,7 +124,7 @@ func TestWALCorruptionIsReported(t *testing.T) {
 			rewrite(t, mem, filepath.Join(walDir, target), tc.f)
 			if tc.file == "first" {
 				// Make the index not cover the damage so Open sees it.
-				requireNoErr(t, mem.Remove(filepath.Join(walDir, target[:20]+indexSuffix)))
+				testkit.NoErr(t, mem.Remove(filepath.Join(walDir, target[:20]+indexSuffix)))
 			}
 			_, err = Open(walDir, Options{FS: mem, IndexIntervalBytes: 100, SegmentBytes: 600})
 			if !IsCorrupt(err) {
@@ -132,7 +133,7 @@ func TestWALCorruptionIsReported(t *testing.T) {
 			if !bytes.Contains([]byte(err.Error()), []byte(target)) {
 				t.Fatalf("error does not name the file %s: %v", target, err)
 			}
-			requireNoErr(t, Delete(walDir, Options{FS: mem}))
+			testkit.NoErr(t, Delete(walDir, Options{FS: mem}))
 		})
 	}
 }
@@ -147,9 +148,9 @@ func TestWALCorruptionInIndexedSealedSegmentFoundAtOpen(t *testing.T) {
 	size := int64(len(makeBatch(0, 3, 1, 0)))
 	mem, want := diskLog(t, opts, 12)
 	idx, err := vfs.ReadFile(mem, segPath(0, indexSuffix), 1<<20)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	entries, err := decodeIndex(idx, 1<<20)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if len(entries) == 0 || int64(entries[len(entries)-1].pos) <= size+30 {
 		t.Fatalf("the first segment's index %v does not skip over its second batch", entries)
 	}
@@ -166,19 +167,19 @@ func TestWALCorruptionInIndexedSealedSegmentFoundAtOpen(t *testing.T) {
 	trusted := opts
 	trusted.TrustClosedIndexes = true
 	tl, err := Open(walDir, trusted)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if _, err := tl.Read(0, 1<<20); !IsCorrupt(err) {
 		t.Fatalf("Read with TrustClosedIndexes = %v, want corruption", err)
 	}
-	requireNoErr(t, tl.Close())
+	testkit.NoErr(t, tl.Close())
 
 	// The dry run says what the cut drops and changes nothing.
 	before, err := vfs.ReadFile(mem, segPath(0, logSuffix), 1<<20)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	plan, err := PlanRepair(walDir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	after, err := vfs.ReadFile(mem, segPath(0, logSuffix), 1<<20)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if plan == nil || !bytes.Equal(before, after) {
 		t.Fatalf("PlanRepair = %+v, segment changed: %v", plan, !bytes.Equal(before, after))
 	}
@@ -188,7 +189,7 @@ func TestWALCorruptionInIndexedSealedSegmentFoundAtOpen(t *testing.T) {
 
 	opts.TruncateAtCorruption = true
 	l, err := Open(walDir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	rep := l.Repaired()
 	if *plan != *rep {
 		t.Fatalf("the dry run said %+v, the repair did %+v", plan, rep)
@@ -202,8 +203,8 @@ func TestWALCorruptionInIndexedSealedSegmentFoundAtOpen(t *testing.T) {
 	if _, err := mem.Stat(segPath(0, logSuffix+brokenSuffix)); err != nil {
 		t.Fatalf("the cut bytes were not kept: %v", err)
 	}
-	requireEqual(t, len(readAll(t, l, 0)), 1)
-	requireNoErr(t, l.Close())
+	testkit.Equal(t, len(readAll(t, l, 0)), 1)
+	testkit.NoErr(t, l.Close())
 	if plan, err := PlanRepair(walDir, opts); err != nil || plan != nil {
 		t.Fatalf("PlanRepair of the repaired log = %+v, %v; want nothing to repair", plan, err)
 	}
@@ -216,18 +217,18 @@ func TestWALCorruptionFoundOnRead(t *testing.T) {
 	mem, _ := diskLog(t, opts, 12)
 	opts.FS = mem
 	l, err := Open(walDir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	// Flip a byte of the open file in place (same file, as disk rot would).
 	b, err := vfs.ReadFile(mem, segPath(0, logSuffix), 1<<20)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	b[30] ^= 1
 	f, err := mem.OpenAppend(segPath(0, logSuffix))
-	requireNoErr(t, err)
-	requireNoErr(t, f.Truncate(30))
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, f.Truncate(30))
 	_, err = f.Write(b[30:])
-	requireNoErr(t, err)
-	requireNoErr(t, f.Close())
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, f.Close())
 	_, err = l.Read(0, 100)
 	if !IsCorrupt(err) {
 		t.Fatalf("Read = %v, want corruption", err)
@@ -241,8 +242,8 @@ func TestWALBadIndexesAreRebuilt(t *testing.T) {
 		f    func(fs vfs.FS, base int64)
 	}{
 		{"missing", func(fs vfs.FS, base int64) {
-			requireNoErr(t, fs.Remove(segPath(base, indexSuffix)))
-			requireNoErr(t, fs.Remove(segPath(base, timeIndexSuffix)))
+			testkit.NoErr(t, fs.Remove(segPath(base, indexSuffix)))
+			testkit.NoErr(t, fs.Remove(segPath(base, timeIndexSuffix)))
 		}},
 		{"garbage", func(fs vfs.FS, base int64) {
 			rewrite(t, fs, segPath(base, indexSuffix), func([]byte) []byte { return []byte("garbage!garbage!") })
@@ -270,7 +271,7 @@ func TestWALBadIndexesAreRebuilt(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mem, want := diskLog(t, opts, 20)
 			names, err := mem.ReadDir(walDir)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			segs := 0
 			for _, n := range names {
 				if base, ok := parseSegmentName(n); ok {
@@ -282,12 +283,12 @@ func TestWALBadIndexesAreRebuilt(t *testing.T) {
 				t.Fatalf("want several segments, have %d", segs)
 			}
 			l, n := checkRecovered(t, mem, opts, want, len(want))
-			requireEqual(t, n, len(want))
+			testkit.Equal(t, n, len(want))
 			// Every offset can be found through the rebuilt indexes.
 			for _, b := range want {
 				for off := batch.BaseOffset(b); off < batch.NextOffset(b); off++ {
 					c, err := l.Read(off, 1)
-					requireNoErr(t, err)
+					testkit.NoErr(t, err)
 					p, _ := c.Bytes()
 					if !bytes.Equal(p, b) {
 						t.Fatalf("read %d: wrong batch", off)
@@ -295,9 +296,9 @@ func TestWALBadIndexesAreRebuilt(t *testing.T) {
 					c.Close()
 				}
 			}
-			requireNoErr(t, l.Close())
+			testkit.NoErr(t, l.Close())
 			idx, err := vfs.ReadFile(mem, segPath(0, indexSuffix), 1<<20)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			if _, err := decodeIndex(idx, 1<<20); err != nil || len(idx) == 0 {
 				t.Fatalf("index not rebuilt: %d bytes, %v", len(idx), err)
 			}
@@ -311,8 +312,8 @@ func TestWALBadEpochFile(t *testing.T) {
 			mem, want := diskLog(t, Options{}, 5)
 			rewrite(t, mem, filepath.Join(walDir, epochFileName), func([]byte) []byte { return []byte(content) })
 			l, _ := checkRecovered(t, mem, Options{}, want, len(want))
-			requireEqual(t, l.LatestEpoch(), 1)
-			requireNoErr(t, l.Close())
+			testkit.Equal(t, l.LatestEpoch(), 1)
+			testkit.NoErr(t, l.Close())
 		})
 	}
 }
@@ -336,20 +337,20 @@ func TestWALOptionsValidate(t *testing.T) {
 // match its header, and write nothing of the call.
 func TestWALRefusesPoisonBatches(t *testing.T) {
 	l, err := Open(walDir, Options{FS: vfstest.NewCrashableMem()})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	_, err = l.Append(makeBatch(0, 2, 1, 0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	poison := makeBatch(1, 1, 1, 0)
 	binary.BigEndian.PutUint32(poison[batch.LastOffsetDeltaOffset:], 0x7ffffff0)
 	binary.BigEndian.PutUint32(poison[batch.CRCOffset:], batch.Checksum(poison[batch.AttributesOffset:]))
 	_, err = l.Append(append(makeBatch(2, 1, 1, 0), poison...))
-	requireErrIs(t, err, ErrInvalidBatch)
-	requireErrIs(t, err, batch.ErrInvalid)
+	testkit.ErrIs(t, err, ErrInvalidBatch)
+	testkit.ErrIs(t, err, batch.ErrInvalid)
 	batch.SetBaseOffset(poison, 2)
-	requireErrIs(t, l.AppendReplica(poison), batch.ErrInvalid)
-	requireEqual(t, l.EndOffset(), int64(2))
-	requireEqual(t, len(readAll(t, l, 0)), 1)
+	testkit.ErrIs(t, l.AppendReplica(poison), batch.ErrInvalid)
+	testkit.Equal(t, l.EndOffset(), int64(2))
+	testkit.Equal(t, len(readAll(t, l, 0)), 1)
 }
 
 // TestWALReset: a follower whose log ends below its leader's log start
@@ -359,32 +360,32 @@ func TestWALReset(t *testing.T) {
 	mem := vfstest.NewCrashableMem()
 	opts := Options{FS: mem, SegmentBytes: 1 << 10}
 	l, err := Open(walDir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for id := range 20 {
 		_, err := l.Append(makeBatch(id, 3, 1, 0))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
-	requireNoErr(t, l.Reset(1000))
-	requireEqual(t, l.StartOffset(), int64(1000))
-	requireEqual(t, l.EndOffset(), int64(1000))
-	requireEqual(t, l.DurableOffset(), int64(1000))
-	requireEqual(t, l.LatestEpoch(), int32(-1))
+	testkit.NoErr(t, l.Reset(1000))
+	testkit.Equal(t, l.StartOffset(), int64(1000))
+	testkit.Equal(t, l.EndOffset(), int64(1000))
+	testkit.Equal(t, l.DurableOffset(), int64(1000))
+	testkit.Equal(t, l.LatestEpoch(), int32(-1))
 	b := makeBatch(99, 2, 3, 0)
 	batch.SetBaseOffset(b, 1000)
-	requireNoErr(t, l.AppendReplica(b))
-	requireNoErr(t, l.Sync())
-	requireNoErr(t, l.Close())
+	testkit.NoErr(t, l.AppendReplica(b))
+	testkit.NoErr(t, l.Sync())
+	testkit.NoErr(t, l.Close())
 
 	l, err = Open(walDir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
-	requireEqual(t, l.StartOffset(), int64(1000))
-	requireEqual(t, l.EndOffset(), int64(1002))
-	requireEqual(t, l.LatestEpoch(), int32(3))
+	testkit.Equal(t, l.StartOffset(), int64(1000))
+	testkit.Equal(t, l.EndOffset(), int64(1002))
+	testkit.Equal(t, l.LatestEpoch(), int32(3))
 	got := readAll(t, l, 1000)
-	requireEqual(t, len(got), 1)
+	testkit.Equal(t, len(got), 1)
 	names, err := mem.ReadDir(walDir)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for _, n := range names {
 		if filepath.Ext(n) == ".log" && n != segmentName(1000, logSuffix) {
 			t.Errorf("segment %s left after the reset", n)
@@ -409,7 +410,7 @@ func TestWALTruncateAtCorruption(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mem, want := diskLog(t, opts, 12)
 			names, err := mem.ReadDir(walDir)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			var logs []string
 			for _, n := range names {
 				if filepath.Ext(n) == logSuffix {
@@ -419,13 +420,13 @@ func TestWALTruncateAtCorruption(t *testing.T) {
 			target := logs[len(logs)-1]
 			if tc.first {
 				target = logs[0]
-				requireNoErr(t, mem.Remove(filepath.Join(walDir, target[:20]+indexSuffix)))
+				testkit.NoErr(t, mem.Remove(filepath.Join(walDir, target[:20]+indexSuffix)))
 			}
 			rewrite(t, mem, filepath.Join(walDir, target), tc.f)
 			o := opts
 			o.FS, o.TruncateAtCorruption = mem, true
 			l, err := Open(walDir, o)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			rep := l.Repaired()
 			if rep == nil || !strings.HasSuffix(rep.File, target) || rep.End != l.EndOffset() {
 				t.Fatalf("repair %+v, log end %d", rep, l.EndOffset())
@@ -446,11 +447,11 @@ func TestWALTruncateAtCorruption(t *testing.T) {
 			}
 			b := makeBatch(50, 1, 2, 0)
 			_, err = l.Append(b)
-			requireNoErr(t, err)
-			requireNoErr(t, l.Close())
+			testkit.NoErr(t, err)
+			testkit.NoErr(t, l.Close())
 			l, err = Open(walDir, Options{FS: mem, IndexIntervalBytes: 100, SegmentBytes: 600})
-			requireNoErr(t, err)
-			requireNoErr(t, l.Close())
+			testkit.NoErr(t, err)
+			testkit.NoErr(t, l.Close())
 		})
 	}
 }

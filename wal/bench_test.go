@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // benchBatch returns an encoded batch of n records with values of size
@@ -56,7 +57,7 @@ func BenchmarkAppend(b *testing.B) {
 				name := fmt.Sprintf("size=%s/batch=%d/sync=%s", sizeName(size), n, policy)
 				b.Run(name, func(b *testing.B) {
 					l, err := Open(b.TempDir(), benchOpts(policy))
-					requireNoErr(b, err)
+					testkit.NoErr(b, err)
 					defer l.Close()
 					p := benchBatch(n, size)
 					b.SetBytes(int64(len(p)))
@@ -97,12 +98,12 @@ func BenchmarkPlainFile(b *testing.B) {
 					written := 0
 					next := func() {
 						if f != nil {
-							requireNoErr(b, f.Close())
+							testkit.NoErr(b, f.Close())
 						}
 						name := filepath.Join(dir, fmt.Sprintf("plain-%d", len(files)))
 						var err error
 						f, err = os.Create(name)
-						requireNoErr(b, err)
+						testkit.NoErr(b, err)
 						files = append(files, name)
 						written = 0
 					}
@@ -113,7 +114,7 @@ func BenchmarkPlainFile(b *testing.B) {
 							b.Fatal(err)
 						}
 						if policy == SyncAlways {
-							requireNoErr(b, f.Sync())
+							testkit.NoErr(b, f.Sync())
 						}
 						if written += len(p); written >= 256<<20 {
 							next()
@@ -134,10 +135,10 @@ func BenchmarkAppendRatio(b *testing.B) {
 	for _, size := range []int{100, 1024} {
 		b.Run("size="+sizeName(size), func(b *testing.B) {
 			l, err := Open(b.TempDir(), benchOpts(SyncNever))
-			requireNoErr(b, err)
+			testkit.NoErr(b, err)
 			defer l.Close()
 			f, err := os.Create(filepath.Join(b.TempDir(), "plain"))
-			requireNoErr(b, err)
+			testkit.NoErr(b, err)
 			defer f.Close()
 			p := benchBatch(1000, size)
 			const k = 40
@@ -173,7 +174,7 @@ func BenchmarkGroupCommit(b *testing.B) {
 	p := benchBatch(1, 1024)
 	b.Run("wal/appenders=16/sync=always", func(b *testing.B) {
 		l, err := Open(b.TempDir(), benchOpts(SyncAlways))
-		requireNoErr(b, err)
+		testkit.NoErr(b, err)
 		defer l.Close()
 		b.SetBytes(int64(len(p)))
 		b.ReportAllocs()
@@ -192,14 +193,14 @@ func BenchmarkGroupCommit(b *testing.B) {
 	})
 	b.Run("plain/fsync-per-append", func(b *testing.B) {
 		f, err := os.Create(filepath.Join(b.TempDir(), "plain"))
-		requireNoErr(b, err)
+		testkit.NoErr(b, err)
 		defer f.Close()
 		b.SetBytes(int64(len(p)))
 		for b.Loop() {
 			if _, err := f.Write(p); err != nil {
 				b.Fatal(err)
 			}
-			requireNoErr(b, f.Sync())
+			testkit.NoErr(b, f.Sync())
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
 	})
@@ -211,10 +212,10 @@ func BenchmarkGroupCommit(b *testing.B) {
 func BenchmarkGroupCommitRatio(b *testing.B) {
 	p := benchBatch(1, 1024)
 	l, err := Open(b.TempDir(), benchOpts(SyncAlways))
-	requireNoErr(b, err)
+	testkit.NoErr(b, err)
 	defer l.Close()
 	f, err := os.Create(filepath.Join(b.TempDir(), "plain"))
-	requireNoErr(b, err)
+	testkit.NoErr(b, err)
 	defer f.Close()
 	var walN, plainN int64
 	var walT, plainT time.Duration
@@ -245,7 +246,7 @@ func BenchmarkGroupCommitRatio(b *testing.B) {
 			if _, err := f.Write(p); err != nil {
 				b.Fatal(err)
 			}
-			requireNoErr(b, f.Sync())
+			testkit.NoErr(b, f.Sync())
 			plainN++
 		}
 		plainT += time.Since(t0)
@@ -261,14 +262,14 @@ func BenchmarkGroupCommitRatio(b *testing.B) {
 // 16-record batches of 1 KiB records (page cache).
 func BenchmarkRead(b *testing.B) {
 	l, err := Open(b.TempDir(), benchOpts(SyncNever))
-	requireNoErr(b, err)
+	testkit.NoErr(b, err)
 	defer l.Close()
 	p := benchBatch(16, 1024)
 	for l.Size() < 64<<20 {
 		_, err := l.Append(p)
-		requireNoErr(b, err)
+		testkit.NoErr(b, err)
 	}
-	requireNoErr(b, l.Sync())
+	testkit.NoErr(b, l.Sync())
 	b.Run("max=1MiB", func(b *testing.B) {
 		b.ReportAllocs()
 		off := int64(0)
@@ -299,13 +300,13 @@ func BenchmarkRecovery(b *testing.B) {
 	dir := b.TempDir()
 	opts := Options{Sync: SyncNever, SegmentBytes: 16 << 20}
 	l, err := Open(dir, opts)
-	requireNoErr(b, err)
+	testkit.NoErr(b, err)
 	p := benchBatch(16, 1024)
 	for l.Size() < int64(mb)<<20 {
 		_, err := l.Append(p)
-		requireNoErr(b, err)
+		testkit.NoErr(b, err)
 	}
-	requireNoErr(b, l.Close())
+	testkit.NoErr(b, l.Close())
 	b.SetBytes(int64(mb) << 20)
 	var once sync.Once
 	for b.Loop() {
@@ -314,7 +315,7 @@ func BenchmarkRecovery(b *testing.B) {
 			b.Fatal(err)
 		}
 		once.Do(func() { b.ReportMetric(float64(l.EndOffset()), "records") })
-		requireNoErr(b, l.Close())
+		testkit.NoErr(b, l.Close())
 	}
 }
 
@@ -336,19 +337,19 @@ func BenchmarkAppendLargeStalls(b *testing.B) {
 	for b.Loop() {
 		dir := b.TempDir()
 		l, err := Open(dir, benchOpts(SyncInterval))
-		requireNoErr(b, err)
+		testkit.NoErr(b, err)
 		for l.Size() < int64(mb)<<20 {
 			t0 := time.Now()
 			_, err := l.Append(p)
 			d := time.Since(t0)
-			requireNoErr(b, err)
+			testkit.NoErr(b, err)
 			if d > 5*time.Millisecond {
 				stall += d
 			}
 			worst = max(worst, d)
 		}
 		b.StopTimer()
-		requireNoErr(b, l.Remove())
+		testkit.NoErr(b, l.Remove())
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(stall.Milliseconds())/float64(b.N), "stall-ms/op")

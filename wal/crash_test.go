@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/fluvio-go/fluvio/vfs/vfstest"
 )
@@ -104,7 +105,7 @@ func TestCrashAtEveryOp(t *testing.T) {
 			pct := []int{0, 50, 100, 25}[seed]
 			crashed := mem.CrashClone(rand.New(rand.NewPCG(uint64(k), seed)), pct)
 			l, _ := checkRecovered(t, crashed, Options{SegmentBytes: 700, IndexIntervalBytes: 100}, want, durable)
-			requireNoErr(t, l.Close())
+			testkit.NoErr(t, l.Close())
 			states++
 		}
 	}
@@ -119,31 +120,31 @@ func TestCrashFsyncFailureIsFailStop(t *testing.T) {
 			mem := vfstest.NewCrashableMem()
 			inj := vfstest.NewInjector()
 			l, err := Open(walDir, Options{FS: vfstest.WithErrors(mem, inj), Sync: policy})
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			defer l.Close()
 			_, err = l.Append(makeBatch(1, 3, 0, 0))
-			requireNoErr(t, err)
-			requireNoErr(t, l.Sync())
-			requireEqual(t, l.DurableOffset(), 3)
+			testkit.NoErr(t, err)
+			testkit.NoErr(t, l.Sync())
+			testkit.Equal(t, l.DurableOffset(), 3)
 			inj.FailAt(vfstest.OpSync, 1, false)
 			_, err = l.Append(makeBatch(2, 3, 0, 0))
 			if policy == SyncAlways {
-				requireErrIs(t, err, ErrFailed)
+				testkit.ErrIs(t, err, ErrFailed)
 			} else {
-				requireNoErr(t, err)
-				requireErrIs(t, l.Sync(), ErrFailed)
+				testkit.NoErr(t, err)
+				testkit.ErrIs(t, l.Sync(), ErrFailed)
 			}
-			requireEqual(t, l.DurableOffset(), 3)
+			testkit.Equal(t, l.DurableOffset(), 3)
 			// The fsync would succeed now; the log must not trust it.
 			_, err = l.Append(makeBatch(3, 1, 0, 0))
-			requireErrIs(t, err, ErrFailed)
-			requireErrIs(t, l.Sync(), ErrFailed)
-			requireErrIs(t, l.Roll(), ErrFailed)
-			requireErrIs(t, l.Truncate(0), ErrFailed)
-			requireEqual(t, l.DurableOffset(), 3)
+			testkit.ErrIs(t, err, ErrFailed)
+			testkit.ErrIs(t, l.Sync(), ErrFailed)
+			testkit.ErrIs(t, l.Roll(), ErrFailed)
+			testkit.ErrIs(t, l.Truncate(0), ErrFailed)
+			testkit.Equal(t, l.DurableOffset(), 3)
 			// Reads of what was written still work.
 			c, err := l.Read(0, 1<<20)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			c.Close()
 		})
 	}
@@ -153,27 +154,27 @@ func TestCrashWriteFailureIsFailStop(t *testing.T) {
 	mem := vfstest.NewCrashableMem()
 	inj := vfstest.NewInjector()
 	l, err := Open(walDir, Options{FS: vfstest.WithErrors(mem, inj)})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = l.Append(makeBatch(1, 3, 0, 0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	inj.FailAt(vfstest.OpWrite, 1, false)
 	_, err = l.Append(makeBatch(2, 3, 0, 0))
-	requireErrIs(t, err, ErrFailed)
-	requireErrIs(t, err, vfstest.ErrInjected)
+	testkit.ErrIs(t, err, ErrFailed)
+	testkit.ErrIs(t, err, vfstest.ErrInjected)
 	_, err = l.Append(makeBatch(3, 3, 0, 0))
-	requireErrIs(t, err, ErrFailed)
-	requireEqual(t, l.EndOffset(), 3)
-	requireEqual(t, l.DurableOffset(), 3)
+	testkit.ErrIs(t, err, ErrFailed)
+	testkit.Equal(t, l.EndOffset(), 3)
+	testkit.Equal(t, l.DurableOffset(), 3)
 	// Readers never see the half-written batch.
 	got := readAll(t, l, 0)
-	requireEqual(t, len(got), 1)
+	testkit.Equal(t, len(got), 1)
 	if err := l.Close(); err != nil && !errors.Is(err, ErrFailed) {
 		t.Fatal(err)
 	}
 	// Reopening truncates the torn half batch and keeps a .broken copy.
 	l, n := checkRecovered(t, mem, Options{}, got, 1)
-	requireEqual(t, n, 1)
-	requireNoErr(t, l.Close())
+	testkit.Equal(t, n, 1)
+	testkit.NoErr(t, l.Close())
 	if _, err := mem.Stat(walDir + "/00000000000000000000.log.broken"); err != nil {
 		t.Fatalf("no .broken copy: %v", err)
 	}
@@ -183,13 +184,13 @@ func TestCrashDirSyncFailureIsFailStop(t *testing.T) {
 	mem := vfstest.NewCrashableMem()
 	inj := vfstest.NewInjector()
 	l, err := Open(walDir, Options{FS: vfstest.WithErrors(mem, inj)})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	_, err = l.Append(makeBatch(1, 3, 0, 0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	inj.FailAt(vfstest.OpDirSync, 1, false)
-	requireErrIs(t, l.Roll(), ErrFailed)
+	testkit.ErrIs(t, l.Roll(), ErrFailed)
 	_, err = l.Append(makeBatch(2, 1, 0, 0))
-	requireErrIs(t, err, ErrFailed)
+	testkit.ErrIs(t, err, ErrFailed)
 	inj.FailAt(vfstest.OpRename, 1, false)
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/fluvio-go/fluvio/vfs/vfstest"
 )
@@ -13,13 +14,13 @@ import (
 // segment files) and its parent's (its entry), and none of the files.
 func TestOpenNewLogSyncsDirectoriesOnly(t *testing.T) {
 	mem := vfstest.NewCrashableMem()
-	requireNoErr(t, mem.MkdirAll("/data", 0o755))
+	testkit.NoErr(t, mem.MkdirAll("/data", 0o755))
 	inj := vfstest.NewInjector()
 	l, err := Open(walDir, Options{FS: vfstest.WithErrors(mem, inj)})
-	requireNoErr(t, err)
-	requireEqual(t, inj.Count(vfstest.OpSync), 0)
-	requireEqual(t, inj.Count(vfstest.OpDirSync), 2)
-	requireNoErr(t, l.Close())
+	testkit.NoErr(t, err)
+	testkit.Equal(t, inj.Count(vfstest.OpSync), 0)
+	testkit.Equal(t, inj.Count(vfstest.OpDirSync), 2)
+	testkit.NoErr(t, l.Close())
 }
 
 // SyncParent replaces Open's own fsync of the parent. It is called for a
@@ -28,7 +29,7 @@ func TestOpenNewLogSyncsDirectoriesOnly(t *testing.T) {
 // with records; its error fails Open.
 func TestOpenSyncParent(t *testing.T) {
 	mem := vfstest.NewCrashableMem()
-	requireNoErr(t, mem.MkdirAll("/data", 0o755))
+	testkit.NoErr(t, mem.MkdirAll("/data", 0o755))
 	calls := 0
 	var fail error
 	opts := Options{FS: mem, SyncParent: func() error { calls++; return fail }}
@@ -37,20 +38,20 @@ func TestOpenSyncParent(t *testing.T) {
 	if _, err := Open(walDir, opts); !errors.Is(err, vfstest.ErrInjected) {
 		t.Fatalf("Open with a failing SyncParent: %v", err)
 	}
-	requireEqual(t, calls, 1)
+	testkit.Equal(t, calls, 1)
 
 	fail = nil
 	l, err := Open(walDir, opts) // the directory exists now, still empty
-	requireNoErr(t, err)
-	requireEqual(t, calls, 2)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, calls, 2)
 	_, err = l.Append(makeBatch(1, 1, 0, 1))
-	requireNoErr(t, err)
-	requireNoErr(t, l.Close())
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, l.Close())
 
 	l, err = Open(walDir, opts)
-	requireNoErr(t, err)
-	requireEqual(t, calls, 2)
-	requireNoErr(t, l.Close())
+	testkit.NoErr(t, err)
+	testkit.Equal(t, calls, 2)
+	testkit.NoErr(t, l.Close())
 }
 
 // A log created and then written with SyncAlways survives every power
@@ -84,7 +85,7 @@ func TestCreateThenCrash(t *testing.T) {
 			}
 			l, n := checkRecovered(t, crashed, Options{}, [][]byte{makeBatch(1, 1, 0, 1)}, acked)
 			keptRecords += n
-			requireNoErr(t, l.Close())
+			testkit.NoErr(t, l.Close())
 		}
 	}
 	if lostDirs == 0 || keptRecords == 0 {
@@ -98,14 +99,14 @@ func TestCreateThenCrash(t *testing.T) {
 // the log's directory away; after it, never.
 func TestDeferCreateSync(t *testing.T) {
 	mem := vfstest.NewCrashableMem()
-	requireNoErr(t, mem.MkdirAll("/data", 0o755))
-	requireNoErr(t, vfs.SyncDir(mem, "/"))
+	testkit.NoErr(t, mem.MkdirAll("/data", 0o755))
+	testkit.NoErr(t, vfs.SyncDir(mem, "/"))
 	inj := vfstest.NewInjector()
 	l, err := Open(walDir, Options{FS: vfstest.WithErrors(mem, inj), DeferCreateSync: true})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
-	requireEqual(t, inj.Count(vfstest.OpSync)+inj.Count(vfstest.OpDirSync), 0)
-	requireEqual(t, l.CreatePending(), true)
+	testkit.Equal(t, inj.Count(vfstest.OpSync)+inj.Count(vfstest.OpDirSync), 0)
+	testkit.Equal(t, l.CreatePending(), true)
 	lost := 0
 	for seed := range uint64(20) {
 		if _, err := mem.CrashClone(rand.New(rand.NewPCG(seed, 1)), 50).Stat(walDir); err != nil {
@@ -115,10 +116,10 @@ func TestDeferCreateSync(t *testing.T) {
 	if lost == 0 {
 		t.Fatal("no crash before SyncCreate lost the new directory: the test proves nothing")
 	}
-	requireNoErr(t, l.SyncCreate())
-	requireNoErr(t, l.SyncCreate())
-	requireEqual(t, inj.Count(vfstest.OpDirSync), 2)
-	requireEqual(t, l.CreatePending(), false)
+	testkit.NoErr(t, l.SyncCreate())
+	testkit.NoErr(t, l.SyncCreate())
+	testkit.Equal(t, inj.Count(vfstest.OpDirSync), 2)
+	testkit.Equal(t, l.CreatePending(), false)
 	for seed := range uint64(20) {
 		if _, err := mem.CrashClone(rand.New(rand.NewPCG(seed, 1)), 0).Stat(walDir + "/" + segmentName(0, logSuffix)); err != nil {
 			t.Fatalf("seed %d: the log's segment is gone after SyncCreate: %v", seed, err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/vfs/vfstest"
 )
 
@@ -62,7 +63,7 @@ func FuzzSegmentRecovery(f *testing.F) {
 	f.Add(append(makeBatch(1, 2, 0, 0), 0, 0, 0, 0), uint8(1))
 	f.Fuzz(func(t *testing.T, tail []byte, prefix uint8) {
 		mem := vfstest.NewCrashableMem()
-		requireNoErr(t, mem.MkdirAll(walDir, 0o755))
+		testkit.NoErr(t, mem.MkdirAll(walDir, 0o755))
 		var content []byte
 		off := int64(0)
 		for i := range int(prefix % 4) {
@@ -73,10 +74,10 @@ func FuzzSegmentRecovery(f *testing.F) {
 		}
 		content = append(content, tail...)
 		w, err := mem.Create(segPath(0, logSuffix))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		_, err = w.Write(content)
-		requireNoErr(t, err)
-		requireNoErr(t, w.Close())
+		testkit.NoErr(t, err)
+		testkit.NoErr(t, w.Close())
 		l, err := Open(walDir, Options{FS: mem, IndexIntervalBytes: 64})
 		if err != nil {
 			if !IsCorrupt(err) {
@@ -115,7 +116,7 @@ func TestWALSeedCorpus(t *testing.T) {
 	write := func(target, name string, args ...any) {
 		dir := filepath.Join("testdata", "fuzz", target)
 		if writeFiles {
-			requireNoErr(t, os.MkdirAll(dir, 0o755))
+			testkit.NoErr(t, os.MkdirAll(dir, 0o755))
 		}
 		s := "go test fuzz v1\n"
 		for _, a := range args {
@@ -130,7 +131,7 @@ func TestWALSeedCorpus(t *testing.T) {
 		}
 		path := filepath.Join(dir, name)
 		if writeFiles {
-			requireNoErr(t, os.WriteFile(path, []byte(s), 0o644))
+			testkit.NoErr(t, os.WriteFile(path, []byte(s), 0o644))
 			return
 		}
 		got, err := os.ReadFile(path)

@@ -2,7 +2,6 @@ package wal
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -24,27 +24,6 @@ func TestMain(m *testing.M) {
 type tester interface {
 	Helper()
 	Fatalf(format string, args ...any)
-}
-
-func requireNoErr(t tester, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("unexpected error: %v", err)
-	}
-}
-
-func requireErrIs(t tester, err, target error) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Fatalf("error = %v, want %v", err, target)
-	}
-}
-
-func requireEqual[T comparable](t tester, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Fatalf("got %v, want %v", got, want)
-	}
 }
 
 // value is the deterministic payload of record i of batch id.
@@ -69,17 +48,17 @@ func readAll(t tester, l *Log, from int64) [][]byte {
 	var out [][]byte
 	for off := from; off < l.EndOffset(); {
 		c, err := l.Read(off, 64<<10)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		p, _ := c.Bytes()
 		if len(p) == 0 {
 			t.Fatalf("empty read at %d, end %d", off, l.EndOffset())
 		}
 		for b, err := range batch.All(p) {
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			out = append(out, bytes.Clone(b))
 		}
 		off = c.NextOffset()
-		requireNoErr(t, c.Close())
+		testkit.NoErr(t, c.Close())
 	}
 	return out
 }

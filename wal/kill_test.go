@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // killChildEnv switches the test binary into the child of TestKill9: it
@@ -76,7 +77,7 @@ func TestKill9(t *testing.T) {
 	if s := os.Getenv("WAL_KILL_TRIALS"); s != "" {
 		var err error
 		trials, err = strconv.Atoi(s)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	if testing.Short() {
 		trials = min(trials, 10)
@@ -106,8 +107,8 @@ func kill9(t *testing.T, policy SyncPolicy, trials int) {
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.StdoutPipe()
-		requireNoErr(t, err)
-		requireNoErr(t, cmd.Start())
+		testkit.NoErr(t, err)
+		testkit.NoErr(t, cmd.Start())
 		// Kill after a random number of acknowledged appends (0 = as soon
 		// as it started), bounded in time.
 		want := rng.IntN(150)
@@ -119,8 +120,8 @@ func kill9(t *testing.T, policy SyncPolicy, trials int) {
 			reported = append(reported, sc.Text())
 			lines++
 		}
-		requireNoErr(t, cmd.Process.Kill()) // SIGKILL, by PID
-		for sc.Scan() {                     // lines written before the kill
+		testkit.NoErr(t, cmd.Process.Kill()) // SIGKILL, by PID
+		for sc.Scan() {                      // lines written before the kill
 			reported = append(reported, sc.Text())
 		}
 		_ = cmd.Wait()

@@ -18,23 +18,23 @@ func TestWALAppendReadReopen(t *testing.T) {
 	dir := t.TempDir()
 	opts := Options{SegmentBytes: 2 << 10, IndexIntervalBytes: 128}
 	l, err := Open(dir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	var want [][]byte
 	next := int64(0)
 	for id := range 50 {
 		b := makeBatch(id, 1+id%4, 1, int64(1000+id))
 		base, err := l.Append(b)
-		requireNoErr(t, err)
-		requireEqual(t, base, next)
-		requireEqual(t, batch.BaseOffset(b), base)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, base, next)
+		testkit.Equal(t, batch.BaseOffset(b), base)
 		next = batch.NextOffset(b)
 		want = append(want, b)
 	}
-	requireEqual(t, l.EndOffset(), next)
-	requireEqual(t, l.DurableOffset(), next)
+	testkit.Equal(t, l.EndOffset(), next)
+	testkit.Equal(t, l.DurableOffset(), next)
 	check := func(l *Log) {
 		got := readAll(t, l, 0)
-		requireEqual(t, len(got), len(want))
+		testkit.Equal(t, len(got), len(want))
 		for i := range got {
 			if !bytes.Equal(got[i], want[i]) {
 				t.Fatalf("batch %d differs", i)
@@ -42,7 +42,7 @@ func TestWALAppendReadReopen(t *testing.T) {
 		}
 		// Reads from the middle of a batch start at that batch.
 		c, err := l.Read(batch.BaseOffset(want[21])+1, 1)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		p, _ := c.Bytes()
 		if batch.BaseOffset(p) != batch.BaseOffset(want[21]) {
 			t.Fatalf("read started after the batch")
@@ -54,140 +54,140 @@ func TestWALAppendReadReopen(t *testing.T) {
 	if len(names) < 6 {
 		t.Fatalf("expected several segments, have %v", names)
 	}
-	requireNoErr(t, l.Close())
-	requireErrIs(t, l.Close(), ErrClosed)
+	testkit.NoErr(t, l.Close())
+	testkit.ErrIs(t, l.Close(), ErrClosed)
 	_, err = l.Append(makeBatch(0, 1, 1, 0))
-	requireErrIs(t, err, ErrClosed)
+	testkit.ErrIs(t, err, ErrClosed)
 
 	l, err = Open(dir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
-	requireEqual(t, l.EndOffset(), next)
+	testkit.Equal(t, l.EndOffset(), next)
 	check(l)
-	requireEqual(t, l.LatestEpoch(), 1)
+	testkit.Equal(t, l.LatestEpoch(), 1)
 }
 
 func TestWALReadRange(t *testing.T) {
 	l, err := Open(t.TempDir(), Options{})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	c, err := l.Read(0, 100)
-	requireNoErr(t, err)
-	requireEqual(t, c.Len(), 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, c.Len(), 0)
 	_, err = l.Read(1, 100)
-	requireErrIs(t, err, ErrOutOfRange)
+	testkit.ErrIs(t, err, ErrOutOfRange)
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("[0, 0)")) {
 		t.Fatalf("error does not name the range: %v", err)
 	}
 	for id := range 10 {
 		_, err := l.Append(makeBatch(id, 10, 0, 0))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	// At least one whole batch even when maxBytes is tiny.
 	c, err = l.Read(15, 1)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	p, _ := c.Bytes()
-	requireEqual(t, batch.BaseOffset(p), 10)
+	testkit.Equal(t, batch.BaseOffset(p), 10)
 	n, err := batch.Validate(p)
-	requireNoErr(t, err)
-	requireEqual(t, n, len(p))
-	requireEqual(t, c.NextOffset(), 20)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, n, len(p))
+	testkit.Equal(t, c.NextOffset(), 20)
 	var buf bytes.Buffer
 	w, err := c.WriteTo(&buf)
-	requireNoErr(t, err)
-	requireEqual(t, int(w), c.Len())
+	testkit.NoErr(t, err)
+	testkit.Equal(t, int(w), c.Len())
 	c.Close()
 	// The limit (high watermark) stops at whole batches below it.
 	c, err = l.ReadUpTo(0, 1<<20, 35)
-	requireNoErr(t, err)
-	requireEqual(t, c.NextOffset(), 30)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, c.NextOffset(), 30)
 	c.Close()
 	c, err = l.ReadUpTo(30, 1<<20, 35)
-	requireNoErr(t, err)
-	requireEqual(t, c.Len(), 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, c.Len(), 0)
 	_, err = l.Read(-1, 10)
-	requireErrIs(t, err, ErrOutOfRange)
+	testkit.ErrIs(t, err, ErrOutOfRange)
 	_, err = l.Read(101, 10)
-	requireErrIs(t, err, ErrOutOfRange)
+	testkit.ErrIs(t, err, ErrOutOfRange)
 }
 
 func TestWALAppendRejectsBadInput(t *testing.T) {
 	l, err := Open(t.TempDir(), Options{MaxBatchBytes: 1000})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	good := makeBatch(1, 2, 0, 0)
 	bad := bytes.Clone(good)
 	bad[len(bad)-1] ^= 1
 	_, err = l.Append(append(bytes.Clone(good), bad...))
-	requireErrIs(t, err, ErrInvalidBatch)
-	requireErrIs(t, err, batch.ErrCorrupt)
+	testkit.ErrIs(t, err, ErrInvalidBatch)
+	testkit.ErrIs(t, err, batch.ErrCorrupt)
 	if IsCorrupt(err) {
 		t.Fatal("a bad input batch is not disk corruption")
 	}
-	requireEqual(t, l.EndOffset(), 0)
-	requireEqual(t, l.Size(), 0)
+	testkit.Equal(t, l.EndOffset(), 0)
+	testkit.Equal(t, l.Size(), 0)
 	_, err = l.Append(makeBatch(2, 200, 0, 0))
-	requireErrIs(t, err, ErrTooLarge)
+	testkit.ErrIs(t, err, ErrTooLarge)
 	magic := bytes.Clone(good)
 	magic[batch.MagicOffset] = 3
 	_, err = l.Append(magic)
-	requireErrIs(t, err, batch.ErrBadMagic)
+	testkit.ErrIs(t, err, batch.ErrBadMagic)
 	_, err = l.Append(nil)
-	requireErrIs(t, err, ErrInvalidBatch)
+	testkit.ErrIs(t, err, ErrInvalidBatch)
 	_, err = l.Append(good[:30])
-	requireErrIs(t, err, batch.ErrTooShort)
-	requireEqual(t, l.EndOffset(), 0)
+	testkit.ErrIs(t, err, batch.ErrTooShort)
+	testkit.Equal(t, l.EndOffset(), 0)
 	// Epochs may not go backwards.
 	_, err = l.Append(makeBatch(3, 1, 5, 0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = l.Append(makeBatch(4, 1, 4, 0))
-	requireErrIs(t, err, ErrEpochRegression)
+	testkit.ErrIs(t, err, ErrEpochRegression)
 }
 
 func TestWALAppendReplica(t *testing.T) {
 	leader, err := Open(t.TempDir(), Options{})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer leader.Close()
 	follower, err := Open(t.TempDir(), Options{})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer follower.Close()
 	for id := range 5 {
 		_, err := leader.Append(makeBatch(id, 3, 1, 0))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	c, err := leader.Read(3, 1<<20)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	p, _ := c.Bytes()
-	requireErrIs(t, follower.AppendReplica(p), ErrOffsetMismatch)
+	testkit.ErrIs(t, follower.AppendReplica(p), ErrOffsetMismatch)
 	c.Close()
 	c, err = leader.Read(0, 1<<20)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	p, _ = c.Bytes()
-	requireNoErr(t, follower.AppendReplica(p))
+	testkit.NoErr(t, follower.AppendReplica(p))
 	c.Close()
-	requireEqual(t, follower.EndOffset(), 15)
-	requireEqual(t, follower.LatestEpoch(), 1)
+	testkit.Equal(t, follower.EndOffset(), 15)
+	testkit.Equal(t, follower.LatestEpoch(), 1)
 	// Gaps inside one call are refused.
 	a, b := makeBatch(9, 1, 1, 0), makeBatch(10, 1, 1, 0)
 	batch.SetBaseOffset(a, 15)
 	batch.SetBaseOffset(b, 17)
-	requireErrIs(t, follower.AppendReplica(append(a, b...)), ErrInvalidBatch)
+	testkit.ErrIs(t, follower.AppendReplica(append(a, b...)), ErrInvalidBatch)
 }
 
 func TestWALTruncateAndEpochs(t *testing.T) {
 	dir := t.TempDir()
 	opts := Options{SegmentBytes: 1 << 10, IndexIntervalBytes: 100}
 	l, err := Open(dir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	epochs := []int32{1, 1, 2, 2, 2, 4, 4, 4, 4, 7}
 	for id, e := range epochs {
 		for range 3 {
 			_, err := l.Append(makeBatch(id, 2, e, 0))
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 		}
 	}
 	// 10 ids x 3 batches x 2 records: epoch e starts at 6*index of first id.
-	requireEqual(t, l.EndOffset(), 60)
+	testkit.Equal(t, l.EndOffset(), 60)
 	type q struct {
 		in   int32
 		ep   int32
@@ -199,46 +199,46 @@ func TestWALTruncateAndEpochs(t *testing.T) {
 			t.Fatalf("EndOffsetForEpoch(%d) = (%d, %d), want (%d, %d)", c.in, e, end, c.ep, c.ends)
 		}
 	}
-	requireNoErr(t, l.Truncate(41)) // inside a batch [40, 42): cut to 40
-	requireEqual(t, l.EndOffset(), 40)
-	requireEqual(t, l.LatestEpoch(), 4)
-	requireNoErr(t, l.Truncate(100))
-	requireEqual(t, l.EndOffset(), 40)
+	testkit.NoErr(t, l.Truncate(41)) // inside a batch [40, 42): cut to 40
+	testkit.Equal(t, l.EndOffset(), 40)
+	testkit.Equal(t, l.LatestEpoch(), 4)
+	testkit.NoErr(t, l.Truncate(100))
+	testkit.Equal(t, l.EndOffset(), 40)
 	got := readAll(t, l, 0)
-	requireEqual(t, batch.NextOffset(got[len(got)-1]), 40)
+	testkit.Equal(t, batch.NextOffset(got[len(got)-1]), 40)
 	_, err = l.Append(makeBatch(99, 1, 5, 0))
-	requireNoErr(t, err)
-	requireNoErr(t, l.Close())
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, l.Close())
 
 	l, err = Open(dir, opts)
-	requireNoErr(t, err)
-	requireEqual(t, l.EndOffset(), 41)
-	requireEqual(t, l.LatestEpoch(), 5)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, l.EndOffset(), 41)
+	testkit.Equal(t, l.LatestEpoch(), 5)
 	e, end := l.EndOffsetForEpoch(4)
-	requireEqual(t, e, 4)
-	requireEqual(t, end, 40)
-	requireNoErr(t, l.Truncate(0))
-	requireEqual(t, l.EndOffset(), 0)
-	requireEqual(t, l.LatestEpoch(), UndefinedEpoch)
-	requireNoErr(t, l.Close())
+	testkit.Equal(t, e, 4)
+	testkit.Equal(t, end, 40)
+	testkit.NoErr(t, l.Truncate(0))
+	testkit.Equal(t, l.EndOffset(), 0)
+	testkit.Equal(t, l.LatestEpoch(), UndefinedEpoch)
+	testkit.NoErr(t, l.Close())
 	// A lost epoch file is rebuilt from the batches.
 	l, err = Open(dir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	_, err = l.Append(makeBatch(1, 1, 3, 0))
-	requireNoErr(t, err)
-	requireNoErr(t, l.Close())
-	requireNoErr(t, vfs.Default.Remove(filepath.Join(dir, epochFileName)))
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, l.Close())
+	testkit.NoErr(t, vfs.Default.Remove(filepath.Join(dir, epochFileName)))
 	l, err = Open(dir, opts)
-	requireNoErr(t, err)
-	requireEqual(t, l.LatestEpoch(), 3)
-	requireNoErr(t, l.Close())
+	testkit.NoErr(t, err)
+	testkit.Equal(t, l.LatestEpoch(), 3)
+	testkit.NoErr(t, l.Close())
 }
 
 func TestWALWait(t *testing.T) {
 	l, err := Open(t.TempDir(), Options{Sync: SyncNever})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
-	requireErrIs(t, l.Wait(ctx, 0), context.DeadlineExceeded)
+	testkit.ErrIs(t, l.Wait(ctx, 0), context.DeadlineExceeded)
 	cancel()
 	done := make(chan error, 1)
 	go func() { done <- l.Wait(context.Background(), 2) }()
@@ -249,17 +249,17 @@ func TestWALWait(t *testing.T) {
 		default:
 		}
 		_, err := l.Append(makeBatch(id, 1, 0, 0))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
-	requireNoErr(t, <-done)
+	testkit.NoErr(t, <-done)
 	go func() { done <- l.Wait(context.Background(), 100) }()
-	requireNoErr(t, l.Close())
-	requireErrIs(t, <-done, ErrClosed)
+	testkit.NoErr(t, l.Close())
+	testkit.ErrIs(t, <-done, ErrClosed)
 }
 
 func TestWALConcurrentAppendRead(t *testing.T) {
 	l, err := Open(t.TempDir(), Options{SegmentBytes: 8 << 10, IndexIntervalBytes: 512})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	const writers, per = 4, 50
 	var wg sync.WaitGroup
@@ -298,65 +298,65 @@ func TestWALConcurrentAppendRead(t *testing.T) {
 		}
 	})
 	wg.Wait()
-	requireEqual(t, l.EndOffset(), writers*per*3)
-	requireEqual(t, l.DurableOffset(), writers*per*3)
+	testkit.Equal(t, l.EndOffset(), writers*per*3)
+	testkit.Equal(t, l.DurableOffset(), writers*per*3)
 }
 
 func TestWALRetentionAndTimestamps(t *testing.T) {
 	now := time.UnixMilli(1_000_000_000)
 	opts := Options{SegmentBytes: 1 << 10, RetentionTime: time.Hour, Now: func() time.Time { return now }}
 	l, err := Open(t.TempDir(), opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	for id := range 40 {
 		_, err := l.Append(makeBatch(id, 2, 0, now.UnixMilli()+int64(id)*60_000))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	off, err := l.OffsetForTimestamp(now.UnixMilli() + 10*60_000)
-	requireNoErr(t, err)
-	requireEqual(t, off, 20)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, 20)
 	off, err = l.OffsetForTimestamp(now.UnixMilli() + 10*60_000 - 1)
-	requireNoErr(t, err)
-	requireEqual(t, off, 20)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, 20)
 	off, err = l.OffsetForTimestamp(0)
-	requireNoErr(t, err)
-	requireEqual(t, off, 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, 0)
 	off, err = l.OffsetForTimestamp(now.UnixMilli() + 1e9)
-	requireNoErr(t, err)
-	requireEqual(t, off, l.EndOffset())
+	testkit.NoErr(t, err)
+	testkit.Equal(t, off, l.EndOffset())
 
 	size := l.Size()
 	// Nothing is older than an hour at "now + 30 min".
-	requireNoErr(t, l.ApplyRetention(now.Add(30*time.Minute)))
-	requireEqual(t, l.StartOffset(), 0)
+	testkit.NoErr(t, l.ApplyRetention(now.Add(30*time.Minute)))
+	testkit.Equal(t, l.StartOffset(), 0)
 	// At now + 80 min, batches with ts < now + 20 min expire, by whole segment.
-	requireNoErr(t, l.ApplyRetention(now.Add(80*time.Minute)))
+	testkit.NoErr(t, l.ApplyRetention(now.Add(80*time.Minute)))
 	start := l.StartOffset()
 	if start == 0 || start > 40 || l.Size() >= size {
 		t.Fatalf("retention: start %d size %d (was %d)", start, l.Size(), size)
 	}
 	_, err = l.Read(0, 10)
-	requireErrIs(t, err, ErrOutOfRange)
+	testkit.ErrIs(t, err, ErrOutOfRange)
 	got := readAll(t, l, start)
-	requireEqual(t, batch.BaseOffset(got[0]), start)
+	testkit.Equal(t, batch.BaseOffset(got[0]), start)
 	// Far in the future everything but the active segment goes.
-	requireNoErr(t, l.ApplyRetention(now.Add(1000*time.Hour)))
+	testkit.NoErr(t, l.ApplyRetention(now.Add(1000*time.Hour)))
 	if l.Size() == 0 || l.StartOffset() == l.EndOffset() && l.Size() != 0 {
 		t.Fatalf("active segment removed: size %d", l.Size())
 	}
 	_, err = l.Append(makeBatch(1, 1, 0, 0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 }
 
 func TestWALRetentionBytes(t *testing.T) {
 	l, err := Open(t.TempDir(), Options{SegmentBytes: 1 << 10, RetentionBytes: 3 << 10, RetentionTime: -1})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	for id := range 100 {
 		_, err := l.Append(makeBatch(id, 2, 0, 0))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
-	requireNoErr(t, l.ApplyRetention(time.Now()))
+	testkit.NoErr(t, l.ApplyRetention(time.Now()))
 	if l.Size() < 3<<10 || l.Size() > 3<<10+2<<10 || l.StartOffset() == 0 {
 		t.Fatalf("size %d start %d", l.Size(), l.StartOffset())
 	}
@@ -368,35 +368,35 @@ func TestWALRetentionBytes(t *testing.T) {
 func TestWALDeleteBefore(t *testing.T) {
 	dir := t.TempDir()
 	l, err := Open(dir, Options{SegmentBytes: 1 << 10, RetentionTime: -1})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	for id := range 100 {
 		_, err := l.Append(makeBatch(id, 2, 0, 0))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	n, err := l.DeleteBefore(0)
-	requireNoErr(t, err)
-	requireEqual(t, n, 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, n, 0)
 	n, err = l.DeleteBefore(101)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if n == 0 || l.StartOffset() > 101 || l.StartOffset() == 0 {
 		t.Fatalf("removed %d segments, start %d: want some removed and the start in (0, 101]", n, l.StartOffset())
 	}
 	chunk, err := l.Read(101, 1<<20)
-	requireNoErr(t, err)
-	requireNoErr(t, chunk.Close())
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, chunk.Close())
 	_, err = l.Read(0, 1<<20)
-	requireErrIs(t, err, ErrOutOfRange)
+	testkit.ErrIs(t, err, ErrOutOfRange)
 	// Everything below the end: all but the active segment go.
 	_, err = l.DeleteBefore(l.EndOffset())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	start := l.StartOffset()
-	requireNoErr(t, l.Roll())
-	requireNoErr(t, l.Close())
+	testkit.NoErr(t, l.Roll())
+	testkit.NoErr(t, l.Close())
 	l, err = Open(dir, Options{SegmentBytes: 1 << 10, RetentionTime: -1})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
-	requireEqual(t, l.StartOffset(), start)
-	requireEqual(t, l.EndOffset(), int64(200))
+	testkit.Equal(t, l.StartOffset(), start)
+	testkit.Equal(t, l.EndOffset(), int64(200))
 }
 
 func TestWALSegmentAgeRoll(t *testing.T) {
@@ -404,32 +404,32 @@ func TestWALSegmentAgeRoll(t *testing.T) {
 	clock := func() time.Time { return now }
 	dir := t.TempDir()
 	l, err := Open(dir, Options{SegmentAge: time.Minute, Now: clock})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	_, err = l.Append(makeBatch(1, 1, 0, 0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	now = now.Add(2 * time.Minute)
 	_, err = l.Append(makeBatch(2, 1, 0, 0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	names, err := vfs.Default.ReadDir(dir)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	logs := 0
 	for _, n := range names {
 		if filepath.Ext(n) == ".log" {
 			logs++
 		}
 	}
-	requireEqual(t, logs, 2)
-	requireNoErr(t, l.Roll())
-	requireNoErr(t, l.Roll()) // empty active: no-op
+	testkit.Equal(t, logs, 2)
+	testkit.NoErr(t, l.Roll())
+	testkit.NoErr(t, l.Roll()) // empty active: no-op
 }
 
 func TestWALSyncInterval(t *testing.T) {
 	l, err := Open(t.TempDir(), Options{Sync: SyncInterval, SyncEvery: time.Millisecond})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	_, err = l.Append(makeBatch(1, 5, 0, 0))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	testkit.WaitFor(t, 5*time.Second, func() error {
 		if l.DurableOffset() != 5 {
 			return errors.New("not yet synced")
@@ -441,8 +441,8 @@ func TestWALSyncInterval(t *testing.T) {
 func TestWALRemove(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "p0")
 	l, err := Open(dir, Options{})
-	requireNoErr(t, err)
-	requireNoErr(t, l.Remove())
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, l.Remove())
 	if _, err := vfs.Default.Stat(dir); err == nil {
 		t.Fatal("dir still exists")
 	}
@@ -453,24 +453,24 @@ func TestWALRemove(t *testing.T) {
 // checked batches appends nothing.
 func TestWALCheckThenAppendChecked(t *testing.T) {
 	l, err := Open(t.TempDir(), Options{})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	_, err = l.AppendChecked(batch.Checked{})
-	requireErrIs(t, err, ErrInvalidBatch)
+	testkit.ErrIs(t, err, ErrInvalidBatch)
 	c, err := l.Check(append(makeBatch(1, 2, 3, 0), makeBatch(2, 3, 3, 0)...))
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	base, err := l.AppendChecked(c)
-	requireNoErr(t, err)
-	requireEqual(t, base, 0)
-	requireEqual(t, l.EndOffset(), 5)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, base, 0)
+	testkit.Equal(t, l.EndOffset(), 5)
 	got := readAll(t, l, 0)
-	requireEqual(t, len(got), 2)
-	requireEqual(t, batch.BaseOffset(got[1]), 2)
+	testkit.Equal(t, len(got), 2)
+	testkit.Equal(t, batch.BaseOffset(got[1]), 2)
 
 	c, err = l.Check(append(makeBatch(3, 1, 4, 0), makeBatch(4, 1, 3, 0)...))
-	requireNoErr(t, err) // epochs are the appender's: checked when appending
+	testkit.NoErr(t, err) // epochs are the appender's: checked when appending
 	_, err = l.AppendChecked(c)
-	requireErrIs(t, err, ErrEpochRegression)
-	requireEqual(t, l.EndOffset(), 5)
-	requireEqual(t, l.LatestEpoch(), 3)
+	testkit.ErrIs(t, err, ErrEpochRegression)
+	testkit.Equal(t, l.EndOffset(), 5)
+	testkit.Equal(t, l.LatestEpoch(), 3)
 }

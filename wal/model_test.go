@@ -14,6 +14,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/fluvio-go/fluvio/batch"
+	"github.com/fluvio-go/fluvio/internal/testkit"
 	"github.com/fluvio-go/fluvio/vfs"
 	"github.com/fluvio-go/fluvio/vfs/vfstest"
 )
@@ -79,7 +80,7 @@ func checkRecoveredFrom(t tester, fs vfs.FS, opts Options, start int64, want [][
 func rapidChecks(t *testing.T, n int) func() {
 	if s := os.Getenv("WAL_RAPID_CHECKS"); s != "" {
 		v, err := strconv.Atoi(s)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		n = v
 	}
 	f := flag.Lookup("rapid.checks")
@@ -92,7 +93,7 @@ func rapidChecks(t *testing.T, n int) func() {
 		return func() {}
 	}
 	old := f.Value.String()
-	requireNoErr(t, f.Value.Set(strconv.Itoa(n)))
+	testkit.NoErr(t, f.Value.Set(strconv.Itoa(n)))
 	return func() { _ = f.Value.Set(old) }
 }
 

@@ -108,7 +108,7 @@ func newTornSetup(t *testing.T, opts Options) *tornSetup {
 	ts.gfs = &gatedFS{FS: ts.mem}
 	opts.FS = ts.gfs
 	l, err := Open(walDir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ts.l = l
 	t.Cleanup(func() {
 		ts.gfs.open()
@@ -120,7 +120,7 @@ func newTornSetup(t *testing.T, opts Options) *tornSetup {
 			b := makeBatch(id, 3, 1, int64(id)+1)
 			id++
 			_, err := l.Append(b)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			ts.want = append(ts.want, b)
 		}
 	}
@@ -128,10 +128,10 @@ func newTornSetup(t *testing.T, opts Options) *tornSetup {
 	// background goroutine write the recovery point; the next one is
 	// deferred, its segment fsynced in the background.
 	add(4)
-	requireNoErr(t, l.Roll())
+	testkit.NoErr(t, l.Roll())
 	waitRecoveryPoint(t, l)
 	add(4)
-	requireNoErr(t, l.Roll())
+	testkit.NoErr(t, l.Roll())
 	ts.synced = l.EndOffset()
 	testkit.WaitFor(t, 5*time.Second, func() error {
 		if d := l.DurableOffset(); d < ts.synced {
@@ -143,7 +143,7 @@ func newTornSetup(t *testing.T, opts Options) *tornSetup {
 	for range 3 {
 		ts.unsynced = append(ts.unsynced, l.EndOffset())
 		add(4)
-		requireNoErr(t, l.Roll())
+		testkit.NoErr(t, l.Roll())
 	}
 	ts.active = l.EndOffset()
 	add(2)
@@ -259,13 +259,13 @@ func TestCrashTornSealedSegmentIsCut(t *testing.T) {
 				// The recovered log is durable and consistent: reopening
 				// it (without a crash) changes nothing.
 				end := l.EndOffset()
-				requireNoErr(t, l.Close())
+				testkit.NoErr(t, l.Close())
 				l2, _ := checkRecovered(t, c, Options{Sync: SyncAlways}, ts.want, n)
 				if l2.EndOffset() != end || l2.TornSealed() != nil {
 					l2.Close()
 					t.Fatalf("seed %d: second open end %d (first %d), cut %v", seed, l2.EndOffset(), end, l2.TornSealed())
 				}
-				requireNoErr(t, l2.Close())
+				testkit.NoErr(t, l2.Close())
 			}
 			if reached < 20 || cuts != reached {
 				t.Fatalf("crash states with a torn sealed segment and later data: %d, cut: %d (want >= 20, all cut)", reached, cuts)
@@ -293,7 +293,7 @@ func TestCrashDamageBelowRecoveryPointIsCorruption(t *testing.T) {
 	c = ts.mem.CrashClone(rand.New(rand.NewPCG(1, 1)), 100)
 	rewrite(t, c, segPath(ts.unsynced[0], logSuffix), func(b []byte) []byte { b[len(b)/2] ^= 0xff; return b })
 	l, err := Open(walDir, Options{FS: c, Sync: SyncInterval})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	if tc := l.TornSealed(); tc == nil || tc.Segment != ts.unsynced[0] || l.EndOffset() >= ts.unsynced[1] {
 		t.Fatalf("cut %v, end %d", tc, l.EndOffset())
@@ -325,15 +325,15 @@ func TestCrashLastSegmentPastRecoveryPointIsCut(t *testing.T) {
 			for _, b := range append(slices.Clone(ts.unsynced), ts.active) {
 				if b > tc.last {
 					for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
-						requireNoErr(t, c.Remove(segPath(b, suf)))
+						testkit.NoErr(t, c.Remove(segPath(b, suf)))
 					}
 				}
 			}
 			if tc.dropRP {
-				requireNoErr(t, c.Remove(filepath.Join(walDir, recoveryPointFile)))
+				testkit.NoErr(t, c.Remove(filepath.Join(walDir, recoveryPointFile)))
 			}
 			orig, err := vfs.ReadFile(c, segPath(tc.last, logSuffix), 1<<20)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			rewrite(t, c, segPath(tc.last, logSuffix), flip)
 			l, err := Open(walDir, Options{FS: c, Sync: SyncInterval})
 			if tc.corrupt {
@@ -342,7 +342,7 @@ func TestCrashLastSegmentPastRecoveryPointIsCut(t *testing.T) {
 				}
 				return
 			}
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			defer l.Close()
 			// The log ends where the batch holding the flipped byte began,
 			// although valid batches follow it.
@@ -380,12 +380,12 @@ func TestSyncAlwaysRollsStayDurable(t *testing.T) {
 			mem := vfstest.NewCrashableMem()
 			o.FS, o.IndexIntervalBytes = mem, 100
 			l, err := Open(walDir, o)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			for id := range 9 {
 				_, err := l.Append(makeBatch(id, 3, 1, 1))
-				requireNoErr(t, err)
+				testkit.NoErr(t, err)
 				if id%3 == 2 {
-					requireNoErr(t, l.Roll())
+					testkit.NoErr(t, l.Roll())
 					if l.DurableOffset() != l.EndOffset() {
 						t.Fatalf("after Roll durable %d, end %d", l.DurableOffset(), l.EndOffset())
 					}
@@ -394,7 +394,7 @@ func TestSyncAlwaysRollsStayDurable(t *testing.T) {
 			if fileLen(mem, filepath.Join(walDir, recoveryPointFile)) >= 0 {
 				t.Fatal("a recovery point was written although every roll fsyncs")
 			}
-			requireNoErr(t, l.Close())
+			testkit.NoErr(t, l.Close())
 			// A sealed segment cut short, later segments intact: corruption.
 			c := mem.CrashClone(rand.New(rand.NewPCG(2, 2)), 100)
 			rewrite(t, c, segPath(9, logSuffix), func(b []byte) []byte { return b[:len(b)/2] })
@@ -412,11 +412,11 @@ func TestSyncAlwaysRollsStayDurable(t *testing.T) {
 		c := ts.mem.CrashClone(rand.New(rand.NewPCG(3, 3)), 100)
 		rewrite(t, c, segPath(ts.unsynced[1], logSuffix), func(b []byte) []byte { return b[:len(b)-3] })
 		l, err := Open(walDir, Options{FS: c, Sync: SyncAlways})
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		if tc := l.TornSealed(); tc == nil || tc.Segment != ts.unsynced[1] {
 			t.Fatalf("cut %v, want at segment %d", tc, ts.unsynced[1])
 		}
-		requireNoErr(t, l.Close())
+		testkit.NoErr(t, l.Close())
 		if fileLen(c, filepath.Join(walDir, recoveryPointFile)) >= 0 {
 			t.Fatal("recovery point kept under SyncAlways")
 		}
@@ -428,27 +428,27 @@ func TestSyncAlwaysRollsStayDurable(t *testing.T) {
 func TestTruncateLowersRecoveryPoint(t *testing.T) {
 	opts := Options{Sync: SyncNever, IndexIntervalBytes: 100, FS: vfstest.NewCrashableMem()}
 	l, err := Open(walDir, opts)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	for id := range 6 {
 		_, err := l.Append(makeBatch(id, 3, 1, 1))
-		requireNoErr(t, err)
-		requireNoErr(t, l.Roll())
+		testkit.NoErr(t, err)
+		testkit.NoErr(t, l.Roll())
 		if id == 0 {
 			waitRecoveryPoint(t, l)
 		}
 	}
-	requireNoErr(t, l.Sync())
+	testkit.NoErr(t, l.Sync())
 	if r, ok := l.recoveryPoint(); !ok || r != 18 {
 		t.Fatalf("recovery point %d (%v), want 18", r, ok)
 	}
-	requireNoErr(t, l.Truncate(7))
+	testkit.NoErr(t, l.Truncate(7))
 	r, ok := l.recoveryPoint()
 	if !ok || r != 6 {
 		t.Fatalf("after Truncate(7): recovery point %d (%v), want 6 (the base of the segment cut)", r, ok)
 	}
 	buf, err := vfs.ReadFile(opts.FS, filepath.Join(walDir, recoveryPointFile), 100)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	if got, err := parseRecoveryPoint(buf); err != nil || got != 6 {
 		t.Fatalf("file says %d (%v), want 6", got, err)
 	}

@@ -33,11 +33,11 @@ func TestEarlyWriteback(t *testing.T) {
 	inj := vfstest.NewInjector()
 	rec := &recFS{FS: vfstest.WithErrors(vfs.Default, inj)}
 	l, err := Open(filepath.Join(t.TempDir(), "p"), Options{FS: rec, Sync: SyncNever, WritebackBytes: 64 << 10})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	for i := range 16 {
 		_, err := l.Append(bigBatch(i, 32<<10))
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 	}
 	syncs := inj.Count(vfstest.OpSync)
 	testkit.WaitFor(t, 10*time.Second, func() error {
@@ -117,14 +117,14 @@ func TestEarlyWritebackErrorsAreHints(t *testing.T) {
 			inj := vfstest.NewInjector()
 			inj.FailEvery(vfstest.OpWriteback, syscall.EIO)
 			l, err := Open(filepath.Join(t.TempDir(), "p"), Options{FS: vfstest.WithErrors(vfstest.NewCrashableMem(), inj), Sync: policy, WritebackBytes: 4 << 10})
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			for i := range 64 {
 				_, err := l.Append(bigBatch(i, 8<<10))
-				requireNoErr(t, err)
+				testkit.NoErr(t, err)
 			}
 			if policy == SyncAlways {
-				requireNoErr(t, l.Close())
-				requireEqual(t, inj.Count(vfstest.OpWriteback), 0)
+				testkit.NoErr(t, l.Close())
+				testkit.Equal(t, inj.Count(vfstest.OpWriteback), 0)
 				return
 			}
 			testkit.WaitFor(t, 10*time.Second, func() error {
@@ -133,12 +133,12 @@ func TestEarlyWritebackErrorsAreHints(t *testing.T) {
 				}
 				return nil
 			})
-			requireNoErr(t, l.Sync())
-			requireEqual(t, l.DurableOffset(), l.EndOffset())
+			testkit.NoErr(t, l.Sync())
+			testkit.Equal(t, l.DurableOffset(), l.EndOffset())
 			if err := l.Failed(); err != nil {
 				t.Fatalf("log failed after a writeback error: %v", err)
 			}
-			requireNoErr(t, l.Close())
+			testkit.NoErr(t, l.Close())
 		})
 	}
 }
@@ -149,12 +149,12 @@ func TestEarlyWritebackErrorsAreHints(t *testing.T) {
 func TestEarlyWritebackAfterTruncate(t *testing.T) {
 	rec := &recFS{FS: vfstest.NewCrashableMem()}
 	l, err := Open("/p", Options{FS: rec, Sync: SyncNever, WritebackBytes: 64 << 10})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer l.Close()
 	appendN := func(n int) {
 		for i := range n {
 			_, err := l.Append(bigBatch(i, 32<<10))
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 		}
 	}
 	covered := func() {
@@ -167,7 +167,7 @@ func TestEarlyWritebackAfterTruncate(t *testing.T) {
 	}
 	appendN(16)
 	covered()
-	requireNoErr(t, l.Truncate(4))
+	testkit.NoErr(t, l.Truncate(4))
 	cut := l.Size()
 	appendN(16)
 	covered()

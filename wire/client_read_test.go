@@ -34,7 +34,7 @@ func responseFrameBytes(t *testing.T, corr int32, resp Response) []byte {
 func scriptedServer(t *testing.T, script func(nc net.Conn, br *bufio.Reader)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -60,11 +60,11 @@ func TestConnCallerReadsIdleAnswer(t *testing.T) {
 	ctx := context.Background()
 	for i := range 3 {
 		r, err := c.Produce(ctx, &ProduceRequest{Records: make([]byte, i)})
-		requireNoErr(t, err)
-		requireEqual(t, r.BaseOffset, int64(i))
+		testkit.NoErr(t, err)
+		testkit.Equal(t, r.BaseOffset, int64(i))
 	}
-	requireEqual(t, c.frames.byCaller.Load(), 3)
-	requireEqual(t, c.frames.byBackground.Load(), 0)
+	testkit.Equal(t, c.frames.byCaller.Load(), 3)
+	testkit.Equal(t, c.frames.byBackground.Load(), 0)
 
 	fetched := make(chan error, 1)
 	go func() {
@@ -93,11 +93,11 @@ func TestConnCallerReadsIdleAnswer(t *testing.T) {
 		return nil
 	})
 	close(e.release)
-	requireNoErr(t, <-fetched)
-	requireNoErr(t, <-produced)
+	testkit.NoErr(t, <-fetched)
+	testkit.NoErr(t, <-produced)
 	// The fetch's caller read its answer and passed the role on.
-	requireEqual(t, c.frames.byCaller.Load(), 4)
-	requireEqual(t, c.frames.byBackground.Load(), 1)
+	testkit.Equal(t, c.frames.byCaller.Load(), 4)
+	testkit.Equal(t, c.frames.byBackground.Load(), 1)
 }
 
 // A caller whose ctx ends in the middle of reading a frame gives up; the
@@ -126,7 +126,7 @@ func TestConnCallerInterruptedMidFrame(t *testing.T) {
 		_, _ = br.ReadByte() // until the client closes
 	})
 	nc, err := net.Dial("tcp", addr)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	got := make(chan int, 16)
 	c := NewConn(&notifyConn{Conn: nc, got: got}, 0)
 	t.Cleanup(func() { c.Close() })
@@ -137,14 +137,14 @@ func TestConnCallerInterruptedMidFrame(t *testing.T) {
 		abandoned <- err
 	}()
 	<-half
-	requireEqual(t, <-got, 7) // the caller has read the first 7 bytes of the frame
+	testkit.Equal(t, <-got, 7) // the caller has read the first 7 bytes of the frame
 	cancel()
-	requireErrIs(t, <-abandoned, context.Canceled)
+	testkit.ErrIs(t, <-abandoned, context.Canceled)
 	close(goOn)
 	r, err := c.Produce(context.Background(), &ProduceRequest{Records: []byte("b")})
-	requireNoErr(t, err)
-	requireEqual(t, r.BaseOffset, 222)
-	requireEqual(t, c.Err(), nil)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, r.BaseOffset, 222)
+	testkit.Equal(t, c.Err(), nil)
 	// The background reader finished the abandoned answer (and the next
 	// one too if its call was sent before that: then the role was still
 	// the background's).
@@ -165,8 +165,8 @@ func TestConnProgressReadInBackground(t *testing.T) {
 		return nil
 	})
 	_, _, err := p.Poll()
-	requireErrIs(t, err, ErrUnsupportedVersion) // echo refuses it
-	requireEqual(t, c.frames.byBackground.Load(), 1)
+	testkit.ErrIs(t, err, ErrUnsupportedVersion) // echo refuses it
+	testkit.Equal(t, c.frames.byBackground.Load(), 1)
 }
 
 // Nobody reads an idle connection: one the server closed fails the next
@@ -180,7 +180,7 @@ func TestConnClosedWhileIdle(t *testing.T) {
 	c := dial(t, addr)
 	<-closed
 	_, err := c.Produce(context.Background(), &ProduceRequest{Records: []byte("x")})
-	requireErrIs(t, err, ErrConnClosed)
+	testkit.ErrIs(t, err, ErrConnClosed)
 	if !IsRetriable(err) {
 		t.Fatalf("%v: want retriable", err)
 	}
@@ -240,9 +240,9 @@ func TestConnConcurrentCallsWithCancels(t *testing.T) {
 		t.Fatalf("%d abandoned and %d answered: the test needs both", count(&abandoned), count(&answered))
 	}
 	r, err := c.Produce(context.Background(), &ProduceRequest{Records: make([]byte, 5)})
-	requireNoErr(t, err)
-	requireEqual(t, r.BaseOffset, 5)
-	requireEqual(t, c.Err(), nil)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, r.BaseOffset, 5)
+	testkit.Equal(t, c.Err(), nil)
 }
 
 // notifyConn reports the size of every read that returned data.
@@ -285,8 +285,8 @@ func TestConnPipelinedCallsReadInBackground(t *testing.T) {
 	})
 	for i, p := range pending {
 		r, err := p.Wait(context.Background())
-		requireNoErr(t, err)
-		requireEqual(t, r.BaseOffset, int64(i))
+		testkit.NoErr(t, err)
+		testkit.Equal(t, r.BaseOffset, int64(i))
 	}
 	if n := c.frames.byBackground.Load(); n < 2 {
 		t.Fatalf("%d answers read in the background, want at least 2", n)
@@ -318,8 +318,8 @@ func TestConnFlushByCancelledWriter(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := c.Produce(cancelled, &ProduceRequest{Records: []byte("x")})
-	requireErrIs(t, err, context.Canceled)
-	requireNoErr(t, <-answered)
+	testkit.ErrIs(t, err, context.Canceled)
+	testkit.NoErr(t, <-answered)
 }
 
 // Small produce answers are decoded where they lie in the read buffer,
@@ -361,30 +361,30 @@ func TestConnDecodesSmallAnswersInPlace(t *testing.T) {
 		}
 	})
 	nc, err := net.Dial("tcp", addr)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	c := NewConn(&notifyConn{Conn: nc, got: got}, 0)
 	t.Cleanup(func() { c.Close() })
 	ctx := context.Background()
 	for i, want := range []int64{100, 101} {
 		r, err := c.Produce(ctx, &ProduceRequest{Records: []byte("x")})
-		requireNoErr(t, err)
-		requireEqual(t, r.BaseOffset, want)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, r.BaseOffset, want)
 		if i == 1 {
-			requireEqual(t, r.ErrorMessage, "split")
+			testkit.Equal(t, r.ErrorMessage, "split")
 		}
 	}
 	_, err = c.Produce(ctx, &ProduceRequest{Records: []byte("x")})
-	requireErrIs(t, err, ErrNotLeader)
+	testkit.ErrIs(t, err, ErrNotLeader)
 	if e, ok := errors.AsType[*Error](err); !ok || e.Message != longMsg {
 		t.Fatalf("error %v: want the whole long message", err)
 	}
 	r, err := c.Produce(ctx, &ProduceRequest{Records: []byte("x")})
-	requireNoErr(t, err)
-	requireEqual(t, r.BaseOffset, 103)
-	requireEqual(t, r.LogAppendTimeMs, 7)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, r.BaseOffset, 103)
+	testkit.Equal(t, r.LogAppendTimeMs, 7)
 	fr, err := c.Fetch(ctx, &FetchRequest{})
-	requireNoErr(t, err)
-	requireEqual(t, string(fr.Partitions[0].Records), "rec")
-	requireEqual(t, c.frames.inPlace.Load(), 3) // answers 0, 1 and 3
-	requireEqual(t, c.frames.byCaller.Load(), 5)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, string(fr.Partitions[0].Records), "rec")
+	testkit.Equal(t, c.frames.inPlace.Load(), 3) // answers 0, 1 and 3
+	testkit.Equal(t, c.frames.byCaller.Load(), 5)
 }

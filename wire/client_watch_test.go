@@ -20,8 +20,8 @@ func TestConnReusedContextInterrupts(t *testing.T) {
 	defer cancel()
 	for range 3 {
 		r, err := c.Produce(ctx, &ProduceRequest{Records: []byte("abc")})
-		requireNoErr(t, err)
-		requireEqual(t, r.BaseOffset, 3)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, r.BaseOffset, 3)
 	}
 	c.p.Lock()
 	registered := c.p.watchDone == ctx.Done()
@@ -46,7 +46,7 @@ func TestConnReusedContextInterrupts(t *testing.T) {
 	cancel()
 	select {
 	case err := <-fetchErr:
-		requireErrIs(t, err, context.Canceled)
+		testkit.ErrIs(t, err, context.Canceled)
 	case <-time.After(10 * time.Second):
 		t.Fatal("the read was not interrupted when its (reused) context ended")
 	}
@@ -59,13 +59,13 @@ func TestConnReusedContextInterrupts(t *testing.T) {
 	}()
 	select {
 	case err := <-fetchErr:
-		requireErrIs(t, err, context.Canceled)
+		testkit.ErrIs(t, err, context.Canceled)
 	case <-time.After(10 * time.Second):
 		t.Fatal("a call with an ended context was not interrupted")
 	}
 
 	close(e.release)
 	r, err := c.Produce(context.Background(), &ProduceRequest{Records: []byte("abcd")})
-	requireNoErr(t, err)
-	requireEqual(t, r.BaseOffset, 4)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, r.BaseOffset, 4)
 }

@@ -22,7 +22,7 @@ import (
 func testServer(t *testing.T, cfg ServerConfig, h Handler) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Serve(ctx, ln, cfg, h) }()
@@ -38,7 +38,7 @@ func testServer(t *testing.T, cfg ServerConfig, h Handler) string {
 func dial(t *testing.T, addr string) *Conn {
 	t.Helper()
 	c, err := Dial(context.Background(), addr)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -79,31 +79,31 @@ func TestConnRoundTrips(t *testing.T) {
 	ctx := context.Background()
 
 	v, err := c.APIVersions(ctx)
-	requireNoErr(t, err)
-	requireDeepEqual(t, v, SupportedAPIs())
+	testkit.NoErr(t, err)
+	testkit.DeepEqual(t, v, SupportedAPIs())
 
 	pr, err := c.Produce(ctx, &ProduceRequest{Acks: AcksLeader, Topic: "t", Records: []byte("12345")})
-	requireNoErr(t, err)
-	requireEqual(t, pr.BaseOffset, 5)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, pr.BaseOffset, 5)
 
 	_, err = c.Produce(ctx, &ProduceRequest{Topic: "missing"})
-	requireErrIs(t, err, ErrUnknownTopicOrPartition)
-	requireEqual(t, err.Error(), `wire: unknown topic or partition: topic "missing" not found`)
+	testkit.ErrIs(t, err, ErrUnknownTopicOrPartition)
+	testkit.Equal(t, err.Error(), `wire: unknown topic or partition: topic "missing" not found`)
 
 	lo, err := c.ListOffsets(ctx, &ListOffsetsRequest{Timestamp: EarliestTimestamp})
-	requireNoErr(t, err)
-	requireEqual(t, lo.Offset, EarliestTimestamp)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, lo.Offset, EarliestTimestamp)
 
 	// A request-level error keeps the connection.
 	_, err = c.EpochEndOffset(ctx, &EpochEndOffsetRequest{})
-	requireErrIs(t, err, ErrUnsupportedVersion)
-	requireEqual(t, err.Error(), "wire: unsupported API version: not in this test")
+	testkit.ErrIs(t, err, ErrUnsupportedVersion)
+	testkit.Equal(t, err.Error(), "wire: unsupported API version: not in this test")
 
 	close(e.release)
 	fr, err := c.Fetch(ctx, &FetchRequest{Partitions: []FetchPartition{{Topic: "t"}}})
-	requireNoErr(t, err)
-	requireEqual(t, string(fr.Partitions[0].Records), "batch bytes")
-	requireEqual(t, c.Err(), nil)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, string(fr.Partitions[0].Records), "batch bytes")
+	testkit.Equal(t, c.Err(), nil)
 }
 
 // A long poll ahead in the queue delays later answers (they are in order)
@@ -116,7 +116,7 @@ func TestConnPipelining(t *testing.T) {
 
 	fetchDone := make(chan error, 1)
 	_, err := c.Produce(ctx, &ProduceRequest{Records: []byte("x")})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	go func() {
 		_, err := c.Fetch(ctx, &FetchRequest{Partitions: []FetchPartition{{Topic: "t"}}})
 		fetchDone <- err
@@ -140,8 +140,8 @@ func TestConnPipelining(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	close(e.release)
-	requireNoErr(t, <-fetchDone)
-	requireNoErr(t, <-behind)
+	testkit.NoErr(t, <-fetchDone)
+	testkit.NoErr(t, <-behind)
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
@@ -174,18 +174,18 @@ func TestConnContextCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	_, err := c.Fetch(ctx, &FetchRequest{Partitions: []FetchPartition{{Topic: "t"}}})
-	requireErrIs(t, err, context.DeadlineExceeded)
+	testkit.ErrIs(t, err, context.DeadlineExceeded)
 	// The connection still works; the abandoned answer is dropped.
 	close(e.release)
 	r, err := c.Produce(context.Background(), &ProduceRequest{Records: []byte("abc")})
-	requireNoErr(t, err)
-	requireEqual(t, r.BaseOffset, 3)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, r.BaseOffset, 3)
 }
 
 func TestConnClosedByServer(t *testing.T) {
 	e := &echo{release: make(chan struct{})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Serve(ctx, ln, ServerConfig{}, e) }()
@@ -204,11 +204,11 @@ func TestConnClosedByServer(t *testing.T) {
 		return nil
 	})
 	cancel()
-	requireNoErr(t, <-done)
-	requireErrIs(t, <-fetchErr, ErrConnClosed)
+	testkit.NoErr(t, <-done)
+	testkit.ErrIs(t, <-fetchErr, ErrConnClosed)
 	<-c.Done()
 	_, err = c.Produce(context.Background(), &ProduceRequest{})
-	requireErrIs(t, err, ErrConnClosed)
+	testkit.ErrIs(t, err, ErrConnClosed)
 	if !IsRetriable(err) {
 		t.Fatal("a closed connection should be retriable")
 	}
@@ -222,7 +222,7 @@ type rawConn struct {
 
 func dialRaw(t *testing.T, addr string) *rawConn {
 	nc, err := net.Dial("tcp", addr)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	t.Cleanup(func() { nc.Close() })
 	return &rawConn{t: t, nc: nc}
 }
@@ -230,7 +230,7 @@ func dialRaw(t *testing.T, addr string) *rawConn {
 func (r *rawConn) send(b []byte) {
 	r.t.Helper()
 	_, err := r.nc.Write(b)
-	requireNoErr(r.t, err)
+	testkit.NoErr(r.t, err)
 }
 
 func frame(key APIKey, version int16, corr int32, payload []byte) []byte {
@@ -242,9 +242,9 @@ func (r *rawConn) expectError(corr int32, code ErrorCode) string {
 	r.t.Helper()
 	_ = r.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	f, err := readResponse(r.nc, DefaultClientMaxFrameSize)
-	requireNoErr(r.t, err)
-	requireEqual(r.t, f.corr, corr)
-	requireEqual(r.t, f.code, code)
+	testkit.NoErr(r.t, err)
+	testkit.Equal(r.t, f.corr, corr)
+	testkit.Equal(r.t, f.code, code)
 	return decodeErrorPayload(f.payload)
 }
 
@@ -322,11 +322,11 @@ func TestServerBadInput(t *testing.T) {
 		for corr := int32(1); corr <= 2; corr++ {
 			_ = r.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 			f, err := readResponse(r.nc, DefaultClientMaxFrameSize)
-			requireNoErr(t, err)
-			requireEqual(t, f.corr, corr)
+			testkit.NoErr(t, err)
+			testkit.Equal(t, f.corr, corr)
 			resp, err := DecodeResponse(KeyProduce, f.payload)
-			requireNoErr(t, err)
-			requireEqual(t, resp.(*ProduceResponse).BaseOffset, 3)
+			testkit.NoErr(t, err)
+			testkit.Equal(t, resp.(*ProduceResponse).BaseOffset, 3)
 		}
 	})
 }
@@ -357,7 +357,7 @@ func TestReadRequestHugeClaimAllocatesNothing(t *testing.T) {
 	// the limit) and the read fails.
 	small := appendRequestHeader(nil, RequestHeader{Key: KeyProduce}, 100)
 	_, _, err := readRequest(bytes.NewReader(small), DefaultMaxFrameSize)
-	requireErrIs(t, err, io.ErrUnexpectedEOF)
+	testkit.ErrIs(t, err, io.ErrUnexpectedEOF)
 	var sz [4]byte
 	binary.BigEndian.PutUint32(sz[:], 1)
 	_, _, err = readRequest(bytes.NewReader(sz[:]), DefaultMaxFrameSize)
@@ -379,11 +379,11 @@ func TestServerHandlerPanic(t *testing.T) {
 	}))
 	c := dial(t, addr)
 	_, err := c.Produce(context.Background(), &ProduceRequest{Topic: "t"})
-	requireErrIs(t, err, ErrUnknown)
+	testkit.ErrIs(t, err, ErrUnknown)
 	_, err = c.ListOffsets(context.Background(), &ListOffsetsRequest{Topic: "t"})
-	requireErrIs(t, err, ErrUnknown)
+	testkit.ErrIs(t, err, ErrUnknown)
 	_, err = c.APIVersions(context.Background())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	out := logs.String()
 	for _, want := range []string{"handler panicked", "panic=boom", "deferred reply panicked", `panic="deferred boom"`, "stack=", "conn_test.go"} {
 		if !strings.Contains(out, want) {
@@ -401,10 +401,10 @@ func TestStartProduceOrder(t *testing.T) {
 	}
 	for i, p := range pending {
 		r, err := p.Wait(context.Background())
-		requireNoErr(t, err)
-		requireEqual(t, r.BaseOffset, int64(i))
+		testkit.NoErr(t, err)
+		testkit.Equal(t, r.BaseOffset, int64(i))
 	}
 	c.Close()
 	_, err := c.StartProduce(context.Background(), &ProduceRequest{}).Wait(context.Background())
-	requireErrIs(t, err, ErrConnClosed)
+	testkit.ErrIs(t, err, ErrConnClosed)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"hash/crc32"
 	"testing"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // frameBuffer hands out empty buffers of at least the capacity asked for,
@@ -64,7 +66,7 @@ func TestReusedFrameBuffersCarryTheirOwnRecords(t *testing.T) {
 		}
 		for i, p := range c.StartProduceMany(ctx, reqs) {
 			r, err := p.Wait(ctx)
-			requireNoErr(t, err)
+			testkit.NoErr(t, err)
 			if r.BaseOffset != want[i] {
 				t.Fatalf("round %d, partition %d: the server read other records (crc %d, want %d)", round, i, r.BaseOffset, want[i])
 			}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // serveLimited runs Serve with cfg and a handler that answers
@@ -15,7 +17,7 @@ import (
 func serveLimited(t *testing.T, cfg ServerConfig) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -48,15 +50,15 @@ func TestConnectionLimits(t *testing.T) {
 	defer cancel()
 	// A served connection that keeps talking.
 	good, err := Dial(ctx, addr)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer good.Close()
 	_, err = good.ListOffsets(ctx, &ListOffsetsRequest{})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	// Two idle ones fill the per-IP limit; the fourth is refused.
 	var idle []net.Conn
 	for range 3 {
 		c, err := net.Dial("tcp", addr)
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		defer c.Close()
 		idle = append(idle, c)
 	}
@@ -74,13 +76,13 @@ func TestConnectionLimits(t *testing.T) {
 		t.Fatalf("idle connections closed after %v", time.Since(start))
 	}
 	_, err = good.ListOffsets(ctx, &ListOffsetsRequest{})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	// Their slots are free again.
 	again, err := Dial(ctx, addr)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer again.Close()
 	_, err = again.ListOffsets(ctx, &ListOffsetsRequest{})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 }
 
 func TestDefaultLimits(t *testing.T) {

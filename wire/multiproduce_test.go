@@ -99,8 +99,8 @@ func TestStartProduceCoalesces(t *testing.T) {
 	wg.Wait()
 	for i, p := range pending {
 		r, err := p.Wait(context.Background())
-		requireNoErr(t, err)
-		requireEqual(t, r.BaseOffset, int64(100+i))
+		testkit.NoErr(t, err)
+		testkit.Equal(t, r.BaseOffset, int64(100+i))
 	}
 	rec.mu.Lock()
 	frames := slices.Clone(rec.frames)
@@ -123,11 +123,11 @@ func TestStartProduceCoalesces(t *testing.T) {
 	// Alone, a request goes out as a plain Produce; after Close every
 	// start fails.
 	r, err := c.StartProduce(context.Background(), &ProduceRequest{Acks: AcksLeader, Topic: "t", Records: make([]byte, 7)}).Wait(context.Background())
-	requireNoErr(t, err)
-	requireEqual(t, r.BaseOffset, int64(7))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, r.BaseOffset, int64(7))
 	c.Close()
 	_, err = c.StartProduce(context.Background(), &ProduceRequest{}).Wait(context.Background())
-	requireErrIs(t, err, ErrConnClosed)
+	testkit.ErrIs(t, err, ErrConnClosed)
 }
 
 // A request whose context ended while it waited for the connection is not
@@ -166,10 +166,10 @@ func TestStartProduceCoalescedContextEnded(t *testing.T) {
 	c.w.Unlock()
 	wg.Wait()
 	_, err := dead.Wait(context.Background())
-	requireErrIs(t, err, context.Canceled)
+	testkit.ErrIs(t, err, context.Canceled)
 	r, err := live.Wait(context.Background())
-	requireNoErr(t, err)
-	requireEqual(t, r.BaseOffset, int64(2))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, r.BaseOffset, int64(2))
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if len(rec.frames) != 1 || !slices.Equal(rec.frames[0], []string{"live/0 leader"}) {

@@ -68,7 +68,7 @@ func TestLargeAnswersCarryOnlyTheirBytes(t *testing.T) {
 		_, _ = br.ReadByte() // until the client closes
 	})
 	nc, err := net.Dial("tcp", addr)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	// The premise: a raw allocation after fillFreedHeap does show the
 	// marker (stale memory), so a byte left unwritten would be seen.
 	stale := 0
@@ -114,7 +114,7 @@ func TestLargeAnswersCarryOnlyTheirBytes(t *testing.T) {
 		}
 		r := <-done
 		cancel()
-		requireNoErr(t, r.err)
+		testkit.NoErr(t, r.err)
 		got := r.resp.Partitions[0].Records
 		if !bytes.Equal(got, answers[i]) {
 			at := 0
@@ -124,7 +124,7 @@ func TestLargeAnswersCarryOnlyTheirBytes(t *testing.T) {
 			t.Fatalf("answer %d (%d bytes): got %d bytes, different from byte %d on", i, n, len(got), at)
 		}
 	}
-	requireEqual(t, c.Err(), nil)
+	testkit.Equal(t, c.Err(), nil)
 }
 
 // countingConn counts the bytes read.

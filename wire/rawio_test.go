@@ -18,7 +18,7 @@ import (
 func tcpPair(t *testing.T) (a, b *rawIO) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer ln.Close()
 	accepted := make(chan net.Conn, 1)
 	go func() {
@@ -26,7 +26,7 @@ func tcpPair(t *testing.T) (a, b *rawIO) {
 		accepted <- nc
 	}()
 	ca, err := net.Dial("tcp", ln.Addr().String())
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	cb := <-accepted
 	if cb == nil {
 		t.Fatal("accept failed")
@@ -74,7 +74,7 @@ func TestRawIOReadWrite(t *testing.T) {
 			if _, err := io.ReadFull(dir[1], got); err != nil {
 				t.Fatalf("%d bytes: read: %v", n, err)
 			}
-			requireNoErr(t, <-errc)
+			testkit.NoErr(t, <-errc)
 			if !bytes.Equal(got, msg) {
 				t.Fatalf("%d bytes: the bytes read differ from those written", n)
 			}
@@ -82,8 +82,8 @@ func TestRawIOReadWrite(t *testing.T) {
 	}
 	// An empty read returns at once.
 	n, err := a.Read(nil)
-	requireNoErr(t, err)
-	requireEqual(t, n, 0)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, n, 0)
 }
 
 // A read of an empty socket waits in the poller until data comes; a
@@ -107,12 +107,12 @@ func TestRawIOWaitsInPoller(t *testing.T) {
 		return nil
 	})
 	_, err := a.Write([]byte("hello"))
-	requireNoErr(t, err)
-	requireEqual(t, string(<-read), "hello")
+	testkit.NoErr(t, err)
+	testkit.Equal(t, string(<-read), "hello")
 
 	// Small socket buffers: 8 MiB cannot fit, so the writer waits.
-	requireNoErr(t, a.nc.(*net.TCPConn).SetWriteBuffer(16<<10))
-	requireNoErr(t, b.nc.(*net.TCPConn).SetReadBuffer(16<<10))
+	testkit.NoErr(t, a.nc.(*net.TCPConn).SetWriteBuffer(16<<10))
+	testkit.NoErr(t, b.nc.(*net.TCPConn).SetReadBuffer(16<<10))
 	msg := pattern(8 << 20)
 	written := make(chan error, 1)
 	go func() {
@@ -130,8 +130,8 @@ func TestRawIOWaitsInPoller(t *testing.T) {
 	})
 	got := make([]byte, len(msg))
 	_, err = io.ReadFull(b, got)
-	requireNoErr(t, err)
-	requireNoErr(t, <-written)
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, <-written)
 	if !bytes.Equal(got, msg) {
 		t.Fatal("the bytes read differ from those written")
 	}
@@ -142,11 +142,11 @@ func TestRawIOWaitsInPoller(t *testing.T) {
 // write that cannot finish in time returns what it wrote.
 func TestRawIODeadlines(t *testing.T) {
 	a, b := tcpPair(t)
-	requireNoErr(t, b.nc.SetReadDeadline(time.Now().Add(-time.Second)))
+	testkit.NoErr(t, b.nc.SetReadDeadline(time.Now().Add(-time.Second)))
 	_, err := b.Read(make([]byte, 10))
-	requireErrIs(t, err, os.ErrDeadlineExceeded)
+	testkit.ErrIs(t, err, os.ErrDeadlineExceeded)
 
-	requireNoErr(t, b.nc.SetReadDeadline(time.Time{}))
+	testkit.NoErr(t, b.nc.SetReadDeadline(time.Time{}))
 	readErr := make(chan error, 1)
 	go func() {
 		_, err := b.Read(make([]byte, 10))
@@ -158,19 +158,19 @@ func TestRawIODeadlines(t *testing.T) {
 		}
 		return nil
 	})
-	requireNoErr(t, b.nc.SetReadDeadline(time.Now()))
-	requireErrIs(t, <-readErr, os.ErrDeadlineExceeded)
+	testkit.NoErr(t, b.nc.SetReadDeadline(time.Now()))
+	testkit.ErrIs(t, <-readErr, os.ErrDeadlineExceeded)
 
-	requireNoErr(t, a.nc.(*net.TCPConn).SetWriteBuffer(16<<10))
-	requireNoErr(t, b.nc.(*net.TCPConn).SetReadBuffer(16<<10))
-	requireNoErr(t, a.nc.SetWriteDeadline(time.Now().Add(50*time.Millisecond)))
+	testkit.NoErr(t, a.nc.(*net.TCPConn).SetWriteBuffer(16<<10))
+	testkit.NoErr(t, b.nc.(*net.TCPConn).SetReadBuffer(16<<10))
+	testkit.NoErr(t, a.nc.SetWriteDeadline(time.Now().Add(50*time.Millisecond)))
 	chunk := pattern(32 << 10)
 	total := 0
 	for range 1000 { // at most 32 MiB: the socket fills long before
 		n, err := a.Write(chunk)
 		total += n
 		if err != nil {
-			requireErrIs(t, err, os.ErrDeadlineExceeded)
+			testkit.ErrIs(t, err, os.ErrDeadlineExceeded)
 			if n == len(chunk) {
 				t.Fatalf("a write that timed out reports all %d bytes written", n)
 			}
@@ -184,13 +184,13 @@ func TestRawIODeadlines(t *testing.T) {
 // fails with a *net.OpError, as on net.Conn.
 func TestRawIOClosedPeer(t *testing.T) {
 	a, b := tcpPair(t)
-	requireNoErr(t, b.nc.Close())
+	testkit.NoErr(t, b.nc.Close())
 	_, err := a.Read(make([]byte, 10))
-	requireErrIs(t, err, io.EOF)
+	testkit.ErrIs(t, err, io.EOF)
 
 	c, d := tcpPair(t)
-	requireNoErr(t, d.nc.(*net.TCPConn).SetLinger(0)) // close with a reset
-	requireNoErr(t, d.nc.Close())
+	testkit.NoErr(t, d.nc.(*net.TCPConn).SetLinger(0)) // close with a reset
+	testkit.NoErr(t, d.nc.Close())
 	testkit.WaitFor(t, 5*time.Second, func() error {
 		_, err := c.Write([]byte("x"))
 		if err == nil {
@@ -225,8 +225,8 @@ func TestConnUsesRawIO(t *testing.T) {
 		t.Fatal("a Conn over TCP has no rawIO")
 	}
 	r, err := c.Produce(context.Background(), &ProduceRequest{Records: make([]byte, 3)})
-	requireNoErr(t, err)
-	requireEqual(t, r.BaseOffset, 3)
+	testkit.NoErr(t, err)
+	testkit.Equal(t, r.BaseOffset, 3)
 	fetched := make(chan error, 1)
 	go func() {
 		_, err := c.Fetch(context.Background(), &FetchRequest{Partitions: []FetchPartition{{Topic: "t"}}})
@@ -239,6 +239,6 @@ func TestConnUsesRawIO(t *testing.T) {
 		return nil
 	})
 	close(e.release)
-	requireNoErr(t, <-fetched)
-	requireEqual(t, c.frames.byCaller.Load(), 2)
+	testkit.NoErr(t, <-fetched)
+	testkit.Equal(t, c.frames.byCaller.Load(), 2)
 }

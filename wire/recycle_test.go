@@ -8,6 +8,8 @@ import (
 	"net"
 	"runtime"
 	"testing"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // TestRecycledAnswersNeverHeld: large answers that nothing refers to any
@@ -45,7 +47,7 @@ func TestRecycledAnswersNeverHeld(t *testing.T) {
 	reused0, made0 := frameRecycler.counts()
 	for i := range n {
 		resp, err := c.Fetch(context.Background(), &FetchRequest{Partitions: []FetchPartition{{Topic: "t"}}})
-		requireNoErr(t, err)
+		testkit.NoErr(t, err)
 		recs := resp.Partitions[0].Records
 		if !bytes.Equal(recs, answers[i]) {
 			t.Fatalf("answer %d is not its own bytes", i)
@@ -69,5 +71,5 @@ func TestRecycledAnswersNeverHeld(t *testing.T) {
 	if !recycleFrames && reused != 0 {
 		t.Fatalf("%d answers on recycled buffers under the race detector", reused)
 	}
-	requireEqual(t, reused+made, n)
+	testkit.Equal(t, reused+made, n)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/fluvio-go/fluvio/internal/testkit"
 )
 
 // roundTripRequest encodes req as a client does, decodes it as a server
@@ -12,10 +14,10 @@ import (
 func roundTripRequest(t *testing.T, req Request) {
 	t.Helper()
 	p, err := bytesOf(req)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	got, err := DecodeRequest(req.APIKey(), 0, p)
-	requireNoErr(t, err)
-	requireDeepEqual(t, got, req)
+	testkit.NoErr(t, err)
+	testkit.DeepEqual(t, got, req)
 	// Every strict prefix fails cleanly.
 	for i := range p {
 		if _, err := DecodeRequest(req.APIKey(), 0, p[:i]); err == nil {
@@ -29,10 +31,10 @@ func roundTripRequest(t *testing.T, req Request) {
 func roundTripResponse(t *testing.T, resp Response, want Response) {
 	t.Helper()
 	p, err := bytesOf(resp)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	got, err := DecodeResponse(resp.APIKey(), p)
-	requireNoErr(t, err)
-	requireDeepEqual(t, got, want)
+	testkit.NoErr(t, err)
+	testkit.DeepEqual(t, got, want)
 	for i := range p {
 		if _, err := DecodeResponse(resp.APIKey(), p[:i]); err == nil {
 			t.Fatalf("%s: prefix of %d/%d bytes decoded without error", resp.APIKey(), i, len(p))
@@ -91,8 +93,8 @@ func TestRoundTrip(t *testing.T) {
 	})
 	t.Run("api versions", func(t *testing.T) {
 		p, err := bytesOf(&APIVersionsRequest{})
-		requireNoErr(t, err)
-		requireEqual(t, len(p), 0)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, len(p), 0)
 		roundTripResponse(t, SupportedAPIs(), SupportedAPIs())
 	})
 	t.Run("epoch end offset", func(t *testing.T) {
@@ -120,26 +122,26 @@ func TestRoundTrip(t *testing.T) {
 
 func TestDecodeRequestErrors(t *testing.T) {
 	_, err := DecodeRequest(APIKey(77), 0, nil)
-	requireErrIs(t, err, ErrUnknownAPIKey)
+	testkit.ErrIs(t, err, ErrUnknownAPIKey)
 	_, err = DecodeRequest(KeyProduce, 9, nil)
-	requireErrIs(t, err, ErrUnsupportedVersion)
+	testkit.ErrIs(t, err, ErrUnsupportedVersion)
 	p, _ := bytesOf(&ListOffsetsRequest{Topic: "t"})
 	_, err = DecodeRequest(KeyListOffsets, 0, append(p, 0))
-	requireErrIs(t, err, ErrInvalidRequest)
+	testkit.ErrIs(t, err, ErrInvalidRequest)
 	// An array claiming more elements than the bytes could hold allocates
 	// nothing and fails.
 	huge := []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff}
 	_, err = DecodeRequest(KeyFetch, 0, huge)
-	requireErrIs(t, err, ErrInvalidRequest)
+	testkit.ErrIs(t, err, ErrInvalidRequest)
 	// The fetch's mode byte is 0 or 1, or 2 for a follower only.
 	f, _ := bytesOf(&FetchRequest{ReplicaID: -1})
 	f[len(f)-1] = 2
 	_, err = DecodeRequest(KeyFetch, 0, f)
-	requireErrIs(t, err, ErrInvalidRequest)
+	testkit.ErrIs(t, err, ErrInvalidRequest)
 	f, _ = bytesOf(&FetchRequest{ReplicaID: 5002})
 	f[len(f)-1] = 3
 	_, err = DecodeRequest(KeyFetch, 0, f)
-	requireErrIs(t, err, ErrInvalidRequest)
+	testkit.ErrIs(t, err, ErrInvalidRequest)
 }
 
 func TestErrorCodes(t *testing.T) {
@@ -149,7 +151,7 @@ func TestErrorCodes(t *testing.T) {
 		if !errors.As(err, &we) {
 			t.Fatalf("%d: not an *Error", code)
 		}
-		requireEqual(t, we.Retriable, info.retriable)
+		testkit.Equal(t, we.Retriable, info.retriable)
 		if info.hint == "" {
 			t.Errorf("code %d (%s) has no hint", code, info.name)
 		}
@@ -157,12 +159,12 @@ func TestErrorCodes(t *testing.T) {
 			t.Errorf("errors.Is does not match code %d", code)
 		}
 	}
-	requireEqual(t, None.Err(), nil)
+	testkit.Equal(t, None.Err(), nil)
 	if !IsRetriable(NotLeader.Err()) || IsRetriable(CorruptBatch.Err()) {
 		t.Fatal("retriable bit wrong")
 	}
-	requireEqual(t, CodeOf(errors.New("x")), Unknown)
-	requireEqual(t, NotLeader.ErrMsg("leader is 3").Error(), "wire: not the leader for this partition: leader is 3")
+	testkit.Equal(t, CodeOf(errors.New("x")), Unknown)
+	testkit.Equal(t, NotLeader.ErrMsg("leader is 3").Error(), "wire: not the leader for this partition: leader is 3")
 	if !bytes.Contains([]byte(OffsetOutOfRange.Err().Error()), []byte("fluvio consume")) {
 		t.Fatalf("hint missing: %v", OffsetOutOfRange.Err())
 	}

@@ -59,7 +59,7 @@ func requestFrame(t *testing.T, corr int32, req Request) []byte {
 	for _, p := range parts {
 		out = append(out, p.b...)
 	}
-	requireEqual(t, len(out), size)
+	testkit.Equal(t, len(out), size)
 	binary.BigEndian.PutUint32(out[0:], uint32(size-SizeLen))
 	binary.BigEndian.PutUint16(out[4:], uint16(req.APIKey()))
 	binary.BigEndian.PutUint32(out[8:], uint32(corr))
@@ -91,19 +91,19 @@ func TestServerInlineAnswers(t *testing.T) {
 		t.Helper()
 		_ = cli.SetReadDeadline(time.Now().Add(5 * time.Second))
 		f, err := readResponse(cli, DefaultClientMaxFrameSize)
-		requireNoErr(t, err)
-		requireEqual(t, f.corr, corr)
+		testkit.NoErr(t, err)
+		testkit.Equal(t, f.corr, corr)
 		return &frameResult{code: f.code, payload: f.payload}
 	}
 	produced := func(corr int32, n int) {
 		t.Helper()
 		f := answer(corr)
-		requireEqual(t, f.code, None)
+		testkit.Equal(t, f.code, None)
 		var r ProduceResponse
 		d := decoder{p: f.payload}
 		r.decode(&d)
-		requireNoErr(t, d.done())
-		requireEqual(t, r.BaseOffset, int64(n))
+		testkit.NoErr(t, d.done())
+		testkit.Equal(t, r.BaseOffset, int64(n))
 	}
 	inlined := func(want int64) {
 		t.Helper()
@@ -124,18 +124,18 @@ func TestServerInlineAnswers(t *testing.T) {
 	// Behind a long poll: the ready answer waits its turn.
 	frames <- requestFrame(t, 2, &FetchRequest{Partitions: []FetchPartition{{Topic: "wait"}}})
 	frames <- requestFrame(t, 3, &ProduceRequest{Topic: "t", Records: make([]byte, 5)})
-	requireEqual(t, <-h.handled, 5)
+	testkit.Equal(t, <-h.handled, 5)
 	close(h.release)
-	requireEqual(t, answer(2).code, None)
+	testkit.Equal(t, answer(2).code, None)
 	produced(3, 5)
 	inlined(1)
 
 	// Behind a slow write (1 MiB the client has not read yet).
 	frames <- requestFrame(t, 4, &FetchRequest{Partitions: []FetchPartition{{Topic: "big"}}})
 	frames <- requestFrame(t, 5, &ProduceRequest{Topic: "t", Records: make([]byte, 7)})
-	requireEqual(t, <-h.handled, 7)
+	testkit.Equal(t, <-h.handled, 7)
 	f := answer(4)
-	requireEqual(t, f.code, None)
+	testkit.Equal(t, f.code, None)
 	if len(f.payload) < 1<<20 {
 		t.Fatalf("fetch answer of %d bytes, want the 1 MiB records", len(f.payload))
 	}
@@ -158,7 +158,7 @@ func TestServerInlineAnswers(t *testing.T) {
 	})
 	inlined(2)
 	frames <- requestFrame(t, corr, &ProduceRequest{Topic: "missing"})
-	requireEqual(t, answer(corr).code, UnknownTopicOrPartition)
+	testkit.Equal(t, answer(corr).code, UnknownTopicOrPartition)
 	<-h.handled
 	inlined(3)
 	corr++
@@ -166,7 +166,7 @@ func TestServerInlineAnswers(t *testing.T) {
 	// The client goes away before reading: the inline write fails and the
 	// connection closes.
 	frames <- requestFrame(t, corr, &ProduceRequest{Topic: "t", Records: make([]byte, 11)})
-	requireEqual(t, <-h.handled, 11)
+	testkit.Equal(t, <-h.handled, 11)
 	cli.Close()
 	select {
 	case <-served:

@@ -22,15 +22,15 @@ type pki struct {
 func newPKI(t *testing.T, clientName string) pki {
 	t.Helper()
 	ca, err := tlsconf.NewAuthority("test-ca")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	scert, skey, err := ca.Issue(tlsconf.Leaf{Name: "spu-1", Hosts: tlsconf.LocalHosts})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	ccert, ckey, err := ca.Issue(tlsconf.Leaf{Name: clientName, Role: tlsconf.RoleReadOnly})
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	server, err := tlsconf.PEM{Cert: scert, Key: skey, CA: ca.CertPEM}.ServerConfig()
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	client, err := tlsconf.PEM{Cert: ccert, Key: ckey, CA: ca.CertPEM}.ClientConfig("")
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	return pki{server: server, client: client}
 }
 
@@ -63,11 +63,11 @@ func TestTLSMutualRoundTrip(t *testing.T) {
 	p := newPKI(t, "client-abc")
 	addr := testServer(t, ServerConfig{TLS: p.server}, peerCN{})
 	c, err := Dialer{TLS: p.client}.Dial(context.Background(), addr)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer c.Close()
 	resp, err := c.ListOffsets(context.Background(), &ListOffsetsRequest{Topic: "t"})
-	requireNoErr(t, err)
-	requireEqual(t, resp.Offset, int64(len("client-abc")))
+	testkit.NoErr(t, err)
+	testkit.Equal(t, resp.Offset, int64(len("client-abc")))
 }
 
 func TestTLSPlaintextClientOnTLSPort(t *testing.T) {
@@ -75,7 +75,7 @@ func TestTLSPlaintextClientOnTLSPort(t *testing.T) {
 	var log logBuffer
 	addr := testServer(t, ServerConfig{TLS: p.server, Logger: slog.New(slog.NewTextHandler(&log, nil))}, peerCN{})
 	c, err := Dial(context.Background(), addr)
-	requireNoErr(t, err)
+	testkit.NoErr(t, err)
 	defer c.Close()
 	_, err = c.ListOffsets(context.Background(), &ListOffsetsRequest{Topic: "t"})
 	if err == nil || !strings.Contains(err.Error(), "the SPU at "+addr+" speaks TLS") || !strings.Contains(err.Error(), "--tls-ca") {

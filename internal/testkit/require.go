@@ -3,6 +3,7 @@ package testkit
 import (
 	"errors"
 	"reflect"
+	"strings"
 )
 
 // NoErr fails t when err is not nil.
@@ -34,5 +35,13 @@ func DeepEqual(t TB, got, want any) {
 	t.Helper()
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %#v\nwant %#v", got, want)
+	}
+}
+
+// Contains fails t unless s contains sub, showing s.
+func Contains(t TB, s, sub string) {
+	t.Helper()
+	if !strings.Contains(s, sub) {
+		t.Fatalf("missing %q in:\n%s", sub, s)
 	}
 }

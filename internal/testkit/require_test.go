@@ -34,6 +34,8 @@ func TestRequireHelpers(t *testing.T) {
 		{"Equal differs", func(r TB) { Equal(r, "a", "b") }, "got a, want b"},
 		{"DeepEqual same", func(r TB) { DeepEqual(r, []int{1, 2}, []int{1, 2}) }, ""},
 		{"DeepEqual differs", func(r TB) { DeepEqual(r, []int{1}, []int{2}) }, "want []int{2}"},
+		{"Contains yes", func(r TB) { Contains(r, "topic created", "created") }, ""},
+		{"Contains no", func(r TB) { Contains(r, "topic created", "deleted") }, `missing "deleted" in:`},
 	} {
 		var r recorder
 		c.run(&r)
