@@ -118,18 +118,8 @@ func BenchmarkProduce(b *testing.B) {
 			value := make([]byte, tc.size)
 			b.SetBytes(int64(tc.size))
 			b.ReportAllocs()
-			start := time.Now()
-			n := 0
-			for b.Loop() {
-				if err := p.Send(ctx, nil, value); err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			if err := p.Flush(ctx); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "records/s")
+			n, elapsed := sendLoop(ctx, b, p, value)
+			b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
 		})
 	}
 	b.Run("sendsync/size=100B", func(b *testing.B) {
@@ -180,4 +170,22 @@ func processCPU(b *testing.B) int64 {
 		b.Fatal(err)
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// sendLoop sends value with p once per b.Loop iteration, then flushes,
+// and returns how many records it sent and how long that took.
+func sendLoop(ctx context.Context, b *testing.B, p *Producer, value []byte) (int, time.Duration) {
+	b.Helper()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		if err := p.Send(ctx, nil, value); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	if err := p.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return n, time.Since(start)
 }

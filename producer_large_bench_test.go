@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/fluvio-go/fluvio/fluviotest"
 )
@@ -30,16 +29,6 @@ func BenchmarkProduceLarge(b *testing.B) {
 	warmUp(b, p)
 	value := make([]byte, size)
 	b.SetBytes(size)
-	start := time.Now()
-	n := 0
-	for b.Loop() {
-		if err := p.Send(ctx, nil, value); err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	if err := p.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(n), "us/record")
+	n, elapsed := sendLoop(ctx, b, p, value)
+	b.ReportMetric(float64(elapsed.Microseconds())/float64(n), "us/record")
 }

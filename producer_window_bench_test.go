@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
-	"time"
 )
 
 // BenchmarkProducerTinyRecords sends 16 B records without a key (round
@@ -25,18 +24,8 @@ func BenchmarkProducerTinyRecords(b *testing.B) {
 			value := make([]byte, 16)
 			ctx := context.Background()
 			b.ReportAllocs()
-			start := time.Now()
-			n := 0
-			for b.Loop() {
-				if err := p.Send(ctx, nil, value); err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			if err := p.Flush(ctx); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "records/s")
+			n, elapsed := sendLoop(ctx, b, p, value)
+			b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
 		})
 	}
 }
