@@ -25,6 +25,11 @@ func TestClusterCommands(t *testing.T) {
 			t.Fatalf("spu list row %s: %q\n%s", id, r, out)
 		}
 	}
+	// Only managed SPUs: custom-spu list is empty and says where they are.
+	stdout, stderr, code := e.run("custom-spu", "list")
+	testkit.Equal(t, code, exitOK)
+	testkit.Equal(t, strings.TrimSpace(stdout), "ID  NAME  STATUS  TYPE  RACK  PUBLIC  PRIVATE")
+	testkit.Contains(t, stderr, "no custom SPUs registered ('fluvio spu list' shows every SPU, managed ones too)")
 	pub, priv := freeAddr(t), freeAddr(t)
 	testkit.Equal(t, e.ok("custom-spu", "register", "--id", "300", "-p", pub, "-v", priv),
 		"custom-spu 'custom-spu-300' registered successfully\n")

@@ -54,6 +54,10 @@ func listSPUs(ctx context.Context, g *Global, args []string, stdout, stderr io.W
 		return g.fail(stderr, err)
 	}
 	hint := "no SPUs registered: register one with 'fluvio custom-spu register --id N --public-server HOST:PORT --private-server HOST:PORT', or start a local cluster with 'fluvio cluster start'"
+	if customOnly {
+		// A local cluster's SPUs are managed: say where they are.
+		hint = "no custom SPUs registered ('fluvio spu list' shows every SPU, managed ones too): register one with 'fluvio custom-spu register --id N --public-server HOST:PORT --private-server HOST:PORT'"
+	}
 	if err := printList(stdout, stderr, *out, items, spuTable(items), hint); err != nil {
 		return g.fail(stderr, err)
 	}
