@@ -1,6 +1,9 @@
 package batch
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"hash/crc32"
+)
 
 // Builder encodes one batch at a time into a reused buffer, for producers.
 // Once the buffer has grown to the batch size, Reset/Add/Bytes allocate
@@ -20,7 +23,27 @@ type Builder struct {
 	zbuf      []byte // the compressed batch, with a codec
 	finished  bool
 	hasHeader bool
+	// sum is the CRC-32C of buf[HeaderSize:summed], the records summed
+	// as a large value was copied in (addSummed); summed is HeaderSize
+	// when none was.
+	sum    uint32
+	summed int
 }
+
+// Large values are copied into the batch and summed (CRC-32C) a chunk at
+// a time, each chunk while it is still in the CPU's cache, instead of
+// copied whole and read again by the CRC at Bytes: for a 1 MiB value the
+// second pass read the batch back from memory, about 150 µs of the
+// producer's ~400 µs per record. Bytes then sums only the header and
+// what follows the last summed value, and joins the parts (crcCombine,
+// about 0.2 µs; small values keep the plain path, whose one pass is as
+// cheap for them).
+const (
+	// sumMin is the smallest value copied and summed by chunks.
+	sumMin = 64 << 10
+	// sumChunk is the size of those chunks (well inside a core's cache).
+	sumChunk = 32 << 10
+)
 
 // Reset starts a new batch whose firstTimestamp is firstTimestamp (ms).
 // The producer id, epoch and base sequence are reset to -1 (none).
@@ -32,6 +55,7 @@ func (b *Builder) Reset(firstTimestamp int64) {
 	b.epoch, b.attrs = 0, 0
 	b.finished = false
 	b.hasHeader = true
+	b.sum, b.summed = 0, HeaderSize
 }
 
 // SetProducer sets the idempotent producer fields of the current batch.
@@ -55,7 +79,11 @@ func (b *Builder) Add(key, value []byte, headers []Header, timestamp int64) {
 	if !b.hasHeader {
 		b.Reset(timestamp)
 	}
-	b.buf = appendRecord(b.buf, timestamp-b.first, b.count, key, value, headers)
+	if len(value) >= sumMin {
+		b.addSummed(timestamp-b.first, b.count, key, value, headers)
+	} else {
+		b.buf = appendRecord(b.buf, timestamp-b.first, b.count, key, value, headers)
+	}
 	b.count++
 	if timestamp > b.maxTS {
 		b.maxTS = timestamp
@@ -97,7 +125,14 @@ func (b *Builder) Bytes() []byte {
 		binary.BigEndian.PutUint16(p[ProducerEpochOffset:], uint16(b.pepoch))
 		binary.BigEndian.PutUint32(p[BaseSequenceOffset:], uint32(b.seq))
 		binary.BigEndian.PutUint32(p[RecordCountOffset:], uint32(b.count))
-		finish(p)
+		if b.summed > HeaderSize {
+			// The records up to summed are summed already (addSummed).
+			recs := crc32.Update(b.sum, castagnoli, p[b.summed:])
+			binary.BigEndian.PutUint32(p[LengthOffset:], uint32(len(p)-LogOverhead))
+			binary.BigEndian.PutUint32(p[CRCOffset:], crcCombine(Checksum(p[AttributesOffset:HeaderSize]), recs, len(p)-HeaderSize))
+		} else {
+			finish(p)
+		}
 		b.finished = true
 		if b.codec != None {
 			z, err := Recompress(b.zbuf[:0], p, b.codec, 0)
@@ -112,4 +147,42 @@ func (b *Builder) Bytes() []byte {
 		return b.zbuf
 	}
 	return b.buf
+}
+
+// addSummed appends a record as appendRecord does, copying its (large)
+// value by chunks and extending b.sum over everything up to the value's
+// end as it goes (see sumMin).
+func (b *Builder) addSummed(tsDelta int64, offDelta int32, key, value []byte, headers []Header) {
+	dst := binary.AppendVarint(b.buf, int64(recordBodySize(tsDelta, offDelta, key, value, headers)))
+	dst = append(dst, 0) // attributes
+	dst = binary.AppendVarint(dst, tsDelta)
+	dst = binary.AppendVarint(dst, int64(offDelta))
+	dst = appendBytes(dst, key)
+	dst = binary.AppendVarint(dst, int64(len(value)))
+	b.sum = crc32.Update(b.sum, castagnoli, dst[b.summed:])
+	start := len(dst)
+	if cap(dst)-start < len(value) {
+		// The buffer grows: append copies the value into the new array
+		// without clearing it first (growing by hand would), then one
+		// pass sums it. Reused buffers (the steady state) take the
+		// chunked path below.
+		dst = append(dst, value...)
+		b.sum = crc32.Update(b.sum, castagnoli, dst[start:])
+	} else {
+		dst = dst[:start+len(value)]
+		for off := 0; off < len(value); off += sumChunk {
+			chunk := dst[start+off : start+min(off+sumChunk, len(value))]
+			copy(chunk, value[off:])
+			b.sum = crc32.Update(b.sum, castagnoli, chunk)
+		}
+	}
+	b.summed = len(dst)
+	dst = binary.AppendVarint(dst, int64(len(headers)))
+	for i := range headers {
+		h := &headers[i]
+		dst = binary.AppendVarint(dst, int64(len(h.Key)))
+		dst = append(dst, h.Key...)
+		dst = appendBytes(dst, h.Value)
+	}
+	b.buf = dst
 }
