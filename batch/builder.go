@@ -38,9 +38,14 @@ type Builder struct {
 // what follows the last summed value, and joins the parts (crcCombine,
 // about 0.2 µs; small values keep the plain path, whose one pass is as
 // cheap for them).
+//
+// Only values of 512 KiB or more: a smaller batch stays in the core's
+// cache between the copy and the CRC anyway, and the chunked path measured
+// slower with 100 KiB values (the recorded run of 8e423f5: 1,180 MB/s
+// against 1,316 the run before, 10 KiB unchanged).
 const (
 	// sumMin is the smallest value copied and summed by chunks.
-	sumMin = 64 << 10
+	sumMin = 512 << 10
 	// sumChunk is the size of those chunks (well inside a core's cache).
 	sumChunk = 32 << 10
 )
