@@ -65,8 +65,10 @@ func TestWaitReady(t *testing.T) {
 		{Name: "spu-server 5001", HTTP: spu, Public: public, Alive: alive},
 	}
 
-	// Timeout: both named, with /readyz's reason.
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// Timeout: both named, with /readyz's reason. Long enough for the
+	// probes to get an answer on a loaded machine (at 300 ms a CI run saw
+	// "does not answer" instead of "starting").
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	err := WaitReady(ctx, checks...)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
