@@ -117,6 +117,11 @@ func appendRecord(dst []byte, tsDelta int64, offDelta int32, key, value []byte, 
 	dst = binary.AppendVarint(dst, int64(offDelta))
 	dst = appendBytes(dst, key)
 	dst = appendBytes(dst, value)
+	return appendHeaders(dst, headers)
+}
+
+// appendHeaders appends a record's header count and headers.
+func appendHeaders(dst []byte, headers []Header) []byte {
 	dst = binary.AppendVarint(dst, int64(len(headers)))
 	for i := range headers {
 		h := &headers[i]

@@ -182,12 +182,5 @@ func (b *Builder) addSummed(tsDelta int64, offDelta int32, key, value []byte, he
 		}
 	}
 	b.summed = len(dst)
-	dst = binary.AppendVarint(dst, int64(len(headers)))
-	for i := range headers {
-		h := &headers[i]
-		dst = binary.AppendVarint(dst, int64(len(h.Key)))
-		dst = append(dst, h.Key...)
-		dst = appendBytes(dst, h.Value)
-	}
-	b.buf = dst
+	b.buf = appendHeaders(dst, headers)
 }
